@@ -1,0 +1,39 @@
+# make run: set up, then the whole system on embedded defaults.  make test: set up, then every test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip -q --disable-pip-version-check
+SERVICES := $(sort $(wildcard services/*))
+export PYTHONWARNINGS := ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning
+
+.PHONY: setup run test test-unit bench clean
+
+$(VENV)/.installed: requirements.txt common/pyproject.toml $(wildcard services/*/pyproject.toml)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -c requirements.txt setuptools
+	$(PIP) install -c requirements.txt -e common $(addprefix -e ,$(SERVICES)) pytest
+	touch $@
+
+var/moto/.installed:
+	mkdir -p var
+	test -x var/moto/bin/python || python3 -m venv var/moto
+	# moto's server needs Werkzeug 3, which nameko cannot use: it gets a virtualenv of its own.
+	var/moto/bin/pip -q --disable-pip-version-check install 'moto[server]==5.2.5'
+	touch $@
+
+setup: $(VENV)/.installed var/moto/.installed
+
+run: setup
+	$(PY) dev/run.py
+
+test: setup
+	$(PY) -m pytest -p no:cacheprovider common/tests $(addsuffix /tests,$(SERVICES)) tests
+
+test-unit: setup
+	$(PY) -m pytest -p no:cacheprovider $(addsuffix /tests/unit,$(SERVICES))
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var

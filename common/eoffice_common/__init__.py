@@ -1,0 +1,1 @@
+"""Plumbing shared by every eoffice service. Knows nothing about receipts or files."""

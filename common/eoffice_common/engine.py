@@ -1,0 +1,64 @@
+"""One SQLAlchemy engine per process and database URL."""
+import contextlib
+import threading
+
+from nameko.extensions import SharedExtension
+from sqlalchemy import create_engine, event
+
+
+def make_engine(url):
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class DatabaseEngine(SharedExtension):
+    """One engine per process and database URL, shared by the Database provider and the relay."""
+
+    def __init__(self, url_key="DB_URL"):
+        self.url_key = url_key
+        super().__init__()
+
+    @property
+    def sharing_key(self):
+        return (type(self), self.url_key)
+
+    def setup(self):
+        self.engine = make_engine(self.container.config[self.url_key])
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite is not cooperative under eventlet: a writer waiting on its lock would block the
+        # whole hub, so write transactions in one process take turns instead.
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self.outbox_written = threading.Event()
+
+    def stop(self):
+        self.engine.dispose()
+
+    @contextlib.contextmanager
+    def write_turn(self):
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock:
+            yield
+
+
+class StandaloneEngine:
+    """The same interface as DatabaseEngine, for command-line tools running outside a container."""
+
+    def __init__(self, url):
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._write_lock = None
+        self.outbox_written = threading.Event()
+
+    write_turn = DatabaseEngine.write_turn

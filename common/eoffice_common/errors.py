@@ -1,0 +1,68 @@
+"""Typed errors, each mapped once to an HTTP status and a machine-readable reason."""
+
+
+class ServiceError(Exception):
+    status = 500
+    reason = "internal_error"
+
+    def __init__(self, message, *, reason=None, fields=None):
+        super().__init__(message)
+        self.message = message
+        if reason:
+            self.reason = reason
+        self.fields = fields or {}
+
+    def to_dict(self):
+        body = {"error": self.reason, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        return body
+
+
+class BadRequest(ServiceError):
+    status = 400
+    reason = "bad_request"
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+    reason = "unauthenticated"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    reason = "forbidden"
+
+
+class NotFound(ServiceError):
+    status = 404
+    reason = "not_found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    reason = "conflict"
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    reason = "payload_too_large"
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    reason = "unsupported_media_type"
+
+
+class InvalidInput(ServiceError):
+    status = 422
+    reason = "invalid_input"
+
+
+def invalid_input_from_pydantic(exc, message="Some fields are not valid"):
+    """A pydantic ValidationError as a 422 with one reason per field (dotted path)."""
+    fields = {}
+    for error in exc.errors():
+        path = ".".join(str(part) for part in error["loc"]) or "body"
+        fields.setdefault(path, error["msg"])
+    return InvalidInput(message, fields=fields)

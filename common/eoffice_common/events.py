@@ -1,0 +1,90 @@
+"""The envelope every event travels in, and the base of every service's event dataclasses."""
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import ClassVar
+
+REQUIRED_FIELDS = ("id", "type", "schema_version", "occurred_at", "actor", "office", "data")
+
+
+class MalformedEvent(ValueError):
+    """An event that can never be applied; it goes to the dead-letter store with this reason."""
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Subclasses name the event (past tense) and the aggregate it belongs to."""
+
+    event_type: ClassVar[str]
+    aggregate_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    @property
+    def aggregate_id(self):
+        raise NotImplementedError
+
+    def data(self):
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    type: str
+    schema_version: int
+    occurred_at: str
+    actor: str
+    office: str
+    district: str | None
+    correlation_id: str | None
+    aggregate_type: str
+    aggregate_id: str
+    data: dict
+
+    @classmethod
+    def wrap(cls, event, actor, correlation_id=None):
+        return cls(
+            id=str(uuid.uuid4()),
+            type=event.event_type,
+            schema_version=event.schema_version,
+            occurred_at=datetime.now(timezone.utc).isoformat(),
+            actor=actor,
+            office=getattr(event, "office", "") or "",
+            district=getattr(event, "district", None),
+            correlation_id=correlation_id,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=str(event.aggregate_id),
+            data=event.data(),
+        )
+
+    @classmethod
+    def parse(cls, payload):
+        if not isinstance(payload, dict):
+            raise MalformedEvent(f"an event must be a JSON object, got {type(payload).__name__}")
+        missing = [name for name in REQUIRED_FIELDS if payload.get(name) in (None, "") and name != "office"]
+        if "office" not in payload:
+            missing.append("office")
+        if missing:
+            raise MalformedEvent(f"missing fields: {', '.join(missing)}")
+        if not isinstance(payload["data"], dict):
+            raise MalformedEvent("data must be an object")
+        try:
+            datetime.fromisoformat(payload["occurred_at"])
+        except (TypeError, ValueError):
+            raise MalformedEvent("occurred_at is not an ISO 8601 timestamp")
+        return cls(
+            id=str(payload["id"]),
+            type=payload["type"],
+            schema_version=int(payload["schema_version"]),
+            occurred_at=payload["occurred_at"],
+            actor=payload["actor"],
+            office=payload["office"] or "",
+            district=payload.get("district"),
+            correlation_id=payload.get("correlation_id"),
+            aggregate_type=payload.get("aggregate_type", ""),
+            aggregate_id=str(payload.get("aggregate_id", "")),
+            data=payload["data"],
+        )
+
+    def to_dict(self):
+        return asdict(self)

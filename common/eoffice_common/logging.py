@@ -1,0 +1,51 @@
+"""JSON logs through structlog, every line carrying the service name and the correlation id."""
+import logging
+import sys
+
+import structlog
+
+_configured = {}
+
+
+def configure_logging(service_name, level="INFO"):
+    """Route structlog and the standard library (nameko, kombu) through one JSON renderer."""
+    if _configured.get("service") == service_name:
+        return
+    _configured["service"] = service_name
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_service(service_name),
+    ]
+    structlog.configure(
+        processors=shared + [structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+
+
+def _add_service(service_name):
+    def add_service(_logger, _method, event_dict):
+        event_dict.setdefault("service", service_name)
+        return event_dict
+
+    return add_service
+
+
+def get_logger(name=None):
+    return structlog.get_logger(name)

@@ -1,0 +1,194 @@
+"""The outbox relay: publishes committed events to RabbitMQ with publisher confirms, in order.
+
+Events leave in outbox order (and so in order per aggregate): a batch is published, the broker's
+confirms are awaited together, and only the confirmed head of the batch is marked sent. If the
+broker is unreachable the rows simply wait; a later pass resumes from the first unconfirmed row.
+Delivery is at least once (a crash between confirm and mark republishes); consumers are idempotent.
+"""
+import json
+import zlib
+from datetime import datetime, timezone
+
+import amqp
+import eventlet
+from kombu import Connection
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.extensions import Extension
+from sqlalchemy import select, text, update
+
+from .engine import DatabaseEngine
+from .logging import get_logger
+from .metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES
+from .tables import outbox
+
+log = get_logger(__name__)
+
+BATCH_SIZE = 500
+POLL_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 5.0
+CONFIRM_TIMEOUT_SECONDS = 10.0
+
+
+class ConfirmingPublisher:
+    """Publishes nameko-compatible event messages on one channel in confirm mode."""
+
+    def __init__(self, amqp_uri, service_name):
+        self.amqp_uri = amqp_uri
+        self.exchange = f"{service_name}.events"
+        self.service_name = service_name
+        self._connection = None
+
+    def _channel(self):
+        if self._connection is None:
+            kombu_connection = Connection(self.amqp_uri, connect_timeout=5)
+            kombu_connection.connect()
+            self._kombu = kombu_connection
+            self._connection = kombu_connection.connection
+            channel = self._connection.channel()
+            # Same declaration as nameko's event exchange, so nameko handlers bind to it.
+            channel.exchange_declare(self.exchange, "topic", durable=True, auto_delete=False)
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            self._channel_obj = channel
+            self._next_tag = 1
+            self._outstanding = set()
+            self._nacked = set()
+        return self._channel_obj
+
+    def _settle(self, tag, multiple):
+        return {t for t in self._outstanding if (t <= tag if multiple else t == tag)}
+
+    def _on_ack(self, delivery_tag, multiple):
+        self._outstanding -= self._settle(delivery_tag, multiple)
+
+    def _on_nack(self, delivery_tag, multiple):
+        settled = self._settle(delivery_tag, multiple)
+        self._outstanding -= settled
+        self._nacked |= settled
+
+    def publish(self, envelopes):
+        """Publish envelopes in order; return how many from the head the broker confirmed."""
+        channel = self._channel()
+        tags = []
+        for envelope in envelopes:
+            message = amqp.Message(
+                body=json.dumps(envelope, ensure_ascii=False).encode("utf-8"),
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=envelope["id"],
+                application_headers={
+                    "nameko.correlation_id": envelope.get("correlation_id") or envelope["id"],
+                    "nameko.call_id_stack": [f"{self.service_name}.outbox.{envelope['id']}"],
+                },
+            )
+            channel.basic_publish(message, exchange=self.exchange, routing_key=envelope["type"])
+            tags.append(self._next_tag)
+            self._outstanding.add(self._next_tag)
+            self._next_tag += 1
+        deadline = eventlet.hubs.get_hub().clock() + CONFIRM_TIMEOUT_SECONDS
+        while self._outstanding:
+            remaining = deadline - eventlet.hubs.get_hub().clock()
+            if remaining <= 0:
+                raise TimeoutError("publisher confirms did not arrive in time")
+            self._connection.drain_events(timeout=remaining)
+        confirmed = 0
+        for tag in tags:
+            if tag in self._nacked:
+                break
+            confirmed += 1
+        self._nacked.clear()
+        return confirmed
+
+    def close(self):
+        if self._connection is not None:
+            try:
+                self._kombu.release()
+            except Exception:  # the connection is already broken; nothing to release
+                pass
+        self._connection = None
+
+
+class OutboxRelay(Extension):
+    """Runs inside each service process (a sub-extension of Database)."""
+
+    shared = DatabaseEngine()
+
+    def __init__(self):
+        super().__init__()
+        self._stopping = False
+        self._thread = None
+
+    def setup(self):
+        config = self.container.config
+        self.amqp_uri = config.get("OUTBOX_AMQP_URI") or config[AMQP_URI_CONFIG_KEY]
+        self.service_name = self.container.service_name
+        self.publisher = ConfirmingPublisher(self.amqp_uri, self.service_name)
+        # Each service's relays elect one publisher at a time through this PostgreSQL advisory lock.
+        self.lock_key = zlib.crc32(f"outbox:{self.service_name}".encode()) & 0x7FFFFFFF
+
+    def start(self):
+        self._stopping = False
+        self._thread = self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        self._stopping = True
+        self.shared.outbox_written.set()
+        if self._thread is not None:
+            self._thread.wait()
+        self.publisher.close()
+
+    kill = stop
+
+    def _run(self):
+        backoff = 0.05
+        while not self._stopping:
+            try:
+                published = self.publish_pending()
+                backoff = 0.05
+            except Exception as exc:  # the broker or database is unavailable: wait and resume
+                OUTBOX_PUBLISH_FAILURES.labels(self.service_name).inc()
+                log.warning("outbox_publish_failed", error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
+                self.publisher.close()
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            if published < BATCH_SIZE:
+                self.shared.outbox_written.wait(POLL_SECONDS)
+                self.shared.outbox_written.clear()
+
+    def publish_pending(self):
+        """One pass: publish up to BATCH_SIZE unsent events; return how many were sent."""
+        shared = self.shared
+        with shared.engine.connect() as conn:
+            if not shared.is_sqlite:
+                if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self.lock_key}).scalar():
+                    return 0
+            rows = conn.execute(
+                select(outbox.c.seq, outbox.c.envelope)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.seq)
+                .limit(BATCH_SIZE)
+            ).all()
+            if shared.is_sqlite:
+                conn.rollback()
+            if not rows:
+                return 0
+            confirmed = self.publisher.publish([json.loads(row.envelope) for row in rows])
+            if confirmed:
+                with shared.write_turn():
+                    conn.execute(
+                        update(outbox)
+                        .where(outbox.c.seq.in_([row.seq for row in rows[:confirmed]]))
+                        .values(published_at=_utcnow())
+                    )
+                    conn.commit()
+                OUTBOX_PUBLISHED.labels(self.service_name).inc(confirmed)
+            if confirmed < len(rows):
+                raise RuntimeError(f"broker refused event at outbox seq {rows[confirmed].seq}")
+            return confirmed
+
+
+def _utcnow():
+    return datetime.now(timezone.utc)

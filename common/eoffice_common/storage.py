@@ -1,0 +1,143 @@
+"""Documents on S3 through boto3: content-addressed (sha256) keys, sniffed types, verified reads."""
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import boto3
+from botocore.client import Config as BotoConfig
+from botocore.exceptions import ClientError
+from nameko.extensions import DependencyProvider
+
+from .errors import NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
+
+# Magic numbers: the type is decided by the bytes, never by a client's Content-Type header.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "image/tiff": "tif"}
+
+
+class DocumentCorrupted(ServiceError):
+    status = 502
+    reason = "document_corrupted"
+
+
+def sniff_content_type(data):
+    for magic, content_type in SIGNATURES:
+        if data.startswith(magic):
+            return content_type
+    return None
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    key: str
+    sha256: str
+    size: int
+    content_type: str
+
+
+class S3Documents:
+    def __init__(self, client, bucket, prefix, max_bytes, allowed_types):
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self.allowed_types = allowed_types
+
+    def check(self, data, name="document"):
+        """Size and type of an upload, before anything is stored: 413 or 415 on failure."""
+        if len(data) > self.max_bytes:
+            raise PayloadTooLarge(
+                f"{name} is {len(data)} bytes; the limit is {self.max_bytes}", reason="document_too_large"
+            )
+        content_type = sniff_content_type(data)
+        if content_type is None or content_type not in self.allowed_types:
+            raise UnsupportedMediaType(
+                f"{name} is not one of: {', '.join(sorted(self.allowed_types))}", reason="document_type_not_allowed"
+            )
+        return content_type
+
+    def put(self, data, name="document"):
+        content_type = self.check(data, name)
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"{self.prefix}{digest}.{EXTENSIONS[content_type]}"
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            # S3 rejects the upload if the bytes it received do not match.
+            ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode(),
+            Metadata={"sha256": digest},
+        )
+        return StoredDocument(key=key, sha256=digest, size=len(data), content_type=content_type)
+
+    def get(self, key):
+        """The document's bytes, verified against the sha256 its key carries."""
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise NotFound(f"document {key} is not in the store", reason="document_not_found")
+            raise
+        expected = key.rsplit("/", 1)[-1].split(".", 1)[0]
+        if hashlib.sha256(body).hexdigest() != expected:
+            raise DocumentCorrupted(f"document {key} does not match its checksum")
+        return body
+
+    def unreferenced(self, referenced_keys, older_than):
+        """Keys under this store's prefix, older than `older_than`, that nothing references."""
+        cutoff = datetime.now(timezone.utc) - older_than
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for item in page.get("Contents", []):
+                if item["Key"] not in referenced_keys and item["LastModified"] < cutoff:
+                    yield item["Key"]
+
+    def delete(self, key):
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+def s3_client(config):
+    return boto3.client(
+        "s3",
+        endpoint_url=config.get("S3_ENDPOINT_URL") or None,
+        aws_access_key_id=config.get("S3_ACCESS_KEY"),
+        aws_secret_access_key=config.get("S3_SECRET_KEY"),
+        region_name=config.get("S3_REGION", "us-east-1"),
+        config=BotoConfig(signature_version="s3v4", retries={"max_attempts": 3}, s3={"addressing_style": "path"}),
+    )
+
+
+class DocumentStore(DependencyProvider):
+    """Injects an S3Documents for this service's prefix within the configured bucket."""
+
+    def __init__(self, prefix, allowed_types=tuple(EXTENSIONS)):
+        self.prefix = prefix.rstrip("/") + "/"
+        self.allowed_types = frozenset(allowed_types)
+
+    def setup(self):
+        config = self.container.config
+        self.client = s3_client(config)
+        self.bucket = config["S3_BUCKET"]
+        self.max_bytes = int(config.get("MAX_DOCUMENT_BYTES", 20 * 1024 * 1024))
+        ensure_bucket(self.client, self.bucket)
+
+    def get_dependency(self, worker_ctx):
+        return S3Documents(self.client, self.bucket, self.prefix, self.max_bytes, self.allowed_types)
+
+
+def ensure_bucket(client, bucket):
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError:
+        client.create_bucket(Bucket=bucket)
+
+
+ORPHAN_GRACE = timedelta(hours=1)

@@ -1,0 +1,50 @@
+"""Tables every service carries in its own database: the outbox, tracking records, dead letters.
+
+Each service's Alembic env.py targets `[its Base.metadata, PLUMBING]`, so these are migrated with it.
+"""
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+
+PLUMBING = MetaData()
+
+# BIGINT in PostgreSQL, but INTEGER in SQLite so that it is the autoincrementing rowid.
+_serial = BigInteger().with_variant(Integer(), "sqlite")
+
+outbox = Table(
+    "outbox",
+    PLUMBING,
+    Column("seq", _serial, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event_type", String(80), nullable=False),
+    Column("aggregate_type", String(40), nullable=False),
+    Column("aggregate_id", String(64), nullable=False),
+    Column("envelope", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+)
+Index(
+    "ix_outbox_unpublished",
+    outbox.c.seq,
+    postgresql_where=outbox.c.published_at.is_(None),
+    sqlite_where=outbox.c.published_at.is_(None),
+)
+
+processed_events = Table(
+    "processed_events",
+    PLUMBING,
+    Column("consumer", String(120), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    PLUMBING,
+    Column("id", _serial, primary_key=True, autoincrement=True),
+    Column("consumer", String(120), nullable=False),
+    Column("event_id", String(64)),
+    Column("event_type", String(80)),
+    Column("payload", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("retried_at", DateTime(timezone=True)),
+)

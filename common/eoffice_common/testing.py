@@ -1,0 +1,257 @@
+"""Test fixtures for services: real PostgreSQL databases, a local S3 endpoint, a TCP proxy
+that can make RabbitMQ refuse connections, a tap on published events. Loaded as a pytest plugin."""
+import eventlet
+
+# Before anything opens a socket: plain pytest without this hangs on the first RabbitMQ test.
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest  # noqa: E402
+import requests  # noqa: E402
+from kombu import Connection, Exchange, Queue  # noqa: E402
+from sqlalchemy import create_engine, text
+
+from .migrations import upgrade
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ADMIN_PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+TEST_JWT_SECRET = "test-secret-" + "x" * 32
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+def create_database(name):
+    """A fresh PostgreSQL database; returns its URL."""
+    engine = create_engine(ADMIN_PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+    engine.dispose()
+    base = ADMIN_PG_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def truncate_all(url):
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
+        ).scalars().all()
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database():
+    """`migrated_database(service_dir, name)`: a PostgreSQL database at the service's head revision."""
+    made = {}
+
+    def make(service_dir, name):
+        if name not in made:
+            url = create_database(f"eoffice_test_{name}")
+            upgrade(service_dir, url)
+            made[name] = url
+        return made[name]
+
+    return make
+
+
+def _moto_server_command():
+    found = shutil.which("moto_server", path=os.path.join(REPO_ROOT, "var", "moto", "bin"))
+    if not found:
+        raise RuntimeError("moto_server is not installed: run `make setup` (it builds var/moto)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """An S3 API over HTTP on localhost: S3_ENDPOINT_URL if set, else a moto server of our own."""
+    if os.environ.get("S3_ENDPOINT_URL"):
+        yield os.environ["S3_ENDPOINT_URL"]
+        return
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
+    process = subprocess.Popen([_moto_server_command(), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def s3_config(s3_endpoint):
+    return {
+        "S3_ENDPOINT_URL": s3_endpoint,
+        "S3_BUCKET": f"test-{uuid.uuid4().hex[:12]}",
+        "S3_ACCESS_KEY": "test",
+        "S3_SECRET_KEY": "test",
+        "S3_REGION": "us-east-1",
+    }
+
+
+class TcpProxy:
+    """Forwards a local port to a target; `refuse()` drops every connection and refuses new ones."""
+
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._pool = eventlet.GreenPool()
+        self._sockets = []
+        self._listener = None
+        self.accept()
+
+    def accept(self):
+        if self._listener is not None:
+            return
+        self._listener = eventlet.listen(("127.0.0.1", self.port))
+        self._server = eventlet.spawn(self._serve, self._listener)
+
+    def refuse(self):
+        if self._listener is None:
+            return
+        self._server.kill()
+        self._listener.close()
+        self._listener = None
+        for sock in self._sockets:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        self._sockets = []
+
+    def _serve(self, listener):
+        while True:
+            client, _ = listener.accept()
+            upstream = eventlet.connect(self.target)
+            self._sockets += [client, upstream]
+            self._pool.spawn_n(self._pipe, client, upstream)
+            self._pool.spawn_n(self._pipe, upstream, client)
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def close(self):
+        self.refuse()
+
+
+@pytest.fixture
+def tcp_proxy():
+    proxies = []
+
+    def make(host, port):
+        proxy = TcpProxy(host, port)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
+
+
+def promtool_check(exposition_text):
+    """Run `promtool check metrics`; returns (ok, output)."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        raise RuntimeError("promtool is not installed (Debian package prometheus)")
+    result = subprocess.run([promtool, "check", "metrics"], input=exposition_text.encode(), capture_output=True)
+    return result.returncode == 0, (result.stdout + result.stderr).decode()
+
+
+
+class EventTap:
+    """Every event a service publishes, read from a queue bound to its exchange."""
+
+    def __init__(self, amqp_uri, service_name):
+        self.connection = Connection(amqp_uri)
+        exchange = Exchange(f"{service_name}.events", type="topic", durable=True, auto_delete=False)
+        self.queue = Queue(f"tap-{service_name}-{uuid.uuid4().hex[:8]}", exchange, routing_key="#", exclusive=True)
+        self.queue(self.connection.default_channel).declare()
+        self.seen = []
+
+    def _pull(self):
+        channel = self.connection.default_channel
+        while True:
+            message = self.queue(channel).get(accept=["json"])
+            if message is None:
+                return
+            message.ack()
+            self.seen.append(message.payload)
+
+    def events(self, event_type=None):
+        """Every event received so far (of one type, if given), in arrival order."""
+        self._pull()
+        return [e for e in self.seen if event_type is None or e["type"] == event_type]
+
+    def wait_for(self, event_type, predicate=lambda envelope: True, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for envelope in self.events(event_type):
+                if predicate(envelope):
+                    return envelope
+            eventlet.sleep(0.05)
+        raise AssertionError(f"no matching {event_type} within {timeout}s; saw {[e['type'] for e in self.seen]}")
+
+    def wait_for_count(self, event_type, count, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = self.events(event_type)
+            if len(found) >= count:
+                return found
+            eventlet.sleep(0.05)
+        raise AssertionError(f"{len(self.events(event_type))} {event_type} events within {timeout}s, expected {count}")
+
+    def close(self):
+        self.connection.release()
+
+
+@pytest.fixture
+def event_tap(rabbit_config):
+    taps = []
+
+    def make(service_name):
+        tap = EventTap(rabbit_config["AMQP_URI"], service_name)
+        taps.append(tap)
+        return tap
+
+    yield make
+    for tap in taps:
+        tap.close()

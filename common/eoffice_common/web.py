@@ -1,0 +1,114 @@
+"""The HTTP entrypoint every service uses: authenticated by default, JSON in and out, typed errors."""
+import json
+import uuid
+from datetime import date, datetime
+from functools import partial
+
+from eventlet.event import Event
+from nameko.extensions import DependencyProvider
+from nameko.web.handlers import HttpRequestHandler
+from pydantic import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from .auth import Principal, principal_from_authorization
+from .errors import BadRequest, ServiceError, Unauthenticated, invalid_input_from_pydantic
+from .logging import get_logger
+
+log = get_logger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+def _json_default(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(payload):
+    return json.dumps(payload, ensure_ascii=False, default=_json_default)
+
+
+def json_response(payload, status=200, headers=None):
+    return Response(dumps(payload), status=status, headers=headers, mimetype="application/json")
+
+
+def error_response(exc):
+    if isinstance(exc, ValidationError):
+        exc = invalid_input_from_pydantic(exc)
+    if isinstance(exc, RequestEntityTooLarge):
+        return json_response({"error": "payload_too_large", "message": "The request body is too large"}, 413)
+    if isinstance(exc, ServiceError):
+        return json_response(exc.to_dict(), exc.status)
+    log.exception("unhandled_error", error_type=type(exc).__name__)
+    return json_response({"error": "internal_error", "message": "An unexpected error occurred"}, 500)
+
+
+class HttpEntrypoint(HttpRequestHandler):
+    """`http(method, url)`: a bearer token is required unless `public=True` is said explicitly."""
+
+    def __init__(self, method, url, public=False, **kwargs):
+        self.public = public
+        super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        request.shallow = False
+        correlation_id = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
+        try:
+            context_data = {"correlation_id": correlation_id}
+            if not self.public:
+                config = self.container.config
+                principal = principal_from_authorization(
+                    request.headers.get("Authorization"), config["JWT_SECRET"], config.get("JWT_ALGORITHM", "HS256")
+                )
+                context_data["principal"] = principal.to_dict()
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            event = Event()
+            self.container.spawn_worker(
+                self, args, kwargs, context_data=context_data, handle_result=partial(self.handle_result, event)
+            )
+            response = self.response_from_result(event.wait())
+        except Exception as exc:  # every failure becomes a typed JSON error
+            response = error_response(exc)
+        response.headers[CORRELATION_HEADER] = correlation_id
+        return response
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        if isinstance(result, tuple):
+            status, payload = result
+            return json_response(payload, status)
+        return json_response(result)
+
+
+http = HttpEntrypoint.decorator
+
+
+class Caller(DependencyProvider):
+    """Injects the authenticated Principal of this call (propagated across RPC), or None."""
+
+    def get_dependency(self, worker_ctx):
+        data = worker_ctx.context_data.get("principal")
+        return Principal.from_dict(data) if data else None
+
+
+def require_caller(principal):
+    if principal is None:
+        raise Unauthenticated("This action needs an authenticated user", reason="token_missing")
+    return principal
+
+
+def parse_json(request, model):
+    """The request body as `model` (a pydantic model); 400 if not JSON, 422 with field reasons if invalid."""
+    try:
+        body = json.loads(request.get_data(cache=True) or b"null")
+    except ValueError:
+        raise BadRequest("The body is not valid JSON", reason="malformed_json")
+    return model.model_validate(body if body is not None else {})
+
+
+def query_args(request, model):
+    return model.model_validate({key: value for key, value in request.args.items() if value != ""})

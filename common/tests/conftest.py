@@ -1,0 +1,133 @@
+"""A writer service that emits events through the outbox and a reader that consumes them once:
+the plumbing exercised on the real RabbitMQ, PostgreSQL and S3 endpoint, with nothing of dak."""
+from dataclasses import dataclass
+
+import pytest
+from nameko.events import event_handler
+from nameko.rpc import rpc
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select, update
+
+from eoffice_common.db import Database
+from eoffice_common.events import DomainEvent
+from eoffice_common.metrics import Instrumentation
+from eoffice_common.tables import PLUMBING
+from eoffice_common.testing import TEST_JWT_SECRET, create_database, free_port, truncate_all
+from eoffice_common.web import Caller, http, parse_json, require_caller
+from pydantic import BaseModel
+
+TEST_TABLES = MetaData()
+notes = Table("notes", TEST_TABLES, Column("id", String(36), primary_key=True), Column("text", Text, nullable=False))
+tally = Table("tally", TEST_TABLES, Column("note_id", String(36), primary_key=True), Column("times", Integer, nullable=False))
+
+
+@dataclass(frozen=True)
+class NoteWritten(DomainEvent):
+    event_type = "note_written"
+    aggregate_type = "note"
+    note_id: str
+    text: str
+    office: str = "TEST-OFFICE"
+
+    @property
+    def aggregate_id(self):
+        return self.note_id
+
+
+class NoteIn(BaseModel):
+    id: str
+    text: str
+
+
+class WriterService:
+    name = "writer"
+    db = Database()
+    caller = Caller()
+    log = Instrumentation()
+
+    @rpc
+    def write(self, note_id, text, commit=True):
+        with self.db.unit_of_work() as uow:
+            uow.session.execute(insert(notes).values(id=note_id, text=text))
+            uow.emit(NoteWritten(note_id=note_id, text=text))
+            if commit:
+                uow.commit()
+
+    @http("POST", "/notes")
+    def post_note(self, request):
+        principal = require_caller(self.caller)
+        note = parse_json(request, NoteIn)
+        self.write(note.id, f"{note.text} ({principal.user_id})")
+        return 201, {"id": note.id}
+
+    @http("GET", "/ping", public=True)
+    def ping(self, request):
+        return {"pong": True}
+
+
+class ReaderService:
+    name = "reader"
+    db = Database()
+    log = Instrumentation()
+
+    @event_handler("writer", "note_written", requeue_on_error=True)
+    def on_note_written(self, payload):
+        self.db.apply_once(payload, self._count)
+
+    @staticmethod
+    def _count(uow, envelope):
+        note_id = envelope.data["note_id"]
+        if uow.session.execute(select(tally.c.times).where(tally.c.note_id == note_id)).first():
+            uow.session.execute(update(tally).where(tally.c.note_id == note_id).values(times=tally.c.times + 1))
+        else:
+            uow.session.execute(insert(tally).values(note_id=note_id, times=1))
+
+
+def _scratch_database(name):
+    url = create_database(name)
+    engine = create_engine(url)
+    PLUMBING.create_all(engine)
+    TEST_TABLES.create_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def plumbing_databases():
+    return {"writer": _scratch_database("eoffice_test_writer"), "reader": _scratch_database("eoffice_test_reader")}
+
+
+@pytest.fixture
+def databases(plumbing_databases):
+    for url in plumbing_databases.values():
+        truncate_all(url)
+    return plumbing_databases
+
+
+@pytest.fixture
+def base_config(rabbit_config):
+    return {**rabbit_config, "JWT_SECRET": TEST_JWT_SECRET, "METRICS_PORT": 0}
+
+
+@pytest.fixture
+def writer_config(base_config, databases):
+    return {**base_config, "DB_URL": databases["writer"], "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}"}
+
+
+@pytest.fixture
+def reader_config(base_config, databases):
+    return {**base_config, "DB_URL": databases["reader"]}
+
+
+@pytest.fixture
+def writer_service():
+    return WriterService
+
+
+@pytest.fixture
+def reader_service():
+    return ReaderService
+
+
+@pytest.fixture
+def test_tables():
+    return {"notes": notes, "tally": tally}

@@ -1,0 +1,74 @@
+"""The outbox: state and events commit together; the relay publishes in order with confirms;
+with the broker refusing connections, events wait, writes go on, and nothing is lost."""
+import uuid
+from urllib.parse import urlparse
+
+import eventlet
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy import create_engine, func, select
+
+from eoffice_common.tables import outbox
+
+
+def count(url, query):
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(query).scalar()
+    engine.dispose()
+    return value
+
+
+def unpublished(url):
+    return count(url, select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+
+
+def test_events_are_published_in_commit_order(container_factory, writer_service, writer_config, event_tap):
+    tap = event_tap("writer")
+    container = container_factory(writer_service, writer_config)
+    container.start()
+    ids = [f"note-{i:03d}" for i in range(60)]
+    with entrypoint_hook(container, "write") as write:
+        for note_id in ids:
+            write(note_id, f"टिप्पणी {note_id}")
+    received = [e["data"]["note_id"] for e in tap.wait_for_count("note_written", len(ids))]
+    assert received == ids
+    assert unpublished(writer_config["DB_URL"]) == 0
+
+
+def test_nothing_is_written_unless_the_unit_of_work_commits(container_factory, writer_service, writer_config, event_tap, test_tables):
+    tap = event_tap("writer")
+    container = container_factory(writer_service, writer_config)
+    container.start()
+    with entrypoint_hook(container, "write") as write:
+        write("never", "rolled back", commit=False)
+        write("kept", "committed")
+    assert tap.wait_for("note_written")["data"]["note_id"] == "kept"
+    assert count(writer_config["DB_URL"], select(func.count()).select_from(test_tables["notes"])) == 1
+    assert count(writer_config["DB_URL"], select(func.count()).select_from(outbox)) == 1
+
+
+def test_events_wait_while_the_broker_refuses_and_leave_after(container_factory, writer_service, writer_config, event_tap, tcp_proxy):
+    amqp = urlparse(writer_config["AMQP_URI"])
+    proxy = tcp_proxy(amqp.hostname, amqp.port or 5672)
+    relay_uri = amqp._replace(netloc=f"{amqp.username}:{amqp.password}@127.0.0.1:{proxy.port}").geturl()
+    tap = event_tap("writer")
+    container = container_factory(writer_service, {**writer_config, "OUTBOX_AMQP_URI": relay_uri})
+    container.start()
+
+    with entrypoint_hook(container, "write") as write:
+        write("before", "published normally")
+    assert tap.wait_for("note_written")["data"]["note_id"] == "before"
+
+    proxy.refuse()
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    with entrypoint_hook(container, "write") as write:
+        for note_id in ids:
+            write(note_id, "written while the broker is away")
+    eventlet.sleep(1.5)
+    assert unpublished(writer_config["DB_URL"]) == 5
+    assert len(tap.events("note_written")) == 1
+
+    proxy.accept()
+    arrived = [e["data"]["note_id"] for e in tap.wait_for_count("note_written", 6, timeout=20)]
+    assert arrived == ["before"] + ids
+    assert unpublished(writer_config["DB_URL"]) == 0

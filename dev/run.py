@@ -1,0 +1,123 @@
+"""`make run`: the whole system on embedded defaults (SQLite per service under var/, a local S3
+endpoint), migrated and seeded, in the foreground. Ctrl-C stops everything it started."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VAR = os.path.join(ROOT, "var")
+BIN = os.path.join(ROOT, ".venv", "bin")
+S3_PORT = int(os.environ.get("S3_PORT", "9000"))
+
+# name, HTTP port, metrics port; a service is started only once its folder exists.
+SERVICES = [
+    ("dak", 8001, 9101),
+    ("files", 8002, 9102),
+    ("signing", 8003, 9103),
+    ("notify", 8004, 9104),
+    ("metrics", 8005, 9105),
+    ("desk", 8000, 9100),
+]
+
+
+def port_open(port, host="127.0.0.1"):
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for_port(port, what, timeout=60):
+    deadline = time.time() + timeout
+    while not port_open(port):
+        if time.time() > deadline:
+            sys.exit(f"{what} did not start on port {port}; see var/log/")
+        time.sleep(0.2)
+
+
+def ensure_rabbitmq():
+    if port_open(5672):
+        return
+    print("starting RabbitMQ ...")
+    subprocess.run(["rabbitmq-server", "-detached"], check=False)
+    wait_for_port(5672, "RabbitMQ", timeout=90)
+
+
+def service_env(name):
+    env = dict(os.environ)
+    env.setdefault(f"{name.upper()}_DB_URL", f"sqlite:///{VAR}/{name}.db")
+    env.setdefault("S3_ENDPOINT_URL", f"http://127.0.0.1:{S3_PORT}")
+    env["PYTHONWARNINGS"] = "ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning"
+    return env
+
+
+def main():
+    os.makedirs(os.path.join(VAR, "log"), exist_ok=True)
+    ensure_rabbitmq()
+    children = []
+
+    def start(command, log_name, env=None):
+        log = open(os.path.join(VAR, "log", f"{log_name}.log"), "ab")
+        children.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log))
+
+    if not port_open(S3_PORT):
+        start([os.path.join(VAR, "moto", "bin", "moto_server"), "-H", "127.0.0.1", "-p", str(S3_PORT)], "s3")
+        wait_for_port(S3_PORT, "the local S3 endpoint")
+
+    present = [(n, h, m) for n, h, m in SERVICES if os.path.isdir(os.path.join(ROOT, "services", n))]
+    for name, _, _ in present:
+        subprocess.run([os.path.join(BIN, name), "migrate"], cwd=ROOT, env=service_env(name), check=True)
+    for name, _, _ in present:
+        start(
+            [os.path.join(BIN, "nameko"), "run", "--config", f"services/{name}/config.yml", f"{name}.service"],
+            name,
+            service_env(name),
+        )
+    for name, http_port, _ in present:
+        wait_for_port(http_port, name)
+    # Imported after every consumer is up, so each receives the directory's events.
+    subprocess.run([os.path.join(BIN, "dak"), "import-directory"], cwd=ROOT, env=service_env("dak"), check=True)
+    token = subprocess.run(
+        [os.path.join(BIN, "dak"), "token", "clerk.jhs"], cwd=ROOT, env=service_env("dak"),
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+    print("\neoffice is running (logs in var/log/). Ctrl-C stops it.\n")
+    for name, http_port, metrics_port in present:
+        print(f"  {name:8} http://127.0.0.1:{http_port}   metrics http://127.0.0.1:{metrics_port}/metrics")
+    print(f"  S3       http://127.0.0.1:{S3_PORT}")
+    print("\nA token for clerk.jhs (Central Registry clerk, Collectorate Jhansi); others: .venv/bin/dak token dm.jhs")
+    print(f"\nTOKEN={token}")
+    print(
+        "\nDiarise a receipt:\n"
+        "curl -s -X POST http://127.0.0.1:8001/receipts -H \"Authorization: Bearer $TOKEN\" "
+        "-H 'Content-Type: application/json' -d '{\"kind\": \"physical\", \"delivery_mode\": \"post\", "
+        "\"sender\": {\"name\": \"राम प्रसाद\", \"organisation\": \"ग्राम पंचायत बड़ागाँव\"}, "
+        "\"subject\": \"भूमि अभिलेख में नाम संशोधन हेतु प्रार्थना पत्र\"}'\n"
+    )
+    sys.stdout.flush()
+
+    def stop(*_):
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        for child in children:
+            if child.poll() is not None:
+                print(f"a process exited ({' '.join(child.args[:4])}); see var/log/", file=sys.stderr)
+                stop()
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()

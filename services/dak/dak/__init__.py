@@ -1,0 +1,1 @@
+"""dak: intake and diarisation of receipts, and the organisation directory."""

@@ -1,0 +1,53 @@
+"""`dak migrate`, `dak import-directory`, `dak token`: operations outside the running service."""
+import argparse
+import os
+import sys
+
+from eoffice_common.auth import Principal, issue_token
+from eoffice_common.config import load_config, service_config_path
+from eoffice_common.db import UnitOfWork
+from eoffice_common.engine import StandaloneEngine
+from eoffice_common.migrations import upgrade
+
+from . import repository
+from .directory import import_master, load_master
+
+SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO_MASTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo", "organisation.yml")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="dak")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="bring the database to the latest schema")
+    importer = commands.add_parser("import-directory", help="import the organisation master (YAML file or CSV folder)")
+    importer.add_argument("path", nargs="?", default=DEMO_MASTER)
+    importer.add_argument("--republish", action="store_true", help="announce every office and user again")
+    token = commands.add_parser("token", help="issue a bearer token for a user of the directory")
+    token.add_argument("user_id")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds the token is valid")
+    args = parser.parse_args(argv)
+    config = load_config(service_config_path(__file__))
+
+    if args.command == "migrate":
+        upgrade(SERVICE_DIR, config["DB_URL"])
+        print("dak database is at the latest schema")
+        return 0
+
+    engine = StandaloneEngine(config["DB_URL"])
+    if args.command == "import-directory":
+        with UnitOfWork(engine, actor="directory-import", correlation_id=None) as uow:
+            changed = import_master(uow, load_master(args.path), republish=args.republish)
+            uow.commit()
+        print(f"directory imported: {changed['offices']} offices and {changed['users']} users announced")
+        return 0
+
+    with UnitOfWork(engine, actor="cli", correlation_id=None) as uow:
+        user = repository.get_user(uow.session, args.user_id)
+        principal = Principal(user.id, user.office_code, tuple(user.roles or ()), user.name_en)
+    print(issue_token(config["JWT_SECRET"], principal, args.ttl, config.get("JWT_ALGORITHM", "HS256")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

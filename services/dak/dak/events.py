@@ -1,0 +1,133 @@
+"""Events the dak service publishes (through its outbox). Consumers receive them in an Envelope."""
+from dataclasses import dataclass, field
+
+from eoffice_common.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class ReceiptEvent(DomainEvent):
+    aggregate_type = "receipt"
+    receipt_id: str
+    receipt_number: str
+    office: str
+    district: str
+
+    @property
+    def aggregate_id(self):
+        return self.receipt_id
+
+
+@dataclass(frozen=True)
+class ReceiptDiarised(ReceiptEvent):
+    event_type = "receipt_diarised"
+    kind: str = "electronic"
+    classification: str = "normal"
+    subject: str = ""
+    language: str = "en"
+    sender_name: str = ""
+    sender_organisation: str | None = None
+    main_category: str | None = None
+    sub_category: str | None = None
+    delivery_mode: str = "post"
+    vip: bool = False
+    letter_number: str | None = None
+    letter_date: str | None = None
+    received_date: str = ""
+    diarised_by: str = ""
+    holder: str = ""
+    channel: str = "form"
+    copied_from: str | None = None
+    scans: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReceiptSent(ReceiptEvent):
+    event_type = "receipt_sent"
+    action: str = "send"
+    from_user: str = ""
+    to_user: str = ""
+    copies_to: list = field(default_factory=list)
+    remarks: str | None = None
+    due_date: str | None = None
+    priority: str = "normal"
+    classification: str = "normal"
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiptReceived(ReceiptEvent):
+    event_type = "receipt_received"
+    received_by: str = ""
+    received_at: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiptPutInFile(ReceiptEvent):
+    event_type = "receipt_put_in_file"
+    file_id: str = ""
+    put_by: str = ""
+    subject: str = ""
+    classification: str = "normal"
+    kind: str = "electronic"
+    sender_name: str = ""
+    sender_organisation: str | None = None
+    letter_number: str | None = None
+    letter_date: str | None = None
+    received_date: str = ""
+    scans: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReceiptClosed(ReceiptEvent):
+    event_type = "receipt_closed"
+    closed_by: str = ""
+    remarks: str = ""
+
+
+@dataclass(frozen=True)
+class OfficeRecorded(DomainEvent):
+    """The directory's current record of an office, with its district, department and state."""
+
+    event_type = "office_recorded"
+    aggregate_type = "office"
+    office: str
+    district: str
+    name_en: str
+    name_hi: str
+    department: str
+    department_name_en: str
+    department_name_hi: str
+    district_name_en: str
+    district_name_hi: str
+    state: str
+    sections: list = field(default_factory=list)
+
+    @property
+    def aggregate_id(self):
+        return self.office
+
+
+@dataclass(frozen=True)
+class UserRecorded(DomainEvent):
+    """The directory's current record of a user (also sent when a user is deactivated)."""
+
+    event_type = "user_recorded"
+    aggregate_type = "user"
+    user_id: str
+    office: str
+    district: str
+    name_en: str
+    name_hi: str
+    designation_en: str
+    designation_hi: str
+    section: str | None
+    email: str | None
+    mobile: str | None
+    reporting_officer: str | None
+    roles: list
+    language: str
+    active: bool
+
+    @property
+    def aggregate_id(self):
+        return self.user_id

@@ -1,0 +1,52 @@
+"""Errors of the dak service, each mapped once to an HTTP status and a reason code."""
+from eoffice_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+class UnknownUser(NotFound):
+    reason = "unknown_user"
+
+
+class UnknownOffice(NotFound):
+    reason = "unknown_office"
+
+
+class ReceiptNotFound(NotFound):
+    """Also raised for a receipt the caller may not see, so its existence is not revealed."""
+
+    reason = "receipt_not_found"
+
+
+class NotHolder(Forbidden):
+    reason = "not_holder"
+
+
+class NotAllowed(Forbidden):
+    reason = "not_allowed"
+
+
+class ReceiptNotOpen(Conflict):
+    reason = "receipt_not_open"
+
+
+class NotPhysical(Conflict):
+    reason = "not_physical"
+
+
+class AlreadyReceived(Conflict):
+    reason = "already_received"
+
+
+class NothingToReplyTo(Conflict):
+    reason = "nothing_to_reply_to"
+
+
+class InvalidRecipients(InvalidInput):
+    reason = "invalid_recipients"
+
+
+class ScansRequired(InvalidInput):
+    reason = "scans_required"
+
+
+class InvalidEmail(InvalidInput):
+    reason = "invalid_email_message"

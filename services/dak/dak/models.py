@@ -1,0 +1,156 @@
+"""Tables of the dak service alone: the organisation directory and receipts."""
+from sqlalchemy import (
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class State(Base):
+    __tablename__ = "states"
+    code = Column(String(8), primary_key=True)
+    name_en = Column(String(120), nullable=False)
+    name_hi = Column(String(120), nullable=False)
+
+
+class District(Base):
+    __tablename__ = "districts"
+    code = Column(String(16), primary_key=True)
+    state_code = Column(String(8), ForeignKey("states.code"), nullable=False)
+    name_en = Column(String(120), nullable=False)
+    name_hi = Column(String(120), nullable=False)
+    division_en = Column(String(120))
+    division_hi = Column(String(120))
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    code = Column(String(16), primary_key=True)
+    name_en = Column(String(200), nullable=False)
+    name_hi = Column(String(200), nullable=False)
+
+
+class Office(Base):
+    __tablename__ = "offices"
+    code = Column(String(32), primary_key=True)
+    name_en = Column(String(200), nullable=False)
+    name_hi = Column(String(200), nullable=False)
+    district_code = Column(String(16), ForeignKey("districts.code"), nullable=False)
+    department_code = Column(String(16), ForeignKey("departments.code"), nullable=False)
+
+
+class Section(Base):
+    __tablename__ = "sections"
+    code = Column(String(48), primary_key=True)
+    office_code = Column(String(32), ForeignKey("offices.code"), nullable=False)
+    name_en = Column(String(200), nullable=False)
+    name_hi = Column(String(200), nullable=False)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(String(64), primary_key=True)
+    name_en = Column(String(200), nullable=False)
+    name_hi = Column(String(200), nullable=False)
+    designation_en = Column(String(200), nullable=False)
+    designation_hi = Column(String(200), nullable=False)
+    office_code = Column(String(32), ForeignKey("offices.code"), nullable=False, index=True)
+    section_code = Column(String(48), ForeignKey("sections.code"))
+    email = Column(String(254))
+    mobile = Column(String(20))
+    reporting_officer_id = Column(String(64))
+    roles = Column(JSON, nullable=False, default=list)
+    language = Column(String(2), nullable=False, default="en")
+    active = Column(Boolean, nullable=False, default=True)
+
+
+class ReceiptSerial(Base):
+    """The last receipt serial given in an office in a year; its row lock makes numbering race-free."""
+
+    __tablename__ = "receipt_serials"
+    office_code = Column(String(32), primary_key=True)
+    year = Column(Integer, primary_key=True)
+    last_serial = Column(Integer, nullable=False)
+
+
+class Receipt(Base):
+    __tablename__ = "receipts"
+    id = Column(String(36), primary_key=True)
+    receipt_number = Column(String(80), nullable=False, unique=True)
+    office_code = Column(String(32), nullable=False)
+    year = Column(Integer, nullable=False)
+    serial = Column(Integer, nullable=False)
+    kind = Column(String(12), nullable=False)
+    status = Column(String(12), nullable=False)
+    holder_id = Column(String(64), nullable=False)
+    created_by = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+    received_at = Column(DateTime(timezone=True))
+    sender_name = Column(String(200), nullable=False)
+    sender_designation = Column(String(200))
+    sender_organisation = Column(String(300))
+    sender_address = Column(Text)
+    sender_state = Column(String(100))
+    sender_pincode = Column(String(6))
+    sender_email = Column(String(254))
+    sender_mobile = Column(String(20))
+    letter_number = Column(String(120))
+    letter_date = Column(Date)
+    received_date = Column(Date, nullable=False)
+    delivery_mode = Column(String(12), nullable=False)
+    main_category = Column(String(120))
+    sub_category = Column(String(120))
+    subject = Column(Text, nullable=False)
+    language = Column(String(8), nullable=False)
+    classification = Column(String(12), nullable=False)
+    enclosures = Column(Text)
+    remarks = Column(Text)
+    vip = Column(Boolean, nullable=False, default=False)
+    body_text = Column(Text)
+    copied_from_id = Column(String(36))
+    file_id = Column(String(64))
+    closed_by = Column(String(64))
+    closed_at = Column(DateTime(timezone=True))
+    closing_remarks = Column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("office_code", "year", "serial", name="uq_receipt_serial"),
+        Index("ix_receipts_holder_status", "holder_id", "status"),
+        Index("ix_receipts_created_by", "created_by", "created_at"),
+        Index("ix_receipts_duplicate", "sender_organisation", "letter_number", "letter_date"),
+    )
+
+
+class ReceiptScan(Base):
+    __tablename__ = "receipt_scans"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    receipt_id = Column(String(36), ForeignKey("receipts.id"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)
+    key = Column(String(200), nullable=False, index=True)
+    sha256 = Column(String(64), nullable=False)
+    size = Column(Integer, nullable=False)
+    content_type = Column(String(40), nullable=False)
+    filename = Column(String(255))
+
+
+class ReceiptMovement(Base):
+    """One hand-over of a receipt. `copy` marks a recipient who gets it for information only."""
+
+    __tablename__ = "receipt_movements"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    receipt_id = Column(String(36), ForeignKey("receipts.id"), nullable=False, index=True)
+    action = Column(String(12), nullable=False)
+    from_user = Column(String(64), nullable=False)
+    to_user = Column(String(64), nullable=False)
+    copy = Column(Boolean, nullable=False, default=False)
+    remarks = Column(Text)
+    due_date = Column(Date)
+    priority = Column(String(16), nullable=False, default="normal")
+    sent_at = Column(DateTime(timezone=True), nullable=False)
+    opened_at = Column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_movements_to_user", "to_user", "sent_at"), Index("ix_movements_from_user", "from_user", "sent_at"))

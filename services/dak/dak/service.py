@@ -1,0 +1,458 @@
+"""The dak service's entrypoints: parse, authorise, call the domain, commit, answer."""
+import json
+import os
+import uuid
+from datetime import datetime, timezone
+
+import yaml
+from nameko.rpc import rpc
+from nameko.timer import timer
+from prometheus_client import Counter
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from eoffice_common.db import Database
+from eoffice_common.errors import BadRequest, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from eoffice_common.metrics import Instrumentation
+from eoffice_common.storage import ORPHAN_GRACE, DocumentStore
+from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
+
+from . import domain, repository
+from .directory import office_recorded, user_recorded
+from .email_intake import parse_email
+from .events import ReceiptClosed, ReceiptDiarised, ReceiptPutInFile, ReceiptReceived, ReceiptSent
+from .exceptions import ReceiptNotFound
+from .models import Office, Receipt, ReceiptMovement, ReceiptScan, User
+from .schemas import (
+    BatchIn, CloseIn, ListQuery, PutInFileIn, ReceiptIn, ReplyIn, SendIn, UserSearchQuery, receipt_out,
+    receipt_summary, user_out,
+)
+
+RECEIPTS_DIARISED = Counter("eoffice_dak_receipts_diarised_total", "Receipts diarised.", ["kind", "channel"])
+RECEIPT_ACTIONS = Counter("eoffice_dak_receipt_actions_total", "Actions taken on receipts.", ["action"])
+SCAN_BYTES = Counter("eoffice_dak_scan_bytes_total", "Bytes of scans accepted.")
+DUPLICATE_WARNINGS = Counter("eoffice_dak_duplicate_warnings_total", "Diarisations that matched an earlier letter.")
+
+OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class DakService:
+    name = "dak"
+
+    db = Database()
+    documents = DocumentStore("dak/scans")
+    caller = Caller()
+    log = Instrumentation()
+
+    # --- health and description -------------------------------------------------------------
+
+    @http("GET", "/health/live", public=True)
+    def live(self, request):
+        return {"status": "ok"}
+
+    @http("GET", "/health/ready", public=True)
+    def ready(self, request):
+        with self.db.read() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ready"}
+
+    @http("GET", "/openapi.json", public=True)
+    def openapi(self, request):
+        with open(OPENAPI_PATH, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+
+    # --- diarisation ---------------------------------------------------------------------------
+
+    @http("POST", "/receipts")
+    def diarise(self, request):
+        """Diarise one receipt (JSON, or multipart with a `receipt` JSON field and `scans` files).
+        With a `send` block it is Generate & Send."""
+        principal = require_caller(self.caller)
+        data, uploads = self._receipt_request(request)
+        receipt_in = ReceiptIn.model_validate(data)
+        scans = self._store_scans(uploads)
+        with self.db.unit_of_work() as uow:
+            result = self._diarise(uow, principal.user_id, receipt_in, scans, channel="form")
+            uow.commit()
+        return 201, result
+
+    @http("POST", "/receipts/batch")
+    def diarise_batch(self, request):
+        """Generate & Copy: several letters sharing metadata, all numbered in one transaction."""
+        principal = require_caller(self.caller)
+        batch = parse_json(request, BatchIn)
+        letters, errors = [], {}
+        for index, data in enumerate(batch.receipts()):
+            data.setdefault("kind", "physical")
+            try:
+                letters.append(ReceiptIn.model_validate(data))
+            except Exception as exc:  # pydantic ValidationError: collect per letter
+                for error in getattr(exc, "errors", lambda: [])():
+                    path = ".".join(str(p) for p in error["loc"]) or "letter"
+                    errors[f"letters.{index}.{path}"] = error["msg"]
+        if errors:
+            raise InvalidInput("some letters are not valid", fields=errors)
+        with self.db.unit_of_work() as uow:
+            results = [self._diarise(uow, principal.user_id, letter, [], channel="batch") for letter in letters]
+            uow.commit()
+        return 201, {"receipts": [r["receipt"] for r in results], "warnings": [w for r in results for w in r["warnings"]]}
+
+    @http("POST", "/receipts/email")
+    def diarise_email(self, request):
+        """Email diarisation: the body is a raw RFC 822 message (.eml)."""
+        principal = require_caller(self.caller)
+        if request.mimetype not in ("message/rfc822", "application/octet-stream"):
+            raise UnsupportedMediaType("send the raw message as message/rfc822", reason="expected_rfc822")
+        self._check_request_size(request)
+        fields, body, attachments = parse_email(request.get_data())
+        receipt_in = ReceiptIn.model_validate(fields)
+        accepted, warnings = [], []
+        for filename, data in attachments:
+            try:
+                self.documents.check(data, filename)
+                accepted.append((filename, data))
+            except UnsupportedMediaType:
+                warnings.append({"code": "attachment_skipped", "filename": filename, "message": "not a PDF, JPEG, PNG or TIFF"})
+        scans = self._store_scans(accepted)
+        with self.db.unit_of_work() as uow:
+            result = self._diarise(uow, principal.user_id, receipt_in, scans, channel="email", body_text=body)
+            uow.commit()
+        result["warnings"] += warnings
+        return 201, result
+
+    # --- lists and views -----------------------------------------------------------------------
+
+    @http("GET", "/receipts")
+    def list_receipts(self, request):
+        principal = require_caller(self.caller)
+        query = query_args(request, ListQuery)
+        with self.db.read() as session:
+            rows, total = repository.list_receipts(session, principal.user_id, query)
+            return {
+                "box": query.box,
+                "page": query.page,
+                "per_page": query.per_page,
+                "total": total,
+                "receipts": [receipt_summary(r) for r in rows],
+            }
+
+    @http("GET", "/receipts/<string:receipt_id>")
+    def get_receipt(self, request, receipt_id):
+        principal = require_caller(self.caller)
+        with self.db.unit_of_work() as uow:
+            receipt, movements = self._visible_receipt(uow.session, receipt_id, principal)
+            if principal.user_id == receipt.holder_id or any(m.to_user == principal.user_id for m in movements):
+                repository.mark_opened(uow.session, receipt_id, principal.user_id)
+                uow.commit()
+            return receipt_out(receipt, repository.scans_of(uow.session, receipt_id), repository.movements_of(uow.session, receipt_id))
+
+    @http("GET", "/receipts/<string:receipt_id>/scans/<int:position>")
+    def get_scan(self, request, receipt_id, position):
+        principal = require_caller(self.caller)
+        with self.db.read() as session:
+            self._visible_receipt(session, receipt_id, principal)
+            scan = next((s for s in repository.scans_of(session, receipt_id) if s.position == position), None)
+        if scan is None:
+            raise ReceiptNotFound(f"receipt {receipt_id} has no scan {position}", reason="scan_not_found")
+        data = self.documents.get(scan.key)
+        return Response(data, mimetype=scan.content_type, headers={"Content-Disposition": f'inline; filename="{scan.filename or scan.sha256}"'})
+
+    # --- actions of the holder -----------------------------------------------------------------
+
+    @http("POST", "/receipts/<string:receipt_id>/receive")
+    def receive(self, request, receipt_id):
+        principal = require_caller(self.caller)
+        with self.db.unit_of_work() as uow:
+            receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
+            domain.check_receive(view, principal.user_id)
+            receipt.received_at = receipt.updated_at = utcnow()
+            uow.emit(ReceiptReceived(**self._event_base(uow.session, receipt), received_by=principal.user_id, received_at=receipt.received_at.isoformat()))
+            uow.commit()
+        RECEIPT_ACTIONS.labels("receive").inc()
+        return self._receipt_response(receipt_id)
+
+    @http("POST", "/receipts/<string:receipt_id>/send")
+    def send(self, request, receipt_id):
+        principal = require_caller(self.caller)
+        send_in = parse_json(request, SendIn)
+        with self.db.unit_of_work() as uow:
+            receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
+            self._send(uow, receipt, view, principal.user_id, send_in, action="send")
+            uow.commit()
+        return self._receipt_response(receipt_id)
+
+    @http("POST", "/receipts/<string:receipt_id>/reply")
+    def reply(self, request, receipt_id):
+        """Send the receipt back to whoever sent it to the holder."""
+        principal = require_caller(self.caller)
+        reply_in = parse_json(request, ReplyIn)
+        with self.db.unit_of_work() as uow:
+            receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
+            target = domain.reply_target(view, principal.user_id)
+            self._send(uow, receipt, view, principal.user_id, SendIn(to=[target], remarks=reply_in.remarks), action="reply")
+            uow.commit()
+        return self._receipt_response(receipt_id)
+
+    @http("POST", "/receipts/<string:receipt_id>/put-in-file")
+    def put_in_file(self, request, receipt_id):
+        principal = require_caller(self.caller)
+        put_in = parse_json(request, PutInFileIn)
+        with self.db.unit_of_work() as uow:
+            receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
+            domain.ensure_can_act(view, principal.user_id)
+            receipt.status, receipt.file_id, receipt.updated_at = domain.IN_FILE, put_in.file_id, utcnow()
+            uow.emit(ReceiptPutInFile(
+                **self._event_base(uow.session, receipt), file_id=put_in.file_id, put_by=principal.user_id,
+                subject=receipt.subject, classification=receipt.classification, kind=receipt.kind,
+                sender_name=receipt.sender_name, sender_organisation=receipt.sender_organisation,
+                letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
+                received_date=domain.as_iso(receipt.received_date), scans=self._scan_refs(uow.session, receipt.id),
+            ))
+            uow.commit()
+        RECEIPT_ACTIONS.labels("put_in_file").inc()
+        return self._receipt_response(receipt_id)
+
+    @http("POST", "/receipts/<string:receipt_id>/close")
+    def close(self, request, receipt_id):
+        principal = require_caller(self.caller)
+        close_in = parse_json(request, CloseIn)
+        with self.db.unit_of_work() as uow:
+            receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
+            domain.ensure_can_act(view, principal.user_id)
+            now = utcnow()
+            receipt.status, receipt.closed_by, receipt.closed_at = domain.CLOSED, principal.user_id, now
+            receipt.closing_remarks, receipt.updated_at = close_in.remarks, now
+            uow.emit(ReceiptClosed(**self._event_base(uow.session, receipt), closed_by=principal.user_id, remarks=close_in.remarks))
+            uow.commit()
+        RECEIPT_ACTIONS.labels("close").inc()
+        return self._receipt_response(receipt_id)
+
+    @http("POST", "/receipts/<string:receipt_id>/copy")
+    def copy(self, request, receipt_id):
+        """A new receipt (new number) with the same letter and scans, held by the caller."""
+        principal = require_caller(self.caller)
+        with self.db.unit_of_work() as uow:
+            original, view = self._receipt_for_action(uow.session, receipt_id, principal)
+            domain.ensure_can_act(view, principal.user_id)
+            fields = {column.name: getattr(original, column.name) for column in Receipt.__table__.columns}
+            scans = [(s.filename, s) for s in repository.scans_of(uow.session, receipt_id)]
+            result = self._create_receipt(uow, principal.user_id, fields, scans, channel="copy", copied_from=original.id)
+            uow.commit()
+        RECEIPT_ACTIONS.labels("copy").inc()
+        return 201, result
+
+    # --- directory -----------------------------------------------------------------------------
+
+    @http("GET", "/directory/users")
+    def find_users(self, request):
+        """Find officers by name or designation (English or Hindi), e.g. for the Send dialog."""
+        principal = require_caller(self.caller)
+        query = query_args(request, UserSearchQuery)
+        with self.db.read() as session:
+            users = repository.search_users(session, query.q, query.office, query.limit)
+            return {"users": [self._user_for(principal, u) for u in users]}
+
+    @http("GET", "/directory/users/<string:user_id>")
+    def get_user(self, request, user_id):
+        principal = require_caller(self.caller)
+        with self.db.read() as session:
+            return self._user_for(principal, repository.get_user(session, user_id))
+
+    @rpc
+    def user(self, user_id):
+        with self.db.read() as session:
+            return user_out(repository.get_user(session, user_id))
+
+    @rpc
+    def directory_snapshot(self):
+        """Every office and user as their office_recorded / user_recorded data, for a consumer
+        building its copy of the directory from scratch."""
+        with self.db.read() as session:
+            offices = {o.code: o for o in session.query(Office)}
+            return {
+                "offices": [office_recorded(session, o).data() for o in offices.values()],
+                "users": [user_recorded(u, offices[u.office_code].district_code).data() for u in session.query(User)],
+            }
+
+    @rpc
+    def receipt(self, receipt_id):
+        """A receipt as its caller (propagated from the HTTP request) may see it."""
+        principal = require_caller(self.caller)
+        with self.db.read() as session:
+            receipt, movements = self._visible_receipt(session, receipt_id, principal)
+            return json.loads(json.dumps(receipt_out(receipt, repository.scans_of(session, receipt_id), movements), default=str))
+
+    # --- housekeeping --------------------------------------------------------------------------
+
+    @timer(interval=3600)
+    def sweep_orphan_scans(self):
+        """Remove scans that reached S3 but whose receipt never committed (after a grace period)."""
+        with self.db.read() as session:
+            referenced = repository.referenced_scan_keys(session)
+        removed = 0
+        for key in self.documents.unreferenced(referenced, ORPHAN_GRACE):
+            self.documents.delete(key)
+            removed += 1
+        self.log.info("orphan_scans_swept", removed=removed)
+        return removed
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _user_for(self, principal, user):
+        data = user_out(user)
+        if principal.user_id != user.id and not principal.has_role("admin"):
+            data.pop("mobile")
+        return data
+
+    def _check_request_size(self, request):
+        limit = self.documents.max_bytes * 10 + 1024 * 1024
+        if request.content_length and request.content_length > limit:
+            raise PayloadTooLarge(f"the request is larger than {limit} bytes", reason="request_too_large")
+
+    def _receipt_request(self, request):
+        self._check_request_size(request)
+        if request.mimetype == "multipart/form-data":
+            raw = request.form.get("receipt")
+            if raw is None:
+                raise BadRequest("send the receipt's fields as JSON in a 'receipt' form field", reason="receipt_field_missing")
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                raise BadRequest("the 'receipt' field is not valid JSON", reason="malformed_json")
+            return data, [(f.filename, f.read()) for f in request.files.getlist("scans")]
+        if request.mimetype in ("application/json", ""):
+            try:
+                return json.loads(request.get_data() or b"null") or {}, []
+            except ValueError:
+                raise BadRequest("the body is not valid JSON", reason="malformed_json")
+        raise UnsupportedMediaType("send JSON or multipart/form-data", reason="unsupported_request_type")
+
+    def _store_scans(self, uploads):
+        """Check every scan before storing any, so a bad one stores nothing."""
+        for filename, data in uploads:
+            self.documents.check(data, filename or "scan")
+        stored = [(filename, self.documents.put(data, filename or "scan")) for filename, data in uploads]
+        SCAN_BYTES.inc(sum(doc.size for _, doc in stored))
+        return stored
+
+    def _diarise(self, uow, user_id, receipt_in, scans, channel, body_text=None):
+        sender = receipt_in.sender
+        fields = {
+            "kind": receipt_in.kind,
+            "sender_name": sender.name, "sender_designation": sender.designation,
+            "sender_organisation": sender.organisation, "sender_address": sender.address,
+            "sender_state": sender.state, "sender_pincode": sender.pincode,
+            "sender_email": sender.email, "sender_mobile": sender.mobile,
+            "letter_number": receipt_in.letter_number, "letter_date": receipt_in.letter_date,
+            "received_date": receipt_in.received_date, "delivery_mode": receipt_in.delivery_mode,
+            "main_category": receipt_in.main_category, "sub_category": receipt_in.sub_category,
+            "subject": receipt_in.subject,
+            "language": receipt_in.language or domain.detect_language(receipt_in.subject),
+            "classification": receipt_in.classification, "enclosures": receipt_in.enclosures,
+            "remarks": receipt_in.remarks, "vip": receipt_in.vip, "body_text": body_text,
+        }
+        result = self._create_receipt(uow, user_id, fields, scans, channel)
+        if receipt_in.send:
+            receipt = uow.session.get(Receipt, result["receipt"]["id"])
+            view = repository.view_of(receipt, [])
+            self._send(uow, receipt, view, user_id, receipt_in.send, action="send")
+            result["receipt"] = receipt_out(receipt, repository.scans_of(uow.session, receipt.id), repository.movements_of(uow.session, receipt.id))
+        return result
+
+    def _create_receipt(self, uow, user_id, fields, scans, channel, copied_from=None):
+        session = uow.session
+        user = repository.get_user(session, user_id)
+        office = repository.get_office(session, user.office_code)
+        domain.check_new_receipt(fields["kind"], len(scans), bool(fields.get("body_text")))
+        now = utcnow()
+        year = domain.diary_year(now)
+        serial = repository.next_receipt_serial(session, office.code, year)
+        duplicates = repository.find_duplicates(session, fields["sender_organisation"], fields["letter_number"], fields["letter_date"]) if channel != "copy" else []
+        values = {key: fields[key] for key in (
+            "kind", "sender_name", "sender_designation", "sender_organisation", "sender_address", "sender_state",
+            "sender_pincode", "sender_email", "sender_mobile", "letter_number", "letter_date", "received_date",
+            "delivery_mode", "main_category", "sub_category", "subject", "language", "classification",
+            "enclosures", "remarks", "vip", "body_text",
+        )}
+        receipt = Receipt(
+            id=str(uuid.uuid4()), receipt_number=domain.receipt_number(serial, year, office.code),
+            office_code=office.code, year=year, serial=serial, status=domain.OPEN, holder_id=user.id,
+            created_by=user.id, created_at=now, updated_at=now, copied_from_id=copied_from, **values,
+        )
+        session.add(receipt)
+        for position, (filename, doc) in enumerate(scans, start=1):
+            session.add(ReceiptScan(
+                receipt_id=receipt.id, position=position, key=doc.key, sha256=doc.sha256, size=doc.size,
+                content_type=doc.content_type, filename=(filename or "")[:255] or None,
+            ))
+        session.flush()
+        uow.emit(ReceiptDiarised(
+            **self._event_base(session, receipt, office), kind=receipt.kind, classification=receipt.classification,
+            subject=receipt.subject, language=receipt.language, sender_name=receipt.sender_name,
+            sender_organisation=receipt.sender_organisation, main_category=receipt.main_category,
+            sub_category=receipt.sub_category, delivery_mode=receipt.delivery_mode, vip=receipt.vip,
+            letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
+            received_date=domain.as_iso(receipt.received_date), diarised_by=user.id, holder=user.id,
+            channel=channel, copied_from=copied_from, scans=self._scan_refs(session, receipt.id),
+        ))
+        RECEIPTS_DIARISED.labels(receipt.kind, channel).inc()
+        warnings = [
+            {"code": "possible_duplicate", "receipt_number": number,
+             "message": f"same organisation, letter number and date as {number}"}
+            for number in duplicates
+        ]
+        if warnings:
+            DUPLICATE_WARNINGS.inc()
+        return {"receipt": receipt_out(receipt, repository.scans_of(session, receipt.id), []), "warnings": warnings}
+
+    def _send(self, uow, receipt, view, by, send_in, action):
+        session = uow.session
+        known = repository.active_user_ids(session, send_in.to)
+        moves = domain.plan_send(view, by, send_in.to, known)
+        now = utcnow()
+        for move in moves:
+            session.add(ReceiptMovement(
+                receipt_id=receipt.id, action=action, from_user=move.from_user, to_user=move.to_user, copy=move.copy,
+                remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority, sent_at=now,
+            ))
+        receipt.holder_id, receipt.updated_at = moves[0].to_user, now
+        uow.emit(ReceiptSent(
+            **self._event_base(session, receipt), action=action, from_user=by, to_user=moves[0].to_user,
+            copies_to=[m.to_user for m in moves[1:]], remarks=send_in.remarks,
+            due_date=domain.as_iso(send_in.due_date), priority=send_in.priority,
+            classification=receipt.classification, subject=receipt.subject,
+        ))
+        RECEIPT_ACTIONS.labels(action).inc()
+
+    def _visible_receipt(self, session, receipt_id, principal):
+        receipt = repository.load_receipt(session, receipt_id)
+        movements = repository.movements_of(session, receipt_id)
+        domain.ensure_visible(repository.view_of(receipt, movements), principal.user_id, principal.office)
+        return receipt, movements
+
+    def _receipt_for_action(self, session, receipt_id, principal):
+        receipt = repository.load_receipt(session, receipt_id, for_update=True)
+        view = repository.view_of(receipt, repository.movements_of(session, receipt_id))
+        domain.ensure_visible(view, principal.user_id, principal.office)
+        return receipt, view
+
+    def _receipt_response(self, receipt_id):
+        with self.db.read() as session:
+            receipt = repository.load_receipt(session, receipt_id)
+            return receipt_out(receipt, repository.scans_of(session, receipt_id), repository.movements_of(session, receipt_id))
+
+    def _event_base(self, session, receipt, office=None):
+        office = office or session.get(Office, receipt.office_code)
+        return {"receipt_id": receipt.id, "receipt_number": receipt.receipt_number, "office": office.code, "district": office.district_code}
+
+    @staticmethod
+    def _scan_refs(session, receipt_id):
+        return [
+            {"position": s.position, "key": s.key, "sha256": s.sha256, "size": s.size, "content_type": s.content_type, "filename": s.filename}
+            for s in repository.scans_of(session, receipt_id)
+        ]
+

@@ -87,7 +87,10 @@ class MetricsServer(SharedExtension):
     def stop(self):
         if self.server is not None:
             self.server.shutdown()
+            self.server.server_close()
             self.server = None
+
+    kill = stop
 
 
 class Instrumentation(DependencyProvider):

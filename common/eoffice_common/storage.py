@@ -2,7 +2,7 @@
 import base64
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import boto3
 from botocore.client import Config as BotoConfig
@@ -139,5 +139,3 @@ def ensure_bucket(client, bucket):
     except ClientError:
         client.create_bucket(Bucket=bucket)
 
-
-ORPHAN_GRACE = timedelta(hours=1)

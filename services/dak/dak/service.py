@@ -2,9 +2,10 @@
 import json
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import yaml
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
@@ -14,7 +15,7 @@ from werkzeug.wrappers import Response
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from eoffice_common.metrics import Instrumentation
-from eoffice_common.storage import ORPHAN_GRACE, DocumentStore
+from eoffice_common.storage import DocumentStore
 from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
 
 from . import domain, repository
@@ -47,6 +48,7 @@ class DakService:
     documents = DocumentStore("dak/scans")
     caller = Caller()
     log = Instrumentation()
+    config = Config()
 
     # --- health and description -------------------------------------------------------------
 
@@ -293,8 +295,9 @@ class DakService:
         """Remove scans that reached S3 but whose receipt never committed (after a grace period)."""
         with self.db.read() as session:
             referenced = repository.referenced_scan_keys(session)
+        grace = timedelta(seconds=int(self.config.get("ORPHAN_SCAN_GRACE_SECONDS", 3600)))
         removed = 0
-        for key in self.documents.unreferenced(referenced, ORPHAN_GRACE):
+        for key in self.documents.unreferenced(referenced, grace):
             self.documents.delete(key)
             removed += 1
         self.log.info("orphan_scans_swept", removed=removed)

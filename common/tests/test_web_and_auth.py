@@ -1,0 +1,72 @@
+"""HTTP entrypoints: a token is required unless a route is declared public; errors are typed JSON;
+the correlation id of a request travels into the events it causes."""
+import time
+
+import jwt
+import requests
+
+from eoffice_common.auth import Principal, issue_token
+from eoffice_common.testing import TEST_JWT_SECRET
+
+
+def start_writer(container_factory, writer_service, writer_config):
+    container = container_factory(writer_service, writer_config)
+    container.start()
+    return f"http://{writer_config['WEB_SERVER_ADDRESS']}"
+
+
+def token(user="clerk.jhs", secret=TEST_JWT_SECRET, ttl=600):
+    return issue_token(secret, Principal(user, "COLL-JHS", ("clerk",), "Pooja Yadav"), ttl)
+
+
+def test_a_route_without_a_token_answers_401(container_factory, writer_service, writer_config):
+    base = start_writer(container_factory, writer_service, writer_config)
+    response = requests.post(f"{base}/notes", json={"id": "1", "text": "t"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "token_missing"
+
+
+def test_expired_forged_and_malformed_tokens_are_refused(container_factory, writer_service, writer_config):
+    base = start_writer(container_factory, writer_service, writer_config)
+    expired = jwt.encode({"iss": "eoffice", "sub": "x", "exp": int(time.time()) - 10}, TEST_JWT_SECRET, algorithm="HS256")
+    cases = {
+        expired: "token_expired",
+        token(secret="another-secret-of-sufficient-length-123"): "token_invalid",
+        "not-a-jwt": "token_invalid",
+    }
+    for bad, reason in cases.items():
+        response = requests.post(f"{base}/notes", json={"id": "1", "text": "t"}, headers={"Authorization": f"Bearer {bad}"})
+        assert (response.status_code, response.json()["error"]) == (401, reason)
+
+
+def test_public_routes_are_public_by_declaration(container_factory, writer_service, writer_config):
+    base = start_writer(container_factory, writer_service, writer_config)
+    assert requests.get(f"{base}/ping").json() == {"pong": True}
+
+
+def test_invalid_bodies_get_field_reasons(container_factory, writer_service, writer_config):
+    base = start_writer(container_factory, writer_service, writer_config)
+    headers = {"Authorization": f"Bearer {token()}"}
+    malformed = requests.post(f"{base}/notes", data="{not json", headers={**headers, "Content-Type": "application/json"})
+    assert (malformed.status_code, malformed.json()["error"]) == (400, "malformed_json")
+    invalid = requests.post(f"{base}/notes", json={"id": "1"}, headers=headers)
+    assert invalid.status_code == 422
+    assert invalid.json()["fields"] == {"text": "Field required"}
+
+
+def test_the_correlation_id_follows_the_request_into_its_events(
+    container_factory, writer_service, writer_config, event_tap
+):
+    tap = event_tap("writer")
+    base = start_writer(container_factory, writer_service, writer_config)
+    response = requests.post(
+        f"{base}/notes",
+        json={"id": "n-7", "text": "नमस्ते"},
+        headers={"Authorization": f"Bearer {token()}", "X-Correlation-ID": "req-42"},
+    )
+    assert response.status_code == 201
+    assert response.headers["X-Correlation-ID"] == "req-42"
+    event = tap.wait_for("note_written")
+    assert event["correlation_id"] == "req-42"
+    assert event["actor"] == "clerk.jhs"
+    assert event["data"]["text"] == "नमस्ते (clerk.jhs)"

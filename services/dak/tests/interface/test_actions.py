@@ -1,0 +1,85 @@
+"""What the holder of a receipt does with it, and what nobody else may do."""
+
+
+def test_send_receive_and_close_a_physical_receipt(desk, event_tap):
+    tap = event_tap("dak")
+    receipt = desk.diarise(subject="भूमि विवाद", send={"to": ["so.jhs"], "remarks": "जाँच करें"})
+    received = desk.post(f"/receipts/{receipt['id']}/receive", "so.jhs")
+    assert received.status_code == 200, received.text
+    assert received.json()["received_at"]
+    assert desk.post(f"/receipts/{receipt['id']}/receive", "so.jhs").json()["error"] == "already_received"
+    closed = desk.post(f"/receipts/{receipt['id']}/close", "so.jhs", json={"remarks": "निस्तारित"})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    types = [e["type"] for e in tap.wait_for_count("receipt_closed", 1) and tap.events() if e["aggregate_id"] == receipt["id"]]
+    assert types == ["receipt_diarised", "receipt_sent", "receipt_received", "receipt_closed"]
+    assert desk.get("/receipts?box=closed", "so.jhs").json()["total"] == 1
+    assert desk.get("/receipts", "so.jhs").json()["total"] == 0
+    again = desk.post(f"/receipts/{receipt['id']}/send", "so.jhs", json={"to": ["adm.jhs"]})
+    assert (again.status_code, again.json()["error"]) == (409, "receipt_not_open")
+
+
+def test_put_in_file_publishes_the_receipt_for_the_files_service(desk, event_tap, pdf):
+    tap = event_tap("dak")
+    receipt = desk.post("/receipts", "diarist.jhs", data={"receipt": '{"delivery_mode": "post", "sender": {"name": "A"}, "subject": "पत्र"}'},
+                        files=[("scans", ("a.pdf", pdf, "application/pdf"))]).json()["receipt"]
+    response = desk.post(f"/receipts/{receipt['id']}/put-in-file", "diarist.jhs", json={"file_id": "file-123"})
+    assert response.status_code == 200 and response.json()["status"] == "in_file"
+    event = tap.wait_for("receipt_put_in_file")
+    assert event["data"]["file_id"] == "file-123"
+    assert event["data"]["receipt_number"] == receipt["receipt_number"]
+    assert event["data"]["subject"] == "पत्र"
+    assert event["data"]["scans"][0]["sha256"] == receipt["scans"][0]["sha256"]
+
+
+def test_only_the_holder_acts(desk):
+    receipt = desk.diarise(send={"to": ["so.jhs"]})
+    for path, body in [("send", {"to": ["adm.jhs"]}), ("close", {"remarks": "x"}), ("put-in-file", {"file_id": "f"}), ("receive", None)]:
+        response = desk.post(f"/receipts/{receipt['id']}/{path}", "diarist.jhs", json=body)
+        assert (response.status_code, response.json()["error"]) == (403, "not_holder"), path
+
+
+def test_a_reply_returns_the_receipt_to_its_sender(desk):
+    receipt = desk.diarise(send={"to": ["so.jhs"]})
+    replied = desk.post(f"/receipts/{receipt['id']}/reply", "so.jhs", json={"remarks": "पूर्ण विवरण चाहिए"})
+    assert replied.status_code == 200
+    assert replied.json()["holder"] == "diarist.jhs"
+    assert replied.json()["movements"][-1]["action"] == "reply"
+
+
+def test_a_secret_receipt_is_visible_only_to_its_creator_and_recipients(desk):
+    receipt = desk.diarise(classification="secret", subject="गोपनीय जाँच", send={"to": ["dm.jhs"]})
+    assert desk.get(f"/receipts/{receipt['id']}", "dm.jhs").status_code == 200
+    assert desk.get(f"/receipts/{receipt['id']}", "diarist.jhs").status_code == 200
+    for outsider in ("adm.jhs", "so.jhs"):
+        response = desk.get(f"/receipts/{receipt['id']}", outsider)
+        assert (response.status_code, response.json()["error"]) == (404, "receipt_not_found")
+    normal = desk.diarise(subject="सामान्य")
+    assert desk.get(f"/receipts/{normal['id']}", "adm.jhs").status_code == 200
+    assert desk.get(f"/receipts/{normal['id']}", "sto.jhs").status_code == 404
+
+
+def test_opening_a_receipt_records_when_the_recipient_opened_it(desk):
+    receipt = desk.diarise(send={"to": ["so.jhs"]})
+    assert desk.get(f"/receipts/{receipt['id']}", "diarist.jhs").json()["movements"][0]["opened_at"] is None
+    assert desk.get(f"/receipts/{receipt['id']}", "so.jhs").json()["movements"][0]["opened_at"] is not None
+
+
+def test_the_inbox_filters_and_pages(desk):
+    for i in range(7):
+        desk.diarise(subject=f"पत्र {i}", classification="confidential" if i % 2 else "normal",
+                     main_category="पेंशन" if i < 3 else "राजस्व", sender={"name": "सुनीता", "organisation": "Nagar Nigam" if i == 6 else "Tehsil"})
+    page = desk.get("/receipts?per_page=3&page=3", "diarist.jhs").json()
+    assert (page["total"], len(page["receipts"])) == (7, 1)
+    assert desk.get("/receipts?classification=confidential", "diarist.jhs").json()["total"] == 3
+    assert desk.get("/receipts?category=पेंशन", "diarist.jhs").json()["total"] == 3
+    assert desk.get("/receipts?sender=nagar", "diarist.jhs").json()["total"] == 1
+    assert desk.get("/receipts?date_from=2000-01-01&date_to=2000-12-31", "diarist.jhs").json()["total"] == 0
+    assert desk.get("/receipts", "clerk.jhs").json()["total"] == 0
+
+
+def test_officers_are_found_by_name_or_designation_in_either_language(desk):
+    by_hindi = desk.get("/directory/users", "diarist.jhs", params={"q": "ज़िलाधिकारी", "office": "COLL-JHS"}).json()["users"]
+    assert {u["id"] for u in by_hindi} == {"dm.jhs", "adm.jhs"}  # ज़िलाधिकारी and अपर ज़िलाधिकारी
+    by_english = desk.get("/directory/users", "diarist.jhs", params={"q": "district magistrate"}).json()["users"]
+    assert {u["office"] for u in by_english} >= {"COLL-JHS", "COLL-JLN"}
+    assert "mobile" not in by_english[0]

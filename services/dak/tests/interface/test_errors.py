@@ -1,0 +1,99 @@
+"""Bad input gets a clear error with a machine-readable reason, and nothing is half-written."""
+import json
+
+import pytest
+import requests
+from sqlalchemy import create_engine, func, select
+
+from dak.models import Receipt
+from eoffice_common.storage import s3_client
+
+GOOD = {"delivery_mode": "post", "sender": {"name": "A"}, "subject": "s"}
+
+
+def receipts_in_db(url):
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(Receipt)).scalar()
+    engine.dispose()
+    return count
+
+
+def objects_in_bucket(config):
+    return s3_client(config).list_objects_v2(Bucket=config["S3_BUCKET"]).get("KeyCount", 0)
+
+
+def test_no_token_is_401(desk):
+    response = requests.post(f"{desk.base_url}/receipts", json=GOOD)
+    assert (response.status_code, response.json()["error"]) == (401, "token_missing")
+
+
+def test_malformed_json_is_400(desk):
+    response = desk.post("/receipts", "diarist.jhs", data="{oops", headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["error"]) == (400, "malformed_json")
+
+
+def test_invalid_fields_are_422_with_a_reason_each(desk):
+    response = desk.post("/receipts", "diarist.jhs", json={
+        "delivery_mode": "pigeon", "sender": {"name": "", "pincode": "99"}, "classification": "restricted", "subject": "s",
+    })
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "invalid_input"
+    assert set(body["fields"]) == {"delivery_mode", "sender.name", "sender.pincode", "classification"}
+
+
+def test_an_unknown_user_or_receipt_is_404(desk):
+    response = desk.post("/receipts", "ghost.user", json=GOOD)
+    assert (response.status_code, response.json()["error"]) == (404, "unknown_user")
+    response = desk.get("/receipts/00000000-0000-0000-0000-000000000000", "diarist.jhs")
+    assert (response.status_code, response.json()["error"]) == (404, "receipt_not_found")
+    response = desk.get("/directory/users/ghost.user", "diarist.jhs")
+    assert (response.status_code, response.json()["error"]) == (404, "unknown_user")
+
+
+def test_sending_to_an_unknown_user_is_422_and_sends_nothing(desk):
+    receipt = desk.diarise()
+    response = desk.post(f"/receipts/{receipt['id']}/send", "diarist.jhs", json={"to": ["ghost.user"]})
+    assert (response.status_code, response.json()["error"]) == (422, "invalid_recipients")
+    assert desk.get(f"/receipts/{receipt['id']}", "diarist.jhs").json()["holder"] == "diarist.jhs"
+
+
+@pytest.mark.parametrize(
+    "scans, status, reason",
+    [
+        ([("big.pdf", b"%PDF-1.4" + b"0" * 70_000, "application/pdf")], 413, "document_too_large"),
+        ([("fake.pdf", b"<html>not a pdf</html>", "application/pdf")], 415, "document_type_not_allowed"),
+        ([("ok.pdf", b"%PDF-1.4 fine", "application/pdf"), ("virus.pdf", b"MZ\x90\x00", "application/pdf")], 415, "document_type_not_allowed"),
+    ],
+)
+def test_a_bad_scan_stores_nothing_and_numbers_nothing(desk, dak_config, scans, status, reason):
+    response = desk.post("/receipts", "diarist.jhs", data={"receipt": json.dumps(GOOD)},
+                         files=[("scans", scan) for scan in scans])
+    assert (response.status_code, response.json()["error"]) == (status, reason)
+    assert receipts_in_db(dak_config["DB_URL"]) == 0
+    assert objects_in_bucket(dak_config) == 0
+    assert desk.diarise()["receipt_number"].startswith("1/")
+
+
+def test_an_electronic_receipt_without_scans_is_422(desk):
+    response = desk.post("/receipts", "diarist.jhs", json={**GOOD, "kind": "electronic"})
+    assert (response.status_code, response.json()["error"]) == (422, "scans_required")
+
+
+def test_a_failed_send_in_generate_and_send_rolls_back_the_diarisation(desk, dak_config):
+    response = desk.post("/receipts", "diarist.jhs", json={**GOOD, "kind": "physical", "send": {"to": ["ghost.user"]}})
+    assert response.status_code == 422
+    assert receipts_in_db(dak_config["DB_URL"]) == 0
+
+
+def test_unsupported_bodies_are_415(desk):
+    response = desk.post("/receipts", "diarist.jhs", data="x", headers={"Content-Type": "text/plain"})
+    assert (response.status_code, response.json()["error"]) == (415, "unsupported_request_type")
+    response = desk.post("/receipts/email", "diarist.jhs", json={"not": "an email"})
+    assert (response.status_code, response.json()["error"]) == (415, "expected_rfc822")
+
+
+def test_an_email_without_a_sender_is_422(desk):
+    response = desk.post("/receipts/email", "diarist.jhs", data=b"Subject: hello\r\n\r\nbody", headers={"Content-Type": "message/rfc822"})
+    assert (response.status_code, response.json()["error"]) == (422, "invalid_email_message")

@@ -18,6 +18,9 @@ from .tables import dead_letters, outbox, processed_events
 
 log = get_logger(__name__)
 
+# Built once: a statement with bound parameters is compiled once and cached.
+INSERT_OUTBOX = insert(outbox)
+
 # Errors that mean the event itself is wrong: retrying it would fail forever.
 MALFORMED = (MalformedEvent, ValidationError, KeyError, TypeError, ValueError)
 
@@ -53,15 +56,16 @@ class UnitOfWork:
     def emit(self, event):
         """Record `event` (a DomainEvent) in the outbox, inside this transaction."""
         envelope = Envelope.wrap(event, self.actor, self.correlation_id)
-        self.session.execute(
-            insert(outbox).values(
-                event_id=envelope.id,
-                event_type=envelope.type,
-                aggregate_type=envelope.aggregate_type,
-                aggregate_id=envelope.aggregate_id,
-                envelope=json.dumps(envelope.to_dict(), ensure_ascii=False),
-                created_at=utcnow(),
-            )
+        self.session.connection().execute(
+            INSERT_OUTBOX,
+            {
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "aggregate_type": envelope.aggregate_type,
+                "aggregate_id": envelope.aggregate_id,
+                "envelope": json.dumps(envelope.to_dict(), ensure_ascii=False),
+                "created_at": utcnow(),
+            },
         )
         self._events_written += 1
         return envelope

@@ -18,7 +18,9 @@ def make_engine(url):
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per transaction; a connection found dead is an error for
+    # that one request and SQLAlchemy then discards the whole pool.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 class DatabaseEngine(SharedExtension):

@@ -1,6 +1,6 @@
 """The envelope every event travels in, and the base of every service's event dataclasses."""
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import ClassVar
 
@@ -24,7 +24,8 @@ class DomainEvent:
         raise NotImplementedError
 
     def data(self):
-        return asdict(self)
+        # Shallow on purpose: event fields hold plain values, lists and dicts already.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -87,4 +88,4 @@ class Envelope:
         )
 
     def to_dict(self):
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}

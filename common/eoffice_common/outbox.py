@@ -25,6 +25,9 @@ log = get_logger(__name__)
 
 BATCH_SIZE = 500
 POLL_SECONDS = 1.0
+# After a wake-up, wait this long so that events committed meanwhile leave in the same batch:
+# under load one pass then carries many events instead of one.
+LINGER_SECONDS = 0.02
 MAX_BACKOFF_SECONDS = 5.0
 CONFIRM_TIMEOUT_SECONDS = 10.0
 
@@ -155,7 +158,8 @@ class OutboxRelay(Extension):
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
             if published < BATCH_SIZE:
-                self.shared.outbox_written.wait(POLL_SECONDS)
+                if self.shared.outbox_written.wait(POLL_SECONDS):
+                    eventlet.sleep(LINGER_SECONDS)
                 self.shared.outbox_written.clear()
 
     def publish_pending(self):

@@ -2,7 +2,9 @@
 
 Each service's Alembic env.py targets `[its Base.metadata, PLUMBING]`, so these are migrated with it.
 """
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+
+from .types import UtcDateTime
 
 PLUMBING = MetaData()
 
@@ -18,8 +20,8 @@ outbox = Table(
     Column("aggregate_type", String(40), nullable=False),
     Column("aggregate_id", String(64), nullable=False),
     Column("envelope", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("published_at", UtcDateTime()),
 )
 Index(
     "ix_outbox_unpublished",
@@ -33,7 +35,7 @@ processed_events = Table(
     PLUMBING,
     Column("consumer", String(120), primary_key=True),
     Column("event_id", String(64), primary_key=True),
-    Column("processed_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", UtcDateTime(), nullable=False),
 )
 
 dead_letters = Table(
@@ -45,6 +47,6 @@ dead_letters = Table(
     Column("event_type", String(80)),
     Column("payload", Text, nullable=False),
     Column("reason", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("retried_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("retried_at", UtcDateTime()),
 )

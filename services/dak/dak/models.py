@@ -1,8 +1,8 @@
 """Tables of the dak service alone: the organisation directory and receipts."""
-from sqlalchemy import (
-    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-)
+from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase
+
+from eoffice_common.types import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -87,9 +87,9 @@ class Receipt(Base):
     status = Column(String(12), nullable=False)
     holder_id = Column(String(64), nullable=False)
     created_by = Column(String(64), nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False)
-    received_at = Column(DateTime(timezone=True))
+    created_at = Column(UtcDateTime(), nullable=False)
+    updated_at = Column(UtcDateTime(), nullable=False)
+    received_at = Column(UtcDateTime())
     sender_name = Column(String(200), nullable=False)
     sender_designation = Column(String(200))
     sender_organisation = Column(String(300))
@@ -114,7 +114,7 @@ class Receipt(Base):
     copied_from_id = Column(String(36))
     file_id = Column(String(64))
     closed_by = Column(String(64))
-    closed_at = Column(DateTime(timezone=True))
+    closed_at = Column(UtcDateTime())
     closing_remarks = Column(Text)
 
     __table_args__ = (
@@ -150,7 +150,7 @@ class ReceiptMovement(Base):
     remarks = Column(Text)
     due_date = Column(Date)
     priority = Column(String(16), nullable=False, default="normal")
-    sent_at = Column(DateTime(timezone=True), nullable=False)
-    opened_at = Column(DateTime(timezone=True))
+    sent_at = Column(UtcDateTime(), nullable=False)
+    opened_at = Column(UtcDateTime())
 
     __table_args__ = (Index("ix_movements_to_user", "to_user", "sent_at"), Index("ix_movements_from_user", "from_user", "sent_at"))

@@ -1,29 +1,75 @@
 """Reading and writing dak's tables: the SQL side of each use case."""
+from time import monotonic
 from datetime import datetime, time, timezone
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import domain
-from .exceptions import ReceiptNotFound, UnknownOffice, UnknownUser
+from .exceptions import ReceiptNotFound, UnknownUser
 from .models import Office, Receipt, ReceiptMovement, ReceiptScan, ReceiptSerial, User
 
 
+_SERIAL_UPSERTS = {}
+
+
 def next_receipt_serial(session, office_code, year):
-    """The next serial of an office's year, gap-free: it is taken under the counter row's lock and
-    rolls back with the receipt if the transaction fails."""
-    dialect_insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        dialect_insert(ReceiptSerial)
-        .values(office_code=office_code, year=year, last_serial=0)
-        .on_conflict_do_nothing(index_elements=["office_code", "year"])
-    )
-    return session.execute(
-        update(ReceiptSerial)
-        .where(ReceiptSerial.office_code == office_code, ReceiptSerial.year == year)
-        .values(last_serial=ReceiptSerial.last_serial + 1)
-        .returning(ReceiptSerial.last_serial)
-    ).scalar_one()
+    """The next serial of an office's year, gap-free: one upsert takes it under the counter row's
+    lock, held until the transaction ends, and a failed transaction gives it back."""
+    dialect = session.bind.dialect.name
+    if dialect not in _SERIAL_UPSERTS:
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        _SERIAL_UPSERTS[dialect] = (
+            dialect_insert(ReceiptSerial.__table__)
+            .values(office_code=bindparam("office"), year=bindparam("year"), last_serial=1)
+            .on_conflict_do_update(
+                index_elements=["office_code", "year"], set_={"last_serial": ReceiptSerial.__table__.c.last_serial + 1}
+            )
+            .returning(ReceiptSerial.__table__.c.last_serial)
+        )
+    # Core statements go straight to the connection: the ORM's statement handling is not needed here.
+    return session.connection().execute(_SERIAL_UPSERTS[dialect], {"office": office_code, "year": year}).scalar_one()
+
+
+_users, _offices = User.__table__, Office.__table__
+ACTING_USER = (
+    select(_users.c.id, _users.c.office_code, _offices.c.district_code)
+    .join(_offices, _offices.c.code == _users.c.office_code)
+    .where(_users.c.id == bindparam("user_id"), _users.c.active.is_(True))
+)
+
+
+ACTING_USER_TTL_SECONDS = 30
+_acting_users = {}
+
+
+def acting_user(session, user_id):
+    """(id, office_code, district_code) of an active user. Remembered for a few seconds: the
+    directory changes by rare imports, and a bearer token outlives that delay anyway."""
+    cached = _acting_users.get(user_id)
+    now = monotonic()
+    if cached and cached[1] > now:
+        return cached[0]
+    row = session.connection().execute(ACTING_USER, {"user_id": user_id}).first()
+    if row is None:
+        raise UnknownUser(f"user {user_id} is not in the directory")
+    _acting_users[user_id] = (row, now + ACTING_USER_TTL_SECONDS)
+    return row
+
+
+_INSERTS = {}
+
+
+def insert_new(session, objects):
+    """Insert new rows of one table with a cached Core statement (much cheaper than an ORM flush);
+    the objects stay transient and serve only to carry the values."""
+    if not objects:
+        return
+    table = objects[0].__table__
+    if table.name not in _INSERTS:
+        _INSERTS[table.name] = insert(table)
+    columns = [c for c in table.columns if not (c.primary_key and getattr(objects[0], c.key) is None)]
+    session.connection().execute(_INSERTS[table.name], [{c.key: getattr(o, c.key) for c in columns} for o in objects])
 
 
 def get_user(session, user_id):
@@ -31,13 +77,6 @@ def get_user(session, user_id):
     if user is None or not user.active:
         raise UnknownUser(f"user {user_id} is not in the directory")
     return user
-
-
-def get_office(session, code):
-    office = session.get(Office, code)
-    if office is None:
-        raise UnknownOffice(f"office {code} is not in the directory")
-    return office
 
 
 def active_user_ids(session, user_ids):

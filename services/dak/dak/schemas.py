@@ -123,6 +123,14 @@ def scan_out(scan, receipt_id):
     }
 
 
+def scan_ref(scan):
+    """A scan as events carry it: enough for another service to fetch and verify it."""
+    return {
+        "position": scan.position, "key": scan.key, "sha256": scan.sha256, "size": scan.size,
+        "content_type": scan.content_type, "filename": scan.filename,
+    }
+
+
 def movement_out(movement):
     return {
         "action": movement.action,

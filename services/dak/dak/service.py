@@ -10,6 +10,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy import text
+from sqlalchemy.orm import object_session
 from werkzeug.wrappers import Response
 
 from eoffice_common.db import Database
@@ -26,7 +27,7 @@ from .exceptions import ReceiptNotFound
 from .models import Office, Receipt, ReceiptMovement, ReceiptScan, User
 from .schemas import (
     BatchIn, CloseIn, ListQuery, PutInFileIn, ReceiptIn, ReplyIn, SendIn, UserSearchQuery, receipt_out,
-    receipt_summary, user_out,
+    receipt_summary, scan_ref, user_out,
 )
 
 RECEIPTS_DIARISED = Counter("eoffice_dak_receipts_diarised_total", "Receipts diarised.", ["kind", "channel"])
@@ -35,6 +36,12 @@ SCAN_BYTES = Counter("eoffice_dak_scan_bytes_total", "Bytes of scans accepted.")
 DUPLICATE_WARNINGS = Counter("eoffice_dak_duplicate_warnings_total", "Diarisations that matched an earlier letter.")
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
+DIARY_FIELDS = (
+    "kind", "sender_name", "sender_designation", "sender_organisation", "sender_address", "sender_state",
+    "sender_pincode", "sender_email", "sender_mobile", "letter_number", "letter_date", "received_date",
+    "delivery_mode", "main_category", "sub_category", "subject", "language", "classification",
+    "enclosures", "remarks", "vip", "body_text",
+)
 
 
 def utcnow():
@@ -172,7 +179,7 @@ class DakService:
             receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
             domain.check_receive(view, principal.user_id)
             receipt.received_at = receipt.updated_at = utcnow()
-            uow.emit(ReceiptReceived(**self._event_base(uow.session, receipt), received_by=principal.user_id, received_at=receipt.received_at.isoformat()))
+            uow.emit(ReceiptReceived(**self._event_base(receipt), received_by=principal.user_id, received_at=receipt.received_at.isoformat()))
             uow.commit()
         RECEIPT_ACTIONS.labels("receive").inc()
         return self._receipt_response(receipt_id)
@@ -208,11 +215,11 @@ class DakService:
             domain.ensure_can_act(view, principal.user_id)
             receipt.status, receipt.file_id, receipt.updated_at = domain.IN_FILE, put_in.file_id, utcnow()
             uow.emit(ReceiptPutInFile(
-                **self._event_base(uow.session, receipt), file_id=put_in.file_id, put_by=principal.user_id,
+                **self._event_base(receipt), file_id=put_in.file_id, put_by=principal.user_id,
                 subject=receipt.subject, classification=receipt.classification, kind=receipt.kind,
                 sender_name=receipt.sender_name, sender_organisation=receipt.sender_organisation,
                 letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
-                received_date=domain.as_iso(receipt.received_date), scans=self._scan_refs(uow.session, receipt.id),
+                received_date=domain.as_iso(receipt.received_date), scans=[scan_ref(s) for s in repository.scans_of(uow.session, receipt.id)],
             ))
             uow.commit()
         RECEIPT_ACTIONS.labels("put_in_file").inc()
@@ -228,7 +235,7 @@ class DakService:
             now = utcnow()
             receipt.status, receipt.closed_by, receipt.closed_at = domain.CLOSED, principal.user_id, now
             receipt.closing_remarks, receipt.updated_at = close_in.remarks, now
-            uow.emit(ReceiptClosed(**self._event_base(uow.session, receipt), closed_by=principal.user_id, remarks=close_in.remarks))
+            uow.emit(ReceiptClosed(**self._event_base(receipt), closed_by=principal.user_id, remarks=close_in.remarks))
             uow.commit()
         RECEIPT_ACTIONS.labels("close").inc()
         return self._receipt_response(receipt_id)
@@ -358,50 +365,52 @@ class DakService:
             "classification": receipt_in.classification, "enclosures": receipt_in.enclosures,
             "remarks": receipt_in.remarks, "vip": receipt_in.vip, "body_text": body_text,
         }
-        result = self._create_receipt(uow, user_id, fields, scans, channel)
-        if receipt_in.send:
-            receipt = uow.session.get(Receipt, result["receipt"]["id"])
-            view = repository.view_of(receipt, [])
-            self._send(uow, receipt, view, user_id, receipt_in.send, action="send")
-            result["receipt"] = receipt_out(receipt, repository.scans_of(uow.session, receipt.id), repository.movements_of(uow.session, receipt.id))
-        return result
+        return self._create_receipt(uow, user_id, fields, scans, channel, send_in=receipt_in.send)
 
-    def _create_receipt(self, uow, user_id, fields, scans, channel, copied_from=None):
+    def _create_receipt(self, uow, user_id, fields, scans, channel, copied_from=None, send_in=None):
+        """Number and record a receipt (and send it, for Generate & Send). Everything that can be
+        read or refused is done before the serial is taken, so its row lock is held briefly."""
         session = uow.session
-        user = repository.get_user(session, user_id)
-        office = repository.get_office(session, user.office_code)
+        user = repository.acting_user(session, user_id)
         domain.check_new_receipt(fields["kind"], len(scans), bool(fields.get("body_text")))
+        duplicates = [] if channel == "copy" else repository.find_duplicates(
+            session, fields["sender_organisation"], fields["letter_number"], fields["letter_date"]
+        )
+        recipients = repository.active_user_ids(session, send_in.to) if send_in else set()
         now = utcnow()
         year = domain.diary_year(now)
-        serial = repository.next_receipt_serial(session, office.code, year)
-        duplicates = repository.find_duplicates(session, fields["sender_organisation"], fields["letter_number"], fields["letter_date"]) if channel != "copy" else []
-        values = {key: fields[key] for key in (
-            "kind", "sender_name", "sender_designation", "sender_organisation", "sender_address", "sender_state",
-            "sender_pincode", "sender_email", "sender_mobile", "letter_number", "letter_date", "received_date",
-            "delivery_mode", "main_category", "sub_category", "subject", "language", "classification",
-            "enclosures", "remarks", "vip", "body_text",
-        )}
         receipt = Receipt(
-            id=str(uuid.uuid4()), receipt_number=domain.receipt_number(serial, year, office.code),
-            office_code=office.code, year=year, serial=serial, status=domain.OPEN, holder_id=user.id,
-            created_by=user.id, created_at=now, updated_at=now, copied_from_id=copied_from, **values,
+            id=str(uuid.uuid4()), office_code=user.office_code, year=year, status=domain.OPEN, holder_id=user.id,
+            created_by=user.id, created_at=now, updated_at=now, copied_from_id=copied_from,
+            **{key: fields[key] for key in DIARY_FIELDS},
         )
-        session.add(receipt)
-        for position, (filename, doc) in enumerate(scans, start=1):
-            session.add(ReceiptScan(
+        scan_rows = [
+            ReceiptScan(
                 receipt_id=receipt.id, position=position, key=doc.key, sha256=doc.sha256, size=doc.size,
                 content_type=doc.content_type, filename=(filename or "")[:255] or None,
-            ))
-        session.flush()
+            )
+            for position, (filename, doc) in enumerate(scans, start=1)
+        ]
+        view = repository.view_of(receipt, [])
+        moves = domain.plan_send(view, user.id, send_in.to, recipients) if send_in else []
+
+        if moves:
+            receipt.holder_id = moves[0].to_user
+        receipt.serial = repository.next_receipt_serial(session, user.office_code, year)
+        receipt.receipt_number = domain.receipt_number(receipt.serial, year, user.office_code)
+        repository.insert_new(session, [receipt])
+        repository.insert_new(session, scan_rows)
+        base = self._event_base(receipt, user.district_code)
         uow.emit(ReceiptDiarised(
-            **self._event_base(session, receipt, office), kind=receipt.kind, classification=receipt.classification,
+            **base, kind=receipt.kind, classification=receipt.classification,
             subject=receipt.subject, language=receipt.language, sender_name=receipt.sender_name,
             sender_organisation=receipt.sender_organisation, main_category=receipt.main_category,
             sub_category=receipt.sub_category, delivery_mode=receipt.delivery_mode, vip=receipt.vip,
             letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
             received_date=domain.as_iso(receipt.received_date), diarised_by=user.id, holder=user.id,
-            channel=channel, copied_from=copied_from, scans=self._scan_refs(session, receipt.id),
+            channel=channel, copied_from=copied_from, scans=[scan_ref(s) for s in scan_rows],
         ))
+        movements = self._record_moves(uow, receipt, base, moves, send_in, "send") if moves else []
         RECEIPTS_DIARISED.labels(receipt.kind, channel).inc()
         warnings = [
             {"code": "possible_duplicate", "receipt_number": number,
@@ -410,26 +419,32 @@ class DakService:
         ]
         if warnings:
             DUPLICATE_WARNINGS.inc()
-        return {"receipt": receipt_out(receipt, repository.scans_of(session, receipt.id), []), "warnings": warnings}
+        return {"receipt": receipt_out(receipt, scan_rows, movements), "warnings": warnings}
 
     def _send(self, uow, receipt, view, by, send_in, action):
-        session = uow.session
-        known = repository.active_user_ids(session, send_in.to)
+        known = repository.active_user_ids(uow.session, send_in.to)
         moves = domain.plan_send(view, by, send_in.to, known)
+        self._record_moves(uow, receipt, self._event_base(receipt), moves, send_in, action)
+
+    def _record_moves(self, uow, receipt, base, moves, send_in, action):
         now = utcnow()
-        for move in moves:
-            session.add(ReceiptMovement(
+        movements = [
+            ReceiptMovement(
                 receipt_id=receipt.id, action=action, from_user=move.from_user, to_user=move.to_user, copy=move.copy,
                 remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority, sent_at=now,
-            ))
+            )
+            for move in moves
+        ]
+        repository.insert_new(uow.session, movements)
         receipt.holder_id, receipt.updated_at = moves[0].to_user, now
         uow.emit(ReceiptSent(
-            **self._event_base(session, receipt), action=action, from_user=by, to_user=moves[0].to_user,
+            **base, action=action, from_user=moves[0].from_user, to_user=moves[0].to_user,
             copies_to=[m.to_user for m in moves[1:]], remarks=send_in.remarks,
             due_date=domain.as_iso(send_in.due_date), priority=send_in.priority,
             classification=receipt.classification, subject=receipt.subject,
         ))
         RECEIPT_ACTIONS.labels(action).inc()
+        return movements
 
     def _visible_receipt(self, session, receipt_id, principal):
         receipt = repository.load_receipt(session, receipt_id)
@@ -448,14 +463,9 @@ class DakService:
             receipt = repository.load_receipt(session, receipt_id)
             return receipt_out(receipt, repository.scans_of(session, receipt_id), repository.movements_of(session, receipt_id))
 
-    def _event_base(self, session, receipt, office=None):
-        office = office or session.get(Office, receipt.office_code)
-        return {"receipt_id": receipt.id, "receipt_number": receipt.receipt_number, "office": office.code, "district": office.district_code}
-
     @staticmethod
-    def _scan_refs(session, receipt_id):
-        return [
-            {"position": s.position, "key": s.key, "sha256": s.sha256, "size": s.size, "content_type": s.content_type, "filename": s.filename}
-            for s in repository.scans_of(session, receipt_id)
-        ]
+    def _event_base(receipt, district=None):
+        if district is None:
+            district = object_session(receipt).get(Office, receipt.office_code).district_code
+        return {"receipt_id": receipt.id, "receipt_number": receipt.receipt_number, "office": receipt.office_code, "district": district}
 

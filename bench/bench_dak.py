@@ -1,0 +1,148 @@
+"""dak: diarisations per second, with and without a 100 KB scan, beside same-run baselines.
+
+Baselines, on the same machine in the same run: a raw kombu publish+consume round trip through
+RabbitMQ (what any event-carrying write pays at least) and a bare SQL INSERT transaction on
+PostgreSQL (what any durable write pays at least). The service runs under `nameko run` in its own
+process against PostgreSQL, RabbitMQ and a local S3 endpoint, as in production.
+"""
+import json
+import os
+import time
+import uuid
+
+import requests
+from kombu import Connection, Exchange, Queue
+from sqlalchemy import create_engine, text
+
+from common import S3Server, cli, cpu_seconds, free_port, print_row, run_at_rate, run_load, start_service, summary
+from eoffice_common.testing import create_database
+
+TOTAL = int(os.environ.get("BENCH_DAK_TOTAL", "3000"))
+RATE = int(os.environ.get("BENCH_DAK_RATE", "300"))
+REPLICAS = int(os.environ.get("BENCH_DAK_REPLICAS", "2"))
+CONCURRENCY = int(os.environ.get("BENCH_DAK_CONCURRENCY", "16"))
+SCAN_TOTAL = int(os.environ.get("BENCH_DAK_SCAN_TOTAL", "800"))
+AMQP_URI = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
+
+
+def kombu_round_trip(total):
+    """Publish `total` messages and consume them; latency is publish to consume per message."""
+    exchange = Exchange("bench.baseline", type="topic", durable=False, auto_delete=True)
+    queue = Queue(f"bench-{uuid.uuid4().hex[:8]}", exchange, routing_key="#", auto_delete=True)
+    latencies = []
+    with Connection(AMQP_URI) as conn:
+        channel = conn.channel()
+        bound = queue(channel)
+        bound.declare()
+        producer = conn.Producer(channel)
+        consumer_conn = Connection(AMQP_URI)
+
+        def on_message(body, message):
+            latencies.append(time.perf_counter() - body["t"])
+            message.ack()
+
+        with consumer_conn.Consumer(queue, callbacks=[on_message], accept=["json"]):
+            started = time.perf_counter()
+            for _ in range(total):
+                producer.publish({"t": time.perf_counter()}, exchange=exchange, routing_key="x", serializer="json")
+            while len(latencies) < total:
+                consumer_conn.drain_events(timeout=10)
+            elapsed = time.perf_counter() - started
+        consumer_conn.release()
+    return summary(latencies, elapsed)
+
+
+def bare_insert(url, total, concurrency):
+    engine = create_engine(url, pool_size=concurrency)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_rows (id text primary key, subject text, created_at timestamptz)"))
+
+    def insert(_):
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO bench_rows VALUES (:id, :s, now())"), {"id": uuid.uuid4().hex, "s": "पत्र"})
+
+    figures = run_load(insert, total, concurrency)
+    engine.dispose()
+    return figures
+
+
+def main():
+    print(f"dak: {REPLICAS} service process(es) sharing one port (SO_REUSEPORT), PostgreSQL, RabbitMQ, local S3")
+    db_url = create_database("eoffice_bench_dak")
+    s3 = S3Server()
+    http_port = free_port()
+    metrics_ports = [free_port() for _ in range(REPLICAS)]
+    env = {
+        "DAK_DB_URL": db_url, "S3_ENDPOINT_URL": s3.url, "DAK_HTTP_ADDRESS": f"127.0.0.1:{http_port}",
+        "AMQP_URI": AMQP_URI, "DAK_MAX_WORKERS": "64",
+    }
+    cli("dak", "migrate", env=env)
+    cli("dak", "import-directory", env=env)
+    token = cli("dak", "token", "diarist.jhs", env=env)
+    services = [start_service("dak", {**env, "DAK_METRICS_PORT": str(port)}, http_port) for port in metrics_ports]
+    try:
+        base = f"http://127.0.0.1:{http_port}"
+        session = requests.Session()
+        session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64))
+        headers = {"Authorization": f"Bearer {token}"}
+        letter = {"kind": "physical", "delivery_mode": "post", "sender": {"name": "राम प्रसाद", "organisation": "ग्राम पंचायत"},
+                  "subject": "भूमि अभिलेख में नाम संशोधन हेतु प्रार्थना पत्र", "main_category": "राजस्व"}
+
+        def diarise(_):
+            response = session.post(f"{base}/receipts", json=letter, headers=headers)
+            assert response.status_code == 201, response.text
+
+        def diarise_with_scan(_):
+            scan = b"%PDF-1.4\n" + os.urandom(100 * 1024)
+            response = session.post(
+                f"{base}/receipts", headers=headers,
+                data={"receipt": json.dumps({**letter, "kind": "electronic", "delivery_mode": "portal"})},
+                files=[("scans", ("letter.pdf", scan, "application/pdf"))],
+            )
+            assert response.status_code == 201, response.text
+
+        def live(_):
+            assert session.get(f"{base}/health/live").status_code == 200
+
+        def service_cpu():
+            return sum(cpu_seconds(service.pid) for service in services)
+
+        run_load(diarise, 300, CONCURRENCY)  # warm-up
+        http_baseline = run_load(live, TOTAL, CONCURRENCY)
+        sql_baseline = bare_insert(db_url, TOTAL, CONCURRENCY)
+        kombu_baseline = kombu_round_trip(TOTAL)
+        cpu_before = service_cpu()
+        metadata = run_load(diarise, TOTAL, CONCURRENCY)
+        metadata_cpu_ms = (service_cpu() - cpu_before) / TOTAL * 1000
+        at_rate = run_at_rate(diarise, RATE, 10)
+        with_scan = run_load(diarise_with_scan, SCAN_TOTAL, CONCURRENCY)
+        scan_at_rate = run_at_rate(diarise_with_scan, RATE // 3, 5)
+        time.sleep(2)
+        backlog = [line for port in metrics_ports for line in requests.get(f"http://127.0.0.1:{port}/metrics").text.splitlines()
+                   if line.startswith("eoffice_outbox_backlog_events")]
+
+        print("baselines (same run):")
+        print_row("HTTP GET /health/live (nameko web, no work)", http_baseline)
+        print_row("bare SQL INSERT transaction (PostgreSQL)", sql_baseline)
+        print_row("raw kombu publish+consume (RabbitMQ)", kombu_baseline)
+        print(f"dak, closed loop ({CONCURRENCY} clients back to back):")
+        print_row("diarise, metadata only", metadata, sql_baseline)
+        print_row("diarise with a 100 KB scan (S3 + DB)", with_scan, sql_baseline)
+        print(f"  service CPU per metadata-only diarisation: {metadata_cpu_ms:.2f} ms")
+        print(f"  ratio diarise/health round trip: {metadata['per_second'] / http_baseline['per_second']:.2f}")
+        print("dak, open loop (requests arrive at a fixed rate, latency from scheduled start):")
+        print_row(f"diarise, metadata only, offered {RATE}/s", at_rate)
+        print_row(f"diarise with a 100 KB scan, offered {RATE // 3}/s", scan_at_rate)
+        print(f"  outbox after the run: {backlog}")
+        met = at_rate["per_second"] >= 0.97 * RATE and at_rate["p99_ms"] < 50
+        print(f"  target: metadata-only >= 300/s with p99 < 50 ms -> {'met' if met else 'NOT met'}")
+    finally:
+        for service in services:
+            service.terminate()
+        for service in services:
+            service.wait(20)
+        s3.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -24,6 +24,10 @@ ENTRYPOINT_LATENCY = Histogram(
 ENTRYPOINT_ERRORS = Counter(
     "eoffice_entrypoint_errors_total", "Entrypoint failures by error type.", ["service", "entrypoint", "error_type"]
 )
+HTTP_REJECTED = Counter(
+    "eoffice_http_rejected_total", "HTTP requests refused before reaching an entrypoint (e.g. no valid token).",
+    ["service", "reason"],
+)
 OUTBOX_PUBLISHED = Counter("eoffice_outbox_published_total", "Events the relay published, confirmed.", ["service"])
 OUTBOX_PUBLISH_FAILURES = Counter(
     "eoffice_outbox_publish_failures_total", "Relay passes that failed (broker or database down).", ["service"]

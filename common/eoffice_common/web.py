@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from .auth import Principal, principal_from_authorization
 from .errors import BadRequest, ServiceError, Unauthenticated, invalid_input_from_pydantic
 from .logging import get_logger
+from .metrics import HTTP_REJECTED
 
 log = get_logger(__name__)
 
@@ -58,11 +59,7 @@ class HttpEntrypoint(HttpRequestHandler):
         try:
             context_data = {"correlation_id": correlation_id}
             if not self.public:
-                config = self.container.config
-                principal = principal_from_authorization(
-                    request.headers.get("Authorization"), config["JWT_SECRET"], config.get("JWT_ALGORITHM", "HS256")
-                )
-                context_data["principal"] = principal.to_dict()
+                context_data["principal"] = self._authenticate(request).to_dict()
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             event = Event()
@@ -74,6 +71,16 @@ class HttpEntrypoint(HttpRequestHandler):
             response = error_response(exc)
         response.headers[CORRELATION_HEADER] = correlation_id
         return response
+
+    def _authenticate(self, request):
+        config = self.container.config
+        try:
+            return principal_from_authorization(
+                request.headers.get("Authorization"), config["JWT_SECRET"], config.get("JWT_ALGORITHM", "HS256")
+            )
+        except Unauthenticated as exc:
+            HTTP_REJECTED.labels(self.container.service_name, exc.reason).inc()
+            raise
 
     def response_from_result(self, result):
         if isinstance(result, Response):

@@ -4,6 +4,7 @@ import time
 
 import jwt
 import requests
+from prometheus_client import REGISTRY
 
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.testing import TEST_JWT_SECRET
@@ -34,9 +35,12 @@ def test_expired_forged_and_malformed_tokens_are_refused(container_factory, writ
         token(secret="another-secret-of-sufficient-length-123"): "token_invalid",
         "not-a-jwt": "token_invalid",
     }
+    rejected_before = REGISTRY.get_sample_value("eoffice_http_rejected_total", {"service": "writer", "reason": "token_invalid"}) or 0
     for bad, reason in cases.items():
         response = requests.post(f"{base}/notes", json={"id": "1", "text": "t"}, headers={"Authorization": f"Bearer {bad}"})
         assert (response.status_code, response.json()["error"]) == (401, reason)
+    rejected = REGISTRY.get_sample_value("eoffice_http_rejected_total", {"service": "writer", "reason": "token_invalid"})
+    assert rejected - rejected_before == 2
 
 
 def test_public_routes_are_public_by_declaration(container_factory, writer_service, writer_config):

@@ -9,12 +9,15 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.orm import object_session
 from werkzeug.wrappers import Response
 
 from eoffice_common.db import Database
-from eoffice_common.errors import BadRequest, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from eoffice_common.errors import (
+    BadRequest, InvalidInput, PayloadTooLarge, UnsupportedMediaType, invalid_input_from_pydantic,
+)
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
 from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
@@ -99,10 +102,9 @@ class DakService:
             data.setdefault("kind", "physical")
             try:
                 letters.append(ReceiptIn.model_validate(data))
-            except Exception as exc:  # pydantic ValidationError: collect per letter
-                for error in getattr(exc, "errors", lambda: [])():
-                    path = ".".join(str(p) for p in error["loc"]) or "letter"
-                    errors[f"letters.{index}.{path}"] = error["msg"]
+            except ValidationError as exc:
+                for path, reason in invalid_input_from_pydantic(exc).fields.items():
+                    errors[f"letters.{index}.{path}"] = reason
         if errors:
             raise InvalidInput("some letters are not valid", fields=errors)
         with self.db.unit_of_work() as uow:

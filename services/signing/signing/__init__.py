@@ -1,0 +1,1 @@
+"""signing: DSC and eSign PAdES signatures on green notes and approved drafts."""

@@ -1,0 +1,44 @@
+"""The service's published contract: OpenAPI document, health, Prometheus exposition."""
+import re
+
+import requests
+from eoffice_common.testing import promtool_check
+from eoffice_common.web import HttpEntrypoint
+
+
+def routes_of_service(container):
+    routes = set()
+    for extension in container.entrypoints:
+        if isinstance(extension, HttpEntrypoint):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", extension.url)
+            routes |= {(method, path) for method in extension.method.split(",")}
+    return routes
+
+
+def test_the_openapi_document_describes_every_route_and_no_other(signing_container, office):
+    document = requests.get(f"{office.base_url}/openapi.json").json()
+    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    assert documented == routes_of_service(signing_container)
+    public = {(m.upper(), p) for p, item in document["paths"].items() for m, op in item.items() if op.get("security") == []}
+    assert public == {(e.method, e.url) for e in signing_container.entrypoints if isinstance(e, HttpEntrypoint) and e.public}
+
+
+def test_health_is_public_and_everything_else_needs_a_token(office):
+    assert requests.get(f"{office.base_url}/health/live").json() == {"status": "ok"}
+    assert requests.get(f"{office.base_url}/health/ready").json() == {"status": "ready"}
+    response = requests.post(f"{office.base_url}/verify", data=b"%PDF-1.7")
+    assert (response.status_code, response.json()["error"]) == (401, "token_missing")
+
+
+def test_metrics_carry_signing_counters_and_pass_promtool(office, signing_config):
+    note_id = office.confirm_note("dm.jhs", "टिप्पणी")
+    assert office.register_dsc("dm.jhs").status_code == 201
+    assert office.sign("note", note_id, "dm.jhs").status_code == 201
+    office.get(f"/documents/note/{note_id}/verification", "dm.jhs")
+    body = requests.get(f"http://127.0.0.1:{signing_config['METRICS_PORT']}/metrics").text
+    ok, output = promtool_check(body)
+    assert ok, output
+    assert 'eoffice_signing_signatures_total{method="dsc",outcome="signed"}' in body
+    assert 'eoffice_signing_verifications_total{result="valid",source="document"}' in body
+    assert 'eoffice_signing_certificates_total{event="registered",source="dsc"}' in body
+    assert 'eoffice_entrypoint_calls_total{entrypoint="sign",outcome="ok",service="signing"}' in body

@@ -1,6 +1,8 @@
 """`make run`: the whole system on embedded defaults (SQLite per service under var/, a local S3
 endpoint), migrated and seeded, in the foreground. Ctrl-C stops everything it started."""
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,6 +13,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VAR = os.path.join(ROOT, "var")
 BIN = os.path.join(ROOT, ".venv", "bin")
 S3_PORT = int(os.environ.get("S3_PORT", "9000"))
+QUIET = "ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning"
+DEMO_TOKEN = {}
 
 # name, HTTP port, metrics port; a service is started only once its folder exists.
 SERVICES = [
@@ -45,11 +49,32 @@ def ensure_rabbitmq():
     wait_for_port(5672, "RabbitMQ", timeout=90)
 
 
+def demo_token_settings():
+    """The SoftHSM2 demo token of the signing service, made once under var/softhsm."""
+    settings_file = os.path.join(VAR, "softhsm", "settings.json")
+    if not os.path.isdir(os.path.join(ROOT, "services", "signing")) or not shutil.which("softhsm2-util"):
+        return {}
+    if not os.path.exists(settings_file):
+        print("creating the demo DSC token (SoftHSM2) ...")
+        output = subprocess.run(
+            [os.path.join(BIN, "signing"), "demo-token", os.path.join(VAR, "softhsm"),
+             os.path.join(ROOT, "services", "dak", "dak", "demo", "organisation.yml")],
+            cwd=ROOT, env=dict(os.environ, PYTHONWARNINGS=QUIET), check=True, capture_output=True, text=True,
+        ).stdout
+        with open(settings_file, "w") as handle:
+            handle.write(output.strip().splitlines()[-1])
+    with open(settings_file) as handle:
+        settings = json.load(handle)
+    settings.pop("officers", None)
+    return settings
+
+
 def service_env(name):
     env = dict(os.environ)
+    env.update(DEMO_TOKEN)
     env.setdefault(f"{name.upper()}_DB_URL", f"sqlite:///{VAR}/{name}.db")
     env.setdefault("S3_ENDPOINT_URL", f"http://127.0.0.1:{S3_PORT}")
-    env["PYTHONWARNINGS"] = "ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning"
+    env["PYTHONWARNINGS"] = QUIET
     return env
 
 
@@ -66,6 +91,7 @@ def main():
         start([os.path.join(VAR, "moto", "bin", "moto_server"), "-H", "127.0.0.1", "-p", str(S3_PORT)], "s3")
         wait_for_port(S3_PORT, "the local S3 endpoint")
 
+    DEMO_TOKEN.update(demo_token_settings())
     present = [(n, h, m) for n, h, m in SERVICES if os.path.isdir(os.path.join(ROOT, "services", n))]
     for name, _, _ in present:
         subprocess.run([os.path.join(BIN, name), "migrate"], cwd=ROOT, env=service_env(name), check=True)

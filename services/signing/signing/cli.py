@@ -8,6 +8,7 @@ from eoffice_common.config import load_config, service_config_path
 from eoffice_common.migrations import upgrade
 
 from . import domain, pades
+from .demo import create_demo_token
 from .pki import TrustStore
 from .schemas import check_out
 
@@ -20,8 +21,16 @@ def main(argv=None):
     commands.add_parser("migrate", help="bring the database to the latest schema")
     verify = commands.add_parser("verify", help="check the signatures of a PDF against the configured CAs and CRLs")
     verify.add_argument("path")
+    demo = commands.add_parser("demo-token", help="a SoftHSM2 token with a demo CA and a DSC for every demo officer")
+    demo.add_argument("directory")
+    demo.add_argument("master", help="the organisation master (YAML) whose officers get keys")
     args = parser.parse_args(argv)
     config = load_config(service_config_path(__file__))
+
+    if args.command == "demo-token":
+        settings = create_demo_token(args.directory, args.master, config["PKCS11_MODULE"], config["PKCS11_TOKEN_LABEL"])
+        print(json.dumps(settings))
+        return 0
 
     if args.command == "migrate":
         upgrade(SERVICE_DIR, config["DB_URL"])

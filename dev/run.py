@@ -15,6 +15,8 @@ BIN = os.path.join(ROOT, ".venv", "bin")
 S3_PORT = int(os.environ.get("S3_PORT", "9000"))
 QUIET = "ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning"
 DEMO_TOKEN = {}
+# Demo set-up a service needs once its database exists (idempotent).
+AFTER_MIGRATE = {"files": [["seed-heads"]]}
 
 # name, HTTP port, metrics port; a service is started only once its folder exists.
 SERVICES = [
@@ -95,6 +97,8 @@ def main():
     present = [(n, h, m) for n, h, m in SERVICES if os.path.isdir(os.path.join(ROOT, "services", n))]
     for name, _, _ in present:
         subprocess.run([os.path.join(BIN, name), "migrate"], cwd=ROOT, env=service_env(name), check=True)
+        for command in AFTER_MIGRATE.get(name, []):
+            subprocess.run([os.path.join(BIN, name), *command], cwd=ROOT, env=service_env(name), check=True)
     for name, _, _ in present:
         start(
             [os.path.join(BIN, "nameko"), "run", "--config", f"services/{name}/config.yml", f"{name}.service"],

@@ -3,6 +3,7 @@ import json
 import uuid
 from datetime import date, datetime
 from functools import partial
+from urllib.parse import quote
 
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
@@ -33,6 +34,15 @@ def dumps(payload):
 
 def json_response(payload, status=200, headers=None):
     return Response(dumps(payload), status=status, headers=headers, mimetype="application/json")
+
+
+def content_disposition(filename, disposition="inline"):
+    """A Content-Disposition header for any filename: ASCII as is, Hindi names also as RFC 8187
+    UTF-8 (a header must be latin-1)."""
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    if fallback == filename:
+        return f'{disposition}; filename="{filename}"'
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def error_response(exc):

@@ -174,6 +174,12 @@ def list_receipts(session, user_id, query):
     return rows, total
 
 
+def receipts_held_by(session, user_id):
+    return session.execute(
+        select(Receipt).where(Receipt.holder_id == user_id, Receipt.status == domain.OPEN).order_by(Receipt.created_at).with_for_update()
+    ).scalars().all()
+
+
 def mark_opened(session, receipt_id, user_id):
     session.execute(
         update(ReceiptMovement)

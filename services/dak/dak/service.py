@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import yaml
 from nameko.dependency_providers import Config
+from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
@@ -20,7 +21,7 @@ from eoffice_common.errors import (
 )
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
-from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
+from eoffice_common.web import Caller, content_disposition, http, parse_json, query_args, require_caller
 
 from . import domain, repository
 from .directory import office_recorded, user_recorded
@@ -170,7 +171,7 @@ class DakService:
         if scan is None:
             raise ReceiptNotFound(f"receipt {receipt_id} has no scan {position}", reason="scan_not_found")
         data = self.documents.get(scan.key)
-        return Response(data, mimetype=scan.content_type, headers={"Content-Disposition": f'inline; filename="{scan.filename or scan.sha256}"'})
+        return Response(data, mimetype=scan.content_type, headers={"Content-Disposition": content_disposition(scan.filename or scan.sha256)})
 
     # --- actions of the holder -----------------------------------------------------------------
 
@@ -296,6 +297,23 @@ class DakService:
         with self.db.read() as session:
             receipt, movements = self._visible_receipt(session, receipt_id, principal)
             return json.loads(json.dumps(receipt_out(receipt, repository.scans_of(session, receipt_id), movements), default=str))
+
+    # --- consumed events -----------------------------------------------------------------------
+
+    @event_handler("files", "file_transferred", requeue_on_error=True)
+    def transfer_receipts(self, payload):
+        """An admin handed an officer's files to a successor: the receipts they hold follow."""
+        self.db.apply_once(payload, self._transfer_receipts)
+
+    def _transfer_receipts(self, uow, envelope):
+        data = envelope.data
+        leaving, successor = data["from_user"], data["to_user"]
+        if not repository.active_user_ids(uow.session, [successor]):
+            raise ValueError(f"the successor {successor} is not an active user")
+        send_in = SendIn.model_construct(to=[successor], remarks=f"transferred by {data['by_user']}", due_date=None, priority="normal")
+        for receipt in repository.receipts_held_by(uow.session, leaving):
+            moves = [domain.Move(leaving, successor)]
+            self._record_moves(uow, receipt, self._event_base(receipt), moves, send_in, "transfer")
 
     # --- housekeeping --------------------------------------------------------------------------
 

@@ -1,0 +1,52 @@
+"""Events dak consumes: a transfer of an officer's files moves the receipts they hold too."""
+import uuid
+
+import eventlet
+
+from eoffice_common.outbox import ConfirmingPublisher
+
+
+def file_transferred(from_user, to_user, event_id=None):
+    return {
+        "id": event_id or str(uuid.uuid4()), "type": "file_transferred", "schema_version": 1,
+        "occurred_at": "2026-11-22T10:00:00+05:30", "actor": "admin.jhs", "office": "COLL-JHS", "district": "JHS",
+        "correlation_id": None, "aggregate_type": "user", "aggregate_id": from_user,
+        "data": {"from_user": from_user, "to_user": to_user, "file_ids": [], "by_user": "admin.jhs",
+                 "office": "COLL-JHS", "district": "JHS"},
+    }
+
+
+def wait_until(predicate, timeout=10):
+    for _ in range(int(timeout / 0.1)):
+        if predicate():
+            return True
+        eventlet.sleep(0.1)
+    return predicate()
+
+
+def test_receipts_follow_a_transfer_once_even_when_redelivered(desk, dak_config, event_tap):
+    tap = event_tap("dak")
+    held = [desk.diarise(subject=f"पत्र {i}", send={"to": ["cm.jhs"]}) for i in range(3)]
+    closed = desk.diarise(send={"to": ["cm.jhs"]})
+    assert desk.post(f"/receipts/{closed['id']}/close", "cm.jhs", json={"remarks": "done"}).status_code == 200
+    event = file_transferred("cm.jhs", "adm.jhs")
+    publisher = ConfirmingPublisher(dak_config["AMQP_URI"], "files")
+    publisher.publish([event, event])
+    publisher.close()
+
+    assert wait_until(lambda: desk.get("/receipts", "adm.jhs").json()["total"] == 3)
+    assert desk.get("/receipts", "cm.jhs").json()["total"] == 0
+    receipt = desk.get(f"/receipts/{held[0]['id']}", "adm.jhs").json()
+    assert [m["action"] for m in receipt["movements"]] == ["send", "transfer"]
+    eventlet.sleep(0.5)
+    transfers = [e for e in tap.events("receipt_sent") if e["data"]["action"] == "transfer"]
+    assert sorted(e["aggregate_id"] for e in transfers) == sorted(r["id"] for r in held)
+    assert desk.get(f"/receipts/{closed['id']}", "cm.jhs").json()["holder"] == "cm.jhs"
+
+
+def test_a_scan_with_a_hindi_filename_downloads_with_its_name(desk, pdf):
+    receipt = desk.post("/receipts", "diarist.jhs", data={"receipt": '{"delivery_mode": "post", "sender": {"name": "A"}, "subject": "s"}'},
+                        files=[("scans", ("आवेदन पत्र.pdf", pdf, "application/pdf"))]).json()["receipt"]
+    response = desk.get(receipt["scans"][0]["url"], "diarist.jhs")
+    assert response.status_code == 200 and response.content == pdf
+    assert "filename*=UTF-8''%E0%A4%86" in response.headers["Content-Disposition"]

@@ -1,0 +1,1 @@
+"""files: electronic and physical files, noting, drafts, movement and audit."""

@@ -1,0 +1,431 @@
+"""The rules of files, in plain Python: file numbers, who may open a file, the one custodian and how
+a file moves, noting and paragraph numbers, drafts for approval, and the audit log's hash chain."""
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from .exceptions import (
+    AlreadyOpened, DraftNotApproved, DraftNotEditable, FileClosed, FileNotClosed, FileNotFound, FileNotParked,
+    FileParked, InvalidRecipient, InvalidReferences, InvalidTransfer, NoteConfirmed, NotAdmin, NotAuthor,
+    NotCustodian, NotOfficer, NotOwner, NotSender, NothingToPullBack, NothingToReturn, PartFile, PhysicalFile,
+    UnlinkableEvent, VersionConflict,
+)
+
+IST = timezone(timedelta(hours=5, minutes=30))
+RESTRICTED = frozenset({"secret", "top_secret"})
+OPEN, PARKED, CLOSED = "open", "parked", "closed"
+YELLOW, GREEN = "yellow", "green"
+DRAFT, APPROVED, ISSUED = "draft", "approved", "issued"
+SEND, RETURN, PULL_BACK, TRANSFER = "send", "return", "pull_back", "transfer"
+# The moves that count as a transaction level of a file (a pull back undoes one; a transfer is office work).
+COUNTED_MOVES = (SEND, RETURN)
+INVISIBLE = re.compile("[\u200b\u200c\u200d\ufeff]")
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+def head_code(main_code, sub_code):
+    """The printed head: main head and sub head run together, `N-11` + `016` = `N-11016`."""
+    return f"{main_code}{sub_code}"
+
+
+def sfs_number(code, serial, year, section_label, department_label):
+    """A Standard File System number: `N-11016/6/2016-ARC-DARPG`."""
+    return f"{code}/{serial}/{year}-{section_label}-{department_label}"
+
+
+def volume_number(base_number, volume):
+    """Volume 1 carries the plain number; later volumes are suffixed: `.../Vol.2`."""
+    return base_number if volume == 1 else f"{base_number}/Vol.{volume}"
+
+
+def part_number(parent_number, part):
+    return f"{parent_number}/Part.{part}"
+
+
+def issue_number(serial, year, office_code):
+    """The number a draft is issued under, `I-7/2026/COLL-JHS`: serial per office and year."""
+    return f"I-{serial}/{year}/{office_code}"
+
+
+def clean_number(number):
+    return " ".join(number.split())
+
+
+def number_key(number):
+    """Two file numbers are the same if they differ only in case or spacing."""
+    return clean_number(number).casefold()
+
+
+def year_of(moment):
+    """File serials restart each calendar year in India Standard Time."""
+    return moment.astimezone(IST).year
+
+
+def today_ist():
+    return datetime.now(IST).date()
+
+
+def is_due_date_valid(due, today=None):
+    return due is None or due >= (today or today_ist())
+
+
+def normalise_for_search(text):
+    """Case, width, spacing and Unicode form folded, so that a Hindi word typed with a precomposed
+    nukta (ज़) finds one typed as ज + ़, and 'Pension' finds 'pension'."""
+    text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text or ""))
+    return " ".join(text.casefold().split())
+
+
+def search_words(query):
+    return normalise_for_search(query).split()
+
+
+# --- who may open a file, and who may act on it --------------------------------------------------
+
+@dataclass
+class FileView:
+    """What the rules need to know about a file."""
+
+    id: str
+    office: str
+    created_by: str
+    owner: str
+    custodian: str
+    status: str
+    kind: str
+    classification: str
+    version: int
+    relation: str | None = None
+
+
+@dataclass(frozen=True)
+class MovementView:
+    """The movement that put the file with its custodian."""
+
+    id: int
+    action: str
+    from_user: str
+    to_user: str
+    opened: bool
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: str
+    office: str
+    roles: tuple
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Move:
+    from_user: str
+    to_user: str
+    action: str = SEND
+
+
+def can_open(file, user_id, user_office, was_sent_it):
+    """Secret and Top Secret: only its creator, owner, custodian and those it was sent to.
+    Otherwise also anyone in the file's office."""
+    if user_id in (file.created_by, file.owner, file.custodian) or was_sent_it:
+        return True
+    if file.classification in RESTRICTED:
+        return False
+    return user_office == file.office
+
+
+def ensure_can_open(file, user_id, user_office, was_sent_it):
+    if not can_open(file, user_id, user_office, was_sent_it):
+        raise FileNotFound(f"file {file.id} was not found")
+
+
+def check_version(file, expected_version):
+    if expected_version is not None and expected_version != file.version:
+        raise VersionConflict(
+            f"the file changed since you read it (version {expected_version}, now {file.version}); reload it"
+        )
+
+
+def ensure_custodian(file, user_id):
+    if file.custodian != user_id:
+        raise NotCustodian("only the custodian of the file can do this")
+
+
+def ensure_open(file):
+    if file.status == PARKED:
+        raise FileParked("the file is parked; unpark it first")
+    if file.status == CLOSED:
+        raise FileClosed("the file is closed")
+
+
+def ensure_can_write(file, user_id, expected_version=None):
+    """Only the custodian writes on or moves a file, and only while it is open."""
+    check_version(file, expected_version)
+    ensure_custodian(file, user_id)
+    ensure_open(file)
+
+
+def ensure_electronic(file, what):
+    if file.kind != "electronic":
+        raise PhysicalFile(f"a physical file has no electronic {what}; it is kept on paper")
+
+
+# --- movement -------------------------------------------------------------------------------------
+
+def plan_send(file, by, to, active_users, expected_version=None):
+    """Sending hands the file to `to`, who becomes its one custodian."""
+    ensure_can_write(file, by, expected_version)
+    if not to:
+        raise InvalidRecipient("choose whom to send the file to (you have no reporting officer)", fields={"to": "required"})
+    if to == by:
+        raise InvalidRecipient("you already hold this file", fields={"to": "cannot send to yourself"})
+    if to not in active_users:
+        raise InvalidRecipient(f"unknown user: {to}", fields={"to": f"unknown: {to}"})
+    return Move(by, to, SEND)
+
+
+def plan_return(file, current, by, expected_version=None):
+    """A return goes back to whoever sent the file to its custodian."""
+    ensure_can_write(file, by, expected_version)
+    if current is None or current.action not in COUNTED_MOVES or current.to_user != by or current.from_user == by:
+        raise NothingToReturn("nobody sent you this file; use send instead")
+    return Move(by, current.from_user, RETURN)
+
+
+def plan_pull_back(file, current, by):
+    """The sender takes the file back, but only while the recipient has not opened it."""
+    if current is None or current.action not in COUNTED_MOVES or current.to_user != file.custodian:
+        raise NothingToPullBack("the file is not on its way to anyone")
+    if current.from_user != by:
+        raise NotSender("only the officer who sent the file can pull it back")
+    if current.opened:
+        raise AlreadyOpened("the recipient has already opened the file")
+    return Move(file.custodian, by, PULL_BACK)
+
+
+def check_park(file, by, expected_version=None):
+    ensure_can_write(file, by, expected_version)
+
+
+def check_new_volume(file, by):
+    """The custodian of a file (or of any of its volumes) opens the next volume; part files have none."""
+    if file.relation == "part":
+        raise PartFile("a part file has no volumes; open the volume on the main file")
+    ensure_can_write(file, by)
+
+
+def check_new_part(file):
+    """Anyone who may open a file can open a part of it to work on while the file is elsewhere."""
+    if file.status == CLOSED:
+        raise FileClosed("the file is closed")
+
+
+def check_unpark(file, by, expected_version=None):
+    check_version(file, expected_version)
+    ensure_custodian(file, by)
+    if file.status != PARKED:
+        raise FileNotParked("the file is not parked")
+
+
+def check_close(file, by, expected_version=None):
+    """Only the owner closes a file (CSMOP: its creator, or whoever it was transferred to), while holding it."""
+    check_version(file, expected_version)
+    if file.owner != by:
+        raise NotOwner("only the owner of the file can close it")
+    ensure_custodian(file, by)
+    if file.status == CLOSED:
+        raise FileClosed("the file is already closed")
+
+
+def check_reopen(file, by, expected_version=None):
+    check_version(file, expected_version)
+    if file.owner != by:
+        raise NotOwner("only the owner of the file can reopen it")
+    if file.status != CLOSED:
+        raise FileNotClosed("the file is not closed")
+
+
+def ensure_admin(user, what="do this"):
+    if "admin" not in user.roles:
+        raise NotAdmin(f"only an administrator can {what}")
+
+
+def check_transfer(admin, leaving, successor):
+    """An admin of the leaving officer's office hands all their files to a successor in that office."""
+    ensure_admin(admin, "transfer files")
+    if leaving is None:
+        raise InvalidTransfer("the officer leaving the post is not in the directory", fields={"from_user": "unknown user"})
+    if admin.office != leaving.office:
+        raise NotAdmin("you administer another office")
+    if successor is None or not successor.active:
+        raise InvalidTransfer("the successor is not an active user", fields={"to_user": "unknown or inactive user"})
+    if successor.id == leaving.id:
+        raise InvalidTransfer("the successor is the officer leaving", fields={"to_user": "same as from_user"})
+    if successor.office != leaving.office:
+        raise InvalidTransfer("the successor works in another office", fields={"to_user": "another office"})
+
+
+def check_receipt_link(file, put_by):
+    """dak's `receipt_put_in_file` takes effect only if the file is known here, is not closed, and the
+    officer who put the receipt in it is its custodian; otherwise the event is dead-lettered."""
+    if file is None:
+        raise UnlinkableEvent("the file is not known to the files service")
+    if file.status == CLOSED:
+        raise UnlinkableEvent(f"file {file.id} is closed")
+    if file.custodian != put_by:
+        raise UnlinkableEvent(f"{put_by} put the receipt in file {file.id} but is not its custodian ({file.custodian})")
+
+
+def check_signable(document_kind, status):
+    """signing's document_signed applies to a green note or an approved (or issued) draft;
+    anything else is dead-lettered."""
+    allowed = {"note": (GREEN,), "draft": (APPROVED, ISSUED)}
+    if document_kind not in allowed:
+        raise UnlinkableEvent(f"unknown document kind {document_kind!r}")
+    if status is None:
+        raise UnlinkableEvent(f"the {document_kind} is not in this file")
+    if status not in allowed[document_kind]:
+        raise UnlinkableEvent(f"a {status} {document_kind} cannot be signed")
+
+
+# --- noting ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NoteView:
+    id: str
+    author: str
+    status: str
+
+
+def split_paragraphs(text):
+    """Paragraphs are separated by a blank line."""
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def number_paragraphs(last_paragraph, text):
+    """Paragraph numbers continue across the green notes of a file: (first, last) of this note."""
+    count = max(len(split_paragraphs(text)), 1)
+    return last_paragraph + 1, last_paragraph + count
+
+
+def check_note_change(note, by):
+    """A yellow note is edited, discarded or confirmed only by its author."""
+    if note.author != by:
+        raise NotAuthor("only the author of a note can change it")
+    if note.status != YELLOW:
+        raise NoteConfirmed("a green note is permanent")
+
+
+def check_references(references, correspondence_ids):
+    if len(set(references)) != len(references):
+        raise InvalidReferences("a correspondence item is referenced twice", fields={"references": "duplicate"})
+    unknown = [r for r in references if r not in correspondence_ids]
+    if unknown:
+        raise InvalidReferences(
+            f"not in this file's correspondence: {', '.join(unknown)}", fields={"references": f"unknown: {', '.join(unknown)}"}
+        )
+
+
+def content_sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- drafts for approval --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DraftView:
+    id: str
+    status: str
+    current_version: int
+
+
+def check_draft_editable(draft):
+    if draft.status != DRAFT:
+        raise DraftNotEditable(f"the draft is {draft.status}; it can no longer change")
+
+
+def check_approve(draft, approver_roles, version=None):
+    check_draft_editable(draft)
+    if "officer" not in approver_roles:
+        raise NotOfficer("only an officer can approve a draft")
+    if version is not None and version != draft.current_version:
+        raise VersionConflict(f"version {version} is not the latest ({draft.current_version})")
+
+
+def check_issue(draft):
+    if draft.status != APPROVED:
+        raise DraftNotApproved("only an approved draft can be issued" if draft.status == DRAFT else "the draft was already issued")
+
+
+def signature_state(signed_sha256, current_sha256):
+    """Signed, and whether what was signed is still the content on record."""
+    if not signed_sha256:
+        return {"signed": False, "content_matches": None}
+    return {"signed": True, "content_matches": signed_sha256 == current_sha256}
+
+
+# --- the audit log's hash chain ---------------------------------------------------------------------
+
+def canonical_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_iso)
+
+
+def _iso(value):
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def iso_utc(moment):
+    if moment.tzinfo is None:  # SQLite gives back naive datetimes; they were written in UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry of a file's audit log, as stored."""
+
+    seq: int
+    action: str
+    actor: str
+    at: datetime
+    details: dict
+    prev_hash: str | None
+    hash: str
+
+
+def audit_hash(prev_hash, file_id, seq, action, actor, at, details):
+    """sha256 of the previous entry's hash followed by this entry as canonical JSON."""
+    entry = {"file_id": file_id, "seq": seq, "action": action, "actor": actor, "at": iso_utc(at), "details": details}
+    return hashlib.sha256(((prev_hash or "") + canonical_json(entry)).encode("utf-8")).hexdigest()
+
+
+def verify_chain(file_id, records, head_seq, head_hash):
+    """Walk the chain from the first entry; report the first entry that does not hold.
+    The file row keeps the last sequence number and hash, so a removed last entry is caught too."""
+    previous = None
+    for expected_seq, record in enumerate(records, start=1):
+        reason = None
+        if record.seq != expected_seq:
+            reason = f"entry {expected_seq} is missing"
+        elif record.prev_hash != previous:
+            reason = "it does not carry the previous entry's hash"
+        elif audit_hash(record.prev_hash, file_id, record.seq, record.action, record.actor, record.at, record.details) != record.hash:
+            reason = "its content does not match its hash"
+        if reason:
+            return {"valid": False, "entries": len(records), "first_broken": {"seq": expected_seq, "reason": reason}}
+        previous = record.hash
+    if len(records) != head_seq or previous != head_hash:
+        return {
+            "valid": False,
+            "entries": len(records),
+            "first_broken": {"seq": len(records) + 1, "reason": f"the file records {head_seq} entries ending in another hash"},
+        }
+    return {"valid": True, "entries": len(records), "first_broken": None}

@@ -1,0 +1,143 @@
+"""Errors of the files service, each mapped once to an HTTP status and a reason code."""
+from eoffice_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+class UnknownUser(NotFound):
+    reason = "unknown_user"
+
+
+class UnknownOffice(NotFound):
+    reason = "unknown_office"
+
+
+class FileNotFound(NotFound):
+    """Also raised for a file the caller may not open, so its existence is not revealed."""
+
+    reason = "file_not_found"
+
+
+class NoteNotFound(NotFound):
+    reason = "note_not_found"
+
+
+class DraftNotFound(NotFound):
+    reason = "draft_not_found"
+
+
+class CorrespondenceNotFound(NotFound):
+    reason = "correspondence_not_found"
+
+
+class NotCustodian(Forbidden):
+    reason = "not_custodian"
+
+
+class NotOwner(Forbidden):
+    reason = "not_owner"
+
+
+class NotSender(Forbidden):
+    reason = "not_sender"
+
+
+class NotAuthor(Forbidden):
+    reason = "not_author"
+
+
+class NotAdmin(Forbidden):
+    reason = "not_admin"
+
+
+class NotOfficer(Forbidden):
+    reason = "not_officer"
+
+
+class FileParked(Conflict):
+    reason = "file_parked"
+
+
+class FileClosed(Conflict):
+    reason = "file_closed"
+
+
+class FileNotClosed(Conflict):
+    reason = "file_not_closed"
+
+
+class FileNotParked(Conflict):
+    reason = "file_not_parked"
+
+
+class PhysicalFile(Conflict):
+    reason = "physical_file"
+
+
+class PartFile(Conflict):
+    reason = "part_file"
+
+
+class VersionConflict(Conflict):
+    """The file changed after the caller read it (a concurrent move, note or link)."""
+
+    reason = "version_conflict"
+
+
+class AlreadyOpened(Conflict):
+    reason = "already_opened"
+
+
+class NothingToPullBack(Conflict):
+    reason = "nothing_to_pull_back"
+
+
+class NothingToReturn(Conflict):
+    reason = "nothing_to_return"
+
+
+class NoteConfirmed(Conflict):
+    reason = "note_confirmed"
+
+
+class DraftNotEditable(Conflict):
+    reason = "draft_not_editable"
+
+
+class DraftNotApproved(Conflict):
+    reason = "draft_not_approved"
+
+
+class DuplicateFileNumber(Conflict):
+    reason = "duplicate_file_number"
+
+
+class DuplicateHead(Conflict):
+    reason = "duplicate_head"
+
+
+class InvalidRecipient(InvalidInput):
+    reason = "invalid_recipient"
+
+
+class UnknownHead(InvalidInput):
+    reason = "unknown_head"
+
+
+class UnknownSection(InvalidInput):
+    reason = "unknown_section"
+
+
+class InvalidReferences(InvalidInput):
+    reason = "invalid_references"
+
+
+class InvalidTransfer(InvalidInput):
+    reason = "invalid_transfer"
+
+
+class DocumentsRequired(InvalidInput):
+    reason = "documents_required"
+
+
+class UnlinkableEvent(ValueError):
+    """A consumed event that can never apply here (unknown file, putter not the custodian, ...).
+    A ValueError, so `apply_once` dead-letters it with this message as the reason."""

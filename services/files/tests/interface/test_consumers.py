@@ -1,0 +1,137 @@
+"""Events consumed from dak and signing, published onto the real RabbitMQ as their relays would."""
+import json
+import time
+import uuid
+
+from eoffice_common.outbox import ConfirmingPublisher
+from eoffice_common.storage import S3Documents, s3_client
+
+
+def envelope(event_type, aggregate_type, aggregate_id, data, actor="diarist.jhs", office="COLL-JHS"):
+    return {
+        "id": str(uuid.uuid4()), "type": event_type, "schema_version": 1, "occurred_at": "2026-11-20T10:00:00+05:30",
+        "actor": actor, "office": office, "district": "JHS", "correlation_id": uuid.uuid4().hex,
+        "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "data": data,
+    }
+
+
+def publish(config, service, *envelopes):
+    publisher = ConfirmingPublisher(config["AMQP_URI"], service)
+    try:
+        assert publisher.publish(list(envelopes)) == len(envelopes)
+    finally:
+        publisher.close()
+
+
+def wait_until(predicate, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError("the condition did not hold in time")
+
+
+def dak_scan(config, data):
+    """A scan stored where dak keeps them, as its refs appear in receipt_put_in_file."""
+    store = S3Documents(s3_client(config), config["S3_BUCKET"], "dak/scans/", 1 << 20, {"application/pdf", "image/png"})
+    doc = store.put(data, "scan")
+    return {"position": 1, "key": doc.key, "sha256": doc.sha256, "size": doc.size, "content_type": doc.content_type, "filename": "पत्र.pdf"}
+
+
+def put_in_file(file_id, put_by, scans, receipt_number="17/2026/COLL-JHS"):
+    receipt_id = str(uuid.uuid4())
+    return envelope("receipt_put_in_file", "receipt", receipt_id, {
+        "receipt_id": receipt_id, "receipt_number": receipt_number, "office": "COLL-JHS", "district": "JHS",
+        "file_id": file_id, "put_by": put_by, "subject": "वृद्धावस्था पेंशन हेतु आवेदन", "classification": "normal",
+        "kind": "electronic", "sender_name": "सुनीता देवी", "sender_organisation": "ग्राम पंचायत बड़ागाँव",
+        "letter_number": "GP/112/2026", "letter_date": "2026-11-18", "received_date": "2026-11-19", "scans": scans,
+    }, actor=put_by)
+
+
+def test_a_receipt_put_in_a_file_appears_in_its_correspondence_with_its_scans_copied(registry, files_config, event_tap, pdf):
+    tap = event_tap("files")
+    file = registry.create("clerk.jhs")
+    scan = dak_scan(files_config, pdf)
+    event = put_in_file(file["id"], "clerk.jhs", [scan])
+    publish(files_config, "dak", event, event)  # delivered twice: takes effect once
+    items = wait_until(lambda: registry.get(f"/files/{file['id']}/correspondence", "clerk.jhs").json()["correspondence"])
+    assert len(items) == 1
+    item = items[0]
+    assert (item["kind"], item["receipt_number"], item["title"]) == ("receipt", "17/2026/COLL-JHS", "वृद्धावस्था पेंशन हेतु आवेदन")
+    assert item["sender"] == {"name": "सुनीता देवी", "organisation": "ग्राम पंचायत बड़ागाँव"}
+    assert item["documents"][0]["sha256"] == scan["sha256"]
+    download = registry.get(item["documents"][0]["url"], "so.jhs")
+    assert download.content == pdf
+    assert download.headers["Content-Disposition"] == "inline; filename=\"____.pdf\"; filename*=UTF-8''%E0%A4%AA%E0%A4%A4%E0%A5%8D%E0%A4%B0.pdf"
+    keys = [o["Key"] for o in s3_client(files_config).list_objects_v2(Bucket=files_config["S3_BUCKET"])["Contents"]]
+    assert sorted(keys) == sorted([scan["key"], f"files/documents/{scan['sha256']}.pdf"])
+    linked = tap.wait_for("receipt_linked")
+    assert (linked["data"]["receipt_number"], linked["actor"], linked["district"]) == ("17/2026/COLL-JHS", "clerk.jhs", "JHS")
+    time.sleep(0.3)
+    assert registry.sql("SELECT count(*) FROM correspondence") == [(1,)]
+    assert [e["action"] for e in registry.get(f"/files/{file['id']}/audit", "clerk.jhs").json()["entries"]] == ["created", "receipt_linked"]
+
+
+def test_a_receipt_for_an_unknown_file_or_from_someone_not_holding_it_is_dead_lettered(registry, files_config, pdf):
+    file = registry.create("clerk.jhs")
+    publish(files_config, "dak",
+            put_in_file(str(uuid.uuid4()), "clerk.jhs", []),
+            put_in_file(file["id"], "so.jhs", [dak_scan(files_config, pdf)]),
+            put_in_file(file["id"], "clerk.jhs", [{**dak_scan(files_config, pdf), "key": "dak/scans/" + "0" * 64 + ".pdf", "sha256": "0" * 64}]))
+    reasons = wait_until(lambda: [r for (r,) in registry.sql("SELECT reason FROM dead_letters ORDER BY id")] if len(registry.sql("SELECT id FROM dead_letters")) == 3 else None)
+    # one consumer, several workers: dead letters arrive in any order
+    for expected in ("not known to the files service", "so.jhs put the receipt in file", "is not in the store"):
+        assert sum(expected in reason for reason in reasons) == 1, (expected, reasons)
+    assert registry.get(f"/files/{file['id']}/correspondence", "clerk.jhs").json()["correspondence"] == []
+
+
+def test_the_directory_copy_follows_dak(registry, files_config, demo_directory):
+    user = next(u for u in demo_directory["users"] if u["user_id"] == "so.jhs")
+    renamed = {**user, "name_hi": "राजेश त्रिपाठी", "designation_en": "Section Officer (Revenue)"}
+    newcomer = {**user, "user_id": "so2.jhs", "name_en": "Neha Verma", "name_hi": "नेहा वर्मा"}
+    office = next(o for o in demo_directory["offices"] if o["office"] == "COLL-JHS")
+    publish(files_config, "dak",
+            envelope("user_recorded", "user", "so.jhs", renamed, actor="directory-import"),
+            envelope("user_recorded", "user", "so2.jhs", newcomer, actor="directory-import"),
+            envelope("office_recorded", "office", "COLL-JHS", {**office, "name_hi": "कलेक्ट्रेट, झाँसी"}, actor="directory-import"))
+    wait_until(lambda: registry.sql("SELECT name_hi FROM offices WHERE code = 'COLL-JHS'") == [("कलेक्ट्रेट, झाँसी",)])
+    file = registry.create("clerk.jhs")
+    sent = registry.send(file["id"], "clerk.jhs", "so2.jhs")
+    assert sent["custodian"]["name_hi"] == "नेहा वर्मा"
+    assert registry.send(file["id"], "so2.jhs", "so.jhs")["custodian"]["name_hi"] == "राजेश त्रिपाठी"
+    publish(files_config, "dak", envelope("user_recorded", "user", "so2.jhs", {**newcomer, "active": False}, actor="directory-import"))
+    wait_until(lambda: registry.sql("SELECT active FROM users WHERE id = 'so2.jhs'") == [(False,)])
+    refused = registry.post(f"/files/{file['id']}/send", "so.jhs", json={"to": "so2.jhs"})
+    assert (refused.status_code, refused.json()["error"]) == (422, "invalid_recipient")
+
+
+def signed(file_id, kind, document_id, sha, signer="so.jhs"):
+    signature_id = str(uuid.uuid4())
+    return envelope("document_signed", "signature", signature_id, {
+        "signature_id": signature_id, "document_kind": kind, "document_id": document_id, "file_id": file_id,
+        "signer": signer, "signer_name": "Rajesh Kumar Tripathi", "method": "dsc", "certificate_serial": "4F2A",
+        "content_sha256": sha, "pdf_key": f"signing/pdfs/{sha}.pdf", "pdf_sha256": sha, "signed_at": "2026-11-20T11:00:00+05:30",
+    }, actor=signer)
+
+
+def test_a_signed_green_note_and_approved_draft_show_the_signature(registry, files_config):
+    file = registry.create("so.jhs")
+    note = registry.post(f"/files/{file['id']}/notes", "so.jhs", json={"text": "स्वीकृत किया जाता है।"}).json()
+    note = registry.post(f"/files/{file['id']}/notes/{note['id']}/confirm", "so.jhs").json()
+    draft = registry.post(f"/files/{file['id']}/drafts", "so.jhs", json={"subject": "आदेश", "content": "आदेश पारित"}).json()
+    draft = registry.post(f"/files/{file['id']}/drafts/{draft['id']}/approve", "so.jhs", json={}).json()
+    yellow = registry.post(f"/files/{file['id']}/notes", "so.jhs", json={"text": "अभी मसौदा"}).json()
+    publish(files_config, "signing",
+            signed(file["id"], "note", note["id"], note["content_sha256"]),
+            signed(file["id"], "draft", draft["id"], "f" * 64),
+            signed(file["id"], "note", yellow["id"], "a" * 64))
+    notes = wait_until(lambda: [n for n in registry.get(f"/files/{file['id']}/notes", "so.jhs").json()["notes"] if n["signature"]["signed"]])
+    assert notes[0]["signature"]["content_matches"] is True and notes[0]["signature"]["method"] == "dsc"
+    approval = wait_until(lambda: registry.get(f"/files/{file['id']}/drafts/{draft['id']}", "so.jhs").json()["approval"]["signature"] if registry.get(f"/files/{file['id']}/drafts/{draft['id']}", "so.jhs").json()["approval"]["signature"]["signed"] else None)
+    assert approval["signed_by"] == "so.jhs" and approval["content_matches"] is False  # signed bytes differ from the approved text
+    reason = wait_until(lambda: registry.sql("SELECT reason FROM dead_letters"))
+    assert "a yellow note cannot be signed" in reason[0][0]
+    payloads = [json.loads(p) for (p,) in registry.sql("SELECT payload FROM dead_letters")]
+    assert payloads[0]["data"]["document_id"] == yellow["id"]

@@ -1,0 +1,41 @@
+"""The service's published contract: OpenAPI document, health, Prometheus exposition."""
+import re
+
+import requests
+
+from eoffice_common.testing import promtool_check
+from eoffice_common.web import HttpEntrypoint
+
+
+def routes_of_service(container):
+    routes = set()
+    for extension in container.entrypoints:
+        if isinstance(extension, HttpEntrypoint):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", extension.url)
+            routes |= {(method, path) for method in extension.method.split(",")}
+    return routes
+
+
+def test_the_openapi_document_describes_every_route_and_no_other(files_container, registry):
+    document = requests.get(f"{registry.base_url}/openapi.json").json()
+    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item if method != "parameters"}
+    assert documented == routes_of_service(files_container)
+    public = {(m.upper(), p) for p, item in document["paths"].items() for m, op in item.items() if m != "parameters" and op.get("security") == []}
+    assert public == {(e.method, e.url) for e in files_container.entrypoints if isinstance(e, HttpEntrypoint) and e.public}
+
+
+def test_health_endpoints_are_public(registry):
+    assert requests.get(f"{registry.base_url}/health/live").json() == {"status": "ok"}
+    assert requests.get(f"{registry.base_url}/health/ready").json() == {"status": "ready"}
+
+
+def test_metrics_carry_domain_counters_and_pass_promtool(registry, files_config):
+    file = registry.create()
+    registry.send(file["id"], "clerk.jhs", "so.jhs")
+    body = requests.get(f"http://127.0.0.1:{files_config['METRICS_PORT']}/metrics").text
+    ok, output = promtool_check(body)
+    assert ok, output
+    assert 'eoffice_files_created_total{kind="electronic",numbering="sfs"}' in body
+    assert 'eoffice_files_movements_total{action="send"}' in body
+    assert 'eoffice_entrypoint_calls_total{entrypoint="send",outcome="ok",service="files"}' in body
+    assert 'eoffice_outbox_backlog_events{service="files"}' in body

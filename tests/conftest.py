@@ -1,0 +1,100 @@
+"""Fixtures for scenarios that cross services: each service runs in its own nameko container on one
+RabbitMQ vhost, with its own PostgreSQL database, all sharing one S3 bucket (as in production).
+
+`eoffice` starts dak and files, imports the demo directory into dak and waits until files has
+received it through dak's events; `eoffice.token(user)` makes a bearer token for a demo user."""
+import os
+import time
+
+import pytest
+import requests
+from sqlalchemy import create_engine, func, select
+
+from dak.cli import DEMO_MASTER
+from dak.directory import import_master, load_master
+from dak.service import DakService
+from eoffice_common.auth import Principal, issue_token
+from eoffice_common.db import UnitOfWork
+from eoffice_common.engine import StandaloneEngine
+from eoffice_common.testing import REPO_ROOT, TEST_JWT_SECRET, free_port, truncate_all
+from files.models import User as FilesUser
+from files.service import FilesService
+
+SERVICE_DIRS = {name: os.path.join(REPO_ROOT, "services", name) for name in ("dak", "files")}
+
+
+@pytest.fixture(scope="session")
+def demo_master():
+    return load_master(DEMO_MASTER)
+
+
+@pytest.fixture(scope="session")
+def cross_databases(migrated_database):
+    """eoffice_test_x_<service>: databases of their own, apart from each service's own test databases."""
+    return {name: migrated_database(path, f"x_{name}") for name, path in SERVICE_DIRS.items()}
+
+
+@pytest.fixture
+def service_config(rabbit_config, s3_config, cross_databases):
+    """`service_config(name)`: a container config for one service, on the shared vhost and bucket."""
+    for url in cross_databases.values():
+        truncate_all(url)
+
+    def make(name, **overrides):
+        return {
+            **rabbit_config, **s3_config, "DB_URL": cross_databases[name], "JWT_SECRET": TEST_JWT_SECRET,
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "METRICS_PORT": 0, "max_workers": 20, **overrides,
+        }
+
+    return make
+
+
+class System:
+    """The running services, and a way to call them as a demo user."""
+
+    def __init__(self, configs, databases, demo_master):
+        self.configs = configs
+        self.urls = {name: f"http://{config['WEB_SERVER_ADDRESS']}" for name, config in configs.items()}
+        self.databases = databases
+        self.users = {u["id"]: u for u in demo_master["users"]}
+
+    def token(self, user_id):
+        user = self.users[user_id]
+        return issue_token(TEST_JWT_SECRET, Principal(user_id, user["office"], tuple(user["roles"]), user["name_en"]))
+
+    def call(self, service, method, path, user, **kwargs):
+        headers = {"Authorization": f"Bearer {self.token(user)}", **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.urls[service]}{path}", headers=headers, timeout=30, **kwargs)
+
+    def wait_for(self, predicate, timeout=20, what="the condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            result = predicate()
+            if result:
+                return result
+            time.sleep(0.1)
+        raise AssertionError(f"{what} did not hold within {timeout}s")
+
+
+def _count(url, model):
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(model)).scalar()
+    engine.dispose()
+    return count
+
+
+@pytest.fixture
+def eoffice(container_factory, service_config, cross_databases, demo_master):
+    """dak and files running; the demo directory imported into dak and copied into files by its events."""
+    configs = {"dak": service_config("dak"), "files": service_config("files")}
+    for name, service in (("dak", DakService), ("files", FilesService)):
+        container_factory(service, configs[name]).start()
+    engine = StandaloneEngine(cross_databases["dak"])
+    with UnitOfWork(engine, actor="directory-import", correlation_id=None) as uow:
+        import_master(uow, demo_master)
+        uow.commit()
+    engine.engine.dispose()
+    system = System(configs, cross_databases, demo_master)
+    system.wait_for(lambda: _count(cross_databases["files"], FilesUser) == len(demo_master["users"]), what="the directory reaching files")
+    return system

@@ -45,6 +45,8 @@ class DatabaseEngine(SharedExtension):
     def stop(self):
         self.engine.dispose()
 
+    kill = stop
+
     @contextlib.contextmanager
     def write_turn(self):
         if self._write_lock is None:

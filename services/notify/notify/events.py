@@ -1,0 +1,34 @@
+"""Events the notify service publishes (through its outbox). What it consumes is validated in schemas.py."""
+from dataclasses import dataclass
+
+from eoffice_common.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class NotificationEvent(DomainEvent):
+    aggregate_type = "notification"
+    notification_id: str
+    user: str
+    channel: str
+    kind: str
+    source_event_id: str
+    office: str
+    district: str | None
+
+    @property
+    def aggregate_id(self):
+        return self.notification_id
+
+
+@dataclass(frozen=True)
+class NotificationDelivered(NotificationEvent):
+    event_type = "notification_delivered"
+    delivered_at: str = ""
+
+
+@dataclass(frozen=True)
+class NotificationFailed(NotificationEvent):
+    """An email or SMS dead-lettered after its retries (or whose fate is unknown)."""
+
+    event_type = "notification_failed"
+    reason: str = ""

@@ -399,15 +399,15 @@ class DakService:
         recipients = repository.active_user_ids(session, send_in.to) if send_in else set()
         now = utcnow()
         year = domain.diary_year(now)
-        receipt = Receipt(
-            id=str(uuid.uuid4()), office_code=user.office_code, year=year, status=domain.OPEN, holder_id=user.id,
-            created_by=user.id, created_at=now, updated_at=now, copied_from_id=copied_from,
+        receipt = repository.new_row(
+            Receipt, id=str(uuid.uuid4()), office_code=user.office_code, year=year, status=domain.OPEN,
+            holder_id=user.id, created_by=user.id, created_at=now, updated_at=now, copied_from_id=copied_from,
             **{key: fields[key] for key in DIARY_FIELDS},
         )
         scan_rows = [
-            ReceiptScan(
-                receipt_id=receipt.id, position=position, key=doc.key, sha256=doc.sha256, size=doc.size,
-                content_type=doc.content_type, filename=(filename or "")[:255] or None,
+            repository.new_row(
+                ReceiptScan, receipt_id=receipt.id, position=position, key=doc.key, sha256=doc.sha256,
+                size=doc.size, content_type=doc.content_type, filename=(filename or "")[:255] or None,
             )
             for position, (filename, doc) in enumerate(scans, start=1)
         ]
@@ -418,8 +418,8 @@ class DakService:
             receipt.holder_id = moves[0].to_user
         receipt.serial = repository.next_receipt_serial(session, user.office_code, year)
         receipt.receipt_number = domain.receipt_number(receipt.serial, year, user.office_code)
-        repository.insert_new(session, [receipt])
-        repository.insert_new(session, scan_rows)
+        repository.insert_new(session, Receipt, [receipt])
+        repository.insert_new(session, ReceiptScan, scan_rows)
         base = self._event_base(receipt, user.district_code)
         uow.emit(ReceiptDiarised(
             **base, kind=receipt.kind, classification=receipt.classification,
@@ -449,13 +449,13 @@ class DakService:
     def _record_moves(self, uow, receipt, base, moves, send_in, action):
         now = utcnow()
         movements = [
-            ReceiptMovement(
-                receipt_id=receipt.id, action=action, from_user=move.from_user, to_user=move.to_user, copy=move.copy,
-                remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority, sent_at=now,
+            repository.new_row(
+                ReceiptMovement, receipt_id=receipt.id, action=action, from_user=move.from_user, to_user=move.to_user,
+                copy=move.copy, remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority, sent_at=now,
             )
             for move in moves
         ]
-        repository.insert_new(uow.session, movements)
+        repository.insert_new(uow.session, ReceiptMovement, movements)
         receipt.holder_id, receipt.updated_at = moves[0].to_user, now
         uow.emit(ReceiptSent(
             **base, action=action, from_user=moves[0].from_user, to_user=moves[0].to_user,

@@ -17,6 +17,8 @@ QUIET = "ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning"
 DEMO_TOKEN = {}
 # Demo set-up a service needs once its database exists (idempotent).
 AFTER_MIGRATE = {"files": [["seed-heads"]]}
+# ... and once every service runs and the directory is imported.
+AFTER_IMPORT = {"desk": [["set-demo-passwords"]]}
 
 # name, HTTP port, metrics port; a service is started only once its folder exists.
 SERVICES = [
@@ -109,6 +111,9 @@ def main():
         wait_for_port(http_port, name)
     # Imported after every consumer is up, so each receives the directory's events.
     subprocess.run([os.path.join(BIN, "dak"), "import-directory"], cwd=ROOT, env=service_env("dak"), check=True)
+    for name, _, _ in present:
+        for command in AFTER_IMPORT.get(name, []):
+            subprocess.run([os.path.join(BIN, name), *command], cwd=ROOT, env=service_env(name), check=True)
     token = subprocess.run(
         [os.path.join(BIN, "dak"), "token", "clerk.jhs"], cwd=ROOT, env=service_env("dak"),
         check=True, capture_output=True, text=True,
@@ -118,6 +123,10 @@ def main():
     for name, http_port, metrics_port in present:
         print(f"  {name:8} http://127.0.0.1:{http_port}   metrics http://127.0.0.1:{metrics_port}/metrics")
     print(f"  S3       http://127.0.0.1:{S3_PORT}")
+    if any(name == "desk" for name, _, _ in present):
+        print("\nThe desk: http://127.0.0.1:8000   password of every demo user: eoffice-demo")
+        print("  clerk.jhs (clerk), so.jhs (section officer), adm.jhs (ADM), dm.jhs (District Magistrate),")
+        print("  all of the Collectorate, Jhansi; any user id of services/dak/dak/demo/organisation.yml works.")
     print("\nA token for clerk.jhs (Central Registry clerk, Collectorate Jhansi); others: .venv/bin/dak token dm.jhs")
     print(f"\nTOKEN={token}")
     print(

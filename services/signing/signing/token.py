@@ -103,7 +103,9 @@ class Token(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.session = TokenSession(config.get("PKCS11_MODULE"), config.get("PKCS11_TOKEN_LABEL"), config.get("PKCS11_PIN"))
+        # A PIN of digits only arrives from config.yml as a number.
+        pin = config.get("PKCS11_PIN")
+        self.session = TokenSession(config.get("PKCS11_MODULE"), config.get("PKCS11_TOKEN_LABEL"), str(pin) if pin else pin)
 
     def stop(self):
         self.session.close()

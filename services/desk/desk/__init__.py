@@ -1,0 +1,1 @@
+"""desk: the web pages clerks and officers work in."""

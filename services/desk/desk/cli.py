@@ -1,0 +1,80 @@
+"""`desk migrate`, `desk set-demo-passwords`, `desk set-password`: operations outside the running service."""
+import argparse
+import getpass
+import os
+import sys
+from datetime import datetime, timezone
+
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from eoffice_common.config import load_config, service_config_path
+from eoffice_common.db import UnitOfWork
+from eoffice_common.engine import StandaloneEngine
+from eoffice_common.migrations import upgrade
+
+from . import repository, security
+from .events import apply_snapshot
+
+SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO_PASSWORD = "eoffice-demo"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="desk")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="bring the database to the latest schema")
+    commands.add_parser("set-demo-passwords", help=f"give every user of the directory the password {DEMO_PASSWORD!r}")
+    one = commands.add_parser("set-password", help="set one user's password (asked for, not echoed)")
+    one.add_argument("user_id")
+    args = parser.parse_args(argv)
+    config = load_config(service_config_path(__file__))
+
+    if args.command == "migrate":
+        upgrade(SERVICE_DIR, config["DB_URL"])
+        print("desk database is at the latest schema")
+        return 0
+
+    engine = StandaloneEngine(config["DB_URL"])
+    if args.command == "set-demo-passwords":
+        count = set_demo_passwords(engine, config)
+        print(f"{count} demo users can sign in with the password {DEMO_PASSWORD}")
+        return 0
+
+    password = getpass.getpass(f"new password for {args.user_id}: ")
+    with UnitOfWork(engine, actor="cli", correlation_id=None) as uow:
+        if repository.get_user(uow.session, args.user_id) is None:
+            print(f"{args.user_id} is not in the desk's copy of the directory", file=sys.stderr)
+            return 1
+        set_password(uow.session, args.user_id, password)
+        uow.commit()
+    print(f"password of {args.user_id} set")
+    return 0
+
+
+def set_password(session, user_id, password):
+    account = repository.account_of(session, user_id)
+    account.password_hash = security.hash_password(password)
+    account.updated_at = datetime.now(timezone.utc)
+
+
+def set_demo_passwords(engine, config, snapshot=None):
+    """Every active user gets the demo password. An empty copy of the directory is first filled
+    from dak (RPC directory_snapshot), as the events may not have arrived yet."""
+    with UnitOfWork(engine, actor="cli", correlation_id=None) as uow:
+        if repository.count_users(uow.session) == 0:
+            if snapshot is None:
+                with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=30) as cluster:
+                    snapshot = cluster.dak.directory_snapshot()
+            apply_snapshot(uow.session, snapshot, datetime.now(timezone.utc))
+        users = repository.active_users(uow.session)
+        # One hash for all: the same password would otherwise cost a second of argon2 per user.
+        shared_hash = security.hash_password(DEMO_PASSWORD)
+        for user in users:
+            account = repository.account_of(uow.session, user.id)
+            account.password_hash, account.updated_at = shared_hash, datetime.now(timezone.utc)
+        uow.commit()
+    return len(users)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

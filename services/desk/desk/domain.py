@@ -1,0 +1,293 @@
+"""The desk's rules in plain Python: sessions, languages, what the forms send to the services and
+how the services' answers come back to the page (errors beside their fields), the inbox's order."""
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+IST = timezone(timedelta(hours=5, minutes=30))
+LANGUAGES = ("hi", "en")
+PRIORITY_RANK = {"most_immediate": 0, "urgent": 1, "normal": 2}
+# How often a session's last-seen time is written: not on every request.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def today_ist(now=None):
+    return (now or datetime.now(timezone.utc)).astimezone(IST).date()
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionTimes:
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+
+
+def new_session_times(now, ttl_seconds):
+    return SessionTimes(now, now, now + timedelta(seconds=ttl_seconds))
+
+
+def session_is_live(times, now, idle_seconds):
+    """A session ends at its expiry, or after `idle_seconds` without a request."""
+    return now < times.expires_at and now - times.last_seen_at < timedelta(seconds=idle_seconds)
+
+
+def should_touch(times, now):
+    return now - times.last_seen_at >= TOUCH_EVERY
+
+
+def safe_next(target):
+    """Where to go after signing in: only a path of this site, never another origin."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/inbox"
+    return target
+
+
+# --- languages and the directory copy ------------------------------------------------------------
+
+
+def page_language(chosen, directory_language):
+    """The user's own choice, else the directory's language, else Hindi."""
+    for language in (chosen, directory_language):
+        if language in LANGUAGES:
+            return language
+    return "hi"
+
+
+def is_newer(recorded_at, occurred_at):
+    """Whether an announcement made at `occurred_at` is newer than what we recorded at `recorded_at`."""
+    return recorded_at is None or occurred_at >= recorded_at
+
+
+def person_name(person, language):
+    """`name (designation)` in the page's language, falling back to the other one."""
+    if not person:
+        return ""
+    other = "en" if language == "hi" else "hi"
+    name = person.get(f"name_{language}") or person.get(f"name_{other}") or person.get("id", "")
+    designation = person.get(f"designation_{language}") or person.get(f"designation_{other}")
+    return f"{name} ({designation})" if designation else name
+
+
+# --- service answers back to the page ------------------------------------------------------------
+
+# Model-level reasons (no field path) that belong to one field of the form.
+MESSAGE_FIELDS = {
+    "received_date is in the future": "received_date",
+    "letter_date is after received_date": "letter_date",
+}
+
+# Reasons the services give, as the desk's message keys (the page shows them in its language).
+REASON_PATTERNS = (
+    (re.compile(r"^Field required"), "required"),
+    (re.compile(r"^String should have at least 1 character"), "required"),
+    (re.compile(r"^List should have at least 1 item"), "required"),
+    (re.compile(r"^String should have at most (\d+)"), "too_long"),
+    (re.compile(r"^String should match pattern"), "format"),
+    (re.compile(r"^(Input should be a valid date|Input should be a valid datetime)"), "date"),
+    (re.compile(r"^Input should be "), "choice"),
+    (re.compile(r"due date is in the past"), "due_past"),
+    (re.compile(r"received_date is in the future"), "future_date"),
+    (re.compile(r"letter_date is after received_date"), "letter_after_received"),
+    (re.compile(r"at least one scan"), "scan_required"),
+    (re.compile(r"not allowed for a physical receipt"), "no_scans_physical"),
+    (re.compile(r"cannot send to yourself"), "not_to_yourself"),
+    (re.compile(r"^unknown"), "unknown_user"),
+    (re.compile(r"duplicate recipient"), "duplicate_recipient"),
+    (re.compile(r"at least one recipient"), "recipient_required"),
+    (re.compile(r"too many recipients"), "too_many_recipients"),
+)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    key: str  # a message key of the desk's catalogue
+    detail: str  # the service's own words, for a reason the desk has no key for
+
+
+def reason_key(reason):
+    for pattern, key in REASON_PATTERNS:
+        if pattern.search(reason or ""):
+            return key
+    return "invalid"
+
+
+def field_errors(service_fields, message="", aliases=None):
+    """A service's 422 `fields` ({"sender.name": reason}) as {form field: FieldError}.
+
+    Paths are dotted (`sender.name`, `send.to.0`); the form names fields with underscores and no
+    index (`sender_name`, `to`). `aliases` renames what differs; a reason with no field (`body`)
+    goes to the field its message names, else to the form as a whole (key "")."""
+    aliases = aliases or {}
+    errors = {}
+    for path, reason in (service_fields or {}).items():
+        parts = [p for p in str(path).split(".") if not p.isdigit()]
+        name = "_".join(parts)
+        name = aliases.get(name, name)
+        if name in ("body", ""):
+            name = next((f for text, f in MESSAGE_FIELDS.items() if text in reason), "")
+        errors.setdefault(name, FieldError(reason_key(reason), reason))
+    if not errors and message:
+        field_name = next((f for text, f in MESSAGE_FIELDS.items() if text in message), "")
+        errors[field_name] = FieldError(reason_key(message), message)
+    return errors
+
+
+# --- the inbox -----------------------------------------------------------------------------------
+
+
+@dataclass
+class InboxItem:
+    """One receipt or file waiting with the user, as the inbox shows it."""
+
+    kind: str  # receipt | file
+    id: str
+    number: str
+    subject: str
+    classification: str
+    priority: str = "normal"
+    due_date: date | None = None
+    sent_at: str | None = None
+    sent_by: dict | None = None
+    unread: bool = False
+    vip: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def overdue(self, today):
+        return self.due_date is not None and self.due_date < today
+
+
+def as_date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def inbox_order(items, today):
+    """Overdue first, then most immediate, urgent, normal; VIP before others; newest first."""
+    def key(item):
+        return (
+            0 if item.overdue(today) else 1,
+            PRIORITY_RANK.get(item.priority, 2),
+            0 if item.vip else 1,
+            _reverse(item.sent_at or ""),
+        )
+
+    return sorted(items, key=key)
+
+
+def _reverse(text):
+    # Newest first inside a stable ascending sort: invert each character of the ISO timestamp.
+    return tuple(-ord(c) for c in text)
+
+
+def receipt_item(receipt, deadline=None):
+    deadline = deadline or {}
+    return InboxItem(
+        kind="receipt", id=receipt["id"], number=receipt["receipt_number"], subject=receipt["subject"],
+        classification=receipt["classification"], priority=deadline.get("priority") or "normal",
+        due_date=as_date(deadline.get("due_date")), sent_at=deadline.get("sent_at") or receipt.get("created_at"),
+        sent_by=deadline.get("from_user"), vip=bool(receipt.get("vip")),
+        extra={"sender": receipt.get("sender") or {}, "kind": receipt.get("kind"), "status": receipt.get("status")},
+    )
+
+
+def file_item(summary):
+    movement = summary.get("current_movement") or {}
+    return InboxItem(
+        kind="file", id=summary["id"], number=summary["file_number"], subject=summary["subject"],
+        classification=summary["classification"], priority=movement.get("priority") or "normal",
+        due_date=as_date(movement.get("due_date")), sent_at=movement.get("sent_at") or summary.get("created_at"),
+        sent_by=movement.get("from"), unread=bool(movement) and not movement.get("opened_at"),
+        extra={"status": summary.get("status"), "kind": summary.get("kind")},
+    )
+
+
+def inbox_counts(items, today):
+    return {
+        "total": len(items),
+        "overdue": sum(1 for i in items if i.overdue(today)),
+        "urgent": sum(1 for i in items if i.priority in ("urgent", "most_immediate")),
+        "unread": sum(1 for i in items if i.unread),
+    }
+
+
+# --- what a user may do --------------------------------------------------------------------------
+
+
+def receipt_actions(receipt, user_id):
+    """The actions a receipt offers its viewer: only the holder of an open receipt acts."""
+    if receipt.get("holder") != user_id or receipt.get("status") != "open":
+        return []
+    actions = ["send", "put_in_file", "close", "copy"]
+    movements = receipt.get("movements") or []
+    if any(m.get("to") == user_id and not m.get("copy") for m in movements):
+        actions.insert(1, "reply")
+    if receipt.get("kind") == "physical" and not receipt.get("received_at"):
+        actions.insert(0, "receive")
+    return actions
+
+
+def file_actions(file, user_id, officer):
+    """What the file's viewer may do: the custodian notes, drafts, moves; the owner closes and reopens;
+    an officer approves drafts. (The files service decides; this only chooses which buttons to show.)"""
+    custodian = (file.get("custodian") or {}).get("id")
+    owner = (file.get("owner") or {}).get("id") or file.get("created_by")
+    status = file.get("status")
+    actions = set()
+    if custodian == user_id and status == "open":
+        actions |= {"note", "draft", "send", "park", "attach"}
+        if file.get("current_movement"):
+            actions.add("return")
+        if officer:
+            actions.add("approve")
+    if custodian == user_id and status == "parked":
+        actions.add("unpark")
+    if owner == user_id and status in ("open", "parked"):
+        actions.add("close")
+    if owner == user_id and status == "closed":
+        actions.add("reopen")
+    movement = file.get("current_movement") or {}
+    if (movement.get("from") or {}).get("id") == user_id and not movement.get("opened_at") and custodian != user_id:
+        actions.add("pull_back")
+    return actions
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def numbered_paragraphs(note):
+    """A green note's paragraphs (separated by a blank line) with their numbers in the file."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", note.get("text") or "") if p.strip()]
+    first = note.get("first_paragraph")
+    if first is None:
+        return [(None, p) for p in paragraphs]
+    return [(first + i, p) for i, p in enumerate(paragraphs)]
+
+
+# --- charts (drawn on the server as SVG: no script needed) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class LineChart:
+    points: str  # the polyline's "x,y x,y ..."
+    dots: list  # (x, y, label, value)
+    width: int
+    height: int
+
+
+def line_chart(series, width=560, height=180, pad=28, top=10.0):
+    """Scores (0-10) over weeks as a polyline in a width×height box; None for fewer than one point."""
+    if not series:
+        return None
+    step = (width - 2 * pad) / max(1, len(series) - 1)
+    dots = []
+    for i, (label, value) in enumerate(series):
+        x = pad + i * step
+        y = height - pad - (max(0.0, min(top, float(value))) / top) * (height - 2 * pad)
+        dots.append((round(x, 1), round(y, 1), label, value))
+    return LineChart(" ".join(f"{x},{y}" for x, y, _, _ in dots), dots, width, height)

@@ -1,0 +1,80 @@
+"""Tables of the desk alone: its copy of the directory, passwords, chosen languages and sessions."""
+from sqlalchemy import JSON, Boolean, Column, Date, Index, String, Text
+from sqlalchemy.orm import DeclarativeBase
+
+from eoffice_common.types import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Office(Base):
+    """An office as dak's office_recorded announced it."""
+
+    __tablename__ = "offices"
+    code = Column(String(32), primary_key=True)
+    district = Column(String(16), nullable=False)
+    name_en = Column(String(200), nullable=False)
+    name_hi = Column(String(200), nullable=False)
+    district_name_en = Column(String(120))
+    district_name_hi = Column(String(120))
+    recorded_at = Column(UtcDateTime(), nullable=False)
+
+
+class User(Base):
+    """A user as dak's user_recorded announced it; `recorded_at` is when dak said so, so an older
+    announcement arriving late does not undo a newer one."""
+
+    __tablename__ = "users"
+    id = Column(String(64), primary_key=True)
+    office = Column(String(32), nullable=False, index=True)
+    district = Column(String(16))
+    name_en = Column(String(200), nullable=False)
+    name_hi = Column(String(200), nullable=False)
+    designation_en = Column(String(200), nullable=False)
+    designation_hi = Column(String(200), nullable=False)
+    section = Column(String(48))
+    email = Column(String(254))
+    roles = Column(JSON, nullable=False, default=list)
+    language = Column(String(2), nullable=False, default="hi")
+    active = Column(Boolean, nullable=False, default=True)
+    recorded_at = Column(UtcDateTime(), nullable=False)
+
+
+class Account(Base):
+    """What the desk keeps of a user beyond the directory: the password hash and the chosen language."""
+
+    __tablename__ = "accounts"
+    user_id = Column(String(64), primary_key=True)
+    password_hash = Column(Text)
+    language = Column(String(2))
+    updated_at = Column(UtcDateTime(), nullable=False)
+
+
+class Session(Base):
+    """A signed-in browser. The cookie carries the id; the table keeps only its sha256."""
+
+    __tablename__ = "sessions"
+    id_hash = Column(String(64), primary_key=True)
+    user_id = Column(String(64), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    bearer_token = Column(Text, nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
+    last_seen_at = Column(UtcDateTime(), nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
+
+    __table_args__ = (Index("ix_sessions_user", "user_id"), Index("ix_sessions_expires", "expires_at"))
+
+
+class ReceiptDeadline(Base):
+    """The priority and due date of a receipt's last hand-over (from dak's receipt_sent), which
+    dak's lists do not carry: the inbox highlights with them."""
+
+    __tablename__ = "receipt_deadlines"
+    receipt_id = Column(String(36), primary_key=True)
+    holder = Column(String(64), nullable=False)
+    from_user = Column(String(64), nullable=False)
+    priority = Column(String(16), nullable=False)
+    due_date = Column(Date)
+    sent_at = Column(UtcDateTime(), nullable=False)

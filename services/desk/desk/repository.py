@@ -1,0 +1,120 @@
+"""Reading and writing the desk's tables."""
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from . import domain
+from .models import Account, Office, ReceiptDeadline, Session, User
+
+_sessions, _users, _accounts = Session.__table__, User.__table__, Account.__table__
+
+SIGNED_IN = (
+    select(
+        _sessions.c.id_hash, _sessions.c.csrf_token, _sessions.c.bearer_token, _sessions.c.created_at,
+        _sessions.c.last_seen_at, _sessions.c.expires_at, _users.c.id, _users.c.office, _users.c.name_en,
+        _users.c.name_hi, _users.c.designation_en, _users.c.designation_hi, _users.c.roles,
+        _users.c.language.label("directory_language"), _users.c.active, _accounts.c.language.label("chosen_language"),
+    )
+    .join(_users, _users.c.id == _sessions.c.user_id)
+    .outerjoin(_accounts, _accounts.c.user_id == _sessions.c.user_id)
+)
+
+
+def signed_in(connection, id_hash):
+    return connection.execute(SIGNED_IN.where(_sessions.c.id_hash == id_hash)).first()
+
+
+def touch_session(connection, id_hash, now):
+    connection.execute(update(_sessions).where(_sessions.c.id_hash == id_hash).values(last_seen_at=now))
+
+
+def end_session(session, id_hash):
+    session.execute(delete(Session).where(Session.id_hash == id_hash))
+
+
+def end_expired_sessions(session, now):
+    return session.execute(delete(Session).where(Session.expires_at < now)).rowcount
+
+
+def get_user(session, user_id):
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def account_of(session, user_id):
+    account = session.get(Account, user_id)
+    if account is None:
+        account = Account(user_id=user_id, updated_at=datetime.now(domain.IST))
+        session.add(account)
+    return account
+
+
+def count_users(session):
+    return session.query(User).count()
+
+
+def active_users(session):
+    return session.execute(select(User).where(User.active.is_(True)).order_by(User.id)).scalars().all()
+
+
+def record_user(session, data, recorded_at):
+    """Upsert a user_recorded record unless we hold a newer one; returns whether it was applied."""
+    user = session.get(User, data["user_id"])
+    if user is not None and not domain.is_newer(user.recorded_at, recorded_at):
+        return False
+    if user is None:
+        user = User(id=data["user_id"])
+        session.add(user)
+    user.office, user.district = data["office"], data.get("district")
+    user.name_en, user.name_hi = data["name_en"], data["name_hi"]
+    user.designation_en, user.designation_hi = data["designation_en"], data["designation_hi"]
+    user.section, user.email = data.get("section"), data.get("email")
+    user.roles = list(data.get("roles") or [])
+    user.language = data.get("language") or "hi"
+    user.active = bool(data.get("active", True))
+    user.recorded_at = recorded_at
+    if not user.active:
+        session.execute(delete(Session).where(Session.user_id == user.id))
+    return True
+
+
+def record_office(session, data, recorded_at):
+    office = session.get(Office, data["office"])
+    if office is not None and not domain.is_newer(office.recorded_at, recorded_at):
+        return False
+    if office is None:
+        office = Office(code=data["office"])
+        session.add(office)
+    office.district, office.name_en, office.name_hi = data["district"], data["name_en"], data["name_hi"]
+    office.district_name_en, office.district_name_hi = data.get("district_name_en"), data.get("district_name_hi")
+    office.recorded_at = recorded_at
+    return True
+
+
+def offices_by_code(session):
+    return {o.code: o for o in session.execute(select(Office)).scalars()}
+
+
+def record_receipt_sent(session, data, sent_at):
+    """Keep the last hand-over of a receipt (an older one arriving late changes nothing)."""
+    row = session.get(ReceiptDeadline, data["receipt_id"])
+    if row is not None and not domain.is_newer(row.sent_at, sent_at):
+        return False
+    if row is None:
+        row = ReceiptDeadline(receipt_id=data["receipt_id"])
+        session.add(row)
+    row.holder, row.from_user = data["to_user"], data["from_user"]
+    row.priority = data.get("priority") or "normal"
+    row.due_date = domain.as_date(data.get("due_date"))
+    row.sent_at = sent_at
+    return True
+
+
+def deadlines_of(session, receipt_ids):
+    if not receipt_ids:
+        return {}
+    rows = session.execute(select(ReceiptDeadline).where(ReceiptDeadline.receipt_id.in_(list(receipt_ids)))).scalars()
+    return {
+        r.receipt_id: {"priority": r.priority, "due_date": r.due_date, "sent_at": r.sent_at.isoformat(), "from_user": r.from_user}
+        for r in rows
+    }

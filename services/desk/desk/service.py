@@ -1,0 +1,858 @@
+"""The desk's entrypoints: each page reads what it shows from the services as the signed-in user,
+and each form is relayed to the service that owns the action; errors come back beside their fields."""
+import base64
+import mimetypes
+import os
+from datetime import datetime, timezone
+
+import eventlet
+import requests
+import yaml
+from nameko.dependency_providers import Config
+from nameko.events import event_handler
+from nameko.rpc import RpcProxy
+from prometheus_client import Counter
+from sqlalchemy import text
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from eoffice_common.auth import Principal, issue_token
+from eoffice_common.db import Database
+from eoffice_common.metrics import Instrumentation
+from eoffice_common.web import dumps
+
+from . import domain, repository, schemas, security
+from .clients import Services
+from .events import apply_snapshot, record_office_effect, record_receipt_sent_effect, record_user_effect
+from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, UnknownAction
+from .models import Session as SessionRow
+from .oidc import OidcClient
+from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page
+
+SIGN_INS = Counter("eoffice_desk_sign_ins_total", "Sign-in attempts by outcome.", ["outcome"])
+FORMS = Counter("eoffice_desk_forms_total", "Forms relayed to a service, by form and outcome.", ["form", "outcome"])
+
+OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
+SSO_COOKIE = "desk_sso"  # the state, nonce and PKCE verifier of a single sign-on under way
+RECEIPT_BOXES = ("inbox", "sent", "created", "closed")
+FILE_BOXES = ("inbox", "sent", "created", "parked", "closed")
+INBOX_PAGE = 50
+RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy"}
+# Each action of the file view, and the tab the page returns to.
+FILE_ACTIONS = {
+    "note": "noting", "note_save": "noting", "note_confirm": "noting", "note_discard": "noting", "attach": "noting",
+    "send": "noting", "return": "noting", "park": "noting", "unpark": "noting", "close": "noting", "reopen": "noting",
+    "pull_back": "noting", "draft": "drafts", "draft_version": "drafts", "approve": "drafts", "issue": "drafts",
+}
+SIGN_WAIT_SECONDS = 5
+MIS_REPORTS = ("pendency", "overdue", "disposal", "monthly", "dispatch", "electronic", "active-users")
+STREAM_CHUNK = 64 * 1024
+# Longer than notify's keep-alive interval: a quiet stream is not a dead one.
+STREAM_READ_TIMEOUT = 90
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class DeskService:
+    name = "desk"
+
+    db = Database()
+    pages = Pages()
+    services = Services()
+    dak_rpc = RpcProxy("dak")
+    log = Instrumentation()
+    config = Config()
+
+    # --- health, description, assets --------------------------------------------------------
+
+    @page("GET", "/health/live", signed_in=False)
+    def live(self, request):
+        return json_page({"status": "ok"})
+
+    @page("GET", "/health/ready", signed_in=False)
+    def ready(self, request):
+        with self.db.read() as session:
+            session.execute(text("SELECT 1"))
+        return json_page({"status": "ready"})
+
+    @page("GET", "/openapi.json", signed_in=False)
+    def openapi(self, request):
+        with open(OPENAPI_PATH, encoding="utf-8") as handle:
+            return json_page(yaml.safe_load(handle))
+
+    @page("GET", "/static/<string:name>", signed_in=False)
+    def static(self, request, name):
+        path = os.path.join(STATIC_DIR, name)
+        if "/" in name or name.startswith(".") or not os.path.isfile(path):
+            raise PageNotFound(f"no asset {name}")
+        with open(path, "rb") as handle:
+            data = handle.read()
+        content_type = {"woff": "font/woff", "js": "text/javascript", "css": "text/css"}.get(name.rsplit(".", 1)[-1])
+        # Asset URLs carry their content's hash (?v=), so they may be kept for long.
+        return Response(data, mimetype=content_type or mimetypes.guess_type(name)[0] or "application/octet-stream",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    # --- signing in and out ------------------------------------------------------------------
+
+    @page("GET", "/", signed_in=False)
+    def home(self, request):
+        return self.pages.redirect("/inbox" if self.pages.session else "/sign-in")
+
+    @page("GET", "/sign-in", signed_in=False)
+    def sign_in_form(self, request):
+        if self.pages.session:
+            return self.pages.redirect(domain.safe_next(request.args.get("next")))
+        return self._sign_in_page(request, {"next": request.args.get("next", "")})
+
+    @page("POST", "/sign-in", signed_in=False)
+    def sign_in(self, request):
+        form = request.form
+        user_id = (form.get("user_id") or "").strip().lower()
+        with self.db.unit_of_work() as uow:
+            if repository.count_users(uow.session) == 0:
+                apply_snapshot(uow.session, self.dak_rpc.directory_snapshot(), utcnow())
+                uow.commit()
+        with self.db.read() as session:
+            user = repository.get_user(session, user_id) if user_id else None
+            account = session.get(repository.Account, user_id) if user else None
+        if user is None or account is None or not security.verify_password(account.password_hash, form.get("password") or ""):
+            SIGN_INS.labels("refused").inc()
+            self.log.info("sign_in_refused", user_id=user_id)
+            return self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, BadCredentials("wrong user id or password"), 401)
+        SIGN_INS.labels("signed_in").inc()
+        return self._start_session(user, form.get("next"))
+
+    @page("GET", "/sign-in/sso", signed_in=False)
+    def sign_in_sso(self, request):
+        """Off to the state single sign-on (OpenID Connect), which sends the browser back to the callback."""
+        sso = OidcClient(self.config)
+        if not sso.enabled:
+            raise PageNotFound("single sign-on is not configured")
+        location, kept = sso.start(domain.safe_next(request.args.get("next")))
+        response = self.pages.redirect(location)
+        response.set_cookie(SSO_COOKIE, security.sign(base64.urlsafe_b64encode(kept.encode()).decode(), self._session_secret()),
+                            max_age=600, httponly=True, samesite="Lax", secure=self._secure_cookies(), path="/sign-in/sso")
+        return response
+
+    @page("GET", "/sign-in/sso/callback", signed_in=False)
+    def sign_in_sso_callback(self, request):
+        sso = OidcClient(self.config)
+        if not sso.enabled:
+            raise PageNotFound("single sign-on is not configured")
+        kept = security.unsign(request.cookies.get(SSO_COOKIE), self._session_secret())
+        try:
+            user_id, next_path = sso.finish(base64.urlsafe_b64decode(kept).decode() if kept else "",
+                                            request.args.get("state"), request.args.get("code"))
+            with self.db.read() as session:
+                user = repository.get_user(session, user_id)
+            if user is None:
+                raise BadCredentials(f"{user_id} is not in the directory", reason="sso_failed")
+        except BadCredentials as refused:
+            SIGN_INS.labels("refused").inc()
+            self.log.info("sso_refused", reason=refused.message)
+            return self._sign_in_page(request, {}, refused, 401)
+        SIGN_INS.labels("signed_in_sso").inc()
+        response = self._start_session(user, next_path)
+        response.delete_cookie(SSO_COOKIE, path="/sign-in/sso")
+        return response
+
+    def _start_session(self, user, next_path):
+        """A new session for `user`: its bearer token for the services, its CSRF token, the cookie."""
+        session_id, now = security.new_token(), utcnow()
+        ttl = int(self.config.get("SESSION_TTL_SECONDS", 8 * 3600))
+        times = domain.new_session_times(now, ttl)
+        token = issue_token(
+            self.config["JWT_SECRET"], Principal(user.id, user.office, tuple(user.roles or ()), user.name_en), ttl,
+            self.config.get("JWT_ALGORITHM", "HS256"),
+        )
+        with self.db.unit_of_work(actor=user.id) as uow:
+            uow.session.add(SessionRow(
+                id_hash=security.id_hash(session_id), user_id=user.id, csrf_token=security.new_token(), bearer_token=token,
+                created_at=times.created_at, last_seen_at=times.last_seen_at, expires_at=times.expires_at,
+            ))
+            repository.end_expired_sessions(uow.session, now)
+            uow.commit()
+        response = self.pages.redirect(domain.safe_next(next_path))
+        response.set_cookie(
+            SESSION_COOKIE, security.sign(session_id, self._session_secret()), max_age=ttl, httponly=True,
+            samesite="Lax", secure=self._secure_cookies(), path="/",
+        )
+        response.delete_cookie(FORM_COOKIE, path="/")
+        return response
+
+    @page("POST", "/sign-out")
+    def sign_out(self, request):
+        with self.db.unit_of_work() as uow:
+            repository.end_session(uow.session, self.pages.session.session_hash)
+            uow.commit()
+        response = self.pages.redirect("/sign-in", "signed_out")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @page("POST", "/language", signed_in=False)
+    def choose_language(self, request):
+        language = request.form.get("language")
+        if language not in domain.LANGUAGES:
+            raise UnknownAction(f"no language {language}")
+        response = self.pages.redirect(domain.safe_next(request.form.get("next")))
+        me = self.pages.session
+        if me:
+            with self.db.unit_of_work() as uow:
+                account = repository.account_of(uow.session, me.user_id)
+                account.language, account.updated_at = language, utcnow()
+                uow.commit()
+        else:
+            response.set_cookie("desk_lang", language, max_age=365 * 86400, samesite="Lax", path="/")
+        return response
+
+    def _sign_in_page(self, request, values, error=None, status=200):
+        token = security.unsign(request.cookies.get(FORM_COOKIE), self._session_secret())
+        fresh = token is None
+        token = token or security.new_token()
+        response = self.pages.render(
+            request, "sign_in.html", status=status, values=values, error=error, form_token=token,
+            oidc=OidcClient(self.config).enabled,
+        )
+        if fresh:
+            response.set_cookie(FORM_COOKIE, security.sign(token, self._session_secret()), max_age=3600, httponly=True,
+                                samesite="Lax", secure=self._secure_cookies(), path="/")
+        return response
+
+    def _session_secret(self):
+        return self.config.get("SESSION_SECRET") or self.config["JWT_SECRET"]
+
+    def _secure_cookies(self):
+        return str(self.config.get("SESSION_COOKIE_SECURE", "false")).lower() in ("1", "true", "yes")
+
+    # --- the directory copy --------------------------------------------------------------------
+
+    @event_handler("dak", "user_recorded", requeue_on_error=True)
+    def on_user_recorded(self, payload):
+        self.db.apply_once(payload, record_user_effect)
+
+    @event_handler("dak", "office_recorded", requeue_on_error=True)
+    def on_office_recorded(self, payload):
+        self.db.apply_once(payload, record_office_effect)
+
+    @event_handler("dak", "receipt_sent", requeue_on_error=True)
+    def on_receipt_sent(self, payload):
+        self.db.apply_once(payload, record_receipt_sent_effect)
+
+    # --- inbox and lists -------------------------------------------------------------------------
+
+    @page("GET", "/inbox")
+    def inbox(self, request):
+        """Receipts and files waiting with me: overdue first, then by priority; counts on top."""
+        pile = eventlet.GreenPile(3)
+        pile.spawn(self._try, self.services.get, "dak", "/receipts", params={"box": "inbox", "per_page": INBOX_PAGE})
+        pile.spawn(self._try, self.services.get, "files", "/files", params={"box": "inbox", "per_page": INBOX_PAGE})
+        pile.spawn(self._unread)
+        (receipts, receipts_error), (files, files_error), unread = list(pile)
+        receipts = receipts or {"receipts": [], "total": 0}
+        files = files or {"files": [], "total": 0}
+        with self.db.read() as session:
+            deadlines = repository.deadlines_of(session, [r["id"] for r in receipts["receipts"]])
+            names = self._people(session, {d["from_user"] for d in deadlines.values()})
+        items = [domain.receipt_item(r, {**deadlines.get(r["id"], {}), "from_user": names.get(deadlines.get(r["id"], {}).get("from_user"))})
+                 for r in receipts["receipts"]]
+        items += [domain.file_item(f) for f in files["files"]]
+        today = domain.today_ist()
+        items = domain.inbox_order(items, today)
+        counts = domain.inbox_counts(items, today)
+        counts["total"] = receipts["total"] + files["total"]
+        return self.pages.render(
+            request, "inbox.html", items=items, today=today, counts=counts, shown=len(items),
+            totals={"receipts": receipts["total"], "files": files["total"]}, unread=unread,
+            errors={"receipts": receipts_error, "files": files_error}, box="inbox",
+        )
+
+    @page("GET", "/receipts")
+    def receipt_list(self, request):
+        box = request.args.get("box", "inbox")
+        if box not in RECEIPT_BOXES:
+            raise PageNotFound(f"no list {box}")
+        page_number = _page_number(request)
+        listing = self.services.get("dak", "/receipts", params={"box": box, "page": page_number, "per_page": INBOX_PAGE})
+        return self.pages.render(request, "receipt_list.html", box=box, listing=listing, page_number=page_number,
+                                 pages=_page_count(listing), boxes=RECEIPT_BOXES)
+
+    @page("GET", "/files")
+    def file_list(self, request):
+        box = request.args.get("box", "inbox")
+        if box not in FILE_BOXES:
+            raise PageNotFound(f"no list {box}")
+        page_number = _page_number(request)
+        listing = self.services.get("files", "/files", params={"box": box, "page": page_number, "per_page": INBOX_PAGE})
+        return self.pages.render(request, "file_list.html", box=box, listing=listing, page_number=page_number,
+                                 pages=_page_count(listing), boxes=FILE_BOXES, today=domain.today_ist())
+
+    # --- diarise ---------------------------------------------------------------------------------
+
+    @page("GET", "/diarise")
+    def diarise_form(self, request):
+        return self.pages.render(request, "diarise.html", values={"kind": "electronic", "delivery_mode": "post",
+                                                                     "received_date": domain.today_ist().isoformat()}, errors={})
+
+    @page("POST", "/diarise")
+    def diarise(self, request):
+        """Generate, Generate & Send (then the send dialog), Generate & Copy (the form again, keeping the
+        sender and categories for the next letter)."""
+        form = request.form
+        action = form.get("action", "generate")
+        body = schemas.receipt_request(form)
+        scans = [(f.filename, f.stream, f.mimetype) for f in request.files.getlist("scans") if f.filename]
+        try:
+            if scans:
+                answer = self.services.post("dak", "/receipts", data={"receipt": dumps(body)},
+                                            files=[("scans", scan) for scan in scans])
+            else:
+                answer = self.services.post("dak", "/receipts", json=body)
+        except ServiceFailure as failure:
+            FORMS.labels("diarise", "refused").inc()
+            if _wants_json(request):
+                return json_page(self._failure_json(failure), failure.status)
+            return self.pages.render(request, "diarise.html", status=_form_status(failure), values=form,
+                                     errors=self._form_errors(failure), failure=failure)
+        FORMS.labels("diarise", "done").inc()
+        receipt = answer["receipt"]
+        if action == "generate_send":
+            location = f"/receipts/{receipt['id']}?dialog=send"
+        elif action == "generate_copy":
+            location = None
+        else:
+            location = f"/receipts/{receipt['id']}"
+        if _wants_json(request):
+            answered = json_page({"receipt": receipt, "location": location or "/diarise", "warnings": answer.get("warnings", [])}, 201)
+            return self.pages.flash(answered, "diarised" if location else None, receipt["receipt_number"])
+        if location is None:
+            values = MultiDict(schemas.kept_for_next_letter(form))
+            return self.pages.render(request, "diarise.html", values=values, errors={}, diarised=receipt,
+                                     warnings=answer.get("warnings", []))
+        return self.pages.redirect(location, "diarised", receipt["receipt_number"])
+
+    # --- receipts --------------------------------------------------------------------------------
+
+    @page("GET", "/receipts/<string:receipt_id>")
+    def receipt_view(self, request, receipt_id):
+        return self._receipt_page(request, receipt_id, dialog=request.args.get("dialog"))
+
+    @page("POST", "/receipts/<string:receipt_id>/<string:action>")
+    def receipt_action(self, request, receipt_id, action):
+        if action not in RECEIPT_ACTIONS:
+            raise UnknownAction(f"no receipt action {action}")
+        form = request.form
+        try:
+            if action == "send":
+                self.services.post("dak", f"/receipts/{receipt_id}/send", json=schemas.send_request(form))
+            elif action == "reply":
+                self.services.post("dak", f"/receipts/{receipt_id}/reply", json={"remarks": form.get("remarks") or None})
+            elif action == "close":
+                self.services.post("dak", f"/receipts/{receipt_id}/close", json={"remarks": form.get("remarks", "")})
+            elif action == "receive":
+                self.services.post("dak", f"/receipts/{receipt_id}/receive")
+            elif action == "copy":
+                copy = self.services.post("dak", f"/receipts/{receipt_id}/copy")["receipt"]
+                return self.pages.redirect(f"/receipts/{copy['id']}", "copied", copy["receipt_number"])
+            else:
+                file_id = self._file_for_receipt(form)
+                self.services.post("dak", f"/receipts/{receipt_id}/put-in-file", json={"file_id": file_id})
+                FORMS.labels("receipt_put_in_file", "done").inc()
+                return self.pages.redirect(f"/files/{file_id}", "put_in_file")
+        except ServiceFailure as failure:
+            FORMS.labels(f"receipt_{action}", "refused").inc()
+            if failure.status == 404:
+                raise
+            return self._receipt_page(request, receipt_id, dialog=action, failure=failure, values=form, status=_form_status(failure))
+        FORMS.labels(f"receipt_{action}", "done").inc()
+        return self.pages.redirect(f"/receipts/{receipt_id}", f"receipt_{action}")
+
+    @page("GET", "/receipts/<string:receipt_id>/scans/<int:position>")
+    def receipt_scan(self, request, receipt_id, position):
+        return self._relay("dak", f"/receipts/{receipt_id}/scans/{position}")
+
+    def _file_for_receipt(self, form):
+        """Put in file: an existing file of mine, or a new one made from the dialog's fields."""
+        if form.get("file_choice") == "existing":
+            file_id = (form.get("file_id") or "").strip()
+            if not file_id:
+                raise ServiceFailure("desk", 422, "invalid_input", "choose a file", {"file_id": "Field required"})
+            return file_id
+        created = self.services.post("files", "/files", json=schemas.new_file_request(form))
+        return created["id"]
+
+    def _receipt_page(self, request, receipt_id, dialog=None, failure=None, values=None, status=200):
+        me = self.pages.session
+        receipt = self.services.get("dak", f"/receipts/{receipt_id}")
+        with self.db.read() as session:
+            people = self._people(session, {m["from"] for m in receipt["movements"]} | {m["to"] for m in receipt["movements"]}
+                                  | {receipt["holder"], receipt["created_by"]})
+        actions = domain.receipt_actions(receipt, me.user_id)
+        heads, my_files = [], []
+        if "put_in_file" in actions:
+            pile = eventlet.GreenPile(2)
+            pile.spawn(self._try, self.services.get, "files", "/heads")
+            pile.spawn(self._try, self.services.get, "files", "/files", params={"box": "inbox", "per_page": 100})
+            (heads_answer, _), (files_answer, _) = list(pile)
+            heads = (heads_answer or {}).get("heads", [])
+            my_files = (files_answer or {}).get("files", [])
+        query = request.args.get("q", "") if request.method == "GET" else (values or {}).get("q", "")
+        docs = [{"url": f"/receipts/{receipt_id}/scans/{s['position']}", "filename": s["filename"],
+                 "content_type": s["content_type"], "size": s["size"]} for s in receipt["scans"]]
+        aliases = {"subject": "file_subject"} if failure is not None and failure.service == "files" else None
+        return self.pages.render(
+            request, "receipt.html", status=status, receipt=receipt, people=people, actions=actions, dialog=dialog,
+            failure=failure, errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
+            heads=heads, my_files=my_files, today=domain.today_ist(), docs=docs, query=query,
+            people_found=self._find_people(query) if query and dialog == "send" else [],
+        )
+
+    # --- finding people (the Send dialog) --------------------------------------------------------
+
+    @page("GET", "/people")
+    def find_people(self, request):
+        """Officers by name or designation, English or Hindi: JSON for the Send dialog's search."""
+        return json_page({"people": self._find_people(request.args.get("q", ""))})
+
+    def _find_people(self, query):
+        found = self.services.get("dak", "/directory/users", params={"q": query, "limit": 20})
+        language = self.pages.language
+        return [{"id": u["id"], "label": domain.person_name(u, language), "office": u["office"]}
+                for u in found["users"] if u["id"] != self.pages.session.user_id]
+
+    # --- files -----------------------------------------------------------------------------------
+
+    @page("GET", "/files/new")
+    def new_file_form(self, request):
+        heads = self.services.get("files", "/heads")["heads"]
+        return self.pages.render(request, "file_new.html", heads=heads, file_values={}, errors={})
+
+    @page("POST", "/files/new")
+    def create_file(self, request):
+        try:
+            created = self.services.post("files", "/files", json=schemas.new_file_request(request.form))
+        except ServiceFailure as failure:
+            if failure.status == 404 or failure.status >= 500:
+                raise
+            heads = self._try(self.services.get, "files", "/heads")[0] or {"heads": []}
+            return self.pages.render(request, "file_new.html", status=_form_status(failure), heads=heads["heads"],
+                                     file_values=request.form, failure=failure,
+                                     errors=self._form_errors(failure, {"subject": "file_subject"}))
+        return self.pages.redirect(f"/files/{created['id']}", "file_created", created["file_number"])
+
+    @page("GET", "/files/<string:file_id>")
+    def file_view(self, request, file_id):
+        return self._file_page(request, file_id, tab=request.args.get("tab", "noting"), dialog=request.args.get("dialog"))
+
+    @page("POST", "/files/<string:file_id>/<string:action>")
+    def file_action(self, request, file_id, action):
+        if action not in FILE_ACTIONS:
+            raise UnknownAction(f"no file action {action}")
+        form = request.form
+        tab = FILE_ACTIONS[action]
+        try:
+            flash = self._act_on_file(file_id, action, form, request)
+        except ServiceFailure as failure:
+            if failure.status == 404 and action not in ("note_save", "note_confirm", "note_discard"):
+                raise
+            FORMS.labels(f"file_{action}", "refused").inc()
+            return self._file_page(request, file_id, tab=tab, dialog=action, failure=failure, values=form,
+                                   status=_form_status(failure))
+        FORMS.labels(f"file_{action}", "done").inc()
+        anchor = {"noting": "#noting", "drafts": "#drafts"}.get(tab, "")
+        return self.pages.redirect(f"/files/{file_id}?tab={tab}{anchor}", flash)
+
+    def _act_on_file(self, file_id, action, form, request):
+        """Relay one action of the file view to the files service; returns the message to show."""
+        base = f"/files/{file_id}"
+        version = int(form["version"]) if (form.get("version") or "").isdigit() else None
+        remarks = (form.get("remarks") or "").strip() or None
+        if action == "note":
+            self.services.post("files", f"{base}/notes", json={"text": form.get("text", "")})
+            return "note_saved"
+        if action == "note_save":
+            self.services.json("files", "PUT", f"{base}/notes/{form.get('note_id', '')}", json={"text": form.get("text", "")})
+            return "note_saved"
+        if action == "note_confirm":
+            note_id = form.get("note_id", "")
+            if "text" in form:
+                self.services.json("files", "PUT", f"{base}/notes/{note_id}", json={"text": form.get("text", "")})
+            self.services.post("files", f"{base}/notes/{note_id}/confirm")
+            return "note_confirmed"
+        if action == "note_discard":
+            self.services.request("files", "DELETE", f"{base}/notes/{form.get('note_id', '')}")
+            return "note_discarded"
+        if action == "send":
+            body = {**schemas.send_request(form, many=False), "version": version}
+            if not body.get("to"):
+                raise ServiceFailure("desk", 422, "invalid_input", "choose an officer", {"to": "List should have at least 1 item"})
+            self.services.post("files", f"{base}/send", json={k: v for k, v in body.items() if v is not None})
+            return "file_sent"
+        if action in ("return", "park", "unpark", "close", "reopen"):
+            body = {k: v for k, v in {"remarks": remarks, "version": version}.items() if v is not None}
+            self.services.post("files", f"{base}/{action}", json=body)
+            return "file_moved"
+        if action == "pull_back":
+            self.services.post("files", f"{base}/pull-back")
+            return "file_moved"
+        if action == "draft":
+            self.services.post("files", f"{base}/drafts", json={"subject": form.get("draft_subject", ""), "content": form.get("content", "")})
+            return "draft_saved"
+        if action == "draft_version":
+            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/versions", json={"content": form.get("content", "")})
+            return "draft_saved"
+        if action == "approve":
+            body = {"version": version} if version else {}
+            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/approve", json=body)
+            return "draft_approved"
+        if action == "issue":
+            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/issue", json=schemas.issue_request(form))
+            return "draft_issued"
+        documents = [(f.filename, f.stream, f.mimetype) for f in request.files.getlist("documents") if f.filename]
+        item = {"title": (form.get("title") or "").strip()}
+        if not documents:
+            raise ServiceFailure("desk", 422, "invalid_input", "choose a document", {"documents": "Field required"})
+        self.services.post("files", f"{base}/correspondence", data={"item": dumps(item)},
+                           files=[("documents", d) for d in documents])
+        return "document_attached"
+
+    @page("GET", "/files/<string:file_id>/correspondence/<string:item_id>/documents/<int:position>")
+    def file_document(self, request, file_id, item_id, position):
+        return self._relay("files", f"/files/{file_id}/correspondence/{item_id}/documents/{position}")
+
+    def _file_page(self, request, file_id, tab="noting", dialog=None, failure=None, values=None, status=200):
+        me = self.pages.session
+        file = self.services.get("files", f"/files/{file_id}")
+        pile = eventlet.GreenPile(4)
+        pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/notes")
+        pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/correspondence")
+        pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/drafts")
+        if tab == "movements":
+            pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/movements")
+        answers = list(pile)
+        (notes, _), (correspondence, _), (drafts, _) = answers[:3]
+        movements = answers[3][0] if tab == "movements" else None
+        notes = (notes or {}).get("notes", [])
+        items = (correspondence or {}).get("correspondence", [])
+        shown = next((i for i in items if i["id"] == request.args.get("item")), items[0] if items else None)
+        docs = [{**d, "url": f"/files/{file_id}/correspondence/{shown['id']}/documents/{d['position']}"}
+                for d in (shown or {}).get("documents", [])]
+        drafts = (drafts or {}).get("drafts", [])
+        version_shown = None
+        if tab == "drafts" and request.args.get("draft") and (request.args.get("version") or "").isdigit():
+            version_shown = self._try(self.services.get, "files",
+                                      f"/files/{file_id}/drafts/{request.args['draft']}/versions/{request.args['version']}")[0]
+        query = request.args.get("q", "") if request.method == "GET" else (values or {}).get("q", "")
+        aliases = {"text": "text", "content": "content", "subject": "draft_subject", "item.title": "title", "item_title": "title"}
+        return self.pages.render(
+            request, "file.html", status=status, file=file, tab=tab, dialog=dialog, failure=failure,
+            errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
+            notes=notes, paragraphs=domain.numbered_paragraphs, items=items, shown=shown, docs=docs, drafts=drafts,
+            movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
+            actions=domain.file_actions(file, me.user_id, me.is_officer),
+            people_found=self._find_people(query) if query and dialog == "send" else [],
+        )
+
+    # --- signatures --------------------------------------------------------------------------------
+
+    @page("POST", "/sign/<string:kind>/<string:document_id>")
+    def sign(self, request, kind, document_id):
+        """Sign a green note or an approved draft through the signing service, then show the signature."""
+        if kind not in ("note", "draft"):
+            raise UnknownAction(f"nothing to sign of kind {kind}")
+        file_id = request.form.get("file_id", "")
+        body = {"method": request.form.get("method") or "dsc"}
+        try:
+            signature = self._sign_when_known(kind, document_id, body)
+        except ServiceFailure as failure:
+            FORMS.labels("sign", "refused").inc()
+            if not file_id:
+                raise
+            return self._file_page(request, file_id, tab="drafts" if kind == "draft" else "noting", dialog=f"sign-{document_id}",
+                                   failure=failure, status=_form_status(failure))
+        FORMS.labels("sign", "done").inc()
+        return self.pages.redirect(f"/signatures/{signature['id']}", "signed")
+
+    def _sign_when_known(self, kind, document_id, body):
+        """The signing service learns of a green note or an approved draft from files' events a moment
+        after the page showed it: a 404 then means 'not yet', so wait briefly before giving up."""
+        deadline = eventlet.hubs.get_hub().clock() + SIGN_WAIT_SECONDS
+        while True:
+            try:
+                return self.services.post("signing", f"/documents/{kind}/{document_id}/signatures", json=body)
+            except ServiceFailure as failure:
+                if failure.status != 404 or eventlet.hubs.get_hub().clock() > deadline:
+                    raise
+                eventlet.sleep(0.2)
+
+    @page("GET", "/certificates")
+    def certificates(self, request):
+        """My signing certificates: a DSC named by its key on the token, or an eSign certificate (PEM)."""
+        listing = self.services.get("signing", "/certificates")
+        return self.pages.render(request, "certificates.html", certificates=listing["certificates"], errors={},
+                                 values=MultiDict({"source": "dsc", "key_label": self.pages.session.user_id}))
+
+    @page("POST", "/certificates")
+    def register_certificate(self, request):
+        form = request.form
+        body = {"source": form.get("source") or "dsc"}
+        if body["source"] == "dsc":
+            body["key_label"] = (form.get("key_label") or "").strip()
+        else:
+            body["certificate"] = (form.get("certificate") or "").strip()
+        try:
+            self.services.post("signing", "/certificates", json={k: v for k, v in body.items() if v})
+        except ServiceFailure as failure:
+            if failure.status not in (409, 422):
+                raise
+            listing = self._try(self.services.get, "signing", "/certificates")[0] or {"certificates": []}
+            return self.pages.render(request, "certificates.html", status=failure.status, certificates=listing["certificates"],
+                                     values=form, failure=failure, errors=self._form_errors(failure))
+        return self.pages.redirect("/certificates", "certificate_registered")
+
+    @page("GET", "/signatures/<string:signature_id>")
+    def signature_view(self, request, signature_id):
+        signature = self.services.get("signing", f"/signatures/{signature_id}")
+        kind, document_id = signature["document_kind"], signature["document_id"]
+        pile = eventlet.GreenPile(2)
+        pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
+        pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}/verification")
+        (document, _), (verification, _) = list(pile)
+        with self.db.read() as session:
+            people = self._people(session, {signature["signer"]})
+        return self.pages.render(request, "signature.html", signature=signature, document=document,
+                                 verification=verification, people=people)
+
+    @page("GET", "/documents/<string:kind>/<string:document_id>/pdf")
+    def signed_pdf(self, request, kind, document_id):
+        if kind not in ("note", "draft"):
+            raise PageNotFound(f"no document kind {kind}")
+        return self._relay("signing", f"/documents/{kind}/{document_id}/pdf")
+
+    @page("GET", "/verify")
+    def verify_form(self, request):
+        return self.pages.render(request, "verify.html", result=None)
+
+    @page("POST", "/verify")
+    def verify(self, request):
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise ServiceFailure("desk", 422, "invalid_input", "choose a PDF", {"file": "Field required"})
+            result = self.services.post("signing", "/verify", files=[("file", (upload.filename, upload.stream, "application/pdf"))])
+        except ServiceFailure as failure:
+            return self.pages.render(request, "verify.html", status=_form_status(failure), result=None, failure=failure,
+                                     errors=self._form_errors(failure))
+        return self.pages.render(request, "verify.html", result=result, filename=upload.filename)
+
+    # --- search, MIS reports, scoreboard ------------------------------------------------------------
+
+    @page("GET", "/search")
+    def search(self, request):
+        """Advanced search: files (files service) and receipts (dak's lists, filtered) in one page."""
+        args = request.args
+        what = args.get("what", "files")
+        results, failure = None, None
+        if args.get("go"):
+            if what == "receipts":
+                params = {k: args.get(k) for k in ("sender", "category", "date_from", "date_to", "classification") if args.get(k)}
+                params.update({"box": args.get("box") or "created", "per_page": 50})
+                results, failure = self._try(self.services.get, "dak", "/receipts", params=params)
+            else:
+                params = {k: args.get(k) for k in ("number", "computer_number", "q", "category", "year", "date_from",
+                                                   "date_to", "classification", "scope") if args.get(k)}
+                params["per_page"] = 50
+                results, failure = self._try(self.services.get, "files", "/files/search", params=params)
+        return self.pages.render(request, "search.html", what=what, values=args, results=results, failure=failure,
+                                 errors=self._form_errors(failure) if failure and failure.status == 422 else {})
+
+    @page("GET", "/reports")
+    def reports(self, request):
+        name = request.args.get("report", "pendency")
+        if name not in MIS_REPORTS:
+            raise PageNotFound(f"no report {name}")
+        params = {k: request.args.get(k) for k in ("from", "to") if request.args.get(k)}
+        report, failure = self._try(self.services.get, "metrics", f"/mis/{name}", params=params)
+        return self.pages.render(request, "reports.html", name=name, reports=MIS_REPORTS, report=report, failure=failure,
+                                 values=request.args, errors=self._form_errors(failure) if failure and failure.status == 422 else {})
+
+    @page("GET", "/reports/<string:name>.csv")
+    def report_csv(self, request, name):
+        if name not in MIS_REPORTS:
+            raise PageNotFound(f"no report {name}")
+        params = {k: request.args.get(k) for k in ("from", "to") if request.args.get(k)}
+        return self._relay("metrics", f"/mis/{name}", params={**params, "format": "csv"})
+
+    @page("GET", "/scoreboard")
+    def scoreboard(self, request):
+        """The week's ranking with bars, one unit's score over the weeks and how its score is made."""
+        level = request.args.get("level", "district")
+        if level not in ("district", "department", "office"):
+            raise PageNotFound(f"no level {level}")
+        params = {"level": level, **({"week": request.args["week"]} if request.args.get("week") else {})}
+        board, failure = self._try(self.services.get, "metrics", "/scoreboard", params=params)
+        units = (board or {}).get("units", [])
+        unit = request.args.get("unit") or (units[0]["unit"] if units else None)
+        detail = explained = None
+        if unit:
+            week = {"week": board["week"]} if board else {}
+            pile = eventlet.GreenPile(2)
+            pile.spawn(self._try, self.services.get, "metrics", f"/scoreboard/{level}/{unit}", params=week)
+            pile.spawn(self._try, self.services.get, "metrics", f"/scoreboard/{level}/{unit}/explain", params=week)
+            (detail, _), (explained, _) = list(pile)
+        return self.pages.render(
+            request, "scoreboard.html", level=level, board=board, failure=failure, unit=unit, detail=detail,
+            explained=explained,
+            history_chart=domain.line_chart(sorted((h["week"], h["score"]) for h in (detail or {}).get("history", []))),
+        )
+
+    # --- notifications ---------------------------------------------------------------------------
+
+    @page("GET", "/notifications")
+    def notifications(self, request):
+        page_number = _page_number(request)
+        listing = self.services.get("notify", "/notifications", params={"page": page_number, "per_page": 30})
+        return self.pages.render(request, "notifications.html", listing=listing, page_number=page_number,
+                                 pages=_page_count(listing), unread=listing["unread"], box="")
+
+    @page("GET", "/notifications/unread-count")
+    def unread_count(self, request):
+        return json_page({"unread": self.services.get("notify", "/notifications/unread-count")["unread"]})
+
+    @page("POST", "/notifications/read")
+    def mark_read(self, request):
+        notification_id = request.form.get("id")
+        if notification_id:
+            note = self.services.post("notify", f"/notifications/{notification_id}/read")
+            item = note.get("item") or {}
+            if item.get("type") in ("file", "receipt"):
+                return self.pages.redirect(f"/{item['type']}s/{item['id']}")
+        else:
+            self.services.post("notify", "/notifications/read-all")
+        return self.pages.redirect("/notifications")
+
+    @page("GET", "/notifications/stream")
+    def notification_stream(self, request):
+        """notify's server-sent events, relayed from this origin with the session's token."""
+        headers = {"Accept": "text/event-stream"}
+        if request.headers.get("Last-Event-ID"):
+            headers["Last-Event-ID"] = request.headers["Last-Event-ID"]
+        upstream = self.services.request("notify", "GET", "/notifications/stream", stream=True, headers=headers,
+                                         timeout=(5, STREAM_READ_TIMEOUT))
+        # eventlet's server otherwise holds back writes smaller than 4 KiB
+        request.environ["eventlet.minimum_write_chunk_size"] = 0
+
+        def events():
+            try:
+                for chunk in upstream.iter_content(chunk_size=None):
+                    yield chunk
+            except requests.RequestException:
+                return  # notify went away: the browser's EventSource reconnects
+            finally:
+                upstream.close()
+
+        return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @page("GET", "/notifications/preferences")
+    def preferences_form(self, request):
+        preferences = self.services.get("notify", "/preferences")
+        return self.pages.render(request, "preferences.html", preferences=preferences, kinds=schemas.NOTIFICATION_KINDS, errors={})
+
+    @page("POST", "/notifications/preferences")
+    def save_preferences(self, request):
+        body = schemas.preferences_request(request.form, schemas.NOTIFICATION_KINDS)
+        try:
+            self.services.json("notify", "PUT", "/preferences", json=body)
+        except ServiceFailure as failure:
+            if failure.status != 422:
+                raise
+            typed = schemas.preferences_as_typed(request.form, schemas.NOTIFICATION_KINDS)
+            return self.pages.render(request, "preferences.html", status=422, preferences=typed, kinds=schemas.NOTIFICATION_KINDS,
+                                     errors=self._form_errors(failure, {"quiet_hours_start": "quiet_start", "quiet_hours_end": "quiet_end"}), failure=failure)
+        return self.pages.redirect("/notifications/preferences", "preferences_saved")
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _people(self, session, user_ids):
+        """Names and designations of users from the directory copy, as dicts."""
+        ids = {u for u in user_ids if u}
+        if not ids:
+            return {}
+        rows = session.execute(repository.select(repository.User).where(repository.User.id.in_(ids))).scalars()
+        return {u.id: {"id": u.id, "name_en": u.name_en, "name_hi": u.name_hi, "designation_en": u.designation_en,
+                       "designation_hi": u.designation_hi} for u in rows}
+
+    def _try(self, call, *args, **kwargs):
+        """(answer, None), or (None, the failure) when a service is away: a page shows what it has."""
+        try:
+            return call(*args, **kwargs), None
+        except (ServiceFailure, ServiceUnavailable) as failure:
+            return None, failure
+
+    def _unread(self):
+        try:
+            return self.services.get("notify", "/notifications/unread-count", timeout=2)["unread"]
+        except (ServiceFailure, ServiceUnavailable):
+            return None
+
+    def _form_errors(self, failure, aliases=None):
+        errors = domain.field_errors(failure.fields, failure.message, aliases)
+        if not errors and failure.status == 422:
+            errors[""] = domain.FieldError(domain.reason_key(failure.message), failure.message)
+        return errors
+
+    def _failure_json(self, failure):
+        t = self.pages.t
+        errors = self._form_errors(failure)
+        return {
+            "error": failure.reason,
+            "message": self._reason_text(failure),
+            "fields": {name: t(f"error.{e.key}") if e.key != "invalid" else f"{t('error.invalid')} ({e.detail})" for name, e in errors.items()},
+        }
+
+    def _reason_text(self, failure):
+        t = self.pages.t
+        key = f"reason.{failure.reason}"
+        return t(key) if t.has(key) else f"{t('error.service_said')} {failure.message}"
+
+    def _relay(self, service, path, params=None):
+        """A document from a service, streamed to the browser from this origin."""
+        upstream = self.services.request(service, "GET", path, stream=True, params=params)
+        headers = {"Cache-Control": "private, max-age=300"}
+        if "Content-Disposition" in upstream.headers:
+            headers["Content-Disposition"] = upstream.headers["Content-Disposition"]
+        if "Content-Length" in upstream.headers:
+            headers["Content-Length"] = upstream.headers["Content-Length"]
+
+        def body():
+            try:
+                yield from upstream.iter_content(STREAM_CHUNK)
+            finally:
+                upstream.close()
+
+        return Response(body(), status=200, mimetype=upstream.headers.get("Content-Type", "application/octet-stream"),
+                        headers=headers)
+
+
+def json_page(payload, status=200):
+    return Response(dumps(payload), status=status, mimetype="application/json")
+
+
+def _wants_json(request):
+    return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
+
+
+def _form_status(failure):
+    return failure.status if 400 <= failure.status < 500 else 502
+
+
+def _page_number(request):
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def _page_count(listing):
+    return max(1, -(-listing["total"] // listing["per_page"]))

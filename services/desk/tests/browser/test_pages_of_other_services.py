@@ -1,0 +1,120 @@
+"""Pages over files, notify, signing and metrics, without JavaScript (every service running):
+forms relayed, refusals beside their fields, Hindi kept, documents served from the desk's origin."""
+import re
+
+FILE_LINK = re.compile(r"/files/([0-9a-f-]{36})")
+
+
+def new_file(b, subject="भूमि विवाद — ग्राम बड़ागाँव", **fields):
+    form = b.get("/files/new").text
+    head = re.search(r'<option value="(\d+)"', form).group(1)
+    response = b.post("/files/new", {"numbering": "sfs", "head_id": head, "file_subject": subject, "file_kind": "electronic", **fields})
+    assert response.status_code == 200, response.text[:500]
+    return FILE_LINK.search(response.url).group(1)
+
+
+def test_a_file_is_created_noted_on_and_its_refusals_shown_beside_their_fields(eoffice, browser_for):
+    clerk = browser_for(eoffice.desk)
+    clerk.sign_in("clerk.jhs")
+    refused = clerk.post("/files/new", {"numbering": "non_sfs", "file_subject": "", "file_number": "विविध/1"})
+    assert refused.status_code == 422 and 'id="e-file_subject"' in refused.text and "विविध/1" in refused.text
+    file_id = new_file(clerk)
+    assert "फ़ाइल" in clerk.last.text and "बनाई गई" in clerk.last.text
+    clerk.post(f"/files/{file_id}/note", {"text": "पहला अनुच्छेद।\n\nदूसरा अनुच्छेद।"})
+    note_id = re.search(r'name="note_id" value="([^"]+)"', clerk.last.text).group(1)
+    confirmed = clerk.post(f"/files/{file_id}/note_confirm", {"note_id": note_id, "text": "पहला अनुच्छेद।\n\nदूसरा अनुच्छेद।"})
+    assert "टिप्पणी पुष्ट हुई।" in confirmed.text
+    assert re.search(r'<span class="paras">1\.</span> पहला अनुच्छेद।', confirmed.text)
+    assert re.search(r'<span class="paras">2\.</span> दूसरा अनुच्छेद।', confirmed.text)
+    # a file goes to one officer: none chosen is refused beside the recipients, the remarks kept
+    refused = clerk.post(f"/files/{file_id}/send", {"remarks": "शीघ्र प्रस्तुत", "priority": "urgent"})
+    assert refused.status_code == 422 and 'id="e-to"' in refused.text and "शीघ्र प्रस्तुत" in refused.text
+    movements = clerk.get(f"/files/{file_id}?tab=movements").text
+    assert "फ़ाइल अभी कहीं नहीं भेजी गई।" in movements
+
+
+def test_an_attached_scan_is_served_from_the_desk_and_a_stranger_cannot_open_the_file(eoffice, browser_for):
+    clerk = browser_for(eoffice.desk)
+    clerk.sign_in("clerk.jhs")
+    file_id = new_file(clerk, subject="गोपनीय प्रकरण", classification="secret")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    missing = clerk.post(f"/files/{file_id}/attach", {"title": "स्थल निरीक्षण आख्या"})
+    assert missing.status_code == 422 and 'id="e-documents"' in missing.text
+    clerk.post(f"/files/{file_id}/attach", {"title": "स्थल निरीक्षण आख्या"}, files=[("documents", ("site.png", png, "image/png"))])
+    document = re.search(rf'/files/{file_id}/correspondence/[0-9a-f-]+/documents/1', clerk.last.text).group(0)
+    served = clerk.get(document)
+    assert served.status_code == 200 and served.content == png and served.headers["Content-Type"] == "image/png"
+    stranger = browser_for(eoffice.desk)
+    stranger.sign_in("dm.jhs")
+    assert stranger.get(f"/files/{file_id}").status_code == 404
+    assert stranger.get(document).status_code == 404
+
+
+def test_notifications_are_listed_and_reading_one_opens_its_file(eoffice, browser_for):
+    clerk = browser_for(eoffice.desk)
+    clerk.sign_in("clerk.jhs")
+    file_id = new_file(clerk, subject="वृद्धावस्था पेंशन")
+    clerk.post(f"/files/{file_id}/send", {"to": "so.jhs", "remarks": "कृपया देखें"})
+    officer = browser_for(eoffice.desk)
+    officer.sign_in("so.jhs")
+    deadline_text = None
+    for _ in range(50):
+        deadline_text = officer.get("/notifications").text
+        if file_id in deadline_text or "वृद्धावस्था पेंशन" in deadline_text:
+            break
+    assert "वृद्धावस्था पेंशन" in deadline_text
+    assert officer.get("/notifications/unread-count", headers={"Accept": "application/json"}).json()["unread"] >= 1
+    notification_id = re.search(r'name="id" value="([^"]+)"', deadline_text).group(1)
+    opened = officer.post("/notifications/read", {"id": notification_id})
+    assert opened.url.endswith(f"/files/{file_id}")
+    assert officer.get("/notifications/unread-count", headers={"Accept": "application/json"}).json()["unread"] == 0
+
+
+def test_notification_settings_are_saved_and_a_refusal_keeps_what_was_ticked(eoffice, browser_for):
+    officer = browser_for(eoffice.desk)
+    officer.sign_in("so.jhs")
+    saved = officer.post("/notifications/preferences", {"ch.file_sent": ["email", "sms"], "quiet_start": "21:00", "quiet_end": "07:00"})
+    assert "आपकी सेटिंग सहेजी गई।" in saved.text
+    assert re.search(r'name="ch.file_sent" value="sms"[^>]*checked', saved.text)
+    assert 'value="21:00"' in saved.text
+    refused = officer.post("/notifications/preferences", {"ch.overdue": "sms", "quiet_start": "25:99", "quiet_end": "07:00"})
+    assert refused.status_code == 422 and 'value="25:99"' in refused.text
+    assert re.search(r'name="ch.overdue" value="sms"[^>]*checked', refused.text)
+
+
+def test_search_reports_and_the_scoreboard_answer_in_hindi(eoffice, browser_for):
+    clerk = browser_for(eoffice.desk)
+    clerk.sign_in("clerk.jhs")
+    new_file(clerk, subject="नामांतरण वाद संख्या 12")
+    found = clerk.get("/search", params={"what": "files", "go": "1", "q": "नामांतरण"}).text
+    assert "नामांतरण वाद संख्या 12" in found and "1 मिले" in found
+    report = clerk.get("/reports?report=pendency")
+    assert report.status_code == 200 and "एमआईएस रिपोर्ट" in report.text
+    csv = clerk.get("/reports/pendency.csv")
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    for _ in range(60):  # metrics scores the week a moment after the events
+        board = clerk.get("/scoreboard?level=district")
+        if "झाँसी" in board.text:
+            break
+        __import__("time").sleep(0.5)
+    assert board.status_code == 200 and "झाँसी" in board.text and "<polyline" in board.text
+    assert "नई फ़ाइलों में ई-फ़ाइलों का अंश" in board.text and "data-contribution" in board.text
+
+
+def test_an_officer_registers_the_dsc_on_the_token_and_signs_a_green_note(eoffice, browser_for):
+    clerk = browser_for(eoffice.desk)
+    clerk.sign_in("clerk.jhs")
+    assert "आपका अभी कोई हस्ताक्षर प्रमाणपत्र नहीं है।" in clerk.get("/certificates").text
+    refused = clerk.post("/certificates", {"source": "dsc", "key_label": "nobody.jhs"})
+    assert refused.status_code == 422 and 'value="nobody.jhs"' in refused.text and 'role="alert"' in refused.text
+    registered = clerk.post("/certificates", {"source": "dsc", "key_label": "clerk.jhs"})
+    assert "प्रमाणपत्र पंजीकृत हुआ।" in registered.text and "Pooja Yadav" in registered.text
+    file_id = new_file(clerk, subject="निरीक्षण टिप्पणी")
+    clerk.post(f"/files/{file_id}/note", {"text": "स्थल निरीक्षण किया गया।"})
+    note_id = re.search(r'name="note_id" value="([^"]+)"', clerk.last.text).group(1)
+    clerk.post(f"/files/{file_id}/note_confirm", {"note_id": note_id})
+    signed = clerk.post(f"/sign/note/{note_id}", {"file_id": file_id})
+    assert "/signatures/" in signed.url and 'data-signature-status="signed"' in signed.text
+    assert 'data-verification="valid"' in signed.text
+    pdf = clerk.get(re.search(r'href="(/documents/note/[^"]+/pdf)"', signed.text).group(1))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

@@ -1,0 +1,126 @@
+"""Diarising through the desk and acting on receipts: forms relayed to dak as the signed-in user,
+errors beside their fields in the user's language, what was typed kept."""
+import re
+
+
+RECEIPT_LINK = re.compile(r'/receipts/([0-9a-f-]{36})')
+
+
+def diarise(b, files=None, **fields):
+    form = {"kind": "electronic", "delivery_mode": "post", "sender_name": "सुनीता देवी",
+            "sender_organisation": "ग्राम पंचायत बड़ागाँव", "subject": "वृद्धावस्था पेंशन स्वीकृति हेतु आवेदन",
+            "action": "generate", **fields}
+    return b.post("/diarise", form, files=files)
+
+
+def test_a_clerk_diarises_a_receipt_with_two_scans_and_sees_it_with_its_number(browser, pdf, png):
+    b = browser()
+    b.sign_in("diarist.jhs")
+    response = diarise(b, files=[("scans", ("पत्र.pdf", pdf, "application/pdf")), ("scans", ("photo.png", png, "image/png"))])
+    assert response.status_code == 200 and "/receipts/" in response.url
+    page = response.text
+    assert "वृद्धावस्था पेंशन स्वीकृति हेतु आवेदन" in page and "ग्राम पंचायत बड़ागाँव" in page
+    number = re.search(r"(\d+/\d{4}/COLL-JHS)", page).group(1)
+    assert f"प्राप्ति {number} डायरी की गई।" in page
+    receipt_id = RECEIPT_LINK.search(response.url).group(1)
+    first = b.get(f"/receipts/{receipt_id}/scans/1")
+    assert first.content == pdf and "%E0%A4%AA%E0%A4%A4%E0%A5%8D%E0%A4%B0.pdf" in first.headers["Content-Disposition"]
+    assert "पत्र.pdf" in page
+    scan = b.get(f"/receipts/{receipt_id}/scans/2")
+    assert scan.content == png and scan.headers["Content-Type"] == "image/png"
+
+
+def test_a_refused_diarisation_shows_each_reason_beside_its_field_and_keeps_what_was_typed(browser):
+    b = browser()
+    b.sign_in("diarist.jhs")
+    response = diarise(b, kind="electronic", sender_pincode="12", letter_date="2020-01-02", received_date="2020-01-01",
+                       subject="भूमि विवाद — ग्राम बड़ागाँव")
+    assert response.status_code == 422
+    page = response.text
+    assert 'id="e-sender_pincode"' in page and "यह सही प्रारूप में नहीं है।" in page
+    assert 'value="12"' in page and "भूमि विवाद — ग्राम बड़ागाँव" in page and 'value="2020-01-02"' in page
+    # the scans are refused next (dak checks the fields first): an electronic receipt needs one
+    response = diarise(b, kind="electronic")
+    assert response.status_code == 422 and 'id="e-scans"' in response.text
+    assert "इलेक्ट्रॉनिक प्राप्ति के लिए कम से कम एक स्कैन आवश्यक है।" in response.text
+
+
+def test_errors_come_in_english_for_a_user_who_chose_english(browser):
+    b = browser()
+    b.sign_in("diarist.jhs")
+    b.post("/language", {"language": "en", "next": "/diarise"})
+    response = diarise(b, kind="physical", letter_date="2020-01-02", received_date="2020-01-01")
+    assert response.status_code == 422
+    assert "The letter date is after the date it was received." in response.text
+
+
+def test_the_javascript_upload_gets_json_errors_and_a_location(browser, pdf):
+    b = browser()
+    b.sign_in("diarist.jhs")
+    headers = {"Accept": "application/json", "X-CSRF-Token": b.csrf}
+    refused = b.post("/diarise", {"kind": "electronic", "delivery_mode": "post", "sender_name": "A", "subject": "x"},
+                     csrf=False, headers=headers)
+    assert refused.status_code == 422 and refused.json()["fields"] == {"scans": "इलेक्ट्रॉनिक प्राप्ति के लिए कम से कम एक स्कैन आवश्यक है।"}
+    done = b.post("/diarise", {"kind": "electronic", "delivery_mode": "post", "sender_name": "A", "subject": "x",
+                               "action": "generate_send"}, files=[("scans", ("a.pdf", pdf, "application/pdf"))],
+                  csrf=False, headers=headers)
+    assert done.status_code == 201
+    assert done.json()["location"] == f"/receipts/{done.json()['receipt']['id']}?dialog=send"
+
+
+def test_generate_and_copy_keeps_the_sender_for_the_next_letter(browser):
+    b = browser()
+    b.sign_in("diarist.jhs")
+    response = diarise(b, kind="physical", action="generate_copy", main_category="राजस्व", letter_number="GP/1")
+    assert response.status_code == 200 and "/diarise" in response.url
+    assert 'value="सुनीता देवी"' in response.text and 'value="राजस्व"' in response.text
+    assert 'value="GP/1"' not in response.text and "डायरी की गई" in response.text
+
+
+def test_send_finds_an_officer_by_hindi_designation_and_the_receipt_moves(browser):
+    clerk = browser()
+    clerk.sign_in("diarist.jhs")
+    receipt_id = RECEIPT_LINK.search(diarise(clerk, kind="physical", action="generate_send").url).group(1)
+    dialog = clerk.get(f"/receipts/{receipt_id}?dialog=send&q=अनुभाग")
+    assert 'name="to" value="so.jhs"' in dialog.text
+    people = clerk.get("/people?q=section", headers={"Accept": "application/json"}).json()["people"]
+    assert "so.jhs" in [p["id"] for p in people]
+    sent = clerk.post(f"/receipts/{receipt_id}/send", {"to": "so.jhs", "remarks": "कृपया देखें", "priority": "urgent",
+                                                        "due_date": "2099-01-01"})
+    assert "प्राप्ति भेजी गई।" in sent.text
+    officer = browser()
+    officer.sign_in("so.jhs")
+    inbox = officer.get("/inbox").text
+    assert receipt_id in inbox and "is-urgent" in inbox and "01-01-2099" in inbox
+
+
+def test_a_refused_send_keeps_the_remarks_and_says_why(browser):
+    b = browser()
+    b.sign_in("diarist.jhs")
+    receipt_id = RECEIPT_LINK.search(diarise(b, kind="physical").url).group(1)
+    response = b.post(f"/receipts/{receipt_id}/send", {"remarks": "तत्काल प्रस्तुत करें", "due_date": "2001-01-01"})
+    assert response.status_code == 422
+    assert "तत्काल प्रस्तुत करें" in response.text and 'id="e-to"' in response.text
+
+
+def test_a_user_without_rights_gets_no_access_to_a_secret_receipt(browser):
+    b = browser()
+    b.sign_in("diarist.jhs")
+    receipt_id = RECEIPT_LINK.search(diarise(b, kind="physical", classification="secret", subject="गोपनीय जाँच").url).group(1)
+    other = browser()
+    other.sign_in("dm.jhs")
+    response = other.get(f"/receipts/{receipt_id}")
+    assert response.status_code == 404 and "गोपनीय जाँच" not in response.text
+    assert "यह प्राप्ति मौजूद नहीं है, या आपको इसकी अनुमति नहीं है।" in response.text
+    assert other.get(f"/receipts/{receipt_id}/scans/1").status_code == 404
+
+
+def test_the_holder_closes_a_receipt_with_remarks_and_its_actions_are_gone(browser):
+    b = browser()
+    b.sign_in("diarist.jhs")
+    receipt_id = RECEIPT_LINK.search(diarise(b, kind="physical").url).group(1)
+    assert "प्राप्त करें" in b.last.text  # a physical receipt is received at the desk
+    refused = b.post(f"/receipts/{receipt_id}/close", {"remarks": ""})
+    assert refused.status_code == 422 and 'id="e-remarks"' in refused.text
+    closed = b.post(f"/receipts/{receipt_id}/close", {"remarks": "निस्तारित"})
+    assert "प्राप्ति बंद की गई।" in closed.text and 'action="/receipts/' + receipt_id + '/copy"' not in closed.text

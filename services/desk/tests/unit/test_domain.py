@@ -1,0 +1,122 @@
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from desk import domain
+from desk.domain import FieldError
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+
+
+def test_a_session_ends_at_its_expiry_or_when_left_idle():
+    times = domain.new_session_times(NOW, ttl_seconds=8 * 3600)
+    assert domain.session_is_live(times, NOW + timedelta(minutes=30), idle_seconds=3600)
+    assert not domain.session_is_live(times, NOW + timedelta(minutes=61), idle_seconds=3600)
+    kept_busy = domain.SessionTimes(NOW, NOW + timedelta(hours=8, minutes=-1), times.expires_at)
+    assert not domain.session_is_live(kept_busy, NOW + timedelta(hours=8), idle_seconds=3600)
+
+
+def test_last_seen_is_written_at_most_once_a_minute():
+    times = domain.new_session_times(NOW, 3600)
+    assert not domain.should_touch(times, NOW + timedelta(seconds=59))
+    assert domain.should_touch(times, NOW + timedelta(seconds=60))
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/files/abc?tab=drafts", "/files/abc?tab=drafts"), (None, "/inbox"), ("", "/inbox"),
+    ("//evil.example/x", "/inbox"), ("https://evil.example", "/inbox"), ("/\\evil.example", "/inbox"),
+])
+def test_after_sign_in_only_a_path_of_this_site_is_followed(target, expected):
+    assert domain.safe_next(target) == expected
+
+
+def test_the_page_language_is_the_users_choice_then_the_directorys_then_hindi():
+    assert domain.page_language("en", "hi") == "en"
+    assert domain.page_language(None, "en") == "en"
+    assert domain.page_language(None, None) == "hi"
+    assert domain.page_language("fr", "xx") == "hi"
+
+
+def test_an_older_directory_announcement_does_not_undo_a_newer_one():
+    assert domain.is_newer(None, NOW)
+    assert domain.is_newer(NOW, NOW + timedelta(seconds=1))
+    assert not domain.is_newer(NOW, NOW - timedelta(seconds=1))
+
+
+def test_names_show_in_the_page_language_with_the_designation():
+    officer = {"id": "so.jhs", "name_en": "Ramesh Kumar", "name_hi": "रमेश कुमार", "designation_en": "Section Officer",
+               "designation_hi": "अनुभाग अधिकारी"}
+    assert domain.person_name(officer, "hi") == "रमेश कुमार (अनुभाग अधिकारी)"
+    assert domain.person_name(officer, "en") == "Ramesh Kumar (Section Officer)"
+    assert domain.person_name({"id": "x.jhs", "name_en": "X"}, "hi") == "X"
+
+
+def test_service_field_reasons_land_beside_the_form_fields():
+    errors = domain.field_errors({
+        "sender.name": "String should have at least 1 character",
+        "sender.pincode": "String should match pattern '^[1-9][0-9]{5}$'",
+        "send.to.0": "unknown: ghost",
+        "body": "Value error, letter_date is after received_date",
+        "subject": "something new the desk has no words for",
+    })
+    assert errors["sender_name"] == FieldError("required", "String should have at least 1 character")
+    assert errors["sender_pincode"].key == "format"
+    assert errors["send_to"].key == "unknown_user"
+    assert errors["letter_date"].key == "letter_after_received"
+    assert errors["subject"] == FieldError("invalid", "something new the desk has no words for")
+
+
+def test_a_reason_without_fields_goes_to_the_field_its_message_names_or_the_whole_form():
+    assert set(domain.field_errors({}, "received_date is in the future")) == {"received_date"}
+    assert domain.field_errors({}, "")== {}
+    assert domain.field_errors({"subject": "Field required"}, aliases={"subject": "file_subject"}).keys() == {"file_subject"}
+
+
+def test_the_inbox_puts_overdue_first_then_priority_then_newest():
+    today = date(2026, 11, 22)
+    items = [
+        domain.InboxItem("file", "a", "F/1", "s", "normal", "normal", None, "2026-11-22T09:00:00+00:00"),
+        domain.InboxItem("receipt", "b", "R/1", "s", "normal", "urgent", None, "2026-11-20T09:00:00+00:00"),
+        domain.InboxItem("file", "c", "F/2", "s", "normal", "normal", date(2026, 11, 21), "2026-11-01T09:00:00+00:00"),
+        domain.InboxItem("receipt", "d", "R/2", "s", "normal", "most_immediate", None, "2026-11-19T09:00:00+00:00"),
+        domain.InboxItem("file", "e", "F/3", "s", "normal", "normal", None, "2026-11-22T10:00:00+00:00"),
+    ]
+    assert [i.id for i in domain.inbox_order(items, today)] == ["c", "d", "b", "e", "a"]
+    assert domain.inbox_counts(items, today) == {"total": 5, "overdue": 1, "urgent": 2, "unread": 0}
+
+
+def test_inbox_items_carry_the_priority_and_due_date_of_the_last_hand_over():
+    receipt = {"id": "r", "receipt_number": "1/2026/COLL-JHS", "subject": "प्रार्थना पत्र", "classification": "secret",
+               "created_at": "2026-11-20T00:00:00+00:00", "vip": True, "sender": {"name": "A"}}
+    item = domain.receipt_item(receipt, {"priority": "urgent", "due_date": date(2026, 11, 21), "sent_at": "2026-11-21T00:00:00+00:00"})
+    assert (item.priority, item.due_date, item.vip) == ("urgent", date(2026, 11, 21), True)
+    file = domain.file_item({"id": "f", "file_number": "N-11016/1/2026", "subject": "s", "classification": "normal",
+                             "current_movement": {"priority": "most_immediate", "due_date": "2026-12-01", "sent_at": "x", "opened_at": None}})
+    assert (file.priority, file.due_date, file.unread) == ("most_immediate", date(2026, 12, 1), True)
+
+
+def test_only_the_holder_of_an_open_receipt_gets_actions():
+    receipt = {"holder": "so.jhs", "status": "open", "kind": "physical", "received_at": None,
+               "movements": [{"from": "diarist.jhs", "to": "so.jhs", "copy": False}]}
+    assert domain.receipt_actions(receipt, "so.jhs") == ["receive", "send", "reply", "put_in_file", "close", "copy"]
+    assert domain.receipt_actions(receipt, "dm.jhs") == []
+    assert domain.receipt_actions({**receipt, "status": "in_file"}, "so.jhs") == []
+
+
+def test_file_buttons_follow_custodian_owner_and_officer():
+    file = {"status": "open", "custodian": {"id": "so.jhs"}, "owner": {"id": "clerk.jhs"},
+            "current_movement": {"from": {"id": "clerk.jhs"}, "to": {"id": "so.jhs"}, "opened_at": None}}
+    assert domain.file_actions(file, "so.jhs", officer=True) >= {"note", "draft", "send", "approve", "return"}
+    assert "approve" not in domain.file_actions(file, "so.jhs", officer=False)
+    assert domain.file_actions(file, "clerk.jhs", officer=False) == {"close", "pull_back"}
+    assert domain.file_actions({**file, "status": "closed", "custodian": {"id": "clerk.jhs"}}, "clerk.jhs", False) == {"reopen"}
+
+
+def test_green_notes_are_numbered_from_their_first_paragraph():
+    note = {"text": "पहला अनुच्छेद।\n\nदूसरा अनुच्छेद।\n\n\n", "first_paragraph": 4}
+    assert domain.numbered_paragraphs(note) == [(4, "पहला अनुच्छेद।"), (5, "दूसरा अनुच्छेद।")]
+
+
+def test_the_score_chart_places_weeks_left_to_right_and_scores_bottom_to_top():
+    chart = domain.line_chart([("2026-W45", 0), ("2026-W46", 10), ("2026-W47", 5)], width=200, height=100, pad=10)
+    assert chart.dots == [(10, 90, "2026-W45", 0), (100, 10, "2026-W46", 10), (190, 50, "2026-W47", 5)]
+    assert domain.line_chart([]) is None

@@ -1,0 +1,61 @@
+"""The catalogues and templates on their own: both languages complete, Devanagari kept, input escaped."""
+import re
+
+from werkzeug.datastructures import MultiDict
+
+from desk import security
+from desk.domain import FieldError
+from desk.i18n import Translator, catalogue
+from desk.web import SignedIn, render_page
+
+DEVANAGARI = re.compile("[\u0900-\u097F]")
+USER = SignedIn("h", "clerk.jhs", "COLL-JHS", ("clerk",), "Sunita Devi", "सुनीता देवी", "Clerk", "लिपिक", "hi", "csrf-1", "jwt")
+
+
+def test_both_catalogues_have_the_same_words_and_hindi_is_in_devanagari():
+    english, hindi = catalogue("en"), catalogue("hi")
+    assert english.keys() == hindi.keys()
+    not_devanagari = [k for k, v in hindi.items() if not DEVANAGARI.search(v) and not re.fullmatch(r"[A-Za-z0-9 ,.:{}()&/+-]*(CSV|PDF|SMS|SHA|VIP|TIFF|JPEG|PNG)[\w ,.:{}()&/+-]*", v)]
+    assert not_devanagari == []
+    for key in english:
+        assert set(re.findall(r"{(\w+)}", english[key])) == set(re.findall(r"{(\w+)}", hindi[key])), key
+
+
+def test_a_missing_word_falls_back_to_english_then_to_its_key():
+    t = Translator("hi")
+    assert t("inbox.title") == "इनबॉक्स"
+    assert t("no.such.key") == "no.such.key"
+    assert Translator("xx").language == "hi"
+
+
+def test_the_diarise_form_shows_errors_beside_fields_and_escapes_what_was_typed():
+    values = MultiDict({"subject": '<script>alert("x")</script> भूमि', "sender_pincode": "12"})
+    html = render_page("diarise.html", "hi", USER, None, values=values,
+                       errors={"sender_pincode": FieldError("format", "pattern")}).get_data(as_text=True)
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; भूमि" in html and "<script>alert" not in html
+    assert 'aria-invalid="true" aria-describedby="e-sender_pincode"' in html
+    assert '<p class="error" id="e-sender_pincode">यह सही प्रारूप में नहीं है।</p>' in html
+    assert 'name="csrf_token" value="csrf-1"' in html and '<html lang="hi">' in html
+
+
+def test_every_field_of_the_diarise_form_has_a_label():
+    html = render_page("diarise.html", "en", USER, None, values=MultiDict(), errors={}).get_data(as_text=True)
+    ids = set(re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', html))
+    labelled = set(re.findall(r'<label for="([^"]+)"', html))
+    assert ids and ids <= labelled
+
+
+def test_cookies_are_signed_and_a_changed_one_is_refused():
+    signed = security.sign("abc", "secret")
+    assert security.unsign(signed, "secret") == "abc"
+    assert security.unsign(signed, "other") is None
+    assert security.unsign(signed[:-1] + "x", "secret") is None
+    assert security.unsign(None, "secret") is None
+
+
+def test_passwords_are_argon2_hashes_that_verify_only_the_password():
+    hashed = security.hash_password("eoffice-demo")
+    assert hashed.startswith("$argon2id$")
+    assert security.verify_password(hashed, "eoffice-demo")
+    assert not security.verify_password(hashed, "eoffice-dem0")
+    assert not security.verify_password(None, "eoffice-demo")

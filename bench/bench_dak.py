@@ -19,6 +19,10 @@ from eoffice_common.testing import create_database
 
 TOTAL = int(os.environ.get("BENCH_DAK_TOTAL", "3000"))
 RATE = int(os.environ.get("BENCH_DAK_RATE", "300"))
+# One diary (office) is the hard case: every diarisation takes the same serial row lock.
+SPREAD_OFFICES = os.environ.get("BENCH_DAK_SPREAD") == "1"
+HEADS_OF_OFFICE = ["dm.jhs", "dm.jln", "dm.llp", "dm.lko", "sto.jhs", "sto.jln", "sto.llp", "sto.lko",
+                   "cmo.jhs", "cmo.jln", "cmo.llp", "cmo.lko", "bsa.jhs", "bsa.lko", "pd.jhs", "pd.lko"]
 REPLICAS = int(os.environ.get("BENCH_DAK_REPLICAS", "2"))
 CONCURRENCY = int(os.environ.get("BENCH_DAK_CONCURRENCY", "16"))
 SCAN_TOTAL = int(os.environ.get("BENCH_DAK_SCAN_TOTAL", "800"))
@@ -67,7 +71,8 @@ def bare_insert(url, total, concurrency):
 
 
 def main():
-    print(f"dak: {REPLICAS} service process(es) sharing one port (SO_REUSEPORT), PostgreSQL, RabbitMQ, local S3")
+    print(f"dak: {REPLICAS} service process(es) sharing one port (SO_REUSEPORT), PostgreSQL, RabbitMQ, local S3; "
+          f"{'16 offices' if SPREAD_OFFICES else 'one office (one diary)'}")
     db_url = create_database("eoffice_bench_dak")
     s3 = S3Server()
     http_port = free_port()
@@ -78,24 +83,24 @@ def main():
     }
     cli("dak", "migrate", env=env)
     cli("dak", "import-directory", env=env)
-    token = cli("dak", "token", "diarist.jhs", env=env)
+    tokens = [cli("dak", "token", user, env=env) for user in (HEADS_OF_OFFICE if SPREAD_OFFICES else ["diarist.jhs"])]
     services = [start_service("dak", {**env, "DAK_METRICS_PORT": str(port)}, http_port) for port in metrics_ports]
     try:
         base = f"http://127.0.0.1:{http_port}"
         session = requests.Session()
         session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64))
-        headers = {"Authorization": f"Bearer {token}"}
+        headers_of = [{"Authorization": f"Bearer {token}"} for token in tokens]
         letter = {"kind": "physical", "delivery_mode": "post", "sender": {"name": "राम प्रसाद", "organisation": "ग्राम पंचायत"},
                   "subject": "भूमि अभिलेख में नाम संशोधन हेतु प्रार्थना पत्र", "main_category": "राजस्व"}
 
-        def diarise(_):
-            response = session.post(f"{base}/receipts", json=letter, headers=headers)
+        def diarise(i):
+            response = session.post(f"{base}/receipts", json=letter, headers=headers_of[i % len(headers_of)])
             assert response.status_code == 201, response.text
 
-        def diarise_with_scan(_):
+        def diarise_with_scan(i):
             scan = b"%PDF-1.4\n" + os.urandom(100 * 1024)
             response = session.post(
-                f"{base}/receipts", headers=headers,
+                f"{base}/receipts", headers=headers_of[i % len(headers_of)],
                 data={"receipt": json.dumps({**letter, "kind": "electronic", "delivery_mode": "portal"})},
                 files=[("scans", ("letter.pdf", scan, "application/pdf"))],
             )

@@ -2,9 +2,12 @@
 RabbitMQ vhost, with its own PostgreSQL database, all sharing one S3 bucket (as in production).
 
 `eoffice` starts dak and files, imports the demo directory into dak and waits until files has
-received it through dak's events; `eoffice.token(user)` makes a bearer token for a demo user."""
+received it through dak's events; `eoffice.token(user)` makes a bearer token for a demo user.
+`whole_office` runs all five services, with a test CA and an eSign provider (the outside systems), for the scenario that follows a letter from the diary to the scoreboard."""
 import os
 import time
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -19,8 +22,14 @@ from eoffice_common.engine import StandaloneEngine
 from eoffice_common.testing import REPO_ROOT, TEST_JWT_SECRET, free_port, truncate_all
 from files.models import User as FilesUser
 from files.service import FilesService
+from metrics.service import MetricsService
+from notify.service import NotifyService
+from signing.service import SigningService
+from signing.testing import FakeESignProvider
 
-SERVICE_DIRS = {name: os.path.join(REPO_ROOT, "services", name) for name in ("dak", "files")}
+SERVICE_DIRS = {
+    name: os.path.join(REPO_ROOT, "services", name) for name in ("dak", "files", "signing", "notify", "metrics")
+}
 
 
 @pytest.fixture(scope="session")
@@ -88,13 +97,77 @@ def _count(url, model):
 def eoffice(container_factory, service_config, cross_databases, demo_master):
     """dak and files running; the demo directory imported into dak and copied into files by its events."""
     configs = {"dak": service_config("dak"), "files": service_config("files")}
-    for name, service in (("dak", DakService), ("files", FilesService)):
+    system = _start_with_directory(
+        container_factory, {"dak": DakService, "files": FilesService}, configs, cross_databases, demo_master
+    )
+    system.wait_for(lambda: _count(cross_databases["files"], FilesUser) == len(demo_master["users"]), what="the directory reaching files")
+    return system
+
+
+def _start_with_directory(container_factory, services, configs, cross_databases, demo_master):
+    for name, service in services.items():
         container_factory(service, configs[name]).start()
     engine = StandaloneEngine(cross_databases["dak"])
     with UnitOfWork(engine, actor="directory-import", correlation_id=None) as uow:
         import_master(uow, demo_master)
         uow.commit()
     engine.engine.dispose()
-    system = System(configs, cross_databases, demo_master)
+    return System(configs, cross_databases, demo_master)
+
+
+@pytest.fixture
+def certifying_authority(tmp_path):
+    """A CA that issues officers' eSign certificates, as a licensed CA does."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(timezone.utc)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Scenario CA")])
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+
+    def issue(common_name):
+        officer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        officer_certificate = (
+            x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+            .issuer_name(name).public_key(officer_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=90))
+            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        return officer_key, officer_certificate
+
+    return SimpleNamespace(ca_file=str(ca_file), issue=issue)
+
+
+@pytest.fixture
+def whole_office(container_factory, service_config, cross_databases, demo_master, certifying_authority):
+    clerk = next(u for u in demo_master["users"] if u["id"] == "clerk.jhs")
+    key, certificate = certifying_authority.issue(clerk["name_en"])
+    esign = FakeESignProvider(key, certificate)
+    configs = {
+        "dak": service_config("dak"),
+        "files": service_config("files"),
+        "signing": service_config(
+            "signing", TRUSTED_CA_FILES=certifying_authority.ca_file, ESIGN_URL=esign.url, ESIGN_API_KEY=esign.api_key,
+        ),
+        "notify": service_config("notify"),
+        "metrics": service_config("metrics", SCORE_EVERY_SECONDS=0.5),
+    }
+    services = {"dak": DakService, "files": FilesService, "signing": SigningService, "notify": NotifyService, "metrics": MetricsService}
+    system = _start_with_directory(container_factory, services, configs, cross_databases, demo_master)
+    system.esign_certificate = certificate
     system.wait_for(lambda: _count(cross_databases["files"], FilesUser) == len(demo_master["users"]), what="the directory reaching files")
-    return system
+    yield system
+    esign.close()

@@ -6,7 +6,7 @@ import json
 
 import eventlet
 from cryptography.hazmat.primitives import serialization
-from eventlet import wsgi
+from eventlet import tpool, wsgi
 
 from eoffice_common.testing import free_port
 
@@ -44,7 +44,9 @@ class FakeESignProvider:
         body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
         self.requests.append(body)
         digest = base64.b64decode(body["document_digest"])
-        signed = asyncio.run(self.signer.async_sign(digest, "sha256", use_pades=True))
+        # In a real thread: asyncio's notion of the running loop is per OS thread, and another loop
+        # (an SMTP test server, say) may be running in a green thread of this one.
+        signed = tpool.execute(asyncio.run, self.signer.async_sign(digest, "sha256", use_pades=True))
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps({"cms": base64.b64encode(signed.dump()).decode()}).encode()]
 

@@ -1,0 +1,61 @@
+"""`metrics migrate`, `metrics recompute`, `metrics score`: operations outside the running service."""
+import argparse
+import os
+import sys
+from datetime import datetime, timezone
+
+from eoffice_common.config import load_config, service_config_path
+from eoffice_common.db import UnitOfWork
+from eoffice_common.engine import StandaloneEngine
+from eoffice_common.migrations import upgrade
+
+from . import domain, scoring
+
+SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="metrics")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="bring the database to the latest schema")
+    recompute = commands.add_parser("recompute", help="rebuild counts and scores from the stored facts")
+    which = recompute.add_mutually_exclusive_group(required=True)
+    which.add_argument("--week", help="one ISO week in IST, e.g. 2026-W47")
+    which.add_argument("--all", action="store_true", help="files and receipts, then every week since the first fact")
+    commands.add_parser("score", help="score the stale weeks now (the service does this every few seconds)")
+    args = parser.parse_args(argv)
+    config = load_config(service_config_path(__file__))
+
+    if args.command == "migrate":
+        upgrade(SERVICE_DIR, config["DB_URL"])
+        print("metrics database is at the latest schema")
+        return 0
+
+    engine = StandaloneEngine(config["DB_URL"])
+    settings = domain.ScoreSettings.from_config(config.get("SCOREBOARD"))
+    now = datetime.now(timezone.utc)
+
+    def unit_of_work():
+        return UnitOfWork(engine, actor="cli", correlation_id=None)
+
+    if args.command == "score":
+        weeks = scoring.score_stale_weeks(unit_of_work, settings, now)
+        print(f"scored {len(weeks)} weeks: {', '.join(domain.week_label(w) for w in weeks) or '-'}")
+        return 0
+    if args.all:
+        weeks = scoring.recompute_everything(unit_of_work, settings, now)
+        print(f"recomputed files, receipts and {len(weeks)} weeks from the stored facts")
+        return 0
+    try:
+        week = domain.parse_week(args.week)
+    except ValueError as exc:
+        parser.error(f"--week: {exc}")
+    if week > domain.week_of(now):
+        parser.error(f"--week: {args.week} has not begun")
+    scoring.recompute(unit_of_work, week, settings, now)
+    print(f"recomputed {args.week} from its stored facts")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

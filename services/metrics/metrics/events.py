@@ -1,0 +1,274 @@
+"""The events the metrics service consumes (services/EVENTS.md) and how each becomes a fact or a
+directory record. It publishes none. Every event of dak, files, signing and notify is consumed;
+an event whose data lacks what is needed here is malformed and goes to the dead letters."""
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from eoffice_common.events import MalformedEvent
+
+from .domain import Fact, as_utc
+
+CONSUMED = {
+    "dak": (
+        "office_recorded", "user_recorded", "receipt_diarised", "receipt_sent", "receipt_received",
+        "receipt_put_in_file", "receipt_closed",
+    ),
+    "files": (
+        "file_created", "note_added", "note_confirmed", "receipt_linked", "draft_versioned", "draft_approved",
+        "draft_issued", "file_sent", "file_opened", "file_pulled_back", "file_parked", "file_unparked",
+        "file_reopened", "file_closed", "file_transferred",
+    ),
+    "signing": (
+        "signature_requested", "document_signed", "signature_failed", "certificate_registered", "certificate_revoked",
+    ),
+    "notify": ("notification_delivered", "notification_failed"),
+}
+DIRECTORY_EVENTS = frozenset({"office_recorded", "user_recorded"})
+
+CODE, USER, ID = 32, 64, 64
+
+
+def _text(data, key, limit, required=True):
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise MalformedEvent(f"data.{key} is missing")
+        return None
+    if not isinstance(value, str) or "\x00" in value:
+        raise MalformedEvent(f"data.{key} must be a string")
+    if len(value) > limit:
+        raise MalformedEvent(f"data.{key} is longer than {limit} characters")
+    return value
+
+
+def _date(data, key):
+    value = data.get(key)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise MalformedEvent(f"data.{key} is not an ISO date")
+
+
+def _moment(data, key):
+    value = data.get(key)
+    if not value:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(str(value)))
+    except ValueError:
+        raise MalformedEvent(f"data.{key} is not an ISO timestamp")
+
+
+def _kind(data, key, allowed):
+    value = data.get(key)
+    if value is None:
+        return None
+    if value not in allowed:
+        raise MalformedEvent(f"data.{key} must be one of {', '.join(sorted(allowed))}")
+    return value
+
+
+KINDS = {"electronic", "physical"}
+
+
+def fact_from(envelope):
+    """The fact an event (an eoffice_common Envelope) records."""
+    if envelope.type not in _EXTRACTORS:
+        raise MalformedEvent(f"unknown event type {envelope.type!r}")
+    for name, limit in (("id", ID), ("actor", USER), ("office", CODE)):
+        value = getattr(envelope, name) or ""
+        if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+            raise MalformedEvent(f"{name} must be a string of at most {limit} characters")
+    occurred_at = datetime.fromisoformat(envelope.occurred_at)
+    if occurred_at.tzinfo is None:
+        raise MalformedEvent("occurred_at has no UTC offset")
+    data = envelope.data
+    fact = Fact(
+        event_id=envelope.id,
+        event_type=envelope.type,
+        occurred_at=as_utc(occurred_at),
+        actor=envelope.actor,
+        office=_text(data, "office", CODE, required=False) or envelope.office or None,
+    )
+    _EXTRACTORS[envelope.type](fact, data)
+    return fact
+
+
+def _receipt(fact, data):
+    fact.item_type, fact.item_id = "receipt", _text(data, "receipt_id", ID)
+
+
+def _file(fact, data):
+    fact.item_type, fact.item_id = "file", _text(data, "file_id", ID)
+
+
+def _receipt_diarised(fact, data):
+    _receipt(fact, data)
+    fact.kind = _kind(data, "kind", KINDS) or "electronic"
+    fact.to_user = _text(data, "holder", USER, required=False) or _text(data, "diarised_by", USER, required=False)
+
+
+def _sent(fact, data):
+    fact.to_user = _text(data, "to_user", USER)
+    fact.due_date = _date(data, "due_date")
+
+
+def _receipt_sent(fact, data):
+    _receipt(fact, data)
+    _sent(fact, data)
+
+
+def _file_created(fact, data):
+    _file(fact, data)
+    fact.kind = _kind(data, "kind", KINDS) or "electronic"
+    fact.section = _text(data, "section", 48, required=False)
+    fact.to_user = _text(data, "created_by", USER, required=False)
+
+
+def _file_sent(fact, data):
+    _file(fact, data)
+    _sent(fact, data)
+
+
+def _file_pulled_back(fact, data):
+    _file(fact, data)
+    fact.to_user = _text(data, "by_user", USER, required=False) or fact.actor
+
+
+def _file_closed(fact, data):
+    _file(fact, data)
+    fact.kind = _kind(data, "kind", KINDS)
+    created_at = _moment(data, "created_at")
+    if created_at is not None:
+        fact.duration_seconds = max(0, int((fact.occurred_at - created_at).total_seconds()))
+    count = data.get("movement_count")
+    if count is not None:
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise MalformedEvent("data.movement_count must be a whole number")
+        fact.levels = count
+
+
+def _file_transferred(fact, data):
+    file_ids = data.get("file_ids")
+    if not isinstance(file_ids, list) or not all(isinstance(i, str) and 0 < len(i) <= ID for i in file_ids):
+        raise MalformedEvent("data.file_ids must be a list of file ids")
+    fact.to_user = _text(data, "to_user", USER)
+    fact.subject_user = _text(data, "from_user", USER, required=False)
+    fact.file_ids = file_ids
+
+
+def _draft_issued(fact, data):
+    _file(fact, data)
+    fact.kind = _kind(data, "dispatch_mode", {"email", "post"})
+
+
+def _signature(fact, data):
+    fact.subject_user = _text(data, "signer", USER)
+    fact.kind = _kind(data, "document_kind", {"note", "draft"})
+    fact.item_type, fact.item_id = "file", _text(data, "file_id", ID, required=False)
+
+
+def _certificate(fact, data):
+    fact.subject_user = _text(data, "user_id", USER)
+
+
+def _notification(fact, data):
+    fact.subject_user = _text(data, "user", USER)
+    fact.kind = _kind(data, "channel", {"inapp", "email", "sms"})
+
+
+def _file_only(fact, data):
+    _file(fact, data)
+
+
+_EXTRACTORS = {
+    "receipt_diarised": _receipt_diarised,
+    "receipt_sent": _receipt_sent,
+    "receipt_received": _receipt,
+    "receipt_put_in_file": _receipt,
+    "receipt_closed": _receipt,
+    "file_created": _file_created,
+    "note_added": _file_only,
+    "note_confirmed": _file_only,
+    "receipt_linked": _file_only,
+    "draft_versioned": _file_only,
+    "draft_approved": _file_only,
+    "draft_issued": _draft_issued,
+    "file_sent": _file_sent,
+    "file_opened": _file_only,
+    "file_pulled_back": _file_pulled_back,
+    "file_parked": _file_only,
+    "file_unparked": _file_only,
+    "file_reopened": _file_only,
+    "file_closed": _file_closed,
+    "file_transferred": _file_transferred,
+    "signature_requested": _signature,
+    "document_signed": _signature,
+    "signature_failed": _signature,
+    "certificate_registered": _certificate,
+    "certificate_revoked": _certificate,
+    "notification_delivered": _notification,
+    "notification_failed": _notification,
+}
+
+
+# --- the directory -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OfficeRecord:
+    code: str
+    name_en: str
+    name_hi: str
+    district: str
+    district_name_en: str
+    district_name_hi: str
+    department: str
+    department_name_en: str
+    department_name_hi: str
+    state: str
+    sections: list
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    user_id: str
+    office: str
+    name_en: str
+    name_hi: str
+    designation_en: str
+    designation_hi: str
+    section: str | None
+    roles: list
+    active: bool
+
+
+def office_record(data):
+    sections = data.get("sections") or []
+    if not isinstance(sections, list) or not all(isinstance(s, dict) and s.get("code") for s in sections):
+        raise MalformedEvent("data.sections must be a list of {code, name_en, name_hi}")
+    return OfficeRecord(
+        code=_text(data, "office", CODE), name_en=_text(data, "name_en", 200), name_hi=_text(data, "name_hi", 200),
+        district=_text(data, "district", 16), district_name_en=_text(data, "district_name_en", 120),
+        district_name_hi=_text(data, "district_name_hi", 120), department=_text(data, "department", 16),
+        department_name_en=_text(data, "department_name_en", 200),
+        department_name_hi=_text(data, "department_name_hi", 200), state=_text(data, "state", 8),
+        sections=[{"code": s["code"], "name_en": s.get("name_en", ""), "name_hi": s.get("name_hi", "")} for s in sections],
+    )
+
+
+def user_record(data):
+    roles = data.get("roles") or []
+    if not isinstance(roles, list):
+        raise MalformedEvent("data.roles must be a list")
+    active = data.get("active", True)
+    if not isinstance(active, bool):
+        raise MalformedEvent("data.active must be true or false")
+    return UserRecord(
+        user_id=_text(data, "user_id", USER), office=_text(data, "office", CODE),
+        name_en=_text(data, "name_en", 200), name_hi=_text(data, "name_hi", 200),
+        designation_en=_text(data, "designation_en", 200, required=False) or "",
+        designation_hi=_text(data, "designation_hi", 200, required=False) or "",
+        section=_text(data, "section", 48, required=False), roles=[str(r) for r in roles], active=active,
+    )

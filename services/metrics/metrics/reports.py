@@ -1,0 +1,253 @@
+"""MIS reports: pendency by age, disposal, month-wise counts, section-wise dispatch, overdue,
+electronic share and active users, for a set of offices. Each report is a list of rows (dicts)
+with its columns in order, served as JSON or CSV."""
+import csv
+import io
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, func, select, true
+
+from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, percentile
+from .models import Fact, Item, Office, User, daily_counts
+
+ALL = "ALL"
+
+
+def offices_in_scope(session, office=None, district=None, department=None):
+    """{code: Office} of the offices a report covers."""
+    query = select(Office)
+    if office:
+        query = query.where(Office.code == office)
+    if district:
+        query = query.where(Office.district == district)
+    if department:
+        query = query.where(Office.department == department)
+    return {o.code: o for o in session.execute(query.order_by(Office.code)).scalars()}
+
+
+def _start(day):
+    return datetime(day.year, day.month, day.day, tzinfo=IST)
+
+
+def _names(office):
+    return {"office": office.code, "office_name_en": office.name_en, "office_name_hi": office.name_hi}
+
+
+def _names_of(offices, code):
+    if code == ALL:
+        return {"office": ALL, "office_name_en": "All offices", "office_name_hi": "सभी कार्यालय"}
+    return _names(offices[code])
+
+
+def _round(value, digits=2):
+    return None if value is None else round(value, digits)
+
+
+def _share(part, whole):
+    return _round(100.0 * part / whole) if whole else None
+
+
+def pendency(session, offices, now):
+    """Files and receipts pending with each user, by days since they were opened or diarised."""
+    i = Item.__table__.c
+    buckets = []
+    for label, after, not_after in age_bucket_bounds(now):
+        condition = true()
+        if after is not None:
+            condition = and_(condition, i.created_at > after)
+        if not_after is not None:
+            condition = and_(condition, i.created_at <= not_after)
+        buckets.append(func.sum(case((condition, 1), else_=0)).label(f"days_{label}"))
+    rows = session.execute(
+        select(i.office, i.holder, i.item_type, *buckets)
+        .where(i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
+        .group_by(i.office, i.holder, i.item_type)
+        .order_by(i.office, i.holder, i.item_type)
+    ).all()
+    users = _users(session, {r.holder for r in rows})
+    labels = [label for _, _, label in AGE_BUCKETS]
+    out = []
+    for row in rows:
+        counts = {label: int(row._mapping[f"days_{label}"] or 0) for label in labels}
+        holder = users.get(row.holder)
+        out.append({
+            **_names(offices[row.office]), "holder": row.holder,
+            "holder_name_en": holder.name_en if holder else None, "holder_name_hi": holder.name_hi if holder else None,
+            "item_type": row.item_type, **{f"days_{label}": counts[label] for label in labels}, "total": sum(counts.values()),
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "holder", "holder_name_en", "holder_name_hi", "item_type"]
+    return columns + [f"days_{label}" for label in labels] + ["total"], out
+
+
+def _users(session, user_ids):
+    user_ids = [u for u in user_ids if u]
+    if not user_ids:
+        return {}
+    return {u.user_id: u for u in session.execute(select(User).where(User.user_id.in_(user_ids))).scalars()}
+
+
+def disposal(session, offices, first, last):
+    """Files closed in the period: how many, days taken (median and 90th percentile) and the
+    average number of levels (movements) each passed through."""
+    f = Fact.__table__.c
+    taken, levels = defaultdict(list), defaultdict(list)
+    for office, seconds, moved in session.execute(
+        select(f.office, f.duration_seconds, f.levels).where(
+            f.office.in_(list(offices)), f.occurred_at >= _start(first), f.occurred_at < _start(last + timedelta(days=1)),
+            f.event_type == "file_closed",
+        )
+    ):
+        for key in (office, ALL):
+            taken[key].append(None if seconds is None else seconds / DAY_SECONDS)
+            levels[key].append(moved)
+    rows = []
+    for code in list(offices) + [ALL]:
+        days = [d for d in taken.get(code, []) if d is not None]
+        moves = [m for m in levels.get(code, []) if m is not None]
+        names = _names_of(offices, code)
+        rows.append({
+            **names, "files_closed": len(taken.get(code, [])), "median_days": _round(percentile(days, 0.5)),
+            "p90_days": _round(percentile(days, 0.9)),
+            "average_levels": _round(sum(moves) / len(moves)) if moves else None,
+        })
+    return ["office", "office_name_en", "office_name_hi", "files_closed", "median_days", "p90_days", "average_levels"], rows
+
+
+def _daily(session, offices, first, last, counters):
+    d = daily_counts.c
+    return session.execute(
+        select(d.office, d.day, *[d[c] for c in counters]).where(d.office.in_(list(offices)), d.day.between(first, last))
+    ).all()
+
+
+MONTHLY = ("files_created", "receipts_diarised", "files_received", "receipts_received", "files_forwarded", "receipts_forwarded")
+
+
+def monthly(session, offices, first, last):
+    """Month-wise files and receipts created, received (sent to a user of the office) and forwarded."""
+    totals = defaultdict(lambda: dict.fromkeys(MONTHLY, 0))
+    for row in _daily(session, offices, first, last, MONTHLY):
+        month = f"{row.day.year}-{row.day.month:02d}"
+        for key in ((month, row.office), (month, ALL)):
+            for counter in MONTHLY:
+                totals[key][counter] += int(getattr(row, counter))
+    rows = []
+    for (month, code), counts in sorted(totals.items(), key=lambda item: (item[0][0], item[0][1] == ALL, item[0][1])):
+        names = _names_of(offices, code)
+        rows.append({"month": month, **names, **counts})
+    return ["month", "office", "office_name_en", "office_name_hi", *MONTHLY], rows
+
+
+def dispatch(session, offices, first, last):
+    """Drafts issued in the period, by the section of their file and the mode of dispatch."""
+    f, i = Fact.__table__.c, Item.__table__.c
+    found = session.execute(
+        select(f.office, i.section, f.kind, func.count())
+        .select_from(Fact.__table__.outerjoin(Item.__table__, (i.item_type == "file") & (i.item_id == f.item_id)))
+        .where(f.office.in_(list(offices)), f.event_type == "draft_issued",
+               f.occurred_at >= _start(first), f.occurred_at < _start(last + timedelta(days=1)))
+        .group_by(f.office, i.section, f.kind)
+    ).all()
+    table = defaultdict(lambda: {"email": 0, "post": 0})
+    for office, section, mode, count in found:
+        table[(office, section or "")][mode if mode in ("email", "post") else "post"] += count
+    rows = []
+    for (code, section), modes in sorted(table.items()):
+        office = offices[code]
+        names = {s["code"]: s for s in office.sections or []}.get(section, {})
+        rows.append({
+            **_names(office), "section": section or None, "section_name_en": names.get("name_en"),
+            "section_name_hi": names.get("name_hi"), "issued_by_email": modes["email"], "issued_by_post": modes["post"],
+            "total": modes["email"] + modes["post"],
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "section", "section_name_en", "section_name_hi"]
+    return columns + ["issued_by_email", "issued_by_post", "total"], rows
+
+
+def overdue(session, offices, today):
+    """Pending files and receipts whose due date (from their last movement) has passed."""
+    i = Item.__table__.c
+    found = session.execute(
+        select(i.office, i.holder, i.item_type, func.count(), func.min(i.due_date))
+        .where(i.closed_at.is_(None), i.due_date < today, i.office.in_(list(offices)))
+        .group_by(i.office, i.holder, i.item_type)
+        .order_by(i.office, i.holder, i.item_type)
+    ).all()
+    users = _users(session, {row[1] for row in found})
+    rows = []
+    for office, holder, item_type, count, oldest in found:
+        user = users.get(holder)
+        rows.append({
+            **_names(offices[office]), "holder": holder, "holder_name_en": user.name_en if user else None,
+            "holder_name_hi": user.name_hi if user else None, "item_type": item_type, "overdue": count,
+            "oldest_due_date": oldest.isoformat() if oldest else None,
+            "days_overdue": (today - oldest).days if oldest else None,
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "holder", "holder_name_en", "holder_name_hi", "item_type"]
+    return columns + ["overdue", "oldest_due_date", "days_overdue"], rows
+
+
+ELECTRONIC = ("files_created", "e_files_created", "receipts_diarised", "e_receipts_diarised")
+
+
+def electronic(session, offices, first, last):
+    """Share of new files that are e-files and of receipts diarised electronically (DARPG's
+    % e-files and % e-receipts), and pending e-files against physical files."""
+    totals = defaultdict(lambda: dict.fromkeys(ELECTRONIC, 0))
+    for row in _daily(session, offices, first, last, ELECTRONIC):
+        for code in (row.office, ALL):
+            for counter in ELECTRONIC:
+                totals[code][counter] += int(getattr(row, counter))
+    i = Item.__table__.c
+    pending = defaultdict(lambda: {"electronic": 0, "physical": 0})
+    for office, kind, count in session.execute(
+        select(i.office, i.kind, func.count())
+        .where(i.item_type == "file", i.closed_at.is_(None), i.office.in_(list(offices)))
+        .group_by(i.office, i.kind)
+    ):
+        for code in (office, ALL):
+            pending[code]["physical" if kind == "physical" else "electronic"] += count
+    rows = []
+    for code in list(offices) + [ALL]:
+        c = totals[code]
+        names = _names_of(offices, code)
+        rows.append({
+            **names, **c, "e_file_percent": _share(c["e_files_created"], c["files_created"]),
+            "e_receipt_percent": _share(c["e_receipts_diarised"], c["receipts_diarised"]),
+            "pending_e_files": pending[code]["electronic"], "pending_physical_files": pending[code]["physical"],
+        })
+    columns = ["office", "office_name_en", "office_name_hi", *ELECTRONIC, "e_file_percent", "e_receipt_percent"]
+    return columns + ["pending_e_files", "pending_physical_files"], rows
+
+
+def active_users(session, offices, first, last):
+    """Users who did anything in the period (diarised, noted, sent, signed ...) against the
+    office's users in the directory."""
+    f = Fact.__table__.c
+    active = dict(session.execute(
+        select(f.office, func.count(f.actor.distinct())).where(
+            f.office.in_(list(offices)), f.occurred_at >= _start(first), f.occurred_at < _start(last + timedelta(days=1)),
+            f.actor != "system", f.event_type.notin_(list(NOT_ACTIVITY)),
+        ).group_by(f.office)
+    ).all())
+    users = dict(session.execute(
+        select(User.office, func.count()).where(User.active.is_(True), User.office.in_(list(offices))).group_by(User.office)
+    ).all())
+    rows = []
+    for code in list(offices) + [ALL]:
+        count = active.get(code, 0) if code != ALL else sum(active.values())
+        total = users.get(code, 0) if code != ALL else sum(users.values())
+        names = _names_of(offices, code)
+        rows.append({**names, "active_users": count, "users": total, "active_percent": _share(min(count, total), total)})
+    return ["office", "office_name_en", "office_name_hi", "active_users", "users", "active_percent"], rows
+
+
+def as_csv(columns, rows):
+    """CSV with a byte order mark, so spreadsheet programs read the Hindi names as UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return "\ufeff" + buffer.getvalue()

@@ -1,0 +1,488 @@
+"""Database work of the metrics service: applying a batch of events in one transaction, rebuilding
+a week from its facts, and reading what the scorer and the API need. Works on PostgreSQL and SQLite."""
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import and_, case, delete, func, insert, null, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+
+from eoffice_common.db import MALFORMED
+from eoffice_common.events import Envelope
+from eoffice_common.tables import dead_letters, processed_events
+
+from . import domain
+from .bulk import insert_many
+from .domain import COUNTERS, Fact, LIFECYCLE_EVENTS, OfficeInfo, UnitInputs, as_utc, week_of
+from .events import fact_from, office_record, user_record
+from .models import Fact as FactRow
+from .models import Item, Office, ScoredWeek, StaleWeek, UnitScore, User, WeeklyActiveUser, daily_counts
+
+# PostgreSQL advisory lock keys: batches hold the first shared and a week rebuild holds it alone;
+# the second elects one scorer among replicas.
+REBUILD_LOCK, SCORER_LOCK = 0x6D657472, 0x6D657473
+
+FACT_COLUMNS = (
+    "event_id", "event_type", "occurred_at", "actor", "office", "subject_user", "item_type", "item_id", "kind",
+    "to_user", "to_office", "section", "due_date", "duration_seconds", "levels", "file_ids",
+)
+
+
+def _is_postgres(session):
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _upsert(session, table):
+    return (postgresql.insert if _is_postgres(session) else sqlite.insert)(table)
+
+
+@dataclass
+class Stale:
+    """Weeks a batch made stale: to score again, and to rebuild from their facts first."""
+
+    rescore: set = field(default_factory=set)
+    rebuild: set = field(default_factory=set)
+
+
+# --- applying events ----------------------------------------------------------------------------
+
+def apply_events(session, consumer, payloads, now):
+    """Apply a batch of event payloads once each, in the caller's transaction. Malformed ones are
+    written to the dead letters. Returns a Counter of (event type, outcome)."""
+    if _is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": REBUILD_LOCK})
+    outcomes, valid, seen, dead = Counter(), [], set(), []
+    for payload in payloads:
+        envelope = None
+        try:
+            envelope = Envelope.parse(payload)
+            if envelope.id in seen:
+                outcomes[(envelope.type, "duplicate")] += 1
+                continue
+            parsed = _parse(envelope)
+        except MALFORMED as exc:
+            dead.append((payload, envelope, f"{type(exc).__name__}: {exc}"))
+            continue
+        seen.add(envelope.id)
+        valid.append((envelope, parsed))
+
+    new = _track(session, consumer, [envelope.id for envelope, _ in valid], now)
+    stale = Stale()
+    facts = []
+    for envelope, parsed in valid:
+        if envelope.id not in new:
+            outcomes[(envelope.type, "duplicate")] += 1
+            continue
+        outcomes[(envelope.type, "applied")] += 1
+        if envelope.type == "office_recorded":
+            record_office(session, parsed, stale, now)
+        elif envelope.type == "user_recorded":
+            record_user(session, parsed, stale, now)
+        else:
+            facts.append(parsed)
+    if facts:
+        apply_facts(session, facts, stale, now)
+    for payload, envelope, reason in dead:
+        outcomes[(dead_letter(session, consumer, payload, envelope, reason, now), "dead_lettered")] += 1
+    mark_stale(session, stale)
+    return outcomes
+
+
+def dead_letter(session, consumer, payload, envelope, reason, now):
+    """Keep an event that can never apply, with the reason; returns its type as far as known."""
+    event_type = envelope.type if envelope else (payload.get("type") if isinstance(payload, dict) else None)
+    event_id = envelope.id if envelope else (payload.get("id") if isinstance(payload, dict) else None)
+    session.execute(insert(dead_letters).values(
+        consumer=consumer, event_id=str(event_id)[:64] if event_id else None,
+        event_type=str(event_type)[:80] if event_type else None,
+        payload=payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, default=str),
+        reason=reason, created_at=now,
+    ))
+    return str(event_type) if event_type else "unknown"
+
+
+def record_directory(session, snapshot, now):
+    """A whole directory (dak.directory_snapshot()) into the copy: for an empty copy at start."""
+    stale = Stale()
+    for data in snapshot.get("offices", []):
+        record_office(session, office_record(data), stale, now)
+    for data in snapshot.get("users", []):
+        record_user(session, user_record(data), stale, now)
+    mark_stale(session, stale)
+
+
+def _parse(envelope):
+    if envelope.type == "office_recorded":
+        return office_record(envelope.data)
+    if envelope.type == "user_recorded":
+        return user_record(envelope.data)
+    return fact_from(envelope)
+
+
+def _track(session, consumer, event_ids, now):
+    """Tracking rows for events not seen before; returns their ids (the others are duplicates)."""
+    if not event_ids:
+        return set()
+    rows = [{"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in event_ids]
+    return set(insert_many(session, processed_events, rows, conflict=_do_nothing, returning="event_id"))
+
+
+def _do_nothing(statement):
+    return statement.on_conflict_do_nothing()
+
+
+def record_office(session, record, stale, now):
+    row = session.get(Office, record.code)
+    values = asdict(record)
+    if row is not None and all(getattr(row, k) == v for k, v in values.items()):
+        return
+    if row is None:
+        session.add(Office(**values))
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    session.flush()
+    days = session.execute(select(daily_counts.c.day).where(daily_counts.c.office == record.code).distinct()).scalars()
+    stale.rescore |= set(domain.weeks_touched(days)) | _this_and_last_week(now)
+
+
+def record_user(session, record, stale, now):
+    row = session.get(User, record.user_id)
+    values = asdict(record)
+    if row is None:
+        session.add(User(**values))
+        stale.rescore |= _this_and_last_week(now)
+    else:
+        if (row.office, row.active) != (record.office, record.active):
+            stale.rescore |= _this_and_last_week(now)
+        for key, value in values.items():
+            setattr(row, key, value)
+    session.flush()
+    # Facts that arrived before the directory knew this user (signing, notify) can now be placed.
+    weeks = session.execute(
+        update(FactRow.__table__)
+        .where(FactRow.office.is_(None), FactRow.subject_user == record.user_id)
+        .values(office=record.office)
+        .returning(FactRow.week)
+    ).scalars().all()
+    stale.rebuild |= set(weeks)
+
+
+def _this_and_last_week(now):
+    return {week_of(now), week_of(now - timedelta(days=7))}
+
+
+def apply_facts(session, facts, stale, now):
+    wanted = {f.subject_user or f.actor for f in facts if not f.office} | {f.to_user for f in facts if f.to_user}
+    office_of_user = dict(session.execute(select(User.user_id, User.office).where(User.user_id.in_(wanted))).all()) if wanted else {}
+    facts = [domain.attribute(f, office_of_user) for f in facts]
+    insert_many(session, FactRow.__table__, [_fact_row(f) for f in facts])
+    upsert_items(session, domain.merged_item_changes(facts).values())
+    counts, active = domain.count_increments(facts)
+    add_counts(session, counts)
+    add_active_users(session, active)
+    current = week_of(now)
+    stale.rescore |= {f.week for f in facts}
+    late = [f.week for f in facts if f.event_type in LIFECYCLE_EVENTS and f.week < current]
+    if late:
+        # Pendency at the end of every week since then changes too.
+        stale.rescore |= set(domain.weeks_from(min(late), current))
+
+
+def _fact_row(fact):
+    row = {name: getattr(fact, name) for name in FACT_COLUMNS}
+    row["week"] = fact.week
+    return row
+
+
+def upsert_items(session, changes):
+    rows = [
+        {
+            "item_type": c.item_type, "item_id": c.item_id, "office": c.office, "kind": c.kind, "section": c.section,
+            "created_at": c.created_at, "last_closed_at": c.last_closed_at, "reopened_at": c.reopened_at,
+            "closed_at": c.closed_at, "holder": c.holder, "held_since": c.held_since, "due_date": c.due_date,
+            "movements": c.movements,
+        }
+        for c in sorted(changes, key=lambda c: c.key)
+    ]
+    insert_many(session, Item.__table__, rows, conflict=_merge_items)
+
+
+def _merge_items(statement):
+    """The same merge as domain.ItemChange.merge, in SQL."""
+    new, old = statement.excluded, Item.__table__.c
+    new_creator = and_(new.created_at.isnot(None), or_(old.created_at.is_(None), new.created_at < old.created_at))
+
+    def from_creator(column):
+        return case((new_creator, new[column]), (old.created_at.isnot(None), old[column]), else_=func.coalesce(old[column], new[column]))
+
+    def earliest(column):
+        return case((new[column].is_(None), old[column]), (old[column].is_(None), new[column]),
+                    (new[column] < old[column], new[column]), else_=old[column])
+
+    def latest(column):
+        return case((new[column].is_(None), old[column]), (old[column].is_(None), new[column]),
+                    (new[column] > old[column], new[column]), else_=old[column])
+
+    moved_later = and_(new.held_since.isnot(None), or_(old.held_since.is_(None), new.held_since >= old.held_since))
+    closed, reopened = latest("last_closed_at"), latest("reopened_at")
+    return statement.on_conflict_do_update(
+        index_elements=["item_type", "item_id"],
+        set_={
+            "office": from_creator("office"), "kind": from_creator("kind"), "section": from_creator("section"),
+            "created_at": earliest("created_at"), "last_closed_at": closed, "reopened_at": reopened,
+            "closed_at": case((and_(closed.isnot(None), or_(reopened.is_(None), closed > reopened)), closed), else_=null()),
+            "holder": case((moved_later, new.holder), else_=old.holder),
+            "held_since": case((moved_later, new.held_since), else_=old.held_since),
+            "due_date": case((moved_later, new.due_date), else_=old.due_date),
+            "movements": old.movements + new.movements,
+        },
+    )
+
+
+def add_counts(session, counts):
+    if not counts:
+        return
+    rows = [{"office": office, "day": day, **{c: counter.get(c, 0) for c in COUNTERS}} for (office, day), counter in sorted(counts.items())]
+    insert_many(session, daily_counts, rows, conflict=_add_to_counts)
+
+
+def _add_to_counts(statement):
+    return statement.on_conflict_do_update(
+        index_elements=["office", "day"], set_={c: daily_counts.c[c] + statement.excluded[c] for c in COUNTERS}
+    )
+
+
+def add_active_users(session, active):
+    if not active:
+        return
+    rows = [{"week": week, "office": office, "user_id": user} for week, office, user in sorted(active)]
+    insert_many(session, WeeklyActiveUser.__table__, rows, conflict=_do_nothing)
+
+
+def mark_stale(session, stale):
+    weeks = sorted(stale.rescore | stale.rebuild)
+    if not weeks:
+        return
+    rows = [{"week": w, "rebuild": w in stale.rebuild, "version": 1} for w in weeks]
+    statement = _upsert(session, StaleWeek.__table__).values(rows)
+    column = StaleWeek.__table__.c
+    statement = statement.on_conflict_do_update(
+        index_elements=["week"],
+        set_={"version": column.version + 1, "rebuild": or_(column.rebuild, statement.excluded.rebuild)},
+    )
+    session.execute(statement)
+
+
+# --- rebuilding from facts ----------------------------------------------------------------------
+
+def lock_for_rebuild(session):
+    if _is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REBUILD_LOCK})
+
+
+def stored_facts(session, where, chunk=20000):
+    """Stored facts as domain Facts, read in chunks."""
+    columns = [FactRow.__table__.c[name] for name in FACT_COLUMNS]
+    result = session.execute(select(*columns).where(where).order_by(FactRow.seq).execution_options(yield_per=chunk))
+    for rows in result.partitions():
+        yield [Fact(**{**row._asdict(), "occurred_at": as_utc(row.occurred_at)}) for row in rows]
+
+
+def rebuild_week(session, week):
+    """Daily counts and active users of a week, again from its facts (placing facts that waited for
+    the directory first)."""
+    lock_for_rebuild(session)
+    t = FactRow.__table__.c
+    office_of = select(User.office).where(User.user_id == t.subject_user).scalar_subquery()
+    session.execute(update(FactRow.__table__).where(t.week == week, t.office.is_(None)).values(office=office_of))
+    to_office_of = select(User.office).where(User.user_id == t.to_user).scalar_subquery()
+    session.execute(
+        update(FactRow.__table__).where(t.week == week, t.to_office.is_(None), t.to_user.isnot(None)).values(to_office=to_office_of)
+    )
+    days = domain.week_days(week)
+    session.execute(delete(daily_counts).where(daily_counts.c.day.between(days[0], days[-1])))
+    session.execute(delete(WeeklyActiveUser.__table__).where(WeeklyActiveUser.week == week))
+    for facts in stored_facts(session, t.week == week):
+        counts, active = domain.count_increments(facts)
+        add_counts(session, counts)
+        add_active_users(session, active)
+
+
+def rebuild_items(session):
+    """Every file and receipt again from all facts (the merge does not depend on their order)."""
+    lock_for_rebuild(session)
+    session.execute(delete(Item.__table__))
+    for facts in stored_facts(session, FactRow.__table__.c.seq.isnot(None), chunk=50000):
+        upsert_items(session, domain.merged_item_changes(facts).values())
+
+
+# --- what the scorer reads and writes -------------------------------------------------------------
+
+def offices(session):
+    return [
+        OfficeInfo(o.code, o.name_en, o.name_hi, o.district, o.district_name_en, o.district_name_hi,
+                   o.department, o.department_name_en, o.department_name_hi)
+        for o in session.query(Office).order_by(Office.code)
+    ]
+
+
+def scoring_inputs(session, week, now, settings):
+    """UnitInputs of every office for one week; pendency is counted at the end of the week (or now)."""
+    inputs = {}
+
+    def of(office):
+        return inputs.setdefault(office, UnitInputs())
+
+    days = domain.week_days(week)
+    sums = [func.sum(daily_counts.c[c]) for c in ("files_created", "e_files_created", "receipts_diarised",
+                                                   "e_receipts_diarised", "files_forwarded", "receipts_forwarded",
+                                                   "notes_confirmed", "notes_signed")]
+    for row in session.execute(
+        select(daily_counts.c.office, *sums).where(daily_counts.c.day.between(days[0], days[-1])).group_by(daily_counts.c.office)
+    ):
+        office, files, e_files, receipts, e_receipts, files_fwd, receipts_fwd, notes, signed = row
+        unit = of(office)
+        unit.files_created, unit.e_files_created = int(files), int(e_files)
+        unit.receipts_diarised, unit.e_receipts_diarised = int(receipts), int(e_receipts)
+        unit.movements = int(files_fwd + receipts_fwd)
+        unit.notes_confirmed, unit.notes_signed = int(notes), int(signed)
+    for office, active in session.execute(
+        select(WeeklyActiveUser.office, func.count()).where(WeeklyActiveUser.week == week).group_by(WeeklyActiveUser.office)
+    ):
+        of(office).active_users = active
+    for office, users in session.execute(select(User.office, func.count()).where(User.active.is_(True)).group_by(User.office)):
+        of(office).users = users
+    t = FactRow.__table__.c
+    for office, seconds in session.execute(
+        select(t.office, t.duration_seconds).where(
+            t.week == week, t.event_type == "file_closed", t.office.isnot(None), t.duration_seconds.isnot(None)
+        )
+    ):
+        of(office).disposal_days.append(seconds / domain.DAY_SECONDS)
+    at = min(domain.week_end(week), as_utc(now))
+    for office, (pending, old) in pendency_at(session, at, at - timedelta(days=settings.pendency_days)).items():
+        of(office).pending, of(office).pending_old = pending, old
+    return inputs
+
+
+def pendency_at(session, at, old_before):
+    """{office: (pending, pending since before `old_before`)} at a moment: files and receipts
+    opened by then and not closed by then. An item reopened since counts as pending throughout."""
+    i = Item.__table__.c
+    old = func.sum(case((i.created_at < old_before, 1), else_=0))
+    found = {}
+    for condition in (i.closed_at.is_(None), i.closed_at > at):
+        for office, pending, older in session.execute(
+            select(i.office, func.count(), old).where(condition, i.created_at <= at, i.office.isnot(None)).group_by(i.office)
+        ):
+            before = found.get(office, (0, 0))
+            found[office] = (before[0] + pending, before[1] + int(older or 0))
+    return found
+
+
+def write_scores(session, week, scored, now):
+    session.execute(delete(UnitScore.__table__).where(UnitScore.week == week))
+    session.execute(delete(ScoredWeek.__table__).where(ScoredWeek.week == week))
+    if scored:
+        session.execute(insert(ScoredWeek.__table__).values(week=week, computed_at=now))
+        session.execute(insert(UnitScore.__table__), [
+            {"week": week, "level": s.level, "unit": s.unit, "name_en": s.name_en, "name_hi": s.name_hi,
+             "district": s.district, "department": s.department, "score": s.score, "rank": s.rank,
+             "pending": s.pending, "pending_old": s.pending_old, "components": s.components, "computed_at": now}
+            for s in scored
+        ])
+
+
+def stale_weeks(session):
+    return session.execute(select(StaleWeek.week, StaleWeek.rebuild, StaleWeek.version).order_by(StaleWeek.week)).all()
+
+
+def clear_stale(session, week, version):
+    session.execute(delete(StaleWeek.__table__).where(StaleWeek.week == week, StaleWeek.version == version))
+
+
+def first_fact_week(session):
+    return session.execute(select(func.min(FactRow.week))).scalar()
+
+
+def unscored_weeks(session, current):
+    """Weeks from the first fact to now that have no scores yet (a quiet week still has pendency)."""
+    first = first_fact_week(session)
+    if first is None:
+        return []
+    scored = set(session.execute(select(ScoredWeek.week)).scalars())
+    return [w for w in domain.weeks_from(first, current) if w not in scored]
+
+
+def computed_at(session, weeks):
+    """{week: when its scores were computed} of those weeks that have scores."""
+    rows = session.execute(select(ScoredWeek.week, ScoredWeek.computed_at).where(ScoredWeek.week.in_(list(weeks))))
+    return {week: as_utc(moment) for week, moment in rows}
+
+
+def weeks_scored_since(session, moment):
+    return set(session.execute(select(ScoredWeek.week).where(ScoredWeek.computed_at >= moment)).scalars())
+
+
+def try_scorer_lock(session):
+    if not _is_postgres(session):
+        return True
+    return session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SCORER_LOCK}).scalar()
+
+
+def week_has_facts(session, week):
+    return session.execute(select(FactRow.seq).where(FactRow.week == week).limit(1)).first() is not None
+
+
+# --- what the API reads ---------------------------------------------------------------------------
+
+def week_is_scored(session, week):
+    return session.get(ScoredWeek, week) is not None
+
+
+def latest_scored_week(session, not_after):
+    return session.execute(select(func.max(ScoredWeek.week)).where(ScoredWeek.week <= not_after)).scalar()
+
+
+def scoreboard(session, week, level, district=None):
+    previous = aliased(UnitScore)
+    s = UnitScore
+    query = (
+        select(s.unit, s.name_en, s.name_hi, s.district, s.department, s.score, s.rank, s.pending, s.pending_old,
+               previous.rank.label("previous_rank"))
+        .outerjoin(previous, and_(previous.week == domain.shift_week(week, -1), previous.level == s.level, previous.unit == s.unit))
+        .where(s.week == week, s.level == level)
+        .order_by(s.rank, s.unit)
+    )
+    if district:
+        query = query.where(s.district == district)
+    return session.execute(query).all()
+
+
+def unit_score(session, week, level, unit):
+    return session.get(UnitScore, (week, level, unit))
+
+
+def unit_history(session, level, unit, last_week, weeks):
+    return session.execute(
+        select(UnitScore.week, UnitScore.score, UnitScore.rank)
+        .where(UnitScore.level == level, UnitScore.unit == unit, UnitScore.week <= last_week)
+        .order_by(UnitScore.week.desc())
+        .limit(weeks)
+    ).all()
+
+
+def unit_exists(session, level, unit):
+    column = {"office": Office.code, "department": Office.department, "district": Office.district}[level]
+    return session.execute(select(Office.code).where(column == unit).limit(1)).first() is not None
+
+
+def current_gauges(session, week):
+    """Score, pendency and old pendency of every district and department in a week."""
+    return session.execute(
+        select(UnitScore.level, UnitScore.unit, UnitScore.score, UnitScore.pending, UnitScore.pending_old)
+        .where(UnitScore.week == week, UnitScore.level.in_(("district", "department")))
+    ).all()

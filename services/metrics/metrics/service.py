@@ -1,0 +1,415 @@
+"""The metrics service's entrypoints: consume every event in batches, score stale weeks, answer
+the scoreboard, explanations and MIS reports (JSON, CSV, and an HTML page)."""
+import os
+import socket
+from collections import Counter
+from datetime import datetime, timezone
+
+import eventlet
+import yaml
+from nameko.dependency_providers import Config
+from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.extensions import DependencyProvider
+from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.timer import timer
+from prometheus_client import REGISTRY
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from eoffice_common.db import Database
+from eoffice_common.engine import DatabaseEngine
+from eoffice_common.errors import InvalidInput
+from eoffice_common.logging import get_logger
+from eoffice_common.metrics import EVENTS_CONSUMED, Instrumentation
+from eoffice_common.web import Caller, HttpEntrypoint, content_disposition, http, query_args, require_caller
+
+from . import domain, reports, repository, scoring
+from .consumer import batch_events
+from .events import CONSUMED
+from .exceptions import AdminOnly, NotYourOffice, UnknownLevel, UnknownUnit, UnknownWeek
+from .models import Fact, Office, StaleWeek
+from .page import scoreboard_page
+from .schemas import PageQuery, ReportQuery, ScoreboardQuery, WeekQuery, today_ist
+
+OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
+HISTORY_WEEKS = 12
+
+log = get_logger(__name__)
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class ScoreboardSettings(DependencyProvider):
+    """The scoreboard's weights and limits from config.yml (SCOREBOARD), checked at start."""
+
+    def setup(self):
+        self.settings = domain.ScoreSettings.from_config(self.container.config.get("SCOREBOARD"))
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
+
+
+class ScoreboardCollector:
+    """Gauges read at scrape time from the current week's scores: score and pendency of each
+    district and department (bounded labels), stale weeks, facts waiting for the directory."""
+
+    def __init__(self):
+        self.engines = {}
+
+    def collect(self):
+        families = {
+            (level, name): GaugeMetricFamily(f"eoffice_{level}_{name}", help_text, labels=[level])
+            for level in ("district", "department")
+            for name, help_text in (
+                ("score", "This week's eOffice score (0-10)."),
+                ("pending_items", "Files and receipts pending now."),
+                ("pending_old_items", "Files and receipts pending longer than the scoreboard's limit."),
+            )
+        }
+        stale = GaugeMetricFamily("eoffice_scoreboard_backlog", "Weeks waiting to be scored again.")
+        waiting = GaugeMetricFamily("eoffice_facts_awaiting_directory", "Facts whose office the directory does not know yet.")
+        week = domain.week_of(utcnow())
+        for engine in list(self.engines.values()):
+            try:
+                with Session(engine) as session:
+                    rows = repository.current_gauges(session, week)
+                    stale.add_metric([], session.execute(select(func.count()).select_from(StaleWeek)).scalar())
+                    waiting.add_metric([], session.execute(select(func.count()).where(Fact.office.is_(None))).scalar())
+            except Exception as exc:  # a scrape must not fail because the database is briefly away
+                log.warning("scoreboard_gauges_unavailable", error=str(exc))
+                continue
+            for level, unit, score, pending, pending_old in rows:
+                families[(level, "score")].add_metric([unit], score)
+                families[(level, "pending_items")].add_metric([unit], pending)
+                families[(level, "pending_old_items")].add_metric([unit], pending_old)
+        return list(families.values()) + [stale, waiting]
+
+
+SCOREBOARD_COLLECTOR = ScoreboardCollector()
+REGISTRY.register(SCOREBOARD_COLLECTOR)
+
+
+class ScoreboardGauges(DependencyProvider):
+    shared = DatabaseEngine()
+
+    def start(self):
+        SCOREBOARD_COLLECTOR.engines[self.container.service_name] = self.shared.engine
+
+    def stop(self):
+        SCOREBOARD_COLLECTOR.engines.pop(self.container.service_name, None)
+
+    kill = stop
+
+
+class TcpNoDelay(DependencyProvider):
+    """Turns Nagle's algorithm off for the HTTP server's connections. eventlet's server writes the
+    headers and a body of more than its 16 KiB buffer in two sends, and the second then waits for
+    the client's delayed acknowledgement: 40 ms more for a 16-64 KiB answer (the district
+    scoreboard). Set on the listening socket, accepted connections inherit it (Linux). Every
+    service's HTTP has the same stall: this belongs in eoffice_common.web."""
+
+    def start(self):
+        servers = {e.server for e in self.container.entrypoints if isinstance(e, HttpEntrypoint)}
+        for server in servers:
+            for _ in range(1000):  # the server starts in a green thread of its own
+                if getattr(server, "_sock", None) is not None:
+                    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    break
+                eventlet.sleep(0.001)
+
+
+class MetricsService:
+    name = "metrics"
+
+    db = Database()
+    caller = Caller()
+    log = Instrumentation()
+    config = Config()
+    settings = ScoreboardSettings()
+    gauges = ScoreboardGauges()
+    no_delay = TcpNoDelay()
+
+    # --- health and description -------------------------------------------------------------
+
+    @http("GET", "/health/live", public=True)
+    def live(self, request):
+        return {"status": "ok"}
+
+    @http("GET", "/health/ready", public=True)
+    def ready(self, request):
+        with self.db.read() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ready"}
+
+    @http("GET", "/openapi.json", public=True)
+    def openapi(self, request):
+        with open(OPENAPI_PATH, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+
+    # --- consuming ------------------------------------------------------------------------------
+
+    @batch_events(CONSUMED)
+    def apply_events(self, payloads):
+        """A batch of events from every service, applied in one transaction."""
+        now = utcnow()
+        try:
+            with self.db.unit_of_work() as uow:
+                outcomes = repository.apply_events(uow.session, self.db.consumer, payloads, now)
+                uow.commit()
+        except (DataError, IntegrityError):
+            # The database refused something in the batch: one by one, so only the culprit is set aside.
+            outcomes = Counter()
+            for payload in payloads:
+                outcomes += self._apply_alone(payload, now)
+        for (event_type, outcome), count in outcomes.items():
+            EVENTS_CONSUMED.labels(self.name, event_type, outcome).inc(count)
+
+    def _apply_alone(self, payload, now):
+        try:
+            with self.db.unit_of_work() as uow:
+                outcomes = repository.apply_events(uow.session, self.db.consumer, [payload], now)
+                uow.commit()
+            return outcomes
+        except (DataError, IntegrityError) as exc:
+            reason = f"{type(exc).__name__}: {str(exc.orig).strip()}"
+            with self.db.unit_of_work() as uow:
+                event_type = repository.dead_letter(uow.session, self.db.consumer, payload, None, reason, now)
+                uow.commit()
+            log.warning("event_dead_lettered", consumer=self.db.consumer, reason=reason)
+            return Counter({(event_type, "dead_lettered"): 1})
+
+    @timer(interval=1)
+    def score(self):
+        """Score the weeks that events made stale."""
+        every = float(self.config.get("SCORE_EVERY_SECONDS", 5))
+        scoring.score_stale_weeks(self.db.unit_of_work, self.settings, utcnow(), every_seconds=every)
+
+    @timer(interval=60, eager=True)
+    def bootstrap_directory(self):
+        """An empty copy of the directory is filled from dak.directory_snapshot()."""
+        if not self.config.get("DIRECTORY_BOOTSTRAP", True):
+            return
+        with self.db.read() as session:
+            if session.execute(select(Office.code).limit(1)).first():
+                return
+        timeout = float(self.config.get("DIRECTORY_BOOTSTRAP_TIMEOUT", 10))
+        try:
+            with ClusterRpcProxy(self.config, timeout=timeout) as cluster:
+                snapshot = cluster.dak.directory_snapshot()
+        except (UnknownService, RpcTimeout) as exc:
+            log.warning("directory_bootstrap_waiting_for_dak", reason=type(exc).__name__)
+            return
+        with self.db.unit_of_work() as uow:
+            repository.record_directory(uow.session, snapshot, utcnow())
+            uow.commit()
+        log.info("directory_bootstrapped", offices=len(snapshot.get("offices", [])), users=len(snapshot.get("users", [])))
+
+    # --- scoreboard -------------------------------------------------------------------------------
+
+    @http("GET", "/scoreboard")
+    def get_scoreboard(self, request):
+        """Every unit of a level in a week, ranked, with the change in rank since the week before."""
+        require_caller(self.caller)
+        query = query_args(request, ScoreboardQuery)
+        with self.db.read() as session:
+            week = self._scored_week(session, query.week_number)
+            rows = self._ranked(session, week, query.level, query.district)
+        if query.format == "csv":
+            columns = ["rank", "rank_change", "unit", "name_en", "name_hi", "district", "department", "score", "pending", "pending_old"]
+            return _csv(reports.as_csv(columns, rows), f"scoreboard-{query.level}-{domain.week_label(week)}.csv")
+        return {"week": domain.week_label(week), "level": query.level, "pendency_days": self.settings.pendency_days, "units": rows}
+
+    @http("GET", "/scoreboard/page")
+    def get_scoreboard_page(self, request):
+        """The scoreboard as an HTML page for phones, in Hindi and English."""
+        require_caller(self.caller)
+        query = query_args(request, PageQuery)
+        with self.db.read() as session:
+            week = self._scored_week(session, query.week_number)
+            rows = self._ranked(session, week, query.level)
+            previous = domain.shift_week(week, -1)
+            following = domain.shift_week(week, 1)
+            previous = previous if repository.week_is_scored(session, previous) else None
+            following = following if repository.week_is_scored(session, following) else None
+        html = scoreboard_page(week, query.level, rows, self.settings, previous, following)
+        return Response(html, mimetype="text/html")
+
+    @http("GET", "/scoreboard/<string:level>/<string:unit>")
+    def get_unit(self, request, level, unit):
+        """One unit's score, rank, change in rank, component values and recent weeks."""
+        require_caller(self.caller)
+        query = query_args(request, WeekQuery)
+        with self.db.read() as session:
+            row, week, previous_rank = self._unit(session, level, unit, query.week_number)
+            history = repository.unit_history(session, level, unit, week, HISTORY_WEEKS)
+        return {
+            **_unit_summary(row, week, previous_rank),
+            "components": {c["component"]: round(c["normalised"], 2) for c in row.components},
+            "history": [{"week": domain.week_label(w), "score": s, "rank": r} for w, s, r in history],
+        }
+
+    @http("GET", "/scoreboard/<string:level>/<string:unit>/explain")
+    def explain(self, request, level, unit):
+        """Each component's raw value (and what it was computed from), normalised value, weight and
+        contribution; the contributions add up to the score."""
+        require_caller(self.caller)
+        query = query_args(request, WeekQuery)
+        with self.db.read() as session:
+            row, week, previous_rank = self._unit(session, level, unit, query.week_number)
+        settings = self.settings
+        return {
+            **_unit_summary(row, week, previous_rank),
+            "formula": {
+                "score": "sum over components of weight × normalised value ÷ sum of weights (0-10)",
+                "pendency_days": settings.pendency_days, "movements_target": settings.movements_target,
+                "disposal_best_days": settings.disposal_best_days, "disposal_worst_days": settings.disposal_worst_days,
+                "weights": settings.weights,
+            },
+            "components": [
+                {**c, "normalised": round(c["normalised"], 4), "contribution": round(c["contribution"], 4)}
+                for c in row.components
+            ],
+        }
+
+    @http("POST", "/weeks/<string:week>/recompute")
+    def recompute_week(self, request, week):
+        """Counts and scores of a past week again from its stored facts (admins)."""
+        principal = require_caller(self.caller)
+        if not principal.has_role("admin"):
+            raise AdminOnly("only an admin may recompute a week")
+        try:
+            number = domain.parse_week(week)
+        except ValueError as exc:
+            raise InvalidInput("the week is not valid", fields={"week": str(exc)})
+        now = utcnow()
+        with self.db.read() as session:
+            known = number <= domain.week_of(now) and (
+                repository.week_has_facts(session, number) or repository.week_is_scored(session, number)
+            )
+        if not known:
+            raise UnknownWeek(f"no events are stored for {week}")
+        scoring.recompute(self.db.unit_of_work, number, self.settings, now)
+        with self.db.read() as session:
+            units = len(self._ranked(session, number, "office"))
+        return {"week": week, "recomputed": True, "offices": units}
+
+    # --- MIS reports ------------------------------------------------------------------------------
+
+    @http("GET", "/mis/pendency")
+    def pendency_report(self, request):
+        return self._report(request, "pendency")
+
+    @http("GET", "/mis/disposal")
+    def disposal_report(self, request):
+        return self._report(request, "disposal")
+
+    @http("GET", "/mis/monthly")
+    def monthly_report(self, request):
+        return self._report(request, "monthly")
+
+    @http("GET", "/mis/dispatch")
+    def dispatch_report(self, request):
+        return self._report(request, "dispatch")
+
+    @http("GET", "/mis/overdue")
+    def overdue_report(self, request):
+        return self._report(request, "overdue")
+
+    @http("GET", "/mis/electronic")
+    def electronic_report(self, request):
+        return self._report(request, "electronic")
+
+    @http("GET", "/mis/active-users")
+    def active_users_report(self, request):
+        return self._report(request, "active-users")
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _scored_week(self, session, week):
+        """The asked week if it has scores; without one, the latest scored week up to now."""
+        current = domain.week_of(utcnow())
+        if week is None:
+            week = repository.latest_scored_week(session, current)
+            if week is None:
+                raise UnknownWeek("no week has been scored yet")
+            return week
+        if week > current or not repository.week_is_scored(session, week):
+            raise UnknownWeek(f"{domain.week_label(week)} has no scores")
+        return week
+
+    @staticmethod
+    def _ranked(session, week, level, district=None):
+        return [
+            {
+                "rank": r.rank, "rank_change": domain.rank_change(r.rank, r.previous_rank), "previous_rank": r.previous_rank,
+                "unit": r.unit, "name_en": r.name_en, "name_hi": r.name_hi, "district": r.district,
+                "department": r.department, "score": r.score, "pending": r.pending, "pending_old": r.pending_old,
+            }
+            for r in repository.scoreboard(session, week, level, district)
+        ]
+
+    def _unit(self, session, level, unit, week):
+        if level not in domain.LEVELS:
+            raise UnknownLevel(f"a level is one of {', '.join(domain.LEVELS)}")
+        if not repository.unit_exists(session, level, unit):
+            raise UnknownUnit(f"no {level} {unit} in the directory")
+        week = self._scored_week(session, week)
+        row = repository.unit_score(session, week, level, unit)
+        if row is None:
+            raise UnknownUnit(f"{level} {unit} has no score for {domain.week_label(week)}")
+        previous = repository.unit_score(session, domain.shift_week(week, -1), level, unit)
+        return row, week, previous.rank if previous else None
+
+    def _report(self, request, name):
+        principal = require_caller(self.caller)
+        query = query_args(request, ReportQuery)
+        now = utcnow()
+        today = today_ist(now)
+        if principal.has_role("admin"):
+            scope = {"office": query.office, "district": query.district, "department": query.department}
+        elif query.district or query.department or (query.office and query.office != principal.office):
+            raise NotYourOffice("reports of another office, a district or a department are for admins")
+        else:
+            scope = {"office": principal.office}
+        with self.db.read() as session:
+            offices = reports.offices_in_scope(session, **scope)
+            if not offices:
+                raise UnknownUnit("no office of the directory matches the report's scope")
+            period = None
+            if name == "pendency":
+                columns, rows = reports.pendency(session, offices, now)
+            elif name == "overdue":
+                columns, rows = reports.overdue(session, offices, today)
+            else:
+                period = query.period(today, default_days=365 if name == "monthly" else 30)
+                build = {
+                    "disposal": reports.disposal, "monthly": reports.monthly, "dispatch": reports.dispatch,
+                    "electronic": reports.electronic, "active-users": reports.active_users,
+                }[name]
+                columns, rows = build(session, offices, *period)
+        stamp = f"{period[0]}-{period[1]}" if period else str(today)
+        if query.format == "csv":
+            return _csv(reports.as_csv(columns, rows), f"mis-{name}-{stamp}.csv")
+        return {
+            "report": name, "scope": {k: v for k, v in scope.items() if v},
+            "from": period[0].isoformat() if period else None, "to": period[1].isoformat() if period else None,
+            "as_of": now.isoformat(), "columns": columns, "rows": rows,
+        }
+
+
+def _unit_summary(row, week, previous_rank):
+    return {
+        "week": domain.week_label(week), "level": row.level, "unit": row.unit, "name_en": row.name_en,
+        "name_hi": row.name_hi, "district": row.district, "department": row.department, "score": row.score,
+        "rank": row.rank, "previous_rank": previous_rank, "rank_change": domain.rank_change(row.rank, previous_rank),
+        "pending": row.pending, "pending_old": row.pending_old,
+    }
+
+
+def _csv(body, filename):
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": content_disposition(filename, "attachment")})

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip -q --disable-pip-version-check
-SERVICES := $(sort $(wildcard services/*))
+SERVICES := $(sort $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)))
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning
 
 .PHONY: setup run test test-unit bench clean

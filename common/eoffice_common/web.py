@@ -5,10 +5,12 @@ from datetime import date, datetime
 from functools import partial
 from urllib.parse import quote
 
+import yaml
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from pydantic import ValidationError
+from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -129,3 +131,25 @@ def parse_json(request, model):
 
 def query_args(request, model):
     return model.model_validate({key: value for key, value in request.args.items() if value != ""})
+
+
+class DescribedService:
+    """The public endpoints every service has: liveness (the process answers), readiness (its
+    database answers) and its OpenAPI document. A service sets `openapi_path` and a `db`."""
+
+    openapi_path = None
+
+    @http("GET", "/health/live", public=True)
+    def live(self, request):
+        return {"status": "ok"}
+
+    @http("GET", "/health/ready", public=True)
+    def ready(self, request):
+        with self.db.read() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ready"}
+
+    @http("GET", "/openapi.json", public=True)
+    def openapi(self, request):
+        with open(self.openapi_path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)

@@ -4,14 +4,12 @@ import os
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import yaml
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from pydantic import ValidationError
-from sqlalchemy import text
 from sqlalchemy.orm import object_session
 from werkzeug.wrappers import Response
 
@@ -21,6 +19,9 @@ from eoffice_common.errors import (
 )
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
+# The mixin is reached through its module: `nameko run` takes every class with entrypoints
+# in this module's namespace for a service.
+from eoffice_common import web
 from eoffice_common.web import Caller, content_disposition, http, parse_json, query_args, require_caller
 
 from . import domain, repository
@@ -52,8 +53,9 @@ def utcnow():
     return datetime.now(timezone.utc)
 
 
-class DakService:
+class DakService(web.DescribedService):
     name = "dak"
+    openapi_path = OPENAPI_PATH
 
     db = Database()
     documents = DocumentStore("dak/scans")
@@ -63,20 +65,6 @@ class DakService:
 
     # --- health and description -------------------------------------------------------------
 
-    @http("GET", "/health/live", public=True)
-    def live(self, request):
-        return {"status": "ok"}
-
-    @http("GET", "/health/ready", public=True)
-    def ready(self, request):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ready"}
-
-    @http("GET", "/openapi.json", public=True)
-    def openapi(self, request):
-        with open(OPENAPI_PATH, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
 
     # --- diarisation ---------------------------------------------------------------------------
 

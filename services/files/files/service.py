@@ -4,14 +4,12 @@ import os
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-import yaml
 from botocore.exceptions import ClientError
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
@@ -19,6 +17,9 @@ from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import EXTENSIONS, DocumentStore
+# The mixin is reached through its module: `nameko run` takes every class with entrypoints
+# in this module's namespace for a service.
+from eoffice_common import web
 from eoffice_common.web import Caller, content_disposition, http, parse_json, query_args, require_caller
 
 from . import directory, domain, events, repository
@@ -54,8 +55,9 @@ def as_iso(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
-class FilesService:
+class FilesService(web.DescribedService):
     name = "files"
+    openapi_path = OPENAPI_PATH
 
     db = Database()
     documents = DocumentStore("files/documents")
@@ -65,20 +67,6 @@ class FilesService:
 
     # --- health and description -------------------------------------------------------------
 
-    @http("GET", "/health/live", public=True)
-    def live(self, request):
-        return {"status": "ok"}
-
-    @http("GET", "/health/ready", public=True)
-    def ready(self, request):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ready"}
-
-    @http("GET", "/openapi.json", public=True)
-    def openapi(self, request):
-        with open(OPENAPI_PATH, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
 
     # --- numbering heads ----------------------------------------------------------------------
 

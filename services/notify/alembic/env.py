@@ -1,46 +1,6 @@
-from alembic import context
-from sqlalchemy import create_engine
-
-from notify.models import Base
-from eoffice_common.config import load_config, service_config_path
-from eoffice_common.tables import PLUMBING
-from eoffice_common.types import UtcDateTime
-
+"""Alembic environment of the notify service (see eoffice_common.migrations.run_env)."""
 import notify
+from notify.models import Base
+from eoffice_common.migrations import run_env
 
-target_metadata = [Base.metadata, PLUMBING]
-
-
-def database_url():
-    return context.config.get_main_option("sqlalchemy.url") or load_config(service_config_path(notify.__file__))["DB_URL"]
-
-
-def render_item(type_, obj, autogen_context):
-    """Shared column types are written into migrations as the database type they store, so a
-    migration never imports application code."""
-    if type_ == "type" and isinstance(obj, UtcDateTime):
-        return "sa.DateTime(timezone=True)"
-    return False
-
-
-def run_migrations_offline():
-    context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True, render_item=render_item)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online():
-    engine = create_engine(database_url())
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True, render_item=render_item
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+run_env(Base.metadata, notify.__file__)

@@ -4,14 +4,15 @@ import json
 import os
 from datetime import datetime, timezone
 
-import yaml
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from eoffice_common.db import Database
 from eoffice_common.metrics import Instrumentation
+# The mixin is reached through its module: `nameko run` takes every class with entrypoints
+# in this module's namespace for a service.
+from eoffice_common import web
 from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
 
 from . import domain, repository, schemas
@@ -43,8 +44,9 @@ def sse_event(row):
     return f"id: {row.seq}\nevent: notification\ndata: {data}\n\n"
 
 
-class NotifyService:
+class NotifyService(web.DescribedService):
     name = "notify"
+    openapi_path = OPENAPI_PATH
 
     db = Database()
     courier = Courier()
@@ -54,20 +56,6 @@ class NotifyService:
 
     # --- health and description -------------------------------------------------------------
 
-    @http("GET", "/health/live", public=True)
-    def live(self, request):
-        return {"status": "ok"}
-
-    @http("GET", "/health/ready", public=True)
-    def ready(self, request):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ready"}
-
-    @http("GET", "/openapi.json", public=True)
-    def openapi(self, request):
-        with open(OPENAPI_PATH, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
 
     # --- the inbox ---------------------------------------------------------------------------
 

@@ -7,20 +7,21 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import yaml
 from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.timer import timer
 from prometheus_client import Counter, Histogram
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, ServiceError, UnsupportedMediaType
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
-from eoffice_common.web import Caller, parse_json, require_caller, http
+# The mixin is reached through its module: `nameko run` takes every class with entrypoints
+# in this module's namespace for a service.
+from eoffice_common import web
+from eoffice_common.web import Caller, http, parse_json, require_caller
 
 from . import domain, pades, pki, repository
 from .esign import ESign, ESignRequest, signer_certificate_of
@@ -62,8 +63,9 @@ def in_tpool(function, *args):
     return tpool.execute(locked)
 
 
-class SigningService:
+class SigningService(web.DescribedService):
     name = "signing"
+    openapi_path = OPENAPI_PATH
 
     db = Database()
     documents = DocumentStore("signing/pdfs", allowed_types=("application/pdf",))
@@ -76,20 +78,6 @@ class SigningService:
 
     # --- health and description -------------------------------------------------------------
 
-    @http("GET", "/health/live", public=True)
-    def live(self, request):
-        return {"status": "ok"}
-
-    @http("GET", "/health/ready", public=True)
-    def ready(self, request):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ready"}
-
-    @http("GET", "/openapi.json", public=True)
-    def openapi(self, request):
-        with open(OPENAPI_PATH, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
 
     # --- certificates ---------------------------------------------------------------------------
 

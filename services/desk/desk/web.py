@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from eoffice_common.engine import DatabaseEngine
 from eoffice_common.errors import ServiceError
 from eoffice_common.logging import get_logger
-from eoffice_common.web import CORRELATION_HEADER
+from eoffice_common.web import CORRELATION_HEADER, NoDelayWebServer
 
 from . import domain, repository, security
 from .exceptions import CsrfRejected, SignInRequired, UploadTooLarge
@@ -143,6 +143,8 @@ class PageEntrypoint(HttpRequestHandler):
     `signed_in=False` for the sign-in page, health, static assets and the OpenAPI document.
     Every unsafe request must carry the session's CSRF token (form field `csrf_token` or header
     `X-CSRF-Token`); a browser not signed in carries the token of its `desk_form` cookie instead."""
+
+    server = NoDelayWebServer()
 
     sessions = SessionStore()
 

@@ -63,7 +63,9 @@ def _staging(cursor, table):
 
 def _insert_from_staging(table, staging, columns, conflict, returning, dialect):
     source = Table(staging, MetaData(), *[Column(c, table.c[c].type) for c in columns])
-    statement = postgresql.insert(table).from_select(columns, select(*[source.c[c] for c in columns]))
+    # In key order, as the rows were sorted: concurrent batches then lock rows in the same order.
+    keys = [source.c[c.name] for c in table.primary_key.columns if c.name in columns]
+    statement = postgresql.insert(table).from_select(columns, select(*[source.c[c] for c in columns]).order_by(*keys))
     if conflict is not None:
         statement = conflict(statement)
     if returning is not None:

@@ -2,12 +2,14 @@
 batch of up to INGEST_BATCH_SIZE events, acknowledged together after it commits.
 
 A nameko @event_handler runs one worker and one transaction per event, which tops out near a few
-thousand events a second; the scoreboard has to take every event of a state. The queue is durable
-and shared by the replicas of the service; the worker applies each event once (tracking rows in the
-same transaction), so a batch redelivered after a crash changes nothing.
+thousand events a second; the scoreboard has to take every event of a state. Here the next batch is
+read while up to two are applied. The queue is durable and shared by the replicas of the service;
+the worker applies each event once (tracking rows in the same transaction), so a batch redelivered
+after a crash changes nothing.
 
 Plumbing that knows nothing of metrics: it belongs in eoffice_common once a second service needs it.
 """
+import collections
 import json
 import socket
 import time
@@ -31,14 +33,24 @@ BATCH_SIZES = Histogram(
 )
 MAX_BACKOFF_SECONDS = 5.0
 MAX_BATCH_AGE_SECONDS = 1.0
+# Two batches are applied at once, in two transactions: one's statements run in PostgreSQL while
+# the other's rows are prepared here. They take row locks in the same order (rows sorted by key,
+# tables in the same order), so they wait for each other at most, never deadlock.
+BATCHES_IN_FLIGHT = 2
+
+# A batch given to a worker: its messages, the event its result arrives on, whether it goes alone.
+InFlight = collections.namedtuple("InFlight", "batch done alone")
 
 
 class BatchEventConsumer(Entrypoint):
-    """`@batch_events({"dak": ("receipt_diarised", ...), ...})`: the method receives a list of event
-    payloads (envelopes as dicts; a body that is not JSON arrives as its text)."""
+    """`@batch_events({"dak": ("receipt_diarised", ...), ...}, alone={...})`: the method receives a
+    list of event payloads (envelopes as dicts; a body that is not JSON arrives as its text).
+    A batch holding an event type of `alone` is applied with no other batch in flight, after every
+    earlier one and before every later one (events that later ones depend on, like the directory)."""
 
-    def __init__(self, sources, batch_size=500, max_wait_seconds=0.05, **kwargs):
+    def __init__(self, sources, batch_size=500, max_wait_seconds=0.05, alone=(), **kwargs):
         self.sources = sources
+        self.alone = frozenset(alone)
         self.default_batch_size = batch_size
         self.default_max_wait = max_wait_seconds
         self._stopping = False
@@ -109,23 +121,22 @@ class BatchEventConsumer(Entrypoint):
         if self._connection is None:
             self._connect()
         connection, channel = self._connection.connection, self._channel
-        # Twice the batch: the next batch arrives while this one is applied.
-        channel.basic_qos(0, min(self.batch_size * 2, 65535), False)
+        # Room for the batches being applied and the one being read.
+        channel.basic_qos(0, min(self.batch_size * (BATCHES_IN_FLIGHT + 1), 65535), False)
         buffer = []
         channel.basic_consume(self.queue_name, callback=buffer.append, no_ack=False)
-        applying = None  # the batch in its worker, and the event its result arrives on
+        applying = collections.deque()  # InFlight batches, oldest first
         first_at = last_at = None
         # One timeout for every read, set once: py-amqp then leaves the socket's timeout alone,
         # where it would otherwise set and reset it for every frame.
         self._connection.connection.transport.sock.settimeout(self.max_wait)
         try:
             while not self._stopping:
-                if applying and applying[1].ready():
-                    self._settle(channel, *applying)
-                    applying = None
+                # Acknowledged in order (each ack covers every earlier delivery).
+                while applying and applying[0].done.ready():
+                    self._settle(channel, applying.popleft())
                 if len(buffer) < self.batch_size:
-                    # While a batch is applied (its worker mostly waits for the database), the next
-                    # is read and parsed.
+                    # Batches being applied mostly wait for the database: meanwhile the next is read.
                     had = len(buffer)
                     try:
                         connection.drain_events(timeout=self.max_wait)
@@ -134,28 +145,31 @@ class BatchEventConsumer(Entrypoint):
                     now = time.monotonic()
                     if len(buffer) > had:
                         first_at, last_at = first_at or now, now
-                elif applying:
-                    applying[1].wait()
+                elif applying and (len(applying) >= BATCHES_IN_FLIGHT or applying[-1].alone):
+                    applying[0].done.wait()
                     continue
-                if applying or not buffer:
+                if not buffer or len(applying) >= BATCHES_IN_FLIGHT or (applying and applying[-1].alone):
                     continue
                 # A batch is applied when full, when no event came for max_wait, or when it is a second old.
                 now = time.monotonic()
                 if len(buffer) >= self.batch_size or now - last_at >= self.max_wait or now - first_at >= MAX_BATCH_AGE_SECONDS:
                     batch, buffer[:] = buffer[: self.batch_size], buffer[self.batch_size:]
                     first_at = last_at = now if buffer else None
-                    applying = (batch, self._apply(batch))
+                    payloads = [_decode(message.body) for message in batch]
+                    alone = any(isinstance(p, dict) and p.get("type") in self.alone for p in payloads)
+                    while alone and applying:
+                        self._settle(channel, applying.popleft())
+                    applying.append(InFlight(batch, self._apply(payloads), alone))
         except BaseException:
-            if applying:
-                applying[1].wait()  # finished before the connection goes; not acknowledged, so redelivered
+            for in_flight in applying:
+                in_flight.done.wait()  # finished before the connection goes; not acknowledged, so redelivered
             raise
-        if applying:
-            # Stopping: the batch in hand is finished and acknowledged; the rest go back to the queue.
-            self._settle(channel, *applying)
+        # Stopping: the batches in hand are finished and acknowledged; the rest go back to the queue.
+        while applying:
+            self._settle(channel, applying.popleft())
 
-    def _apply(self, batch):
-        payloads = [_decode(message.body) for message in batch]
-        BATCH_SIZES.labels(self.container.service_name).observe(len(batch))
+    def _apply(self, payloads):
+        BATCH_SIZES.labels(self.container.service_name).observe(len(payloads))
         done = Event()
         self.container.spawn_worker(
             self, (payloads,), {}, context_data={"correlation_id": f"batch-{uuid.uuid4().hex}"},
@@ -164,8 +178,9 @@ class BatchEventConsumer(Entrypoint):
         return done
 
     @staticmethod
-    def _settle(channel, batch, done):
-        _, exc_info = done.wait()
+    def _settle(channel, in_flight):
+        _, exc_info = in_flight.done.wait()
+        batch = in_flight.batch
         if exc_info is None:
             channel.basic_ack(batch[-1].delivery_tag, multiple=True)
             return

@@ -1,12 +1,9 @@
 """The metrics service's entrypoints: consume every event in batches, score stale weeks, answer
 the scoreboard, explanations and MIS reports (JSON, CSV, and an HTML page)."""
 import os
-import socket
 from collections import Counter
 from datetime import datetime, timezone
 
-import eventlet
-import yaml
 from nameko.dependency_providers import Config
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
@@ -14,7 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.timer import timer
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -24,11 +21,12 @@ from eoffice_common.engine import DatabaseEngine
 from eoffice_common.errors import InvalidInput
 from eoffice_common.logging import get_logger
 from eoffice_common.metrics import EVENTS_CONSUMED, Instrumentation
-from eoffice_common.web import Caller, HttpEntrypoint, content_disposition, http, query_args, require_caller
+from eoffice_common import web
+from eoffice_common.web import Caller, content_disposition, http, query_args, require_caller
 
 from . import domain, reports, repository, scoring
 from .consumer import batch_events
-from .events import CONSUMED
+from .events import CONSUMED, DIRECTORY_EVENTS
 from .exceptions import AdminOnly, NotYourOffice, UnknownLevel, UnknownUnit, UnknownWeek
 from .models import Fact, Office, StaleWeek
 from .page import scoreboard_page
@@ -106,25 +104,11 @@ class ScoreboardGauges(DependencyProvider):
     kill = stop
 
 
-class TcpNoDelay(DependencyProvider):
-    """Turns Nagle's algorithm off for the HTTP server's connections. eventlet's server writes the
-    headers and a body of more than its 16 KiB buffer in two sends, and the second then waits for
-    the client's delayed acknowledgement: 40 ms more for a 16-64 KiB answer (the district
-    scoreboard). Set on the listening socket, accepted connections inherit it (Linux). Every
-    service's HTTP has the same stall: this belongs in eoffice_common.web."""
-
-    def start(self):
-        servers = {e.server for e in self.container.entrypoints if isinstance(e, HttpEntrypoint)}
-        for server in servers:
-            for _ in range(1000):  # the server starts in a green thread of its own
-                if getattr(server, "_sock", None) is not None:
-                    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    break
-                eventlet.sleep(0.001)
-
-
-class MetricsService:
+# The base class is reached through its module: `nameko run metrics.service` takes every class of
+# this module that has entrypoints for a service, and DescribedService has some.
+class MetricsService(web.DescribedService):
     name = "metrics"
+    openapi_path = OPENAPI_PATH
 
     db = Database()
     caller = Caller()
@@ -132,28 +116,10 @@ class MetricsService:
     config = Config()
     settings = ScoreboardSettings()
     gauges = ScoreboardGauges()
-    no_delay = TcpNoDelay()
-
-    # --- health and description -------------------------------------------------------------
-
-    @http("GET", "/health/live", public=True)
-    def live(self, request):
-        return {"status": "ok"}
-
-    @http("GET", "/health/ready", public=True)
-    def ready(self, request):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ready"}
-
-    @http("GET", "/openapi.json", public=True)
-    def openapi(self, request):
-        with open(OPENAPI_PATH, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
 
     # --- consuming ------------------------------------------------------------------------------
 
-    @batch_events(CONSUMED)
+    @batch_events(CONSUMED, alone=DIRECTORY_EVENTS)
     def apply_events(self, payloads):
         """A batch of events from every service, applied in one transaction."""
         now = utcnow()
@@ -165,11 +131,11 @@ class MetricsService:
             # The database refused something in the batch: one by one, so only the culprit is set aside.
             outcomes = Counter()
             for payload in payloads:
-                outcomes += self._apply_alone(payload, now)
+                outcomes += self._apply_one(payload, now)
         for (event_type, outcome), count in outcomes.items():
             EVENTS_CONSUMED.labels(self.name, event_type, outcome).inc(count)
 
-    def _apply_alone(self, payload, now):
+    def _apply_one(self, payload, now):
         try:
             with self.db.unit_of_work() as uow:
                 outcomes = repository.apply_events(uow.session, self.db.consumer, [payload], now)

@@ -53,3 +53,11 @@ def test_gauges_per_district_and_department_pass_promtool(client, events, events
     assert "eoffice_consumer_batch_events_bucket" in body
     labels = set(re.findall(r'^eoffice_(?:district|department)_\w+\{(\w+)=', body, re.M))
     assert labels == {"district", "department"}  # bounded: no user, file or office labels
+
+
+def test_nameko_run_finds_this_service_and_no_other():
+    from nameko.cli.run import import_service
+
+    from metrics.service import MetricsService
+
+    assert import_service("metrics.service") == [MetricsService]  # what `make run` and the image start

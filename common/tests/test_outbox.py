@@ -57,7 +57,7 @@ def test_events_wait_while_the_broker_refuses_and_leave_after(container_factory,
 
     with entrypoint_hook(container, "write") as write:
         write("before", "published normally")
-    assert tap.wait_for("note_written")["data"]["note_id"] == "before"
+    assert tap.wait_for("note_written", timeout=30)["data"]["note_id"] == "before"
 
     proxy.refuse()
     ids = [str(uuid.uuid4()) for _ in range(5)]

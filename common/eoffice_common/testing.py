@@ -41,6 +41,17 @@ def wait_for_http(url, timeout=30):
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
+def wait_until(predicate, timeout=10, interval=0.05):
+    """Poll `predicate` until it gives something true (returned) or `timeout` passes (its last answer)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = predicate()
+        if result:
+            return result
+        eventlet.sleep(interval)
+    return predicate()
+
+
 def create_database(name):
     """A fresh PostgreSQL database; returns its URL."""
     engine = create_engine(ADMIN_PG_URL, isolation_level="AUTOCOMMIT")

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, select
 
 from eoffice_common.outbox import ConfirmingPublisher
 from eoffice_common.tables import dead_letters, processed_events
+from eoffice_common.testing import wait_until
 
 
 def envelope(note_id, event_id=None, **overrides):
@@ -33,16 +34,6 @@ def rows(url, query):
         result = conn.execute(query).all()
     engine.dispose()
     return result
-
-
-def wait_until(predicate, timeout=10):
-    import eventlet
-
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return True
-        eventlet.sleep(0.05)
-    return predicate()
 
 
 def test_a_redelivered_event_takes_effect_once(container_factory, reader_service, reader_config, test_tables):

@@ -1,9 +1,7 @@
 import os
-import time
 import uuid
 from datetime import datetime, timezone
 
-import eventlet
 import pytest
 import requests
 from sqlalchemy import create_engine, text
@@ -11,6 +9,7 @@ from sqlalchemy import create_engine, text
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.outbox import ConfirmingPublisher
 from eoffice_common.testing import TEST_JWT_SECRET, free_port, truncate_all
+from eoffice_common.testing import wait_until as common_wait_until
 from metrics.events import CONSUMED
 from metrics.service import MetricsService
 
@@ -85,13 +84,7 @@ class Events:
 
 
 def wait_until(predicate, timeout=20, interval=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        eventlet.sleep(interval)
-    return predicate()
+    return common_wait_until(predicate, timeout, interval)
 
 
 class Database:

@@ -1,24 +1,12 @@
 """An SMTP server for tests of this service and of scenarios across services (aiosmtpd on a free
 port, keeping every message it accepts)."""
 import asyncio
-import time
 from email import message_from_bytes
 from email.policy import default as default_policy
 
-import eventlet
 from aiosmtpd.controller import Controller
 
-from eoffice_common.testing import free_port
-
-
-def wait_until(predicate, timeout=10, interval=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        result = predicate()
-        if result:
-            return result
-        eventlet.sleep(interval)
-    return predicate()
+from eoffice_common.testing import free_port, wait_until
 
 
 class MailDrop:

@@ -4,6 +4,7 @@ import uuid
 import eventlet
 
 from eoffice_common.outbox import ConfirmingPublisher
+from eoffice_common.testing import wait_until
 
 
 def file_transferred(from_user, to_user, event_id=None):
@@ -14,14 +15,6 @@ def file_transferred(from_user, to_user, event_id=None):
         "data": {"from_user": from_user, "to_user": to_user, "file_ids": [], "by_user": "admin.jhs",
                  "office": "COLL-JHS", "district": "JHS"},
     }
-
-
-def wait_until(predicate, timeout=10):
-    for _ in range(int(timeout / 0.1)):
-        if predicate():
-            return True
-        eventlet.sleep(0.1)
-    return predicate()
 
 
 def test_receipts_follow_a_transfer_once_even_when_redelivered(desk, dak_config, event_tap):

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import boto3
 from botocore.client import Config as BotoConfig
 from botocore.exceptions import ClientError
+from nameko.constants import DEFAULT_MAX_WORKERS, MAX_WORKERS_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 
 from .errors import NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
@@ -105,13 +106,19 @@ class S3Documents:
 
 
 def s3_client(config):
+    # One connection per concurrent worker: botocore's default pool of 10 makes the rest open
+    # and discard a connection on every call.
+    connections = max(10, int(config.get(MAX_WORKERS_CONFIG_KEY) or DEFAULT_MAX_WORKERS))
     return boto3.client(
         "s3",
         endpoint_url=config.get("S3_ENDPOINT_URL") or None,
         aws_access_key_id=config.get("S3_ACCESS_KEY"),
         aws_secret_access_key=config.get("S3_SECRET_KEY"),
         region_name=config.get("S3_REGION", "us-east-1"),
-        config=BotoConfig(signature_version="s3v4", retries={"max_attempts": 3}, s3={"addressing_style": "path"}),
+        config=BotoConfig(
+            signature_version="s3v4", retries={"max_attempts": 3}, s3={"addressing_style": "path"},
+            max_pool_connections=connections,
+        ),
     )
 
 

@@ -2,12 +2,10 @@
 batch of up to INGEST_BATCH_SIZE events, acknowledged together after it commits.
 
 A nameko @event_handler runs one worker and one transaction per event, which tops out near a few
-thousand events a second; the scoreboard has to take every event of a state. Here the next batch is
-read while up to two are applied. The queue is durable and shared by the replicas of the service;
-the worker applies each event once (tracking rows in the same transaction), so a batch redelivered
-after a crash changes nothing.
-
-Plumbing that knows nothing of metrics: it belongs in eoffice_common once a second service needs it.
+hundred to a few thousand events a second. Here the next batch is read while up to two are applied.
+The queue is durable and shared by the replicas of the service; the worker applies each event once
+(tracking rows in the same transaction: Store.apply_batch), so a batch redelivered after a crash
+changes nothing.
 """
 import collections
 import json

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from eoffice_common.batch import batch_events
 from eoffice_common.db import Database
 from eoffice_common.engine import DatabaseEngine
 from eoffice_common.errors import InvalidInput
@@ -25,7 +26,6 @@ from eoffice_common import web
 from eoffice_common.web import Caller, content_disposition, http, query_args, require_caller
 
 from . import domain, reports, repository, scoring
-from .consumer import batch_events
 from .events import CONSUMED, DIRECTORY_EVENTS
 from .exceptions import AdminOnly, NotYourOffice, UnknownLevel, UnknownUnit, UnknownWeek
 from .models import Fact, Office, StaleWeek

@@ -1,12 +1,14 @@
 """Database access for a service: a shared engine, a unit of work that writes state and outbox
 rows in one transaction, and event consumption that takes effect once."""
 import json
+from collections import Counter
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 from pydantic import ValidationError
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from .engine import DatabaseEngine
@@ -23,6 +25,14 @@ INSERT_OUTBOX = insert(outbox)
 
 # Errors that mean the event itself is wrong: retrying it would fail forever.
 MALFORMED = (MalformedEvent, ValidationError, KeyError, TypeError, ValueError)
+# The database refusing a value of an event (too long, out of range ...): set aside, not retried.
+REFUSED = (DataError, IntegrityError)
+
+# INSERT ... ON CONFLICT DO NOTHING RETURNING event_id: which events of a batch are new, per dialect.
+_TRACK_NEW = {
+    name: dialect.insert(processed_events).on_conflict_do_nothing().returning(processed_events.c.event_id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def utcnow():
@@ -69,6 +79,29 @@ class UnitOfWork:
         )
         self._events_written += 1
         return envelope
+
+    def emit_all(self, events, cause_of=None):
+        """Record many events in the outbox with one statement. `cause_of(event)` may name the
+        consumed Envelope an event answers: its actor and correlation id then go with the event,
+        as apply_once gives them to the unit of work; otherwise this unit of work's."""
+        envelopes, rows, now = [], [], utcnow()
+        for event in events:
+            cause = cause_of(event) if cause_of else None
+            envelope = Envelope.wrap(event, cause.actor if cause else self.actor,
+                                     cause.correlation_id if cause else self.correlation_id)
+            envelopes.append(envelope)
+            rows.append({
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "aggregate_type": envelope.aggregate_type,
+                "aggregate_id": envelope.aggregate_id,
+                "envelope": json.dumps(envelope.to_dict(), ensure_ascii=False),
+                "created_at": now,
+            })
+        if rows:
+            self.session.connection().execute(INSERT_OUTBOX, rows)
+            self._events_written += len(rows)
+        return envelopes
 
     def commit(self):
         self.session.commit()
@@ -162,24 +195,112 @@ class Store:
                 return self._dead_letter(payload, exc, envelope)
         return self._count(envelope.type, "applied")
 
+    def apply_batch(self, payloads, effect, validate=None, on_commit=None):
+        """Apply a batch of consumed events in one transaction; returns a Counter of outcomes
+        ("applied", "duplicate", "dead_lettered").
+
+        `validate(envelope)` checks an event's data and returns what `effect` needs of it;
+        `effect(uow, events)` applies [(envelope, validated)], in batch order, of the events this
+        consumer has not applied before. Their tracking rows are written first, with one
+        INSERT ... ON CONFLICT DO NOTHING: what it does not return was applied already, or is being
+        applied by a concurrent redelivery (the insert waits for that transaction to end). Events
+        whose envelope or data are malformed are dead-lettered in the same transaction. If the
+        effect finds an event malformed or the database refuses one, the batch is applied again
+        one event at a time, so that only the culprit is dead-lettered. Any other failure
+        propagates: the batch is redelivered. `on_commit(result)` is given effect's result after
+        each commit.
+        """
+        try:
+            return self._apply_together(payloads, effect, validate, on_commit)
+        except MALFORMED + REFUSED as exc:
+            if len(payloads) == 1:
+                return Counter([self._dead_letter(payloads[0], exc)])
+            log.warning("batch_applied_one_by_one", consumer=self.consumer, events=len(payloads), reason=_reason(exc))
+            outcomes = Counter()
+            for payload in payloads:
+                outcomes += self.apply_batch([payload], effect, validate, on_commit)
+            return outcomes
+
+    def _apply_together(self, payloads, effect, validate, on_commit):
+        outcomes, fresh, malformed, ids = Counter(), [], [], set()
+        for payload in payloads:
+            envelope = None
+            try:
+                envelope = Envelope.parse(payload)
+                if envelope.id in ids:
+                    outcomes[(envelope.type, "duplicate")] += 1
+                    continue
+                validated = validate(envelope) if validate else None
+            except MALFORMED as exc:
+                malformed.append((payload, exc, envelope))
+                continue
+            ids.add(envelope.id)
+            fresh.append((envelope, validated))
+        with self.unit_of_work() as uow:
+            new = self._track_new(uow.session, ids)
+            events = [(envelope, validated) for envelope, validated in fresh if envelope.id in new]
+            result = effect(uow, events) if events else None
+            for payload, exc, envelope in malformed:
+                self._write_dead_letter(uow.session, payload, _reason(exc), envelope)
+            uow.commit()
+        if events and on_commit:
+            on_commit(result)
+        for envelope, _ in fresh:
+            outcomes[(envelope.type, "applied" if envelope.id in new else "duplicate")] += 1
+        for payload, exc, envelope in malformed:
+            outcomes[(_type_of(payload, envelope), "dead_lettered")] += 1
+            log.warning("event_dead_lettered", consumer=self.consumer, reason=_reason(exc))
+        counted = Counter()
+        for (event_type, outcome), count in outcomes.items():
+            EVENTS_CONSUMED.labels(self.service, str(event_type), outcome).inc(count)
+            counted[outcome] += count
+        return counted
+
+    def _track_new(self, session, event_ids):
+        """Tracking rows for these events; returns the ids of those not tracked before."""
+        if not event_ids:
+            return set()
+        now = utcnow()
+        # In key order: concurrent batches then wait for each other, never deadlock.
+        rows = [{"consumer": self.consumer, "event_id": event_id, "processed_at": now} for event_id in sorted(event_ids)]
+        return set(session.execute(_TRACK_NEW[session.get_bind().dialect.name], rows).scalars())
+
     def _count(self, event_type, outcome):
         EVENTS_CONSUMED.labels(self.service, event_type, outcome).inc()
         return outcome
 
     def _dead_letter(self, payload, exc, envelope=None):
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = _reason(exc)
         log.warning("event_dead_lettered", consumer=self.consumer, reason=reason)
-        event_type = envelope.type if envelope else (payload.get("type") if isinstance(payload, dict) else None)
         with self.unit_of_work() as uow:
-            uow.session.execute(
-                insert(dead_letters).values(
-                    consumer=self.consumer,
-                    event_id=envelope.id if envelope else (payload.get("id") if isinstance(payload, dict) else None),
-                    event_type=event_type,
-                    payload=json.dumps(payload, ensure_ascii=False, default=str),
-                    reason=reason,
-                    created_at=utcnow(),
-                )
-            )
+            self._write_dead_letter(uow.session, payload, reason, envelope)
             uow.commit()
-        return self._count(str(event_type), "dead_lettered")
+        return self._count(str(_type_of(payload, envelope)), "dead_lettered")
+
+    def _write_dead_letter(self, session, payload, reason, envelope):
+        session.execute(
+            insert(dead_letters).values(
+                consumer=self.consumer,
+                event_id=_clipped(envelope.id if envelope else (payload.get("id") if isinstance(payload, dict) else None), 64),
+                event_type=_clipped(_type_of(payload, envelope), 80),
+                payload=json.dumps(payload, ensure_ascii=False, default=str),
+                reason=reason,
+                created_at=utcnow(),
+            )
+        )
+
+
+def _type_of(payload, envelope):
+    return envelope.type if envelope else (payload.get("type") if isinstance(payload, dict) else None)
+
+
+def _clipped(value, length):
+    """An event's id or type as the dead letters can hold it (the event may be wrong in just that)."""
+    return str(value)[:length] if value is not None else None
+
+
+def _reason(exc):
+    """Why an event is set aside; for a database refusal, the database's words alone (without the
+    statement and its parameters)."""
+    detail = str(exc.orig).strip() if isinstance(exc, REFUSED) else str(exc)
+    return f"{type(exc).__name__}: {detail}"

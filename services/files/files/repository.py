@@ -1,8 +1,9 @@
 """Reading and writing the files service's tables: the SQL side of each use case."""
 import json
 from datetime import datetime, time
+from types import SimpleNamespace
 
-from sqlalchemy import and_, case, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -17,6 +18,10 @@ from .models import (
     COMPUTER_NUMBERS, AuditEntry, CorrespondenceDocument, CorrespondenceItem, Counter, Draft, DraftComment,
     DraftVersion, File, FileHead, FileSerial, IssueSerial, Movement, Note, Office, User,
 )
+
+_files, _movements, _notes, _users, _audit = (model.__table__ for model in (File, Movement, Note, User, AuditEntry))
+# What the answers show of an officer (schemas.person), and whether they may receive a file.
+PERSON_KEYS = ("id", "name_en", "name_hi", "designation_en", "designation_hi", "active")
 
 
 def _insert(session):
@@ -79,14 +84,15 @@ def active_user(session, user_id):
     return user if user is not None and user.active else None
 
 
+_USERS_BY_ID = select(*[_users.c[k] for k in PERSON_KEYS]).where(_users.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def users_by_id(session, user_ids):
     """Names, designations and whether active, of the given users (for display and recipients)."""
-    ids = {u for u in user_ids if u}
+    ids = [u for u in set(user_ids) if u]
     if not ids:
         return {}
-    users = User.__table__
-    columns = (users.c.id, users.c.name_en, users.c.name_hi, users.c.designation_en, users.c.designation_hi, users.c.active)
-    return {u.id: u for u in session.execute(select(*columns).where(users.c.id.in_(ids)))}
+    return {u.id: u for u in session.connection().execute(_USERS_BY_ID, {"ids": ids})}
 
 
 def user_view(user):
@@ -190,57 +196,119 @@ def new_audit_log(file, actor, details, now):
     return AuditEntry(**row)
 
 
-def record_actions(session, file, actor, actions, now, mover=None, **values):
-    """Append `actions` [(action, details)] to the file's audit log and write `values` to its row in one
-    conditional UPDATE: it applies only to the version read (and, for a move, only while `mover` holds
-    the file), so a writer that slipped past the row lock still cannot make a second custodian."""
+def audit_rows(file, actor, actions, now):
+    """The audit entries of `actions` [(action, details)] chained on from the file's head: (rows, last seq, last hash)."""
     seq, head, rows = file.audit_seq, file.audit_head, []
     for action, details in actions:
         seq += 1
         row, head = _audit_row(file.id, seq, head, actor, action, details, now)
         rows.append(row)
+    return rows, seq, head
+
+
+_INSERT_AUDIT = insert(_audit)
+_FILE_UPDATES = {}
+
+
+def _file_update(columns, with_mover):
+    """UPDATE files SET `columns` WHERE id and version are those read [and the custodian is the mover]."""
+    key = (columns, with_mover)
+    if key not in _FILE_UPDATES:
+        conditions = [_files.c.id == bindparam("file_id_read"), _files.c.version == bindparam("version_read")]
+        if with_mover:
+            conditions.append(_files.c.custodian_id == bindparam("mover"))
+        _FILE_UPDATES[key] = update(_files).where(*conditions).values({column: bindparam(column) for column in columns})
+    return _FILE_UPDATES[key]
+
+
+def record_actions(session, file, actor, actions, now, mover=None, **values):
+    """Append `actions` [(action, details)] to the file's audit log and write `values` to its row in one
+    conditional UPDATE: it applies only to the version read (and, for a move, only while `mover` holds
+    the file), so a writer that slipped past the row lock still cannot make a second custodian."""
+    rows, seq, head = audit_rows(file, actor, actions, now)
+    connection = session.connection()
     if rows:
-        session.execute(insert(AuditEntry.__table__).values(rows))  # one statement, however many entries
-    files = File.__table__
-    conditions = [files.c.id == file.id, files.c.version == file.version]
-    if mover is not None:
-        conditions.append(files.c.custodian_id == mover)
+        connection.execute(_INSERT_AUDIT, rows)  # one statement, however many entries
     values = {**values, "version": file.version + 1, "audit_seq": seq, "audit_head": head, "updated_at": now}
-    if session.execute(update(files).where(*conditions).values(**values)).rowcount != 1:
+    statement = _file_update(tuple(sorted(values)), mover is not None)
+    if connection.execute(statement, {**values, "file_id_read": file.id, "version_read": file.version, "mover": mover}).rowcount != 1:
         raise VersionConflict("the file changed meanwhile; reload it")
     set_loaded(file, **values)
 
 
 def set_loaded(row, **values):
-    """Record values already written to the database on a loaded object, without making it dirty."""
+    """Record values already written to the database on a row read earlier: a plain row, or an ORM
+    object (without making it dirty)."""
+    if isinstance(row, SimpleNamespace):
+        vars(row).update(values)
+        return
     for name, value in values.items():
         set_committed_value(row, name, value)
 
 
 # --- movements --------------------------------------------------------------------------------------
 
+def _plain(keys, values):
+    return SimpleNamespace(**dict(zip(keys, values)))
+
+
+FILE_KEYS = [c.key for c in _files.columns]
+MOVEMENT_KEYS = [c.key for c in _movements.columns]
+_custodian_has_yellow_notes = exists().where(
+    _notes.c.file_id == _files.c.id, _notes.c.status == domain.YELLOW, _notes.c.author == _files.c.custodian_id
+).label("has_yellow_notes")
+_file_with_current = (
+    select(_files, _movements, _custodian_has_yellow_notes)
+    .outerjoin(_movements, and_(_movements.c.file_id == _files.c.id, _movements.c.is_current.is_(True)))
+    .where(_files.c.id == bindparam("file_id"))
+)
+FILE_FOR_ACTION = {False: _file_with_current, True: _file_with_current.with_for_update(of=_files)}
+_sender, _recipient = _users.alias("sender"), _users.alias("recipient")
+# A send also reads both officers: the sender (whose reporting officer is the default recipient) and the recipient.
+FILE_FOR_SEND = (
+    _file_with_current.add_columns(*[_sender.c[k] for k in PERSON_KEYS], *[_recipient.c[k] for k in PERSON_KEYS])
+    .outerjoin(_sender, _sender.c.id == bindparam("sender"))
+    .outerjoin(_recipient, _recipient.c.id == func.coalesce(bindparam("recipient"), _sender.c.reporting_officer_id))
+    .with_for_update(of=_files)
+)
+
+
+def _file_and_current(row):
+    """(file, current movement or None, whether its custodian has yellow notes, the remaining columns)"""
+    files_end = len(FILE_KEYS)
+    movements_end = files_end + len(MOVEMENT_KEYS)
+    current = _plain(MOVEMENT_KEYS, row[files_end:movements_end]) if row[files_end] is not None else None
+    return _plain(FILE_KEYS, row[:files_end]), current, row[movements_end], row[movements_end + 1:]
+
+
 def file_for_action(session, file_id, lock=True):
     """In one round trip: the file (locked for this transaction if `lock`), its current movement, and
-    whether its custodian has yellow notes on it (they turn green when the file leaves them)."""
-    yellow = exists().where(Note.file_id == File.id, Note.status == domain.YELLOW, Note.author == File.custodian_id)
-    query = (
-        select(File, Movement, yellow)
-        .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
-        .where(File.id == file_id)
-    )
-    if lock:
-        # populate_existing: a row read earlier in this session is refreshed, not served from memory.
-        query = query.with_for_update(of=File).execution_options(populate_existing=True)
-    row = session.execute(query).one_or_none()
+    whether its custodian has yellow notes on it (they turn green when the file leaves them); as plain rows."""
+    row = session.connection().execute(FILE_FOR_ACTION[lock], {"file_id": file_id}).first()
     if row is None:
         raise FileNotFound(f"file {file_id} was not found")
-    return row[0], row[1], row[2]
+    return _file_and_current(row)[:3]
+
+
+def file_for_send(session, file_id, sender, recipient):
+    """file_for_action's locked read, with the sender and the recipient (by default the sender's reporting
+    officer) as rows of PERSON_KEYS, or None if not in the directory: (file, current, yellow, sender, recipient)."""
+    row = session.connection().execute(FILE_FOR_SEND, {"file_id": file_id, "sender": sender, "recipient": recipient}).first()
+    if row is None:
+        raise FileNotFound(f"file {file_id} was not found")
+    file, current, has_yellow_notes, people = _file_and_current(row)
+    sender_row, recipient_row = people[:len(PERSON_KEYS)], people[len(PERSON_KEYS):]
+    sender = _plain(PERSON_KEYS, sender_row) if sender_row[0] is not None else None
+    recipient = _plain(PERSON_KEYS, recipient_row) if recipient_row[0] is not None else None
+    return file, current, has_yellow_notes, sender, recipient
+
+
+_CURRENT_MOVEMENT = select(_movements).where(_movements.c.file_id == bindparam("file_id"), _movements.c.is_current.is_(True))
 
 
 def current_movement(session, file_id):
-    return session.execute(
-        select(Movement).where(Movement.file_id == file_id, Movement.is_current.is_(True))
-    ).scalar_one_or_none()
+    row = session.connection().execute(_CURRENT_MOVEMENT, {"file_id": file_id}).first()
+    return None if row is None else _plain(MOVEMENT_KEYS, row)
 
 
 def movement_view(movement):
@@ -249,30 +317,37 @@ def movement_view(movement):
     return domain.MovementView(movement.id, movement.action, movement.from_user, movement.to_user, movement.opened_at is not None)
 
 
+_MARK_OPENED = update(_movements).where(_movements.c.id == bindparam("movement_id")).values(opened_at=bindparam("opened_at"))
+
+
 def mark_opened(session, movement, now):
-    session.execute(update(Movement.__table__).where(Movement.__table__.c.id == movement.id).values(opened_at=now))
+    session.connection().execute(_MARK_OPENED, {"movement_id": movement.id, "opened_at": now})
     set_loaded(movement, opened_at=now)
 
 
+_CLOSE_MOVEMENT = update(_movements).where(_movements.c.id == bindparam("movement_id")).values(
+    is_current=False, opened_at=bindparam("opened_at"), pulled_back_at=bindparam("pulled_back_at"),
+)
+_ADD_MOVEMENT = insert(_movements).returning(_movements.c.id)
+
+
 def add_movement(session, file_id, current, move, now, remarks=None, due_date=None, priority="normal", opened_at=None):
-    """The new current movement. `current`, with what happened to it in memory (opened, pulled back),
-    is written back no longer current."""
-    movements = Movement.__table__
+    """The new current movement, as a plain row. `current`, with what happened to it in memory (opened,
+    pulled back), is written back no longer current."""
+    connection = session.connection()
     if current is not None:
-        session.execute(update(movements).where(movements.c.id == current.id).values(
-            is_current=False, opened_at=current.opened_at, pulled_back_at=current.pulled_back_at,
-        ))
+        connection.execute(_CLOSE_MOVEMENT, {"movement_id": current.id, "opened_at": current.opened_at, "pulled_back_at": current.pulled_back_at})
         set_loaded(current, is_current=False)
     values = {
         "file_id": file_id, "action": move.action, "from_user": move.from_user, "to_user": move.to_user, "remarks": remarks,
         "due_date": due_date, "priority": priority, "sent_at": now, "opened_at": opened_at, "pulled_back_at": None, "is_current": True,
     }
     try:
-        movement_id = session.execute(insert(movements).values(**values).returning(movements.c.id)).scalar_one()
+        movement_id = connection.execute(_ADD_MOVEMENT, values).scalar_one()
     except IntegrityError:
         # uq_movements_one_current: another move of this file committed first.
         raise VersionConflict("the file was moved meanwhile; reload it")
-    return Movement(id=movement_id, **values)
+    return SimpleNamespace(id=movement_id, **values)
 
 
 def movements_of(session, file_id):

@@ -274,14 +274,11 @@ class FilesService(web.DescribedService):
         send_in = parse_json(request, SendIn)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            session = uow.session
-            file, current, yellow = self._file_for_action(session, file_id, principal)
-            to = send_in.to
-            if to is None:
-                to = repository.get_user(session, me).reporting_officer_id
-            users = repository.users_by_id(session, {me, to})
-            active = {u.id for u in users.values() if u.active}
-            move = domain.plan_send(repository.file_view(file), me, to, active, send_in.version)
+            file, current, yellow, sender, recipient = repository.file_for_send(uow.session, file_id, me, send_in.to)
+            self._ensure_visible(uow.session, file, principal)
+            to = recipient.id if recipient else send_in.to
+            users = {person.id: person for person in (sender, recipient) if person}
+            move = domain.plan_send(repository.file_view(file), me, to, {u.id for u in users.values() if u.active}, send_in.version)
             movement = self._move(uow, file, current, move, me, yellow, remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority)
             uow.commit()
             return file_summary(file, movement, users)

@@ -3,7 +3,7 @@ import json
 from datetime import datetime, time
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, literal_column, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -263,14 +263,29 @@ _file_with_current = (
     .where(_files.c.id == bindparam("file_id"))
 )
 FILE_FOR_ACTION = {False: _file_with_current, True: _file_with_current.with_for_update(of=_files)}
-_sender, _recipient = _users.alias("sender"), _users.alias("recipient")
-# A send also reads both officers: the sender (whose reporting officer is the default recipient) and the recipient.
-FILE_FOR_SEND = (
-    _file_with_current.add_columns(*[_sender.c[k] for k in PERSON_KEYS], *[_recipient.c[k] for k in PERSON_KEYS])
-    .outerjoin(_sender, _sender.c.id == bindparam("sender"))
-    .outerjoin(_recipient, _recipient.c.id == func.coalesce(bindparam("recipient"), _sender.c.reporting_officer_id))
-    .with_for_update(of=_files)
-)
+_actor, _counterpart = _users.alias("actor"), _users.alias("counterpart")
+# The id the next movement will have, reserved in the read so that its audit entry (which names it) can be
+# hashed before anything is written. SQLite hands out max + 1 itself, and its writers take turns.
+_NEXT_MOVEMENT_ID = {
+    "postgresql": literal_column("nextval('movements_id_seq')"),
+    "sqlite": select(func.coalesce(func.max(_movements.c.id), 0) + 1).scalar_subquery(),
+}
+# The other officer of a move besides the actor: the recipient of a send (by default the actor's reporting
+# officer), whoever sent the file to the one returning it, and the custodian a file is pulled back from.
+_COUNTERPART = {
+    domain.SEND: func.coalesce(bindparam("recipient"), _actor.c.reporting_officer_id),
+    domain.RETURN: _movements.c.from_user,
+    domain.PULL_BACK: _movements.c.to_user,
+}
+FILE_FOR_MOVE = {
+    (action, dialect): (
+        _file_with_current.add_columns(*[_actor.c[k] for k in PERSON_KEYS], *[_counterpart.c[k] for k in PERSON_KEYS], next_id)
+        .outerjoin(_actor, _actor.c.id == bindparam("actor"))
+        .outerjoin(_counterpart, _counterpart.c.id == counterpart)
+        .with_for_update(of=_files)
+    )
+    for action, counterpart in _COUNTERPART.items() for dialect, next_id in _NEXT_MOVEMENT_ID.items()
+}
 
 
 def _file_and_current(row):
@@ -290,17 +305,25 @@ def file_for_action(session, file_id, lock=True):
     return _file_and_current(row)[:3]
 
 
-def file_for_send(session, file_id, sender, recipient):
-    """file_for_action's locked read, with the sender and the recipient (by default the sender's reporting
-    officer) as rows of PERSON_KEYS, or None if not in the directory: (file, current, yellow, sender, recipient)."""
-    row = session.connection().execute(FILE_FOR_SEND, {"file_id": file_id, "sender": sender, "recipient": recipient}).first()
+def file_for_move(session, action, file_id, actor, recipient=None):
+    """file_for_action's locked read for a move, with in the same round trip the actor and the other officer
+    of the move (_COUNTERPART) as rows of PERSON_KEYS (None if not in the directory), and the id reserved for
+    the new movement: (file, current, has_yellow_notes, actor, counterpart, movement_id)."""
+    statement = FILE_FOR_MOVE[action, session.bind.dialect.name]
+    row = session.connection().execute(statement, {"file_id": file_id, "actor": actor, "recipient": recipient}).first()
     if row is None:
         raise FileNotFound(f"file {file_id} was not found")
-    file, current, has_yellow_notes, people = _file_and_current(row)
-    sender_row, recipient_row = people[:len(PERSON_KEYS)], people[len(PERSON_KEYS):]
-    sender = _plain(PERSON_KEYS, sender_row) if sender_row[0] is not None else None
-    recipient = _plain(PERSON_KEYS, recipient_row) if recipient_row[0] is not None else None
-    return file, current, has_yellow_notes, sender, recipient
+    file, current, has_yellow_notes, rest = _file_and_current(row)
+    width = len(PERSON_KEYS)
+    actor_row, counterpart_row = rest[:width], rest[width:2 * width]
+    return (
+        file, current, has_yellow_notes, _plain(PERSON_KEYS, actor_row) if actor_row[0] is not None else None,
+        _plain(PERSON_KEYS, counterpart_row) if counterpart_row[0] is not None else None, rest[2 * width],
+    )
+
+
+def next_movement_id(session):
+    return session.connection().execute(select(_NEXT_MOVEMENT_ID[session.bind.dialect.name])).scalar_one()
 
 
 _CURRENT_MOVEMENT = select(_movements).where(_movements.c.file_id == bindparam("file_id"), _movements.c.is_current.is_(True))
@@ -325,29 +348,85 @@ def mark_opened(session, movement, now):
     set_loaded(movement, opened_at=now)
 
 
+def new_movement(movement_id, file_id, move, now, remarks=None, due_date=None, priority="normal", opened_at=None):
+    """The row a move adds, as a plain row: the file's current movement from now on."""
+    return SimpleNamespace(
+        id=movement_id, file_id=file_id, action=move.action, from_user=move.from_user, to_user=move.to_user, remarks=remarks,
+        due_date=due_date, priority=priority, sent_at=now, opened_at=opened_at, pulled_back_at=None, is_current=True,
+    )
+
+
+# PostgreSQL: a move in one statement. The file row changes only if it still has the version and custodian read;
+# the movement and audit entries are added only if it did (they read `moved`).
+_MOVE_IN_ONE_STATEMENT = text("""
+WITH moved AS (
+    UPDATE files SET custodian_id = :to_user, owner_id = coalesce(:owner_id, owner_id), last_paragraph = :last_paragraph,
+        version = :version + 1, audit_seq = :audit_seq, audit_head = :audit_head, updated_at = :now
+    WHERE id = :file_id AND version = :version AND custodian_id = :mover
+    RETURNING id
+), left_behind AS (
+    UPDATE movements SET is_current = false, opened_at = :left_opened_at, pulled_back_at = :left_pulled_back_at
+    WHERE id = :left_id
+    RETURNING id
+), arrived AS (
+    INSERT INTO movements (id, file_id, action, from_user, to_user, remarks, due_date, priority, sent_at, opened_at, is_current)
+    SELECT :movement_id, moved.id, :action, :from_user, :to_user, CAST(:remarks AS text), CAST(:due_date AS date), :priority,
+        :now, CAST(:opened_at AS timestamptz), true
+    FROM moved
+    -- Sub-statements of a WITH run in no set order; counting left_behind first ends the old current
+    -- movement before the new one enters uq_movements_one_current.
+    WHERE (SELECT count(*) FROM left_behind) >= 0
+), audited AS (
+    INSERT INTO audit_log (file_id, seq, action, actor, at, details, prev_hash, hash)
+    SELECT moved.id, entry.seq, entry.action, :actor, :now, entry.details, entry.prev_hash, entry.hash
+    FROM moved, unnest(CAST(:seqs AS integer[]), CAST(:actions AS text[]), CAST(:details AS text[]),
+                       CAST(:prev_hashes AS text[]), CAST(:hashes AS text[])) AS entry (seq, action, details, prev_hash, hash)
+)
+SELECT count(*) FROM moved
+""")
 _CLOSE_MOVEMENT = update(_movements).where(_movements.c.id == bindparam("movement_id")).values(
     is_current=False, opened_at=bindparam("opened_at"), pulled_back_at=bindparam("pulled_back_at"),
 )
-_ADD_MOVEMENT = insert(_movements).returning(_movements.c.id)
+_ADD_MOVEMENT = insert(_movements)
 
 
-def add_movement(session, file_id, current, move, now, remarks=None, due_date=None, priority="normal", opened_at=None):
-    """The new current movement, as a plain row. `current`, with what happened to it in memory (opened,
-    pulled back), is written back no longer current."""
-    connection = session.connection()
-    if current is not None:
-        connection.execute(_CLOSE_MOVEMENT, {"movement_id": current.id, "opened_at": current.opened_at, "pulled_back_at": current.pulled_back_at})
-        set_loaded(current, is_current=False)
-    values = {
-        "file_id": file_id, "action": move.action, "from_user": move.from_user, "to_user": move.to_user, "remarks": remarks,
-        "due_date": due_date, "priority": priority, "sent_at": now, "opened_at": opened_at, "pulled_back_at": None, "is_current": True,
-    }
+def record_move(session, file, current, movement, actor, actions, now, last_paragraph, owner_id=None):
+    """Write a move: `current`, with what happened to it in memory (opened, pulled back), no longer current;
+    `movement` the current one; `actions` [(action, details)] appended to the audit log; and the file row
+    with its new custodian (and `owner_id`), only if it still has the version read and `movement.from_user`
+    holds it, so that a writer that slipped past the row lock cannot make a second custodian."""
+    values = {"custodian_id": movement.to_user, "last_paragraph": last_paragraph, **({"owner_id": owner_id} if owner_id else {})}
     try:
-        movement_id = connection.execute(_ADD_MOVEMENT, values).scalar_one()
+        if session.bind.dialect.name == "postgresql":
+            _record_move_in_one_statement(session, file, current, movement, actor, actions, now, values)
+        else:
+            connection = session.connection()
+            if current is not None:
+                connection.execute(_CLOSE_MOVEMENT, {"movement_id": current.id, "opened_at": current.opened_at, "pulled_back_at": current.pulled_back_at})
+            connection.execute(_ADD_MOVEMENT, vars(movement))
+            record_actions(session, file, actor, actions, now, mover=movement.from_user, **values)
     except IntegrityError:
         # uq_movements_one_current: another move of this file committed first.
         raise VersionConflict("the file was moved meanwhile; reload it")
-    return SimpleNamespace(id=movement_id, **values)
+    if current is not None:
+        set_loaded(current, is_current=False)
+
+
+def _record_move_in_one_statement(session, file, current, movement, actor, actions, now, values):
+    rows, seq, head = audit_rows(file, actor, actions, now)
+    moved = session.connection().execute(_MOVE_IN_ONE_STATEMENT, {
+        "file_id": file.id, "version": file.version, "mover": movement.from_user, "to_user": movement.to_user,
+        "owner_id": values.get("owner_id"), "last_paragraph": values["last_paragraph"], "audit_seq": seq, "audit_head": head,
+        "now": now, "left_id": current.id if current else None, "left_opened_at": current.opened_at if current else None,
+        "left_pulled_back_at": current.pulled_back_at if current else None,
+        "movement_id": movement.id, "action": movement.action, "from_user": movement.from_user, "remarks": movement.remarks,
+        "due_date": movement.due_date, "priority": movement.priority, "opened_at": movement.opened_at, "actor": actor,
+        "seqs": [r["seq"] for r in rows], "actions": [r["action"] for r in rows], "details": [r["details"] for r in rows],
+        "prev_hashes": [r["prev_hash"] for r in rows], "hashes": [r["hash"] for r in rows],
+    }).scalar_one()
+    if moved != 1:
+        raise VersionConflict("the file changed meanwhile; reload it")
+    set_loaded(file, **values, version=file.version + 1, audit_seq=seq, audit_head=head, updated_at=now)
 
 
 def movements_of(session, file_id):

@@ -274,12 +274,13 @@ class FilesService(web.DescribedService):
         send_in = parse_json(request, SendIn)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            file, current, yellow, sender, recipient = repository.file_for_send(uow.session, file_id, me, send_in.to)
+            file, current, yellow, sender, recipient, movement_id = repository.file_for_move(uow.session, domain.SEND, file_id, me, send_in.to)
             self._ensure_visible(uow.session, file, principal)
-            to = recipient.id if recipient else send_in.to
             users = {person.id: person for person in (sender, recipient) if person}
+            to = recipient.id if recipient else send_in.to
             move = domain.plan_send(repository.file_view(file), me, to, {u.id for u in users.values() if u.active}, send_in.version)
-            movement = self._move(uow, file, current, move, me, yellow, remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority)
+            movement = self._move(uow, file, current, move, me, yellow, movement_id,
+                                  remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority)
             uow.commit()
             return file_summary(file, movement, users)
 
@@ -288,51 +289,55 @@ class FilesService(web.DescribedService):
         """Send the file back to whoever sent it to its custodian."""
         principal = require_caller(self.caller)
         return_in = parse_json(request, ActionIn)
+        me = principal.user_id
         with self.db.unit_of_work() as uow:
-            session = uow.session
-            file, current, yellow = self._file_for_action(session, file_id, principal)
-            move = domain.plan_return(repository.file_view(file), repository.movement_view(current), principal.user_id, return_in.version)
-            movement = self._move(uow, file, current, move, principal.user_id, yellow, remarks=return_in.remarks)
+            file, current, yellow, returner, sender, movement_id = repository.file_for_move(uow.session, domain.RETURN, file_id, me)
+            self._ensure_visible(uow.session, file, principal)
+            move = domain.plan_return(repository.file_view(file), repository.movement_view(current), me, return_in.version)
+            movement = self._move(uow, file, current, move, me, yellow, movement_id, remarks=return_in.remarks)
             uow.commit()
-            return file_summary(file, movement, repository.users_by_id(session, {move.from_user, move.to_user}))
+            return file_summary(file, movement, {person.id: person for person in (returner, sender) if person})
 
     @http("POST", "/files/<string:file_id>/pull-back")
     def pull_back(self, request, file_id):
         """The sender takes the file back while the recipient has not opened it (409 once they have)."""
         principal = require_caller(self.caller)
+        me = principal.user_id
         with self.db.unit_of_work() as uow:
-            session = uow.session
-            file, current, yellow = self._file_for_action(session, file_id, principal)
-            move = domain.plan_pull_back(repository.file_view(file), repository.movement_view(current), principal.user_id)
+            file, current, yellow, sender, holder, movement_id = repository.file_for_move(uow.session, domain.PULL_BACK, file_id, me)
+            self._ensure_visible(uow.session, file, principal)
+            move = domain.plan_pull_back(repository.file_view(file), repository.movement_view(current), me)
             now = utcnow()
+            pulled_back = events.FilePulledBack(**self._event_base(file), movement_id=current.id, by_user=move.to_user, from_user=move.from_user)
             repository.set_loaded(current, pulled_back_at=now)
-            pulled_back_id = current.id
-            movement = self._move(uow, file, current, move, principal.user_id, yellow, opened_at=now, now=now)
-            uow.emit(events.FilePulledBack(**self._event_base(file), movement_id=pulled_back_id, by_user=move.to_user, from_user=move.from_user))
+            movement = self._move(uow, file, current, move, me, yellow, movement_id, opened_at=now, now=now, announce=[pulled_back])
             uow.commit()
-            return file_summary(file, movement, repository.users_by_id(session, {move.from_user, move.to_user}))
+            return file_summary(file, movement, {person.id: person for person in (sender, holder) if person})
 
-    def _move(self, uow, file, current, move, actor, has_yellow_notes, remarks=None, due_date=None, priority="normal", opened_at=None, now=None, **values):
-        """Hand the file over: the leaving custodian's yellow notes turn green, the new movement becomes
-        the current one, and the custodian changes only if the row still has the version and custodian read."""
+    def _move(self, uow, file, current, move, actor, has_yellow_notes, movement_id, remarks=None, due_date=None, priority="normal",
+              opened_at=None, now=None, owner_id=None, announce=()):
+        """Hand the file over as movement `movement_id`: the leaving custodian's yellow notes turn green, the new
+        movement becomes the current one, and the custodian (and the owner, given `owner_id`) changes only if the
+        row still has the version and custodian read. Its events, then `announce`, go to the outbox together."""
         session = uow.session
         now = now or utcnow()
-        leaving = file.custodian_id
-        actions = self._open_by_acting(uow, file, current, actor, now, write=False)  # written with the hand-over
-        notes = repository.yellow_notes_of(session, file.id, leaving) if has_yellow_notes else []
-        confirmed, last_paragraph = self._confirm_notes(uow, file, notes, now, on=move.action)
-        movement = repository.add_movement(session, file.id, current, move, now, remarks, due_date, priority, opened_at)
+        pending = []
+        actions = self._open_by_acting(uow, file, current, actor, now, write=False, emit=pending.append)  # written with the hand-over
+        notes = repository.yellow_notes_of(session, file.id, file.custodian_id) if has_yellow_notes else []
+        confirmed, last_paragraph = self._confirm_notes(uow, file, notes, now, on=move.action, emit=pending.append)
+        movement = repository.new_movement(movement_id, file.id, move, now, remarks, due_date, priority, opened_at)
         actions += confirmed + [(move.action, {
             "movement_id": movement.id, "from": move.from_user, "to": move.to_user, "remarks": remarks,
-            "due_date": due_date, "priority": priority, **values,
+            "due_date": due_date, "priority": priority, **({"owner_id": owner_id} if owner_id else {}),
         })]
-        repository.record_actions(session, file, actor, actions, now, mover=leaving, custodian_id=move.to_user, last_paragraph=last_paragraph, **values)
+        repository.record_move(session, file, current, movement, actor, actions, now, last_paragraph, owner_id)
         if move.action in domain.COUNTED_MOVES:
-            uow.emit(events.FileSent(
+            pending.append(events.FileSent(
                 **self._event_base(file), movement_id=movement.id, action=move.action, from_user=move.from_user, to_user=move.to_user,
                 remarks=remarks, due_date=as_iso(due_date), priority=priority, subject=file.subject,
                 classification=file.classification, sent_at=now.isoformat(),
             ))
+        uow.emit_all(pending + list(announce))
         FILE_MOVEMENTS.labels(move.action).inc()
         return movement
 
@@ -411,7 +416,8 @@ class FilesService(web.DescribedService):
                 if file.custodian_id == leaving.id:
                     current = repository.current_movement(session, file.id)
                     move = domain.Move(leaving.id, successor.id, domain.TRANSFER)
-                    self._move(uow, file, current, move, admin.id, True, remarks=transfer_in.remarks, now=now, **values)
+                    self._move(uow, file, current, move, admin.id, True, repository.next_movement_id(session),
+                               remarks=transfer_in.remarks, now=now, owner_id=values.get("owner_id"))
                 else:
                     details = {"from": leaving.id, "to": successor.id, "remarks": transfer_in.remarks}
                     repository.record_actions(session, file, admin.id, [("ownership_transferred", details)], now, **values)
@@ -503,8 +509,10 @@ class FilesService(web.DescribedService):
             uow.commit()
             return note_out(note, repository.users_by_id(session, {me}))
 
-    def _confirm_notes(self, uow, file, notes, now, on):
-        """Turn notes green in order, numbering their paragraphs on from the file's last paragraph."""
+    def _confirm_notes(self, uow, file, notes, now, on, emit=None):
+        """Turn notes green in order, numbering their paragraphs on from the file's last paragraph; their
+        events go to `emit` (by default straight to the outbox)."""
+        emit = emit or uow.emit
         last = file.last_paragraph
         actions = []
         for note in notes:
@@ -512,7 +520,7 @@ class FilesService(web.DescribedService):
             note.status, note.confirmed_at, note.updated_at = domain.GREEN, now, now
             note.first_paragraph, note.last_paragraph, note.content_sha256 = first, last, domain.content_sha256(note.text)
             actions.append(("note_confirmed", {"note_id": note.id, "paragraphs": [first, last], "content_sha256": note.content_sha256, "on": on}))
-            uow.emit(events.NoteConfirmed(
+            emit(events.NoteConfirmed(
                 **self._event_base(file), note_id=note.id, author=note.author, text=note.text, first_paragraph=first,
                 last_paragraph=last, content_sha256=note.content_sha256, confirmed_at=now.isoformat(),
                 classification=file.classification, confirmed_on=on,
@@ -958,16 +966,17 @@ class FilesService(web.DescribedService):
     def _is_unopened_by(file, current, user_id):
         return current is not None and current.opened_at is None and current.to_user == user_id and file.custodian_id == user_id
 
-    def _open_by_acting(self, uow, file, current, user_id, now, write=True):
+    def _open_by_acting(self, uow, file, current, user_id, now, write=True, emit=None):
         """Opening the file, or acting on it, records when its recipient first did; returns the audit entry.
-        With `write=False` the movement is changed in memory only, for add_movement to write."""
+        With `write=False` the movement is changed in memory only, for record_move to write. The event
+        goes to `emit` (by default straight to the outbox)."""
         if not self._is_unopened_by(file, current, user_id):
             return []
         if write:
             repository.mark_opened(uow.session, current, now)
         else:
             repository.set_loaded(current, opened_at=now)
-        uow.emit(events.FileOpened(**self._event_base(file), movement_id=current.id, user=user_id, opened_at=now.isoformat()))
+        (emit or uow.emit)(events.FileOpened(**self._event_base(file), movement_id=current.id, user=user_id, opened_at=now.isoformat()))
         FILE_ACTIONS.labels("opened").inc()
         return [("opened", {"movement_id": current.id})]
 

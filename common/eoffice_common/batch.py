@@ -199,12 +199,17 @@ class BatchEventConsumer(Entrypoint):
             self._connection = self._channel = None
 
 
+READ_CHUNK_BYTES = 8192
+
+
 def _read_in_chunks(transport):
     """py-amqp (5.x) asks the socket for exactly the bytes of the frame part it parses next: nine
     small reads per message. Its reader keeps whatever arrives beyond that for the next read, so
-    asking for 64 KiB at a time is safe and reads a whole run of messages at once."""
+    asking for more at a time is safe and reads a run of messages at once. Not too much more: it
+    copies the rest of its buffer on every read, and 8 KiB took 30 µs of CPU per message where
+    64 KiB took 56 µs and py-amqp's own reads 46 µs (1 kB events, measured on this machine)."""
     recv = transport.sock.recv
-    transport._quick_recv = lambda n: recv(max(n, 65536))
+    transport._quick_recv = lambda n: recv(max(n, READ_CHUNK_BYTES))
 
 
 def _decode(body):

@@ -14,20 +14,20 @@ def score_stale_weeks(unit_of_work, settings, now, every_seconds=0.0):
         session = uow.session
         if not repository.try_scorer_lock(session):
             return []
-        offices = repository.offices(session)
-        if not offices:
-            return []
         work = {week: (rebuild, version) for week, rebuild, version in repository.stale_weeks(session)}
         for week in repository.unscored_weeks(session, current):
             work.setdefault(week, (False, None))
         for week in _out_of_date(session, current, now):
             work.setdefault(week, (False, None))
         recent = repository.weeks_scored_since(session, now - timedelta(seconds=every_seconds)) if every_seconds else set()
+        due = [week for week in sorted(work) if week <= current and (work[week][0] or week not in recent)]
+        # Read only when there is something to score: this runs every second.
+        offices = repository.offices(session) if due else None
+        if not offices:
+            return []
     scored = []
-    for week in sorted(work):
+    for week in due:
         rebuild, version = work[week]
-        if week > current or (week in recent and not rebuild):
-            continue
         with unit_of_work() as uow:
             if not repository.try_scorer_lock(uow.session):
                 break

@@ -152,7 +152,7 @@ class MetricsService(web.DescribedService):
     @timer(interval=1)
     def score(self):
         """Score the weeks that events made stale."""
-        every = float(self.config.get("SCORE_EVERY_SECONDS", 5))
+        every = float(self.config.get("SCORE_EVERY_SECONDS", 15))
         scoring.score_stale_weeks(self.db.unit_of_work, self.settings, utcnow(), every_seconds=every)
 
     @timer(interval=60, eager=True)

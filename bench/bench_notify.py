@@ -13,7 +13,8 @@ row's created_at (notify's clock, just before its commit); "email" is when the S
 notify runs as `nameko run` processes (--replicas) on PostgreSQL database eoffice_bench_notify and
 a RabbitMQ vhost of its own, so its events reach nobody else.
 
-    .venv/bin/python bench/notify.py [--rate 500] [--seconds 10] [--replicas 1] [--users 200]
+    .venv/bin/python bench/bench_notify.py [--rate 500] [--seconds 10] [--replicas 1] [--users 200]
+        [--batch-size N] [--batch-wait SECONDS]
 """
 import argparse
 import os
@@ -95,8 +96,7 @@ def fresh_vhost():
 def consumers_bound(replicas):
     queues = requests.get(f"{RABBIT_API}/queues/{VHOST}", auth=RABBIT_AUTH, timeout=10).json()
     consumers = {q["name"]: q.get("consumers", 0) for q in queues}
-    return all(consumers.get(f"evt-{source}--notify.{handler}", 0) >= replicas for source, handler in (
-        ("dak-user_recorded", "on_user_recorded"), ("files-file_sent", "on_file_sent")))
+    return consumers.get("evt-batch--notify.apply_events", 0) >= replicas
 
 
 def envelope(event_type, data, occurred_at):
@@ -208,10 +208,16 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--replicas", type=int, default=1, help="notify processes")
     parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, help="events applied per transaction at most (INGEST_BATCH_SIZE)")
+    parser.add_argument("--batch-wait", type=float, help="a batch is applied once no event came for this long, "
+                        "seconds (INGEST_BATCH_WAIT_SECONDS)")
     args = parser.parse_args()
+    batching = {name: str(value) for name, value in (
+        ("NOTIFY_BATCH_SIZE", args.batch_size), ("NOTIFY_BATCH_WAIT_SECONDS", args.batch_wait)) if value is not None}
 
     print(f"notify: {args.rate:.0f} events/s for {args.seconds:.0f}s, {args.replicas} process(es); "
-          f"load average before {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (a shared machine)", flush=True)
+          f"load average before {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (a shared machine); "
+          f"batches: {', '.join(f'{k}={v}' for k, v in batching.items()) or 'config.yml defaults'}", flush=True)
     db_url = fresh_database()
     amqp_uri = fresh_vhost()
     sink = SmtpSink()
@@ -225,6 +231,7 @@ def main():
                 "NOTIFY_HTTP_ADDRESS": f"127.0.0.1:{http_port}", "NOTIFY_METRICS_PORT": str(free_port()),
                 "JWT_SECRET": "bench-secret-" + "x" * 32, "NOTIFY_SCHEDULER_POLL_SECONDS": "5",
                 "NOTIFY_MAX_WORKERS": "10",  # each worker may hold a connection of a shared PostgreSQL
+                **batching,
             }, http_port))
         # Health answers before the event consumers are bound; an event published earlier is lost.
         wait_for(lambda: consumers_bound(args.replicas), 60, "the event consumers")

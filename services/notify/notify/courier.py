@@ -121,9 +121,11 @@ class Courier(DependencyProvider):
 
     # --- telling --------------------------------------------------------------------------------
 
-    def tell(self, uow, notices):
+    def tell(self, uow, notices, causes=None):
         """Write each notice into its recipient's inbox and its emails and SMS into the outgoing
-        table, inside `uow`. Returns the (notice, written_at) pairs that were new."""
+        table, inside `uow`, a few statements for all of them. `causes` maps a notice's source id
+        to the consumed Envelope it answers (its actor and correlation id go with the events
+        announcing the notifications). Returns the (notice, written_at) pairs that were new."""
         if not notices:
             return []
         session = uow.session
@@ -132,27 +134,38 @@ class Courier(DependencyProvider):
             session, {n.user_id for n in notices} | {n.by for n in notices} | {n.extra.get("holder") for n in notices}
         )
         people = {user_id: person for user_id, (person, _) in involved.items()}
-        told = []
-        for notice in sorted(notices, key=lambda n: n.user_id):  # inbox locks in one order: no deadlock
+        inbox = {}  # notification id -> (notice, row)
+        for notice in notices:
             recipient = people.get(notice.user_id)
             if recipient is not None and not recipient.active:
                 continue
-            language = domain.language_of(recipient, self.default_language)
-            title, body = domain.render_inapp(notice, language, people)
-            notification_id = repository.add_notification(session, notice, title, body, now)
-            if notification_id is None:
+            title, body = domain.render_inapp(notice, domain.language_of(recipient, self.default_language), people)
+            notification_id = str(uuid.uuid4())
+            inbox[notification_id] = (notice, {
+                "id": notification_id, "user_id": notice.user_id, "kind": notice.kind,
+                "source_event_id": notice.source_id, "title": title, "body": body, "item_type": notice.item_type,
+                "item_id": notice.item_id, "priority": notice.priority, "occurred_at": notice.occurred_at,
+                "created_at": now,
+            })
+        written = repository.add_notifications(session, [row for _, row in inbox.values()])
+        told, announced, outgoing = [], [], []
+        for notification_id, (notice, _) in inbox.items():
+            if notification_id not in written:
                 continue
-            uow.emit(self._event(NotificationDelivered, notification_id, notice.user_id, domain.INAPP, notice.kind,
-                                 notice.source_id, recipient, delivered_at=now.isoformat()))
+            recipient = people.get(notice.user_id)
+            announced.append(self._event(NotificationDelivered, notification_id, notice.user_id, domain.INAPP,
+                                         notice.kind, notice.source_id, recipient, delivered_at=now.isoformat()))
             told.append((notice, now))
             preferences = involved[notice.user_id][1] if recipient else domain.DEFAULT_PREFERENCES
-            outgoing = domain.plan_outgoing(notice, recipient, preferences, now, self.available_channels)
-            for message in outgoing:
+            for message in domain.plan_outgoing(notice, recipient, preferences, now, self.available_channels):
                 if message.channel == domain.EMAIL:
                     subject, text = domain.render_email(notice, recipient, people, self.desk_url)
                 else:
                     subject, text = "", domain.render_sms(notice, recipient, people)
-                repository.add_delivery(session, notice, message, notification_id, subject, text, now)
+                outgoing.append(repository.delivery_row(notice, message, notification_id, subject, text, now))
+        repository.add_deliveries(session, outgoing)
+        causes = causes or {}
+        uow.emit_all(announced, cause_of=lambda event: causes.get(event.source_event_id))
         return told
 
     def after_commit(self, told):
@@ -168,10 +181,12 @@ class Courier(DependencyProvider):
     def wake(self):
         self._wake.set()
 
-    def schedule_reminders(self, uow, notice):
-        if notice.due_date:
-            plans = domain.plan_reminders(notice.due_date, self.now(), self.reminders)
-            repository.schedule_reminders(uow.session, notice, plans, self.now())
+    def schedule_reminders(self, uow, notices):
+        """The reminders of the items these notices sent with a due date."""
+        now = self.now()
+        planned = [(notice, domain.plan_reminders(notice.due_date, now, self.reminders))
+                   for notice in notices if notice.due_date]
+        repository.schedule_reminders(uow.session, planned, now)
 
     @staticmethod
     def _event(event_class, notification_id, user_id, channel, kind, source_id, person, **fields):
@@ -249,14 +264,15 @@ class Courier(DependencyProvider):
         with UnitOfWork(self.shared, "system", None) as uow:
             session = uow.session
             people = repository.people(session, {delivery.recipient for delivery, _, _ in outcomes})
-            counted = []
+            counted, delivered = [], []
             sent = [(delivery.id, sent_at) for delivery, error, sent_at in outcomes if error is None]
             repository.mark_sent(session, sent, self.instance)
             for delivery, error, sent_at in outcomes:
                 person = people.get(delivery.recipient)
                 if error is None:
-                    uow.emit(self._event(NotificationDelivered, delivery.id, delivery.recipient, delivery.channel,
-                                         delivery.kind, delivery.source_event_id, person, delivered_at=sent_at.isoformat()))
+                    delivered.append(self._event(NotificationDelivered, delivery.id, delivery.recipient,
+                                                 delivery.channel, delivery.kind, delivery.source_event_id, person,
+                                                 delivered_at=sent_at.isoformat()))
                     counted.append(("sent", delivery, sent_at))
                     continue
                 counted.append(("failed", delivery, error))
@@ -269,6 +285,7 @@ class Courier(DependencyProvider):
                     uow.emit(self._event(NotificationFailed, delivery.id, delivery.recipient, delivery.channel,
                                          delivery.kind, delivery.source_event_id, person, reason=reason))
                     counted.append(("dead", delivery, reason))
+            uow.emit_all(delivered)
             uow.commit()
         for outcome, delivery, detail in counted:
             if outcome == "sent":

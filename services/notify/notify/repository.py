@@ -3,7 +3,7 @@ import uuid
 import zlib
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import domain
@@ -142,55 +142,68 @@ def take_waiting_draft_notices(session, draft_id):
 # --- the inbox --------------------------------------------------------------------------------
 
 
-NOTIFICATION_COLUMNS = ("id", "user_id", "kind", "source_event_id", "title", "body", "item_type", "item_id",
-                        "priority", "occurred_at", "created_at")
-
-
-def _add_notification(dialect):
+def _add_notifications(dialect):
     table = Notification.__table__
-    if dialect != "postgresql":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["source_event_id", "user_id"])
-    # One round trip: take the user's inbox lock, then insert. The lock makes `seq` (a default,
-    # evaluated for the row the SELECT yields, so after the lock) follow commit order per user, so
-    # a stream reading `seq > last` never skips a row committed late; pg_notify wakes that user's
-    # streams in every replica at commit.
-    inbox = select(
-        func.pg_advisory_xact_lock(bindparam("lock_class"), bindparam("lock_key")),
-        func.pg_notify(INBOX_CHANNEL, bindparam("wake")),
-    ).cte("inbox")
-    row = select(*[bindparam(name, type_=table.c[name].type) for name in NOTIFICATION_COLUMNS]).select_from(inbox)
-    return (
-        postgresql.insert(table).from_select(list(NOTIFICATION_COLUMNS), row)
-        .on_conflict_do_nothing(index_elements=["source_event_id", "user_id"])
+    return (_dialect_insert(dialect, Notification).on_conflict_do_nothing(index_elements=["source_event_id", "user_id"])
+            .returning(table.c.id))
+
+
+def _take_inboxes(dialect):
+    # In the order of the arrays (unnest keeps it): every writer takes inbox locks by user id.
+    return text(
+        "SELECT pg_advisory_xact_lock(:lock_class, inbox.lock_key), pg_notify(:channel, inbox.user_id)"
+        " FROM unnest(CAST(:lock_keys AS integer[]), CAST(:user_ids AS text[])) AS inbox(lock_key, user_id)"
     )
 
 
-def add_notification(session, notice, title, body, now):
-    """The in-app notification; None if this (source, user) was already written."""
-    notification_id = str(uuid.uuid4())
-    params = {
-        "id": notification_id, "user_id": notice.user_id, "kind": notice.kind, "source_event_id": notice.source_id,
-        "title": title, "body": body, "item_type": notice.item_type, "item_id": notice.item_id,
-        "priority": notice.priority, "occurred_at": notice.occurred_at, "created_at": now,
-    }
+def add_notifications(session, rows):
+    """The in-app notifications `rows` (dicts of Notification's columns but seq), in one statement;
+    returns the ids of those written (a (source, user) already written is skipped).
+
+    On PostgreSQL the users' inbox locks are taken first, in user id order: `seq` (a default,
+    evaluated at the insert, after the lock) then follows commit order per user, so a stream
+    reading `seq > last` never skips a row committed late; pg_notify wakes those users' streams in
+    every replica at commit."""
+    if not rows:
+        return set()
+    rows = sorted(rows, key=lambda row: (row["user_id"], row["source_event_id"]))
     if _is_postgres(session):
-        params.update(lock_class=INBOX_LOCK_CLASS, lock_key=_lock_key(notice.user_id), wake=notice.user_id)
-    written = _run(session, "add_notification", _add_notification, params).rowcount
-    return notification_id if written else None
+        user_ids = sorted({row["user_id"] for row in rows})
+        _run(session, "take_inboxes", _take_inboxes, {
+            "lock_class": INBOX_LOCK_CLASS, "channel": INBOX_CHANNEL,
+            "lock_keys": [_lock_key(user_id) for user_id in user_ids], "user_ids": user_ids,
+        }).all()
+    return set(_run(session, "add_notifications", _add_notifications, rows).scalars())
 
 
-def add_delivery(session, notice, outgoing, notification_id, subject, body, now):
-    """An email or SMS to send; None if this (source, recipient, channel) already exists."""
-    delivery_id = str(uuid.uuid4())
-    written = _run(session, "add_delivery", lambda dialect: _dialect_insert(dialect, Delivery)
-                   .on_conflict_do_nothing(index_elements=["source_event_id", "recipient", "channel"]), {
-        "id": delivery_id, "source_event_id": notice.source_id, "recipient": notice.user_id,
+def _add_deliveries(dialect):
+    return _dialect_insert(dialect, Delivery).on_conflict_do_nothing(
+        index_elements=["source_event_id", "recipient", "channel"])
+
+
+def add_deliveries(session, rows):
+    """Emails and SMS to send (dicts of Delivery's columns), in one statement; a (source,
+    recipient, channel) that exists already is skipped."""
+    if rows:
+        rows = sorted(rows, key=lambda row: (row["source_event_id"], row["recipient"], row["channel"]))
+        _run(session, "add_deliveries", _add_deliveries, rows)
+
+
+def delivery_row(notice, outgoing, notification_id, subject, body, now):
+    return {
+        "id": str(uuid.uuid4()), "source_event_id": notice.source_id, "recipient": notice.user_id,
         "channel": outgoing.channel, "kind": notice.kind, "notification_id": notification_id,
         "address": outgoing.address, "subject": subject, "body": body, "status": outgoing.status, "attempts": 0,
         "due_at": max(outgoing.not_before, notice.occurred_at), "next_attempt_at": outgoing.not_before,
         "created_at": now,
-    }).rowcount
-    return delivery_id if written else None
+    }
+
+
+def add_delivery(session, notice, outgoing, notification_id, subject, body, now):
+    """An email or SMS to send; None if this (source, recipient, channel) already exists."""
+    row = delivery_row(notice, outgoing, notification_id, subject, body, now)
+    written = _run(session, "add_delivery", _add_deliveries, row).rowcount
+    return row["id"] if written else None
 
 
 def list_notifications(session, user_id, query):
@@ -262,6 +275,13 @@ def claim_due(session, now, limit, claimed_by):
 
 
 def _mark_sent(dialect):
+    if dialect == "postgresql":
+        # One statement for the whole batch (an executemany UPDATE is a round trip per row).
+        return text(
+            "UPDATE deliveries SET status = 'sent', sent_at = sent.at, last_error = NULL"
+            " FROM unnest(CAST(:delivery_ids AS text[]), CAST(:sent_at AS timestamptz[])) AS sent(id, at)"
+            " WHERE deliveries.id = sent.id AND deliveries.claimed_by = :claimer"
+        )
     deliveries = Delivery.__table__
     return (
         update(deliveries)
@@ -271,12 +291,17 @@ def _mark_sent(dialect):
 
 
 def mark_sent(session, sent, claimed_by):
-    """Record [(delivery id, sent_at)] as sent, in one round trip. Only `claimed_by`'s claims: an
-    admin's retry in between has cleared the claim. A row the lease sweep dead-lettered meanwhile
-    is still marked sent, because it was."""
-    if sent:
-        _run(session, "mark_sent", _mark_sent,
-             [{"delivery_id": delivery_id, "claimer": claimed_by, "delivered_at": at} for delivery_id, at in sent])
+    """Record [(delivery id, sent_at)] as sent. Only `claimed_by`'s claims: an admin's retry in
+    between has cleared the claim. A row the lease sweep dead-lettered meanwhile is still marked
+    sent, because it was."""
+    if not sent:
+        return
+    if _is_postgres(session):
+        params = {"delivery_ids": [delivery_id for delivery_id, _ in sent], "sent_at": [at for _, at in sent],
+                  "claimer": claimed_by}
+    else:
+        params = [{"delivery_id": delivery_id, "claimer": claimed_by, "delivered_at": at} for delivery_id, at in sent]
+    _run(session, "mark_sent", _mark_sent, params)
 
 
 def mark_for_retry(session, delivery_id, claimed_by, next_attempt_at, error):
@@ -356,7 +381,8 @@ def digest_items(session, user_id, now):
         select(Delivery, Notification.title, Notification.occurred_at)
         .outerjoin(Notification, Notification.id == Delivery.notification_id)
         .where(Delivery.recipient == user_id, Delivery.status == domain.DIGEST, Delivery.next_attempt_at <= now)
-        .order_by(Delivery.created_at)
+        # Oldest first: a batch writes many at one created_at, each with when it happened.
+        .order_by(func.coalesce(Notification.occurred_at, Delivery.created_at), Delivery.created_at)
         .with_for_update(of=Delivery, skip_locked=True)
     ).all()
 
@@ -376,7 +402,7 @@ def lock_draft(session, draft_id):
              {"cls": DRAFT_LOCK_CLASS, "key": _lock_key(draft_id)})
 
 
-def _record_movement(dialect):
+def _record_movements(dialect):
     table = ItemMovement.__table__
     statement = _dialect_insert(dialect, ItemMovement)
     return statement.on_conflict_do_update(
@@ -384,48 +410,58 @@ def _record_movement(dialect):
         set_={"moved_at": statement.excluded.moved_at,
               "due_date": func.coalesce(statement.excluded.due_date, table.c.due_date)},
         where=table.c.moved_at < statement.excluded.moved_at,
-    ).returning(table.c.due_date)
+    ).returning(table.c.item_type, table.c.item_id, table.c.due_date)
 
 
-def record_movement(session, item_type, item_id, moved_at, due_date=None):
-    """Note that the item moved at `moved_at`. Returns None if a later movement was already seen
-    (this one is stale); else whether the item may have reminders (some movement had a due date)."""
-    row = _run(session, "record_movement", _record_movement,
-               {"item_type": item_type, "item_id": item_id, "moved_at": moved_at, "due_date": due_date}).first()
-    return None if row is None else row.due_date is not None
-
-
-def schedule_reminders(session, notice, plans, now):
-    """Reminders of the item `notice` sent (its latest movement: see record_movement)."""
-    for kind, fire_at in plans:
-        session.add(Reminder(
-            id=str(uuid.uuid4()), kind=kind, item_type=notice.item_type, item_id=notice.item_id,
-            item_number=notice.number, user_id=notice.user_id,
-            subject=notice.subject, classification=notice.classification, priority=notice.priority,
-            due_date=notice.due_date, fire_at=fire_at, occurrence=0, status="scheduled",
-            source_event_id=notice.source_id, moved_at=notice.occurred_at, created_at=now,
-        ))
-
-
-def _cancel_reminders(dialect):
-    reminders = Reminder.__table__
+def _cancel_earlier_reminders(dialect):
+    reminders, movements = Reminder.__table__, ItemMovement.__table__
+    latest = select(movements.c.moved_at).where(
+        movements.c.item_type == reminders.c.item_type, movements.c.item_id == reminders.c.item_id,
+    ).scalar_subquery()
     return update(reminders).where(
-        reminders.c.item_type == bindparam("kind_of_item"), reminders.c.item_id == bindparam("item"),
-        reminders.c.status == "scheduled", reminders.c.moved_at < bindparam("before"),
+        tuple_(reminders.c.item_type, reminders.c.item_id).in_(bindparam("items", expanding=True)),
+        reminders.c.status == "scheduled", reminders.c.moved_at < latest,
     ).values(status="cancelled")
 
 
-def cancel_reminders(session, item_type, item_id, before):
-    """Cancel the scheduled reminders of an item set by movements earlier than `before`."""
-    return _run(session, "cancel_reminders", _cancel_reminders,
-                {"kind_of_item": item_type, "item": item_id, "before": before}).rowcount
+def record_movements(session, movements):
+    """Note that items moved: `movements` are dicts of item_type, item_id, moved_at and due_date,
+    one per item. Returns the (item_type, item_id) of those that are the item's latest movement
+    (an item whose later movement was seen already is left alone). The scheduled reminders of
+    those items set by earlier movements are cancelled."""
+    if not movements:
+        return set()
+    # In key order: upserting takes each item's row lock, so concurrent batches wait, never deadlock.
+    movements = sorted(movements, key=lambda m: (m["item_type"], m["item_id"]))
+    rows = _run(session, "record_movements", _record_movements, movements).all()
+    # An item no movement gave a due date has no reminders to cancel.
+    with_reminders = [(row.item_type, row.item_id) for row in rows if row.due_date is not None]
+    if with_reminders:
+        _run(session, "cancel_earlier_reminders", _cancel_earlier_reminders, {"items": with_reminders})
+    return {(row.item_type, row.item_id) for row in rows}
 
 
-def transfer_reminders(session, file_ids, from_user, to_user):
+def schedule_reminders(session, planned, now):
+    """Reminders of the items `planned` notices sent (each their item's latest movement: see
+    record_movements): [(notice, [(kind, fire_at)])]."""
+    rows = [{
+        "id": str(uuid.uuid4()), "kind": kind, "item_type": notice.item_type, "item_id": notice.item_id,
+        "item_number": notice.number, "user_id": notice.user_id, "subject": notice.subject,
+        "classification": notice.classification, "priority": notice.priority, "due_date": notice.due_date,
+        "fire_at": fire_at, "occurrence": 0, "status": "scheduled", "source_event_id": notice.source_id,
+        "moved_at": notice.occurred_at, "created_at": now,
+    } for notice, plans in planned for kind, fire_at in plans]
+    if rows:
+        session.connection().execute(insert(Reminder.__table__), rows)
+
+
+def transfer_reminders(session, file_ids, from_user, to_user, transferred_at):
+    """Hand the scheduled reminders of files sent to `from_user` up to the transfer to `to_user`
+    (a file sent to them afterwards is theirs again)."""
     return session.execute(
         update(Reminder)
         .where(Reminder.item_type == "file", Reminder.item_id.in_(file_ids), Reminder.user_id == from_user,
-               Reminder.status == "scheduled")
+               Reminder.status == "scheduled", Reminder.moved_at <= transferred_at)
         .values(user_id=to_user)
     ).rowcount
 

@@ -2,12 +2,11 @@
 stream, preferences and the dead letters of email and SMS."""
 import json
 import os
-from datetime import datetime, timezone
 
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
 from werkzeug.wrappers import Response
 
+from eoffice_common.batch import batch_events
 from eoffice_common.db import Database
 from eoffice_common.metrics import Instrumentation
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
@@ -15,28 +14,14 @@ from eoffice_common.metrics import Instrumentation
 from eoffice_common import web
 from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
 
-from . import domain, repository, schemas
+from . import domain, intake, repository, schemas
 from .courier import Courier
 from .exceptions import AdminOnly, AlreadyRetried, DeadLetterNotFound, NotificationNotFound
 from .metrics import STREAMS_OPEN
 from .web import stream_route
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
-DRAFT_DECISIONS = {
-    "draft_approved": (schemas.DraftApproved, domain.draft_approved_notices),
-    "draft_issued": (schemas.DraftIssued, domain.draft_issued_notices),
-}
 STREAM_BATCH = 100
-
-
-def occurred_at(envelope):
-    moment = datetime.fromisoformat(envelope.occurred_at)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def draft_notices(event_type, event_id, at, data, author):
-    model, notices = DRAFT_DECISIONS[event_type]
-    return notices(event_id, at, model.model_validate(data), author)
 
 
 def sse_event(row):
@@ -195,129 +180,11 @@ class NotifyService(web.DescribedService):
 
     # --- consumed events ---------------------------------------------------------------------
 
-    @staticmethod
-    def _moved(uow, item_type, item_id, envelope, due_date=None):
-        """Record that a file or receipt moved (sent, pulled back, closed ...) and cancel the reminders
-        of its earlier movements. False if a later movement was already seen: this one is stale."""
-        at = occurred_at(envelope)
-        may_have_reminders = repository.record_movement(uow.session, item_type, item_id, at, due_date)
-        if may_have_reminders:
-            repository.cancel_reminders(uow.session, item_type, item_id, at)
-        return may_have_reminders is not None
+    @batch_events(intake.CONSUMED, alone=intake.DIRECTORY_EVENTS)
+    def apply_events(self, payloads):
+        """A batch of dak, files and signing events, applied in one transaction (see intake.py);
+        once it commits, the streams of those told and the sender are woken."""
+        self.db.apply_batch(payloads, self._apply, validate=intake.validate, on_commit=self.courier.after_commit)
 
-    def _apply(self, payload, effect):
-        """apply_once, then (if it took effect) wake the streams and the sender."""
-        told = []
-        outcome = self.db.apply_once(payload, lambda uow, envelope: told.extend(effect(uow, envelope)))
-        if outcome == "applied":
-            self.courier.after_commit(told)
-
-    @event_handler("dak", "user_recorded", requeue_on_error=True)
-    def on_user_recorded(self, payload):
-        self._apply(payload, self._record_user)
-
-    def _record_user(self, uow, envelope):
-        repository.record_user(uow.session, schemas.UserRecorded.model_validate(envelope.data), self.courier.now())
-        return []
-
-    @event_handler("dak", "receipt_sent", requeue_on_error=True)
-    def on_receipt_sent(self, payload):
-        self._apply(payload, self._receipt_sent)
-
-    def _receipt_sent(self, uow, envelope):
-        data = schemas.ReceiptSent.model_validate(envelope.data)
-        latest = self._moved(uow, "receipt", data.receipt_id, envelope, data.due_date)
-        notices = domain.receipt_sent_notices(envelope.id, occurred_at(envelope), data)
-        for notice in notices:
-            if latest and notice.kind == "receipt_sent":
-                self.courier.schedule_reminders(uow, notice)
-        return self.courier.tell(uow, notices)
-
-    @event_handler("dak", "receipt_closed", requeue_on_error=True)
-    def on_receipt_closed(self, payload):
-        self._apply(payload, self._receipt_done)
-
-    @event_handler("dak", "receipt_put_in_file", requeue_on_error=True)
-    def on_receipt_put_in_file(self, payload):
-        self._apply(payload, self._receipt_done)
-
-    def _receipt_done(self, uow, envelope):
-        self._moved(uow, "receipt", schemas.ReceiptDone.model_validate(envelope.data).receipt_id, envelope)
-        return []
-
-    @event_handler("files", "file_sent", requeue_on_error=True)
-    def on_file_sent(self, payload):
-        self._apply(payload, self._file_sent)
-
-    def _file_sent(self, uow, envelope):
-        data = schemas.FileSent.model_validate(envelope.data)
-        latest = self._moved(uow, "file", data.file_id, envelope, data.due_date)
-        notices = domain.file_sent_notices(envelope.id, occurred_at(envelope), data)
-        for notice in notices if latest else ():
-            self.courier.schedule_reminders(uow, notice)
-        return self.courier.tell(uow, notices)
-
-    @event_handler("files", "file_pulled_back", requeue_on_error=True)
-    def on_file_pulled_back(self, payload):
-        self._apply(payload, self._file_pulled_back)
-
-    def _file_pulled_back(self, uow, envelope):
-        data = schemas.FilePulledBack.model_validate(envelope.data)
-        self._moved(uow, "file", data.file_id, envelope)
-        return self.courier.tell(uow, domain.file_pulled_back_notices(envelope.id, occurred_at(envelope), data))
-
-    @event_handler("files", "file_closed", requeue_on_error=True)
-    def on_file_closed(self, payload):
-        self._apply(payload, self._file_closed)
-
-    def _file_closed(self, uow, envelope):
-        self._moved(uow, "file", schemas.FileClosed.model_validate(envelope.data).file_id, envelope)
-        return []
-
-    @event_handler("files", "file_transferred", requeue_on_error=True)
-    def on_file_transferred(self, payload):
-        self._apply(payload, self._file_transferred)
-
-    def _file_transferred(self, uow, envelope):
-        data = schemas.FileTransferred.model_validate(envelope.data)
-        repository.transfer_reminders(uow.session, data.file_ids, data.from_user, data.to_user)
-        return []
-
-    @event_handler("files", "draft_versioned", requeue_on_error=True)
-    def on_draft_versioned(self, payload):
-        self._apply(payload, self._draft_versioned)
-
-    def _draft_versioned(self, uow, envelope):
-        data = schemas.DraftVersioned.model_validate(envelope.data)
-        repository.lock_draft(uow.session, data.draft_id)
-        repository.record_draft(uow.session, data)
-        notices = []
-        for waiting in repository.take_waiting_draft_notices(uow.session, data.draft_id):
-            notices += draft_notices(waiting.event_type, waiting.event_id, waiting.occurred_at, waiting.data, data.author)
-        return self.courier.tell(uow, notices)
-
-    @event_handler("files", "draft_approved", requeue_on_error=True)
-    def on_draft_approved(self, payload):
-        self._apply(payload, self._draft_decided)
-
-    @event_handler("files", "draft_issued", requeue_on_error=True)
-    def on_draft_issued(self, payload):
-        self._apply(payload, self._draft_decided)
-
-    def _draft_decided(self, uow, envelope):
-        """Tell the draft's author; if its draft_versioned has not come yet, wait for it."""
-        draft_id = DRAFT_DECISIONS[envelope.type][0].model_validate(envelope.data).draft_id
-        repository.lock_draft(uow.session, draft_id)
-        author = repository.draft_author(uow.session, draft_id)
-        if author is None:
-            repository.wait_for_author(uow.session, envelope, occurred_at(envelope))
-            return []
-        return self.courier.tell(uow, draft_notices(envelope.type, envelope.id, occurred_at(envelope), envelope.data, author))
-
-    @event_handler("signing", "signature_failed", requeue_on_error=True)
-    def on_signature_failed(self, payload):
-        self._apply(payload, self._signature_failed)
-
-    def _signature_failed(self, uow, envelope):
-        data = schemas.SignatureFailed.model_validate(envelope.data)
-        return self.courier.tell(uow, domain.signature_failed_notices(envelope.id, occurred_at(envelope), data))
+    def _apply(self, uow, events):
+        return intake.apply(uow, self.courier, events)

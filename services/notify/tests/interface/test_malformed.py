@@ -28,7 +28,7 @@ def test_malformed_events_are_dead_lettered_with_their_reason_and_the_next_one_i
     assert "to_user" in letters[no_recipient["id"]].reason
     assert "due_date" in letters[bad_date["id"]].reason
     assert "document_kind" in letters[unknown_document["id"]].reason
-    assert letters[bad_date["id"]].consumer == "notify.on_file_sent"
+    assert letters[bad_date["id"]].consumer == "notify.apply_events"
     assert json.loads(letters[bad_date["id"]].payload)["data"]["subject"] == "भूमि अभिलेख में नाम संशोधन"
 
     [told] = client.wait_inbox("dm.jhs")

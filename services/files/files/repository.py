@@ -179,11 +179,12 @@ def next_part(session, parent_id):
 
 
 def _audit_row(file_id, seq, prev_hash, actor, action, details, now):
-    details = json.loads(domain.canonical_json(details))
-    digest = domain.audit_hash(prev_hash, file_id, seq, action, actor, now, details)
+    # Hashed as stored and read back: dates become strings (canonical JSON re-encodes to itself).
+    stored_details = domain.canonical_json(details)
+    digest = domain.audit_hash(prev_hash, file_id, seq, action, actor, now, json.loads(stored_details))
     row = {
         "file_id": file_id, "seq": seq, "action": action, "actor": actor, "at": now,
-        "details": domain.canonical_json(details), "prev_hash": prev_hash, "hash": digest,
+        "details": stored_details, "prev_hash": prev_hash, "hash": digest,
     }
     return row, digest
 

@@ -9,7 +9,7 @@ RabbitMQ vhost of its own so its events reach nobody else, a local S3 endpoint).
 hold one file and send it back and forth between two officers: every request is one movement
 (row lock, version-checked custodian change, current movement, audit entry, outbox event).
 
-    .venv/bin/python bench/files.py [--clients 16] [--seconds 15] [--processes 1]
+    .venv/bin/python bench/bench_files.py [--clients 16] [--seconds 15] [--processes 1]
 """
 import argparse
 import http.client

@@ -263,7 +263,7 @@ _file_with_current = (
     .outerjoin(_movements, and_(_movements.c.file_id == _files.c.id, _movements.c.is_current.is_(True)))
     .where(_files.c.id == bindparam("file_id"))
 )
-FILE_FOR_ACTION = {False: _file_with_current, True: _file_with_current.with_for_update(of=_files)}
+_FILE_FOR_ACTION = {False: _file_with_current, True: _file_with_current.with_for_update(of=_files)}
 _actor, _counterpart = _users.alias("actor"), _users.alias("counterpart")
 # The id the next movement will have, reserved in the read so that its audit entry (which names it) can be
 # hashed before anything is written. SQLite hands out max + 1 itself, and its writers take turns.
@@ -278,7 +278,7 @@ _COUNTERPART = {
     domain.RETURN: _movements.c.from_user,
     domain.PULL_BACK: _movements.c.to_user,
 }
-FILE_FOR_MOVE = {
+_FILE_FOR_MOVE = {
     (action, dialect): (
         _file_with_current.add_columns(*[_actor.c[k] for k in PERSON_KEYS], *[_counterpart.c[k] for k in PERSON_KEYS], next_id)
         .outerjoin(_actor, _actor.c.id == bindparam("actor"))
@@ -300,7 +300,7 @@ def _file_and_current(row):
 def file_for_action(session, file_id, lock=True):
     """In one round trip: the file (locked for this transaction if `lock`), its current movement, and
     whether its custodian has yellow notes on it (they turn green when the file leaves them); as plain rows."""
-    row = session.connection().execute(FILE_FOR_ACTION[lock], {"file_id": file_id}).first()
+    row = session.connection().execute(_FILE_FOR_ACTION[lock], {"file_id": file_id}).first()
     if row is None:
         raise FileNotFound(f"file {file_id} was not found")
     return _file_and_current(row)[:3]
@@ -310,7 +310,7 @@ def file_for_move(session, action, file_id, actor, recipient=None):
     """file_for_action's locked read for a move, with in the same round trip the actor and the other officer
     of the move (_COUNTERPART) as rows of PERSON_KEYS (None if not in the directory), and the id reserved for
     the new movement: (file, current, has_yellow_notes, actor, counterpart, movement_id)."""
-    statement = FILE_FOR_MOVE[action, session.bind.dialect.name]
+    statement = _FILE_FOR_MOVE[action, session.bind.dialect.name]
     row = session.connection().execute(statement, {"file_id": file_id, "actor": actor, "recipient": recipient}).first()
     if row is None:
         raise FileNotFound(f"file {file_id} was not found")

@@ -62,6 +62,19 @@ def test_every_action_is_in_a_hash_chained_audit_log_that_verifies(registry):
     }
 
 
+def test_moves_keep_any_remarks_verbatim_in_an_audit_log_that_verifies(registry):
+    remarks = 'कृपया "तत्काल" देखें\n{a,b}, NULL, \\N, it\'s 100%'
+    file = registry.create("clerk.jhs")
+    registry.send(file["id"], "clerk.jhs", "so.jhs", remarks=remarks)
+    assert registry.post(f"/files/{file['id']}/return", "so.jhs", json={"remarks": remarks}).status_code == 200
+    registry.send(file["id"], "clerk.jhs", "adm.jhs")
+    assert registry.post(f"/files/{file['id']}/pull-back", "clerk.jhs").status_code == 200
+    entries = registry.get(f"/files/{file['id']}/audit", "clerk.jhs").json()["entries"]
+    assert [e["action"] for e in entries] == ["created", "send", "opened", "return", "opened", "send", "pull_back"]
+    assert entries[1]["details"]["remarks"] == entries[3]["details"]["remarks"] == remarks
+    assert registry.get(f"/files/{file['id']}/audit/verify", "clerk.jhs").json()["valid"] is True
+
+
 def test_a_tampered_audit_entry_is_detected(registry):
     file = registry.create("clerk.jhs")
     registry.send(file["id"], "clerk.jhs", "so.jhs", remarks="मूल टिप्पणी")

@@ -27,9 +27,10 @@ from kombu import Connection
 
 from common import ROOT, cpu_seconds, free_port, percentile, start_service
 from eoffice_common.auth import Principal, issue_token
+from eoffice_common.events import time_ordered_id
 from eoffice_common.migrations import upgrade
 from eoffice_common.outbox import ConfirmingPublisher
-from eoffice_common.testing import ADMIN_PG_URL
+from eoffice_common.testing import ADMIN_PG_URL, wait_for_http
 
 from metrics import domain, scoring
 from metrics.events import CONSUMED
@@ -205,7 +206,7 @@ def this_weeks_events(count):
         elif event_type == "file_closed":
             data["created_at"], data["movement_count"] = (at - timedelta(days=rng.uniform(0, 20))).isoformat(), rng.randrange(8)
         events.append({
-            "id": str(uuid.uuid4()), "type": event_type, "schema_version": 1, "occurred_at": at.isoformat(),
+            "id": time_ordered_id(), "type": event_type, "schema_version": 1, "occurred_at": at.isoformat(),
             "actor": actor, "office": office, "district": district, "correlation_id": uuid.uuid4().hex,
             "aggregate_type": "file", "aggregate_id": data.get("file_id", "x"), "data": data,
         })
@@ -302,6 +303,8 @@ def main():
         "METRICS_DIRECTORY_BOOTSTRAP": "false", "JWT_SECRET": SECRET,
     }
     services = [start_service("metrics", {**env, "METRICS_METRICS_PORT": str(port)}, http_port) for port in metrics_ports]
+    for port in metrics_ports:  # the HTTP port answers once the first replica is up
+        wait_for_http(f"http://127.0.0.1:{port}/metrics", timeout=60)
     try:
         cpu_before, started, first = sum(cpu_seconds(s.pid) for s in services), time.perf_counter(), applied(metrics_ports)
         while applied(metrics_ports) < EVENTS:

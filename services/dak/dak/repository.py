@@ -3,8 +3,10 @@ from time import monotonic
 from types import SimpleNamespace
 from datetime import datetime, time, timezone
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+
+from eoffice_common.tables import outbox
 
 from . import domain
 from .exceptions import ReceiptNotFound, UnknownUser
@@ -30,6 +32,61 @@ def next_receipt_serial(session, office_code, year):
         )
     # Core statements go straight to the connection: the ORM's statement handling is not needed here.
     return session.connection().execute(_SERIAL_UPSERTS[dialect], {"office": office_code, "year": year}).scalar_one()
+
+
+def number_placeholder(receipt_id):
+    """What stands for a receipt's number in its events until the number is taken."""
+    return f"@receipt-number:{receipt_id}@"
+
+
+_receipts = Receipt.__table__
+_NUMBERED = ("serial", "receipt_number")
+# PostgreSQL: the serial is taken, the receipt written with it and its events (already in the
+# outbox, with a placeholder for the number) completed, all in one statement. The serial's row lock
+# is then held for this statement and the commit only: every diarisation in an office waits for it.
+INSERT_NUMBERED_RECEIPT = text(f"""
+WITH serial AS (
+    INSERT INTO receipt_serials (office_code, year, last_serial) VALUES (:office_code, :year, 1)
+    ON CONFLICT (office_code, year) DO UPDATE SET last_serial = receipt_serials.last_serial + 1
+    RETURNING last_serial
+), announced AS (
+    UPDATE outbox SET envelope = replace(envelope, :placeholder, (SELECT last_serial FROM serial) || :number_suffix)
+    WHERE event_id IN :event_ids
+)
+INSERT INTO receipts ({", ".join(c.name for c in _receipts.columns)})
+SELECT {", ".join(f":{c.key}" if c.key not in _NUMBERED else "last_serial" if c.key == "serial" else "last_serial || :number_suffix"
+                  for c in _receipts.columns)}
+FROM serial
+RETURNING serial
+""").bindparams(
+    bindparam("event_ids", expanding=True),
+    *[bindparam(c.key, type_=c.type) for c in _receipts.columns if c.key not in _NUMBERED],
+)
+ANNOUNCE_NUMBER = (
+    update(outbox)
+    .where(outbox.c.event_id.in_(bindparam("event_ids", expanding=True)))
+    .values(envelope=func.replace(outbox.c.envelope, bindparam("placeholder"), bindparam("receipt_number")))
+)
+
+
+def insert_numbered_receipt(session, receipt, event_ids):
+    """Give `receipt` (a new_row) the next serial of its office and year, insert it, and put its
+    number in the events `event_ids` written with number_placeholder(receipt.id)."""
+    suffix = domain.receipt_number("", receipt.year, receipt.office_code)
+    connection = session.connection()
+    if session.bind.dialect.name == "postgresql":
+        values = {c.key: getattr(receipt, c.key) for c in _receipts.columns if c.key not in _NUMBERED}
+        receipt.serial = connection.execute(INSERT_NUMBERED_RECEIPT, {
+            **values, "number_suffix": suffix, "placeholder": number_placeholder(receipt.id), "event_ids": event_ids,
+        }).scalar_one()
+        receipt.receipt_number = domain.receipt_number(receipt.serial, receipt.year, receipt.office_code)
+        return
+    receipt.serial = next_receipt_serial(session, receipt.office_code, receipt.year)
+    receipt.receipt_number = domain.receipt_number(receipt.serial, receipt.year, receipt.office_code)
+    insert_new(session, Receipt, [receipt])
+    connection.execute(ANNOUNCE_NUMBER, {
+        "event_ids": event_ids, "placeholder": number_placeholder(receipt.id), "receipt_number": receipt.receipt_number,
+    })
 
 
 _users, _offices = User.__table__, Office.__table__

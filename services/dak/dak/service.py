@@ -404,13 +404,9 @@ class DakService(web.DescribedService):
 
         if moves:
             receipt.holder_id = moves[0].to_user
-        receipt.serial = repository.next_receipt_serial(session, user.office_code, year)
-        receipt.receipt_number = domain.receipt_number(receipt.serial, year, user.office_code)
-        repository.insert_new(session, Receipt, [receipt])
-        repository.insert_new(session, ReceiptScan, scan_rows)
-        base = self._event_base(receipt, user.district_code)
-        uow.emit(ReceiptDiarised(
-            **base, kind=receipt.kind, classification=receipt.classification,
+        receipt.receipt_number = repository.number_placeholder(receipt.id)
+        diarised = uow.emit(ReceiptDiarised(
+            **self._event_base(receipt, user.district_code), kind=receipt.kind, classification=receipt.classification,
             subject=receipt.subject, language=receipt.language, sender_name=receipt.sender_name,
             sender_organisation=receipt.sender_organisation, main_category=receipt.main_category,
             sub_category=receipt.sub_category, delivery_mode=receipt.delivery_mode, vip=receipt.vip,
@@ -418,6 +414,10 @@ class DakService(web.DescribedService):
             received_date=domain.as_iso(receipt.received_date), diarised_by=user.id, holder=user.id,
             channel=channel, copied_from=copied_from, scans=[scan_ref(s) for s in scan_rows],
         ))
+        # Numbered last, so the office's serial stays locked for as short a time as possible.
+        repository.insert_numbered_receipt(session, receipt, [diarised.id])
+        repository.insert_new(session, ReceiptScan, scan_rows)
+        base = self._event_base(receipt, user.district_code)
         movements = self._record_moves(uow, receipt, base, moves, send_in, "send") if moves else []
         RECEIPTS_DIARISED.labels(receipt.kind, channel).inc()
         warnings = [

@@ -37,17 +37,21 @@ def test_an_electronic_receipt_is_diarised_with_its_scans(desk, event_tap, pdf, 
     assert desk.get(fetched["scans"][1]["url"], "diarist.jhs").content == png
 
     event = tap.wait_for("receipt_diarised")
+    assert event["data"]["receipt_number"] == receipt["receipt_number"]
     assert event["data"]["subject"] == fields["subject"]
     assert (event["office"], event["district"], event["actor"]) == ("COLL-JHS", "JHS", "diarist.jhs")
     assert [s["sha256"] for s in event["data"]["scans"]] == [s["sha256"] for s in receipt["scans"]]
 
 
-def test_two_hundred_concurrent_diarisations_get_two_hundred_consecutive_serials(desk):
+def test_two_hundred_concurrent_diarisations_get_two_hundred_consecutive_serials(desk, event_tap):
+    tap = event_tap("dak")
     pool = eventlet.GreenPool(200)
     numbers = list(pool.imap(lambda i: desk.diarise(subject=f"letter {i}")["receipt_number"], range(200)))
     serials = sorted(int(n.split("/")[0]) for n in numbers)
     assert serials == list(range(1, 201))
     assert len({n.split("/", 1)[1] for n in numbers}) == 1
+    tap.wait_for_count("receipt_diarised", 200)
+    assert sorted(e["data"]["receipt_number"] for e in tap.events() if e["type"] == "receipt_diarised") == sorted(numbers)
 
 
 def test_generate_and_send_diarises_and_sends_in_one_call(desk, event_tap):
@@ -55,6 +59,8 @@ def test_generate_and_send_diarises_and_sends_in_one_call(desk, event_tap):
     receipt = desk.diarise(send={"to": ["so.jhs", "adm.jhs"], "remarks": "कृपया देखें", "priority": "urgent", "due_date": "2099-01-01"})
     assert receipt["holder"] == "so.jhs"
     sent = tap.wait_for("receipt_sent")
+    diarised = tap.wait_for("receipt_diarised")
+    assert diarised["data"]["receipt_number"] == sent["data"]["receipt_number"] == receipt["receipt_number"]
     assert (sent["data"]["to_user"], sent["data"]["copies_to"], sent["data"]["priority"]) == ("so.jhs", ["adm.jhs"], "urgent")
     assert [e["type"] for e in tap.events() if e["aggregate_id"] == receipt["id"]] == ["receipt_diarised", "receipt_sent"]
     inbox = desk.get("/receipts", "so.jhs").json()

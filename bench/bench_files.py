@@ -9,7 +9,7 @@ RabbitMQ vhost of its own so its events reach nobody else, a local S3 endpoint).
 hold one file and send it back and forth between two officers: every request is one movement
 (row lock, version-checked custodian change, current movement, audit entry, outbox event).
 
-    .venv/bin/python bench/bench_files.py [--clients 16] [--seconds 15] [--processes 1]
+    .venv/bin/python bench/bench_files.py [--clients 16] [--seconds 15] [--processes 2]
 """
 import argparse
 import http.client
@@ -224,7 +224,7 @@ def main():
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (each sends its own file)")
     parser.add_argument("--seconds", type=float, default=15, help="measured seconds per scenario")
     parser.add_argument("--warmup", type=float, default=3, help="seconds run before measuring")
-    parser.add_argument("--processes", type=int, default=1, help="files service processes sharing the port (SO_REUSEPORT)")
+    parser.add_argument("--processes", type=int, default=2, help="files service processes sharing the port (SO_REUSEPORT): one per core")
     parser.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of the service (INFO logs every request)")
     args = parser.parse_args()
 

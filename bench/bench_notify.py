@@ -13,7 +13,7 @@ row's created_at (notify's clock, just before its commit); "email" is when the S
 notify runs as `nameko run` processes (--replicas) on PostgreSQL database eoffice_bench_notify and
 a RabbitMQ vhost of its own, so its events reach nobody else.
 
-    .venv/bin/python bench/bench_notify.py [--rate 500] [--seconds 10] [--replicas 1] [--users 200]
+    .venv/bin/python bench/bench_notify.py [--rate 500] [--seconds 10] [--replicas 2] [--users 200]
         [--batch-size N] [--batch-wait SECONDS]
 """
 import argparse
@@ -206,7 +206,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=500, help="events a second")
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--replicas", type=int, default=1, help="notify processes")
+    parser.add_argument("--replicas", type=int, default=2, help="notify processes (one per core)")
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--batch-size", type=int, help="events applied per transaction at most (INGEST_BATCH_SIZE)")
     parser.add_argument("--batch-wait", type=float, help="a batch is applied once no event came for this long, "

@@ -116,6 +116,18 @@ def main():
         def live(_):
             assert clients.request("GET", "/health/live")[0] == 200
 
+        def outbox_backlog():
+            return sum(float(line.rsplit(" ", 1)[1]) for port in metrics_ports
+                       for line in requests.get(f"http://127.0.0.1:{port}/metrics").text.splitlines()
+                       if line.startswith("eoffice_outbox_backlog_events"))
+
+        def settle():
+            """Before an open-loop run: the events of the run before published, and a pause."""
+            deadline = time.time() + 60
+            while outbox_backlog() and time.time() < deadline:
+                time.sleep(0.5)
+            time.sleep(3)
+
         def service_cpu():
             return sum(cpu_seconds(service.pid) for service in services)
 
@@ -127,15 +139,16 @@ def main():
         metadata = run_load(diarise, TOTAL, CONCURRENCY)
         metadata_cpu_ms = (service_cpu() - cpu_before) / TOTAL * 1000
         client_cpu_ms = (time.process_time() - client_before) / TOTAL * 1000
+        settle()
         cpu_before = service_cpu()
         at_rate = run_at_rate(diarise_in_sixteen_offices, RATE, 10)
         at_rate_cpu_ms = (service_cpu() - cpu_before) / at_rate["count"] * 1000
+        settle()
         one_diary_at_rate = run_at_rate(diarise, RATE, 10)
         with_scan = run_load(diarise_with_scan, SCAN_TOTAL, CONCURRENCY)
         scan_at_rate = run_at_rate(diarise_with_scan, RATE // 3, 5)
         time.sleep(2)
-        backlog = [line for port in metrics_ports for line in requests.get(f"http://127.0.0.1:{port}/metrics").text.splitlines()
-                   if line.startswith("eoffice_outbox_backlog_events")]
+        backlog = outbox_backlog()
 
         print("baselines (same run):")
         print_row("HTTP GET /health/live (nameko web, no work)", http_baseline)
@@ -152,10 +165,11 @@ def main():
         print(f"  service CPU per diarisation at that rate: {at_rate_cpu_ms:.2f} ms")
         print_row("the same into one diary (one serial row)", one_diary_at_rate)
         print_row(f"diarise with a 100 KB scan, offered {RATE // 3}/s", scan_at_rate)
-        print(f"  outbox after the run: {backlog}")
-        met = at_rate["per_second"] >= 0.97 * RATE and at_rate["p99_ms"] < 50
-        print(f"  target: metadata-only >= 300/s with p99 < 50 ms -> {'met' if met else 'NOT met'}; "
-              f"load average {os.getloadavg()[0]:.2f} at the end")
+        print(f"  outbox backlog after the run: {backlog:.0f} events")
+        for label, figures in (("16 offices", at_rate), ("one diary", one_diary_at_rate)):
+            met = figures["per_second"] >= 0.97 * RATE and figures["p99_ms"] < 50
+            print(f"  target: metadata-only >= 300/s with p99 < 50 ms, {label} -> {'met' if met else 'NOT met'}")
+        print(f"  load average {os.getloadavg()[0]:.2f} at the end")
     finally:
         clients.close()
         for service in services:

@@ -90,7 +90,6 @@ def main():
     clients = HttpClients(f"http://127.0.0.1:{http_port}", 64)
     services = [start_service("dak", {**env, "DAK_METRICS_PORT": str(port)}, http_port) for port in metrics_ports]
     try:
-        base = f"http://127.0.0.1:{http_port}"
         headers_of = [{"Authorization": f"Bearer {token}"} for token in one_diary]
         spread_headers = [{"Authorization": f"Bearer {token}"} for token in sixteen_offices]
         letter = {"kind": "physical", "delivery_mode": "post", "sender": {"name": "राम प्रसाद", "organisation": "ग्राम पंचायत"},

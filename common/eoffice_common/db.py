@@ -222,20 +222,8 @@ class Store:
             return outcomes
 
     def _apply_together(self, payloads, effect, validate, on_commit):
-        outcomes, fresh, malformed, ids = Counter(), [], [], set()
-        for payload in payloads:
-            envelope = None
-            try:
-                envelope = Envelope.parse(payload)
-                if envelope.id in ids:
-                    outcomes[(envelope.type, "duplicate")] += 1
-                    continue
-                validated = validate(envelope) if validate else None
-            except MALFORMED as exc:
-                malformed.append((payload, exc, envelope))
-                continue
-            ids.add(envelope.id)
-            fresh.append((envelope, validated))
+        fresh, outcomes, malformed = parse_batch(payloads, validate)
+        ids = {envelope.id for envelope, _ in fresh}
         with self.unit_of_work() as uow:
             new = self._track_new(uow.session, ids)
             events = [(envelope, validated) for envelope, validated in fresh if envelope.id in new]
@@ -288,6 +276,28 @@ class Store:
                 created_at=utcnow(),
             )
         )
+
+
+def parse_batch(payloads, validate=None):
+    """A batch of consumed payloads sorted out: (fresh, outcomes, malformed). `fresh` holds
+    (envelope, validate(envelope)) of each event once, in batch order; `outcomes` counts
+    (type, "duplicate") for events repeated within the batch; `malformed` holds (payload,
+    exception, envelope or None) of those that can never apply."""
+    fresh, outcomes, malformed, ids = [], Counter(), [], set()
+    for payload in payloads:
+        envelope = None
+        try:
+            envelope = Envelope.parse(payload)
+            if envelope.id in ids:
+                outcomes[(envelope.type, "duplicate")] += 1
+                continue
+            validated = validate(envelope) if validate else None
+        except MALFORMED as exc:
+            malformed.append((payload, exc, envelope))
+            continue
+        ids.add(envelope.id)
+        fresh.append((envelope, validated))
+    return fresh, outcomes, malformed
 
 
 def _type_of(payload, envelope):

@@ -1,7 +1,6 @@
 """Database work of the metrics service: applying a batch of events in one transaction, rebuilding
 a week from its facts, and reading what the scorer and the API need. Works on PostgreSQL and SQLite."""
 import json
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
@@ -9,8 +8,7 @@ from sqlalchemy import and_, case, delete, func, insert, null, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from eoffice_common.db import MALFORMED
-from eoffice_common.events import Envelope
+from eoffice_common.db import parse_batch
 from eoffice_common.tables import dead_letters, processed_events
 
 from . import domain
@@ -53,20 +51,8 @@ def apply_events(session, consumer, payloads, now):
     written to the dead letters. Returns a Counter of (event type, outcome)."""
     if _is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": REBUILD_LOCK})
-    outcomes, valid, seen, dead = Counter(), [], set(), []
-    for payload in payloads:
-        envelope = None
-        try:
-            envelope = Envelope.parse(payload)
-            if envelope.id in seen:
-                outcomes[(envelope.type, "duplicate")] += 1
-                continue
-            parsed = _parse(envelope)
-        except MALFORMED as exc:
-            dead.append((payload, envelope, f"{type(exc).__name__}: {exc}"))
-            continue
-        seen.add(envelope.id)
-        valid.append((envelope, parsed))
+    valid, outcomes, malformed = parse_batch(payloads, _parse)
+    dead = [(payload, envelope, f"{type(exc).__name__}: {exc}") for payload, exc, envelope in malformed]
 
     new = _track(session, consumer, [envelope.id for envelope, _ in valid], now)
     stale = Stale()

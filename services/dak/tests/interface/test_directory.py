@@ -5,7 +5,7 @@ import json
 
 import jwt
 from nameko.testing.services import entrypoint_hook
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from dak.cli import main as dak_cli
 from dak.directory import import_master, load_master

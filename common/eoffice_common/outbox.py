@@ -5,6 +5,7 @@ confirms are awaited together, and only the confirmed head of the batch is marke
 broker is unreachable the rows simply wait; a later pass resumes from the first unconfirmed row.
 Delivery is at least once (a crash between confirm and mark republishes); consumers are idempotent.
 """
+import contextlib
 import json
 import zlib
 from datetime import datetime, timezone
@@ -54,13 +55,18 @@ class ConfirmingPublisher:
             channel.events["basic_ack"].add(self._on_ack)
             channel.events["basic_nack"].add(self._on_nack)
             self._channel_obj = channel
-            self._next_tag = 1
+            self._next_tag = self._oldest = 1
             self._outstanding = set()
             self._nacked = set()
         return self._channel_obj
 
     def _settle(self, tag, multiple):
-        return {t for t in self._outstanding if (t <= tag if multiple else t == tag)}
+        if not multiple:
+            return {tag} & self._outstanding
+        # Tags are consecutive: an ack of "all up to tag" settles those from the oldest unsettled on.
+        settled = {t for t in range(self._oldest, tag + 1) if t in self._outstanding}
+        self._oldest = max(self._oldest, tag + 1)
+        return settled
 
     def _on_ack(self, delivery_tag, multiple):
         self._outstanding -= self._settle(delivery_tag, multiple)
@@ -71,25 +77,42 @@ class ConfirmingPublisher:
         self._nacked |= settled
 
     def publish(self, envelopes):
-        """Publish envelopes in order; return how many from the head the broker confirmed."""
+        """Publish envelopes (dicts) in order; return how many from the head the broker confirmed."""
+        return self._publish(
+            (json.dumps(envelope, ensure_ascii=False).encode("utf-8"), envelope["id"], envelope["type"],
+             envelope.get("correlation_id"))
+            for envelope in envelopes
+        )
+
+    def publish_stored(self, rows):
+        """Publish outbox rows (event_id, event_type, envelope as its stored JSON text) as stored."""
+        return self._publish(
+            (row.envelope.encode("utf-8"), row.event_id, row.event_type, _correlation_id(row.envelope))
+            for row in rows
+        )
+
+    def _publish(self, messages):
+        """(body, event id, event type, correlation id) in order; returns how many from the head
+        the broker confirmed."""
         channel = self._channel()
         tags = []
-        for envelope in envelopes:
-            message = amqp.Message(
-                body=json.dumps(envelope, ensure_ascii=False).encode("utf-8"),
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-                message_id=envelope["id"],
-                application_headers={
-                    "nameko.correlation_id": envelope.get("correlation_id") or envelope["id"],
-                    "nameko.call_id_stack": [f"{self.service_name}.outbox.{envelope['id']}"],
-                },
-            )
-            channel.basic_publish(message, exchange=self.exchange, routing_key=envelope["type"])
-            tags.append(self._next_tag)
-            self._outstanding.add(self._next_tag)
-            self._next_tag += 1
+        with self._one_write(self._connection.transport):
+            for body, event_id, event_type, correlation_id in messages:
+                message = amqp.Message(
+                    body=body,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=event_id,
+                    application_headers={
+                        "nameko.correlation_id": correlation_id or event_id,
+                        "nameko.call_id_stack": [f"{self.service_name}.outbox.{event_id}"],
+                    },
+                )
+                channel.basic_publish(message, exchange=self.exchange, routing_key=event_type)
+                tags.append(self._next_tag)
+                self._outstanding.add(self._next_tag)
+                self._next_tag += 1
         deadline = eventlet.hubs.get_hub().clock() + CONFIRM_TIMEOUT_SECONDS
         while self._outstanding:
             remaining = deadline - eventlet.hubs.get_hub().clock()
@@ -103,6 +126,21 @@ class ConfirmingPublisher:
             confirmed += 1
         self._nacked.clear()
         return confirmed
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _one_write(transport):
+        """py-amqp writes each message to the socket as it is made: one system call and one trip
+        through eventlet's hub a message. Collected here and written once for the whole batch
+        (copied: py-amqp hands over a view of a buffer it reuses for the next frame)."""
+        frames, write = [], transport._write
+        transport._write = lambda data: frames.append(bytes(data))
+        try:
+            yield
+        finally:
+            transport._write = write
+        if frames:
+            transport.write(b"".join(frames))
 
     def close(self):
         if self._connection is not None:
@@ -170,7 +208,7 @@ class OutboxRelay(Extension):
                 if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self.lock_key}).scalar():
                     return 0
             rows = conn.execute(
-                select(outbox.c.seq, outbox.c.envelope)
+                select(outbox.c.seq, outbox.c.event_id, outbox.c.event_type, outbox.c.envelope)
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.seq)
                 .limit(BATCH_SIZE)
@@ -179,7 +217,7 @@ class OutboxRelay(Extension):
                 conn.rollback()
             if not rows:
                 return 0
-            confirmed = self.publisher.publish([json.loads(row.envelope) for row in rows])
+            confirmed = self.publisher.publish_stored(rows)
             if confirmed:
                 with shared.write_turn():
                     conn.execute(
@@ -192,6 +230,10 @@ class OutboxRelay(Extension):
             if confirmed < len(rows):
                 raise RuntimeError(f"broker refused event at outbox seq {rows[confirmed].seq}")
             return confirmed
+
+
+def _correlation_id(envelope_text):
+    return json.loads(envelope_text).get("correlation_id")
 
 
 def _utcnow():

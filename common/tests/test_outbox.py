@@ -4,6 +4,7 @@ import uuid
 from urllib.parse import urlparse
 
 import eventlet
+from kombu import Connection, Exchange, Queue
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine, func, select
 
@@ -72,3 +73,26 @@ def test_events_wait_while_the_broker_refuses_and_leave_after(container_factory,
     arrived = [e["data"]["note_id"] for e in tap.wait_for_count("note_written", 6, timeout=20)]
     assert arrived == ["before"] + ids
     assert unpublished(writer_config["DB_URL"]) == 0
+
+
+def test_an_event_leaves_as_it_was_stored_with_the_headers_nameko_reads(container_factory, writer_service, writer_config):
+    exchange = Exchange("writer.events", type="topic", durable=True, auto_delete=False)
+    queue = Queue(f"raw-{uuid.uuid4().hex[:8]}", exchange, routing_key="note_written", auto_delete=True)
+    received = []
+    with Connection(writer_config["AMQP_URI"]) as connection:
+        with connection.Consumer(queue, callbacks=[lambda body, message: received.append(message)], accept=["json"]):
+            container = container_factory(writer_service, writer_config)
+            container.start()
+            with entrypoint_hook(container, "write", context_data={"correlation_id": "corr-42"}) as write:
+                write("n-hi", "पेंशन स्वीकृति हेतु प्रस्तुत")
+            while not received:
+                connection.drain_events(timeout=10)
+    message = received[0]
+    engine = create_engine(writer_config["DB_URL"])
+    with engine.connect() as conn:
+        stored = conn.execute(select(outbox.c.event_id, outbox.c.envelope)).one()
+    engine.dispose()
+    assert message.body == stored.envelope  # kombu gives the UTF-8 body back as text
+    assert message.properties["message_id"] == stored.event_id
+    assert message.headers["nameko.correlation_id"] == "corr-42"
+    assert message.properties["delivery_mode"] == 2

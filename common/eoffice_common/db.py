@@ -65,25 +65,20 @@ class UnitOfWork:
 
     def emit(self, event):
         """Record `event` (a DomainEvent) in the outbox, inside this transaction."""
-        envelope = Envelope.wrap(event, self.actor, self.correlation_id)
-        self.session.connection().execute(
-            INSERT_OUTBOX,
-            {
-                "event_id": envelope.id,
-                "event_type": envelope.type,
-                "aggregate_type": envelope.aggregate_type,
-                "aggregate_id": envelope.aggregate_id,
-                "envelope": json.dumps(envelope.to_dict(), ensure_ascii=False),
-                "created_at": utcnow(),
-            },
-        )
-        self._events_written += 1
-        return envelope
+        return self.emit_all([event])[0]
 
     def emit_all(self, events, cause_of=None):
         """Record many events in the outbox with one statement. `cause_of(event)` may name the
         consumed Envelope an event answers: its actor and correlation id then go with the event,
         as apply_once gives them to the unit of work; otherwise this unit of work's."""
+        envelopes, rows = self.outbox_rows(events, cause_of)
+        if rows:
+            self.session.connection().execute(INSERT_OUTBOX, rows if len(rows) > 1 else rows[0])
+        return envelopes
+
+    def outbox_rows(self, events, cause_of=None):
+        """(envelopes, outbox rows) of `events`, for a statement of the caller's own that writes
+        the rows in this transaction together with its state (one round trip fewer)."""
         envelopes, rows, now = [], [], utcnow()
         for event in events:
             cause = cause_of(event) if cause_of else None
@@ -98,10 +93,8 @@ class UnitOfWork:
                 "envelope": json.dumps(envelope.to_dict(), ensure_ascii=False),
                 "created_at": now,
             })
-        if rows:
-            self.session.connection().execute(INSERT_OUTBOX, rows)
-            self._events_written += len(rows)
-        return envelopes
+        self._events_written += len(rows)
+        return envelopes, rows
 
     def commit(self):
         self.session.commit()

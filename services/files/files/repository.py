@@ -9,6 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
+from eoffice_common.db import INSERT_OUTBOX
+
 from . import domain
 from .exceptions import (
     CorrespondenceNotFound, DraftNotFound, FileNotFound, NoteNotFound, UnknownHead, UnknownOffice, UnknownUser,
@@ -382,6 +384,13 @@ WITH moved AS (
     SELECT moved.id, entry.seq, entry.action, :actor, :now, entry.details, entry.prev_hash, entry.hash
     FROM moved, unnest(CAST(:seqs AS integer[]), CAST(:actions AS text[]), CAST(:details AS text[]),
                        CAST(:prev_hashes AS text[]), CAST(:hashes AS text[])) AS entry (seq, action, details, prev_hash, hash)
+), announced AS (
+    INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, envelope, created_at)
+    SELECT event.id, event.type, event.aggregate_type, event.aggregate_id, event.envelope, :now
+    FROM moved, unnest(CAST(:event_ids AS text[]), CAST(:event_types AS text[]), CAST(:aggregate_types AS text[]),
+                       CAST(:aggregate_ids AS text[]), CAST(:envelopes AS text[]))
+                WITH ORDINALITY AS event (id, type, aggregate_type, aggregate_id, envelope, position)
+    ORDER BY event.position
 )
 SELECT count(*) FROM moved
 """)
@@ -391,21 +400,24 @@ _CLOSE_MOVEMENT = update(_movements).where(_movements.c.id == bindparam("movemen
 _ADD_MOVEMENT = insert(_movements)
 
 
-def record_move(session, file, current, movement, actor, actions, now, last_paragraph, owner_id=None):
+def record_move(session, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id=None):
     """Write a move: `current`, with what happened to it in memory (opened, pulled back), no longer current;
-    `movement` the current one; `actions` [(action, details)] appended to the audit log; and the file row
+    `movement` the current one; `actions` [(action, details)] appended to the audit log; the file row
     with its new custodian (and `owner_id`), only if it still has the version read and `movement.from_user`
-    holds it, so that a writer that slipped past the row lock cannot make a second custodian."""
+    holds it, so that a writer that slipped past the row lock cannot make a second custodian; and the
+    move's events (`outbox_rows`, from UnitOfWork.outbox_rows)."""
     values = {"custodian_id": movement.to_user, "last_paragraph": last_paragraph, **({"owner_id": owner_id} if owner_id else {})}
     try:
         if session.bind.dialect.name == "postgresql":
-            _record_move_in_one_statement(session, file, current, movement, actor, actions, now, values)
+            _record_move_in_one_statement(session, file, current, movement, actor, actions, now, values, outbox_rows)
         else:
             connection = session.connection()
             if current is not None:
                 connection.execute(_CLOSE_MOVEMENT, {"movement_id": current.id, "opened_at": current.opened_at, "pulled_back_at": current.pulled_back_at})
             connection.execute(_ADD_MOVEMENT, vars(movement))
             record_actions(session, file, actor, actions, now, mover=movement.from_user, **values)
+            if outbox_rows:
+                connection.execute(INSERT_OUTBOX, outbox_rows)
     except IntegrityError:
         # uq_movements_one_current: another move of this file committed first.
         raise VersionConflict("the file was moved meanwhile; reload it")
@@ -413,7 +425,7 @@ def record_move(session, file, current, movement, actor, actions, now, last_para
         set_loaded(current, is_current=False)
 
 
-def _record_move_in_one_statement(session, file, current, movement, actor, actions, now, values):
+def _record_move_in_one_statement(session, file, current, movement, actor, actions, now, values, outbox_rows):
     rows, seq, head = audit_rows(file, actor, actions, now)
     moved = session.connection().execute(_MOVE_IN_ONE_STATEMENT, {
         "file_id": file.id, "version": file.version, "mover": movement.from_user, "to_user": movement.to_user,
@@ -424,6 +436,8 @@ def _record_move_in_one_statement(session, file, current, movement, actor, actio
         "due_date": movement.due_date, "priority": movement.priority, "opened_at": movement.opened_at, "actor": actor,
         "seqs": [r["seq"] for r in rows], "actions": [r["action"] for r in rows], "details": [r["details"] for r in rows],
         "prev_hashes": [r["prev_hash"] for r in rows], "hashes": [r["hash"] for r in rows],
+        **{f"{column}s": [row[column] for row in outbox_rows]
+           for column in ("event_id", "event_type", "aggregate_type", "aggregate_id", "envelope")},
     }).scalar_one()
     if moved != 1:
         raise VersionConflict("the file changed meanwhile; reload it")

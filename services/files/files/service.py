@@ -318,7 +318,7 @@ class FilesService(web.DescribedService):
               opened_at=None, now=None, owner_id=None, announce=()):
         """Hand the file over as movement `movement_id`: the leaving custodian's yellow notes turn green, the new
         movement becomes the current one, and the custodian (and the owner, given `owner_id`) changes only if the
-        row still has the version and custodian read. Its events, then `announce`, go to the outbox together."""
+        row still has the version and custodian read. Its events, then `announce`, go to the outbox with it."""
         session = uow.session
         now = now or utcnow()
         pending = []
@@ -330,14 +330,14 @@ class FilesService(web.DescribedService):
             "movement_id": movement.id, "from": move.from_user, "to": move.to_user, "remarks": remarks,
             "due_date": due_date, "priority": priority, **({"owner_id": owner_id} if owner_id else {}),
         })]
-        repository.record_move(session, file, current, movement, actor, actions, now, last_paragraph, owner_id)
         if move.action in domain.COUNTED_MOVES:
             pending.append(events.FileSent(
                 **self._event_base(file), movement_id=movement.id, action=move.action, from_user=move.from_user, to_user=move.to_user,
                 remarks=remarks, due_date=as_iso(due_date), priority=priority, subject=file.subject,
                 classification=file.classification, sent_at=now.isoformat(),
             ))
-        uow.emit_all(pending + list(announce))
+        _envelopes, outbox_rows = uow.outbox_rows(pending + list(announce))
+        repository.record_move(session, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id)
         FILE_MOVEMENTS.labels(move.action).inc()
         return movement
 

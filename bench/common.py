@@ -11,6 +11,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
+import requests  # noqa: E402
 from eventlet.queue import LightQueue  # noqa: E402
 
 from eoffice_common.testing import free_port, wait_for_http  # noqa: E402
@@ -143,6 +144,24 @@ def _read_response(connection):
             raise ConnectionError("the server closed the connection")
         payload += chunk
     return status, payload, fields.get("connection", "").lower() != "close"
+
+
+RABBIT_API = os.environ.get("RABBIT_API", "http://127.0.0.1:15672/api")
+RABBIT_AUTH = ("guest", "guest")
+
+
+def fresh_vhost(name):
+    """A RabbitMQ virtual host of the benchmark's own (emptied if it was there), so its events
+    pile up in no other queue; returns its AMQP URI. drop_vhost(name) removes it."""
+    drop_vhost(name)
+    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
+    requests.put(f"{RABBIT_API}/permissions/{name}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
+                 auth=RABBIT_AUTH, timeout=10).raise_for_status()
+    return f"pyamqp://guest:guest@127.0.0.1:5672/{name}"
+
+
+def drop_vhost(name):
+    requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=10)
 
 
 class S3Server:

@@ -146,6 +146,7 @@ def main():
         def service_cpu():
             return sum(cpu_seconds(service.pid) for service in services)
 
+        clients.connect_all()
         run_load(diarise, 300, CONCURRENCY)  # warm-up
         http_baseline = run_load(live, TOTAL, CONCURRENCY)
         sql_baseline = bare_insert(db_url, TOTAL, CONCURRENCY)

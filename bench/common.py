@@ -92,6 +92,19 @@ class HttpClients:
         for _ in range(size):
             self._idle.put(None)
 
+    def connect_all(self):
+        """Open every connection now, as a load balancer keeps its upstream connections open:
+        otherwise the first burst of a run also measures TCP handshakes and the server's accepts."""
+        opened = []
+        while not self._idle.empty():
+            connection = self._idle.get()
+            if connection is None:
+                connection = socket.create_connection(self.address)
+                connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            opened.append(connection)
+        for connection in opened:
+            self._idle.put(connection)
+
     def request(self, method, path, body=b"", headers=None):
         """(status, body bytes). `headers` a dict; a dict or list body is sent as JSON."""
         if isinstance(body, (dict, list)):

@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 
 from .logging import configure_logging, get_logger
+from .runtime import StartupObjectsFrozen
 
 log = get_logger(__name__)
 
@@ -101,6 +102,7 @@ class Instrumentation(DependencyProvider):
     """Counts and times every entrypoint, binds log context (service, correlation id, caller)."""
 
     server = MetricsServer()
+    frozen = StartupObjectsFrozen()
 
     def setup(self):
         configure_logging(self.container.service_name, self.container.config.get("LOG_LEVEL", "INFO"))

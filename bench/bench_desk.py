@@ -19,7 +19,7 @@ import eventlet
 import requests
 from sqlalchemy import create_engine, text
 
-from common import QUIET, S3Server, cli, free_port, percentile, run_load, start_service
+from common import QUIET, S3Server, cli, drop_vhost, free_port, fresh_vhost, percentile, run_load, start_service
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.testing import create_database
 
@@ -27,21 +27,11 @@ REQUESTS = int(os.environ.get("BENCH_DESK_REQUESTS", "300"))
 CONCURRENCY = int(os.environ.get("BENCH_DESK_CONCURRENCY", "8"))
 RECEIPTS, FILES = 600, 400
 VHOST = "eoffice_bench_desk"
-RABBIT_API = os.environ.get("RABBIT_API", "http://127.0.0.1:15672/api")
-RABBIT_AUTH = ("guest", "guest")
 SECRET = "bench-secret-" + "x" * 32
 SERVICES = {"dak": 8001, "files": 8002, "notify": 8004, "desk": 8000}
 USERS = {"so.jhs": ("COLL-JHS", ("officer",), "Rajesh Kumar Tripathi"), "clerk.jhs": ("COLL-JHS", ("clerk",), "Pooja Yadav"),
          "diarist.jhs": ("COLL-JHS", ("clerk",), "Ramesh Chandra Kushwaha")}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def fresh_vhost():
-    requests.delete(f"{RABBIT_API}/vhosts/{VHOST}", auth=RABBIT_AUTH, timeout=10)
-    requests.put(f"{RABBIT_API}/vhosts/{VHOST}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{VHOST}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
-                 auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    return f"pyamqp://guest:guest@127.0.0.1:5672/{VHOST}"
 
 
 def bearer(user_id):
@@ -105,7 +95,7 @@ def wait_for(check, what, timeout=120):
 def main():
     print(f"desk: inbox of so.jhs with {RECEIPTS} receipts and {FILES} files waiting; dak, files, notify and the desk "
           "each under `nameko run`, PostgreSQL, RabbitMQ, local S3")
-    amqp_uri = fresh_vhost()
+    amqp_uri = fresh_vhost(VHOST)
     s3 = S3Server()
     databases = {name: create_database(f"eoffice_bench_desk_{name}") for name in SERVICES}
     ports = {name: free_port() for name in SERVICES}
@@ -213,7 +203,7 @@ def main():
         for process in processes:
             process.wait(20)
         s3.stop()
-        requests.delete(f"{RABBIT_API}/vhosts/{VHOST}", auth=RABBIT_AUTH, timeout=10)
+        drop_vhost(VHOST)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import psycopg2
 import requests
 from kombu import Connection
 
-from common import ROOT, cpu_seconds, free_port, percentile, start_service
+from common import ROOT, cpu_seconds, drop_vhost, free_port, fresh_vhost, percentile, start_service
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.events import time_ordered_id
 from eoffice_common.migrations import upgrade
@@ -43,8 +43,6 @@ REPLICAS = int(os.environ.get("BENCH_METRICS_REPLICAS", "2"))
 FRESH = os.environ.get("BENCH_METRICS_FRESH") == "1"
 DATABASE = "eoffice_bench_metrics"
 VHOST = "eoffice_bench_metrics"
-RABBIT_API = os.environ.get("RABBIT_API", "http://127.0.0.1:15672/api")
-RABBIT_AUTH = ("guest", "guest")
 SECRET = "bench-secret-" + "x" * 32
 DISTRICTS, DEPARTMENTS, OFFICES_PER_DISTRICT, USERS_PER_OFFICE = 75, 8, 8, 20
 WEEKS = 104
@@ -175,14 +173,6 @@ def score_everything():
     return per_week
 
 
-def fresh_vhost():
-    requests.delete(f"{RABBIT_API}/vhosts/{VHOST}", auth=RABBIT_AUTH, timeout=10)
-    requests.put(f"{RABBIT_API}/vhosts/{VHOST}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{VHOST}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
-                 auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    return f"pyamqp://guest:guest@127.0.0.1:5672/{VHOST}"
-
-
 def this_weeks_events(count):
     """A mix of this week's events across the state, as the other services publish them."""
     rng = random.Random(1)
@@ -291,7 +281,7 @@ def main():
         print(f"  using the state already in {DATABASE}", flush=True)
         per_week = None
 
-    amqp_uri = fresh_vhost()
+    amqp_uri = fresh_vhost(VHOST)
     events = this_weeks_events(EVENTS)
     baseline = bare_consumer_rate(amqp_uri, events)
     declare_queue(amqp_uri, "evt-batch--metrics.apply_events")
@@ -354,7 +344,7 @@ def main():
             service.terminate()
         for service in services:
             service.wait(30)
-        requests.delete(f"{RABBIT_API}/vhosts/{VHOST}", auth=RABBIT_AUTH, timeout=10)
+        drop_vhost(VHOST)
     print(f"  load average {os.getloadavg()[0]:.1f} at the end", flush=True)
 
 

@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # The service's package first: this script's own name would otherwise shadow `notify`.
 sys.path[:0] = [os.path.join(os.path.dirname(HERE), "services", "notify"), HERE]
 
-from common import ROOT, cpu_seconds, free_port, percentile, start_service  # noqa: E402  (monkey-patches eventlet)
+from common import RABBIT_API, RABBIT_AUTH, ROOT, cpu_seconds, drop_vhost, free_port, fresh_vhost, percentile, start_service  # noqa: E402  (monkey-patches eventlet)
 
 import eventlet  # noqa: E402
 import requests  # noqa: E402
@@ -42,8 +42,6 @@ from notify.models import Delivery, Notification, Recipient  # noqa: E402
 
 ADMIN_PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 DATABASE = VHOST = "eoffice_bench_notify"
-RABBIT_API = os.environ.get("RABBIT_API", "http://127.0.0.1:15672/api")
-RABBIT_AUTH = ("guest", "guest")
 SERVICE_DIR = os.path.join(ROOT, "services", "notify")
 EVENT_HEADER = re.compile(rb"^X-eOffice-Event: (\S+)\r?$", re.MULTILINE)
 
@@ -83,14 +81,6 @@ def drop_database():
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
     admin.dispose()
-
-
-def fresh_vhost():
-    requests.delete(f"{RABBIT_API}/vhosts/{VHOST}", auth=RABBIT_AUTH, timeout=10)
-    requests.put(f"{RABBIT_API}/vhosts/{VHOST}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{VHOST}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
-                 auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    return f"pyamqp://guest:guest@127.0.0.1:5672/{VHOST}"
 
 
 def consumers_bound(replicas):
@@ -219,7 +209,7 @@ def main():
           f"load average before {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (a shared machine); "
           f"batches: {', '.join(f'{k}={v}' for k, v in batching.items()) or 'config.yml defaults'}", flush=True)
     db_url = fresh_database()
-    amqp_uri = fresh_vhost()
+    amqp_uri = fresh_vhost(VHOST)
     sink = SmtpSink()
     processes = []
     engine = create_engine(db_url)
@@ -276,7 +266,7 @@ def main():
         sink.stop()
         engine.dispose()
         drop_database()
-        requests.delete(f"{RABBIT_API}/vhosts/{VHOST}", auth=RABBIT_AUTH, timeout=10)
+        drop_vhost(VHOST)
 
     def row(label, f):
         print(f"  {label:<44} {f['per_second']:>7.0f}/s   p50 {f['p50_ms']:>8.1f} ms   p99 {f['p99_ms']:>8.1f} ms"

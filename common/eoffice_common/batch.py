@@ -99,10 +99,9 @@ class BatchEventConsumer(Entrypoint):
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _declare(self, channel):
-        for service, event_types in self.sources.items():
-            exchange = f"{service}.events"
+        for service in self.sources:
             # Declared as nameko declares its event exchanges, so publishers and we agree.
-            channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+            channel.exchange_declare(f"{service}.events", "topic", durable=True, auto_delete=False)
         channel.queue_declare(self.queue_name, durable=True, auto_delete=False)
         for service, event_types in self.sources.items():
             for event_type in event_types:

@@ -3,6 +3,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, fields
+from functools import cache
 from datetime import datetime, timezone
 from typing import ClassVar
 
@@ -27,6 +28,12 @@ def time_ordered_id():
     return str(uuid.UUID(int=value))
 
 
+@cache
+def field_names(cls):
+    """A dataclass's field names (dataclasses.fields builds its answer anew on every call)."""
+    return tuple(f.name for f in fields(cls))
+
+
 class MalformedEvent(ValueError):
     """An event that can never be applied; it goes to the dead-letter store with this reason."""
 
@@ -45,7 +52,7 @@ class DomainEvent:
 
     def data(self):
         # Shallow on purpose: event fields hold plain values, lists and dicts already.
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in field_names(type(self))}
 
 
 @dataclass(frozen=True)
@@ -108,4 +115,4 @@ class Envelope:
         )
 
     def to_dict(self):
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in field_names(Envelope)}

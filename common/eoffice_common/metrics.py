@@ -107,6 +107,20 @@ class Instrumentation(DependencyProvider):
     def setup(self):
         configure_logging(self.container.service_name, self.container.config.get("LOG_LEVEL", "INFO"))
         self._started = WeakKeyDictionary()
+        self._series = {}
+
+    def _series_of(self, name):
+        """The entrypoint's latency and outcome series (prometheus' labels() takes a lock and checks its
+        arguments on every call)."""
+        series = self._series.get(name)
+        if series is None:
+            service = self.container.service_name
+            series = self._series[name] = (
+                ENTRYPOINT_LATENCY.labels(service, name),
+                ENTRYPOINT_CALLS.labels(service, name, "ok"),
+                ENTRYPOINT_CALLS.labels(service, name, "error"),
+            )
+        return series
 
     def get_dependency(self, worker_ctx):
         return structlog.get_logger(self.container.service_name)
@@ -122,13 +136,13 @@ class Instrumentation(DependencyProvider):
         self._started[worker_ctx] = time.perf_counter()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
-        service = self.container.service_name
         name = worker_ctx.entrypoint.method_name
         elapsed = time.perf_counter() - self._started.pop(worker_ctx, time.perf_counter())
-        ENTRYPOINT_LATENCY.labels(service, name).observe(elapsed)
+        latency, ok, failed = self._series_of(name)
+        latency.observe(elapsed)
         if exc_info is None:
-            ENTRYPOINT_CALLS.labels(service, name, "ok").inc()
+            ok.inc()
         else:
-            ENTRYPOINT_CALLS.labels(service, name, "error").inc()
-            ENTRYPOINT_ERRORS.labels(service, name, exc_info[0].__name__).inc()
+            failed.inc()
+            ENTRYPOINT_ERRORS.labels(self.container.service_name, name, exc_info[0].__name__).inc()
         structlog.contextvars.clear_contextvars()

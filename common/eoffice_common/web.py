@@ -1,6 +1,6 @@
 """The HTTP entrypoint every service uses: authenticated by default, JSON in and out, typed errors."""
+import inspect
 import json
-import socket
 import uuid
 from datetime import date, datetime
 from functools import partial
@@ -8,16 +8,18 @@ from urllib.parse import quote
 
 import yaml
 from eventlet.event import Event
+from nameko.exceptions import IncorrectSignature
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer
 from pydantic import ValidationError
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
 from .auth import Principal, principal_from_authorization
 from .errors import BadRequest, ServiceError, Unauthenticated, invalid_input_from_pydantic
+from .httpserver import HttpServer
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
 
@@ -60,24 +62,27 @@ def error_response(exc):
     return json_response({"error": "internal_error", "message": "An unexpected error occurred"}, 500)
 
 
-class NoDelayWebServer(WebServer):
-    """nameko's web server with Nagle's algorithm off: eventlet writes the headers and a body larger
-    than its 16 KiB buffer in two sends, and the second then waits for the client's delayed
-    acknowledgement, 40 ms more for every 16-64 KiB answer. Accepted connections inherit the option."""
-
-    def get_wsgi_server(self, sock, wsgi_app, **kwargs):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return super().get_wsgi_server(sock, wsgi_app, **kwargs)
-
-
 class HttpEntrypoint(HttpRequestHandler):
     """`http(method, url)`: a bearer token is required unless `public=True` is said explicitly."""
 
-    server = NoDelayWebServer()
+    server = HttpServer()
 
     def __init__(self, method, url, public=False, **kwargs):
         self.public = public
         super().__init__(method, url, **kwargs)
+
+    def setup(self):
+        super().setup()
+        method = getattr(self.container.service_cls, self.method_name)
+        rule = self.get_url_rule()
+        Map([rule])  # binding the rule parses its variables
+        try:
+            inspect.signature(method).bind(None, None, **dict.fromkeys(rule.arguments))
+        except TypeError as exc:
+            raise IncorrectSignature(f"{self.method_name} does not take the variables of {self.url}: {exc}")
+
+    def check_signature(self, args, kwargs):
+        """Checked once in setup: routing gives every request exactly the route's variables."""
 
     def handle_request(self, request):
         request.shallow = False

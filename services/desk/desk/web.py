@@ -19,7 +19,8 @@ from werkzeug.wrappers import Response
 from eoffice_common.engine import DatabaseEngine
 from eoffice_common.errors import ServiceError
 from eoffice_common.logging import get_logger
-from eoffice_common.web import CORRELATION_HEADER, NoDelayWebServer
+from eoffice_common.httpserver import HttpServer
+from eoffice_common.web import CORRELATION_HEADER
 
 from . import domain, repository, security
 from .exceptions import CsrfRejected, SignInRequired, UploadTooLarge
@@ -144,7 +145,7 @@ class PageEntrypoint(HttpRequestHandler):
     Every unsafe request must carry the session's CSRF token (form field `csrf_token` or header
     `X-CSRF-Token`); a browser not signed in carries the token of its `desk_form` cookie instead."""
 
-    server = NoDelayWebServer()
+    server = HttpServer()
 
     sessions = SessionStore()
 

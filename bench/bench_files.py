@@ -87,6 +87,22 @@ def process_cpu_seconds(pids):
     return total / ticks
 
 
+def database_cpu_seconds():
+    """CPU used so far by every PostgreSQL process on this machine (exited backends not counted)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        if data[data.index("(") + 1:data.rindex(")")] == "postgres":
+            parts = data.rsplit(")", 1)[1].split()
+            total += int(parts[11]) + int(parts[12])
+    return total / ticks
+
+
 # --- set-up ---------------------------------------------------------------------------------------
 
 def fresh_database():
@@ -272,8 +288,10 @@ def main():
         def measured(make_worker):
             """run_load, with the CPU the service processes and this client used meanwhile."""
             service_before, client_before = process_cpu_seconds(service_pids), time.process_time()
+            database_before = database_cpu_seconds()
             result = run_load(args.clients, args.seconds, args.warmup, make_worker)
             elapsed_ops = result["ops"] * (args.seconds + args.warmup)  # the warm-up ran at about the same rate
+            result["database_cpu_ms"] = (database_cpu_seconds() - database_before) / max(1, elapsed_ops) * 1000
             result["service_cpu_ms"] = (process_cpu_seconds(service_pids) - service_before) / max(1, elapsed_ops) * 1000
             result["client_cpu_ms"] = (time.process_time() - client_before) / max(1, elapsed_ops) * 1000
             return result
@@ -322,10 +340,10 @@ def main():
             log.close()
 
     load_after = os.getloadavg()
-    print(f"\n{'':34}{'ops/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'busy':>7}{'service CPU/op':>16}{'client CPU/op':>15}")
+    print(f"\n{'':34}{'ops/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'busy':>7}{'service CPU/op':>16}{'database CPU/op':>17}{'client CPU/op':>15}")
     for name, result in (("GET /health/live (baseline)", health), ("bare SQL UPDATE+INSERT (baseline)", sql), ("POST /files/{id}/send", moves)):
         print(f"{name:34}{result['ops']:>8.0f}{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}{result['max_ms']:>9.1f}"
-              f"{result['errors']:>8}{result['machine_busy'] * 100:>6.0f}%{result['service_cpu_ms']:>13.2f} ms{result['client_cpu_ms']:>12.2f} ms")
+              f"{result['errors']:>8}{result['machine_busy'] * 100:>6.0f}%{result['service_cpu_ms']:>13.2f} ms{result['database_cpu_ms']:>14.2f} ms{result['client_cpu_ms']:>12.2f} ms")
     print(f"\nmovements/s ÷ health round trips/s = {moves['ops'] / health['ops']:.2f};  ÷ bare SQL transactions/s = {moves['ops'] / sql['ops']:.2f}")
     print(f"p99 movement ÷ p99 health = {moves['p99_ms'] / health['p99_ms']:.1f};  p99 movement ÷ p99 bare SQL = {moves['p99_ms'] / sql['p99_ms']:.1f}")
     print(f"busy = the whole machine's CPU while measuring; at {moves['service_cpu_ms']:.2f} ms of service CPU per movement, one fully "

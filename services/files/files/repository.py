@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from eoffice_common.db import INSERT_OUTBOX
+from eoffice_common.prepared import PreparedStatement
 
 from . import domain
 from .exceptions import (
@@ -281,13 +282,17 @@ _COUNTERPART = {
     domain.PULL_BACK: _movements.c.to_user,
 }
 _FILE_FOR_MOVE = {
-    (action, dialect): (
-        _file_with_current.add_columns(*[_actor.c[k] for k in PERSON_KEYS], *[_counterpart.c[k] for k in PERSON_KEYS], next_id)
-        .outerjoin(_actor, _actor.c.id == bindparam("actor"))
-        .outerjoin(_counterpart, _counterpart.c.id == counterpart)
-        .with_for_update(of=_files)
+    action: PreparedStatement(
+        f"files_read_for_{action}",
+        *[
+            _file_with_current.add_columns(*[_actor.c[k] for k in PERSON_KEYS], *[_counterpart.c[k] for k in PERSON_KEYS], next_id)
+            .outerjoin(_actor, _actor.c.id == bindparam("actor"))
+            .outerjoin(_counterpart, _counterpart.c.id == counterpart)
+            .with_for_update(of=_files)
+            for next_id in (_NEXT_MOVEMENT_ID["postgresql"], _NEXT_MOVEMENT_ID["sqlite"])
+        ],
     )
-    for action, counterpart in _COUNTERPART.items() for dialect, next_id in _NEXT_MOVEMENT_ID.items()
+    for action, counterpart in _COUNTERPART.items()
 }
 
 
@@ -312,8 +317,7 @@ def file_for_move(session, action, file_id, actor, recipient=None):
     """file_for_action's locked read for a move, with in the same round trip the actor and the other officer
     of the move (_COUNTERPART) as rows of PERSON_KEYS (None if not in the directory), and the id reserved for
     the new movement: (file, current, has_yellow_notes, actor, counterpart, movement_id)."""
-    statement = _FILE_FOR_MOVE[action, session.bind.dialect.name]
-    row = session.connection().execute(statement, {"file_id": file_id, "actor": actor, "recipient": recipient}).first()
+    row = _FILE_FOR_MOVE[action].execute(session.connection(), {"file_id": file_id, "actor": actor, "recipient": recipient}).first()
     if row is None:
         raise FileNotFound(f"file {file_id} was not found")
     file, current, has_yellow_notes, rest = _file_and_current(row)
@@ -361,7 +365,7 @@ def new_movement(movement_id, file_id, move, now, remarks=None, due_date=None, p
 
 # PostgreSQL: a move in one statement. The file row changes only if it still has the version and custodian read;
 # the movement and audit entries are added only if it did (they read `moved`).
-_MOVE_IN_ONE_STATEMENT = text("""
+_MOVE_IN_ONE_STATEMENT = PreparedStatement("files_move", text("""
 WITH moved AS (
     UPDATE files SET custodian_id = :to_user, owner_id = coalesce(:owner_id, owner_id), last_paragraph = :last_paragraph,
         version = :version + 1, audit_seq = :audit_seq, audit_head = :audit_head, updated_at = :now
@@ -393,7 +397,7 @@ WITH moved AS (
     ORDER BY event.position
 )
 SELECT count(*) FROM moved
-""")
+"""))
 _CLOSE_MOVEMENT = update(_movements).where(_movements.c.id == bindparam("movement_id")).values(
     is_current=False, opened_at=bindparam("opened_at"), pulled_back_at=bindparam("pulled_back_at"),
 )
@@ -427,7 +431,7 @@ def record_move(session, file, current, movement, actor, actions, now, last_para
 
 def _record_move_in_one_statement(session, file, current, movement, actor, actions, now, values, outbox_rows):
     rows, seq, head = audit_rows(file, actor, actions, now)
-    moved = session.connection().execute(_MOVE_IN_ONE_STATEMENT, {
+    moved = _MOVE_IN_ONE_STATEMENT.execute(session.connection(), {
         "file_id": file.id, "version": file.version, "mover": movement.from_user, "to_user": movement.to_user,
         "owner_id": values.get("owner_id"), "last_paragraph": values["last_paragraph"], "audit_seq": seq, "audit_head": head,
         "now": now, "left_id": current.id if current else None, "left_opened_at": current.opened_at if current else None,

@@ -25,6 +25,7 @@ class PreparedStatement:
         compiled = statement.compile(dialect=_NUMBERED)
         self.parameters = tuple(compiled.positiontup or ())
         self._literals = compiled.construct_params(_check=False)  # values the statement itself binds
+        self._processors = {name: process for name, process in compiled._bind_processors.items() if name in self.parameters}
         self._prepare = f"PREPARE {name} AS {compiled}"
         self._execute = f"EXECUTE {name}({', '.join(['%s'] * len(self.parameters))})" if self.parameters else f"EXECUTE {name}"
 
@@ -37,4 +38,6 @@ class PreparedStatement:
             connection.exec_driver_sql(self._prepare)
             prepared.add(self.name)
         values = {**self._literals, **params}
+        for name, process in self._processors.items():
+            values[name] = process(values[name])
         return connection.exec_driver_sql(self._execute, tuple(values[name] for name in self.parameters))

@@ -6,6 +6,7 @@ from datetime import datetime, time, timezone
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from eoffice_common.prepared import PreparedStatement
 from eoffice_common.tables import outbox
 
 from . import domain
@@ -44,24 +45,21 @@ _NUMBERED = ("serial", "receipt_number")
 # PostgreSQL: the serial is taken, the receipt written with it and its events (already in the
 # outbox, with a placeholder for the number) completed, all in one statement. The serial's row lock
 # is then held for this statement and the commit only: every diarisation in an office waits for it.
-INSERT_NUMBERED_RECEIPT = text(f"""
+INSERT_NUMBERED_RECEIPT = PreparedStatement("dak_insert_numbered_receipt", text(f"""
 WITH serial AS (
     INSERT INTO receipt_serials (office_code, year, last_serial) VALUES (:office_code, :year, 1)
     ON CONFLICT (office_code, year) DO UPDATE SET last_serial = receipt_serials.last_serial + 1
     RETURNING last_serial
 ), announced AS (
     UPDATE outbox SET envelope = replace(envelope, :placeholder, (SELECT last_serial FROM serial) || :number_suffix)
-    WHERE event_id IN :event_ids
+    WHERE event_id = ANY(CAST(:event_ids AS text[]))
 )
 INSERT INTO receipts ({", ".join(c.name for c in _receipts.columns)})
 SELECT {", ".join(f":{c.key}" if c.key not in _NUMBERED else "last_serial" if c.key == "serial" else "last_serial || :number_suffix"
                   for c in _receipts.columns)}
 FROM serial
 RETURNING serial
-""").bindparams(
-    bindparam("event_ids", expanding=True),
-    *[bindparam(c.key, type_=c.type) for c in _receipts.columns if c.key not in _NUMBERED],
-)
+""").bindparams(*[bindparam(c.key, type_=c.type) for c in _receipts.columns if c.key not in _NUMBERED]))
 ANNOUNCE_NUMBER = (
     update(outbox)
     .where(outbox.c.event_id.in_(bindparam("event_ids", expanding=True)))
@@ -76,7 +74,7 @@ def insert_numbered_receipt(session, receipt, event_ids):
     connection = session.connection()
     if session.bind.dialect.name == "postgresql":
         values = {c.key: getattr(receipt, c.key) for c in _receipts.columns if c.key not in _NUMBERED}
-        receipt.serial = connection.execute(INSERT_NUMBERED_RECEIPT, {
+        receipt.serial = INSERT_NUMBERED_RECEIPT.execute(connection, {
             **values, "number_suffix": suffix, "placeholder": number_placeholder(receipt.id), "event_ids": event_ids,
         }).scalar_one()
         receipt.receipt_number = domain.receipt_number(receipt.serial, receipt.year, receipt.office_code)

@@ -20,7 +20,10 @@ def make_engine(url):
         return engine
     # No pre-ping: it costs a round trip per transaction; a connection found dead is an error for
     # that one request and SQLAlchemy then discards the whole pool.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    # plan_cache_mode concerns prepared statements only (eoffice_common.prepared): planned once, not
+    # again whenever PostgreSQL guesses that a plan for the values at hand might be cheaper.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800,
+                         connect_args={"options": "-c plan_cache_mode=force_generic_plan"})
 
 
 class DatabaseEngine(SharedExtension):

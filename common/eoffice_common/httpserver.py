@@ -15,6 +15,7 @@ import sys
 import time
 from email.utils import formatdate
 from functools import partial
+from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
 import eventlet
@@ -35,9 +36,11 @@ NO_BODY_STATUSES = ("1", "204", "304")
 
 
 class MalformedRequest(Exception):
-    def __init__(self, status, reason, message):
+    """A request that breaks HTTP: answered with `code` and `reason`, then the connection closes."""
+
+    def __init__(self, code, reason, message):
         super().__init__(message)
-        self.status, self.reason = status, reason
+        self.code, self.reason = code, reason
 
 
 class ClientGone(Exception):
@@ -65,13 +68,13 @@ class _Connection:
             while self.buffer[:2] == b"\r\n":  # RFC 9112 2.2: ignore empty lines before a request
                 del self.buffer[:2]
             end = self.buffer.find(b"\r\n\r\n", max(0, searched - 3))
+            if (end if end >= 0 else len(self.buffer)) > MAX_HEAD_BYTES:
+                raise MalformedRequest(431, "headers_too_large",
+                                       f"The request line and headers exceed {MAX_HEAD_BYTES} bytes")
             if end >= 0:
                 head = bytes(self.buffer[:end])
                 del self.buffer[:end + 4]
                 return head
-            if len(self.buffer) > MAX_HEAD_BYTES:
-                raise MalformedRequest("431 Request Header Fields Too Large", "headers_too_large",
-                                       f"The request line and headers exceed {MAX_HEAD_BYTES} bytes")
             searched = len(self.buffer)
             if not self.fill():
                 if self.buffer:
@@ -93,7 +96,7 @@ class _Connection:
                 del self.buffer[:end + 2]
                 return line
             if len(self.buffer) > MAX_HEAD_BYTES:
-                raise MalformedRequest("400 Bad Request", "malformed_chunk", "A chunk header is too long")
+                raise MalformedRequest(400, "malformed_chunk", "A chunk header is too long")
             if not self.fill():
                 raise ClientGone()
 
@@ -108,6 +111,7 @@ class _RequestBody(io.RawIOBase):
         self._chunked = chunked
         self._finished = length == 0 and not chunked
         self._send_continue = send_continue
+        self.broken = False
         self.received = 0
 
     def readable(self):
@@ -119,6 +123,13 @@ class _RequestBody(io.RawIOBase):
         return len(data)
 
     def read(self, size=-1):
+        try:
+            return self._read(size)
+        except (MalformedRequest, ClientGone):
+            self.broken = True
+            raise
+
+    def _read(self, size):
         if self._finished:
             return b""
         if self._send_continue:
@@ -127,7 +138,7 @@ class _RequestBody(io.RawIOBase):
         if size is None or size < 0:
             parts = []
             while not self._finished:
-                parts.append(self.read(RECEIVE_BYTES))
+                parts.append(self._read(RECEIVE_BYTES))
             return b"".join(parts)
         if self._chunked and self._remaining == 0:
             self._next_chunk()
@@ -147,7 +158,7 @@ class _RequestBody(io.RawIOBase):
         try:
             self._remaining = int(size_line, 16)
         except ValueError:
-            raise MalformedRequest("400 Bad Request", "malformed_chunk", "A chunk size is not hexadecimal")
+            raise MalformedRequest(400, "malformed_chunk", "A chunk size is not hexadecimal")
         if self._remaining == 0:
             while self._connection.read_line():  # trailers, up to the empty line
                 pass
@@ -155,10 +166,12 @@ class _RequestBody(io.RawIOBase):
 
     def _expect(self, expected):
         if self._connection.read_line() != expected:
-            raise MalformedRequest("400 Bad Request", "malformed_chunk", "A chunk is longer than its size says")
+            raise MalformedRequest(400, "malformed_chunk", "A chunk is longer than its size says")
 
     def drain(self):
         """Read what the application left unread, if little is left; False if the connection must close."""
+        if self.broken:
+            return False
         if self._finished:
             return True
         if self._send_continue:
@@ -166,7 +179,7 @@ class _RequestBody(io.RawIOBase):
         while not self._finished:
             if self.received > MAX_DRAIN_BYTES:
                 return False
-            self.read(RECEIVE_BYTES)
+            self._read(RECEIVE_BYTES)
         return True
 
 
@@ -199,9 +212,9 @@ class _Exchange:
         try:
             method, target, version = lines[0].split(" ")
         except ValueError:
-            raise MalformedRequest("400 Bad Request", "malformed_request_line", "The request line is not METHOD TARGET VERSION")
+            raise MalformedRequest(400, "malformed_request_line", "The request line is not METHOD TARGET VERSION")
         if version not in ("HTTP/1.1", "HTTP/1.0"):
-            raise MalformedRequest("505 HTTP Version Not Supported", "http_version", f"{version} is not supported")
+            raise MalformedRequest(505, "http_version", f"{version} is not supported")
         path, query = _split_target(target)
         environ = {
             "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
@@ -213,7 +226,7 @@ class _Exchange:
         for line in lines[1:]:
             name, colon, value = line.partition(":")
             if not colon or not name or name[-1] in " \t" or line[0] in " \t":
-                raise MalformedRequest("400 Bad Request", "malformed_header", "A header line is not NAME: VALUE")
+                raise MalformedRequest(400, "malformed_header", "A header line is not NAME: VALUE")
             key = name.upper().replace("-", "_")
             value = value.strip(" \t")
             if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
@@ -229,7 +242,7 @@ class _Exchange:
         elif "CONTENT_LENGTH" in environ:
             text = environ["CONTENT_LENGTH"]
             if not text.isdigit():
-                raise MalformedRequest("400 Bad Request", "malformed_content_length", "Content-Length is not a number")
+                raise MalformedRequest(400, "malformed_content_length", "Content-Length is not a number")
             length = int(text)
         send_continue = environ.get("HTTP_EXPECT", "").lower() == "100-continue" and environ["SERVER_PROTOCOL"] == "HTTP/1.1"
         return _RequestBody(self.connection, length, chunked, send_continue and (chunked or length > 0))
@@ -257,6 +270,8 @@ class _Exchange:
             chunked = not bodiless and "content-length" not in names and environ["SERVER_PROTOCOL"] == "HTTP/1.1"
             if not bodiless and "content-length" not in names and not chunked:
                 keep_alive = False  # HTTP/1.0 without a length: the body ends when the connection does
+            if environ["wsgi.input"].broken:
+                keep_alive = False
             head = [f"HTTP/1.1 {status}\r\n"]
             head += [f"{name}: {value}\r\n" for name, value in headers]
             head.append(f"Date: {_http_date()}\r\n")
@@ -290,7 +305,7 @@ class _Exchange:
             if started.get("sent"):
                 raise
             log.exception("http_response_failed")
-            sock.sendall(_error_response("500 Internal Server Error", "internal_error", "An unexpected error occurred"))
+            sock.sendall(_error_response(500, "internal_error", "An unexpected error occurred"))
             keep_alive = False
         finally:
             close = getattr(result, "close", None)
@@ -315,9 +330,9 @@ def _wants_keep_alive(environ):
     return "keep-alive" in connection
 
 
-def _error_response(status, reason, message):
+def _error_response(code, reason, message):
     body = json.dumps({"error": reason, "message": message}).encode()
-    return (f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return (f"HTTP/1.1 {code} {HTTPStatus(code).phrase}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
             f"Connection: close\r\nDate: {_http_date()}\r\n\r\n").encode("latin-1") + body
 
 
@@ -338,7 +353,7 @@ def serve_connection(app, sock, peer, server_name, server_port):
                 return
     except MalformedRequest as exc:
         try:
-            sock.sendall(_error_response(exc.status, exc.reason, str(exc)))
+            sock.sendall(_error_response(exc.code, exc.reason, str(exc)))
         except OSError:
             pass
     except (ClientGone, socket.timeout, ConnectionError):

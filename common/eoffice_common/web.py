@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from .auth import Principal, principal_from_authorization
 from .errors import BadRequest, ServiceError, Unauthenticated, invalid_input_from_pydantic
-from .httpserver import HttpServer
+from .httpserver import ClientGone, HttpServer, MalformedRequest
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
 
@@ -58,6 +58,10 @@ def error_response(exc):
         return json_response({"error": "payload_too_large", "message": "The request body is too large"}, 413)
     if isinstance(exc, ServiceError):
         return json_response(exc.to_dict(), exc.status)
+    if isinstance(exc, MalformedRequest):  # a broken request body; the server closes the connection after
+        return json_response({"error": exc.reason, "message": str(exc)}, exc.code)
+    if isinstance(exc, ClientGone):
+        return json_response({"error": "client_gone", "message": "The client stopped sending the request"}, 400)
     log.exception("unhandled_error", error_type=type(exc).__name__)
     return json_response({"error": "internal_error", "message": "An unexpected error occurred"}, 500)
 

@@ -24,10 +24,19 @@ ADMIN_PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127
 TEST_JWT_SECRET = "test-secret-" + "x" * 32
 
 
+_ports_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on, never the same twice in a process: the services listen with
+    SO_REUSEPORT, so two of them given one port would both bind it and share its connections."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
 
 
 def wait_for_http(url, timeout=30):

@@ -6,8 +6,8 @@ from datetime import datetime, time, timezone
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from eoffice_common.db import INSERT_OUTBOX
 from eoffice_common.prepared import PreparedStatement
-from eoffice_common.tables import outbox
 
 from . import domain
 from .exceptions import ReceiptNotFound, UnknownUser
@@ -42,17 +42,23 @@ def number_placeholder(receipt_id):
 
 _receipts = Receipt.__table__
 _NUMBERED = ("serial", "receipt_number")
-# PostgreSQL: the serial is taken, the receipt written with it and its events (already in the
-# outbox, with a placeholder for the number) completed, all in one statement. The serial's row lock
-# is then held for this statement and the commit only: every diarisation in an office waits for it.
+_OUTBOX_COLUMNS = ("event_id", "event_type", "aggregate_type", "aggregate_id", "envelope")
+# PostgreSQL: in one statement the serial is taken, the receipt written with it, and its events
+# written to the outbox with the number in place of number_placeholder(receipt id). The serial's
+# row lock is then held for this statement and the commit only: every diarisation in an office waits for it.
 INSERT_NUMBERED_RECEIPT = PreparedStatement("dak_insert_numbered_receipt", text(f"""
 WITH serial AS (
     INSERT INTO receipt_serials (office_code, year, last_serial) VALUES (:office_code, :year, 1)
     ON CONFLICT (office_code, year) DO UPDATE SET last_serial = receipt_serials.last_serial + 1
     RETURNING last_serial
 ), announced AS (
-    UPDATE outbox SET envelope = replace(envelope, :placeholder, (SELECT last_serial FROM serial) || :number_suffix)
-    WHERE event_id = ANY(CAST(:event_ids AS text[]))
+    INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, envelope, created_at)
+    SELECT event.id, event.type, event.aggregate_type, event.aggregate_id,
+        replace(event.envelope, :placeholder, serial.last_serial || :number_suffix), :created_at
+    FROM serial, unnest(CAST(:event_ids AS text[]), CAST(:event_types AS text[]), CAST(:aggregate_types AS text[]),
+                        CAST(:aggregate_ids AS text[]), CAST(:envelopes AS text[]))
+                 WITH ORDINALITY AS event (id, type, aggregate_type, aggregate_id, envelope, position)
+    ORDER BY event.position
 )
 INSERT INTO receipts ({", ".join(c.name for c in _receipts.columns)})
 SELECT {", ".join(f":{c.key}" if c.key not in _NUMBERED else "last_serial" if c.key == "serial" else "last_serial || :number_suffix"
@@ -60,31 +66,30 @@ SELECT {", ".join(f":{c.key}" if c.key not in _NUMBERED else "last_serial" if c.
 FROM serial
 RETURNING serial
 """).bindparams(*[bindparam(c.key, type_=c.type) for c in _receipts.columns if c.key not in _NUMBERED]))
-ANNOUNCE_NUMBER = (
-    update(outbox)
-    .where(outbox.c.event_id.in_(bindparam("event_ids", expanding=True)))
-    .values(envelope=func.replace(outbox.c.envelope, bindparam("placeholder"), bindparam("receipt_number")))
-)
 
 
-def insert_numbered_receipt(session, receipt, event_ids):
-    """Give `receipt` (a new_row) the next serial of its office and year, insert it, and put its
-    number in the events `event_ids` written with number_placeholder(receipt.id)."""
+def insert_numbered_receipt(session, receipt, outbox_rows):
+    """Give `receipt` (a new_row) the next serial of its office and year, insert it, and write its
+    events (`outbox_rows`, from UnitOfWork.outbox_rows, made with number_placeholder(receipt.id) for
+    the number) with the number in place."""
     suffix = domain.receipt_number("", receipt.year, receipt.office_code)
+    placeholder = number_placeholder(receipt.id)
     connection = session.connection()
     if session.bind.dialect.name == "postgresql":
         values = {c.key: getattr(receipt, c.key) for c in _receipts.columns if c.key not in _NUMBERED}
         receipt.serial = INSERT_NUMBERED_RECEIPT.execute(connection, {
-            **values, "number_suffix": suffix, "placeholder": number_placeholder(receipt.id), "event_ids": event_ids,
+            **values, "number_suffix": suffix, "placeholder": placeholder,
+            **{f"{column}s": [row[column] for row in outbox_rows] for column in _OUTBOX_COLUMNS},
         }).scalar_one()
         receipt.receipt_number = domain.receipt_number(receipt.serial, receipt.year, receipt.office_code)
         return
     receipt.serial = next_receipt_serial(session, receipt.office_code, receipt.year)
     receipt.receipt_number = domain.receipt_number(receipt.serial, receipt.year, receipt.office_code)
     insert_new(session, Receipt, [receipt])
-    connection.execute(ANNOUNCE_NUMBER, {
-        "event_ids": event_ids, "placeholder": number_placeholder(receipt.id), "receipt_number": receipt.receipt_number,
-    })
+    if outbox_rows:
+        connection.execute(INSERT_OUTBOX, [
+            {**row, "envelope": row["envelope"].replace(placeholder, receipt.receipt_number)} for row in outbox_rows
+        ])
 
 
 _users, _offices = User.__table__, Office.__table__

@@ -405,7 +405,7 @@ class DakService(web.DescribedService):
         if moves:
             receipt.holder_id = moves[0].to_user
         receipt.receipt_number = repository.number_placeholder(receipt.id)
-        diarised = uow.emit(ReceiptDiarised(
+        _, diarised_rows = uow.outbox_rows([ReceiptDiarised(
             **self._event_base(receipt, user.district_code), kind=receipt.kind, classification=receipt.classification,
             subject=receipt.subject, language=receipt.language, sender_name=receipt.sender_name,
             sender_organisation=receipt.sender_organisation, main_category=receipt.main_category,
@@ -413,9 +413,9 @@ class DakService(web.DescribedService):
             letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
             received_date=domain.as_iso(receipt.received_date), diarised_by=user.id, holder=user.id,
             channel=channel, copied_from=copied_from, scans=[scan_ref(s) for s in scan_rows],
-        ))
+        )])
         # Numbered last, so the office's serial stays locked for as short a time as possible.
-        repository.insert_numbered_receipt(session, receipt, [diarised.id])
+        repository.insert_numbered_receipt(session, receipt, diarised_rows)
         repository.insert_new(session, ReceiptScan, scan_rows)
         base = self._event_base(receipt, user.district_code)
         movements = self._record_moves(uow, receipt, base, moves, send_in, "send") if moves else []

@@ -31,7 +31,7 @@ def engine(request, dak_db, tmp_path):
 
 
 def diarise(engine, office="COLL-JHS", year=2026):
-    """What the service does: the event written with a placeholder, then the receipt numbered."""
+    """What the service does: the event made with a placeholder, then the receipt numbered and the event written."""
     now = datetime.now(timezone.utc)
     with UnitOfWork(engine, actor="diarist.jhs", correlation_id=None) as uow:
         receipt = repository.new_row(
@@ -41,9 +41,9 @@ def diarise(engine, office="COLL-JHS", year=2026):
             classification="normal", vip=False, received_date=now.date(),
         )
         receipt.receipt_number = repository.number_placeholder(receipt.id)
-        event = uow.emit(ReceiptDiarised(receipt_id=receipt.id, receipt_number=receipt.receipt_number, office=office,
-                                         district="JHS", subject=receipt.subject))
-        repository.insert_numbered_receipt(uow.session, receipt, [event.id])
+        (event,), rows = uow.outbox_rows([ReceiptDiarised(receipt_id=receipt.id, receipt_number=receipt.receipt_number,
+                                                          office=office, district="JHS", subject=receipt.subject)])
+        repository.insert_numbered_receipt(uow.session, receipt, rows)
         uow.commit()
     return receipt, event.id
 

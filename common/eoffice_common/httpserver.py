@@ -112,7 +112,6 @@ class _RequestBody(io.RawIOBase):
         self._finished = length == 0 and not chunked
         self._send_continue = send_continue
         self.broken = False
-        self.received = 0
 
     def readable(self):
         return True
@@ -130,7 +129,7 @@ class _RequestBody(io.RawIOBase):
             raise
 
     def _read(self, size):
-        if self._finished:
+        if self._finished or size == 0:
             return b""
         if self._send_continue:
             self._send_continue = False
@@ -146,11 +145,10 @@ class _RequestBody(io.RawIOBase):
                 return b""
         data = self._connection.read_some(min(size, self._remaining))
         self._remaining -= len(data)
-        self.received += len(data)
         if self._remaining == 0 and not self._chunked:
             self._finished = True
-        elif self._remaining == 0:
-            self._expect(b"")
+        elif self._remaining == 0 and self._connection.read_line() != b"":  # a chunk's data ends with CRLF
+            raise MalformedRequest(400, "malformed_chunk", "A chunk is longer than its size says")
         return data
 
     def _next_chunk(self):
@@ -164,10 +162,6 @@ class _RequestBody(io.RawIOBase):
                 pass
             self._finished = True
 
-    def _expect(self, expected):
-        if self._connection.read_line() != expected:
-            raise MalformedRequest(400, "malformed_chunk", "A chunk is longer than its size says")
-
     def drain(self):
         """Read what the application left unread, if little is left; False if the connection must close."""
         if self.broken:
@@ -176,10 +170,14 @@ class _RequestBody(io.RawIOBase):
             return True
         if self._send_continue:
             return False  # the client waits for our go-ahead: closing is cheaper than taking the body
-        while not self._finished:
-            if self.received > MAX_DRAIN_BYTES:
-                return False
-            self._read(RECEIVE_BYTES)
+        drained = 0
+        try:
+            while not self._finished:
+                if drained > MAX_DRAIN_BYTES:
+                    return False
+                drained += len(self._read(RECEIVE_BYTES))
+        except (MalformedRequest, ClientGone):  # the answer has left already: only closing is left
+            return False
         return True
 
 

@@ -21,7 +21,6 @@ class PreparedStatement:
     def __init__(self, name, statement, elsewhere=None):
         """`elsewhere`: the statement to run on other databases, if not the same."""
         self.name = name
-        self.statement = statement
         self.elsewhere = statement if elsewhere is None else elsewhere
         compiled = statement.compile(dialect=_NUMBERED)
         self.parameters = tuple(compiled.positiontup or ())
@@ -51,7 +50,9 @@ class PreparedStatement:
                 prepared.add(self.name)
             cursor.execute(sql, arguments)
         except connection.dialect.loaded_dbapi.Error as error:
-            if connection.dialect.is_disconnect(error, driver_connection, cursor):
+            disconnected = connection.dialect.is_disconnect(error, driver_connection, cursor)
+            cursor.close()
+            if disconnected:
                 connection.invalidate(error)
             raise DBAPIError.instance(sql, arguments, error, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect)
         return _Rows(cursor)

@@ -373,9 +373,8 @@ class HttpServer(WebServer):
             # Accepted sockets inherit it: a response written in two sends must not wait for the
             # client's delayed acknowledgement.
             self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._app = self.get_wsgi_app()
             host, port = self._sock.getsockname()[:2]
-            self._serve = partial(serve_connection, self._app, server_name=host, server_port=str(port))
+            self._serve = partial(serve_connection, self.get_wsgi_app(), server_name=host, server_port=str(port))
             self._gt = self.container.spawn_managed_thread(self.run)
 
     def run(self):

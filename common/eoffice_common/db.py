@@ -40,7 +40,11 @@ def utcnow():
 
 
 class UnitOfWork:
-    """State changes and the events announcing them: committed together or not at all."""
+    """State changes and the events announcing them: committed together or not at all.
+
+    `connection` is a Core connection in this unit of work's transaction; `session` an ORM session on
+    the same connection and transaction. Each is made when first asked for: a write made of plain
+    statements (a file movement) does not pay for the ORM's bookkeeping of a transaction."""
 
     def __init__(self, shared, actor, correlation_id):
         self._shared = shared
@@ -48,20 +52,40 @@ class UnitOfWork:
         self.correlation_id = correlation_id
         self.committed = False
         self._events_written = 0
+        self._connection = None
+        self._session = None
 
     def __enter__(self):
         self._turn = self._shared.write_turn()
         self._turn.__enter__()
-        self.session = Session(self._shared.engine, expire_on_commit=False, autoflush=True)
         return self
 
     def __exit__(self, *exc_info):
         try:
-            if not self.committed:
-                self.session.rollback()
-            self.session.close()
+            self._release()
         finally:
             self._turn.__exit__(*exc_info)
+
+    @property
+    def connection(self):
+        if self._connection is None:
+            self._connection = self._shared.engine.connect()
+        return self._connection
+
+    @property
+    def session(self):
+        if self._session is None:
+            self._session = Session(bind=self.connection, join_transaction_mode="control_fully", expire_on_commit=False, autoflush=True)
+        return self._session
+
+    def _release(self):
+        """Give the connection back, rolling back whatever was not committed."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def emit(self, event):
         """Record `event` (a DomainEvent) in the outbox, inside this transaction."""
@@ -73,7 +97,7 @@ class UnitOfWork:
         as apply_once gives them to the unit of work; otherwise this unit of work's."""
         envelopes, rows = self.outbox_rows(events, cause_of)
         if rows:
-            self.session.connection().execute(INSERT_OUTBOX, rows if len(rows) > 1 else rows[0])
+            self.connection.execute(INSERT_OUTBOX, rows if len(rows) > 1 else rows[0])
         return envelopes
 
     def outbox_rows(self, events, cause_of=None):
@@ -97,13 +121,17 @@ class UnitOfWork:
         return envelopes, rows
 
     def commit(self):
-        self.session.commit()
+        if self._session is not None:
+            self._session.commit()  # flushes, then commits the connection's transaction
+        elif self._connection is not None:
+            self._connection.commit()
         self.committed = True
         if self._events_written:
             self._shared.outbox_written.set()
 
     def rollback(self):
-        self.session.rollback()
+        """Undo everything so far; used again, this unit of work starts a new transaction."""
+        self._release()
         self._events_written = 0
 
 

@@ -229,8 +229,11 @@ def record_actions(session, file, actor, actions, now, mover=None, **values):
     """Append `actions` [(action, details)] to the file's audit log and write `values` to its row in one
     conditional UPDATE: it applies only to the version read (and, for a move, only while `mover` holds
     the file), so a writer that slipped past the row lock still cannot make a second custodian."""
+    _record_actions_on(session.connection(), file, actor, actions, now, mover, **values)
+
+
+def _record_actions_on(connection, file, actor, actions, now, mover=None, **values):
     rows, seq, head = audit_rows(file, actor, actions, now)
-    connection = session.connection()
     if rows:
         connection.execute(_INSERT_AUDIT, rows)  # one statement, however many entries
     values = {**values, "version": file.version + 1, "audit_seq": seq, "audit_head": head, "updated_at": now}
@@ -313,11 +316,11 @@ def file_for_action(session, file_id, lock=True):
     return _file_and_current(row)[:3]
 
 
-def file_for_move(session, action, file_id, actor, recipient=None):
+def file_for_move(connection, action, file_id, actor, recipient=None):
     """file_for_action's locked read for a move, with in the same round trip the actor and the other officer
     of the move (_COUNTERPART) as rows of PERSON_KEYS (None if not in the directory), and the id reserved for
     the new movement: (file, current, has_yellow_notes, actor, counterpart, movement_id)."""
-    row = _FILE_FOR_MOVE[action].execute(session.connection(), {"file_id": file_id, "actor": actor, "recipient": recipient}).first()
+    row = _FILE_FOR_MOVE[action].execute(connection, {"file_id": file_id, "actor": actor, "recipient": recipient}).first()
     if row is None:
         raise FileNotFound(f"file {file_id} was not found")
     file, current, has_yellow_notes, rest = _file_and_current(row)
@@ -404,7 +407,7 @@ _CLOSE_MOVEMENT = update(_movements).where(_movements.c.id == bindparam("movemen
 _ADD_MOVEMENT = insert(_movements)
 
 
-def record_move(session, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id=None):
+def record_move(connection, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id=None):
     """Write a move: `current`, with what happened to it in memory (opened, pulled back), no longer current;
     `movement` the current one; `actions` [(action, details)] appended to the audit log; the file row
     with its new custodian (and `owner_id`), only if it still has the version read and `movement.from_user`
@@ -412,14 +415,13 @@ def record_move(session, file, current, movement, actor, actions, now, last_para
     move's events (`outbox_rows`, from UnitOfWork.outbox_rows)."""
     values = {"custodian_id": movement.to_user, "last_paragraph": last_paragraph, **({"owner_id": owner_id} if owner_id else {})}
     try:
-        if session.bind.dialect.name == "postgresql":
-            _record_move_in_one_statement(session, file, current, movement, actor, actions, now, values, outbox_rows)
+        if connection.dialect.name == "postgresql":
+            _record_move_in_one_statement(connection, file, current, movement, actor, actions, now, values, outbox_rows)
         else:
-            connection = session.connection()
             if current is not None:
                 connection.execute(_CLOSE_MOVEMENT, {"movement_id": current.id, "opened_at": current.opened_at, "pulled_back_at": current.pulled_back_at})
             connection.execute(_ADD_MOVEMENT, vars(movement))
-            record_actions(session, file, actor, actions, now, mover=movement.from_user, **values)
+            _record_actions_on(connection, file, actor, actions, now, mover=movement.from_user, **values)
             if outbox_rows:
                 connection.execute(INSERT_OUTBOX, outbox_rows)
     except IntegrityError:
@@ -429,9 +431,9 @@ def record_move(session, file, current, movement, actor, actions, now, last_para
         set_loaded(current, is_current=False)
 
 
-def _record_move_in_one_statement(session, file, current, movement, actor, actions, now, values, outbox_rows):
+def _record_move_in_one_statement(connection, file, current, movement, actor, actions, now, values, outbox_rows):
     rows, seq, head = audit_rows(file, actor, actions, now)
-    moved = _MOVE_IN_ONE_STATEMENT.execute(session.connection(), {
+    moved = _MOVE_IN_ONE_STATEMENT.execute(connection, {
         "file_id": file.id, "version": file.version, "mover": movement.from_user, "to_user": movement.to_user,
         "owner_id": values.get("owner_id"), "last_paragraph": values["last_paragraph"], "audit_seq": seq, "audit_head": head,
         "now": now, "left_id": current.id if current else None, "left_opened_at": current.opened_at if current else None,

@@ -274,8 +274,8 @@ class FilesService(web.DescribedService):
         send_in = parse_json(request, SendIn)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            file, current, yellow, sender, recipient, movement_id = repository.file_for_move(uow.session, domain.SEND, file_id, me, send_in.to)
-            self._ensure_visible(uow.session, file, principal)
+            file, current, yellow, sender, recipient, movement_id = repository.file_for_move(uow.connection, domain.SEND, file_id, me, send_in.to)
+            self._ensure_visible(uow.connection, file, principal)
             users = {person.id: person for person in (sender, recipient) if person}
             to = recipient.id if recipient else send_in.to
             move = domain.plan_send(repository.file_view(file), me, to, {u.id for u in users.values() if u.active}, send_in.version)
@@ -291,8 +291,8 @@ class FilesService(web.DescribedService):
         return_in = parse_json(request, ActionIn)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            file, current, yellow, returner, sender, movement_id = repository.file_for_move(uow.session, domain.RETURN, file_id, me)
-            self._ensure_visible(uow.session, file, principal)
+            file, current, yellow, returner, sender, movement_id = repository.file_for_move(uow.connection, domain.RETURN, file_id, me)
+            self._ensure_visible(uow.connection, file, principal)
             move = domain.plan_return(repository.file_view(file), repository.movement_view(current), me, return_in.version)
             movement = self._move(uow, file, current, move, me, yellow, movement_id, remarks=return_in.remarks)
             uow.commit()
@@ -304,8 +304,8 @@ class FilesService(web.DescribedService):
         principal = require_caller(self.caller)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            file, current, yellow, sender, holder, movement_id = repository.file_for_move(uow.session, domain.PULL_BACK, file_id, me)
-            self._ensure_visible(uow.session, file, principal)
+            file, current, yellow, sender, holder, movement_id = repository.file_for_move(uow.connection, domain.PULL_BACK, file_id, me)
+            self._ensure_visible(uow.connection, file, principal)
             move = domain.plan_pull_back(repository.file_view(file), repository.movement_view(current), me)
             now = utcnow()
             pulled_back = events.FilePulledBack(**self._event_base(file), movement_id=current.id, by_user=move.to_user, from_user=move.from_user)
@@ -319,11 +319,10 @@ class FilesService(web.DescribedService):
         """Hand the file over as movement `movement_id`: the leaving custodian's yellow notes turn green, the new
         movement becomes the current one, and the custodian (and the owner, given `owner_id`) changes only if the
         row still has the version and custodian read. Its events, then `announce`, go to the outbox with it."""
-        session = uow.session
         now = now or utcnow()
         pending = []
         actions = self._open_by_acting(uow, file, current, actor, now, write=False, emit=pending.append)  # written with the hand-over
-        notes = repository.yellow_notes_of(session, file.id, file.custodian_id) if has_yellow_notes else []
+        notes = repository.yellow_notes_of(uow.session, file.id, file.custodian_id) if has_yellow_notes else []
         confirmed, last_paragraph = self._confirm_notes(uow, file, notes, now, on=move.action, emit=pending.append)
         movement = repository.new_movement(movement_id, file.id, move, now, remarks, due_date, priority, opened_at)
         actions += confirmed + [(move.action, {
@@ -337,7 +336,7 @@ class FilesService(web.DescribedService):
                 classification=file.classification, sent_at=now.isoformat(),
             ))
         _envelopes, outbox_rows = uow.outbox_rows(pending + list(announce))
-        repository.record_move(session, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id)
+        repository.record_move(uow.connection, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id)
         FILE_MOVEMENTS.labels(move.action).inc()
         return movement
 

@@ -12,9 +12,9 @@ counts from each request's scheduled start, so a service that falls behind is ch
 movement waits for the previous movement of its own file to be answered).
 
 The files service runs as real `nameko run` processes (PostgreSQL database eoffice_bench_files, a
-RabbitMQ vhost of its own so its events reach nobody else, a local S3 endpoint). N clients each
-hold one file and send it back and forth between two officers: every request is one movement
-(row lock, version-checked custodian change, current movement, audit entry, outbox event).
+RabbitMQ vhost of its own so its events reach nobody else, a local S3 endpoint). Every request is
+one movement (row lock, version-checked custodian change, current movement, audit entries, outbox
+events).
 
     .venv/bin/python bench/bench_files.py [--clients 16] [--seconds 15] [--processes 2] [--rate 500]
 """

@@ -148,8 +148,9 @@ def file_view(file):
     )
 
 
-def was_sent_to(session, file_id, user_id):
-    return session.execute(
+def was_sent_to(db, file_id, user_id):
+    """Whether the file was ever sent to the user; `db` a session or a connection."""
+    return db.execute(
         select(Movement.id).where(Movement.file_id == file_id, Movement.to_user == user_id).limit(1)
     ).first() is not None
 

@@ -938,13 +938,14 @@ class FilesService(web.DescribedService):
     # --- helpers ----------------------------------------------------------------------------------
 
     @staticmethod
-    def _may_open(session, file, principal):
+    def _may_open(db, file, principal):
         view = repository.file_view(file)
         me = principal.user_id
-        return domain.can_open(view, me, principal.office, False) or domain.can_open(view, me, principal.office, repository.was_sent_to(session, file.id, me))
+        return domain.can_open(view, me, principal.office, False) or domain.can_open(view, me, principal.office, repository.was_sent_to(db, file.id, me))
 
-    def _ensure_visible(self, session, file, principal):
-        if not self._may_open(session, file, principal):
+    def _ensure_visible(self, db, file, principal):
+        """`db` a session, or a unit of work's connection where the caller uses no ORM objects."""
+        if not self._may_open(db, file, principal):
             raise FileNotFound(f"file {file.id} was not found")
 
     def _file_for_action(self, session, file_id, principal, lock=True):

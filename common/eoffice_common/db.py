@@ -151,12 +151,12 @@ class Database(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx):
-        principal = worker_ctx.context_data.get("principal") or {}
+        principal = worker_ctx.data.get("principal") or {}
         consumer = f"{self.container.service_name}.{worker_ctx.entrypoint.method_name}"
         return Store(
             self.shared,
             actor=principal.get("user_id", "system"),
-            correlation_id=worker_ctx.context_data.get("correlation_id"),
+            correlation_id=worker_ctx.data.get("correlation_id"),
             consumer=consumer,
             service=self.container.service_name,
         )

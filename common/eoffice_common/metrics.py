@@ -126,10 +126,10 @@ class Instrumentation(DependencyProvider):
         return structlog.get_logger(self.container.service_name)
 
     def worker_setup(self, worker_ctx):
-        principal = worker_ctx.context_data.get("principal") or {}
+        principal = worker_ctx.data.get("principal") or {}
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
-            correlation_id=worker_ctx.context_data.get("correlation_id") or worker_ctx.call_id,
+            correlation_id=worker_ctx.data.get("correlation_id") or worker_ctx.call_id,
             entrypoint=worker_ctx.entrypoint.method_name,
             user=principal.get("user_id"),
         )

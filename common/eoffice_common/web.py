@@ -133,7 +133,7 @@ class Caller(DependencyProvider):
     """Injects the authenticated Principal of this call (propagated across RPC), or None."""
 
     def get_dependency(self, worker_ctx):
-        data = worker_ctx.context_data.get("principal")
+        data = worker_ctx.data.get("principal")
         return Principal.from_dict(data) if data else None
 
 

@@ -78,7 +78,7 @@ class Services(DependencyProvider):
         self.http.close()
 
     def get_dependency(self, worker_ctx):
-        session = worker_ctx.context_data.get("desk_session") or {}
+        session = worker_ctx.data.get("desk_session") or {}
         return ServiceCalls(
-            self.http, self.urls, session.get("bearer_token"), worker_ctx.context_data.get("correlation_id"), self.timeout
+            self.http, self.urls, session.get("bearer_token"), worker_ctx.data.get("correlation_id"), self.timeout
         )

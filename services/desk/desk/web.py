@@ -272,7 +272,7 @@ class Pages(DependencyProvider):
     """Injects a renderer bound to the request's session: `pages.render(request, "inbox.html", ...)`."""
 
     def get_dependency(self, worker_ctx):
-        data = worker_ctx.context_data.get("desk_session")
+        data = worker_ctx.data.get("desk_session")
         session = SignedIn(**{**data, "roles": tuple(data["roles"])}) if data else None
         return Renderer(session)
 

@@ -1,0 +1,113 @@
+"""WorkerContainer runs a worker exactly as nameko's own container does: the same hooks in the same
+order, the same result handed on, the same errors logged and passed to worker_result."""
+import glob
+import logging
+import os
+
+import pytest
+from eventlet.event import Event
+from nameko.containers import ServiceContainer
+from nameko.extensions import DependencyProvider, Entrypoint
+
+from eoffice_common.config import load_config
+from eoffice_common.runtime import WorkerContainer
+
+
+class Refused(Exception):
+    pass
+
+
+class Call(Entrypoint):
+    def __init__(self, expected_exceptions=()):
+        super().__init__(expected_exceptions=expected_exceptions)
+
+
+call = Call.decorator
+
+
+class Recorder(DependencyProvider):
+    def setup(self):
+        self.seen = []
+
+    def get_dependency(self, worker_ctx):
+        self.seen.append(("inject", worker_ctx.entrypoint.method_name))
+        return self.seen
+
+    def worker_setup(self, worker_ctx):
+        self.seen.append(("setup", worker_ctx.data.get("who")))
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        self.seen.append(("result", result, exc_info[0].__name__ if exc_info else None))
+
+    def worker_teardown(self, worker_ctx):
+        self.seen.append(("teardown",))
+
+
+class Service:
+    name = "runtime_test"
+    seen = Recorder()
+
+    @call
+    def double(self, value):
+        self.seen.append(("called", value))
+        return value * 2
+
+    @call(expected_exceptions=Refused)
+    def refuse(self):
+        raise Refused("no")
+
+    @call
+    def fail(self):
+        raise RuntimeError("broken")
+
+
+def run(container_cls, method_name, *args, handled=None):
+    """Run one worker of `method_name`; what Recorder saw, and what the entrypoint's handle_result got."""
+    container = container_cls(Service, {"AMQP_URI": "memory://"})
+    container.start()
+    try:
+        entrypoint = next(e for e in container.entrypoints if e.method_name == method_name)
+        recorder = next(iter(container.dependencies))
+        done = Event()
+
+        def handle_result(worker_ctx, result, exc_info):
+            done.send((result, exc_info[0].__name__ if exc_info else None))
+            return (handled, None) if handled is not None else (result, exc_info)
+
+        container.spawn_worker(entrypoint, args, {}, context_data={"who": "so.jhs"}, handle_result=handle_result)
+        outcome = done.wait()
+    finally:
+        container.stop()  # waits for the worker's teardown
+    return recorder.seen, outcome
+
+
+@pytest.mark.parametrize("method_name, args, handled", [
+    ("double", (21,), None),
+    ("double", (21,), "replaced by the entrypoint"),
+    ("refuse", (), None),
+    ("fail", (), None),
+])
+def test_worker_container_runs_a_worker_as_nameko_does(method_name, args, handled):
+    assert run(WorkerContainer, method_name, *args, handled=handled) == run(ServiceContainer, method_name, *args, handled=handled)
+
+
+def test_worker_container_runs_the_hooks_in_order_and_hands_the_result_on():
+    seen, outcome = run(WorkerContainer, "double", 21)
+    assert outcome == (42, None)
+    assert seen == [("inject", "double"), ("setup", "so.jhs"), ("called", 21), ("result", 42, None), ("teardown",)]
+
+
+def test_worker_container_logs_unexpected_errors_and_warns_of_expected_ones(caplog):
+    with caplog.at_level(logging.WARNING, logger="nameko.containers"):
+        assert run(WorkerContainer, "fail")[0][-2] == ("result", None, "RuntimeError")
+        assert run(WorkerContainer, "refuse")[0][-2] == ("result", None, "Refused")
+    levels = [(record.levelname, record.getMessage().split(" handling")[0]) for record in caplog.records]
+    assert levels == [("ERROR", "error"), ("WARNING", "(expected) error")]
+
+
+def test_every_service_runs_in_the_worker_container():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    configs = sorted(glob.glob(os.path.join(root, "services", "*", "config.yml")))
+    assert len(configs) == 6
+    for path in configs:
+        assert load_config(path)["SERVICE_CONTAINER_CLS"] == "eoffice_common.runtime.WorkerContainer", path

@@ -1,5 +1,8 @@
 """Typed errors, each mapped once to an HTTP status and a machine-readable reason."""
 
+# PostgreSQL's text cannot hold U+0000: input carrying it is refused with this reason per field.
+NUL_REFUSED = "U+0000 (NUL) is not allowed in text"
+
 
 class ServiceError(Exception):
     status = 500

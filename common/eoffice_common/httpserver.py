@@ -214,6 +214,8 @@ class _Exchange:
         if version not in ("HTTP/1.1", "HTTP/1.0"):
             raise MalformedRequest(505, "http_version", f"{version} is not supported")
         path, query = _split_target(target)
+        if "%00" in target:  # no text a service keeps (PostgreSQL's above all) can hold U+0000
+            raise MalformedRequest(400, "nul_character", "The request's path or query contains U+0000 (%00)")
         environ = {
             "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
             "QUERY_STRING": query, "RAW_URI": target, "SERVER_NAME": self.server_name, "SERVER_PORT": self.server_port,

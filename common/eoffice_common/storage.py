@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from nameko.constants import DEFAULT_MAX_WORKERS, MAX_WORKERS_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 
-from .errors import NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
+from .errors import NUL_REFUSED, InvalidInput, NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
 
 # Magic numbers: the type is decided by the bytes, never by a client's Content-Type header.
 SIGNATURES = (
@@ -52,7 +52,10 @@ class S3Documents:
         self.allowed_types = allowed_types
 
     def check(self, data, name="document"):
-        """Size and type of an upload, before anything is stored: 413 or 415 on failure."""
+        """Size and type of an upload, before anything is stored: 413 or 415 on failure (422 if its
+        name holds U+0000, which no text column can store)."""
+        if "\x00" in name:
+            raise InvalidInput("A file name is not valid", fields={"filename": NUL_REFUSED})
         if len(data) > self.max_bytes:
             raise PayloadTooLarge(
                 f"{name} is {len(data)} bytes; the limit is {self.max_bytes}", reason="document_too_large"

@@ -18,7 +18,7 @@ from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
 from .auth import Principal, principal_from_authorization
-from .errors import BadRequest, ServiceError, Unauthenticated, invalid_input_from_pydantic
+from .errors import NUL_REFUSED, BadRequest, InvalidInput, ServiceError, Unauthenticated, invalid_input_from_pydantic
 from .httpserver import ClientGone, HttpServer, MalformedRequest
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
@@ -145,11 +145,39 @@ def require_caller(principal):
 
 def parse_json(request, model):
     """The request body as `model` (a pydantic model); 400 if not JSON, 422 with field reasons if invalid."""
+    data = request.get_data(cache=True)
     try:
-        body = json.loads(request.get_data(cache=True) or b"null")
+        body = json.loads(data or b"null")
     except ValueError:
         raise BadRequest("The body is not valid JSON", reason="malformed_json")
+    refuse_nul(body, data)
     return model.model_validate(body if body is not None else {})
+
+
+def refuse_nul(value, raw=None):
+    """422 naming each field of `value` (parsed JSON) whose text holds U+0000, which PostgreSQL's text
+    cannot store. Given `raw`, the JSON text it was parsed from, a body without an escaped U+0000 (the
+    only way JSON can carry it) is not walked."""
+    if raw is not None and (b"\\u0000" if isinstance(raw, bytes) else "\\u0000") not in raw:
+        return
+    fields = {path or "body": NUL_REFUSED for path in _paths_with_nul(value, "")}
+    if fields:
+        raise InvalidInput("Some fields are not valid", fields=fields)
+
+
+def _paths_with_nul(value, path):
+    """Dotted paths (as pydantic names fields) of the strings in `value` that hold U+0000."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                yield path
+            yield from _paths_with_nul(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths_with_nul(item, f"{path}.{index}" if path else str(index))
 
 
 def query_args(request, model):

@@ -5,6 +5,7 @@ import time
 import jwt
 import requests
 from prometheus_client import REGISTRY
+from sqlalchemy import create_engine, text
 
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.testing import TEST_JWT_SECRET
@@ -74,3 +75,26 @@ def test_the_correlation_id_follows_the_request_into_its_events(
     assert event["correlation_id"] == "req-42"
     assert event["actor"] == "clerk.jhs"
     assert event["data"]["text"] == "नमस्ते (clerk.jhs)"
+
+
+def test_a_nul_character_anywhere_in_a_request_is_refused_with_a_reason_and_nothing_is_written(
+        container_factory, writer_service, writer_config):
+    """PostgreSQL's text cannot hold U+0000: without this check the driver fails mid-request (a 500)."""
+    base = start_writer(container_factory, writer_service, writer_config)
+    headers = {"Authorization": f"Bearer {token()}"}
+    in_body = requests.post(f"{base}/notes", json={"id": "nul-1", "text": "नोट\u0000"}, headers=headers)
+    assert in_body.status_code == 422
+    assert in_body.json()["error"] == "invalid_input"
+    assert in_body.json()["fields"] == {"text": "U+0000 (NUL) is not allowed in text"}
+    nested = requests.post(f"{base}/notes", data='{"id": "nul-2", "text": "ok", "x": ["\\u0000"]}', headers={**headers, "Content-Type": "application/json"})
+    assert (nested.status_code, nested.json()["fields"]) == (422, {"x.0": "U+0000 (NUL) is not allowed in text"})
+    escaped_backslash = requests.post(f"{base}/notes", data='{"id": "nul-3", "text": "C:\\\\u0000"}', headers={**headers, "Content-Type": "application/json"})
+    assert escaped_backslash.status_code == 201  # the text is a backslash and "u0000", not a NUL
+    for target in ("/ping%00", "/ping?q=%00"):
+        refused = requests.get(f"{base}{target}")
+        assert (refused.status_code, refused.json()["error"]) == (400, "nul_character"), target
+    engine = create_engine(writer_config["DB_URL"])
+    with engine.connect() as connection:
+        written = set(connection.execute(text("SELECT id FROM notes WHERE id LIKE 'nul-%'")).scalars())
+    engine.dispose()
+    assert written == {"nul-3"}

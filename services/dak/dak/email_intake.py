@@ -8,13 +8,14 @@ from .exceptions import InvalidEmail
 
 
 def parse_email(raw):
-    """Returns (receipt fields, body text, [(filename, bytes)])."""
+    """Returns (receipt fields, body text, [(filename, bytes)]). U+0000, which no text column can
+    store, is dropped from every text: a mail client's garbage is no reason to refuse a citizen's letter."""
     try:
         message = email.message_from_bytes(raw, policy=policy.default)
     except Exception as exc:  # the email package raises many types on garbage
         raise InvalidEmail(f"not an email message: {exc}")
-    name, address = parseaddr(str(message.get("From", "")))
-    subject = str(message.get("Subject", "")).strip()
+    name, address = parseaddr(_text(message.get("From", "")))
+    subject = _text(message.get("Subject", "")).strip()
     if not address or "@" not in address:
         raise InvalidEmail("the message has no sender address", fields={"From": "missing or invalid"})
     if not subject:
@@ -24,16 +25,16 @@ def parse_email(raw):
     except (TypeError, ValueError):
         sent = None
     body_part = message.get_body(preferencelist=("plain", "html"))
-    body = body_part.get_content() if body_part is not None else ""
+    body = _text(body_part.get_content()) if body_part is not None else ""
     attachments = [
-        (part.get_filename() or "attachment", part.get_payload(decode=True) or b"")
+        (_text(part.get_filename() or "") or "attachment", part.get_payload(decode=True) or b"")
         for part in message.iter_attachments()
     ]
     received = today_ist()
     fields = {
         "kind": "electronic",
         "sender": {"name": name or address, "email": address, "organisation": address.split("@", 1)[1]},
-        "letter_number": str(message.get("Message-ID", "")).strip("<> ")[:120] or None,
+        "letter_number": _text(message.get("Message-ID", "")).strip("<> ")[:120] or None,
         "letter_date": min(sent, received) if sent else None,
         "received_date": received,
         "delivery_mode": "email",
@@ -41,3 +42,7 @@ def parse_email(raw):
         "language": detect_language(subject + body),
     }
     return fields, body, attachments
+
+
+def _text(value):
+    return str(value).replace("\x00", "")

@@ -22,7 +22,7 @@ from eoffice_common.storage import DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
 # in this module's namespace for a service.
 from eoffice_common import web
-from eoffice_common.web import Caller, content_disposition, http, parse_json, query_args, require_caller
+from eoffice_common.web import Caller, content_disposition, http, parse_json, query_args, refuse_nul, require_caller
 
 from . import domain, repository
 from .directory import office_recorded, user_recorded
@@ -341,12 +341,16 @@ class DakService(web.DescribedService):
                 data = json.loads(raw)
             except ValueError:
                 raise BadRequest("the 'receipt' field is not valid JSON", reason="malformed_json")
+            refuse_nul(data, raw)
             return data, [(f.filename, f.read()) for f in request.files.getlist("scans")]
         if request.mimetype in ("application/json", ""):
+            body = request.get_data()
             try:
-                return json.loads(request.get_data() or b"null") or {}, []
+                data = json.loads(body or b"null") or {}
             except ValueError:
                 raise BadRequest("the body is not valid JSON", reason="malformed_json")
+            refuse_nul(data, body)
+            return data, []
         raise UnsupportedMediaType("send JSON or multipart/form-data", reason="unsupported_request_type")
 
     def _store_scans(self, uploads):

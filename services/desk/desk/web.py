@@ -17,7 +17,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from eoffice_common.engine import DatabaseEngine
-from eoffice_common.errors import ServiceError
+from eoffice_common.errors import NUL_REFUSED, InvalidInput, ServiceError
 from eoffice_common.logging import get_logger
 from eoffice_common.httpserver import HttpServer
 from eoffice_common.web import CORRELATION_HEADER
@@ -34,6 +34,7 @@ SESSION_COOKIE = "desk_session"
 FORM_COOKIE = "desk_form"  # CSRF token of a browser not signed in (the sign-in form)
 FLASH_COOKIE = "desk_flash"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
 SECURITY_HEADERS = {
     # Everything from this origin only: no CDN, no inline script; frames and objects for scans only.
     "Content-Security-Policy": (
@@ -139,6 +140,17 @@ def _aware(moment):
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+
+def _refuse_nul_in_form(request):
+    """422 for a form field holding U+0000 (PostgreSQL's text cannot), before anything is looked up with it."""
+    try:
+        fields = {name: NUL_REFUSED for name, value in request.form.items(multi=True) if "\x00" in name or "\x00" in value}
+    except RequestEntityTooLarge:
+        raise UploadTooLarge("the upload is too large")
+    if fields:
+        raise InvalidInput("Some fields are not valid", fields=fields)
+
+
 class PageEntrypoint(HttpRequestHandler):
     """`page(method, url)`: a page of the desk. Signed in by default (else to the sign-in page);
     `signed_in=False` for the sign-in page, health, static assets and the OpenAPI document.
@@ -165,6 +177,8 @@ class PageEntrypoint(HttpRequestHandler):
                 raise SignInRequired("sign in to continue")
             if self.csrf and request.method in UNSAFE:
                 self._check_csrf(request, session)
+            if request.method in UNSAFE:
+                _refuse_nul_in_form(request)
             context_data = {"correlation_id": correlation_id}
             if session is not None:
                 context_data["desk_session"] = asdict(session)

@@ -76,6 +76,24 @@ def test_a_bad_scan_stores_nothing_and_numbers_nothing(desk, dak_config, scans, 
     assert desk.diarise()["receipt_number"].startswith("1/")
 
 
+def test_a_nul_character_in_a_receipt_or_a_scan_name_is_422_and_numbers_nothing(desk, dak_config):
+    as_json = desk.post("/receipts", "diarist.jhs", json={**GOOD, "subject": "भूमि\u0000"})
+    assert (as_json.status_code, as_json.json()["fields"]) == (422, {"subject": "U+0000 (NUL) is not allowed in text"})
+    in_form = desk.post("/receipts", "diarist.jhs", data={"receipt": json.dumps({**GOOD, "sender": {"name": "A\u0000"}})},
+                        files=[("scans", ("ok.pdf", b"%PDF-1.4 fine", "application/pdf"))])
+    assert (in_form.status_code, in_form.json()["fields"]) == (422, {"sender.name": "U+0000 (NUL) is not allowed in text"})
+    # A client that writes the NUL raw into the part's header (requests would percent-encode it).
+    boundary = "nul-boundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="receipt"\r\n\r\n{json.dumps(GOOD)}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="scans"; filename="scan\x00.pdf"\r\n'
+            f'Content-Type: application/pdf\r\n\r\n%PDF-1.4 fine\r\n--{boundary}--\r\n').encode()
+    in_name = desk.post("/receipts", "diarist.jhs", data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert (in_name.status_code, in_name.json()["fields"]) == (422, {"filename": "U+0000 (NUL) is not allowed in text"})
+    assert receipts_in_db(dak_config["DB_URL"]) == 0
+    assert objects_in_bucket(dak_config) == 0
+    assert desk.diarise()["receipt_number"].startswith("1/")
+
+
 def test_an_electronic_receipt_without_scans_is_422(desk):
     response = desk.post("/receipts", "diarist.jhs", json={**GOOD, "kind": "electronic"})
     assert (response.status_code, response.json()["error"]) == (422, "scans_required")

@@ -37,6 +37,20 @@ def test_an_email_becomes_receipt_fields_body_and_attachments():
     ReceiptIn.model_validate(fields)
 
 
+def test_nul_characters_are_dropped_from_every_text_of_an_email():
+    raw = eml(subject="Land record correction", attachments=[("scan.pdf", b"%PDF-1.4 x", "application", "pdf")])
+    for text in (b"Land record", b"Ram Prasad", b"scan.pdf", b"abc123"):
+        assert text in raw
+        raw = raw.replace(text, text[:3] + b"\x00" + text[3:])
+    fields, body, attachments = parse_email(raw)
+    assert fields["subject"] == "Land record correction"
+    assert fields["sender"]["name"] == "Ram Prasad"
+    assert fields["letter_number"] == "abc123@example.in"
+    assert attachments == [("scan.pdf", b"%PDF-1.4 x")]
+    assert "\x00" not in body
+    ReceiptIn.model_validate(fields)
+
+
 @pytest.mark.parametrize("raw", [eml(subject=""), eml(sender="nobody"), b"\x00\x01 not an email"])
 def test_an_email_without_sender_or_subject_is_refused(raw):
     with pytest.raises(InvalidEmail):

@@ -25,6 +25,17 @@ def test_a_wrong_password_is_refused_and_the_user_id_kept(browser):
     assert "desk_session" not in b.http.cookies
 
 
+def test_a_form_field_holding_a_nul_character_is_refused_with_a_page_not_a_crash(browser):
+    b = browser()
+    b.get("/sign-in")
+    response = b.post("/sign-in", {"user_id": "clerk.jhs\x00", "password": "eoffice-demo"})
+    assert response.status_code == 422
+    assert "Some of what was entered is not valid" in response.text or "दर्ज की गई कुछ जानकारी मान्य नहीं है" in response.text
+    assert "desk_session" not in b.http.cookies
+    b.get("/sign-in")
+    assert b.post("/sign-in", {"user_id": "clerk.jhs", "password": "eoffice-demo"}).url.endswith("/inbox")
+
+
 def test_a_form_without_the_session_csrf_token_is_refused(browser):
     b = browser()
     b.sign_in("clerk.jhs")

@@ -90,7 +90,7 @@ class ListQuery(Strict):
     classification: Classification | None = None
     sender: str | None = Field(None, max_length=200)
     category: str | None = Field(None, max_length=120)
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)  # beyond any list; keeps the row offset a PostgreSQL bigint
     per_page: int = Field(25, ge=1, le=100)
 
 

@@ -146,7 +146,7 @@ class ListQuery(Strict):
     q: str | None = Field(None, max_length=200)
     date_from: date | None = None
     date_to: date | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)  # beyond any list; keeps the row offset a PostgreSQL bigint
     per_page: int = Field(25, ge=1, le=100)
 
 
@@ -162,7 +162,7 @@ class SearchQuery(Strict):
     classification: Classification | None = None
     status: Literal["open", "parked", "closed"] | None = None
     scope: Literal["office", "all"] = "all"
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)  # beyond any list; keeps the row offset a PostgreSQL bigint
     per_page: int = Field(25, ge=1, le=100)
 
 
@@ -170,7 +170,7 @@ class RegisterQuery(Strict):
     date_from: date | None = None
     date_to: date | None = None
     dispatch_mode: Literal["email", "post"] | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)  # beyond any list; keeps the row offset a PostgreSQL bigint
     per_page: int = Field(50, ge=1, le=200)
 
 

@@ -166,7 +166,7 @@ class PreferencesIn(Strict):
 
 class ListQuery(Strict):
     unread: bool = False
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)  # beyond any list; keeps the row offset a PostgreSQL bigint
     per_page: int = Field(20, ge=1, le=100)
 
 
@@ -176,7 +176,7 @@ class StreamQuery(Strict):
 
 class DeadLetterQuery(Strict):
     include_retried: bool = False
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)  # beyond any list; keeps the row offset a PostgreSQL bigint
     per_page: int = Field(50, ge=1, le=200)
 
 

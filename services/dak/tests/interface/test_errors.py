@@ -43,6 +43,12 @@ def test_invalid_fields_are_422_with_a_reason_each(desk):
     assert set(body["fields"]) == {"delivery_mode", "sender.name", "sender.pincode", "classification"}
 
 
+def test_a_page_past_any_list_is_422_not_a_database_overflow(desk):
+    response = desk.get(f"/receipts?page={10 ** 20}", "diarist.jhs")
+    assert (response.status_code, response.json()["fields"]) == (422, {"page": "Input should be less than or equal to 100000"})
+    assert desk.get("/receipts?page=100000", "diarist.jhs").status_code == 200
+
+
 def test_an_unknown_user_or_receipt_is_404(desk):
     response = desk.post("/receipts", "ghost.user", json=GOOD)
     assert (response.status_code, response.json()["error"]) == (404, "unknown_user")

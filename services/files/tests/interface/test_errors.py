@@ -24,6 +24,13 @@ def test_invalid_fields_are_422_with_a_reason_each(registry):
     assert registry.get("/files?box=trash", "clerk.jhs").json()["fields"] == {"box": "Input should be 'inbox', 'sent', 'created', 'parked' or 'closed'"}
 
 
+@pytest.mark.parametrize("path", ["/files", "/files/search", "/dispatch-register"])
+def test_a_page_past_any_list_is_422_not_a_database_overflow(registry, path):
+    response = registry.get(f"{path}?page={10 ** 20}", "clerk.jhs")
+    assert (response.status_code, response.json()["fields"]) == (422, {"page": "Input should be less than or equal to 100000"})
+    assert registry.get(f"{path}?page=100000", "clerk.jhs").status_code == 200
+
+
 @pytest.mark.parametrize("path", ["/files/00000000-0000-0000-0000-000000000000", "/files/nope/movements", "/files/nope/notes", "/files/nope/audit/verify"])
 def test_an_unknown_file_is_404(registry, path):
     response = registry.get(path, "clerk.jhs")

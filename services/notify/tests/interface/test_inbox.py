@@ -102,3 +102,5 @@ def test_the_inbox_needs_a_token_and_a_query_token_is_refused_here(client):
     assert (refused.status_code, refused.json()["error"]) == (401, "token_missing")
     bad = client.get("/notifications?per_page=500", "dm.jhs")
     assert (bad.status_code, bad.json()["error"], list(bad.json()["fields"])) == (422, "invalid_input", ["per_page"])
+    past_any_list = client.get(f"/notifications?page={10 ** 20}", "dm.jhs")  # an offset beyond PostgreSQL's bigint otherwise
+    assert (past_any_list.status_code, list(past_any_list.json()["fields"])) == (422, ["page"])

@@ -34,9 +34,10 @@ class WorkerContainer(ServiceContainer):
     worker's call-id stack (a fresh UUID) for another, whatever the log level. Without them, and
     with eoffice's providers reading `worker_ctx.data` rather than `context_data` (a copy with that
     stack), a worker's cost around its method fell from 196 to 127 µs (a bare entrypoint with
-    Instrumentation, Caller and Config; BENCHMARKS.md). Same phases, same order, same error
-    handling; the call-id stack is still built whenever something asks for it (an RPC or an event
-    leaving the worker). Every config.yml names it as SERVICE_CONTAINER_CLS."""
+    Instrumentation, Caller and Config; BENCHMARKS.md). Same phases, same order, same errors
+    logged, except that an expected exception (an HTTP entrypoint's 4xx refusals) is one warning
+    line without its traceback; the call-id stack is still built whenever something asks for it
+    (an RPC or an event leaving the worker). Every config.yml names it as SERVICE_CONTAINER_CLS."""
 
     def _run_worker(self, worker_ctx, handle_result):
         self._inject_dependencies(worker_ctx)
@@ -46,8 +47,8 @@ class WorkerContainer(ServiceContainer):
         try:
             result = method(*worker_ctx.args, **worker_ctx.kwargs)
         except Exception as exc:
-            if isinstance(exc, worker_ctx.entrypoint.expected_exceptions):
-                _log.warning("(expected) error handling worker %s: %s", worker_ctx, exc, exc_info=True)
+            if isinstance(exc, worker_ctx.entrypoint.expected_exceptions):  # a refusal, not a fault: no traceback
+                _log.warning("(expected) error handling worker %s: %s", worker_ctx, exc)
             else:
                 _log.exception("error handling worker %s: %s", worker_ctx, exc)
             exc_info = sys.exc_info()

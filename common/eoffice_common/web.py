@@ -26,6 +26,8 @@ from .metrics import HTTP_REJECTED
 log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
+# Raised to refuse a request (each answered with its status and reason): logged as one line, not as a fault.
+EXPECTED_REFUSALS = (ServiceError, ValidationError)
 
 
 def _json_default(value):
@@ -73,6 +75,7 @@ class HttpEntrypoint(HttpRequestHandler):
 
     def __init__(self, method, url, public=False, **kwargs):
         self.public = public
+        kwargs.setdefault("expected_exceptions", EXPECTED_REFUSALS)
         super().__init__(method, url, **kwargs)
 
     def setup(self):

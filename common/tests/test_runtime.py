@@ -1,5 +1,5 @@
-"""WorkerContainer runs a worker exactly as nameko's own container does: the same hooks in the same
-order, the same result handed on, the same errors logged and passed to worker_result."""
+"""WorkerContainer runs a worker as nameko's own container does: the same hooks in the same order, the
+same result handed on, the same errors logged (an expected one without its traceback) and passed on."""
 import glob
 import logging
 import os
@@ -97,12 +97,12 @@ def test_worker_container_runs_the_hooks_in_order_and_hands_the_result_on():
     assert seen == [("inject", "double"), ("setup", "so.jhs"), ("called", 21), ("result", 42, None), ("teardown",)]
 
 
-def test_worker_container_logs_unexpected_errors_and_warns_of_expected_ones(caplog):
+def test_worker_container_logs_unexpected_errors_with_their_traceback_and_expected_ones_in_a_line(caplog):
     with caplog.at_level(logging.WARNING, logger="nameko.containers"):
         assert run(WorkerContainer, "fail")[0][-2] == ("result", None, "RuntimeError")
         assert run(WorkerContainer, "refuse")[0][-2] == ("result", None, "Refused")
-    levels = [(record.levelname, record.getMessage().split(" handling")[0]) for record in caplog.records]
-    assert levels == [("ERROR", "error"), ("WARNING", "(expected) error")]
+    logged = [(record.levelname, record.getMessage().split(" handling")[0], record.exc_info is not None) for record in caplog.records]
+    assert logged == [("ERROR", "error", True), ("WARNING", "(expected) error", False)]  # a refusal has no traceback
 
 
 def test_every_service_runs_in_the_worker_container():

@@ -1,5 +1,6 @@
 """HTTP entrypoints: a token is required unless a route is declared public; errors are typed JSON;
 the correlation id of a request travels into the events it causes."""
+import logging
 import time
 
 import jwt
@@ -49,14 +50,30 @@ def test_public_routes_are_public_by_declaration(container_factory, writer_servi
     assert requests.get(f"{base}/ping").json() == {"pong": True}
 
 
+class Captured(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
 def test_invalid_bodies_get_field_reasons(container_factory, writer_service, writer_config):
     base = start_writer(container_factory, writer_service, writer_config)
     headers = {"Authorization": f"Bearer {token()}"}
-    malformed = requests.post(f"{base}/notes", data="{not json", headers={**headers, "Content-Type": "application/json"})
-    assert (malformed.status_code, malformed.json()["error"]) == (400, "malformed_json")
-    invalid = requests.post(f"{base}/notes", json={"id": "1"}, headers=headers)
-    assert invalid.status_code == 422
-    assert invalid.json()["fields"] == {"text": "Field required"}
+    captured, worker_log = Captured(), logging.getLogger("nameko.containers")
+    worker_log.addHandler(captured)
+    try:
+        malformed = requests.post(f"{base}/notes", data="{not json", headers={**headers, "Content-Type": "application/json"})
+        assert (malformed.status_code, malformed.json()["error"]) == (400, "malformed_json")
+        invalid = requests.post(f"{base}/notes", json={"id": "1"}, headers=headers)
+        assert invalid.status_code == 422
+        assert invalid.json()["fields"] == {"text": "Field required"}
+    finally:
+        worker_log.removeHandler(captured)
+    # A refusal is the caller's to correct: a warning line each, no error and no traceback for ops to chase.
+    assert [(r.levelname, r.exc_info) for r in captured.records if r.levelno >= logging.WARNING] == [("WARNING", None)] * 2
 
 
 def test_the_correlation_id_follows_the_request_into_its_events(

@@ -20,7 +20,7 @@ from eoffice_common.engine import DatabaseEngine
 from eoffice_common.errors import NUL_REFUSED, InvalidInput, ServiceError
 from eoffice_common.logging import get_logger
 from eoffice_common.httpserver import HttpServer
-from eoffice_common.web import CORRELATION_HEADER
+from eoffice_common.web import CORRELATION_HEADER, EXPECTED_REFUSALS
 
 from . import domain, repository, security
 from .exceptions import CsrfRejected, SignInRequired, UploadTooLarge
@@ -164,6 +164,7 @@ class PageEntrypoint(HttpRequestHandler):
     def __init__(self, method, url, signed_in=True, csrf=True, **kwargs):
         self.signed_in = signed_in
         self.csrf = csrf
+        kwargs.setdefault("expected_exceptions", EXPECTED_REFUSALS)
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):

@@ -368,36 +368,46 @@ def new_movement(movement_id, file_id, move, now, remarks=None, due_date=None, p
 
 
 # PostgreSQL: a move in one statement. The file row changes only if it still has the version and custodian read;
-# the movement and audit entries are added only if it did (they read `moved`).
+# the movement and audit entries are added only if it did (they read `moved`). Its values travel as one JSON
+# document: psycopg2 adapts each parameter in Python (2-7 µs each; the move had 31 of them and 10 arrays,
+# 136 µs a movement), and json.dumps writes the whole in a few.
 _MOVE_IN_ONE_STATEMENT = PreparedStatement("files_move", text("""
-WITH moved AS (
-    UPDATE files SET custodian_id = :to_user, owner_id = coalesce(:owner_id, owner_id), last_paragraph = :last_paragraph,
-        version = :version + 1, audit_seq = :audit_seq, audit_head = :audit_head, updated_at = :now
-    WHERE id = :file_id AND version = :version AND custodian_id = :mover
-    RETURNING id
+WITH move AS (
+    SELECT * FROM jsonb_to_record(CAST(:move AS jsonb)) AS move (
+        file_id varchar, version integer, mover varchar, to_user varchar, owner_id varchar, last_paragraph integer,
+        audit_seq integer, audit_head text, now timestamptz, left_id bigint, left_opened_at timestamptz,
+        left_pulled_back_at timestamptz, movement_id bigint, action text, from_user text, remarks text,
+        due_date date, priority text, opened_at timestamptz, actor text, audit jsonb, events jsonb)
+), moved AS (
+    UPDATE files SET custodian_id = move.to_user, owner_id = coalesce(move.owner_id, files.owner_id),
+        last_paragraph = move.last_paragraph, version = move.version + 1, audit_seq = move.audit_seq,
+        audit_head = move.audit_head, updated_at = move.now
+    FROM move
+    WHERE files.id = move.file_id AND files.version = move.version AND files.custodian_id = move.mover
+    RETURNING files.id
 ), left_behind AS (
-    UPDATE movements SET is_current = false, opened_at = :left_opened_at, pulled_back_at = :left_pulled_back_at
-    WHERE id = :left_id
-    RETURNING id
+    UPDATE movements SET is_current = false, opened_at = move.left_opened_at, pulled_back_at = move.left_pulled_back_at
+    FROM move
+    WHERE movements.id = move.left_id
+    RETURNING movements.id
 ), arrived AS (
     INSERT INTO movements (id, file_id, action, from_user, to_user, remarks, due_date, priority, sent_at, opened_at, is_current)
-    SELECT :movement_id, moved.id, :action, :from_user, :to_user, CAST(:remarks AS text), CAST(:due_date AS date), :priority,
-        :now, CAST(:opened_at AS timestamptz), true
-    FROM moved
+    SELECT move.movement_id, moved.id, move.action, move.from_user, move.to_user, move.remarks, move.due_date, move.priority,
+        move.now, move.opened_at, true
+    FROM moved, move
     -- Sub-statements of a WITH run in no set order; counting left_behind first ends the old current
     -- movement before the new one enters uq_movements_one_current.
     WHERE (SELECT count(*) FROM left_behind) >= 0
 ), audited AS (
     INSERT INTO audit_log (file_id, seq, action, actor, at, details, prev_hash, hash)
-    SELECT moved.id, entry.seq, entry.action, :actor, :now, entry.details, entry.prev_hash, entry.hash
-    FROM moved, unnest(CAST(:seqs AS integer[]), CAST(:actions AS text[]), CAST(:details AS text[]),
-                       CAST(:prev_hashes AS text[]), CAST(:hashes AS text[])) AS entry (seq, action, details, prev_hash, hash)
+    SELECT moved.id, entry.seq, entry.action, move.actor, move.now, entry.details, entry.prev_hash, entry.hash
+    FROM moved, move, jsonb_to_recordset(move.audit) AS entry (seq integer, action text, details text, prev_hash text, hash text)
 ), announced AS (
     INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, envelope, created_at)
-    SELECT event.id, event.type, event.aggregate_type, event.aggregate_id, event.envelope, :now
-    FROM moved, unnest(CAST(:event_ids AS text[]), CAST(:event_types AS text[]), CAST(:aggregate_types AS text[]),
-                       CAST(:aggregate_ids AS text[]), CAST(:envelopes AS text[]))
-                WITH ORDINALITY AS event (id, type, aggregate_type, aggregate_id, envelope, position)
+    SELECT event.event_id, event.event_type, event.aggregate_type, event.aggregate_id, event.envelope, move.now
+    FROM moved, move,
+        ROWS FROM (jsonb_to_recordset(move.events) AS (event_id text, event_type text, aggregate_type text, aggregate_id text, envelope text))
+        WITH ORDINALITY AS event (event_id, event_type, aggregate_type, aggregate_id, envelope, position)
     ORDER BY event.position
 )
 SELECT count(*) FROM moved
@@ -434,21 +444,26 @@ def record_move(connection, file, current, movement, actor, actions, now, last_p
 
 def _record_move_in_one_statement(connection, file, current, movement, actor, actions, now, values, outbox_rows):
     rows, seq, head = audit_rows(file, actor, actions, now)
-    moved = _MOVE_IN_ONE_STATEMENT.execute(connection, {
+    move = {
         "file_id": file.id, "version": file.version, "mover": movement.from_user, "to_user": movement.to_user,
         "owner_id": values.get("owner_id"), "last_paragraph": values["last_paragraph"], "audit_seq": seq, "audit_head": head,
-        "now": now, "left_id": current.id if current else None, "left_opened_at": current.opened_at if current else None,
-        "left_pulled_back_at": current.pulled_back_at if current else None,
+        "now": now.isoformat(), "left_id": current.id if current else None,
+        "left_opened_at": _iso(current.opened_at) if current else None,
+        "left_pulled_back_at": _iso(current.pulled_back_at) if current else None,
         "movement_id": movement.id, "action": movement.action, "from_user": movement.from_user, "remarks": movement.remarks,
-        "due_date": movement.due_date, "priority": movement.priority, "opened_at": movement.opened_at, "actor": actor,
-        "seqs": [r["seq"] for r in rows], "actions": [r["action"] for r in rows], "details": [r["details"] for r in rows],
-        "prev_hashes": [r["prev_hash"] for r in rows], "hashes": [r["hash"] for r in rows],
-        **{f"{column}s": [row[column] for row in outbox_rows]
-           for column in ("event_id", "event_type", "aggregate_type", "aggregate_id", "envelope")},
-    }).scalar_one()
+        "due_date": _iso(movement.due_date), "priority": movement.priority, "opened_at": _iso(movement.opened_at), "actor": actor,
+        "audit": [{key: row[key] for key in ("seq", "action", "details", "prev_hash", "hash")} for row in rows],
+        "events": [{key: row[key] for key in ("event_id", "event_type", "aggregate_type", "aggregate_id", "envelope")}
+                   for row in outbox_rows],
+    }
+    moved = _MOVE_IN_ONE_STATEMENT.execute(connection, {"move": json.dumps(move, ensure_ascii=False)}).scalar_one()
     if moved != 1:
         raise VersionConflict("the file changed meanwhile; reload it")
     set_loaded(file, **values, version=file.version + 1, audit_seq=seq, audit_head=head, updated_at=now)
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
 
 
 def movements_of(session, file_id):

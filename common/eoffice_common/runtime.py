@@ -2,8 +2,7 @@
 import gc
 import sys
 
-from nameko.containers import ServiceContainer
-from nameko.containers import _log  # nameko's own logger: worker errors are logged where they always were
+from nameko.containers import ServiceContainer, _log  # nameko's own logger: worker errors go where they always went
 from nameko.extensions import SharedExtension
 
 _frozen = False

@@ -34,7 +34,6 @@ SESSION_COOKIE = "desk_session"
 FORM_COOKIE = "desk_form"  # CSRF token of a browser not signed in (the sign-in form)
 FLASH_COOKIE = "desk_flash"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-
 SECURITY_HEADERS = {
     # Everything from this origin only: no CDN, no inline script; frames and objects for scans only.
     "Content-Security-Policy": (

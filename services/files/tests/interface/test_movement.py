@@ -23,6 +23,7 @@ def test_a_file_is_sent_opened_and_returned_with_every_move_recorded(registry, e
     assert [(m["action"], m["from"]["id"], m["to"]["id"]) for m in history["movements"]] == [
         ("send", "clerk.jhs", "so.jhs"), ("return", "so.jhs", "clerk.jhs"),
     ]
+    assert [m["remarks"] for m in history["movements"]] == ["कृपया अवलोकन करें", "अनुमोदित"]  # as stored, read back
     first = history["movements"][0]
     assert (first["due_date"], first["priority"]) == ("2099-01-31", "urgent")
     assert first["to"]["designation_en"] == "Section Officer"
@@ -34,6 +35,7 @@ def test_a_file_is_sent_opened_and_returned_with_every_move_recorded(registry, e
     sent_event = tap.events("file_sent")[0]
     assert (sent_event["office"], sent_event["district"]) == ("COLL-JHS", "JHS")
     assert sent_event["data"]["to_user"] == "so.jhs" and sent_event["data"]["due_date"] == "2099-01-31"
+    assert (sent_event["data"]["remarks"], sent_event["data"]["subject"]) == ("कृपया अवलोकन करें", file["subject"])
     assert tap.events("file_sent")[1]["data"]["action"] == "return"
 
 

@@ -368,6 +368,11 @@ def signature_state(signed_sha256, current_sha256):
     return {"signed": True, "content_matches": signed_sha256 == current_sha256}
 
 
+def as_iso(value):
+    """A date or time as ISO 8601 text; anything else (None included) as it is."""
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
 # --- the audit log's hash chain ---------------------------------------------------------------------
 
 def canonical_json(value):

@@ -447,11 +447,11 @@ def _record_move_in_one_statement(connection, file, current, movement, actor, ac
     move = {
         "file_id": file.id, "version": file.version, "mover": movement.from_user, "to_user": movement.to_user,
         "owner_id": values.get("owner_id"), "last_paragraph": values["last_paragraph"], "audit_seq": seq, "audit_head": head,
-        "now": now.isoformat(), "left_id": current.id if current else None,
-        "left_opened_at": _iso(current.opened_at) if current else None,
-        "left_pulled_back_at": _iso(current.pulled_back_at) if current else None,
+        "now": domain.as_iso(now), "left_id": current.id if current else None,
+        "left_opened_at": domain.as_iso(current.opened_at) if current else None,
+        "left_pulled_back_at": domain.as_iso(current.pulled_back_at) if current else None,
         "movement_id": movement.id, "action": movement.action, "from_user": movement.from_user, "remarks": movement.remarks,
-        "due_date": _iso(movement.due_date), "priority": movement.priority, "opened_at": _iso(movement.opened_at), "actor": actor,
+        "due_date": domain.as_iso(movement.due_date), "priority": movement.priority, "opened_at": domain.as_iso(movement.opened_at), "actor": actor,
         "audit": [{key: row[key] for key in ("seq", "action", "details", "prev_hash", "hash")} for row in rows],
         "events": [{key: row[key] for key in ("event_id", "event_type", "aggregate_type", "aggregate_id", "envelope")}
                    for row in outbox_rows],
@@ -460,10 +460,6 @@ def _record_move_in_one_statement(connection, file, current, movement, actor, ac
     if moved != 1:
         raise VersionConflict("the file changed meanwhile; reload it")
     set_loaded(file, **values, version=file.version + 1, audit_seq=seq, audit_head=head, updated_at=now)
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
 
 
 def movements_of(session, file_id):

@@ -51,10 +51,6 @@ def _date(value):
     return date.fromisoformat(value) if value else None
 
 
-def as_iso(value):
-    return value.isoformat() if isinstance(value, (date, datetime)) else value
-
-
 class FilesService(web.DescribedService):
     name = "files"
     openapi_path = OPENAPI_PATH
@@ -332,7 +328,7 @@ class FilesService(web.DescribedService):
         if move.action in domain.COUNTED_MOVES:
             pending.append(events.FileSent(
                 **self._event_base(file), movement_id=movement.id, action=move.action, from_user=move.from_user, to_user=move.to_user,
-                remarks=remarks, due_date=as_iso(due_date), priority=priority, subject=file.subject,
+                remarks=remarks, due_date=domain.as_iso(due_date), priority=priority, subject=file.subject,
                 classification=file.classification, sent_at=now.isoformat(),
             ))
         _envelopes, outbox_rows = uow.outbox_rows(pending + list(announce))

@@ -18,7 +18,7 @@ events).
 
     .venv/bin/python bench/bench_files.py [--clients 16] [--seconds 15] [--processes 2] [--rate 500]
 """
-from common import HttpClients  # noqa: I001  (first: it monkey-patches eventlet before anything opens a socket)
+from common import PacedRequests  # noqa: I001  (first: it monkey-patches eventlet before anything opens a socket)
 
 import argparse
 import http.client
@@ -32,9 +32,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-import eventlet
 import requests
-from eventlet.semaphore import Semaphore
 from sqlalchemy import create_engine, text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -133,6 +131,12 @@ def fresh_database():
     engine.dispose()
     url = f"{ADMIN_PG_URL.rsplit('/', 1)[0]}/{DATABASE}"
     upgrade(os.path.join(ROOT, "services", "files"), url)
+    if os.environ.get("BENCH_EXTRA_SQL"):
+        e = create_engine(url, isolation_level="AUTOCOMMIT")
+        with e.connect() as conn:
+            for stmt in os.environ["BENCH_EXTRA_SQL"].split(";"):
+                conn.execute(text(stmt))
+        e.dispose()
     return url
 
 
@@ -243,40 +247,14 @@ def run_load(clients, seconds, warmup, make_worker):
     }
 
 
-def run_open_loop(rate, seconds, warmup, move):
-    """move(i) started `rate` times a second for warm-up + `seconds`, each in its own green thread,
+def run_open_loop(load, rate, seconds, warmup, move):
+    """move(i) (PacedRequests' operation) started `rate` times a second for warm-up + `seconds`,
     whatever the latency; latencies of the measured part, from each request's scheduled start."""
-    start = time.perf_counter()
-    measure_from = start + warmup
-    total = int(rate * (warmup + seconds))
-    latencies, errors = [], [0]
-    pool = eventlet.GreenPool(10_000)
-
-    def timed(i, scheduled):
-        ok = move(i)
-        if scheduled >= measure_from:
-            if ok:
-                latencies.append(time.perf_counter() - scheduled)
-            else:
-                errors[0] += 1
-
-    busy0 = None
-    for i in range(total):
-        scheduled = start + i / rate
-        if busy0 is None and scheduled >= measure_from:
-            busy0 = cpu_busy()
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            eventlet.sleep(delay)
-        pool.spawn_n(timed, i, scheduled)
-    pool.waitall()
-    busy1 = cpu_busy()
-    latencies.sort()
+    latencies, errors, busy = load.run(rate, seconds, warmup, move)
     return {
-        "ops": len(latencies) / seconds, "count": len(latencies), "errors": errors[0],
+        "ops": len(latencies) / seconds, "count": len(latencies), "errors": errors,
         "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
-        "max_ms": (latencies[-1] * 1000) if latencies else float("nan"),
-        "machine_busy": (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]),
+        "max_ms": (latencies[-1] * 1000) if latencies else float("nan"), "machine_busy": busy,
     }
 
 
@@ -337,7 +315,7 @@ def main():
         }
         nameko = os.path.join(ROOT, ".venv", "bin", "nameko")
         service_pids = [
-            services.start([nameko, "run", "--config", "services/files/config.yml", "files.service"], env=env, log=log).pid
+            services.start(([os.environ["BENCH_NAMEKO"]] if os.environ.get("BENCH_NAMEKO") else []) + [nameko if not os.environ.get("BENCH_NAMEKO") else "/tmp/yappi_nameko.py", "run", "--config", "services/files/config.yml", "files.service"], env=env, log=log).pid
             for _ in range(args.processes)
         ]
         wait_for(f"http://127.0.0.1:{port}/health/ready")
@@ -359,7 +337,7 @@ def main():
             service_before, client_before = process_cpu_seconds(service_pids), time.process_time()
             database_before, broker_before = database_cpu_seconds(), broker_cpu_seconds()
             if open_loop:
-                result = run_open_loop(args.rate, args.seconds, args.warmup, open_loop)
+                result = run_open_loop(load, args.rate, args.seconds, args.warmup, open_loop)
             else:
                 result = run_load(args.clients, args.seconds, args.warmup, make_worker)
             elapsed_ops = result["ops"] * (args.seconds + args.warmup)  # the warm-up ran at about the same rate
@@ -398,25 +376,30 @@ def main():
                                      timeout=30).json()["custodian"]["id"]
             if custodian != holders[j][0]:
                 holders[j] = holders[j][::-1]
-        file_locks = [Semaphore() for _ in open_files]
-        connections = HttpClients(f"http://127.0.0.1:{port}", 128)
-        connections.connect_all()
+        load = PacedRequests(("127.0.0.1", port), 128)
+        send_paths = [f"/files/{file_id}/send".encode() for file_id in open_files]
+        authorizations = {user: f"Authorization: Bearer {bearer}\r\n".encode() for user, bearer in tokens.items()}
 
         def open_move(i):
             j = i % len(open_files)
-            with file_locks[j]:  # the previous movement of this file is answered first
-                by, to = holders[j]
-                status, payload = connections.request("POST", f"/files/{open_files[j]}/send", {"to": to, "remarks": "अवलोकनार्थ"},
-                                                      {"Authorization": f"Bearer {tokens[by]}"})
+
+            def build():  # when sent: the previous movement of this file has been answered
+                body = json.dumps({"to": holders[j][1], "remarks": "अवलोकनार्थ"}, ensure_ascii=False).encode()
+                return (b"POST " + send_paths[j] + b" HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                        + authorizations[holders[j][0]] + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+            def done(status, payload):
                 if status != 200:
                     print(f"  POST /files/{open_files[j]}/send: {status} {payload[:200]!r}", file=sys.stderr)
                     return False
-                holders[j] = (to, by)
+                holders[j] = holders[j][::-1]
                 return True
+
+            return j, build, done
 
         vacuum(url)
         open_moves = measured(open_loop=open_move)
-        connections.close()
+        load.close()
 
         def bare_sql(i):
             engine = create_engine(url, pool_size=1, max_overflow=0)

@@ -18,7 +18,7 @@ events).
 
     .venv/bin/python bench/bench_files.py [--clients 16] [--seconds 15] [--processes 2] [--rate 500]
 """
-from common import PacedRequests  # noqa: I001  (first: it monkey-patches eventlet before anything opens a socket)
+from common import PacedRequests, cpu_busy  # noqa: I001  (first: it monkey-patches eventlet before anything opens a socket)
 
 import argparse
 import http.client
@@ -78,14 +78,6 @@ def percentile(sorted_values, p):
     return sorted_values[index]
 
 
-def cpu_busy():
-    """(busy, total) jiffies of the whole machine, from /proc/stat."""
-    with open("/proc/stat") as handle:
-        fields = [int(v) for v in handle.readline().split()[1:]]
-    idle = fields[3] + fields[4]
-    return sum(fields) - idle, sum(fields)
-
-
 def process_cpu_seconds(pids):
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
@@ -131,12 +123,6 @@ def fresh_database():
     engine.dispose()
     url = f"{ADMIN_PG_URL.rsplit('/', 1)[0]}/{DATABASE}"
     upgrade(os.path.join(ROOT, "services", "files"), url)
-    if os.environ.get("BENCH_EXTRA_SQL"):
-        e = create_engine(url, isolation_level="AUTOCOMMIT")
-        with e.connect() as conn:
-            for stmt in os.environ["BENCH_EXTRA_SQL"].split(";"):
-                conn.execute(text(stmt))
-        e.dispose()
     return url
 
 
@@ -315,7 +301,7 @@ def main():
         }
         nameko = os.path.join(ROOT, ".venv", "bin", "nameko")
         service_pids = [
-            services.start(([os.environ["BENCH_NAMEKO"]] if os.environ.get("BENCH_NAMEKO") else []) + [nameko if not os.environ.get("BENCH_NAMEKO") else "/tmp/yappi_nameko.py", "run", "--config", "services/files/config.yml", "files.service"], env=env, log=log).pid
+            services.start([nameko, "run", "--config", "services/files/config.yml", "files.service"], env=env, log=log).pid
             for _ in range(args.processes)
         ]
         wait_for(f"http://127.0.0.1:{port}/health/ready")

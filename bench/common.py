@@ -215,7 +215,7 @@ class PacedRequests:
             while issued < total and start + issued / rate <= now:
                 scheduled = start + issued / rate
                 if busy_from is None and scheduled >= measure_from:
-                    busy_from = _machine_busy()
+                    busy_from = cpu_busy()
                 key, build, done = operation(issued)
                 issued += 1
                 if key in busy_keys:
@@ -250,7 +250,7 @@ class PacedRequests:
                     send(waiting_for_connection.popleft(), by_fd[fd])
                 else:
                     idle.append(by_fd[fd])
-        busy_to = _machine_busy()
+        busy_to = cpu_busy()
         poller.close()
         return sorted(latencies), errors, (busy_to[0] - busy_from[0]) / max(1, busy_to[1] - busy_from[1])
 
@@ -276,7 +276,7 @@ def _complete_response(buffer):
     return int(head.split(" ", 2)[1]), body
 
 
-def _machine_busy():
+def cpu_busy():
     """(busy, total) jiffies of the whole machine, from /proc/stat."""
     with open("/proc/stat") as handle:
         fields = [int(v) for v in handle.readline().split()[1:]]

@@ -55,6 +55,8 @@ class PreparedStatement:
             if disconnected:
                 connection.invalidate(error)
             raise DBAPIError.instance(sql, arguments, error, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect)
+        if cursor.description is None:  # nothing to read (an UPDATE without RETURNING)
+            cursor.close()
         return _Rows(cursor)
 
 
@@ -67,6 +69,12 @@ class _Rows:
     def first(self):
         try:
             return self._cursor.fetchone()
+        finally:
+            self._cursor.close()
+
+    def all(self):
+        try:
+            return self._cursor.fetchall()
         finally:
             self._cursor.close()
 

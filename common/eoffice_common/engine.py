@@ -3,7 +3,12 @@ import contextlib
 import threading
 
 from nameko.extensions import SharedExtension
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+from psycopg2.extensions import connection as Psycopg2Connection
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2, PGExecutionContext_psycopg2
+from sqlalchemy.engine import make_url
 
 
 # Connections per process, so transactions of one process in PostgreSQL at once. A fixed pool, no
@@ -29,8 +34,104 @@ def make_engine(url, pool_size=DEFAULT_POOL_SIZE):
     # that one request and SQLAlchemy then discards the whole pool.
     # plan_cache_mode concerns prepared statements only (eoffice_common.prepared): planned once, not
     # again whenever PostgreSQL guesses that a plan for the values at hand might be cheaper.
-    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800,
-                         connect_args={"options": "-c plan_cache_mode=force_generic_plan"})
+    return create_engine(make_url(url).set(drivername="postgresql+eoffice_psycopg2"), pool_size=pool_size, max_overflow=0,
+                         pool_recycle=1800, connect_args={"options": "-c plan_cache_mode=force_generic_plan",
+                                                          "connection_factory": TransactionOpeningConnection})
+
+
+class TransactionOpeningConnection(Psycopg2Connection):
+    """A psycopg2 connection whose transactions the dialect below opens itself."""
+
+    begin_pending = False
+
+
+def opening_transaction(dbapi_connection, statement):
+    """`statement`, preceded by BEGIN if it is the first of a transaction begun on `dbapi_connection`
+    (any other psycopg2 connection begins its transactions itself)."""
+    if getattr(dbapi_connection, "begin_pending", False):
+        dbapi_connection.begin_pending = False
+        return "BEGIN;" + statement
+    return statement
+
+
+class _ServerSideCursorsHeld(PGExecutionContext_psycopg2):
+    def create_server_side_cursor(self):
+        # psycopg2 refuses a named cursor WITHOUT HOLD on a connection in autocommit mode; inside the
+        # transaction the dialect opened, WITH HOLD only matters if it outlives the commit.
+        cursor = super().create_server_side_cursor()
+        cursor.withhold = True
+        return cursor
+
+
+class TransactionOpeningDialect(PGDialect_psycopg2):
+    """psycopg2 sends BEGIN in a round trip of its own before a transaction's first statement: for a
+    file movement (BEGIN, locked read, move, COMMIT) one round trip in four, and for every request
+    one more wait on PostgreSQL. Here the driver connection stays in autocommit mode and BEGIN goes
+    to PostgreSQL in the same message as the transaction's first statement; COMMIT and ROLLBACK are
+    sent by the dialect, only if PostgreSQL has a transaction open (a read-only unit of work that
+    never reached the database sends nothing). SQLAlchemy sees transactions as usual."""
+
+    execution_ctx_cls = _ServerSideCursorsHeld
+    supports_statement_cache = True  # compiles as its parent: SQLAlchemy caches only a dialect that says so
+
+    def on_connect(self):
+        configure = super().on_connect()
+
+        def connect(dbapi_connection):
+            dbapi_connection.autocommit = True  # first: what `configure` queries opens no transaction
+            if configure is not None:
+                configure(dbapi_connection)
+
+        return connect
+
+    def set_isolation_level(self, dbapi_connection, level):
+        raise NotImplementedError("eoffice's engines run every transaction at PostgreSQL's default isolation level")
+
+    def do_begin(self, dbapi_connection):
+        _driver(dbapi_connection).begin_pending = True
+
+    def do_execute(self, cursor, statement, parameters, context=None):
+        cursor.execute(self._opening(cursor, statement), parameters)
+
+    def do_execute_no_params(self, cursor, statement, context=None):
+        cursor.execute(self._opening(cursor, statement))
+
+    def do_executemany(self, cursor, statement, parameters, context=None):
+        self._begin_alone(cursor.connection)
+        super().do_executemany(cursor, statement, parameters, context)
+
+    def _opening(self, cursor, statement):
+        if cursor.name is not None:  # a named cursor DECLAREs its statement: BEGIN cannot ride along
+            self._begin_alone(cursor.connection)
+            return statement
+        return opening_transaction(cursor.connection, statement)
+
+    def _begin_alone(self, dbapi_connection):
+        if dbapi_connection.begin_pending:
+            dbapi_connection.begin_pending = False
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("BEGIN")
+
+    def do_commit(self, dbapi_connection):
+        self._end(dbapi_connection, "COMMIT")
+
+    def do_rollback(self, dbapi_connection):
+        self._end(dbapi_connection, "ROLLBACK")
+
+    def _end(self, dbapi_connection, command):
+        connection = _driver(dbapi_connection)
+        connection.begin_pending = False
+        if connection.info.transaction_status != TRANSACTION_STATUS_IDLE:
+            with connection.cursor() as cursor:
+                cursor.execute(command)
+
+
+def _driver(dbapi_connection):
+    """psycopg2's connection itself: at first connect SQLAlchemy hands the dialect a proxy of it."""
+    return getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+
+
+registry.register("postgresql.eoffice_psycopg2", __name__, "TransactionOpeningDialect")
 
 
 class DatabaseEngine(SharedExtension):

@@ -5,6 +5,7 @@ import threading
 from nameko.extensions import SharedExtension
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from psycopg2.extensions import connection as Psycopg2Connection
+from psycopg2.extensions import cursor as Psycopg2Cursor
 from sqlalchemy import create_engine, event
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2, PGExecutionContext_psycopg2
@@ -39,19 +40,42 @@ def make_engine(url, pool_size=DEFAULT_POOL_SIZE):
                                                           "connection_factory": TransactionOpeningConnection})
 
 
+class TransactionOpeningCursor(Psycopg2Cursor):
+    """Sends the BEGIN of a transaction the dialect below has begun with the cursor's first statement,
+    whatever runs it: SQLAlchemy, a PreparedStatement or code using the driver's cursor itself."""
+
+    def execute(self, query, vars=None):
+        if self.connection.begin_pending and self.name is None and isinstance(query, str):
+            self.connection.begin_pending = False
+            query = "BEGIN;" + query
+        else:  # a named cursor DECLAREs its statement, and bytes or composed SQL cannot take a prefix
+            self._begin_alone()
+        return super().execute(query, vars)
+
+    def executemany(self, query, vars_list):
+        self._begin_alone()
+        return super().executemany(query, vars_list)
+
+    def copy_expert(self, sql, file, size=8192):
+        self._begin_alone()
+        return super().copy_expert(sql, file, size)
+
+    def _begin_alone(self):
+        if self.connection.begin_pending:
+            self.connection.begin_pending = False
+            with self.connection.cursor() as cursor:
+                cursor.execute("BEGIN")
+
+
 class TransactionOpeningConnection(Psycopg2Connection):
-    """A psycopg2 connection whose transactions the dialect below opens itself."""
+    """A psycopg2 connection in autocommit mode whose transactions the dialect below opens: BEGIN
+    waits (`begin_pending`) to go with the transaction's first statement."""
 
     begin_pending = False
 
-
-def opening_transaction(dbapi_connection, statement):
-    """`statement`, preceded by BEGIN if it is the first of a transaction begun on `dbapi_connection`
-    (any other psycopg2 connection begins its transactions itself)."""
-    if getattr(dbapi_connection, "begin_pending", False):
-        dbapi_connection.begin_pending = False
-        return "BEGIN;" + statement
-    return statement
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cursor_factory = TransactionOpeningCursor
 
 
 class _ServerSideCursorsHeld(PGExecutionContext_psycopg2):
@@ -67,9 +91,9 @@ class TransactionOpeningDialect(PGDialect_psycopg2):
     """psycopg2 sends BEGIN in a round trip of its own before a transaction's first statement: for a
     file movement (BEGIN, locked read, move, COMMIT) one round trip in four, and for every request
     one more wait on PostgreSQL. Here the driver connection stays in autocommit mode and BEGIN goes
-    to PostgreSQL in the same message as the transaction's first statement; COMMIT and ROLLBACK are
-    sent by the dialect, only if PostgreSQL has a transaction open (a read-only unit of work that
-    never reached the database sends nothing). SQLAlchemy sees transactions as usual."""
+    to PostgreSQL in the same message as the transaction's first statement (TransactionOpeningCursor);
+    COMMIT and ROLLBACK are sent by the dialect, only if PostgreSQL has a transaction open (a unit of
+    work that never reached the database sends nothing). SQLAlchemy sees transactions as usual."""
 
     execution_ctx_cls = _ServerSideCursorsHeld
     supports_statement_cache = True  # compiles as its parent: SQLAlchemy caches only a dialect that says so
@@ -89,28 +113,6 @@ class TransactionOpeningDialect(PGDialect_psycopg2):
 
     def do_begin(self, dbapi_connection):
         _driver(dbapi_connection).begin_pending = True
-
-    def do_execute(self, cursor, statement, parameters, context=None):
-        cursor.execute(self._opening(cursor, statement), parameters)
-
-    def do_execute_no_params(self, cursor, statement, context=None):
-        cursor.execute(self._opening(cursor, statement))
-
-    def do_executemany(self, cursor, statement, parameters, context=None):
-        self._begin_alone(cursor.connection)
-        super().do_executemany(cursor, statement, parameters, context)
-
-    def _opening(self, cursor, statement):
-        if cursor.name is not None:  # a named cursor DECLAREs its statement: BEGIN cannot ride along
-            self._begin_alone(cursor.connection)
-            return statement
-        return opening_transaction(cursor.connection, statement)
-
-    def _begin_alone(self, dbapi_connection):
-        if dbapi_connection.begin_pending:
-            dbapi_connection.begin_pending = False
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute("BEGIN")
 
     def do_commit(self, dbapi_connection):
         self._end(dbapi_connection, "COMMIT")

@@ -11,8 +11,6 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.dialects.postgresql import psycopg2
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 
-from .engine import opening_transaction
-
 _NUMBERED = psycopg2.dialect(paramstyle="numeric_dollar")
 # Per driver connection: the names prepared on it (a prepared statement lives as long as its session,
 # whatever happens to the transactions around it).
@@ -48,9 +46,9 @@ class PreparedStatement:
         sql, arguments = self._execute, tuple(values[name] for name in self.parameters)
         try:
             if self.name not in prepared:
-                cursor.execute(opening_transaction(driver_connection, self._prepare))
+                cursor.execute(self._prepare)
                 prepared.add(self.name)
-            cursor.execute(opening_transaction(driver_connection, sql), arguments)
+            cursor.execute(sql, arguments)
         except connection.dialect.loaded_dbapi.Error as error:
             disconnected = connection.dialect.is_disconnect(error, driver_connection, cursor)
             cursor.close()

@@ -1,5 +1,8 @@
 """eoffice's PostgreSQL engine: BEGIN travels with a transaction's first statement, and transactions
 still commit, roll back and fail as SQLAlchemy's do."""
+import io
+
+import psycopg2
 import pytest
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
@@ -94,6 +97,33 @@ def test_a_prepared_statement_opens_the_transaction_it_runs_in(engine):
     with engine.begin() as connection:
         ADD.execute(connection, {})
     assert letters(engine) == [(1, "पेंशन प्रकरण")]
+
+
+@pytest.mark.parametrize("first", ["execute", "copy"])
+def test_the_drivers_own_cursor_runs_inside_the_transaction(engine, first):
+    """As metrics' bulk insert uses it: its first statement opens the transaction SQLAlchemy began."""
+    def write(cursor, letter_id):
+        if first == "execute":
+            cursor.execute("INSERT INTO engine_letters (id, subject) VALUES (%s, 'पत्र')", (letter_id,))
+        else:
+            callback = psycopg2.extensions.get_wait_callback()
+            psycopg2.extensions.set_wait_callback(None)  # psycopg2 refuses COPY under a wait callback
+            try:
+                cursor.copy_expert("COPY engine_letters (id, subject) FROM STDIN WITH (FORMAT csv)", io.StringIO(f"{letter_id},पत्र\n"))
+            finally:
+                psycopg2.extensions.set_wait_callback(callback)
+
+    with engine.connect() as connection:
+        connection.begin()
+        with connection.connection.driver_connection.cursor() as cursor:
+            write(cursor, 1)
+        assert connection.connection.driver_connection.info.transaction_status == TRANSACTION_STATUS_INTRANS
+        connection.rollback()
+        connection.begin()
+        with connection.connection.driver_connection.cursor() as cursor:
+            write(cursor, 2)
+        connection.commit()
+    assert letters(engine) == [(2, "पत्र")]
 
 
 def test_another_isolation_level_is_refused(engine):

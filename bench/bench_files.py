@@ -263,21 +263,25 @@ def find_sustained_rate(rate, result, steps, run_at):
     or lower until it does, at most `steps` more runs of `run_at(rate)`. Returns [(rate, result)],
     the first run included."""
     tried = [(rate, result)]
-    met = result["p99_ms"] < P99_BOUND_MS and not result["errors"]
+    met = within_bound(result)
     for _ in range(steps):
         rate = rate + RATE_STEP if met else rate - RATE_STEP
         if rate <= 0:
             break
         result = run_at(rate)
         tried.append((rate, result))
-        if (result["p99_ms"] < P99_BOUND_MS and not result["errors"]) != met:
+        if within_bound(result) != met:
             break
     return tried
 
 
+def within_bound(result):
+    return result["p99_ms"] < P99_BOUND_MS and not result["errors"]
+
+
 def sustained(tried):
     """The highest rate tried whose p99 stayed under the bound, or None."""
-    kept = [rate for rate, result in tried if result["p99_ms"] < P99_BOUND_MS and not result["errors"]]
+    kept = [rate for rate, result in tried if within_bound(result)]
     return max(kept) if kept else None
 
 
@@ -424,7 +428,12 @@ def main():
 
         settle(url)
         open_moves = measured(open_loop=open_move)
-        tried = find_sustained_rate(args.rate, open_moves, args.steps, lambda rate: (settle(url), run_open_loop(load, rate, args.step_seconds, 2, open_move))[1])
+
+        def open_loop_at(rate):
+            settle(url)
+            return run_open_loop(load, rate, args.step_seconds, 2, open_move)
+
+        tried = find_sustained_rate(args.rate, open_moves, args.steps, open_loop_at)
         load.close()
 
         def bare_sql(i):

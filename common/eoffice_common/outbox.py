@@ -18,9 +18,9 @@ from sqlalchemy import BigInteger, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from .engine import DatabaseEngine
-from .prepared import PreparedStatement
 from .logging import get_logger
 from .metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES
+from .prepared import PreparedStatement
 from .tables import outbox
 
 log = get_logger(__name__)

@@ -57,7 +57,7 @@ class OutboxCollector:
             try:
                 with engine.connect() as conn:
                     count, oldest = conn.execute(
-                        select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
+                        select(func.count(), func.min(outbox.c.created_at))
                     ).one()
                     dead_count = conn.execute(
                         select(func.count()).select_from(dead_letters).where(dead_letters.c.retried_at.is_(None))

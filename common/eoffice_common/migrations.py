@@ -43,3 +43,27 @@ def run_env(metadata, package_file):
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+# Schema changes of the plumbing tables, shared by every service's migration of the same change.
+# Once released, a function here is never edited: a later change gets a function of its own.
+
+def outbox_rows_deleted_when_published():
+    """Revision 0002: published events leave the outbox instead of being marked."""
+    from alembic import op
+
+    op.execute("DELETE FROM outbox WHERE published_at IS NOT NULL")
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.drop_index("ix_outbox_unpublished")
+        batch_op.drop_column("published_at")
+
+
+def outbox_rows_marked_when_published():
+    """Revision 0002 undone: the outbox marks published events again (those deleted stay gone)."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.add_column(sa.Column("published_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_outbox_unpublished", ["seq"], postgresql_where=sa.text("published_at IS NULL"),
+                              sqlite_where=sa.text("published_at IS NULL"))

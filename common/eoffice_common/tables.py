@@ -1,8 +1,11 @@
 """Tables every service carries in its own database: the outbox, tracking records, dead letters.
 
+The outbox holds only events not yet published: the relay deletes each row once the broker has
+confirmed it, so the table stays as small as the backlog.
+
 Each service's Alembic env.py targets `[its Base.metadata, PLUMBING]`, so these are migrated with it.
 """
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
 
 from .types import UtcDateTime
 
@@ -21,13 +24,6 @@ outbox = Table(
     Column("aggregate_id", String(64), nullable=False),
     Column("envelope", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
-    Column("published_at", UtcDateTime()),
-)
-Index(
-    "ix_outbox_unpublished",
-    outbox.c.seq,
-    postgresql_where=outbox.c.published_at.is_(None),
-    sqlite_where=outbox.c.published_at.is_(None),
 )
 
 processed_events = Table(

@@ -2,6 +2,8 @@
 import pytest
 import requests
 
+from eoffice_common.testing import wait_until
+
 
 def test_no_token_is_401(registry):
     response = requests.get(f"{registry.base_url}/files")
@@ -55,12 +57,15 @@ def test_an_unknown_section_is_422(registry):
     assert (response.status_code, response.json()["error"]) == (422, "unknown_section")
 
 
-def test_a_failed_creation_gives_its_serial_back(registry):
+def test_a_failed_creation_gives_its_serial_back_and_announces_nothing(registry, event_tap):
+    tap = event_tap("files")
     head_id = registry.head_id("clerk.jhs")
     bad = registry.post("/files", "clerk.jhs", json={"head_id": head_id, "subject": "s", "section": "NOPE"})
     assert bad.status_code == 422
-    assert registry.create("clerk.jhs", head_id=head_id)["serial"] == 1
-    assert registry.sql("SELECT count(*) FROM outbox WHERE event_type = 'file_created'") == [(1,)]
+    created = registry.create("clerk.jhs", head_id=head_id)
+    assert created["serial"] == 1
+    assert wait_until(lambda: registry.sql("SELECT count(*) FROM outbox") == [(0,)])
+    assert [e["data"]["file_id"] for e in tap.events("file_created")] == [created["id"]]
 
 
 def test_attachments_need_multipart_with_an_item_and_a_document(registry, pdf):

@@ -23,13 +23,14 @@ def files_sent(helpers, count, **fields):
             for n in range(count)]
 
 
-def inapp_announcements(db):
-    envelopes = [json.loads(row.envelope) for row in db.rows(select(outbox.c.envelope))]
-    return Counter(e["data"]["source_event_id"] for e in envelopes
-                   if e["type"] == "notification_delivered" and e["data"]["channel"] == "inapp")
+def inapp_announcements(tap, db, helpers):
+    """How many times notify announced each in-app delivery, once its outbox has been published."""
+    assert helpers.wait_until(lambda: db.count(outbox) == 0)
+    return Counter(e["data"]["source_event_id"] for e in tap.events("notification_delivered") if e["data"]["channel"] == "inapp")
 
 
-def test_a_batch_delivered_twice_takes_effect_once(start_notify, directory, publish, helpers, mail_drop, db):
+def test_a_batch_delivered_twice_takes_effect_once(start_notify, directory, publish, helpers, mail_drop, db, event_tap):
+    tap = event_tap("notify")
     start_notify(**ONE_BATCH)
     directory()
     events = files_sent(helpers, 12)
@@ -43,7 +44,7 @@ def test_a_batch_delivered_twice_takes_effect_once(start_notify, directory, publ
     assert db.count(Delivery) == 13
     assert db.count(processed_events) == 13 + len(helpers.users)  # and the directory's user_recorded
     assert len(mail_drop.messages) == 13
-    assert inapp_announcements(db) == {row.source_event_id: 1 for row in db.rows(select(Notification))}
+    assert inapp_announcements(tap, db, helpers) == {row.source_event_id: 1 for row in db.rows(select(Notification))}
     [told] = db.rows(select(Notification).where(Notification.source_event_id == events[0]["id"]))
     assert told.user_id == "dm.jhs" and "N-0/2026" in told.title
 
@@ -71,8 +72,9 @@ def test_bad_events_in_a_batch_are_dead_lettered_and_the_rest_of_it_applies(
 
 
 def test_two_replicas_share_the_events_and_tell_each_recipient_once(
-    start_notify, directory, publish, helpers, mail_drop, db
+    start_notify, directory, publish, helpers, mail_drop, db, event_tap
 ):
+    tap = event_tap("notify")
     start_notify(INGEST_BATCH_SIZE=5)
     start_notify(INGEST_BATCH_SIZE=5)
     directory()
@@ -86,7 +88,8 @@ def test_two_replicas_share_the_events_and_tell_each_recipient_once(
     assert db.count(Delivery) == 30
     message_ids = [m["Message-ID"] for m in mail_drop.messages]
     assert len(message_ids) == len(set(message_ids)) == 30
-    assert set(inapp_announcements(db).values()) == {1} and len(inapp_announcements(db)) == 30
+    announcements = inapp_announcements(tap, db, helpers)
+    assert set(announcements.values()) == {1} and len(announcements) == 30
     assert Counter(row.user_id for row in db.rows(select(Notification))) == {"dm.jhs": 10, "adm.jhs": 10, "clerk.jhs": 10}
 
 

@@ -1,0 +1,84 @@
+"""Every service's migrations build exactly the schema its models declare, on PostgreSQL and on the
+embedded SQLite; and the outbox change (0002) keeps the events still waiting while it drops those
+already published, both ways."""
+import importlib
+import os
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from eoffice_common.migrations import upgrade
+from eoffice_common.tables import PLUMBING
+from eoffice_common.testing import REPO_ROOT, create_database
+
+SERVICES = ("dak", "desk", "files", "metrics", "notify", "signing")
+
+
+def service_dir(service):
+    return os.path.join(REPO_ROOT, "services", service)
+
+
+def database(kind, name, tmp_path):
+    return create_database(f"eoffice_test_migrations_{name}") if kind == "postgresql" else f"sqlite:///{tmp_path / name}.db"
+
+
+def differences(url, service):
+    metadata = importlib.import_module(f"{service}.models").Base.metadata
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = compare_metadata(MigrationContext.configure(conn), [metadata, PLUMBING])
+    engine.dispose()
+    return found
+
+
+def downgrade(service, url, revision):
+    config = Config(os.path.join(service_dir(service), "alembic.ini"))
+    config.set_main_option("script_location", os.path.join(service_dir(service), "alembic"))
+    config.set_main_option("sqlalchemy.url", url)
+    command.downgrade(config, revision)
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_migrations_build_what_the_models_declare(service, kind, tmp_path):
+    url = database(kind, service, tmp_path)
+    upgrade(service_dir(service), url, "0001")
+    assert any("published_at" in repr(difference) for difference in differences(url, service))
+    upgrade(service_dir(service), url)
+    assert differences(url, service) == []
+
+
+def outbox_row(seq, published):
+    return {"seq": seq, "event_id": str(uuid.uuid4()), "event_type": "file_sent", "aggregate_type": "file",
+            "aggregate_id": "f-1", "envelope": '{"subject": "पेंशन स्वीकृति"}', "created_at": datetime.now(timezone.utc),
+            "published_at": datetime.now(timezone.utc) if published else None}
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+def test_the_outbox_keeps_waiting_events_and_drops_published_ones(kind, tmp_path):
+    url = database(kind, "outbox", tmp_path)
+    upgrade(service_dir("files"), url, "0001")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO outbox VALUES (:seq, :event_id, :event_type, :aggregate_type, :aggregate_id, "
+                          ":envelope, :created_at, :published_at)"),
+                     [outbox_row(1, True), outbox_row(2, False), outbox_row(3, True), outbox_row(4, False)])
+
+    upgrade(service_dir("files"), url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT seq, envelope FROM outbox ORDER BY seq")).all() == [
+            (2, '{"subject": "पेंशन स्वीकृति"}'), (4, '{"subject": "पेंशन स्वीकृति"}')]
+
+    downgrade("files", url, "0001")
+    inspector = inspect(engine)
+    assert "published_at" in {column["name"] for column in inspector.get_columns("outbox")}
+    assert "ix_outbox_unpublished" in {index["name"] for index in inspector.get_indexes("outbox")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT seq FROM outbox WHERE published_at IS NULL ORDER BY seq")).scalars().all() == [2, 4]
+    engine.dispose()

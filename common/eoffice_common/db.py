@@ -120,6 +120,11 @@ class UnitOfWork:
         self._events_written += len(rows)
         return envelopes, rows
 
+    def flush(self):
+        """Write what the session holds, before a statement that must be the transaction's last."""
+        if self._session is not None:
+            self._session.flush()
+
     def commit(self):
         if self._session is not None:
             self._session.commit()  # flushes, then commits the connection's transaction

@@ -3,6 +3,7 @@ import contextlib
 import threading
 
 from nameko.extensions import SharedExtension
+from psycopg2 import InterfaceError
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from psycopg2.extensions import connection as Psycopg2Connection
 from psycopg2.extensions import cursor as Psycopg2Cursor
@@ -42,9 +43,11 @@ def make_engine(url, pool_size=DEFAULT_POOL_SIZE):
 
 class TransactionOpeningCursor(Psycopg2Cursor):
     """Sends the BEGIN of a transaction the dialect below has begun with the cursor's first statement,
-    whatever runs it: SQLAlchemy, a PreparedStatement or code using the driver's cursor itself."""
+    whatever runs it: SQLAlchemy, a PreparedStatement or code using the driver's cursor itself; and,
+    through `execute_last`, its COMMIT with its last."""
 
     def execute(self, query, vars=None):
+        self._refuse_after_commit()
         if self.connection.begin_pending and self.name is None and isinstance(query, str):
             self.connection.begin_pending = False
             query = "BEGIN;" + query
@@ -52,13 +55,28 @@ class TransactionOpeningCursor(Psycopg2Cursor):
             self._begin_alone()
         return super().execute(query, vars)
 
+    def execute_last(self, query, vars=None):
+        """Run the transaction's last statement and its COMMIT in one round trip; the statement's own
+        result is not kept (PostgreSQL answers the COMMIT last). A failing statement stops the
+        message before the COMMIT, so the transaction is left to roll back as usual. The dialect's
+        commit then has nothing to send; until it has run, any other statement is refused."""
+        self.execute(query + ";COMMIT", vars)
+        self.connection.committed_by_last_statement = True
+
     def executemany(self, query, vars_list):
+        self._refuse_after_commit()
         self._begin_alone()
         return super().executemany(query, vars_list)
 
     def copy_expert(self, sql, file, size=8192):
+        self._refuse_after_commit()
         self._begin_alone()
         return super().copy_expert(sql, file, size)
+
+    def _refuse_after_commit(self):
+        # SQLAlchemy still holds the transaction open: a statement now would run outside any, unseen.
+        if self.connection.committed_by_last_statement:
+            raise InterfaceError("the transaction was committed with its last statement; end it before running another")
 
     def _begin_alone(self):
         if self.connection.begin_pending:
@@ -72,6 +90,7 @@ class TransactionOpeningConnection(Psycopg2Connection):
     waits (`begin_pending`) to go with the transaction's first statement."""
 
     begin_pending = False
+    committed_by_last_statement = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,7 +112,8 @@ class TransactionOpeningDialect(PGDialect_psycopg2):
     one more wait on PostgreSQL. Here the driver connection stays in autocommit mode and BEGIN goes
     to PostgreSQL in the same message as the transaction's first statement (TransactionOpeningCursor);
     COMMIT and ROLLBACK are sent by the dialect, only if PostgreSQL has a transaction open (a unit of
-    work that never reached the database sends nothing). SQLAlchemy sees transactions as usual."""
+    work that never reached the database sends nothing, nor one whose last statement carried its
+    COMMIT). SQLAlchemy sees transactions as usual."""
 
     execution_ctx_cls = _ServerSideCursorsHeld
     supports_statement_cache = True  # compiles as its parent: SQLAlchemy caches only a dialect that says so
@@ -122,7 +142,7 @@ class TransactionOpeningDialect(PGDialect_psycopg2):
 
     def _end(self, dbapi_connection, command):
         connection = _driver(dbapi_connection)
-        connection.begin_pending = False
+        connection.begin_pending = connection.committed_by_last_statement = False
         if connection.info.transaction_status != TRANSACTION_STATUS_IDLE:
             with connection.cursor() as cursor:
                 cursor.execute(command)

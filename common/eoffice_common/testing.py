@@ -140,7 +140,7 @@ class TcpProxy:
     def __init__(self, target_host, target_port):
         self.target = (target_host, target_port)
         self.port = free_port()
-        self._pool = eventlet.GreenPool()
+        self._pipes = []
         self._sockets = []
         self._listener = None
         self.accept()
@@ -157,6 +157,11 @@ class TcpProxy:
         self._server.kill()
         self._listener.close()
         self._listener = None
+        # Killed first, so that no green thread is left waiting on a socket closed under it: its
+        # descriptor, reused by the next connection made, would then have two readers.
+        for pipe in self._pipes:
+            pipe.kill()
+        self._pipes = []
         for sock in self._sockets:
             try:
                 sock.close()
@@ -169,8 +174,7 @@ class TcpProxy:
             client, _ = listener.accept()
             upstream = eventlet.connect(self.target)
             self._sockets += [client, upstream]
-            self._pool.spawn_n(self._pipe, client, upstream)
-            self._pool.spawn_n(self._pipe, upstream, client)
+            self._pipes += [eventlet.spawn(self._pipe, client, upstream), eventlet.spawn(self._pipe, upstream, client)]
 
     @staticmethod
     def _pipe(source, sink):

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import and_, bindparam, case, exists, func, insert, literal_column, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -368,7 +368,8 @@ def new_movement(movement_id, file_id, move, now, remarks=None, due_date=None, p
 
 
 # PostgreSQL: a move in one statement. The file row changes only if it still has the version and custodian read;
-# the movement and audit entries are added only if it did (they read `moved`). Its values travel as one JSON
+# if it did not, the statement fails (raise_conflict, migration 0003), writing nothing, and so it can carry the
+# transaction's COMMIT when it is the last (PreparedStatement, `last`). Its values travel as one JSON
 # document: psycopg2 adapts each parameter in Python (2-7 µs each; the move had 31 of them and 10 arrays,
 # 136 µs a movement), and json.dumps writes the whole in a few.
 _MOVE_IN_ONE_STATEMENT = PreparedStatement("files_move", text("""
@@ -410,24 +411,26 @@ WITH move AS (
         WITH ORDINALITY AS event (event_id, event_type, aggregate_type, aggregate_id, envelope, position)
     ORDER BY event.position
 )
-SELECT count(*) FROM moved
+SELECT CASE WHEN count(*) = 1 THEN 1 ELSE raise_conflict('the file changed meanwhile; reload it') END FROM moved
 """))
+CONFLICT = "EO409"  # raise_conflict's SQLSTATE
 _CLOSE_MOVEMENT = update(_movements).where(_movements.c.id == bindparam("movement_id")).values(
     is_current=False, opened_at=bindparam("opened_at"), pulled_back_at=bindparam("pulled_back_at"),
 )
 _ADD_MOVEMENT = insert(_movements)
 
 
-def record_move(connection, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id=None):
+def record_move(connection, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id=None, last=False):
     """Write a move: `current`, with what happened to it in memory (opened, pulled back), no longer current;
     `movement` the current one; `actions` [(action, details)] appended to the audit log; the file row
     with its new custodian (and `owner_id`), only if it still has the version read and `movement.from_user`
     holds it, so that a writer that slipped past the row lock cannot make a second custodian; and the
-    move's events (`outbox_rows`, from UnitOfWork.outbox_rows)."""
+    move's events (`outbox_rows`, from UnitOfWork.outbox_rows). `last`: the transaction's last statement,
+    which on PostgreSQL commits it (PreparedStatement.execute)."""
     values = {"custodian_id": movement.to_user, "last_paragraph": last_paragraph, **({"owner_id": owner_id} if owner_id else {})}
     try:
         if connection.dialect.name == "postgresql":
-            _record_move_in_one_statement(connection, file, current, movement, actor, actions, now, values, outbox_rows)
+            _record_move_in_one_statement(connection, file, current, movement, actor, actions, now, values, outbox_rows, last)
         else:
             if current is not None:
                 connection.execute(_CLOSE_MOVEMENT, {"movement_id": current.id, "opened_at": current.opened_at, "pulled_back_at": current.pulled_back_at})
@@ -438,11 +441,15 @@ def record_move(connection, file, current, movement, actor, actions, now, last_p
     except IntegrityError:
         # uq_movements_one_current: another move of this file committed first.
         raise VersionConflict("the file was moved meanwhile; reload it")
+    except DBAPIError as error:
+        if getattr(error.orig, "pgcode", None) == CONFLICT:
+            raise VersionConflict("the file changed meanwhile; reload it")
+        raise
     if current is not None:
         set_loaded(current, is_current=False)
 
 
-def _record_move_in_one_statement(connection, file, current, movement, actor, actions, now, values, outbox_rows):
+def _record_move_in_one_statement(connection, file, current, movement, actor, actions, now, values, outbox_rows, last):
     rows, seq, head = audit_rows(file, actor, actions, now)
     move = {
         "file_id": file.id, "version": file.version, "mover": movement.from_user, "to_user": movement.to_user,
@@ -456,9 +463,7 @@ def _record_move_in_one_statement(connection, file, current, movement, actor, ac
         "events": [{key: row[key] for key in ("event_id", "event_type", "aggregate_type", "aggregate_id", "envelope")}
                    for row in outbox_rows],
     }
-    moved = _MOVE_IN_ONE_STATEMENT.execute(connection, {"move": json.dumps(move, ensure_ascii=False)}).scalar_one()
-    if moved != 1:
-        raise VersionConflict("the file changed meanwhile; reload it")
+    _MOVE_IN_ONE_STATEMENT.execute(connection, {"move": json.dumps(move, ensure_ascii=False)}, last=last)
     set_loaded(file, **values, version=file.version + 1, audit_seq=seq, audit_head=head, updated_at=now)
 
 

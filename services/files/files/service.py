@@ -276,7 +276,7 @@ class FilesService(web.DescribedService):
             to = recipient.id if recipient else send_in.to
             move = domain.plan_send(repository.file_view(file), me, to, {u.id for u in users.values() if u.active}, send_in.version)
             movement = self._move(uow, file, current, move, me, yellow, movement_id,
-                                  remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority)
+                                  remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority, last=True)
             uow.commit()
             return file_summary(file, movement, users)
 
@@ -290,7 +290,7 @@ class FilesService(web.DescribedService):
             file, current, yellow, returner, sender, movement_id = repository.file_for_move(uow.connection, domain.RETURN, file_id, me)
             self._ensure_visible(uow.connection, file, principal)
             move = domain.plan_return(repository.file_view(file), repository.movement_view(current), me, return_in.version)
-            movement = self._move(uow, file, current, move, me, yellow, movement_id, remarks=return_in.remarks)
+            movement = self._move(uow, file, current, move, me, yellow, movement_id, remarks=return_in.remarks, last=True)
             uow.commit()
             return file_summary(file, movement, {person.id: person for person in (returner, sender) if person})
 
@@ -306,15 +306,16 @@ class FilesService(web.DescribedService):
             now = utcnow()
             pulled_back = events.FilePulledBack(**self._event_base(file), movement_id=current.id, by_user=move.to_user, from_user=move.from_user)
             repository.set_loaded(current, pulled_back_at=now)
-            movement = self._move(uow, file, current, move, me, yellow, movement_id, opened_at=now, now=now, announce=[pulled_back])
+            movement = self._move(uow, file, current, move, me, yellow, movement_id, opened_at=now, now=now, announce=[pulled_back], last=True)
             uow.commit()
             return file_summary(file, movement, {person.id: person for person in (sender, holder) if person})
 
     def _move(self, uow, file, current, move, actor, has_yellow_notes, movement_id, remarks=None, due_date=None, priority="normal",
-              opened_at=None, now=None, owner_id=None, announce=()):
+              opened_at=None, now=None, owner_id=None, announce=(), last=False):
         """Hand the file over as movement `movement_id`: the leaving custodian's yellow notes turn green, the new
         movement becomes the current one, and the custodian (and the owner, given `owner_id`) changes only if the
-        row still has the version and custodian read. Its events, then `announce`, go to the outbox with it."""
+        row still has the version and custodian read. Its events, then `announce`, go to the outbox with it.
+        `last`: nothing follows in this unit of work but its commit, which the move's statement then carries."""
         now = now or utcnow()
         pending = []
         actions = self._open_by_acting(uow, file, current, actor, now, write=False, emit=pending.append)  # written with the hand-over
@@ -332,7 +333,9 @@ class FilesService(web.DescribedService):
                 classification=file.classification, sent_at=now.isoformat(),
             ))
         _envelopes, outbox_rows = uow.outbox_rows(pending + list(announce))
-        repository.record_move(uow.connection, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id)
+        if last:
+            uow.flush()  # the notes turned green, written before the statement that commits
+        repository.record_move(uow.connection, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id, last)
         FILE_MOVEMENTS.labels(move.action).inc()
         return movement
 

@@ -1,5 +1,12 @@
 """Moving a file: one custodian at every moment, every move recorded, and who may do what."""
 import eventlet
+import pytest
+
+from eoffice_common.db import UnitOfWork
+from eoffice_common.engine import StandaloneEngine
+from files import domain, repository
+from files.exceptions import VersionConflict
+from files.service import utcnow
 
 FILE_EVENTS = ("file_created", "file_sent", "file_opened", "file_pulled_back", "file_parked", "file_unparked", "file_closed", "file_reopened")
 
@@ -135,6 +142,30 @@ def test_of_two_concurrent_sends_without_a_version_the_loser_no_longer_holds_the
     results = list(pool.imap(lambda to: registry.post(f"/files/{file['id']}/send", "clerk.jhs", json={"to": to}), ["so.jhs", "adm.jhs"]))
     assert sorted(r.status_code for r in results) == [200, 403]
     assert registry.sql("SELECT count(*) FROM movements WHERE file_id = :id", id=file["id"]) == [(1,)]
+
+
+def test_a_move_of_a_file_changed_since_it_was_read_writes_nothing_though_it_carries_the_commit(registry):
+    """The version check in the move's statement is the last guard (a writer that slipped past the
+    row lock): as the transaction's last statement it commits, so a refusal must be an error."""
+    file = registry.create("clerk.jhs")
+    registry.send(file["id"], "clerk.jhs", "so.jhs")
+    before = registry.sql("SELECT id, is_current, opened_at FROM movements WHERE file_id = :id ORDER BY id", id=file["id"])
+    engine = StandaloneEngine(registry.db_url)
+    try:
+        with UnitOfWork(engine, actor="so.jhs", correlation_id=None) as uow:
+            row, current, _yellow, _me, _to, movement_id = repository.file_for_move(uow.connection, domain.SEND, file["id"], "so.jhs", "adm.jhs")
+            repository.set_loaded(row, version=row.version - 1)  # as read before another writer's change
+            move = domain.plan_send(repository.file_view(row), "so.jhs", "adm.jhs", {"adm.jhs"})
+            repository.set_loaded(current, opened_at=utcnow())
+            movement = repository.new_movement(movement_id, row.id, move, utcnow())
+            _envelopes, outbox_rows = uow.outbox_rows([])
+            with pytest.raises(VersionConflict):
+                repository.record_move(uow.connection, row, current, movement, "so.jhs", [("send", {})], utcnow(), 0, outbox_rows, last=True)
+    finally:
+        engine.engine.dispose()
+    assert registry.sql("SELECT id, is_current, opened_at FROM movements WHERE file_id = :id ORDER BY id", id=file["id"]) == before
+    assert registry.get(f"/files/{file['id']}", "so.jhs").json()["custodian"]["id"] == "so.jhs"
+    assert registry.get(f"/files/{file['id']}/audit/verify", "so.jhs").json()["valid"] is True
 
 
 def test_the_database_refuses_a_second_current_movement(registry):

@@ -7,13 +7,11 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from eoffice_common.migrations import upgrade
+from eoffice_common.migrations import downgrade, upgrade
 from eoffice_common.tables import PLUMBING
 from eoffice_common.testing import REPO_ROOT, create_database
 
@@ -35,13 +33,6 @@ def differences(url, service):
         found = compare_metadata(MigrationContext.configure(conn), [metadata, PLUMBING])
     engine.dispose()
     return found
-
-
-def downgrade(service, url, revision):
-    config = Config(os.path.join(service_dir(service), "alembic.ini"))
-    config.set_main_option("script_location", os.path.join(service_dir(service), "alembic"))
-    config.set_main_option("sqlalchemy.url", url)
-    command.downgrade(config, revision)
 
 
 @pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
@@ -75,7 +66,7 @@ def test_the_outbox_keeps_waiting_events_and_drops_published_ones(kind, tmp_path
         assert conn.execute(text("SELECT seq, envelope FROM outbox ORDER BY seq")).all() == [
             (2, '{"subject": "पेंशन स्वीकृति"}'), (4, '{"subject": "पेंशन स्वीकृति"}')]
 
-    downgrade("files", url, "0001")
+    downgrade(service_dir("files"), url, "0001")
     inspector = inspect(engine)
     assert "published_at" in {column["name"] for column in inspector.get_columns("outbox")}
     assert "ix_outbox_unpublished" in {index["name"] for index in inspector.get_indexes("outbox")}

@@ -6,10 +6,18 @@ from alembic.config import Config
 
 
 def upgrade(service_dir, url, revision="head"):
+    command.upgrade(_config(service_dir, url), revision)
+
+
+def downgrade(service_dir, url, revision):
+    command.downgrade(_config(service_dir, url), revision)
+
+
+def _config(service_dir, url):
     config = Config(os.path.join(service_dir, "alembic.ini"))
     config.set_main_option("script_location", os.path.join(service_dir, "alembic"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(config, revision)
+    return config
 
 
 def run_env(metadata, package_file):

@@ -1,8 +1,10 @@
 """The desk's rules in plain Python: sessions, languages, what the forms send to the services and
 how the services' answers come back to the page (errors beside their fields), the inbox's order."""
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import unquote, urlsplit
 
 IST = timezone(timedelta(hours=5, minutes=30))
 LANGUAGES = ("hi", "en")
@@ -39,9 +41,19 @@ def should_touch(times, now):
 
 
 def safe_next(target):
-    """Where to go after signing in: only a path of this site, never another origin."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/inbox"
+    r"""Where to go after signing in or choosing a language: a path of this site, else `/`.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `/\t/evil.example`
+    and `/\\evil.example` lead to another origin; a control character in a Location header is also
+    not a header at all. So a target is refused if it, or it percent-decoded, holds a control character
+    or a backslash, starts with `//`, or has a scheme or a host."""
+    if not target:
+        return "/"
+    for form in (target, unquote(target)):
+        split = urlsplit(form)
+        if (not form.startswith("/") or form.startswith("//") or "\\" in form or split.scheme or split.netloc
+                or any(unicodedata.category(character) == "Cc" for character in form)):
+            return "/"
     return target
 
 

@@ -167,6 +167,7 @@ class DeskService:
             self.config["JWT_SECRET"], Principal(user.id, user.office, tuple(user.roles or ()), user.name_en), ttl,
             self.config.get("JWT_ALGORITHM", "HS256"),
         )
+        response = self.pages.redirect(domain.safe_next(next_path))
         with self.db.unit_of_work(actor=user.id) as uow:
             uow.session.add(SessionRow(
                 id_hash=security.id_hash(session_id), user_id=user.id, csrf_token=security.new_token(), bearer_token=token,
@@ -174,7 +175,6 @@ class DeskService:
             ))
             repository.end_expired_sessions(uow.session, now)
             uow.commit()
-        response = self.pages.redirect(domain.safe_next(next_path))
         response.set_cookie(
             SESSION_COOKIE, security.sign(session_id, self._session_secret()), max_age=ttl, httponly=True,
             samesite="Lax", secure=self._secure_cookies(), path="/",

@@ -94,3 +94,52 @@ def test_after_sign_in_the_user_lands_where_they_were_going_but_never_off_site(b
     c.get("/sign-in")
     c.post("/sign-in", {"user_id": "clerk.jhs", "password": "eoffice-demo", "next": "//evil.example/"})
     assert c.last.url.endswith("/inbox")
+
+
+def session_rows(desk_system):
+    engine = create_engine(desk_system["databases"]["desk"])
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM sessions")).scalar()
+    engine.dispose()
+    return count
+
+
+# Each as the desk receives it (the query or form already decoded once): a tab, a newline, a carriage
+# return, a backslash, two slashes, a scheme, and the same again percent-encoded once more.
+OFF_SITE = ["/\t/evil.example", "/\n/evil.example", "/\r\nSet-Cookie: desk_session=x", "/\\evil.example",
+            "//evil.example", "https://evil.example/", "/%09/evil.example", "/%0a/evil.example", "/%5Cevil.example",
+            "/%2F%2Fevil.example", "%2F%2Fevil.example"]
+
+
+def test_sign_in_sends_an_off_site_next_home_and_leaves_no_session_without_its_cookie(browser, desk_system):
+    for target in OFF_SITE:
+        b = browser()
+        b.get("/sign-in", params={"next": target})
+        response = b.post("/sign-in", {"user_id": "clerk.jhs", "password": "eoffice-demo", "next": target},
+                          allow_redirects=False)
+        assert (response.status_code, response.headers["Location"]) == (303, "/"), target
+        assert b.get("/inbox").status_code == 200, target
+    # every session row belongs to a browser that was given its cookie
+    assert session_rows(desk_system) == len(OFF_SITE)
+
+
+def test_the_sign_in_page_of_a_signed_in_user_sends_an_off_site_next_home(browser):
+    b = browser()
+    b.sign_in("clerk.jhs")
+    for target in OFF_SITE:
+        response = b.get("/sign-in", params={"next": target}, allow_redirects=False)
+        assert (response.status_code, response.headers["Location"]) == (303, "/"), target
+    assert b.get("/sign-in", params={"next": "/search?q=भूमि"}).url.endswith("/search?q=%E0%A4%AD%E0%A5%82%E0%A4%AE%E0%A4%BF")
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_choosing_a_language_sends_an_off_site_next_home(browser, signed_in):
+    b = browser()
+    if signed_in:
+        b.sign_in("clerk.jhs")
+    else:
+        b.get("/sign-in")
+    for target in OFF_SITE:
+        response = b.post("/language", {"language": "en", "next": target}, allow_redirects=False)
+        assert (response.status_code, response.headers["Location"]) == (303, "/"), target
+    assert b.post("/language", {"language": "hi", "next": "/diarise"}, allow_redirects=False).headers["Location"] == "/diarise"

@@ -22,8 +22,11 @@ def test_last_seen_is_written_at_most_once_a_minute():
 
 
 @pytest.mark.parametrize("target, expected", [
-    ("/files/abc?tab=drafts", "/files/abc?tab=drafts"), (None, "/inbox"), ("", "/inbox"),
-    ("//evil.example/x", "/inbox"), ("https://evil.example", "/inbox"), ("/\\evil.example", "/inbox"),
+    ("/files/abc?tab=drafts", "/files/abc?tab=drafts"), ("/search?q=भूमि", "/search?q=भूमि"), (None, "/"), ("", "/"),
+    ("//evil.example/x", "/"), ("https://evil.example", "/"), ("/\\evil.example", "/"), ("/\t/evil.example", "/"),
+    ("/\n/evil.example", "/"), ("/\r\nSet-Cookie: a=b", "/"), ("/%09/evil.example", "/"), ("/%2F%2Fevil.example", "/"),
+    ("/%5Cevil.example", "/"), ("%2F%2Fevil.example", "/"), ("javascript:alert(1)", "/"), ("/\x7f/evil.example", "/"),
+    ("/\u0085/evil.example", "/"), ("evil.example", "/"),
 ])
 def test_after_sign_in_only_a_path_of_this_site_is_followed(target, expected):
     assert domain.safe_next(target) == expected

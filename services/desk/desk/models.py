@@ -53,13 +53,13 @@ class Account(Base):
 
 
 class Session(Base):
-    """A signed-in browser. The cookie carries the id; the table keeps only its sha256."""
+    """A signed-in browser. The cookie carries the id; the table keeps only its sha256, and no token:
+    each call to a service carries a short-lived one minted for the session's user."""
 
     __tablename__ = "sessions"
     id_hash = Column(String(64), primary_key=True)
     user_id = Column(String(64), nullable=False)
     csrf_token = Column(String(64), nullable=False)
-    bearer_token = Column(Text, nullable=False)
     created_at = Column(UtcDateTime(), nullable=False)
     last_seen_at = Column(UtcDateTime(), nullable=False)
     expires_at = Column(UtcDateTime(), nullable=False)

@@ -10,7 +10,7 @@ _sessions, _users, _accounts = Session.__table__, User.__table__, Account.__tabl
 
 SIGNED_IN = (
     select(
-        _sessions.c.id_hash, _sessions.c.csrf_token, _sessions.c.bearer_token, _sessions.c.created_at,
+        _sessions.c.id_hash, _sessions.c.csrf_token, _sessions.c.created_at,
         _sessions.c.last_seen_at, _sessions.c.expires_at, _users.c.id, _users.c.office, _users.c.name_en,
         _users.c.name_hi, _users.c.designation_en, _users.c.designation_hi, _users.c.roles,
         _users.c.language.label("directory_language"), _users.c.active, _accounts.c.language.label("chosen_language"),

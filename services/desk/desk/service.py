@@ -16,7 +16,6 @@ from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from eoffice_common.auth import Principal, issue_token
 from eoffice_common.db import Database
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.web import dumps
@@ -159,18 +158,14 @@ class DeskService:
         return response
 
     def _start_session(self, user, next_path):
-        """A new session for `user`: its bearer token for the services, its CSRF token, the cookie."""
+        """A new session for `user`: its CSRF token, the cookie."""
         session_id, now = security.new_token(), utcnow()
         ttl = int(self.config.get("SESSION_TTL_SECONDS", 8 * 3600))
         times = domain.new_session_times(now, ttl)
-        token = issue_token(
-            self.config["JWT_SECRET"], Principal(user.id, user.office, tuple(user.roles or ()), user.name_en), ttl,
-            self.config.get("JWT_ALGORITHM", "HS256"),
-        )
         response = self.pages.redirect(domain.safe_next(next_path))
         with self.db.unit_of_work(actor=user.id) as uow:
             uow.session.add(SessionRow(
-                id_hash=security.id_hash(session_id), user_id=user.id, csrf_token=security.new_token(), bearer_token=token,
+                id_hash=security.id_hash(session_id), user_id=user.id, csrf_token=security.new_token(),
                 created_at=times.created_at, last_seen_at=times.last_seen_at, expires_at=times.expires_at,
             ))
             repository.end_expired_sessions(uow.session, now)
@@ -221,7 +216,7 @@ class DeskService:
         return response
 
     def _session_secret(self):
-        return self.config.get("SESSION_SECRET") or self.config["JWT_SECRET"]
+        return security.session_secret(self.config)
 
     def _secure_cookies(self):
         return str(self.config.get("SESSION_COOKIE_SECURE", "false")).lower() in ("1", "true", "yes")

@@ -9,7 +9,7 @@ from desk.i18n import Translator, catalogue
 from desk.web import SignedIn, render_page
 
 DEVANAGARI = re.compile("[\u0900-\u097F]")
-USER = SignedIn("h", "clerk.jhs", "COLL-JHS", ("clerk",), "Sunita Devi", "सुनीता देवी", "Clerk", "लिपिक", "hi", "csrf-1", "jwt")
+USER = SignedIn("h", "clerk.jhs", "COLL-JHS", ("clerk",), "Sunita Devi", "सुनीता देवी", "Clerk", "लिपिक", "hi", "csrf-1")
 
 
 def test_both_catalogues_have_the_same_words_and_hindi_is_in_devanagari():

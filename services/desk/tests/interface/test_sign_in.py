@@ -1,8 +1,16 @@
-"""Signing in and out: argon2 passwords, the session cookie, CSRF on every form, expiry, language."""
+"""Signing in and out: argon2 passwords, the session cookie, CSRF on every form, expiry, language;
+what the sessions table keeps, and the tokens the desk's calls carry."""
+import hashlib
+import time
 from datetime import datetime, timedelta, timezone
 
+import eventlet
+import jwt
 import pytest
+from eventlet import wsgi
 from sqlalchemy import create_engine, text
+
+from eoffice_common.testing import TEST_JWT_PUBLIC_KEY, free_port
 
 
 def test_a_demo_user_signs_in_with_a_session_cookie_that_scripts_cannot_read(browser):
@@ -94,6 +102,56 @@ def test_after_sign_in_the_user_lands_where_they_were_going_but_never_off_site(b
     c.get("/sign-in")
     c.post("/sign-in", {"user_id": "clerk.jhs", "password": "eoffice-demo", "next": "//evil.example/"})
     assert c.last.url.endswith("/inbox")
+
+
+def test_the_sessions_table_keeps_no_token_and_no_cookie(browser, desk_system):
+    b = browser()
+    b.sign_in("clerk.jhs")
+    session_id = b.http.cookies.get("desk_session").rpartition(".")[0]
+    engine = create_engine(desk_system["databases"]["desk"])
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM sessions")).mappings().one()
+    engine.dispose()
+    assert set(row) == {"id_hash", "user_id", "csrf_token", "created_at", "last_seen_at", "expires_at"}
+    assert row["id_hash"] == hashlib.sha256(session_id.encode()).hexdigest()
+    assert not any(session_id in str(value) or str(value).startswith("eyJ") for value in row.values())
+
+
+class Recorder:
+    """Stands in for the metrics service (not running in these tests): keeps what each call carried."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.authorizations = []
+        self._listener = eventlet.listen(("127.0.0.1", self.port))
+        self._server = eventlet.spawn(wsgi.server, self._listener, self._app, log_output=False)
+
+    def _app(self, environ, start_response):
+        self.authorizations.append(environ.get("HTTP_AUTHORIZATION"))
+        start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+        return [b'{"error": "unavailable", "message": "recording only"}']
+
+    def close(self):
+        self._server.kill()
+        self._listener.close()
+
+
+@pytest.fixture
+def metrics_recorder(desk_config):
+    recorder = Recorder()
+    desk_config["desk"]["METRICS_URL"] = f"http://127.0.0.1:{recorder.port}"
+    yield recorder
+    recorder.close()
+
+
+def test_a_token_copied_from_a_call_of_the_desk_expires_within_minutes(metrics_recorder, browser):
+    b = browser()
+    b.sign_in("so.jhs")
+    assert b.get("/scoreboard").status_code == 200
+    scheme, _, token = metrics_recorder.authorizations[0].partition(" ")
+    claims = jwt.decode(token, TEST_JWT_PUBLIC_KEY, algorithms=["EdDSA"], issuer="eoffice")
+    assert (scheme, claims["sub"], claims["office"]) == ("Bearer", "so.jhs", "COLL-JHS")
+    assert claims["exp"] - time.time() <= 300
 
 
 def session_rows(desk_system):

@@ -23,12 +23,15 @@ from eoffice_common.web import dumps
 from . import domain, repository, schemas, security
 from .clients import Services
 from .events import apply_snapshot, record_office_effect, record_receipt_sent_effect, record_user_effect
-from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, UnknownAction
+from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, SignInThrottled, UnknownAction
 from .models import Session as SessionRow
 from .oidc import OidcClient
+from .throttle import SignInThrottle
 from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page
 
 SIGN_INS = Counter("eoffice_desk_sign_ins_total", "Sign-in attempts by outcome.", ["outcome"])
+SIGN_INS_THROTTLED = Counter("eoffice_desk_sign_in_throttled", "Password sign-ins refused for too many attempts, "
+                             "by what had too many: the account typed or the client address.", ["scope"])
 FORMS = Counter("eoffice_desk_forms_total", "Forms relayed to a service, by form and outcome.", ["form", "outcome"])
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
@@ -109,6 +112,15 @@ class DeskService:
     def sign_in(self, request):
         form = request.form
         user_id = (form.get("user_id") or "").strip().lower()
+        throttle = SignInThrottle(self.db, self.config)
+        try:
+            attempt = throttle.begin(request, user_id)
+        except SignInThrottled as refused:
+            SIGN_INS_THROTTLED.labels(refused.scope).inc()
+            self.log.info("sign_in_throttled", user_id=user_id, scope=refused.scope, retry_after=refused.retry_after)
+            response = self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, refused, 429)
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response
         with self.db.unit_of_work() as uow:
             if repository.count_users(uow.session) == 0:
                 apply_snapshot(uow.session, self.dak_rpc.directory_snapshot(), utcnow())
@@ -120,6 +132,7 @@ class DeskService:
             SIGN_INS.labels("refused").inc()
             self.log.info("sign_in_refused", user_id=user_id)
             return self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, BadCredentials("wrong user id or password"), 401)
+        throttle.succeeded(attempt)
         SIGN_INS.labels("signed_in").inc()
         return self._start_session(user, form.get("next"))
 

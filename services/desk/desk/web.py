@@ -251,7 +251,7 @@ def error_message(t, exc):
         return t("error.unexpected")
     key = f"reason.{exc.reason}"
     if t.has(key):
-        return t(key)
+        return t(key, **getattr(exc, "params", {}))
     return f"{t('error.service_said')} {exc.message}"
 
 

@@ -8,6 +8,7 @@ import eventlet
 import jwt
 import pytest
 from eventlet import wsgi
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 
 from eoffice_common.testing import TEST_JWT_PUBLIC_KEY, free_port
@@ -201,3 +202,65 @@ def test_choosing_a_language_sends_an_off_site_next_home(browser, signed_in):
         response = b.post("/language", {"language": "en", "next": target}, allow_redirects=False)
         assert (response.status_code, response.headers["Location"]) == (303, "/"), target
     assert b.post("/language", {"language": "hi", "next": "/diarise"}, allow_redirects=False).headers["Location"] == "/diarise"
+
+
+def attempt(b, user_id, password, **kwargs):
+    """One password sign-in, with the form token of the sign-in page last shown."""
+    if b.csrf is None:
+        b.get("/sign-in")
+    return b.post("/sign-in", {"user_id": user_id, "password": password}, allow_redirects=False, **kwargs)
+
+
+def throttled(scope):
+    return REGISTRY.get_sample_value("eoffice_desk_sign_in_throttled_total", {"scope": scope}) or 0
+
+
+def test_after_five_wrong_passwords_even_the_right_one_waits(browser, desk_system):
+    b = browser()
+    before = throttled("account")
+    assert [attempt(b, "clerk.jhs", f"guess-{n}").status_code for n in range(5)] == [401] * 5
+    refused = attempt(b, "clerk.jhs", "eoffice-demo")
+    assert refused.status_code == 429 and 840 < int(refused.headers["Retry-After"]) <= 900
+    assert "साइन इन के बहुत अधिक प्रयास हुए। आपकी सुरक्षा के लिए 15 मिनट बाद फिर प्रयास करें।" in refused.text
+    assert "desk_session" not in b.http.cookies and throttled("account") - before == 1
+    # the count is the account's: another user at the same address signs in
+    assert attempt(browser(), "so.jhs", "eoffice-demo").status_code == 303
+    # once the failures are older than the window, the account signs in again
+    engine = create_engine(desk_system["databases"]["desk"])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE sign_in_attempts SET attempted_at = :t"), {"t": datetime.now(timezone.utc) - timedelta(minutes=16)})
+    engine.dispose()
+    assert attempt(b, "clerk.jhs", "eoffice-demo").status_code == 303
+
+
+def test_an_unknown_account_is_throttled_alike_so_the_answer_tells_nobody_who_exists(browser):
+    answers = {}
+    for user_id in ("clerk.jhs", "nobody.jhs"):
+        b = browser()
+        for n in range(5):
+            attempt(b, user_id, f"guess-{n}")
+        refused = attempt(b, user_id, "eoffice-demo")
+        assert 840 < int(refused.headers["Retry-After"]) <= 900
+        answers[user_id] = (refused.status_code, refused.text.replace(user_id, "").replace(b.csrf, ""))
+    assert answers["clerk.jhs"][0] == 429
+    assert answers["clerk.jhs"] == answers["nobody.jhs"]
+
+
+def test_a_right_password_starts_the_account_afresh(browser):
+    b = browser()
+    for _ in range(2):
+        assert [attempt(b, "clerk.jhs", f"guess-{n}").status_code for n in range(4)] == [401] * 4
+        assert attempt(b, "clerk.jhs", "eoffice-demo").status_code == 303
+        b.post("/sign-out")
+        b.csrf = None
+
+
+def test_one_address_waits_after_twenty_failures_whatever_the_accounts(browser):
+    b = browser()
+    before = throttled("address")
+    for user_id in ("clerk.jhs", "so.jhs", "adm.jhs", "dm.jhs", "nobody.jhs"):
+        assert [attempt(b, user_id, f"guess-{n}").status_code for n in range(4)] == [401] * 4
+    # X-Forwarded-For is a client's own word unless a proxy in front is trusted (TRUSTED_PROXIES)
+    refused = attempt(browser(), "cm.jhs", "eoffice-demo", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert throttled("address") - before == 1

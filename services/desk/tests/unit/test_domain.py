@@ -32,6 +32,26 @@ def test_after_sign_in_only_a_path_of_this_site_is_followed(target, expected):
     assert domain.safe_next(target) == expected
 
 
+def test_a_sixth_attempt_within_the_window_waits_until_the_oldest_leaves_it():
+    limit = domain.AttemptLimit("account", 5, timedelta(minutes=15))
+    minutes_ago = [NOW - timedelta(minutes=m) for m in (14, 10, 6, 3, 1)]
+    assert domain.seconds_to_wait(minutes_ago[1:], limit, NOW) == 0
+    assert domain.seconds_to_wait(minutes_ago, limit, NOW) == 60
+    assert domain.seconds_to_wait(minutes_ago + [NOW - timedelta(minutes=20)], limit, NOW) == 60
+    # attempts made at the same moment, beyond the limit: the wait is until enough have left
+    assert domain.seconds_to_wait(minutes_ago + [NOW, NOW], limit, NOW) == 9 * 60
+
+
+@pytest.mark.parametrize("remote, forwarded, proxies, expected", [
+    ("10.0.0.7", None, 0, "10.0.0.7"),
+    ("10.0.0.7", "203.0.113.9", 0, "10.0.0.7"),  # no proxy trusted: the header is the client's own word
+    ("10.0.0.7", "198.51.100.1, 203.0.113.9", 1, "203.0.113.9"),  # the ingress appended the client's address
+    ("10.0.0.7", "", 1, "10.0.0.7"),
+])
+def test_the_client_address_is_taken_only_from_trusted_proxies(remote, forwarded, proxies, expected):
+    assert domain.client_address(remote, forwarded, proxies) == expected
+
+
 def test_the_page_language_is_the_users_choice_then_the_directorys_then_hindi():
     assert domain.page_language("en", "hi") == "en"
     assert domain.page_language(None, "en") == "en"

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+import yaml
 
 from dak.service import DakService
 from desk.service import DeskService
@@ -30,3 +31,25 @@ def test_a_service_started_without_keys_outside_make_run_refuses_to_start(
     })
     with pytest.raises(TokenKeysMissing, match="is not set"):
         container.start()
+
+
+def test_compose_and_kubernetes_give_the_private_key_to_the_desk_alone():
+    with open(os.path.join(REPO_ROOT, "deploy", "compose.yml"), encoding="utf-8") as handle:
+        compose = yaml.safe_load(handle)["services"]
+    environments = {name: spec.get("environment", {}) for name, spec in compose.items()}
+    assert all("JWT_PUBLIC_KEY" in environments[name] for name in SERVICES)
+    assert {name for name, env in environments.items() if "JWT_PRIVATE_KEY" in env} == {"desk"}
+
+    holders = set()
+    for name in SERVICES:
+        with open(os.path.join(REPO_ROOT, "deploy", "k8s", f"{name}.yaml"), encoding="utf-8") as handle:
+            for manifest in yaml.safe_load_all(handle):
+                if manifest["kind"] != "Deployment":
+                    continue
+                pod = manifest["spec"]["template"]["spec"]
+                for container in pod.get("initContainers", []) + pod["containers"]:
+                    assert all(source.get("secretRef", {}).get("name") != "eoffice-token-signing-key"
+                               for source in container.get("envFrom", []))
+                    if any(variable["name"] == "JWT_PRIVATE_KEY" for variable in container.get("env", [])):
+                        holders.add(name)
+    assert holders == {"desk"}

@@ -1,4 +1,5 @@
 """Passwords (argon2), signed session cookies and CSRF tokens."""
+import functools
 import hashlib
 import hmac
 import secrets
@@ -23,12 +24,19 @@ def hash_password(password):
 
 
 def verify_password(password_hash, password):
-    if not password_hash:
-        return False
+    """Whether `password` is the one hashed. Without a hash (a user id not in the directory, or a user
+    without a password) a stand-in hash is checked all the same: the time of the answer must not tell
+    which user ids exist."""
     try:
-        return tpool.execute(_hasher.verify, password_hash, password)
+        matches = tpool.execute(_hasher.verify, password_hash or _stand_in_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
+    return matches and bool(password_hash)
+
+
+@functools.cache
+def _stand_in_hash():
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def new_token():

@@ -128,7 +128,7 @@ class DeskService:
         with self.db.read() as session:
             user = repository.get_user(session, user_id) if user_id else None
             account = session.get(repository.Account, user_id) if user else None
-        if user is None or account is None or not security.verify_password(account.password_hash, form.get("password") or ""):
+        if not security.verify_password(account.password_hash if account else None, form.get("password") or ""):
             SIGN_INS.labels("refused").inc()
             self.log.info("sign_in_refused", user_id=user_id)
             return self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, BadCredentials("wrong user id or password"), 401)

@@ -264,3 +264,18 @@ def test_one_address_waits_after_twenty_failures_whatever_the_accounts(browser):
     refused = attempt(browser(), "cm.jhs", "eoffice-demo", headers={"X-Forwarded-For": "203.0.113.9"})
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     assert throttled("address") - before == 1
+
+
+def test_a_refusal_takes_as_long_for_an_unknown_user_id_as_for_a_wrong_password(browser):
+    b = browser()
+
+    def median_refusal_seconds(user_id):
+        times = []
+        for n in range(3):
+            started = time.perf_counter()
+            assert attempt(b, user_id, f"guess-{n}").status_code == 401
+            times.append(time.perf_counter() - started)
+        return sorted(times)[1]
+
+    known, unknown = median_refusal_seconds("clerk.jhs"), median_refusal_seconds("nobody.jhs")
+    assert unknown > known / 2, (known, unknown)

@@ -7,7 +7,7 @@ import yaml
 
 from dak.service import DakService
 from desk.service import DeskService
-from eoffice_common.auth import TokenKeysMissing
+from eoffice_common.auth import TokenKeyError
 from eoffice_common.config import load_config
 from eoffice_common.testing import REPO_ROOT, free_port
 from files.service import FilesService
@@ -29,7 +29,7 @@ def test_a_service_started_without_keys_outside_make_run_refuses_to_start(
     container = container_factory(SERVICES[name], {
         **config, **rabbit_config, **s3_config, "DB_URL": f"sqlite:///{tmp_path}/{name}.db", "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "METRICS_PORT": 0,
     })
-    with pytest.raises(TokenKeysMissing, match="is not set"):
+    with pytest.raises(TokenKeyError, match="is not set"):
         container.start()
 
 

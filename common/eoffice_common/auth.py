@@ -41,8 +41,8 @@ class Principal:
         return cls(data["user_id"], data["office"], tuple(data.get("roles", ())), data.get("name", ""))
 
 
-class TokenKeysMissing(ConfigurationError):
-    """A service was started without the keys its tokens need: it must not start."""
+class TokenKeyError(ConfigurationError):
+    """A service's token key is missing or unusable: it must not start."""
 
 
 def issue_token(private_key, principal, ttl_seconds=8 * 3600):
@@ -127,7 +127,7 @@ def private_key(config):
     pem = _configured_pem(config, "JWT_PRIVATE_KEY", DEV_PRIVATE_KEY_FILE)
     key = _load(pem, "JWT_PRIVATE_KEY", lambda data: serialization.load_pem_private_key(data, password=None), Ed25519PrivateKey)
     if (config.get("JWT_PUBLIC_KEY") or "").strip() and public_pem(key) != public_pem(public_key(config)):
-        raise TokenKeysMissing("JWT_PRIVATE_KEY is not the private key of JWT_PUBLIC_KEY: no service would accept its tokens")
+        raise TokenKeyError("JWT_PRIVATE_KEY is not the private key of JWT_PUBLIC_KEY: no service would accept its tokens")
     return key
 
 
@@ -139,7 +139,7 @@ def _configured_pem(config, name, dev_file):
     if is_embedded(config) and os.path.exists(dev_path):
         with open(dev_path, encoding="ascii") as handle:
             return handle.read()
-    raise TokenKeysMissing(
+    raise TokenKeyError(
         f"{name} is not set. Give every service JWT_PUBLIC_KEY, and the desk JWT_PRIVATE_KEY, an Ed25519 key pair "
         "in PEM (openssl genpkey -algorithm ed25519); only `make run` (EOFFICE_EMBEDDED=1) makes a key pair of its own."
     )
@@ -149,9 +149,9 @@ def _load(pem, name, loader, kind):
     try:
         key = loader(pem.encode("ascii"))
     except (ValueError, TypeError, UnicodeEncodeError) as exc:
-        raise TokenKeysMissing(f"{name} is not a key in PEM: {exc}")
+        raise TokenKeyError(f"{name} is not a key in PEM: {exc}")
     if not isinstance(key, kind):
-        raise TokenKeysMissing(f"{name} must be an Ed25519 key (openssl genpkey -algorithm ed25519)")
+        raise TokenKeyError(f"{name} must be an Ed25519 key (openssl genpkey -algorithm ed25519)")
     return key
 
 

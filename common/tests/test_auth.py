@@ -6,7 +6,7 @@ import jwt
 import pytest
 
 from eoffice_common.auth import (
-    Principal, TokenKeysMissing, TokenVerifier, dev_key_pair, issue_token, new_key_pair, private_key, public_key,
+    Principal, TokenKeyError, TokenVerifier, dev_key_pair, issue_token, new_key_pair, private_key, public_key,
 )
 from eoffice_common.errors import Unauthenticated
 
@@ -60,15 +60,15 @@ def test_only_eddsa_tokens_are_accepted(forged):
     ({"EMBEDDED": False}, "JWT_PUBLIC_KEY is not set"),
 ])
 def test_no_public_key_no_verifier(config, message):
-    with pytest.raises(TokenKeysMissing, match=message):
+    with pytest.raises(TokenKeyError, match=message):
         public_key(config)
 
 
 def test_an_issuer_needs_the_private_key_of_the_public_key_it_is_given():
     assert private_key({"JWT_PRIVATE_KEY": PRIVATE, "JWT_PUBLIC_KEY": PUBLIC})
-    with pytest.raises(TokenKeysMissing, match="JWT_PRIVATE_KEY is not set"):
+    with pytest.raises(TokenKeyError, match="JWT_PRIVATE_KEY is not set"):
         private_key({"JWT_PUBLIC_KEY": PUBLIC})
-    with pytest.raises(TokenKeysMissing, match="not the private key of JWT_PUBLIC_KEY"):
+    with pytest.raises(TokenKeyError, match="not the private key of JWT_PUBLIC_KEY"):
         private_key({"JWT_PRIVATE_KEY": new_key_pair()[0], "JWT_PUBLIC_KEY": PUBLIC})
 
 
@@ -77,6 +77,6 @@ def test_only_an_embedded_run_falls_back_on_the_dev_key_pair(tmp_path):
     embedded = {"EMBEDDED": "true", "DEV_KEYS_DIR": str(tmp_path)}
     token = issue_token(private_key(embedded), Principal("so.jhs", "COLL-JHS"))
     assert TokenVerifier(public_key(embedded)).verify(token).user_id == "so.jhs"
-    with pytest.raises(TokenKeysMissing):
+    with pytest.raises(TokenKeyError):
         public_key({**embedded, "EMBEDDED": "false"})
     assert oct((tmp_path / "jwt-dev-private.pem").stat().st_mode & 0o777) == "0o600"

@@ -13,7 +13,7 @@ import requests
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 
-from eoffice_common.auth import Principal, TokenKeysMissing, issue_token, new_key_pair
+from eoffice_common.auth import Principal, TokenKeyError, issue_token, new_key_pair
 from eoffice_common.testing import TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY
 
 
@@ -65,7 +65,7 @@ def test_expired_forged_and_malformed_tokens_are_refused(container_factory, writ
 def test_a_service_without_a_public_key_does_not_start(container_factory, writer_service, writer_config):
     """Outside the embedded `make run` there is no default key to fall back on."""
     container = container_factory(writer_service, {key: value for key, value in writer_config.items() if not key.startswith("JWT_")})
-    with pytest.raises(TokenKeysMissing, match="JWT_PUBLIC_KEY is not set"):
+    with pytest.raises(TokenKeyError, match="JWT_PUBLIC_KEY is not set"):
         container.start()
 
 

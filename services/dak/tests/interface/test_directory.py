@@ -11,7 +11,7 @@ from sqlalchemy import select
 from dak.cli import main as dak_cli
 from dak.directory import import_master, load_master
 from dak.models import User
-from eoffice_common.auth import TokenKeysMissing
+from eoffice_common.auth import TokenKeyError
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.tables import outbox
@@ -85,7 +85,7 @@ def test_the_cli_issues_no_token_without_a_private_key(dak_db, monkeypatch):
     monkeypatch.setenv("DAK_DB_URL", dak_db)
     monkeypatch.delenv("JWT_PRIVATE_KEY", raising=False)
     monkeypatch.delenv("EOFFICE_EMBEDDED", raising=False)
-    with pytest.raises(TokenKeysMissing, match="JWT_PRIVATE_KEY is not set"):
+    with pytest.raises(TokenKeyError, match="JWT_PRIVATE_KEY is not set"):
         dak_cli(["token", "admin.jhs"])
 
 

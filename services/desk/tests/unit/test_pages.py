@@ -1,12 +1,15 @@
 """The catalogues and templates on their own: both languages complete, Devanagari kept, input escaped."""
 import re
 
+import pytest
+from nameko.exceptions import ConfigurationError
 from werkzeug.datastructures import MultiDict
 
 from desk import security
 from desk.domain import FieldError
 from desk.i18n import Translator, catalogue
 from desk.web import SignedIn, render_page
+from eoffice_common.auth import TokenKeyError, new_key_pair
 
 DEVANAGARI = re.compile("[\u0900-\u097F]")
 USER = SignedIn("h", "clerk.jhs", "COLL-JHS", ("clerk",), "Sunita Devi", "सुनीता देवी", "Clerk", "लिपिक", "hi", "csrf-1")
@@ -51,6 +54,18 @@ def test_cookies_are_signed_and_a_changed_one_is_refused():
     assert security.unsign(signed, "other") is None
     assert security.unsign(signed[:-1] + "x", "secret") is None
     assert security.unsign(None, "secret") is None
+
+
+def test_cookies_are_signed_with_a_long_session_secret_else_a_key_derived_from_the_private_key():
+    private, _ = new_key_pair()
+    derived = security.session_secret({"JWT_PRIVATE_KEY": private})
+    assert derived == security.session_secret({"JWT_PRIVATE_KEY": private}) and len(derived) == 64
+    assert derived != security.session_secret({"JWT_PRIVATE_KEY": new_key_pair()[0]})
+    assert security.session_secret({"SESSION_SECRET": "s" * 32, "JWT_PRIVATE_KEY": private}) == "s" * 32
+    with pytest.raises(ConfigurationError, match="SESSION_SECRET must be at least 32 characters"):
+        security.session_secret({"SESSION_SECRET": "short", "JWT_PRIVATE_KEY": private})
+    with pytest.raises(TokenKeyError, match="JWT_PRIVATE_KEY is not set"):
+        security.session_secret({})
 
 
 def test_passwords_are_argon2_hashes_that_verify_only_the_password():

@@ -28,6 +28,8 @@ from .migrations import upgrade
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADMIN_PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 TEST_JWT_SECRET = "test-secret-" + "x" * 32
+# Prefixed to every test database's name: suites run side by side on one server need apart names.
+TEST_DB_PREFIX = os.environ.get("TEST_DB_PREFIX", "")
 
 
 _ports_handed_out = set()
@@ -69,6 +71,7 @@ def wait_until(predicate, timeout=10, interval=0.05):
 
 def create_database(name):
     """A fresh PostgreSQL database; returns its URL."""
+    name = TEST_DB_PREFIX + name
     engine = create_engine(ADMIN_PG_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

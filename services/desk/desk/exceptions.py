@@ -1,5 +1,5 @@
 """Errors of the desk, each mapped once to an HTTP status and a reason code (shown as a page)."""
-from eoffice_common.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceError, Unauthenticated
+from eoffice_common.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthenticated
 
 
 class SignInRequired(Unauthenticated):
@@ -18,10 +18,6 @@ class CsrfRejected(Forbidden):
 
 class PageNotFound(NotFound):
     reason = "page_not_found"
-
-
-class UploadTooLarge(PayloadTooLarge):
-    reason = "upload_too_large"
 
 
 class UnknownAction(BadRequest):

@@ -20,14 +20,14 @@ import requests
 from sqlalchemy import create_engine, text
 
 from common import QUIET, S3Server, cli, drop_vhost, free_port, fresh_vhost, percentile, run_load, start_service
-from eoffice_common.auth import Principal, issue_token
+from eoffice_common.auth import Principal, issue_token, new_key_pair
 from eoffice_common.testing import create_database
 
 REQUESTS = int(os.environ.get("BENCH_DESK_REQUESTS", "300"))
 CONCURRENCY = int(os.environ.get("BENCH_DESK_CONCURRENCY", "8"))
 RECEIPTS, FILES = 600, 400
 VHOST = "eoffice_bench_desk"
-SECRET = "bench-secret-" + "x" * 32
+PRIVATE_KEY, PUBLIC_KEY = new_key_pair()
 SERVICES = {"dak": 8001, "files": 8002, "notify": 8004, "desk": 8000}
 USERS = {"so.jhs": ("COLL-JHS", ("officer",), "Rajesh Kumar Tripathi"), "clerk.jhs": ("COLL-JHS", ("clerk",), "Pooja Yadav"),
          "diarist.jhs": ("COLL-JHS", ("clerk",), "Ramesh Chandra Kushwaha")}
@@ -36,7 +36,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def bearer(user_id):
     office, roles, name = USERS[user_id]
-    return {"Authorization": "Bearer " + issue_token(SECRET, Principal(user_id, office, roles, name))}
+    return {"Authorization": "Bearer " + issue_token(PRIVATE_KEY, Principal(user_id, office, roles, name))}
 
 
 def latencies(operation, count):
@@ -100,7 +100,7 @@ def main():
     databases = {name: create_database(f"eoffice_bench_desk_{name}") for name in SERVICES}
     ports = {name: free_port() for name in SERVICES}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {"AMQP_URI": amqp_uri, "S3_ENDPOINT_URL": s3.url, "S3_BUCKET": "eoffice-bench-desk", "JWT_SECRET": SECRET, **QUIET}
+    env = {"AMQP_URI": amqp_uri, "S3_ENDPOINT_URL": s3.url, "S3_BUCKET": "eoffice-bench-desk", "JWT_PUBLIC_KEY": PUBLIC_KEY, "JWT_PRIVATE_KEY": PRIVATE_KEY, **QUIET}
     for name in SERVICES:
         env[f"{name.upper()}_DB_URL"] = databases[name]
         env[f"{name.upper()}_HTTP_ADDRESS"] = f"127.0.0.1:{ports[name]}"

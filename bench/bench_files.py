@@ -40,7 +40,7 @@ from sqlalchemy import create_engine, text
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, "common"), os.path.join(ROOT, "services", "files")]
 
-from eoffice_common.auth import Principal, issue_token  # noqa: E402
+from eoffice_common.auth import Principal, issue_token, new_key_pair  # noqa: E402
 from eoffice_common.db import UnitOfWork  # noqa: E402
 from eoffice_common.engine import StandaloneEngine  # noqa: E402
 from eoffice_common.migrations import upgrade  # noqa: E402
@@ -51,7 +51,7 @@ ADMIN_PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127
 DATABASE = "eoffice_bench_files"
 VHOST = "eoffice_bench_files"
 RABBIT_API = os.environ.get("RABBIT_API", "http://guest:guest@127.0.0.1:15672/api")
-SECRET = "bench-secret-" + "x" * 32
+PRIVATE_KEY, PUBLIC_KEY = new_key_pair()
 OFFICE = "BENCH-JHS"
 
 
@@ -171,7 +171,7 @@ def settle(url):
 
 
 def token(user_id):
-    return issue_token(SECRET, Principal(user_id, OFFICE, ("officer",), user_id))
+    return issue_token(PRIVATE_KEY, Principal(user_id, OFFICE, ("officer",), user_id))
 
 
 class Services:
@@ -338,7 +338,7 @@ def main():
         env = {
             **os.environ, "FILES_DB_URL": url, "FILES_HTTP_ADDRESS": f"127.0.0.1:{port}", "FILES_METRICS_PORT": "0",
             "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{VHOST}", "S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}",
-            "S3_BUCKET": "bench", "S3_ACCESS_KEY": "bench", "S3_SECRET_KEY": "bench", "JWT_SECRET": SECRET,
+            "S3_BUCKET": "bench", "S3_ACCESS_KEY": "bench", "S3_SECRET_KEY": "bench", "JWT_PUBLIC_KEY": PUBLIC_KEY,
             "LOG_LEVEL": args.log_level, "FILES_MAX_WORKERS": str(max(20, args.clients * 2)),
             "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning",
         }

@@ -26,7 +26,7 @@ import requests
 from kombu import Connection
 
 from common import ROOT, cpu_seconds, drop_vhost, free_port, fresh_vhost, percentile, start_service
-from eoffice_common.auth import Principal, issue_token
+from eoffice_common.auth import Principal, issue_token, new_key_pair
 from eoffice_common.events import time_ordered_id
 from eoffice_common.migrations import upgrade
 from eoffice_common.outbox import ConfirmingPublisher
@@ -43,7 +43,7 @@ REPLICAS = int(os.environ.get("BENCH_METRICS_REPLICAS", "2"))
 FRESH = os.environ.get("BENCH_METRICS_FRESH") == "1"
 DATABASE = "eoffice_bench_metrics"
 VHOST = "eoffice_bench_metrics"
-SECRET = "bench-secret-" + "x" * 32
+PRIVATE_KEY, PUBLIC_KEY = new_key_pair()
 DISTRICTS, DEPARTMENTS, OFFICES_PER_DISTRICT, USERS_PER_OFFICE = 75, 8, 8, 20
 WEEKS = 104
 SOURCE_OF = {t: service for service, types in CONSUMED.items() for t in types}
@@ -290,7 +290,7 @@ def main():
     http_port, metrics_ports = free_port(), [free_port() for _ in range(REPLICAS)]
     env = {
         "METRICS_DB_URL": sql_url(), "AMQP_URI": amqp_uri, "METRICS_HTTP_ADDRESS": f"127.0.0.1:{http_port}",
-        "METRICS_DIRECTORY_BOOTSTRAP": "false", "JWT_SECRET": SECRET,
+        "METRICS_DIRECTORY_BOOTSTRAP": "false", "JWT_PUBLIC_KEY": PUBLIC_KEY,
     }
     services = [start_service("metrics", {**env, "METRICS_METRICS_PORT": str(port)}, http_port) for port in metrics_ports]
     for port in metrics_ports:  # the HTTP port answers once the first replica is up
@@ -309,7 +309,7 @@ def main():
               f"{cpu / (EVENTS - first) * 1e6:.0f} µs of CPU per event; target 5,000/s)", flush=True)
 
         week = domain.week_label(domain.week_of(datetime.now(timezone.utc)))
-        token = issue_token(SECRET, Principal("bench.user", "OFF-00-0", ("officer",), "Bench"))
+        token = issue_token(PRIVATE_KEY, Principal("bench.user", "OFF-00-0", ("officer",), "Bench"))
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         while session.get(f"http://127.0.0.1:{http_port}/scoreboard?week={week}").status_code != 200:

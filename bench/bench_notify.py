@@ -36,6 +36,7 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from kombu import Connection, Consumer, Exchange, Queue  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
+from eoffice_common.auth import new_key_pair  # noqa: E402
 from eoffice_common.migrations import upgrade  # noqa: E402
 from eoffice_common.outbox import ConfirmingPublisher  # noqa: E402
 from notify.models import Delivery, Notification, Recipient  # noqa: E402
@@ -219,7 +220,7 @@ def main():
             processes.append(start_service("notify", {
                 "NOTIFY_DB_URL": db_url, "AMQP_URI": amqp_uri, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port),
                 "NOTIFY_HTTP_ADDRESS": f"127.0.0.1:{http_port}", "NOTIFY_METRICS_PORT": str(free_port()),
-                "JWT_SECRET": "bench-secret-" + "x" * 32, "NOTIFY_SCHEDULER_POLL_SECONDS": "5",
+                "JWT_PUBLIC_KEY": new_key_pair()[1], "NOTIFY_SCHEDULER_POLL_SECONDS": "5",
                 "NOTIFY_MAX_WORKERS": "10",  # each worker may hold a connection of a shared PostgreSQL
                 **batching,
             }, http_port))

@@ -1,5 +1,6 @@
 """`make run`: the whole system on embedded defaults (SQLite per service under var/, a local S3
-endpoint), migrated and seeded, in the foreground. Ctrl-C stops everything it started."""
+endpoint, a token key pair of this machine under var/ unless JWT_PUBLIC_KEY is given), migrated and
+seeded, in the foreground. Ctrl-C stops everything it started."""
 import json
 import os
 import shutil
@@ -8,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+
+from eoffice_common.auth import dev_key_pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VAR = os.path.join(ROOT, "var")
@@ -79,12 +82,16 @@ def service_env(name):
     env.setdefault(f"{name.upper()}_DB_URL", f"sqlite:///{VAR}/{name}.db")
     env.setdefault("S3_ENDPOINT_URL", f"http://127.0.0.1:{S3_PORT}")
     env["PYTHONWARNINGS"] = QUIET
+    # Only here may a service fall back on the key pair under var/ (eoffice_common/auth.py).
+    env["EOFFICE_EMBEDDED"] = "1"
     return env
 
 
 def main():
     os.makedirs(os.path.join(VAR, "log"), exist_ok=True)
     ensure_rabbitmq()
+    if not os.environ.get("JWT_PUBLIC_KEY"):
+        dev_key_pair(VAR)  # before any service starts, so that all of them read the same pair
     children = []
 
     def start(command, log_name, env=None):
@@ -127,7 +134,8 @@ def main():
         print("\nThe desk: http://127.0.0.1:8000   password of every demo user: eoffice-demo")
         print("  clerk.jhs (clerk), so.jhs (section officer), adm.jhs (ADM), dm.jhs (District Magistrate),")
         print("  all of the Collectorate, Jhansi; any user id of services/dak/dak/demo/organisation.yml works.")
-    print("\nA token for clerk.jhs (Central Registry clerk, Collectorate Jhansi); others: .venv/bin/dak token dm.jhs")
+    print("\nA token for clerk.jhs (Central Registry clerk, Collectorate Jhansi); others: "
+          "EOFFICE_EMBEDDED=1 .venv/bin/dak token dm.jhs")
     print(f"\nTOKEN={token}")
     print(
         "\nDiarise a receipt:\n"

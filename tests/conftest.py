@@ -19,7 +19,7 @@ from dak.service import DakService
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
-from eoffice_common.testing import REPO_ROOT, TEST_JWT_SECRET, free_port, truncate_all
+from eoffice_common.testing import REPO_ROOT, TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY, free_port, truncate_all
 from files.models import User as FilesUser
 from files.service import FilesService
 from metrics.service import MetricsService
@@ -51,7 +51,7 @@ def service_config(rabbit_config, s3_config, cross_databases):
 
     def make(name, **overrides):
         return {
-            **rabbit_config, **s3_config, "DB_URL": cross_databases[name], "JWT_SECRET": TEST_JWT_SECRET,
+            **rabbit_config, **s3_config, "DB_URL": cross_databases[name], **TEST_JWT_KEYS,
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "METRICS_PORT": 0, "max_workers": 20, **overrides,
         }
 
@@ -69,7 +69,7 @@ class System:
 
     def token(self, user_id):
         user = self.users[user_id]
-        return issue_token(TEST_JWT_SECRET, Principal(user_id, user["office"], tuple(user["roles"]), user["name_en"]))
+        return issue_token(TEST_JWT_PRIVATE_KEY, Principal(user_id, user["office"], tuple(user["roles"]), user["name_en"]))
 
     def call(self, service, method, path, user, **kwargs):
         headers = {"Authorization": f"Bearer {self.token(user)}", **kwargs.pop("headers", {})}

@@ -23,13 +23,17 @@ import requests  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
 from sqlalchemy import create_engine, text
 
+from .auth import new_key_pair
 from .migrations import upgrade
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADMIN_PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-TEST_JWT_SECRET = "test-secret-" + "x" * 32
 # Prefixed to every test database's name: suites run side by side on one server need apart names.
 TEST_DB_PREFIX = os.environ.get("TEST_DB_PREFIX", "")
+# The test process's own token key pair: fixtures mint tokens with the private key, services verify
+# them with the public one (TEST_JWT_KEYS goes into a service's config; the desk needs the private key).
+TEST_JWT_PRIVATE_KEY, TEST_JWT_PUBLIC_KEY = new_key_pair()
+TEST_JWT_KEYS = {"JWT_PUBLIC_KEY": TEST_JWT_PUBLIC_KEY, "JWT_PRIVATE_KEY": TEST_JWT_PRIVATE_KEY}
 
 
 _ports_handed_out = set()

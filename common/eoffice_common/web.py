@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
-from .auth import Principal, principal_from_authorization
+from .auth import Principal, TokenVerification
 from .errors import (
     NUL_REFUSED, BadRequest, BodyTooLarge, InvalidInput, ServiceError, Unauthenticated, invalid_input_from_pydantic,
 )
@@ -84,6 +84,7 @@ class HttpEntrypoint(HttpRequestHandler):
     """`http(method, url)`: a bearer token is required unless `public=True` is said explicitly."""
 
     server = HttpServer()
+    tokens = TokenVerification()
 
     def __init__(self, method, url, public=False, upload=False, max_body=None, **kwargs):
         self.public = public
@@ -127,11 +128,8 @@ class HttpEntrypoint(HttpRequestHandler):
         return response
 
     def _authenticate(self, request):
-        config = self.container.config
         try:
-            return principal_from_authorization(
-                request.headers.get("Authorization"), config["JWT_SECRET"], config.get("JWT_ALGORITHM", "HS256")
-            )
+            return self.tokens.verifier.principal_from_authorization(request.headers.get("Authorization"))
         except Unauthenticated as exc:
             HTTP_REJECTED.labels(self.container.service_name, exc.reason).inc()
             raise

@@ -11,7 +11,7 @@ from eoffice_common.db import Database
 from eoffice_common.events import DomainEvent
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.tables import PLUMBING
-from eoffice_common.testing import TEST_JWT_SECRET, create_database, free_port, truncate_all
+from eoffice_common.testing import TEST_JWT_KEYS, create_database, free_port, truncate_all
 from eoffice_common.web import Caller, http, parse_json, require_caller
 from pydantic import BaseModel
 
@@ -105,7 +105,7 @@ def databases(plumbing_databases):
 
 @pytest.fixture
 def base_config(rabbit_config):
-    return {**rabbit_config, "JWT_SECRET": TEST_JWT_SECRET, "METRICS_PORT": 0}
+    return {**rabbit_config, **TEST_JWT_KEYS, "METRICS_PORT": 0}
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import requests
 from pydantic import BaseModel
 
 from eoffice_common.auth import Principal, issue_token
-from eoffice_common.testing import TEST_JWT_SECRET, free_port, stream_body
+from eoffice_common.testing import TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY, free_port, stream_body
 from eoffice_common.web import DEFAULT_MAX_BODY_BYTES, MAX_JSON_DEPTH, MULTIPART_OVERHEAD_BYTES, http, parse_json
 
 MAX_DOCUMENT_BYTES = 256 * 1024
@@ -41,7 +41,7 @@ class BodiesService:
 @pytest.fixture
 def base_url(container_factory, rabbit_config):
     address = f"127.0.0.1:{free_port()}"
-    config = {**rabbit_config, "WEB_SERVER_ADDRESS": address, "JWT_SECRET": TEST_JWT_SECRET,
+    config = {**rabbit_config, "WEB_SERVER_ADDRESS": address, **TEST_JWT_KEYS,
               "MAX_DOCUMENT_BYTES": MAX_DOCUMENT_BYTES}
     container_factory(BodiesService, config).start()
     return f"http://{address}"
@@ -49,7 +49,7 @@ def base_url(container_factory, rabbit_config):
 
 @pytest.fixture
 def auth():
-    token = issue_token(TEST_JWT_SECRET, Principal("clerk.jhs", "COLL-JHS", ("clerk",), "Pooja Yadav"))
+    token = issue_token(TEST_JWT_PRIVATE_KEY, Principal("clerk.jhs", "COLL-JHS", ("clerk",), "Pooja Yadav"))
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from werkzeug.wrappers import Response
 
-from eoffice_common.testing import free_port
+from eoffice_common.testing import TEST_JWT_KEYS, free_port
 from eoffice_common.web import http
 
 
@@ -37,7 +37,7 @@ class EchoService:
 @pytest.fixture
 def address(container_factory, rabbit_config):
     port = free_port()
-    container = container_factory(EchoService, {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "JWT_SECRET": "x" * 32})
+    container = container_factory(EchoService, {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", **TEST_JWT_KEYS})
     container.start()
     return ("127.0.0.1", port)
 

@@ -1,15 +1,20 @@
 """HTTP entrypoints: a token is required unless a route is declared public; errors are typed JSON;
 the correlation id of a request travels into the events it causes."""
+import base64
+import hashlib
+import hmac
+import json
 import logging
 import time
 
 import jwt
+import pytest
 import requests
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 
-from eoffice_common.auth import Principal, issue_token
-from eoffice_common.testing import TEST_JWT_SECRET
+from eoffice_common.auth import Principal, TokenKeysMissing, issue_token, new_key_pair
+from eoffice_common.testing import TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY
 
 
 def start_writer(container_factory, writer_service, writer_config):
@@ -18,8 +23,16 @@ def start_writer(container_factory, writer_service, writer_config):
     return f"http://{writer_config['WEB_SERVER_ADDRESS']}"
 
 
-def token(user="clerk.jhs", secret=TEST_JWT_SECRET, ttl=600):
-    return issue_token(secret, Principal(user, "COLL-JHS", ("clerk",), "Pooja Yadav"), ttl)
+def token(user="clerk.jhs", key=TEST_JWT_PRIVATE_KEY, ttl=600):
+    return issue_token(key, Principal(user, "COLL-JHS", ("clerk",), "Pooja Yadav"), ttl)
+
+
+def hs256_by_hand(claims, secret):
+    """An HS256 token with any secret (PyJWT itself refuses a PEM key as an HMAC secret)."""
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
+    signed = part({"alg": "HS256", "typ": "JWT"}) + b"." + part(claims)
+    return (signed + b"." + base64.urlsafe_b64encode(hmac.new(secret, signed, hashlib.sha256).digest()).rstrip(b"=")).decode()
 
 
 def test_a_route_without_a_token_answers_401(container_factory, writer_service, writer_config):
@@ -31,10 +44,14 @@ def test_a_route_without_a_token_answers_401(container_factory, writer_service, 
 
 def test_expired_forged_and_malformed_tokens_are_refused(container_factory, writer_service, writer_config):
     base = start_writer(container_factory, writer_service, writer_config)
-    expired = jwt.encode({"iss": "eoffice", "sub": "x", "exp": int(time.time()) - 10}, TEST_JWT_SECRET, algorithm="HS256")
+    expired = jwt.encode({"iss": "eoffice", "sub": "x", "exp": int(time.time()) - 10}, TEST_JWT_PRIVATE_KEY, algorithm="EdDSA")
+    admin = {"iss": "eoffice", "sub": "admin.jhs", "office": "COLL-JHS", "roles": ["admin"], "exp": int(time.time()) + 600}
     cases = {
         expired: "token_expired",
-        token(secret="another-secret-of-sufficient-length-123"): "token_invalid",
+        token(key=new_key_pair()[0]): "token_invalid",  # signed with a key other than the configured one
+        # signed with the dev secret every config.yml published until tokens were Ed25519
+        jwt.encode(admin, "dev-only-secret-change-me-0123456789", algorithm="HS256"): "token_invalid",
+        hs256_by_hand(admin, TEST_JWT_KEYS["JWT_PUBLIC_KEY"].encode()): "token_invalid",  # the public key as an HMAC secret
         "not-a-jwt": "token_invalid",
     }
     rejected_before = REGISTRY.get_sample_value("eoffice_http_rejected_total", {"service": "writer", "reason": "token_invalid"}) or 0
@@ -42,7 +59,14 @@ def test_expired_forged_and_malformed_tokens_are_refused(container_factory, writ
         response = requests.post(f"{base}/notes", json={"id": "1", "text": "t"}, headers={"Authorization": f"Bearer {bad}"})
         assert (response.status_code, response.json()["error"]) == (401, reason)
     rejected = REGISTRY.get_sample_value("eoffice_http_rejected_total", {"service": "writer", "reason": "token_invalid"})
-    assert rejected - rejected_before == 2
+    assert rejected - rejected_before == 4
+
+
+def test_a_service_without_a_public_key_does_not_start(container_factory, writer_service, writer_config):
+    """Outside the embedded `make run` there is no default key to fall back on."""
+    container = container_factory(writer_service, {key: value for key, value in writer_config.items() if not key.startswith("JWT_")})
+    with pytest.raises(TokenKeysMissing, match="JWT_PUBLIC_KEY is not set"):
+        container.start()
 
 
 def test_public_routes_are_public_by_declaration(container_factory, writer_service, writer_config):

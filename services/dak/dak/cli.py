@@ -3,7 +3,7 @@ import argparse
 import os
 import sys
 
-from eoffice_common.auth import Principal, issue_token
+from eoffice_common.auth import Principal, issue_token, private_key
 from eoffice_common.config import load_config, service_config_path
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
@@ -42,10 +42,12 @@ def main(argv=None):
         print(f"directory imported: {changed['offices']} offices and {changed['users']} users announced")
         return 0
 
+    # The private key is the operator's, from the environment: dak's config holds none, the service issues no tokens.
+    signing_key = private_key({"JWT_PRIVATE_KEY": os.environ.get("JWT_PRIVATE_KEY", ""), "EMBEDDED": config.get("EMBEDDED")})
     with UnitOfWork(engine, actor="cli", correlation_id=None) as uow:
         user = repository.get_user(uow.session, args.user_id)
         principal = Principal(user.id, user.office_code, tuple(user.roles or ()), user.name_en)
-    print(issue_token(config["JWT_SECRET"], principal, args.ttl, config.get("JWT_ALGORITHM", "HS256")))
+    print(issue_token(signing_key, principal, args.ttl))
     return 0
 
 

@@ -9,7 +9,7 @@ from dak.service import DakService
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
-from eoffice_common.testing import TEST_JWT_SECRET, free_port, truncate_all
+from eoffice_common.testing import TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY, free_port, truncate_all
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,7 +45,7 @@ def dak_config(rabbit_config, s3_config, dak_db):
         **rabbit_config,
         **s3_config,
         "DB_URL": dak_db,
-        "JWT_SECRET": TEST_JWT_SECRET,
+        **TEST_JWT_KEYS,
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
         "METRICS_PORT": free_port(),
         "MAX_DOCUMENT_BYTES": 64 * 1024,
@@ -62,7 +62,7 @@ class Desk:
 
     def token(self, user_id, office=None):
         user = self.users.get(user_id, {"office": office or "COLL-JHS", "roles": ["clerk"], "name_en": user_id})
-        return issue_token(TEST_JWT_SECRET, Principal(user_id, user["office"], tuple(user["roles"]), user["name_en"]))
+        return issue_token(TEST_JWT_PRIVATE_KEY, Principal(user_id, user["office"], tuple(user["roles"]), user["name_en"]))
 
     def request(self, method, path, user, **kwargs):
         headers = {"Authorization": f"Bearer {self.token(user)}", **kwargs.pop("headers", {})}

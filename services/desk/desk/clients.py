@@ -1,8 +1,11 @@
-"""Calls to the other services' HTTP APIs, as the signed-in user (their bearer token), so that every
-service authorises the user itself."""
+"""Calls to the other services' HTTP APIs, as the signed-in user (a short-lived bearer token minted
+for them), so that every service authorises the user itself."""
+import time
+
 import requests
 from nameko.extensions import DependencyProvider
 
+from eoffice_common.auth import Principal, issue_token, private_key
 from eoffice_common.web import CORRELATION_HEADER
 
 from .exceptions import ServiceFailure, ServiceUnavailable
@@ -10,18 +13,43 @@ from .exceptions import ServiceFailure, ServiceUnavailable
 SERVICES = ("dak", "files", "signing", "notify", "metrics")
 
 
+class TokenMint:
+    """Short-lived tokens for the signed-in users' calls. Nothing is stored: a token is kept in this
+    process for half its life and then minted again, since a service remembers a token it verified
+    and one token per user and page would cost every service a signature check per call."""
+
+    kept_max = 10_000
+
+    def __init__(self, signing_key, ttl_seconds):
+        self.signing_key = signing_key
+        self.ttl_seconds = ttl_seconds
+        self._kept = {}
+
+    def token_for(self, principal):
+        now = time.monotonic()
+        kept = self._kept.get(principal)
+        if kept is not None and kept[1] > now:
+            return kept[0]
+        token = issue_token(self.signing_key, principal, self.ttl_seconds)
+        if len(self._kept) >= self.kept_max:
+            self._kept.clear()
+        self._kept[principal] = (token, now + self.ttl_seconds / 2)
+        return token
+
+
 class ServiceCalls:
-    def __init__(self, http, urls, token, correlation_id, timeout):
+    def __init__(self, http, urls, tokens, principal, correlation_id, timeout):
         self._http = http
         self._urls = urls
-        self._token = token
+        self._tokens = tokens
+        self._principal = principal
         self._correlation_id = correlation_id
         self.timeout = timeout
 
     def _headers(self, extra=None):
         headers = {CORRELATION_HEADER: self._correlation_id or ""}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        if self._principal:
+            headers["Authorization"] = f"Bearer {self._tokens.token_for(self._principal)}"
         return {**headers, **(extra or {})}
 
     def request(self, service, method, path, *, stream=False, timeout=None, headers=None, **kwargs):
@@ -63,10 +91,12 @@ def failure_of(service, response):
 
 
 class Services(DependencyProvider):
-    """Injects ServiceCalls carrying the signed-in user's token and the request's correlation id."""
+    """Injects ServiceCalls carrying a token of the signed-in user and the request's correlation id.
+    The desk does not start without the private key its tokens are signed with."""
 
     def setup(self):
         config = self.container.config
+        self.tokens = TokenMint(private_key(config), int(config.get("SERVICE_TOKEN_TTL_SECONDS", 300)))
         self.urls = {name: config.get(f"{name.upper()}_URL", "").rstrip("/") for name in SERVICES}
         self.timeout = float(config.get("SERVICE_TIMEOUT_SECONDS", 30))
         self.http = requests.Session()
@@ -78,7 +108,6 @@ class Services(DependencyProvider):
         self.http.close()
 
     def get_dependency(self, worker_ctx):
-        session = worker_ctx.data.get("desk_session") or {}
-        return ServiceCalls(
-            self.http, self.urls, session.get("bearer_token"), worker_ctx.data.get("correlation_id"), self.timeout
-        )
+        session = worker_ctx.data.get("desk_session")
+        principal = Principal(session["user_id"], session["office"], tuple(session["roles"]), session["name_en"]) if session else None
+        return ServiceCalls(self.http, self.urls, self.tokens, principal, worker_ctx.data.get("correlation_id"), self.timeout)

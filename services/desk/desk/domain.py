@@ -1,8 +1,11 @@
 """The desk's rules in plain Python: sessions, languages, what the forms send to the services and
 how the services' answers come back to the page (errors beside their fields), the inbox's order."""
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import unquote, urlsplit
 
 IST = timezone(timedelta(hours=5, minutes=30))
 LANGUAGES = ("hi", "en")
@@ -39,10 +42,60 @@ def should_touch(times, now):
 
 
 def safe_next(target):
-    """Where to go after signing in: only a path of this site, never another origin."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/inbox"
+    r"""Where to go after signing in or choosing a language: a path of this site, else `/`.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `/\t/evil.example`
+    and `/\\evil.example` lead to another origin; a control character in a Location header is also
+    not a header at all. So a target is refused if it, or it percent-decoded, holds a control character
+    or a backslash, starts with `//`, or has a scheme or a host."""
+    if not target:
+        return "/"
+    for form in (target, unquote(target)):
+        split = urlsplit(form)
+        if (not form.startswith("/") or form.startswith("//") or "\\" in form or split.scheme or split.netloc
+                or any(unicodedata.category(character) == "Cc" for character in form)):
+            return "/"
     return target
+
+
+# --- sign-in throttling -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttemptLimit:
+    """At most `attempts` password sign-ins failed or under way per key of `scope` (`account`: the
+    user id typed, known or not, so that the answer tells nothing of who exists; `address`: the
+    client's) within `window`."""
+
+    scope: str
+    attempts: int
+    window: timedelta
+
+
+def sign_in_limits(config):
+    window = timedelta(seconds=int(config.get("SIGN_IN_WINDOW_SECONDS", 900)))
+    return (AttemptLimit("account", int(config.get("SIGN_IN_ACCOUNT_ATTEMPTS", 5)), window),
+            AttemptLimit("address", int(config.get("SIGN_IN_ADDRESS_ATTEMPTS", 20)), window))
+
+
+def seconds_to_wait(others, limit, now):
+    """Seconds before one more attempt may be made, given when the other attempts of its key (failed
+    or under way) were made; 0 if it may be made now."""
+    recent = sorted(moment for moment in others if moment > now - limit.window)
+    if len(recent) < limit.attempts:
+        return 0
+    # Allowed again once enough of the oldest have left the window to leave room for one.
+    frees_a_place = recent[len(recent) - limit.attempts] + limit.window
+    return max(1, math.ceil((frees_a_place - now).total_seconds()))
+
+
+def client_address(remote_addr, forwarded_for, trusted_proxies):
+    """The client's address: the peer's, or behind `trusted_proxies` proxies (an ingress) the one the
+    first of them saw. Entries further left in X-Forwarded-For are the client's own words, not trusted."""
+    hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
+    if trusted_proxies and len(hops) >= trusted_proxies:
+        return hops[-trusted_proxies]
+    return remote_addr or ""
 
 
 # --- languages and the directory copy ------------------------------------------------------------

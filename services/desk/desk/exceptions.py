@@ -1,4 +1,6 @@
 """Errors of the desk, each mapped once to an HTTP status and a reason code (shown as a page)."""
+import math
+
 from eoffice_common.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthenticated
 
 
@@ -8,6 +10,22 @@ class SignInRequired(Unauthenticated):
 
 class BadCredentials(Unauthenticated):
     reason = "bad_credentials"
+
+
+class SignInThrottled(ServiceError):
+    """Too many password sign-ins failed for the account typed, or from the client's address."""
+
+    status = 429
+    reason = "sign_in_throttled"
+
+    def __init__(self, scope, retry_after):
+        super().__init__(f"too many sign-in attempts by {scope}: try again in {retry_after} s")
+        self.scope = scope
+        self.retry_after = retry_after
+
+    @property
+    def params(self):
+        return {"minutes": math.ceil(self.retry_after / 60)}
 
 
 class CsrfRejected(Forbidden):

@@ -1,5 +1,5 @@
 """Tables of the desk alone: its copy of the directory, passwords, chosen languages and sessions."""
-from sqlalchemy import JSON, Boolean, Column, Date, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase
 
 from eoffice_common.types import UtcDateTime
@@ -53,18 +53,33 @@ class Account(Base):
 
 
 class Session(Base):
-    """A signed-in browser. The cookie carries the id; the table keeps only its sha256."""
+    """A signed-in browser. The cookie carries the id; the table keeps only its sha256, and no token:
+    each call to a service carries a short-lived one minted for the session's user."""
 
     __tablename__ = "sessions"
     id_hash = Column(String(64), primary_key=True)
     user_id = Column(String(64), nullable=False)
     csrf_token = Column(String(64), nullable=False)
-    bearer_token = Column(Text, nullable=False)
     created_at = Column(UtcDateTime(), nullable=False)
     last_seen_at = Column(UtcDateTime(), nullable=False)
     expires_at = Column(UtcDateTime(), nullable=False)
 
     __table_args__ = (Index("ix_sessions_user", "user_id"), Index("ix_sessions_expires", "expires_at"))
+
+
+class SignInAttempt(Base):
+    """A password sign-in counted against its account and its client address: one row per key while it
+    is under way, kept if it fails, removed if it succeeds. Kept in the database, so that every replica
+    counts the same attempts; the keys are sha256 digests (of the typed user id, of the address)."""
+
+    __tablename__ = "sign_in_attempts"
+    id = Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    scope = Column(String(8), nullable=False)
+    key = Column(String(64), nullable=False)
+    attempted_at = Column(UtcDateTime(), nullable=False)
+
+    __table_args__ = (Index("ix_sign_in_attempts_key", "scope", "key", "attempted_at"),
+                      Index("ix_sign_in_attempts_at", "attempted_at"))
 
 
 class ReceiptDeadline(Base):

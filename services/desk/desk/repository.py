@@ -4,13 +4,13 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from . import domain
-from .models import Account, Office, ReceiptDeadline, Session, User
+from .models import Account, Office, ReceiptDeadline, Session, SignInAttempt, User
 
 _sessions, _users, _accounts = Session.__table__, User.__table__, Account.__table__
 
 SIGNED_IN = (
     select(
-        _sessions.c.id_hash, _sessions.c.csrf_token, _sessions.c.bearer_token, _sessions.c.created_at,
+        _sessions.c.id_hash, _sessions.c.csrf_token, _sessions.c.created_at,
         _sessions.c.last_seen_at, _sessions.c.expires_at, _users.c.id, _users.c.office, _users.c.name_en,
         _users.c.name_hi, _users.c.designation_en, _users.c.designation_hi, _users.c.roles,
         _users.c.language.label("directory_language"), _users.c.active, _accounts.c.language.label("chosen_language"),
@@ -34,6 +34,34 @@ def end_session(session, id_hash):
 
 def end_expired_sessions(session, now):
     return session.execute(delete(Session).where(Session.expires_at < now)).rowcount
+
+
+def start_sign_in_attempt(session, keys, now):
+    """Counts an attempt against each `{scope: key}`; the ids of its rows."""
+    rows = [SignInAttempt(scope=scope, key=key, attempted_at=now) for scope, key in keys.items()]
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
+
+
+def other_attempts(session, scope, key, since, own_ids):
+    return session.execute(
+        select(SignInAttempt.attempted_at).where(
+            SignInAttempt.scope == scope, SignInAttempt.key == key, SignInAttempt.attempted_at > since,
+            SignInAttempt.id.not_in(own_ids),
+        )
+    ).scalars().all()
+
+
+def forget_sign_in_attempts(session, ids, account_key=None):
+    """Removes the rows `ids`, and with `account_key` every attempt counted against that account."""
+    session.execute(delete(SignInAttempt).where(SignInAttempt.id.in_(ids)))
+    if account_key is not None:
+        session.execute(delete(SignInAttempt).where(SignInAttempt.scope == "account", SignInAttempt.key == account_key))
+
+
+def end_old_sign_in_attempts(session, before):
+    session.execute(delete(SignInAttempt).where(SignInAttempt.attempted_at < before))
 
 
 def get_user(session, user_id):

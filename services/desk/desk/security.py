@@ -5,7 +5,14 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives import serialization
 from eventlet import tpool
+from nameko.exceptions import ConfigurationError
+
+from eoffice_common.auth import private_key
+
+# Shorter than this, a secret that signs cookies could be guessed offline from one cookie.
+SESSION_SECRET_MIN_LENGTH = 32
 
 _hasher = PasswordHasher()
 
@@ -48,3 +55,16 @@ def unsign(signed, secret):
 
 def same_token(expected, given):
     return bool(expected) and bool(given) and hmac.compare_digest(expected, given)
+
+
+def session_secret(config):
+    """What signs the session and form cookies: SESSION_SECRET, else a key derived from the desk's
+    token private key (so no weak default exists to forget)."""
+    configured = config.get("SESSION_SECRET") or ""
+    if configured:
+        if len(configured) < SESSION_SECRET_MIN_LENGTH:
+            raise ConfigurationError(f"SESSION_SECRET must be at least {SESSION_SECRET_MIN_LENGTH} characters")
+        return configured
+    raw = private_key(config).private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                            serialization.NoEncryption())
+    return hmac.new(raw, b"eoffice desk session cookies", hashlib.sha256).hexdigest()

@@ -16,7 +16,6 @@ from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from eoffice_common.auth import Principal, issue_token
 from eoffice_common.db import Database
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.web import dumps
@@ -24,12 +23,15 @@ from eoffice_common.web import dumps
 from . import domain, repository, schemas, security
 from .clients import Services
 from .events import apply_snapshot, record_office_effect, record_receipt_sent_effect, record_user_effect
-from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, UnknownAction
+from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, SignInThrottled, UnknownAction
 from .models import Session as SessionRow
 from .oidc import OidcClient
+from .throttle import SignInThrottle
 from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page
 
 SIGN_INS = Counter("eoffice_desk_sign_ins_total", "Sign-in attempts by outcome.", ["outcome"])
+SIGN_INS_THROTTLED = Counter("eoffice_desk_sign_in_throttled", "Password sign-ins refused for too many attempts, "
+                             "by what had too many: the account typed or the client address.", ["scope"])
 FORMS = Counter("eoffice_desk_forms_total", "Forms relayed to a service, by form and outcome.", ["form", "outcome"])
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
@@ -112,6 +114,15 @@ class DeskService:
     def sign_in(self, request):
         form = request.form
         user_id = (form.get("user_id") or "").strip().lower()
+        throttle = SignInThrottle(self.db, self.config)
+        try:
+            attempt = throttle.begin(request, user_id)
+        except SignInThrottled as refused:
+            SIGN_INS_THROTTLED.labels(refused.scope).inc()
+            self.log.info("sign_in_throttled", user_id=user_id, scope=refused.scope, retry_after=refused.retry_after)
+            response = self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, refused, 429)
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response
         with self.db.unit_of_work() as uow:
             if repository.count_users(uow.session) == 0:
                 apply_snapshot(uow.session, self.dak_rpc.directory_snapshot(), utcnow())
@@ -123,6 +134,7 @@ class DeskService:
             SIGN_INS.labels("refused").inc()
             self.log.info("sign_in_refused", user_id=user_id)
             return self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, BadCredentials("wrong user id or password"), 401)
+        throttle.succeeded(attempt)
         SIGN_INS.labels("signed_in").inc()
         return self._start_session(user, form.get("next"))
 
@@ -161,22 +173,18 @@ class DeskService:
         return response
 
     def _start_session(self, user, next_path):
-        """A new session for `user`: its bearer token for the services, its CSRF token, the cookie."""
+        """A new session for `user`: its CSRF token, the cookie."""
         session_id, now = security.new_token(), utcnow()
         ttl = int(self.config.get("SESSION_TTL_SECONDS", 8 * 3600))
         times = domain.new_session_times(now, ttl)
-        token = issue_token(
-            self.config["JWT_SECRET"], Principal(user.id, user.office, tuple(user.roles or ()), user.name_en), ttl,
-            self.config.get("JWT_ALGORITHM", "HS256"),
-        )
+        response = self.pages.redirect(domain.safe_next(next_path))
         with self.db.unit_of_work(actor=user.id) as uow:
             uow.session.add(SessionRow(
-                id_hash=security.id_hash(session_id), user_id=user.id, csrf_token=security.new_token(), bearer_token=token,
+                id_hash=security.id_hash(session_id), user_id=user.id, csrf_token=security.new_token(),
                 created_at=times.created_at, last_seen_at=times.last_seen_at, expires_at=times.expires_at,
             ))
             repository.end_expired_sessions(uow.session, now)
             uow.commit()
-        response = self.pages.redirect(domain.safe_next(next_path))
         response.set_cookie(
             SESSION_COOKIE, security.sign(session_id, self._session_secret()), max_age=ttl, httponly=True,
             samesite="Lax", secure=self._secure_cookies(), path="/",
@@ -223,7 +231,7 @@ class DeskService:
         return response
 
     def _session_secret(self):
-        return self.config.get("SESSION_SECRET") or self.config["JWT_SECRET"]
+        return security.session_secret(self.config)
 
     def _secure_cookies(self):
         return str(self.config.get("SESSION_COOKIE_SECURE", "false")).lower() in ("1", "true", "yes")

@@ -75,7 +75,6 @@ class SignedIn:
     designation_hi: str
     language: str
     csrf_token: str
-    bearer_token: str
 
     def name(self, language):
         return self.name_hi if language == "hi" else self.name_en
@@ -96,7 +95,7 @@ class SignedIn:
             session_hash=row.id_hash, user_id=row.id, office=row.office, roles=tuple(row.roles or ()),
             name_en=row.name_en, name_hi=row.name_hi, designation_en=row.designation_en,
             designation_hi=row.designation_hi, language=domain.page_language(row.chosen_language, row.directory_language),
-            csrf_token=row.csrf_token, bearer_token=row.bearer_token,
+            csrf_token=row.csrf_token,
         )
 
 
@@ -107,7 +106,7 @@ class SessionStore(SharedExtension):
 
     def setup(self):
         config = self.container.config
-        self.secret = config.get("SESSION_SECRET") or config["JWT_SECRET"]
+        self.secret = security.session_secret(config)
         self.idle_seconds = int(config.get("SESSION_IDLE_SECONDS", 3600))
         self.ttl_seconds = int(config.get("SESSION_TTL_SECONDS", 8 * 3600))
         self.secure = str(config.get("SESSION_COOKIE_SECURE", "false")).lower() in ("1", "true", "yes")
@@ -254,7 +253,7 @@ def error_message(t, exc):
         return t("error.unexpected")
     key = f"reason.{exc.reason}"
     if t.has(key):
-        return t(key)
+        return t(key, **getattr(exc, "params", {}))
     return f"{t('error.service_said')} {exc.message}"
 
 

@@ -18,7 +18,7 @@ from desk.models import User
 from desk.service import DeskService
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
-from eoffice_common.testing import REPO_ROOT, TEST_JWT_SECRET, free_port, truncate_all
+from eoffice_common.testing import REPO_ROOT, TEST_JWT_KEYS, free_port, truncate_all
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DAK_DIR = os.path.join(REPO_ROOT, "services", "dak")
@@ -61,7 +61,7 @@ def desk_config(rabbit_config, s3_config, desk_databases):
     for url in desk_databases.values():
         truncate_all(url)
     dak_address = f"127.0.0.1:{free_port()}"
-    base = {**rabbit_config, **s3_config, "JWT_SECRET": TEST_JWT_SECRET, "max_workers": 8}
+    base = {**rabbit_config, **s3_config, **TEST_JWT_KEYS, "max_workers": 8}
     return {
         "dak": {**base, "DB_URL": desk_databases["dak"], "WEB_SERVER_ADDRESS": dak_address, "METRICS_PORT": 0,
                 "MAX_DOCUMENT_BYTES": 256 * 1024},

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, text
 
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.outbox import ConfirmingPublisher
-from eoffice_common.testing import TEST_JWT_SECRET, free_port, truncate_all
+from eoffice_common.testing import TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY, free_port, truncate_all
 from eoffice_common.testing import wait_until as common_wait_until
 from metrics.events import CONSUMED
 from metrics.service import MetricsService
@@ -109,7 +109,7 @@ class Client:
 
     @staticmethod
     def token(user="clerk.jhs", office="COLL-JHS", roles=("clerk",)):
-        return issue_token(TEST_JWT_SECRET, Principal(user, office, tuple(roles), user))
+        return issue_token(TEST_JWT_PRIVATE_KEY, Principal(user, office, tuple(roles), user))
 
     def get(self, path, user="clerk.jhs", office="COLL-JHS", roles=("clerk",), **kwargs):
         headers = {"Authorization": f"Bearer {self.token(user, office, roles)}", **kwargs.pop("headers", {})}
@@ -157,7 +157,7 @@ def service_config(rabbit_config, db_url, **overrides):
     return {
         **rabbit_config,
         "DB_URL": db_url,
-        "JWT_SECRET": TEST_JWT_SECRET,
+        **TEST_JWT_KEYS,
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
         "METRICS_PORT": free_port(),
         "INGEST_BATCH_SIZE": 200,

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.engine import DatabaseEngine
 from eoffice_common.outbox import ConfirmingPublisher
-from eoffice_common.testing import TEST_JWT_SECRET, free_port, truncate_all
+from eoffice_common.testing import TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY, free_port, truncate_all
 from notify.models import Recipient
 from notify.service import NotifyService
 from notify.testing import MailDrop, wait_until
@@ -165,7 +165,7 @@ def notify_config(rabbit_config, db, mail_drop, sms_gateway):
     return {
         **rabbit_config,
         "DB_URL": db.url,
-        "JWT_SECRET": TEST_JWT_SECRET,
+        **TEST_JWT_KEYS,
         "METRICS_PORT": 0,
         "max_workers": 6,
         "DESK_URL": "https://eoffice.example.in",
@@ -269,7 +269,7 @@ class Client:
     @staticmethod
     def token(user_id):
         user = USERS.get(user_id, {"office": "COLL-JHS", "roles": ["clerk"], "name_en": user_id})
-        return issue_token(TEST_JWT_SECRET, Principal(user_id, user["office"], tuple(user["roles"]), user["name_en"]))
+        return issue_token(TEST_JWT_PRIVATE_KEY, Principal(user_id, user["office"], tuple(user["roles"]), user["name_en"]))
 
     def request(self, method, path, user, **kwargs):
         headers = {"Authorization": f"Bearer {self.token(user)}", **kwargs.pop("headers", {})}

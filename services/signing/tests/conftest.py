@@ -20,7 +20,7 @@ from eventlet import wsgi
 
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.outbox import ConfirmingPublisher
-from eoffice_common.testing import TEST_JWT_SECRET, free_port, truncate_all
+from eoffice_common.testing import TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY, free_port, truncate_all
 from signing.testing import FakeESignProvider
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -192,7 +192,7 @@ def signing_config(rabbit_config, s3_config, signing_db, pki, esign_provider):
         **rabbit_config,
         **s3_config,
         "DB_URL": signing_db,
-        "JWT_SECRET": TEST_JWT_SECRET,
+        **TEST_JWT_KEYS,
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
         "METRICS_PORT": free_port(),
         "MAX_DOCUMENT_BYTES": 256 * 1024,
@@ -228,7 +228,7 @@ class Office:
     def token(self, user_id):
         name_en, _, _, _, office = USERS.get(user_id, (user_id, "", "", "", "COLL-JHS"))
         roles = ("admin",) if user_id == "admin.jhs" else ("officer",)
-        return issue_token(TEST_JWT_SECRET, Principal(user_id, office, roles, name_en))
+        return issue_token(TEST_JWT_PRIVATE_KEY, Principal(user_id, office, roles, name_en))
 
     def request(self, method, path, user, **kwargs):
         headers = {"Authorization": f"Bearer {self.token(user)}", **kwargs.pop("headers", {})}

@@ -4,16 +4,18 @@ import csv
 import json
 
 import jwt
+import pytest
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import select
 
 from dak.cli import main as dak_cli
 from dak.directory import import_master, load_master
 from dak.models import User
+from eoffice_common.auth import TokenKeysMissing
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.tables import outbox
-from eoffice_common.testing import TEST_JWT_SECRET, truncate_all
+from eoffice_common.testing import TEST_JWT_PRIVATE_KEY, TEST_JWT_PUBLIC_KEY, truncate_all
 
 
 def run_import(url, master, republish=False):
@@ -72,11 +74,19 @@ def test_a_folder_of_csv_files_is_a_master_too(tmp_path, dak_database, demo_mast
 
 def test_the_cli_issues_a_token_carrying_the_users_office_and_roles(dak_db, monkeypatch, capsys):
     monkeypatch.setenv("DAK_DB_URL", dak_db)
-    monkeypatch.setenv("JWT_SECRET", TEST_JWT_SECRET)
+    monkeypatch.setenv("JWT_PRIVATE_KEY", TEST_JWT_PRIVATE_KEY)
     assert dak_cli(["token", "admin.jhs"]) == 0
-    claims = jwt.decode(capsys.readouterr().out.strip(), TEST_JWT_SECRET, algorithms=["HS256"], issuer="eoffice")
+    claims = jwt.decode(capsys.readouterr().out.strip(), TEST_JWT_PUBLIC_KEY, algorithms=["EdDSA"], issuer="eoffice")
     assert (claims["sub"], claims["office"]) == ("admin.jhs", "COLL-JHS")
     assert "admin" in claims["roles"]
+
+
+def test_the_cli_issues_no_token_without_a_private_key(dak_db, monkeypatch):
+    monkeypatch.setenv("DAK_DB_URL", dak_db)
+    monkeypatch.delenv("JWT_PRIVATE_KEY", raising=False)
+    monkeypatch.delenv("EOFFICE_EMBEDDED", raising=False)
+    with pytest.raises(TokenKeysMissing, match="JWT_PRIVATE_KEY is not set"):
+        dak_cli(["token", "admin.jhs"])
 
 
 def test_new_consumers_can_bootstrap_from_a_snapshot(dak_container):

@@ -24,7 +24,7 @@ from eoffice_common.auth import Principal, issue_token
 from eoffice_common.config import load_config
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
-from eoffice_common.testing import REPO_ROOT, TEST_JWT_SECRET, free_port, truncate_all, wait_for_http
+from eoffice_common.testing import REPO_ROOT, TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY, free_port, truncate_all, wait_for_http
 from files.cli import DEMO_HEADS, seed_heads
 from files.service import FilesService
 from metrics.service import MetricsService
@@ -72,7 +72,7 @@ class Signing:
             "SIGNING_HTTP_ADDRESS": f"127.0.0.1:{self.port}", "SIGNING_METRICS_PORT": "0", "SIGNING_DB_URL": db_url,
             "S3_ENDPOINT_URL": s3_config["S3_ENDPOINT_URL"], "S3_BUCKET": s3_config["S3_BUCKET"],
             "S3_ACCESS_KEY": s3_config["S3_ACCESS_KEY"], "S3_SECRET_KEY": s3_config["S3_SECRET_KEY"],
-            "JWT_SECRET": TEST_JWT_SECRET, "SOFTHSM2_CONF": token.conf, "PKCS11_TOKEN_LABEL": TOKEN_LABEL,
+            **TEST_JWT_KEYS, "SOFTHSM2_CONF": token.conf, "PKCS11_TOKEN_LABEL": TOKEN_LABEL,
             "PKCS11_PIN": PIN, "SIGNING_TRUSTED_CA_FILES": token.ca_file, "SIGNING_MAX_WORKERS": "5",
         }
         self.process = subprocess.Popen(
@@ -96,7 +96,7 @@ class Signing:
 
 def bearer(demo_master, user_id):
     user = next(u for u in demo_master["users"] if u["id"] == user_id)
-    return {"Authorization": "Bearer " + issue_token(TEST_JWT_SECRET, Principal(user_id, user["office"], tuple(user["roles"]), user["name_en"]))}
+    return {"Authorization": "Bearer " + issue_token(TEST_JWT_PRIVATE_KEY, Principal(user_id, user["office"], tuple(user["roles"]), user["name_en"]))}
 
 
 def wait_until(predicate, timeout=30, what="the condition"):
@@ -116,7 +116,7 @@ def eoffice(container_factory, rabbit_config, s3_config, system_databases, demo_
     for url in system_databases.values():
         truncate_all(url)
     # Few workers: several services share one PostgreSQL with other developers' tests.
-    base = {**rabbit_config, **s3_config, "JWT_SECRET": TEST_JWT_SECRET, "METRICS_PORT": 0, "max_workers": 5}
+    base = {**rabbit_config, **s3_config, **TEST_JWT_KEYS, "METRICS_PORT": 0, "max_workers": 5}
     address = {name: f"127.0.0.1:{free_port()}" for name in ("dak", "files", "notify", "metrics", "desk")}
     signing = Signing(rabbit_config, s3_config, system_databases["signing"], token, tmp_path / "signing.log")
     try:

@@ -22,11 +22,34 @@ def test_last_seen_is_written_at_most_once_a_minute():
 
 
 @pytest.mark.parametrize("target, expected", [
-    ("/files/abc?tab=drafts", "/files/abc?tab=drafts"), (None, "/inbox"), ("", "/inbox"),
-    ("//evil.example/x", "/inbox"), ("https://evil.example", "/inbox"), ("/\\evil.example", "/inbox"),
+    ("/files/abc?tab=drafts", "/files/abc?tab=drafts"), ("/search?q=भूमि", "/search?q=भूमि"), (None, "/"), ("", "/"),
+    ("//evil.example/x", "/"), ("https://evil.example", "/"), ("/\\evil.example", "/"), ("/\t/evil.example", "/"),
+    ("/\n/evil.example", "/"), ("/\r\nSet-Cookie: a=b", "/"), ("/%09/evil.example", "/"), ("/%2F%2Fevil.example", "/"),
+    ("/%5Cevil.example", "/"), ("%2F%2Fevil.example", "/"), ("javascript:alert(1)", "/"), ("/\x7f/evil.example", "/"),
+    ("/\u0085/evil.example", "/"), ("evil.example", "/"),
 ])
 def test_after_sign_in_only_a_path_of_this_site_is_followed(target, expected):
     assert domain.safe_next(target) == expected
+
+
+def test_a_sixth_attempt_within_the_window_waits_until_the_oldest_leaves_it():
+    limit = domain.AttemptLimit("account", 5, timedelta(minutes=15))
+    minutes_ago = [NOW - timedelta(minutes=m) for m in (14, 10, 6, 3, 1)]
+    assert domain.seconds_to_wait(minutes_ago[1:], limit, NOW) == 0
+    assert domain.seconds_to_wait(minutes_ago, limit, NOW) == 60
+    assert domain.seconds_to_wait(minutes_ago + [NOW - timedelta(minutes=20)], limit, NOW) == 60
+    # attempts made at the same moment, beyond the limit: the wait is until enough have left
+    assert domain.seconds_to_wait(minutes_ago + [NOW, NOW], limit, NOW) == 9 * 60
+
+
+@pytest.mark.parametrize("remote, forwarded, proxies, expected", [
+    ("10.0.0.7", None, 0, "10.0.0.7"),
+    ("10.0.0.7", "203.0.113.9", 0, "10.0.0.7"),  # no proxy trusted: the header is the client's own word
+    ("10.0.0.7", "198.51.100.1, 203.0.113.9", 1, "203.0.113.9"),  # the ingress appended the client's address
+    ("10.0.0.7", "", 1, "10.0.0.7"),
+])
+def test_the_client_address_is_taken_only_from_trusted_proxies(remote, forwarded, proxies, expected):
+    assert domain.client_address(remote, forwarded, proxies) == expected
 
 
 def test_the_page_language_is_the_users_choice_then_the_directorys_then_hindi():

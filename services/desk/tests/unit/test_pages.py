@@ -9,7 +9,7 @@ from desk.i18n import Translator, catalogue
 from desk.web import SignedIn, render_page
 
 DEVANAGARI = re.compile("[\u0900-\u097F]")
-USER = SignedIn("h", "clerk.jhs", "COLL-JHS", ("clerk",), "Sunita Devi", "सुनीता देवी", "Clerk", "लिपिक", "hi", "csrf-1", "jwt")
+USER = SignedIn("h", "clerk.jhs", "COLL-JHS", ("clerk",), "Sunita Devi", "सुनीता देवी", "Clerk", "लिपिक", "hi", "csrf-1")
 
 
 def test_both_catalogues_have_the_same_words_and_hindi_is_in_devanagari():
@@ -59,3 +59,18 @@ def test_passwords_are_argon2_hashes_that_verify_only_the_password():
     assert security.verify_password(hashed, "eoffice-demo")
     assert not security.verify_password(hashed, "eoffice-dem0")
     assert not security.verify_password(None, "eoffice-demo")
+
+
+def test_the_scoreboard_explains_the_median_disposal_of_a_week_with_a_closed_file():
+    """metrics gives the median's count of files as its denominator and no numerator."""
+    from metrics.domain import ScoreSettings, UnitInputs, explain
+
+    components = explain(UnitInputs(files_created=1, e_files_created=1, disposal_days=[3.0], users=2, active_users=1),
+                         ScoreSettings.from_config({}))
+    unit = {"unit": "JHS", "name_en": "Jhansi", "name_hi": "झाँसी", "score": 6.1, "rank": 1, "rank_change": 0}
+    html = render_page(
+        "scoreboard.html", "hi", USER, None, level="district", board={"week": "2026-W10", "units": [unit]}, unit="JHS",
+        detail={**unit, "history": []}, explained={"components": components, "formula": {"score": "sum"}}, history_chart=None,
+    ).get_data(as_text=True)
+    median = next(row for row in html.split("<tr>") if "फ़ाइल निस्तारण के माध्य दिन" in row)
+    assert "9.3 × 1.5" in median and "(निस्तारित 1 फ़ाइलों का माध्य)" in median

@@ -9,7 +9,7 @@ from eoffice_common.auth import Principal, issue_token
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
-from eoffice_common.testing import TEST_JWT_SECRET, free_port
+from eoffice_common.testing import TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY, free_port
 from files import directory
 from files.cli import DEMO_HEADS, seed_heads
 from files.service import FilesService
@@ -30,13 +30,13 @@ def sqlite_files(tmp_path, container_factory, rabbit_config, s3_config, demo_dir
         uow.commit()
     engine.engine.dispose()
     address = f"127.0.0.1:{free_port()}"
-    container_factory(FilesService, {**rabbit_config, **s3_config, "DB_URL": url, "JWT_SECRET": TEST_JWT_SECRET,
+    container_factory(FilesService, {**rabbit_config, **s3_config, "DB_URL": url, **TEST_JWT_KEYS,
                                      "WEB_SERVER_ADDRESS": address, "METRICS_PORT": 0}).start()
     return f"http://{address}"
 
 
 def call(base, method, path, user, office="COLL-JHS", roles=("officer",), **kwargs):
-    token = issue_token(TEST_JWT_SECRET, Principal(user, office, roles, user))
+    token = issue_token(TEST_JWT_PRIVATE_KEY, Principal(user, office, roles, user))
     return requests.request(method, f"{base}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=30, **kwargs)
 
 

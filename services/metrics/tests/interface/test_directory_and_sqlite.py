@@ -9,7 +9,7 @@ from dak.directory import import_master, load_master
 from dak.service import DakService
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
-from eoffice_common.testing import TEST_JWT_SECRET, free_port, truncate_all
+from eoffice_common.testing import TEST_JWT_KEYS, free_port, truncate_all
 from metrics import cli
 from metrics.service import MetricsService
 
@@ -25,7 +25,7 @@ def test_an_empty_directory_is_filled_from_dak(
         uow.commit()
     engine.engine.dispose()
     dak = container_factory(DakService, {
-        **rabbit_config, **s3_config, "DB_URL": dak_url, "JWT_SECRET": TEST_JWT_SECRET,
+        **rabbit_config, **s3_config, "DB_URL": dak_url, **TEST_JWT_KEYS,
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}", "METRICS_PORT": 0,
         # dak's relay cannot reach the broker: its directory events never arrive, only the snapshot
         "OUTBOX_AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:{free_port()}/",

@@ -55,7 +55,7 @@ def test_a_crl_served_over_http_is_used(container_factory, signing_config, pki, 
     from signing.service import SigningService
 
     from eoffice_common.auth import Principal, issue_token
-    from eoffice_common.testing import TEST_JWT_SECRET
+    from eoffice_common.testing import TEST_JWT_PRIVATE_KEY
 
     import requests
 
@@ -66,7 +66,7 @@ def test_a_crl_served_over_http_is_used(container_factory, signing_config, pki, 
         record_user({"id": "e-1", "type": "user_recorded", "schema_version": 1, "occurred_at": "2026-11-20T10:00:00+05:30",
                      "actor": "system", "office": "COLL-JHS", "data": {"user_id": "clerk.jhs", "office": "COLL-JHS",
                      "name_en": "Sunita Devi", "name_hi": "सुनीता देवी", "designation_en": "Clerk", "designation_hi": "लिपिक"}})
-    token = issue_token(TEST_JWT_SECRET, Principal("clerk.jhs", "COLL-JHS", ("clerk",), "Sunita Devi"))
+    token = issue_token(TEST_JWT_PRIVATE_KEY, Principal("clerk.jhs", "COLL-JHS", ("clerk",), "Sunita Devi"))
     url = f"http://{signing_config['WEB_SERVER_ADDRESS']}/certificates"
     headers = {"Authorization": f"Bearer {token}"}
     refused = requests.post(url, json={"source": "dsc", "key_label": "clerk.jhs", "certificate": pem(pki.special["revoked"])}, headers=headers)

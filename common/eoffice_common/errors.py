@@ -52,6 +52,19 @@ class PayloadTooLarge(ServiceError):
     reason = "payload_too_large"
 
 
+class BodyTooLarge(PayloadTooLarge):
+    """A request body over the route's limit, refused before (or as soon as) it crosses it."""
+
+    reason = "body_too_large"
+
+    def __init__(self, limit):
+        super().__init__(f"The request body is larger than {limit} bytes")
+        self.limit = limit
+
+    def to_dict(self):
+        return {**super().to_dict(), "limit": self.limit}
+
+
 class UnsupportedMediaType(ServiceError):
     status = 415
     reason = "unsupported_media_type"

@@ -5,12 +5,18 @@ import eventlet
 # Before anything opens a socket: plain pytest without this hangs on the first RabbitMQ test.
 eventlet.monkey_patch()
 
-import os  # noqa: E402
+import http.client  # noqa: E402
+import json
+import os
+import resource
+import select
 import shutil
 import socket
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
@@ -22,6 +28,8 @@ from .migrations import upgrade
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADMIN_PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+# Prefixed to every test database's name: suites run side by side on one server need apart names.
+TEST_DB_PREFIX = os.environ.get("TEST_DB_PREFIX", "")
 # The test process's own token key pair: fixtures mint tokens with the private key, services verify
 # them with the public one (TEST_JWT_KEYS goes into a service's config; the desk needs the private key).
 TEST_JWT_PRIVATE_KEY, TEST_JWT_PUBLIC_KEY = new_key_pair()
@@ -67,6 +75,7 @@ def wait_until(predicate, timeout=10, interval=0.05):
 
 def create_database(name):
     """A fresh PostgreSQL database; returns its URL."""
+    name = TEST_DB_PREFIX + name
     engine = create_engine(ADMIN_PG_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -283,3 +292,60 @@ def event_tap(rabbit_config):
     yield make
     for tap in taps:
         tap.close()
+
+
+@dataclass
+class StreamedAnswer:
+    status: int
+    body: dict
+    sent: int  # bytes of the body the server took before it answered or closed
+    peak_rss_growth: int  # how far this process's resident memory rose above its level before the request
+
+
+def _resident_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+def stream_body(url, path, total, chunked, headers=None, method="POST", piece_size=64 * 1024):
+    """Send a body of `total` bytes (spaces) to a running service, piece by piece (chunked, or after
+    a Content-Length of `total`), stopping as soon as the server answers or closes. The service runs
+    in this process, so its resident memory is sampled all along."""
+    address = urlsplit(url)
+    sock = socket.create_connection((address.hostname, address.port), timeout=30)
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {address.netloc}"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    lines.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}")
+    baseline = peak = _resident_bytes()
+
+    def sample():
+        nonlocal peak
+        while True:
+            peak = max(peak, _resident_bytes())
+            eventlet.sleep(0.005)
+
+    sampler = eventlet.spawn(sample)
+    sent = 0
+    try:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        piece = b" " * piece_size
+        while sent < total and not select.select([sock], [], [], 0)[0]:
+            data = piece[:total - sent]
+            sock.sendall(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+            sent += len(data)
+        if sent == total and chunked:
+            sock.sendall(b"0\r\n\r\n")
+    except OSError:  # the server closed without taking the rest: what a refusal may do
+        pass
+    try:
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        status, text = response.status, response.read()
+    finally:
+        sock.close()
+        sampler.kill()
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = {"text": text.decode("utf-8", "replace")}
+    return StreamedAnswer(status, body, sent, peak - baseline)

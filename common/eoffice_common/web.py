@@ -1,5 +1,6 @@
 """The HTTP entrypoint every service uses: authenticated by default, JSON in and out, typed errors."""
 import inspect
+import io
 import json
 import uuid
 from datetime import date, datetime
@@ -18,7 +19,9 @@ from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
 from .auth import Principal, TokenVerification
-from .errors import NUL_REFUSED, BadRequest, InvalidInput, ServiceError, Unauthenticated, invalid_input_from_pydantic
+from .errors import (
+    NUL_REFUSED, BadRequest, BodyTooLarge, InvalidInput, ServiceError, Unauthenticated, invalid_input_from_pydantic,
+)
 from .httpserver import ClientGone, HttpServer, MalformedRequest
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
@@ -27,7 +30,16 @@ log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 # Raised to refuse a request (each answered with its status and reason): logged as one line, not as a fault.
-EXPECTED_REFUSALS = (ServiceError, ValidationError)
+EXPECTED_REFUSALS = (ServiceError, ValidationError, RequestEntityTooLarge)
+# Request bodies: JSON and forms up to MAX_BODY_BYTES; a route declared `upload=True` up to
+# MAX_UPLOAD_BYTES, by default one document of MAX_DOCUMENT_BYTES and the form around it.
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+DEFAULT_MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+MULTIPART_OVERHEAD_BYTES = 1 << 20
+# Parsing, validating and walking JSON recurse once per level: deeper documents are refused unparsed.
+MAX_JSON_DEPTH = 64
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_BRACES_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
 
 
 def _json_default(value):
@@ -56,7 +68,7 @@ def content_disposition(filename, disposition="inline"):
 def error_response(exc):
     if isinstance(exc, ValidationError):
         exc = invalid_input_from_pydantic(exc)
-    if isinstance(exc, RequestEntityTooLarge):
+    if isinstance(exc, RequestEntityTooLarge):  # werkzeug's own bound: a form of more than 1,000 parts
         return json_response({"error": "payload_too_large", "message": "The request body is too large"}, 413)
     if isinstance(exc, ServiceError):
         return json_response(exc.to_dict(), exc.status)
@@ -74,13 +86,16 @@ class HttpEntrypoint(HttpRequestHandler):
     server = HttpServer()
     tokens = TokenVerification()
 
-    def __init__(self, method, url, public=False, **kwargs):
+    def __init__(self, method, url, public=False, upload=False, max_body=None, **kwargs):
         self.public = public
+        self.upload = upload
+        self.max_body = max_body
         kwargs.setdefault("expected_exceptions", EXPECTED_REFUSALS)
         super().__init__(method, url, **kwargs)
 
     def setup(self):
         super().setup()
+        self.body_limit = body_limit(self.container.config, self.upload, self.max_body)
         method = getattr(self.container.service_cls, self.method_name)
         rule = self.get_url_rule()
         Map([rule])  # binding the rule parses its variables
@@ -96,6 +111,7 @@ class HttpEntrypoint(HttpRequestHandler):
         request.shallow = False
         correlation_id = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
         try:
+            limit_body(request, self.body_limit)
             context_data = {"correlation_id": correlation_id}
             if not self.public:
                 context_data["principal"] = self._authenticate(request).to_dict()
@@ -138,6 +154,46 @@ class Caller(DependencyProvider):
         return Principal.from_dict(data) if data else None
 
 
+def body_limit(config, upload=False, max_body=None):
+    """The most bytes a route's request body may have: `max_body` if the route names it, else the
+    service's limit for uploads or for JSON and forms."""
+    if max_body is not None:
+        return max_body
+    if upload:
+        one_document = int(config.get("MAX_DOCUMENT_BYTES") or DEFAULT_MAX_DOCUMENT_BYTES)
+        return int(config.get("MAX_UPLOAD_BYTES") or one_document + MULTIPART_OVERHEAD_BYTES)
+    return int(config.get("MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES)
+
+
+def limit_body(request, limit):
+    """Refuse a body over `limit` bytes with 413 `body_too_large`: before reading any of it when its
+    Content-Length says so, else (chunked) as soon as reading crosses the limit, so no oversized body
+    is ever held whole, whatever the server. Call it before anything reads the body."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge(limit)
+    request.stream = _BoundedInput(request.stream, limit)  # what get_data, form and files read
+
+
+class _BoundedInput(io.RawIOBase):
+    """A request stream that raises BodyTooLarge once more than `limit` bytes are read through it
+    (werkzeug's max_content_length cuts a chunked body at the limit silently instead)."""
+
+    def __init__(self, stream, limit):
+        self._stream = stream
+        self._limit = self._left = limit
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._stream.read(min(len(buffer), self._left + 1))
+        self._left -= len(data)
+        if self._left < 0:
+            raise BodyTooLarge(self._limit)
+        buffer[:len(data)] = data
+        return len(data)
+
+
 def require_caller(principal):
     if principal is None:
         raise Unauthenticated("This action needs an authenticated user", reason="token_missing")
@@ -147,12 +203,36 @@ def require_caller(principal):
 def parse_json(request, model):
     """The request body as `model` (a pydantic model); 400 if not JSON, 422 with field reasons if invalid."""
     data = request.get_data(cache=True)
-    try:
-        body = json.loads(data or b"null")
-    except ValueError:
-        raise BadRequest("The body is not valid JSON", reason="malformed_json")
+    body = load_json(data)
     refuse_nul(body, data)
     return model.model_validate(body if body is not None else {})
+
+
+def load_json(data, what="The body"):
+    """`data` (JSON text) parsed: 400 `malformed_json` if it is not JSON, 400 `json_too_deep` if its
+    arrays and objects nest deeper than MAX_JSON_DEPTH. Empty text is null."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _nests_deeper(raw, MAX_JSON_DEPTH):
+        raise BadRequest(f"{what} nests arrays and objects deeper than {MAX_JSON_DEPTH} levels", reason="json_too_deep")
+    try:
+        return json.loads(data or b"null")
+    except ValueError:
+        raise BadRequest(f"{what} is not valid JSON", reason="malformed_json")
+
+
+def _nests_deeper(raw, levels):
+    """Whether JSON text nests deeper than `levels`, told in bytes operations only (a loop over the
+    characters in Python would hold the server up for as long as the body is large): the brackets
+    outside strings are kept, then innermost pairs removed `levels` times."""
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside_strings = b"".join(unescaped.split(b'"')[::2])
+    brackets = outside_strings.translate(_BRACES_AS_BRACKETS, _NOT_BRACKETS)
+    for _ in range(levels):
+        inner = brackets.replace(b"[]", b"")
+        if inner == brackets:  # none left, or unbalanced: what is left open nests on
+            return brackets.count(b"[") > levels
+        brackets = inner
+    return bool(brackets)
 
 
 def refuse_nul(value, raw=None):

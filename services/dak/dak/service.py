@@ -15,14 +15,16 @@ from werkzeug.wrappers import Response
 
 from eoffice_common.db import Database
 from eoffice_common.errors import (
-    BadRequest, InvalidInput, PayloadTooLarge, UnsupportedMediaType, invalid_input_from_pydantic,
+    BadRequest, InvalidInput, UnsupportedMediaType, invalid_input_from_pydantic,
 )
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
 # in this module's namespace for a service.
 from eoffice_common import web
-from eoffice_common.web import Caller, content_disposition, http, parse_json, query_args, refuse_nul, require_caller
+from eoffice_common.web import (
+    Caller, content_disposition, http, load_json, parse_json, query_args, refuse_nul, require_caller,
+)
 
 from . import domain, repository
 from .directory import office_recorded, user_recorded
@@ -68,7 +70,7 @@ class DakService(web.DescribedService):
 
     # --- diarisation ---------------------------------------------------------------------------
 
-    @http("POST", "/receipts")
+    @http("POST", "/receipts", upload=True)
     def diarise(self, request):
         """Diarise one receipt (JSON, or multipart with a `receipt` JSON field and `scans` files).
         With a `send` block it is Generate & Send."""
@@ -101,13 +103,12 @@ class DakService(web.DescribedService):
             uow.commit()
         return 201, {"receipts": [r["receipt"] for r in results], "warnings": [w for r in results for w in r["warnings"]]}
 
-    @http("POST", "/receipts/email")
+    @http("POST", "/receipts/email", upload=True)
     def diarise_email(self, request):
         """Email diarisation: the body is a raw RFC 822 message (.eml)."""
         principal = require_caller(self.caller)
         if request.mimetype not in ("message/rfc822", "application/octet-stream"):
             raise UnsupportedMediaType("send the raw message as message/rfc822", reason="expected_rfc822")
-        self._check_request_size(request)
         fields, body, attachments = parse_email(request.get_data())
         receipt_in = ReceiptIn.model_validate(fields)
         accepted, warnings = [], []
@@ -326,29 +327,17 @@ class DakService(web.DescribedService):
             data.pop("mobile")
         return data
 
-    def _check_request_size(self, request):
-        limit = self.documents.max_bytes * 10 + 1024 * 1024
-        if request.content_length and request.content_length > limit:
-            raise PayloadTooLarge(f"the request is larger than {limit} bytes", reason="request_too_large")
-
     def _receipt_request(self, request):
-        self._check_request_size(request)
         if request.mimetype == "multipart/form-data":
             raw = request.form.get("receipt")
             if raw is None:
                 raise BadRequest("send the receipt's fields as JSON in a 'receipt' form field", reason="receipt_field_missing")
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                raise BadRequest("the 'receipt' field is not valid JSON", reason="malformed_json")
+            data = load_json(raw, "the 'receipt' field")
             refuse_nul(data, raw)
             return data, [(f.filename, f.read()) for f in request.files.getlist("scans")]
         if request.mimetype in ("application/json", ""):
             body = request.get_data()
-            try:
-                data = json.loads(body or b"null") or {}
-            except ValueError:
-                raise BadRequest("the body is not valid JSON", reason="malformed_json")
+            data = load_json(body) or {}
             refuse_nul(data, body)
             return data, []
         raise UnsupportedMediaType("send JSON or multipart/form-data", reason="unsupported_request_type")

@@ -1,7 +1,7 @@
 """Errors of the desk, each mapped once to an HTTP status and a reason code (shown as a page)."""
 import math
 
-from eoffice_common.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceError, Unauthenticated
+from eoffice_common.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthenticated
 
 
 class SignInRequired(Unauthenticated):
@@ -36,10 +36,6 @@ class CsrfRejected(Forbidden):
 
 class PageNotFound(NotFound):
     reason = "page_not_found"
-
-
-class UploadTooLarge(PayloadTooLarge):
-    reason = "upload_too_large"
 
 
 class UnknownAction(BadRequest):

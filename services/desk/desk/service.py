@@ -51,6 +51,8 @@ MIS_REPORTS = ("pendency", "overdue", "disposal", "monthly", "dispatch", "electr
 STREAM_CHUNK = 64 * 1024
 # Longer than notify's keep-alive interval: a quiet stream is not a dead one.
 STREAM_READ_TIMEOUT = 90
+# A sign-in form is a user id, a password, a CSRF token and where to go next: more is refused unread.
+SIGN_IN_MAX_BYTES = 8 * 1024
 
 
 def utcnow():
@@ -108,7 +110,7 @@ class DeskService:
             return self.pages.redirect(domain.safe_next(request.args.get("next")))
         return self._sign_in_page(request, {"next": request.args.get("next", "")})
 
-    @page("POST", "/sign-in", signed_in=False)
+    @page("POST", "/sign-in", signed_in=False, max_body=SIGN_IN_MAX_BYTES)
     def sign_in(self, request):
         form = request.form
         user_id = (form.get("user_id") or "").strip().lower()
@@ -303,7 +305,7 @@ class DeskService:
         return self.pages.render(request, "diarise.html", values={"kind": "electronic", "delivery_mode": "post",
                                                                      "received_date": domain.today_ist().isoformat()}, errors={})
 
-    @page("POST", "/diarise")
+    @page("POST", "/diarise", upload=True)
     def diarise(self, request):
         """Generate, Generate & Send (then the send dialog), Generate & Copy (the form again, keeping the
         sender and categories for the next letter)."""
@@ -453,7 +455,7 @@ class DeskService:
     def file_view(self, request, file_id):
         return self._file_page(request, file_id, tab=request.args.get("tab", "noting"), dialog=request.args.get("dialog"))
 
-    @page("POST", "/files/<string:file_id>/<string:action>")
+    @page("POST", "/files/<string:file_id>/<string:action>", upload=True)
     def file_action(self, request, file_id, action):
         if action not in FILE_ACTIONS:
             raise UnknownAction(f"no file action {action}")
@@ -642,7 +644,7 @@ class DeskService:
     def verify_form(self, request):
         return self.pages.render(request, "verify.html", result=None)
 
-    @page("POST", "/verify")
+    @page("POST", "/verify", upload=True)
     def verify(self, request):
         upload = request.files.get("file")
         try:

@@ -17,13 +17,13 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from eoffice_common.engine import DatabaseEngine
-from eoffice_common.errors import NUL_REFUSED, InvalidInput, ServiceError
+from eoffice_common.errors import NUL_REFUSED, InvalidInput, PayloadTooLarge, ServiceError
 from eoffice_common.logging import get_logger
 from eoffice_common.httpserver import HttpServer
-from eoffice_common.web import CORRELATION_HEADER, EXPECTED_REFUSALS
+from eoffice_common.web import CORRELATION_HEADER, EXPECTED_REFUSALS, body_limit, limit_body
 
 from . import domain, repository, security
-from .exceptions import CsrfRejected, SignInRequired, UploadTooLarge
+from .exceptions import CsrfRejected, SignInRequired
 from .i18n import Translator
 
 log = get_logger(__name__)
@@ -141,10 +141,7 @@ def _aware(moment):
 
 def _refuse_nul_in_form(request):
     """422 for a form field holding U+0000 (PostgreSQL's text cannot), before anything is looked up with it."""
-    try:
-        fields = {name: NUL_REFUSED for name, value in request.form.items(multi=True) if "\x00" in name or "\x00" in value}
-    except RequestEntityTooLarge:
-        raise UploadTooLarge("the upload is too large")
+    fields = {name: NUL_REFUSED for name, value in request.form.items(multi=True) if "\x00" in name or "\x00" in value}
     if fields:
         raise InvalidInput("Some fields are not valid", fields=fields)
 
@@ -153,24 +150,32 @@ class PageEntrypoint(HttpRequestHandler):
     """`page(method, url)`: a page of the desk. Signed in by default (else to the sign-in page);
     `signed_in=False` for the sign-in page, health, static assets and the OpenAPI document.
     Every unsafe request must carry the session's CSRF token (form field `csrf_token` or header
-    `X-CSRF-Token`); a browser not signed in carries the token of its `desk_form` cookie instead."""
+    `X-CSRF-Token`); a browser not signed in carries the token of its `desk_form` cookie instead.
+    A body over the page's limit (`upload=True`: MAX_UPLOAD_BYTES; else `max_body`, or MAX_BODY_BYTES)
+    is refused with 413 before anything reads it."""
 
     server = HttpServer()
 
     sessions = SessionStore()
 
-    def __init__(self, method, url, signed_in=True, csrf=True, **kwargs):
+    def __init__(self, method, url, signed_in=True, csrf=True, upload=False, max_body=None, **kwargs):
         self.signed_in = signed_in
         self.csrf = csrf
+        self.upload = upload
+        self.max_body = max_body
         kwargs.setdefault("expected_exceptions", EXPECTED_REFUSALS)
         super().__init__(method, url, **kwargs)
 
+    def setup(self):
+        super().setup()
+        self.body_limit = body_limit(self.container.config, self.upload, self.max_body)
+
     def handle_request(self, request):
         request.shallow = False
-        request.max_content_length = int(self.container.config.get("MAX_UPLOAD_BYTES", 100 * 1024 * 1024))
         correlation_id = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
         session = None
         try:
+            limit_body(request, self.body_limit)
             session = self.sessions.resolve(request)
             if self.signed_in and session is None:
                 raise SignInRequired("sign in to continue")
@@ -201,10 +206,7 @@ class PageEntrypoint(HttpRequestHandler):
     def _check_csrf(self, request, session):
         given = request.headers.get("X-CSRF-Token")
         if given is None:
-            try:
-                given = request.form.get("csrf_token")
-            except RequestEntityTooLarge:
-                raise UploadTooLarge("the upload is too large")
+            given = request.form.get("csrf_token")
         expected = session.csrf_token if session else security.unsign(request.cookies.get(FORM_COOKIE), self.sessions.secret)
         if not security.same_token(expected, given):
             raise CsrfRejected("the form expired or did not come from this site")
@@ -215,8 +217,8 @@ class PageEntrypoint(HttpRequestHandler):
             if request.accept_mimetypes.best == "application/json" or request.path.startswith("/notifications/stream"):
                 return Response('{"error": "sign_in_required"}', 401, mimetype="application/json")
             return redirect(f"/sign-in?next={quote(target.rstrip('?'))}", 303)
-        if isinstance(exc, RequestEntityTooLarge):
-            exc = UploadTooLarge("the upload is too large")
+        if isinstance(exc, RequestEntityTooLarge):  # werkzeug's own bound: a form of more than 1,000 parts
+            exc = PayloadTooLarge("the form is too large")
         if not isinstance(exc, ServiceError):
             log.exception("unhandled_error", error_type=type(exc).__name__)
         language = session.language if session else language_of_request(request)

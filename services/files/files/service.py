@@ -1,5 +1,4 @@
 """The files service's entrypoints: parse, authorise, call the domain, commit, answer."""
-import json
 import os
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -14,13 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from eoffice_common.db import Database
-from eoffice_common.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from eoffice_common.errors import BadRequest, UnsupportedMediaType
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import EXTENSIONS, DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
 # in this module's namespace for a service.
 from eoffice_common import web
-from eoffice_common.web import Caller, content_disposition, http, parse_json, query_args, require_caller
+from eoffice_common.web import Caller, content_disposition, http, load_json, parse_json, query_args, require_caller
 
 from . import directory, domain, events, repository
 from .exceptions import (
@@ -539,7 +538,7 @@ class FilesService(web.DescribedService):
             users = repository.users_by_id(session, {item.added_by for item, _ in items})
             return {"file_id": file.id, "correspondence": [correspondence_out(item, documents, users) for item, documents in items]}
 
-    @http("POST", "/files/<string:file_id>/correspondence")
+    @http("POST", "/files/<string:file_id>/correspondence", upload=True)
     def attach_documents(self, request, file_id):
         """Attach documents (multipart: `item` JSON and `documents` files) to the correspondence."""
         principal = require_caller(self.caller)
@@ -578,19 +577,12 @@ class FilesService(web.DescribedService):
             return 201, correspondence_out(item, documents, repository.users_by_id(session, {me}))
 
     def _document_request(self, request):
-        limit = self.documents.max_bytes * 10 + 1024 * 1024
-        if request.content_length and request.content_length > limit:
-            raise PayloadTooLarge(f"the request is larger than {limit} bytes", reason="request_too_large")
         if request.mimetype != "multipart/form-data":
             raise UnsupportedMediaType("send multipart/form-data with an `item` field and `documents` files", reason="unsupported_request_type")
         raw = request.form.get("item")
         if raw is None:
             raise BadRequest("send the item's fields as JSON in an 'item' form field", reason="item_field_missing")
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise BadRequest("the 'item' field is not valid JSON", reason="malformed_json")
-        item_in = DocumentItemIn.model_validate(data)
+        item_in = DocumentItemIn.model_validate(load_json(raw, "the 'item' field"))
         uploads = [(f.filename, f.read()) for f in request.files.getlist("documents")]
         if not uploads:
             raise DocumentsRequired("attach at least one document", fields={"documents": "at least one document is required"})

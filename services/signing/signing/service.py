@@ -268,7 +268,7 @@ class SigningService(web.DescribedService):
 
     # --- verification ---------------------------------------------------------------------------
 
-    @http("POST", "/verify")
+    @http("POST", "/verify", upload=True)
     def verify_upload(self, request):
         """Verify any PDF: the raw body (application/pdf) or a multipart `file`."""
         require_caller(self.caller)

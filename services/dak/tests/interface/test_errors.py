@@ -7,6 +7,8 @@ from sqlalchemy import create_engine, func, select
 
 from dak.models import Receipt
 from eoffice_common.storage import s3_client
+from eoffice_common.testing import stream_body
+from eoffice_common.web import DEFAULT_MAX_BODY_BYTES, MULTIPART_OVERHEAD_BYTES
 
 GOOD = {"delivery_mode": "post", "sender": {"name": "A"}, "subject": "s"}
 
@@ -121,3 +123,35 @@ def test_unsupported_bodies_are_415(desk):
 def test_an_email_without_a_sender_is_422(desk):
     response = desk.post("/receipts/email", "diarist.jhs", data=b"Subject: hello\r\n\r\nbody", headers={"Content-Type": "message/rfc822"})
     assert (response.status_code, response.json()["error"]) == (422, "invalid_email_message")
+
+
+OFFERED = 64 * 1024 * 1024  # an attacker's body, far over every limit
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_oversized_json_body_is_refused_unread(desk, chunked):
+    headers = {"Authorization": f"Bearer {desk.token('diarist.jhs')}", "Content-Type": "application/json"}
+    answer = stream_body(desk.base_url, "/receipts/batch", OFFERED, chunked, headers)
+    assert (answer.status, answer.body["error"], answer.body["limit"]) == (413, "body_too_large", DEFAULT_MAX_BODY_BYTES)
+    assert answer.sent < OFFERED // 4
+    assert answer.peak_rss_growth < OFFERED // 4
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_oversized_upload_is_refused_unread_and_stores_nothing(desk, dak_config, chunked):
+    headers = {"Authorization": f"Bearer {desk.token('diarist.jhs')}", "Content-Type": "multipart/form-data; boundary=b"}
+    answer = stream_body(desk.base_url, "/receipts", OFFERED, chunked, headers)
+    limit = dak_config["MAX_DOCUMENT_BYTES"] + MULTIPART_OVERHEAD_BYTES
+    assert (answer.status, answer.body["error"], answer.body["limit"]) == (413, "body_too_large", limit)
+    assert answer.sent < OFFERED // 4
+    assert answer.peak_rss_growth < OFFERED // 4
+    assert (receipts_in_db(dak_config["DB_URL"]), objects_in_bucket(dak_config)) == (0, 0)
+
+
+def test_json_nested_a_thousand_deep_is_400_in_a_body_or_a_form_field(desk, dak_config):
+    body = json.dumps(GOOD)[:-1] + ', "remarks": ' + "[" * 1000 + "]" * 1000 + "}"
+    as_json = desk.post("/receipts", "diarist.jhs", data=body, headers={"Content-Type": "application/json"})
+    as_form = desk.post("/receipts", "diarist.jhs", files={"receipt": (None, body)})
+    for response in (as_json, as_form):
+        assert (response.status_code, response.json()["error"]) == (400, "json_too_deep")
+    assert receipts_in_db(dak_config["DB_URL"]) == 0

@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from eoffice_common.db import INSERT_OUTBOX
 from eoffice_common.prepared import PreparedStatement
+from eoffice_common.search import contains
 
 from . import domain
 from .exceptions import (
@@ -495,13 +496,8 @@ def _day_range(column, date_from, date_to):
     return filters
 
 
-def _like(text):
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _subject_words(query):
-    return [File.subject_search.like(_like(word), escape="\\") for word in domain.search_words(query)]
+    return [contains(File.subject_search, word) for word in domain.search_words(query)]
 
 
 def _page(session, query, filters, order, page, per_page):
@@ -558,7 +554,7 @@ def search_files(session, user_id, user_office, query):
     if query.scope == "office":
         filters.append(File.office_code == user_office)
     if query.number:
-        filters.append(File.number_key.like(_like(domain.number_key(query.number)), escape="\\"))
+        filters.append(contains(File.number_key, domain.number_key(query.number)))
     if query.computer_number:
         filters.append(File.computer_number == query.computer_number)
     if query.q:

@@ -83,3 +83,15 @@ def test_officers_are_found_by_name_or_designation_in_either_language(desk):
     by_english = desk.get("/directory/users", "diarist.jhs", params={"q": "district magistrate"}).json()["users"]
     assert {u["office"] for u in by_english} >= {"COLL-JHS", "COLL-JLN"}
     assert "mobile" not in by_english[0]
+
+
+def test_percent_and_underscore_in_a_search_match_only_themselves(desk):
+    for typed in ("%", "_"):
+        assert desk.get("/directory/users", "diarist.jhs", params={"q": typed}).json()["users"] == []
+    desk.diarise(sender={"name": "सुनीता", "organisation": "100% Shiksha Abhiyan"})
+    desk.diarise(sender={"name": "राम_प्रसाद"})
+    desk.diarise(sender={"name": "मोहन", "organisation": "Tehsil"})
+    by_percent = desk.get("/receipts?box=created", "diarist.jhs", params={"sender": "%"}).json()["receipts"]
+    by_underscore = desk.get("/receipts?box=created", "diarist.jhs", params={"sender": "_"}).json()["receipts"]
+    assert [r["sender"]["organisation"] for r in by_percent] == ["100% Shiksha Abhiyan"]
+    assert [r["sender"]["name"] for r in by_underscore] == ["राम_प्रसाद"]

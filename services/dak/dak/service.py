@@ -211,6 +211,7 @@ class DakService(web.DescribedService):
                 sender_name=receipt.sender_name, sender_organisation=receipt.sender_organisation,
                 letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
                 received_date=domain.as_iso(receipt.received_date), scans=[scan_ref(s) for s in repository.scans_of(uow.session, receipt.id)],
+                cleared=sorted(domain.cleared_for(view)),
             ))
             uow.commit()
         RECEIPT_ACTIONS.labels("put_in_file").inc()

@@ -535,7 +535,8 @@ class DeskService:
         movements = answers[3][0] if tab == "movements" else None
         notes = (notes or {}).get("notes", [])
         items = (correspondence or {}).get("correspondence", [])
-        shown = next((i for i in items if i["id"] == request.args.get("item")), items[0] if items else None)
+        readable = [i for i in items if not i.get("restricted")]
+        shown = next((i for i in readable if i["id"] == request.args.get("item")), readable[0] if readable else None)
         docs = [{**d, "url": f"/files/{file_id}/correspondence/{shown['id']}/documents/{d['position']}"}
                 for d in (shown or {}).get("documents", [])]
         drafts = (drafts or {}).get("drafts", [])

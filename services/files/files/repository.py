@@ -603,6 +603,17 @@ def notes_for(session, file_id, viewer):
 
 # --- correspondence ---------------------------------------------------------------------------------
 
+def item_view(item):
+    return domain.ItemView(item.kind, item.classification, item.receipt_office, tuple(item.cleared or ()), item.linked_after_movement)
+
+
+def last_movement_to(session, file_id, user_id):
+    """The id of the latest movement that brought the file to the user, or None."""
+    return session.execute(
+        select(func.max(Movement.id)).where(Movement.file_id == file_id, Movement.to_user == user_id)
+    ).scalar_one()
+
+
 def correspondence_ids(session, file_id):
     return set(session.execute(select(CorrespondenceItem.id).where(CorrespondenceItem.file_id == file_id)).scalars())
 
@@ -637,7 +648,7 @@ def document_of(session, file_id, item_id, position):
     ).scalar_one_or_none()
     if document is None:
         raise CorrespondenceNotFound(f"correspondence {item_id} has no document {position}", reason="document_not_found")
-    return document
+    return item, document
 
 
 def referenced_document_keys(session):

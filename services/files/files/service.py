@@ -24,7 +24,7 @@ from eoffice_common.web import Caller, content_disposition, http, parse_json, qu
 
 from . import directory, domain, events, repository
 from .exceptions import (
-    DocumentsRequired, DuplicateFileNumber, DuplicateHead, FileNotFound, UnknownSection, UnlinkableEvent,
+    CorrespondenceNotFound, DocumentsRequired, DuplicateFileNumber, DuplicateHead, FileNotFound, UnknownSection, UnlinkableEvent,
 )
 from .models import CorrespondenceDocument, CorrespondenceItem, Draft, DraftComment, DraftVersion, File, FileHead, Note
 from .schemas import (
@@ -537,7 +537,10 @@ class FilesService(web.DescribedService):
             self._ensure_visible(session, file, principal)
             items = repository.correspondence_of(session, file_id)
             users = repository.users_by_id(session, {item.added_by for item, _ in items})
-            return {"file_id": file.id, "correspondence": [correspondence_out(item, documents, users) for item, documents in items]}
+            last_movement = repository.last_movement_to(session, file.id, principal.user_id)
+            return {"file_id": file.id, "correspondence": [
+                correspondence_out(item, documents, users, self._may_read(item, principal, last_movement)) for item, documents in items
+            ]}
 
     @http("POST", "/files/<string:file_id>/correspondence")
     def attach_documents(self, request, file_id):
@@ -602,7 +605,9 @@ class FilesService(web.DescribedService):
         with self.db.read() as session:
             file = repository.load_file(session, file_id)
             self._ensure_visible(session, file, principal)
-            document = repository.document_of(session, file_id, item_id, position)
+            item, document = repository.document_of(session, file_id, item_id, position)
+            if not self._may_read(item, principal, repository.last_movement_to(session, file.id, principal.user_id)):
+                raise CorrespondenceNotFound(f"correspondence {item_id} is not in file {file_id}")
         data = self.documents.get(document.key)
         return Response(data, mimetype=document.content_type,
                         headers={"Content-Disposition": content_disposition(document.filename or document.sha256)})
@@ -857,6 +862,7 @@ class FilesService(web.DescribedService):
         session = uow.session
         file = repository.find_file(session, data["file_id"], for_update=True)
         domain.check_receipt_link(repository.file_view(file) if file else None, data["put_by"])
+        current = repository.current_movement(session, file.id)
         scans = [self._copy_scan(scan) for scan in data.get("scans") or []]
         now = utcnow()
         item = CorrespondenceItem(
@@ -866,6 +872,8 @@ class FilesService(web.DescribedService):
             sender_name=data.get("sender_name"), sender_organisation=data.get("sender_organisation"),
             letter_number=data.get("letter_number"), letter_date=_date(data.get("letter_date")),
             received_date=_date(data.get("received_date")), added_by=data["put_by"], added_at=now,
+            receipt_office=data.get("office") or envelope.office, cleared=sorted(set(data.get("cleared") or ()) | {data["put_by"]}),
+            linked_after_movement=current.id if current else None,
         )
         session.add(item)
         session.flush()
@@ -941,6 +949,10 @@ class FilesService(web.DescribedService):
         view = repository.file_view(file)
         me = principal.user_id
         return domain.can_open(view, me, principal.office, False) or domain.can_open(view, me, principal.office, repository.was_sent_to(db, file.id, me))
+
+    @staticmethod
+    def _may_read(item, principal, last_movement_to_caller):
+        return domain.can_read_item(repository.item_view(item), principal.user_id, principal.office, last_movement_to_caller)
 
     def _ensure_visible(self, db, file, principal):
         """`db` a session, or a unit of work's connection where the caller uses no ORM objects."""

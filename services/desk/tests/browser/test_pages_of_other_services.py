@@ -118,3 +118,34 @@ def test_an_officer_registers_the_dsc_on_the_token_and_signs_a_green_note(eoffic
     assert 'data-verification="valid"' in signed.text
     pdf = clerk.get(re.search(r'href="(/documents/note/[^"]+/pdf)"', signed.text).group(1))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_a_secret_receipt_in_a_normal_file_shows_only_as_restricted_to_an_officer_not_cleared_for_it(eoffice, browser_for):
+    clerk = browser_for(eoffice.desk)
+    clerk.sign_in("clerk.jhs")
+    subject = "गोपनीय: थाना मऊरानीपुर की जाँच आख्या"
+    clerk.get("/diarise")
+    diarised = clerk.post("/diarise", {"kind": "electronic", "delivery_mode": "post", "sender_name": "पुलिस अधीक्षक",
+                                       "subject": subject, "classification": "secret"},
+                          files=[("scans", ("आख्या.pdf", b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n", "application/pdf"))])
+    receipt_id = re.search(r"/receipts/([0-9a-f-]{36})", diarised.url).group(1)
+    head = re.search(r'<option value="(\d+)"', clerk.get(f"/receipts/{receipt_id}?dialog=put_in_file").text).group(1)
+    put = clerk.post(f"/receipts/{receipt_id}/put_in_file", {
+        "file_choice": "new", "numbering": "sfs", "head_id": head, "file_subject": "थाना भवन की मरम्मत",
+        "classification": "normal", "file_kind": "electronic"})
+    file_id = FILE_LINK.search(put.url).group(1)
+    for _ in range(100):
+        if subject in clerk.get(f"/files/{file_id}").text:
+            break
+        __import__("time").sleep(0.2)
+    document = re.search(rf'/files/{file_id}/correspondence/[0-9a-f-]+/documents/1', clerk.last.text).group(0)
+    assert clerk.get(document).status_code == 200
+
+    officer = browser_for(eoffice.desk)  # same office, may open the Normal file, outside the receipt's chain
+    officer.sign_in("so.jhs")
+    assert officer.get(f"/receipts/{receipt_id}").status_code == 404
+    page = officer.get(f"/files/{file_id}")
+    assert page.status_code == 200 and "थाना भवन की मरम्मत" in page.text
+    assert "प्रतिबंधित: वर्गीकृत प्राप्ति" in page.text and "badge secret" in page.text
+    assert subject not in page.text and "पुलिस अधीक्षक" not in page.text and "/documents/" not in page.text
+    assert officer.get(document).status_code == 404

@@ -238,14 +238,7 @@ class FilesService(web.DescribedService):
         principal = require_caller(self.caller)
         with self.db.unit_of_work() as uow:
             session = uow.session
-            file, current, _yellow = repository.file_for_action(session, file_id, lock=False)
-            self._ensure_visible(session, file, principal)
-            if self._is_unopened_by(file, current, principal.user_id):
-                file, current, _yellow = repository.file_for_action(session, file_id)
-                opened = self._open_by_acting(uow, file, current, principal.user_id, utcnow())
-                if opened:
-                    repository.record_actions(session, file, principal.user_id, opened, current.opened_at)
-                    uow.commit()
+            file, current = self._read_file(uow, file_id, principal)
             users = repository.users_by_id(session, {file.custodian_id, file.owner_id} | ({current.from_user, current.to_user} if current else set()))
             return file_out(file, current, users, repository.related_files(session, file))
 
@@ -433,9 +426,9 @@ class FilesService(web.DescribedService):
     def list_notes(self, request, file_id):
         """Green notes in paragraph order, then the caller's own yellow notes."""
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            file, _current = self._read_file(uow, file_id, principal)
             notes = repository.notes_for(session, file_id, principal.user_id)
             users = repository.users_by_id(session, {n.author for n in notes})
             return {"file_id": file.id, "last_paragraph": file.last_paragraph, "notes": [note_out(n, users) for n in notes]}
@@ -532,9 +525,9 @@ class FilesService(web.DescribedService):
     def list_correspondence(self, request, file_id):
         """Receipts put in the file (under their receipt numbers) and other documents, in order."""
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            file, _current = self._read_file(uow, file_id, principal)
             items = repository.correspondence_of(session, file_id)
             users = repository.users_by_id(session, {item.added_by for item, _ in items})
             last_movement = repository.last_movement_to(session, file.id, principal.user_id)
@@ -602,9 +595,9 @@ class FilesService(web.DescribedService):
     @http("GET", "/files/<string:file_id>/correspondence/<string:item_id>/documents/<int:position>")
     def get_document(self, request, file_id, item_id, position):
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            file, _current = self._read_file(uow, file_id, principal)
             item, document = repository.document_of(session, file_id, item_id, position)
             if not self._may_read(item, principal, repository.last_movement_to(session, file.id, principal.user_id)):
                 raise CorrespondenceNotFound(f"correspondence {item_id} is not in file {file_id}")
@@ -617,26 +610,26 @@ class FilesService(web.DescribedService):
     @http("GET", "/files/<string:file_id>/drafts")
     def list_drafts(self, request, file_id):
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            file, _current = self._read_file(uow, file_id, principal)
             return {"file_id": file.id, "drafts": [self._draft_answer(session, d) for d in repository.drafts_of(session, file_id)]}
 
     @http("GET", "/files/<string:file_id>/drafts/<string:draft_id>")
     def get_draft(self, request, file_id, draft_id):
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            self._read_file(uow, file_id, principal)
             return self._draft_answer(session, repository.load_draft(session, file_id, draft_id))
 
     @http("GET", "/files/<string:file_id>/drafts/<string:draft_id>/versions/<int:version>")
     def get_draft_version(self, request, file_id, draft_id, version):
         """Any earlier version of a draft stays readable."""
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            self._read_file(uow, file_id, principal)
             repository.load_draft(session, file_id, draft_id)
             found = repository.version_of(session, draft_id, version)
             return version_out(found, repository.users_by_id(session, {found.author}))
@@ -971,6 +964,20 @@ class FilesService(web.DescribedService):
         view = repository.file_view(file)
         domain.ensure_can_write(view, principal.user_id)
         domain.ensure_electronic(view, what)
+        return file, current
+
+    def _read_file(self, uow, file_id, principal):
+        """The file and its current movement for a reader who may open it. Its recipient reading any of it
+        (the file, its notes, correspondence or drafts) opens it, so the sender can no longer pull it back."""
+        session = uow.session
+        file, current, _yellow = repository.file_for_action(session, file_id, lock=False)
+        self._ensure_visible(session, file, principal)
+        if self._is_unopened_by(file, current, principal.user_id):
+            file, current, _yellow = repository.file_for_action(session, file_id)
+            opened = self._open_by_acting(uow, file, current, principal.user_id, utcnow())
+            if opened:
+                repository.record_actions(session, file, principal.user_id, opened, current.opened_at)
+                uow.commit()
         return file, current
 
     @staticmethod

@@ -362,7 +362,7 @@ class DeskService:
                 return self.pages.redirect(f"/files/{file_id}", "put_in_file")
         except ServiceFailure as failure:
             FORMS.labels(f"receipt_{action}", "refused").inc()
-            if failure.status == 404:
+            if failure.reason == "receipt_not_found":
                 raise
             return self._receipt_page(request, receipt_id, dialog=action, failure=failure, values=form, status=_form_status(failure))
         FORMS.labels(f"receipt_{action}", "done").inc()

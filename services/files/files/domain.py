@@ -295,15 +295,24 @@ def check_transfer(admin, leaving, successor):
         raise InvalidTransfer("the successor works in another office", fields={"to_user": "another office"})
 
 
-def check_receipt_link(file, put_by):
-    """dak's `receipt_put_in_file` takes effect only if the file is known here, is not closed, and the
-    officer who put the receipt in it is its custodian; otherwise the event is dead-lettered."""
+def receipt_link_refusal(file, put_by):
+    """Why `put_by` may not put a receipt in the file, as (reason code, message), or None: the file must be
+    known here and not closed, and `put_by` must be its custodian."""
     if file is None:
-        raise UnlinkableEvent("the file is not known to the files service")
+        return "file_not_found", "the file is not known to the files service"
     if file.status == CLOSED:
-        raise UnlinkableEvent(f"file {file.id} is closed")
+        return "file_closed", f"file {file.id} is closed"
     if file.custodian != put_by:
-        raise UnlinkableEvent(f"{put_by} put the receipt in file {file.id} but is not its custodian ({file.custodian})")
+        return "not_custodian", f"{put_by} put the receipt in file {file.id} but is not its custodian ({file.custodian})"
+    return None
+
+
+def check_receipt_link(file, put_by):
+    """dak's `receipt_put_in_file` takes effect only if the receipt may go in the file (receipt_link_refusal);
+    otherwise the event is dead-lettered."""
+    refusal = receipt_link_refusal(file, put_by)
+    if refusal:
+        raise UnlinkableEvent(refusal[1])
 
 
 def check_signable(document_kind, status):

@@ -829,6 +829,20 @@ class FilesService(web.DescribedService):
             return {"document_kind": document_kind, "document_id": document_id, "file_id": file.id, "file_number": file.file_number,
                     "title": title, "content": content, "content_sha256": sha, "classification": file.classification}
 
+    @rpc
+    def receipt_destination(self, file_id):
+        """Whether the calling user may put a receipt in the file now: dak asks before it commits, so that a
+        refusal leaves the receipt with its holder. {"file_id", "refusal": None or {"reason", "message"}}; a file
+        the caller may not open is `file_not_found`, its existence not revealed."""
+        principal = require_caller(self.caller)
+        with self.db.read() as session:
+            file = repository.find_file(session, file_id)
+            if file is None or not self._may_open(session, file, principal):
+                refusal = ("file_not_found", f"file {file_id} was not found")
+            else:
+                refusal = domain.receipt_link_refusal(repository.file_view(file), principal.user_id)
+        return {"file_id": file_id, "refusal": {"reason": refusal[0], "message": refusal[1]} if refusal else None}
+
     # --- consumed events --------------------------------------------------------------------------
 
     @event_handler("dak", "office_recorded", requeue_on_error=True)

@@ -149,3 +149,21 @@ def test_a_secret_receipt_in_a_normal_file_shows_only_as_restricted_to_an_office
     assert "प्रतिबंधित: वर्गीकृत प्राप्ति" in page.text and "badge secret" in page.text
     assert subject not in page.text and "पुलिस अधीक्षक" not in page.text and "/documents/" not in page.text
     assert officer.get(document).status_code == 404
+
+
+def test_a_receipt_put_in_a_file_its_holder_does_not_hold_stays_with_them_and_the_dialog_says_why(eoffice, browser_for):
+    officer = browser_for(eoffice.desk)
+    officer.sign_in("so.jhs")
+    officers_file = new_file(officer, subject="अन्य अधिकारी की फ़ाइल")
+    clerk = browser_for(eoffice.desk)
+    clerk.sign_in("clerk.jhs")
+    clerk.get("/diarise")
+    diarised = clerk.post("/diarise", {"kind": "physical", "delivery_mode": "post", "sender_name": "राम प्रसाद", "subject": "भूमि विवाद"})
+    receipt_id = re.search(r"/receipts/([0-9a-f-]{36})", diarised.url).group(1)
+    clerk.get(f"/receipts/{receipt_id}?dialog=put_in_file")
+    refused = clerk.post(f"/receipts/{receipt_id}/put_in_file", {"file_choice": "existing", "file_id": officers_file})
+    assert refused.status_code == 403 and 'id="put-in-file"' in refused.text and 'role="alert"' in refused.text
+    missing = clerk.post(f"/receipts/{receipt_id}/put_in_file", {"file_choice": "existing", "file_id": "no-such-file"})
+    assert missing.status_code == 404 and 'id="put-in-file"' in missing.text and 'role="alert"' in missing.text
+    receipt_page = clerk.get(f"/receipts/{receipt_id}").text
+    assert "?dialog=put_in_file" in receipt_page  # still the holder's to act on

@@ -618,6 +618,12 @@ def correspondence_ids(session, file_id):
     return set(session.execute(select(CorrespondenceItem.id).where(CorrespondenceItem.file_id == file_id)).scalars())
 
 
+def receipts_in(session, file_id):
+    return session.execute(
+        select(CorrespondenceItem).where(CorrespondenceItem.file_id == file_id, CorrespondenceItem.kind == "receipt")
+    ).scalars().all()
+
+
 def next_correspondence_position(session, file_id):
     return (session.execute(
         select(func.max(CorrespondenceItem.position)).where(CorrespondenceItem.file_id == file_id)

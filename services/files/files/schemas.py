@@ -318,8 +318,13 @@ def version_out(version, users):
     }
 
 
-def audit_out(entry):
+def audit_out(entry, restricted_items=frozenset()):
+    """An audit entry; one that linked a receipt in `restricted_items` (the caller is not cleared for it)
+    names only its correspondence item. Its hash covers the full details, which /audit/verify checks."""
+    details = entry.details
+    if entry.action == "receipt_linked" and details.get("correspondence_id") in restricted_items:
+        details = {"correspondence_id": details["correspondence_id"], "restricted": True}
     return {
         "seq": entry.seq, "action": entry.action, "actor": entry.actor, "at": entry.at,
-        "details": entry.details, "prev_hash": entry.prev_hash, "hash": entry.hash,
+        "details": details, "prev_hash": entry.prev_hash, "hash": entry.hash,
     }

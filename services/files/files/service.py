@@ -782,7 +782,9 @@ class FilesService(web.DescribedService):
         principal = require_caller(self.caller)
         with self.db.read() as session:
             file = self._auditable_file(session, file_id, principal)
-            return {"file_id": file.id, "entries": [audit_out(r) for r in repository.audit_records(session, file_id)]}
+            last_movement = repository.last_movement_to(session, file.id, principal.user_id)
+            restricted = {item.id for item in repository.receipts_in(session, file.id) if not self._may_read(item, principal, last_movement)}
+            return {"file_id": file.id, "entries": [audit_out(r, restricted) for r in repository.audit_records(session, file_id)]}
 
     @http("GET", "/files/<string:file_id>/audit/verify")
     def verify_audit(self, request, file_id):

@@ -178,6 +178,11 @@ def test_a_secret_receipt_in_a_normal_file_is_read_only_by_those_cleared_for_it(
         assert revealing not in answer.text
     refused = registry.get(document, "so.jhs")
     assert (refused.status_code, refused.json()["error"]) == (404, "correspondence_not_found")
+    audit = registry.get(f"/files/{file['id']}/audit", "so.jhs")
+    assert audit.json()["entries"][-1]["details"] == {"correspondence_id": items[0]["id"], "restricted": True}
+    assert "41/2026" not in audit.text and items[0]["documents"][0]["sha256"] not in audit.text
+    assert "41/2026" in registry.get(f"/files/{file['id']}/audit", "clerk.jhs").text
+    assert registry.get(f"/files/{file['id']}/audit/verify", "so.jhs").json()["valid"] is True
     for words in ("गोपनीय", "मऊरानीपुर"):
         assert registry.get("/files/search", "so.jhs", params={"q": words}).json()["total"] == 0
         assert registry.get("/files", "so.jhs", params={"box": "inbox", "q": words}).json()["total"] == 0

@@ -3,6 +3,8 @@ import json
 import time
 import uuid
 
+from jsonschema import Draft202012Validator
+
 from eoffice_common.outbox import ConfirmingPublisher
 from eoffice_common.storage import S3Documents, s3_client
 
@@ -178,6 +180,11 @@ def test_a_secret_receipt_in_a_normal_file_is_read_only_by_those_cleared_for_it(
         assert revealing not in answer.text
     refused = registry.get(document, "so.jhs")
     assert (refused.status_code, refused.json()["error"]) == (404, "correspondence_not_found")
+    openapi = registry.get("/openapi.json", "so.jhs").json()
+    listed = openapi["paths"]["/files/{file_id}/correspondence"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**listed, "components": openapi["components"]})
+    for shown in (answer, correspondence(registry, file["id"], "clerk.jhs")):
+        assert list(validator.iter_errors(shown.json())) == []
     audit = registry.get(f"/files/{file['id']}/audit", "so.jhs")
     assert audit.json()["entries"][-1]["details"] == {"correspondence_id": items[0]["id"], "restricted": True}
     assert "41/2026" not in audit.text and items[0]["documents"][0]["sha256"] not in audit.text

@@ -139,6 +139,7 @@ def test_a_secret_receipt_in_a_normal_file_shows_only_as_restricted_to_an_office
             break
         __import__("time").sleep(0.2)
     document = re.search(rf'/files/{file_id}/correspondence/[0-9a-f-]+/documents/1', clerk.last.text).group(0)
+    item_id = re.search(r"item=([0-9a-f-]{36})", clerk.last.text).group(1)
     assert clerk.get(document).status_code == 200
 
     officer = browser_for(eoffice.desk)  # same office, may open the Normal file, outside the receipt's chain
@@ -149,6 +150,8 @@ def test_a_secret_receipt_in_a_normal_file_shows_only_as_restricted_to_an_office
     assert "प्रतिबंधित: वर्गीकृत प्राप्ति" in page.text and "badge secret" in page.text
     assert subject not in page.text and "पुलिस अधीक्षक" not in page.text and "/documents/" not in page.text
     assert officer.get(document).status_code == 404
+    shown = officer.get(f"/files/{file_id}?item={item_id}")
+    assert shown.status_code == 200 and subject not in shown.text and "/documents/" not in shown.text
 
 
 def test_a_receipt_put_in_a_file_its_holder_does_not_hold_stays_with_them_and_the_dialog_says_why(eoffice, browser_for):

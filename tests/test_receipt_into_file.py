@@ -28,7 +28,8 @@ def seed_heads(eoffice):
     assert eoffice.call("files", "POST", "/heads", "admin.jhs", json=admin_head).status_code == 201
 
 
-def test_a_receipt_put_in_a_file_shows_in_its_correspondence_with_the_same_scan(eoffice):
+def test_a_receipt_put_in_a_file_shows_in_its_correspondence_with_the_same_scan(eoffice, event_tap):
+    tap = event_tap("dak")
     seed_heads(eoffice)
     receipt = diarise_with_scan(eoffice, "वृद्धावस्था पेंशन स्वीकृति हेतु आवेदन")
     file = new_file(eoffice, "clerk.jhs")
@@ -38,6 +39,9 @@ def test_a_receipt_put_in_a_file_shows_in_its_correspondence_with_the_same_scan(
     def correspondence():
         return eoffice.call("files", "GET", f"/files/{file['id']}/correspondence", "so.jhs").json()["correspondence"]
 
+    event = tap.wait_for("receipt_put_in_file")
+    assert (event["data"]["file_id"], event["data"]["subject"], event["data"]["classification"]) == (file["id"], receipt["subject"], "normal")
+    assert event["data"]["cleared"] == ["clerk.jhs", "diarist.jhs"]  # its creator and whom it was sent to
     items = eoffice.wait_for(correspondence, what="the receipt reaching the file")
     assert [(i["kind"], i["receipt_number"], i["receipt_id"]) for i in items] == [("receipt", receipt["receipt_number"], receipt["id"])]
     assert items[0]["title"] == "वृद्धावस्था पेंशन स्वीकृति हेतु आवेदन"
@@ -54,20 +58,22 @@ def test_a_receipt_put_in_a_file_shows_in_its_correspondence_with_the_same_scan(
     assert keys == [f"files/documents/{document['sha256']}.pdf"]  # files' own copy, not dak's object
 
 
-def test_a_receipt_put_in_a_file_its_putter_does_not_hold_is_dead_lettered(eoffice):
+def test_a_file_that_refuses_the_receipt_leaves_it_with_its_holder(eoffice, event_tap):
+    tap = event_tap("dak")
     seed_heads(eoffice)
     receipt = diarise_with_scan(eoffice, "भूमि विवाद")
-    file = new_file(eoffice, "so.jhs")
-    assert eoffice.call("dak", "POST", f"/receipts/{receipt['id']}/put-in-file", "clerk.jhs", json={"file_id": file["id"]}).status_code == 200
-    engine = create_engine(eoffice.databases["files"])
-
-    def dead_letters():
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT event_type, reason FROM dead_letters")).all()
-
-    try:
-        rows = eoffice.wait_for(dead_letters, what="the event being dead-lettered")
-    finally:
-        engine.dispose()
-    assert rows[0][0] == "receipt_put_in_file" and "not its custodian" in rows[0][1]
-    assert eoffice.call("files", "GET", f"/files/{file['id']}/correspondence", "so.jhs").json()["correspondence"] == []
+    held_by_another = new_file(eoffice, "so.jhs")
+    closed = new_file(eoffice, "clerk.jhs")
+    assert eoffice.call("files", "POST", f"/files/{closed['id']}/close", "clerk.jhs", json={"remarks": "निस्तारित"}).status_code == 200
+    other_district = eoffice.call("files", "POST", "/files", "dm.jln", json={"numbering": "non_sfs", "file_number": "JLN/1", "subject": "जालौन"}).json()
+    for file_id, status, reason in [
+        (held_by_another["id"], 403, "not_custodian"), (closed["id"], 409, "file_closed"),
+        (other_district["id"], 404, "file_not_found"), ("no-such-file", 404, "file_not_found"),
+    ]:
+        put = eoffice.call("dak", "POST", f"/receipts/{receipt['id']}/put-in-file", "clerk.jhs", json={"file_id": file_id})
+        assert (put.status_code, put.json()["error"]) == (status, reason), put.text
+    after = eoffice.call("dak", "GET", f"/receipts/{receipt['id']}", "clerk.jhs").json()
+    assert (after["status"], after["holder"], after["file_id"]) == ("open", "clerk.jhs", None)
+    assert eoffice.call("dak", "POST", f"/receipts/{receipt['id']}/send", "clerk.jhs", json={"to": ["so.jhs"]}).status_code == 200
+    tap.wait_for("receipt_sent")
+    assert "receipt_put_in_file" not in [e["type"] for e in tap.events()]

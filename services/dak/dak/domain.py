@@ -60,10 +60,16 @@ class Move:
     copy: bool = False
 
 
+def cleared_for(receipt):
+    """Who may see the receipt wherever it is, whatever its classification: its creator and the
+    people it was sent to."""
+    return {receipt.created_by} | receipt.people_sent_to
+
+
 def can_view(receipt, user_id, user_office):
     """Secret and Top Secret: only its creator and the people it was sent to.
     Otherwise also anyone in the receipt's office."""
-    if user_id == receipt.created_by or user_id in receipt.people_sent_to:
+    if user_id in cleared_for(receipt):
         return True
     if receipt.classification in RESTRICTED:
         return False

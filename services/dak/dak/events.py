@@ -75,6 +75,8 @@ class ReceiptPutInFile(ReceiptEvent):
     letter_date: str | None = None
     received_date: str = ""
     scans: list = field(default_factory=list)
+    # Who dak lets read the receipt besides its office: its creator and everyone it was sent to.
+    cleared: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)

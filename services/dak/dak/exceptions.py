@@ -1,5 +1,5 @@
 """Errors of the dak service, each mapped once to an HTTP status and a reason code."""
-from eoffice_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from eoffice_common.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
 
 class UnknownUser(NotFound):
@@ -50,3 +50,30 @@ class ScansRequired(InvalidInput):
 
 class InvalidEmail(InvalidInput):
     reason = "invalid_email_message"
+
+
+class FileNotFound(NotFound):
+    """put-in-file: no such file, or one the caller may not open (files' answer)."""
+
+    reason = "file_not_found"
+
+
+class NotFileCustodian(Forbidden):
+    """put-in-file: only the custodian of a file puts receipts in it."""
+
+    reason = "not_custodian"
+
+
+class FileClosed(Conflict):
+    reason = "file_closed"
+
+
+class FilesUnavailable(ServiceError):
+    """put-in-file: the files service did not answer, so nothing was put anywhere."""
+
+    status = 503
+    reason = "files_unavailable"
+
+
+# files' reasons for refusing a receipt (its RPC receipt_destination), as dak's errors.
+FILE_REFUSALS = {"file_not_found": FileNotFound, "not_custodian": NotFileCustodian, "file_closed": FileClosed}

@@ -8,6 +8,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from eoffice_common.db import INSERT_OUTBOX
 from eoffice_common.prepared import PreparedStatement
+from eoffice_common.search import contains
 
 from . import domain
 from .exceptions import ReceiptNotFound, UnknownUser
@@ -225,8 +226,8 @@ def list_receipts(session, user_id, query):
     if query.date_to:
         filters.append(Receipt.created_at < datetime.combine(query.date_to, time.max, domain.IST))
     if query.sender:
-        pattern = f"%{query.sender.lower()}%"
-        filters.append(or_(func.lower(Receipt.sender_name).like(pattern), func.lower(Receipt.sender_organisation).like(pattern)))
+        sender = query.sender.lower()
+        filters.append(or_(contains(func.lower(Receipt.sender_name), sender), contains(func.lower(Receipt.sender_organisation), sender)))
     if query.category:
         filters.append(or_(Receipt.main_category == query.category, Receipt.sub_category == query.category))
     total = session.execute(select(func.count()).select_from(Receipt).where(*filters)).scalar_one()
@@ -259,14 +260,14 @@ def search_users(session, text, office, limit):
     if office:
         query = query.where(User.office_code == office)
     if text:
-        pattern = f"%{text.lower()}%"
+        lowered = text.lower()
         query = query.where(
             or_(
-                func.lower(User.name_en).like(pattern),
-                User.name_hi.like(f"%{text}%"),
-                func.lower(User.designation_en).like(pattern),
-                User.designation_hi.like(f"%{text}%"),
-                func.lower(User.id).like(pattern),
+                contains(func.lower(User.name_en), lowered),
+                contains(User.name_hi, text),
+                contains(func.lower(User.designation_en), lowered),
+                contains(User.designation_hi, text),
+                contains(func.lower(User.id), lowered),
             )
         )
     return session.execute(query.order_by(User.office_code, User.name_en).limit(limit)).scalars().all()

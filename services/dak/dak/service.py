@@ -4,9 +4,11 @@ import os
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import eventlet
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
-from nameko.rpc import rpc
+from nameko.exceptions import UnknownService
+from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -30,7 +32,7 @@ from . import domain, repository
 from .directory import office_recorded, user_recorded
 from .email_intake import parse_email
 from .events import ReceiptClosed, ReceiptDiarised, ReceiptPutInFile, ReceiptReceived, ReceiptSent
-from .exceptions import ReceiptNotFound
+from .exceptions import FILE_REFUSALS, FilesUnavailable, ReceiptNotFound
 from .models import Office, Receipt, ReceiptMovement, ReceiptScan, User
 from .schemas import (
     BatchIn, CloseIn, ListQuery, PutInFileIn, ReceiptIn, ReplyIn, SendIn, UserSearchQuery, receipt_out,
@@ -62,6 +64,7 @@ class DakService(web.DescribedService):
     db = Database()
     documents = DocumentStore("dak/scans")
     caller = Caller()
+    files_rpc = RpcProxy("files")
     log = Instrumentation()
     config = Config()
 
@@ -200,8 +203,14 @@ class DakService(web.DescribedService):
 
     @http("POST", "/receipts/<string:receipt_id>/put-in-file")
     def put_in_file(self, request, receipt_id):
+        """The holder puts the receipt in a file, once files has said it may go there: a refusal
+        leaves it with the holder, open."""
         principal = require_caller(self.caller)
         put_in = parse_json(request, PutInFileIn)
+        with self.db.read() as session:
+            receipt, movements = self._visible_receipt(session, receipt_id, principal)
+            domain.ensure_can_act(repository.view_of(receipt, movements), principal.user_id)
+        self._ensure_file_takes_receipt(put_in.file_id)
         with self.db.unit_of_work() as uow:
             receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
             domain.ensure_can_act(view, principal.user_id)
@@ -212,6 +221,7 @@ class DakService(web.DescribedService):
                 sender_name=receipt.sender_name, sender_organisation=receipt.sender_organisation,
                 letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
                 received_date=domain.as_iso(receipt.received_date), scans=[scan_ref(s) for s in repository.scans_of(uow.session, receipt.id)],
+                cleared=sorted(domain.cleared_for(view)),
             ))
             uow.commit()
         RECEIPT_ACTIONS.labels("put_in_file").inc()
@@ -320,6 +330,17 @@ class DakService(web.DescribedService):
         return removed
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def _ensure_file_takes_receipt(self, file_id):
+        """Ask files, as the caller (the principal travels with the call), whether the receipt may go in the file."""
+        try:
+            with eventlet.Timeout(float(self.config.get("FILES_RPC_TIMEOUT_SECONDS", 10))):
+                answer = self.files_rpc.receipt_destination(file_id)
+        except (eventlet.Timeout, UnknownService):
+            raise FilesUnavailable("the files service did not answer; the receipt stays with you")
+        refusal = answer["refusal"]
+        if refusal:
+            raise FILE_REFUSALS[refusal["reason"]](refusal["message"])
 
     def _user_for(self, principal, user):
         data = user_out(user)

@@ -372,7 +372,7 @@ class DeskService:
                 return self.pages.redirect(f"/files/{file_id}", "put_in_file")
         except ServiceFailure as failure:
             FORMS.labels(f"receipt_{action}", "refused").inc()
-            if failure.status == 404:
+            if failure.reason == "receipt_not_found":
                 raise
             return self._receipt_page(request, receipt_id, dialog=action, failure=failure, values=form, status=_form_status(failure))
         FORMS.labels(f"receipt_{action}", "done").inc()
@@ -545,7 +545,8 @@ class DeskService:
         movements = answers[3][0] if tab == "movements" else None
         notes = (notes or {}).get("notes", [])
         items = (correspondence or {}).get("correspondence", [])
-        shown = next((i for i in items if i["id"] == request.args.get("item")), items[0] if items else None)
+        readable = [i for i in items if not i.get("restricted")]
+        shown = next((i for i in readable if i["id"] == request.args.get("item")), readable[0] if readable else None)
         docs = [{**d, "url": f"/files/{file_id}/correspondence/{shown['id']}/documents/{d['position']}"}
                 for d in (shown or {}).get("documents", [])]
         drafts = (drafts or {}).get("drafts", [])

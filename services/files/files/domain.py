@@ -138,6 +138,32 @@ def can_open(file, user_id, user_office, was_sent_it):
     return user_office == file.office
 
 
+@dataclass(frozen=True)
+class ItemView:
+    """What the rules need to know about a receipt in a file's correspondence."""
+
+    kind: str
+    classification: str
+    receipt_office: str | None
+    cleared: tuple
+    linked_after_movement: int | None
+
+
+def can_read_item(item, user_id, user_office, last_movement_to_user):
+    """A receipt keeps its classification in a file, and dak's rule for who may read it
+    (Normal and Confidential: its office; Secret and Top Secret: not its office) with those dak cleared
+    (its creator and everyone it was sent to), the officer who put it in the file, and whoever received
+    the file after it went in (`last_movement_to_user`: the id of the latest movement of the file to the
+    user, or None). A Normal receipt and an attached document are read by whoever may open the file."""
+    if item.kind != "receipt" or item.classification == "normal":
+        return True
+    if user_id in item.cleared:
+        return True
+    if last_movement_to_user is not None and last_movement_to_user > (item.linked_after_movement or 0):
+        return True
+    return item.classification not in RESTRICTED and user_office == item.receipt_office
+
+
 def ensure_can_open(file, user_id, user_office, was_sent_it):
     if not can_open(file, user_id, user_office, was_sent_it):
         raise FileNotFound(f"file {file.id} was not found")
@@ -269,15 +295,24 @@ def check_transfer(admin, leaving, successor):
         raise InvalidTransfer("the successor works in another office", fields={"to_user": "another office"})
 
 
-def check_receipt_link(file, put_by):
-    """dak's `receipt_put_in_file` takes effect only if the file is known here, is not closed, and the
-    officer who put the receipt in it is its custodian; otherwise the event is dead-lettered."""
+def receipt_link_refusal(file, put_by):
+    """Why `put_by` may not put a receipt in the file, as (reason code, message), or None: the file must be
+    known here and not closed, and `put_by` must be its custodian."""
     if file is None:
-        raise UnlinkableEvent("the file is not known to the files service")
+        return "file_not_found", "the file is not known to the files service"
     if file.status == CLOSED:
-        raise UnlinkableEvent(f"file {file.id} is closed")
+        return "file_closed", f"file {file.id} is closed"
     if file.custodian != put_by:
-        raise UnlinkableEvent(f"{put_by} put the receipt in file {file.id} but is not its custodian ({file.custodian})")
+        return "not_custodian", f"{put_by} put the receipt in file {file.id} but is not its custodian ({file.custodian})"
+    return None
+
+
+def check_receipt_link(file, put_by):
+    """dak's `receipt_put_in_file` takes effect only if the receipt may go in the file (receipt_link_refusal);
+    otherwise the event is dead-lettered."""
+    refusal = receipt_link_refusal(file, put_by)
+    if refusal:
+        raise UnlinkableEvent(refusal[1])
 
 
 def check_signable(document_kind, status):

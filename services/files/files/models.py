@@ -230,6 +230,12 @@ class CorrespondenceItem(Base):
     received_date = Column(Date)
     added_by = Column(String(64), nullable=False)
     added_at = Column(DateTime(timezone=True), nullable=False)
+    # Who may read a classified receipt here (README, "Classification travels"): the office it was
+    # diarised in (Confidential), those dak cleared, and whoever receives the file after movement
+    # `linked_after_movement`. Null for attached documents, which follow the file.
+    receipt_office = Column(String(32))
+    cleared = Column(JSON)
+    linked_after_movement = Column(_serial)
 
     __table_args__ = (
         UniqueConstraint("file_id", "position", name="uq_correspondence_position"),

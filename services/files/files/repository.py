@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from eoffice_common.db import INSERT_OUTBOX
 from eoffice_common.prepared import PreparedStatement
+from eoffice_common.search import contains
 
 from . import domain
 from .exceptions import (
@@ -495,13 +496,8 @@ def _day_range(column, date_from, date_to):
     return filters
 
 
-def _like(text):
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _subject_words(query):
-    return [File.subject_search.like(_like(word), escape="\\") for word in domain.search_words(query)]
+    return [contains(File.subject_search, word) for word in domain.search_words(query)]
 
 
 def _page(session, query, filters, order, page, per_page):
@@ -558,7 +554,7 @@ def search_files(session, user_id, user_office, query):
     if query.scope == "office":
         filters.append(File.office_code == user_office)
     if query.number:
-        filters.append(File.number_key.like(_like(domain.number_key(query.number)), escape="\\"))
+        filters.append(contains(File.number_key, domain.number_key(query.number)))
     if query.computer_number:
         filters.append(File.computer_number == query.computer_number)
     if query.q:
@@ -607,8 +603,25 @@ def notes_for(session, file_id, viewer):
 
 # --- correspondence ---------------------------------------------------------------------------------
 
+def item_view(item):
+    return domain.ItemView(item.kind, item.classification, item.receipt_office, tuple(item.cleared or ()), item.linked_after_movement)
+
+
+def last_movement_to(session, file_id, user_id):
+    """The id of the latest movement that brought the file to the user, or None."""
+    return session.execute(
+        select(func.max(Movement.id)).where(Movement.file_id == file_id, Movement.to_user == user_id)
+    ).scalar_one()
+
+
 def correspondence_ids(session, file_id):
     return set(session.execute(select(CorrespondenceItem.id).where(CorrespondenceItem.file_id == file_id)).scalars())
+
+
+def receipts_in(session, file_id):
+    return session.execute(
+        select(CorrespondenceItem).where(CorrespondenceItem.file_id == file_id, CorrespondenceItem.kind == "receipt")
+    ).scalars().all()
 
 
 def next_correspondence_position(session, file_id):
@@ -641,7 +654,7 @@ def document_of(session, file_id, item_id, position):
     ).scalar_one_or_none()
     if document is None:
         raise CorrespondenceNotFound(f"correspondence {item_id} has no document {position}", reason="document_not_found")
-    return document
+    return item, document
 
 
 def referenced_document_keys(session):

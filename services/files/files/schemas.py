@@ -264,9 +264,17 @@ def document_out(document, file_id, item_id):
     }
 
 
-def correspondence_out(item, documents, users):
+def correspondence_out(item, documents, users, readable=True):
+    """An item the caller may not read (a classified receipt, README) shows only that it is there."""
+    if not readable:
+        return {
+            "id": item.id, "position": item.position, "kind": item.kind, "restricted": True,
+            "receipt_id": None, "receipt_number": None, "title": None, "classification": item.classification,
+            "receipt_kind": None, "sender": None, "letter_number": None, "letter_date": None, "received_date": None,
+            "added_by": person(item.added_by, users), "added_at": item.added_at, "documents": [],
+        }
     return {
-        "id": item.id, "position": item.position, "kind": item.kind,
+        "id": item.id, "position": item.position, "kind": item.kind, "restricted": False,
         "receipt_id": item.receipt_id, "receipt_number": item.receipt_number, "title": item.title,
         "classification": item.classification, "receipt_kind": item.receipt_kind,
         "sender": {"name": item.sender_name, "organisation": item.sender_organisation},
@@ -310,8 +318,13 @@ def version_out(version, users):
     }
 
 
-def audit_out(entry):
+def audit_out(entry, restricted_items=frozenset()):
+    """An audit entry; one that linked a receipt in `restricted_items` (the caller is not cleared for it)
+    names only its correspondence item. Its hash covers the full details, which /audit/verify checks."""
+    details = entry.details
+    if entry.action == "receipt_linked" and details.get("correspondence_id") in restricted_items:
+        details = {"correspondence_id": details["correspondence_id"], "restricted": True}
     return {
         "seq": entry.seq, "action": entry.action, "actor": entry.actor, "at": entry.at,
-        "details": entry.details, "prev_hash": entry.prev_hash, "hash": entry.hash,
+        "details": details, "prev_hash": entry.prev_hash, "hash": entry.hash,
     }

@@ -23,7 +23,7 @@ from eoffice_common.web import Caller, content_disposition, http, load_json, par
 
 from . import directory, domain, events, repository
 from .exceptions import (
-    DocumentsRequired, DuplicateFileNumber, DuplicateHead, FileNotFound, UnknownSection, UnlinkableEvent,
+    CorrespondenceNotFound, DocumentsRequired, DuplicateFileNumber, DuplicateHead, FileNotFound, UnknownSection, UnlinkableEvent,
 )
 from .models import CorrespondenceDocument, CorrespondenceItem, Draft, DraftComment, DraftVersion, File, FileHead, Note
 from .schemas import (
@@ -237,14 +237,7 @@ class FilesService(web.DescribedService):
         principal = require_caller(self.caller)
         with self.db.unit_of_work() as uow:
             session = uow.session
-            file, current, _yellow = repository.file_for_action(session, file_id, lock=False)
-            self._ensure_visible(session, file, principal)
-            if self._is_unopened_by(file, current, principal.user_id):
-                file, current, _yellow = repository.file_for_action(session, file_id)
-                opened = self._open_by_acting(uow, file, current, principal.user_id, utcnow())
-                if opened:
-                    repository.record_actions(session, file, principal.user_id, opened, current.opened_at)
-                    uow.commit()
+            file, current = self._read_file(uow, file_id, principal)
             users = repository.users_by_id(session, {file.custodian_id, file.owner_id} | ({current.from_user, current.to_user} if current else set()))
             return file_out(file, current, users, repository.related_files(session, file))
 
@@ -432,9 +425,9 @@ class FilesService(web.DescribedService):
     def list_notes(self, request, file_id):
         """Green notes in paragraph order, then the caller's own yellow notes."""
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            file, _current = self._read_file(uow, file_id, principal)
             notes = repository.notes_for(session, file_id, principal.user_id)
             users = repository.users_by_id(session, {n.author for n in notes})
             return {"file_id": file.id, "last_paragraph": file.last_paragraph, "notes": [note_out(n, users) for n in notes]}
@@ -531,12 +524,15 @@ class FilesService(web.DescribedService):
     def list_correspondence(self, request, file_id):
         """Receipts put in the file (under their receipt numbers) and other documents, in order."""
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            file, _current = self._read_file(uow, file_id, principal)
             items = repository.correspondence_of(session, file_id)
             users = repository.users_by_id(session, {item.added_by for item, _ in items})
-            return {"file_id": file.id, "correspondence": [correspondence_out(item, documents, users) for item, documents in items]}
+            last_movement = repository.last_movement_to(session, file.id, principal.user_id)
+            return {"file_id": file.id, "correspondence": [
+                correspondence_out(item, documents, users, self._may_read(item, principal, last_movement)) for item, documents in items
+            ]}
 
     @http("POST", "/files/<string:file_id>/correspondence", upload=True)
     def attach_documents(self, request, file_id):
@@ -591,10 +587,12 @@ class FilesService(web.DescribedService):
     @http("GET", "/files/<string:file_id>/correspondence/<string:item_id>/documents/<int:position>")
     def get_document(self, request, file_id, item_id, position):
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
-            document = repository.document_of(session, file_id, item_id, position)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            file, _current = self._read_file(uow, file_id, principal)
+            item, document = repository.document_of(session, file_id, item_id, position)
+            if not self._may_read(item, principal, repository.last_movement_to(session, file.id, principal.user_id)):
+                raise CorrespondenceNotFound(f"correspondence {item_id} is not in file {file_id}")
         data = self.documents.get(document.key)
         return Response(data, mimetype=document.content_type,
                         headers={"Content-Disposition": content_disposition(document.filename or document.sha256)})
@@ -604,26 +602,26 @@ class FilesService(web.DescribedService):
     @http("GET", "/files/<string:file_id>/drafts")
     def list_drafts(self, request, file_id):
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            file, _current = self._read_file(uow, file_id, principal)
             return {"file_id": file.id, "drafts": [self._draft_answer(session, d) for d in repository.drafts_of(session, file_id)]}
 
     @http("GET", "/files/<string:file_id>/drafts/<string:draft_id>")
     def get_draft(self, request, file_id, draft_id):
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            self._read_file(uow, file_id, principal)
             return self._draft_answer(session, repository.load_draft(session, file_id, draft_id))
 
     @http("GET", "/files/<string:file_id>/drafts/<string:draft_id>/versions/<int:version>")
     def get_draft_version(self, request, file_id, draft_id, version):
         """Any earlier version of a draft stays readable."""
         principal = require_caller(self.caller)
-        with self.db.read() as session:
-            file = repository.load_file(session, file_id)
-            self._ensure_visible(session, file, principal)
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            self._read_file(uow, file_id, principal)
             repository.load_draft(session, file_id, draft_id)
             found = repository.version_of(session, draft_id, version)
             return version_out(found, repository.users_by_id(session, {found.author}))
@@ -776,7 +774,9 @@ class FilesService(web.DescribedService):
         principal = require_caller(self.caller)
         with self.db.read() as session:
             file = self._auditable_file(session, file_id, principal)
-            return {"file_id": file.id, "entries": [audit_out(r) for r in repository.audit_records(session, file_id)]}
+            last_movement = repository.last_movement_to(session, file.id, principal.user_id)
+            restricted = {item.id for item in repository.receipts_in(session, file.id) if not self._may_read(item, principal, last_movement)}
+            return {"file_id": file.id, "entries": [audit_out(r, restricted) for r in repository.audit_records(session, file_id)]}
 
     @http("GET", "/files/<string:file_id>/audit/verify")
     def verify_audit(self, request, file_id):
@@ -823,6 +823,20 @@ class FilesService(web.DescribedService):
             return {"document_kind": document_kind, "document_id": document_id, "file_id": file.id, "file_number": file.file_number,
                     "title": title, "content": content, "content_sha256": sha, "classification": file.classification}
 
+    @rpc
+    def receipt_destination(self, file_id):
+        """Whether the calling user may put a receipt in the file now: dak asks before it commits, so that a
+        refusal leaves the receipt with its holder. {"file_id", "refusal": None or {"reason", "message"}}; a file
+        the caller may not open is `file_not_found`, its existence not revealed."""
+        principal = require_caller(self.caller)
+        with self.db.read() as session:
+            file = repository.find_file(session, file_id)
+            if file is None or not self._may_open(session, file, principal):
+                refusal = ("file_not_found", f"file {file_id} was not found")
+            else:
+                refusal = domain.receipt_link_refusal(repository.file_view(file), principal.user_id)
+        return {"file_id": file_id, "refusal": {"reason": refusal[0], "message": refusal[1]} if refusal else None}
+
     # --- consumed events --------------------------------------------------------------------------
 
     @event_handler("dak", "office_recorded", requeue_on_error=True)
@@ -849,6 +863,7 @@ class FilesService(web.DescribedService):
         session = uow.session
         file = repository.find_file(session, data["file_id"], for_update=True)
         domain.check_receipt_link(repository.file_view(file) if file else None, data["put_by"])
+        current = repository.current_movement(session, file.id)
         scans = [self._copy_scan(scan) for scan in data.get("scans") or []]
         now = utcnow()
         item = CorrespondenceItem(
@@ -858,6 +873,8 @@ class FilesService(web.DescribedService):
             sender_name=data.get("sender_name"), sender_organisation=data.get("sender_organisation"),
             letter_number=data.get("letter_number"), letter_date=_date(data.get("letter_date")),
             received_date=_date(data.get("received_date")), added_by=data["put_by"], added_at=now,
+            receipt_office=data.get("office") or envelope.office, cleared=sorted(set(data.get("cleared") or ()) | {data["put_by"]}),
+            linked_after_movement=current.id if current else None,
         )
         session.add(item)
         session.flush()
@@ -934,6 +951,10 @@ class FilesService(web.DescribedService):
         me = principal.user_id
         return domain.can_open(view, me, principal.office, False) or domain.can_open(view, me, principal.office, repository.was_sent_to(db, file.id, me))
 
+    @staticmethod
+    def _may_read(item, principal, last_movement_to_caller):
+        return domain.can_read_item(repository.item_view(item), principal.user_id, principal.office, last_movement_to_caller)
+
     def _ensure_visible(self, db, file, principal):
         """`db` a session, or a unit of work's connection where the caller uses no ORM objects."""
         if not self._may_open(db, file, principal):
@@ -951,6 +972,20 @@ class FilesService(web.DescribedService):
         view = repository.file_view(file)
         domain.ensure_can_write(view, principal.user_id)
         domain.ensure_electronic(view, what)
+        return file, current
+
+    def _read_file(self, uow, file_id, principal):
+        """The file and its current movement for a reader who may open it. Its recipient reading any of it
+        (the file, its notes, correspondence or drafts) opens it, so the sender can no longer pull it back."""
+        session = uow.session
+        file, current, _yellow = repository.file_for_action(session, file_id, lock=False)
+        self._ensure_visible(session, file, principal)
+        if self._is_unopened_by(file, current, principal.user_id):
+            file, current, _yellow = repository.file_for_action(session, file_id)
+            opened = self._open_by_acting(uow, file, current, principal.user_id, utcnow())
+            if opened:
+                repository.record_actions(session, file, principal.user_id, opened, current.opened_at)
+                uow.commit()
         return file, current
 
     @staticmethod

@@ -18,17 +18,15 @@ def test_send_receive_and_close_a_physical_receipt(desk, event_tap):
     assert (again.status_code, again.json()["error"]) == (409, "receipt_not_open")
 
 
-def test_put_in_file_publishes_the_receipt_for_the_files_service(desk, event_tap, pdf):
+def test_put_in_file_without_the_files_service_answering_is_503_and_the_receipt_stays_with_its_holder(desk, event_tap):
     tap = event_tap("dak")
-    receipt = desk.post("/receipts", "diarist.jhs", data={"receipt": '{"delivery_mode": "post", "sender": {"name": "A"}, "subject": "पत्र"}'},
-                        files=[("scans", ("a.pdf", pdf, "application/pdf"))]).json()["receipt"]
+    receipt = desk.diarise(subject="पत्र")
     response = desk.post(f"/receipts/{receipt['id']}/put-in-file", "diarist.jhs", json={"file_id": "file-123"})
-    assert response.status_code == 200 and response.json()["status"] == "in_file"
-    event = tap.wait_for("receipt_put_in_file")
-    assert event["data"]["file_id"] == "file-123"
-    assert event["data"]["receipt_number"] == receipt["receipt_number"]
-    assert event["data"]["subject"] == "पत्र"
-    assert event["data"]["scans"][0]["sha256"] == receipt["scans"][0]["sha256"]
+    assert (response.status_code, response.json()["error"]) == (503, "files_unavailable")
+    after = desk.get(f"/receipts/{receipt['id']}", "diarist.jhs").json()
+    assert (after["status"], after["holder"], after["file_id"]) == ("open", "diarist.jhs", None)
+    tap.wait_for("receipt_diarised")
+    assert "receipt_put_in_file" not in [e["type"] for e in tap.events()]
 
 
 def test_only_the_holder_acts(desk):
@@ -83,3 +81,15 @@ def test_officers_are_found_by_name_or_designation_in_either_language(desk):
     by_english = desk.get("/directory/users", "diarist.jhs", params={"q": "district magistrate"}).json()["users"]
     assert {u["office"] for u in by_english} >= {"COLL-JHS", "COLL-JLN"}
     assert "mobile" not in by_english[0]
+
+
+def test_percent_and_underscore_in_a_search_match_only_themselves(desk):
+    for typed in ("%", "_"):
+        assert desk.get("/directory/users", "diarist.jhs", params={"q": typed}).json()["users"] == []
+    desk.diarise(sender={"name": "सुनीता", "organisation": "100% Shiksha Abhiyan"})
+    desk.diarise(sender={"name": "राम_प्रसाद"})
+    desk.diarise(sender={"name": "मोहन", "organisation": "Tehsil"})
+    by_percent = desk.get("/receipts?box=created", "diarist.jhs", params={"sender": "%"}).json()["receipts"]
+    by_underscore = desk.get("/receipts?box=created", "diarist.jhs", params={"sender": "_"}).json()["receipts"]
+    assert [r["sender"]["organisation"] for r in by_percent] == ["100% Shiksha Abhiyan"]
+    assert [r["sender"]["name"] for r in by_underscore] == ["राम_प्रसाद"]

@@ -34,6 +34,12 @@ def test_language_is_detected_from_devanagari():
     assert domain.detect_language("Land records") == "en"
 
 
+def test_those_cleared_for_a_receipt_are_its_creator_and_everyone_it_was_sent_to():
+    r = receipt(classification="secret", movements=[Move("diarist.jhs", "so.jhs"), Move("diarist.jhs", "adm.jhs", copy=True),
+                                                    Move("so.jhs", "clerk.jhs")])
+    assert domain.cleared_for(r) == {"diarist.jhs", "so.jhs", "adm.jhs", "clerk.jhs"}
+
+
 @pytest.mark.parametrize("classification", ["secret", "top_secret"])
 def test_restricted_receipts_are_seen_only_by_creator_and_recipients(classification):
     r = receipt(classification=classification, movements=[Move("diarist.jhs", "so.jhs")])

@@ -3,6 +3,8 @@ import json
 import time
 import uuid
 
+from jsonschema import Draft202012Validator
+
 from eoffice_common.outbox import ConfirmingPublisher
 from eoffice_common.storage import S3Documents, s3_client
 
@@ -135,3 +137,79 @@ def test_a_signed_green_note_and_approved_draft_show_the_signature(registry, fil
     assert "a yellow note cannot be signed" in reason[0][0]
     payloads = [json.loads(p) for (p,) in registry.sql("SELECT payload FROM dead_letters")]
     assert payloads[0]["data"]["document_id"] == yellow["id"]
+
+# A classified receipt keeps its classification in a file's correspondence (README, "Classification
+# travels"): only those cleared for it read its subject, sender and scans, whatever the file's own.
+SUBJECT = "गोपनीय जाँच आख्या — तहसील मऊरानीपुर"
+
+
+def put_classified(config, file_id, classification, cleared, scan, put_by="clerk.jhs"):
+    receipt_id = str(uuid.uuid4())
+    publish(config, "dak", envelope("receipt_put_in_file", "receipt", receipt_id, {
+        "receipt_id": receipt_id, "receipt_number": "41/2026/COLL-JHS", "office": "COLL-JHS", "district": "JHS",
+        "file_id": file_id, "put_by": put_by, "subject": SUBJECT, "classification": classification, "kind": "electronic",
+        "sender_name": "पुलिस अधीक्षक", "sender_organisation": "झाँसी पुलिस", "letter_number": "SP/9/2026",
+        "letter_date": "2026-11-18", "received_date": "2026-11-19", "scans": [scan], "cleared": cleared,
+    }, actor=put_by))
+
+
+def correspondence(registry, file_id, user):
+    response = registry.get(f"/files/{file_id}/correspondence", user)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def test_a_secret_receipt_in_a_normal_file_is_read_only_by_those_cleared_for_it(registry, files_config, pdf):
+    file = registry.create("clerk.jhs", subject="भूमि अभिलेख में नाम संशोधन")
+    put_classified(files_config, file["id"], "secret", ["diarist.jhs", "clerk.jhs"], dak_scan(files_config, pdf))
+    items = wait_until(lambda: correspondence(registry, file["id"], "clerk.jhs").json()["correspondence"])
+    document = items[0]["documents"][0]["url"]
+    assert (items[0]["title"], items[0]["restricted"]) == (SUBJECT, False)
+
+    for cleared in ("clerk.jhs", "diarist.jhs"):  # who put it in, and whom dak showed it to
+        item = correspondence(registry, file["id"], cleared).json()["correspondence"][0]
+        assert (item["title"], item["sender"]["name"]) == (SUBJECT, "पुलिस अधीक्षक")
+        assert registry.get(document, cleared).content == pdf
+
+    # so.jhs may open the Normal file (same office) but is outside the receipt's chain
+    answer = correspondence(registry, file["id"], "so.jhs")
+    restricted = answer.json()["correspondence"][0]
+    assert restricted["restricted"] is True and restricted["classification"] == "secret"
+    assert restricted["documents"] == [] and restricted["title"] is None and restricted["sender"] is None
+    for revealing in (SUBJECT, "पुलिस अधीक्षक", "SP/9/2026", "41/2026", items[0]["documents"][0]["sha256"]):
+        assert revealing not in answer.text
+    refused = registry.get(document, "so.jhs")
+    assert (refused.status_code, refused.json()["error"]) == (404, "correspondence_not_found")
+    openapi = registry.get("/openapi.json", "so.jhs").json()
+    listed = openapi["paths"]["/files/{file_id}/correspondence"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**listed, "components": openapi["components"]})
+    for shown in (answer, correspondence(registry, file["id"], "clerk.jhs")):
+        assert list(validator.iter_errors(shown.json())) == []
+    audit = registry.get(f"/files/{file['id']}/audit", "so.jhs")
+    assert audit.json()["entries"][-1]["details"] == {"correspondence_id": items[0]["id"], "restricted": True}
+    assert "41/2026" not in audit.text and items[0]["documents"][0]["sha256"] not in audit.text
+    assert "41/2026" in registry.get(f"/files/{file['id']}/audit", "clerk.jhs").text
+    assert registry.get(f"/files/{file['id']}/audit/verify", "so.jhs").json()["valid"] is True
+    for words in ("गोपनीय", "मऊरानीपुर"):
+        assert registry.get("/files/search", "so.jhs", params={"q": words}).json()["total"] == 0
+        assert registry.get("/files", "so.jhs", params={"box": "inbox", "q": words}).json()["total"] == 0
+
+    # the receipt travels with the file: whoever receives the file after it went in reads it
+    registry.send(file["id"], "clerk.jhs", "so.jhs")
+    assert correspondence(registry, file["id"], "so.jhs").json()["correspondence"][0]["title"] == SUBJECT
+    assert registry.get(document, "so.jhs").content == pdf
+    assert correspondence(registry, file["id"], "adm.jhs").json()["correspondence"][0]["restricted"] is True
+
+
+def test_a_confidential_receipt_is_read_in_its_office_but_not_by_another_office_holding_the_file(registry, files_config, pdf):
+    file = registry.create("clerk.jhs", subject="कोषागार देयक")
+    registry.send(file["id"], "clerk.jhs", "sto.jhs")  # another office; it received the file before the receipt
+    assert registry.post(f"/files/{file['id']}/return", "sto.jhs", json={}).status_code == 200
+    put_classified(files_config, file["id"], "confidential", ["diarist.jhs", "clerk.jhs"], dak_scan(files_config, pdf))
+    items = wait_until(lambda: correspondence(registry, file["id"], "clerk.jhs").json()["correspondence"])
+    document = items[0]["documents"][0]["url"]
+    assert correspondence(registry, file["id"], "so.jhs").json()["correspondence"][0]["title"] == SUBJECT
+    assert registry.get(document, "so.jhs").content == pdf
+    outside = correspondence(registry, file["id"], "sto.jhs")
+    assert outside.json()["correspondence"][0]["restricted"] is True and SUBJECT not in outside.text
+    assert registry.get(document, "sto.jhs").status_code == 404

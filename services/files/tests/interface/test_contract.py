@@ -2,6 +2,7 @@
 import re
 
 import requests
+from jsonschema import Draft202012Validator
 
 from eoffice_common.testing import promtool_check
 from eoffice_common.web import HttpEntrypoint
@@ -22,6 +23,24 @@ def test_the_openapi_document_describes_every_route_and_no_other(files_container
     assert documented == routes_of_service(files_container)
     public = {(m.upper(), p) for p, item in document["paths"].items() for m, op in item.items() if m != "parameters" and op.get("security") == []}
     assert public == {(e.method, e.url) for e in files_container.entrypoints if isinstance(e, HttpEntrypoint) and e.public}
+
+
+def answer_validator(document, path, method, status):
+    """The JSON Schema of an operation's answer, its references resolved in the document."""
+    schema = document["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+    return Draft202012Validator({**schema, "components": document["components"]})
+
+
+def test_the_heads_answers_agree_with_their_schema(registry):
+    document = requests.get(f"{registry.base_url}/openapi.json").json()
+    listed = registry.get("/heads", "clerk.jhs")
+    assert listed.status_code == 200 and listed.json()["heads"]
+    assert list(answer_validator(document, "/heads", "get", "200").iter_errors(listed.json())) == []
+    head = {"main_code": "N-12", "main_name_en": "Land Acquisition", "main_name_hi": "भूमि अधिग्रहण", "sub_code": "003",
+            "sub_name_en": "Compensation", "sub_name_hi": "प्रतिकर", "section_label": "REV", "department_label": "COLL-JHS"}
+    added = registry.post("/heads", "admin.jhs", json=head)
+    assert added.status_code == 201, added.text
+    assert list(answer_validator(document, "/heads", "post", "201").iter_errors(added.json())) == []
 
 
 def test_health_endpoints_are_public(registry):

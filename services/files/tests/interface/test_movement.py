@@ -82,6 +82,23 @@ def test_the_sender_pulls_back_an_unopened_file_but_not_an_opened_one(registry, 
     assert moves[0]["pulled_back_at"] is not None
 
 
+@pytest.mark.parametrize("read", ["notes", "correspondence", "document", "drafts", "draft", "draft version"])
+def test_reading_a_files_notes_correspondence_or_drafts_counts_as_opening_it(registry, png, read):
+    file = registry.create("clerk.jhs")
+    attached = registry.post(f"/files/{file['id']}/correspondence", "clerk.jhs", data={"item": '{"title": "स्थल निरीक्षण"}'},
+                             files=[("documents", ("site.png", png, "image/png"))]).json()
+    draft = registry.post(f"/files/{file['id']}/drafts", "clerk.jhs", json={"subject": "उत्तर", "content": "प्रिय महोदय"}).json()
+    registry.send(file["id"], "clerk.jhs", "so.jhs")
+    path = {
+        "notes": f"/files/{file['id']}/notes", "correspondence": f"/files/{file['id']}/correspondence",
+        "document": attached["documents"][0]["url"], "drafts": f"/files/{file['id']}/drafts",
+        "draft": f"/files/{file['id']}/drafts/{draft['id']}", "draft version": f"/files/{file['id']}/drafts/{draft['id']}/versions/1",
+    }[read]
+    assert registry.get(path, "so.jhs").status_code == 200
+    late = registry.post(f"/files/{file['id']}/pull-back", "clerk.jhs")
+    assert (late.status_code, late.json()["error"]) == (409, "already_opened")
+
+
 def test_acting_on_a_file_counts_as_opening_it(registry):
     file = registry.create("clerk.jhs")
     registry.send(file["id"], "clerk.jhs", "so.jhs")

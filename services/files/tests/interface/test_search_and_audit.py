@@ -29,6 +29,23 @@ def test_search_by_hindi_and_english_words_number_computer_number_category_and_h
     assert registry.get("/files/search", "sto.jhs", params={"q": "पेंशन"}).json()["total"] == 0
 
 
+def test_percent_and_underscore_in_a_search_match_only_themselves(registry):
+    percent = registry.create("clerk.jhs", subject="100% पेंशन भुगतान", file_number="MISC/100%")
+    underscore = registry.create("clerk.jhs", subject="file_note पंजिका", file_number="MISC/A_1")
+    registry.create("clerk.jhs", subject="भूमि अभिलेख", file_number="MISC/AB1")
+
+    def found(path, **params):
+        response = registry.get(path, "clerk.jhs", params=params)
+        assert response.status_code == 200, response.text
+        return {f["id"] for f in response.json()["files"]}
+
+    for path in ("/files/search", "/files?box=created"):
+        assert found(path, q="%") == {percent["id"]}
+        assert found(path, q="_") == {underscore["id"]}
+    assert found("/files/search", number="%") == {percent["id"]}
+    assert found("/files/search", number="a_1") == {underscore["id"]}
+
+
 def test_a_secret_file_is_hidden_from_the_office_but_not_from_whom_it_was_sent_to(registry):
     secret = registry.create("clerk.jhs", subject="गोपनीय जाँच आख्या", classification="secret")
     registry.send(secret["id"], "clerk.jhs", "so.jhs")

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from files import domain
-from files.domain import AuditRecord, DraftView, FileView, Move, MovementView, NoteView, UserView
+from files.domain import AuditRecord, DraftView, FileView, ItemView, Move, MovementView, NoteView, UserView
 from files.exceptions import (
     AlreadyOpened, DraftNotApproved, DraftNotEditable, FileClosed, FileNotClosed, FileNotFound, FileNotParked,
     FileParked, InvalidRecipient, InvalidReferences, InvalidTransfer, NoteConfirmed, NotAdmin, NotAuthor,
@@ -84,6 +84,18 @@ def test_an_ordinary_file_opens_within_its_office_and_for_those_it_was_sent_to()
 
 
 # --- movement ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("classification, office_reads", [("normal", True), ("confidential", True), ("secret", False), ("top_secret", False)])
+def test_a_receipt_in_a_file_is_read_as_dak_would_let_it_be_read(classification, office_reads):
+    item = ItemView("receipt", classification, "COLL-JHS", ("diarist.jhs", "clerk.jhs"), 7)
+    assert domain.can_read_item(item, "diarist.jhs", "COLL-JHS", None)
+    assert domain.can_read_item(item, "so.jhs", "COLL-JHS", None) is office_reads
+    assert domain.can_read_item(item, "so.jhs", "COLL-JHS", 7) is office_reads  # received the file before it went in
+    assert domain.can_read_item(item, "so.jhs", "COLL-JHS", 8)  # received the file after
+    assert domain.can_read_item(item, "sto.jhs", "TREASURY-JHS", None) is (classification == "normal")
+    attached = ItemView("document", classification, None, (), None)
+    assert domain.can_read_item(attached, "sto.jhs", "TREASURY-JHS", None)
+
 
 def test_only_the_custodian_sends_and_the_recipient_becomes_custodian():
     assert domain.plan_send(a_file(), "so.jhs", "adm.jhs", {"adm.jhs"}) == Move("so.jhs", "adm.jhs", "send")

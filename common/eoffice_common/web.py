@@ -7,19 +7,20 @@ from functools import partial
 from urllib.parse import quote
 
 import yaml
+from eventlet import wsgi
 from eventlet.event import Event
 from nameko.exceptions import IncorrectSignature
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import HttpOnlyProtocol, WebServer
 from pydantic import ValidationError
 from sqlalchemy import text
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
 from .auth import Principal, principal_from_authorization
 from .errors import NUL_REFUSED, BadRequest, InvalidInput, ServiceError, Unauthenticated, invalid_input_from_pydantic
-from .httpserver import ClientGone, HttpServer, MalformedRequest
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
 
@@ -27,7 +28,10 @@ log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 # Raised to refuse a request (each answered with its status and reason): logged as one line, not as a fault.
-EXPECTED_REFUSALS = (ServiceError, ValidationError)
+EXPECTED_REFUSALS = (ServiceError, ValidationError, wsgi.ChunkReadError, ClientDisconnected)
+# A keep-alive connection with no request for this long is closed, and so is one whose client stops
+# sending or reading for this long.
+IDLE_SECONDS = 120
 
 
 def _json_default(value):
@@ -60,12 +64,46 @@ def error_response(exc):
         return json_response({"error": "payload_too_large", "message": "The request body is too large"}, 413)
     if isinstance(exc, ServiceError):
         return json_response(exc.to_dict(), exc.status)
-    if isinstance(exc, MalformedRequest):  # a broken request body; the server closes the connection after
-        return json_response({"error": exc.reason, "message": str(exc)}, exc.code)
-    if isinstance(exc, ClientGone):
+    if isinstance(exc, wsgi.ChunkReadError):  # the server closes the connection after the answer
+        return json_response({"error": "malformed_chunk", "message": str(exc)}, 400)
+    if isinstance(exc, ClientDisconnected):
         return json_response({"error": "client_gone", "message": "The client stopped sending the request"}, 400)
     log.exception("unhandled_error", error_type=type(exc).__name__)
     return json_response({"error": "internal_error", "message": "An unexpected error occurred"}, 500)
+
+
+def _served(app):
+    """nameko's application as eventlet serves it: the request body's end is eventlet's to find
+    (Content-Length or the last chunk), which werkzeug must be told to read a chunked body at all;
+    and since no text a service keeps (PostgreSQL's above all) can hold U+0000, a path or query
+    carrying it is refused before routing."""
+    def serve(environ, start_response):
+        environ["wsgi.input_terminated"] = True
+        if "\x00" in environ.get("PATH_INFO", "") or "%00" in environ.get("QUERY_STRING", ""):
+            response = json_response({"error": "nul_character", "message": "The request's path or query contains U+0000 (%00)"}, 400)
+            return response(environ, start_response)
+        return app(environ, start_response)
+
+    return serve
+
+
+class _JsonRefusals(HttpOnlyProtocol):
+    # http.server's hooks for the requests it refuses before any application sees them.
+    error_content_type = "application/json"
+    error_message_format = '{"error": "malformed_request", "message": "%(explain)s"}'
+
+
+class HttpServer(WebServer):
+    """nameko's web server (eventlet.wsgi): each piece of a response leaves as the application yields
+    it (a server-sent event must not wait for 4 KB to gather), without an access-log line (every call
+    is logged by Instrumentation), and an idle connection is closed."""
+
+    def get_wsgi_app(self):
+        return _served(super().get_wsgi_app())
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=_JsonRefusals, debug=False):
+        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug, minimum_chunk_size=0,
+                           keepalive=IDLE_SECONDS, socket_timeout=IDLE_SECONDS, log_output=False)
 
 
 class HttpEntrypoint(HttpRequestHandler):

@@ -62,7 +62,9 @@ def wait_until(predicate, timeout=10, interval=0.05):
 
 
 def create_database(name):
-    """A fresh PostgreSQL database; returns its URL."""
+    """A fresh PostgreSQL database; returns its URL. Its name ends in TEST_DB_SUFFIX, if set, so that
+    test runs sharing one PostgreSQL server do not drop each other's databases."""
+    name += os.environ.get("TEST_DB_SUFFIX", "")
     engine = create_engine(ADMIN_PG_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -20,7 +20,9 @@ from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
 from .auth import Principal, principal_from_authorization
-from .errors import NUL_REFUSED, BadRequest, InvalidInput, ServiceError, Unauthenticated, invalid_input_from_pydantic
+from .errors import (
+    NUL_REFUSED, BadRequest, InvalidInput, ServiceError, Unauthenticated, database_unreachable, invalid_input_from_pydantic,
+)
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
 
@@ -29,6 +31,8 @@ log = get_logger(__name__)
 CORRELATION_HEADER = "X-Correlation-ID"
 # Raised to refuse a request (each answered with its status and reason): logged as one line, not as a fault.
 EXPECTED_REFUSALS = (ServiceError, ValidationError, wsgi.ChunkReadError, ClientDisconnected)
+# What a client is told to wait before trying again while the database cannot be reached.
+RETRY_AFTER_SECONDS = 5
 # A keep-alive connection with no request for this long is closed, and so is one whose client stops
 # sending or reading for this long.
 IDLE_SECONDS = 120
@@ -68,6 +72,9 @@ def error_response(exc):
         return json_response({"error": "malformed_chunk", "message": str(exc)}, 400)
     if isinstance(exc, ClientDisconnected):
         return json_response({"error": "client_gone", "message": "The client stopped sending the request"}, 400)
+    if database_unreachable(exc):  # the worker's log line (one warning) has said so already
+        return json_response({"error": "database_unavailable", "message": "The database cannot be reached; try again shortly"},
+                             503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.exception("unhandled_error", error_type=type(exc).__name__)
     return json_response({"error": "internal_error", "message": "An unexpected error occurred"}, 500)
 

@@ -270,13 +270,13 @@ class FilesService(web.DescribedService):
         send_in = parse_json(request, SendIn)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            file, current, yellow, sender, recipient, movement_id = repository.file_for_move(uow.connection, domain.SEND, file_id, me, send_in.to)
-            self._ensure_visible(uow.connection, file, principal)
+            file, current, yellow, sender, recipient = repository.file_for_move(uow.session, domain.SEND, file_id, me, send_in.to)
+            self._ensure_visible(uow.session, file, principal)
             users = {person.id: person for person in (sender, recipient) if person}
             to = recipient.id if recipient else send_in.to
             move = domain.plan_send(repository.file_view(file), me, to, {u.id for u in users.values() if u.active}, send_in.version)
-            movement = self._move(uow, file, current, move, me, yellow, movement_id,
-                                  remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority, last=True)
+            movement = self._move(uow, file, current, move, me, yellow,
+                                  remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority)
             uow.commit()
             return file_summary(file, movement, users)
 
@@ -287,10 +287,10 @@ class FilesService(web.DescribedService):
         return_in = parse_json(request, ActionIn)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            file, current, yellow, returner, sender, movement_id = repository.file_for_move(uow.connection, domain.RETURN, file_id, me)
-            self._ensure_visible(uow.connection, file, principal)
+            file, current, yellow, returner, sender = repository.file_for_move(uow.session, domain.RETURN, file_id, me)
+            self._ensure_visible(uow.session, file, principal)
             move = domain.plan_return(repository.file_view(file), repository.movement_view(current), me, return_in.version)
-            movement = self._move(uow, file, current, move, me, yellow, movement_id, remarks=return_in.remarks, last=True)
+            movement = self._move(uow, file, current, move, me, yellow, remarks=return_in.remarks)
             uow.commit()
             return file_summary(file, movement, {person.id: person for person in (returner, sender) if person})
 
@@ -300,28 +300,28 @@ class FilesService(web.DescribedService):
         principal = require_caller(self.caller)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            file, current, yellow, sender, holder, movement_id = repository.file_for_move(uow.connection, domain.PULL_BACK, file_id, me)
-            self._ensure_visible(uow.connection, file, principal)
+            file, current, yellow, sender, holder = repository.file_for_move(uow.session, domain.PULL_BACK, file_id, me)
+            self._ensure_visible(uow.session, file, principal)
             move = domain.plan_pull_back(repository.file_view(file), repository.movement_view(current), me)
             now = utcnow()
             pulled_back = events.FilePulledBack(**self._event_base(file), movement_id=current.id, by_user=move.to_user, from_user=move.from_user)
-            repository.set_loaded(current, pulled_back_at=now)
-            movement = self._move(uow, file, current, move, me, yellow, movement_id, opened_at=now, now=now, announce=[pulled_back], last=True)
+            current.pulled_back_at = now
+            movement = self._move(uow, file, current, move, me, yellow, opened_at=now, now=now, announce=[pulled_back])
             uow.commit()
             return file_summary(file, movement, {person.id: person for person in (sender, holder) if person})
 
-    def _move(self, uow, file, current, move, actor, has_yellow_notes, movement_id, remarks=None, due_date=None, priority="normal",
-              opened_at=None, now=None, owner_id=None, announce=(), last=False):
-        """Hand the file over as movement `movement_id`: the leaving custodian's yellow notes turn green, the new
-        movement becomes the current one, and the custodian (and the owner, given `owner_id`) changes only if the
-        row still has the version and custodian read. Its events, then `announce`, go to the outbox with it.
-        `last`: nothing follows in this unit of work but its commit, which the move's statement then carries."""
+    def _move(self, uow, file, current, move, actor, has_yellow_notes, remarks=None, due_date=None, priority="normal",
+              opened_at=None, now=None, owner_id=None, announce=()):
+        """Hand the file over: the leaving custodian's yellow notes turn green, a new movement becomes the
+        current one, and the custodian (and the owner, given `owner_id`) changes only if the row still has
+        the version and custodian read. Its events, then `announce`, go to the outbox with it."""
         now = now or utcnow()
+        session = uow.session
         pending = []
-        actions = self._open_by_acting(uow, file, current, actor, now, write=False, emit=pending.append)  # written with the hand-over
-        notes = repository.yellow_notes_of(uow.session, file.id, file.custodian_id) if has_yellow_notes else []
+        actions = self._open_by_acting(uow, file, current, actor, now, emit=pending.append)
+        notes = repository.yellow_notes_of(session, file.id, file.custodian_id) if has_yellow_notes else []
         confirmed, last_paragraph = self._confirm_notes(uow, file, notes, now, on=move.action, emit=pending.append)
-        movement = repository.new_movement(movement_id, file.id, move, now, remarks, due_date, priority, opened_at)
+        movement = repository.add_movement(session, file.id, current, move, now, remarks, due_date, priority, opened_at)
         actions += confirmed + [(move.action, {
             "movement_id": movement.id, "from": move.from_user, "to": move.to_user, "remarks": remarks,
             "due_date": due_date, "priority": priority, **({"owner_id": owner_id} if owner_id else {}),
@@ -332,10 +332,9 @@ class FilesService(web.DescribedService):
                 remarks=remarks, due_date=domain.as_iso(due_date), priority=priority, subject=file.subject,
                 classification=file.classification, sent_at=now.isoformat(),
             ))
-        _envelopes, outbox_rows = uow.outbox_rows(pending + list(announce))
-        if last:
-            uow.flush()  # the notes turned green, written before the statement that commits
-        repository.record_move(uow.connection, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id, last)
+        repository.record_actions(session, file, actor, actions, now, mover=move.from_user, custodian_id=move.to_user,
+                                  last_paragraph=last_paragraph, **({"owner_id": owner_id} if owner_id else {}))
+        uow.emit_all(pending + list(announce))
         FILE_MOVEMENTS.labels(move.action).inc()
         return movement
 
@@ -414,8 +413,7 @@ class FilesService(web.DescribedService):
                 if file.custodian_id == leaving.id:
                     current = repository.current_movement(session, file.id)
                     move = domain.Move(leaving.id, successor.id, domain.TRANSFER)
-                    self._move(uow, file, current, move, admin.id, True, repository.next_movement_id(session),
-                               remarks=transfer_in.remarks, now=now, owner_id=values.get("owner_id"))
+                    self._move(uow, file, current, move, admin.id, True, remarks=transfer_in.remarks, now=now, owner_id=values.get("owner_id"))
                 else:
                     details = {"from": leaving.id, "to": successor.id, "remarks": transfer_in.remarks}
                     repository.record_actions(session, file, admin.id, [("ownership_transferred", details)], now, **values)
@@ -943,7 +941,6 @@ class FilesService(web.DescribedService):
         return domain.can_open(view, me, principal.office, False) or domain.can_open(view, me, principal.office, repository.was_sent_to(db, file.id, me))
 
     def _ensure_visible(self, db, file, principal):
-        """`db` a session, or a unit of work's connection where the caller uses no ORM objects."""
         if not self._may_open(db, file, principal):
             raise FileNotFound(f"file {file.id} was not found")
 
@@ -965,16 +962,12 @@ class FilesService(web.DescribedService):
     def _is_unopened_by(file, current, user_id):
         return current is not None and current.opened_at is None and current.to_user == user_id and file.custodian_id == user_id
 
-    def _open_by_acting(self, uow, file, current, user_id, now, write=True, emit=None):
+    def _open_by_acting(self, uow, file, current, user_id, now, emit=None):
         """Opening the file, or acting on it, records when its recipient first did; returns the audit entry.
-        With `write=False` the movement is changed in memory only, for record_move to write. The event
-        goes to `emit` (by default straight to the outbox)."""
+        The event goes to `emit` (by default straight to the outbox)."""
         if not self._is_unopened_by(file, current, user_id):
             return []
-        if write:
-            repository.mark_opened(uow.session, current, now)
-        else:
-            repository.set_loaded(current, opened_at=now)
+        current.opened_at = now
         (emit or uow.emit)(events.FileOpened(**self._event_base(file), movement_id=current.id, user=user_id, opened_at=now.isoformat()))
         FILE_ACTIONS.labels("opened").inc()
         return [("opened", {"movement_id": current.id})]

@@ -1,4 +1,5 @@
 """What the holder of a receipt does with it, and what nobody else may do."""
+from eoffice_common.testing import transactions_begun
 
 
 def test_send_receive_and_close_a_physical_receipt(desk, event_tap):
@@ -83,3 +84,20 @@ def test_officers_are_found_by_name_or_designation_in_either_language(desk):
     by_english = desk.get("/directory/users", "diarist.jhs", params={"q": "district magistrate"}).json()["users"]
     assert {u["office"] for u in by_english} >= {"COLL-JHS", "COLL-JLN"}
     assert "mobile" not in by_english[0]
+
+
+def test_an_action_answers_from_the_transaction_that_committed_it(desk):
+    """Once committed, an action's answer must not need the database again: were it gone by then,
+    the client would get a 500 for a write that took effect, and a 409 on retrying it."""
+    receipt = desk.diarise(send={"to": ["so.jhs"]})
+    steps = [("POST", "receive", "so.jhs", None), ("POST", "send", "so.jhs", {"to": ["adm.jhs"]}),
+             ("GET", "", "adm.jhs", None), ("POST", "close", "adm.jhs", {"remarks": "निस्तारित"})]
+    with transactions_begun() as begun:
+        for method, action, user, body in steps:
+            response = desk.request(method, f"/receipts/{receipt['id']}/{action}".rstrip("/"), user, json=body,
+                                    headers={"X-Correlation-ID": f"answer-{action or 'open'}"})
+            assert response.status_code == 200, response.text
+    assert response.json()["status"] == "closed"
+    assert {key: count for key, count in begun.items() if str(key).startswith("answer-")} == {
+        "answer-receive": 1, "answer-send": 1, "answer-open": 1, "answer-close": 1,
+    }

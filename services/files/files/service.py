@@ -245,9 +245,10 @@ class FilesService(web.DescribedService):
                 opened = self._open_by_acting(uow, file, current, principal.user_id, utcnow())
                 if opened:
                     repository.record_actions(session, file, principal.user_id, opened, current.opened_at)
-                    uow.commit()
             users = repository.users_by_id(session, {file.custodian_id, file.owner_id} | ({current.from_user, current.to_user} if current else set()))
-            return file_out(file, current, users, repository.related_files(session, file))
+            answer = file_out(file, current, users, repository.related_files(session, file))
+            uow.commit()
+            return answer
 
     @http("GET", "/files/<string:file_id>/movements")
     def list_movements(self, request, file_id):
@@ -277,8 +278,9 @@ class FilesService(web.DescribedService):
             move = domain.plan_send(repository.file_view(file), me, to, {u.id for u in users.values() if u.active}, send_in.version)
             movement = self._move(uow, file, current, move, me, yellow,
                                   remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority)
+            answer = file_summary(file, movement, users)
             uow.commit()
-            return file_summary(file, movement, users)
+            return answer
 
     @http("POST", "/files/<string:file_id>/return")
     def return_file(self, request, file_id):
@@ -291,8 +293,9 @@ class FilesService(web.DescribedService):
             self._ensure_visible(uow.session, file, principal)
             move = domain.plan_return(repository.file_view(file), repository.movement_view(current), me, return_in.version)
             movement = self._move(uow, file, current, move, me, yellow, remarks=return_in.remarks)
+            answer = file_summary(file, movement, {person.id: person for person in (returner, sender) if person})
             uow.commit()
-            return file_summary(file, movement, {person.id: person for person in (returner, sender) if person})
+            return answer
 
     @http("POST", "/files/<string:file_id>/pull-back")
     def pull_back(self, request, file_id):
@@ -307,8 +310,9 @@ class FilesService(web.DescribedService):
             pulled_back = events.FilePulledBack(**self._event_base(file), movement_id=current.id, by_user=move.to_user, from_user=move.from_user)
             current.pulled_back_at = now
             movement = self._move(uow, file, current, move, me, yellow, opened_at=now, now=now, announce=[pulled_back])
+            answer = file_summary(file, movement, {person.id: person for person in (sender, holder) if person})
             uow.commit()
-            return file_summary(file, movement, {person.id: person for person in (sender, holder) if person})
+            return answer
 
     def _move(self, uow, file, current, move, actor, has_yellow_notes, remarks=None, due_date=None, priority="normal",
               opened_at=None, now=None, owner_id=None, announce=()):
@@ -369,9 +373,10 @@ class FilesService(web.DescribedService):
             actions = self._open_by_acting(uow, file, current, me, now) + [(action, {"remarks": action_in.remarks})]
             repository.record_actions(session, file, me, actions, now, **values(now))
             uow.emit(event_class(**self._event_base(file), by_user=me))
+            answer = file_summary(file, current, repository.users_by_id(session, {file.custodian_id}))
             uow.commit()
             FILE_ACTIONS.labels(action).inc()
-            return file_summary(file, current, repository.users_by_id(session, {file.custodian_id}))
+            return answer
 
     @http("POST", "/files/<string:file_id>/close")
     def close(self, request, file_id):
@@ -391,9 +396,10 @@ class FilesService(web.DescribedService):
             repository.record_actions(session, file, me, actions + confirmed + [("closed", {"remarks": action_in.remarks, "movement_count": movement_count})], now,
                                       status=domain.CLOSED, closed_at=now, closed_by=me, parked_at=None, last_paragraph=last_paragraph)
             uow.emit(events.FileClosed(**self._event_base(file), by_user=me, created_at=file.created_at.isoformat(), movement_count=movement_count, kind=file.kind))
+            answer = file_summary(file, current, repository.users_by_id(session, {me}))
             uow.commit()
             FILE_ACTIONS.labels("closed").inc()
-            return file_summary(file, current, repository.users_by_id(session, {me}))
+            return answer
 
     @http("POST", "/transfers")
     def transfer(self, request):
@@ -455,8 +461,9 @@ class FilesService(web.DescribedService):
             actions = self._open_by_acting(uow, file, current, me, now) + [("note_added", {"note_id": note.id, "content_sha256": domain.content_sha256(note.text)})]
             repository.record_actions(session, file, me, actions, now)
             uow.emit(events.NoteAdded(**self._event_base(file), note_id=note.id, author=me))
+            answer = note_out(note, repository.users_by_id(session, {me}))
             uow.commit()
-            return 201, note_out(note, repository.users_by_id(session, {me}))
+            return 201, answer
 
     @http("PUT", "/files/<string:file_id>/notes/<string:note_id>")
     def edit_note(self, request, file_id, note_id):
@@ -472,8 +479,9 @@ class FilesService(web.DescribedService):
             now = utcnow()
             note.text, note.references, note.updated_at = note_in.text, note_in.references, now
             repository.record_actions(session, file, me, [("note_edited", {"note_id": note.id, "content_sha256": domain.content_sha256(note.text)})], now)
+            answer = note_out(note, repository.users_by_id(session, {me}))
             uow.commit()
-            return note_out(note, repository.users_by_id(session, {me}))
+            return answer
 
     @http("DELETE", "/files/<string:file_id>/notes/<string:note_id>")
     def discard_note(self, request, file_id, note_id):
@@ -502,8 +510,9 @@ class FilesService(web.DescribedService):
             now = utcnow()
             actions, last_paragraph = self._confirm_notes(uow, file, [note], now, on="confirm")
             repository.record_actions(session, file, me, actions, now, last_paragraph=last_paragraph)
+            answer = note_out(note, repository.users_by_id(session, {me}))
             uow.commit()
-            return note_out(note, repository.users_by_id(session, {me}))
+            return answer
 
     def _confirm_notes(self, uow, file, notes, now, on, emit=None):
         """Turn notes green in order, numbering their paragraphs on from the file's last paragraph; their
@@ -571,9 +580,10 @@ class FilesService(web.DescribedService):
                 ("document_attached", {"correspondence_id": item.id, "sha256": [d.sha256 for d in documents]})
             ]
             repository.record_actions(session, file, me, actions, now)
+            answer = correspondence_out(item, documents, repository.users_by_id(session, {me}))
             uow.commit()
             FILE_ACTIONS.labels("document_attached").inc()
-            return 201, correspondence_out(item, documents, repository.users_by_id(session, {me}))
+            return 201, answer
 
     def _document_request(self, request):
         limit = self.documents.max_bytes * 10 + 1024 * 1024
@@ -648,8 +658,9 @@ class FilesService(web.DescribedService):
             session.add(draft)
             session.flush()
             self._add_version(uow, file, draft, draft_in.content, me, now, self._open_by_acting(uow, file, current, me, now))
+            answer = self._draft_answer(session, draft)
             uow.commit()
-            return 201, self._draft_answer(session, draft)
+            return 201, answer
 
     @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/versions")
     def revise_draft(self, request, file_id, draft_id):
@@ -666,8 +677,9 @@ class FilesService(web.DescribedService):
             draft.current_version += 1
             draft.updated_at = now
             self._add_version(uow, file, draft, version_in.content, me, now, self._open_by_acting(uow, file, current, me, now))
+            answer = self._draft_answer(session, draft)
             uow.commit()
-            return 201, self._draft_answer(session, draft)
+            return 201, answer
 
     def _add_version(self, uow, file, draft, content, author, now, actions):
         sha = domain.content_sha256(content)
@@ -691,8 +703,9 @@ class FilesService(web.DescribedService):
             session.flush()
             actions = self._open_by_acting(uow, file, current, me, now) + [("draft_commented", {"draft_id": draft.id, "comment_id": comment.id})]
             repository.record_actions(session, file, me, actions, now)
+            answer = self._draft_answer(session, draft)
             uow.commit()
-            return 201, self._draft_answer(session, draft)
+            return 201, answer
 
     @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/approve")
     def approve_draft(self, request, file_id, draft_id):
@@ -717,9 +730,10 @@ class FilesService(web.DescribedService):
                 **self._event_base(file), draft_id=draft.id, version=version.version, approver=me, subject=draft.subject,
                 content=version.content, content_sha256=version.content_sha256, classification=file.classification,
             ))
+            answer = self._draft_answer(session, draft)
             uow.commit()
             FILE_ACTIONS.labels("draft_approved").inc()
-            return self._draft_answer(session, draft)
+            return answer
 
     @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/issue")
     def issue_draft(self, request, file_id, draft_id):
@@ -746,9 +760,10 @@ class FilesService(web.DescribedService):
                 **self._event_base(file), draft_id=draft.id, version=draft.approved_version, issue_number=number,
                 dispatch_mode=issue_in.dispatch_mode, issued_by=me, recipients=recipients,
             ))
+            answer = self._draft_answer(session, draft)
             uow.commit()
             FILE_ACTIONS.labels("draft_issued").inc()
-            return self._draft_answer(session, draft)
+            return answer
 
     @http("GET", "/dispatch-register")
     def dispatch_register(self, request):

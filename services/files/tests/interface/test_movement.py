@@ -4,6 +4,7 @@ import pytest
 
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
+from eoffice_common.testing import transactions_begun
 from files import domain, repository
 from files.exceptions import VersionConflict
 from files.service import utcnow
@@ -235,3 +236,24 @@ def test_a_database_refusal_other_than_a_concurrent_move_is_a_fault_not_a_confli
     refused = registry.post(f"/files/{file['id']}/send", "clerk.jhs", json={"to": "so.jhs"})
     assert (refused.status_code, refused.json()["error"]) == (500, "internal_error")
     assert registry.sql("SELECT count(*) FROM movements WHERE file_id = :id", id=file["id"]) == [(0,)]
+
+
+def test_every_action_answers_from_the_transaction_that_committed_it(registry):
+    """Once committed, an action's answer must not need the database again: were it gone by then, the
+    client would get a 500 for a move that took effect, and a 409 on retrying it."""
+    file = registry.create("clerk.jhs")
+    path = f"/files/{file['id']}"
+    steps = [
+        ("send", "POST", f"{path}/send", "clerk.jhs", {"to": "so.jhs"}),
+        ("open", "GET", path, "so.jhs", None),
+        ("note", "POST", f"{path}/notes", "so.jhs", {"text": "प्रस्ताव अनुमोदन हेतु प्रस्तुत"}),
+        ("park", "POST", f"{path}/park", "so.jhs", {}),
+        ("unpark", "POST", f"{path}/unpark", "so.jhs", {}),
+        ("return", "POST", f"{path}/return", "so.jhs", {}),
+    ]
+    with transactions_begun() as begun:
+        for name, method, target, user, body in steps:
+            response = registry.request(method, target, user, json=body, headers={"X-Correlation-ID": f"answer-{name}"})
+            assert response.status_code in (200, 201), (name, response.text)
+    assert response.json()["custodian"]["id"] == "clerk.jhs"
+    assert {key: count for key, count in begun.items() if str(key).startswith("answer-")} == {f"answer-{name}": 1 for name, *_ in steps}

@@ -11,8 +11,8 @@ _configured = {}
 
 class _OneLineWithoutTraceback(logging.Filter):
     """nameko logs an entrypoint's expected exception (a refusal, answered 4xx) with its traceback, and
-    a database it cannot reach as a fault with one: the first is the caller's to correct, the second an
-    outage the operator sees once in the database's own state, so each request gets one warning line."""
+    a database it cannot reach as a fault with one. Neither is a bug to chase (a refusal is the caller's
+    to correct, an outage shows in the database's own state): one warning line each, without it."""
 
     def filter(self, record):
         if record.exc_info and (record.levelno <= logging.WARNING or database_unreachable(record.exc_info[1])):

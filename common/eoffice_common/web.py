@@ -68,7 +68,7 @@ def error_response(exc):
         return json_response({"error": "payload_too_large", "message": "The request body is too large"}, 413)
     if isinstance(exc, ServiceError):
         return json_response(exc.to_dict(), exc.status)
-    if isinstance(exc, wsgi.ChunkReadError):  # the server closes the connection after the answer
+    if isinstance(exc, wsgi.ChunkReadError):
         return json_response({"error": "malformed_chunk", "message": str(exc)}, 400)
     if isinstance(exc, ClientDisconnected):
         return json_response({"error": "client_gone", "message": "The client stopped sending the request"}, 400)

@@ -1,4 +1,6 @@
 """Typed errors, each mapped once to an HTTP status and a machine-readable reason."""
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 # PostgreSQL's text cannot hold U+0000: input carrying it is refused with this reason per field.
 NUL_REFUSED = "U+0000 (NUL) is not allowed in text"
@@ -73,6 +75,17 @@ class UnsupportedMediaType(ServiceError):
 class InvalidInput(ServiceError):
     status = 422
     reason = "invalid_input"
+
+
+def database_unreachable(exc):
+    """Whether `exc` says the database could not be reached: a connection refused or lost, or none
+    free in the pool in time. (Other database errors, a deadlock or a constraint, are not outages.)"""
+    if isinstance(exc, (DisconnectionError, PoolTimeout)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    connecting = isinstance(exc, OperationalError) and exc.statement is None
+    return exc.connection_invalidated or connecting
 
 
 def invalid_input_from_pydantic(exc, message="Some fields are not valid"):

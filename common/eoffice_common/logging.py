@@ -4,11 +4,30 @@ import sys
 
 import structlog
 
+from .errors import database_unreachable
+
 _configured = {}
+
+
+class _OneLineWithoutTraceback(logging.Filter):
+    """nameko logs an entrypoint's expected exception (a refusal, answered 4xx) with its traceback, and
+    a database it cannot reach as a fault with one. Neither is a bug to chase (a refusal is the caller's
+    to correct, an outage shows in the database's own state): one warning line each, without it."""
+
+    def filter(self, record):
+        if record.exc_info and (record.levelno <= logging.WARNING or database_unreachable(record.exc_info[1])):
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_WORKER_LOG = logging.getLogger("nameko.containers")
 
 
 def configure_logging(service_name, level="INFO"):
     """Route structlog and the standard library (nameko, kombu) through one JSON renderer."""
+    if not any(isinstance(f, _OneLineWithoutTraceback) for f in _WORKER_LOG.filters):
+        _WORKER_LOG.addFilter(_OneLineWithoutTraceback())
     if _configured.get("service") == service_name:
         return
     _configured["service"] = service_name

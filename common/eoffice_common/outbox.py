@@ -16,13 +16,11 @@ import eventlet
 from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import Extension
-from sqlalchemy import BigInteger, any_, bindparam, delete, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, delete, select, text
 
 from .engine import DatabaseEngine
 from .logging import get_logger
 from .metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES
-from .prepared import PreparedStatement
 from .tables import outbox
 
 log = get_logger(__name__)
@@ -36,21 +34,9 @@ MAX_BACKOFF_SECONDS = 5.0
 CONFIRM_TIMEOUT_SECONDS = 10.0
 
 
-# The relay's statements run on every pass, several times a second in each process: PostgreSQL plans
-# them once per connection (eoffice_common.prepared), not once per pass.
-_LOCK_AND_SCAN_BY_INDEX = PreparedStatement(
-    "outbox_lock", text("SELECT pg_try_advisory_xact_lock(:key) AND set_config('enable_seqscan', 'off', true) = 'off'"),
-)
-_UNPUBLISHED = PreparedStatement(
-    "outbox_unpublished",
-    select(outbox.c.seq, outbox.c.event_id, outbox.c.event_type, outbox.c.envelope).order_by(outbox.c.seq).limit(BATCH_SIZE),
-)
-# One statement whatever the batch's size (an IN list of n values is a new statement to plan for every n).
-_DELETE_PUBLISHED = PreparedStatement(
-    "outbox_delete_published",
-    delete(outbox).where(outbox.c.seq == any_(bindparam("seqs", type_=ARRAY(BigInteger)))),
-    delete(outbox).where(outbox.c.seq.in_(bindparam("seqs", expanding=True))),
-)
+_LOCK_AND_SCAN_BY_INDEX = text("SELECT pg_try_advisory_xact_lock(:key) AND set_config('enable_seqscan', 'off', true) = 'off'")
+_UNPUBLISHED = select(outbox.c.seq, outbox.c.event_id, outbox.c.event_type, outbox.c.envelope).order_by(outbox.c.seq).limit(BATCH_SIZE)
+_DELETE_PUBLISHED = delete(outbox).where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
 
 
 class ConfirmingPublisher:
@@ -208,9 +194,9 @@ class OutboxRelay(Extension):
                 # which PostgreSQL prefers for the few rows it expects, reads every deleted row's
                 # page until vacuum (0.35 ms a pass after 3,000 deletions); an index scan marks
                 # those entries dead once and skips them after (0.06 ms).
-                if not _LOCK_AND_SCAN_BY_INDEX.execute(conn, {"key": self.lock_key}).scalar_one():
+                if not conn.execute(_LOCK_AND_SCAN_BY_INDEX, {"key": self.lock_key}).scalar_one():
                     return 0
-            rows = _UNPUBLISHED.execute(conn, {}).all()
+            rows = conn.execute(_UNPUBLISHED).all()
             if shared.is_sqlite:
                 conn.rollback()
             if not rows:
@@ -218,7 +204,7 @@ class OutboxRelay(Extension):
             confirmed = self.publisher.publish_stored(rows)
             if confirmed:
                 with shared.write_turn():
-                    _DELETE_PUBLISHED.execute(conn, {"seqs": [seq for seq, *_ in rows[:confirmed]]})
+                    conn.execute(_DELETE_PUBLISHED, {"seqs": [seq for seq, *_ in rows[:confirmed]]})
                     conn.commit()
                 OUTBOX_PUBLISHED.labels(self.service_name).inc(confirmed)
             if confirmed < len(rows):

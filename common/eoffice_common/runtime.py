@@ -1,8 +1,6 @@
 """Process-wide tuning every service gets at start."""
 import gc
-import sys
 
-from nameko.containers import ServiceContainer, _log  # nameko's own logger: worker errors go where they always went
 from nameko.extensions import SharedExtension
 
 _frozen = False
@@ -24,35 +22,3 @@ class StartupObjectsFrozen(SharedExtension):
             _frozen = True
             gc.collect()
             gc.freeze()
-
-
-class WorkerContainer(ServiceContainer):
-    """nameko's container, running each worker without its debug bookkeeping.
-
-    nameko's `_run_worker` times four phases of every worker for debug log lines, and builds the
-    worker's call-id stack (a fresh UUID) for another, whatever the log level. Without them, and
-    with eoffice's providers reading `worker_ctx.data` rather than `context_data` (a copy with that
-    stack), a worker's cost around its method fell from 196 to 127 µs (a bare entrypoint with
-    Instrumentation, Caller and Config; BENCHMARKS.md). Same phases, same order, same errors
-    logged, except that an expected exception (an HTTP entrypoint's 4xx refusals) is one warning
-    line without its traceback; the call-id stack is still built whenever something asks for it
-    (an RPC or an event leaving the worker). Every config.yml names it as SERVICE_CONTAINER_CLS."""
-
-    def _run_worker(self, worker_ctx, handle_result):
-        self._inject_dependencies(worker_ctx)
-        self._worker_setup(worker_ctx)
-        result = exc_info = None
-        method = getattr(worker_ctx.service, worker_ctx.entrypoint.method_name)
-        try:
-            result = method(*worker_ctx.args, **worker_ctx.kwargs)
-        except Exception as exc:
-            if isinstance(exc, worker_ctx.entrypoint.expected_exceptions):  # a refusal, not a fault: no traceback
-                _log.warning("(expected) error handling worker %s: %s", worker_ctx, exc)
-            else:
-                _log.exception("error handling worker %s: %s", worker_ctx, exc)
-            exc_info = sys.exc_info()
-        if handle_result is not None:
-            result, exc_info = handle_result(worker_ctx, result, exc_info)
-        self._worker_result(worker_ctx, result, exc_info)
-        del exc_info  # breaks the frame-traceback cycle now rather than at the next collection
-        self._worker_teardown(worker_ctx)

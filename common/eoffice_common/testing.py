@@ -5,7 +5,8 @@ import eventlet
 # Before anything opens a socket: plain pytest without this hangs on the first RabbitMQ test.
 eventlet.monkey_patch()
 
-import http.client  # noqa: E402
+import contextlib  # noqa: E402
+import http.client
 import json
 import os
 import resource
@@ -15,13 +16,16 @@ import socket
 import subprocess
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
+import structlog  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 from .auth import new_key_pair
 from .migrations import upgrade
@@ -71,6 +75,22 @@ def wait_until(predicate, timeout=10, interval=0.05):
             return result
         eventlet.sleep(interval)
     return predicate()
+
+
+@contextlib.contextmanager
+def transactions_begun():
+    """Counts the database transactions begun in this process while inside, by the correlation id of
+    the request or event that began them (None for the relay's and other background work)."""
+    begun = Counter()
+
+    def count(_connection):
+        begun[structlog.contextvars.get_contextvars().get("correlation_id")] += 1
+
+    event.listen(Engine, "begin", count)
+    try:
+        yield begun
+    finally:
+        event.remove(Engine, "begin", count)
 
 
 def create_database(name):

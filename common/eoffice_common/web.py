@@ -8,21 +8,23 @@ from functools import partial
 from urllib.parse import quote
 
 import yaml
+from eventlet import wsgi
 from eventlet.event import Event
 from nameko.exceptions import IncorrectSignature
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import HttpOnlyProtocol, WebServer
 from pydantic import ValidationError
 from sqlalchemy import text
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
 from .auth import Principal, TokenVerification
 from .errors import (
-    NUL_REFUSED, BadRequest, BodyTooLarge, InvalidInput, ServiceError, Unauthenticated, invalid_input_from_pydantic,
+    NUL_REFUSED, BadRequest, BodyTooLarge, InvalidInput, ServiceError, Unauthenticated, database_unreachable,
+    invalid_input_from_pydantic,
 )
-from .httpserver import ClientGone, HttpServer, MalformedRequest
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
 
@@ -30,7 +32,7 @@ log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 # Raised to refuse a request (each answered with its status and reason): logged as one line, not as a fault.
-EXPECTED_REFUSALS = (ServiceError, ValidationError, RequestEntityTooLarge)
+EXPECTED_REFUSALS = (ServiceError, ValidationError, RequestEntityTooLarge, wsgi.ChunkReadError, ClientDisconnected)
 # Request bodies: JSON and forms up to MAX_BODY_BYTES; a route declared `upload=True` up to
 # MAX_UPLOAD_BYTES, by default one document of MAX_DOCUMENT_BYTES and the form around it.
 DEFAULT_MAX_BODY_BYTES = 1 << 20
@@ -40,6 +42,11 @@ MULTIPART_OVERHEAD_BYTES = 1 << 20
 MAX_JSON_DEPTH = 64
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
 _BRACES_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
+# What a client is told to wait before trying again while the database cannot be reached.
+RETRY_AFTER_SECONDS = 5
+# A keep-alive connection with no request for this long is closed, and so is one whose client stops
+# sending or reading for this long.
+IDLE_SECONDS = 120
 
 
 def _json_default(value):
@@ -72,12 +79,49 @@ def error_response(exc):
         return json_response({"error": "payload_too_large", "message": "The request body is too large"}, 413)
     if isinstance(exc, ServiceError):
         return json_response(exc.to_dict(), exc.status)
-    if isinstance(exc, MalformedRequest):  # a broken request body; the server closes the connection after
-        return json_response({"error": exc.reason, "message": str(exc)}, exc.code)
-    if isinstance(exc, ClientGone):
+    if isinstance(exc, wsgi.ChunkReadError):
+        return json_response({"error": "malformed_chunk", "message": str(exc)}, 400)
+    if isinstance(exc, ClientDisconnected):
         return json_response({"error": "client_gone", "message": "The client stopped sending the request"}, 400)
+    if database_unreachable(exc):  # the worker's log line (one warning) has said so already
+        return json_response({"error": "database_unavailable", "message": "The database cannot be reached; try again shortly"},
+                             503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.exception("unhandled_error", error_type=type(exc).__name__)
     return json_response({"error": "internal_error", "message": "An unexpected error occurred"}, 500)
+
+
+def _served(app):
+    """nameko's application as eventlet serves it: the request body's end is eventlet's to find
+    (Content-Length or the last chunk), which werkzeug must be told to read a chunked body at all;
+    and since no text a service keeps (PostgreSQL's above all) can hold U+0000, a path or query
+    carrying it is refused before routing."""
+    def serve(environ, start_response):
+        environ["wsgi.input_terminated"] = True
+        if "\x00" in environ.get("PATH_INFO", "") or "%00" in environ.get("QUERY_STRING", ""):
+            response = json_response({"error": "nul_character", "message": "The request's path or query contains U+0000 (%00)"}, 400)
+            return response(environ, start_response)
+        return app(environ, start_response)
+
+    return serve
+
+
+class _JsonRefusals(HttpOnlyProtocol):
+    # http.server's hooks for the requests it refuses before any application sees them.
+    error_content_type = "application/json"
+    error_message_format = '{"error": "malformed_request", "message": "%(explain)s"}'
+
+
+class HttpServer(WebServer):
+    """nameko's web server (eventlet.wsgi): each piece of a response leaves as the application yields
+    it (a server-sent event must not wait for 4 KB to gather), without an access-log line (every call
+    is logged by Instrumentation), and an idle connection is closed."""
+
+    def get_wsgi_app(self):
+        return _served(super().get_wsgi_app())
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=_JsonRefusals, debug=False):
+        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug, minimum_chunk_size=0,
+                           keepalive=IDLE_SECONDS, socket_timeout=IDLE_SECONDS, log_output=False)
 
 
 class HttpEntrypoint(HttpRequestHandler):

@@ -7,7 +7,6 @@ from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from eoffice_common.db import INSERT_OUTBOX
-from eoffice_common.prepared import PreparedStatement
 from eoffice_common.search import contains
 
 from . import domain
@@ -47,7 +46,7 @@ _OUTBOX_COLUMNS = ("event_id", "event_type", "aggregate_type", "aggregate_id", "
 # PostgreSQL: in one statement the serial is taken, the receipt written with it, and its events
 # written to the outbox with the number in place of number_placeholder(receipt id). The serial's
 # row lock is then held for this statement and the commit only: every diarisation in an office waits for it.
-INSERT_NUMBERED_RECEIPT = PreparedStatement("dak_insert_numbered_receipt", text(f"""
+INSERT_NUMBERED_RECEIPT = text(f"""
 WITH serial AS (
     INSERT INTO receipt_serials (office_code, year, last_serial) VALUES (:office_code, :year, 1)
     ON CONFLICT (office_code, year) DO UPDATE SET last_serial = receipt_serials.last_serial + 1
@@ -66,7 +65,7 @@ SELECT {", ".join(f":{c.key}" if c.key not in _NUMBERED else "last_serial" if c.
                   for c in _receipts.columns)}
 FROM serial
 RETURNING serial
-""").bindparams(*[bindparam(c.key, type_=c.type) for c in _receipts.columns if c.key not in _NUMBERED]))
+""").bindparams(*[bindparam(c.key, type_=c.type) for c in _receipts.columns if c.key not in _NUMBERED])
 
 
 def insert_numbered_receipt(session, receipt, outbox_rows):
@@ -78,7 +77,7 @@ def insert_numbered_receipt(session, receipt, outbox_rows):
     connection = session.connection()
     if session.bind.dialect.name == "postgresql":
         values = {c.key: getattr(receipt, c.key) for c in _receipts.columns if c.key not in _NUMBERED}
-        receipt.serial = INSERT_NUMBERED_RECEIPT.execute(connection, {
+        receipt.serial = connection.execute(INSERT_NUMBERED_RECEIPT, {
             **values, "number_suffix": suffix, "placeholder": placeholder,
             **{f"{column}s": [row[column] for row in outbox_rows] for column in _OUTBOX_COLUMNS},
         }).scalar_one()

@@ -149,10 +149,13 @@ class DakService(web.DescribedService):
         principal = require_caller(self.caller)
         with self.db.unit_of_work() as uow:
             receipt, movements = self._visible_receipt(uow.session, receipt_id, principal)
-            if principal.user_id == receipt.holder_id or any(m.to_user == principal.user_id for m in movements):
+            opened = principal.user_id == receipt.holder_id or any(m.to_user == principal.user_id for m in movements)
+            if opened:
                 repository.mark_opened(uow.session, receipt_id, principal.user_id)
+            answer = self._receipt_answer(uow.session, receipt)
+            if opened:
                 uow.commit()
-            return receipt_out(receipt, repository.scans_of(uow.session, receipt_id), repository.movements_of(uow.session, receipt_id))
+        return answer
 
     @http("GET", "/receipts/<string:receipt_id>/scans/<int:position>")
     def get_scan(self, request, receipt_id, position):
@@ -175,9 +178,10 @@ class DakService(web.DescribedService):
             domain.check_receive(view, principal.user_id)
             receipt.received_at = receipt.updated_at = utcnow()
             uow.emit(ReceiptReceived(**self._event_base(receipt), received_by=principal.user_id, received_at=receipt.received_at.isoformat()))
+            answer = self._receipt_answer(uow.session, receipt)
             uow.commit()
         RECEIPT_ACTIONS.labels("receive").inc()
-        return self._receipt_response(receipt_id)
+        return answer
 
     @http("POST", "/receipts/<string:receipt_id>/send")
     def send(self, request, receipt_id):
@@ -186,8 +190,9 @@ class DakService(web.DescribedService):
         with self.db.unit_of_work() as uow:
             receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
             self._send(uow, receipt, view, principal.user_id, send_in, action="send")
+            answer = self._receipt_answer(uow.session, receipt)
             uow.commit()
-        return self._receipt_response(receipt_id)
+        return answer
 
     @http("POST", "/receipts/<string:receipt_id>/reply")
     def reply(self, request, receipt_id):
@@ -198,8 +203,9 @@ class DakService(web.DescribedService):
             receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
             target = domain.reply_target(view, principal.user_id)
             self._send(uow, receipt, view, principal.user_id, SendIn(to=[target], remarks=reply_in.remarks), action="reply")
+            answer = self._receipt_answer(uow.session, receipt)
             uow.commit()
-        return self._receipt_response(receipt_id)
+        return answer
 
     @http("POST", "/receipts/<string:receipt_id>/put-in-file")
     def put_in_file(self, request, receipt_id):
@@ -223,9 +229,10 @@ class DakService(web.DescribedService):
                 received_date=domain.as_iso(receipt.received_date), scans=[scan_ref(s) for s in repository.scans_of(uow.session, receipt.id)],
                 cleared=sorted(domain.cleared_for(view)),
             ))
+            answer = self._receipt_answer(uow.session, receipt)
             uow.commit()
         RECEIPT_ACTIONS.labels("put_in_file").inc()
-        return self._receipt_response(receipt_id)
+        return answer
 
     @http("POST", "/receipts/<string:receipt_id>/close")
     def close(self, request, receipt_id):
@@ -238,9 +245,10 @@ class DakService(web.DescribedService):
             receipt.status, receipt.closed_by, receipt.closed_at = domain.CLOSED, principal.user_id, now
             receipt.closing_remarks, receipt.updated_at = close_in.remarks, now
             uow.emit(ReceiptClosed(**self._event_base(receipt), closed_by=principal.user_id, remarks=close_in.remarks))
+            answer = self._receipt_answer(uow.session, receipt)
             uow.commit()
         RECEIPT_ACTIONS.labels("close").inc()
-        return self._receipt_response(receipt_id)
+        return answer
 
     @http("POST", "/receipts/<string:receipt_id>/copy")
     def copy(self, request, receipt_id):
@@ -480,10 +488,11 @@ class DakService(web.DescribedService):
         domain.ensure_visible(view, principal.user_id, principal.office)
         return receipt, view
 
-    def _receipt_response(self, receipt_id):
-        with self.db.read() as session:
-            receipt = repository.load_receipt(session, receipt_id)
-            return receipt_out(receipt, repository.scans_of(session, receipt_id), repository.movements_of(session, receipt_id))
+    @staticmethod
+    def _receipt_answer(session, receipt):
+        """The answer to an action on `receipt`, read in the action's own transaction before it commits:
+        once committed, the action's answer must not depend on the database answering again."""
+        return receipt_out(receipt, repository.scans_of(session, receipt.id), repository.movements_of(session, receipt.id))
 
     @staticmethod
     def _event_base(receipt, district=None):

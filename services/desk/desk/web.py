@@ -19,8 +19,7 @@ from werkzeug.wrappers import Response
 from eoffice_common.engine import DatabaseEngine
 from eoffice_common.errors import NUL_REFUSED, InvalidInput, PayloadTooLarge, ServiceError
 from eoffice_common.logging import get_logger
-from eoffice_common.httpserver import HttpServer
-from eoffice_common.web import CORRELATION_HEADER, EXPECTED_REFUSALS, body_limit, limit_body
+from eoffice_common.web import CORRELATION_HEADER, EXPECTED_REFUSALS, HttpServer, body_limit, limit_body
 
 from . import domain, repository, security
 from .exceptions import CsrfRejected, SignInRequired

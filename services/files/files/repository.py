@@ -1,16 +1,13 @@
 """Reading and writing the files service's tables: the SQL side of each use case."""
 import json
 from datetime import datetime, time
-from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, case, exists, func, insert, literal_column, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from eoffice_common.db import INSERT_OUTBOX
-from eoffice_common.prepared import PreparedStatement
 from eoffice_common.search import contains
 
 from . import domain
@@ -23,7 +20,7 @@ from .models import (
     DraftVersion, File, FileHead, FileSerial, IssueSerial, Movement, Note, Office, User,
 )
 
-_files, _movements, _notes, _users, _audit = (model.__table__ for model in (File, Movement, Note, User, AuditEntry))
+_files, _users, _audit = (model.__table__ for model in (File, User, AuditEntry))
 # What the answers show of an officer (schemas.person), and whether they may receive a file.
 PERSON_KEYS = ("id", "name_en", "name_hi", "designation_en", "designation_hi", "active")
 
@@ -231,10 +228,7 @@ def record_actions(session, file, actor, actions, now, mover=None, **values):
     """Append `actions` [(action, details)] to the file's audit log and write `values` to its row in one
     conditional UPDATE: it applies only to the version read (and, for a move, only while `mover` holds
     the file), so a writer that slipped past the row lock still cannot make a second custodian."""
-    _record_actions_on(session.connection(), file, actor, actions, now, mover, **values)
-
-
-def _record_actions_on(connection, file, actor, actions, now, mover=None, **values):
+    connection = session.connection()
     rows, seq, head = audit_rows(file, actor, actions, now)
     if rows:
         connection.execute(_INSERT_AUDIT, rows)  # one statement, however many entries
@@ -246,104 +240,54 @@ def _record_actions_on(connection, file, actor, actions, now, mover=None, **valu
 
 
 def set_loaded(row, **values):
-    """Record values already written to the database on a row read earlier: a plain row, or an ORM
-    object (without making it dirty)."""
-    if isinstance(row, SimpleNamespace):
-        vars(row).update(values)
-        return
+    """Record values already written to the database on an ORM object read earlier, without making it dirty."""
     for name, value in values.items():
         set_committed_value(row, name, value)
 
 
 # --- movements --------------------------------------------------------------------------------------
 
-def _plain(keys, values):
-    return SimpleNamespace(**dict(zip(keys, values)))
-
-
-FILE_KEYS = [c.key for c in _files.columns]
-MOVEMENT_KEYS = [c.key for c in _movements.columns]
 _custodian_has_yellow_notes = exists().where(
-    _notes.c.file_id == _files.c.id, _notes.c.status == domain.YELLOW, _notes.c.author == _files.c.custodian_id
+    Note.file_id == File.id, Note.status == domain.YELLOW, Note.author == File.custodian_id
 ).label("has_yellow_notes")
-_file_with_current = (
-    select(_files, _movements, _custodian_has_yellow_notes)
-    .outerjoin(_movements, and_(_movements.c.file_id == _files.c.id, _movements.c.is_current.is_(True)))
-    .where(_files.c.id == bindparam("file_id"))
-)
-_FILE_FOR_ACTION = {False: _file_with_current, True: _file_with_current.with_for_update(of=_files)}
-_actor, _counterpart = _users.alias("actor"), _users.alias("counterpart")
-# The id the next movement will have, reserved in the read so that its audit entry (which names it) can be
-# hashed before anything is written. SQLite hands out max + 1 itself, and its writers take turns.
-_NEXT_MOVEMENT_ID = {
-    "postgresql": literal_column("nextval('movements_id_seq')"),
-    "sqlite": select(func.coalesce(func.max(_movements.c.id), 0) + 1).scalar_subquery(),
-}
-# The other officer of a move besides the actor: the recipient of a send (by default the actor's reporting
-# officer), whoever sent the file to the one returning it, and the custodian a file is pulled back from.
-_COUNTERPART = {
-    domain.SEND: func.coalesce(bindparam("recipient"), _actor.c.reporting_officer_id),
-    domain.RETURN: _movements.c.from_user,
-    domain.PULL_BACK: _movements.c.to_user,
-}
-_FILE_FOR_MOVE = {
-    action: PreparedStatement(
-        f"files_read_for_{action}",
-        *[
-            _file_with_current.add_columns(*[_actor.c[k] for k in PERSON_KEYS], *[_counterpart.c[k] for k in PERSON_KEYS], next_id)
-            .outerjoin(_actor, _actor.c.id == bindparam("actor"))
-            .outerjoin(_counterpart, _counterpart.c.id == counterpart)
-            .with_for_update(of=_files)
-            for next_id in (_NEXT_MOVEMENT_ID["postgresql"], _NEXT_MOVEMENT_ID["sqlite"])
-        ],
-    )
-    for action, counterpart in _COUNTERPART.items()
-}
-
-
-def _file_and_current(row):
-    """(file, current movement or None, whether its custodian has yellow notes, the remaining columns)"""
-    files_end = len(FILE_KEYS)
-    movements_end = files_end + len(MOVEMENT_KEYS)
-    current = _plain(MOVEMENT_KEYS, row[files_end:movements_end]) if row[files_end] is not None else None
-    return _plain(FILE_KEYS, row[:files_end]), current, row[movements_end], row[movements_end + 1:]
 
 
 def file_for_action(session, file_id, lock=True):
     """In one round trip: the file (locked for this transaction if `lock`), its current movement, and
-    whether its custodian has yellow notes on it (they turn green when the file leaves them); as plain rows."""
-    row = session.connection().execute(_FILE_FOR_ACTION[lock], {"file_id": file_id}).first()
-    if row is None:
-        raise FileNotFound(f"file {file_id} was not found")
-    return _file_and_current(row)[:3]
-
-
-def file_for_move(connection, action, file_id, actor, recipient=None):
-    """file_for_action's locked read for a move, with in the same round trip the actor and the other officer
-    of the move (_COUNTERPART) as rows of PERSON_KEYS (None if not in the directory), and the id reserved for
-    the new movement: (file, current, has_yellow_notes, actor, counterpart, movement_id)."""
-    row = _FILE_FOR_MOVE[action].execute(connection, {"file_id": file_id, "actor": actor, "recipient": recipient}).first()
-    if row is None:
-        raise FileNotFound(f"file {file_id} was not found")
-    file, current, has_yellow_notes, rest = _file_and_current(row)
-    width = len(PERSON_KEYS)
-    actor_row, counterpart_row = rest[:width], rest[width:2 * width]
-    return (
-        file, current, has_yellow_notes, _plain(PERSON_KEYS, actor_row) if actor_row[0] is not None else None,
-        _plain(PERSON_KEYS, counterpart_row) if counterpart_row[0] is not None else None, rest[2 * width],
+    whether its custodian has yellow notes on it (they turn green when the file leaves them)."""
+    query = (
+        select(File, Movement, _custodian_has_yellow_notes)
+        .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
+        .where(File.id == file_id)
+        # populate_existing: a row read earlier in this session is refreshed, not served from memory.
+        .execution_options(populate_existing=True)
     )
+    if lock:
+        query = query.with_for_update(of=File)  # PostgreSQL; SQLite's writers take turns (DatabaseEngine.write_turn)
+    row = session.execute(query).first()
+    if row is None:
+        raise FileNotFound(f"file {file_id} was not found")
+    return tuple(row)
 
 
-def next_movement_id(session):
-    return session.connection().execute(select(_NEXT_MOVEMENT_ID[session.bind.dialect.name])).scalar_one()
-
-
-_CURRENT_MOVEMENT = select(_movements).where(_movements.c.file_id == bindparam("file_id"), _movements.c.is_current.is_(True))
+def file_for_move(session, action, file_id, actor, recipient=None):
+    """file_for_action's locked read for a move, with the actor and the other officer of the move (the
+    recipient of a send, by default the actor's reporting officer; whoever sent the file to the one
+    returning it; the custodian a file is pulled back from), each None if not in the directory:
+    (file, current, has_yellow_notes, actor, counterpart)."""
+    file, current, has_yellow_notes = file_for_action(session, file_id)
+    acting = session.get(User, actor)
+    if action == domain.SEND:
+        counterpart = recipient or (acting.reporting_officer_id if acting else None)
+    elif current is None:
+        counterpart = None
+    else:
+        counterpart = current.from_user if action == domain.RETURN else current.to_user
+    return file, current, has_yellow_notes, acting, session.get(User, counterpart) if counterpart else None
 
 
 def current_movement(session, file_id):
-    row = session.connection().execute(_CURRENT_MOVEMENT, {"file_id": file_id}).first()
-    return None if row is None else _plain(MOVEMENT_KEYS, row)
+    return session.execute(select(Movement).where(Movement.file_id == file_id, Movement.is_current.is_(True))).scalar_one_or_none()
 
 
 def movement_view(movement):
@@ -352,120 +296,32 @@ def movement_view(movement):
     return domain.MovementView(movement.id, movement.action, movement.from_user, movement.to_user, movement.opened_at is not None)
 
 
-_MARK_OPENED = update(_movements).where(_movements.c.id == bindparam("movement_id")).values(opened_at=bindparam("opened_at"))
-
-
-def mark_opened(session, movement, now):
-    session.connection().execute(_MARK_OPENED, {"movement_id": movement.id, "opened_at": now})
-    set_loaded(movement, opened_at=now)
-
-
-def new_movement(movement_id, file_id, move, now, remarks=None, due_date=None, priority="normal", opened_at=None):
-    """The row a move adds, as a plain row: the file's current movement from now on."""
-    return SimpleNamespace(
-        id=movement_id, file_id=file_id, action=move.action, from_user=move.from_user, to_user=move.to_user, remarks=remarks,
-        due_date=due_date, priority=priority, sent_at=now, opened_at=opened_at, pulled_back_at=None, is_current=True,
+def add_movement(session, file_id, current, move, now, remarks=None, due_date=None, priority="normal", opened_at=None):
+    """The movement that makes `move.to_user` the file's custodian, written (so that it has its id) in
+    place of `current`, which is no longer current. Only a move of the same file committed meanwhile can
+    make a second current movement (uq_movements_one_current): that is a conflict, any other refusal a fault."""
+    movement = Movement(
+        file_id=file_id, action=move.action, from_user=move.from_user, to_user=move.to_user, remarks=remarks,
+        due_date=due_date, priority=priority, sent_at=now, opened_at=opened_at, is_current=True,
     )
-
-
-# PostgreSQL: a move in one statement. The file row changes only if it still has the version and custodian read;
-# if it did not, the statement fails (raise_conflict, migration 0003), writing nothing, and so it can carry the
-# transaction's COMMIT when it is the last (PreparedStatement, `last`). Its values travel as one JSON
-# document: psycopg2 adapts each parameter in Python (2-7 µs each; the move had 31 of them and 10 arrays,
-# 136 µs a movement), and json.dumps writes the whole in a few.
-_MOVE_IN_ONE_STATEMENT = PreparedStatement("files_move", text("""
-WITH move AS (
-    SELECT * FROM jsonb_to_record(CAST(:move AS jsonb)) AS move (
-        file_id varchar, version integer, mover varchar, to_user varchar, owner_id varchar, last_paragraph integer,
-        audit_seq integer, audit_head text, now timestamptz, left_id bigint, left_opened_at timestamptz,
-        left_pulled_back_at timestamptz, movement_id bigint, action text, from_user text, remarks text,
-        due_date date, priority text, opened_at timestamptz, actor text, audit jsonb, events jsonb)
-), moved AS (
-    UPDATE files SET custodian_id = move.to_user, owner_id = coalesce(move.owner_id, files.owner_id),
-        last_paragraph = move.last_paragraph, version = move.version + 1, audit_seq = move.audit_seq,
-        audit_head = move.audit_head, updated_at = move.now
-    FROM move
-    WHERE files.id = move.file_id AND files.version = move.version AND files.custodian_id = move.mover
-    RETURNING files.id
-), left_behind AS (
-    UPDATE movements SET is_current = false, opened_at = move.left_opened_at, pulled_back_at = move.left_pulled_back_at
-    FROM move
-    WHERE movements.id = move.left_id
-    RETURNING movements.id
-), arrived AS (
-    INSERT INTO movements (id, file_id, action, from_user, to_user, remarks, due_date, priority, sent_at, opened_at, is_current)
-    SELECT move.movement_id, moved.id, move.action, move.from_user, move.to_user, move.remarks, move.due_date, move.priority,
-        move.now, move.opened_at, true
-    FROM moved, move
-    -- Sub-statements of a WITH run in no set order; counting left_behind first ends the old current
-    -- movement before the new one enters uq_movements_one_current.
-    WHERE (SELECT count(*) FROM left_behind) >= 0
-), audited AS (
-    INSERT INTO audit_log (file_id, seq, action, actor, at, details, prev_hash, hash)
-    SELECT moved.id, entry.seq, entry.action, move.actor, move.now, entry.details, entry.prev_hash, entry.hash
-    FROM moved, move, jsonb_to_recordset(move.audit) AS entry (seq integer, action text, details text, prev_hash text, hash text)
-), announced AS (
-    INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, envelope, created_at)
-    SELECT event.event_id, event.event_type, event.aggregate_type, event.aggregate_id, event.envelope, move.now
-    FROM moved, move,
-        ROWS FROM (jsonb_to_recordset(move.events) AS (event_id text, event_type text, aggregate_type text, aggregate_id text, envelope text))
-        WITH ORDINALITY AS event (event_id, event_type, aggregate_type, aggregate_id, envelope, position)
-    ORDER BY event.position
-)
-SELECT CASE WHEN count(*) = 1 THEN 1 ELSE raise_conflict('the file changed meanwhile; reload it') END FROM moved
-"""))
-CONFLICT = "EO409"  # raise_conflict's SQLSTATE
-_CLOSE_MOVEMENT = update(_movements).where(_movements.c.id == bindparam("movement_id")).values(
-    is_current=False, opened_at=bindparam("opened_at"), pulled_back_at=bindparam("pulled_back_at"),
-)
-_ADD_MOVEMENT = insert(_movements)
-
-
-def record_move(connection, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id=None, last=False):
-    """Write a move: `current`, with what happened to it in memory (opened, pulled back), no longer current;
-    `movement` the current one; `actions` [(action, details)] appended to the audit log; the file row
-    with its new custodian (and `owner_id`), only if it still has the version read and `movement.from_user`
-    holds it, so that a writer that slipped past the row lock cannot make a second custodian; and the
-    move's events (`outbox_rows`, from UnitOfWork.outbox_rows). `last`: the transaction's last statement,
-    which on PostgreSQL commits it (PreparedStatement.execute)."""
-    values = {"custodian_id": movement.to_user, "last_paragraph": last_paragraph, **({"owner_id": owner_id} if owner_id else {})}
     try:
-        if connection.dialect.name == "postgresql":
-            _record_move_in_one_statement(connection, file, current, movement, actor, actions, now, values, outbox_rows, last)
-        else:
-            if current is not None:
-                connection.execute(_CLOSE_MOVEMENT, {"movement_id": current.id, "opened_at": current.opened_at, "pulled_back_at": current.pulled_back_at})
-            connection.execute(_ADD_MOVEMENT, vars(movement))
-            _record_actions_on(connection, file, actor, actions, now, mover=movement.from_user, **values)
-            if outbox_rows:
-                connection.execute(INSERT_OUTBOX, outbox_rows)
-    except IntegrityError:
-        # uq_movements_one_current: another move of this file committed first.
-        raise VersionConflict("the file was moved meanwhile; reload it")
-    except DBAPIError as error:
-        if getattr(error.orig, "pgcode", None) == CONFLICT:
-            raise VersionConflict("the file changed meanwhile; reload it")
+        if current is not None:
+            current.is_current = False
+            session.flush()  # out of uq_movements_one_current before the new movement enters it
+        session.add(movement)
+        session.flush()
+    except IntegrityError as error:
+        if _second_current_movement(error):
+            raise VersionConflict("the file was moved meanwhile; reload it")
         raise
-    if current is not None:
-        set_loaded(current, is_current=False)
+    return movement
 
 
-def _record_move_in_one_statement(connection, file, current, movement, actor, actions, now, values, outbox_rows, last):
-    rows, seq, head = audit_rows(file, actor, actions, now)
-    move = {
-        "file_id": file.id, "version": file.version, "mover": movement.from_user, "to_user": movement.to_user,
-        "owner_id": values.get("owner_id"), "last_paragraph": values["last_paragraph"], "audit_seq": seq, "audit_head": head,
-        "now": domain.as_iso(now), "left_id": current.id if current else None,
-        "left_opened_at": domain.as_iso(current.opened_at) if current else None,
-        "left_pulled_back_at": domain.as_iso(current.pulled_back_at) if current else None,
-        "movement_id": movement.id, "action": movement.action, "from_user": movement.from_user, "remarks": movement.remarks,
-        "due_date": domain.as_iso(movement.due_date), "priority": movement.priority, "opened_at": domain.as_iso(movement.opened_at), "actor": actor,
-        "audit": [{key: row[key] for key in ("seq", "action", "details", "prev_hash", "hash")} for row in rows],
-        "events": [{key: row[key] for key in ("event_id", "event_type", "aggregate_type", "aggregate_id", "envelope")}
-                   for row in outbox_rows],
-    }
-    _MOVE_IN_ONE_STATEMENT.execute(connection, {"move": json.dumps(move, ensure_ascii=False)}, last=last)
-    set_loaded(file, **values, version=file.version + 1, audit_seq=seq, audit_head=head, updated_at=now)
+def _second_current_movement(error):
+    diagnostics = getattr(error.orig, "diag", None)
+    if diagnostics is not None:  # PostgreSQL names the index
+        return diagnostics.constraint_name == "uq_movements_one_current"
+    return "movements.file_id" in str(error.orig)  # SQLite names its columns
 
 
 def movements_of(session, file_id):

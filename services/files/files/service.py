@@ -239,7 +239,9 @@ class FilesService(web.DescribedService):
             session = uow.session
             file, current = self._read_file(uow, file_id, principal)
             users = repository.users_by_id(session, {file.custodian_id, file.owner_id} | ({current.from_user, current.to_user} if current else set()))
-            return file_out(file, current, users, repository.related_files(session, file))
+            answer = file_out(file, current, users, repository.related_files(session, file))
+            uow.commit()
+            return answer
 
     @http("GET", "/files/<string:file_id>/movements")
     def list_movements(self, request, file_id):
@@ -262,15 +264,16 @@ class FilesService(web.DescribedService):
         send_in = parse_json(request, SendIn)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            file, current, yellow, sender, recipient, movement_id = repository.file_for_move(uow.connection, domain.SEND, file_id, me, send_in.to)
-            self._ensure_visible(uow.connection, file, principal)
+            file, current, yellow, sender, recipient = repository.file_for_move(uow.session, domain.SEND, file_id, me, send_in.to)
+            self._ensure_visible(uow.session, file, principal)
             users = {person.id: person for person in (sender, recipient) if person}
             to = recipient.id if recipient else send_in.to
             move = domain.plan_send(repository.file_view(file), me, to, {u.id for u in users.values() if u.active}, send_in.version)
-            movement = self._move(uow, file, current, move, me, yellow, movement_id,
-                                  remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority, last=True)
+            movement = self._move(uow, file, current, move, me, yellow,
+                                  remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority)
+            answer = file_summary(file, movement, users)
             uow.commit()
-            return file_summary(file, movement, users)
+            return answer
 
     @http("POST", "/files/<string:file_id>/return")
     def return_file(self, request, file_id):
@@ -279,12 +282,13 @@ class FilesService(web.DescribedService):
         return_in = parse_json(request, ActionIn)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            file, current, yellow, returner, sender, movement_id = repository.file_for_move(uow.connection, domain.RETURN, file_id, me)
-            self._ensure_visible(uow.connection, file, principal)
+            file, current, yellow, returner, sender = repository.file_for_move(uow.session, domain.RETURN, file_id, me)
+            self._ensure_visible(uow.session, file, principal)
             move = domain.plan_return(repository.file_view(file), repository.movement_view(current), me, return_in.version)
-            movement = self._move(uow, file, current, move, me, yellow, movement_id, remarks=return_in.remarks, last=True)
+            movement = self._move(uow, file, current, move, me, yellow, remarks=return_in.remarks)
+            answer = file_summary(file, movement, {person.id: person for person in (returner, sender) if person})
             uow.commit()
-            return file_summary(file, movement, {person.id: person for person in (returner, sender) if person})
+            return answer
 
     @http("POST", "/files/<string:file_id>/pull-back")
     def pull_back(self, request, file_id):
@@ -292,28 +296,29 @@ class FilesService(web.DescribedService):
         principal = require_caller(self.caller)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            file, current, yellow, sender, holder, movement_id = repository.file_for_move(uow.connection, domain.PULL_BACK, file_id, me)
-            self._ensure_visible(uow.connection, file, principal)
+            file, current, yellow, sender, holder = repository.file_for_move(uow.session, domain.PULL_BACK, file_id, me)
+            self._ensure_visible(uow.session, file, principal)
             move = domain.plan_pull_back(repository.file_view(file), repository.movement_view(current), me)
             now = utcnow()
             pulled_back = events.FilePulledBack(**self._event_base(file), movement_id=current.id, by_user=move.to_user, from_user=move.from_user)
-            repository.set_loaded(current, pulled_back_at=now)
-            movement = self._move(uow, file, current, move, me, yellow, movement_id, opened_at=now, now=now, announce=[pulled_back], last=True)
+            current.pulled_back_at = now
+            movement = self._move(uow, file, current, move, me, yellow, opened_at=now, now=now, announce=[pulled_back])
+            answer = file_summary(file, movement, {person.id: person for person in (sender, holder) if person})
             uow.commit()
-            return file_summary(file, movement, {person.id: person for person in (sender, holder) if person})
+            return answer
 
-    def _move(self, uow, file, current, move, actor, has_yellow_notes, movement_id, remarks=None, due_date=None, priority="normal",
-              opened_at=None, now=None, owner_id=None, announce=(), last=False):
-        """Hand the file over as movement `movement_id`: the leaving custodian's yellow notes turn green, the new
-        movement becomes the current one, and the custodian (and the owner, given `owner_id`) changes only if the
-        row still has the version and custodian read. Its events, then `announce`, go to the outbox with it.
-        `last`: nothing follows in this unit of work but its commit, which the move's statement then carries."""
+    def _move(self, uow, file, current, move, actor, has_yellow_notes, remarks=None, due_date=None, priority="normal",
+              opened_at=None, now=None, owner_id=None, announce=()):
+        """Hand the file over: the leaving custodian's yellow notes turn green, a new movement becomes the
+        current one, and the custodian (and the owner, given `owner_id`) changes only if the row still has
+        the version and custodian read. Its events, then `announce`, go to the outbox with it."""
         now = now or utcnow()
+        session = uow.session
         pending = []
-        actions = self._open_by_acting(uow, file, current, actor, now, write=False, emit=pending.append)  # written with the hand-over
-        notes = repository.yellow_notes_of(uow.session, file.id, file.custodian_id) if has_yellow_notes else []
+        actions = self._open_by_acting(uow, file, current, actor, now, emit=pending.append)
+        notes = repository.yellow_notes_of(session, file.id, file.custodian_id) if has_yellow_notes else []
         confirmed, last_paragraph = self._confirm_notes(uow, file, notes, now, on=move.action, emit=pending.append)
-        movement = repository.new_movement(movement_id, file.id, move, now, remarks, due_date, priority, opened_at)
+        movement = repository.add_movement(session, file.id, current, move, now, remarks, due_date, priority, opened_at)
         actions += confirmed + [(move.action, {
             "movement_id": movement.id, "from": move.from_user, "to": move.to_user, "remarks": remarks,
             "due_date": due_date, "priority": priority, **({"owner_id": owner_id} if owner_id else {}),
@@ -324,10 +329,9 @@ class FilesService(web.DescribedService):
                 remarks=remarks, due_date=domain.as_iso(due_date), priority=priority, subject=file.subject,
                 classification=file.classification, sent_at=now.isoformat(),
             ))
-        _envelopes, outbox_rows = uow.outbox_rows(pending + list(announce))
-        if last:
-            uow.flush()  # the notes turned green, written before the statement that commits
-        repository.record_move(uow.connection, file, current, movement, actor, actions, now, last_paragraph, outbox_rows, owner_id, last)
+        repository.record_actions(session, file, actor, actions, now, mover=move.from_user, custodian_id=move.to_user,
+                                  last_paragraph=last_paragraph, **({"owner_id": owner_id} if owner_id else {}))
+        uow.emit_all(pending + list(announce))
         FILE_MOVEMENTS.labels(move.action).inc()
         return movement
 
@@ -362,9 +366,10 @@ class FilesService(web.DescribedService):
             actions = self._open_by_acting(uow, file, current, me, now) + [(action, {"remarks": action_in.remarks})]
             repository.record_actions(session, file, me, actions, now, **values(now))
             uow.emit(event_class(**self._event_base(file), by_user=me))
+            answer = file_summary(file, current, repository.users_by_id(session, {file.custodian_id}))
             uow.commit()
             FILE_ACTIONS.labels(action).inc()
-            return file_summary(file, current, repository.users_by_id(session, {file.custodian_id}))
+            return answer
 
     @http("POST", "/files/<string:file_id>/close")
     def close(self, request, file_id):
@@ -384,9 +389,10 @@ class FilesService(web.DescribedService):
             repository.record_actions(session, file, me, actions + confirmed + [("closed", {"remarks": action_in.remarks, "movement_count": movement_count})], now,
                                       status=domain.CLOSED, closed_at=now, closed_by=me, parked_at=None, last_paragraph=last_paragraph)
             uow.emit(events.FileClosed(**self._event_base(file), by_user=me, created_at=file.created_at.isoformat(), movement_count=movement_count, kind=file.kind))
+            answer = file_summary(file, current, repository.users_by_id(session, {me}))
             uow.commit()
             FILE_ACTIONS.labels("closed").inc()
-            return file_summary(file, current, repository.users_by_id(session, {me}))
+            return answer
 
     @http("POST", "/transfers")
     def transfer(self, request):
@@ -406,8 +412,7 @@ class FilesService(web.DescribedService):
                 if file.custodian_id == leaving.id:
                     current = repository.current_movement(session, file.id)
                     move = domain.Move(leaving.id, successor.id, domain.TRANSFER)
-                    self._move(uow, file, current, move, admin.id, True, repository.next_movement_id(session),
-                               remarks=transfer_in.remarks, now=now, owner_id=values.get("owner_id"))
+                    self._move(uow, file, current, move, admin.id, True, remarks=transfer_in.remarks, now=now, owner_id=values.get("owner_id"))
                 else:
                     details = {"from": leaving.id, "to": successor.id, "remarks": transfer_in.remarks}
                     repository.record_actions(session, file, admin.id, [("ownership_transferred", details)], now, **values)
@@ -430,7 +435,9 @@ class FilesService(web.DescribedService):
             file, _current = self._read_file(uow, file_id, principal)
             notes = repository.notes_for(session, file_id, principal.user_id)
             users = repository.users_by_id(session, {n.author for n in notes})
-            return {"file_id": file.id, "last_paragraph": file.last_paragraph, "notes": [note_out(n, users) for n in notes]}
+            answer = {"file_id": file.id, "last_paragraph": file.last_paragraph, "notes": [note_out(n, users) for n in notes]}
+            uow.commit()
+            return answer
 
     @http("POST", "/files/<string:file_id>/notes")
     def add_note(self, request, file_id):
@@ -449,8 +456,9 @@ class FilesService(web.DescribedService):
             actions = self._open_by_acting(uow, file, current, me, now) + [("note_added", {"note_id": note.id, "content_sha256": domain.content_sha256(note.text)})]
             repository.record_actions(session, file, me, actions, now)
             uow.emit(events.NoteAdded(**self._event_base(file), note_id=note.id, author=me))
+            answer = note_out(note, repository.users_by_id(session, {me}))
             uow.commit()
-            return 201, note_out(note, repository.users_by_id(session, {me}))
+            return 201, answer
 
     @http("PUT", "/files/<string:file_id>/notes/<string:note_id>")
     def edit_note(self, request, file_id, note_id):
@@ -466,8 +474,9 @@ class FilesService(web.DescribedService):
             now = utcnow()
             note.text, note.references, note.updated_at = note_in.text, note_in.references, now
             repository.record_actions(session, file, me, [("note_edited", {"note_id": note.id, "content_sha256": domain.content_sha256(note.text)})], now)
+            answer = note_out(note, repository.users_by_id(session, {me}))
             uow.commit()
-            return note_out(note, repository.users_by_id(session, {me}))
+            return answer
 
     @http("DELETE", "/files/<string:file_id>/notes/<string:note_id>")
     def discard_note(self, request, file_id, note_id):
@@ -496,8 +505,9 @@ class FilesService(web.DescribedService):
             now = utcnow()
             actions, last_paragraph = self._confirm_notes(uow, file, [note], now, on="confirm")
             repository.record_actions(session, file, me, actions, now, last_paragraph=last_paragraph)
+            answer = note_out(note, repository.users_by_id(session, {me}))
             uow.commit()
-            return note_out(note, repository.users_by_id(session, {me}))
+            return answer
 
     def _confirm_notes(self, uow, file, notes, now, on, emit=None):
         """Turn notes green in order, numbering their paragraphs on from the file's last paragraph; their
@@ -530,9 +540,11 @@ class FilesService(web.DescribedService):
             items = repository.correspondence_of(session, file_id)
             users = repository.users_by_id(session, {item.added_by for item, _ in items})
             last_movement = repository.last_movement_to(session, file.id, principal.user_id)
-            return {"file_id": file.id, "correspondence": [
+            answer = {"file_id": file.id, "correspondence": [
                 correspondence_out(item, documents, users, self._may_read(item, principal, last_movement)) for item, documents in items
             ]}
+            uow.commit()
+            return answer
 
     @http("POST", "/files/<string:file_id>/correspondence", upload=True)
     def attach_documents(self, request, file_id):
@@ -568,9 +580,10 @@ class FilesService(web.DescribedService):
                 ("document_attached", {"correspondence_id": item.id, "sha256": [d.sha256 for d in documents]})
             ]
             repository.record_actions(session, file, me, actions, now)
+            answer = correspondence_out(item, documents, repository.users_by_id(session, {me}))
             uow.commit()
             FILE_ACTIONS.labels("document_attached").inc()
-            return 201, correspondence_out(item, documents, repository.users_by_id(session, {me}))
+            return 201, answer
 
     def _document_request(self, request):
         if request.mimetype != "multipart/form-data":
@@ -593,6 +606,7 @@ class FilesService(web.DescribedService):
             item, document = repository.document_of(session, file_id, item_id, position)
             if not self._may_read(item, principal, repository.last_movement_to(session, file.id, principal.user_id)):
                 raise CorrespondenceNotFound(f"correspondence {item_id} is not in file {file_id}")
+            uow.commit()
         data = self.documents.get(document.key)
         return Response(data, mimetype=document.content_type,
                         headers={"Content-Disposition": content_disposition(document.filename or document.sha256)})
@@ -605,7 +619,9 @@ class FilesService(web.DescribedService):
         with self.db.unit_of_work() as uow:
             session = uow.session
             file, _current = self._read_file(uow, file_id, principal)
-            return {"file_id": file.id, "drafts": [self._draft_answer(session, d) for d in repository.drafts_of(session, file_id)]}
+            answer = {"file_id": file.id, "drafts": [self._draft_answer(session, d) for d in repository.drafts_of(session, file_id)]}
+            uow.commit()
+            return answer
 
     @http("GET", "/files/<string:file_id>/drafts/<string:draft_id>")
     def get_draft(self, request, file_id, draft_id):
@@ -613,7 +629,9 @@ class FilesService(web.DescribedService):
         with self.db.unit_of_work() as uow:
             session = uow.session
             self._read_file(uow, file_id, principal)
-            return self._draft_answer(session, repository.load_draft(session, file_id, draft_id))
+            answer = self._draft_answer(session, repository.load_draft(session, file_id, draft_id))
+            uow.commit()
+            return answer
 
     @http("GET", "/files/<string:file_id>/drafts/<string:draft_id>/versions/<int:version>")
     def get_draft_version(self, request, file_id, draft_id, version):
@@ -624,7 +642,9 @@ class FilesService(web.DescribedService):
             self._read_file(uow, file_id, principal)
             repository.load_draft(session, file_id, draft_id)
             found = repository.version_of(session, draft_id, version)
-            return version_out(found, repository.users_by_id(session, {found.author}))
+            answer = version_out(found, repository.users_by_id(session, {found.author}))
+            uow.commit()
+            return answer
 
     @http("POST", "/files/<string:file_id>/drafts")
     def create_draft(self, request, file_id):
@@ -640,8 +660,9 @@ class FilesService(web.DescribedService):
             session.add(draft)
             session.flush()
             self._add_version(uow, file, draft, draft_in.content, me, now, self._open_by_acting(uow, file, current, me, now))
+            answer = self._draft_answer(session, draft)
             uow.commit()
-            return 201, self._draft_answer(session, draft)
+            return 201, answer
 
     @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/versions")
     def revise_draft(self, request, file_id, draft_id):
@@ -658,8 +679,9 @@ class FilesService(web.DescribedService):
             draft.current_version += 1
             draft.updated_at = now
             self._add_version(uow, file, draft, version_in.content, me, now, self._open_by_acting(uow, file, current, me, now))
+            answer = self._draft_answer(session, draft)
             uow.commit()
-            return 201, self._draft_answer(session, draft)
+            return 201, answer
 
     def _add_version(self, uow, file, draft, content, author, now, actions):
         sha = domain.content_sha256(content)
@@ -683,8 +705,9 @@ class FilesService(web.DescribedService):
             session.flush()
             actions = self._open_by_acting(uow, file, current, me, now) + [("draft_commented", {"draft_id": draft.id, "comment_id": comment.id})]
             repository.record_actions(session, file, me, actions, now)
+            answer = self._draft_answer(session, draft)
             uow.commit()
-            return 201, self._draft_answer(session, draft)
+            return 201, answer
 
     @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/approve")
     def approve_draft(self, request, file_id, draft_id):
@@ -709,9 +732,10 @@ class FilesService(web.DescribedService):
                 **self._event_base(file), draft_id=draft.id, version=version.version, approver=me, subject=draft.subject,
                 content=version.content, content_sha256=version.content_sha256, classification=file.classification,
             ))
+            answer = self._draft_answer(session, draft)
             uow.commit()
             FILE_ACTIONS.labels("draft_approved").inc()
-            return self._draft_answer(session, draft)
+            return answer
 
     @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/issue")
     def issue_draft(self, request, file_id, draft_id):
@@ -738,9 +762,10 @@ class FilesService(web.DescribedService):
                 **self._event_base(file), draft_id=draft.id, version=draft.approved_version, issue_number=number,
                 dispatch_mode=issue_in.dispatch_mode, issued_by=me, recipients=recipients,
             ))
+            answer = self._draft_answer(session, draft)
             uow.commit()
             FILE_ACTIONS.labels("draft_issued").inc()
-            return self._draft_answer(session, draft)
+            return answer
 
     @http("GET", "/dispatch-register")
     def dispatch_register(self, request):
@@ -956,7 +981,6 @@ class FilesService(web.DescribedService):
         return domain.can_read_item(repository.item_view(item), principal.user_id, principal.office, last_movement_to_caller)
 
     def _ensure_visible(self, db, file, principal):
-        """`db` a session, or a unit of work's connection where the caller uses no ORM objects."""
         if not self._may_open(db, file, principal):
             raise FileNotFound(f"file {file.id} was not found")
 
@@ -976,7 +1000,8 @@ class FilesService(web.DescribedService):
 
     def _read_file(self, uow, file_id, principal):
         """The file and its current movement for a reader who may open it. Its recipient reading any of it
-        (the file, its notes, correspondence or drafts) opens it, so the sender can no longer pull it back."""
+        (the file, its notes, correspondence or drafts) opens it, so the sender can no longer pull it back:
+        the caller commits once its answer is read."""
         session = uow.session
         file, current, _yellow = repository.file_for_action(session, file_id, lock=False)
         self._ensure_visible(session, file, principal)
@@ -985,23 +1010,18 @@ class FilesService(web.DescribedService):
             opened = self._open_by_acting(uow, file, current, principal.user_id, utcnow())
             if opened:
                 repository.record_actions(session, file, principal.user_id, opened, current.opened_at)
-                uow.commit()
         return file, current
 
     @staticmethod
     def _is_unopened_by(file, current, user_id):
         return current is not None and current.opened_at is None and current.to_user == user_id and file.custodian_id == user_id
 
-    def _open_by_acting(self, uow, file, current, user_id, now, write=True, emit=None):
+    def _open_by_acting(self, uow, file, current, user_id, now, emit=None):
         """Opening the file, or acting on it, records when its recipient first did; returns the audit entry.
-        With `write=False` the movement is changed in memory only, for record_move to write. The event
-        goes to `emit` (by default straight to the outbox)."""
+        The event goes to `emit` (by default straight to the outbox)."""
         if not self._is_unopened_by(file, current, user_id):
             return []
-        if write:
-            repository.mark_opened(uow.session, current, now)
-        else:
-            repository.set_loaded(current, opened_at=now)
+        current.opened_at = now
         (emit or uow.emit)(events.FileOpened(**self._event_base(file), movement_id=current.id, user=user_id, opened_at=now.isoformat()))
         FILE_ACTIONS.labels("opened").inc()
         return [("opened", {"movement_id": current.id})]

@@ -165,8 +165,9 @@ class SigningService(web.DescribedService):
             known = repository.active_user_ids(uow.session, body.signers)
             signers = domain.check_signing_order(document.owner, body.signers, known)
             repository.set_signers(uow.session, document.kind, document.id, signers)
+            answer = self._document_answer(uow.session, document.kind, document.id)
             uow.commit()
-        return self._document_response(document.kind, document.id)
+        return answer
 
     @http("GET", "/documents/<string:kind>/<string:document_id>/pdf")
     def get_pdf(self, request, kind, document_id):
@@ -405,10 +406,11 @@ class SigningService(web.DescribedService):
     def _signature_timeout(self):
         return timedelta(seconds=int(self.config.get("SIGNATURE_TIMEOUT_SECONDS", 300)))
 
-    def _document_response(self, kind, document_id):
-        with self.db.read() as session:
-            document, view, signatures = repository.document_view(session, kind, document_id)
-            return document_out(document, view, signatures)
+    @staticmethod
+    def _document_answer(session, kind, document_id):
+        """Read in the caller's transaction before it commits: a committed change answers without the database."""
+        document, view, signatures = repository.document_view(session, kind, document_id)
+        return document_out(document, view, signatures)
 
     def _certificate_for_registration(self, body):
         if body.source == domain.ESIGN:

@@ -1,4 +1,5 @@
 """What the holder of a receipt does with it, and what nobody else may do."""
+from eoffice_common.testing import transactions_begun
 
 
 def test_send_receive_and_close_a_physical_receipt(desk, event_tap):
@@ -93,3 +94,20 @@ def test_percent_and_underscore_in_a_search_match_only_themselves(desk):
     by_underscore = desk.get("/receipts?box=created", "diarist.jhs", params={"sender": "_"}).json()["receipts"]
     assert [r["sender"]["organisation"] for r in by_percent] == ["100% Shiksha Abhiyan"]
     assert [r["sender"]["name"] for r in by_underscore] == ["राम_प्रसाद"]
+
+
+def test_an_action_answers_from_the_transaction_that_committed_it(desk):
+    """Once committed, an action's answer must not need the database again: were it gone by then,
+    the client would get a 500 for a write that took effect, and a 409 on retrying it."""
+    receipt = desk.diarise(send={"to": ["so.jhs"]})
+    steps = [("POST", "receive", "so.jhs", None), ("POST", "send", "so.jhs", {"to": ["adm.jhs"]}),
+             ("GET", "", "adm.jhs", None), ("POST", "close", "adm.jhs", {"remarks": "निस्तारित"})]
+    with transactions_begun() as begun:
+        for method, action, user, body in steps:
+            response = desk.request(method, f"/receipts/{receipt['id']}/{action}".rstrip("/"), user, json=body,
+                                    headers={"X-Correlation-ID": f"answer-{action or 'open'}"})
+            assert response.status_code == 200, response.text
+    assert response.json()["status"] == "closed"
+    assert {key: count for key, count in begun.items() if str(key).startswith("answer-")} == {
+        "answer-receive": 1, "answer-send": 1, "answer-open": 1, "answer-close": 1,
+    }

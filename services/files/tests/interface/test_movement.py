@@ -4,6 +4,7 @@ import pytest
 
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
+from eoffice_common.testing import transactions_begun
 from files import domain, repository
 from files.exceptions import VersionConflict
 from files.service import utcnow
@@ -161,23 +162,22 @@ def test_of_two_concurrent_sends_without_a_version_the_loser_no_longer_holds_the
     assert registry.sql("SELECT count(*) FROM movements WHERE file_id = :id", id=file["id"]) == [(1,)]
 
 
-def test_a_move_of_a_file_changed_since_it_was_read_writes_nothing_though_it_carries_the_commit(registry):
-    """The version check in the move's statement is the last guard (a writer that slipped past the
-    row lock): as the transaction's last statement it commits, so a refusal must be an error."""
+def test_a_move_of_a_file_changed_since_it_was_read_is_a_conflict_and_writes_nothing(registry):
+    """The version check in the move's UPDATE is the last guard (a writer that slipped past the row lock)."""
     file = registry.create("clerk.jhs")
     registry.send(file["id"], "clerk.jhs", "so.jhs")
     before = registry.sql("SELECT id, is_current, opened_at FROM movements WHERE file_id = :id ORDER BY id", id=file["id"])
     engine = StandaloneEngine(registry.db_url)
     try:
         with UnitOfWork(engine, actor="so.jhs", correlation_id=None) as uow:
-            row, current, _yellow, _me, _to, movement_id = repository.file_for_move(uow.connection, domain.SEND, file["id"], "so.jhs", "adm.jhs")
+            row, current, _yellow, _me, _to = repository.file_for_move(uow.session, domain.SEND, file["id"], "so.jhs", "adm.jhs")
             repository.set_loaded(row, version=row.version - 1)  # as read before another writer's change
             move = domain.plan_send(repository.file_view(row), "so.jhs", "adm.jhs", {"adm.jhs"})
-            repository.set_loaded(current, opened_at=utcnow())
-            movement = repository.new_movement(movement_id, row.id, move, utcnow())
-            _envelopes, outbox_rows = uow.outbox_rows([])
+            current.opened_at = utcnow()
+            movement = repository.add_movement(uow.session, row.id, current, move, utcnow())
             with pytest.raises(VersionConflict):
-                repository.record_move(uow.connection, row, current, movement, "so.jhs", [("send", {})], utcnow(), 0, outbox_rows, last=True)
+                repository.record_actions(uow.session, row, "so.jhs", [("send", {"movement_id": movement.id})], utcnow(),
+                                          mover="so.jhs", custodian_id="adm.jhs")
     finally:
         engine.engine.dispose()
     assert registry.sql("SELECT id, is_current, opened_at FROM movements WHERE file_id = :id ORDER BY id", id=file["id"]) == before
@@ -240,3 +240,37 @@ def test_the_lists_filter_and_page(registry):
     assert registry.get("/files?box=created", "clerk.jhs").json()["total"] == 5
     assert registry.get("/files", "clerk.jhs").json()["total"] == 0
     assert registry.get("/files?q=प्रकरण 3", "so.jhs").json()["total"] == 1
+
+
+def test_a_database_refusal_other_than_a_concurrent_move_is_a_fault_not_a_conflict(registry):
+    """Only a second current movement means the file was moved meanwhile; a broken audit chain (here an
+    entry already holding the next number) is a fault to chase, not a 409 the client retries past."""
+    file = registry.create("clerk.jhs")
+    registry.sql(
+        "INSERT INTO audit_log (file_id, seq, action, actor, at, details, hash) VALUES (:id, 2, 'forged', 'x', now(), '{}', 'x')",
+        id=file["id"],
+    )
+    refused = registry.post(f"/files/{file['id']}/send", "clerk.jhs", json={"to": "so.jhs"})
+    assert (refused.status_code, refused.json()["error"]) == (500, "internal_error")
+    assert registry.sql("SELECT count(*) FROM movements WHERE file_id = :id", id=file["id"]) == [(0,)]
+
+
+def test_every_action_answers_from_the_transaction_that_committed_it(registry):
+    """Once committed, an action's answer must not need the database again: were it gone by then, the
+    client would get a 500 for a move that took effect, and a 409 on retrying it."""
+    file = registry.create("clerk.jhs")
+    path = f"/files/{file['id']}"
+    steps = [
+        ("send", "POST", f"{path}/send", "clerk.jhs", {"to": "so.jhs"}),
+        ("open", "GET", path, "so.jhs", None),
+        ("note", "POST", f"{path}/notes", "so.jhs", {"text": "प्रस्ताव अनुमोदन हेतु प्रस्तुत"}),
+        ("park", "POST", f"{path}/park", "so.jhs", {}),
+        ("unpark", "POST", f"{path}/unpark", "so.jhs", {}),
+        ("return", "POST", f"{path}/return", "so.jhs", {}),
+    ]
+    with transactions_begun() as begun:
+        for name, method, target, user, body in steps:
+            response = registry.request(method, target, user, json=body, headers={"X-Correlation-ID": f"answer-{name}"})
+            assert response.status_code in (200, 201), (name, response.text)
+    assert response.json()["custodian"]["id"] == "clerk.jhs"
+    assert {key: count for key, count in begun.items() if str(key).startswith("answer-")} == {f"answer-{name}": 1 for name, *_ in steps}

@@ -1,6 +1,6 @@
-"""The HTTP/1.1 server under every service, spoken to over raw sockets: keep-alive and pipelining,
-chunked and 100-continue request bodies, streamed responses, HTTP/1.0, and malformed requests
-answered with a reason."""
+"""nameko's web server (eventlet.wsgi) under every service, spoken to over raw sockets: keep-alive and
+pipelining, chunked and 100-continue request bodies, streamed responses, HTTP/1.0, and malformed
+requests refused."""
 import hashlib
 import json
 import socket
@@ -180,15 +180,19 @@ def test_http_1_0_keep_alive_is_honoured(client):
 
 
 @pytest.mark.parametrize("request_bytes, status, reason", [
-    (b"GARBAGE\r\n\r\n", 400, "malformed_request_line"),
-    (b"GET /hello/x HTTP/2.0\r\n\r\n", 505, "http_version"),
-    (b"GET /hello/x HTTP/1.1\r\nno colon here\r\n\r\n", 400, "malformed_header"),
-    (b"POST /echo HTTP/1.1\r\nContent-Length: ten\r\n\r\n", 400, "malformed_content_length"),
-    (b"GET /hello/x HTTP/1.1\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n", 431, "headers_too_large"),
-    (b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "malformed_chunk"),
+    (b"GET /hello/a b HTTP/1.1\r\n\r\n", 400, "malformed_request"),
+    (b"POST /echo HTTP/1.1\r\nContent-Length: ten\r\n\r\n", 400, None),
+    (b"GET /hello/x HTTP/1.1\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n", 400, None),
 ])
-def test_a_malformed_request_gets_a_reason_and_the_connection_closes(client, request_bytes, status, reason):
+def test_a_malformed_request_is_refused_and_the_connection_closes(client, request_bytes, status, reason):
     client.send(request_bytes)
     answer_status, headers, body, _ = client.response()
-    assert (answer_status, json.loads(body)["error"]) == (status, reason)
+    assert answer_status == status
+    assert (json.loads(body)["error"] if body else None) == reason
     assert headers["connection"] == "close" and client.closed_by_server()
+
+
+def test_a_malformed_chunk_is_refused_with_its_reason(client):
+    client.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+    status, _, body, _ = client.response()
+    assert (status, json.loads(body)["error"]) == (400, "malformed_chunk")

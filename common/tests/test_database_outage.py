@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.errors import database_unreachable
-from eoffice_common.testing import TEST_JWT_SECRET, TcpProxy
+from eoffice_common.testing import TEST_JWT_PRIVATE_KEY, TcpProxy
 from eoffice_common.web import DescribedService
 
 
@@ -33,7 +33,7 @@ def test_a_database_out_of_reach_is_503_with_retry_after_and_service_resumes(con
     container = container_factory(described_writer, {**writer_config, "DB_URL": through_proxy})
     container.start()
     base = f"http://{writer_config['WEB_SERVER_ADDRESS']}"
-    headers = {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, Principal('clerk.jhs', 'COLL-JHS', ('clerk',), 'Pooja Yadav'), 600)}"}
+    headers = {"Authorization": f"Bearer {issue_token(TEST_JWT_PRIVATE_KEY, Principal('clerk.jhs', 'COLL-JHS', ('clerk',), 'Pooja Yadav'), 600)}"}
     assert requests.post(f"{base}/notes", json={"id": "before", "text": "t"}, headers=headers).status_code == 201
 
     captured, root = Captured(), logging.getLogger()

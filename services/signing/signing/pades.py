@@ -35,10 +35,6 @@ from pyhanko_certvalidator import ValidationContext
 from .domain import IST, Revocation, SignatureCheck
 from .exceptions import NotAPdf, SigningFailed
 
-# One signing or verification job at a time per process, on a real OS lock (the jobs run in
-# eventlet's tpool threads). Python holds the GIL for nearly all of this work anyway, and it keeps
-# the PKCS#11 session and pyHanko's asyncio state to one thread at a time.
-CRYPTO_LOCK = patcher.original("threading").Lock()
 _thread_state = patcher.original("threading").local()
 
 DIGEST_SIZE = 32  # SHA-256
@@ -189,7 +185,7 @@ def embed(prepared, output, cms_der):
 
 
 def sign_with_token(base_pdf, details, token, key_label, template):
-    """A PAdES signature by the key `key_label` on the token. Call under CRYPTO_LOCK."""
+    """A PAdES signature by the key `key_label` on the token. Run by threads.run_in_thread."""
     prepared, output = prepare(base_pdf, details, template.certificate_der, template.reserved_bytes)
     digest = prepared.document_digest
     signature = token.sign(key_label, template.to_be_signed(digest))
@@ -226,7 +222,7 @@ def read_pdf(data):
 
 
 def verify_pdf(data, snapshot):
-    """Every signature of the PDF checked for integrity, coverage, chain and revocation. Call under CRYPTO_LOCK."""
+    """Every signature of the PDF checked for integrity, coverage, chain and revocation. Run by threads.run_in_thread."""
     reader, signatures = read_pdf(data)
     context = validation_context(snapshot)
     checks = [_check(position, signature, context) for position, signature in enumerate(signatures, start=1)]

@@ -1,13 +1,12 @@
 """The signing service's entrypoints: parse, authorise, call the domain, commit, answer.
 
-Cryptography and rendering run in eventlet's tpool (real threads), so the hub keeps serving
-requests while a PDF is signed, rendered or verified."""
+Cryptography and rendering run on OS threads, one job at a time (threads.py), so the hub keeps
+serving requests while a PDF is signed, rendered or verified."""
 import os
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.timer import timer
@@ -16,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, ServiceError, UnsupportedMediaType
+from eoffice_common.health import liveness
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
@@ -37,6 +37,7 @@ from .schemas import (
     CertificateIn, DraftApprovedData, NoteConfirmedData, OfficeRecordedData, RevokeIn, SignersIn, SignIn,
     UserRecordedData, certificate_out, document_out, signature_out, verification_out,
 )
+from .threads import run_in_thread, running_job_seconds
 from .token import Token
 
 SIGNATURES = Counter("eoffice_signing_signatures_total", "Signatures by method and outcome.", ["method", "outcome"])
@@ -55,14 +56,6 @@ def utcnow():
     return datetime.now(timezone.utc)
 
 
-def in_tpool(function, *args):
-    """Run crypto work on a real thread, one job at a time (see pades.CRYPTO_LOCK)."""
-    def locked():
-        with pades.CRYPTO_LOCK:
-            return function(*args)
-    return tpool.execute(locked)
-
-
 class SigningService(web.DescribedService):
     name = "signing"
     openapi_path = OPENAPI_PATH
@@ -78,6 +71,15 @@ class SigningService(web.DescribedService):
 
     # --- health and description -------------------------------------------------------------
 
+    @liveness("GET", "/health/live")
+    def live(self, request):
+        """Answered by a worker (so a full, wedged pool shows as 503), and red while a thread job
+        has run for longer than any rendering or signature takes."""
+        limit = float(self.config.get("LIVENESS_THREAD_JOB_SECONDS", 60))
+        running = running_job_seconds()
+        if running > limit:
+            return 503, {"error": "thread_job_stuck", "message": f"a rendering or signing job has run for {running:.0f} s"}
+        return {"status": "ok"}
 
     # --- certificates ---------------------------------------------------------------------------
 
@@ -180,7 +182,7 @@ class SigningService(web.DescribedService):
             else:
                 key = None
                 content, signer_lines = self._rendering_input(session, document, view.signers)
-        data = self.documents.get(key) if key else tpool.execute(render, content, signer_lines, preview_created_at(content.confirmed_at))
+        data = self.documents.get(key) if key else run_in_thread(render, content, signer_lines, preview_created_at(content.confirmed_at))
         filename = f"{document.kind}-{document.id}{'-signed' if key else '-preview'}.pdf"
         return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
@@ -223,11 +225,11 @@ class SigningService(web.DescribedService):
                 field_name=field_name(position), signer_name=signer.name_en, designation=signer.designation_en,
                 reason=signature.reason, location=signature.location, signed_at=now,
             )
-            base = self.documents.get(document.pdf_key) if document.pdf_key else tpool.execute(
+            base = self.documents.get(document.pdf_key) if document.pdf_key else run_in_thread(
                 render, content, signer_lines, preview_created_at(content.confirmed_at)
             )
             if sign_in.method == domain.DSC:
-                signed = in_tpool(self._sign_with_token, base, details, certificate, chain)
+                signed = run_in_thread(self._sign_with_token, base, details, certificate, chain)
             else:
                 signed = self._sign_with_esign(base, details, certificate, signature, signer)
             stored = self.documents.put(signed, f"{kind}-{document.id}.pdf")
@@ -273,7 +275,7 @@ class SigningService(web.DescribedService):
         """Verify any PDF: the raw body (application/pdf) or a multipart `file`."""
         require_caller(self.caller)
         data = self._uploaded_pdf(request)
-        verified = in_tpool(pades.verify_pdf, data, self.trust.current())
+        verified = run_in_thread(pades.verify_pdf, data, self.trust.current())
         with self.db.read() as session:
             self._identify(session, verified.checks)
             current = None
@@ -299,7 +301,7 @@ class SigningService(web.DescribedService):
             certificates = {s.certificate_id: session.get(Certificate, s.certificate_id) for s in signed}
         checks, claims = [], None
         if document.pdf_key:
-            verified = in_tpool(pades.verify_pdf, self.documents.get(document.pdf_key), self.trust.current())
+            verified = run_in_thread(pades.verify_pdf, self.documents.get(document.pdf_key), self.trust.current())
             checks, claims = verified.checks, verified.claims
             with self.db.read() as session:
                 self._identify(session, checks)
@@ -418,7 +420,7 @@ class SigningService(web.DescribedService):
         def read_token():
             return token.certificate(body.key_label), token.public_key(body.key_label)
 
-        on_token, public_key = in_tpool(read_token)
+        on_token, public_key = run_in_thread(read_token)
         if public_key is None:
             raise CertificateRefused(f"the token has no key labelled {body.key_label!r}", reason="key_not_on_token")
         if body.certificate is None and on_token is None:
@@ -451,7 +453,7 @@ class SigningService(web.DescribedService):
     def _sign_with_esign(self, base, details, certificate, signature, signer):
         if self.esign is None:
             raise SigningUnavailable("no eSign provider is configured", reason="esign_unavailable")
-        prepared, output = in_tpool(pades.prepare, base, details, certificate.der, pades.ESIGN_RESERVED_BYTES)
+        prepared, output = run_in_thread(pades.prepare, base, details, certificate.der, pades.ESIGN_RESERVED_BYTES)
         cms_der = self.esign.sign_digest(ESignRequest(
             transaction_id=signature.id, signer=signature.signer, signer_name=signer.name_en,
             document_digest=prepared.document_digest, reason=signature.reason,
@@ -460,7 +462,7 @@ class SigningService(web.DescribedService):
             raise SigningFailed("the eSign provider signed with a certificate other than the one registered", reason="esign_certificate_mismatch")
         if len(cms_der) * 2 > pades.ESIGN_RESERVED_BYTES:
             raise SigningFailed("the eSign provider's signature is too large", reason="esign_bad_response")
-        return in_tpool(pades.embed, prepared, output, cms_der)
+        return run_in_thread(pades.embed, prepared, output, cms_der)
 
     def _rendering_input(self, session, document, signers):
         users = repository.users_by_id(session, signers)

@@ -277,14 +277,17 @@ def signature_reasons(check):
     return list(dict.fromkeys(reasons))
 
 
-def verdict(checks, signed_content_sha256=None, current_content_sha256=None, signatures_expected=None):
-    """Valid only if every signature is, the content is still what was signed, and none is missing."""
+def verdict(checks, signed_content_sha256=None, current_content_sha256=None, signatures_expected=None, revisions_after_signing=0):
+    """Valid only if every signature is, nothing was added after the last one, the content is still
+    what was signed, and no signature is missing."""
     reasons = []
     if not checks:
         reasons.append("no_signatures")
     for check in checks:
         check.reasons = signature_reasons(check)
         reasons += check.reasons
+    if revisions_after_signing:
+        reasons.append("modified_after_signing")
     if signed_content_sha256 and current_content_sha256 and signed_content_sha256 != current_content_sha256:
         reasons.append("content_changed")
     if signatures_expected is not None and len(checks) < signatures_expected:

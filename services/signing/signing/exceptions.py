@@ -1,5 +1,5 @@
 """Errors of the signing service, each mapped once to an HTTP status and a reason code."""
-from eoffice_common.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from eoffice_common.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
 
 class DocumentNotFound(NotFound):
@@ -76,6 +76,12 @@ class InvalidSigners(InvalidInput):
 
 class NotAPdf(InvalidInput):
     reason = "corrupt_pdf"
+
+
+class PdfTooDeep(BadRequest):
+    """Objects nested deeper than the reader can follow (a PDF built to exhaust the stack)."""
+
+    reason = "pdf_nesting_too_deep"
 
 
 class SigningUnavailable(ServiceError):

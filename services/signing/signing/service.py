@@ -273,20 +273,26 @@ class SigningService(web.DescribedService):
     @http("POST", "/verify")
     def verify_upload(self, request):
         """Verify any PDF: the raw body (application/pdf) or a multipart `file`."""
-        require_caller(self.caller)
+        principal = require_caller(self.caller)
         data = self._uploaded_pdf(request)
         verified = run_in_thread(pades.verify_pdf, data, self.trust.current())
+        claims, current, document_info = verified.claims, None, None
         with self.db.read() as session:
             self._identify(session, verified.checks)
-            current = None
-            document_info = None
-            if verified.claims:
-                document = session.get(Document, (verified.claims["kind"], verified.claims["document_id"]))
-                current = document.content_sha256 if document is not None else None
-                document_info = {**verified.claims, "current_content_sha256": current}
-        result = domain.verdict(verified.checks, (verified.claims or {}).get("content_sha256"), current)
+            if claims and claims["kind"] in domain.KINDS:
+                try:
+                    _, view, _ = repository.document_view(session, claims["kind"], claims["document_id"])
+                except DocumentNotFound:
+                    view = None
+                if view is not None and domain.can_view(view, principal.user_id, principal.office):
+                    current = view.content_sha256
+                    document_info = {**claims, "current_content_sha256": current}
+        signed_hash = claims["content_sha256"] if document_info else None
+        result = domain.verdict(
+            verified.checks, signed_hash, current, revisions_after_signing=verified.revisions_after_last_signature,
+        )
         VERIFICATIONS.labels("upload", "valid" if result["valid"] else "invalid").inc()
-        return verification_out(result, verified.checks, document_info)
+        return verification_out(result, verified, document_info)
 
     @http("GET", "/documents/<string:kind>/<string:document_id>/verification")
     def verify_document(self, request, kind, document_id):
@@ -299,20 +305,22 @@ class SigningService(web.DescribedService):
             signed = [s for s in signatures if s.status == domain.SIGNED]
             signed.sort(key=lambda s: s.position)
             certificates = {s.certificate_id: session.get(Certificate, s.certificate_id) for s in signed}
-        checks, claims = [], None
+        verified = pades.VerifiedPdf([], None)
         if document.pdf_key:
             verified = run_in_thread(pades.verify_pdf, self.documents.get(document.pdf_key), self.trust.current())
-            checks, claims = verified.checks, verified.claims
             with self.db.read() as session:
-                self._identify(session, checks)
-            for check, record in zip(checks, signed):
+                self._identify(session, verified.checks)
+            for check, record in zip(verified.checks, signed):
                 check.expected_signer = record.signer
                 check.expected_fingerprint = certificates[record.certificate_id].fingerprint_sha256
-        signed_hash = (claims or {}).get("content_sha256") or (signed[0].content_sha256 if signed else None)
-        result = domain.verdict(checks, signed_hash, document.content_sha256, signatures_expected=len(signed) or None)
+        signed_hash = (verified.claims or {}).get("content_sha256") or (signed[0].content_sha256 if signed else None)
+        result = domain.verdict(
+            verified.checks, signed_hash, document.content_sha256, signatures_expected=len(signed) or None,
+            revisions_after_signing=verified.revisions_after_last_signature,
+        )
         VERIFICATIONS.labels("document", "valid" if result["valid"] else "invalid").inc()
         info = {"kind": document.kind, "document_id": document.id, "content_sha256": signed_hash, "current_content_sha256": document.content_sha256}
-        return verification_out(result, checks, info)
+        return verification_out(result, verified, info)
 
     # --- consumed events ------------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ _templates = {}
 _signer_views = {}
 KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
 STAMP = TextStampStyle(stamp_text="Digitally signed by\n%(name)s\n%(designation)s\n%(when)s", border_width=1)
-CLAIM = re.compile(r"eoffice-(note|draft):(\S+) sha256:([0-9a-f]{64})")
+CLAIM = re.compile(r"eoffice-(note|draft):([A-Za-z0-9._-]{1,64}) sha256:([0-9a-f]{64})(?!\S)")
 
 
 def run(coroutine):

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .exceptions import (
-    AlreadySigned, CertificateRefused, CertificateRevokedAlready, ContentChanged, DocumentNotFound,
-    InvalidSigners, NotASigner, NotOwner, OutOfTurn, SignatureInProgress, SigningOrderFixed,
+    AlreadySigned, CertificateAlreadyRegistered, CertificateRefused, CertificateRevokedAlready, ContentChanged,
+    DocumentNotFound, InvalidSigners, KeyBoundToAnother, NotASigner, NotOwner, OutOfTurn, SignatureInProgress,
+    SigningOrderFixed,
 )
 
 NOTE, DRAFT = "note", "draft"
@@ -183,6 +184,8 @@ class CertificateFacts:
     key_type: str
     chain_problem: str | None = None  # why no path to a trusted CA was found
     revocation: Revocation | None = None
+    user_ids: frozenset = frozenset()  # the subject's UID attributes
+    emails: frozenset = frozenset()  # the subject's emailAddress and rfc822Name alternative names, casefolded
 
 
 def certificate_problem(facts, now):
@@ -220,6 +223,27 @@ def ensure_certificate_names(facts, user_name):
     if _comparable_name(facts.common_name) != _comparable_name(user_name):
         raise CertificateRefused(
             f"the certificate is issued to {facts.common_name!r}, not to {user_name!r}", reason="certificate_name_mismatch"
+        )
+
+
+def ensure_certificate_identity(facts, user_id, email):
+    """A certificate is bound to the directory identity it names, not to a display name (namesakes
+    exist): its subject UID must be the officer's user id, or its email the officer's email."""
+    if user_id in facts.user_ids or (email and email.casefold() in facts.emails):
+        return
+    raise CertificateRefused(
+        f"the certificate names neither the user id {user_id!r} nor this officer's email in the directory",
+        reason="certificate_identity_mismatch",
+    )
+
+
+def ensure_not_bound_to_another(holders, user_id):
+    """A key or certificate registered by one officer is nobody else's to register."""
+    if any(holder != user_id for holder in holders):
+        raise KeyBoundToAnother("this key or certificate is registered to another officer")
+    if holders:
+        raise CertificateAlreadyRegistered(
+            "you have already registered this key or certificate; revoke that registration to register a renewed one"
         )
 
 

@@ -56,6 +56,12 @@ class CertificateAlreadyRegistered(Conflict):
     reason = "certificate_already_registered"
 
 
+class KeyBoundToAnother(Conflict):
+    """The key label or the certificate is registered to another officer."""
+
+    reason = "key_bound_to_another_user"
+
+
 class CertificateRevokedAlready(Conflict):
     reason = "certificate_already_revoked"
 

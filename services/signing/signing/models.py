@@ -1,7 +1,7 @@
 """Tables of the signing service alone: its copy of the directory, the documents it may sign,
 registered certificates and signatures."""
 from sqlalchemy import (
-    Boolean, Column, ForeignKeyConstraint, Index, Integer, LargeBinary, String, Text,
+    Boolean, Column, ForeignKeyConstraint, Index, Integer, LargeBinary, String, Text, text,
 )
 from sqlalchemy.orm import DeclarativeBase
 
@@ -22,6 +22,7 @@ class User(Base):
     name_hi = Column(String(200), nullable=False)
     designation_en = Column(String(200), nullable=False)
     designation_hi = Column(String(200), nullable=False)
+    email = Column(String(254))  # with the user id, what a certificate must name to be this user's
     active = Column(Boolean, nullable=False, default=True)
 
 
@@ -91,6 +92,14 @@ class Certificate(Base):
     registered_at = Column(UtcDateTime(), nullable=False)
     revoked_at = Column(UtcDateTime())
     revocation_reason = Column(Text)
+
+    __table_args__ = (
+        # A key on the token is one officer's: two active registrations of a label would let two sign with it.
+        Index(
+            "uq_certificates_active_key_label", "key_label", unique=True,
+            postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'"),
+        ),
+    )
 
 
 class Signature(Base):

@@ -110,8 +110,18 @@ def usable_certificate(session, user_id, source, certificate_id=None):
     return certificate
 
 
-def certificate_by_fingerprint(session, fingerprint):
-    return session.execute(select(Certificate).where(Certificate.fingerprint_sha256 == fingerprint)).scalar_one_or_none()
+def holders_of(session, fingerprint, key_label):
+    """Who registered this certificate (in any status), or holds an active registration of this key label."""
+    query = select(Certificate.user_id).where(Certificate.fingerprint_sha256 == fingerprint)
+    if key_label is not None:
+        query = query.union(select(Certificate.user_id).where(Certificate.key_label == key_label, Certificate.status == domain.ACTIVE))
+    return set(session.execute(query).scalars())
+
+
+def active_certificates_of(session, user_id):
+    return session.execute(
+        select(Certificate).where(Certificate.user_id == user_id, Certificate.status == domain.ACTIVE).with_for_update()
+    ).scalars().all()
 
 
 def certificates_by_fingerprint(session, fingerprints):

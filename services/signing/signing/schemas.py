@@ -83,6 +83,7 @@ class UserRecordedData(Lenient):
     name_hi: str
     designation_en: str
     designation_hi: str
+    email: str | None = None
     active: bool = True
 
 

@@ -11,6 +11,7 @@ from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.timer import timer
 from prometheus_client import Counter, Histogram
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from eoffice_common.db import Database
@@ -27,8 +28,8 @@ from . import domain, pades, pki, repository
 from .esign import ESign, ESignRequest, signer_certificate_of
 from .events import CertificateRegistered, CertificateRevoked, DocumentSigned, SignatureFailed, SignatureRequested
 from .exceptions import (
-    CertificateAlreadyRegistered, CertificateNotFound, CertificateRefused, DocumentNotFound, SignatureNotFound,
-    SigningFailed, SigningUnavailable,
+    CertificateNotFound, CertificateRefused, DocumentNotFound, KeyBoundToAnother, SignatureNotFound, SigningFailed,
+    SigningUnavailable,
 )
 from .models import Certificate, Document, Office, Signature, User
 from .pki import Trust
@@ -96,14 +97,13 @@ class SigningService(web.DescribedService):
         domain.ensure_usable(facts, now)
         domain.ensure_certificate_names(facts, user.name_en)
         fingerprint = pki.fingerprint(certificate)
+        key_label = body.key_label if body.source == domain.DSC else None
         with self.db.unit_of_work() as uow:
-            existing = repository.certificate_by_fingerprint(uow.session, fingerprint)
-            if existing is not None:
-                whose = "you" if existing.user_id == principal.user_id else "another user"
-                raise CertificateAlreadyRegistered(f"this certificate is already registered by {whose}")
+            domain.ensure_not_bound_to_another(repository.holders_of(uow.session, fingerprint, key_label), principal.user_id)
+            domain.ensure_certificate_identity(facts, principal.user_id, user.email)
             record = Certificate(
                 id=str(uuid.uuid4()), user_id=principal.user_id, source=body.source,
-                key_label=body.key_label if body.source == domain.DSC else None,
+                key_label=key_label,
                 serial=pki.serial_hex(certificate), issuer=certificate.issuer.rfc4514_string(),
                 subject=certificate.subject.rfc4514_string(), fingerprint_sha256=fingerprint,
                 not_before=facts.not_before, not_after=facts.not_after, der=pki.der_of(certificate),
@@ -114,7 +114,10 @@ class SigningService(web.DescribedService):
                 certificate_id=record.id, user_id=record.user_id, serial=record.serial, office=user.office,
                 subject=record.subject, not_after=record.not_after.isoformat(), source=record.source,
             ))
-            uow.commit()
+            try:
+                uow.commit()
+            except IntegrityError:  # registered at the same moment by another request
+                raise KeyBoundToAnother("this key or certificate was registered by another request just now")
         CERTIFICATES.labels(body.source, "registered").inc()
         return 201, certificate_out(record)
 
@@ -377,11 +380,16 @@ class SigningService(web.DescribedService):
 
     @staticmethod
     def _record_user(uow, envelope):
+        """Keep dak's user; a user it deactivates signs nothing more: each registration ends."""
         data = UserRecordedData.model_validate(envelope.data)
         user = uow.session.get(User, data.user_id) or User(id=data.user_id)
         user.office, user.name_en, user.name_hi = data.office, data.name_en, data.name_hi
         user.designation_en, user.designation_hi, user.active = data.designation_en, data.designation_hi, data.active
+        user.email = data.email
         uow.session.merge(user)
+        if not data.active:
+            for certificate in repository.active_certificates_of(uow.session, data.user_id):
+                SigningService._revoke(uow, certificate, "the user was deactivated in the directory", data.office)
 
     @staticmethod
     def _record_office(uow, envelope):
@@ -502,7 +510,8 @@ class SigningService(web.DescribedService):
             "file_id": signature.file_id, "signer": signature.signer, "office": document.office, "district": document.district,
         }
 
-    def _revoke(self, uow, certificate, reason, office):
+    @staticmethod
+    def _revoke(uow, certificate, reason, office):
         certificate.status, certificate.revoked_at, certificate.revocation_reason = domain.REVOKED, utcnow(), reason
         uow.emit(CertificateRevoked(
             certificate_id=certificate.id, user_id=certificate.user_id, serial=certificate.serial, office=office or "", reason=reason,

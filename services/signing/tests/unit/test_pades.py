@@ -126,3 +126,9 @@ def test_a_crl_revokes_a_certificate_only_when_its_issuer_signed_it(world):
     assert forged.revocation(signers["dm.jhs"]) is None
     assert snapshot.chain_problem(signers["dm.jhs"], NOW) is None
     assert "no configured CA" in pki.TrustSnapshot([], []).chain_problem(signers["dm.jhs"], NOW)
+
+
+def test_a_claim_names_only_a_plain_document_id():
+    assert pades.CLAIM.search(f"eoffice-note:n-7 sha256:{'c' * 64}").groups() == ("note", "n-7", "c" * 64)
+    for forged in (f"eoffice-note:n-7\x00x sha256:{'c' * 64}", f"eoffice-note:{'n' * 65} sha256:{'c' * 64}"):
+        assert pades.CLAIM.search(forged) is None

@@ -226,25 +226,41 @@ def ensure_certificate_names(facts, user_name):
         )
 
 
+def names_officer(user_ids, emails, user_id, email):
+    """Whether a certificate's subject UIDs or emails name this officer of the directory."""
+    return user_id in user_ids or bool(email and email.casefold() in emails)
+
+
 def ensure_certificate_identity(facts, user_id, email):
     """A certificate is bound to the directory identity it names, not to a display name (namesakes
     exist): its subject UID must be the officer's user id, or its email the officer's email."""
-    if user_id in facts.user_ids or (email and email.casefold() in facts.emails):
-        return
-    raise CertificateRefused(
-        f"the certificate names neither the user id {user_id!r} nor this officer's email in the directory",
-        reason="certificate_identity_mismatch",
-    )
+    if not names_officer(facts.user_ids, facts.emails, user_id, email):
+        raise CertificateRefused(
+            f"the certificate names neither the user id {user_id!r} nor this officer's email in the directory",
+            reason="certificate_identity_mismatch",
+        )
 
 
-def ensure_not_bound_to_another(holders, user_id):
-    """A key or certificate registered by one officer is nobody else's to register."""
-    if any(holder != user_id for holder in holders):
-        raise KeyBoundToAnother("this key or certificate is registered to another officer")
-    if holders:
+@dataclass(frozen=True)
+class Registration:
+    """An active registration of the same key label or certificate as one being registered."""
+
+    id: str
+    holder: str
+    names_holder: bool  # its certificate names its holder's directory identity
+
+
+def registrations_taken_over(registrations, user_id):
+    """The active registrations a new one by `user_id` ends: only those whose certificate does not
+    name their holder (a namesake's, made before keys were bound to identities). A key or
+    certificate rightly registered to another officer is refused, as is registering one twice."""
+    if any(r.holder == user_id for r in registrations):
         raise CertificateAlreadyRegistered(
             "you have already registered this key or certificate; revoke that registration to register a renewed one"
         )
+    if any(r.names_holder for r in registrations):
+        raise KeyBoundToAnother("this key or certificate is registered to another officer")
+    return [r.id for r in registrations]
 
 
 def ensure_can_revoke(owner, status, by, is_admin):

@@ -84,7 +84,7 @@ class Certificate(Base):
     serial = Column(String(80), nullable=False)
     issuer = Column(Text, nullable=False)
     subject = Column(Text, nullable=False)
-    fingerprint_sha256 = Column(String(64), nullable=False, unique=True)
+    fingerprint_sha256 = Column(String(64), nullable=False, index=True)
     not_before = Column(UtcDateTime(), nullable=False)
     not_after = Column(UtcDateTime(), nullable=False)
     der = Column(LargeBinary, nullable=False)
@@ -94,9 +94,13 @@ class Certificate(Base):
     revocation_reason = Column(Text)
 
     __table_args__ = (
-        # A key on the token is one officer's: two active registrations of a label would let two sign with it.
+        # A key on the token, and a certificate, is one officer's at a time; revoked registrations are history.
         Index(
             "uq_certificates_active_key_label", "key_label", unique=True,
+            postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'"),
+        ),
+        Index(
+            "uq_certificates_active_fingerprint", "fingerprint_sha256", unique=True,
             postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'"),
         ),
     )

@@ -1,5 +1,5 @@
 """Reading and writing signing's tables: the SQL side of each use case."""
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from . import domain
 from .exceptions import CertificateNotFound, DocumentNotFound, NoCertificate, SignatureNotFound, UnknownUser
@@ -110,12 +110,12 @@ def usable_certificate(session, user_id, source, certificate_id=None):
     return certificate
 
 
-def holders_of(session, fingerprint, key_label):
-    """Who registered this certificate (in any status), or holds an active registration of this key label."""
-    query = select(Certificate.user_id).where(Certificate.fingerprint_sha256 == fingerprint)
+def active_registrations(session, fingerprint, key_label):
+    """The active registrations of this certificate or of this key label, locked."""
+    same = Certificate.fingerprint_sha256 == fingerprint
     if key_label is not None:
-        query = query.union(select(Certificate.user_id).where(Certificate.key_label == key_label, Certificate.status == domain.ACTIVE))
-    return set(session.execute(query).scalars())
+        same = or_(same, Certificate.key_label == key_label)
+    return session.execute(select(Certificate).where(same, Certificate.status == domain.ACTIVE).with_for_update()).scalars().all()
 
 
 def active_certificates_of(session, user_id):
@@ -125,10 +125,12 @@ def active_certificates_of(session, user_id):
 
 
 def certificates_by_fingerprint(session, fingerprints):
-    return {
-        c.fingerprint_sha256: c
-        for c in session.execute(select(Certificate).where(Certificate.fingerprint_sha256.in_(list(fingerprints)))).scalars()
-    }
+    """The registration of each certificate: the active one, else the latest."""
+    found = session.execute(
+        select(Certificate).where(Certificate.fingerprint_sha256.in_(list(fingerprints)))
+        .order_by((Certificate.status == domain.ACTIVE), Certificate.registered_at)
+    ).scalars()
+    return {c.fingerprint_sha256: c for c in found}
 
 
 def active_certificates(session):

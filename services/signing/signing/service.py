@@ -99,8 +99,13 @@ class SigningService(web.DescribedService):
         fingerprint = pki.fingerprint(certificate)
         key_label = body.key_label if body.source == domain.DSC else None
         with self.db.unit_of_work() as uow:
-            domain.ensure_not_bound_to_another(repository.holders_of(uow.session, fingerprint, key_label), principal.user_id)
+            existing = repository.active_registrations(uow.session, fingerprint, key_label)
+            taken_over = domain.registrations_taken_over(self._registrations(uow.session, existing), principal.user_id)
             domain.ensure_certificate_identity(facts, principal.user_id, user.email)
+            for stale in (r for r in existing if r.id in taken_over):
+                reason = f"registered by an officer its certificate does not name; now {principal.user_id}'s"
+                self._revoke(uow, stale, reason, self._office_of(uow.session, stale.user_id))
+            uow.session.flush()  # the registrations taken over are revoked before the new one takes their place
             record = Certificate(
                 id=str(uuid.uuid4()), user_id=principal.user_id, source=body.source,
                 key_label=key_label,
@@ -517,6 +522,18 @@ class SigningService(web.DescribedService):
             certificate_id=certificate.id, user_id=certificate.user_id, serial=certificate.serial, office=office or "", reason=reason,
         ))
         CERTIFICATES.labels(certificate.source, "revoked").inc()
+
+    @staticmethod
+    def _registrations(session, certificates):
+        holders = repository.users_by_id(session, {c.user_id for c in certificates})
+        registrations = []
+        for certificate in certificates:
+            registered = pki.parse_certificate(certificate.der)
+            holder = holders.get(certificate.user_id)
+            registrations.append(domain.Registration(certificate.id, certificate.user_id, domain.names_officer(
+                pki.user_ids(registered), pki.emails(registered), certificate.user_id, holder.email if holder else None,
+            )))
+        return registrations
 
     @staticmethod
     def _office_of(session, user_id):

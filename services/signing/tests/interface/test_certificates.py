@@ -1,4 +1,6 @@
 """Registering, refusing and revoking certificates: validity, key usage, chain, CRLs (file and URL)."""
+import hashlib
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from nameko.testing.services import entrypoint_hook
@@ -142,3 +144,41 @@ def test_a_deactivated_officers_registrations_end(office, event_tap):
     assert (event["data"]["certificate_id"], event["data"]["reason"]) == (certificate["id"], "the user was deactivated in the directory")
     assert office.get(f"/certificates/{certificate['id']}", "dm.jhs").json()["status"] == "revoked"
     assert office.sign("note", note_id, "dm.jhs").json()["error"] == "no_certificate"
+
+
+def test_a_namesakes_registration_from_before_keys_were_bound_ends_when_the_officer_registers(office, pki, event_tap):
+    """Before keys were bound to identities, sdm.lko registered the DM's key: the DM then got 409."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from sqlalchemy import create_engine, text
+
+    tap = event_tap("signing")
+    taken = pki.certificates["dm.jhs"]
+    stale_id = str(uuid.uuid4())
+    engine = create_engine(office.db_url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO certificates (id, user_id, source, key_label, serial, issuer, subject, fingerprint_sha256, not_before,"
+            " not_after, der, status, registered_at) VALUES (:id, 'sdm.lko', 'dsc', 'dm.jhs', :serial, 'CN=eOffice Test CA',"
+            " 'CN=Asha Verma', :fingerprint, :not_before, :not_after, :der, 'active', :now)"
+        ), {
+            "id": stale_id, "serial": format(taken.serial_number, "X"), "fingerprint": hashlib.sha256(der(taken)).hexdigest(),
+            "not_before": taken.not_valid_before_utc, "not_after": taken.not_valid_after_utc, "der": der(taken),
+            "now": datetime.now(timezone.utc),
+        })
+    engine.dispose()
+
+    registered = office.register_dsc("dm.jhs")
+    assert registered.status_code == 201, registered.text
+    event = tap.wait_for("certificate_revoked")
+    assert (event["data"]["certificate_id"], event["data"]["user_id"]) == (stale_id, "sdm.lko")
+    assert [c["status"] for c in office.get("/certificates", "sdm.lko").json()["certificates"]] == ["revoked"]
+    note_id = office.confirm_note("dm.jhs", "टिप्पणी")
+    assert office.sign("note", note_id, "dm.jhs").status_code == 201
+    verification = office.get(f"/documents/note/{note_id}/verification", "dm.jhs").json()
+    assert verification["valid"] is True and verification["signatures"][0]["signer"] == "dm.jhs"
+
+
+def der(certificate):
+    return certificate.public_bytes(serialization.Encoding.DER)

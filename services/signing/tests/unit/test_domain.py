@@ -182,11 +182,14 @@ def test_a_certificate_is_bound_by_the_directory_identity_it_names_not_by_its_na
         assert refused.value.reason == "certificate_identity_mismatch"
 
 
-def test_a_key_registered_by_one_officer_is_nobody_elses():
-    domain.ensure_not_bound_to_another(set(), "dm.jhs")
+def test_a_key_rightly_registered_to_one_officer_is_nobody_elses():
+    assert domain.registrations_taken_over([], "dm.jhs") == []
     with pytest.raises(KeyBoundToAnother):
-        domain.ensure_not_bound_to_another({"dm.jhs"}, "sdm.lko")
-    with pytest.raises(KeyBoundToAnother):
-        domain.ensure_not_bound_to_another({"dm.jhs", "sdm.lko"}, "dm.jhs")
+        domain.registrations_taken_over([domain.Registration("c1", "dm.jhs", names_holder=True)], "sdm.lko")
     with pytest.raises(CertificateAlreadyRegistered):
-        domain.ensure_not_bound_to_another({"dm.jhs"}, "dm.jhs")
+        domain.registrations_taken_over([domain.Registration("c1", "dm.jhs", names_holder=True)], "dm.jhs")
+
+
+def test_a_namesakes_registration_of_a_key_ends_when_the_officer_it_names_registers_it():
+    namesakes = domain.Registration("c1", "sdm.lko", names_holder=False)
+    assert domain.registrations_taken_over([namesakes], "dm.jhs") == ["c1"]

@@ -49,7 +49,7 @@ def test_os_threads_and_green_threads_log_at_once_without_hanging(capfd):
     from eventlet import tpool
 
     configure_logging("threadtest")  # a handler of its own, on this test's captured stderr
-    logger = logging.getLogger("fontTools.subset")
+    logger = logging.getLogger("a_library_in_a_thread")
 
     def log_lines(count):
         for n in range(count):

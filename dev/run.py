@@ -61,6 +61,10 @@ def demo_token_settings():
     settings_file = os.path.join(VAR, "softhsm", "settings.json")
     if not os.path.isdir(os.path.join(ROOT, "services", "signing")) or not shutil.which("softhsm2-util"):
         return {}
+    if os.path.exists(settings_file):
+        with open(settings_file) as handle:
+            if "officer_identity" not in json.load(handle):  # made before certificates named the officer's id and email
+                shutil.rmtree(os.path.join(VAR, "softhsm"))
     if not os.path.exists(settings_file):
         print("creating the demo DSC token (SoftHSM2) ...")
         output = subprocess.run(
@@ -73,6 +77,7 @@ def demo_token_settings():
     with open(settings_file) as handle:
         settings = json.load(handle)
     settings.pop("officers", None)
+    settings.pop("officer_identity", None)
     return settings
 
 

@@ -137,10 +137,11 @@ def certifying_authority(tmp_path):
     ca_file = tmp_path / "ca.pem"
     ca_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
-    def issue(common_name):
+    def issue(common_name, user_id):
         officer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.USER_ID, user_id)])
         officer_certificate = (
-            x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+            x509.CertificateBuilder().subject_name(subject)
             .issuer_name(name).public_key(officer_key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=90))
             .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
@@ -154,7 +155,7 @@ def certifying_authority(tmp_path):
 @pytest.fixture
 def whole_office(container_factory, service_config, cross_databases, demo_master, certifying_authority):
     clerk = next(u for u in demo_master["users"] if u["id"] == "clerk.jhs")
-    key, certificate = certifying_authority.issue(clerk["name_en"])
+    key, certificate = certifying_authority.issue(clerk["name_en"], clerk["id"])
     esign = FakeESignProvider(key, certificate)
     configs = {
         "dak": service_config("dak"),

@@ -3,9 +3,11 @@ import logging
 import sys
 
 import structlog
+from eventlet import patcher
 
 from .errors import database_unreachable
 
+_os_threading = patcher.original("threading")
 _configured = {}
 
 
@@ -51,11 +53,27 @@ def configure_logging(service_name, level="INFO"):
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
     )
+    _lock_logging_with_os_locks()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+
+
+def _lock_logging_with_os_locks():
+    """Let code in OS threads (eventlet's tpool: PDF rendering, pyHanko) log safely.
+
+    Monkey-patching makes logging's module lock and every handler's lock green: an OS thread that
+    meets one held elsewhere waits in a hub of its own that nobody wakes (eventlet issue #432), and
+    the lock stays taken for every greenlet after it. Logging holds its locks only around work that
+    never yields, so OS locks serialise threads and greenlets alike."""
+    logging._lock = _os_threading.RLock()
+    logging.threading = _os_threading  # locks of handlers made later (e.g. pytest's), and records' thread names
+    for reference in list(logging._handlerList):
+        handler = reference()
+        if handler is not None:
+            handler.lock = _os_threading.RLock()
 
 
 def _add_service(service_name):

@@ -39,3 +39,25 @@ def test_logs_are_json_lines_with_service_and_correlation_id(capfd):
     assert record["correlation_id"] == "abc-123"
     assert record["subject"] == "भूमि"
     assert record["event"] == "receipt_diarised"
+
+
+def test_os_threads_and_green_threads_log_at_once_without_hanging(capfd):
+    """PDF rendering logs from eventlet's tpool while requests log in green threads (issue 16)."""
+    import logging
+
+    import eventlet
+    from eventlet import tpool
+
+    configure_logging("threadtest")  # a handler of its own, on this test's captured stderr
+    logger = logging.getLogger("a_library_in_a_thread")
+
+    def log_lines(count):
+        for n in range(count):
+            logger.info("glyf pruned %d", n)
+        return count
+
+    with eventlet.Timeout(60):
+        threads = [eventlet.spawn(tpool.execute, log_lines, 300) for _ in range(4)]
+        greens = [eventlet.spawn(log_lines, 300) for _ in range(4)]
+        assert [t.wait() for t in threads + greens] == [300] * 8
+    assert capfd.readouterr().err.count("glyf pruned") == 2400

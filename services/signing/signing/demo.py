@@ -16,8 +16,14 @@ DEMO_PIN = "1234"
 DEMO_SO_PIN = "12345678"
 
 
-def _name(common_name):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.COUNTRY_NAME, "IN")])
+def _name(common_name, user_id=None, email=None):
+    """A subject name; an officer's also carries the directory identity signing binds it to (UID, email)."""
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.COUNTRY_NAME, "IN")]
+    if user_id:
+        attributes.append(x509.NameAttribute(NameOID.USER_ID, user_id))
+    if email:
+        attributes.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email))
+    return x509.Name(attributes)
 
 
 def create_demo_token(directory, master_path, module, token_label):
@@ -54,7 +60,8 @@ def create_demo_token(directory, master_path, module, token_label):
                 int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big"), int.from_bytes(public[Attribute.MODULUS], "big")
             ).public_key()
             certificate = (
-                x509.CertificateBuilder().subject_name(_name(officer["name_en"])).issuer_name(ca_name).public_key(key)
+                x509.CertificateBuilder().subject_name(_name(officer["name_en"], officer["id"], officer.get("email")))
+                .issuer_name(ca_name).public_key(key)
                 .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
                 .not_valid_after(now + timedelta(days=730))
                 .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
@@ -69,4 +76,7 @@ def create_demo_token(directory, master_path, module, token_label):
     ca_file = os.path.join(directory, "demo-ca.pem")
     with open(ca_file, "wb") as handle:
         handle.write(ca_certificate.public_bytes(serialization.Encoding.PEM))
-    return {"SOFTHSM2_CONF": conf, "PKCS11_PIN": DEMO_PIN, "SIGNING_TRUSTED_CA_FILES": ca_file, "officers": len(officers)}
+    return {
+        "SOFTHSM2_CONF": conf, "PKCS11_PIN": DEMO_PIN, "SIGNING_TRUSTED_CA_FILES": ca_file, "officers": len(officers),
+        "officer_identity": "uid+email",
+    }

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .exceptions import (
-    AlreadySigned, CertificateRefused, CertificateRevokedAlready, ContentChanged, DocumentNotFound,
-    InvalidSigners, NotASigner, NotOwner, OutOfTurn, SignatureInProgress, SigningOrderFixed,
+    AlreadySigned, CertificateAlreadyRegistered, CertificateRefused, CertificateRevokedAlready, ContentChanged,
+    DocumentNotFound, InvalidSigners, KeyBoundToAnother, NotASigner, NotOwner, OutOfTurn, SignatureInProgress,
+    SigningOrderFixed,
 )
 
 NOTE, DRAFT = "note", "draft"
@@ -183,6 +184,8 @@ class CertificateFacts:
     key_type: str
     chain_problem: str | None = None  # why no path to a trusted CA was found
     revocation: Revocation | None = None
+    user_ids: frozenset = frozenset()  # the subject's UID attributes
+    emails: frozenset = frozenset()  # the subject's emailAddress and rfc822Name alternative names, casefolded
 
 
 def certificate_problem(facts, now):
@@ -221,6 +224,43 @@ def ensure_certificate_names(facts, user_name):
         raise CertificateRefused(
             f"the certificate is issued to {facts.common_name!r}, not to {user_name!r}", reason="certificate_name_mismatch"
         )
+
+
+def names_officer(user_ids, emails, user_id, email):
+    """Whether a certificate's subject UIDs or emails name this officer of the directory."""
+    return user_id in user_ids or bool(email and email.casefold() in emails)
+
+
+def ensure_certificate_identity(facts, user_id, email):
+    """A certificate is bound to the directory identity it names, not to a display name (namesakes
+    exist): its subject UID must be the officer's user id, or its email the officer's email."""
+    if not names_officer(facts.user_ids, facts.emails, user_id, email):
+        raise CertificateRefused(
+            f"the certificate names neither the user id {user_id!r} nor this officer's email in the directory",
+            reason="certificate_identity_mismatch",
+        )
+
+
+@dataclass(frozen=True)
+class Registration:
+    """An active registration of the same key label or certificate as one being registered."""
+
+    id: str
+    holder: str
+    names_holder: bool  # its certificate names its holder's directory identity
+
+
+def registrations_taken_over(registrations, user_id):
+    """The active registrations a new one by `user_id` ends: only those whose certificate does not
+    name their holder (a namesake's, made before keys were bound to identities). A key or
+    certificate rightly registered to another officer is refused, as is registering one twice."""
+    if any(r.holder == user_id for r in registrations):
+        raise CertificateAlreadyRegistered(
+            "you have already registered this key or certificate; revoke that registration to register a renewed one"
+        )
+    if any(r.names_holder for r in registrations):
+        raise KeyBoundToAnother("this key or certificate is registered to another officer")
+    return [r.id for r in registrations]
 
 
 def ensure_can_revoke(owner, status, by, is_admin):
@@ -277,14 +317,17 @@ def signature_reasons(check):
     return list(dict.fromkeys(reasons))
 
 
-def verdict(checks, signed_content_sha256=None, current_content_sha256=None, signatures_expected=None):
-    """Valid only if every signature is, the content is still what was signed, and none is missing."""
+def verdict(checks, signed_content_sha256=None, current_content_sha256=None, signatures_expected=None, revisions_after_signing=0):
+    """Valid only if every signature is, nothing was added after the last one, the content is still
+    what was signed, and no signature is missing."""
     reasons = []
     if not checks:
         reasons.append("no_signatures")
     for check in checks:
         check.reasons = signature_reasons(check)
         reasons += check.reasons
+    if revisions_after_signing:
+        reasons.append("modified_after_signing")
     if signed_content_sha256 and current_content_sha256 and signed_content_sha256 != current_content_sha256:
         reasons.append("content_changed")
     if signatures_expected is not None and len(checks) < signatures_expected:

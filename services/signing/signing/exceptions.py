@@ -1,5 +1,5 @@
 """Errors of the signing service, each mapped once to an HTTP status and a reason code."""
-from eoffice_common.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from eoffice_common.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
 
 class DocumentNotFound(NotFound):
@@ -56,6 +56,12 @@ class CertificateAlreadyRegistered(Conflict):
     reason = "certificate_already_registered"
 
 
+class KeyBoundToAnother(Conflict):
+    """The key label or the certificate is registered to another officer."""
+
+    reason = "key_bound_to_another_user"
+
+
 class CertificateRevokedAlready(Conflict):
     reason = "certificate_already_revoked"
 
@@ -76,6 +82,12 @@ class InvalidSigners(InvalidInput):
 
 class NotAPdf(InvalidInput):
     reason = "corrupt_pdf"
+
+
+class PdfTooDeep(BadRequest):
+    """Objects nested deeper than the reader can follow (a PDF built to exhaust the stack)."""
+
+    reason = "pdf_nesting_too_deep"
 
 
 class SigningUnavailable(ServiceError):

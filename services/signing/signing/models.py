@@ -1,7 +1,7 @@
 """Tables of the signing service alone: its copy of the directory, the documents it may sign,
 registered certificates and signatures."""
 from sqlalchemy import (
-    Boolean, Column, ForeignKeyConstraint, Index, Integer, LargeBinary, String, Text,
+    Boolean, Column, ForeignKeyConstraint, Index, Integer, LargeBinary, String, Text, text,
 )
 from sqlalchemy.orm import DeclarativeBase
 
@@ -22,6 +22,7 @@ class User(Base):
     name_hi = Column(String(200), nullable=False)
     designation_en = Column(String(200), nullable=False)
     designation_hi = Column(String(200), nullable=False)
+    email = Column(String(254))  # with the user id, what a certificate must name to be this user's
     active = Column(Boolean, nullable=False, default=True)
 
 
@@ -83,7 +84,7 @@ class Certificate(Base):
     serial = Column(String(80), nullable=False)
     issuer = Column(Text, nullable=False)
     subject = Column(Text, nullable=False)
-    fingerprint_sha256 = Column(String(64), nullable=False, unique=True)
+    fingerprint_sha256 = Column(String(64), nullable=False, index=True)
     not_before = Column(UtcDateTime(), nullable=False)
     not_after = Column(UtcDateTime(), nullable=False)
     der = Column(LargeBinary, nullable=False)
@@ -91,6 +92,18 @@ class Certificate(Base):
     registered_at = Column(UtcDateTime(), nullable=False)
     revoked_at = Column(UtcDateTime())
     revocation_reason = Column(Text)
+
+    __table_args__ = (
+        # A key on the token, and a certificate, is one officer's at a time; revoked registrations are history.
+        Index(
+            "uq_certificates_active_key_label", "key_label", unique=True,
+            postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'"),
+        ),
+        Index(
+            "uq_certificates_active_fingerprint", "fingerprint_sha256", unique=True,
+            postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'"),
+        ),
+    )
 
 
 class Signature(Base):

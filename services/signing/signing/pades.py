@@ -20,6 +20,7 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from eventlet import patcher
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -33,12 +34,8 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from .domain import IST, Revocation, SignatureCheck
-from .exceptions import NotAPdf, SigningFailed
+from .exceptions import NotAPdf, PdfTooDeep, SigningFailed
 
-# One signing or verification job at a time per process, on a real OS lock (the jobs run in
-# eventlet's tpool threads). Python holds the GIL for nearly all of this work anyway, and it keeps
-# the PKCS#11 session and pyHanko's asyncio state to one thread at a time.
-CRYPTO_LOCK = patcher.original("threading").Lock()
 _thread_state = patcher.original("threading").local()
 
 DIGEST_SIZE = 32  # SHA-256
@@ -48,7 +45,7 @@ _templates = {}
 _signer_views = {}
 KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
 STAMP = TextStampStyle(stamp_text="Digitally signed by\n%(name)s\n%(designation)s\n%(when)s", border_width=1)
-CLAIM = re.compile(r"eoffice-(note|draft):(\S+) sha256:([0-9a-f]{64})")
+CLAIM = re.compile(r"eoffice-(note|draft):([A-Za-z0-9._-]{1,64}) sha256:([0-9a-f]{64})(?!\S)")
 
 
 def run(coroutine):
@@ -189,7 +186,7 @@ def embed(prepared, output, cms_der):
 
 
 def sign_with_token(base_pdf, details, token, key_label, template):
-    """A PAdES signature by the key `key_label` on the token. Call under CRYPTO_LOCK."""
+    """A PAdES signature by the key `key_label` on the token. Run by threads.run_in_thread."""
     prepared, output = prepare(base_pdf, details, template.certificate_der, template.reserved_bytes)
     digest = prepared.document_digest
     signature = token.sign(key_label, template.to_be_signed(digest))
@@ -201,7 +198,8 @@ def sign_with_token(base_pdf, details, token, key_label, template):
 @dataclass
 class VerifiedPdf:
     checks: list  # SignatureCheck, in signing order
-    claims: dict | None  # what the rendering said it is: kind, document_id, content_sha256
+    claims: dict | None  # what the signed rendering says it is: kind, document_id, content_sha256
+    revisions_after_last_signature: int = 0  # incremental updates no signature covers
 
 
 def validation_context(snapshot):
@@ -220,17 +218,26 @@ def read_pdf(data):
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+    except RecursionError:
+        raise PdfTooDeep("the PDF nests its objects too deeply to be read")
     except (PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise NotAPdf(f"the PDF cannot be read: {exc}")
     return reader, signatures
 
 
 def verify_pdf(data, snapshot):
-    """Every signature of the PDF checked for integrity, coverage, chain and revocation. Call under CRYPTO_LOCK."""
+    """Every signature of the PDF checked for integrity, coverage, chain and revocation, what the
+    signed rendering says it is, and how many revisions came after the last signature. Run by
+    threads.run_in_thread."""
     reader, signatures = read_pdf(data)
     context = validation_context(snapshot)
     checks = [_check(position, signature, context) for position, signature in enumerate(signatures, start=1)]
-    return VerifiedPdf(checks, _claims(reader))
+    if not signatures:
+        return VerifiedPdf(checks, None)
+    # Only an intact signature vouches for the first revision's bytes, where the rendering put its claims.
+    claims = _claims(reader) if any(c.intact for c in checks) else None
+    after = reader.xrefs.total_revisions - 1 - signatures[-1].signed_revision
+    return VerifiedPdf(checks, claims, after)
 
 
 def _check(position, embedded, context):
@@ -265,14 +272,25 @@ def _check(position, embedded, context):
 
 
 def _claims(reader):
-    """The document and content hash the rendering wrote in its (first revision's) Info keywords."""
+    """The document and content hash the rendering wrote in its Info keywords, read as the first
+    revision has them: objects are resolved in that revision, so a later update that redefines
+    them (every signature covers the first revision; nothing covers a later one) changes nothing."""
+    first = reader.get_historical_resolver(0)
     try:
-        info = reader.get_historical_resolver(0).trailer_view.get("/Info")
-        keywords = str(info.get_object().get("/Keywords", "")) if info is not None else ""
-    except (PdfError, KeyError, ValueError, AttributeError):
+        info = _in_revision(first, first.trailer_view.raw_get("/Info"))
+        keywords = _in_revision(first, info.raw_get("/Keywords")) if "/Keywords" in info else ""
+        keywords = str(keywords)
+    except (PdfError, KeyError, ValueError, AttributeError, TypeError, RecursionError):
         return None
     match = CLAIM.search(keywords)
     if not match:
         return None
     return {"kind": match.group(1), "document_id": match.group(2), "content_sha256": match.group(3)}
+
+
+def _in_revision(resolver, value):
+    """`value` itself, or the object it refers to as of the resolver's revision."""
+    if isinstance(value, generic.IndirectObject):
+        return resolver.get_object(value.reference)
+    return value
 

@@ -55,6 +55,20 @@ def common_name(certificate):
     return names[0].value if names else certificate.subject.rfc4514_string()
 
 
+def user_ids(certificate):
+    return frozenset(a.value for a in certificate.subject.get_attributes_for_oid(NameOID.USER_ID))
+
+
+def emails(certificate):
+    """The subject's emailAddress attributes and rfc822Name alternative names, casefolded."""
+    found = [a.value for a in certificate.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)]
+    try:
+        found += certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.RFC822Name)
+    except x509.ExtensionNotFound:
+        pass
+    return frozenset(value.casefold() for value in found)
+
+
 def key_usages(certificate):
     try:
         usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -169,6 +183,8 @@ class TrustSnapshot:
             key_type=key_type(certificate),
             chain_problem=self.chain_problem(certificate, now),
             revocation=self.revocation(certificate),
+            user_ids=user_ids(certificate),
+            emails=emails(certificate),
         )
 
     def stale(self, refresh_seconds):

@@ -5,6 +5,7 @@ for each signer in the signing order.
 The rendering's Info keywords carry the document and its content hash (`eoffice-note:<id>
 sha256:<hex>`), so a verifier can tell which content a signed PDF claims to be."""
 import io
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,9 @@ from fpdf import FPDF
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields
+
+# fontTools reports each table it prunes while subsetting at INFO: some 25 lines a rendering.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fonts")
 FONTS = {

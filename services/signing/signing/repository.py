@@ -1,5 +1,5 @@
 """Reading and writing signing's tables: the SQL side of each use case."""
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from . import domain
 from .exceptions import CertificateNotFound, DocumentNotFound, NoCertificate, SignatureNotFound, UnknownUser
@@ -110,15 +110,27 @@ def usable_certificate(session, user_id, source, certificate_id=None):
     return certificate
 
 
-def certificate_by_fingerprint(session, fingerprint):
-    return session.execute(select(Certificate).where(Certificate.fingerprint_sha256 == fingerprint)).scalar_one_or_none()
+def active_registrations(session, fingerprint, key_label):
+    """The active registrations of this certificate or of this key label, locked."""
+    same = Certificate.fingerprint_sha256 == fingerprint
+    if key_label is not None:
+        same = or_(same, Certificate.key_label == key_label)
+    return session.execute(select(Certificate).where(same, Certificate.status == domain.ACTIVE).with_for_update()).scalars().all()
+
+
+def active_certificates_of(session, user_id):
+    return session.execute(
+        select(Certificate).where(Certificate.user_id == user_id, Certificate.status == domain.ACTIVE).with_for_update()
+    ).scalars().all()
 
 
 def certificates_by_fingerprint(session, fingerprints):
-    return {
-        c.fingerprint_sha256: c
-        for c in session.execute(select(Certificate).where(Certificate.fingerprint_sha256.in_(list(fingerprints)))).scalars()
-    }
+    """The registration of each certificate: the active one, else the latest."""
+    found = session.execute(
+        select(Certificate).where(Certificate.fingerprint_sha256.in_(list(fingerprints)))
+        .order_by((Certificate.status == domain.ACTIVE), Certificate.registered_at)
+    ).scalars()
+    return {c.fingerprint_sha256: c for c in found}
 
 
 def active_certificates(session):

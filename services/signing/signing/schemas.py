@@ -83,6 +83,7 @@ class UserRecordedData(Lenient):
     name_hi: str
     designation_en: str
     designation_hi: str
+    email: str | None = None
     active: bool = True
 
 
@@ -177,5 +178,12 @@ def check_out(check):
     }
 
 
-def verification_out(verdict, checks, document=None):
-    return {**verdict, "signatures": [check_out(c) for c in checks], "document": document}
+def verification_out(verdict, verified, document=None):
+    """`document` is what the signed bytes say the PDF is, and only for a caller who may see it."""
+    return {
+        **verdict,
+        "signatures": [check_out(c) for c in verified.checks],
+        "modified_after_signing": verified.revisions_after_last_signature > 0,
+        "revisions_after_last_signature": verified.revisions_after_last_signature,
+        "document": document,
+    }

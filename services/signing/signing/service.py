@@ -1,21 +1,22 @@
 """The signing service's entrypoints: parse, authorise, call the domain, commit, answer.
 
-Cryptography and rendering run in eventlet's tpool (real threads), so the hub keeps serving
-requests while a PDF is signed, rendered or verified."""
+Cryptography and rendering run on OS threads, one job at a time (threads.py), so the hub keeps
+serving requests while a PDF is signed, rendered or verified."""
 import os
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.timer import timer
 from prometheus_client import Counter, Histogram
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, ServiceError, UnsupportedMediaType
+from eoffice_common.health import liveness
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
@@ -27,8 +28,8 @@ from . import domain, pades, pki, repository
 from .esign import ESign, ESignRequest, signer_certificate_of
 from .events import CertificateRegistered, CertificateRevoked, DocumentSigned, SignatureFailed, SignatureRequested
 from .exceptions import (
-    CertificateAlreadyRegistered, CertificateNotFound, CertificateRefused, DocumentNotFound, SignatureNotFound,
-    SigningFailed, SigningUnavailable,
+    CertificateNotFound, CertificateRefused, DocumentNotFound, KeyBoundToAnother, SignatureNotFound, SigningFailed,
+    SigningUnavailable,
 )
 from .models import Certificate, Document, Office, Signature, User
 from .pki import Trust
@@ -37,6 +38,7 @@ from .schemas import (
     CertificateIn, DraftApprovedData, NoteConfirmedData, OfficeRecordedData, RevokeIn, SignersIn, SignIn,
     UserRecordedData, certificate_out, document_out, signature_out, verification_out,
 )
+from .threads import run_in_thread, running_job_seconds
 from .token import Token
 
 SIGNATURES = Counter("eoffice_signing_signatures_total", "Signatures by method and outcome.", ["method", "outcome"])
@@ -55,14 +57,6 @@ def utcnow():
     return datetime.now(timezone.utc)
 
 
-def in_tpool(function, *args):
-    """Run crypto work on a real thread, one job at a time (see pades.CRYPTO_LOCK)."""
-    def locked():
-        with pades.CRYPTO_LOCK:
-            return function(*args)
-    return tpool.execute(locked)
-
-
 class SigningService(web.DescribedService):
     name = "signing"
     openapi_path = OPENAPI_PATH
@@ -78,6 +72,15 @@ class SigningService(web.DescribedService):
 
     # --- health and description -------------------------------------------------------------
 
+    @liveness("GET", "/health/live")
+    def live(self, request):
+        """Answered by a worker (so a full, wedged pool shows as 503), and red while a thread job
+        has run for longer than any rendering or signature takes."""
+        limit = float(self.config.get("LIVENESS_THREAD_JOB_SECONDS", 60))
+        running = running_job_seconds()
+        if running > limit:
+            return 503, {"error": "thread_job_stuck", "message": f"a rendering or signing job has run for {running:.0f} s"}
+        return {"status": "ok"}
 
     # --- certificates ---------------------------------------------------------------------------
 
@@ -94,14 +97,18 @@ class SigningService(web.DescribedService):
         domain.ensure_usable(facts, now)
         domain.ensure_certificate_names(facts, user.name_en)
         fingerprint = pki.fingerprint(certificate)
+        key_label = body.key_label if body.source == domain.DSC else None
         with self.db.unit_of_work() as uow:
-            existing = repository.certificate_by_fingerprint(uow.session, fingerprint)
-            if existing is not None:
-                whose = "you" if existing.user_id == principal.user_id else "another user"
-                raise CertificateAlreadyRegistered(f"this certificate is already registered by {whose}")
+            existing = repository.active_registrations(uow.session, fingerprint, key_label)
+            taken_over = domain.registrations_taken_over(self._registrations(uow.session, existing), principal.user_id)
+            domain.ensure_certificate_identity(facts, principal.user_id, user.email)
+            for stale in (r for r in existing if r.id in taken_over):
+                reason = f"registered by an officer its certificate does not name; now {principal.user_id}'s"
+                self._revoke(uow, stale, reason, self._office_of(uow.session, stale.user_id))
+            uow.session.flush()  # the registrations taken over are revoked before the new one takes their place
             record = Certificate(
                 id=str(uuid.uuid4()), user_id=principal.user_id, source=body.source,
-                key_label=body.key_label if body.source == domain.DSC else None,
+                key_label=key_label,
                 serial=pki.serial_hex(certificate), issuer=certificate.issuer.rfc4514_string(),
                 subject=certificate.subject.rfc4514_string(), fingerprint_sha256=fingerprint,
                 not_before=facts.not_before, not_after=facts.not_after, der=pki.der_of(certificate),
@@ -112,7 +119,10 @@ class SigningService(web.DescribedService):
                 certificate_id=record.id, user_id=record.user_id, serial=record.serial, office=user.office,
                 subject=record.subject, not_after=record.not_after.isoformat(), source=record.source,
             ))
-            uow.commit()
+            try:
+                uow.commit()
+            except IntegrityError:  # registered at the same moment by another request
+                raise KeyBoundToAnother("this key or certificate was registered by another request just now")
         CERTIFICATES.labels(body.source, "registered").inc()
         return 201, certificate_out(record)
 
@@ -181,7 +191,7 @@ class SigningService(web.DescribedService):
             else:
                 key = None
                 content, signer_lines = self._rendering_input(session, document, view.signers)
-        data = self.documents.get(key) if key else tpool.execute(render, content, signer_lines, preview_created_at(content.confirmed_at))
+        data = self.documents.get(key) if key else run_in_thread(render, content, signer_lines, preview_created_at(content.confirmed_at))
         filename = f"{document.kind}-{document.id}{'-signed' if key else '-preview'}.pdf"
         return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
@@ -224,11 +234,11 @@ class SigningService(web.DescribedService):
                 field_name=field_name(position), signer_name=signer.name_en, designation=signer.designation_en,
                 reason=signature.reason, location=signature.location, signed_at=now,
             )
-            base = self.documents.get(document.pdf_key) if document.pdf_key else tpool.execute(
+            base = self.documents.get(document.pdf_key) if document.pdf_key else run_in_thread(
                 render, content, signer_lines, preview_created_at(content.confirmed_at)
             )
             if sign_in.method == domain.DSC:
-                signed = in_tpool(self._sign_with_token, base, details, certificate, chain)
+                signed = run_in_thread(self._sign_with_token, base, details, certificate, chain)
             else:
                 signed = self._sign_with_esign(base, details, certificate, signature, signer)
             stored = self.documents.put(signed, f"{kind}-{document.id}.pdf")
@@ -272,20 +282,26 @@ class SigningService(web.DescribedService):
     @http("POST", "/verify", upload=True)
     def verify_upload(self, request):
         """Verify any PDF: the raw body (application/pdf) or a multipart `file`."""
-        require_caller(self.caller)
+        principal = require_caller(self.caller)
         data = self._uploaded_pdf(request)
-        verified = in_tpool(pades.verify_pdf, data, self.trust.current())
+        verified = run_in_thread(pades.verify_pdf, data, self.trust.current())
+        claims, current, document_info = verified.claims, None, None
         with self.db.read() as session:
             self._identify(session, verified.checks)
-            current = None
-            document_info = None
-            if verified.claims:
-                document = session.get(Document, (verified.claims["kind"], verified.claims["document_id"]))
-                current = document.content_sha256 if document is not None else None
-                document_info = {**verified.claims, "current_content_sha256": current}
-        result = domain.verdict(verified.checks, (verified.claims or {}).get("content_sha256"), current)
+            if claims and claims["kind"] in domain.KINDS:
+                try:
+                    _, view, _ = repository.document_view(session, claims["kind"], claims["document_id"])
+                except DocumentNotFound:
+                    view = None
+                if view is not None and domain.can_view(view, principal.user_id, principal.office):
+                    current = view.content_sha256
+                    document_info = {**claims, "current_content_sha256": current}
+        signed_hash = claims["content_sha256"] if document_info else None
+        result = domain.verdict(
+            verified.checks, signed_hash, current, revisions_after_signing=verified.revisions_after_last_signature,
+        )
         VERIFICATIONS.labels("upload", "valid" if result["valid"] else "invalid").inc()
-        return verification_out(result, verified.checks, document_info)
+        return verification_out(result, verified, document_info)
 
     @http("GET", "/documents/<string:kind>/<string:document_id>/verification")
     def verify_document(self, request, kind, document_id):
@@ -298,20 +314,22 @@ class SigningService(web.DescribedService):
             signed = [s for s in signatures if s.status == domain.SIGNED]
             signed.sort(key=lambda s: s.position)
             certificates = {s.certificate_id: session.get(Certificate, s.certificate_id) for s in signed}
-        checks, claims = [], None
+        verified = pades.VerifiedPdf([], None)
         if document.pdf_key:
-            verified = in_tpool(pades.verify_pdf, self.documents.get(document.pdf_key), self.trust.current())
-            checks, claims = verified.checks, verified.claims
+            verified = run_in_thread(pades.verify_pdf, self.documents.get(document.pdf_key), self.trust.current())
             with self.db.read() as session:
-                self._identify(session, checks)
-            for check, record in zip(checks, signed):
+                self._identify(session, verified.checks)
+            for check, record in zip(verified.checks, signed):
                 check.expected_signer = record.signer
                 check.expected_fingerprint = certificates[record.certificate_id].fingerprint_sha256
-        signed_hash = (claims or {}).get("content_sha256") or (signed[0].content_sha256 if signed else None)
-        result = domain.verdict(checks, signed_hash, document.content_sha256, signatures_expected=len(signed) or None)
+        signed_hash = (verified.claims or {}).get("content_sha256") or (signed[0].content_sha256 if signed else None)
+        result = domain.verdict(
+            verified.checks, signed_hash, document.content_sha256, signatures_expected=len(signed) or None,
+            revisions_after_signing=verified.revisions_after_last_signature,
+        )
         VERIFICATIONS.labels("document", "valid" if result["valid"] else "invalid").inc()
         info = {"kind": document.kind, "document_id": document.id, "content_sha256": signed_hash, "current_content_sha256": document.content_sha256}
-        return verification_out(result, checks, info)
+        return verification_out(result, verified, info)
 
     # --- consumed events ------------------------------------------------------------------------
 
@@ -368,11 +386,16 @@ class SigningService(web.DescribedService):
 
     @staticmethod
     def _record_user(uow, envelope):
+        """Keep dak's user; a user it deactivates signs nothing more: each registration ends."""
         data = UserRecordedData.model_validate(envelope.data)
         user = uow.session.get(User, data.user_id) or User(id=data.user_id)
         user.office, user.name_en, user.name_hi = data.office, data.name_en, data.name_hi
         user.designation_en, user.designation_hi, user.active = data.designation_en, data.designation_hi, data.active
+        user.email = data.email
         uow.session.merge(user)
+        if not data.active:
+            for certificate in repository.active_certificates_of(uow.session, data.user_id):
+                SigningService._revoke(uow, certificate, "the user was deactivated in the directory", data.office)
 
     @staticmethod
     def _record_office(uow, envelope):
@@ -420,7 +443,7 @@ class SigningService(web.DescribedService):
         def read_token():
             return token.certificate(body.key_label), token.public_key(body.key_label)
 
-        on_token, public_key = in_tpool(read_token)
+        on_token, public_key = run_in_thread(read_token)
         if public_key is None:
             raise CertificateRefused(f"the token has no key labelled {body.key_label!r}", reason="key_not_on_token")
         if body.certificate is None and on_token is None:
@@ -453,7 +476,7 @@ class SigningService(web.DescribedService):
     def _sign_with_esign(self, base, details, certificate, signature, signer):
         if self.esign is None:
             raise SigningUnavailable("no eSign provider is configured", reason="esign_unavailable")
-        prepared, output = in_tpool(pades.prepare, base, details, certificate.der, pades.ESIGN_RESERVED_BYTES)
+        prepared, output = run_in_thread(pades.prepare, base, details, certificate.der, pades.ESIGN_RESERVED_BYTES)
         cms_der = self.esign.sign_digest(ESignRequest(
             transaction_id=signature.id, signer=signature.signer, signer_name=signer.name_en,
             document_digest=prepared.document_digest, reason=signature.reason,
@@ -462,7 +485,7 @@ class SigningService(web.DescribedService):
             raise SigningFailed("the eSign provider signed with a certificate other than the one registered", reason="esign_certificate_mismatch")
         if len(cms_der) * 2 > pades.ESIGN_RESERVED_BYTES:
             raise SigningFailed("the eSign provider's signature is too large", reason="esign_bad_response")
-        return in_tpool(pades.embed, prepared, output, cms_der)
+        return run_in_thread(pades.embed, prepared, output, cms_der)
 
     def _rendering_input(self, session, document, signers):
         users = repository.users_by_id(session, signers)
@@ -494,12 +517,25 @@ class SigningService(web.DescribedService):
             "file_id": signature.file_id, "signer": signature.signer, "office": document.office, "district": document.district,
         }
 
-    def _revoke(self, uow, certificate, reason, office):
+    @staticmethod
+    def _revoke(uow, certificate, reason, office):
         certificate.status, certificate.revoked_at, certificate.revocation_reason = domain.REVOKED, utcnow(), reason
         uow.emit(CertificateRevoked(
             certificate_id=certificate.id, user_id=certificate.user_id, serial=certificate.serial, office=office or "", reason=reason,
         ))
         CERTIFICATES.labels(certificate.source, "revoked").inc()
+
+    @staticmethod
+    def _registrations(session, certificates):
+        holders = repository.users_by_id(session, {c.user_id for c in certificates})
+        registrations = []
+        for certificate in certificates:
+            registered = pki.parse_certificate(certificate.der)
+            holder = holders.get(certificate.user_id)
+            registrations.append(domain.Registration(certificate.id, certificate.user_id, domain.names_officer(
+                pki.user_ids(registered), pki.emails(registered), certificate.user_id, holder.email if holder else None,
+            )))
+        return registrations
 
     @staticmethod
     def _office_of(session, user_id):

@@ -1,9 +1,9 @@
 """The PKCS#11 token holding the officers' DSC keys: one logged-in session per process, kept open.
 
 Keys never leave the token: this module asks it for a certificate, a public key, or a signature.
-Every call must run under `pades.CRYPTO_LOCK` (a real OS lock): python-pkcs11 guards a session with
-a `threading.RLock` that eventlet's monkey-patching turns green, which deadlocks when two tpool
-threads contend for it.
+Every call must run through `threads.run_in_thread` (one job at a time): python-pkcs11 guards a
+session with a `threading.RLock` that eventlet's monkey-patching turns green, which deadlocks when
+two OS threads contend for it.
 """
 import pkcs11
 from cryptography.hazmat.primitives.asymmetric import rsa

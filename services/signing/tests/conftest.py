@@ -37,6 +37,8 @@ USERS = {
     "so.jhs": ("Ramesh Kumar", "रमेश कुमार", "Section Officer", "अनुभाग अधिकारी", "COLL-JHS"),
     "clerk.jhs": ("Sunita Devi", "सुनीता देवी", "Clerk", "लिपिक", "COLL-JHS"),
     "sto.jhs": ("Mohan Lal", "मोहन लाल", "Senior Treasury Officer", "वरिष्ठ कोषाधिकारी", "TRY-JHS"),
+    # the DM's namesake in another district
+    "sdm.lko": ("Asha Verma", "आशा वर्मा", "Sub-Divisional Magistrate", "उप ज़िलाधिकारी", "TEH-LKO"),
 }
 TOKEN_KEYS = ("dm.jhs", "adm.jhs", "so.jhs", "clerk.jhs")
 
@@ -57,11 +59,15 @@ class TestCA:
             .sign(self.key, hashes.SHA256())
         )
 
-    def issue(self, public_key, common_name, not_before=None, not_after=None, signing=True):
+    def issue(self, public_key, common_name, user_id, not_before=None, not_after=None, signing=True, email=None):
+        """An officer's certificate, naming the directory identity it is bound to: UID (and email, if given)."""
         usage = (True, True) if signing else (False, False)
+        subject = [x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.COUNTRY_NAME, "IN")]
+        subject += [x509.NameAttribute(NameOID.USER_ID, user_id)] if user_id else []
+        subject += [x509.NameAttribute(NameOID.EMAIL_ADDRESS, email)] if email else []
         return (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.COUNTRY_NAME, "IN")]))
+            .subject_name(x509.Name(subject))
             .issuer_name(self.name).public_key(public_key).serial_number(x509.random_serial_number())
             .not_valid_before(not_before or NOW - DAY).not_valid_after(not_after or NOW + 365 * DAY)
             .add_extension(x509.KeyUsage(usage[0], usage[1], not signing, False, False, False, False, False, False), critical=True)
@@ -102,7 +108,7 @@ def pki(tmp_path_factory):
             public, _private = session.generate_keypair(KeyType.RSA, 2048, store=True, label=user_id, id=user_id.encode())
             key = rsa.RSAPublicNumbers(int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big"), int.from_bytes(public[Attribute.MODULUS], "big")).public_key()
             public_keys[user_id] = key
-            certificate = ca.issue(key, USERS[user_id][0])
+            certificate = ca.issue(key, USERS[user_id][0], user_id)
             certificates[user_id] = certificate
             session.create_object({
                 Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
@@ -112,13 +118,15 @@ def pki(tmp_path_factory):
             })
     clerk = public_keys["clerk.jhs"]
     special = {
-        "expired": ca.issue(clerk, "Sunita Devi", NOW - 400 * DAY, NOW - 35 * DAY),
-        "revoked": ca.issue(clerk, "Sunita Devi"),
-        "rogue": rogue.issue(clerk, "Sunita Devi"),
-        "no_signing_usage": ca.issue(clerk, "Sunita Devi", signing=False),
+        "expired": ca.issue(clerk, "Sunita Devi", "clerk.jhs", NOW - 400 * DAY, NOW - 35 * DAY),
+        "revoked": ca.issue(clerk, "Sunita Devi", "clerk.jhs"),
+        "rogue": rogue.issue(clerk, "Sunita Devi", "clerk.jhs"),
+        "no_signing_usage": ca.issue(clerk, "Sunita Devi", "clerk.jhs", signing=False),
+        "no_identity": ca.issue(clerk, "Sunita Devi", None),
+        "by_email": ca.issue(clerk, "Sunita Devi", None, email="Clerk.JHS@up.gov.example"),
     }
     esign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    esign_certificate = ca.issue(esign_key.public_key(), "Vikas Singh")
+    esign_certificate = ca.issue(esign_key.public_key(), "Vikas Singh", "adm.jhs")
     other_esign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_file = root / "ca.pem"
     ca_file.write_text(pem(ca.certificate))
@@ -127,7 +135,7 @@ def pki(tmp_path_factory):
     return SimpleNamespace(
         root=root, ca=ca, ca_file=str(ca_file), crl_file=str(crl_file), certificates=certificates, special=special,
         esign_key=esign_key, esign_certificate=esign_certificate,
-        other_esign_key=other_esign_key, other_esign_certificate=ca.issue(other_esign_key.public_key(), "Vikas Singh"),
+        other_esign_key=other_esign_key, other_esign_certificate=ca.issue(other_esign_key.public_key(), "Vikas Singh", "adm.jhs"),
     )
 
 
@@ -216,6 +224,16 @@ def envelope(event_type, aggregate_type, aggregate_id, data, actor="system", off
     }
 
 
+def user_recorded(user_id, active=True):
+    """dak's user_recorded for one of USERS."""
+    name_en, name_hi, designation_en, designation_hi, office = USERS[user_id]
+    return envelope("user_recorded", "user", user_id, {
+        "user_id": user_id, "office": office, "district": "JHS", "name_en": name_en, "name_hi": name_hi,
+        "designation_en": designation_en, "designation_hi": designation_hi, "section": None, "email": f"{user_id}@up.gov.example",
+        "mobile": None, "reporting_officer": None, "roles": ["officer"], "language": "hi", "active": active,
+    }, office=office)
+
+
 @dataclass
 class Office:
     """The running signing service as officers and the other services see it."""
@@ -255,17 +273,12 @@ class Office:
             envelope("office_recorded", "office", "COLL-JHS", {"office": "COLL-JHS", "district": "JHS", "name_en": "Collectorate Jhansi", "name_hi": "कलेक्ट्रेट झाँसी"}),
             envelope("office_recorded", "office", "TRY-JHS", {"office": "TRY-JHS", "district": "JHS", "name_en": "Treasury Jhansi", "name_hi": "कोषागार झाँसी"}, office="TRY-JHS"),
         ]
-        users = [
-            envelope("user_recorded", "user", user_id, {
-                "user_id": user_id, "office": office, "district": "JHS", "name_en": name_en, "name_hi": name_hi,
-                "designation_en": designation_en, "designation_hi": designation_hi, "section": None, "email": None,
-                "mobile": None, "reporting_officer": None, "roles": ["officer"], "language": "hi", "active": True,
-            }, office=office)
-            for user_id, (name_en, name_hi, designation_en, designation_hi, office) in USERS.items()
-        ]
-        self.publish("dak", *offices, *users)
+        self.publish("dak", *offices, *[user_recorded(user_id) for user_id in USERS])
         self.wait_for_rows("users", len(USERS))
         self.wait_for_rows("offices", 2)
+
+    def deactivate(self, user_id):
+        self.publish("dak", user_recorded(user_id, active=False))
 
     def wait_for_rows(self, table, count, timeout=15):
         from sqlalchemy import create_engine, text

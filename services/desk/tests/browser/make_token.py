@@ -22,8 +22,10 @@ NOW = datetime.datetime.now(datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
 
 
-def name(common_name):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.COUNTRY_NAME, "IN")])
+def name(common_name, user_id=None):
+    """A subject name; an officer's carries the user id signing binds the certificate to (UID)."""
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.COUNTRY_NAME, "IN")]
+    return x509.Name(attributes + ([x509.NameAttribute(NameOID.USER_ID, user_id)] if user_id else []))
 
 
 def main(directory, label, pin, *officers):
@@ -46,7 +48,7 @@ def main(directory, label, pin, *officers):
                 int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big"), int.from_bytes(public[Attribute.MODULUS], "big")
             ).public_key()
             certificate = (
-                x509.CertificateBuilder().subject_name(name(common_name)).issuer_name(ca.subject).public_key(key)
+                x509.CertificateBuilder().subject_name(name(common_name, user_id)).issuer_name(ca.subject).public_key(key)
                 .serial_number(x509.random_serial_number()).not_valid_before(NOW - DAY).not_valid_after(NOW + 365 * DAY)
                 .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
                 .sign(ca_key, hashes.SHA256())

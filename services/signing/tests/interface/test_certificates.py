@@ -1,4 +1,6 @@
 """Registering, refusing and revoking certificates: validity, key usage, chain, CRLs (file and URL)."""
+import hashlib
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from nameko.testing.services import entrypoint_hook
@@ -109,3 +111,74 @@ def test_a_certificate_its_ca_revokes_later_is_revoked_here_too(office, signing_
     assert event["data"]["certificate_id"] == certificate["id"] and "key_compromise" in event["data"]["reason"]
     assert office.get(f"/certificates/{certificate['id']}", "so.jhs").json()["status"] == "revoked"
     assert office.sign("note", note_id, "so.jhs").json()["error"] == "no_certificate"
+
+
+def test_a_namesake_cannot_take_another_officers_key(office, event_tap):
+    """sdm.lko is also Asha Verma: the name matches, the directory identity (UID dm.jhs) does not."""
+    taken = office.register_dsc("sdm.lko", key_label="dm.jhs")
+    assert (taken.status_code, taken.json()["error"]) == (422, "certificate_identity_mismatch")
+    assert office.register_dsc("dm.jhs").status_code == 201
+    again = office.register_dsc("sdm.lko", key_label="dm.jhs")
+    assert (again.status_code, again.json()["error"]) == (409, "key_bound_to_another_user")
+    note_id = office.confirm_note("sdm.lko", "टिप्पणी", office="TEH-LKO")
+    signing = office.sign("note", note_id, "sdm.lko")
+    assert (signing.status_code, signing.json()["error"]) == (422, "no_certificate")
+    assert office.get("/certificates", "sdm.lko").json()["certificates"] == []
+
+
+def test_a_certificate_must_name_the_officers_user_id_or_email(office, pki):
+    unbound = office.register_dsc("clerk.jhs", certificate=pki.special["no_identity"])
+    assert (unbound.status_code, unbound.json()["error"]) == (422, "certificate_identity_mismatch")
+    by_email = office.register_dsc("clerk.jhs", certificate=pki.special["by_email"])
+    assert by_email.status_code == 201, by_email.text
+    renewed = office.register_dsc("clerk.jhs")
+    assert (renewed.status_code, renewed.json()["error"]) == (409, "certificate_already_registered")
+
+
+def test_a_deactivated_officers_registrations_end(office, event_tap):
+    tap = event_tap("signing")
+    certificate = office.register_dsc("dm.jhs").json()
+    note_id = office.confirm_note("dm.jhs", "टिप्पणी")
+    office.deactivate("dm.jhs")
+    event = tap.wait_for("certificate_revoked")
+    assert (event["data"]["certificate_id"], event["data"]["reason"]) == (certificate["id"], "the user was deactivated in the directory")
+    assert office.get(f"/certificates/{certificate['id']}", "dm.jhs").json()["status"] == "revoked"
+    assert office.sign("note", note_id, "dm.jhs").json()["error"] == "no_certificate"
+
+
+def test_a_namesakes_registration_from_before_keys_were_bound_ends_when_the_officer_registers(office, pki, event_tap):
+    """Before keys were bound to identities, sdm.lko registered the DM's key: the DM then got 409."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from sqlalchemy import create_engine, text
+
+    tap = event_tap("signing")
+    taken = pki.certificates["dm.jhs"]
+    stale_id = str(uuid.uuid4())
+    engine = create_engine(office.db_url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO certificates (id, user_id, source, key_label, serial, issuer, subject, fingerprint_sha256, not_before,"
+            " not_after, der, status, registered_at) VALUES (:id, 'sdm.lko', 'dsc', 'dm.jhs', :serial, 'CN=eOffice Test CA',"
+            " 'CN=Asha Verma', :fingerprint, :not_before, :not_after, :der, 'active', :now)"
+        ), {
+            "id": stale_id, "serial": format(taken.serial_number, "X"), "fingerprint": hashlib.sha256(der(taken)).hexdigest(),
+            "not_before": taken.not_valid_before_utc, "not_after": taken.not_valid_after_utc, "der": der(taken),
+            "now": datetime.now(timezone.utc),
+        })
+    engine.dispose()
+
+    registered = office.register_dsc("dm.jhs")
+    assert registered.status_code == 201, registered.text
+    event = tap.wait_for("certificate_revoked")
+    assert (event["data"]["certificate_id"], event["data"]["user_id"]) == (stale_id, "sdm.lko")
+    assert [c["status"] for c in office.get("/certificates", "sdm.lko").json()["certificates"]] == ["revoked"]
+    note_id = office.confirm_note("dm.jhs", "टिप्पणी")
+    assert office.sign("note", note_id, "dm.jhs").status_code == 201
+    verification = office.get(f"/documents/note/{note_id}/verification", "dm.jhs").json()
+    assert verification["valid"] is True and verification["signatures"][0]["signer"] == "dm.jhs"
+
+
+def der(certificate):
+    return certificate.public_bytes(serialization.Encoding.DER)

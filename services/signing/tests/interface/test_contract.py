@@ -42,3 +42,51 @@ def test_metrics_carry_signing_counters_and_pass_promtool(office, signing_config
     assert 'eoffice_signing_verifications_total{result="valid",source="document"}' in body
     assert 'eoffice_signing_certificates_total{event="registered",source="dsc"}' in body
     assert 'eoffice_entrypoint_calls_total{entrypoint="sign",outcome="ok",service="signing"}' in body
+
+
+JSON_TYPES = {"object": dict, "array": list, "string": str, "integer": int, "number": (int, float), "boolean": bool, "null": type(None)}
+
+
+def schema_violations(value, schema, document, path="$"):
+    """Where `value` breaks `schema` (the OpenAPI 3.1 keywords this document uses: $ref, type,
+    enum, const, properties, items)."""
+    while "$ref" in schema:
+        schema = referenced(document, schema["$ref"])
+    if "type" in schema:
+        allowed = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(isinstance(value, JSON_TYPES[t]) and not (t in ("integer", "number") and isinstance(value, bool)) for t in allowed):
+            return [f"{path}: {value!r} is not {allowed}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{path}: {value!r} not in {schema['enum']}"]
+    if "const" in schema and value != schema["const"]:
+        return [f"{path}: {value!r} is not {schema['const']!r}"]
+    problems = []
+    if isinstance(value, dict):
+        for key, sub in schema.get("properties", {}).items():
+            if key in value:
+                problems += schema_violations(value[key], sub, document, f"{path}.{key}")
+    if isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            problems += schema_violations(item, schema["items"], document, f"{path}[{index}]")
+    return problems
+
+
+def referenced(document, reference):
+    node = document
+    for part in reference.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def test_verification_answers_match_their_schema_signed_or_not(office):
+    document = requests.get(f"{office.base_url}/openapi.json").json()
+    schema = document["paths"]["/documents/{kind}/{document_id}/verification"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    unsigned = office.confirm_note("dm.jhs", "अहस्ताक्षरित टिप्पणी")
+    answer = office.get(f"/documents/note/{unsigned}/verification", "dm.jhs").json()
+    assert answer["document"]["content_sha256"] is None
+    assert schema_violations(answer, schema, document) == []
+    assert office.register_dsc("dm.jhs").status_code == 201
+    signed = office.confirm_note("dm.jhs", "हस्ताक्षरित टिप्पणी")
+    assert office.sign("note", signed, "dm.jhs").status_code == 201
+    answer = office.get(f"/documents/note/{signed}/verification", "dm.jhs").json()
+    assert answer["valid"] is True and schema_violations(answer, schema, document) == []

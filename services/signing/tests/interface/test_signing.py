@@ -50,8 +50,10 @@ def test_an_author_signs_a_hindi_note_with_the_dsc_on_the_token(office, event_ta
     verification = office.get(f"/documents/note/{note_id}/verification", "dm.jhs").json()
     assert verification["valid"] is True, verification
     assert verification["signatures"][0]["signer"] == "dm.jhs" and verification["signatures"][0]["trusted"] is True
-    uploaded = office.post("/verify", "sto.jhs", data=pdf, headers={"Content-Type": "application/pdf"}).json()
+    uploaded = office.post("/verify", "clerk.jhs", data=pdf, headers={"Content-Type": "application/pdf"}).json()
     assert uploaded["valid"] is True and uploaded["document"]["document_id"] == note_id
+    from_another_office = office.post("/verify", "sto.jhs", data=pdf, headers={"Content-Type": "application/pdf"}).json()
+    assert from_another_office["valid"] is True and from_another_office["document"] is None
 
 
 def test_only_the_author_signs_a_note_and_only_the_approver_a_draft(office):

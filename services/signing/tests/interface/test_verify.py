@@ -104,3 +104,65 @@ def test_unknown_documents_and_kinds_are_404(office):
     assert office.get("/documents/memo/x", "dm.jhs").json()["error"] == "document_not_found"
     assert office.sign("note", "no-such-note", "dm.jhs").status_code == 404
     assert office.get("/signatures/00000000-0000-0000-0000-000000000000", "dm.jhs").status_code == 404
+
+
+def pdf_with_objects(*bodies):
+    """A one-revision PDF of the given object bodies (object 1 the catalog), with a correct xref table."""
+    out = b"%PDF-1.7\n"
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref_at)
+    return out
+
+
+def test_a_pdf_nested_500_deep_is_refused_with_a_reason(office):
+    nested = b"[" * 500 + b"]" * 500
+    pdf = pdf_with_objects(b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields " + nested + b" >> >>",
+                           b"<< /Type /Pages /Kids [] /Count 0 >>")
+    response = office.post("/verify", "clerk.jhs", data=pdf, headers=PDF_HEADERS)
+    assert (response.status_code, response.json()["error"]) == (400, "pdf_nesting_too_deep"), response.text
+
+
+def relabelled(pdf, kind, document_id, content_sha256):
+    """`pdf` with an incremental update that rewrites its Info keywords to claim another document."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    info_reference = writer.trailer.raw_get("/Info")
+    info = info_reference.get_object()
+    info["/Keywords"] = generic.TextStringObject(f"eoffice-{kind}:{document_id} sha256:{content_sha256}")
+    writer.update_container(info)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def test_a_pdf_relabelled_after_signing_names_only_the_signed_document(office):
+    note_a, pdf = signed_note(office)
+    note_x = office.confirm_note("dm.jhs", "दूसरी टिप्पणी")
+    x_hash = hashlib.sha256("दूसरी टिप्पणी".encode()).hexdigest()
+    result = office.post("/verify", "dm.jhs", data=relabelled(pdf, "note", note_x, x_hash), headers=PDF_HEADERS).json()
+    assert result["document"]["document_id"] == note_a
+    assert result["valid"] is False and "modified_after_signing" in codes(result)
+    assert (result["modified_after_signing"], result["revisions_after_last_signature"]) == (True, 1)
+    as_signed = office.post("/verify", "dm.jhs", data=pdf, headers=PDF_HEADERS).json()
+    assert (as_signed["valid"], as_signed["modified_after_signing"], as_signed["revisions_after_last_signature"]) == (True, False, 0)
+
+
+def test_verify_reveals_nothing_of_a_document_the_caller_may_not_see(office):
+    _, normal_pdf = signed_note(office, "सामान्य टिप्पणी")
+    secret_text = "गुप्त टिप्पणी: केवल ज़िलाधिकारी के लिए।"
+    secret_id = office.confirm_note("dm.jhs", secret_text, classification="secret")
+    assert office.sign("note", secret_id, "dm.jhs").status_code == 201
+    pdf = office.get(f"/documents/note/{secret_id}/pdf", "dm.jhs").content
+    secret_hash = hashlib.sha256(secret_text.encode()).hexdigest()
+
+    own = office.post("/verify", "dm.jhs", data=pdf, headers=PDF_HEADERS).json()
+    assert (own["document"]["document_id"], own["document"]["current_content_sha256"]) == (secret_id, secret_hash)
+    for caller, body in (("so.jhs", pdf), ("sto.jhs", relabelled(normal_pdf, "note", secret_id, "0" * 64))):
+        response = office.post("/verify", caller, data=body, headers=PDF_HEADERS)
+        assert response.status_code == 200 and response.json()["document"] is None
+        assert secret_id not in response.text and secret_hash not in response.text

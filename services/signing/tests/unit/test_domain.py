@@ -5,8 +5,9 @@ import pytest
 from signing import domain
 from signing.domain import CertificateFacts, DocumentView, Revocation, SignatureCheck, SignatureView
 from signing.exceptions import (
-    AlreadySigned, CertificateRefused, CertificateRevokedAlready, ContentChanged, DocumentNotFound, InvalidSigners,
-    NotASigner, NotOwner, OutOfTurn, SignatureInProgress, SigningOrderFixed,
+    AlreadySigned, CertificateAlreadyRegistered, CertificateRefused, CertificateRevokedAlready, ContentChanged,
+    DocumentNotFound, InvalidSigners, KeyBoundToAnother, NotASigner, NotOwner, OutOfTurn, SignatureInProgress,
+    SigningOrderFixed,
 )
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
@@ -170,3 +171,25 @@ def test_changed_content_missing_and_absent_signatures_make_a_document_invalid()
     assert domain.verdict([check()], "a" * 64, "b" * 64)["reasons"] == [{"code": "content_changed", "category": "integrity"}]
     assert [r["code"] for r in domain.verdict([check()], signatures_expected=2)["reasons"]] == ["signatures_missing"]
     assert [r["code"] for r in domain.verdict([])["reasons"]] == ["no_signatures"]
+
+
+def test_a_certificate_is_bound_by_the_directory_identity_it_names_not_by_its_name():
+    domain.ensure_certificate_identity(facts(user_ids=frozenset({"dm.jhs"})), "dm.jhs", None)
+    domain.ensure_certificate_identity(facts(emails=frozenset({"dm.jhs@up.gov.example"})), "dm.jhs", "DM.JHS@up.gov.example")
+    for namesake in (facts(user_ids=frozenset({"dm.jhs"})), facts()):
+        with pytest.raises(CertificateRefused) as refused:
+            domain.ensure_certificate_identity(namesake, "sdm.lko", "sdm.lko@up.gov.example")
+        assert refused.value.reason == "certificate_identity_mismatch"
+
+
+def test_a_key_rightly_registered_to_one_officer_is_nobody_elses():
+    assert domain.registrations_taken_over([], "dm.jhs") == []
+    with pytest.raises(KeyBoundToAnother):
+        domain.registrations_taken_over([domain.Registration("c1", "dm.jhs", names_holder=True)], "sdm.lko")
+    with pytest.raises(CertificateAlreadyRegistered):
+        domain.registrations_taken_over([domain.Registration("c1", "dm.jhs", names_holder=True)], "dm.jhs")
+
+
+def test_a_namesakes_registration_of_a_key_ends_when_the_officer_it_names_registers_it():
+    namesakes = domain.Registration("c1", "sdm.lko", names_holder=False)
+    assert domain.registrations_taken_over([namesakes], "dm.jhs") == ["c1"]

@@ -1,13 +1,13 @@
 """Drop raise_conflict(): a move is refused by an ordinary conditional UPDATE now, its COMMIT sent on its own
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-06 16:00:00
 """
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

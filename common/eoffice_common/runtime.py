@@ -3,7 +3,8 @@ import gc
 import sys
 
 from nameko.containers import ServiceContainer, _log  # nameko's own logger: worker errors go where they always went
-from nameko.extensions import SharedExtension
+from nameko.extensions import ProviderCollector, SharedExtension
+from nameko.messaging import QueueConsumer
 
 _frozen = False
 
@@ -26,6 +27,38 @@ class StartupObjectsFrozen(SharedExtension):
             gc.freeze()
 
 
+class PromptQueueConsumer(QueueConsumer):
+    """nameko's queue consumer (RPC and event entrypoints), except that it stops at once while the
+    broker is away. nameko's stop waits for the consuming thread to cancel each consumer, and that
+    thread, reconnecting, sleeps up to 30 s between attempts and looks at nothing else until the broker
+    answers: a service asked to stop then hung until killed. With no connection nothing is being
+    consumed, so there is nothing to cancel or acknowledge."""
+
+    _broker_away = False
+
+    def on_connection_error(self, exc, interval):
+        self._broker_away = True
+        super().on_connection_error(exc, interval)
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self._broker_away = False
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    def unregister_provider(self, provider):
+        if self._broker_away:
+            self._consumers.pop(provider, None)
+            ProviderCollector.unregister_provider(self, provider)
+        else:
+            super().unregister_provider(provider)
+
+    def stop(self):
+        if self._broker_away and self._gt is not None:
+            self.should_stop = True
+            self._gt.kill()
+        else:
+            super().stop()
+
+
 class WorkerContainer(ServiceContainer):
     """nameko's container, running each worker without its debug bookkeeping.
 
@@ -36,7 +69,16 @@ class WorkerContainer(ServiceContainer):
     Instrumentation, Caller and Config; BENCHMARKS.md). Same phases, same order, same errors
     logged, except that an expected exception (an HTTP entrypoint's 4xx refusals) is one warning
     line without its traceback; the call-id stack is still built whenever something asks for it
-    (an RPC or an event leaving the worker). Every config.yml names it as SERVICE_CONTAINER_CLS."""
+    (an RPC or an event leaving the worker). Every config.yml names it as SERVICE_CONTAINER_CLS.
+
+    Its entrypoints share a PromptQueueConsumer rather than nameko's QueueConsumer: each of nameko's
+    entrypoints declares the latter itself, so the one instance they share is given the subclass here."""
+
+    def __init__(self, service_cls, config):
+        super().__init__(service_cls, config)
+        queue_consumer = self.shared_extensions.get(QueueConsumer)
+        if queue_consumer is not None:
+            queue_consumer.__class__ = PromptQueueConsumer
 
     def _run_worker(self, worker_ctx, handle_result):
         self._inject_dependencies(worker_ctx)

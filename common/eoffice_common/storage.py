@@ -15,6 +15,9 @@ from nameko.constants import DEFAULT_MAX_WORKERS, MAX_WORKERS_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 
 from .errors import NUL_REFUSED, InvalidInput, NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
+from .logging import get_logger
+
+log = get_logger(__name__)
 
 # Magic numbers: the type is decided by the bytes, never by a client's Content-Type header.
 SIGNATURES = (
@@ -96,6 +99,7 @@ class S3Documents(Documents):
         super().__init__(prefix, max_bytes, allowed_types)
         self.client = client
         self.bucket = bucket
+        self.location = f"{client.meta.endpoint_url}/{bucket}"
 
     def _write(self, key, data, digest, content_type):
         self.client.put_object(
@@ -143,7 +147,7 @@ class FolderDocuments(Documents):
 
     def __init__(self, root, prefix, max_bytes, allowed_types):
         super().__init__(prefix, max_bytes, allowed_types)
-        self.root = os.path.abspath(root)
+        self.root = self.location = os.path.abspath(root)
 
     def _path(self, key):
         parts = key.split("/")
@@ -235,6 +239,7 @@ class DocumentStore(DependencyProvider):
 
     def setup(self):
         self.documents = open_documents(self.container.config, self.prefix, self.allowed_types)
+        log.info("document_store", location=self.documents.location, prefix=self.prefix)
 
     def get_dependency(self, worker_ctx):
         return self.documents

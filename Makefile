@@ -14,16 +14,17 @@ $(VENV)/.installed: requirements.txt common/pyproject.toml $(wildcard services/*
 	$(PIP) install -c requirements.txt -e common $(addprefix -e ,$(SERVICES)) pytest playwright jsonschema
 	touch $@
 
+# The tests' and benchmarks' S3 endpoint (make run keeps documents in var/documents instead).
+# moto's server needs Werkzeug 3, which nameko cannot use: it gets a virtualenv of its own.
 var/moto/.installed:
 	mkdir -p var
 	test -x var/moto/bin/python || python3 -m venv var/moto
-	# moto's server needs Werkzeug 3, which nameko cannot use: it gets a virtualenv of its own.
 	var/moto/bin/pip -q --disable-pip-version-check install 'moto[server]==5.2.5'
 	touch $@
 
 setup: $(VENV)/.installed var/moto/.installed
 
-run: setup
+run: $(VENV)/.installed
 	$(PY) dev/run.py
 
 test: setup

@@ -1,6 +1,6 @@
-"""`make run`: the whole system on embedded defaults (SQLite per service under var/, a local S3
-endpoint, a token key pair of this machine under var/ unless JWT_PUBLIC_KEY is given), migrated and
-seeded, in the foreground. Ctrl-C stops everything it started."""
+"""`make run`: the whole system on embedded defaults (SQLite per service and documents under var/, a
+token key pair of this machine under var/ unless JWT_PUBLIC_KEY is given), migrated and seeded, in the
+foreground. Ctrl-C stops everything it started."""
 import json
 import os
 import shutil
@@ -15,7 +15,9 @@ from eoffice_common.auth import dev_key_pair
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VAR = os.path.join(ROOT, "var")
 BIN = os.path.join(ROOT, ".venv", "bin")
-S3_PORT = int(os.environ.get("S3_PORT", "9000"))
+DOCUMENTS = os.path.join(VAR, "documents")
+# A service stops within this (nameko's container stop); one still running after it is killed.
+STOP_SECONDS = 8
 QUIET = "ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning"
 DEMO_TOKEN = {}
 # Demo set-up a service needs once its database exists (idempotent).
@@ -85,11 +87,71 @@ def service_env(name):
     env = dict(os.environ)
     env.update(DEMO_TOKEN)
     env.setdefault(f"{name.upper()}_DB_URL", f"sqlite:///{VAR}/{name}.db")
-    env.setdefault("S3_ENDPOINT_URL", f"http://127.0.0.1:{S3_PORT}")
+    env.setdefault("DOCUMENTS_DIR", DOCUMENTS)
     env["PYTHONWARNINGS"] = QUIET
     # Only here may a service fall back on the key pair under var/ (eoffice_common/auth.py).
     env["EOFFICE_EMBEDDED"] = "1"
     return env
+
+
+class Children:
+    """The long-running processes started here. Each runs in a session of its own, so the terminal's
+    Ctrl-C reaches only this script, which then stops each of them once: a service signalled twice
+    (by the terminal and again by us) ran two stops at once, with tracebacks."""
+
+    def __init__(self, log_dir):
+        self.log_dir = log_dir
+        self.running = []
+
+    def start(self, command, log_name, env=None):
+        log = open(os.path.join(self.log_dir, f"{log_name}.log"), "ab")
+        self.running.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+        )
+
+    def stop(self):
+        """SIGTERM to each (nameko stops its container), then wait for all; kill any still running."""
+        for child in self.running:
+            child.terminate()
+        deadline = time.monotonic() + STOP_SECONDS
+        for child in self.running:
+            try:
+                child.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(f"{' '.join(child.args[:5])} did not stop within {STOP_SECONDS} s: killed", file=sys.stderr)
+                child.kill()
+                child.wait()
+
+    def watch(self):
+        """Until one of them exits."""
+        while True:
+            for child in self.running:
+                if child.poll() is not None:
+                    sys.exit(f"a process exited ({' '.join(child.args[:4])}); see var/log/")
+            time.sleep(1)
+
+
+def exit_on_signals():
+    """Ctrl-C or SIGTERM ends this script (its `finally` stops the children); a second Ctrl-C while
+    they stop changes nothing."""
+    def leave(*_):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, leave)
+    signal.signal(signal.SIGTERM, leave)
+
+
+def supervise(log_dir, start_all):
+    """`start_all(children)`, then wait; Ctrl-C, SIGTERM or a child's exit stops every child."""
+    exit_on_signals()
+    children = Children(log_dir)
+    try:
+        start_all(children)
+        children.watch()
+    finally:
+        children.stop()
 
 
 def main():
@@ -97,16 +159,11 @@ def main():
     ensure_rabbitmq()
     if not os.environ.get("JWT_PUBLIC_KEY"):
         dev_key_pair(VAR)  # before any service starts, so that all of them read the same pair
-    children = []
+    supervise(os.path.join(VAR, "log"), run)
 
-    def start(command, log_name, env=None):
-        log = open(os.path.join(VAR, "log", f"{log_name}.log"), "ab")
-        children.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log))
 
-    if not port_open(S3_PORT):
-        start([os.path.join(VAR, "moto", "bin", "moto_server"), "-H", "127.0.0.1", "-p", str(S3_PORT)], "s3")
-        wait_for_port(S3_PORT, "the local S3 endpoint")
-
+def run(children):
+    """Migrate, start and seed every service, and say where everything is."""
     DEMO_TOKEN.update(demo_token_settings())
     present = [(n, h, m) for n, h, m in SERVICES if os.path.isdir(os.path.join(ROOT, "services", n))]
     for name, _, _ in present:
@@ -114,7 +171,7 @@ def main():
         for command in AFTER_MIGRATE.get(name, []):
             subprocess.run([os.path.join(BIN, name), *command], cwd=ROOT, env=service_env(name), check=True)
     for name, _, _ in present:
-        start(
+        children.start(
             [os.path.join(BIN, "nameko"), "run", "--config", f"services/{name}/config.yml", f"{name}.service"],
             name,
             service_env(name),
@@ -134,7 +191,7 @@ def main():
     print("\neoffice is running (logs in var/log/). Ctrl-C stops it.\n")
     for name, http_port, metrics_port in present:
         print(f"  {name:8} http://127.0.0.1:{http_port}   metrics http://127.0.0.1:{metrics_port}/metrics")
-    print(f"  S3       http://127.0.0.1:{S3_PORT}")
+    print(f"  documents {os.environ.get('S3_ENDPOINT_URL') or service_env('dak')['DOCUMENTS_DIR']} (kept across restarts)")
     if any(name == "desk" for name, _, _ in present):
         print("\nThe desk: http://127.0.0.1:8000   password of every demo user: eoffice-demo")
         print("  clerk.jhs (clerk), so.jhs (section officer), adm.jhs (ADM), dm.jhs (District Magistrate),")
@@ -150,25 +207,6 @@ def main():
         "\"subject\": \"भूमि अभिलेख में नाम संशोधन हेतु प्रार्थना पत्र\"}'\n"
     )
     sys.stdout.flush()
-
-    def stop(*_):
-        for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        sys.exit(0)
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    while True:
-        for child in children:
-            if child.poll() is not None:
-                print(f"a process exited ({' '.join(child.args[:4])}); see var/log/", file=sys.stderr)
-                stop()
-        time.sleep(1)
 
 
 if __name__ == "__main__":

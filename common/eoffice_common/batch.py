@@ -14,7 +14,6 @@ import time
 import uuid
 from functools import partial
 
-import eventlet
 from eventlet.event import Event
 from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
@@ -52,6 +51,7 @@ class BatchEventConsumer(Entrypoint):
         self.default_batch_size = batch_size
         self.default_max_wait = max_wait_seconds
         self._stopping = False
+        self._stop_requested = Event()
         self._thread = None
         self._connection = None
         self._channel = None
@@ -66,6 +66,7 @@ class BatchEventConsumer(Entrypoint):
 
     def start(self):
         self._stopping = False
+        self._stop_requested = Event()
         try:
             # Declared before start returns, so events published from now on are kept for us.
             self._connect()
@@ -76,6 +77,8 @@ class BatchEventConsumer(Entrypoint):
 
     def stop(self):
         self._stopping = True
+        if not self._stop_requested.ready():
+            self._stop_requested.send()
         if self._thread is not None:
             self._thread.wait()
         self._close()
@@ -95,7 +98,7 @@ class BatchEventConsumer(Entrypoint):
             except Exception as exc:  # the broker went away, or a batch failed: retry after a pause
                 log.warning("batch_consumer_interrupted", error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
                 self._close()
-                eventlet.sleep(backoff)
+                self._stop_requested.wait(backoff)  # a stop need not wait out the pause
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _declare(self, channel):

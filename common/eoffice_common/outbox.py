@@ -13,6 +13,7 @@ import struct
 import zlib
 
 import eventlet
+from eventlet.event import Event
 from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import Extension
@@ -144,6 +145,7 @@ class OutboxRelay(Extension):
     def __init__(self):
         super().__init__()
         self._stopping = False
+        self._stop_requested = Event()
         self._thread = None
 
     def setup(self):
@@ -156,10 +158,13 @@ class OutboxRelay(Extension):
 
     def start(self):
         self._stopping = False
+        self._stop_requested = Event()
         self._thread = self.container.spawn_managed_thread(self._run)
 
     def stop(self):
         self._stopping = True
+        if not self._stop_requested.ready():
+            self._stop_requested.send()
         self.shared.outbox_written.set()
         if self._thread is not None:
             self._thread.wait()
@@ -177,7 +182,7 @@ class OutboxRelay(Extension):
                 OUTBOX_PUBLISH_FAILURES.labels(self.service_name).inc()
                 log.warning("outbox_publish_failed", error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
                 self.publisher.close()
-                eventlet.sleep(backoff)
+                self._stop_requested.wait(backoff)  # a stop need not wait out the pause
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
             if published < BATCH_SIZE:

@@ -1,21 +1,40 @@
-"""Documents on the S3 endpoint: content-addressed, type sniffed from bytes, limits, checksums."""
+"""Documents on the S3 endpoint and in a folder: content-addressed, type sniffed from bytes, limits,
+checksums; one suite for both stores."""
 import hashlib
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 
 from eoffice_common.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
-from eoffice_common.storage import DocumentCorrupted, S3Documents, ensure_bucket, s3_client, sniff_content_type
+from eoffice_common.storage import DocumentCorrupted, FolderDocuments, S3Documents, open_documents, sniff_content_type
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+TYPES = ("application/pdf", "image/png", "image/jpeg", "image/tiff")
+
+
+@pytest.fixture(params=["s3", "folder"])
+def config(request, tmp_path):
+    if request.param == "s3":
+        return {**request.getfixturevalue("s3_config"), "MAX_DOCUMENT_BYTES": 1024}
+    return {"S3_ENDPOINT_URL": "", "DOCUMENTS_DIR": str(tmp_path / "documents"), "MAX_DOCUMENT_BYTES": 1024}
 
 
 @pytest.fixture
-def store(s3_config):
-    client = s3_client(s3_config)
-    ensure_bucket(client, s3_config["S3_BUCKET"])
-    return S3Documents(client, s3_config["S3_BUCKET"], "test/", 1024, {"application/pdf", "image/png", "image/jpeg", "image/tiff"})
+def store(config):
+    return open_documents(config, "test/", TYPES)
+
+
+def overwrite(store, key, data):
+    """Change a stored document behind the store's back."""
+    if isinstance(store, S3Documents):
+        store.client.put_object(Bucket=store.bucket, Key=key, Body=data)
+    else:
+        with open(os.path.join(store.root, key), "wb") as handle:
+            handle.write(data)
 
 
 def test_types_come_from_the_bytes():
@@ -37,7 +56,7 @@ def test_a_document_is_stored_under_its_sha256_and_read_back_verified(store):
 
 def test_a_changed_object_is_detected(store):
     stored = store.put(PNG, "scan.png")
-    store.client.put_object(Bucket=store.bucket, Key=stored.key, Body=PNG + b"tampered")
+    overwrite(store, stored.key, PNG + b"tampered")
     with pytest.raises(DocumentCorrupted):
         store.get(stored.key)
 
@@ -60,3 +79,44 @@ def test_unreferenced_documents_are_found_for_sweeping(store):
     orphan = store.put(PNG)
     assert list(store.unreferenced({kept.key}, timedelta(0))) == [orphan.key]
     assert list(store.unreferenced({kept.key}, timedelta(hours=1))) == []
+    store.delete(orphan.key)
+    assert list(store.unreferenced({kept.key}, timedelta(0))) == []
+    with pytest.raises(NotFound):
+        store.get(orphan.key)
+
+
+def test_a_document_is_copied_under_another_prefix(config, store):
+    stored = store.put(PDF)
+    other = open_documents(config, "other/", TYPES)
+    copy_key = f"other/{stored.sha256}.pdf"
+    other.copy(stored.key, copy_key)
+    assert other.get(copy_key) == PDF
+    with pytest.raises(NotFound):
+        other.copy(f"test/{'0' * 64}.pdf", copy_key)
+
+
+def test_a_document_outlives_its_store(config):
+    """A new process over the same configuration reads back what an earlier one stored: documents
+    survive a restart of `make run`."""
+    stored = open_documents(config, "test/", TYPES).put(PDF, "letter.pdf")
+    reader = (
+        "import sys; from eoffice_common.storage import open_documents; "
+        "sys.stdout.buffer.write(open_documents(eval(sys.argv[1]), 'test/').get(sys.argv[2]))"
+    )
+    read_back = subprocess.run([sys.executable, "-c", reader, repr(config), stored.key], capture_output=True, check=True)
+    assert read_back.stdout == PDF
+
+
+def test_the_folder_store_is_used_without_an_s3_endpoint(tmp_path):
+    store = open_documents({"S3_ENDPOINT_URL": "", "DOCUMENTS_DIR": str(tmp_path)}, "dak/scans/")
+    stored = store.put(PDF)
+    assert isinstance(store, FolderDocuments)
+    assert (tmp_path / "dak" / "scans" / f"{stored.sha256}.pdf").read_bytes() == PDF
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [f"{stored.sha256}.pdf"]
+
+
+def test_a_key_outside_the_prefix_is_not_read(tmp_path):
+    (tmp_path / "secret.pdf").write_bytes(PDF)
+    store = open_documents({"DOCUMENTS_DIR": str(tmp_path / "documents")}, "dak/scans/")
+    with pytest.raises(NotFound):
+        store.get("dak/scans/../../../secret.pdf")

@@ -3,14 +3,18 @@ import argparse
 import os
 import sys
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
 from eoffice_common.auth import Principal, issue_token, private_key
-from eoffice_common.config import load_config, service_config_path
+from eoffice_common.config import load_service_config
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
 
 from . import repository
 from .directory import import_master, load_master
+from .exceptions import UnknownUser
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_MASTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo", "organisation.yml")
@@ -27,7 +31,7 @@ def main(argv=None):
     token.add_argument("user_id")
     token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds the token is valid")
     args = parser.parse_args(argv)
-    config = load_config(service_config_path(__file__))
+    config = load_service_config(__file__)
 
     if args.command == "migrate":
         upgrade(SERVICE_DIR, config["DB_URL"])
@@ -43,10 +47,18 @@ def main(argv=None):
         return 0
 
     # The private key is the operator's, from the environment: dak's config holds none, the service issues no tokens.
-    signing_key = private_key({"JWT_PRIVATE_KEY": os.environ.get("JWT_PRIVATE_KEY", ""), "EMBEDDED": config.get("EMBEDDED")})
-    with UnitOfWork(engine, actor="cli", correlation_id=None) as uow:
-        user = repository.get_user(uow.session, args.user_id)
-        principal = Principal(user.id, user.office_code, tuple(user.roles or ()), user.name_en)
+    signing_key = private_key({"JWT_PRIVATE_KEY": os.environ.get("JWT_PRIVATE_KEY", ""), "EMBEDDED": config.get("EMBEDDED"),
+                               "DEV_KEYS_DIR": os.path.join(SERVICE_DIR, "..", "..", "var")})
+    try:
+        with UnitOfWork(engine, actor="cli", correlation_id=None) as uow:
+            user = repository.get_user(uow.session, args.user_id)
+            principal = Principal(user.id, user.office_code, tuple(user.roles or ()), user.name_en)
+    except UnknownUser as exc:
+        sys.exit(f"dak token: {exc}")
+    except OperationalError as exc:  # no database there, or one never migrated
+        database = make_url(config["DB_URL"]).render_as_string(hide_password=True)
+        sys.exit(f"dak token: cannot read the directory in {database} ({exc.orig}); "
+                 "run `make run` in the repository first, or set DAK_DB_URL")
     print(issue_token(signing_key, principal, args.ttl))
     return 0
 

@@ -26,8 +26,9 @@ from .events import apply_snapshot, record_office_effect, record_receipt_sent_ef
 from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, SignInThrottled, UnknownAction
 from .models import Session as SessionRow
 from .oidc import OidcClient
+from .i18n import Translator
 from .throttle import SignInThrottle
-from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page
+from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page, render_image
 
 SIGN_INS = Counter("eoffice_desk_sign_ins_total", "Sign-in attempts by outcome.", ["outcome"])
 SIGN_INS_THROTTLED = Counter("eoffice_desk_sign_in_throttled", "Password sign-ins refused for too many attempts, "
@@ -49,6 +50,8 @@ FILE_ACTIONS = {
 SIGN_WAIT_SECONDS = 5
 MIS_REPORTS = ("pendency", "overdue", "disposal", "monthly", "dispatch", "electronic", "active-users")
 STREAM_CHUNK = 64 * 1024
+with open(os.path.join(STATIC_DIR, "devanagari.woff"), "rb") as _font:
+    DEVANAGARI_FONT = base64.b64encode(_font.read()).decode()
 # Longer than notify's keep-alive interval: a quiet stream is not a dead one.
 STREAM_READ_TIMEOUT = 90
 # A sign-in form is a user id, a password, a CSRF token and where to go next: more is refused unread.
@@ -380,7 +383,7 @@ class DeskService:
 
     @page("GET", "/receipts/<string:receipt_id>/scans/<int:position>")
     def receipt_scan(self, request, receipt_id, position):
-        return self._relay("dak", f"/receipts/{receipt_id}/scans/{position}")
+        return self._document(request, "dak", f"/receipts/{receipt_id}/scans/{position}")
 
     def _file_for_receipt(self, form):
         """Put in file: an existing file of mine, or a new one made from the dialog's fields."""
@@ -529,7 +532,7 @@ class DeskService:
 
     @page("GET", "/files/<string:file_id>/correspondence/<string:item_id>/documents/<int:position>")
     def file_document(self, request, file_id, item_id, position):
-        return self._relay("files", f"/files/{file_id}/correspondence/{item_id}/documents/{position}")
+        return self._document(request, "files", f"/files/{file_id}/correspondence/{item_id}/documents/{position}")
 
     def _file_page(self, request, file_id, tab="noting", dialog=None, failure=None, values=None, status=200):
         me = self.pages.session
@@ -639,7 +642,7 @@ class DeskService:
     def signed_pdf(self, request, kind, document_id):
         if kind not in ("note", "draft"):
             raise PageNotFound(f"no document kind {kind}")
-        return self._relay("signing", f"/documents/{kind}/{document_id}/pdf")
+        return self._document(request, "signing", f"/documents/{kind}/{document_id}/pdf")
 
     @page("GET", "/verify")
     def verify_form(self, request):
@@ -826,6 +829,20 @@ class DeskService:
         t = self.pages.t
         key = f"reason.{failure.reason}"
         return t(key) if t.has(key) else f"{t('error.service_said')} {failure.message}"
+
+    def _document(self, request, service, path):
+        """A scan or PDF relayed from its service; one the service cannot find is shown as missing, in
+        both languages: as an image where an <img> asked for it, else as a page for the viewer's frame."""
+        try:
+            return self._relay(service, path)
+        except ServiceFailure as failure:
+            if failure.status != 404:
+                raise
+        languages = [Translator(self.pages.language), Translator("en" if self.pages.language == "hi" else "hi")]
+        if request.accept_mimetypes.best_match(["text/html", "image/svg+xml"]) == "image/svg+xml":
+            image = render_image("document_missing.svg", languages=languages, font=DEVANAGARI_FONT)
+            return Response(image, status=404, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+        return self.pages.render(request, "document_missing.html", status=404, languages=languages)
 
     def _relay(self, service, path, params=None):
         """A document from a service, streamed to the browser from this origin."""

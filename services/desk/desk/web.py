@@ -239,7 +239,7 @@ def language_of_request(request):
 
 _environment = Environment(
     loader=FileSystemLoader(os.path.join(HERE, "templates")),
-    autoescape=select_autoescape(["html"]),
+    autoescape=select_autoescape(["html", "svg"]),
     trim_blocks=True,
     lstrip_blocks=True,
 )
@@ -254,6 +254,11 @@ def error_message(t, exc):
     if t.has(key):
         return t(key, **getattr(exc, "params", {}))
     return f"{t('error.service_said')} {exc.message}"
+
+
+def render_image(template, **context):
+    """An SVG image drawn from a template: words only, none of a page's context."""
+    return _environment.get_template(template).render(**context)
 
 
 def render_page(template, language, session, request, status=200, headers=None, **context):

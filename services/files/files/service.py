@@ -3,7 +3,6 @@ import os
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-from botocore.exceptions import ClientError
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.rpc import rpc
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from eoffice_common.db import Database
-from eoffice_common.errors import BadRequest, UnsupportedMediaType
+from eoffice_common.errors import BadRequest, NotFound, UnsupportedMediaType
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import EXTENSIONS, DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
@@ -923,11 +922,9 @@ class FilesService(web.DescribedService):
         store = self.documents
         key = f"{store.prefix}{sha}.{EXTENSIONS[content_type]}"
         try:
-            store.client.copy_object(Bucket=store.bucket, Key=key, CopySource={"Bucket": store.bucket, "Key": source}, MetadataDirective="COPY")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                raise UnlinkableEvent(f"scan {source} is not in the store")
-            raise
+            store.copy(source, key)
+        except NotFound:
+            raise UnlinkableEvent(f"scan {source} is not in the store")
         return {"position": int(scan["position"]), "key": key, "sha256": sha, "size": int(scan["size"]),
                 "content_type": content_type, "filename": (scan.get("filename") or "")[:255] or None}
 

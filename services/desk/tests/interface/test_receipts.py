@@ -2,6 +2,7 @@
 errors beside their fields in the user's language, what was typed kept."""
 import re
 
+from eoffice_common.storage import s3_client
 
 RECEIPT_LINK = re.compile(r'/receipts/([0-9a-f-]{36})')
 
@@ -124,3 +125,24 @@ def test_the_holder_closes_a_receipt_with_remarks_and_its_actions_are_gone(brows
     assert refused.status_code == 422 and 'id="e-remarks"' in refused.text
     closed = b.post(f"/receipts/{receipt_id}/close", {"remarks": "निस्तारित"})
     assert "प्राप्ति बंद की गई।" in closed.text and 'action="/receipts/' + receipt_id + '/copy"' not in closed.text
+
+
+def test_a_scan_gone_from_the_store_is_shown_as_missing_in_both_languages_not_as_a_broken_image(desk_system, browser, pdf, png):
+    b = browser()
+    b.sign_in("diarist.jhs")
+    response = diarise(b, files=[("scans", ("पत्र.pdf", pdf, "application/pdf")), ("scans", ("photo.png", png, "image/png"))])
+    receipt_id = RECEIPT_LINK.search(response.url).group(1)
+    config = desk_system["config"]["dak"]
+    store = s3_client(config)
+    for stored in store.list_objects_v2(Bucket=config["S3_BUCKET"], Prefix="dak/scans/")["Contents"]:
+        store.delete_object(Bucket=config["S3_BUCKET"], Key=stored["Key"])
+
+    # what Chromium asks for an <img>, and for the viewer's <iframe> (or a link opened in a tab)
+    image = b.get(f"/receipts/{receipt_id}/scans/2", headers={"Accept": "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"})
+    framed = b.get(f"/receipts/{receipt_id}/scans/1", headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+
+    assert (image.status_code, image.headers["Content-Type"]) == (404, "image/svg+xml; charset=utf-8")
+    assert image.text.startswith("<svg") and "दस्तावेज़ उपलब्ध नहीं" in image.text and "Document missing" in image.text
+    assert (framed.status_code, framed.headers["Content-Type"]) == (404, "text/html; charset=utf-8")
+    assert 'class="document-missing"' in framed.text and "दस्तावेज़ उपलब्ध नहीं" in framed.text and "Document missing" in framed.text
+    assert b.get(f"/receipts/{receipt_id}").status_code == 200

@@ -93,6 +93,7 @@ class Item(Base):
     holder = Column(String(64))
     held_since = Column(UtcDateTime())
     due_date = Column(Date)
+    due_set_at = Column(UtcDateTime())  # the last send's moment: a pull back or transfer keeps its due date
     movements = Column(Integer, nullable=False, default=0)
 
     __table_args__ = (
@@ -130,6 +131,7 @@ class UnitScore(Base):
     department = Column(String(16))
     score = Column(Float, nullable=False)
     rank = Column(Integer, nullable=False)
+    active = Column(Boolean, nullable=False)  # anyone acted on its files or receipts that week
     pending = Column(Integer, nullable=False)
     pending_old = Column(Integer, nullable=False)
     components = Column(JSON, nullable=False)
@@ -143,6 +145,8 @@ class ScoredWeek(Base):
     __tablename__ = "scored_weeks"
     week = Column(Integer, primary_key=True)
     computed_at = Column(UtcDateTime(), nullable=False)
+    formula_version = Column(Integer, nullable=False)
+    settings = Column(JSON, nullable=False)  # the weights and limits the week was scored with
 
 
 class StaleWeek(Base):

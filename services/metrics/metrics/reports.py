@@ -225,18 +225,19 @@ def active_users(session, offices, first, last):
     """Users who did anything in the period (diarised, noted, sent, signed ...) against the
     office's users in the directory."""
     f = Fact.__table__.c
-    active = dict(session.execute(
-        select(f.office, func.count(f.actor.distinct())).where(
-            f.office.in_(list(offices)), f.occurred_at >= _start(first), f.occurred_at < _start(last + timedelta(days=1)),
-            f.actor != "system", f.event_type.notin_(list(NOT_ACTIVITY)),
-        ).group_by(f.office)
-    ).all())
+    acted = and_(
+        f.office.in_(list(offices)), f.occurred_at >= _start(first), f.occurred_at < _start(last + timedelta(days=1)),
+        f.actor != "system", f.event_type.notin_(list(NOT_ACTIVITY)),
+    )
+    active = dict(session.execute(select(f.office, func.count(f.actor.distinct())).where(acted).group_by(f.office)).all())
+    # A person who acted in two offices of the scope is one person in the total.
+    active[ALL] = session.execute(select(func.count(f.actor.distinct())).where(acted)).scalar()
     users = dict(session.execute(
         select(User.office, func.count()).where(User.active.is_(True), User.office.in_(list(offices))).group_by(User.office)
     ).all())
     rows = []
     for code in list(offices) + [ALL]:
-        count = active.get(code, 0) if code != ALL else sum(active.values())
+        count = active.get(code, 0)
         total = users.get(code, 0) if code != ALL else sum(users.values())
         names = _names_of(offices, code)
         rows.append({**names, "active_users": count, "users": total, "active_percent": _share(min(count, total), total)})

@@ -44,7 +44,7 @@ def score_week(session, week, settings, now, rebuild=False, offices=None):
         repository.rebuild_week(session, week)
     offices = offices if offices is not None else repository.offices(session)
     inputs = repository.scoring_inputs(session, week, now, settings)
-    repository.write_scores(session, week, domain.score_units(offices, inputs, settings), now)
+    repository.write_scores(session, week, domain.score_units(offices, inputs, settings), settings, now)
 
 
 def _out_of_date(session, current, now):

@@ -185,10 +185,15 @@ class MetricsService(web.DescribedService):
         with self.db.read() as session:
             week = self._scored_week(session, query.week_number)
             rows = self._ranked(session, week, query.level, query.district)
+            scored = repository.scored_week(session, week)
         if query.format == "csv":
-            columns = ["rank", "rank_change", "unit", "name_en", "name_hi", "district", "department", "score", "pending", "pending_old"]
+            columns = ["rank", "rank_change", "unit", "name_en", "name_hi", "district", "department", "score", "active",
+                       "pending", "pending_old"]
             return _csv(reports.as_csv(columns, rows), f"scoreboard-{query.level}-{domain.week_label(week)}.csv")
-        return {"week": domain.week_label(week), "level": query.level, "pendency_days": self.settings.pendency_days, "units": rows}
+        return {
+            "week": domain.week_label(week), "level": query.level, "pendency_days": scored.settings["pendency_days"],
+            "formula_version": scored.formula_version, "weights": scored.settings["weights"], "units": rows,
+        }
 
     @http("GET", "/scoreboard/page")
     def get_scoreboard_page(self, request):
@@ -227,19 +232,15 @@ class MetricsService(web.DescribedService):
         query = query_args(request, WeekQuery)
         with self.db.read() as session:
             row, week, previous_rank = self._unit(session, level, unit, query.week_number)
-        settings = self.settings
+            scored = repository.scored_week(session, week)
         return {
             **_unit_summary(row, week, previous_rank),
             "formula": {
-                "score": "sum over components of weight × normalised value ÷ sum of weights (0-10)",
-                "pendency_days": settings.pendency_days, "movements_target": settings.movements_target,
-                "disposal_best_days": settings.disposal_best_days, "disposal_worst_days": settings.disposal_worst_days,
-                "weights": settings.weights,
+                "score": "sum over components of weight × normalised value ÷ sum of weights (0-10), "
+                         "each contribution in hundredths so that they add up to the score; 0 without activity",
+                "version": scored.formula_version, **scored.settings,
             },
-            "components": [
-                {**c, "normalised": round(c["normalised"], 4), "contribution": round(c["contribution"], 4)}
-                for c in row.components
-            ],
+            "components": [{**c, "normalised": round(c["normalised"], 4)} for c in row.components],
         }
 
     @http("POST", "/weeks/<string:week>/recompute")
@@ -314,7 +315,8 @@ class MetricsService(web.DescribedService):
             {
                 "rank": r.rank, "rank_change": domain.rank_change(r.rank, r.previous_rank), "previous_rank": r.previous_rank,
                 "unit": r.unit, "name_en": r.name_en, "name_hi": r.name_hi, "district": r.district,
-                "department": r.department, "score": r.score, "pending": r.pending, "pending_old": r.pending_old,
+                "department": r.department, "score": r.score, "active": r.active, "pending": r.pending,
+                "pending_old": r.pending_old,
             }
             for r in repository.scoreboard(session, week, level, district)
         ]
@@ -372,7 +374,7 @@ def _unit_summary(row, week, previous_rank):
     return {
         "week": domain.week_label(week), "level": row.level, "unit": row.unit, "name_en": row.name_en,
         "name_hi": row.name_hi, "district": row.district, "department": row.department, "score": row.score,
-        "rank": row.rank, "previous_rank": previous_rank, "rank_change": domain.rank_change(row.rank, previous_rank),
+        "active": row.active, "rank": row.rank, "previous_rank": previous_rank, "rank_change": domain.rank_change(row.rank, previous_rank),
         "pending": row.pending, "pending_old": row.pending_old,
     }
 

@@ -1,0 +1,36 @@
+"""scores carry their formula; activity; a send's due date survives a pull back
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-06 16:30:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # Scores computed before are dropped: the scorer scores every week without scores again.
+    op.execute("DELETE FROM unit_scores")
+    op.execute("DELETE FROM scored_weeks")
+    with op.batch_alter_table("scored_weeks") as table:
+        table.add_column(sa.Column("formula_version", sa.Integer(), nullable=False))
+        table.add_column(sa.Column("settings", sa.JSON(), nullable=False))
+    with op.batch_alter_table("unit_scores") as table:
+        table.add_column(sa.Column("active", sa.Boolean(), nullable=False))
+    with op.batch_alter_table("items") as table:
+        table.add_column(sa.Column("due_set_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("items") as table:
+        table.drop_column("due_set_at")
+    with op.batch_alter_table("unit_scores") as table:
+        table.drop_column("active")
+    with op.batch_alter_table("scored_weeks") as table:
+        table.drop_column("settings")
+        table.drop_column("formula_version")

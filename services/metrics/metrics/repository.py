@@ -440,9 +440,9 @@ def unscored_weeks(session, current):
     return [w for w in domain.weeks_from(first, current) if w not in scored]
 
 
-def computed_at(session, weeks):
-    """{week: when its scores were computed} of those weeks that have scores."""
-    rows = session.execute(select(ScoredWeek.week, ScoredWeek.computed_at).where(ScoredWeek.week.in_(list(weeks))))
+def computed_at(session):
+    """{week: when its scores were computed} of every week that has scores."""
+    rows = session.execute(select(ScoredWeek.week, ScoredWeek.computed_at))
     return {week: as_utc(moment) for week, moment in rows}
 
 

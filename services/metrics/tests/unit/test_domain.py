@@ -250,3 +250,21 @@ def test_the_configuration_file_gives_the_documented_defaults(monkeypatch):
     assert ScoreSettings.from_config(config["SCOREBOARD"]) == ScoreSettings.from_config({})
     monkeypatch.setenv("SCORE_WEIGHT_E_FILE_SHARE", "3.5")
     assert ScoreSettings.from_config(load_config(service_config_path(metrics_domain.__file__))["SCOREBOARD"]).weights["e_file_share"] == 3.5
+
+
+def test_the_readmes_worked_example_of_the_fairness_rules():
+    offices = [office(code, "JHS", "REV") for code in "ABCD"]
+    worked = UnitInputs(files_created=3, e_files_created=3, receipts_diarised=2, e_receipts_diarised=1, movements=6,
+                        active_people={"c1", "c2"}, users=4, disposal_days=[2.0], pending=6, pending_old=1,
+                        notes_confirmed=3, notes_signed=2)
+    registered_paper = UnitInputs(files_created=3, receipts_diarised=2, active_people={"b1"}, users=4, pending=5)
+    idle = UnitInputs(users=4)
+    scored = {s.unit: s for s in domain.score_units(offices, {"A": idle, "B": registered_paper, "C": worked, "D": idle}, SETTINGS)
+              if s.level == "office"}
+    assert {u: (s.score, s.rank, s.active) for u, s in scored.items()} == {
+        "C": (7.16, 1, True), "B": (1.75, 2, True), "A": (0.0, 3, False), "D": (0.0, 3, False),
+    }
+    assert [c["contribution"] for c in scored["C"].components] == [2.0, 1.0, 0.3, 1.45, 1.25, 0.66, 0.5]
+    three_weeks_later = UnitInputs(users=4, pending=5, pending_old=5)
+    later = {s.unit: s for s in domain.score_units(offices, {"B": three_weeks_later}, SETTINGS) if s.level == "office"}
+    assert {u: (s.score, s.rank) for u, s in later.items()} == dict.fromkeys("ABCD", (0.0, 1))

@@ -37,8 +37,8 @@ step = st.tuples(
 
 @st.composite
 def histories(draw):
-    steps = draw(st.lists(step, min_size=5, max_size=40))
-    changes = draw(st.lists(st.sampled_from(DIRECTORY_CHANGES), unique=True, max_size=4))
+    steps = draw(st.lists(step, min_size=15, max_size=40))
+    changes = draw(st.lists(st.sampled_from(DIRECTORY_CHANGES), unique=True, min_size=1, max_size=4))
     deliveries = len(steps) + len(changes)
     order = draw(st.permutations(range(deliveries)))
     repeated = draw(st.lists(st.integers(0, deliveries - 1), max_size=6))

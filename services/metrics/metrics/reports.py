@@ -6,12 +6,15 @@ import io
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import and_, case, false, func, or_, select, true
 
 from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, percentile
 from .models import Fact, Item, Office, User, daily_counts
 
 ALL = "ALL"
+
+# Roles of the directory that widen whose reports a user may read beyond their own office.
+JURISDICTION_ROLES = {"district_head": "district", "department_head": "department", "state_head": "state"}
 
 
 def offices_in_scope(session, office=None, district=None, department=None):
@@ -24,6 +27,25 @@ def offices_in_scope(session, office=None, district=None, department=None):
     if department:
         query = query.where(Office.department == department)
     return {o.code: o for o in session.execute(query.order_by(Office.code)).scalars()}
+
+
+def jurisdiction(session, user_id, token_office):
+    """({code: Office} of the offices whose reports the user may read, and the scopes that makes:
+    [(kind, code)], broadest first). Everyone reads their own office; the directory's roles
+    `district_head` (a DM, an ADM), `department_head` and `state_head` add every office of the
+    district, department or state of the user's office."""
+    user = session.get(User, user_id)
+    home = session.get(Office, user.office if user else token_office)
+    if home is None:
+        return {}, []
+    widened = [JURISDICTION_ROLES[role] for role in (user.roles if user else []) if role in JURISDICTION_ROLES]
+    order = ("state", "district", "department")
+    scopes = [(kind, getattr(home, kind)) for kind in order if kind in widened] + [("office", home.code)]
+    # District and department codes are a state's own: another state's are not in the jurisdiction.
+    condition = or_(Office.code == home.code, and_(Office.state == home.state, or_(
+        *[getattr(Office, kind) == code for kind, code in scopes if kind != "office"], false())))
+    offices = {o.code: o for o in session.execute(select(Office).where(condition).order_by(Office.code)).scalars()}
+    return offices, scopes
 
 
 def _start(day):

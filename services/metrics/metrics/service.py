@@ -267,6 +267,17 @@ class MetricsService(web.DescribedService):
 
     # --- MIS reports ------------------------------------------------------------------------------
 
+    @http("GET", "/mis/scopes")
+    def report_scopes(self, request):
+        """The scopes whose reports the caller may read (their jurisdiction), broadest first."""
+        principal = require_caller(self.caller)
+        with self.db.read() as session:
+            offices, scopes = reports.jurisdiction(session, principal.user_id, principal.office)
+        if not scopes:
+            raise UnknownUnit("your office is not in the directory yet")
+        home = offices[scopes[-1][1]]  # the narrowest scope is the user's own office
+        return {"scopes": [_scope_names(kind, code, home) for kind, code in scopes], "offices": len(offices)}
+
     @http("GET", "/mis/pendency")
     def pendency_report(self, request):
         return self._report(request, "pendency")
@@ -338,16 +349,20 @@ class MetricsService(web.DescribedService):
         query = query_args(request, ReportQuery)
         now = utcnow()
         today = today_ist(now)
-        if principal.has_role("admin"):
-            scope = {"office": query.office, "district": query.district, "department": query.department}
-        elif query.district or query.department or (query.office and query.office != principal.office):
-            raise NotYourOffice("reports of another office, a district or a department are for admins")
-        else:
-            scope = {"office": principal.office}
+        asked = {"office": query.office, "district": query.district, "department": query.department}
         with self.db.read() as session:
-            offices = reports.offices_in_scope(session, **scope)
-            if not offices:
-                raise UnknownUnit("no office of the directory matches the report's scope")
+            allowed, scopes = reports.jurisdiction(session, principal.user_id, principal.office)
+            if any(asked.values()):
+                scope = asked
+                offices = reports.offices_in_scope(session, **scope)
+                if not offices:
+                    raise UnknownUnit("no office of the directory matches the report's scope")
+                if not set(offices) <= set(allowed):
+                    raise NotYourOffice("the report's scope reaches beyond your jurisdiction")
+            else:
+                scope, offices = dict(scopes[:1]), allowed
+                if not offices:
+                    raise UnknownUnit("your office is not in the directory yet")
             period = None
             if name == "pendency":
                 columns, rows = reports.pendency(session, offices, now)
@@ -377,6 +392,14 @@ def _unit_summary(row, week, previous_rank):
         "active": row.active, "rank": row.rank, "previous_rank": previous_rank, "rank_change": domain.rank_change(row.rank, previous_rank),
         "pending": row.pending, "pending_old": row.pending_old,
     }
+
+
+def _scope_names(kind, code, home):
+    names = {
+        "office": (home.name_en, home.name_hi), "district": (home.district_name_en, home.district_name_hi),
+        "department": (home.department_name_en, home.department_name_hi), "state": (home.state, home.state),
+    }[kind]
+    return {"kind": kind, "code": code, "name_en": names[0], "name_hi": names[1]}
 
 
 def _csv(body, filename):

@@ -94,19 +94,19 @@ class Make:
         }
 
     @staticmethod
-    def office(code, district="JHS", department="REV", at=None):
+    def office(code, district="JHS", department="REV", at=None, state="UP"):
         data = {
             "office": code, "district": district, "name_en": f"Office {code}", "name_hi": f"कार्यालय {code}",
             "department": department, "department_name_en": f"Department {department}", "department_name_hi": "राजस्व",
-            "district_name_en": f"District {district}", "district_name_hi": "झाँसी", "state": "UP", "sections": [],
+            "district_name_en": f"District {district}", "district_name_hi": "झाँसी", "state": state, "sections": [],
         }
         return Make.event("office_recorded", data, at or datetime.now(timezone.utc), office=code, actor="directory-import")
 
     @staticmethod
-    def user(user_id, office, active=True, at=None):
+    def user(user_id, office, active=True, at=None, roles=("clerk",)):
         data = {
             "user_id": user_id, "office": office, "name_en": f"User {user_id}", "name_hi": "राम प्रसाद",
-            "designation_en": "Assistant", "designation_hi": "सहायक", "section": None, "roles": ["clerk"], "active": active,
+            "designation_en": "Assistant", "designation_hi": "सहायक", "section": None, "roles": list(roles), "active": active,
         }
         return Make.event("user_recorded", data, at or datetime.now(timezone.utc), office=office, actor="directory-import")
 

@@ -225,7 +225,8 @@ class ItemChange:
     holder: str | None = None
     held_since: datetime | None = None
     due_date: date | None = None
-    due_set_at: datetime | None = None  # when the last send set (or cleared) the due date
+    last_sent_at: datetime | None = None  # the last send: it set (or cleared) the due date
+    last_sent_by: str | None = None
     movements: int = 0
 
     @property
@@ -246,7 +247,7 @@ class ItemChange:
             creator = other
         later = other if other.held_since and (self.held_since is None or other.held_since >= self.held_since) else self
         # A pull back or transfer changes the holder but not the due date of the last send.
-        sent_later = other if other.due_set_at and (self.due_set_at is None or other.due_set_at >= self.due_set_at) else self
+        sent_later = other if other.last_sent_at and (self.last_sent_at is None or other.last_sent_at >= self.last_sent_at) else self
         return ItemChange(
             self.item_type, self.item_id,
             office=creator.office if creator.created_at else (self.office or other.office),
@@ -256,7 +257,7 @@ class ItemChange:
             last_closed_at=_latest(self.last_closed_at, other.last_closed_at),
             reopened_at=_latest(self.reopened_at, other.reopened_at),
             holder=later.holder, held_since=later.held_since,
-            due_date=sent_later.due_date, due_set_at=sent_later.due_set_at,
+            due_date=sent_later.due_date, last_sent_at=sent_later.last_sent_at, last_sent_by=sent_later.last_sent_by,
             movements=self.movements + other.movements,
         )
 
@@ -277,7 +278,7 @@ def item_changes(fact):
                            created_at=at, holder=fact.to_user or fact.actor, held_since=at)]
     if t in ("receipt_sent", "file_sent"):
         return [ItemChange(fact.item_type, fact.item_id, office=fact.office, holder=fact.to_user, held_since=at,
-                           due_date=fact.due_date, due_set_at=at, movements=1)]
+                           due_date=fact.due_date, last_sent_at=at, last_sent_by=fact.actor, movements=1)]
     if t == "file_pulled_back":
         return [ItemChange("file", fact.item_id, office=fact.office, holder=fact.to_user or fact.actor, held_since=at)]
     if t == "file_transferred":

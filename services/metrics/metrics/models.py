@@ -93,7 +93,8 @@ class Item(Base):
     holder = Column(String(64))
     held_since = Column(UtcDateTime())
     due_date = Column(Date)
-    due_set_at = Column(UtcDateTime())  # the last send's moment: a pull back or transfer keeps its due date
+    last_sent_at = Column(UtcDateTime())  # the last send's moment: a pull back or transfer keeps its due date
+    last_sent_by = Column(String(64))
     movements = Column(Integer, nullable=False, default=0)
 
     __table_args__ = (

@@ -4,11 +4,11 @@ with its columns in order, served as JSON or CSV."""
 import csv
 import io
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, false, func, or_, select, true
 
-from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, percentile
+from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, as_utc, percentile
 from .models import Fact, Item, Office, User, daily_counts
 
 ALL = "ALL"
@@ -70,8 +70,7 @@ def _share(part, whole):
     return _round(100.0 * part / whole) if whole else None
 
 
-def pendency(session, offices, now):
-    """Files and receipts pending with each user, by days since they were opened or diarised."""
+def _age_buckets(now):
     i = Item.__table__.c
     buckets = []
     for label, after, not_after in age_bucket_bounds(now):
@@ -81,6 +80,13 @@ def pendency(session, offices, now):
         if not_after is not None:
             condition = and_(condition, i.created_at <= not_after)
         buckets.append(func.sum(case((condition, 1), else_=0)).label(f"days_{label}"))
+    return buckets
+
+
+def pendency(session, offices, now):
+    """Files and receipts pending with each user, by days since they were opened or diarised."""
+    i = Item.__table__.c
+    buckets = _age_buckets(now)
     rows = session.execute(
         select(i.office, i.holder, i.item_type, *buckets)
         .where(i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
@@ -100,6 +106,114 @@ def pendency(session, offices, now):
         })
     columns = ["office", "office_name_en", "office_name_hi", "holder", "holder_name_en", "holder_name_hi", "item_type"]
     return columns + [f"days_{label}" for label in labels] + ["total"], out
+
+
+def section_pendency(session, offices, now):
+    """Files and receipts pending in each section (the section of the user holding them), by age."""
+    i, u = Item.__table__.c, User.__table__.c
+    rows = session.execute(
+        select(i.office, u.section, i.item_type, *_age_buckets(now))
+        .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
+        .where(i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
+        .group_by(i.office, u.section, i.item_type)
+    ).all()
+    labels = [label for _, _, label in AGE_BUCKETS]
+    out = []
+    for row in sorted(rows, key=lambda r: (r.office, r.section or "", r.item_type)):
+        office = offices[row.office]
+        names = {s["code"]: s for s in office.sections or []}.get(row.section, {})
+        counts = {label: int(row._mapping[f"days_{label}"] or 0) for label in labels}
+        out.append({
+            **_names(office), "section": row.section, "section_name_en": names.get("name_en"),
+            "section_name_hi": names.get("name_hi"), "item_type": row.item_type,
+            **{f"days_{label}": counts[label] for label in labels}, "total": sum(counts.values()),
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "section", "section_name_en", "section_name_hi", "item_type"]
+    return columns + [f"days_{label}" for label in labels] + ["total"], out
+
+
+def pending_with_others(session, offices, user_id, now):
+    """Files and receipts `user_id` sent last and that are pending with someone else (not returned,
+    not pulled back), longest first."""
+    i = Item.__table__.c
+    found = session.execute(
+        select(i.office, i.item_type, i.item_id, i.holder, i.last_sent_at, i.due_date)
+        .where(i.last_sent_by == user_id, i.holder != user_id, i.closed_at.is_(None), i.created_at.isnot(None),
+               i.office.in_(list(offices)))
+        .order_by(i.last_sent_at, i.item_type, i.item_id)
+    ).all()
+    users = _users(session, {row.holder for row in found})
+    rows = []
+    for row in found:
+        holder = users.get(row.holder)
+        sent = as_utc(row.last_sent_at)
+        rows.append({
+            **_names(offices[row.office]), "item_type": row.item_type, "item_id": row.item_id, "holder": row.holder,
+            "holder_name_en": holder.name_en if holder else None, "holder_name_hi": holder.name_hi if holder else None,
+            "sent_at": sent.isoformat(), "days_with_holder": int((now - sent).total_seconds() // DAY_SECONDS),
+            "due_date": row.due_date.isoformat() if row.due_date else None,
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "item_type", "item_id", "holder", "holder_name_en",
+               "holder_name_hi", "sent_at", "days_with_holder", "due_date"]
+    return columns, rows
+
+
+def active_file_levels(session, offices):
+    """Files still pending: how many, and the average and highest transaction levels (movements)
+    each has passed through so far."""
+    i = Item.__table__.c
+    totals = {}
+    for office, files, levels, most in session.execute(
+        select(i.office, func.count(), func.sum(i.movements), func.max(i.movements))
+        .where(i.item_type == "file", i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
+        .group_by(i.office)
+    ):
+        for code in (office, ALL):
+            before = totals.get(code, (0, 0, 0))
+            totals[code] = (before[0] + files, before[1] + int(levels or 0), max(before[2], int(most or 0)))
+    rows = []
+    for code in list(offices) + [ALL]:
+        files, levels, most = totals.get(code, (0, 0, 0))
+        rows.append({**_names_of(offices, code), "active_files": files,
+                     "average_levels": _round(levels / files) if files else None, "most_levels": most if files else None})
+    return ["office", "office_name_en", "office_name_hi", "active_files", "average_levels", "most_levels"], rows
+
+
+DARPG = ("files_created", "e_files_created", "receipts_diarised", "e_receipts_diarised", "files_closed", "levels")
+
+
+def darpg_monthly(session, offices, first, last):
+    """DARPG's monthly measures for the offices together, a row a month: % e-files and % e-receipts
+    among those created, average transaction levels of the files closed, and the e-files and
+    physical files active (pending) at the month's end (or the period's, if earlier)."""
+    totals = defaultdict(lambda: dict.fromkeys(DARPG, 0))
+    for row in _daily(session, offices, first, last, DARPG):
+        for counter in DARPG:
+            totals[f"{row.day.year}-{row.day.month:02d}"][counter] += int(getattr(row, counter))
+    i = Item.__table__.c
+    rows = []
+    month = date(first.year, first.month, 1)
+    while month <= last:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        label = f"{month.year}-{month.month:02d}"
+        at = _start(min(following, last + timedelta(days=1)))
+        active = dict(session.execute(
+            select(func.coalesce(i.kind, "electronic"), func.count())
+            .where(i.item_type == "file", i.office.in_(list(offices)), i.created_at < at,
+                   (i.closed_at.is_(None)) | (i.closed_at >= at))
+            .group_by(func.coalesce(i.kind, "electronic"))
+        ).all())
+        c = totals[label]
+        rows.append({
+            "month": label, "e_file_percent": _share(c["e_files_created"], c["files_created"]),
+            "e_receipt_percent": _share(c["e_receipts_diarised"], c["receipts_diarised"]),
+            "average_levels": _round(c["levels"] / c["files_closed"]) if c["files_closed"] else None,
+            "active_e_files": active.get("electronic", 0), "active_physical_files": active.get("physical", 0),
+            **c,
+        })
+        month = following
+    return ["month", "e_file_percent", "e_receipt_percent", "average_levels", "active_e_files", "active_physical_files",
+            *DARPG], rows
 
 
 def _users(session, user_ids):

@@ -216,7 +216,7 @@ def upsert_items(session, changes):
             "item_type": c.item_type, "item_id": c.item_id, "office": c.office, "kind": c.kind, "section": c.section,
             "created_at": c.created_at, "last_closed_at": c.last_closed_at, "reopened_at": c.reopened_at,
             "closed_at": c.closed_at, "holder": c.holder, "held_since": c.held_since, "due_date": c.due_date,
-            "due_set_at": c.due_set_at, "movements": c.movements,
+            "last_sent_at": c.last_sent_at, "last_sent_by": c.last_sent_by, "movements": c.movements,
         }
         for c in sorted(changes, key=lambda c: c.key)
     ]
@@ -240,7 +240,7 @@ def _merge_items(statement):
                     (new[column] > old[column], new[column]), else_=old[column])
 
     moved_later = and_(new.held_since.isnot(None), or_(old.held_since.is_(None), new.held_since >= old.held_since))
-    sent_later = and_(new.due_set_at.isnot(None), or_(old.due_set_at.is_(None), new.due_set_at >= old.due_set_at))
+    sent_later = and_(new.last_sent_at.isnot(None), or_(old.last_sent_at.is_(None), new.last_sent_at >= old.last_sent_at))
     closed, reopened = latest("last_closed_at"), latest("reopened_at")
     return statement.on_conflict_do_update(
         index_elements=["item_type", "item_id"],
@@ -251,7 +251,8 @@ def _merge_items(statement):
             "holder": case((moved_later, new.holder), else_=old.holder),
             "held_since": case((moved_later, new.held_since), else_=old.held_since),
             "due_date": case((sent_later, new.due_date), else_=old.due_date),
-            "due_set_at": case((sent_later, new.due_set_at), else_=old.due_set_at),
+            "last_sent_at": case((sent_later, new.last_sent_at), else_=old.last_sent_at),
+            "last_sent_by": case((sent_later, new.last_sent_by), else_=old.last_sent_by),
             "movements": old.movements + new.movements,
         },
     )

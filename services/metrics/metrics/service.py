@@ -282,6 +282,23 @@ class MetricsService(web.DescribedService):
     def pendency_report(self, request):
         return self._report(request, "pendency")
 
+    @http("GET", "/mis/section-pendency")
+    def section_pendency_report(self, request):
+        return self._report(request, "section-pendency")
+
+    @http("GET", "/mis/pending-with-others")
+    def pending_with_others_report(self, request):
+        """What the caller sent that someone else still holds."""
+        return self._report(request, "pending-with-others")
+
+    @http("GET", "/mis/active-file-levels")
+    def active_file_levels_report(self, request):
+        return self._report(request, "active-file-levels")
+
+    @http("GET", "/mis/darpg-monthly")
+    def darpg_monthly_report(self, request):
+        return self._report(request, "darpg-monthly")
+
     @http("GET", "/mis/disposal")
     def disposal_report(self, request):
         return self._report(request, "disposal")
@@ -366,13 +383,20 @@ class MetricsService(web.DescribedService):
             period = None
             if name == "pendency":
                 columns, rows = reports.pendency(session, offices, now)
+            elif name == "section-pendency":
+                columns, rows = reports.section_pendency(session, offices, now)
+            elif name == "pending-with-others":
+                columns, rows = reports.pending_with_others(session, offices, principal.user_id, now)
+            elif name == "active-file-levels":
+                columns, rows = reports.active_file_levels(session, offices)
             elif name == "overdue":
                 columns, rows = reports.overdue(session, offices, today)
             else:
-                period = query.period(today, default_days=365 if name == "monthly" else 30)
+                period = query.period(today, default_days=365 if name in ("monthly", "darpg-monthly") else 30)
                 build = {
                     "disposal": reports.disposal, "monthly": reports.monthly, "dispatch": reports.dispatch,
                     "electronic": reports.electronic, "active-users": reports.active_users,
+                    "darpg-monthly": reports.darpg_monthly,
                 }[name]
                 columns, rows = build(session, offices, *period)
         stamp = f"{period[0]}-{period[1]}" if period else str(today)

@@ -23,12 +23,14 @@ def upgrade():
     with op.batch_alter_table("unit_scores") as table:
         table.add_column(sa.Column("active", sa.Boolean(), nullable=False))
     with op.batch_alter_table("items") as table:
-        table.add_column(sa.Column("due_set_at", sa.DateTime(timezone=True), nullable=True))
+        table.add_column(sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True))
+        table.add_column(sa.Column("last_sent_by", sa.String(length=64), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("items") as table:
-        table.drop_column("due_set_at")
+        table.drop_column("last_sent_by")
+        table.drop_column("last_sent_at")
     with op.batch_alter_table("unit_scores") as table:
         table.drop_column("active")
     with op.batch_alter_table("scored_weeks") as table:

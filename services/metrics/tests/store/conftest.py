@@ -58,24 +58,34 @@ class Store:
         with self.unit_of_work() as uow:
             return uow.session.get(UnitScore, (week, level, unit))
 
-    def report(self, name, now, first=None, last=None, **scope):
+    def report(self, name, now, first=None, last=None, sender=None, **scope):
         with self.unit_of_work() as uow:
             session = uow.session
             offices = reports.offices_in_scope(session, **scope)
             today = now.astimezone(IST).date()
             if name == "pendency":
                 return reports.pendency(session, offices, now)[1]
+            if name == "section-pendency":
+                return reports.section_pendency(session, offices, now)[1]
+            if name == "active-file-levels":
+                return reports.active_file_levels(session, offices)[1]
+            if name == "pending-with-others":
+                return reports.pending_with_others(session, offices, sender, now)[1]
             if name == "overdue":
                 return reports.overdue(session, offices, today)[1]
             build = {
                 "disposal": reports.disposal, "monthly": reports.monthly, "dispatch": reports.dispatch,
-                "electronic": reports.electronic, "active-users": reports.active_users,
+                "electronic": reports.electronic, "active-users": reports.active_users, "darpg-monthly": reports.darpg_monthly,
             }[name]
             return build(session, offices, first or today - timedelta(days=365), last or today)[1]
 
     def every_report(self, now):
-        names = ("pendency", "overdue", "disposal", "monthly", "dispatch", "electronic", "active-users")
-        return {name: self.report(name, now) for name in names}
+        names = ("pendency", "section-pendency", "active-file-levels", "overdue", "disposal", "monthly", "dispatch",
+                 "electronic", "active-users", "darpg-monthly")
+        every = {name: self.report(name, now) for name in names}
+        for sender in ("clerk.jhs", "so.jhs", "sto.jhs"):
+            every[f"pending-with-others of {sender}"] = self.report("pending-with-others", now, sender=sender)
+        return every
 
     def close(self):
         self.engine.engine.dispose()

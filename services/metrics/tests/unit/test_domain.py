@@ -75,9 +75,9 @@ def test_counts_of_a_day_and_who_was_active():
 def file_history():
     created = ItemChange("file", "f", office="COLL-JHS", kind="electronic", section="CR", created_at=T0, holder="clerk.jhs", held_since=T0)
     sent = ItemChange("file", "f", office="COLL-JHS", holder="so.jhs", held_since=T0 + timedelta(hours=1), due_date=date(2026, 12, 1),
-                      due_set_at=T0 + timedelta(hours=1), movements=1)
+                      last_sent_at=T0 + timedelta(hours=1), movements=1)
     sent_up = ItemChange("file", "f", office="COLL-JHS", holder="dm.jhs", held_since=T0 + timedelta(hours=2),
-                         due_set_at=T0 + timedelta(hours=2), movements=1)
+                         last_sent_at=T0 + timedelta(hours=2), movements=1)
     closed = ItemChange("file", "f", office="COLL-JHS", last_closed_at=T0 + timedelta(days=2))
     return [created, sent, sent_up, closed]
 

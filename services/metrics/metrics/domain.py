@@ -132,6 +132,11 @@ class Fact:
     to_user: str | None = None  # who holds the file or receipt after this event, if it says
     to_office: str | None = None
     section: str | None = None
+    number: str | None = None  # what the register shows of a file or receipt, from its creation
+    subject: str | None = None
+    category: str | None = None
+    classification: str | None = None
+    vip: bool | None = None
     due_date: date | None = None
     duration_seconds: int | None = None
     levels: int | None = None
@@ -219,6 +224,11 @@ class ItemChange:
     office: str | None = None
     kind: str | None = None
     section: str | None = None
+    number: str | None = None
+    subject: str | None = None
+    category: str | None = None
+    classification: str | None = None
+    vip: bool | None = None
     created_at: datetime | None = None
     last_closed_at: datetime | None = None
     reopened_at: datetime | None = None
@@ -241,7 +251,7 @@ class ItemChange:
         return None
 
     def merge(self, other):
-        # The office, kind and section come from the event that created the item.
+        # The office, kind, section and register entries come from the event that created the item.
         creator = self
         if other.created_at and (self.created_at is None or other.created_at < self.created_at):
             creator = other
@@ -250,9 +260,8 @@ class ItemChange:
         sent_later = other if other.last_sent_at and (self.last_sent_at is None or other.last_sent_at >= self.last_sent_at) else self
         return ItemChange(
             self.item_type, self.item_id,
-            office=creator.office if creator.created_at else (self.office or other.office),
-            kind=creator.kind if creator.created_at else (self.kind or other.kind),
-            section=creator.section if creator.created_at else (self.section or other.section),
+            **{name: getattr(creator, name) if creator.created_at else (getattr(self, name) or getattr(other, name))
+               for name in FROM_CREATION},
             created_at=_earliest(self.created_at, other.created_at),
             last_closed_at=_latest(self.last_closed_at, other.last_closed_at),
             reopened_at=_latest(self.reopened_at, other.reopened_at),
@@ -260,6 +269,9 @@ class ItemChange:
             due_date=sent_later.due_date, last_sent_at=sent_later.last_sent_at, last_sent_by=sent_later.last_sent_by,
             movements=self.movements + other.movements,
         )
+
+
+FROM_CREATION = ("office", "kind", "section", "number", "subject", "category", "classification", "vip")
 
 
 def _earliest(a, b):
@@ -274,7 +286,7 @@ def item_changes(fact):
     """The changes a fact makes to files and receipts."""
     t, at = fact.event_type, fact.occurred_at
     if t in ("receipt_diarised", "file_created"):
-        return [ItemChange(fact.item_type, fact.item_id, office=fact.office, kind=fact.kind, section=fact.section,
+        return [ItemChange(fact.item_type, fact.item_id, **{name: getattr(fact, name) for name in FROM_CREATION},
                            created_at=at, holder=fact.to_user or fact.actor, held_since=at)]
     if t in ("receipt_sent", "file_sent"):
         return [ItemChange(fact.item_type, fact.item_id, office=fact.office, holder=fact.to_user, held_since=at,

@@ -1,6 +1,6 @@
 """Tables of the metrics service alone: its copy of the directory, one fact per applied event, the
 projections derived from the facts (items, daily counts, active users) and the weekly scores."""
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Float, Index, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Float, Index, Integer, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase
 
 from eoffice_common.types import UtcDateTime
@@ -65,6 +65,11 @@ class Fact(Base):
     to_user = Column(String(64))
     to_office = Column(String(32))
     section = Column(String(48))
+    number = Column(String(150))  # of a file or receipt, as created (the register's entry)
+    subject = Column(Text)
+    category = Column(String(120))
+    classification = Column(String(16))
+    vip = Column(Boolean)
     due_date = Column(Date)
     duration_seconds = Column(BigInteger)
     levels = Column(Integer)
@@ -86,6 +91,11 @@ class Item(Base):
     office = Column(String(32))
     kind = Column(String(16))
     section = Column(String(48))
+    number = Column(String(150))
+    subject = Column(Text)
+    category = Column(String(120))
+    classification = Column(String(16))
+    vip = Column(Boolean)
     created_at = Column(UtcDateTime())
     last_closed_at = Column(UtcDateTime())
     reopened_at = Column(UtcDateTime())

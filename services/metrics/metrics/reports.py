@@ -216,6 +216,93 @@ def darpg_monthly(session, offices, first, last):
             *DARPG], rows
 
 
+def _subject(classification, subject):
+    """A subject as a report may show it: a classified item's subject is not shown to anyone
+    through a report (clearance is checked where the item is opened, not here)."""
+    return subject if (classification or "normal") == "normal" else None
+
+
+def vip_receipts(session, offices, now):
+    """VIP receipts still pending, oldest first: number, subject, category, holder, days pending."""
+    i = Item.__table__.c
+    found = session.execute(
+        select(i.office, i.item_id, i.number, i.subject, i.classification, i.category, i.holder, i.created_at, i.due_date)
+        .where(i.item_type == "receipt", i.vip.is_(True), i.closed_at.is_(None), i.created_at.isnot(None),
+               i.office.in_(list(offices)))
+        .order_by(i.created_at, i.item_id)
+    ).all()
+    users = _users(session, {row.holder for row in found})
+    rows = []
+    for row in found:
+        holder = users.get(row.holder)
+        rows.append({
+            **_names(offices[row.office]), "receipt_id": row.item_id, "receipt_number": row.number,
+            "subject": _subject(row.classification, row.subject), "classification": row.classification,
+            "category": row.category, "holder": row.holder, "holder_name_en": holder.name_en if holder else None,
+            "holder_name_hi": holder.name_hi if holder else None,
+            "days_pending": int((now - as_utc(row.created_at)).total_seconds() // DAY_SECONDS),
+            "due_date": row.due_date.isoformat() if row.due_date else None,
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "receipt_id", "receipt_number", "subject", "classification",
+               "category", "holder", "holder_name_en", "holder_name_hi", "days_pending", "due_date"]
+    return columns, rows
+
+
+def receipts_by_category(session, offices, first, last):
+    """Receipts diarised in the period per office and main category: electronic, physical, VIP, and
+    how many of them are still pending."""
+    i = Item.__table__.c
+    found = session.execute(
+        select(i.office, i.category, i.kind, i.vip, i.closed_at.is_(None), func.count())
+        .where(i.item_type == "receipt", i.office.in_(list(offices)), i.created_at >= _start(first),
+               i.created_at < _start(last + timedelta(days=1)))
+        .group_by(i.office, i.category, i.kind, i.vip, i.closed_at.is_(None))
+    ).all()
+    table = defaultdict(lambda: dict.fromkeys(("electronic", "physical", "vip", "pending"), 0))
+    for office, category, kind, vip, pending, count in found:
+        for key in ((office, category or ""), (ALL, category or "")):
+            counts = table[key]
+            counts["physical" if kind == "physical" else "electronic"] += count
+            counts["vip"] += count if vip else 0
+            counts["pending"] += count if pending else 0
+    rows = []
+    for (code, category), counts in sorted(table.items(), key=lambda item: (item[0][0] == ALL, item[0])):
+        rows.append({**_names_of(offices, code), "category": category or None,
+                     "receipts": counts["electronic"] + counts["physical"], **counts})
+    columns = ["office", "office_name_en", "office_name_hi", "category", "receipts", "electronic", "physical", "vip", "pending"]
+    return columns, rows
+
+
+def file_register(session, offices, first, last):
+    """The file register: files opened in the period, by office and opening: number, subject,
+    category, section, kind, where each is now and whether it is closed."""
+    i = Item.__table__.c
+    found = session.execute(
+        select(i.office, i.item_id, i.number, i.subject, i.classification, i.category, i.section, i.kind,
+               i.created_at, i.closed_at, i.holder, i.movements)
+        .where(i.item_type == "file", i.office.in_(list(offices)), i.created_at >= _start(first),
+               i.created_at < _start(last + timedelta(days=1)))
+        .order_by(i.office, i.created_at, i.item_id)
+    ).all()
+    users = _users(session, {row.holder for row in found})
+    rows = []
+    for row in found:
+        holder = users.get(row.holder)
+        rows.append({
+            **_names(offices[row.office]), "file_id": row.item_id, "file_number": row.number,
+            "subject": _subject(row.classification, row.subject), "classification": row.classification,
+            "category": row.category, "section": row.section, "kind": row.kind,
+            "opened_on": as_utc(row.created_at).astimezone(IST).date().isoformat(),
+            "closed_on": as_utc(row.closed_at).astimezone(IST).date().isoformat() if row.closed_at else None,
+            "holder": row.holder, "holder_name_en": holder.name_en if holder else None,
+            "holder_name_hi": holder.name_hi if holder else None, "movements": row.movements,
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "file_id", "file_number", "subject", "classification",
+               "category", "section", "kind", "opened_on", "closed_on", "holder", "holder_name_en", "holder_name_hi",
+               "movements"]
+    return columns, rows
+
+
 def _users(session, user_ids):
     user_ids = [u for u in user_ids if u]
     if not user_ids:

@@ -28,7 +28,8 @@ REBUILD_LOCK, SCORER_LOCK = 0x6D657472, 0x6D657473
 
 FACT_COLUMNS = (
     "event_id", "event_type", "occurred_at", "actor", "office", "subject_user", "item_type", "item_id", "kind",
-    "to_user", "to_office", "section", "due_date", "duration_seconds", "levels", "file_ids",
+    "to_user", "to_office", "section", "number", "subject", "category", "classification", "vip", "due_date",
+    "duration_seconds", "levels", "file_ids",
 )
 
 
@@ -213,7 +214,7 @@ def _fact_row(fact):
 def upsert_items(session, changes):
     rows = [
         {
-            "item_type": c.item_type, "item_id": c.item_id, "office": c.office, "kind": c.kind, "section": c.section,
+            "item_type": c.item_type, "item_id": c.item_id, **{name: getattr(c, name) for name in domain.FROM_CREATION},
             "created_at": c.created_at, "last_closed_at": c.last_closed_at, "reopened_at": c.reopened_at,
             "closed_at": c.closed_at, "holder": c.holder, "held_since": c.held_since, "due_date": c.due_date,
             "last_sent_at": c.last_sent_at, "last_sent_by": c.last_sent_by, "movements": c.movements,
@@ -245,7 +246,7 @@ def _merge_items(statement):
     return statement.on_conflict_do_update(
         index_elements=["item_type", "item_id"],
         set_={
-            "office": from_creator("office"), "kind": from_creator("kind"), "section": from_creator("section"),
+            **{name: from_creator(name) for name in domain.FROM_CREATION},
             "created_at": earliest("created_at"), "last_closed_at": closed, "reopened_at": reopened,
             "closed_at": case((and_(closed.isnot(None), or_(reopened.is_(None), closed > reopened)), closed), else_=null()),
             "holder": case((moved_later, new.holder), else_=old.holder),

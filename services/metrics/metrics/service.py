@@ -295,6 +295,18 @@ class MetricsService(web.DescribedService):
     def active_file_levels_report(self, request):
         return self._report(request, "active-file-levels")
 
+    @http("GET", "/mis/vip-receipts")
+    def vip_receipts_report(self, request):
+        return self._report(request, "vip-receipts")
+
+    @http("GET", "/mis/receipts-by-category")
+    def receipts_by_category_report(self, request):
+        return self._report(request, "receipts-by-category")
+
+    @http("GET", "/mis/file-register")
+    def file_register_report(self, request):
+        return self._report(request, "file-register")
+
     @http("GET", "/mis/darpg-monthly")
     def darpg_monthly_report(self, request):
         return self._report(request, "darpg-monthly")
@@ -389,6 +401,8 @@ class MetricsService(web.DescribedService):
                 columns, rows = reports.pending_with_others(session, offices, principal.user_id, now)
             elif name == "active-file-levels":
                 columns, rows = reports.active_file_levels(session, offices)
+            elif name == "vip-receipts":
+                columns, rows = reports.vip_receipts(session, offices, now)
             elif name == "overdue":
                 columns, rows = reports.overdue(session, offices, today)
             else:
@@ -396,7 +410,8 @@ class MetricsService(web.DescribedService):
                 build = {
                     "disposal": reports.disposal, "monthly": reports.monthly, "dispatch": reports.dispatch,
                     "electronic": reports.electronic, "active-users": reports.active_users,
-                    "darpg-monthly": reports.darpg_monthly,
+                    "darpg-monthly": reports.darpg_monthly, "receipts-by-category": reports.receipts_by_category,
+                    "file-register": reports.file_register,
                 }[name]
                 columns, rows = build(session, offices, *period)
         stamp = f"{period[0]}-{period[1]}" if period else str(today)

@@ -1,4 +1,4 @@
-"""scores carry their formula; activity; a send's due date survives a pull back
+"""scores carry their formula; activity; the last send of an item; register entries of files and receipts
 
 Revision ID: 0003
 Revises: 0002
@@ -22,6 +22,13 @@ def upgrade():
         table.add_column(sa.Column("settings", sa.JSON(), nullable=False))
     with op.batch_alter_table("unit_scores") as table:
         table.add_column(sa.Column("active", sa.Boolean(), nullable=False))
+    for name in ("facts", "items"):
+        with op.batch_alter_table(name) as table:
+            table.add_column(sa.Column("number", sa.String(length=150), nullable=True))
+            table.add_column(sa.Column("subject", sa.Text(), nullable=True))
+            table.add_column(sa.Column("category", sa.String(length=120), nullable=True))
+            table.add_column(sa.Column("classification", sa.String(length=16), nullable=True))
+            table.add_column(sa.Column("vip", sa.Boolean(), nullable=True))
     with op.batch_alter_table("items") as table:
         table.add_column(sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True))
         table.add_column(sa.Column("last_sent_by", sa.String(length=64), nullable=True))
@@ -31,6 +38,10 @@ def downgrade():
     with op.batch_alter_table("items") as table:
         table.drop_column("last_sent_by")
         table.drop_column("last_sent_at")
+    for name in ("items", "facts"):
+        with op.batch_alter_table(name) as table:
+            for column in ("vip", "classification", "category", "subject", "number"):
+                table.drop_column(column)
     with op.batch_alter_table("unit_scores") as table:
         table.drop_column("active")
     with op.batch_alter_table("scored_weeks") as table:

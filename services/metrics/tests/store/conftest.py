@@ -69,6 +69,8 @@ class Store:
                 return reports.section_pendency(session, offices, now)[1]
             if name == "active-file-levels":
                 return reports.active_file_levels(session, offices)[1]
+            if name == "vip-receipts":
+                return reports.vip_receipts(session, offices, now)[1]
             if name == "pending-with-others":
                 return reports.pending_with_others(session, offices, sender, now)[1]
             if name == "overdue":
@@ -76,12 +78,13 @@ class Store:
             build = {
                 "disposal": reports.disposal, "monthly": reports.monthly, "dispatch": reports.dispatch,
                 "electronic": reports.electronic, "active-users": reports.active_users, "darpg-monthly": reports.darpg_monthly,
+                "receipts-by-category": reports.receipts_by_category, "file-register": reports.file_register,
             }[name]
             return build(session, offices, first or today - timedelta(days=365), last or today)[1]
 
     def every_report(self, now):
-        names = ("pendency", "section-pendency", "active-file-levels", "overdue", "disposal", "monthly", "dispatch",
-                 "electronic", "active-users", "darpg-monthly")
+        names = ("pendency", "section-pendency", "active-file-levels", "vip-receipts", "overdue", "disposal", "monthly",
+                 "dispatch", "electronic", "active-users", "darpg-monthly", "receipts-by-category", "file-register")
         every = {name: self.report(name, now) for name in names}
         for sender in ("clerk.jhs", "so.jhs", "sto.jhs"):
             every[f"pending-with-others of {sender}"] = self.report("pending-with-others", now, sender=sender)

@@ -19,6 +19,7 @@ LATE_USERS = {"dm.jln": "COLL-JLN", "sto.jln": "TRY-JLN"}  # the directory hears
 PEOPLE = sorted(USERS) + sorted(LATE_USERS)
 OFFICE_OF = {**USERS, **LATE_USERS}
 FILES, RECEIPTS = 5, 3
+CATEGORIES = ("लोक शिकायत", "RTI")
 
 DIRECTORY_CHANGES = ("late_user", "deactivate", "move", "new_office")
 FILE_EVENTS = ("file_created", "file_sent", "file_pulled_back", "file_transferred", "file_closed", "file_reopened",
@@ -67,7 +68,8 @@ def fact_event(make, index, kind, item, actor, to_user, minutes, flag):
     file_id, receipt_id = f"F-{item}", f"R-{item % RECEIPTS}"
     electronic = "electronic" if flag else "physical"
     data = {
-        "file_created": {"file_id": file_id, "kind": electronic, "created_by": actor},
+        "file_created": {"file_id": file_id, "kind": electronic, "created_by": actor, "file_number": f"N-{item}/2026",
+                         "subject": f"पत्रावली {item}", "category": CATEGORIES[item % 2], "classification": "normal" if flag else "secret"},
         "file_sent": {"file_id": file_id, "to_user": to_user, "due_date": (at + timedelta(days=3)).date().isoformat() if flag else None},
         "file_pulled_back": {"file_id": file_id, "by_user": actor},
         "file_transferred": {"file_ids": [file_id], "from_user": actor, "to_user": to_user},
@@ -75,7 +77,8 @@ def fact_event(make, index, kind, item, actor, to_user, minutes, flag):
         "file_reopened": {"file_id": file_id},
         "note_confirmed": {"file_id": file_id, "note_id": f"N-{index}"},
         "document_signed": {"signer": actor, "document_kind": "note", "file_id": file_id},
-        "receipt_diarised": {"receipt_id": receipt_id, "kind": electronic, "holder": actor},
+        "receipt_diarised": {"receipt_id": receipt_id, "kind": electronic, "holder": actor, "vip": item % 2 == 0,
+                             "main_category": CATEGORIES[item % 2], "subject": f"प्राप्ति {item}"},
         "receipt_sent": {"receipt_id": receipt_id, "to_user": to_user},
         "receipt_put_in_file": {"receipt_id": receipt_id, "file_id": file_id},
         "notification_delivered": {"notification_id": f"M-{index}", "user": to_user, "channel": "inapp"},

@@ -69,3 +69,49 @@ def test_darpgs_monthly_report(store, make):
     assert (october["active_e_files"], october["active_physical_files"]) == (0, 1)
     assert (november["e_file_percent"], november["e_receipt_percent"], november["average_levels"]) == (100.0, 100.0, None)
     assert (november["active_e_files"], november["active_physical_files"]) == (1, 1)
+
+
+def register_entries(make):
+    at = NOW - timedelta(days=3)
+    return [
+        make.event("receipt_diarised", {"receipt_id": "R-V", "receipt_number": "81829/2026/COLL-JHS", "kind": "electronic",
+                                        "vip": True, "main_category": "लोक शिकायत", "subject": "सांसद का पत्र: सड़क मरम्मत",
+                                        "classification": "normal", "holder": "clerk.jhs"}, at),
+        make.event("receipt_diarised", {"receipt_id": "R-S", "receipt_number": "81830/2026/COLL-JHS", "kind": "physical",
+                                        "vip": True, "main_category": "लोक शिकायत", "subject": "गोपनीय जाँच",
+                                        "classification": "secret", "holder": "clerk.jhs"}, at + timedelta(hours=1)),
+        make.event("receipt_diarised", {"receipt_id": "R-N", "kind": "electronic", "main_category": "RTI", "holder": "clerk.jhs"},
+                   at + timedelta(hours=2)),
+        make.event("receipt_put_in_file", {"receipt_id": "R-N", "file_id": "F-R"}, at + timedelta(hours=3)),
+        make.event("file_created", {"file_id": "F-R", "file_number": "N-11016/6/2026-COLL-JHS", "kind": "electronic",
+                                    "subject": "भूमि अधिग्रहण, ग्राम बबीना", "category": "Land", "section": "CR",
+                                    "classification": "normal", "created_by": "clerk.jhs"}, at - timedelta(days=1)),
+    ]
+
+
+def test_vip_receipts_still_pending_without_classified_subjects(store, make):
+    directory, _ = history(make)
+    store.apply(directory, NOW)
+    store.apply(register_entries(make), NOW)
+    rows = store.report("vip-receipts", NOW)
+    assert [(r["receipt_number"], r["subject"], r["classification"], r["days_pending"]) for r in rows] == [
+        ("81829/2026/COLL-JHS", "सांसद का पत्र: सड़क मरम्मत", "normal", 3), ("81830/2026/COLL-JHS", None, "secret", 2)]
+
+
+def test_receipts_by_category(store, make):
+    directory, _ = history(make)
+    store.apply(directory, NOW)
+    store.apply(register_entries(make), NOW)
+    rows = {(r["office"], r["category"]): r for r in store.report("receipts-by-category", NOW)}
+    complaints = rows[("COLL-JHS", "लोक शिकायत")]
+    assert (complaints["receipts"], complaints["electronic"], complaints["physical"], complaints["vip"], complaints["pending"]) == (2, 1, 1, 2, 2)
+    assert (rows[("ALL", "RTI")]["receipts"], rows[("ALL", "RTI")]["pending"]) == (1, 0)
+
+
+def test_the_file_register(store, make):
+    directory, _ = history(make)
+    store.apply(directory, NOW)
+    store.apply(register_entries(make), NOW)
+    rows = store.report("file-register", NOW, first=(NOW - timedelta(days=7)).date(), last=NOW.date())
+    assert [(r["file_number"], r["subject"], r["category"], r["section"], r["kind"], r["closed_on"], r["holder"]) for r in rows] == [
+        ("N-11016/6/2026-COLL-JHS", "भूमि अधिग्रहण, ग्राम बबीना", "Land", "CR", "electronic", None, "clerk.jhs")]

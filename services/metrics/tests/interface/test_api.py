@@ -44,7 +44,8 @@ def scored(client, events, events_factory, metrics_db, wait):
     events.publish([
         # Collectorate Jhansi: electronic, quick, a file sent up
         make("file_created", {"file_id": "f-1", "kind": "electronic", "section": "COLL-JHS-CR", "created_by": "clerk.jhs"}, at=LAST_WEEK),
-        make("file_created", {"file_id": "f-2", "kind": "electronic", "section": "COLL-JHS-CR", "created_by": "clerk.jhs"}, at=this_week(0.5)),
+        make("file_created", {"file_id": "f-2", "kind": "electronic", "section": "COLL-JHS-CR", "created_by": "clerk.jhs",
+                              "file_number": "N-11016/6/2026-COLL-JHS", "subject": "भूमि अधिग्रहण, ग्राम बबीना"}, at=this_week(0.5)),
         make("file_sent", {"file_id": "f-2", "to_user": "so.jhs", "due_date": (TODAY - timedelta(days=1)).isoformat()}, at=this_week(0.75)),
         make("receipt_diarised", {"receipt_id": "r-1", "kind": "electronic", "holder": "clerk.jhs"}, at=old),
         make("draft_issued", {"file_id": "f-2", "dispatch_mode": "email"}, actor="so.jhs", at=this_week(0.9)),
@@ -202,6 +203,20 @@ def test_the_other_mis_reports(scored):
     assert (too_long.status_code, too_long.json()["error"]) == (422, "invalid_range")
     backwards = scored.get("/mis/disposal?from=2026-02-01&to=2026-01-01")
     assert backwards.json()["fields"] == {"from": "after to"}
+
+
+def test_the_reports_a_district_asked_for(scored):
+    for route in ("section-pendency", "pending-with-others", "active-file-levels", "vip-receipts",
+                  "receipts-by-category", "file-register", "darpg-monthly"):
+        response = scored.get(f"/mis/{route}", **DM)
+        assert response.status_code == 200, (route, response.text)
+        assert response.json()["scope"] == {"district": "JHS"}
+    sent = scored.get("/mis/pending-with-others").json()["rows"]  # the clerk sent f-2 to the officer
+    assert [(r["item_id"], r["holder"], r["holder_name_hi"]) for r in sent] == [("f-2", "so.jhs", "सुनीता देवी")]
+    register = scored.get("/mis/file-register?format=csv").content.decode("utf-8-sig")
+    assert "N-11016/6/2026-COLL-JHS" in register and "भूमि अधिग्रहण, ग्राम बबीना" in register
+    months = scored.get("/mis/darpg-monthly", **DM).json()
+    assert months["columns"][:3] == ["month", "e_file_percent", "e_receipt_percent"] and len(months["rows"]) >= 12
 
 
 def test_the_phone_page_is_self_contained_and_bilingual(scored):

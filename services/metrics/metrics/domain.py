@@ -39,8 +39,8 @@ COUNTERS = (
     "files_pulled_back", "files_parked",
 )
 
-# Events that create, close or reopen a file or receipt: they change the pendency of every week
-# from their own to the current one.
+# Events that create, close or reopen a file or receipt: they change the pendency of weeks from
+# the earliest of their own, the item's creation and its last closing, to the current one.
 LIFECYCLE_EVENTS = frozenset({
     "receipt_diarised", "receipt_put_in_file", "receipt_closed", "file_created", "file_closed", "file_reopened",
 })

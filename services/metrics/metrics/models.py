@@ -79,6 +79,8 @@ class Fact(Base):
         Index("ix_facts_week_type", "week", "event_type"),
         Index("ix_facts_office_time", "office", "occurred_at"),
         Index("ix_facts_unattributed", "subject_user", postgresql_where=office.is_(None), sqlite_where=office.is_(None)),
+        # What was sent to users the directory does not know yet: received when they are recorded.
+        Index("ix_facts_unreceived", "to_user", postgresql_where=to_office.is_(None), sqlite_where=to_office.is_(None)),
     )
 
 

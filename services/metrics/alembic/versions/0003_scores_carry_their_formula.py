@@ -29,6 +29,9 @@ def upgrade():
             table.add_column(sa.Column("category", sa.String(length=120), nullable=True))
             table.add_column(sa.Column("classification", sa.String(length=16), nullable=True))
             table.add_column(sa.Column("vip", sa.Boolean(), nullable=True))
+    with op.batch_alter_table("facts") as table:
+        table.create_index("ix_facts_unreceived", ["to_user"], unique=False,
+                           postgresql_where=sa.text("to_office IS NULL"), sqlite_where=sa.text("to_office IS NULL"))
     with op.batch_alter_table("items") as table:
         table.add_column(sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True))
         table.add_column(sa.Column("last_sent_by", sa.String(length=64), nullable=True))
@@ -38,6 +41,8 @@ def downgrade():
     with op.batch_alter_table("items") as table:
         table.drop_column("last_sent_by")
         table.drop_column("last_sent_at")
+    with op.batch_alter_table("facts") as table:
+        table.drop_index("ix_facts_unreceived")
     for name in ("items", "facts"):
         with op.batch_alter_table(name) as table:
             for column in ("vip", "classification", "category", "subject", "number"):

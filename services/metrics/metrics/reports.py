@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, false, func, or_, select, true
 
-from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, as_utc, percentile
+from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, as_utc, percentile, week_of
 from .models import Fact, Item, Office, User, daily_counts
 
 ALL = "ALL"
@@ -445,16 +445,21 @@ def electronic(session, offices, first, last):
 
 
 def active_users(session, offices, first, last):
-    """Users who did anything in the period (diarised, noted, sent, signed ...) against the
-    office's users in the directory."""
-    f = Fact.__table__.c
-    acted = and_(
-        f.office.in_(list(offices)), f.occurred_at >= _start(first), f.occurred_at < _start(last + timedelta(days=1)),
-        f.actor != "system", f.event_type.notin_(list(NOT_ACTIVITY)),
+    """The office's users in the directory who did anything in the period (diarised, noted, sent,
+    signed ...), on their own office's files or another's, against all its users."""
+    f, u = Fact.__table__.c, User.__table__.c
+    start, end = _start(first), _start(last + timedelta(days=1))
+    acted = (
+        select(u.office, f.actor).distinct()
+        .join(User.__table__, u.user_id == f.actor)
+        .where(u.active.is_(True), u.office.in_(list(offices)),
+               f.week.between(week_of(start), week_of(end)), f.occurred_at >= start, f.occurred_at < end,
+               f.event_type.notin_(list(NOT_ACTIVITY)))
     )
-    active = dict(session.execute(select(f.office, func.count(f.actor.distinct())).where(acted).group_by(f.office)).all())
-    # A person who acted in two offices of the scope is one person in the total.
-    active[ALL] = session.execute(select(func.count(f.actor.distinct())).where(acted)).scalar()
+    active = defaultdict(int)
+    for office, _ in session.execute(acted):
+        active[office] += 1
+        active[ALL] += 1  # a person is a user of one office: counted once in the total
     users = dict(session.execute(
         select(User.office, func.count()).where(User.active.is_(True), User.office.in_(list(offices))).group_by(User.office)
     ).all())

@@ -370,8 +370,12 @@ def scoring_inputs(session, week, now, settings):
         unit.receipts_diarised, unit.e_receipts_diarised = int(receipts), int(e_receipts)
         unit.movements = int(files_fwd + receipts_fwd)
         unit.notes_confirmed, unit.notes_signed = int(notes), int(signed)
+    # A person is an active user of their own office (the directory's, as now), whichever office's
+    # files they acted on: active users are always some of the office's users.
     for office, user in session.execute(
-        select(WeeklyActiveUser.office, WeeklyActiveUser.user_id).where(WeeklyActiveUser.week == week)
+        select(User.office, WeeklyActiveUser.user_id).distinct()
+        .join(User, User.user_id == WeeklyActiveUser.user_id)
+        .where(WeeklyActiveUser.week == week, User.active.is_(True))
     ):
         of(office).active_people.add(user)
     for office, users in session.execute(select(User.office, func.count()).where(User.active.is_(True)).group_by(User.office)):

@@ -131,3 +131,22 @@ def test_a_district_without_activity_ranks_last(store, make):
     first = domain.week_of(NOW - timedelta(days=30))
     jhansi, mathura = store.unit(first, "district", "JHS"), store.unit(first, "district", "MTH")
     assert (jhansi.active, jhansi.rank, mathura.active, mathura.rank) == (True, 1, False, 2)
+
+
+def test_a_person_is_an_active_user_of_their_own_office_whatever_office_they_acted_in(store, make):
+    store.apply(directory(make, offices=("COLL-JHS", "TRY-JHS")), NOW)
+    # The collectorate's two people work only on the treasury's files; the treasury's one person is idle.
+    store.apply([
+        make.event("file_created", {"file_id": "T-1", "kind": "electronic", "created_by": "clerk.jhs"},
+                   NOW - timedelta(hours=5), office="TRY-JHS", actor="clerk.jhs"),
+        make.event("file_sent", {"file_id": "T-1", "to_user": "so.jhs"}, NOW - timedelta(hours=4), office="TRY-JHS", actor="clerk.jhs"),
+        make.event("note_confirmed", {"file_id": "T-1", "note_id": "N-1"}, NOW - timedelta(hours=3), office="TRY-JHS", actor="so.jhs"),
+    ], NOW)
+    store.score(NOW)
+    collectorate, treasury = store.unit(THIS_WEEK, "office", "COLL-JHS"), store.unit(THIS_WEEK, "office", "TRY-JHS")
+    share = {row.unit: next(c for c in row.components if c["component"] == "active_user_share") for row in (collectorate, treasury)}
+    assert (share["COLL-JHS"]["numerator"], share["COLL-JHS"]["denominator"]) == (2, 2)
+    assert (share["TRY-JHS"]["numerator"], share["TRY-JHS"]["denominator"]) == (0, 1)
+    today = NOW.date()
+    active = {row["office"]: (row["active_users"], row["users"]) for row in store.report("active-users", NOW, first=today, last=today)}
+    assert active == {"COLL-JHS": (2, 2), "TRY-JHS": (0, 1), "ALL": (2, 3)}

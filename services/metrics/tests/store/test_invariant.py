@@ -19,6 +19,7 @@ LATE_USERS = {"dm.jln": "COLL-JLN", "sto.jln": "TRY-JLN"}  # the directory hears
 PEOPLE = sorted(USERS) + sorted(LATE_USERS)
 OFFICE_OF = {**USERS, **LATE_USERS}
 FILES, RECEIPTS = 5, 3
+FILE_OFFICES = sorted(OFFICES) + [NEW_OFFICE[0]]
 CATEGORIES = ("लोक शिकायत", "RTI")
 
 DIRECTORY_CHANGES = ("late_user", "deactivate", "move", "new_office")
@@ -64,7 +65,8 @@ def directory_change(make, change):
 def fact_event(make, index, kind, item, actor, to_user, minutes, flag):
     # A second of its own for each event: two movements of a file never share an instant.
     at = NOW - timedelta(minutes=minutes, seconds=index)
-    office = OFFICE_OF[actor]
+    # Half the time a person acts on a file of another office than their own.
+    office = OFFICE_OF[actor] if minutes % 2 else FILE_OFFICES[item % len(FILE_OFFICES)]
     file_id, receipt_id = f"F-{item}", f"R-{item % RECEIPTS}"
     electronic = "electronic" if flag else "physical"
     data = {

@@ -39,8 +39,8 @@ COUNTERS = (
     "files_pulled_back", "files_parked",
 )
 
-# Events that create, close or reopen a file or receipt: they change the pendency of every week
-# from their own to the current one.
+# Events that create, close or reopen a file or receipt: they change the pendency of weeks from
+# the earliest of their own, the item's creation and its last closing, to the current one.
 LIFECYCLE_EVENTS = frozenset({
     "receipt_diarised", "receipt_put_in_file", "receipt_closed", "file_created", "file_closed", "file_reopened",
 })
@@ -114,10 +114,6 @@ def weeks_from(first, last):
     return weeks
 
 
-def weeks_touched(days):
-    return sorted({week_of(datetime(d.year, d.month, d.day, 12, tzinfo=IST)) for d in days})
-
-
 # --- facts ----------------------------------------------------------------------------------------
 
 @dataclass
@@ -136,6 +132,11 @@ class Fact:
     to_user: str | None = None  # who holds the file or receipt after this event, if it says
     to_office: str | None = None
     section: str | None = None
+    number: str | None = None  # what the register shows of a file or receipt, from its creation
+    subject: str | None = None
+    category: str | None = None
+    classification: str | None = None
+    vip: bool | None = None
     due_date: date | None = None
     duration_seconds: int | None = None
     levels: int | None = None
@@ -223,12 +224,19 @@ class ItemChange:
     office: str | None = None
     kind: str | None = None
     section: str | None = None
+    number: str | None = None
+    subject: str | None = None
+    category: str | None = None
+    classification: str | None = None
+    vip: bool | None = None
     created_at: datetime | None = None
     last_closed_at: datetime | None = None
     reopened_at: datetime | None = None
     holder: str | None = None
     held_since: datetime | None = None
     due_date: date | None = None
+    last_sent_at: datetime | None = None  # the last send: it set (or cleared) the due date
+    last_sent_by: str | None = None
     movements: int = 0
 
     @property
@@ -243,22 +251,27 @@ class ItemChange:
         return None
 
     def merge(self, other):
-        # The office, kind and section come from the event that created the item.
+        # The office, kind, section and register entries come from the event that created the item.
         creator = self
         if other.created_at and (self.created_at is None or other.created_at < self.created_at):
             creator = other
         later = other if other.held_since and (self.held_since is None or other.held_since >= self.held_since) else self
+        # A pull back or transfer changes the holder but not the due date of the last send.
+        sent_later = other if other.last_sent_at and (self.last_sent_at is None or other.last_sent_at >= self.last_sent_at) else self
         return ItemChange(
             self.item_type, self.item_id,
-            office=creator.office if creator.created_at else (self.office or other.office),
-            kind=creator.kind if creator.created_at else (self.kind or other.kind),
-            section=creator.section if creator.created_at else (self.section or other.section),
+            **{name: getattr(creator, name) if creator.created_at else (getattr(self, name) or getattr(other, name))
+               for name in FROM_CREATION},
             created_at=_earliest(self.created_at, other.created_at),
             last_closed_at=_latest(self.last_closed_at, other.last_closed_at),
             reopened_at=_latest(self.reopened_at, other.reopened_at),
-            holder=later.holder, held_since=later.held_since, due_date=later.due_date,
+            holder=later.holder, held_since=later.held_since,
+            due_date=sent_later.due_date, last_sent_at=sent_later.last_sent_at, last_sent_by=sent_later.last_sent_by,
             movements=self.movements + other.movements,
         )
+
+
+FROM_CREATION = ("office", "kind", "section", "number", "subject", "category", "classification", "vip")
 
 
 def _earliest(a, b):
@@ -273,11 +286,11 @@ def item_changes(fact):
     """The changes a fact makes to files and receipts."""
     t, at = fact.event_type, fact.occurred_at
     if t in ("receipt_diarised", "file_created"):
-        return [ItemChange(fact.item_type, fact.item_id, office=fact.office, kind=fact.kind, section=fact.section,
+        return [ItemChange(fact.item_type, fact.item_id, **{name: getattr(fact, name) for name in FROM_CREATION},
                            created_at=at, holder=fact.to_user or fact.actor, held_since=at)]
     if t in ("receipt_sent", "file_sent"):
         return [ItemChange(fact.item_type, fact.item_id, office=fact.office, holder=fact.to_user, held_since=at,
-                           due_date=fact.due_date, movements=1)]
+                           due_date=fact.due_date, last_sent_at=at, last_sent_by=fact.actor, movements=1)]
     if t == "file_pulled_back":
         return [ItemChange("file", fact.item_id, office=fact.office, holder=fact.to_user or fact.actor, held_since=at)]
     if t == "file_transferred":
@@ -297,19 +310,26 @@ def merged_item_changes(facts):
     return merged
 
 
+def opened_at_least(whole_days, now):
+    """The latest opening moment of an item that is `whole_days` or more whole days old at `now`.
+    Ages are counted in whole days (an item opened 7 days and 23 hours ago is 7 days old), the same
+    for the MIS age buckets and the scoreboard's old pendency."""
+    return now - timedelta(days=whole_days)
+
+
 def age_bucket_bounds(now):
-    """(label, opened after, opened at or before) of each pendency age bucket at `now`; an age is
-    counted in whole days (an item opened 7 days and 23 hours ago is 7 days old)."""
+    """(label, opened after, opened at or before) of each pendency age bucket at `now`."""
     bounds = []
     for low, high, label in AGE_BUCKETS:
-        after = now - timedelta(days=high + 1) if high is not None else None
-        not_after = now - timedelta(days=low) if low else None
+        after = opened_at_least(high + 1, now) if high is not None else None
+        not_after = opened_at_least(low, now) if low else None
         bounds.append((label, after, not_after))
     return bounds
 
 
 def percentile(values, q):
-    """Linear interpolation between closest ranks (as PostgreSQL's percentile_cont); None if empty."""
+    """Linear interpolation between closest ranks (PostgreSQL's percentile_cont, a spreadsheet's
+    PERCENTILE.INC): position (n - 1) × q in the sorted values; None if empty."""
     ordered = sorted(values)
     if not ordered:
         return None
@@ -330,7 +350,7 @@ class UnitInputs:
     receipts_diarised: int = 0
     e_receipts_diarised: int = 0
     movements: int = 0
-    active_users: int = 0
+    active_people: set = field(default_factory=set)  # user ids: a person active in two offices is one person
     users: int = 0
     disposal_days: list = field(default_factory=list)
     pending: int = 0
@@ -338,12 +358,21 @@ class UnitInputs:
     notes_confirmed: int = 0
     notes_signed: int = 0
 
+    @property
+    def active_users(self):
+        return len(self.active_people)
+
+    @property
+    def has_activity(self):
+        return bool(self.active_people)
+
     @classmethod
     def pooled(cls, many):
         total = cls()
         for one in many:
             for f in fields(cls):
-                setattr(total, f.name, getattr(total, f.name) + getattr(one, f.name))
+                mine, theirs = getattr(total, f.name), getattr(one, f.name)
+                setattr(total, f.name, mine | theirs if isinstance(mine, set) else mine + theirs)
         return total
 
 
@@ -366,6 +395,12 @@ COMPONENTS = (
     ComponentSpec("active_user_share", "Share of users active", "सक्रिय उपयोगकर्ताओं का अंश", "share", "higher"),
 )
 COMPONENT_NAMES = tuple(c.name for c in COMPONENTS)
+
+
+# Goes up whenever the formula's rules change (not its weights, which are stored beside it).
+# 2: old pendency in whole days as the MIS buckets; contributions rounded to add up to the score;
+#    a unit without activity earns nothing and ranks last; active people counted once in a pool.
+FORMULA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -396,6 +431,13 @@ class ScoreSettings:
         if settings.movements_target <= 0 or settings.disposal_worst_days <= settings.disposal_best_days:
             raise ValueError("movements_target must be positive and disposal_worst_days above disposal_best_days")
         return settings
+
+    def as_dict(self):
+        """What a week's scores were computed with, stored beside them."""
+        return {
+            "weights": dict(self.weights), "pendency_days": self.pendency_days, "movements_target": self.movements_target,
+            "disposal_best_days": self.disposal_best_days, "disposal_worst_days": self.disposal_worst_days,
+        }
 
 
 DEFAULT_WEIGHTS = {
@@ -442,20 +484,34 @@ def normalise(name, raw, settings):
 
 def explain(inputs, settings):
     """Every component: raw value, its numerator and denominator, normalised value (0-10), weight
-    and contribution. The contributions add up to the score."""
+    and contribution, in hundredths that add up to the score exactly. Without activity in the week
+    nothing is earned (fairness rules, README)."""
     total_weight = sum(settings.weights.values())
     raws = raw_values(inputs, settings)
     rows = []
     for spec in COMPONENTS:
         raw, numerator, denominator = raws[spec.name]
-        normalised = normalise(spec.name, raw, settings)
+        normalised = normalise(spec.name, raw, settings) if inputs.has_activity else 0.0
         weight = settings.weights[spec.name]
         rows.append({
             "component": spec.name, "label_en": spec.label_en, "label_hi": spec.label_hi, "unit": spec.unit,
             "better": spec.better, "raw": raw, "numerator": numerator, "denominator": denominator,
             "normalised": normalised, "weight": weight, "contribution": weight * normalised / total_weight,
         })
+    for row, rounded in zip(rows, hundredths_adding_up([row["contribution"] for row in rows])):
+        row["contribution"] = rounded
     return rows
+
+
+def hundredths_adding_up(values):
+    """Each value rounded to hundredths so that they add up to their sum rounded to hundredths: the
+    hundredths the rounding down left over go to the values that lost the most (largest remainder)."""
+    exact = [v * 100 for v in values]
+    cents = [math.floor(v) for v in exact]
+    left_over = round(sum(exact)) - sum(cents)
+    for i in sorted(range(len(exact)), key=lambda i: cents[i] - exact[i])[:left_over]:
+        cents[i] += 1
+    return [c / 100 for c in cents]
 
 
 def score_of(components):
@@ -463,8 +519,10 @@ def score_of(components):
 
 
 def competition_ranks(scores):
-    """{unit: score} to {unit: rank}: highest first, equal scores share a rank (1, 2, 2, 4)."""
-    ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    """{unit: score} to {unit: rank}: highest first, equal scores share a rank (1, 2, 2, 4). A
+    score may be a tuple compared in order, such as (has activity, score)."""
+    ordered = sorted(scores.items(), key=lambda item: item[0])
+    ordered.sort(key=lambda item: item[1], reverse=True)
     ranks, previous_score, previous_rank = {}, None, 0
     for position, (unit, score) in enumerate(ordered, start=1):
         rank = previous_rank if score == previous_score else position
@@ -496,6 +554,7 @@ class ScoredUnit:
     department: str | None
     score: float
     rank: int
+    active: bool
     pending: int
     pending_old: int
     components: list
@@ -516,8 +575,9 @@ def score_units(offices, inputs_by_office, settings):
             inputs = UnitInputs.pooled(many)
             components = explain(inputs, settings)
             units[unit] = ScoredUnit(level, unit, name_en, name_hi, district, department, score_of(components), 0,
-                                     inputs.pending, inputs.pending_old, components)
-        ranks = competition_ranks({unit: s.score for unit, s in units.items()})
+                                     inputs.has_activity, inputs.pending, inputs.pending_old, components)
+        # Every unit with activity ranks above every unit without (fairness rules, README).
+        ranks = competition_ranks({unit: (s.active, s.score) for unit, s in units.items()})
         for unit, s in units.items():
             s.rank = ranks[unit]
             scored.append(s)

@@ -104,8 +104,23 @@ def _file(fact, data):
     fact.item_type, fact.item_id = "file", _text(data, "file_id", ID)
 
 
+CLASSIFICATIONS = {"normal", "confidential", "secret", "top_secret"}
+
+
+def _register_entry(fact, data, number_key, category_key):
+    fact.number = _text(data, number_key, 150, required=False)
+    fact.subject = _text(data, "subject", 2000, required=False)
+    fact.category = _text(data, category_key, 120, required=False)
+    fact.classification = _kind(data, "classification", CLASSIFICATIONS) or "normal"
+
+
 def _receipt_diarised(fact, data):
     _receipt(fact, data)
+    _register_entry(fact, data, "receipt_number", "main_category")
+    vip = data.get("vip")
+    if vip is not None and not isinstance(vip, bool):
+        raise MalformedEvent("data.vip must be true or false")
+    fact.vip = bool(vip)
     fact.kind = _kind(data, "kind", KINDS) or "electronic"
     fact.to_user = _text(data, "holder", USER, required=False) or _text(data, "diarised_by", USER, required=False)
 
@@ -124,6 +139,7 @@ def _file_created(fact, data):
     _file(fact, data)
     fact.kind = _kind(data, "kind", KINDS) or "electronic"
     fact.section = _text(data, "section", 48, required=False)
+    _register_entry(fact, data, "file_number", "category")
     fact.to_user = _text(data, "created_by", USER, required=False)
 
 

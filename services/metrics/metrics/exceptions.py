@@ -17,7 +17,8 @@ class UnknownLevel(NotFound):
 
 
 class NotYourOffice(Forbidden):
-    """MIS reports of another office, or of a district or department, are for admins."""
+    """MIS reports beyond the caller's jurisdiction (their office, or the district, department or
+    state a role of the directory gives them)."""
 
     reason = "not_your_office"
 

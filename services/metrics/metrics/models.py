@@ -1,6 +1,6 @@
 """Tables of the metrics service alone: its copy of the directory, one fact per applied event, the
 projections derived from the facts (items, daily counts, active users) and the weekly scores."""
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Float, Index, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Float, Index, Integer, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase
 
 from eoffice_common.types import UtcDateTime
@@ -65,6 +65,11 @@ class Fact(Base):
     to_user = Column(String(64))
     to_office = Column(String(32))
     section = Column(String(48))
+    number = Column(String(150))  # of a file or receipt, as created (the register's entry)
+    subject = Column(Text)
+    category = Column(String(120))
+    classification = Column(String(16))
+    vip = Column(Boolean)
     due_date = Column(Date)
     duration_seconds = Column(BigInteger)
     levels = Column(Integer)
@@ -74,6 +79,8 @@ class Fact(Base):
         Index("ix_facts_week_type", "week", "event_type"),
         Index("ix_facts_office_time", "office", "occurred_at"),
         Index("ix_facts_unattributed", "subject_user", postgresql_where=office.is_(None), sqlite_where=office.is_(None)),
+        # What was sent to users the directory does not know yet: received when they are recorded.
+        Index("ix_facts_unreceived", "to_user", postgresql_where=to_office.is_(None), sqlite_where=to_office.is_(None)),
     )
 
 
@@ -86,6 +93,11 @@ class Item(Base):
     office = Column(String(32))
     kind = Column(String(16))
     section = Column(String(48))
+    number = Column(String(150))
+    subject = Column(Text)
+    category = Column(String(120))
+    classification = Column(String(16))
+    vip = Column(Boolean)
     created_at = Column(UtcDateTime())
     last_closed_at = Column(UtcDateTime())
     reopened_at = Column(UtcDateTime())
@@ -93,6 +105,8 @@ class Item(Base):
     holder = Column(String(64))
     held_since = Column(UtcDateTime())
     due_date = Column(Date)
+    last_sent_at = Column(UtcDateTime())  # the last send's moment: a pull back or transfer keeps its due date
+    last_sent_by = Column(String(64))
     movements = Column(Integer, nullable=False, default=0)
 
     __table_args__ = (
@@ -130,6 +144,7 @@ class UnitScore(Base):
     department = Column(String(16))
     score = Column(Float, nullable=False)
     rank = Column(Integer, nullable=False)
+    active = Column(Boolean, nullable=False)  # anyone acted on its files or receipts that week
     pending = Column(Integer, nullable=False)
     pending_old = Column(Integer, nullable=False)
     components = Column(JSON, nullable=False)
@@ -143,6 +158,8 @@ class ScoredWeek(Base):
     __tablename__ = "scored_weeks"
     week = Column(Integer, primary_key=True)
     computed_at = Column(UtcDateTime(), nullable=False)
+    formula_version = Column(Integer, nullable=False)
+    settings = Column(JSON, nullable=False)  # the weights and limits the week was scored with
 
 
 class StaleWeek(Base):

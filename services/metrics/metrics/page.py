@@ -53,7 +53,7 @@ def _change(change):
 
 
 def scoreboard_page(week, level, rows, settings, previous_week=None, next_week=None):
-    """`rows`: dicts with rank, unit, name_en, name_hi, score, rank_change, pending, pending_old."""
+    """`rows`: dicts with rank, unit, name_en, name_hi, score, active, rank_change, pending, pending_old."""
     start = week_start(week)
     end = start + timedelta(days=6)
     level_hi, level_en = LEVELS[level]
@@ -72,14 +72,15 @@ def scoreboard_page(week, level, rows, settings, previous_week=None, next_week=N
     items = []
     for row in rows:
         score = row["score"]
+        shown = f"{score:.1f}" if row["active"] else '<span class="en">कोई गतिविधि नहीं · no activity</span>'
         items.append(
             "<li>"
             f'<span class="rank">{row["rank"]}</span>'
             f'<span class="name"><b lang="hi">{escape(row["name_hi"])}</b><span class="en">{escape(row["name_en"])}</span></span>'
-            f'<span class="score">{score:.1f}</span>'
+            f'<span class="score">{shown}</span>'
             f'<span class="bar" aria-hidden="true"><span style="width:{max(0.0, min(10.0, score)) * 10:.0f}%"></span></span>'
             f'<span class="meta">{_change(row["rank_change"])} · लंबित / pending {row["pending"]}'
-            f' · {settings.pendency_days}+ दिन / days {row["pending_old"]}</span>'
+            f' · {settings.pendency_days + 1}+ दिन / days {row["pending_old"]}</span>'
             "</li>"
         )
     total_weight = sum(settings.weights.values())

@@ -4,14 +4,17 @@ with its columns in order, served as JSON or CSV."""
 import csv
 import io
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import and_, case, false, func, or_, select, true
 
-from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, percentile
+from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, as_utc, percentile, week_of
 from .models import Fact, Item, Office, User, daily_counts
 
 ALL = "ALL"
+
+# Roles of the directory that widen whose reports a user may read beyond their own office.
+JURISDICTION_ROLES = {"district_head": "district", "department_head": "department", "state_head": "state"}
 
 
 def offices_in_scope(session, office=None, district=None, department=None):
@@ -24,6 +27,25 @@ def offices_in_scope(session, office=None, district=None, department=None):
     if department:
         query = query.where(Office.department == department)
     return {o.code: o for o in session.execute(query.order_by(Office.code)).scalars()}
+
+
+def jurisdiction(session, user_id, token_office):
+    """({code: Office} of the offices whose reports the user may read, and the scopes that makes:
+    [(kind, code)], broadest first). Everyone reads their own office; the directory's roles
+    `district_head` (a DM, an ADM), `department_head` and `state_head` add every office of the
+    district, department or state of the user's office."""
+    user = session.get(User, user_id)
+    home = session.get(Office, user.office if user else token_office)
+    if home is None:
+        return {}, []
+    widened = [JURISDICTION_ROLES[role] for role in (user.roles if user else []) if role in JURISDICTION_ROLES]
+    order = ("state", "district", "department")
+    scopes = [(kind, getattr(home, kind)) for kind in order if kind in widened] + [("office", home.code)]
+    # District and department codes are a state's own: another state's are not in the jurisdiction.
+    condition = or_(Office.code == home.code, and_(Office.state == home.state, or_(
+        *[getattr(Office, kind) == code for kind, code in scopes if kind != "office"], false())))
+    offices = {o.code: o for o in session.execute(select(Office).where(condition).order_by(Office.code)).scalars()}
+    return offices, scopes
 
 
 def _start(day):
@@ -48,8 +70,7 @@ def _share(part, whole):
     return _round(100.0 * part / whole) if whole else None
 
 
-def pendency(session, offices, now):
-    """Files and receipts pending with each user, by days since they were opened or diarised."""
+def _age_buckets(now):
     i = Item.__table__.c
     buckets = []
     for label, after, not_after in age_bucket_bounds(now):
@@ -59,6 +80,13 @@ def pendency(session, offices, now):
         if not_after is not None:
             condition = and_(condition, i.created_at <= not_after)
         buckets.append(func.sum(case((condition, 1), else_=0)).label(f"days_{label}"))
+    return buckets
+
+
+def pendency(session, offices, now):
+    """Files and receipts pending with each user, by days since they were opened or diarised."""
+    i = Item.__table__.c
+    buckets = _age_buckets(now)
     rows = session.execute(
         select(i.office, i.holder, i.item_type, *buckets)
         .where(i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
@@ -78,6 +106,201 @@ def pendency(session, offices, now):
         })
     columns = ["office", "office_name_en", "office_name_hi", "holder", "holder_name_en", "holder_name_hi", "item_type"]
     return columns + [f"days_{label}" for label in labels] + ["total"], out
+
+
+def section_pendency(session, offices, now):
+    """Files and receipts pending in each section (the section of the user holding them), by age."""
+    i, u = Item.__table__.c, User.__table__.c
+    rows = session.execute(
+        select(i.office, u.section, i.item_type, *_age_buckets(now))
+        .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
+        .where(i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
+        .group_by(i.office, u.section, i.item_type)
+    ).all()
+    labels = [label for _, _, label in AGE_BUCKETS]
+    out = []
+    for row in sorted(rows, key=lambda r: (r.office, r.section or "", r.item_type)):
+        office = offices[row.office]
+        names = {s["code"]: s for s in office.sections or []}.get(row.section, {})
+        counts = {label: int(row._mapping[f"days_{label}"] or 0) for label in labels}
+        out.append({
+            **_names(office), "section": row.section, "section_name_en": names.get("name_en"),
+            "section_name_hi": names.get("name_hi"), "item_type": row.item_type,
+            **{f"days_{label}": counts[label] for label in labels}, "total": sum(counts.values()),
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "section", "section_name_en", "section_name_hi", "item_type"]
+    return columns + [f"days_{label}" for label in labels] + ["total"], out
+
+
+def pending_with_others(session, offices, user_id, now):
+    """Files and receipts `user_id` sent last and that are pending with someone else (not returned,
+    not pulled back), longest first."""
+    i = Item.__table__.c
+    found = session.execute(
+        select(i.office, i.item_type, i.item_id, i.holder, i.last_sent_at, i.due_date)
+        .where(i.last_sent_by == user_id, i.holder != user_id, i.closed_at.is_(None), i.created_at.isnot(None),
+               i.office.in_(list(offices)))
+        .order_by(i.last_sent_at, i.item_type, i.item_id)
+    ).all()
+    users = _users(session, {row.holder for row in found})
+    rows = []
+    for row in found:
+        holder = users.get(row.holder)
+        sent = as_utc(row.last_sent_at)
+        rows.append({
+            **_names(offices[row.office]), "item_type": row.item_type, "item_id": row.item_id, "holder": row.holder,
+            "holder_name_en": holder.name_en if holder else None, "holder_name_hi": holder.name_hi if holder else None,
+            "sent_at": sent.isoformat(), "days_with_holder": int((now - sent).total_seconds() // DAY_SECONDS),
+            "due_date": row.due_date.isoformat() if row.due_date else None,
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "item_type", "item_id", "holder", "holder_name_en",
+               "holder_name_hi", "sent_at", "days_with_holder", "due_date"]
+    return columns, rows
+
+
+def active_file_levels(session, offices):
+    """Files still pending: how many, and the average and highest transaction levels (movements)
+    each has passed through so far."""
+    i = Item.__table__.c
+    totals = {}
+    for office, files, levels, most in session.execute(
+        select(i.office, func.count(), func.sum(i.movements), func.max(i.movements))
+        .where(i.item_type == "file", i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
+        .group_by(i.office)
+    ):
+        for code in (office, ALL):
+            before = totals.get(code, (0, 0, 0))
+            totals[code] = (before[0] + files, before[1] + int(levels or 0), max(before[2], int(most or 0)))
+    rows = []
+    for code in list(offices) + [ALL]:
+        files, levels, most = totals.get(code, (0, 0, 0))
+        rows.append({**_names_of(offices, code), "active_files": files,
+                     "average_levels": _round(levels / files) if files else None, "most_levels": most if files else None})
+    return ["office", "office_name_en", "office_name_hi", "active_files", "average_levels", "most_levels"], rows
+
+
+DARPG = ("files_created", "e_files_created", "receipts_diarised", "e_receipts_diarised", "files_closed", "levels")
+
+
+def darpg_monthly(session, offices, first, last):
+    """DARPG's monthly measures for the offices together, a row a month: % e-files and % e-receipts
+    among those created, average transaction levels of the files closed, and the e-files and
+    physical files active (pending) at the month's end (or the period's, if earlier)."""
+    totals = defaultdict(lambda: dict.fromkeys(DARPG, 0))
+    for row in _daily(session, offices, first, last, DARPG):
+        for counter in DARPG:
+            totals[f"{row.day.year}-{row.day.month:02d}"][counter] += int(getattr(row, counter))
+    i = Item.__table__.c
+    rows = []
+    month = date(first.year, first.month, 1)
+    while month <= last:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        label = f"{month.year}-{month.month:02d}"
+        at = _start(min(following, last + timedelta(days=1)))
+        active = dict(session.execute(
+            select(func.coalesce(i.kind, "electronic"), func.count())
+            .where(i.item_type == "file", i.office.in_(list(offices)), i.created_at < at,
+                   (i.closed_at.is_(None)) | (i.closed_at >= at))
+            .group_by(func.coalesce(i.kind, "electronic"))
+        ).all())
+        c = totals[label]
+        rows.append({
+            "month": label, "e_file_percent": _share(c["e_files_created"], c["files_created"]),
+            "e_receipt_percent": _share(c["e_receipts_diarised"], c["receipts_diarised"]),
+            "average_levels": _round(c["levels"] / c["files_closed"]) if c["files_closed"] else None,
+            "active_e_files": active.get("electronic", 0), "active_physical_files": active.get("physical", 0),
+            **c,
+        })
+        month = following
+    return ["month", "e_file_percent", "e_receipt_percent", "average_levels", "active_e_files", "active_physical_files",
+            *DARPG], rows
+
+
+def _subject(classification, subject):
+    """A subject as a report may show it: a classified item's subject is not shown to anyone
+    through a report (clearance is checked where the item is opened, not here)."""
+    return subject if (classification or "normal") == "normal" else None
+
+
+def vip_receipts(session, offices, now):
+    """VIP receipts still pending, oldest first: number, subject, category, holder, days pending."""
+    i = Item.__table__.c
+    found = session.execute(
+        select(i.office, i.item_id, i.number, i.subject, i.classification, i.category, i.holder, i.created_at, i.due_date)
+        .where(i.item_type == "receipt", i.vip.is_(True), i.closed_at.is_(None), i.created_at.isnot(None),
+               i.office.in_(list(offices)))
+        .order_by(i.created_at, i.item_id)
+    ).all()
+    users = _users(session, {row.holder for row in found})
+    rows = []
+    for row in found:
+        holder = users.get(row.holder)
+        rows.append({
+            **_names(offices[row.office]), "receipt_id": row.item_id, "receipt_number": row.number,
+            "subject": _subject(row.classification, row.subject), "classification": row.classification,
+            "category": row.category, "holder": row.holder, "holder_name_en": holder.name_en if holder else None,
+            "holder_name_hi": holder.name_hi if holder else None,
+            "days_pending": int((now - as_utc(row.created_at)).total_seconds() // DAY_SECONDS),
+            "due_date": row.due_date.isoformat() if row.due_date else None,
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "receipt_id", "receipt_number", "subject", "classification",
+               "category", "holder", "holder_name_en", "holder_name_hi", "days_pending", "due_date"]
+    return columns, rows
+
+
+def receipts_by_category(session, offices, first, last):
+    """Receipts diarised in the period per office and main category: electronic, physical, VIP, and
+    how many of them are still pending."""
+    i = Item.__table__.c
+    found = session.execute(
+        select(i.office, i.category, i.kind, i.vip, i.closed_at.is_(None), func.count())
+        .where(i.item_type == "receipt", i.office.in_(list(offices)), i.created_at >= _start(first),
+               i.created_at < _start(last + timedelta(days=1)))
+        .group_by(i.office, i.category, i.kind, i.vip, i.closed_at.is_(None))
+    ).all()
+    table = defaultdict(lambda: dict.fromkeys(("electronic", "physical", "vip", "pending"), 0))
+    for office, category, kind, vip, pending, count in found:
+        for key in ((office, category or ""), (ALL, category or "")):
+            counts = table[key]
+            counts["physical" if kind == "physical" else "electronic"] += count
+            counts["vip"] += count if vip else 0
+            counts["pending"] += count if pending else 0
+    rows = []
+    for (code, category), counts in sorted(table.items(), key=lambda item: (item[0][0] == ALL, item[0])):
+        rows.append({**_names_of(offices, code), "category": category or None,
+                     "receipts": counts["electronic"] + counts["physical"], **counts})
+    columns = ["office", "office_name_en", "office_name_hi", "category", "receipts", "electronic", "physical", "vip", "pending"]
+    return columns, rows
+
+
+def file_register(session, offices, first, last):
+    """The file register: files opened in the period, by office and opening: number, subject,
+    category, section, kind, where each is now and whether it is closed."""
+    i = Item.__table__.c
+    found = session.execute(
+        select(i.office, i.item_id, i.number, i.subject, i.classification, i.category, i.section, i.kind,
+               i.created_at, i.closed_at, i.holder, i.movements)
+        .where(i.item_type == "file", i.office.in_(list(offices)), i.created_at >= _start(first),
+               i.created_at < _start(last + timedelta(days=1)))
+        .order_by(i.office, i.created_at, i.item_id)
+    ).all()
+    users = _users(session, {row.holder for row in found})
+    rows = []
+    for row in found:
+        holder = users.get(row.holder)
+        rows.append({
+            **_names(offices[row.office]), "file_id": row.item_id, "file_number": row.number,
+            "subject": _subject(row.classification, row.subject), "classification": row.classification,
+            "category": row.category, "section": row.section, "kind": row.kind,
+            "opened_on": as_utc(row.created_at).astimezone(IST).date().isoformat(),
+            "closed_on": as_utc(row.closed_at).astimezone(IST).date().isoformat() if row.closed_at else None,
+            "holder": row.holder, "holder_name_en": holder.name_en if holder else None,
+            "holder_name_hi": holder.name_hi if holder else None, "movements": row.movements,
+        })
+    columns = ["office", "office_name_en", "office_name_hi", "file_id", "file_number", "subject", "classification",
+               "category", "section", "kind", "opened_on", "closed_on", "holder", "holder_name_en", "holder_name_hi",
+               "movements"]
+    return columns, rows
 
 
 def _users(session, user_ids):
@@ -222,21 +445,27 @@ def electronic(session, offices, first, last):
 
 
 def active_users(session, offices, first, last):
-    """Users who did anything in the period (diarised, noted, sent, signed ...) against the
-    office's users in the directory."""
-    f = Fact.__table__.c
-    active = dict(session.execute(
-        select(f.office, func.count(f.actor.distinct())).where(
-            f.office.in_(list(offices)), f.occurred_at >= _start(first), f.occurred_at < _start(last + timedelta(days=1)),
-            f.actor != "system", f.event_type.notin_(list(NOT_ACTIVITY)),
-        ).group_by(f.office)
-    ).all())
+    """The office's users in the directory who did anything in the period (diarised, noted, sent,
+    signed ...), on their own office's files or another's, against all its users."""
+    f, u = Fact.__table__.c, User.__table__.c
+    start, end = _start(first), _start(last + timedelta(days=1))
+    acted = (
+        select(u.office, f.actor).distinct()
+        .join(User.__table__, u.user_id == f.actor)
+        .where(u.active.is_(True), u.office.in_(list(offices)),
+               f.week.between(week_of(start), week_of(end)), f.occurred_at >= start, f.occurred_at < end,
+               f.event_type.notin_(list(NOT_ACTIVITY)))
+    )
+    active = defaultdict(int)
+    for office, _ in session.execute(acted):
+        active[office] += 1
+        active[ALL] += 1  # a person is a user of one office: counted once in the total
     users = dict(session.execute(
         select(User.office, func.count()).where(User.active.is_(True), User.office.in_(list(offices))).group_by(User.office)
     ).all())
     rows = []
     for code in list(offices) + [ALL]:
-        count = active.get(code, 0) if code != ALL else sum(active.values())
+        count = active.get(code, 0)
         total = users.get(code, 0) if code != ALL else sum(users.values())
         names = _names_of(offices, code)
         rows.append({**names, "active_users": count, "users": total, "active_percent": _share(min(count, total), total)})

@@ -4,11 +4,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import and_, case, delete, func, insert, null, or_, select, text, update
+from sqlalchemy import and_, case, delete, func, insert, null, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from eoffice_common.db import parse_batch
+from eoffice_common.events import MalformedEvent
 from eoffice_common.tables import dead_letters, processed_events
 
 from . import domain
@@ -18,13 +19,17 @@ from .events import fact_from, office_record, user_record
 from .models import Fact as FactRow
 from .models import Item, Office, ScoredWeek, StaleWeek, UnitScore, User, WeeklyActiveUser, daily_counts
 
+# A producer's clock may run a little ahead of ours; an event dated further ahead is refused.
+CLOCK_SKEW = timedelta(minutes=5)
+
 # PostgreSQL advisory lock keys: batches hold the first shared and a week rebuild holds it alone;
 # the second elects one scorer among replicas.
 REBUILD_LOCK, SCORER_LOCK = 0x6D657472, 0x6D657473
 
 FACT_COLUMNS = (
     "event_id", "event_type", "occurred_at", "actor", "office", "subject_user", "item_type", "item_id", "kind",
-    "to_user", "to_office", "section", "due_date", "duration_seconds", "levels", "file_ids",
+    "to_user", "to_office", "section", "number", "subject", "category", "classification", "vip", "due_date",
+    "duration_seconds", "levels", "file_ids",
 )
 
 
@@ -38,10 +43,12 @@ def _upsert(session, table):
 
 @dataclass
 class Stale:
-    """Weeks a batch made stale: to score again, and to rebuild from their facts first."""
+    """Weeks a batch made stale: to score again, and to rebuild from their facts first.
+    `every_week`: the directory changed, and past weeks are scored with the directory as it is now."""
 
     rescore: set = field(default_factory=set)
     rebuild: set = field(default_factory=set)
+    every_week: bool = False
 
 
 # --- applying events ----------------------------------------------------------------------------
@@ -51,7 +58,7 @@ def apply_events(session, consumer, payloads, now):
     written to the dead letters. Returns a Counter of (event type, outcome)."""
     if _is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": REBUILD_LOCK})
-    valid, outcomes, malformed = parse_batch(payloads, _parse)
+    valid, outcomes, malformed = parse_batch(payloads, lambda envelope: _parse(envelope, now))
     dead = [(payload, envelope, f"{type(exc).__name__}: {exc}") for payload, exc, envelope in malformed]
 
     new = _track(session, consumer, [envelope.id for envelope, _ in valid], now)
@@ -72,7 +79,7 @@ def apply_events(session, consumer, payloads, now):
         apply_facts(session, facts, stale, now)
     for payload, envelope, reason in dead:
         outcomes[(dead_letter(session, consumer, payload, envelope, reason, now), "dead_lettered")] += 1
-    mark_stale(session, stale)
+    mark_stale(session, stale, now)
     return outcomes
 
 
@@ -96,15 +103,18 @@ def record_directory(session, snapshot, now):
         record_office(session, office_record(data), stale, now)
     for data in snapshot.get("users", []):
         record_user(session, user_record(data), stale, now)
-    mark_stale(session, stale)
+    mark_stale(session, stale, now)
 
 
-def _parse(envelope):
+def _parse(envelope, now):
     if envelope.type == "office_recorded":
         return office_record(envelope.data)
     if envelope.type == "user_recorded":
         return user_record(envelope.data)
-    return fact_from(envelope)
+    fact = fact_from(envelope)
+    if fact.occurred_at > now + CLOCK_SKEW:
+        raise MalformedEvent(f"occurred_at {envelope.occurred_at} is in the future (received at {now.isoformat()})")
+    return fact
 
 
 def _track(session, consumer, event_ids, now):
@@ -130,8 +140,8 @@ def record_office(session, record, stale, now):
         for key, value in values.items():
             setattr(row, key, value)
     session.flush()
-    days = session.execute(select(daily_counts.c.day).where(daily_counts.c.office == record.code).distinct()).scalars()
-    stale.rescore |= set(domain.weeks_touched(days)) | _this_and_last_week(now)
+    # A new office is ranked in every week; a renamed or moved one changes its pools in every week.
+    stale.every_week = True
 
 
 def record_user(session, record, stale, now):
@@ -139,25 +149,28 @@ def record_user(session, record, stale, now):
     values = asdict(record)
     if row is None:
         session.add(User(**values))
-        stale.rescore |= _this_and_last_week(now)
+        stale.every_week = True
     else:
         if (row.office, row.active) != (record.office, record.active):
-            stale.rescore |= _this_and_last_week(now)
+            stale.every_week = True
         for key, value in values.items():
             setattr(row, key, value)
     session.flush()
-    # Facts that arrived before the directory knew this user (signing, notify) can now be placed.
-    weeks = session.execute(
+    # Facts that arrived before the directory knew this user (signing, notify; what was sent to
+    # them) can now be placed, and their weeks counted again.
+    placed = session.execute(
         update(FactRow.__table__)
         .where(FactRow.office.is_(None), FactRow.subject_user == record.user_id)
         .values(office=record.office)
         .returning(FactRow.week)
     ).scalars().all()
-    stale.rebuild |= set(weeks)
-
-
-def _this_and_last_week(now):
-    return {week_of(now), week_of(now - timedelta(days=7))}
+    received = session.execute(
+        update(FactRow.__table__)
+        .where(FactRow.to_office.is_(None), FactRow.to_user == record.user_id)
+        .values(to_office=record.office)
+        .returning(FactRow.week)
+    ).scalars().all()
+    stale.rebuild |= set(placed) | set(received)
 
 
 def apply_facts(session, facts, stale, now):
@@ -165,16 +178,31 @@ def apply_facts(session, facts, stale, now):
     office_of_user = dict(session.execute(select(User.user_id, User.office).where(User.user_id.in_(wanted))).all()) if wanted else {}
     facts = [domain.attribute(f, office_of_user) for f in facts]
     insert_many(session, FactRow.__table__, [_fact_row(f) for f in facts])
+    lifecycle = [f for f in facts if f.event_type in LIFECYCLE_EVENTS]
+    pendency_changed_since = _earliest_pendency_change(session, lifecycle)
     upsert_items(session, domain.merged_item_changes(facts).values())
     counts, active = domain.count_increments(facts)
     add_counts(session, counts)
     add_active_users(session, active)
-    current = week_of(now)
     stale.rescore |= {f.week for f in facts}
-    late = [f.week for f in facts if f.event_type in LIFECYCLE_EVENTS and f.week < current]
-    if late:
-        # Pendency at the end of every week since then changes too.
-        stale.rescore |= set(domain.weeks_from(min(late), current))
+    if pendency_changed_since is not None:
+        stale.rescore |= set(domain.weeks_from(week_of(pendency_changed_since), max(week_of(now), week_of(pendency_changed_since))))
+
+
+def _earliest_pendency_change(session, lifecycle):
+    """The earliest moment from which facts that create, close or reopen items change pendency:
+    an item counts as pending from its creation to its closing (a reopened one since its creation),
+    so the weeks from the earliest of the facts and of the items' creation and closing before them."""
+    if not lifecycle:
+        return None
+    keys = sorted({change.key for f in lifecycle for change in domain.item_changes(f)})
+    moments = [f.occurred_at for f in lifecycle]
+    i = Item.__table__.c
+    for created_at, closed_at in session.execute(
+        select(i.created_at, i.closed_at).where(tuple_(i.item_type, i.item_id).in_(keys))
+    ):
+        moments += [as_utc(m) for m in (created_at, closed_at) if m is not None]
+    return min(moments)
 
 
 def _fact_row(fact):
@@ -186,10 +214,10 @@ def _fact_row(fact):
 def upsert_items(session, changes):
     rows = [
         {
-            "item_type": c.item_type, "item_id": c.item_id, "office": c.office, "kind": c.kind, "section": c.section,
+            "item_type": c.item_type, "item_id": c.item_id, **{name: getattr(c, name) for name in domain.FROM_CREATION},
             "created_at": c.created_at, "last_closed_at": c.last_closed_at, "reopened_at": c.reopened_at,
             "closed_at": c.closed_at, "holder": c.holder, "held_since": c.held_since, "due_date": c.due_date,
-            "movements": c.movements,
+            "last_sent_at": c.last_sent_at, "last_sent_by": c.last_sent_by, "movements": c.movements,
         }
         for c in sorted(changes, key=lambda c: c.key)
     ]
@@ -213,16 +241,19 @@ def _merge_items(statement):
                     (new[column] > old[column], new[column]), else_=old[column])
 
     moved_later = and_(new.held_since.isnot(None), or_(old.held_since.is_(None), new.held_since >= old.held_since))
+    sent_later = and_(new.last_sent_at.isnot(None), or_(old.last_sent_at.is_(None), new.last_sent_at >= old.last_sent_at))
     closed, reopened = latest("last_closed_at"), latest("reopened_at")
     return statement.on_conflict_do_update(
         index_elements=["item_type", "item_id"],
         set_={
-            "office": from_creator("office"), "kind": from_creator("kind"), "section": from_creator("section"),
+            **{name: from_creator(name) for name in domain.FROM_CREATION},
             "created_at": earliest("created_at"), "last_closed_at": closed, "reopened_at": reopened,
             "closed_at": case((and_(closed.isnot(None), or_(reopened.is_(None), closed > reopened)), closed), else_=null()),
             "holder": case((moved_later, new.holder), else_=old.holder),
             "held_since": case((moved_later, new.held_since), else_=old.held_since),
-            "due_date": case((moved_later, new.due_date), else_=old.due_date),
+            "due_date": case((sent_later, new.due_date), else_=old.due_date),
+            "last_sent_at": case((sent_later, new.last_sent_at), else_=old.last_sent_at),
+            "last_sent_by": case((sent_later, new.last_sent_by), else_=old.last_sent_by),
             "movements": old.movements + new.movements,
         },
     )
@@ -248,7 +279,11 @@ def add_active_users(session, active):
     insert_many(session, WeeklyActiveUser.__table__, rows, conflict=_do_nothing)
 
 
-def mark_stale(session, stale):
+def mark_stale(session, stale, now):
+    if stale.every_week:
+        first = first_fact_week(session)
+        if first is not None:
+            stale.rescore |= set(domain.weeks_from(first, week_of(now)))
     weeks = sorted(stale.rescore | stale.rebuild)
     if not weeks:
         return
@@ -335,10 +370,14 @@ def scoring_inputs(session, week, now, settings):
         unit.receipts_diarised, unit.e_receipts_diarised = int(receipts), int(e_receipts)
         unit.movements = int(files_fwd + receipts_fwd)
         unit.notes_confirmed, unit.notes_signed = int(notes), int(signed)
-    for office, active in session.execute(
-        select(WeeklyActiveUser.office, func.count()).where(WeeklyActiveUser.week == week).group_by(WeeklyActiveUser.office)
+    # A person is an active user of their own office (the directory's, as now), whichever office's
+    # files they acted on: active users are always some of the office's users.
+    for office, user in session.execute(
+        select(User.office, WeeklyActiveUser.user_id).distinct()
+        .join(User, User.user_id == WeeklyActiveUser.user_id)
+        .where(WeeklyActiveUser.week == week, User.active.is_(True))
     ):
-        of(office).active_users = active
+        of(office).active_people.add(user)
     for office, users in session.execute(select(User.office, func.count()).where(User.active.is_(True)).group_by(User.office)):
         of(office).users = users
     t = FactRow.__table__.c
@@ -349,16 +388,18 @@ def scoring_inputs(session, week, now, settings):
     ):
         of(office).disposal_days.append(seconds / domain.DAY_SECONDS)
     at = min(domain.week_end(week), as_utc(now))
-    for office, (pending, old) in pendency_at(session, at, at - timedelta(days=settings.pendency_days)).items():
+    # "More than pendency_days days" in whole days, as the MIS age buckets count them.
+    old_if_opened_by = domain.opened_at_least(settings.pendency_days + 1, at)
+    for office, (pending, old) in pendency_at(session, at, old_if_opened_by).items():
         of(office).pending, of(office).pending_old = pending, old
     return inputs
 
 
-def pendency_at(session, at, old_before):
-    """{office: (pending, pending since before `old_before`)} at a moment: files and receipts
-    opened by then and not closed by then. An item reopened since counts as pending throughout."""
+def pendency_at(session, at, old_if_opened_by):
+    """{office: (pending, pending since `old_if_opened_by` or before)} at a moment: files and
+    receipts opened by then and not closed by then. An item reopened since counts as pending throughout."""
     i = Item.__table__.c
-    old = func.sum(case((i.created_at < old_before, 1), else_=0))
+    old = func.sum(case((i.created_at <= old_if_opened_by, 1), else_=0))
     found = {}
     for condition in (i.closed_at.is_(None), i.closed_at > at):
         for office, pending, older in session.execute(
@@ -369,14 +410,16 @@ def pendency_at(session, at, old_before):
     return found
 
 
-def write_scores(session, week, scored, now):
+def write_scores(session, week, scored, settings, now):
     session.execute(delete(UnitScore.__table__).where(UnitScore.week == week))
     session.execute(delete(ScoredWeek.__table__).where(ScoredWeek.week == week))
     if scored:
-        session.execute(insert(ScoredWeek.__table__).values(week=week, computed_at=now))
+        session.execute(insert(ScoredWeek.__table__).values(
+            week=week, computed_at=now, formula_version=domain.FORMULA_VERSION, settings=settings.as_dict(),
+        ))
         session.execute(insert(UnitScore.__table__), [
             {"week": week, "level": s.level, "unit": s.unit, "name_en": s.name_en, "name_hi": s.name_hi,
-             "district": s.district, "department": s.department, "score": s.score, "rank": s.rank,
+             "district": s.district, "department": s.department, "score": s.score, "rank": s.rank, "active": s.active,
              "pending": s.pending, "pending_old": s.pending_old, "components": s.components, "computed_at": now}
             for s in scored
         ])
@@ -403,9 +446,9 @@ def unscored_weeks(session, current):
     return [w for w in domain.weeks_from(first, current) if w not in scored]
 
 
-def computed_at(session, weeks):
-    """{week: when its scores were computed} of those weeks that have scores."""
-    rows = session.execute(select(ScoredWeek.week, ScoredWeek.computed_at).where(ScoredWeek.week.in_(list(weeks))))
+def computed_at(session):
+    """{week: when its scores were computed} of every week that has scores."""
+    rows = session.execute(select(ScoredWeek.week, ScoredWeek.computed_at))
     return {week: as_utc(moment) for week, moment in rows}
 
 
@@ -429,6 +472,11 @@ def week_is_scored(session, week):
     return session.get(ScoredWeek, week) is not None
 
 
+def scored_week(session, week):
+    """When a week was scored, with which formula version and settings."""
+    return session.get(ScoredWeek, week)
+
+
 def latest_scored_week(session, not_after):
     return session.execute(select(func.max(ScoredWeek.week)).where(ScoredWeek.week <= not_after)).scalar()
 
@@ -437,7 +485,7 @@ def scoreboard(session, week, level, district=None):
     previous = aliased(UnitScore)
     s = UnitScore
     query = (
-        select(s.unit, s.name_en, s.name_hi, s.district, s.department, s.score, s.rank, s.pending, s.pending_old,
+        select(s.unit, s.name_en, s.name_hi, s.district, s.department, s.score, s.rank, s.active, s.pending, s.pending_old,
                previous.rank.label("previous_rank"))
         .outerjoin(previous, and_(previous.week == domain.shift_week(week, -1), previous.level == s.level, previous.unit == s.unit))
         .where(s.week == week, s.level == level)

@@ -44,19 +44,18 @@ def score_week(session, week, settings, now, rebuild=False, offices=None):
         repository.rebuild_week(session, week)
     offices = offices if offices is not None else repository.offices(session)
     inputs = repository.scoring_inputs(session, week, now, settings)
-    repository.write_scores(session, week, domain.score_units(offices, inputs, settings), now)
+    repository.write_scores(session, week, domain.score_units(offices, inputs, settings), settings, now)
 
 
 def _out_of_date(session, current, now):
-    """The current week once its pendency has aged a minute, and last week until it is scored as
-    at its end."""
-    previous = domain.shift_week(current, -1)
-    computed = repository.computed_at(session, (current, previous))
+    """The current week once its pendency has aged a minute, and every past week until it is scored
+    as at its end (last week, or older ones if the scorer was stopped while they ended)."""
     weeks = []
-    if current in computed and computed[current] < now - timedelta(minutes=1):
-        weeks.append(current)
-    if previous in computed and computed[previous] < domain.week_end(previous):
-        weeks.append(previous)
+    for week, computed in sorted(repository.computed_at(session).items()):
+        if week == current and computed < now - timedelta(minutes=1):
+            weeks.append(week)
+        if week < current and computed < domain.week_end(week):
+            weeks.append(week)
     return weeks
 
 

@@ -185,10 +185,15 @@ class MetricsService(web.DescribedService):
         with self.db.read() as session:
             week = self._scored_week(session, query.week_number)
             rows = self._ranked(session, week, query.level, query.district)
+            scored = repository.scored_week(session, week)
         if query.format == "csv":
-            columns = ["rank", "rank_change", "unit", "name_en", "name_hi", "district", "department", "score", "pending", "pending_old"]
+            columns = ["rank", "rank_change", "unit", "name_en", "name_hi", "district", "department", "score", "active",
+                       "pending", "pending_old"]
             return _csv(reports.as_csv(columns, rows), f"scoreboard-{query.level}-{domain.week_label(week)}.csv")
-        return {"week": domain.week_label(week), "level": query.level, "pendency_days": self.settings.pendency_days, "units": rows}
+        return {
+            "week": domain.week_label(week), "level": query.level, "pendency_days": scored.settings["pendency_days"],
+            "formula_version": scored.formula_version, "weights": scored.settings["weights"], "units": rows,
+        }
 
     @http("GET", "/scoreboard/page")
     def get_scoreboard_page(self, request):
@@ -227,19 +232,15 @@ class MetricsService(web.DescribedService):
         query = query_args(request, WeekQuery)
         with self.db.read() as session:
             row, week, previous_rank = self._unit(session, level, unit, query.week_number)
-        settings = self.settings
+            scored = repository.scored_week(session, week)
         return {
             **_unit_summary(row, week, previous_rank),
             "formula": {
-                "score": "sum over components of weight × normalised value ÷ sum of weights (0-10)",
-                "pendency_days": settings.pendency_days, "movements_target": settings.movements_target,
-                "disposal_best_days": settings.disposal_best_days, "disposal_worst_days": settings.disposal_worst_days,
-                "weights": settings.weights,
+                "score": "sum over components of weight × normalised value ÷ sum of weights (0-10), "
+                         "each contribution in hundredths so that they add up to the score; 0 without activity",
+                "version": scored.formula_version, **scored.settings,
             },
-            "components": [
-                {**c, "normalised": round(c["normalised"], 4), "contribution": round(c["contribution"], 4)}
-                for c in row.components
-            ],
+            "components": [{**c, "normalised": round(c["normalised"], 4)} for c in row.components],
         }
 
     @http("POST", "/weeks/<string:week>/recompute")
@@ -266,9 +267,49 @@ class MetricsService(web.DescribedService):
 
     # --- MIS reports ------------------------------------------------------------------------------
 
+    @http("GET", "/mis/scopes")
+    def report_scopes(self, request):
+        """The scopes whose reports the caller may read (their jurisdiction), broadest first."""
+        principal = require_caller(self.caller)
+        with self.db.read() as session:
+            offices, scopes = reports.jurisdiction(session, principal.user_id, principal.office)
+        if not scopes:
+            raise UnknownUnit("your office is not in the directory yet")
+        home = offices[scopes[-1][1]]  # the narrowest scope is the user's own office
+        return {"scopes": [_scope_names(kind, code, home) for kind, code in scopes], "offices": len(offices)}
+
     @http("GET", "/mis/pendency")
     def pendency_report(self, request):
         return self._report(request, "pendency")
+
+    @http("GET", "/mis/section-pendency")
+    def section_pendency_report(self, request):
+        return self._report(request, "section-pendency")
+
+    @http("GET", "/mis/pending-with-others")
+    def pending_with_others_report(self, request):
+        """What the caller sent that someone else still holds."""
+        return self._report(request, "pending-with-others")
+
+    @http("GET", "/mis/active-file-levels")
+    def active_file_levels_report(self, request):
+        return self._report(request, "active-file-levels")
+
+    @http("GET", "/mis/vip-receipts")
+    def vip_receipts_report(self, request):
+        return self._report(request, "vip-receipts")
+
+    @http("GET", "/mis/receipts-by-category")
+    def receipts_by_category_report(self, request):
+        return self._report(request, "receipts-by-category")
+
+    @http("GET", "/mis/file-register")
+    def file_register_report(self, request):
+        return self._report(request, "file-register")
+
+    @http("GET", "/mis/darpg-monthly")
+    def darpg_monthly_report(self, request):
+        return self._report(request, "darpg-monthly")
 
     @http("GET", "/mis/disposal")
     def disposal_report(self, request):
@@ -314,7 +355,8 @@ class MetricsService(web.DescribedService):
             {
                 "rank": r.rank, "rank_change": domain.rank_change(r.rank, r.previous_rank), "previous_rank": r.previous_rank,
                 "unit": r.unit, "name_en": r.name_en, "name_hi": r.name_hi, "district": r.district,
-                "department": r.department, "score": r.score, "pending": r.pending, "pending_old": r.pending_old,
+                "department": r.department, "score": r.score, "active": r.active, "pending": r.pending,
+                "pending_old": r.pending_old,
             }
             for r in repository.scoreboard(session, week, level, district)
         ]
@@ -336,26 +378,40 @@ class MetricsService(web.DescribedService):
         query = query_args(request, ReportQuery)
         now = utcnow()
         today = today_ist(now)
-        if principal.has_role("admin"):
-            scope = {"office": query.office, "district": query.district, "department": query.department}
-        elif query.district or query.department or (query.office and query.office != principal.office):
-            raise NotYourOffice("reports of another office, a district or a department are for admins")
-        else:
-            scope = {"office": principal.office}
+        asked = {"office": query.office, "district": query.district, "department": query.department}
         with self.db.read() as session:
-            offices = reports.offices_in_scope(session, **scope)
-            if not offices:
-                raise UnknownUnit("no office of the directory matches the report's scope")
+            allowed, scopes = reports.jurisdiction(session, principal.user_id, principal.office)
+            if any(asked.values()):
+                scope = asked
+                offices = reports.offices_in_scope(session, **scope)
+                if not offices:
+                    raise UnknownUnit("no office of the directory matches the report's scope")
+                if not set(offices) <= set(allowed):
+                    raise NotYourOffice("the report's scope reaches beyond your jurisdiction")
+            else:
+                scope, offices = dict(scopes[:1]), allowed
+                if not offices:
+                    raise UnknownUnit("your office is not in the directory yet")
             period = None
             if name == "pendency":
                 columns, rows = reports.pendency(session, offices, now)
+            elif name == "section-pendency":
+                columns, rows = reports.section_pendency(session, offices, now)
+            elif name == "pending-with-others":
+                columns, rows = reports.pending_with_others(session, offices, principal.user_id, now)
+            elif name == "active-file-levels":
+                columns, rows = reports.active_file_levels(session, offices)
+            elif name == "vip-receipts":
+                columns, rows = reports.vip_receipts(session, offices, now)
             elif name == "overdue":
                 columns, rows = reports.overdue(session, offices, today)
             else:
-                period = query.period(today, default_days=365 if name == "monthly" else 30)
+                period = query.period(today, default_days=365 if name in ("monthly", "darpg-monthly") else 30)
                 build = {
                     "disposal": reports.disposal, "monthly": reports.monthly, "dispatch": reports.dispatch,
                     "electronic": reports.electronic, "active-users": reports.active_users,
+                    "darpg-monthly": reports.darpg_monthly, "receipts-by-category": reports.receipts_by_category,
+                    "file-register": reports.file_register,
                 }[name]
                 columns, rows = build(session, offices, *period)
         stamp = f"{period[0]}-{period[1]}" if period else str(today)
@@ -372,9 +428,17 @@ def _unit_summary(row, week, previous_rank):
     return {
         "week": domain.week_label(week), "level": row.level, "unit": row.unit, "name_en": row.name_en,
         "name_hi": row.name_hi, "district": row.district, "department": row.department, "score": row.score,
-        "rank": row.rank, "previous_rank": previous_rank, "rank_change": domain.rank_change(row.rank, previous_rank),
+        "active": row.active, "rank": row.rank, "previous_rank": previous_rank, "rank_change": domain.rank_change(row.rank, previous_rank),
         "pending": row.pending, "pending_old": row.pending_old,
     }
+
+
+def _scope_names(kind, code, home):
+    names = {
+        "office": (home.name_en, home.name_hi), "district": (home.district_name_en, home.district_name_hi),
+        "department": (home.department_name_en, home.department_name_hi), "state": (home.state, home.state),
+    }[kind]
+    return {"kind": kind, "code": code, "name_en": names[0], "name_hi": names[1]}
 
 
 def _csv(body, filename):

@@ -166,17 +166,19 @@ def expected_rankings(state, events, settings, weeks):
 
     def pool(week, offices, at):
         total = defaultdict(float)
-        days = []
+        days, people = [], set()
         for office in offices:
             for key, value in per[week][office].items():
                 total[key] += value
-            total["active"] += len(active[(week, office)])
+            people |= active[(week, office)]  # a person active in two offices is one person
             total["users"] += users[office]
             days += disposals[(week, office)]
+        total["active"] = len(people)
         for item, (office, opened) in created.items():
             if office in offices and opened <= at and (item not in closed or closed[item] > at):
                 total["pending"] += 1
-                total["old"] += opened < at - timedelta(days=settings["pendency_days"])
+                # more than pendency_days whole days old, as the MIS age buckets count days
+                total["old"] += opened <= at - timedelta(days=settings["pendency_days"] + 1)
         return total, days
 
     def share(part, whole, cap=False):
@@ -185,6 +187,8 @@ def expected_rankings(state, events, settings, weeks):
         return 10 * (min(1.0, part / whole) if cap else part / whole)
 
     def score(total, days):
+        if not total["active"]:
+            return 0.0  # nothing earned in a week without activity
         median = statistics.median(days) if days else None
         disposal = 0.0 if median is None else 10 * min(1, max(0, (30 - median) / (30 - 1)))
         values = {
@@ -205,11 +209,14 @@ def expected_rankings(state, events, settings, weeks):
             units = defaultdict(list)
             for office, info in state.offices.items():
                 units[office if level == "office" else info[level]].append(office)
-            scores = {unit: score(*pool(week, members, at)) for unit, members in units.items()}
-            ordered = sorted(scores, key=lambda u: (-scores[u], u))
+            pooled = {unit: pool(week, members, at) for unit, members in units.items()}
+            scores = {unit: score(*totals) for unit, totals in pooled.items()}
+            # units with activity first, then by score
+            keys = {unit: (pooled[unit][0]["active"] > 0, scores[unit]) for unit in units}
+            ordered = sorted(scores, key=lambda u: (-keys[u][0], -keys[u][1], u))
             ranks = {}
             for position, unit in enumerate(ordered, start=1):
-                same = position > 1 and scores[unit] == scores[ordered[position - 2]]
+                same = position > 1 and keys[unit] == keys[ordered[position - 2]]
                 ranks[unit] = ranks[ordered[position - 2]] if same else position
             rankings[(week, level)] = {unit: (ranks[unit], scores[unit]) for unit in units}
     return rankings

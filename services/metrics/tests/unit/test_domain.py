@@ -33,7 +33,6 @@ def test_weeks_follow_each_other_across_the_new_year():
     assert domain.weeks_from(202652, 202702) == [202652, 202653, 202701, 202702]
     assert domain.week_start(202701) == datetime(2027, 1, 4, tzinfo=domain.IST)
     assert domain.week_days(202647)[0] == date(2026, 11, 16) and domain.week_days(202647)[-1] == date(2026, 11, 22)
-    assert domain.weeks_touched([date(2026, 11, 16), date(2026, 11, 22), date(2026, 11, 23)]) == [202647, 202648]
 
 
 def fact(event_type, **fields):
@@ -75,8 +74,10 @@ def test_counts_of_a_day_and_who_was_active():
 
 def file_history():
     created = ItemChange("file", "f", office="COLL-JHS", kind="electronic", section="CR", created_at=T0, holder="clerk.jhs", held_since=T0)
-    sent = ItemChange("file", "f", office="COLL-JHS", holder="so.jhs", held_since=T0 + timedelta(hours=1), due_date=date(2026, 12, 1), movements=1)
-    sent_up = ItemChange("file", "f", office="COLL-JHS", holder="dm.jhs", held_since=T0 + timedelta(hours=2), movements=1)
+    sent = ItemChange("file", "f", office="COLL-JHS", holder="so.jhs", held_since=T0 + timedelta(hours=1), due_date=date(2026, 12, 1),
+                      last_sent_at=T0 + timedelta(hours=1), movements=1)
+    sent_up = ItemChange("file", "f", office="COLL-JHS", holder="dm.jhs", held_since=T0 + timedelta(hours=2),
+                         last_sent_at=T0 + timedelta(hours=2), movements=1)
     closed = ItemChange("file", "f", office="COLL-JHS", last_closed_at=T0 + timedelta(days=2))
     return [created, sent, sent_up, closed]
 
@@ -94,6 +95,16 @@ def test_a_file_comes_out_the_same_whatever_order_its_events_arrive_in():
     state = merge_all(file_history())
     assert (state.kind, state.section, state.created_at, state.movements) == ("electronic", "CR", T0, 2)
     assert (state.holder, state.due_date, state.closed_at) == ("dm.jhs", None, T0 + timedelta(days=2))
+
+
+def test_a_pull_back_or_a_transfer_keeps_the_due_date_of_the_last_send():
+    sent = domain.item_changes(fact("file_sent", item_type="file", item_id="f", to_user="so.jhs", due_date=date(2026, 12, 1)))
+    pulled_back = domain.item_changes(fact("file_pulled_back", item_type="file", item_id="f", to_user="clerk.jhs",
+                                           occurred_at=T0 + timedelta(hours=1)))
+    transferred = domain.item_changes(fact("file_transferred", file_ids=["f"], to_user="new.jhs", occurred_at=T0 + timedelta(hours=2)))
+    for order in itertools.permutations(sent + pulled_back + transferred):
+        state = merge_all(list(order))
+        assert (state.holder, state.due_date) == ("new.jhs", date(2026, 12, 1))
 
 
 def test_a_reopened_file_is_pending_until_closed_again():
@@ -144,7 +155,8 @@ def components(inputs, settings=SETTINGS):
 
 def test_each_component_is_put_on_a_scale_of_ten():
     inputs = UnitInputs(
-        files_created=10, e_files_created=8, receipts_diarised=4, e_receipts_diarised=1, movements=30, active_users=5,
+        files_created=10, e_files_created=8, receipts_diarised=4, e_receipts_diarised=1, movements=30,
+        active_people={"a", "b", "c", "d", "e"},
         users=10, disposal_days=[2.0, 10.0, 30.0], pending=20, pending_old=5, notes_confirmed=4, notes_signed=6,
     )
     c = components(inputs)
@@ -156,14 +168,28 @@ def test_each_component_is_put_on_a_scale_of_ten():
     assert c["digital_signing_share"]["raw"] == 1.0  # more signatures than notes counts as all
     assert c["active_user_share"]["normalised"] == pytest.approx(5.0)
     assert sum(x["contribution"] for x in c.values()) == pytest.approx(
-        sum(SETTINGS.weights[k] * x["normalised"] for k, x in c.items()) / sum(SETTINGS.weights.values())
+        sum(SETTINGS.weights[k] * x["normalised"] for k, x in c.items()) / sum(SETTINGS.weights.values()), abs=0.005
     )
 
 
+def test_contributions_in_hundredths_add_up_to_the_score():
+    # 1/3 each: rounded alone, three contributions make 0.99 of a score of 1.00.
+    assert domain.hundredths_adding_up([1 / 3, 1 / 3, 1 / 3]) == [0.34, 0.33, 0.33]
+    assert domain.hundredths_adding_up([0.125, 0.125, 0.25]) in ([0.13, 0.12, 0.25], [0.12, 0.13, 0.25])
+    inputs = UnitInputs(files_created=3, e_files_created=1, receipts_diarised=3, e_receipts_diarised=2, movements=7,
+                        active_people={"a", "b", "c"}, users=7, disposal_days=[3.3], pending=9, pending_old=4,
+                        notes_confirmed=3, notes_signed=1)
+    for weights in ({}, {"e_file_share": 1.3, "movements_per_active_user": 0.7}, dict.fromkeys(domain.COMPONENT_NAMES, 1)):
+        explained = domain.explain(inputs, ScoreSettings.from_config({"weights": weights}))
+        exact = sum(c["weight"] * c["normalised"] for c in explained) / sum(c["weight"] for c in explained)
+        assert all(round(c["contribution"], 2) == c["contribution"] for c in explained)
+        assert round(sum(c["contribution"] for c in explained), 2) == domain.score_of(explained) == round(exact, 2)
+
+
 def test_no_data_earns_nothing_but_nothing_pending_is_best():
-    c = components(UnitInputs())
+    c = components(UnitInputs(active_people={"clerk.jhs"}))
     assert {k: x["raw"] for k, x in c.items()} == {
-        "e_file_share": None, "e_receipt_share": None, "movements_per_active_user": None, "median_disposal_days": None,
+        "e_file_share": None, "e_receipt_share": None, "movements_per_active_user": 0.0, "median_disposal_days": None,
         "old_pendency_share": 0.0, "digital_signing_share": None, "active_user_share": None,
     }
     assert domain.score_of(list(c.values())) == round(10 * SETTINGS.weights["old_pendency_share"] / sum(SETTINGS.weights.values()), 2)
@@ -198,16 +224,16 @@ def office(code, district, department):
 def test_districts_and_departments_pool_their_offices_numbers():
     offices = [office("A", "JHS", "REV"), office("B", "JHS", "TRS"), office("C", "JLN", "REV")]
     inputs = {
-        "A": UnitInputs(files_created=10, e_files_created=10, disposal_days=[1.0], users=4, active_users=4),
-        "B": UnitInputs(files_created=30, e_files_created=0, disposal_days=[9.0, 29.0], users=4, active_users=1),
+        "A": UnitInputs(files_created=10, e_files_created=10, disposal_days=[1.0], users=4, active_people={"a1", "a2", "a3", "b1"}),
+        "B": UnitInputs(files_created=30, e_files_created=0, disposal_days=[9.0, 29.0], users=4, active_people={"b1"}),
     }
     scored = {(s.level, s.unit): s for s in domain.score_units(offices, inputs, SETTINGS)}
     jhansi = {c["component"]: c for c in scored[("district", "JHS")].components}
     assert (jhansi["e_file_share"]["numerator"], jhansi["e_file_share"]["denominator"]) == (10, 40)
     assert jhansi["median_disposal_days"]["raw"] == 9.0  # of all three disposals, not a mean of medians
-    assert jhansi["active_user_share"]["raw"] == 5 / 8
+    assert jhansi["active_user_share"]["raw"] == 4 / 8  # b1 acted in both offices: one person
     assert scored[("district", "JHS")].name_hi == "ज़िला JHS"
-    assert scored[("office", "C")].score == domain.score_of(domain.explain(UnitInputs(), SETTINGS))  # a quiet office
+    assert (scored[("office", "C")].score, scored[("office", "C")].active) == (0.0, False)  # a quiet office
     assert sorted(s.rank for (level, _), s in scored.items() if level == "office") == [1, 2, 3]
     assert {unit for level, unit in scored if level == "department"} == {"REV", "TRS"}
 
@@ -224,3 +250,21 @@ def test_the_configuration_file_gives_the_documented_defaults(monkeypatch):
     assert ScoreSettings.from_config(config["SCOREBOARD"]) == ScoreSettings.from_config({})
     monkeypatch.setenv("SCORE_WEIGHT_E_FILE_SHARE", "3.5")
     assert ScoreSettings.from_config(load_config(service_config_path(metrics_domain.__file__))["SCOREBOARD"]).weights["e_file_share"] == 3.5
+
+
+def test_the_readmes_worked_example_of_the_fairness_rules():
+    offices = [office(code, "JHS", "REV") for code in "ABCD"]
+    worked = UnitInputs(files_created=3, e_files_created=3, receipts_diarised=2, e_receipts_diarised=1, movements=6,
+                        active_people={"c1", "c2"}, users=4, disposal_days=[2.0], pending=6, pending_old=1,
+                        notes_confirmed=3, notes_signed=2)
+    registered_paper = UnitInputs(files_created=3, receipts_diarised=2, active_people={"b1"}, users=4, pending=5)
+    idle = UnitInputs(users=4)
+    scored = {s.unit: s for s in domain.score_units(offices, {"A": idle, "B": registered_paper, "C": worked, "D": idle}, SETTINGS)
+              if s.level == "office"}
+    assert {u: (s.score, s.rank, s.active) for u, s in scored.items()} == {
+        "C": (7.16, 1, True), "B": (1.75, 2, True), "A": (0.0, 3, False), "D": (0.0, 3, False),
+    }
+    assert [c["contribution"] for c in scored["C"].components] == [2.0, 1.0, 0.3, 1.45, 1.25, 0.66, 0.5]
+    three_weeks_later = UnitInputs(users=4, pending=5, pending_old=5)
+    later = {s.unit: s for s in domain.score_units(offices, {"B": three_weeks_later}, SETTINGS) if s.level == "office"}
+    assert {u: (s.score, s.rank) for u, s in later.items()} == dict.fromkeys("ABCD", (0.0, 1))

@@ -1,0 +1,159 @@
+"""The store on both databases: events applied the way the consumer applies a batch
+(`repository.apply_events`), weeks scored the way the scorer's timer scores them, and everything
+the service serves read back so that it can be compared with a recompute from scratch."""
+import shutil
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from eoffice_common.db import UnitOfWork
+from eoffice_common.engine import StandaloneEngine
+from eoffice_common.migrations import upgrade
+from eoffice_common.testing import truncate_all
+from metrics import domain, reports, repository, scoring
+from metrics.models import ScoredWeek, UnitScore
+
+IST = domain.IST
+CONSUMER = "metrics"
+
+
+class Store:
+    def __init__(self, url, settings):
+        self.url = url
+        self.settings = settings
+        self.engine = StandaloneEngine(url)
+
+    def unit_of_work(self):
+        return UnitOfWork(self.engine, actor="test", correlation_id=None)
+
+    def apply(self, envelopes, now):
+        """One batch, as the consumer's handler applies it."""
+        with self.unit_of_work() as uow:
+            outcomes = repository.apply_events(uow.session, CONSUMER, list(envelopes), now)
+            uow.commit()
+        return outcomes
+
+    def score(self, now):
+        """The scorer's passes until nothing is left to score."""
+        while scoring.score_stale_weeks(self.unit_of_work, self.settings, now):
+            pass
+
+    def recompute_everything(self, now):
+        scoring.recompute_everything(self.unit_of_work, self.settings, now)
+
+    def scores(self):
+        """Every stored score, rank, explanation and the formula each week was scored with."""
+        with self.unit_of_work() as uow:
+            weeks = {w.week: (w.formula_version, w.settings) for w in uow.session.execute(select(ScoredWeek)).scalars()}
+            units = {
+                (s.week, s.level, s.unit): (s.name_en, s.name_hi, s.district, s.department, s.score, s.rank, s.active,
+                                            s.pending, s.pending_old, s.components)
+                for s in uow.session.execute(select(UnitScore)).scalars()
+            }
+        return weeks, units
+
+    def unit(self, week, level, unit):
+        with self.unit_of_work() as uow:
+            return uow.session.get(UnitScore, (week, level, unit))
+
+    def report(self, name, now, first=None, last=None, sender=None, **scope):
+        with self.unit_of_work() as uow:
+            session = uow.session
+            offices = reports.offices_in_scope(session, **scope)
+            today = now.astimezone(IST).date()
+            if name == "pendency":
+                return reports.pendency(session, offices, now)[1]
+            if name == "section-pendency":
+                return reports.section_pendency(session, offices, now)[1]
+            if name == "active-file-levels":
+                return reports.active_file_levels(session, offices)[1]
+            if name == "vip-receipts":
+                return reports.vip_receipts(session, offices, now)[1]
+            if name == "pending-with-others":
+                return reports.pending_with_others(session, offices, sender, now)[1]
+            if name == "overdue":
+                return reports.overdue(session, offices, today)[1]
+            build = {
+                "disposal": reports.disposal, "monthly": reports.monthly, "dispatch": reports.dispatch,
+                "electronic": reports.electronic, "active-users": reports.active_users, "darpg-monthly": reports.darpg_monthly,
+                "receipts-by-category": reports.receipts_by_category, "file-register": reports.file_register,
+            }[name]
+            return build(session, offices, first or today - timedelta(days=365), last or today)[1]
+
+    def every_report(self, now):
+        names = ("pendency", "section-pendency", "active-file-levels", "vip-receipts", "overdue", "disposal", "monthly",
+                 "dispatch", "electronic", "active-users", "darpg-monthly", "receipts-by-category", "file-register")
+        every = {name: self.report(name, now) for name in names}
+        for sender in ("clerk.jhs", "so.jhs", "sto.jhs"):
+            every[f"pending-with-others of {sender}"] = self.report("pending-with-others", now, sender=sender)
+        return every
+
+    def close(self):
+        self.engine.engine.dispose()
+
+
+class Make:
+    """Envelopes as dak, files, signing and notify publish them."""
+
+    @staticmethod
+    def event(event_type, data, at, office="COLL-JHS", actor="clerk.jhs", event_id=None):
+        return {
+            "id": event_id or str(uuid.uuid4()), "type": event_type, "schema_version": 1,
+            "occurred_at": at.astimezone(timezone.utc).isoformat(), "actor": actor, "office": office, "district": "JHS",
+            "correlation_id": uuid.uuid4().hex, "aggregate_type": event_type.split("_")[0], "aggregate_id": "x",
+            "data": data,
+        }
+
+    @staticmethod
+    def office(code, district="JHS", department="REV", at=None, state="UP"):
+        data = {
+            "office": code, "district": district, "name_en": f"Office {code}", "name_hi": f"कार्यालय {code}",
+            "department": department, "department_name_en": f"Department {department}", "department_name_hi": "राजस्व",
+            "district_name_en": f"District {district}", "district_name_hi": "झाँसी", "state": state, "sections": [],
+        }
+        return Make.event("office_recorded", data, at or datetime.now(timezone.utc), office=code, actor="directory-import")
+
+    @staticmethod
+    def user(user_id, office, active=True, at=None, roles=("clerk",)):
+        data = {
+            "user_id": user_id, "office": office, "name_en": f"User {user_id}", "name_hi": "राम प्रसाद",
+            "designation_en": "Assistant", "designation_hi": "सहायक", "section": None, "roles": list(roles), "active": active,
+        }
+        return Make.event("user_recorded", data, at or datetime.now(timezone.utc), office=office, actor="directory-import")
+
+
+def monday_of(moment):
+    local = moment.astimezone(IST)
+    return datetime(local.year, local.month, local.day, tzinfo=IST) - timedelta(days=local.weekday())
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, service_dir):
+    path = tmp_path_factory.mktemp("metrics-sqlite") / "template.db"
+    upgrade(service_dir, f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def store_url(request, tmp_path, migrated_database, service_dir, sqlite_template):
+    if request.param == "postgresql":
+        url = migrated_database(service_dir, "metrics_store")
+        truncate_all(url)
+        return url
+    path = tmp_path / "metrics.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def store(store_url, scoreboard_config):
+    opened = Store(store_url, domain.ScoreSettings.from_config(scoreboard_config))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="session")
+def make():
+    return Make

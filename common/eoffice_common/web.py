@@ -4,7 +4,7 @@ import io
 import json
 import uuid
 from datetime import date, datetime
-from functools import partial
+from functools import cache, partial
 from urllib.parse import quote
 
 import yaml
@@ -285,5 +285,66 @@ class DescribedService:
 
     @http("GET", "/openapi.json", public=True)
     def openapi(self, request):
-        with open(self.openapi_path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+        return openapi_document(self.openapi_path)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "A machine-readable reason code."},
+        "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "One reason per invalid field, keyed by its dotted path (only when there are any)."},
+    },
+}
+# What this module answers for any operation, whatever the service: documented on every operation
+# that can get it, unless the service's document says more about it there.
+COMMON_ANSWERS = {
+    "401": "`token_missing`, `token_invalid` or `token_expired`: no valid `Authorization: Bearer` token.",
+    "400": f"`malformed_json`: the body is not valid JSON; `json_too_deep`: it nests more than {MAX_JSON_DEPTH} levels.",
+    "413": "`body_too_large`: the request body is over this operation's limit (given as `limit`, in bytes).",
+    "422": "`invalid_input`: some fields are not valid; `fields` gives a reason for each.",
+}
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@cache
+def openapi_document(path):
+    """A service's OpenAPI document (the YAML at `path`) with the answers of COMMON_ANSWERS on the
+    operations that can get them: 401 on each protected one, 413 and 422 on each that takes a body
+    (400 too for a JSON body), 422 on each with query parameters."""
+    with open(path, encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    document.setdefault("components", {}).setdefault("schemas", {}).setdefault("Error", ERROR_SCHEMA)
+    protected_by_default = bool(document.get("security"))
+    for path_item in document.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in HTTP_METHODS:
+                continue
+            parameters = [_resolved(document, p) for p in path_item.get("parameters", []) + operation.get("parameters", [])]
+            body = _resolved(document, operation.get("requestBody", {})).get("content", {})
+            statuses = []
+            if operation.get("security", protected_by_default):
+                statuses.append("401")
+            if body:
+                statuses += ["413", "422"] + (["400"] if "application/json" in body else [])
+            elif any(parameter.get("in") == "query" for parameter in parameters):
+                statuses.append("422")
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                responses.setdefault(status, {
+                    "description": COMMON_ANSWERS[status],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                })
+    return document
+
+
+def _resolved(document, node):
+    """`node`, or what its local `$ref` (#/components/...) points at."""
+    while "$ref" in node:
+        target = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node

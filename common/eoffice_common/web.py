@@ -298,22 +298,23 @@ ERROR_SCHEMA = {
                    "description": "One reason per invalid field, keyed by its dotted path (only when there are any)."},
     },
 }
-# What this module answers for any operation, whatever the service: documented on every operation
-# that can get it, unless the service's document says more about it there.
-COMMON_ANSWERS = {
-    "401": "`token_missing`, `token_invalid` or `token_expired`: no valid `Authorization: Bearer` token.",
-    "400": f"`malformed_json`: the body is not valid JSON; `json_too_deep`: it nests more than {MAX_JSON_DEPTH} levels.",
-    "413": "`body_too_large`: the request body is over this operation's limit (given as `limit`, in bytes).",
-    "422": "`invalid_input`: some fields are not valid; `fields` gives a reason for each.",
+# What this module (and the server under it) answers for any operation, whatever the service:
+# documented on every operation that can get it, unless the service's document says more there.
+COMMON_REFUSALS = {
+    "token": ("401", "`token_missing`, `token_invalid` or `token_expired`: no valid `Authorization: Bearer` token"),
+    "nul": ("400", "`nul_character`: the path or query holds U+0000 (%00)"),
+    "json": ("400", f"`malformed_json`: the body is not valid JSON; `json_too_deep`: it nests more than {MAX_JSON_DEPTH} levels"),
+    "size": ("413", "`body_too_large`: the request body is over this operation's limit (given as `limit`, in bytes)"),
+    "fields": ("422", "`invalid_input`: some fields are not valid; `fields` gives a reason for each"),
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
 @cache
 def openapi_document(path):
-    """A service's OpenAPI document (the YAML at `path`) with the answers of COMMON_ANSWERS on the
-    operations that can get them: 401 on each protected one, 413 and 422 on each that takes a body
-    (400 too for a JSON body), 422 on each with query parameters."""
+    """A service's OpenAPI document (the YAML at `path`) with the COMMON_REFUSALS its operations can
+    get: 401 on each protected one; 400 and 422 on each with parameters; 413 and 422 on each that
+    takes a body, and 400 on each that takes JSON."""
     with open(path, encoding="utf-8") as handle:
         document = yaml.safe_load(handle)
     document.setdefault("components", {}).setdefault("schemas", {}).setdefault("Error", ERROR_SCHEMA)
@@ -324,17 +325,19 @@ def openapi_document(path):
                 continue
             parameters = [_resolved(document, p) for p in path_item.get("parameters", []) + operation.get("parameters", [])]
             body = _resolved(document, operation.get("requestBody", {})).get("content", {})
-            statuses = []
+            refusals = []
             if operation.get("security", protected_by_default):
-                statuses.append("401")
+                refusals.append("token")
+            if any(parameter.get("in") in ("path", "query") for parameter in parameters):
+                refusals.append("nul")
+            if any(parameter.get("in") == "query" for parameter in parameters) or body:
+                refusals.append("fields")
             if body:
-                statuses += ["413", "422"] + (["400"] if "application/json" in body else [])
-            elif any(parameter.get("in") == "query" for parameter in parameters):
-                statuses.append("422")
+                refusals += ["size"] + (["json"] if "application/json" in body else [])
             responses = operation.setdefault("responses", {})
-            for status in statuses:
+            for status in dict.fromkeys(COMMON_REFUSALS[refusal][0] for refusal in refusals):
                 responses.setdefault(status, {
-                    "description": COMMON_ANSWERS[status],
+                    "description": "; ".join(text for refusal in refusals for code, text in [COMMON_REFUSALS[refusal]] if code == status) + ".",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 })
     return document

@@ -20,6 +20,10 @@ from schemathesis.specs.openapi.checks import (
 EXAMPLES = 25  # per operation and mode
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# No PKCS#11 token is set up for this run (an outside system): signing's documented 503 for it is
+# the right answer, still checked against its document.
+ABSENT_OUTSIDE_SYSTEMS = {(503, "token_unavailable")}
+CHECKS_WHEN_ABSENT = CHECKS[1:]
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 HEAD = {"main_code": "N-11", "main_name_en": "Land Revenue", "main_name_hi": "भू-राजस्व", "sub_code": "016",
         "sub_name_en": "Pensions", "sub_name_hi": "पेंशन", "section_label": "REV", "department_label": "COLL-JHS"}
@@ -82,7 +86,7 @@ def test_every_operation_answers_as_its_document_says(whole_office, service):
             examples += 1
             try:
                 response = case.call(base_url=url, headers=headers, timeout=30)
-                case.validate_response(response, checks=CHECKS)
+                case.validate_response(response, checks=CHECKS_WHEN_ABSENT if _outside_system_absent(response) else CHECKS)
             except (Exception, FailureGroup) as failure:  # every operation is run whatever another one did
                 failures.setdefault(f"{operation.label} ({mode.value})", f"{failure}"[:1500])
 
@@ -93,6 +97,13 @@ def test_every_operation_answers_as_its_document_says(whole_office, service):
     print(f"\nschemathesis {service}: {len(operations)} operations, {examples} examples, {len(failures)} failing")
     failures = {label: failure for label, failure in failures.items() if label.split(" (")[0] not in MENDED_ELSEWHERE.get(service, ())}
     assert not failures, "\n\n".join(f"{label}: {failure}" for label, failure in failures.items())
+
+
+def _outside_system_absent(response):
+    try:
+        return (response.status_code, response.json().get("error")) in ABSENT_OUTSIDE_SYSTEMS
+    except ValueError:
+        return False
 
 
 def _streams_events(operation):

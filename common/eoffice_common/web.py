@@ -81,7 +81,9 @@ def error_response(exc):
 
 
 class HttpEntrypoint(HttpRequestHandler):
-    """`http(method, url)`: a bearer token is required unless `public=True` is said explicitly."""
+    """`http(method, url)`: a bearer token is required unless `public=True` is said explicitly. The
+    body may be MAX_BODY_BYTES, MAX_UPLOAD_BYTES for a route that takes documents (`upload=True`),
+    or what `max_body` says."""
 
     server = HttpServer()
 

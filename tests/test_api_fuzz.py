@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_schema_conformance, status_code_conformance,
 )
 
-EXAMPLES = 25  # per operation and mode
+EXAMPLES = 25  # per operation and mode (and, where it has path parameters, once more with made-up ids)
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # No PKCS#11 token is set up for this run (an outside system): signing's documented 503 for it is
@@ -75,8 +75,11 @@ def test_every_operation_answers_as_its_document_says(whole_office, service):
     # A stream of server-sent events never ends: notify's own tests read it.
     operations = [result.ok() for result in schema.get_all_operations()]
     operations = [operation for operation in operations if not _streams_events(operation)]
-    for operation, mode in [(operation, mode) for operation in operations for mode in MODES]:
-        fixed = {p.name: ids[p.name] for p in operation.path_parameters if p.name in ids}
+    runs = [(operation, mode, True) for operation in operations for mode in MODES]
+    # and with ids of nothing, or not ids at all
+    runs += [(operation, GenerationMode.NEGATIVE, False) for operation in operations if operation.path_parameters]
+    for operation, mode, real_ids in runs:
+        fixed = {p.name: ids[p.name] for p in operation.path_parameters if p.name in ids} if real_ids else {}
 
         @given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed))
         @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
@@ -88,7 +91,7 @@ def test_every_operation_answers_as_its_document_says(whole_office, service):
                 response = case.call(base_url=url, headers=headers, timeout=30)
                 case.validate_response(response, checks=CHECKS_WHEN_ABSENT if _outside_system_absent(response) else CHECKS)
             except (Exception, FailureGroup) as failure:  # every operation is run whatever another one did
-                failures.setdefault(f"{operation.label} ({mode.value})", f"{failure}"[:1500])
+                failures.setdefault(f"{operation.label} ({mode.value}{'' if real_ids else ', made-up ids'})", f"{failure}"[:1500])
 
         try:
             run()

@@ -22,6 +22,7 @@ import eventlet
 from nameko.web.server import WebServer
 
 from .logging import get_logger
+from .routing import JsonRoutingApp
 
 log = get_logger(__name__)
 
@@ -378,6 +379,9 @@ class HttpServer(WebServer):
             host, port = self._sock.getsockname()[:2]
             self._serve = partial(serve_connection, self.get_wsgi_app(), server_name=host, server_port=str(port))
             self._gt = self.container.spawn_managed_thread(self.run)
+
+    def get_wsgi_app(self):
+        return JsonRoutingApp(self)
 
     def run(self):
         while self._is_accepting:

@@ -11,7 +11,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning,ignore:Eventlet is deprecate
 $(VENV)/.installed: requirements.txt common/pyproject.toml $(wildcard services/*/pyproject.toml)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -c requirements.txt setuptools
-	$(PIP) install -c requirements.txt -e common $(addprefix -e ,$(SERVICES)) pytest playwright jsonschema hypothesis ruff
+	$(PIP) install -c requirements.txt -e common $(addprefix -e ,$(SERVICES)) pytest playwright jsonschema hypothesis ruff schemathesis
 	touch $@
 
 # The tests' and benchmarks' S3 endpoint (make run keeps documents in var/documents instead).

@@ -4,7 +4,7 @@ import io
 import json
 import uuid
 from datetime import date, datetime
-from functools import partial
+from functools import cache, partial
 from urllib.parse import quote
 
 import yaml
@@ -27,6 +27,7 @@ from .errors import (
 )
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
+from .routing import JsonRoutingApp
 
 log = get_logger(__name__)
 
@@ -117,7 +118,7 @@ class HttpServer(WebServer):
     is logged by Instrumentation), and an idle connection is closed."""
 
     def get_wsgi_app(self):
-        return _served(super().get_wsgi_app())
+        return _served(JsonRoutingApp(self))
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=_JsonRefusals, debug=False):
         return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug, minimum_chunk_size=0,
@@ -125,7 +126,9 @@ class HttpServer(WebServer):
 
 
 class HttpEntrypoint(HttpRequestHandler):
-    """`http(method, url)`: a bearer token is required unless `public=True` is said explicitly."""
+    """`http(method, url)`: a bearer token is required unless `public=True` is said explicitly. The
+    body may be MAX_BODY_BYTES, MAX_UPLOAD_BYTES for a route that takes documents (`upload=True`),
+    or what `max_body` says."""
 
     server = HttpServer()
     tokens = TokenVerification()
@@ -327,5 +330,69 @@ class DescribedService:
 
     @http("GET", "/openapi.json", public=True)
     def openapi(self, request):
-        with open(self.openapi_path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+        return openapi_document(self.openapi_path)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "A machine-readable reason code."},
+        "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "One reason per invalid field, keyed by its dotted path (only when there are any)."},
+    },
+}
+# What this module (and the server under it) answers for any operation, whatever the service:
+# documented on every operation that can get it, unless the service's document says more there.
+COMMON_REFUSALS = {
+    "token": ("401", "`token_missing`, `token_invalid` or `token_expired`: no valid `Authorization: Bearer` token"),
+    "nul": ("400", "`nul_character`: the path or query holds U+0000 (%00)"),
+    "json": ("400", f"`malformed_json`: the body is not valid JSON; `json_too_deep`: it nests more than {MAX_JSON_DEPTH} levels"),
+    "size": ("413", "`body_too_large`: the request body is over this operation's limit (given as `limit`, in bytes)"),
+    "fields": ("422", "`invalid_input`: some fields are not valid; `fields` gives a reason for each"),
+}
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@cache
+def openapi_document(path):
+    """A service's OpenAPI document (the YAML at `path`) with the COMMON_REFUSALS its operations can
+    get: 401 on each protected one; 400 and 422 on each with parameters; 413 and 422 on each that
+    takes a body, and 400 on each that takes JSON."""
+    with open(path, encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    document.setdefault("components", {}).setdefault("schemas", {}).setdefault("Error", ERROR_SCHEMA)
+    protected_by_default = bool(document.get("security"))
+    for path_item in document.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in HTTP_METHODS:
+                continue
+            parameters = [_resolved(document, p) for p in path_item.get("parameters", []) + operation.get("parameters", [])]
+            body = _resolved(document, operation.get("requestBody", {})).get("content", {})
+            refusals = []
+            if operation.get("security", protected_by_default):
+                refusals.append("token")
+            if any(parameter.get("in") in ("path", "query") for parameter in parameters):
+                refusals.append("nul")
+            if any(parameter.get("in") == "query" for parameter in parameters) or body:
+                refusals.append("fields")
+            if body:
+                refusals += ["size"] + (["json"] if "application/json" in body else [])
+            responses = operation.setdefault("responses", {})
+            for status in dict.fromkeys(COMMON_REFUSALS[refusal][0] for refusal in refusals):
+                responses.setdefault(status, {
+                    "description": "; ".join(text for refusal in refusals for code, text in [COMMON_REFUSALS[refusal]] if code == status) + ".",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                })
+    return document
+
+
+def _resolved(document, node):
+    """`node`, or what its local `$ref` (#/components/...) points at."""
+    while "$ref" in node:
+        target = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node

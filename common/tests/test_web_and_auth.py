@@ -139,3 +139,12 @@ def test_a_nul_character_anywhere_in_a_request_is_refused_with_a_reason_and_noth
         written = set(connection.execute(text("SELECT id FROM notes WHERE id LIKE 'nul-%'")).scalars())
     engine.dispose()
     assert written == {"nul-3"}
+
+
+def test_a_request_no_route_takes_is_refused_in_json(container_factory, writer_service, writer_config):
+    base = start_writer(container_factory, writer_service, writer_config)
+    nowhere = requests.get(f"{base}/nowhere")
+    assert (nowhere.status_code, nowhere.headers["Content-Type"], nowhere.json()["error"]) == (404, "application/json", "route_not_found")
+    wrong_method = requests.get(f"{base}/notes")
+    assert (wrong_method.status_code, wrong_method.json()["error"]) == (405, "method_not_allowed")
+    assert "POST" in wrong_method.headers["Allow"]

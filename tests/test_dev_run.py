@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import eventlet
 
-from eoffice_common.testing import REPO_ROOT, free_port, wait_for_http
+from eoffice_common.testing import REPO_ROOT, TEST_JWT_PUBLIC_KEY, free_port, wait_for_http
 
 BIN = os.path.dirname(sys.executable)
 SERVICES = ("dak", "notify")
@@ -39,6 +39,7 @@ def test_ctrl_c_stops_every_service_within_10_seconds_without_a_traceback(tmp_pa
     for name in SERVICES:
         env = {
             **os.environ, "AMQP_URI": proxied, "DOCUMENTS_DIR": str(tmp_path / "documents"), "PYTHONWARNINGS": quiet,
+            "JWT_PUBLIC_KEY": TEST_JWT_PUBLIC_KEY,
             f"{name.upper()}_DB_URL": f"sqlite:///{tmp_path}/{name}.db",
             f"{name.upper()}_HTTP_ADDRESS": f"127.0.0.1:{ports[name]}", f"{name.upper()}_METRICS_PORT": str(free_port()),
         }

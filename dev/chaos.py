@@ -49,6 +49,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from datetime import datetime, timezone
 
 import requests
@@ -57,6 +58,7 @@ from sqlalchemy import create_engine, text
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, "common"), os.path.join(ROOT, "services", "dak")]
 
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 from dak.cli import DEMO_MASTER  # noqa: E402
 from dak.directory import load_master  # noqa: E402
 from eoffice_common.auth import Principal, issue_token, new_key_pair  # noqa: E402
@@ -237,8 +239,8 @@ class Service:
 # --- the load -------------------------------------------------------------------------------------
 
 class Load:
-    def __init__(self, urls, tokens, run_id, writes, clients, seconds, retry_seconds):
-        self.urls, self.tokens, self.run_id = urls, tokens, run_id
+    def __init__(self, urls, tokens, run_id, writes, clients, seconds, retry_seconds, send_at_once=False):
+        self.urls, self.tokens, self.run_id, self.send_at_once = urls, tokens, run_id, send_at_once
         self.writes, self.clients, self.seconds, self.retry_seconds = writes, clients, seconds, retry_seconds
         self.rate = writes / seconds
         self.lock = threading.Lock()
@@ -247,6 +249,7 @@ class Load:
         self.requests = collections.Counter()   # (op, status) per HTTP request
         self.outcomes = collections.Counter()   # (op, final status) per write
         self.records = []                       # per write: op, marker, final status, attempts, an earlier answer lost?
+        self.latency = collections.defaultdict(list)  # op -> seconds from the first attempt to the final answer
         self.ids = {"receipts": {}, "files": {}}  # marker -> id, from accepted answers
 
     def take(self):
@@ -298,12 +301,23 @@ class Load:
         with self.lock:
             self.outcomes[(op, status)] += 1
             self.records.append((op, marker, status, attempts, lost_answer))
+            self.latency[op].append(time.time() - first)
         return answer
 
     def client(self, index):
+        """Cycles of diarise+send, create file, put in file; each cycle's file is sent in the next cycle,
+        as an officer does other work between filing a letter and sending the file on (sending it in
+        the same breath races the receipt_put_in_file event: see the README of this run)."""
         office = OFFICES[index % len(OFFICES)]
         diarist, clerk, officer = f"diarist.{office}", f"clerk.{office}", f"so.{office}"
         sessions = {name: requests.Session() for name in ("dak", "files")}
+        to_send = None  # (marker, file id) of the previous cycle
+
+        def send_file():
+            if to_send and self.take() is not None:
+                self.write(sessions["files"], "send file", "files", f"/files/{to_send[1]}/send", clerk,
+                           {"to": officer, "remarks": to_send[0]}, to_send[0])
+
         for cycle in itertools.count():
             marker = f"CHAOS{self.run_id}-{index:02d}-{cycle:05d}"
             if self.take() is None:
@@ -315,6 +329,8 @@ class Load:
             }, marker)
             if receipt:
                 self.ids["receipts"][marker] = receipt["receipt"]["id"]
+            send_file()
+            to_send = None
             if self.take() is None:
                 return
             file = self.write(sessions["files"], "create file", "files", "/files", clerk, {
@@ -322,16 +338,15 @@ class Load:
             }, marker)
             if file:
                 self.ids["files"][marker] = file["id"]
+                to_send = (marker, file["id"])
             if receipt and file:
                 if self.take() is None:
                     return
                 self.write(sessions["dak"], "put in file", "dak", f"/receipts/{receipt['receipt']['id']}/put-in-file", clerk,
                            {"file_id": file["id"]}, marker)
-            if file:
-                if self.take() is None:
-                    return
-                self.write(sessions["files"], "send file", "files", f"/files/{file['id']}/send", clerk,
-                           {"to": officer, "remarks": marker}, marker)
+            if self.send_at_once:
+                send_file()
+                to_send = None
 
     def run(self):
         self.started = time.time()
@@ -372,9 +387,8 @@ class Chaos:
         }
 
     def set_up(self):
-        os.makedirs(LOGS, exist_ok=True)
-        for name in os.listdir(LOGS):
-            os.remove(os.path.join(LOGS, name))
+        shutil.rmtree(LOGS, ignore_errors=True)
+        os.makedirs(LOGS)
         self.private_key, self.public_key = new_key_pair()
         log(f"PostgreSQL on 127.0.0.1:{self.pg.port}, RabbitMQ on 127.0.0.1:{self.broker.port} (node {self.broker.node}), in {self.base}")
         self.pg.init()
@@ -424,14 +438,17 @@ class Chaos:
     # --- faults ---
 
     def schedule(self, seconds):
+        """(at, what, action, seconds down). The last fault keeps the broker down past the end of the
+        load, so that the drain afterwards starts from a backlog."""
         s = seconds
         return [
-            (0.10 * s, "kill -9 RabbitMQ", self.fault_broker, 15),
-            (0.28 * s, "SIGKILL notify", lambda down: self.fault_service("notify", down), 5),
-            (0.42 * s, "pg_ctl stop -m immediate", self.fault_database, 10),
-            (0.58 * s, "SIGKILL files", lambda down: self.fault_service("files", down), 5),
-            (0.72 * s, "kill -9 RabbitMQ and PostgreSQL at once", self.fault_both, 12),
-            (0.86 * s, "SIGKILL metrics", lambda down: self.fault_service("metrics", down), 5),
+            (0.08 * s, "kill -9 RabbitMQ", self.fault_broker, 15),
+            (0.24 * s, "SIGKILL notify", lambda down: self.fault_service("notify", down), 5),
+            (0.36 * s, "pg_ctl stop -m immediate", self.fault_database, 10),
+            (0.50 * s, "SIGKILL files", lambda down: self.fault_service("files", down), 5),
+            (0.62 * s, "kill -9 RabbitMQ and PostgreSQL at once", self.fault_both, 12),
+            (0.76 * s, "SIGKILL metrics", lambda down: self.fault_service("metrics", down), 5),
+            (0.88 * s, "kill -9 RabbitMQ, restarted after the load", self.fault_broker, 0.12 * s + 2),
         ]
 
     def fault_broker(self, down):
@@ -633,7 +650,7 @@ class Chaos:
         for name, engine in self.engines.items():
             engine.dispose()
         load = Load({n: s.url for n, s in self.services.items()}, self.tokens, self.run_id, args.writes, args.clients,
-                    args.load_seconds, args.retry_seconds)
+                    args.load_seconds, args.retry_seconds, args.send_at_once)
         busy_from = cpu_busy()
         started = time.time()
         helpers = [threading.Thread(target=self.injector, args=(started, args.load_seconds), daemon=True),
@@ -662,6 +679,8 @@ class Chaos:
         for helper in helpers[1:]:
             helper.join(5)
         busy_to = cpu_busy()
+        with open(os.path.join(LOGS, "outbox-backlog.json"), "w") as handle:
+            json.dump([[round(t, 1), sample] for t, sample in self.backlog], handle)
         figures = self.count(load)
         figures.update(
             load=load, load_seconds=load_seconds, empty_after=empty_after, settled_after=settled_after, settled=settled,
@@ -725,7 +744,7 @@ class Chaos:
             "## Fault injection (`make chaos`)",
             "",
             f"Run {self.run_id}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, `dev/chaos.py --writes {a.writes} --clients {a.clients} "
-            f"--load-seconds {a.load_seconds}`: its own RabbitMQ node and PostgreSQL cluster, dak, files, notify and metrics as "
+            f"--load-seconds {a.load_seconds:g}{' --send-at-once' if a.send_at_once else ''}`: its own RabbitMQ node and PostgreSQL cluster, dak, files, notify and metrics as "
             f"`nameko run` processes, documents on disk. Machine: {os.cpu_count()} cores shared with other sessions, load average "
             f"{f['load_before'][0]:.1f} before the run, {f['load_after'][0]:.1f} after; CPU busy {f['busy']:.0%} during load and drain.",
             "",
@@ -734,18 +753,20 @@ class Chaos:
         ]
         for t, what, took in self.faults:
             lines.append(f"- {t:.0f} s: {what} (back after {took:.0f} s)")
-        lines += ["", "| write | attempted | accepted (2xx) | refused, final answer | accepted and present once | accepted, present twice | refused or lost answer, but committed |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["", "| write | attempted | accepted (2xx) | refused, final answer | accepted and present once | accepted, present twice | refused or lost answer, but committed | time to final answer p50 / p99 / max |",
+                  "|---|---|---|---|---|---|---|---|"]
         ops = ["diarise+send", "create file", "put in file", "send file"]
         attempted = collections.Counter(op for op, *_ in load.records)
         for op in ops:
             refused = {s: n for (o, s), n in load.outcomes.items() if o == op and not (isinstance(s, int) and 200 <= s < 300)}
             refused_text = ", ".join(f"{n:,} × {s}" for s, n in sorted(refused.items(), key=str)) or "none"
+            times = sorted(load.latency[op]) or [0.0]
+            pick = lambda q: times[min(len(times) - 1, int(q * (len(times) - 1)))]  # noqa: E731
             lines.append(f"| {op} | {attempted[op]:,} | {f['accepted'][op]:,} | {refused_text} | {f['once'][op]:,} | "
-                         f"{f['twice'][op]:,} | {f['ghost'][op]:,} |")
+                         f"{f['twice'][op]:,} | {f['ghost'][op]:,} | {pick(0.5) * 1000:.0f} ms / {pick(0.99):.1f} s / {times[-1]:.1f} s |")
         total_attempted, total_accepted = sum(attempted.values()), sum(f["accepted"].values())
         lines.append(f"| **all** | **{total_attempted:,}** | **{total_accepted:,}** | {total_attempted - total_accepted:,} | "
-                     f"{sum(f['once'].values()):,} | {sum(f['twice'].values()):,} | {sum(f['ghost'].values()):,} |")
+                     f"{sum(f['once'].values()):,} | {sum(f['twice'].values()):,} | {sum(f['ghost'].values()):,} | |")
         by_status = collections.Counter()
         for (_op, status), n in load.requests.items():
             by_status[status] += n
@@ -811,6 +832,8 @@ def main():
     parser.add_argument("--cap", type=float, default=float(os.environ.get("CHAOS_CAP_SECONDS", 360)),
                         help="the whole run's bound in seconds (set-up, load, drain)")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--send-at-once", action="store_true",
+                        help="send each file right after putting the letter in it (races receipt_put_in_file)")
     parser.add_argument("--no-benchmarks", dest="write_benchmarks", action="store_false", help="do not write BENCHMARKS.md")
     parser.add_argument("--keep", action="store_true", help="keep the temporary cluster folder")
     args = parser.parse_args()

@@ -371,7 +371,9 @@ class Chaos:
         self.unplanned_exits = collections.Counter()
         self.backlog = []       # (t, {service: outbox rows}) sampled during the run
         self.broker_back = []   # t at which the broker answered again
-        self.stopping = threading.Event()
+        self.stopping = threading.Event()   # set when the run ends or is interrupted
+        self.load_over = threading.Event()  # set when the load ends: no further fault starts
+        self.helpers = []
 
     def db_url(self, name):
         return f"{self.pg.url}/chaos_{name}"
@@ -404,7 +406,7 @@ class Chaos:
                                             connect_args={"connect_timeout": 2}) for name in SERVICES}
         migrations = [subprocess.Popen([os.path.join(BIN, name), "migrate"], cwd=ROOT, env=self.env(name),
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for name in SERVICES]
-        for name, process in zip(SERVICES, migrations):
+        for name, process in zip(SERVICES, migrations, strict=True):
             if process.wait(120) != 0:
                 raise RuntimeError(f"{name} migrate failed: {process.stderr.read().decode()[-2000:]}")
         broker.join()
@@ -451,33 +453,38 @@ class Chaos:
             (0.88 * s, "kill -9 RabbitMQ, restarted after the load", self.fault_broker, 0.12 * s + 2),
         ]
 
+    # A fault restarts what it stopped unless the run is being stopped meanwhile (Ctrl-C, failure).
     def fault_broker(self, down):
         self.broker.kill()
-        time.sleep(down)
+        if self.stopping.wait(down):
+            return
         self.broker.start()
         self.broker_back.append(time.time())
 
     def fault_service(self, name, down):
         self.services[name].kill()
-        time.sleep(down)
+        if self.stopping.wait(down):
+            return
         self.services[name].start()
 
     def fault_database(self, down):
         self.pg.kill()
-        time.sleep(down)
+        if self.stopping.wait(down):
+            return
         self.pg.start()
 
     def fault_both(self, down):
         self.broker.kill()
         self.pg.kill()
-        time.sleep(down)
+        if self.stopping.wait(down):
+            return
         self.pg.start()
         self.broker.start()
         self.broker_back.append(time.time())
 
     def injector(self, started, seconds):
         for at, what, action, down in self.schedule(seconds):
-            if self.stopping.wait(max(0, started + at - time.time())):
+            if self.stopping.wait(max(0, started + at - time.time())) or self.load_over.is_set():
                 return
             t = time.time() - started
             log(f"fault at {t:5.1f} s: {what} (down {down} s)")
@@ -647,13 +654,13 @@ class Chaos:
         hard_deadline = run_started + args.cap
         load_before = os.getloadavg()
         self.set_up()
-        for name, engine in self.engines.items():
+        for engine in self.engines.values():
             engine.dispose()
         load = Load({n: s.url for n, s in self.services.items()}, self.tokens, self.run_id, args.writes, args.clients,
                     args.load_seconds, args.retry_seconds, args.send_at_once)
         busy_from = cpu_busy()
         started = time.time()
-        helpers = [threading.Thread(target=self.injector, args=(started, args.load_seconds), daemon=True),
+        self.helpers = helpers = [threading.Thread(target=self.injector, args=(started, args.load_seconds), daemon=True),
                    threading.Thread(target=self.watchdog, daemon=True),
                    threading.Thread(target=self.sampler, args=(started,), daemon=True)]
         for helper in helpers:
@@ -668,9 +675,10 @@ class Chaos:
                 log(f"  {done} writes answered, {load.issued} issued")
                 time.sleep(0.5)
         load.stop_event.set()
+        self.load_over.set()
         for thread in threads:
             thread.join(args.retry_seconds + 20)
-        helpers[0].join(60)  # a fault in progress restarts what it stopped
+        helpers[0].join(0.12 * args.load_seconds + 90)  # a fault in progress restarts what it stopped
         load_seconds = time.time() - started
         log(f"load over after {load_seconds:.0f} s: {len(load.records)} writes; waiting for the outboxes to drain")
         drain_from = time.time()
@@ -761,9 +769,8 @@ class Chaos:
             refused = {s: n for (o, s), n in load.outcomes.items() if o == op and not (isinstance(s, int) and 200 <= s < 300)}
             refused_text = ", ".join(f"{n:,} × {s}" for s, n in sorted(refused.items(), key=str)) or "none"
             times = sorted(load.latency[op]) or [0.0]
-            pick = lambda q: times[min(len(times) - 1, int(q * (len(times) - 1)))]  # noqa: E731
             lines.append(f"| {op} | {attempted[op]:,} | {f['accepted'][op]:,} | {refused_text} | {f['once'][op]:,} | "
-                         f"{f['twice'][op]:,} | {f['ghost'][op]:,} | {pick(0.5) * 1000:.0f} ms / {pick(0.99):.1f} s / {times[-1]:.1f} s |")
+                         f"{f['twice'][op]:,} | {f['ghost'][op]:,} | {quantile(times, 0.5) * 1000:.0f} ms / {quantile(times, 0.99):.1f} s / {times[-1]:.1f} s |")
         total_attempted, total_accepted = sum(attempted.values()), sum(f["accepted"].values())
         lines.append(f"| **all** | **{total_attempted:,}** | **{total_accepted:,}** | {total_attempted - total_accepted:,} | "
                      f"{sum(f['once'].values()):,} | {sum(f['twice'].values()):,} | {sum(f['ghost'].values()):,} | |")
@@ -807,6 +814,10 @@ class Chaos:
         return "\n".join(lines) + "\n"
 
 
+def quantile(ordered, q):
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))]
+
+
 def write_section(report):
     path = os.path.join(ROOT, "BENCHMARKS.md")
     with open(path, encoding="utf-8") as handle:
@@ -843,6 +854,7 @@ def main():
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)  # also when started with SIGINT ignored (a background job)
     code = 1
     try:
         code = chaos.main()
@@ -851,6 +863,8 @@ def main():
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         chaos.stopping.set()
+        for helper in chaos.helpers:  # a fault in progress returns without restarting anything
+            helper.join(30)
         for service in chaos.services.values():
             try:
                 service.stop()

@@ -634,6 +634,8 @@ class Chaos:
         sent_ops = {m for op, m, s, _a, _l in load.records if op == "send file"}
         ghost["send file"] = sum(1 for m in sent_ops if m not in set(accepted_send) and sends_by_marker.get(m))
         dead = {name: self.scalar(name, "SELECT count(*) FROM dead_letters") for name in SERVICES}
+        dead_twice = {name: self.scalar(name, "SELECT count(*) - count(DISTINCT (consumer, event_id)) FROM dead_letters")
+                      for name in SERVICES}
         uuid_like = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
         dead_reasons = collections.Counter()
         for name in SERVICES:
@@ -643,7 +645,7 @@ class Chaos:
         return {
             "receipts": len(receipts), "files": len(files), "put": len(put), "file_sends": send_marked,
             "accepted": accepted, "once": once, "twice": twice, "ghost": ghost, "effects": effects,
-            "committed": committed, "fact_duplicates": fact_duplicates, "dead": dead, "dead_reasons": dead_reasons, "outboxes": self.outboxes(),
+            "committed": committed, "fact_duplicates": fact_duplicates, "dead": dead, "dead_twice": dead_twice, "dead_reasons": dead_reasons, "outboxes": self.outboxes(),
         }
 
     # --- the whole run ---
@@ -788,7 +790,8 @@ class Chaos:
             f"Events committed by the writes (from the state committed with them): dak {f['committed']['dak']:,} "
             f"(receipt_diarised, receipt_sent, receipt_put_in_file), files {f['committed']['files']:,} (file_created, file_sent, "
             f"receipt_linked). Metrics facts recorded twice (same event id): {f['fact_duplicates']:,}. Dead letters: "
-            + ", ".join(f"{n} {c}" for n, c in f["dead"].items()) + ". Left in the outboxes: "
+            + ", ".join(f"{n} {c}" for n, c in f["dead"].items()) + " (the same event dead-lettered again: "
+            + ", ".join(f"{n} {c}" for n, c in f["dead_twice"].items()) + "). Left in the outboxes: "
             + ", ".join(f"{n} {c}" for n, c in f["outboxes"].items()) + ".",
             "",
         ]

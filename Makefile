@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip -q --disable-pip-version-check
 SERVICES := $(sort $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)))
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning
 
-.PHONY: setup run test test-unit bench clean
+.PHONY: setup run test test-unit bench chaos clean
 
 $(VENV)/.installed: requirements.txt common/pyproject.toml $(wildcard services/*/pyproject.toml)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -35,6 +35,10 @@ test-unit: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+# A bounded fault-injection run on a RabbitMQ node and PostgreSQL cluster of its own (dev/chaos.py); writes BENCHMARKS.md.
+chaos: setup
+	$(PY) dev/chaos.py $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) var

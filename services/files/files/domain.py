@@ -307,12 +307,15 @@ def receipt_link_refusal(file, put_by):
     return None
 
 
-def check_receipt_link(file, put_by):
-    """dak's `receipt_put_in_file` takes effect only if the receipt may go in the file (receipt_link_refusal);
-    otherwise the event is dead-lettered."""
-    refusal = receipt_link_refusal(file, put_by)
-    if refusal:
-        raise UnlinkableEvent(refusal[1])
+def check_receipt_link(file, put_by, custodian_then):
+    """dak's `receipt_put_in_file` takes effect if `put_by` held the file when the receipt went in
+    (`custodian_then`); otherwise the event is dead-lettered. dak asked `receipt_link_refusal` before it
+    committed, so the file may have moved on or closed by the time the event arrives: the receipt went in
+    all the same."""
+    if file is None:
+        raise UnlinkableEvent("the file is not known to the files service")
+    if custodian_then != put_by:
+        raise UnlinkableEvent(f"{put_by} put the receipt in file {file.id} but did not hold it then ({custodian_then})")
 
 
 def check_signable(document_kind, status):

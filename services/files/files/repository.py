@@ -290,6 +290,15 @@ def current_movement(session, file_id):
     return session.execute(select(Movement).where(Movement.file_id == file_id, Movement.is_current.is_(True))).scalar_one_or_none()
 
 
+def custodian_at(session, file, moment):
+    """Who held the file at `moment`: the recipient of its last movement by then, else its creator."""
+    holder = session.execute(
+        select(Movement.to_user).where(Movement.file_id == file.id, Movement.sent_at <= moment)
+        .order_by(Movement.sent_at.desc(), Movement.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    return holder or file.created_by
+
+
 def movement_view(movement):
     if movement is None:
         return None

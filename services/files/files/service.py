@@ -886,7 +886,9 @@ class FilesService(web.DescribedService):
         data = envelope.data
         session = uow.session
         file = repository.find_file(session, data["file_id"], for_update=True)
-        domain.check_receipt_link(repository.file_view(file) if file else None, data["put_by"])
+        put_at = datetime.fromisoformat(envelope.occurred_at).astimezone(timezone.utc)
+        domain.check_receipt_link(repository.file_view(file) if file else None, data["put_by"],
+                                  repository.custodian_at(session, file, put_at) if file else None)
         current = repository.current_movement(session, file.id)
         scans = [self._copy_scan(scan) for scan in data.get("scans") or []]
         now = utcnow()

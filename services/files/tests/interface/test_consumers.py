@@ -2,6 +2,7 @@
 import json
 import time
 import uuid
+from datetime import datetime, timezone
 
 from jsonschema import Draft202012Validator
 
@@ -9,9 +10,10 @@ from eoffice_common.outbox import ConfirmingPublisher
 from eoffice_common.storage import S3Documents, s3_client
 
 
-def envelope(event_type, aggregate_type, aggregate_id, data, actor="diarist.jhs", office="COLL-JHS"):
+def envelope(event_type, aggregate_type, aggregate_id, data, actor="diarist.jhs", office="COLL-JHS", occurred_at=None):
     return {
-        "id": str(uuid.uuid4()), "type": event_type, "schema_version": 1, "occurred_at": "2026-11-20T10:00:00+05:30",
+        "id": str(uuid.uuid4()), "type": event_type, "schema_version": 1,
+        "occurred_at": occurred_at or datetime.now(timezone.utc).isoformat(),
         "actor": actor, "office": office, "district": "JHS", "correlation_id": uuid.uuid4().hex,
         "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "data": data,
     }
@@ -42,14 +44,14 @@ def dak_scan(config, data):
     return {"position": 1, "key": doc.key, "sha256": doc.sha256, "size": doc.size, "content_type": doc.content_type, "filename": "पत्र.pdf"}
 
 
-def put_in_file(file_id, put_by, scans, receipt_number="17/2026/COLL-JHS"):
+def put_in_file(file_id, put_by, scans, receipt_number="17/2026/COLL-JHS", occurred_at=None):
     receipt_id = str(uuid.uuid4())
     return envelope("receipt_put_in_file", "receipt", receipt_id, {
         "receipt_id": receipt_id, "receipt_number": receipt_number, "office": "COLL-JHS", "district": "JHS",
         "file_id": file_id, "put_by": put_by, "subject": "वृद्धावस्था पेंशन हेतु आवेदन", "classification": "normal",
         "kind": "electronic", "sender_name": "सुनीता देवी", "sender_organisation": "ग्राम पंचायत बड़ागाँव",
         "letter_number": "GP/112/2026", "letter_date": "2026-11-18", "received_date": "2026-11-19", "scans": scans,
-    }, actor=put_by)
+    }, actor=put_by, occurred_at=occurred_at)
 
 
 def test_a_receipt_put_in_a_file_appears_in_its_correspondence_with_its_scans_copied(registry, files_config, event_tap, pdf):
@@ -87,6 +89,17 @@ def test_a_receipt_for_an_unknown_file_or_from_someone_not_holding_it_is_dead_le
     for expected in ("not known to the files service", "so.jhs put the receipt in file", "is not in the store"):
         assert sum(expected in reason for reason in reasons) == 1, (expected, reasons)
     assert registry.get(f"/files/{file['id']}/correspondence", "clerk.jhs").json()["correspondence"] == []
+
+
+def test_a_receipt_put_in_before_the_file_moved_on_is_linked_when_its_event_arrives_late(registry, files_config):
+    """dak asked files before committing; the event may arrive after the custodian has sent the file on."""
+    file = registry.create("clerk.jhs")
+    put_at = datetime.now(timezone.utc).isoformat()
+    registry.send(file["id"], "clerk.jhs", "so.jhs")
+    publish(files_config, "dak", put_in_file(file["id"], "clerk.jhs", [], occurred_at=put_at))
+    linked = wait_until(lambda: registry.get(f"/files/{file['id']}/correspondence", "so.jhs").json()["correspondence"])
+    assert [(item["receipt_number"], item["added_by"]["id"]) for item in linked] == [("17/2026/COLL-JHS", "clerk.jhs")]
+    assert registry.sql("SELECT count(*) FROM dead_letters") == [(0,)]
 
 
 def test_the_directory_copy_follows_dak(registry, files_config, demo_directory):

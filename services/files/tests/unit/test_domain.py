@@ -202,12 +202,12 @@ def test_only_an_admin_of_the_office_transfers_to_an_active_successor_there():
         domain.check_transfer(admin, None, successor)
 
 
-def test_a_receipt_is_linked_only_by_the_custodian_of_an_open_file():
-    domain.check_receipt_link(a_file(), "so.jhs")
-    domain.check_receipt_link(a_file(status="parked"), "so.jhs")
-    for file, putter in [(None, "so.jhs"), (a_file(), "dm.jhs"), (a_file(status="closed"), "so.jhs")]:
+def test_a_receipt_is_linked_if_whoever_put_it_in_held_the_file_then():
+    domain.check_receipt_link(a_file(), "so.jhs", "so.jhs")
+    domain.check_receipt_link(a_file(custodian="dm.jhs", status="closed"), "so.jhs", "so.jhs")
+    for file, putter, holder in [(None, "so.jhs", None), (a_file(), "dm.jhs", "so.jhs")]:
         with pytest.raises(UnlinkableEvent):
-            domain.check_receipt_link(file, putter)
+            domain.check_receipt_link(file, putter, holder)
 
 
 def test_only_green_notes_and_approved_drafts_are_signed():

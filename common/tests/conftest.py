@@ -3,7 +3,7 @@ the plumbing exercised on the real RabbitMQ, PostgreSQL and S3 endpoint, with no
 from dataclasses import dataclass
 
 import pytest
-from nameko.events import event_handler
+from eoffice_common.consumer import consume_events
 from nameko.rpc import rpc
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select, update
 
@@ -69,7 +69,7 @@ class ReaderService:
     db = Database()
     log = Instrumentation()
 
-    @event_handler("writer", "note_written", requeue_on_error=True)
+    @consume_events({"writer": ("note_written",)})
     def on_note_written(self, payload):
         self.db.apply_once(payload, self._count)
 

@@ -2,19 +2,13 @@
 with the broker refusing connections, events wait, writes go on, and nothing is lost."""
 import time
 import uuid
-from types import SimpleNamespace
 from urllib.parse import urlparse
 
-import amqp
 import eventlet
-import pytest
-from amqp.method_framing import frame_writer
-from amqp.serialization import dumps
 from kombu import Connection, Exchange, Queue
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine, func, select
 
-from eoffice_common.outbox import publish_frames
 from eoffice_common.tables import outbox
 
 
@@ -119,26 +113,3 @@ def test_an_event_leaves_as_it_was_stored_with_the_headers_nameko_reads(containe
     assert message.properties["message_id"] == stored.event_id
     assert message.headers["nameko.correlation_id"] == "corr-42"
     assert message.properties["delivery_mode"] == 2
-
-
-def py_amqp_frames(channel_id, frame_max, exchange, routing_key, body, message_id, correlation_id, call_id):
-    """The bytes py-amqp itself writes for the relay's message."""
-    written = []
-    connection = SimpleNamespace(frame_max=frame_max, bytes_sent=0)
-    write_frame = frame_writer(connection, SimpleNamespace(write=lambda data: written.append(bytes(data))))
-    message = amqp.Message(
-        body=body, content_type="application/json", content_encoding="utf-8", delivery_mode=2, message_id=message_id,
-        application_headers={"nameko.correlation_id": correlation_id, "nameko.call_id_stack": [call_id]},
-    )
-    args = dumps("Bssbb", (0, exchange, routing_key, False, False))
-    write_frame(1, channel_id, (60, 40), args, message)
-    return b"".join(written)
-
-
-@pytest.mark.parametrize("body_size", [0, 300, 131_072 - 100, 131_072 * 2 + 17])
-def test_the_relay_writes_the_frames_py_amqp_would(body_size):
-    body = ("सूचना {} ".format(uuid.uuid4().hex) * (body_size // 20 + 1)).encode("utf-8")[:body_size]
-    fields = dict(channel_id=3, frame_max=131_072, exchange="files.events", routing_key="file_sent", body=body,
-                  message_id="0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", correlation_id="corr-42",
-                  call_id="files.outbox.0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
-    assert publish_frames(**fields) == py_amqp_frames(**fields)

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
+from eoffice_common.consumer import consume_events
 from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
@@ -288,7 +288,7 @@ class DakService(web.DescribedService):
 
     # --- consumed events -----------------------------------------------------------------------
 
-    @event_handler("files", "file_transferred", requeue_on_error=True)
+    @consume_events({"files": ("file_transferred",)})
     def transfer_receipts(self, payload):
         """An admin handed an officer's files to a successor: the receipts they hold follow."""
         self.db.apply_once(payload, self._transfer_receipts)

@@ -9,7 +9,7 @@ import eventlet
 import requests
 import yaml
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
+from eoffice_common.consumer import consume_events
 from nameko.rpc import RpcProxy
 from prometheus_client import Counter
 from sqlalchemy import text
@@ -228,15 +228,15 @@ class DeskService:
 
     # --- the directory copy --------------------------------------------------------------------
 
-    @event_handler("dak", "user_recorded", requeue_on_error=True)
+    @consume_events({"dak": ("user_recorded",)})
     def on_user_recorded(self, payload):
         self.db.apply_once(payload, record_user_effect)
 
-    @event_handler("dak", "office_recorded", requeue_on_error=True)
+    @consume_events({"dak": ("office_recorded",)})
     def on_office_recorded(self, payload):
         self.db.apply_once(payload, record_office_effect)
 
-    @event_handler("dak", "receipt_sent", requeue_on_error=True)
+    @consume_events({"dak": ("receipt_sent",)})
     def on_receipt_sent(self, payload):
         self.db.apply_once(payload, record_receipt_sent_effect)
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from eventlet import tpool
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
+from eoffice_common.consumer import consume_events
 from nameko.timer import timer
 from prometheus_client import Counter, Histogram
 from werkzeug.wrappers import Response
@@ -314,19 +314,19 @@ class SigningService(web.DescribedService):
 
     # --- consumed events ------------------------------------------------------------------------
 
-    @event_handler("files", "note_confirmed", requeue_on_error=True)
+    @consume_events({"files": ("note_confirmed",)})
     def on_note_confirmed(self, payload):
         self.db.apply_once(payload, self._record_note)
 
-    @event_handler("files", "draft_approved", requeue_on_error=True)
+    @consume_events({"files": ("draft_approved",)})
     def on_draft_approved(self, payload):
         self.db.apply_once(payload, self._record_draft)
 
-    @event_handler("dak", "user_recorded", requeue_on_error=True)
+    @consume_events({"dak": ("user_recorded",)})
     def on_user_recorded(self, payload):
         self.db.apply_once(payload, self._record_user)
 
-    @event_handler("dak", "office_recorded", requeue_on_error=True)
+    @consume_events({"dak": ("office_recorded",)})
     def on_office_recorded(self, payload):
         self.db.apply_once(payload, self._record_office)
 

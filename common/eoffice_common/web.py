@@ -12,13 +12,13 @@ from nameko.exceptions import IncorrectSignature
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from pydantic import ValidationError
-from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
 from .auth import Principal, principal_from_authorization
 from .errors import NUL_REFUSED, BadRequest, InvalidInput, ServiceError, Unauthenticated, invalid_input_from_pydantic
+from .health import Readiness, is_ready
 from .httpserver import ClientGone, HttpServer, MalformedRequest
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
@@ -189,9 +189,11 @@ def query_args(request, model):
 
 class DescribedService:
     """The public endpoints every service has: liveness (the process answers), readiness (its
-    database answers) and its OpenAPI document. A service sets `openapi_path` and a `db`."""
+    database answers and its broker connections are up: 503 otherwise) and its OpenAPI document.
+    A service sets `openapi_path` and a `db`."""
 
     openapi_path = None
+    readiness = Readiness()
 
     @http("GET", "/health/live", public=True)
     def live(self, request):
@@ -199,9 +201,8 @@ class DescribedService:
 
     @http("GET", "/health/ready", public=True)
     def ready(self, request):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ready"}
+        checks = self.readiness()
+        return (200 if is_ready(checks) else 503), checks
 
     @http("GET", "/openapi.json", public=True)
     def openapi(self, request):

@@ -5,7 +5,6 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from nameko.dependency_providers import Config
-from eoffice_common.consumer import consume_events
 from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import object_session
 from werkzeug.wrappers import Response
 
+from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.errors import (
     BadRequest, InvalidInput, PayloadTooLarge, UnsupportedMediaType, invalid_input_from_pydantic,

@@ -9,15 +9,15 @@ import eventlet
 import requests
 import yaml
 from nameko.dependency_providers import Config
-from eoffice_common.consumer import consume_events
 from nameko.rpc import RpcProxy
 from prometheus_client import Counter
-from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from eoffice_common.auth import Principal, issue_token
+from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
+from eoffice_common.health import Readiness, is_ready
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.web import dumps
 
@@ -64,6 +64,7 @@ class DeskService:
     dak_rpc = RpcProxy("dak")
     log = Instrumentation()
     config = Config()
+    readiness = Readiness()
 
     # --- health, description, assets --------------------------------------------------------
 
@@ -73,9 +74,8 @@ class DeskService:
 
     @page("GET", "/health/ready", signed_in=False)
     def ready(self, request):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return json_page({"status": "ready"})
+        checks = self.readiness()
+        return json_page(checks, 200 if is_ready(checks) else 503)
 
     @page("GET", "/openapi.json", signed_in=False)
     def openapi(self, request):

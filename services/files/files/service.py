@@ -6,13 +6,13 @@ from datetime import date, datetime, timedelta, timezone
 
 from botocore.exceptions import ClientError
 from nameko.dependency_providers import Config
-from eoffice_common.consumer import consume_events
 from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from eoffice_common.metrics import Instrumentation

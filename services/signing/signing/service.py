@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 from eventlet import tpool
 from nameko.dependency_providers import Config
-from eoffice_common.consumer import consume_events
 from nameko.timer import timer
 from prometheus_client import Counter, Histogram
 from werkzeug.wrappers import Response
 
+from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, ServiceError, UnsupportedMediaType
 from eoffice_common.metrics import Instrumentation

@@ -129,7 +129,7 @@ def test_every_route_but_health_needs_a_token(scored):
         response = requests.get(f"{scored.base_url}{path}")
         assert (response.status_code, response.json()["error"]) == (401, "token_missing")
     assert requests.post(f"{scored.base_url}/weeks/{THIS_WEEK}/recompute").status_code == 401
-    assert requests.get(f"{scored.base_url}/health/ready").json() == {"status": "ready"}
+    assert requests.get(f"{scored.base_url}/health/ready").json() == {"database": "ok", "broker": "ok"}
 
 
 def test_reports_of_another_office_are_for_admins(scored):

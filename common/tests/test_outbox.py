@@ -1,5 +1,6 @@
 """The outbox: state and events commit together; the relay publishes in order with confirms;
 with the broker refusing connections, events wait, writes go on, and nothing is lost."""
+import json
 import time
 import uuid
 from urllib.parse import urlparse
@@ -7,8 +8,10 @@ from urllib.parse import urlparse
 import eventlet
 from kombu import Connection, Exchange, Queue
 from nameko.testing.services import entrypoint_hook
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, func, select
 
+from eoffice_common.consumer import declare_queues
 from eoffice_common.tables import outbox
 
 
@@ -113,3 +116,27 @@ def test_an_event_leaves_as_it_was_stored_with_the_headers_nameko_reads(containe
     assert message.properties["message_id"] == stored.event_id
     assert message.headers["nameko.correlation_id"] == "corr-42"
     assert message.properties["delivery_mode"] == 2
+
+
+def returned_count(service):
+    return REGISTRY.get_sample_value("eoffice_outbox_returned_total", {"service": service}) or 0
+
+
+def test_an_event_no_queue_is_bound_to_stays_in_the_outbox_until_its_queue_is_declared(
+    container_factory, writer_service, writer_config, reader_service
+):
+    returned_before = returned_count("writer")
+    container = container_factory(writer_service, writer_config)
+    container.start()
+    with entrypoint_hook(container, "write") as write:
+        write("n-early", "published before any consumer's queue exists")
+    assert wait_until(lambda: returned_count("writer") > returned_before, timeout=10)
+    eventlet.sleep(1.5)
+    assert unpublished(writer_config["DB_URL"]) == 1
+
+    # What `<service> migrate` does at deploy time, from the declarations the service consumes with.
+    assert declare_queues(reader_service, writer_config) == ["evt--reader.on_note_written", "evt--reader.on_note_written.retry"]
+    assert wait_until(lambda: unpublished(writer_config["DB_URL"]) == 0, timeout=10)
+    with Connection(writer_config["AMQP_URI"]) as connection:
+        delivered = connection.default_channel.basic_get("evt--reader.on_note_written", no_ack=True)
+    assert json.loads(delivered.body)["data"]["note_id"] == "n-early"

@@ -59,6 +59,7 @@ OUTAGES = (
 # kombu waits 2 s, then 4 s ... up to 30 s between attempts to reconnect; back within a second
 # of the broker's return instead. Each connection starts again from the first interval.
 RECONNECT_INTERVALS = {"interval_start": 0, "interval_step": 0.25, "interval_max": 1.0}
+LOG_WAITING_EVERY_SECONDS = 30.0
 MAX_BATCH_AGE_SECONDS = 1.0
 # Two batches are applied at once, in two transactions: one's statements run in PostgreSQL while
 # the other's rows are prepared here. They take row locks in the same order (rows sorted by key,
@@ -122,6 +123,40 @@ def retry_delay(attempt):
     return RETRY_DELAYS_SECONDS[min(attempt, len(RETRY_DELAYS_SECONDS)) - 1]
 
 
+class QuickReconnect:
+    """For a kombu ConsumerMixin: reconnects within a second of the broker's return, starting
+    from the shortest interval after every connection; logs waiting for the broker when it
+    starts and then every LOG_WAITING_EVERY_SECONDS, not at every attempt; and tells readiness
+    whether it is consuming."""
+
+    consuming = False
+    _waiting_logged_at = None
+
+    @contextmanager
+    def establish_connection(self):
+        with self.create_connection() as connection:
+            connection.ensure_connection(self.on_connection_error, self.connect_max_retries, **RECONNECT_INTERVALS)
+            yield connection
+
+    def on_connection_error(self, exc, interval):
+        now = time.monotonic()
+        if self._waiting_logged_at is None or now - self._waiting_logged_at >= LOG_WAITING_EVERY_SECONDS:
+            self._waiting_logged_at = now
+            log.warning("consumer_waiting_for_broker", consumer=self.name, error=f"{type(exc).__name__}: {exc}")
+
+    @contextmanager
+    def extra_context(self, connection, channel):
+        self.consuming, self._waiting_logged_at = True, None
+        try:
+            yield
+        finally:
+            self.consuming = False
+
+    def broker_ready(self):
+        """Whether this consumer is connected and consuming (for /health/ready)."""
+        return self.consuming
+
+
 class EventConsumer(Entrypoint):
     """Consumes the events of `sources` ({service: (event types)}): one at a time, or in batches of
     up to INGEST_BATCH_SIZE when `batched`. A batch holding an event type of `alone` is applied
@@ -159,8 +194,9 @@ class EventConsumer(Entrypoint):
         try:
             # Declared before start returns, so events published from now on are kept for us.
             with self._consumer.connection.clone() as connection:
+                channel = connection.ensure_connection(max_retries=0).channel()
                 for queue in self._consumer.queues:
-                    queue(connection.default_channel).declare()
+                    queue(channel).declare()
         except Exception as exc:  # the broker is away: the consuming thread declares them once it is back
             log.warning("event_consumer_not_connected", consumer=self.consumer_name, error=f"{type(exc).__name__}: {exc}")
         self._thread = self.container.spawn_managed_thread(self._consumer.run_until_stopped)
@@ -177,8 +213,7 @@ class EventConsumer(Entrypoint):
             self._thread.kill()
 
     def broker_ready(self):
-        """Whether this consumer is connected and consuming (for /health/ready)."""
-        return self._consumer is not None and self._consumer.consuming
+        return self._consumer is not None and self._consumer.broker_ready()
 
     def apply(self, messages, payloads):
         """Give a batch to a worker; returns the event its (result, exc_info) arrives on."""
@@ -202,7 +237,7 @@ class EventConsumer(Entrypoint):
         store.dead_letter(_decode(message.body), exc)
 
 
-class _Consumer(ConsumerMixin):
+class _Consumer(QuickReconnect, ConsumerMixin):
     """The consuming loop of one EventConsumer, in a green thread of its container."""
 
     def __init__(self, entrypoint, connection, queues, batch_size, max_wait):
@@ -212,7 +247,6 @@ class _Consumer(ConsumerMixin):
         self.queue, self.retry_queue = queues
         self.batch_size = batch_size
         self.max_wait = max_wait
-        self.consuming = False
         self._buffer = []
         self._first_at = self._last_at = None
         self._applying = collections.deque()  # InFlight batches, oldest first
@@ -228,15 +262,9 @@ class _Consumer(ConsumerMixin):
                             error=f"{type(exc).__name__}: {exc}", exc_info=True)
                 eventlet.sleep(1)
 
-    @contextmanager
-    def establish_connection(self):
-        with self.create_connection() as connection:
-            connection.ensure_connection(self.on_connection_error, self.connect_max_retries, **RECONNECT_INTERVALS)
-            yield connection
-
-    def on_connection_error(self, exc, interval):
-        log.warning("event_consumer_waiting_for_broker", consumer=self.entrypoint.consumer_name,
-                    error=f"{type(exc).__name__}: {exc}", retry_in=interval)
+    @property
+    def name(self):
+        return self.entrypoint.consumer_name
 
     def get_consumers(self, Consumer, channel):
         self.retry_queue(channel).declare()
@@ -248,19 +276,17 @@ class _Consumer(ConsumerMixin):
 
     @contextmanager
     def extra_context(self, connection, channel):
-        self.consuming = True
-        try:
-            yield
-        except BaseException:
-            self.consuming = False
-            for in_flight in self._applying:
-                in_flight.done.wait()  # finished before the connection goes; not acknowledged, so redelivered
-            self._applying.clear()
-            raise
-        # Stopping: the batches in hand are finished and settled; the rest go back to the queue.
-        while self._applying:
-            self._settle(self._applying.popleft())
-        self.consuming = False
+        with super().extra_context(connection, channel):
+            try:
+                yield
+            except BaseException:
+                for in_flight in self._applying:
+                    in_flight.done.wait()  # finished before the connection goes; not acknowledged, so redelivered
+                self._applying.clear()
+                raise
+            # Stopping: the batches in hand are finished and settled; the rest go back to the queue.
+            while self._applying:
+                self._settle(self._applying.popleft())
 
     def _received(self, message):
         self._last_at = time.monotonic()

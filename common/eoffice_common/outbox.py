@@ -38,6 +38,7 @@ LINGER_SECONDS = 0.02
 MIN_BACKOFF_SECONDS = 0.05
 # Back within a second of the broker's return.
 MAX_BACKOFF_SECONDS = 1.0
+LOG_FAILURES_EVERY_SECONDS = 30.0
 CONFIRM_TIMEOUT_SECONDS = 10.0
 
 
@@ -88,7 +89,7 @@ class ConfirmingPublisher:
     def _connect(self):
         if self._connection is None:
             connection = Connection(self.amqp_uri, connect_timeout=5)
-            connection.connect()
+            connection.ensure_connection(max_retries=0)  # connect() would try again 2 s later: the relay has its own back-off
             channel = connection.channel()
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack)
@@ -215,7 +216,7 @@ class OutboxRelay(Extension):
         return self.broker_reachable
 
     def _run(self):
-        backoff = MIN_BACKOFF_SECONDS
+        backoff, failures, logged_at = MIN_BACKOFF_SECONDS, 0, 0.0
         while not self._stopping:
             try:
                 try:
@@ -225,10 +226,14 @@ class OutboxRelay(Extension):
                     raise
                 self.broker_reachable = True
                 published = self.publish_pending()
-                backoff = MIN_BACKOFF_SECONDS
+                backoff, failures = MIN_BACKOFF_SECONDS, 0
             except Exception as exc:  # the broker or database is unavailable, or an event unroutable: wait and resume
                 OUTBOX_PUBLISH_FAILURES.labels(self.service_name).inc()
-                log.warning("outbox_publish_failed", error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
+                failures += 1
+                # Retried every second while something is down: logged when it starts, then now and again.
+                if failures == 1 or time.monotonic() - logged_at >= LOG_FAILURES_EVERY_SECONDS:
+                    log.warning("outbox_publish_failed", error=f"{type(exc).__name__}: {exc}", failures=failures)
+                    logged_at = time.monotonic()
                 if not isinstance(exc, EventsReturned):
                     self.publisher.close()
                 eventlet.sleep(backoff)

@@ -5,13 +5,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pytest
-from nameko.rpc import rpc
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select, update
 
 from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.events import DomainEvent
 from eoffice_common.metrics import Instrumentation
+from eoffice_common.rpc import rpc
 from eoffice_common.tables import PLUMBING
 from eoffice_common.testing import TEST_JWT_SECRET, create_database, free_port, truncate_all
 from eoffice_common.web import Caller, http, parse_json, require_caller

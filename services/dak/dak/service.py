@@ -5,7 +5,6 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -18,6 +17,7 @@ from eoffice_common.errors import (
     BadRequest, InvalidInput, PayloadTooLarge, UnsupportedMediaType, invalid_input_from_pydantic,
 )
 from eoffice_common.metrics import Instrumentation
+from eoffice_common.rpc import rpc
 from eoffice_common.storage import DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
 # in this module's namespace for a service.

@@ -9,7 +9,6 @@ import eventlet
 import requests
 import yaml
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from prometheus_client import Counter
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -19,6 +18,7 @@ from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.health import Readiness, is_ready
 from eoffice_common.metrics import Instrumentation
+from eoffice_common.rpc import RpcProxy
 from eoffice_common.web import dumps
 
 from . import domain, repository, schemas, security

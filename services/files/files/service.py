@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta, timezone
 
 from botocore.exceptions import ClientError
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +15,7 @@ from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from eoffice_common.metrics import Instrumentation
+from eoffice_common.rpc import rpc
 from eoffice_common.storage import EXTENSIONS, DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
 # in this module's namespace for a service.

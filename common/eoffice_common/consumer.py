@@ -60,6 +60,7 @@ OUTAGES = (
 # of the broker's return instead. Each connection starts again from the first interval.
 RECONNECT_INTERVALS = {"interval_start": 0, "interval_step": 0.25, "interval_max": 1.0}
 LOG_WAITING_EVERY_SECONDS = 30.0
+START_TIMEOUT_SECONDS = 5.0
 MAX_BATCH_AGE_SECONDS = 1.0
 # Two batches are applied at once, in two transactions: one's statements run in PostgreSQL while
 # the other's rows are prepared here. They take row locks in the same order (rows sorted by key,
@@ -199,7 +200,13 @@ class EventConsumer(Entrypoint):
                     queue(channel).declare()
         except Exception as exc:  # the broker is away: the consuming thread declares them once it is back
             log.warning("event_consumer_not_connected", consumer=self.consumer_name, error=f"{type(exc).__name__}: {exc}")
+            self._thread = self.container.spawn_managed_thread(self._consumer.run_until_stopped)
+            return
         self._thread = self.container.spawn_managed_thread(self._consumer.run_until_stopped)
+        # As nameko's consumers do, started once consuming (and so ready), the broker being there.
+        with eventlet.Timeout(START_TIMEOUT_SECONDS, False):
+            while not self._consumer.consuming:
+                eventlet.sleep(0.01)
 
     def stop(self):
         self._consumer.should_stop = True
@@ -343,8 +350,9 @@ class _Consumer(QuickReconnect, ConsumerMixin):
                     except OUTAGES:
                         outage = True
                 self._retry(message, attempt, "outage" if outage else "failure")
-            log.warning("events_retried", consumer=self.entrypoint.consumer_name, events=len(messages),
-                        error=f"{type(exc).__name__}: {exc}", outage=outage)
+            if attempts_of(messages[0]) == 0:  # the worker logged each failure; later retries are counted, not logged
+                log.warning("events_retried", consumer=self.entrypoint.consumer_name, events=len(messages),
+                            error=f"{type(exc).__name__}: {exc}", outage=outage)
         messages[-1].ack(multiple=True)
 
     def _retry(self, message, attempt, cause):

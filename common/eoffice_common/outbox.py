@@ -200,6 +200,11 @@ class OutboxRelay(Extension):
 
     def start(self):
         self._stopping = False
+        try:
+            self.publisher.check()  # ready from the start when the broker is there
+            self.broker_reachable = True
+        except Exception:  # the broker is away: the relay's passes keep trying
+            self.publisher.close()
         self._thread = self.container.spawn_managed_thread(self._run)
 
     def stop(self):

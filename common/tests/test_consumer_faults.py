@@ -151,6 +151,7 @@ def test_rpc_is_served_again_within_two_seconds_of_the_brokers_return(tcp_proxy,
     container.start()
     with ClusterRpcProxy({"AMQP_URI": writer_config["AMQP_URI"]}, timeout=5) as cluster:
         cluster.writer.write("n-rpc-0", "before")
+        eventlet.sleep(0.5)  # the worker done with its request too (nameko kills a service whose reply cannot leave)
         proxy.refuse()
         eventlet.sleep(7)
         proxy.accept()

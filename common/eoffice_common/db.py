@@ -196,7 +196,7 @@ class Store:
         try:
             envelope = Envelope.parse(payload)
         except MalformedEvent as exc:
-            return self._dead_letter(payload, exc)
+            return self.dead_letter(payload, exc)
         with self.unit_of_work(actor=envelope.actor) as uow:
             uow.correlation_id = envelope.correlation_id
             seen = uow.session.execute(
@@ -218,7 +218,7 @@ class Store:
                 return self._count(envelope.type, "duplicate")
             except MALFORMED as exc:
                 uow.rollback()
-                return self._dead_letter(payload, exc, envelope)
+                return self.dead_letter(payload, exc, envelope)
         return self._count(envelope.type, "applied")
 
     def apply_batch(self, payloads, effect, validate=None, on_commit=None):
@@ -240,7 +240,7 @@ class Store:
             return self._apply_together(payloads, effect, validate, on_commit)
         except MALFORMED + REFUSED as exc:
             if len(payloads) == 1:
-                return Counter([self._dead_letter(payloads[0], exc)])
+                return Counter([self.dead_letter(payloads[0], exc)])
             log.warning("batch_applied_one_by_one", consumer=self.consumer, events=len(payloads), reason=_reason(exc))
             outcomes = Counter()
             for payload in payloads:
@@ -283,7 +283,8 @@ class Store:
         EVENTS_CONSUMED.labels(self.service, event_type, outcome).inc()
         return outcome
 
-    def _dead_letter(self, payload, exc, envelope=None):
+    def dead_letter(self, payload, exc, envelope=None):
+        """Keep an event that can never apply in the dead letters, with the reason."""
         reason = _reason(exc)
         log.warning("event_dead_lettered", consumer=self.consumer, reason=reason)
         with self.unit_of_work() as uow:

@@ -1,33 +1,41 @@
-"""A liveness probe that a worker of the service's pool must answer, so a wedged pool shows."""
-import eventlet
+"""Readiness: whether this process can do its work now, checked on every /health/ready."""
+from nameko.extensions import DependencyProvider
+from sqlalchemy import text
 
-from .web import HttpEntrypoint, json_response
+from .db import Database
+from .logging import get_logger
 
-DEFAULT_TIMEOUT_SECONDS = 5
+log = get_logger(__name__)
 
 
-class LivenessEntrypoint(HttpEntrypoint):
-    """A public route run by a worker like any other; if no worker has answered within
-    `LIVENESS_TIMEOUT_SECONDS` (every worker busy and none finishing, or the method itself waiting),
-    it answers 503 `workers_unavailable`, so the orchestrator restarts the process."""
+class Readiness(DependencyProvider):
+    """Injects a function returning what readiness checked: {"database": "ok", "broker": "ok"},
+    "unavailable" in place of "ok" for what is not. The broker is ready when every extension of
+    the container that uses it (the event consumers, the outbox relay) says it is connected."""
 
-    def __init__(self, method, url, **kwargs):
-        kwargs["public"] = True
-        super().__init__(method, url, **kwargs)
+    def get_dependency(self, worker_ctx):
+        return self.checks
 
-    def handle_request(self, request):
-        seconds = float(self.container.config.get("LIVENESS_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
-        timeout = eventlet.Timeout(seconds)
+    def checks(self):
+        return {"database": self._database(), "broker": self._broker()}
+
+    def _database(self):
+        databases = [d for d in self.container.dependencies if isinstance(d, Database)]
         try:
-            return super().handle_request(request)
-        except eventlet.Timeout as expired:
-            if expired is not timeout:
-                raise
-            return json_response(
-                {"error": "workers_unavailable", "message": f"no worker answered within {seconds:g} s"}, 503
-            )
-        finally:
-            timeout.cancel()
+            for database in databases:
+                with database.shared.engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+        except Exception as exc:  # whatever the driver raises, the answer is the same
+            log.warning("database_not_ready", error=f"{type(exc).__name__}: {exc}")
+            return "unavailable"
+        return "ok"
+
+    def _broker(self):
+        users = [extension for extension in self.container.extensions if hasattr(extension, "broker_ready")]
+        return "ok" if all(extension.broker_ready() for extension in users) else "unavailable"
 
 
-liveness = LivenessEntrypoint.decorator
+def is_ready(checks):
+    return all(outcome == "ok" for outcome in checks.values())
+
+

@@ -33,6 +33,9 @@ OUTBOX_PUBLISHED = Counter("eoffice_outbox_published_total", "Events the relay p
 OUTBOX_PUBLISH_FAILURES = Counter(
     "eoffice_outbox_publish_failures_total", "Relay passes that failed (broker or database down).", ["service"]
 )
+OUTBOX_RETURNED = Counter(
+    "eoffice_outbox_returned_total", "Events the broker returned as unroutable (no queue bound); kept in the outbox.", ["service"]
+)
 EVENTS_CONSUMED = Counter(
     "eoffice_events_consumed_total", "Consumed events by outcome.", ["service", "event_type", "outcome"]
 )

@@ -2,6 +2,8 @@
 
 Events leave in outbox order (and so in order per aggregate): a batch is published, the broker's
 confirms are awaited together, and only the confirmed head of the batch is deleted from the outbox.
+Events are published mandatory: one that no queue is bound to is returned by the broker, counted
+(eoffice_outbox_returned_total) and kept in the outbox, published again after a back-off.
 If the broker is unreachable the rows simply wait; a later pass resumes from the first unconfirmed
 row. Delivery is at least once (a crash between confirm and delete republishes); consumers are
 idempotent. Deleting rather than marking keeps the table as small as the backlog and costs
@@ -9,19 +11,20 @@ PostgreSQL less: 57 bytes of WAL an event against 1,377, and a file movement's s
 from 1.38 to 1.14-1.17 ms (BENCHMARKS.md, seventh session).
 """
 import json
-import struct
+import socket
+import time
 import zlib
 
 import eventlet
 from eventlet.event import Event
-from kombu import Connection
+from kombu import Connection, Exchange, Producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import Extension
 from sqlalchemy import bindparam, delete, select, text
 
 from .engine import DatabaseEngine
 from .logging import get_logger
-from .metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES
+from .metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES, OUTBOX_RETURNED
 from .tables import outbox
 
 log = get_logger(__name__)
@@ -31,7 +34,10 @@ POLL_SECONDS = 1.0
 # After a wake-up, wait this long so that events committed meanwhile leave in the same batch:
 # under load one pass then carries many events instead of one.
 LINGER_SECONDS = 0.02
-MAX_BACKOFF_SECONDS = 5.0
+MIN_BACKOFF_SECONDS = 0.05
+# Back within a second of the broker's return.
+MAX_BACKOFF_SECONDS = 1.0
+LOG_FAILURES_EVERY_SECONDS = 30.0
 CONFIRM_TIMEOUT_SECONDS = 10.0
 
 
@@ -40,32 +46,48 @@ _UNPUBLISHED = select(outbox.c.seq, outbox.c.event_id, outbox.c.event_type, outb
 _DELETE_PUBLISHED = delete(outbox).where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
 
 
+def events_exchange(service):
+    """A service's event exchange, declared as nameko declares it, so that nameko's consumers and
+    ours bind to it."""
+    return Exchange(f"{service}.events", type="topic", durable=True, auto_delete=False)
+
+
 class ConfirmingPublisher:
-    """Publishes nameko-compatible event messages on one channel in confirm mode."""
+    """Publishes nameko-compatible event messages on one channel in confirm mode, mandatory: an
+    event that no queue is bound to is returned by the broker, not dropped.
+
+    The confirms of a batch are awaited together (docs/decisions/0101-outbox-batched-confirms.md):
+    kombu and py-amqp otherwise wait for each message's confirm before sending the next."""
 
     def __init__(self, amqp_uri, service_name):
         self.amqp_uri = amqp_uri
-        self.exchange = f"{service_name}.events"
+        self.exchange = events_exchange(service_name)
         self.service_name = service_name
         self._connection = None
 
-    def _channel(self):
+    def check(self):
+        """Connect if not connected, and read what the broker sent: a connection it closed shows here."""
+        connection = self._connect()
+        try:
+            connection.drain_events(timeout=0)
+        except socket.timeout:
+            pass
+
+    def _connect(self):
         if self._connection is None:
-            kombu_connection = Connection(self.amqp_uri, connect_timeout=5)
-            kombu_connection.connect()
-            self._kombu = kombu_connection
-            self._connection = kombu_connection.connection
-            channel = self._connection.channel()
-            # Same declaration as nameko's event exchange, so nameko handlers bind to it.
-            channel.exchange_declare(self.exchange, "topic", durable=True, auto_delete=False)
+            connection = Connection(self.amqp_uri, connect_timeout=5)
+            connection.ensure_connection(max_retries=0)  # connect() would try again 2 s later: the relay has its own back-off
+            channel = connection.channel()
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack)
             channel.events["basic_nack"].add(self._on_nack)
-            self._channel_obj = channel
+            self._producer = Producer(channel, exchange=self.exchange, on_return=self._on_return)
+            self._connection = connection
             self._next_tag = self._oldest = 1
             self._outstanding = set()
             self._nacked = set()
-        return self._channel_obj
+            self._returned = set()
+        return self._connection
 
     def _settle(self, tag, multiple):
         if not multiple:
@@ -83,55 +105,62 @@ class ConfirmingPublisher:
         self._outstanding -= settled
         self._nacked |= settled
 
+    def _on_return(self, exc, exchange, routing_key, message):
+        # The broker returns an unroutable message before it confirms it.
+        self._returned.add(message.properties.get("message_id"))
+
     def publish(self, envelopes):
-        """Publish envelopes (dicts) in order; return how many from the head the broker confirmed."""
-        return self._publish(
+        """Publish envelopes (dicts) in order; return how many from the head the broker confirmed
+        and routed to a queue."""
+        confirmed, returned = self._publish(
             (json.dumps(envelope, ensure_ascii=False).encode("utf-8"), envelope["id"], envelope["type"],
              envelope.get("correlation_id"))
             for envelope in envelopes
         )
+        return confirmed - len(returned)
 
     def publish_stored(self, rows):
-        """Publish outbox rows (seq, event_id, event_type, envelope as its stored JSON text) as stored."""
+        """Publish outbox rows (seq, event_id, event_type, envelope as its stored JSON text) as stored;
+        returns (how many from the head the broker confirmed, the ids of those it returned)."""
         return self._publish(
             (envelope.encode("utf-8"), event_id, event_type, _correlation_id(envelope))
             for _seq, event_id, event_type, envelope in rows
         )
 
     def _publish(self, messages):
-        """(body, event id, event type, correlation id) in order; returns how many from the head
-        the broker confirmed."""
-        channel = self._channel()
-        tags, frames = [], []
+        """(body, event id, event type, correlation id) in order; returns (how many from the head
+        the broker confirmed, the ids of the events among them it could not route)."""
+        connection = self._connect()
+        tags = []
         for body, event_id, event_type, correlation_id in messages:
-            frames.append(publish_frames(
-                channel.channel_id, self._connection.frame_max, self.exchange, event_type, body,
-                message_id=event_id, correlation_id=correlation_id or event_id,
-                call_id=f"{self.service_name}.outbox.{event_id}",
-            ))
+            self._producer.publish(
+                body, routing_key=event_type, mandatory=True, retry=False,
+                content_type="application/json", content_encoding="utf-8", delivery_mode=2, message_id=event_id,
+                headers={"nameko.correlation_id": correlation_id or event_id,
+                         "nameko.call_id_stack": [f"{self.service_name}.outbox.{event_id}"]},
+            )
             tags.append(self._next_tag)
             self._outstanding.add(self._next_tag)
             self._next_tag += 1
-        if frames:
-            self._connection.transport.write(b"".join(frames))
-        deadline = eventlet.hubs.get_hub().clock() + CONFIRM_TIMEOUT_SECONDS
+        deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
         while self._outstanding:
-            remaining = deadline - eventlet.hubs.get_hub().clock()
+            remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("publisher confirms did not arrive in time")
-            self._connection.drain_events(timeout=remaining)
+            connection.drain_events(timeout=remaining)
         confirmed = 0
         for tag in tags:
             if tag in self._nacked:
                 break
             confirmed += 1
+        returned, self._returned = self._returned, set()
         self._nacked.clear()
-        return confirmed
+        return confirmed, returned
 
     def close(self):
         if self._connection is not None:
             try:
-                self._kombu.release()
+                self._connection.release()
             except Exception:  # the connection is already broken; nothing to release
                 pass
         self._connection = None
@@ -147,6 +176,7 @@ class OutboxRelay(Extension):
         self._stopping = False
         self._stop_requested = Event()
         self._thread = None
+        self.broker_reachable = False
 
     def setup(self):
         config = self.container.config
@@ -159,6 +189,11 @@ class OutboxRelay(Extension):
     def start(self):
         self._stopping = False
         self._stop_requested = Event()
+        try:
+            self.publisher.check()  # ready from the start when the broker is there
+            self.broker_reachable = True
+        except Exception:  # the broker is away: the relay's passes keep trying
+            self.publisher.close()
         self._thread = self.container.spawn_managed_thread(self._run)
 
     def stop(self):
@@ -172,16 +207,31 @@ class OutboxRelay(Extension):
 
     kill = stop
 
+    def broker_ready(self):
+        """Whether the relay reached the broker on its last pass (for /health/ready)."""
+        return self.broker_reachable
+
     def _run(self):
-        backoff = 0.05
+        backoff, failures, logged_at = MIN_BACKOFF_SECONDS, 0, 0.0
         while not self._stopping:
             try:
+                try:
+                    self.publisher.check()
+                except Exception:
+                    self.broker_reachable = False
+                    raise
+                self.broker_reachable = True
                 published = self.publish_pending()
-                backoff = 0.05
-            except Exception as exc:  # the broker or database is unavailable: wait and resume
+                backoff, failures = MIN_BACKOFF_SECONDS, 0
+            except Exception as exc:  # the broker or database is unavailable, or an event unroutable: wait and resume
                 OUTBOX_PUBLISH_FAILURES.labels(self.service_name).inc()
-                log.warning("outbox_publish_failed", error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
-                self.publisher.close()
+                failures += 1
+                # Retried every second while something is down: logged when it starts, then now and again.
+                if failures == 1 or time.monotonic() - logged_at >= LOG_FAILURES_EVERY_SECONDS:
+                    log.warning("outbox_publish_failed", error=f"{type(exc).__name__}: {exc}", failures=failures)
+                    logged_at = time.monotonic()
+                if not isinstance(exc, EventsReturned):
+                    self.publisher.close()
                 self._stop_requested.wait(backoff)  # a stop need not wait out the pause
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
@@ -206,62 +256,26 @@ class OutboxRelay(Extension):
                 conn.rollback()
             if not rows:
                 return 0
-            confirmed = self.publisher.publish_stored(rows)
-            if confirmed:
+            confirmed, returned = self.publisher.publish_stored(rows)
+            # A returned event stays in the outbox until a queue is bound for it; the rest of the batch
+            # goes on (events of one type are returned together, so their order holds).
+            published = [seq for seq, event_id, *_ in rows[:confirmed] if event_id not in returned]
+            if published:
                 with shared.write_turn():
-                    conn.execute(_DELETE_PUBLISHED, {"seqs": [seq for seq, *_ in rows[:confirmed]]})
+                    conn.execute(_DELETE_PUBLISHED, {"seqs": published})
                     conn.commit()
-                OUTBOX_PUBLISHED.labels(self.service_name).inc(confirmed)
+                OUTBOX_PUBLISHED.labels(self.service_name).inc(len(published))
+            if returned:
+                OUTBOX_RETURNED.labels(self.service_name).inc(len(returned))
+                raise EventsReturned(f"no queue is bound for {len(returned)} events: "
+                                     f"{sorted({row[2] for row in rows if row[1] in returned})}")
             if confirmed < len(rows):
                 raise RuntimeError(f"broker refused event at outbox seq {rows[confirmed][0]}")
             return confirmed
 
 
-# AMQP 0-9-1 basic.publish, written directly: py-amqp builds each message through its generic
-# serialiser (about half of the relay's CPU); this writes the same bytes for the one shape of
-# message the relay sends. test_outbox checks them against py-amqp's own frames.
-_FRAME_END = b"\xce"
-_BASIC_PUBLISH = struct.pack(">HHH", 60, 40, 0)
-# Property flags, in AMQP's order: content-type, content-encoding, headers, delivery-mode, message-id.
-_PROPERTY_FLAGS = (1 << 15) | (1 << 14) | (1 << 13) | (1 << 12) | (1 << 7)
-
-
-def _shortstr(value):
-    data = value.encode("utf-8")
-    if len(data) > 255:
-        raise ValueError(f"AMQP short string longer than 255 bytes: {value[:40]}...")
-    return bytes((len(data),)) + data
-
-
-def _longstr(value):
-    data = value.encode("utf-8")
-    return struct.pack(">I", len(data)) + data
-
-
-def _frame(frame_type, channel_id, payload):
-    return struct.pack(">BHI", frame_type, channel_id, len(payload)) + payload + _FRAME_END
-
-
-def publish_frames(channel_id, frame_max, exchange, routing_key, body, message_id, correlation_id, call_id):
-    """The frames of one persistent JSON message with nameko's correlation and call-stack headers."""
-    call_stack = b"S" + _longstr(call_id)
-    headers = (
-        _shortstr("nameko.correlation_id") + b"S" + _longstr(correlation_id)
-        + _shortstr("nameko.call_id_stack") + b"A" + struct.pack(">I", len(call_stack)) + call_stack
-    )
-    properties = (
-        struct.pack(">HHQH", 60, 0, len(body), _PROPERTY_FLAGS)
-        + _shortstr("application/json") + _shortstr("utf-8")
-        + struct.pack(">I", len(headers)) + headers + b"\x02" + _shortstr(message_id)
-    )
-    parts = [
-        _frame(1, channel_id, _BASIC_PUBLISH + _shortstr(exchange) + _shortstr(routing_key) + b"\x00"),
-        _frame(2, channel_id, properties),
-    ]
-    chunk = frame_max - 8
-    for offset in range(0, len(body), chunk):
-        parts.append(_frame(3, channel_id, body[offset:offset + chunk]))
-    return b"".join(parts)
+class EventsReturned(Exception):
+    """The broker routed some events to no queue: they wait in the outbox for one to be declared."""
 
 
 def _correlation_id(envelope_text):

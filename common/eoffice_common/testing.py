@@ -220,11 +220,16 @@ class TcpProxy:
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
-                try:
-                    sock.close()
-                except OSError:
-                    pass
+            # Each socket is closed by the one pipe that reads it: the other end is told by a
+            # shutdown, so that no green thread is left reading a socket closed under it.
+            try:
+                sink.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            try:
+                source.close()
+            except OSError:
+                pass
 
     def close(self):
         self.refuse()

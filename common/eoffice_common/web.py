@@ -15,7 +15,6 @@ from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer
 from pydantic import ValidationError
-from sqlalchemy import text
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.routing import Map
 from werkzeug.wrappers import Response
@@ -25,6 +24,7 @@ from .errors import (
     NUL_REFUSED, BadRequest, BodyTooLarge, InvalidInput, ServiceError, Unauthenticated, database_unreachable,
     invalid_input_from_pydantic,
 )
+from .health import Readiness, is_ready
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
 from .routing import JsonRoutingApp
@@ -314,9 +314,11 @@ def query_args(request, model):
 
 class DescribedService:
     """The public endpoints every service has: liveness (the process answers), readiness (its
-    database answers) and its OpenAPI document. A service sets `openapi_path` and a `db`."""
+    database answers and its broker connections are up: 503 otherwise) and its OpenAPI document.
+    A service sets `openapi_path` and a `db`."""
 
     openapi_path = None
+    readiness = Readiness()
 
     @http("GET", "/health/live", public=True)
     def live(self, request):
@@ -324,9 +326,8 @@ class DescribedService:
 
     @http("GET", "/health/ready", public=True)
     def ready(self, request):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ready"}
+        checks = self.readiness()
+        return (200 if is_ready(checks) else 503), checks
 
     @http("GET", "/openapi.json", public=True)
     def openapi(self, request):

@@ -1,15 +1,17 @@
 """A writer service that emits events through the outbox and a reader that consumes them once:
 the plumbing exercised on the real RabbitMQ, PostgreSQL and S3 endpoint, with nothing of dak."""
+import time
+from collections import defaultdict
 from dataclasses import dataclass
 
 import pytest
-from nameko.events import event_handler
-from nameko.rpc import rpc
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select, update
 
+from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.events import DomainEvent
 from eoffice_common.metrics import Instrumentation
+from eoffice_common.rpc import rpc
 from eoffice_common.tables import PLUMBING
 from eoffice_common.testing import TEST_JWT_KEYS, create_database, free_port, truncate_all
 from eoffice_common.web import Caller, http, parse_json, require_caller
@@ -68,14 +70,19 @@ class ReaderService:
     name = "reader"
     db = Database()
     log = Instrumentation()
+    # When the handler was called for each note id (monotonic seconds), in this test process.
+    deliveries = defaultdict(list)
 
-    @event_handler("writer", "note_written", requeue_on_error=True)
+    @consume_events({"writer": ("note_written",)})
     def on_note_written(self, payload):
+        ReaderService.deliveries[payload.get("aggregate_id")].append(time.monotonic())
         self.db.apply_once(payload, self._count)
 
     @staticmethod
     def _count(uow, envelope):
         note_id = envelope.data["note_id"]
+        if note_id.startswith("unlucky-"):
+            raise RuntimeError(f"note {note_id} is refused by the test")
         if uow.session.execute(select(tally.c.times).where(tally.c.note_id == note_id)).first():
             uow.session.execute(update(tally).where(tally.c.note_id == note_id).values(times=tally.c.times + 1))
         else:
@@ -125,6 +132,7 @@ def writer_service():
 
 @pytest.fixture
 def reader_service():
+    ReaderService.deliveries.clear()
     return ReaderService
 
 

@@ -1,20 +1,17 @@
 """The outbox: state and events commit together; the relay publishes in order with confirms;
 with the broker refusing connections, events wait, writes go on, and nothing is lost."""
+import json
 import time
 import uuid
-from types import SimpleNamespace
 from urllib.parse import urlparse
 
-import amqp
 import eventlet
-import pytest
-from amqp.method_framing import frame_writer
-from amqp.serialization import dumps
 from kombu import Connection, Exchange, Queue
 from nameko.testing.services import entrypoint_hook
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, func, select
 
-from eoffice_common.outbox import publish_frames
+from eoffice_common.consumer import declare_queues
 from eoffice_common.tables import outbox
 
 
@@ -121,24 +118,25 @@ def test_an_event_leaves_as_it_was_stored_with_the_headers_nameko_reads(containe
     assert message.properties["delivery_mode"] == 2
 
 
-def py_amqp_frames(channel_id, frame_max, exchange, routing_key, body, message_id, correlation_id, call_id):
-    """The bytes py-amqp itself writes for the relay's message."""
-    written = []
-    connection = SimpleNamespace(frame_max=frame_max, bytes_sent=0)
-    write_frame = frame_writer(connection, SimpleNamespace(write=lambda data: written.append(bytes(data))))
-    message = amqp.Message(
-        body=body, content_type="application/json", content_encoding="utf-8", delivery_mode=2, message_id=message_id,
-        application_headers={"nameko.correlation_id": correlation_id, "nameko.call_id_stack": [call_id]},
-    )
-    args = dumps("Bssbb", (0, exchange, routing_key, False, False))
-    write_frame(1, channel_id, (60, 40), args, message)
-    return b"".join(written)
+def returned_count(service):
+    return REGISTRY.get_sample_value("eoffice_outbox_returned_total", {"service": service}) or 0
 
 
-@pytest.mark.parametrize("body_size", [0, 300, 131_072 - 100, 131_072 * 2 + 17])
-def test_the_relay_writes_the_frames_py_amqp_would(body_size):
-    body = ("सूचना {} ".format(uuid.uuid4().hex) * (body_size // 20 + 1)).encode("utf-8")[:body_size]
-    fields = dict(channel_id=3, frame_max=131_072, exchange="files.events", routing_key="file_sent", body=body,
-                  message_id="0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", correlation_id="corr-42",
-                  call_id="files.outbox.0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
-    assert publish_frames(**fields) == py_amqp_frames(**fields)
+def test_an_event_no_queue_is_bound_to_stays_in_the_outbox_until_its_queue_is_declared(
+    container_factory, writer_service, writer_config, reader_service
+):
+    returned_before = returned_count("writer")
+    container = container_factory(writer_service, writer_config)
+    container.start()
+    with entrypoint_hook(container, "write") as write:
+        write("n-early", "published before any consumer's queue exists")
+    assert wait_until(lambda: returned_count("writer") > returned_before, timeout=10)
+    eventlet.sleep(1.5)
+    assert unpublished(writer_config["DB_URL"]) == 1
+
+    # What `<service> migrate` does at deploy time, from the declarations the service consumes with.
+    assert declare_queues(reader_service, writer_config) == ["evt--reader.on_note_written", "evt--reader.on_note_written.retry"]
+    assert wait_until(lambda: unpublished(writer_config["DB_URL"]) == 0, timeout=10)
+    with Connection(writer_config["AMQP_URI"]) as connection:
+        delivered = connection.default_channel.basic_get("evt--reader.on_note_written", no_ack=True)
+    assert json.loads(delivered.body)["data"]["note_id"] == "n-early"

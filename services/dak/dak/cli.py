@@ -1,4 +1,4 @@
-"""`dak migrate`, `dak import-directory`, `dak token`: operations outside the running service."""
+"""`dak migrate`, `dak declare-queues`, `dak import-directory`, `dak token`: operations outside the running service."""
 import argparse
 import os
 import sys
@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from eoffice_common.auth import Principal, issue_token, private_key
 from eoffice_common.config import load_service_config
+from eoffice_common.consumer import declare_queues
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
@@ -23,7 +24,8 @@ DEMO_MASTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo", "
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="dak")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="bring the database to the latest schema")
+    commands.add_parser("migrate", help="bring the database to the latest schema and declare the queues")
+    commands.add_parser("declare-queues", help="declare the queues and bindings the service consumes from")
     importer = commands.add_parser("import-directory", help="import the organisation master (YAML file or CSV folder)")
     importer.add_argument("path", nargs="?", default=DEMO_MASTER)
     importer.add_argument("--republish", action="store_true", help="announce every office and user again")
@@ -33,9 +35,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     config = load_service_config(__file__)
 
-    if args.command == "migrate":
-        upgrade(SERVICE_DIR, config["DB_URL"])
-        print("dak database is at the latest schema")
+    if args.command in ("migrate", "declare-queues"):
+        if args.command == "migrate":
+            upgrade(SERVICE_DIR, config["DB_URL"])
+            print("dak database is at the latest schema")
+        from .service import DakService  # a heavy import, which only these commands need
+
+        print("queues declared:", ", ".join(declare_queues(DakService, config)) or "none")
         return 0
 
     engine = StandaloneEngine(config["DB_URL"])

@@ -6,26 +6,36 @@ from datetime import datetime, timedelta, timezone
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.orm import object_session
 from werkzeug.wrappers import Response
 
-from eoffice_common.db import Database
-from eoffice_common.errors import (
-    BadRequest, InvalidInput, UnsupportedMediaType, invalid_input_from_pydantic,
-)
-from eoffice_common.metrics import Instrumentation
-from eoffice_common.storage import DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
 # in this module's namespace for a service.
 from eoffice_common import web
+from eoffice_common.consumer import consume_events
+from eoffice_common.db import Database
+from eoffice_common.errors import (
+    BadRequest,
+    InvalidInput,
+    UnsupportedMediaType,
+    invalid_input_from_pydantic,
+)
+from eoffice_common.metrics import Instrumentation
+from eoffice_common.rpc import RpcProxy, rpc
+from eoffice_common.storage import DocumentStore
 from eoffice_common.web import (
-    Caller, content_disposition, http, load_json, parse_json, query_args, refuse_nul, require_caller,
+    Caller,
+    content_disposition,
+    http,
+    load_json,
+    parse_json,
+    query_args,
+    refuse_nul,
+    require_caller,
 )
 
 from . import domain, repository
@@ -35,8 +45,18 @@ from .events import ReceiptClosed, ReceiptDiarised, ReceiptPutInFile, ReceiptRec
 from .exceptions import FILE_REFUSALS, FilesUnavailable, ReceiptNotFound
 from .models import Office, Receipt, ReceiptMovement, ReceiptScan, User
 from .schemas import (
-    BatchIn, CloseIn, ListQuery, PutInFileIn, ReceiptIn, ReplyIn, SendIn, UserSearchQuery, receipt_out,
-    receipt_summary, scan_ref, user_out,
+    BatchIn,
+    CloseIn,
+    ListQuery,
+    PutInFileIn,
+    ReceiptIn,
+    ReplyIn,
+    SendIn,
+    UserSearchQuery,
+    receipt_out,
+    receipt_summary,
+    scan_ref,
+    user_out,
 )
 
 RECEIPTS_DIARISED = Counter("eoffice_dak_receipts_diarised_total", "Receipts diarised.", ["kind", "channel"])
@@ -307,7 +327,7 @@ class DakService(web.DescribedService):
 
     # --- consumed events -----------------------------------------------------------------------
 
-    @event_handler("files", "file_transferred", requeue_on_error=True)
+    @consume_events({"files": ("file_transferred",)})
     def transfer_receipts(self, payload):
         """An admin handed an officer's files to a successor: the receipts they hold follow."""
         self.db.apply_once(payload, self._transfer_receipts)

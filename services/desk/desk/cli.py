@@ -1,4 +1,4 @@
-"""`desk migrate`, `desk set-demo-passwords`, `desk set-password`: operations outside the running service."""
+"""`desk migrate`, `desk declare-queues`, `desk set-demo-passwords`, `desk set-password`: operations outside the running service."""
 import argparse
 import getpass
 import os
@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from eoffice_common.config import load_config, service_config_path
+from eoffice_common.consumer import declare_queues
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
@@ -22,16 +23,21 @@ DEMO_PASSWORD = "eoffice-demo"
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="desk")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="bring the database to the latest schema")
+    commands.add_parser("migrate", help="bring the database to the latest schema and declare the queues")
+    commands.add_parser("declare-queues", help="declare the queues and bindings the service consumes from")
     commands.add_parser("set-demo-passwords", help=f"give every user of the directory the password {DEMO_PASSWORD!r}")
     one = commands.add_parser("set-password", help="set one user's password (asked for, not echoed)")
     one.add_argument("user_id")
     args = parser.parse_args(argv)
     config = load_config(service_config_path(__file__))
 
-    if args.command == "migrate":
-        upgrade(SERVICE_DIR, config["DB_URL"])
-        print("desk database is at the latest schema")
+    if args.command in ("migrate", "declare-queues"):
+        if args.command == "migrate":
+            upgrade(SERVICE_DIR, config["DB_URL"])
+            print("desk database is at the latest schema")
+        from .service import DeskService  # a heavy import, which only these commands need
+
+        print("queues declared:", ", ".join(declare_queues(DeskService, config)) or "none")
         return 0
 
     engine = StandaloneEngine(config["DB_URL"])

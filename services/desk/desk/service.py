@@ -9,15 +9,15 @@ import eventlet
 import requests
 import yaml
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
-from nameko.rpc import RpcProxy
 from prometheus_client import Counter
-from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
+from eoffice_common.health import Readiness, is_ready
 from eoffice_common.metrics import Instrumentation
+from eoffice_common.rpc import RpcProxy
 from eoffice_common.web import dumps
 
 from . import domain, repository, schemas, security
@@ -71,6 +71,7 @@ class DeskService:
     dak_rpc = RpcProxy("dak")
     log = Instrumentation()
     config = Config()
+    readiness = Readiness()
 
     # --- health, description, assets --------------------------------------------------------
 
@@ -80,9 +81,8 @@ class DeskService:
 
     @page("GET", "/health/ready", signed_in=False)
     def ready(self, request):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return json_page({"status": "ready"})
+        checks = self.readiness()
+        return json_page(checks, 200 if is_ready(checks) else 503)
 
     @page("GET", "/openapi.json", signed_in=False)
     def openapi(self, request):
@@ -241,15 +241,15 @@ class DeskService:
 
     # --- the directory copy --------------------------------------------------------------------
 
-    @event_handler("dak", "user_recorded", requeue_on_error=True)
+    @consume_events({"dak": ("user_recorded",)})
     def on_user_recorded(self, payload):
         self.db.apply_once(payload, record_user_effect)
 
-    @event_handler("dak", "office_recorded", requeue_on_error=True)
+    @consume_events({"dak": ("office_recorded",)})
     def on_office_recorded(self, payload):
         self.db.apply_once(payload, record_office_effect)
 
-    @event_handler("dak", "receipt_sent", requeue_on_error=True)
+    @consume_events({"dak": ("receipt_sent",)})
     def on_receipt_sent(self, payload):
         self.db.apply_once(payload, record_receipt_sent_effect)
 

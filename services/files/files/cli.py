@@ -1,4 +1,4 @@
-"""`files migrate`, `files seed-heads`, `files sync-directory`: operations outside the running service."""
+"""`files migrate`, `files declare-queues`, `files seed-heads`, `files sync-directory`: operations outside the running service."""
 import argparse
 import os
 import sys
@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import yaml
 
 from eoffice_common.config import load_config, service_config_path
+from eoffice_common.consumer import declare_queues
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
@@ -36,16 +37,21 @@ def seed_heads(session, heads, created_by, now):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="files")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="bring the database to the latest schema")
+    commands.add_parser("migrate", help="bring the database to the latest schema and declare the queues")
+    commands.add_parser("declare-queues", help="declare the queues and bindings the service consumes from")
     seeder = commands.add_parser("seed-heads", help="add the SFS heads of a YAML file (default: the demo heads)")
     seeder.add_argument("path", nargs="?", default=DEMO_HEADS)
     commands.add_parser("sync-directory", help="fill the directory copy from RPC dak.directory_snapshot()")
     args = parser.parse_args(argv)
     config = load_config(service_config_path(__file__))
 
-    if args.command == "migrate":
-        upgrade(SERVICE_DIR, config["DB_URL"])
-        print("files database is at the latest schema")
+    if args.command in ("migrate", "declare-queues"):
+        if args.command == "migrate":
+            upgrade(SERVICE_DIR, config["DB_URL"])
+            print("files database is at the latest schema")
+        from .service import FilesService  # a heavy import, which only these commands need
+
+        print("queues declared:", ", ".join(declare_queues(FilesService, config)) or "none")
         return 0
 
     engine = StandaloneEngine(config["DB_URL"])

@@ -4,16 +4,16 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
-from nameko.rpc import rpc
 from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, NotFound, UnsupportedMediaType
 from eoffice_common.metrics import Instrumentation
+from eoffice_common.rpc import rpc
 from eoffice_common.storage import EXTENSIONS, DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
 # in this module's namespace for a service.
@@ -863,19 +863,19 @@ class FilesService(web.DescribedService):
 
     # --- consumed events --------------------------------------------------------------------------
 
-    @event_handler("dak", "office_recorded", requeue_on_error=True)
+    @consume_events({"dak": ("office_recorded",)})
     def on_office_recorded(self, payload):
         self.db.apply_once(payload, lambda uow, envelope: directory.record_office(uow.session, envelope.data))
 
-    @event_handler("dak", "user_recorded", requeue_on_error=True)
+    @consume_events({"dak": ("user_recorded",)})
     def on_user_recorded(self, payload):
         self.db.apply_once(payload, lambda uow, envelope: directory.record_user(uow.session, envelope.data))
 
-    @event_handler("dak", "receipt_put_in_file", requeue_on_error=True)
+    @consume_events({"dak": ("receipt_put_in_file",)})
     def on_receipt_put_in_file(self, payload):
         self.db.apply_once(payload, self._link_receipt)
 
-    @event_handler("signing", "document_signed", requeue_on_error=True)
+    @consume_events({"signing": ("document_signed",)})
     def on_document_signed(self, payload):
         self.db.apply_once(payload, self._record_signature)
 

@@ -1,10 +1,11 @@
-"""`metrics migrate`, `metrics recompute`, `metrics score`: operations outside the running service."""
+"""`metrics migrate`, `metrics declare-queues`, `metrics recompute`, `metrics score`: operations outside the running service."""
 import argparse
 import os
 import sys
 from datetime import datetime, timezone
 
 from eoffice_common.config import load_config, service_config_path
+from eoffice_common.consumer import declare_queues
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
@@ -17,7 +18,8 @@ SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="metrics")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="bring the database to the latest schema")
+    commands.add_parser("migrate", help="bring the database to the latest schema and declare the queues")
+    commands.add_parser("declare-queues", help="declare the queues and bindings the service consumes from")
     recompute = commands.add_parser("recompute", help="rebuild counts and scores from the stored facts")
     which = recompute.add_mutually_exclusive_group(required=True)
     which.add_argument("--week", help="one ISO week in IST, e.g. 2026-W47")
@@ -26,9 +28,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     config = load_config(service_config_path(__file__))
 
-    if args.command == "migrate":
-        upgrade(SERVICE_DIR, config["DB_URL"])
-        print("metrics database is at the latest schema")
+    if args.command in ("migrate", "declare-queues"):
+        if args.command == "migrate":
+            upgrade(SERVICE_DIR, config["DB_URL"])
+            print("metrics database is at the latest schema")
+        from .service import MetricsService  # a heavy import, which only these commands need
+
+        print("queues declared:", ", ".join(declare_queues(MetricsService, config)) or "none")
         return 0
 
     engine = StandaloneEngine(config["DB_URL"])

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from eoffice_common.batch import batch_events
+from eoffice_common.consumer import consume_batches
 from eoffice_common.db import Database
 from eoffice_common.engine import DatabaseEngine
 from eoffice_common.errors import InvalidInput
@@ -119,7 +119,7 @@ class MetricsService(web.DescribedService):
 
     # --- consuming ------------------------------------------------------------------------------
 
-    @batch_events(CONSUMED, alone=DIRECTORY_EVENTS)
+    @consume_batches(CONSUMED, alone=DIRECTORY_EVENTS)
     def apply_events(self, payloads):
         """A batch of events from every service, applied in one transaction."""
         now = utcnow()

@@ -6,7 +6,7 @@ import os
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
-from eoffice_common.batch import batch_events
+from eoffice_common.consumer import consume_batches
 from eoffice_common.db import Database
 from eoffice_common.metrics import Instrumentation
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
@@ -180,7 +180,7 @@ class NotifyService(web.DescribedService):
 
     # --- consumed events ---------------------------------------------------------------------
 
-    @batch_events(intake.CONSUMED, alone=intake.DIRECTORY_EVENTS)
+    @consume_batches(intake.CONSUMED, alone=intake.DIRECTORY_EVENTS)
     def apply_events(self, payloads):
         """A batch of dak, files and signing events, applied in one transaction (see intake.py);
         once it commits, the streams of those told and the sender are woken."""

@@ -1,10 +1,11 @@
-"""`signing migrate`, `signing verify FILE.pdf`: operations outside the running service."""
+"""`signing migrate`, `signing declare-queues`, `signing verify FILE.pdf`: operations outside the running service."""
 import argparse
 import json
 import os
 import sys
 
 from eoffice_common.config import load_config, service_config_path
+from eoffice_common.consumer import declare_queues
 from eoffice_common.migrations import upgrade
 
 from . import domain, pades
@@ -18,7 +19,8 @@ SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="signing")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="bring the database to the latest schema")
+    commands.add_parser("migrate", help="bring the database to the latest schema and declare the queues")
+    commands.add_parser("declare-queues", help="declare the queues and bindings the service consumes from")
     verify = commands.add_parser("verify", help="check the signatures of a PDF against the configured CAs and CRLs")
     verify.add_argument("path")
     demo = commands.add_parser("demo-token", help="a SoftHSM2 token with a demo CA and a DSC for every demo officer")
@@ -32,9 +34,13 @@ def main(argv=None):
         print(json.dumps(settings))
         return 0
 
-    if args.command == "migrate":
-        upgrade(SERVICE_DIR, config["DB_URL"])
-        print("signing database is at the latest schema")
+    if args.command in ("migrate", "declare-queues"):
+        if args.command == "migrate":
+            upgrade(SERVICE_DIR, config["DB_URL"])
+            print("signing database is at the latest schema")
+        from .service import SigningService  # a heavy import, which only these commands need
+
+        print("queues declared:", ", ".join(declare_queues(SigningService, config)) or "none")
         return 0
 
     trust = TrustStore(config.get("TRUSTED_CA_FILES"), config.get("CRL_SOURCES"))

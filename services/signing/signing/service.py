@@ -8,15 +8,15 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
 from nameko.timer import timer
 from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, ServiceError, UnsupportedMediaType
-from eoffice_common.health import liveness
+from eoffice_common.liveness import liveness
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
@@ -333,19 +333,19 @@ class SigningService(web.DescribedService):
 
     # --- consumed events ------------------------------------------------------------------------
 
-    @event_handler("files", "note_confirmed", requeue_on_error=True)
+    @consume_events({"files": ("note_confirmed",)})
     def on_note_confirmed(self, payload):
         self.db.apply_once(payload, self._record_note)
 
-    @event_handler("files", "draft_approved", requeue_on_error=True)
+    @consume_events({"files": ("draft_approved",)})
     def on_draft_approved(self, payload):
         self.db.apply_once(payload, self._record_draft)
 
-    @event_handler("dak", "user_recorded", requeue_on_error=True)
+    @consume_events({"dak": ("user_recorded",)})
     def on_user_recorded(self, payload):
         self.db.apply_once(payload, self._record_user)
 
-    @event_handler("dak", "office_recorded", requeue_on_error=True)
+    @consume_events({"dak": ("office_recorded",)})
     def on_office_recorded(self, payload):
         self.db.apply_once(payload, self._record_office)
 

@@ -25,7 +25,7 @@ def test_the_openapi_document_describes_every_route_and_no_other(dak_container, 
 
 def test_health_endpoints_are_public(desk):
     assert requests.get(f"{desk.base_url}/health/live").json() == {"status": "ok"}
-    assert requests.get(f"{desk.base_url}/health/ready").json() == {"status": "ready"}
+    assert requests.get(f"{desk.base_url}/health/ready").json() == {"database": "ok", "broker": "ok"}
 
 
 def test_metrics_carry_domain_counters_and_pass_promtool(desk, dak_config):

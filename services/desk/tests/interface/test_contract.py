@@ -28,7 +28,7 @@ def test_the_openapi_document_describes_every_route_and_no_other(desk_system):
 def test_health_is_public_and_pages_send_strangers_to_sign_in(desk_system):
     url = desk_system["url"]
     assert requests.get(f"{url}/health/live").json() == {"status": "ok"}
-    assert requests.get(f"{url}/health/ready").json() == {"status": "ready"}
+    assert requests.get(f"{url}/health/ready").json() == {"database": "ok", "broker": "ok"}
     response = requests.get(f"{url}/files/new", allow_redirects=False)
     assert response.status_code == 303 and response.headers["Location"] == "/sign-in?next=/files/new"
     assert requests.get(f"{url}/notifications/unread-count", headers={"Accept": "application/json"}).status_code == 401

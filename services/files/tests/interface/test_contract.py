@@ -45,7 +45,7 @@ def test_the_heads_answers_agree_with_their_schema(registry):
 
 def test_health_endpoints_are_public(registry):
     assert requests.get(f"{registry.base_url}/health/live").json() == {"status": "ok"}
-    assert requests.get(f"{registry.base_url}/health/ready").json() == {"status": "ready"}
+    assert requests.get(f"{registry.base_url}/health/ready").json() == {"database": "ok", "broker": "ok"}
 
 
 def test_metrics_carry_domain_counters_and_pass_promtool(registry, files_config):

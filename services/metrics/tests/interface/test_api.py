@@ -135,7 +135,7 @@ def test_every_route_but_health_needs_a_token(scored):
         response = requests.get(f"{scored.base_url}{path}")
         assert (response.status_code, response.json()["error"]) == (401, "token_missing")
     assert requests.post(f"{scored.base_url}/weeks/{THIS_WEEK}/recompute").status_code == 401
-    assert requests.get(f"{scored.base_url}/health/ready").json() == {"status": "ready"}
+    assert requests.get(f"{scored.base_url}/health/ready").json() == {"database": "ok", "broker": "ok"}
 
 
 def test_reports_follow_the_jurisdiction_the_directory_gives(scored):

@@ -28,7 +28,7 @@ def test_the_openapi_document_describes_every_route_and_no_other(metrics_contain
 
 def test_health_endpoints_are_public(client):
     assert requests.get(f"{client.base_url}/health/live").json() == {"status": "ok"}
-    assert requests.get(f"{client.base_url}/health/ready").json() == {"status": "ready"}
+    assert requests.get(f"{client.base_url}/health/ready").json() == {"database": "ok", "broker": "ok"}
 
 
 def test_gauges_per_district_and_department_pass_promtool(client, events, events_factory, metrics_config, metrics_db, wait):

@@ -70,6 +70,6 @@ def test_make_run_works_on_sqlite(container_factory, rabbit_config, tmp_path, mo
     assert components["e_file_share"]["raw"] == 1.0 and components["movements_per_active_user"]["numerator"] == 1
     pendency = client.get("/mis/pendency").json()["rows"]
     assert [(r["holder"], r["item_type"], r["total"]) for r in pendency] == [("so.jhs", "file", 1)]
-    assert requests.get(f"{client.base_url}/health/ready").json() == {"status": "ready"}
+    assert requests.get(f"{client.base_url}/health/ready").json() == {"database": "ok", "broker": "ok"}
     assert cli.main(["recompute", "--all"]) == 0
     assert client.get("/scoreboard/office/COLL-JHS/explain").json()["score"] == explained["score"]

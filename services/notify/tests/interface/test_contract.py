@@ -30,7 +30,7 @@ def test_the_openapi_document_describes_every_route_and_no_other(notify):
 
 def test_health_endpoints_are_public(notify):
     assert requests.get(f"{notify.base_url}/health/live").json() == {"status": "ok"}
-    assert requests.get(f"{notify.base_url}/health/ready").json() == {"status": "ready"}
+    assert requests.get(f"{notify.base_url}/health/ready").json() == {"database": "ok", "broker": "ok"}
 
 
 def scrape(port):

@@ -33,4 +33,4 @@ def test_malformed_events_are_dead_lettered_with_their_reason_and_the_next_one_i
 
     [told] = client.wait_inbox("dm.jhs")
     assert told["item"]["id"] == good["data"]["file_id"]
-    assert requests.get(f"{client.base_url}/health/ready").json() == {"status": "ready"}
+    assert requests.get(f"{client.base_url}/health/ready").json() == {"database": "ok", "broker": "ok"}

@@ -25,7 +25,7 @@ def test_the_openapi_document_describes_every_route_and_no_other(signing_contain
 
 def test_health_is_public_and_everything_else_needs_a_token(office):
     assert requests.get(f"{office.base_url}/health/live").json() == {"status": "ok"}
-    assert requests.get(f"{office.base_url}/health/ready").json() == {"status": "ready"}
+    assert requests.get(f"{office.base_url}/health/ready").json() == {"database": "ok", "broker": "ok"}
     response = requests.post(f"{office.base_url}/verify", data=b"%PDF-1.7")
     assert (response.status_code, response.json()["error"]) == (401, "token_missing")
 

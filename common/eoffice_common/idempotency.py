@@ -46,6 +46,9 @@ class IdempotencyKeyReused(ServiceError):
 
 
 class IdempotencyKeyInUse(Conflict):
+    """Raised where a transaction takes a key that another committed while it waited: the entrypoint
+    then answers with what the other kept, and only if there is none with this 409."""
+
     reason = "idempotency_key_in_use"
 
 
@@ -54,10 +57,6 @@ class StoredAnswer:
     request_sha256: str
     status: int
     body: str
-
-
-class KeyTaken(Exception):
-    """Another transaction committed this key while this one waited to take it."""
 
 
 @dataclass
@@ -98,13 +97,13 @@ class KeyedRequest:
 
     def take(self, connection):
         """The first statement of a write's transaction: the key's row, which a concurrent transaction
-        taking the same key waits for. Raises KeyTaken if a transaction committed it meanwhile."""
+        taking the same key waits for. Raises IdempotencyKeyInUse if a transaction committed it meanwhile."""
         taken = connection.execute(_TAKE_KEY[connection.dialect.name], {
             "user_id": self.user_id, "key": self.key, "request_sha256": self.request_sha256,
             "created_at": datetime.now(timezone.utc),
         })
         if taken.rowcount == 0:
-            raise KeyTaken(self.key)
+            raise IdempotencyKeyInUse(f"a request with this {HEADER} is being or was carried out")
 
     def keep(self, connection, answer):
         """Keep `answer` (what the route returns: a payload, or (status, payload)) under the key, in the

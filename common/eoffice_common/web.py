@@ -27,8 +27,7 @@ from .errors import (
     NUL_REFUSED, BadRequest, BodyTooLarge, InvalidInput, ServiceError, Unauthenticated, database_unreachable,
     invalid_input_from_pydantic,
 )
-from .idempotency import DEFAULT_KEEP_HOURS, REPLAYED_HEADER, IdempotencyKeyInUse, KeyedRequest, KeyTaken, forget_keys_older_than
-from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import DEFAULT_KEEP_HOURS, REPLAYED_HEADER, IdempotencyKeyInUse, KeyedRequest, forget_keys_older_than
 from .jsontext import dumps
 from .logging import get_logger
 from .metrics import HTTP_REJECTED
@@ -189,10 +188,10 @@ class HttpEntrypoint(HttpRequestHandler):
         )
         try:
             return self.response_from_result(event.wait())
-        except KeyTaken:
+        except IdempotencyKeyInUse:
             stored = self._stored_answer(keyed)
             if stored is None:
-                raise IdempotencyKeyInUse(f"a request with this {IDEMPOTENCY_HEADER} is still being carried out")
+                raise
             return replayed(keyed.answer_for_this_request(stored))
 
     def _stored_answer(self, keyed):

@@ -30,7 +30,7 @@ from .errors import (
 from .idempotency import DEFAULT_KEEP_HOURS, REPLAYED_HEADER, IdempotencyKeyInUse, KeyedRequest, forget_keys_older_than
 from .jsontext import dumps
 from .logging import get_logger
-from .metrics import HTTP_REJECTED
+from .metrics import HTTP_REJECTED, IDEMPOTENT_REPLAYS
 
 log = get_logger(__name__)
 
@@ -82,11 +82,6 @@ def error_response(exc):
                              503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.exception("unhandled_error", error_type=type(exc).__name__)
     return json_response({"error": "internal_error", "message": "An unexpected error occurred"}, 500)
-
-
-def replayed(stored):
-    """A kept answer given again, as it was first given."""
-    return Response(stored.body, status=stored.status, mimetype="application/json", headers={REPLAYED_HEADER: "true"})
 
 
 def _served(app):
@@ -169,7 +164,7 @@ class HttpEntrypoint(HttpRequestHandler):
                 keyed = KeyedRequest.of(request, principal.user_id) if self.idempotent else None
             stored = self._stored_answer(keyed) if keyed else None
             if stored:
-                response = replayed(keyed.answer_for_this_request(stored))
+                response = self._replayed(keyed.answer_for_this_request(stored))
             else:
                 response = self._run_worker(request, context_data, keyed)
         except Exception as exc:  # every failure becomes a typed JSON error
@@ -192,7 +187,12 @@ class HttpEntrypoint(HttpRequestHandler):
             stored = self._stored_answer(keyed)
             if stored is None:
                 raise
-            return replayed(keyed.answer_for_this_request(stored))
+            return self._replayed(keyed.answer_for_this_request(stored))
+
+    def _replayed(self, stored):
+        """A kept answer given again, as it was first given."""
+        IDEMPOTENT_REPLAYS.labels(self.container.service_name, self.method_name).inc()
+        return Response(stored.body, status=stored.status, mimetype="application/json", headers={REPLAYED_HEADER: "true"})
 
     def _stored_answer(self, keyed):
         with self.keys_database.engine.connect() as connection:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import eventlet
 import requests
 from nameko.testing.services import entrypoint_hook
+from prometheus_client import REGISTRY
 from pydantic import BaseModel
 from sqlalchemy import column, create_engine, func, insert, select, table, update
 
@@ -72,6 +73,10 @@ def start(container_factory, writer_config):
     return f"http://{writer_config['WEB_SERVER_ADDRESS']}"
 
 
+def replays():
+    return REGISTRY.get_sample_value("eoffice_idempotent_replays_total", {"service": "writer", "entrypoint": "add_note"}) or 0
+
+
 def count(url, table):
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -82,11 +87,13 @@ def count(url, table):
 
 def test_a_retry_with_the_same_key_gets_the_first_answer_and_writes_nothing(container_factory, writer_config):
     base = start(container_factory, writer_config)
+    replays_before = replays()
     first = requests.post(f"{base}/notes", json={"id": "n", "text": "letter"}, headers=headers("key-1"))
     retry = requests.post(f"{base}/notes", json={"id": "n", "text": "letter"}, headers=headers("key-1"))
     assert (first.status_code, retry.status_code) == (201, 201)
     assert retry.content == first.content
     assert (first.headers.get("Idempotent-Replayed"), retry.headers["Idempotent-Replayed"]) == (None, "true")
+    assert replays() == replays_before + 1
     assert count(writer_config["DB_URL"], notes) == 1
     another_user = requests.post(f"{base}/notes", json={"id": "n", "text": "letter"}, headers=headers("key-1", user="so.jhs"))
     without_key = requests.post(f"{base}/notes", json={"id": "n", "text": "letter"}, headers=headers())

@@ -6,13 +6,14 @@ The HTTP entrypoint of a route declared `idempotent=True` reads the key, fingerp
 answers the same again; for another, 422 `idempotency_key_reused`. Otherwise the route runs, and the
 request's KeyedRequest travels with it (in the WSGI environ) to every unit of work it opens. The
 unit of work takes the key with its transaction's first statement and keeps the route's answer
-under it when it commits, so a write and its key's answer commit together or not at all. A second
+under it when it commits (`uow.commit(answer)`; committing without the answer raises, writing
+nothing), so a write and its key's answer commit together or not at all. A second
 request with the same key while the first is in flight waits for the first transaction to end at
 that statement, then gets the first answer.
 """
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, select, update
@@ -66,7 +67,7 @@ class KeyedRequest:
     user_id: str
     key: str
     request_sha256: str
-    answered: bool = field(default=False)
+    answered: bool = False
 
     @classmethod
     def of(cls, request, user_id):

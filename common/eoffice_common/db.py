@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .engine import DatabaseEngine
 from .events import Envelope, MalformedEvent
+from .idempotency import keyed_request_of
 from .logging import get_logger
 from .metrics import EVENTS_CONSUMED, OUTBOX_COLLECTOR
 from .outbox import OutboxRelay
@@ -44,12 +45,16 @@ class UnitOfWork:
 
     `connection` is a Core connection in this unit of work's transaction; `session` an ORM session on
     the same connection and transaction. Each is made when first asked for: a write made of plain
-    statements (a file movement) does not pay for the ORM's bookkeeping of a transaction."""
+    statements (a file movement) does not pay for the ORM's bookkeeping of a transaction.
 
-    def __init__(self, shared, actor, correlation_id):
+    Opened for an HTTP request carrying an Idempotency-Key (`keyed_request`), its transaction takes
+    the key first and keeps the route's answer under it when it commits (eoffice_common.idempotency)."""
+
+    def __init__(self, shared, actor, correlation_id, keyed_request=None):
         self._shared = shared
         self.actor = actor
         self.correlation_id = correlation_id
+        self._keyed_request = keyed_request
         self.committed = False
         self._events_written = 0
         self._connection = None
@@ -70,6 +75,8 @@ class UnitOfWork:
     def connection(self):
         if self._connection is None:
             self._connection = self._shared.engine.connect()
+            if self._keyed_request is not None and not self._keyed_request.answered:
+                self._keyed_request.take(self._connection)
         return self._connection
 
     @property
@@ -125,7 +132,15 @@ class UnitOfWork:
         if self._session is not None:
             self._session.flush()
 
-    def commit(self):
+    def commit(self, answer=None):
+        """Commit. `answer` is what the route will return for the HTTP request this unit of work
+        carries out: if the request carries an Idempotency-Key, it is kept under the key in this
+        same transaction (a route declared idempotent must give it)."""
+        keyed = self._keyed_request
+        if keyed is not None and not keyed.answered and self._connection is not None:
+            if answer is None:
+                raise RuntimeError("an idempotent route commits with its answer: uow.commit(answer)")
+            keyed.keep(self._connection, answer)
         if self._session is not None:
             self._session.commit()  # flushes, then commits the connection's transaction
         elif self._connection is not None:
@@ -164,23 +179,25 @@ class Database(DependencyProvider):
             correlation_id=worker_ctx.data.get("correlation_id"),
             consumer=consumer,
             service=self.container.service_name,
+            keyed_request=keyed_request_of(worker_ctx),
         )
 
 
 class Store:
-    def __init__(self, shared, actor, correlation_id, consumer, service):
+    def __init__(self, shared, actor, correlation_id, consumer, service, keyed_request=None):
         self._shared = shared
         self.actor = actor
         self.correlation_id = correlation_id
         self.consumer = consumer
         self.service = service
+        self._keyed_request = keyed_request
 
     @property
     def engine(self):
         return self._shared.engine
 
     def unit_of_work(self, actor=None):
-        return UnitOfWork(self._shared, actor or self.actor, self.correlation_id)
+        return UnitOfWork(self._shared, actor or self.actor, self.correlation_id, self._keyed_request)
 
     def read(self):
         """A session for queries only; nothing it does is committed."""

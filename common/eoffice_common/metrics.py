@@ -29,6 +29,10 @@ HTTP_REJECTED = Counter(
     "eoffice_http_rejected_total", "HTTP requests refused before reaching an entrypoint (e.g. no valid token).",
     ["service", "reason"],
 )
+IDEMPOTENT_REPLAYS = Counter(
+    "eoffice_idempotent_replays_total", "Requests answered with the answer kept under their Idempotency-Key, not carried out again.",
+    ["service", "entrypoint"],
+)
 OUTBOX_PUBLISHED = Counter("eoffice_outbox_published_total", "Events the relay published, confirmed.", ["service"])
 OUTBOX_PUBLISH_FAILURES = Counter(
     "eoffice_outbox_publish_failures_total", "Relay passes that failed (broker or database down).", ["service"]

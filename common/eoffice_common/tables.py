@@ -1,11 +1,12 @@
-"""Tables every service carries in its own database: the outbox, tracking records, dead letters.
+"""Tables every service carries in its own database: the outbox, tracking records, dead letters,
+the answers kept under requests' idempotency keys.
 
 The outbox holds only events not yet published: the relay deletes each row once the broker has
 confirmed it, so the table stays as small as the backlog.
 
 Each service's Alembic env.py targets `[its Base.metadata, PLUMBING]`, so these are migrated with it.
 """
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
 
 from .types import UtcDateTime
 
@@ -45,4 +46,18 @@ dead_letters = Table(
     Column("reason", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("retried_at", UtcDateTime()),
+)
+
+# A write's answer under the Idempotency-Key its request carried (eoffice_common.idempotency): the row
+# is taken by the write's transaction and holds its answer when that transaction commits.
+idempotency_keys = Table(
+    "idempotency_keys",
+    PLUMBING,
+    Column("user_id", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_sha256", String(64), nullable=False),
+    Column("status", Integer),
+    Column("body", Text),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )

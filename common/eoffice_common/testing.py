@@ -9,6 +9,7 @@ import contextlib  # noqa: E402
 import http.client
 import json
 import os
+import re
 import resource
 import select
 import shutil
@@ -374,3 +375,23 @@ def stream_body(url, path, total, chunked, headers=None, method="POST", piece_si
     except ValueError:
         body = {"text": text.decode("utf-8", "replace")}
     return StreamedAnswer(status, body, sent, peak - baseline)
+
+
+def idempotent_routes(container):
+    """(METHOD, /openapi/{path}) of every route of `container` declared idempotent."""
+    from .web import HttpEntrypoint
+
+    return {(entrypoint.method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", entrypoint.url))
+            for entrypoint in container.entrypoints if isinstance(entrypoint, HttpEntrypoint) and entrypoint.idempotent}
+
+
+def operations_taking_idempotency_key(document):
+    """(METHOD, path) of every operation of an OpenAPI document that takes the Idempotency-Key header."""
+    def resolved(parameter):
+        if "$ref" in parameter:
+            return document["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+        return parameter
+
+    return {(method.upper(), path) for path, item in document["paths"].items() for method, operation in item.items()
+            if method != "parameters" and any(resolved(p).get("name") == "Idempotency-Key" and resolved(p).get("in") == "header"
+                                              for p in operation.get("parameters", []))}

@@ -3,15 +3,16 @@ import inspect
 import io
 import json
 import uuid
-from datetime import date, datetime
 from functools import cache, partial
 from urllib.parse import quote
 
 import yaml
 from eventlet import wsgi
 from eventlet.event import Event
+from nameko.dependency_providers import Config
 from nameko.exceptions import IncorrectSignature
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer
 from pydantic import ValidationError
@@ -20,13 +21,16 @@ from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
 from .auth import Principal, TokenVerification
+from .engine import DatabaseEngine
 from .errors import (
     NUL_REFUSED, BadRequest, BodyTooLarge, InvalidInput, ServiceError, Unauthenticated, database_unreachable,
     invalid_input_from_pydantic,
 )
 from .health import Readiness, is_ready
+from .idempotency import DEFAULT_KEEP_HOURS, REPLAYED_HEADER, IdempotencyKeyInUse, KeyedRequest, forget_keys_older_than
+from .jsontext import dumps
 from .logging import get_logger
-from .metrics import HTTP_REJECTED
+from .metrics import HTTP_REJECTED, IDEMPOTENT_REPLAYS
 from .routing import JsonRoutingApp
 
 log = get_logger(__name__)
@@ -48,16 +52,6 @@ RETRY_AFTER_SECONDS = 5
 # A keep-alive connection with no request for this long is closed, and so is one whose client stops
 # sending or reading for this long.
 IDLE_SECONDS = 120
-
-
-def _json_default(value):
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def dumps(payload):
-    return json.dumps(payload, ensure_ascii=False, default=_json_default)
 
 
 def json_response(payload, status=200, headers=None):
@@ -128,15 +122,21 @@ class HttpServer(WebServer):
 class HttpEntrypoint(HttpRequestHandler):
     """`http(method, url)`: a bearer token is required unless `public=True` is said explicitly. The
     body may be MAX_BODY_BYTES, MAX_UPLOAD_BYTES for a route that takes documents (`upload=True`),
-    or what `max_body` says."""
+    or what `max_body` says. A route declared `idempotent=True` honours an Idempotency-Key
+    (eoffice_common.idempotency)."""
 
     server = HttpServer()
     tokens = TokenVerification()
 
-    def __init__(self, method, url, public=False, upload=False, max_body=None, **kwargs):
+    def __init__(self, method, url, public=False, upload=False, max_body=None, idempotent=False, **kwargs):
         self.public = public
         self.upload = upload
         self.max_body = max_body
+        self.idempotent = idempotent
+        if idempotent:
+            if public:
+                raise ValueError("an idempotent route keeps answers per user: it cannot be public")
+            self.keys_database = DatabaseEngine()
         kwargs.setdefault("expected_exceptions", EXPECTED_REFUSALS)
         super().__init__(method, url, **kwargs)
 
@@ -160,19 +160,46 @@ class HttpEntrypoint(HttpRequestHandler):
         try:
             limit_body(request, self.body_limit)
             context_data = {"correlation_id": correlation_id}
+            keyed = None
             if not self.public:
-                context_data["principal"] = self._authenticate(request).to_dict()
-            args, kwargs = self.get_entrypoint_parameters(request)
-            self.check_signature(args, kwargs)
-            event = Event()
-            self.container.spawn_worker(
-                self, args, kwargs, context_data=context_data, handle_result=partial(self.handle_result, event)
-            )
-            response = self.response_from_result(event.wait())
+                principal = self._authenticate(request)
+                context_data["principal"] = principal.to_dict()
+                keyed = KeyedRequest.of(request, principal.user_id) if self.idempotent else None
+            stored = self._stored_answer(keyed) if keyed else None
+            if stored:
+                response = self._replayed(keyed.answer_for_this_request(stored))
+            else:
+                response = self._run_worker(request, context_data, keyed)
         except Exception as exc:  # every failure becomes a typed JSON error
             response = error_response(exc)
         response.headers[CORRELATION_HEADER] = correlation_id
         return response
+
+    def _run_worker(self, request, context_data, keyed):
+        if keyed:
+            keyed.attach_to(request)
+        args, kwargs = self.get_entrypoint_parameters(request)
+        self.check_signature(args, kwargs)
+        event = Event()
+        self.container.spawn_worker(
+            self, args, kwargs, context_data=context_data, handle_result=partial(self.handle_result, event)
+        )
+        try:
+            return self.response_from_result(event.wait())
+        except IdempotencyKeyInUse:
+            stored = self._stored_answer(keyed)
+            if stored is None:
+                raise
+            return self._replayed(keyed.answer_for_this_request(stored))
+
+    def _replayed(self, stored):
+        """A kept answer given again, as it was first given."""
+        IDEMPOTENT_REPLAYS.labels(self.container.service_name, self.method_name).inc()
+        return Response(stored.body, status=stored.status, mimetype="application/json", headers={REPLAYED_HEADER: "true"})
+
+    def _stored_answer(self, keyed):
+        with self.keys_database.engine.connect() as connection:
+            return keyed.stored_answer(connection)
 
     def _authenticate(self, request):
         try:
@@ -314,11 +341,21 @@ def query_args(request, model):
 
 class DescribedService:
     """The public endpoints every service has: liveness (the process answers), readiness (its
-    database answers and its broker connections are up: 503 otherwise) and its OpenAPI document.
-    A service sets `openapi_path` and a `db`."""
+    database answers and its broker connections are up: 503 otherwise) and its OpenAPI document; and
+    the hourly forgetting of old idempotency keys. A service sets `openapi_path` and a `db`."""
 
     openapi_path = None
     readiness = Readiness()
+    settings = Config()
+
+    @timer(interval=3600)
+    def forget_old_idempotency_keys(self):
+        """Answers kept under idempotency keys go once older than IDEMPOTENCY_KEY_HOURS (24)."""
+        hours = float(self.settings.get("IDEMPOTENCY_KEY_HOURS") or DEFAULT_KEEP_HOURS)
+        with self.db.unit_of_work() as uow:
+            forgotten = forget_keys_older_than(uow.connection, hours)
+            uow.commit()
+        return forgotten
 
     @http("GET", "/health/live", public=True)
     def live(self, request):

@@ -93,7 +93,7 @@ class DakService(web.DescribedService):
 
     # --- diarisation ---------------------------------------------------------------------------
 
-    @http("POST", "/receipts", upload=True)
+    @http("POST", "/receipts", upload=True, idempotent=True)
     def diarise(self, request):
         """Diarise one receipt (JSON, or multipart with a `receipt` JSON field and `scans` files).
         With a `send` block it is Generate & Send."""
@@ -102,11 +102,11 @@ class DakService(web.DescribedService):
         receipt_in = ReceiptIn.model_validate(data)
         scans = self._store_scans(uploads)
         with self.db.unit_of_work() as uow:
-            result = self._diarise(uow, principal.user_id, receipt_in, scans, channel="form")
-            uow.commit()
-        return 201, result
+            answer = 201, self._diarise(uow, principal.user_id, receipt_in, scans, channel="form")
+            uow.commit(answer)
+        return answer
 
-    @http("POST", "/receipts/batch")
+    @http("POST", "/receipts/batch", idempotent=True)
     def diarise_batch(self, request):
         """Generate & Copy: several letters sharing metadata, all numbered in one transaction."""
         principal = require_caller(self.caller)
@@ -123,10 +123,11 @@ class DakService(web.DescribedService):
             raise InvalidInput("some letters are not valid", fields=errors)
         with self.db.unit_of_work() as uow:
             results = [self._diarise(uow, principal.user_id, letter, [], channel="batch") for letter in letters]
-            uow.commit()
-        return 201, {"receipts": [r["receipt"] for r in results], "warnings": [w for r in results for w in r["warnings"]]}
+            answer = 201, {"receipts": [r["receipt"] for r in results], "warnings": [w for r in results for w in r["warnings"]]}
+            uow.commit(answer)
+        return answer
 
-    @http("POST", "/receipts/email", upload=True)
+    @http("POST", "/receipts/email", upload=True, idempotent=True)
     def diarise_email(self, request):
         """Email diarisation: the body is a raw RFC 822 message (.eml)."""
         principal = require_caller(self.caller)
@@ -144,9 +145,10 @@ class DakService(web.DescribedService):
         scans = self._store_scans(accepted)
         with self.db.unit_of_work() as uow:
             result = self._diarise(uow, principal.user_id, receipt_in, scans, channel="email", body_text=body)
-            uow.commit()
-        result["warnings"] += warnings
-        return 201, result
+            result["warnings"] += warnings
+            answer = 201, result
+            uow.commit(answer)
+        return answer
 
     # --- lists and views -----------------------------------------------------------------------
 
@@ -190,7 +192,7 @@ class DakService(web.DescribedService):
 
     # --- actions of the holder -----------------------------------------------------------------
 
-    @http("POST", "/receipts/<string:receipt_id>/receive")
+    @http("POST", "/receipts/<string:receipt_id>/receive", idempotent=True)
     def receive(self, request, receipt_id):
         principal = require_caller(self.caller)
         with self.db.unit_of_work() as uow:
@@ -199,11 +201,11 @@ class DakService(web.DescribedService):
             receipt.received_at = receipt.updated_at = utcnow()
             uow.emit(ReceiptReceived(**self._event_base(receipt), received_by=principal.user_id, received_at=receipt.received_at.isoformat()))
             answer = self._receipt_answer(uow.session, receipt)
-            uow.commit()
+            uow.commit(answer)
         RECEIPT_ACTIONS.labels("receive").inc()
         return answer
 
-    @http("POST", "/receipts/<string:receipt_id>/send")
+    @http("POST", "/receipts/<string:receipt_id>/send", idempotent=True)
     def send(self, request, receipt_id):
         principal = require_caller(self.caller)
         send_in = parse_json(request, SendIn)
@@ -211,10 +213,10 @@ class DakService(web.DescribedService):
             receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
             self._send(uow, receipt, view, principal.user_id, send_in, action="send")
             answer = self._receipt_answer(uow.session, receipt)
-            uow.commit()
+            uow.commit(answer)
         return answer
 
-    @http("POST", "/receipts/<string:receipt_id>/reply")
+    @http("POST", "/receipts/<string:receipt_id>/reply", idempotent=True)
     def reply(self, request, receipt_id):
         """Send the receipt back to whoever sent it to the holder."""
         principal = require_caller(self.caller)
@@ -224,10 +226,10 @@ class DakService(web.DescribedService):
             target = domain.reply_target(view, principal.user_id)
             self._send(uow, receipt, view, principal.user_id, SendIn(to=[target], remarks=reply_in.remarks), action="reply")
             answer = self._receipt_answer(uow.session, receipt)
-            uow.commit()
+            uow.commit(answer)
         return answer
 
-    @http("POST", "/receipts/<string:receipt_id>/put-in-file")
+    @http("POST", "/receipts/<string:receipt_id>/put-in-file", idempotent=True)
     def put_in_file(self, request, receipt_id):
         """The holder puts the receipt in a file, once files has said it may go there: a refusal
         leaves it with the holder, open."""
@@ -250,11 +252,11 @@ class DakService(web.DescribedService):
                 cleared=sorted(domain.cleared_for(view)),
             ))
             answer = self._receipt_answer(uow.session, receipt)
-            uow.commit()
+            uow.commit(answer)
         RECEIPT_ACTIONS.labels("put_in_file").inc()
         return answer
 
-    @http("POST", "/receipts/<string:receipt_id>/close")
+    @http("POST", "/receipts/<string:receipt_id>/close", idempotent=True)
     def close(self, request, receipt_id):
         principal = require_caller(self.caller)
         close_in = parse_json(request, CloseIn)
@@ -266,11 +268,11 @@ class DakService(web.DescribedService):
             receipt.closing_remarks, receipt.updated_at = close_in.remarks, now
             uow.emit(ReceiptClosed(**self._event_base(receipt), closed_by=principal.user_id, remarks=close_in.remarks))
             answer = self._receipt_answer(uow.session, receipt)
-            uow.commit()
+            uow.commit(answer)
         RECEIPT_ACTIONS.labels("close").inc()
         return answer
 
-    @http("POST", "/receipts/<string:receipt_id>/copy")
+    @http("POST", "/receipts/<string:receipt_id>/copy", idempotent=True)
     def copy(self, request, receipt_id):
         """A new receipt (new number) with the same letter and scans, held by the caller."""
         principal = require_caller(self.caller)
@@ -279,10 +281,10 @@ class DakService(web.DescribedService):
             domain.ensure_can_act(view, principal.user_id)
             fields = {column.name: getattr(original, column.name) for column in Receipt.__table__.columns}
             scans = [(s.filename, s) for s in repository.scans_of(uow.session, receipt_id)]
-            result = self._create_receipt(uow, principal.user_id, fields, scans, channel="copy", copied_from=original.id)
-            uow.commit()
+            answer = 201, self._create_receipt(uow, principal.user_id, fields, scans, channel="copy", copied_from=original.id)
+            uow.commit(answer)
         RECEIPT_ACTIONS.labels("copy").inc()
-        return 201, result
+        return answer
 
     # --- directory -----------------------------------------------------------------------------
 

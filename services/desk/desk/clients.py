@@ -6,9 +6,11 @@ import requests
 from nameko.extensions import DependencyProvider
 
 from eoffice_common.auth import Principal, issue_token, private_key
+from eoffice_common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from eoffice_common.web import CORRELATION_HEADER
 
 from .exceptions import ServiceFailure, ServiceUnavailable
+from .web import IDEMPOTENCY_FIELD
 
 SERVICES = ("dak", "files", "signing", "notify", "metrics")
 
@@ -38,13 +40,19 @@ class TokenMint:
 
 
 class ServiceCalls:
-    def __init__(self, http, urls, tokens, principal, correlation_id, timeout):
+    """Calls as the signed-in user. Given the posted form's idempotency key, each POST carries it as
+    its Idempotency-Key, numbered in call order: one form may make several calls, and the same form
+    posted again makes the same calls in the same order, each then answered as the first time."""
+
+    def __init__(self, http, urls, tokens, principal, correlation_id, timeout, idempotency_key=None):
         self._http = http
         self._urls = urls
         self._tokens = tokens
         self._principal = principal
         self._correlation_id = correlation_id
         self.timeout = timeout
+        self._idempotency_key = idempotency_key
+        self._posts = 0
 
     def _headers(self, extra=None):
         headers = {CORRELATION_HEADER: self._correlation_id or ""}
@@ -54,6 +62,9 @@ class ServiceCalls:
 
     def request(self, service, method, path, *, stream=False, timeout=None, headers=None, **kwargs):
         """The service's response (2xx), or ServiceFailure with its reason and field reasons."""
+        if method == "POST" and self._idempotency_key:
+            self._posts += 1
+            headers = {IDEMPOTENCY_HEADER: f"{self._idempotency_key}.{self._posts}", **(headers or {})}
         try:
             response = self._http.request(
                 method, f"{self._urls[service]}{path}", headers=self._headers(headers), stream=stream,
@@ -110,4 +121,5 @@ class Services(DependencyProvider):
     def get_dependency(self, worker_ctx):
         session = worker_ctx.data.get("desk_session")
         principal = Principal(session["user_id"], session["office"], tuple(session["roles"]), session["name_en"]) if session else None
-        return ServiceCalls(self.http, self.urls, self.tokens, principal, worker_ctx.data.get("correlation_id"), self.timeout)
+        return ServiceCalls(self.http, self.urls, self.tokens, principal, worker_ctx.data.get("correlation_id"), self.timeout,
+                            worker_ctx.data.get(IDEMPOTENCY_FIELD))

@@ -32,6 +32,7 @@ STATIC_DIR = os.path.join(HERE, "static")
 SESSION_COOKIE = "desk_session"
 FORM_COOKIE = "desk_form"  # CSRF token of a browser not signed in (the sign-in form)
 FLASH_COOKIE = "desk_flash"
+IDEMPOTENCY_FIELD = "idempotency_key"  # of every form (new_idempotency_key)
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 SECURITY_HEADERS = {
     # Everything from this origin only: no CDN, no inline script; frames and objects for scans only.
@@ -180,9 +181,10 @@ class PageEntrypoint(HttpRequestHandler):
                 raise SignInRequired("sign in to continue")
             if self.csrf and request.method in UNSAFE:
                 self._check_csrf(request, session)
+            context_data = {"correlation_id": correlation_id}
             if request.method in UNSAFE:
                 _refuse_nul_in_form(request)
-            context_data = {"correlation_id": correlation_id}
+                context_data[IDEMPOTENCY_FIELD] = request.form.get(IDEMPOTENCY_FIELD)
             if session is not None:
                 context_data["desk_session"] = asdict(session)
                 context_data["principal"] = {"user_id": session.user_id, "office": session.office, "roles": list(session.roles)}
@@ -237,6 +239,12 @@ def language_of_request(request):
     return domain.page_language(request.cookies.get("desk_lang"), None)
 
 
+def new_idempotency_key():
+    """A key for each form as it is rendered (its `idempotency_key` field): the desk passes it on to
+    the services it calls, so a form posted twice (a double click, a resubmission) is carried out once."""
+    return uuid.uuid4().hex
+
+
 _environment = Environment(
     loader=FileSystemLoader(os.path.join(HERE, "templates")),
     autoescape=select_autoescape(["html", "svg"]),
@@ -244,6 +252,7 @@ _environment = Environment(
     lstrip_blocks=True,
 )
 _environment.globals["static_url"] = static_url
+_environment.globals["new_idempotency_key"] = new_idempotency_key
 
 
 def error_message(t, exc):

@@ -70,7 +70,7 @@ class FilesService(web.DescribedService):
         with self.db.read() as session:
             return {"heads": [head_out(h) for h in repository.heads_of(session, principal.office)]}
 
-    @http("POST", "/heads")
+    @http("POST", "/heads", idempotent=True)
     def add_head(self, request):
         """An admin adds a head to their office's SFS scheme."""
         principal = require_caller(self.caller)
@@ -85,12 +85,13 @@ class FilesService(web.DescribedService):
             head = FileHead(office_code=office, created_by=admin.id, created_at=utcnow(), active=True, **head_in.model_dump())
             session.add(head)
             session.flush()
-            uow.commit()
-        return 201, head_out(head)
+            answer = 201, head_out(head)
+            uow.commit(answer)
+        return answer
 
     # --- creating files -----------------------------------------------------------------------
 
-    @http("POST", "/files")
+    @http("POST", "/files", idempotent=True)
     def create_file(self, request):
         """A new file: SFS (number generated from a head of the creator's office) or non-SFS (free-form)."""
         principal = require_caller(self.caller)
@@ -117,10 +118,11 @@ class FilesService(web.DescribedService):
                 file_number=number, subject=file_in.subject, category=file_in.category, description=file_in.description,
                 kind=file_in.kind, classification=file_in.classification,
             )
-            uow.commit()
-            return 201, file_out(file, None, {user.id: user})
+            answer = 201, file_out(file, None, {user.id: user})
+            uow.commit(answer)
+            return answer
 
-    @http("POST", "/files/<string:file_id>/volumes")
+    @http("POST", "/files/<string:file_id>/volumes", idempotent=True)
     def open_volume(self, request, file_id):
         """The next volume of a file: the same number suffixed `/Vol.N`, a new computer number."""
         principal = require_caller(self.caller)
@@ -144,10 +146,11 @@ class FilesService(web.DescribedService):
                 volume=volume, parent_file_id=root.id, relation="volume",
             )
             repository.record_actions(session, root, user.id, [("volume_opened", {"file_id": file.id, "volume": volume, "remarks": volume_in.remarks})], now)
-            uow.commit()
-            return 201, file_out(file, None, {user.id: user})
+            answer = 201, file_out(file, None, {user.id: user})
+            uow.commit(answer)
+            return answer
 
-    @http("POST", "/files/<string:file_id>/parts")
+    @http("POST", "/files/<string:file_id>/parts", idempotent=True)
     def open_part(self, request, file_id):
         """A part file, to work on a matter while the main file is elsewhere: `<number>/Part.N`."""
         principal = require_caller(self.caller)
@@ -169,8 +172,9 @@ class FilesService(web.DescribedService):
                 volume=1, part=part, parent_file_id=parent.id, relation="part",
             )
             repository.record_actions(session, parent, user.id, [("part_opened", {"file_id": file.id, "part": part})], now)
-            uow.commit()
-            return 201, file_out(file, None, {user.id: user})
+            answer = 201, file_out(file, None, {user.id: user})
+            uow.commit(answer)
+            return answer
 
     def _new_file(self, uow, user_id, now, **values):
         session = uow.session
@@ -256,7 +260,7 @@ class FilesService(web.DescribedService):
 
     # --- movement -------------------------------------------------------------------------------
 
-    @http("POST", "/files/<string:file_id>/send")
+    @http("POST", "/files/<string:file_id>/send", idempotent=True)
     def send(self, request, file_id):
         """Send the file to an officer (by default the sender's reporting officer), who becomes its custodian."""
         principal = require_caller(self.caller)
@@ -271,10 +275,10 @@ class FilesService(web.DescribedService):
             movement = self._move(uow, file, current, move, me, yellow,
                                   remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority)
             answer = file_summary(file, movement, users)
-            uow.commit()
+            uow.commit(answer)
             return answer
 
-    @http("POST", "/files/<string:file_id>/return")
+    @http("POST", "/files/<string:file_id>/return", idempotent=True)
     def return_file(self, request, file_id):
         """Send the file back to whoever sent it to its custodian."""
         principal = require_caller(self.caller)
@@ -286,10 +290,10 @@ class FilesService(web.DescribedService):
             move = domain.plan_return(repository.file_view(file), repository.movement_view(current), me, return_in.version)
             movement = self._move(uow, file, current, move, me, yellow, remarks=return_in.remarks)
             answer = file_summary(file, movement, {person.id: person for person in (returner, sender) if person})
-            uow.commit()
+            uow.commit(answer)
             return answer
 
-    @http("POST", "/files/<string:file_id>/pull-back")
+    @http("POST", "/files/<string:file_id>/pull-back", idempotent=True)
     def pull_back(self, request, file_id):
         """The sender takes the file back while the recipient has not opened it (409 once they have)."""
         principal = require_caller(self.caller)
@@ -303,7 +307,7 @@ class FilesService(web.DescribedService):
             current.pulled_back_at = now
             movement = self._move(uow, file, current, move, me, yellow, opened_at=now, now=now, announce=[pulled_back])
             answer = file_summary(file, movement, {person.id: person for person in (sender, holder) if person})
-            uow.commit()
+            uow.commit(answer)
             return answer
 
     def _move(self, uow, file, current, move, actor, has_yellow_notes, remarks=None, due_date=None, priority="normal",
@@ -334,20 +338,20 @@ class FilesService(web.DescribedService):
         FILE_MOVEMENTS.labels(move.action).inc()
         return movement
 
-    @http("POST", "/files/<string:file_id>/park")
+    @http("POST", "/files/<string:file_id>/park", idempotent=True)
     def park(self, request, file_id):
         """Temporarily close the file; it waits in the custodian's parked list."""
         principal = require_caller(self.caller)
         return self._simple_action(request, file_id, principal, "parked", domain.check_park, events.FileParked,
                                    lambda now: {"status": domain.PARKED, "parked_at": now})
 
-    @http("POST", "/files/<string:file_id>/unpark")
+    @http("POST", "/files/<string:file_id>/unpark", idempotent=True)
     def unpark(self, request, file_id):
         principal = require_caller(self.caller)
         return self._simple_action(request, file_id, principal, "unparked", domain.check_unpark, events.FileUnparked,
                                    lambda now: {"status": domain.OPEN, "parked_at": None})
 
-    @http("POST", "/files/<string:file_id>/reopen")
+    @http("POST", "/files/<string:file_id>/reopen", idempotent=True)
     def reopen(self, request, file_id):
         """The owner reopens a closed file."""
         principal = require_caller(self.caller)
@@ -366,11 +370,11 @@ class FilesService(web.DescribedService):
             repository.record_actions(session, file, me, actions, now, **values(now))
             uow.emit(event_class(**self._event_base(file), by_user=me))
             answer = file_summary(file, current, repository.users_by_id(session, {file.custodian_id}))
-            uow.commit()
+            uow.commit(answer)
             FILE_ACTIONS.labels(action).inc()
             return answer
 
-    @http("POST", "/files/<string:file_id>/close")
+    @http("POST", "/files/<string:file_id>/close", idempotent=True)
     def close(self, request, file_id):
         """Only the owner closes a file, while holding it; yellow notes turn green."""
         principal = require_caller(self.caller)
@@ -389,11 +393,11 @@ class FilesService(web.DescribedService):
                                       status=domain.CLOSED, closed_at=now, closed_by=me, parked_at=None, last_paragraph=last_paragraph)
             uow.emit(events.FileClosed(**self._event_base(file), by_user=me, created_at=file.created_at.isoformat(), movement_count=movement_count, kind=file.kind))
             answer = file_summary(file, current, repository.users_by_id(session, {me}))
-            uow.commit()
+            uow.commit(answer)
             FILE_ACTIONS.labels("closed").inc()
             return answer
 
-    @http("POST", "/transfers")
+    @http("POST", "/transfers", idempotent=True)
     def transfer(self, request):
         """An admin hands every file an officer leaving a post holds or owns to the successor."""
         principal = require_caller(self.caller)
@@ -420,8 +424,9 @@ class FilesService(web.DescribedService):
                 from_user=leaving.id, to_user=successor.id, file_ids=[f.id for f in moved], by_user=admin.id,
                 office=leaving.office_code, district=leaving.district_code,
             ))
-            uow.commit()
-        return {"from_user": leaving.id, "to_user": successor.id, "files": [{"id": f.id, "file_number": f.file_number} for f in moved]}
+            answer = {"from_user": leaving.id, "to_user": successor.id, "files": [{"id": f.id, "file_number": f.file_number} for f in moved]}
+            uow.commit(answer)
+        return answer
 
     # --- noting -----------------------------------------------------------------------------------
 
@@ -438,7 +443,7 @@ class FilesService(web.DescribedService):
             uow.commit()
             return answer
 
-    @http("POST", "/files/<string:file_id>/notes")
+    @http("POST", "/files/<string:file_id>/notes", idempotent=True)
     def add_note(self, request, file_id):
         """A yellow note by the custodian, editable and discardable until confirmed or the file moves on."""
         principal = require_caller(self.caller)
@@ -455,9 +460,9 @@ class FilesService(web.DescribedService):
             actions = self._open_by_acting(uow, file, current, me, now) + [("note_added", {"note_id": note.id, "content_sha256": domain.content_sha256(note.text)})]
             repository.record_actions(session, file, me, actions, now)
             uow.emit(events.NoteAdded(**self._event_base(file), note_id=note.id, author=me))
-            answer = note_out(note, repository.users_by_id(session, {me}))
-            uow.commit()
-            return 201, answer
+            answer = 201, note_out(note, repository.users_by_id(session, {me}))
+            uow.commit(answer)
+            return answer
 
     @http("PUT", "/files/<string:file_id>/notes/<string:note_id>")
     def edit_note(self, request, file_id, note_id):
@@ -491,7 +496,7 @@ class FilesService(web.DescribedService):
             uow.commit()
         return {"discarded": note_id}
 
-    @http("POST", "/files/<string:file_id>/notes/<string:note_id>/confirm")
+    @http("POST", "/files/<string:file_id>/notes/<string:note_id>/confirm", idempotent=True)
     def confirm_note(self, request, file_id, note_id):
         """The yellow note turns green: permanent, its paragraphs numbered after the file's last."""
         principal = require_caller(self.caller)
@@ -505,7 +510,7 @@ class FilesService(web.DescribedService):
             actions, last_paragraph = self._confirm_notes(uow, file, [note], now, on="confirm")
             repository.record_actions(session, file, me, actions, now, last_paragraph=last_paragraph)
             answer = note_out(note, repository.users_by_id(session, {me}))
-            uow.commit()
+            uow.commit(answer)
             return answer
 
     def _confirm_notes(self, uow, file, notes, now, on, emit=None):
@@ -545,7 +550,7 @@ class FilesService(web.DescribedService):
             uow.commit()
             return answer
 
-    @http("POST", "/files/<string:file_id>/correspondence", upload=True)
+    @http("POST", "/files/<string:file_id>/correspondence", upload=True, idempotent=True)
     def attach_documents(self, request, file_id):
         """Attach documents (multipart: `item` JSON and `documents` files) to the correspondence."""
         principal = require_caller(self.caller)
@@ -579,10 +584,10 @@ class FilesService(web.DescribedService):
                 ("document_attached", {"correspondence_id": item.id, "sha256": [d.sha256 for d in documents]})
             ]
             repository.record_actions(session, file, me, actions, now)
-            answer = correspondence_out(item, documents, repository.users_by_id(session, {me}))
-            uow.commit()
+            answer = 201, correspondence_out(item, documents, repository.users_by_id(session, {me}))
+            uow.commit(answer)
             FILE_ACTIONS.labels("document_attached").inc()
-            return 201, answer
+            return answer
 
     def _document_request(self, request):
         if request.mimetype != "multipart/form-data":
@@ -645,7 +650,7 @@ class FilesService(web.DescribedService):
             uow.commit()
             return answer
 
-    @http("POST", "/files/<string:file_id>/drafts")
+    @http("POST", "/files/<string:file_id>/drafts", idempotent=True)
     def create_draft(self, request, file_id):
         principal = require_caller(self.caller)
         draft_in = parse_json(request, DraftIn)
@@ -659,11 +664,11 @@ class FilesService(web.DescribedService):
             session.add(draft)
             session.flush()
             self._add_version(uow, file, draft, draft_in.content, me, now, self._open_by_acting(uow, file, current, me, now))
-            answer = self._draft_answer(session, draft)
-            uow.commit()
-            return 201, answer
+            answer = 201, self._draft_answer(session, draft)
+            uow.commit(answer)
+            return answer
 
-    @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/versions")
+    @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/versions", idempotent=True)
     def revise_draft(self, request, file_id, draft_id):
         """Every edit is a new version; the earlier ones stay readable."""
         principal = require_caller(self.caller)
@@ -678,9 +683,9 @@ class FilesService(web.DescribedService):
             draft.current_version += 1
             draft.updated_at = now
             self._add_version(uow, file, draft, version_in.content, me, now, self._open_by_acting(uow, file, current, me, now))
-            answer = self._draft_answer(session, draft)
-            uow.commit()
-            return 201, answer
+            answer = 201, self._draft_answer(session, draft)
+            uow.commit(answer)
+            return answer
 
     def _add_version(self, uow, file, draft, content, author, now, actions):
         sha = domain.content_sha256(content)
@@ -689,7 +694,7 @@ class FilesService(web.DescribedService):
         repository.record_actions(uow.session, file, author, actions, now)
         uow.emit(events.DraftVersioned(**self._event_base(file), draft_id=draft.id, version=draft.current_version, author=author))
 
-    @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/comments")
+    @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/comments", idempotent=True)
     def comment_on_draft(self, request, file_id, draft_id):
         principal = require_caller(self.caller)
         comment_in = parse_json(request, CommentIn)
@@ -704,11 +709,11 @@ class FilesService(web.DescribedService):
             session.flush()
             actions = self._open_by_acting(uow, file, current, me, now) + [("draft_commented", {"draft_id": draft.id, "comment_id": comment.id})]
             repository.record_actions(session, file, me, actions, now)
-            answer = self._draft_answer(session, draft)
-            uow.commit()
-            return 201, answer
+            answer = 201, self._draft_answer(session, draft)
+            uow.commit(answer)
+            return answer
 
-    @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/approve")
+    @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/approve", idempotent=True)
     def approve_draft(self, request, file_id, draft_id):
         """An officer holding the file approves the draft's latest version (or the `version` named)."""
         principal = require_caller(self.caller)
@@ -732,11 +737,11 @@ class FilesService(web.DescribedService):
                 content=version.content, content_sha256=version.content_sha256, classification=file.classification,
             ))
             answer = self._draft_answer(session, draft)
-            uow.commit()
+            uow.commit(answer)
             FILE_ACTIONS.labels("draft_approved").inc()
             return answer
 
-    @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/issue")
+    @http("POST", "/files/<string:file_id>/drafts/<string:draft_id>/issue", idempotent=True)
     def issue_draft(self, request, file_id, draft_id):
         """Issued & Sent (email) or Issued & Dispatched (post), under an issue number of the office."""
         principal = require_caller(self.caller)
@@ -762,7 +767,7 @@ class FilesService(web.DescribedService):
                 dispatch_mode=issue_in.dispatch_mode, issued_by=me, recipients=recipients,
             ))
             answer = self._draft_answer(session, draft)
-            uow.commit()
+            uow.commit(answer)
             FILE_ACTIONS.labels("draft_issued").inc()
             return answer
 

@@ -152,7 +152,7 @@ class NotifyService(web.DescribedService):
                 "dead_letters": [schemas.dead_letter_out(letter, delivery) for letter, delivery in rows],
             }
 
-    @http("POST", "/dead-letters/<int:letter_id>/retry")
+    @http("POST", "/dead-letters/<int:letter_id>/retry", idempotent=True)
     def retry_dead_letter(self, request, letter_id):
         """Send the message again: the admin has decided it did not arrive."""
         principal = self._admin()
@@ -167,10 +167,10 @@ class NotifyService(web.DescribedService):
             letter.retried_at, letter.retried_by = now, principal.user_id
             delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.due_at = domain.PENDING, 0, now, now
             delivery.claimed_at = delivery.claimed_by = None
-            uow.commit()
-            answer = schemas.dead_letter_out(letter, delivery)
+            answer = 202, schemas.dead_letter_out(letter, delivery)
+            uow.commit(answer)
         self.courier.wake()
-        return 202, answer
+        return answer
 
     def _admin(self):
         principal = require_caller(self.caller)

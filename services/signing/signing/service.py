@@ -84,7 +84,7 @@ class SigningService(web.DescribedService):
 
     # --- certificates ---------------------------------------------------------------------------
 
-    @http("POST", "/certificates")
+    @http("POST", "/certificates", idempotent=True)
     def register_certificate(self, request):
         """Register the caller's DSC (its key on the token) or eSign certificate, after checking it."""
         principal = require_caller(self.caller)
@@ -119,12 +119,13 @@ class SigningService(web.DescribedService):
                 certificate_id=record.id, user_id=record.user_id, serial=record.serial, office=user.office,
                 subject=record.subject, not_after=record.not_after.isoformat(), source=record.source,
             ))
+            answer = 201, certificate_out(record)
             try:
-                uow.commit()
+                uow.commit(answer)
             except IntegrityError:  # registered at the same moment by another request
                 raise KeyBoundToAnother("this key or certificate was registered by another request just now")
         CERTIFICATES.labels(body.source, "registered").inc()
-        return 201, certificate_out(record)
+        return answer
 
     @http("GET", "/certificates")
     def list_certificates(self, request):
@@ -138,7 +139,7 @@ class SigningService(web.DescribedService):
         with self.db.read() as session:
             return certificate_out(repository.certificate_of(session, certificate_id, principal.user_id))
 
-    @http("POST", "/certificates/<string:certificate_id>/revoke")
+    @http("POST", "/certificates/<string:certificate_id>/revoke", idempotent=True)
     def revoke_certificate(self, request, certificate_id):
         """The holder (or an admin) withdraws a certificate, e.g. a lost token: it signs nothing more."""
         principal = require_caller(self.caller)
@@ -150,8 +151,9 @@ class SigningService(web.DescribedService):
                 raise CertificateNotFound(f"certificate {certificate_id} was not found")
             domain.ensure_can_revoke(certificate.user_id, certificate.status, principal.user_id, is_admin)
             self._revoke(uow, certificate, body.reason, principal.office)
-            uow.commit()
-        return certificate_out(certificate)
+            answer = certificate_out(certificate)
+            uow.commit(answer)
+        return answer
 
     # --- documents ------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 import re
 
 import requests
-from eoffice_common.testing import promtool_check
+from eoffice_common.testing import idempotent_routes, operations_taking_idempotency_key, promtool_check
 from eoffice_common.web import HttpEntrypoint
 
 
@@ -21,6 +21,11 @@ def test_the_openapi_document_describes_every_route_and_no_other(dak_container, 
     assert documented == routes_of_service(dak_container)
     public = {(m.upper(), p) for p, item in document["paths"].items() for m, op in item.items() if op.get("security") == []}
     assert public == {(e.method, e.url) for e in dak_container.entrypoints if isinstance(e, HttpEntrypoint) and e.public}
+
+
+def test_every_idempotent_route_documents_the_idempotency_key_and_no_other(dak_container, desk):
+    document = requests.get(f"{desk.base_url}/openapi.json").json()
+    assert operations_taking_idempotency_key(document) == idempotent_routes(dak_container) != set()
 
 
 def test_health_endpoints_are_public(desk):

@@ -4,7 +4,7 @@ import re
 import requests
 from jsonschema import Draft202012Validator
 
-from eoffice_common.testing import promtool_check
+from eoffice_common.testing import idempotent_routes, operations_taking_idempotency_key, promtool_check
 from eoffice_common.web import HttpEntrypoint
 
 
@@ -23,6 +23,11 @@ def test_the_openapi_document_describes_every_route_and_no_other(files_container
     assert documented == routes_of_service(files_container)
     public = {(m.upper(), p) for p, item in document["paths"].items() for m, op in item.items() if m != "parameters" and op.get("security") == []}
     assert public == {(e.method, e.url) for e in files_container.entrypoints if isinstance(e, HttpEntrypoint) and e.public}
+
+
+def test_every_idempotent_route_documents_the_idempotency_key_and_no_other(files_container, registry):
+    document = requests.get(f"{registry.base_url}/openapi.json").json()
+    assert operations_taking_idempotency_key(document) == idempotent_routes(files_container) != set()
 
 
 def answer_validator(document, path, method, status):

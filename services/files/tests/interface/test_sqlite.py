@@ -37,7 +37,8 @@ def sqlite_files(tmp_path, container_factory, rabbit_config, s3_config, demo_dir
 
 def call(base, method, path, user, office="COLL-JHS", roles=("officer",), **kwargs):
     token = issue_token(TEST_JWT_PRIVATE_KEY, Principal(user, office, roles, user))
-    return requests.request(method, f"{base}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=30, **kwargs)
+    headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+    return requests.request(method, f"{base}{path}", headers=headers, timeout=30, **kwargs)
 
 
 def test_files_are_numbered_moved_noted_and_found_on_sqlite(sqlite_files, event_tap):
@@ -57,3 +58,14 @@ def test_files_are_numbered_moved_noted_and_found_on_sqlite(sqlite_files, event_
     assert [f["id"] for f in found] == [first["id"]]
     assert call(sqlite_files, "GET", f"/files/{first['id']}/audit/verify", "clerk.jhs").json()["valid"] is True
     tap.wait_for("file_pulled_back")
+
+
+def test_a_request_retried_with_its_idempotency_key_is_carried_out_once_on_sqlite(sqlite_files):
+    head = call(sqlite_files, "GET", "/heads", "clerk.jhs").json()["heads"][0]
+    body = {"head_id": head["id"], "subject": "नामांतरण प्रकरण"}
+    first, retry = (call(sqlite_files, "POST", "/files", "clerk.jhs", json=body, headers={"Idempotency-Key": "k-1"}) for _ in range(2))
+    assert (first.status_code, retry.status_code, retry.headers["Idempotent-Replayed"]) == (201, 201, "true")
+    assert retry.json() == first.json()
+    reused = call(sqlite_files, "POST", "/files", "clerk.jhs", json={**body, "subject": "दूसरा"}, headers={"Idempotency-Key": "k-1"})
+    assert (reused.status_code, reused.json()["error"]) == (422, "idempotency_key_reused")
+    assert call(sqlite_files, "GET", "/files?box=created", "clerk.jhs").json()["total"] == 1

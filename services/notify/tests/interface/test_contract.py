@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from eoffice_common.tables import PLUMBING
-from eoffice_common.testing import free_port, promtool_check
+from eoffice_common.testing import free_port, idempotent_routes, operations_taking_idempotency_key, promtool_check
 from eoffice_common.web import HttpEntrypoint
 from notify.models import Base
 
@@ -26,6 +26,11 @@ def test_the_openapi_document_describes_every_route_and_no_other(notify):
     assert documented == routes_of_service(notify)
     public = {(m.upper(), p) for p, item in document["paths"].items() for m, op in item.items() if op.get("security") == []}
     assert public == {(e.method, e.url) for e in notify.entrypoints if isinstance(e, HttpEntrypoint) and e.public}
+
+
+def test_every_idempotent_route_documents_the_idempotency_key_and_no_other(notify):
+    document = requests.get(f"{notify.base_url}/openapi.json").json()
+    assert operations_taking_idempotency_key(document) == idempotent_routes(notify) != set()
 
 
 def test_health_endpoints_are_public(notify):

@@ -28,6 +28,7 @@ run: $(VENV)/.installed
 	$(PY) dev/run.py
 
 test: setup
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -p no:cacheprovider common/tests $(addsuffix /tests,$(SERVICES)) tests
 
 test-unit: setup

@@ -14,11 +14,20 @@ import requests
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
-
 from urllib3 import encode_multipart_formdata
 
 from common import (
-    HttpClients, S3Server, cli, cpu_seconds, drop_vhost, free_port, fresh_vhost, print_row, run_at_rate, run_load, start_service,
+    HttpClients,
+    S3Server,
+    cli,
+    cpu_seconds,
+    drop_vhost,
+    free_port,
+    fresh_vhost,
+    print_row,
+    run_at_rate,
+    run_load,
+    start_service,
     summary,
 )
 from eoffice_common.testing import create_database

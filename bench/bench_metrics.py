@@ -31,7 +31,6 @@ from eoffice_common.events import time_ordered_id
 from eoffice_common.migrations import upgrade
 from eoffice_common.outbox import ConfirmingPublisher
 from eoffice_common.testing import ADMIN_PG_URL, wait_for_http
-
 from metrics import domain, scoring
 from metrics.events import CONSUMED
 
@@ -218,7 +217,7 @@ def declare_queue(amqp_uri, name):
     """The queue the service consumes from, bound as the service binds it, so events wait in it."""
     with Connection(amqp_uri) as conn:
         channel = conn.channel()
-        for service, types in CONSUMED.items():
+        for service in CONSUMED:
             channel.exchange_declare(f"{service}.events", "topic", durable=True, auto_delete=False)
         channel.queue_declare(name, durable=True, auto_delete=False)
         for service, types in CONSUMED.items():

@@ -28,14 +28,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # The service's package first: this script's own name would otherwise shadow `notify`.
 sys.path[:0] = [os.path.join(os.path.dirname(HERE), "services", "notify"), HERE]
 
-from common import RABBIT_API, RABBIT_AUTH, ROOT, cpu_seconds, drop_vhost, free_port, fresh_vhost, percentile, start_service  # noqa: E402  (monkey-patches eventlet)
-
 import eventlet  # noqa: E402
 import requests  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 from kombu import Connection, Consumer, Exchange, Queue  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
+from common import (  # noqa: E402  (monkey-patches eventlet)
+    RABBIT_API,
+    RABBIT_AUTH,
+    ROOT,
+    cpu_seconds,
+    drop_vhost,
+    free_port,
+    fresh_vhost,
+    percentile,
+    start_service,
+)
 from eoffice_common.auth import new_key_pair  # noqa: E402
 from eoffice_common.migrations import upgrade  # noqa: E402
 from eoffice_common.outbox import ConfirmingPublisher  # noqa: E402

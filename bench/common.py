@@ -10,9 +10,9 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections import defaultdict, deque  # noqa: E402
 
 import requests  # noqa: E402
-from collections import defaultdict, deque  # noqa: E402
 from eventlet.patcher import original  # noqa: E402
 from eventlet.queue import LightQueue  # noqa: E402
 

@@ -88,9 +88,9 @@ class TokenVerifier:
                 options={"require": ["exp", "sub", "iss"]},
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthenticated("The token has expired", reason="token_expired")
+            raise Unauthenticated("The token has expired", reason="token_expired") from None
         except jwt.InvalidTokenError as exc:
-            raise Unauthenticated(f"The token is not valid: {exc}", reason="token_invalid")
+            raise Unauthenticated(f"The token is not valid: {exc}", reason="token_invalid") from exc
         principal = Principal(claims["sub"], claims.get("office", ""), tuple(claims.get("roles", ())), claims.get("name", ""))
         return principal, claims["exp"]
 
@@ -149,7 +149,7 @@ def _load(pem, name, loader, kind):
     try:
         key = loader(pem.encode("ascii"))
     except (ValueError, TypeError, UnicodeEncodeError) as exc:
-        raise TokenKeyError(f"{name} is not a key in PEM: {exc}")
+        raise TokenKeyError(f"{name} is not a key in PEM: {exc}") from exc
     if not isinstance(key, kind):
         raise TokenKeyError(f"{name} must be an Ed25519 key (openssl genpkey -algorithm ed25519)")
     return key

@@ -5,7 +5,6 @@ import threading
 from nameko.extensions import SharedExtension
 from sqlalchemy import create_engine, event
 
-
 # Connections per process, so transactions of one process in PostgreSQL at once. A fixed pool, no
 # overflow: on a few cores, more transactions at once only contend for the same CPUs and pages (at
 # 500 movements/s on two cores, a pool of 10 + 20 overflow let up to 60 run at once and PostgreSQL

@@ -3,8 +3,8 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, fields
-from functools import cache
 from datetime import datetime, timezone
+from functools import cache
 from typing import ClassVar
 
 REQUIRED_FIELDS = ("id", "type", "schema_version", "occurred_at", "actor", "office", "data")
@@ -99,7 +99,7 @@ class Envelope:
         try:
             datetime.fromisoformat(payload["occurred_at"])
         except (TypeError, ValueError):
-            raise MalformedEvent("occurred_at is not an ISO 8601 timestamp")
+            raise MalformedEvent("occurred_at is not an ISO 8601 timestamp") from None
         return cls(
             id=str(payload["id"]),
             type=payload["type"],

@@ -1,7 +1,7 @@
 """Prometheus metrics every service exports on its own port, and the instrumentation that feeds them."""
 import time
-from weakref import WeakKeyDictionary
 from datetime import datetime, timezone
+from weakref import WeakKeyDictionary
 
 import structlog
 from nameko.extensions import DependencyProvider, SharedExtension

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, delete, select, text
 
 from .engine import DatabaseEngine
 from .logging import get_logger
-from .metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES, OUTBOX_RETURNED
+from .metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED, OUTBOX_RETURNED
 from .tables import outbox
 
 log = get_logger(__name__)

@@ -118,7 +118,7 @@ class S3Documents(Documents):
             self.client.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source}, MetadataDirective="COPY")
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                raise document_not_found(source)
+                raise document_not_found(source) from exc
             raise
 
     def _read(self, key):
@@ -126,7 +126,7 @@ class S3Documents(Documents):
             return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                raise document_not_found(key)
+                raise document_not_found(key) from exc
             raise
 
     def unreferenced(self, referenced_keys, older_than):
@@ -168,7 +168,7 @@ class FolderDocuments(Documents):
             with open(self._path(key), "rb") as handle:
                 return handle.read()
         except FileNotFoundError:
-            raise document_not_found(key)
+            raise document_not_found(key) from None
 
     def unreferenced(self, referenced_keys, older_than):
         """Keys under this store's prefix, older than `older_than`, that nothing references."""

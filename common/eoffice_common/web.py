@@ -23,7 +23,13 @@ from werkzeug.wrappers import Response
 from .auth import Principal, TokenVerification
 from .engine import DatabaseEngine
 from .errors import (
-    NUL_REFUSED, BadRequest, BodyTooLarge, InvalidInput, ServiceError, Unauthenticated, database_unreachable,
+    NUL_REFUSED,
+    BadRequest,
+    BodyTooLarge,
+    InvalidInput,
+    ServiceError,
+    Unauthenticated,
+    database_unreachable,
     invalid_input_from_pydantic,
 )
 from .health import Readiness, is_ready
@@ -149,7 +155,7 @@ class HttpEntrypoint(HttpRequestHandler):
         try:
             inspect.signature(method).bind(None, None, **dict.fromkeys(rule.arguments))
         except TypeError as exc:
-            raise IncorrectSignature(f"{self.method_name} does not take the variables of {self.url}: {exc}")
+            raise IncorrectSignature(f"{self.method_name} does not take the variables of {self.url}: {exc}") from exc
 
     def check_signature(self, args, kwargs):
         """Checked once in setup: routing gives every request exactly the route's variables."""
@@ -291,7 +297,7 @@ def load_json(data, what="The body"):
     try:
         return json.loads(data or b"null")
     except ValueError:
-        raise BadRequest(f"{what} is not valid JSON", reason="malformed_json")
+        raise BadRequest(f"{what} is not valid JSON", reason="malformed_json") from None
 
 
 def _nests_deeper(raw, levels):

@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select, update
 
 from eoffice_common.consumer import consume_events
@@ -15,7 +16,6 @@ from eoffice_common.rpc import rpc
 from eoffice_common.tables import PLUMBING
 from eoffice_common.testing import TEST_JWT_KEYS, create_database, free_port, truncate_all
 from eoffice_common.web import Caller, http, parse_json, require_caller
-from pydantic import BaseModel
 
 TEST_TABLES = MetaData()
 notes = Table("notes", TEST_TABLES, Column("id", String(36), primary_key=True), Column("text", Text, nullable=False))

@@ -6,7 +6,14 @@ import jwt
 import pytest
 
 from eoffice_common.auth import (
-    Principal, TokenKeyError, TokenVerifier, dev_key_pair, issue_token, new_key_pair, private_key, public_key,
+    Principal,
+    TokenKeyError,
+    TokenVerifier,
+    dev_key_pair,
+    issue_token,
+    new_key_pair,
+    private_key,
+    public_key,
 )
 from eoffice_common.errors import Unauthenticated
 

@@ -53,8 +53,8 @@ def test_a_failing_event_is_retried_with_growing_delays_then_dead_lettered_with_
     assert letter.reason == "RuntimeError: note unlucky-1 is refused by the test"
     deliveries = ReaderService.deliveries["unlucky-1"]
     assert len(deliveries) == MAX_ATTEMPTS
-    waits = [later - earlier for earlier, later in zip(deliveries, deliveries[1:])]
-    for waited, delay in zip(waits, RETRY_DELAYS_SECONDS):
+    waits = [later - earlier for earlier, later in zip(deliveries, deliveries[1:], strict=False)]
+    for waited, delay in zip(waits, RETRY_DELAYS_SECONDS, strict=False):
         assert delay - 0.1 <= waited <= delay + 1.5, waits
     # The event beside it in the queue was applied at once, and once.
     assert tallied(reader_config, test_tables) == {"lucky-1": 1}

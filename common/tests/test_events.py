@@ -2,7 +2,7 @@
 import time
 import uuid
 
-from eoffice_common.events import Envelope, DomainEvent, time_ordered_id
+from eoffice_common.events import DomainEvent, Envelope, time_ordered_id
 
 
 def test_an_event_id_is_a_version_7_uuid():

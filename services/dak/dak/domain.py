@@ -4,8 +4,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from .exceptions import (
-    AlreadyReceived, InvalidRecipients, NotHolder, NothingToReplyTo, NotPhysical, ReceiptNotFound,
-    ReceiptNotOpen, ScansRequired,
+    AlreadyReceived,
+    InvalidRecipients,
+    NothingToReplyTo,
+    NotHolder,
+    NotPhysical,
+    ReceiptNotFound,
+    ReceiptNotOpen,
+    ScansRequired,
 )
 
 IST = timezone(timedelta(hours=5, minutes=30))

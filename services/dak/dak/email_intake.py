@@ -13,7 +13,7 @@ def parse_email(raw):
     try:
         message = email.message_from_bytes(raw, policy=policy.default)
     except Exception as exc:  # the email package raises many types on garbage
-        raise InvalidEmail(f"not an email message: {exc}")
+        raise InvalidEmail(f"not an email message: {exc}") from exc
     name, address = parseaddr(_text(message.get("From", "")))
     subject = _text(message.get("Subject", "")).strip()
     if not address or "@" not in address:

@@ -1,7 +1,7 @@
 """Reading and writing dak's tables: the SQL side of each use case."""
+from datetime import datetime, time, timezone
 from time import monotonic
 from types import SimpleNamespace
-from datetime import datetime, time, timezone
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,7 +12,6 @@ from eoffice_common.search import contains
 from . import domain
 from .exceptions import ReceiptNotFound, UnknownUser
 from .models import Office, Receipt, ReceiptMovement, ReceiptScan, ReceiptSerial, User
-
 
 _SERIAL_UPSERTS = {}
 

@@ -367,7 +367,7 @@ class DakService(web.DescribedService):
             with eventlet.Timeout(float(self.config.get("FILES_RPC_TIMEOUT_SECONDS", 10))):
                 answer = self.files_rpc.receipt_destination(file_id)
         except (eventlet.Timeout, UnknownService):
-            raise FilesUnavailable("the files service did not answer; the receipt stays with you")
+            raise FilesUnavailable("the files service did not answer; the receipt stays with you") from None
         refusal = answer["refusal"]
         if refusal:
             raise FILE_REFUSALS[refusal["reason"]](refusal["message"])

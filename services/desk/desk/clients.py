@@ -71,7 +71,7 @@ class ServiceCalls:
                 timeout=timeout or self.timeout, **kwargs,
             )
         except requests.RequestException as exc:
-            raise ServiceUnavailable(service, f"{service} is not reachable: {type(exc).__name__}")
+            raise ServiceUnavailable(service, f"{service} is not reachable: {type(exc).__name__}") from exc
         if response.status_code >= 400:
             raise failure_of(service, response)
         return response

@@ -59,7 +59,7 @@ class OidcClient:
         try:
             kept = json.loads(kept or "")
         except ValueError:
-            raise BadCredentials("the sign-on was not started here", reason="sso_failed")
+            raise BadCredentials("the sign-on was not started here", reason="sso_failed") from None
         if not code or not secrets.compare_digest(kept.get("state", ""), returned_state or ""):
             raise BadCredentials("the sign-on answer does not match its request", reason="sso_failed")
         metadata = self.metadata()
@@ -75,7 +75,7 @@ class OidcClient:
             claims = jwt.decode(id_token, key.key, algorithms=["RS256", "ES256"], audience=self.client_id,
                                 issuer=metadata.get("issuer", self.issuer), options={"require": ["exp", "iat", "sub"]})
         except jwt.PyJWTError as exc:
-            raise BadCredentials(f"the ID token is not valid: {exc}", reason="sso_failed")
+            raise BadCredentials(f"the ID token is not valid: {exc}", reason="sso_failed") from exc
         if not secrets.compare_digest(str(claims.get("nonce", "")), kept["nonce"]):
             raise BadCredentials("the ID token was not issued for this sign-on", reason="sso_failed")
         user_id = str(claims.get(self.user_claim) or "").strip().lower()

@@ -24,9 +24,9 @@ from . import domain, repository, schemas, security
 from .clients import Services
 from .events import apply_snapshot, record_office_effect, record_receipt_sent_effect, record_user_effect
 from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, SignInThrottled, UnknownAction
+from .i18n import Translator
 from .models import Session as SessionRow
 from .oidc import OidcClient
-from .i18n import Translator
 from .throttle import SignInThrottle
 from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page, render_image
 

@@ -8,10 +8,30 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from .exceptions import (
-    AlreadyOpened, DraftNotApproved, DraftNotEditable, FileClosed, FileNotClosed, FileNotFound, FileNotParked,
-    FileParked, InvalidRecipient, InvalidReferences, InvalidTransfer, NoteConfirmed, NotAdmin, NotAuthor,
-    NotCustodian, NotOfficer, NotOwner, NotSender, NothingToPullBack, NothingToReturn, PartFile, PhysicalFile,
-    UnlinkableEvent, VersionConflict,
+    AlreadyOpened,
+    DraftNotApproved,
+    DraftNotEditable,
+    FileClosed,
+    FileNotClosed,
+    FileNotFound,
+    FileNotParked,
+    FileParked,
+    InvalidRecipient,
+    InvalidReferences,
+    InvalidTransfer,
+    NotAdmin,
+    NotAuthor,
+    NotCustodian,
+    NoteConfirmed,
+    NothingToPullBack,
+    NothingToReturn,
+    NotOfficer,
+    NotOwner,
+    NotSender,
+    PartFile,
+    PhysicalFile,
+    UnlinkableEvent,
+    VersionConflict,
 )
 
 IST = timezone(timedelta(hours=5, minutes=30))

@@ -12,12 +12,32 @@ from eoffice_common.search import contains
 
 from . import domain
 from .exceptions import (
-    CorrespondenceNotFound, DraftNotFound, FileNotFound, NoteNotFound, UnknownHead, UnknownOffice, UnknownUser,
+    CorrespondenceNotFound,
+    DraftNotFound,
+    FileNotFound,
+    NoteNotFound,
+    UnknownHead,
+    UnknownOffice,
+    UnknownUser,
     VersionConflict,
 )
 from .models import (
-    COMPUTER_NUMBERS, AuditEntry, CorrespondenceDocument, CorrespondenceItem, Counter, Draft, DraftComment,
-    DraftVersion, File, FileHead, FileSerial, IssueSerial, Movement, Note, Office, User,
+    COMPUTER_NUMBERS,
+    AuditEntry,
+    CorrespondenceDocument,
+    CorrespondenceItem,
+    Counter,
+    Draft,
+    DraftComment,
+    DraftVersion,
+    File,
+    FileHead,
+    FileSerial,
+    IssueSerial,
+    Movement,
+    Note,
+    Office,
+    User,
 )
 
 _files, _users, _audit = (model.__table__ for model in (File, User, AuditEntry))
@@ -321,7 +341,7 @@ def add_movement(session, file_id, current, move, now, remarks=None, due_date=No
         session.flush()
     except IntegrityError as error:
         if _second_current_movement(error):
-            raise VersionConflict("the file was moved meanwhile; reload it")
+            raise VersionConflict("the file was moved meanwhile; reload it") from error
         raise
     return movement
 

@@ -9,26 +9,55 @@ from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+# The mixin is reached through its module: `nameko run` takes every class with entrypoints
+# in this module's namespace for a service.
+from eoffice_common import web
 from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, NotFound, UnsupportedMediaType
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.rpc import rpc
 from eoffice_common.storage import EXTENSIONS, DocumentStore
-# The mixin is reached through its module: `nameko run` takes every class with entrypoints
-# in this module's namespace for a service.
-from eoffice_common import web
 from eoffice_common.web import Caller, content_disposition, http, load_json, parse_json, query_args, require_caller
 
 from . import directory, domain, events, repository
 from .exceptions import (
-    CorrespondenceNotFound, DocumentsRequired, DuplicateFileNumber, DuplicateHead, FileNotFound, UnknownSection, UnlinkableEvent,
+    CorrespondenceNotFound,
+    DocumentsRequired,
+    DuplicateFileNumber,
+    DuplicateHead,
+    FileNotFound,
+    UnknownSection,
+    UnlinkableEvent,
 )
 from .models import CorrespondenceDocument, CorrespondenceItem, Draft, DraftComment, DraftVersion, File, FileHead, Note
 from .schemas import (
-    ActionIn, ApproveIn, CommentIn, DocumentItemIn, DraftIn, DraftVersionIn, FileIn, HeadIn, IssueIn, ListQuery,
-    NewPartIn, NewVolumeIn, NoteIn, RegisterQuery, SearchQuery, SendIn, TransferIn,
-    audit_out, correspondence_out, draft_out, file_out, file_summary, head_out, movement_out, note_out, person,
+    ActionIn,
+    ApproveIn,
+    CommentIn,
+    DocumentItemIn,
+    DraftIn,
+    DraftVersionIn,
+    FileIn,
+    HeadIn,
+    IssueIn,
+    ListQuery,
+    NewPartIn,
+    NewVolumeIn,
+    NoteIn,
+    RegisterQuery,
+    SearchQuery,
+    SendIn,
+    TransferIn,
+    audit_out,
+    correspondence_out,
+    draft_out,
+    file_out,
+    file_summary,
+    head_out,
+    movement_out,
+    note_out,
+    person,
     version_out,
 )
 
@@ -196,7 +225,7 @@ class FilesService(web.DescribedService):
             session.flush()
         except IntegrityError:
             # A concurrent creation took the same free-form number first.
-            raise DuplicateFileNumber(f"file number {values['file_number']} is already used", fields={"file_number": "already used in your office"})
+            raise DuplicateFileNumber(f"file number {values['file_number']} is already used", fields={"file_number": "already used in your office"}) from None
         session.add(first_entry)
         uow.emit(events.FileCreated(
             **self._event_base(file), computer_number=file.computer_number, section=file.section_code, subject=file.subject,
@@ -843,7 +872,7 @@ class FilesService(web.DescribedService):
             try:
                 domain.check_signable(document_kind, status)
             except UnlinkableEvent as exc:
-                raise BadRequest(str(exc), reason="not_signable")
+                raise BadRequest(str(exc), reason="not_signable") from exc
             if document_kind == "note":
                 content, sha, title = document.text, document.content_sha256, f"Note (paragraphs {document.first_paragraph}-{document.last_paragraph})"
             else:
@@ -931,7 +960,7 @@ class FilesService(web.DescribedService):
         try:
             store.copy(source, key)
         except NotFound:
-            raise UnlinkableEvent(f"scan {source} is not in the store")
+            raise UnlinkableEvent(f"scan {source} is not in the store") from None
         return {"position": int(scan["position"]), "key": key, "sha256": sha, "size": int(scan["size"]),
                 "content_type": content_type, "filename": (scan.get("filename") or "")[:255] or None}
 

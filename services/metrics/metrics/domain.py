@@ -498,7 +498,7 @@ def explain(inputs, settings):
             "better": spec.better, "raw": raw, "numerator": numerator, "denominator": denominator,
             "normalised": normalised, "weight": weight, "contribution": weight * normalised / total_weight,
         })
-    for row, rounded in zip(rows, hundredths_adding_up([row["contribution"] for row in rows])):
+    for row, rounded in zip(rows, hundredths_adding_up([row["contribution"] for row in rows]), strict=True):
         row["contribution"] = rounded
     return rows
 

@@ -48,7 +48,7 @@ def _date(data, key):
     try:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
-        raise MalformedEvent(f"data.{key} is not an ISO date")
+        raise MalformedEvent(f"data.{key} is not an ISO date") from None
 
 
 def _moment(data, key):
@@ -58,7 +58,7 @@ def _moment(data, key):
     try:
         return as_utc(datetime.fromisoformat(str(value)))
     except ValueError:
-        raise MalformedEvent(f"data.{key} is not an ISO timestamp")
+        raise MalformedEvent(f"data.{key} is not an ISO timestamp") from None
 
 
 def _kind(data, key, allowed):

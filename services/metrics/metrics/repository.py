@@ -14,7 +14,7 @@ from eoffice_common.tables import dead_letters, processed_events
 
 from . import domain
 from .bulk import insert_many
-from .domain import COUNTERS, Fact, LIFECYCLE_EVENTS, OfficeInfo, UnitInputs, as_utc, week_of
+from .domain import COUNTERS, LIFECYCLE_EVENTS, Fact, OfficeInfo, UnitInputs, as_utc, week_of
 from .events import fact_from, office_record, user_record
 from .models import Fact as FactRow
 from .models import Item, Office, ScoredWeek, StaleWeek, UnitScore, User, WeeklyActiveUser, daily_counts

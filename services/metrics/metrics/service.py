@@ -16,13 +16,13 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from eoffice_common import web
 from eoffice_common.consumer import consume_batches
 from eoffice_common.db import Database
 from eoffice_common.engine import DatabaseEngine
 from eoffice_common.errors import InvalidInput
 from eoffice_common.logging import get_logger
 from eoffice_common.metrics import EVENTS_CONSUMED, Instrumentation
-from eoffice_common import web
 from eoffice_common.web import Caller, content_disposition, http, query_args, require_caller
 
 from . import domain, reports, repository, scoring
@@ -252,7 +252,7 @@ class MetricsService(web.DescribedService):
         try:
             number = domain.parse_week(week)
         except ValueError as exc:
-            raise InvalidInput("the week is not valid", fields={"week": str(exc)})
+            raise InvalidInput("the week is not valid", fields={"week": str(exc)}) from exc
         now = utcnow()
         with self.db.read() as session:
             known = number <= domain.week_of(now) and (

@@ -17,7 +17,6 @@ from urllib3.exceptions import ConnectTimeoutError
 
 from .domain import PERMANENT, TRANSIENT, UNKNOWN
 
-
 SMTP_LINES = compat32.clone(linesep="\r\n")
 
 
@@ -106,7 +105,7 @@ class Mailer:
                 self._discard(smtp)
                 if reused:
                     continue  # the server had closed an idle connection: a fresh one is tried once
-                raise TransientFailure(f"SMTP connection failed before the message was sent: {exc}")
+                raise TransientFailure(f"SMTP connection failed before the message was sent: {exc}") from exc
             except BaseException:
                 self._discard(smtp)
                 raise
@@ -127,11 +126,11 @@ class Mailer:
                 raise _refusal(code, reply, "DATA")
             smtp.send(_dot_stuffed(data))
         except OSError as exc:  # smtplib's disconnections are OSErrors too
-            raise _BrokenBeforeMessage(f"{type(exc).__name__}: {exc}")
+            raise _BrokenBeforeMessage(f"{type(exc).__name__}: {exc}") from exc
         try:
             code, reply = smtp.getreply()
         except OSError as exc:
-            raise OutcomeUnknown(f"SMTP connection lost waiting for the reply to the message: {type(exc).__name__}: {exc}")
+            raise OutcomeUnknown(f"SMTP connection lost waiting for the reply to the message: {type(exc).__name__}: {exc}") from exc
         if code != 250:
             raise _refusal(code, reply, "message")
 
@@ -154,7 +153,7 @@ class Mailer:
             if self.username:
                 smtp.login(self.username, self.password or "")
         except OSError as exc:
-            raise TransientFailure(f"cannot reach the SMTP server {self.host}:{self.port}: {type(exc).__name__}: {exc}")
+            raise TransientFailure(f"cannot reach the SMTP server {self.host}:{self.port}: {type(exc).__name__}: {exc}") from exc
         return smtp
 
     def _give_back(self, smtp):
@@ -202,14 +201,14 @@ class SmsGateway:
         try:
             response = self.session.post(self.url, json=body, headers=headers, timeout=(min(self.timeout, 5), self.timeout))
         except requests.ConnectTimeout as exc:
-            raise TransientFailure(f"SMS gateway did not accept the connection: {exc}")
+            raise TransientFailure(f"SMS gateway did not accept the connection: {exc}") from exc
         except requests.ConnectionError as exc:
             reason = getattr(exc.args[0], "reason", None) if exc.args else None
             if isinstance(reason, ConnectTimeoutError):  # includes "connection refused"
-                raise TransientFailure(f"SMS gateway unreachable: {reason}")
-            raise OutcomeUnknown(f"SMS gateway connection lost during the request: {exc}")
+                raise TransientFailure(f"SMS gateway unreachable: {reason}") from exc
+            raise OutcomeUnknown(f"SMS gateway connection lost during the request: {exc}") from exc
         except requests.Timeout as exc:
-            raise OutcomeUnknown(f"SMS gateway did not answer in {self.timeout}s: {exc}")
+            raise OutcomeUnknown(f"SMS gateway did not answer in {self.timeout}s: {exc}") from exc
         if 200 <= response.status_code < 300:
             return
         detail = f"SMS gateway answered {response.status_code}: {response.text[:200]}"

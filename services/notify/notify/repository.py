@@ -8,7 +8,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from . import domain
 from .models import (
-    Delivery, DeliveryDeadLetter, Draft, DraftNoticeWaiting, ItemMovement, Notification, Preference, Recipient,
+    Delivery,
+    DeliveryDeadLetter,
+    Draft,
+    DraftNoticeWaiting,
+    ItemMovement,
+    Notification,
+    Preference,
+    Recipient,
     Reminder,
 )
 

@@ -6,12 +6,12 @@ import os
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
-from eoffice_common.consumer import consume_batches
-from eoffice_common.db import Database
-from eoffice_common.metrics import Instrumentation
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
 # in this module's namespace for a service.
 from eoffice_common import web
+from eoffice_common.consumer import consume_batches
+from eoffice_common.db import Database
+from eoffice_common.metrics import Instrumentation
 from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
 
 from . import domain, intake, repository, schemas

@@ -7,8 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .exceptions import (
-    AlreadySigned, CertificateAlreadyRegistered, CertificateRefused, CertificateRevokedAlready, ContentChanged,
-    DocumentNotFound, InvalidSigners, KeyBoundToAnother, NotASigner, NotOwner, OutOfTurn, SignatureInProgress,
+    AlreadySigned,
+    CertificateAlreadyRegistered,
+    CertificateRefused,
+    CertificateRevokedAlready,
+    ContentChanged,
+    DocumentNotFound,
+    InvalidSigners,
+    KeyBoundToAnother,
+    NotASigner,
+    NotOwner,
+    OutOfTurn,
+    SignatureInProgress,
     SigningOrderFixed,
 )
 

@@ -51,7 +51,7 @@ class HttpESignProvider:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
-            raise SigningUnavailable(f"the eSign provider cannot be reached: {type(exc).__name__}", reason="esign_unavailable")
+            raise SigningUnavailable(f"the eSign provider cannot be reached: {type(exc).__name__}", reason="esign_unavailable") from exc
         if response.status_code >= 500:
             raise SigningUnavailable(f"the eSign provider failed ({response.status_code})", reason="esign_unavailable")
         try:
@@ -76,7 +76,7 @@ def signer_certificate_of(cms_der, digest):
             if c.chosen.issuer == sid["issuer"] and c.chosen.serial_number == sid["serial_number"].native
         )
     except (ValueError, KeyError, TypeError, StopIteration) as exc:
-        raise SigningFailed(f"the eSign provider's answer is not a usable CMS signature: {exc}", reason="esign_bad_response")
+        raise SigningFailed(f"the eSign provider's answer is not a usable CMS signature: {exc}", reason="esign_bad_response") from exc
     if attributes.get("message_digest") != digest:
         raise SigningFailed("the eSign provider signed a different document", reason="esign_bad_response")
     return certificate.dump()

@@ -1,7 +1,15 @@
 """Tables of the signing service alone: its copy of the directory, the documents it may sign,
 registered certificates and signatures."""
 from sqlalchemy import (
-    Boolean, Column, ForeignKeyConstraint, Index, Integer, LargeBinary, String, Text, text,
+    Boolean,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase
 

@@ -219,9 +219,9 @@ def read_pdf(data):
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
     except RecursionError:
-        raise PdfTooDeep("the PDF nests its objects too deeply to be read")
+        raise PdfTooDeep("the PDF nests its objects too deeply to be read") from None
     except (PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise NotAPdf(f"the PDF cannot be read: {exc}")
+        raise NotAPdf(f"the PDF cannot be read: {exc}") from exc
     return reader, signatures
 
 

@@ -35,7 +35,7 @@ def parse_certificate(data):
             return x509.load_pem_x509_certificate(raw)
         return x509.load_der_x509_certificate(raw)
     except ValueError as exc:
-        raise CertificateRefused(f"not an X.509 certificate: {exc}", reason="not_a_certificate")
+        raise CertificateRefused(f"not an X.509 certificate: {exc}", reason="not_a_certificate") from exc
 
 
 def der_of(certificate):

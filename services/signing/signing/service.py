@@ -13,30 +13,45 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+# The mixin is reached through its module: `nameko run` takes every class with entrypoints
+# in this module's namespace for a service.
+from eoffice_common import web
 from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.errors import BadRequest, ServiceError, UnsupportedMediaType
 from eoffice_common.liveness import liveness
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
-# The mixin is reached through its module: `nameko run` takes every class with entrypoints
-# in this module's namespace for a service.
-from eoffice_common import web
 from eoffice_common.web import Caller, http, parse_json, require_caller
 
 from . import domain, pades, pki, repository
 from .esign import ESign, ESignRequest, signer_certificate_of
 from .events import CertificateRegistered, CertificateRevoked, DocumentSigned, SignatureFailed, SignatureRequested
 from .exceptions import (
-    CertificateNotFound, CertificateRefused, DocumentNotFound, KeyBoundToAnother, SignatureNotFound, SigningFailed,
+    CertificateNotFound,
+    CertificateRefused,
+    DocumentNotFound,
+    KeyBoundToAnother,
+    SignatureNotFound,
+    SigningFailed,
     SigningUnavailable,
 )
 from .models import Certificate, Document, Office, Signature, User
 from .pki import Trust
 from .rendering import Content, SignerLine, field_name, preview_created_at, render
 from .schemas import (
-    CertificateIn, DraftApprovedData, NoteConfirmedData, OfficeRecordedData, RevokeIn, SignersIn, SignIn,
-    UserRecordedData, certificate_out, document_out, signature_out, verification_out,
+    CertificateIn,
+    DraftApprovedData,
+    NoteConfirmedData,
+    OfficeRecordedData,
+    RevokeIn,
+    SignersIn,
+    SignIn,
+    UserRecordedData,
+    certificate_out,
+    document_out,
+    signature_out,
+    verification_out,
 )
 from .threads import run_in_thread, running_job_seconds
 from .token import Token
@@ -123,7 +138,7 @@ class SigningService(web.DescribedService):
             try:
                 uow.commit(answer)
             except IntegrityError:  # registered at the same moment by another request
-                raise KeyBoundToAnother("this key or certificate was registered by another request just now")
+                raise KeyBoundToAnother("this key or certificate was registered by another request just now") from None
         CERTIFICATES.labels(body.source, "registered").inc()
         return answer
 
@@ -321,7 +336,7 @@ class SigningService(web.DescribedService):
             verified = run_in_thread(pades.verify_pdf, self.documents.get(document.pdf_key), self.trust.current())
             with self.db.read() as session:
                 self._identify(session, verified.checks)
-            for check, record in zip(verified.checks, signed):
+            for check, record in zip(verified.checks, signed, strict=False):
                 check.expected_signer = record.signer
                 check.expected_fingerprint = certificates[record.certificate_id].fingerprint_sha256
         signed_hash = (verified.claims or {}).get("content_sha256") or (signed[0].content_sha256 if signed else None)

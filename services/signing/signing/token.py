@@ -38,7 +38,7 @@ class TokenSession:
                 token = pkcs11.lib(self.module).get_token(token_label=self.token_label)
                 self._session = token.open(user_pin=self.pin)
             except (PKCS11Error, OSError, RuntimeError) as exc:
-                raise SigningUnavailable(f"the PKCS#11 token cannot be opened: {type(exc).__name__}", reason="token_unavailable")
+                raise SigningUnavailable(f"the PKCS#11 token cannot be opened: {type(exc).__name__}", reason="token_unavailable") from exc
             self._keys = {}
         return self._session
 
@@ -63,7 +63,7 @@ class TokenSession:
             try:
                 return operation(self._open())
             except PKCS11Error as again:
-                raise SigningUnavailable(f"the PKCS#11 token failed: {type(again).__name__}", reason="token_unavailable")
+                raise SigningUnavailable(f"the PKCS#11 token failed: {type(again).__name__}", reason="token_unavailable") from again
 
     def certificate(self, label):
         """The DER certificate stored on the token under `label`, or None."""
@@ -95,7 +95,7 @@ class TokenSession:
         try:
             return self._retrying(sign)
         except pkcs11.NoSuchKey:
-            raise SigningUnavailable(f"the token has no key labelled {label!r}", reason="key_not_on_token")
+            raise SigningUnavailable(f"the token has no key labelled {label!r}", reason="key_not_on_token") from None
 
 
 class Token(DependencyProvider):

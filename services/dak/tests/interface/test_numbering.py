@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from dak import domain, repository
 from dak.events import ReceiptDiarised
@@ -71,7 +72,7 @@ def test_a_failed_diarisation_gives_its_number_back(engine):
             holder_id="diarist.jhs", created_by="diarist.jhs", subject="x", delivery_mode="post", language="en",
             classification="normal", vip=False, received_date=None, created_at=None, updated_at=None,
         )
-        with pytest.raises(Exception):
+        with pytest.raises(SQLAlchemyError):
             repository.insert_numbered_receipt(uow.session, receipt, [])  # dates are required: refused
     again, _ = diarise(engine)
     assert again.serial == 2

@@ -5,8 +5,14 @@ import pytest
 from dak import domain
 from dak.domain import Move, ReceiptView
 from dak.exceptions import (
-    AlreadyReceived, InvalidRecipients, NotHolder, NothingToReplyTo, NotPhysical, ReceiptNotFound,
-    ReceiptNotOpen, ScansRequired,
+    AlreadyReceived,
+    InvalidRecipients,
+    NothingToReplyTo,
+    NotHolder,
+    NotPhysical,
+    ReceiptNotFound,
+    ReceiptNotOpen,
+    ScansRequired,
 )
 
 

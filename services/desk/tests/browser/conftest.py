@@ -24,7 +24,14 @@ from eoffice_common.auth import Principal, issue_token
 from eoffice_common.config import load_config
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
-from eoffice_common.testing import REPO_ROOT, TEST_JWT_KEYS, TEST_JWT_PRIVATE_KEY, free_port, truncate_all, wait_for_http
+from eoffice_common.testing import (
+    REPO_ROOT,
+    TEST_JWT_KEYS,
+    TEST_JWT_PRIVATE_KEY,
+    free_port,
+    truncate_all,
+    wait_for_http,
+)
 from files.cli import DEMO_HEADS, seed_heads
 from files.service import FilesService
 from metrics.service import MetricsService
@@ -172,7 +179,7 @@ def eoffice(container_factory, rabbit_config, s3_config, system_databases, demo_
             try:
                 wait_until(lambda: register(user_id), what=f"{user_id}'s DSC being registered")
             except AssertionError as exc:
-                raise AssertionError(f"{exc}; signing answered {refusals[-1]}; its log ends:\n{signing.log_tail()}")
+                raise AssertionError(f"{exc}; signing answered {refusals[-1]}; its log ends:\n{signing.log_tail()}") from exc
         wait_until(lambda: requests.get(f"{urls['notify']}/preferences", headers=bearer(demo_master, "so.jhs")).ok,
                    what="notify answering")
         yield SimpleNamespace(urls=urls, desk=urls["desk"], databases=system_databases, demo_master=demo_master)

@@ -7,6 +7,7 @@ import base64
 import re
 import time
 
+
 def letter_pdf():
     """A small valid one-page PDF (so the scan viewer shows it), written out with its xref table."""
     text = b"BT /F1 18 Tf 72 760 Td (Gram Panchayat Badagaon: application for mutation) Tj ET"

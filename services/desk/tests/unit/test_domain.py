@@ -1,6 +1,7 @@
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+
 from desk import domain
 from desk.domain import FieldError
 

@@ -7,10 +7,30 @@ import pytest
 from files import domain
 from files.domain import AuditRecord, DraftView, FileView, ItemView, Move, MovementView, NoteView, UserView
 from files.exceptions import (
-    AlreadyOpened, DraftNotApproved, DraftNotEditable, FileClosed, FileNotClosed, FileNotFound, FileNotParked,
-    FileParked, InvalidRecipient, InvalidReferences, InvalidTransfer, NoteConfirmed, NotAdmin, NotAuthor,
-    NotCustodian, NotOfficer, NotOwner, NotSender, NothingToPullBack, NothingToReturn, PartFile, PhysicalFile,
-    UnlinkableEvent, VersionConflict,
+    AlreadyOpened,
+    DraftNotApproved,
+    DraftNotEditable,
+    FileClosed,
+    FileNotClosed,
+    FileNotFound,
+    FileNotParked,
+    FileParked,
+    InvalidRecipient,
+    InvalidReferences,
+    InvalidTransfer,
+    NotAdmin,
+    NotAuthor,
+    NotCustodian,
+    NoteConfirmed,
+    NothingToPullBack,
+    NothingToReturn,
+    NotOfficer,
+    NotOwner,
+    NotSender,
+    PartFile,
+    PhysicalFile,
+    UnlinkableEvent,
+    VersionConflict,
 )
 
 

@@ -45,7 +45,7 @@ class State:
         self.offices = {}
         self.users = {}
         self.directory = []
-        for d_index, (district, district_hi) in enumerate(DISTRICTS.items()):
+        for district, district_hi in DISTRICTS.items():
             for o_index in range(10):
                 department = list(DEPARTMENTS)[o_index % len(DEPARTMENTS)]
                 code = f"{department}-{district}-{o_index}"

@@ -3,7 +3,7 @@
 the service serves read back so that it can be compared with a recompute from scratch."""
 import shutil
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select

@@ -120,7 +120,7 @@ def test_stored_scores_and_reports_equal_a_recompute_whatever_the_events(store, 
     store.apply([make.office(code, district, department) for code, (district, department) in OFFICES.items()]
                 + [make.user(user, office) for user, office in USERS.items()], NOW - timedelta(days=60))
     lags, scored_between = history[5], history[6]
-    for batch, lag, scored in zip(deliveries(make, history), lags, scored_between):
+    for batch, lag, scored in zip(deliveries(make, history), lags, scored_between, strict=False):
         moment = NOW - timedelta(minutes=lag)
         store.apply(batch, moment)
         if scored:

@@ -73,7 +73,7 @@ def test_every_explanation_adds_up_to_its_score_in_hundredths(store, make):
     store.score(NOW)
     _, units = store.scores()
     assert units
-    for *_, score, rank, active, pending, pending_old, components in units.values():
+    for *_, score, _rank, _active, _pending, _pending_old, components in units.values():
         contributions = [c["contribution"] for c in components]
         assert all(round(c, 2) == c for c in contributions)
         assert round(sum(contributions), 2) == score

@@ -3,7 +3,6 @@ preferences say: channels per kind, quiet hours, a daily digest."""
 from datetime import datetime, timedelta
 
 import eventlet
-
 from sqlalchemy import select
 
 from notify.domain import IST

@@ -54,12 +54,11 @@ def test_a_certificate_must_match_the_key_and_the_officer(office, pki):
 
 
 def test_a_crl_served_over_http_is_used(container_factory, signing_config, pki, static_server):
-    from signing.service import SigningService
+    import requests
 
     from eoffice_common.auth import Principal, issue_token
     from eoffice_common.testing import TEST_JWT_PRIVATE_KEY
-
-    import requests
+    from signing.service import SigningService
 
     server = static_server(pki.ca.crl(pki.special["revoked"]))
     container = container_factory(SigningService, {**signing_config, "CRL_SOURCES": server.url()})

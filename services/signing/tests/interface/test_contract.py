@@ -2,6 +2,7 @@
 import re
 
 import requests
+
 from eoffice_common.testing import idempotent_routes, operations_taking_idempotency_key, promtool_check
 from eoffice_common.web import HttpEntrypoint
 

@@ -5,8 +5,18 @@ import pytest
 from signing import domain
 from signing.domain import CertificateFacts, DocumentView, Revocation, SignatureCheck, SignatureView
 from signing.exceptions import (
-    AlreadySigned, CertificateAlreadyRegistered, CertificateRefused, CertificateRevokedAlready, ContentChanged,
-    DocumentNotFound, InvalidSigners, KeyBoundToAnother, NotASigner, NotOwner, OutOfTurn, SignatureInProgress,
+    AlreadySigned,
+    CertificateAlreadyRegistered,
+    CertificateRefused,
+    CertificateRevokedAlready,
+    ContentChanged,
+    DocumentNotFound,
+    InvalidSigners,
+    KeyBoundToAnother,
+    NotASigner,
+    NotOwner,
+    OutOfTurn,
+    SignatureInProgress,
     SigningOrderFixed,
 )
 

@@ -5,14 +5,15 @@ import sys
 
 import jwt
 
-from eoffice_common.testing import REPO_ROOT
+from eoffice_common.testing import REPO_ROOT, TEST_JWT_PRIVATE_KEY, TEST_JWT_PUBLIC_KEY
 
 DAK = os.path.join(os.path.dirname(sys.executable), "dak")
 
 
 def dak(*args, cwd, database):
     # A relative SQLite path, as config.yml's default is: `make run` runs dak from the repository's root.
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "DAK_DB_URL": f"sqlite:///{os.path.relpath(database, REPO_ROOT)}"}
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "DAK_DB_URL": f"sqlite:///{os.path.relpath(database, REPO_ROOT)}",
+           "JWT_PRIVATE_KEY": TEST_JWT_PRIVATE_KEY}
     return subprocess.run([DAK, *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
@@ -26,7 +27,7 @@ def test_a_token_is_issued_from_any_directory(tmp_path):
     issued = dak("token", "dm.jhs", cwd=elsewhere, database=database)
 
     assert issued.returncode == 0, issued.stderr
-    assert jwt.decode(issued.stdout.strip(), options={"verify_signature": False})["sub"] == "dm.jhs"
+    assert jwt.decode(issued.stdout.strip(), TEST_JWT_PUBLIC_KEY, algorithms=["EdDSA"])["sub"] == "dm.jhs"
 
 
 def test_an_unknown_user_or_a_missing_database_is_said_without_a_traceback(tmp_path):

@@ -80,7 +80,7 @@ def test_the_scoreboard_explains_the_median_disposal_of_a_week_with_a_closed_fil
     """metrics gives the median's count of files as its denominator and no numerator."""
     from metrics.domain import ScoreSettings, UnitInputs, explain
 
-    components = explain(UnitInputs(files_created=1, e_files_created=1, disposal_days=[3.0], users=2, active_users=1),
+    components = explain(UnitInputs(files_created=1, e_files_created=1, disposal_days=[3.0], users=2, active_people={"so.jhs"}),
                          ScoreSettings.from_config({}))
     unit = {"unit": "JHS", "name_en": "Jhansi", "name_hi": "झाँसी", "score": 6.1, "rank": 1, "rank_change": 0}
     html = render_page(

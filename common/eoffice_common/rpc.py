@@ -6,6 +6,9 @@ from nameko import messaging
 from nameko import rpc as nameko_rpc
 
 from .consumer import QuickReconnect, queue_arguments
+from .logging import get_logger
+
+log = get_logger(__name__)
 
 
 class QueueConsumer(QuickReconnect, messaging.QueueConsumer):
@@ -19,6 +22,16 @@ class QueueConsumer(QuickReconnect, messaging.QueueConsumer):
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = QueueConsumer()
+
+    def handle_result(self, message, result, exc_info):
+        """nameko's, except that a reply the broker cannot take (it went away while the worker ran) is
+        logged and dropped rather than raised, which would kill the whole service: the caller times
+        out, and the unacknowledged request goes back to the queue with the lost connection."""
+        try:
+            return super().handle_result(message, result, exc_info)
+        except Exception as exc:
+            log.warning("rpc_reply_lost", error=f"{type(exc).__name__}: {exc}")
+            return result, exc_info
 
     def setup(self):
         if self.queue is None:

@@ -1,7 +1,7 @@
 """The event pipeline under faults: a failing event is retried with growing delays and its attempts
 counted, then dead-lettered; a database outage is waited out without a tight loop; a consumer is
 back within two seconds of the broker's return, every time; readiness says when it cannot consume;
-quorum queues work on a single node."""
+quorum queues work on a single node; a reply lost with the broker kills nothing."""
 import json
 import time
 from urllib.parse import urlparse
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from eoffice_common.consumer import ATTEMPTS_HEADER, MAX_ATTEMPTS, RETRY_DELAYS_SECONDS
 from eoffice_common.outbox import ConfirmingPublisher
+from eoffice_common.rpc import rpc
 from eoffice_common.tables import dead_letters
 from eoffice_common.testing import free_port, wait_until
 from eoffice_common.web import DescribedService
@@ -158,3 +159,28 @@ def test_rpc_is_served_again_within_two_seconds_of_the_brokers_return(tcp_proxy,
         returned_at = time.monotonic()
         cluster.writer.write("n-rpc-1", "after")  # waits in the service's queue until it consumes again
         assert time.monotonic() - returned_at < 2.5
+
+
+class SlowService:
+    name = "slow"
+
+    @rpc
+    def answer_after(self, seconds):
+        eventlet.sleep(seconds)
+        return "answered"
+
+
+def test_a_reply_lost_with_the_broker_leaves_the_service_running(tcp_proxy, container_factory, base_config):
+    broker = urlparse(base_config["AMQP_URI"])
+    proxy = tcp_proxy(broker.hostname, broker.port or 5672)
+    container = container_factory(SlowService, {**base_config, "AMQP_URI": through(proxy, base_config["AMQP_URI"])})
+    container.start()
+    with ClusterRpcProxy({"AMQP_URI": base_config["AMQP_URI"]}, timeout=40) as cluster:
+        pending = cluster.slow.answer_after.call_async(1)
+        eventlet.sleep(0.5)
+        proxy.refuse()  # the broker goes while the worker runs: its reply cannot leave
+        eventlet.sleep(15)  # longer than nameko's retries of a reply (2 + 4 + 6 s)
+        assert not container._died.ready(), "the service was killed by its lost reply"
+        proxy.accept()
+        assert pending.result() == "answered"  # the request, never acknowledged, was served again
+        assert cluster.slow.answer_after(0) == "answered"

@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import eventlet
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
 from nameko.timer import timer
@@ -366,7 +367,7 @@ class DakService(web.DescribedService):
         try:
             with eventlet.Timeout(float(self.config.get("FILES_RPC_TIMEOUT_SECONDS", 10))):
                 answer = self.files_rpc.receipt_destination(file_id)
-        except (eventlet.Timeout, UnknownService):
+        except (eventlet.Timeout, UnknownService, OSError, KombuOperationalError):  # files or the broker is away
             raise FilesUnavailable("the files service did not answer; the receipt stays with you") from None
         refusal = answer["refusal"]
         if refusal:

@@ -283,7 +283,7 @@ def main():
     amqp_uri = fresh_vhost(VHOST)
     events = this_weeks_events(EVENTS)
     baseline = bare_consumer_rate(amqp_uri, events)
-    declare_queue(amqp_uri, "evt-batch--metrics.apply_events")
+    declare_queue(amqp_uri, "evt--metrics.apply_events")
     publish(amqp_uri, events)
 
     http_port, metrics_ports = free_port(), [free_port() for _ in range(REPLICAS)]

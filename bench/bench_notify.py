@@ -96,7 +96,7 @@ def drop_database():
 def consumers_bound(replicas):
     queues = requests.get(f"{RABBIT_API}/queues/{VHOST}", auth=RABBIT_AUTH, timeout=10).json()
     consumers = {q["name"]: q.get("consumers", 0) for q in queues}
-    return consumers.get("evt-batch--notify.apply_events", 0) >= replicas
+    return consumers.get("evt--notify.apply_events", 0) >= replicas
 
 
 def envelope(event_type, data, occurred_at):

@@ -395,8 +395,20 @@ COMMON_REFUSALS = {
     "json": ("400", f"`malformed_json`: the body is not valid JSON; `json_too_deep`: it nests more than {MAX_JSON_DEPTH} levels"),
     "size": ("413", "`body_too_large`: the request body is over this operation's limit (given as `limit`, in bytes)"),
     "fields": ("422", "`invalid_input`: some fields are not valid; `fields` gives a reason for each"),
+    "idempotency": ("400", "`idempotency_key_invalid`: the Idempotency-Key is not 1 to 255 visible ASCII characters"),
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+_READINESS_CHECKS = {
+    "type": "object", "required": ["database", "broker"],
+    "properties": {name: {"enum": ["ok", "unavailable"]} for name in ("database", "broker")},
+}
+# DescribedService's /health/ready, the same in every service.
+READINESS_RESPONSES = {
+    "200": {"description": "The database answers and every broker connection is up.",
+            "content": {"application/json": {"schema": _READINESS_CHECKS}}},
+    "503": {"description": "Something it checked is unavailable: which, in the body.",
+            "content": {"application/json": {"schema": _READINESS_CHECKS}}},
+}
 
 
 @cache
@@ -423,13 +435,29 @@ def openapi_document(path):
                 refusals.append("fields")
             if body:
                 refusals += ["size"] + (["json"] if "application/json" in body else [])
+            if any(parameter.get("in") == "header" and parameter.get("name", "").lower() == "idempotency-key"
+                   for parameter in parameters):
+                refusals.append("idempotency")
             responses = operation.setdefault("responses", {})
             for status in dict.fromkeys(COMMON_REFUSALS[refusal][0] for refusal in refusals):
                 responses.setdefault(status, {
                     "description": "; ".join(text for refusal in refusals for code, text in [COMMON_REFUSALS[refusal]] if code == status) + ".",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 })
+            if "idempotency" in refusals:
+                _allow_reason(document, _resolved(document, responses["400"]), "idempotency_key_invalid")
+    if "/health/ready" in document.get("paths", {}):
+        document["paths"]["/health/ready"]["get"]["responses"] = READINESS_RESPONSES
     return document
+
+
+def _allow_reason(document, response, reason):
+    """Adds `reason` to the reasons a documented error response lists, if it lists them (an enum)."""
+    schema = _resolved(document, response.get("content", {}).get("application/json", {}).get("schema", {}))
+    for part in [schema, *schema.get("allOf", [])]:
+        error = _resolved(document, part).get("properties", {}).get("error", {})
+        if "enum" in error and reason not in error["enum"]:
+            error["enum"].append(reason)
 
 
 def _resolved(document, node):

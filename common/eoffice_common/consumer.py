@@ -198,15 +198,16 @@ class EventConsumer(Entrypoint):
                 channel = connection.ensure_connection(max_retries=0).channel()
                 for queue in self._consumer.queues:
                     queue(channel).declare()
+            broker_there = True
         except Exception as exc:  # the broker is away: the consuming thread declares them once it is back
             log.warning("event_consumer_not_connected", consumer=self.consumer_name, error=f"{type(exc).__name__}: {exc}")
-            self._thread = self.container.spawn_managed_thread(self._consumer.run_until_stopped)
-            return
+            broker_there = False
         self._thread = self.container.spawn_managed_thread(self._consumer.run_until_stopped)
-        # As nameko's consumers do, started once consuming (and so ready), the broker being there.
-        with eventlet.Timeout(START_TIMEOUT_SECONDS, False):
-            while not self._consumer.consuming:
-                eventlet.sleep(0.01)
+        if broker_there:
+            # As nameko's own consumers, started once consuming, and so ready.
+            with eventlet.Timeout(START_TIMEOUT_SECONDS, False):
+                while not self._consumer.consuming:
+                    eventlet.sleep(0.01)
 
     def stop(self):
         self._consumer.should_stop = True

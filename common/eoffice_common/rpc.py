@@ -1,9 +1,12 @@
 """nameko's RPC entrypoint and proxy, with a queue consumer that is back within a second of the
 broker's return (kombu's own intervals grow to 30 s) and tells readiness whether it is consuming
-(QuickReconnect), and the service's RPC queue declared as AMQP_QUEUE_TYPE says."""
+(QuickReconnect) and stops at once while the broker is away, and the service's RPC queue declared as
+AMQP_QUEUE_TYPE says."""
 from kombu import Queue
 from nameko import messaging
 from nameko import rpc as nameko_rpc
+from nameko.extensions import ProviderCollector
+from nameko.messaging import QueueConsumerStopped
 
 from .consumer import QuickReconnect, queue_arguments
 from .logging import get_logger
@@ -12,11 +15,27 @@ log = get_logger(__name__)
 
 
 class QueueConsumer(QuickReconnect, messaging.QueueConsumer):
+    """While the broker is away (not consuming), the consuming thread waits to reconnect and looks at
+    nothing else, and nothing is in hand to cancel or acknowledge: stopping and killing end it rather
+    than wait for the broker, as nameko's would."""
+
     name = "rpc"
+
+    def unregister_provider(self, provider):
+        if self.consuming:
+            super().unregister_provider(provider)
+        else:
+            self._consumers.pop(provider, None)
+            ProviderCollector.unregister_provider(self, provider)
+
+    def stop(self):
+        if not self.consuming and self._gt is not None:
+            self._gt.kill(QueueConsumerStopped())
+        super().stop()
 
     def kill(self):
         if not self.consuming and self._gt is not None:
-            self._gt.kill()  # waiting for the broker, where kombu never looks at should_stop: nothing is in hand
+            self._gt.kill()
         super().kill()
 
 

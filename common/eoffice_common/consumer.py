@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from functools import partial
 
 import eventlet
+import greenlet
 import sqlalchemy.exc
 from eventlet.event import Event
 from kombu import Connection, Producer, Queue, binding
@@ -213,7 +214,10 @@ class EventConsumer(Entrypoint):
         self._consumer.should_stop = True
         if not self._consumer.consuming:
             self._thread.kill()  # it is waiting for the broker: nothing is in hand
-        self._thread.wait()
+        try:
+            self._thread.wait()
+        except greenlet.GreenletExit:  # what the killed thread ended with, raised again by wait()
+            pass
 
     def kill(self):
         self._consumer.should_stop = True

@@ -6,7 +6,6 @@ from kombu import Queue
 from nameko import messaging
 from nameko import rpc as nameko_rpc
 from nameko.extensions import ProviderCollector
-from nameko.messaging import QueueConsumerStopped
 
 from .consumer import QuickReconnect, queue_arguments
 from .logging import get_logger
@@ -29,9 +28,11 @@ class QueueConsumer(QuickReconnect, messaging.QueueConsumer):
             ProviderCollector.unregister_provider(self, provider)
 
     def stop(self):
-        if not self.consuming and self._gt is not None:
-            self._gt.kill(QueueConsumerStopped())
-        super().stop()
+        if self.consuming or self._gt is None:
+            super().stop()
+            return
+        self._gt.kill()
+        self.wait_for_providers()
 
     def kill(self):
         if not self.consuming and self._gt is not None:

@@ -396,6 +396,7 @@ COMMON_REFUSALS = {
     "size": ("413", "`body_too_large`: the request body is over this operation's limit (given as `limit`, in bytes)"),
     "fields": ("422", "`invalid_input`: some fields are not valid; `fields` gives a reason for each"),
     "idempotency": ("400", "`idempotency_key_invalid`: the Idempotency-Key is not 1 to 255 visible ASCII characters"),
+    "idempotency_reused": ("422", "`idempotency_key_reused`: the Idempotency-Key was used for another request"),
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _READINESS_CHECKS = {
@@ -437,7 +438,7 @@ def openapi_document(path):
                 refusals += ["size"] + (["json"] if "application/json" in body else [])
             if any(parameter.get("in") == "header" and parameter.get("name", "").lower() == "idempotency-key"
                    for parameter in parameters):
-                refusals.append("idempotency")
+                refusals += ["idempotency", "idempotency_reused"]
             responses = operation.setdefault("responses", {})
             for status in dict.fromkeys(COMMON_REFUSALS[refusal][0] for refusal in refusals):
                 responses.setdefault(status, {
@@ -446,6 +447,7 @@ def openapi_document(path):
                 })
             if "idempotency" in refusals:
                 _allow_reason(document, _resolved(document, responses["400"]), "idempotency_key_invalid")
+                _allow_reason(document, _resolved(document, responses["422"]), "idempotency_key_reused")
     if "/health/ready" in document.get("paths", {}):
         document["paths"]["/health/ready"]["get"]["responses"] = READINESS_RESPONSES
     return document

@@ -478,12 +478,19 @@ def active_users(session, offices, first, last):
     signed ...), on their own office's files or another's, against all its users."""
     f, u = Fact.__table__.c, User.__table__.c
     start, end = _start(first), _start(last + timedelta(days=1))
-    acted = (
-        select(u.office, f.actor).distinct()
-        .join(User.__table__, u.user_id == f.actor)
-        .where(u.active.is_(True), u.office.in_(list(offices)),
-               f.week.between(week_of(start), week_of(end)), f.occurred_at >= start, f.occurred_at < end,
+    # The period's distinct actors first, then their offices: a state's month is some 140,000 facts
+    # of fewer than 3,000 people, and joining each fact to its user before the distinct took a third
+    # of the report's time.
+    actors = (
+        select(f.actor).distinct()
+        .where(f.week.between(week_of(start), week_of(end)), f.occurred_at >= start, f.occurred_at < end,
                f.event_type.notin_(list(NOT_ACTIVITY)))
+        .subquery()
+    )
+    acted = (
+        select(u.office, u.user_id)
+        .join(actors, actors.c.actor == u.user_id)
+        .where(u.active.is_(True), u.office.in_(list(offices)))
     )
     active = defaultdict(int)
     for office, _ in session.execute(acted):

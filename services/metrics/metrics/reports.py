@@ -86,24 +86,24 @@ def _age_buckets(now):
 
 def pendency(session, offices, now):
     """Files and receipts pending with each user, by days since they were opened or diarised."""
-    i = Item.__table__.c
-    buckets = _age_buckets(now)
-    rows = session.execute(
-        select(i.office, i.holder, i.item_type, *buckets)
+    i, u = Item.__table__.c, User.__table__.c
+    # Holders' names joined here, rows unpacked as tuples: a state has thousands of holders.
+    found = session.execute(
+        select(i.office, i.holder, u.name_en, u.name_hi, i.item_type, *_age_buckets(now))
+        .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
         .where(i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
-        .group_by(i.office, i.holder, i.item_type)
+        .group_by(i.office, i.holder, u.name_en, u.name_hi, i.item_type)
         .order_by(i.office, i.holder, i.item_type)
     ).all()
-    users = _users(session, {r.holder for r in rows})
     labels = [label for _, _, label in AGE_BUCKETS]
+    keys = [f"days_{label}" for label in labels]
+    names = {code: _names(office) for code, office in offices.items()}
     out = []
-    for row in rows:
-        counts = {label: int(row._mapping[f"days_{label}"] or 0) for label in labels}
-        holder = users.get(row.holder)
+    for office, holder, name_en, name_hi, item_type, *ages in found:
+        counts = [int(n or 0) for n in ages]
         out.append({
-            **_names(offices[row.office]), "holder": row.holder,
-            "holder_name_en": holder.name_en if holder else None, "holder_name_hi": holder.name_hi if holder else None,
-            "item_type": row.item_type, **{f"days_{label}": counts[label] for label in labels}, "total": sum(counts.values()),
+            **names[office], "holder": holder, "holder_name_en": name_en, "holder_name_hi": name_hi,
+            "item_type": item_type, **dict(zip(keys, counts, strict=True)), "total": sum(counts),
         })
     columns = ["office", "office_name_en", "office_name_hi", "holder", "holder_name_en", "holder_name_hi", "item_type"]
     return columns + [f"days_{label}" for label in labels] + ["total"], out
@@ -290,31 +290,34 @@ def receipts_by_category(session, offices, first, last):
 def file_register(session, offices, first, last):
     """The file register: files opened in the period, by office and opening: number, subject,
     category, section, kind, where each is now and whether it is closed."""
-    i = Item.__table__.c
+    i, u = Item.__table__.c, User.__table__.c
     found = session.execute(
         select(i.office, i.item_id, i.number, i.subject, i.classification, i.category, i.section, i.kind,
-               i.created_at, i.closed_at, i.holder, i.movements)
+               i.created_at, i.closed_at, i.holder, u.name_en, u.name_hi, i.movements)
+        .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
         .where(i.item_type == "file", i.office.in_(list(offices)), i.created_at >= _start(first),
                i.created_at < _start(last + timedelta(days=1)))
         .order_by(i.office, i.created_at, i.item_id)
     ).all()
-    users = _users(session, {row.holder for row in found})
+    names = {code: _names(office) for code, office in offices.items()}
     rows = []
-    for row in found:
-        holder = users.get(row.holder)
+    for (office, file_id, number, subject, classification, category, section, kind, created_at, closed_at, holder,
+         name_en, name_hi, movements) in found:
         rows.append({
-            **_names(offices[row.office]), "file_id": row.item_id, "file_number": row.number,
-            "subject": _subject(row.classification, row.subject), "classification": row.classification,
-            "category": row.category, "section": row.section, "kind": row.kind,
-            "opened_on": as_utc(row.created_at).astimezone(IST).date().isoformat(),
-            "closed_on": as_utc(row.closed_at).astimezone(IST).date().isoformat() if row.closed_at else None,
-            "holder": row.holder, "holder_name_en": holder.name_en if holder else None,
-            "holder_name_hi": holder.name_hi if holder else None, "movements": row.movements,
+            **names[office], "file_id": file_id, "file_number": number,
+            "subject": _subject(classification, subject), "classification": classification,
+            "category": category, "section": section, "kind": kind,
+            "opened_on": _ist_day(created_at), "closed_on": _ist_day(closed_at) if closed_at else None,
+            "holder": holder, "holder_name_en": name_en, "holder_name_hi": name_hi, "movements": movements,
         })
     columns = ["office", "office_name_en", "office_name_hi", "file_id", "file_number", "subject", "classification",
                "category", "section", "kind", "opened_on", "closed_on", "holder", "holder_name_en", "holder_name_hi",
                "movements"]
     return columns, rows
+
+
+def _ist_day(moment):
+    return as_utc(moment).astimezone(IST).date().isoformat()
 
 
 def _users(session, user_ids):
@@ -415,20 +418,20 @@ def dispatch(session, offices, first, last):
 
 def overdue(session, offices, today):
     """Pending files and receipts whose due date (from their last movement) has passed."""
-    i = Item.__table__.c
+    i, u = Item.__table__.c, User.__table__.c
     found = session.execute(
-        select(i.office, i.holder, i.item_type, func.count(), func.min(i.due_date))
+        select(i.office, i.holder, u.name_en, u.name_hi, i.item_type, func.count(), func.min(i.due_date))
+        .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
         .where(i.closed_at.is_(None), i.due_date < today, i.office.in_(list(offices)))
-        .group_by(i.office, i.holder, i.item_type)
+        .group_by(i.office, i.holder, u.name_en, u.name_hi, i.item_type)
         .order_by(i.office, i.holder, i.item_type)
     ).all()
-    users = _users(session, {row[1] for row in found})
+    names = {code: _names(office) for code, office in offices.items()}
     rows = []
-    for office, holder, item_type, count, oldest in found:
-        user = users.get(holder)
+    for office, holder, name_en, name_hi, item_type, count, oldest in found:
         rows.append({
-            **_names(offices[office]), "holder": holder, "holder_name_en": user.name_en if user else None,
-            "holder_name_hi": user.name_hi if user else None, "item_type": item_type, "overdue": count,
+            **names[office], "holder": holder, "holder_name_en": name_en,
+            "holder_name_hi": name_hi, "item_type": item_type, "overdue": count,
             "oldest_due_date": oldest.isoformat() if oldest else None,
             "days_overdue": (today - oldest).days if oldest else None,
         })

@@ -119,15 +119,17 @@ def section_pendency(session, offices, now):
         .group_by(i.office, u.section, i.item_type)
     ).all()
     labels = [label for _, _, label in AGE_BUCKETS]
+    keys = [f"days_{label}" for label in labels]
+    sections = {code: {s["code"]: s for s in office.sections or []} for code, office in offices.items()}
+    names = {code: _names(office) for code, office in offices.items()}
     out = []
-    for row in sorted(rows, key=lambda r: (r.office, r.section or "", r.item_type)):
-        office = offices[row.office]
-        names = {s["code"]: s for s in office.sections or []}.get(row.section, {})
-        counts = {label: int(row._mapping[f"days_{label}"] or 0) for label in labels}
+    for code, section, item_type, *ages in sorted(rows, key=lambda r: (r.office, r.section or "", r.item_type)):
+        section_names = sections[code].get(section, {})
+        counts = [int(n or 0) for n in ages]
         out.append({
-            **_names(office), "section": row.section, "section_name_en": names.get("name_en"),
-            "section_name_hi": names.get("name_hi"), "item_type": row.item_type,
-            **{f"days_{label}": counts[label] for label in labels}, "total": sum(counts.values()),
+            **names[code], "section": section, "section_name_en": section_names.get("name_en"),
+            "section_name_hi": section_names.get("name_hi"), "item_type": item_type,
+            **dict(zip(keys, counts, strict=True)), "total": sum(counts),
         })
     columns = ["office", "office_name_en", "office_name_hi", "section", "section_name_en", "section_name_hi", "item_type"]
     return columns + [f"days_{label}" for label in labels] + ["total"], out

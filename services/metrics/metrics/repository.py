@@ -1,12 +1,12 @@
 """Database work of the metrics service: applying a batch of events in one transaction, rebuilding
 a week from its facts, and reading what the scorer and the API need. Works on PostgreSQL and SQLite."""
 import json
+from collections import namedtuple
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import and_, case, delete, func, insert, null, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
 
 from eoffice_common.db import parse_batch
 from eoffice_common.events import MalformedEvent
@@ -503,19 +503,28 @@ def latest_scored_week(session, not_after):
     return session.execute(select(func.max(ScoredWeek.week)).where(ScoredWeek.week <= not_after)).scalar()
 
 
+ScoreboardRow = namedtuple("ScoreboardRow", "unit name_en name_hi district department score rank active pending pending_old previous_rank")
+
+
 def scoreboard(session, week, level, district=None):
-    previous = aliased(UnitScore)
+    """A level's units in a week, ranked, each with its rank the week before.
+
+    Two range reads of the primary key, joined here, rather than the table joined to itself: a
+    planner without fresh statistics (autovacuum off, or behind after a load) estimated one row
+    a week and joined the weeks by a nested loop, reading the whole previous week once per unit,
+    and with the current week rescored every minute each of those reads also passed every dead
+    version of that week's rows. The 470 offices of a state took 89 ms after 15 rescorings this
+    way, against 9 ms with statistics; the two reads take the same time either way."""
     s = UnitScore
     query = (
-        select(s.unit, s.name_en, s.name_hi, s.district, s.department, s.score, s.rank, s.active, s.pending, s.pending_old,
-               previous.rank.label("previous_rank"))
-        .outerjoin(previous, and_(previous.week == domain.shift_week(week, -1), previous.level == s.level, previous.unit == s.unit))
+        select(s.unit, s.name_en, s.name_hi, s.district, s.department, s.score, s.rank, s.active, s.pending, s.pending_old)
         .where(s.week == week, s.level == level)
         .order_by(s.rank, s.unit)
     )
     if district:
         query = query.where(s.district == district)
-    return session.execute(query).all()
+    previous = dict(session.execute(select(s.unit, s.rank).where(s.week == domain.shift_week(week, -1), s.level == level)).all())
+    return [ScoreboardRow(*row, previous.get(row.unit)) for row in session.execute(query)]
 
 
 def unit_score(session, week, level, unit):

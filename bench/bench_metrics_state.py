@@ -36,7 +36,8 @@ from metrics import domain, reports, repository, scoring
 
 QUERIES = int(os.environ.get("BENCH_STATE_QUERIES", "50"))
 FRESH = os.environ.get("BENCH_STATE_FRESH") == "1"
-DATABASE = "eoffice_bench_haryana"
+# BENCH_STATE_DATABASE names another database holding such a state (one loaded without ANALYZE, say).
+DATABASE = os.environ.get("BENCH_STATE_DATABASE", "eoffice_bench_haryana")
 VHOST = "eoffice_bench_haryana"
 PRIVATE_KEY, PUBLIC_KEY = new_key_pair()
 REPORTS = ["pendency", "section-pendency", "pending-with-others", "active-file-levels", "vip-receipts",
@@ -157,6 +158,9 @@ def main():
     engine = StandaloneEngine(sql_url())
     conn = connect()
     cur = conn.cursor()
+    cur.execute("SELECT max(greatest(last_analyze, last_autoanalyze)), sum(n_dead_tup) FROM pg_stat_user_tables WHERE relname = 'unit_scores'")
+    analyzed, dead = cur.fetchone()
+    print(f"  unit_scores last analysed {analyzed or 'never'}, {dead:,} dead rows", flush=True)
     cur.execute("SELECT (SELECT count(*) FROM offices), (SELECT count(*) FROM users), (SELECT count(*) FROM facts),"
                 " (SELECT user_id FROM users WHERE roles::text LIKE '%state_head%' LIMIT 1)")
     offices, users, facts, reader = cur.fetchone()

@@ -87,13 +87,19 @@ def _age_buckets(now):
 def pendency(session, offices, now):
     """Files and receipts pending with each user, by days since they were opened or diarised."""
     i, u = Item.__table__.c, User.__table__.c
-    # Holders' names joined here, rows unpacked as tuples: a state has thousands of holders.
-    found = session.execute(
-        select(i.office, i.holder, u.name_en, u.name_hi, i.item_type, *_age_buckets(now))
-        .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
+    # Counted first, then the holders' names joined (rows unpacked as tuples): a state has
+    # thousands of holders.
+    counted = (
+        select(i.office, i.holder, i.item_type, *_age_buckets(now))
         .where(i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
-        .group_by(i.office, i.holder, u.name_en, u.name_hi, i.item_type)
-        .order_by(i.office, i.holder, i.item_type)
+        .group_by(i.office, i.holder, i.item_type)
+        .subquery()
+    )
+    c = counted.c
+    found = session.execute(
+        select(c.office, c.holder, u.name_en, u.name_hi, c.item_type, *[c[f"days_{label}"] for _, _, label in AGE_BUCKETS])
+        .select_from(counted.outerjoin(User.__table__, u.user_id == c.holder))
+        .order_by(c.office, c.holder, c.item_type)
     ).all()
     labels = [label for _, _, label in AGE_BUCKETS]
     keys = [f"days_{label}" for label in labels]

@@ -4,6 +4,7 @@ import re
 import pytest
 from nameko.exceptions import ConfigurationError
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request
 
 from desk import security
 from desk.domain import FieldError
@@ -89,3 +90,24 @@ def test_the_scoreboard_explains_the_median_disposal_of_a_week_with_a_closed_fil
     ).get_data(as_text=True)
     median = next(row for row in html.split("<tr>") if "फ़ाइल निस्तारण के माध्य दिन" in row)
     assert "9.3 × 1.5" in median and "(निस्तारित 1 फ़ाइलों का माध्य)" in median
+
+
+def test_report_tables_head_their_columns_in_the_pages_language_with_figures_grouped_in_lakhs():
+    """No API column names (office_name_en, days_0-7) in a report's headings; names in the page's
+    language only; numbers as offices write them."""
+    report = {
+        "report": "pendency", "from": None, "to": None, "as_of": "2026-12-06T10:00:00+00:00",
+        "columns": ["office", "office_name_en", "office_name_hi", "item_type", "days_0-7", "days_31+", "total"],
+        "rows": [{"office": "HR-JJR-DC1", "office_name_en": "Deputy Commissioner, Jhajjar", "office_name_hi": "उपायुक्त, झज्जर",
+                  "item_type": "file", "days_0-7": 1234567, "days_31+": 0, "total": 1234567.5}],
+    }
+    request = Request.from_values("/reports?report=pendency")
+    for language, heading, name, hidden in (("hi", "30 दिन से अधिक", "उपायुक्त, झज्जर", "Deputy Commissioner"),
+                                            ("en", "Over 30 days", "Deputy Commissioner, Jhajjar", "उपायुक्त")):
+        html = render_page("reports.html", language, USER, request, name="pendency", reports=("pendency",), report=report,
+                           failure=None, values=MultiDict(), errors={}).get_data(as_text=True)
+        headings = re.findall(r'<th scope="col">([^<]*)</th>', html)
+        assert heading in headings and len(headings) == 6, headings
+        assert not [h for h in headings if "_" in h or h in ("days 0-7", "total")]
+        assert name in html and hidden not in html
+        assert '<td data-label="' in html and ">12,34,567<" in html and ">12,34,567.50<" in html

@@ -111,3 +111,24 @@ def test_report_tables_head_their_columns_in_the_pages_language_with_figures_gro
         assert not [h for h in headings if "_" in h or h in ("days 0-7", "total")]
         assert name in html and hidden not in html
         assert '<td data-label="' in html and ">12,34,567<" in html and ">12,34,567.50<" in html
+
+
+def test_the_scoreboard_shows_its_formula_and_each_component_against_its_weight():
+    from metrics.domain import ScoreSettings, UnitInputs, explain
+
+    components = explain(UnitInputs(files_created=4, e_files_created=3, receipts_diarised=2, e_receipts_diarised=2, movements=6,
+                                    users=4, active_people={"a", "b"}, pending=5, pending_old=1), ScoreSettings.from_config({}))
+    unit = {"unit": "JJR", "name_en": "Jhajjar", "name_hi": "झज्जर", "score": 5.0, "rank": 1, "rank_change": 0}
+    html = render_page(
+        "scoreboard.html", "hi", USER, None, level="district", board={"week": "2026-W48", "units": [unit]}, unit="JJR",
+        detail={**unit, "history": []}, explained={"components": components, "formula": {"score": "sum"}}, history_chart=None,
+    ).get_data(as_text=True)
+    assert "स्कोर = Σ (भार × घटक, 0–10 पर) ÷ Σ भार" in html
+    total = sum(c["weight"] for c in components)
+    rows = re.findall(r'<tr data-component="(\w+)">.*?<rect class="bar-room"[^>]* width="([\d.]+)"></rect>'
+                      r'<rect class="bar"[^>]* width="([\d.]+)"></rect>', html, re.S)
+    assert [r[0] for r in rows] == [c["component"] for c in components]
+    for (_, room, gave), c in zip(rows, components, strict=True):
+        assert float(room) == round(100 * c["weight"] / total, 2)
+        assert float(gave) == round(10 * c["contribution"], 2) and float(gave) <= float(room) + 0.01
+    assert any(float(gave) > 0 for _, _, gave in rows)

@@ -132,3 +132,32 @@ def test_the_scoreboard_shows_its_formula_and_each_component_against_its_weight(
         assert float(room) == round(100 * c["weight"] / total, 2)
         assert float(gave) == round(10 * c["contribution"], 2) and float(gave) <= float(room) + 0.01
     assert any(float(gave) > 0 for _, _, gave in rows)
+
+
+def test_every_column_of_every_report_the_desk_shows_has_a_heading_in_both_languages(tmp_path):
+    """The columns as metrics gives them (its reports run on an empty SQLite store)."""
+    import os
+    from datetime import date, datetime, timezone
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from desk.service import MIS_REPORTS
+    from eoffice_common.migrations import upgrade
+    from metrics import reports
+
+    url = f"sqlite:///{tmp_path / 'metrics.db'}"
+    upgrade(os.path.join(os.path.dirname(reports.__file__), ".."), url)
+    now, first = datetime(2026, 12, 6, tzinfo=timezone.utc), date(2026, 11, 6)
+    with Session(create_engine(url)) as session:
+        columns = {}
+        for name in MIS_REPORTS:
+            report = getattr(reports, name.replace("-", "_"))
+            arguments = {"pendency": (now,), "section-pendency": (now,), "vip-receipts": (now,), "overdue": (now.date(),),
+                         "pending-with-others": ("clerk.jjr", now), "active-file-levels": ()}.get(name, (first, now.date()))
+            columns[name] = report(session, {}, *arguments)[0]
+    assert "days_0-7" in columns["pendency"] and "e_file_percent" in columns["darpg-monthly"]
+    for language in ("en", "hi"):
+        t = Translator(language)
+        assert [(n, c) for n, cs in columns.items() for c in cs if not t.has(f"column.{c}")] == []
+        assert [n for n in MIS_REPORTS if not t.has(f"report.{n}")] == []

@@ -36,8 +36,11 @@ from metrics import domain, reports, repository, scoring
 
 QUERIES = int(os.environ.get("BENCH_STATE_QUERIES", "50"))
 FRESH = os.environ.get("BENCH_STATE_FRESH") == "1"
-# BENCH_STATE_DATABASE names another database holding such a state (one loaded without ANALYZE, say).
-DATABASE = os.environ.get("BENCH_STATE_DATABASE", "eoffice_bench_haryana")
+# BENCH_STATE_STALE=1: the state as the outside check had it, in a database of its own: never
+# analysed (autovacuum is off on this machine) and the current and last week rescored 15 times, as
+# the service's per-minute rescoring leaves them (dead rows in unit_scores).
+STALE = os.environ.get("BENCH_STATE_STALE") == "1"
+DATABASE = "eoffice_bench_haryana_stale" if STALE else "eoffice_bench_haryana"
 VHOST = "eoffice_bench_haryana"
 PRIVATE_KEY, PUBLIC_KEY = new_key_pair()
 REPORTS = ["pendency", "section-pendency", "pending-with-others", "active-file-levels", "vip-receipts",
@@ -75,9 +78,17 @@ def make_state(engine_factory):
     engine = engine_factory()
     offices, users, facts, applying, scoring_time = haryana.load(
         lambda: UnitOfWork(engine, actor="bench", correlation_id=None), datetime.now(timezone.utc))
-    conn = connect()
-    conn.cursor().execute("VACUUM ANALYZE")  # as autovacuum would after a load
-    conn.close()
+    if STALE:
+        settings, now = domain.ScoreSettings.from_config({}), datetime.now(timezone.utc)
+        for _ in range(15):
+            for week in (domain.week_of(now), domain.shift_week(domain.week_of(now), -1)):
+                with UnitOfWork(engine, actor="bench", correlation_id=None) as uow:
+                    scoring.score_week(uow.session, week, settings, now)
+                    uow.commit()
+    else:
+        conn = connect()
+        conn.cursor().execute("VACUUM ANALYZE")  # as autovacuum would after a load
+        conn.close()
     print(f"  made: {len(offices)} offices, {len(users):,} users, {facts:,} facts applied in {applying:.0f} s "
           f"({facts / applying:,.0f}/s), {haryana.WEEKS} weeks scored in {scoring_time:.1f} s", flush=True)
 

@@ -48,7 +48,9 @@ FILE_ACTIONS = {
     "pull_back": "noting", "draft": "drafts", "draft_version": "drafts", "approve": "drafts", "issue": "drafts",
 }
 SIGN_WAIT_SECONDS = 5
-MIS_REPORTS = ("pendency", "overdue", "disposal", "monthly", "dispatch", "electronic", "active-users")
+MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
+               "active-file-levels", "monthly", "receipts-by-category", "file-register", "dispatch", "electronic",
+               "darpg-monthly", "active-users")
 STREAM_CHUNK = 64 * 1024
 with open(os.path.join(STATIC_DIR, "devanagari.woff"), "rb") as _font:
     DEVANAGARI_FONT = base64.b64encode(_font.read()).decode()

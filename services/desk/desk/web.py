@@ -239,6 +239,28 @@ def language_of_request(request):
     return domain.page_language(request.cookies.get("desk_lang"), None)
 
 
+def figure(value):
+    """A number as Indian offices write it, grouped in lakhs and crores (12,34,567; 1,234.5 is
+    1,234.50); anything else as it is, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    whole, _, fraction = (f"{abs(value):.2f}" if isinstance(value, float) else str(abs(value))).partition(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups = []
+    while len(head) > 2:
+        head, groups = head[:-2], [head[-2:], *groups]
+    grouped = ",".join([g for g in [head, *groups] if g] + [tail])
+    return ("-" if value < 0 else "") + grouped + (f".{fraction}" if fraction else "")
+
+
+def in_language(columns, language):
+    """A report's columns without the names in the other language (office_name_hi on an English page)."""
+    other = "_name_hi" if language == "en" else "_name_en"
+    return [c for c in columns if not c.endswith(other)]
+
+
 def new_idempotency_key():
     """A key for each form as it is rendered (its `idempotency_key` field): the desk passes it on to
     the services it calls, so a form posted twice (a double click, a resubmission) is carried out once."""
@@ -252,6 +274,8 @@ _environment = Environment(
     lstrip_blocks=True,
 )
 _environment.globals["static_url"] = static_url
+_environment.filters["figure"] = figure
+_environment.filters["in_language"] = in_language
 _environment.globals["new_idempotency_key"] = new_idempotency_key
 
 

@@ -6,7 +6,7 @@ import io
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, false, func, or_, select, true
+from sqlalchemy import and_, case, extract, false, func, literal, or_, select, true
 
 from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, as_utc, percentile, week_of
 from .models import Fact, Item, Office, User, daily_counts
@@ -18,15 +18,16 @@ JURISDICTION_ROLES = {"district_head": "district", "department_head": "departmen
 
 
 def offices_in_scope(session, office=None, district=None, department=None):
-    """{code: Office} of the offices a report covers."""
-    query = select(Office)
+    """{code: office row} of the offices a report covers (rows, not ORM objects: a state's
+    hundreds of offices are read for every report)."""
+    query = select(*Office.__table__.c)
     if office:
         query = query.where(Office.code == office)
     if district:
         query = query.where(Office.district == district)
     if department:
         query = query.where(Office.department == department)
-    return {o.code: o for o in session.execute(query.order_by(Office.code)).scalars()}
+    return {o.code: o for o in session.execute(query.order_by(Office.code))}
 
 
 def jurisdiction(session, user_id, token_office):
@@ -44,7 +45,7 @@ def jurisdiction(session, user_id, token_office):
     # District and department codes are a state's own: another state's are not in the jurisdiction.
     condition = or_(Office.code == home.code, and_(Office.state == home.state, or_(
         *[getattr(Office, kind) == code for kind, code in scopes if kind != "office"], false())))
-    offices = {o.code: o for o in session.execute(select(Office).where(condition).order_by(Office.code)).scalars()}
+    offices = {o.code: o for o in session.execute(select(*Office.__table__.c).where(condition).order_by(Office.code))}
     return offices, scopes
 
 
@@ -85,24 +86,30 @@ def _age_buckets(now):
 
 def pendency(session, offices, now):
     """Files and receipts pending with each user, by days since they were opened or diarised."""
-    i = Item.__table__.c
-    buckets = _age_buckets(now)
-    rows = session.execute(
-        select(i.office, i.holder, i.item_type, *buckets)
+    i, u = Item.__table__.c, User.__table__.c
+    # Counted first, then the holders' names joined (rows unpacked as tuples): a state has
+    # thousands of holders.
+    counted = (
+        select(i.office, i.holder, i.item_type, *_age_buckets(now))
         .where(i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
         .group_by(i.office, i.holder, i.item_type)
-        .order_by(i.office, i.holder, i.item_type)
+        .subquery()
+    )
+    c = counted.c
+    found = session.execute(
+        select(c.office, c.holder, u.name_en, u.name_hi, c.item_type, *[c[f"days_{label}"] for _, _, label in AGE_BUCKETS])
+        .select_from(counted.outerjoin(User.__table__, u.user_id == c.holder))
+        .order_by(c.office, c.holder, c.item_type)
     ).all()
-    users = _users(session, {r.holder for r in rows})
     labels = [label for _, _, label in AGE_BUCKETS]
+    keys = [f"days_{label}" for label in labels]
+    names = {code: _names(office) for code, office in offices.items()}
     out = []
-    for row in rows:
-        counts = {label: int(row._mapping[f"days_{label}"] or 0) for label in labels}
-        holder = users.get(row.holder)
+    for office, holder, name_en, name_hi, item_type, *ages in found:
+        counts = [int(n or 0) for n in ages]
         out.append({
-            **_names(offices[row.office]), "holder": row.holder,
-            "holder_name_en": holder.name_en if holder else None, "holder_name_hi": holder.name_hi if holder else None,
-            "item_type": row.item_type, **{f"days_{label}": counts[label] for label in labels}, "total": sum(counts.values()),
+            **names[office], "holder": holder, "holder_name_en": name_en, "holder_name_hi": name_hi,
+            "item_type": item_type, **dict(zip(keys, counts, strict=True)), "total": sum(counts),
         })
     columns = ["office", "office_name_en", "office_name_hi", "holder", "holder_name_en", "holder_name_hi", "item_type"]
     return columns + [f"days_{label}" for label in labels] + ["total"], out
@@ -118,15 +125,17 @@ def section_pendency(session, offices, now):
         .group_by(i.office, u.section, i.item_type)
     ).all()
     labels = [label for _, _, label in AGE_BUCKETS]
+    keys = [f"days_{label}" for label in labels]
+    sections = {code: {s["code"]: s for s in office.sections or []} for code, office in offices.items()}
+    names = {code: _names(office) for code, office in offices.items()}
     out = []
-    for row in sorted(rows, key=lambda r: (r.office, r.section or "", r.item_type)):
-        office = offices[row.office]
-        names = {s["code"]: s for s in office.sections or []}.get(row.section, {})
-        counts = {label: int(row._mapping[f"days_{label}"] or 0) for label in labels}
+    for code, section, item_type, *ages in sorted(rows, key=lambda r: (r.office, r.section or "", r.item_type)):
+        section_names = sections[code].get(section, {})
+        counts = [int(n or 0) for n in ages]
         out.append({
-            **_names(office), "section": row.section, "section_name_en": names.get("name_en"),
-            "section_name_hi": names.get("name_hi"), "item_type": row.item_type,
-            **{f"days_{label}": counts[label] for label in labels}, "total": sum(counts.values()),
+            **names[code], "section": section, "section_name_en": section_names.get("name_en"),
+            "section_name_hi": section_names.get("name_hi"), "item_type": item_type,
+            **dict(zip(keys, counts, strict=True)), "total": sum(counts),
         })
     columns = ["office", "office_name_en", "office_name_hi", "section", "section_name_en", "section_name_hi", "item_type"]
     return columns + [f"days_{label}" for label in labels] + ["total"], out
@@ -187,22 +196,36 @@ def darpg_monthly(session, offices, first, last):
     among those created, average transaction levels of the files closed, and the e-files and
     physical files active (pending) at the month's end (or the period's, if earlier)."""
     totals = defaultdict(lambda: dict.fromkeys(DARPG, 0))
-    for row in _daily(session, offices, first, last, DARPG):
-        for counter in DARPG:
-            totals[f"{row.day.year}-{row.day.month:02d}"][counter] += int(getattr(row, counter))
-    i = Item.__table__.c
-    rows = []
+    for year, month_number, *sums in _monthly_sums(session, offices, first, last, DARPG, by_office=False):
+        totals[_month_label(year, month_number)] = {c: int(v or 0) for c, v in zip(DARPG, sums, strict=True)}
+    months = []
     month = date(first.year, first.month, 1)
     while month <= last:
         following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        label = f"{month.year}-{month.month:02d}"
-        at = _start(min(following, last + timedelta(days=1)))
-        active = dict(session.execute(
-            select(func.coalesce(i.kind, "electronic"), func.count())
-            .where(i.item_type == "file", i.office.in_(list(offices)), i.created_at < at,
-                   (i.closed_at.is_(None)) | (i.closed_at >= at))
-            .group_by(func.coalesce(i.kind, "electronic"))
-        ).all())
+        months.append((f"{month.year}-{month.month:02d}", _start(min(following, last + timedelta(days=1)))))
+        month = following
+    # Files active at each month's end, in one pass over the files: a file is active at the end
+    # `at` of month m if it was opened before `at` and not closed before it, that is if m is at or
+    # after the first month ending after its opening and before the first month ending after its
+    # closing. The files are counted by those two months (and kind), then added up per month.
+    i = Item.__table__.c
+
+    def first_month_after(moment):
+        return case(*[(moment < literal(at, i.created_at.type), m) for m, (_, at) in enumerate(months)], else_=len(months))
+
+    opened, closed = first_month_after(i.created_at), case((i.closed_at.is_(None), len(months)), else_=first_month_after(i.closed_at))
+    kind = func.coalesce(i.kind, "electronic")
+    active_at = defaultdict(lambda: defaultdict(int))
+    for first_month, end_month, file_kind, count in session.execute(
+        select(opened, closed, kind, func.count())
+        .where(i.item_type == "file", i.office.in_(list(offices)), i.created_at < literal(months[-1][1], i.created_at.type))
+        .group_by(opened, closed, kind)
+    ) if months else ():
+        for m in range(first_month, end_month):
+            active_at[months[m][0]][file_kind] += count
+    rows = []
+    for label, _ in months:
+        active = active_at[label]
         c = totals[label]
         rows.append({
             "month": label, "e_file_percent": _share(c["e_files_created"], c["files_created"]),
@@ -211,7 +234,6 @@ def darpg_monthly(session, offices, first, last):
             "active_e_files": active.get("electronic", 0), "active_physical_files": active.get("physical", 0),
             **c,
         })
-        month = following
     return ["month", "e_file_percent", "e_receipt_percent", "average_levels", "active_e_files", "active_physical_files",
             *DARPG], rows
 
@@ -276,26 +298,25 @@ def receipts_by_category(session, offices, first, last):
 def file_register(session, offices, first, last):
     """The file register: files opened in the period, by office and opening: number, subject,
     category, section, kind, where each is now and whether it is closed."""
-    i = Item.__table__.c
+    i, u = Item.__table__.c, User.__table__.c
     found = session.execute(
         select(i.office, i.item_id, i.number, i.subject, i.classification, i.category, i.section, i.kind,
-               i.created_at, i.closed_at, i.holder, i.movements)
+               i.created_at, i.closed_at, i.holder, u.name_en, u.name_hi, i.movements)
+        .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
         .where(i.item_type == "file", i.office.in_(list(offices)), i.created_at >= _start(first),
                i.created_at < _start(last + timedelta(days=1)))
         .order_by(i.office, i.created_at, i.item_id)
     ).all()
-    users = _users(session, {row.holder for row in found})
+    names = {code: _names(office) for code, office in offices.items()}
     rows = []
-    for row in found:
-        holder = users.get(row.holder)
+    for (office, file_id, number, subject, classification, category, section, kind, created_at, closed_at, holder,
+         name_en, name_hi, movements) in found:
         rows.append({
-            **_names(offices[row.office]), "file_id": row.item_id, "file_number": row.number,
-            "subject": _subject(row.classification, row.subject), "classification": row.classification,
-            "category": row.category, "section": row.section, "kind": row.kind,
-            "opened_on": as_utc(row.created_at).astimezone(IST).date().isoformat(),
-            "closed_on": as_utc(row.closed_at).astimezone(IST).date().isoformat() if row.closed_at else None,
-            "holder": row.holder, "holder_name_en": holder.name_en if holder else None,
-            "holder_name_hi": holder.name_hi if holder else None, "movements": row.movements,
+            **names[office], "file_id": file_id, "file_number": number,
+            "subject": _subject(classification, subject), "classification": classification,
+            "category": category, "section": section, "kind": kind,
+            "opened_on": _ist_day(created_at), "closed_on": _ist_day(closed_at) if closed_at else None,
+            "holder": holder, "holder_name_en": name_en, "holder_name_hi": name_hi, "movements": movements,
         })
     columns = ["office", "office_name_en", "office_name_hi", "file_id", "file_number", "subject", "classification",
                "category", "section", "kind", "opened_on", "closed_on", "holder", "holder_name_en", "holder_name_hi",
@@ -303,11 +324,16 @@ def file_register(session, offices, first, last):
     return columns, rows
 
 
+def _ist_day(moment):
+    return as_utc(moment).astimezone(IST).date().isoformat()
+
+
 def _users(session, user_ids):
     user_ids = [u for u in user_ids if u]
     if not user_ids:
         return {}
-    return {u.user_id: u for u in session.execute(select(User).where(User.user_id.in_(user_ids))).scalars()}
+    # Rows of the three columns shown, not ORM objects: a state-wide report names thousands of holders.
+    return {u.user_id: u for u in session.execute(select(User.user_id, User.name_en, User.name_hi).where(User.user_id.in_(user_ids)))}
 
 
 def disposal(session, offices, first, last):
@@ -337,24 +363,34 @@ def disposal(session, offices, first, last):
     return ["office", "office_name_en", "office_name_hi", "files_closed", "median_days", "p90_days", "average_levels"], rows
 
 
-def _daily(session, offices, first, last, counters):
+MONTHLY = ("files_created", "receipts_diarised", "files_received", "receipts_received", "files_forwarded", "receipts_forwarded")
+
+
+def _monthly_sums(session, offices, first, last, counters, by_office=True):
+    """Daily counters summed per month (and office) in the database: a year of a state's days is
+    some 170,000 rows, too many to add up in Python for each request."""
     d = daily_counts.c
+    year, month = extract("year", d.day), extract("month", d.day)
+    keys = [d.office, year, month] if by_office else [year, month]
     return session.execute(
-        select(d.office, d.day, *[d[c] for c in counters]).where(d.office.in_(list(offices)), d.day.between(first, last))
+        select(*keys, *[func.sum(d[c]) for c in counters])
+        .where(d.office.in_(list(offices)), d.day.between(first, last))
+        .group_by(*keys)
     ).all()
 
 
-MONTHLY = ("files_created", "receipts_diarised", "files_received", "receipts_received", "files_forwarded", "receipts_forwarded")
+def _month_label(year, month):
+    return f"{int(year)}-{int(month):02d}"
 
 
 def monthly(session, offices, first, last):
     """Month-wise files and receipts created, received (sent to a user of the office) and forwarded."""
     totals = defaultdict(lambda: dict.fromkeys(MONTHLY, 0))
-    for row in _daily(session, offices, first, last, MONTHLY):
-        month = f"{row.day.year}-{row.day.month:02d}"
-        for key in ((month, row.office), (month, ALL)):
-            for counter in MONTHLY:
-                totals[key][counter] += int(getattr(row, counter))
+    for office, year, month_number, *sums in _monthly_sums(session, offices, first, last, MONTHLY):
+        month = _month_label(year, month_number)
+        for key in ((month, office), (month, ALL)):
+            for counter, value in zip(MONTHLY, sums, strict=True):
+                totals[key][counter] += int(value or 0)
     rows = []
     for (month, code), counts in sorted(totals.items(), key=lambda item: (item[0][0], item[0][1] == ALL, item[0][1])):
         names = _names_of(offices, code)
@@ -390,20 +426,20 @@ def dispatch(session, offices, first, last):
 
 def overdue(session, offices, today):
     """Pending files and receipts whose due date (from their last movement) has passed."""
-    i = Item.__table__.c
+    i, u = Item.__table__.c, User.__table__.c
     found = session.execute(
-        select(i.office, i.holder, i.item_type, func.count(), func.min(i.due_date))
+        select(i.office, i.holder, u.name_en, u.name_hi, i.item_type, func.count(), func.min(i.due_date))
+        .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
         .where(i.closed_at.is_(None), i.due_date < today, i.office.in_(list(offices)))
-        .group_by(i.office, i.holder, i.item_type)
+        .group_by(i.office, i.holder, u.name_en, u.name_hi, i.item_type)
         .order_by(i.office, i.holder, i.item_type)
     ).all()
-    users = _users(session, {row[1] for row in found})
+    names = {code: _names(office) for code, office in offices.items()}
     rows = []
-    for office, holder, item_type, count, oldest in found:
-        user = users.get(holder)
+    for office, holder, name_en, name_hi, item_type, count, oldest in found:
         rows.append({
-            **_names(offices[office]), "holder": holder, "holder_name_en": user.name_en if user else None,
-            "holder_name_hi": user.name_hi if user else None, "item_type": item_type, "overdue": count,
+            **names[office], "holder": holder, "holder_name_en": name_en,
+            "holder_name_hi": name_hi, "item_type": item_type, "overdue": count,
             "oldest_due_date": oldest.isoformat() if oldest else None,
             "days_overdue": (today - oldest).days if oldest else None,
         })
@@ -418,10 +454,14 @@ def electronic(session, offices, first, last):
     """Share of new files that are e-files and of receipts diarised electronically (DARPG's
     % e-files and % e-receipts), and pending e-files against physical files."""
     totals = defaultdict(lambda: dict.fromkeys(ELECTRONIC, 0))
-    for row in _daily(session, offices, first, last, ELECTRONIC):
-        for code in (row.office, ALL):
-            for counter in ELECTRONIC:
-                totals[code][counter] += int(getattr(row, counter))
+    d = daily_counts.c
+    for office, *sums in session.execute(
+        select(d.office, *[func.sum(d[c]) for c in ELECTRONIC])
+        .where(d.office.in_(list(offices)), d.day.between(first, last)).group_by(d.office)
+    ):
+        for code in (office, ALL):
+            for counter, value in zip(ELECTRONIC, sums, strict=True):
+                totals[code][counter] += int(value or 0)
     i = Item.__table__.c
     pending = defaultdict(lambda: {"electronic": 0, "physical": 0})
     for office, kind, count in session.execute(
@@ -449,12 +489,19 @@ def active_users(session, offices, first, last):
     signed ...), on their own office's files or another's, against all its users."""
     f, u = Fact.__table__.c, User.__table__.c
     start, end = _start(first), _start(last + timedelta(days=1))
-    acted = (
-        select(u.office, f.actor).distinct()
-        .join(User.__table__, u.user_id == f.actor)
-        .where(u.active.is_(True), u.office.in_(list(offices)),
-               f.week.between(week_of(start), week_of(end)), f.occurred_at >= start, f.occurred_at < end,
+    # The period's distinct actors first, then their offices: a state's month is some 140,000 facts
+    # of fewer than 3,000 people, and joining each fact to its user before the distinct took a third
+    # of the report's time.
+    actors = (
+        select(f.actor).distinct()
+        .where(f.week.between(week_of(start), week_of(end)), f.occurred_at >= start, f.occurred_at < end,
                f.event_type.notin_(list(NOT_ACTIVITY)))
+        .subquery()
+    )
+    acted = (
+        select(u.office, u.user_id)
+        .join(actors, actors.c.actor == u.user_id)
+        .where(u.active.is_(True), u.office.in_(list(offices)))
     )
     active = defaultdict(int)
     for office, _ in session.execute(acted):

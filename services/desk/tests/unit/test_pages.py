@@ -4,6 +4,7 @@ import re
 import pytest
 from nameko.exceptions import ConfigurationError
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request
 
 from desk import security
 from desk.domain import FieldError
@@ -89,3 +90,74 @@ def test_the_scoreboard_explains_the_median_disposal_of_a_week_with_a_closed_fil
     ).get_data(as_text=True)
     median = next(row for row in html.split("<tr>") if "फ़ाइल निस्तारण के माध्य दिन" in row)
     assert "9.3 × 1.5" in median and "(निस्तारित 1 फ़ाइलों का माध्य)" in median
+
+
+def test_report_tables_head_their_columns_in_the_pages_language_with_figures_grouped_in_lakhs():
+    """No API column names (office_name_en, days_0-7) in a report's headings; names in the page's
+    language only; numbers as offices write them."""
+    report = {
+        "report": "pendency", "from": None, "to": None, "as_of": "2026-12-06T10:00:00+00:00",
+        "columns": ["office", "office_name_en", "office_name_hi", "item_type", "days_0-7", "days_31+", "total"],
+        "rows": [{"office": "HR-JJR-DC1", "office_name_en": "Deputy Commissioner, Jhajjar", "office_name_hi": "उपायुक्त, झज्जर",
+                  "item_type": "file", "days_0-7": 1234567, "days_31+": 0, "total": 1234567.5}],
+    }
+    request = Request.from_values("/reports?report=pendency")
+    for language, heading, name, hidden in (("hi", "30 दिन से अधिक", "उपायुक्त, झज्जर", "Deputy Commissioner"),
+                                            ("en", "Over 30 days", "Deputy Commissioner, Jhajjar", "उपायुक्त")):
+        html = render_page("reports.html", language, USER, request, name="pendency", reports=("pendency",), report=report,
+                           failure=None, values=MultiDict(), errors={}).get_data(as_text=True)
+        headings = re.findall(r'<th scope="col">([^<]*)</th>', html)
+        assert heading in headings and len(headings) == 6, headings
+        assert not [h for h in headings if "_" in h or h in ("days 0-7", "total")]
+        assert name in html and hidden not in html
+        assert '<td data-label="' in html and ">12,34,567<" in html and ">12,34,567.50<" in html
+
+
+def test_the_scoreboard_shows_its_formula_and_each_component_against_its_weight():
+    from metrics.domain import ScoreSettings, UnitInputs, explain
+
+    components = explain(UnitInputs(files_created=4, e_files_created=3, receipts_diarised=2, e_receipts_diarised=2, movements=6,
+                                    users=4, active_people={"a", "b"}, pending=5, pending_old=1), ScoreSettings.from_config({}))
+    unit = {"unit": "JJR", "name_en": "Jhajjar", "name_hi": "झज्जर", "score": 5.0, "rank": 1, "rank_change": 0}
+    html = render_page(
+        "scoreboard.html", "hi", USER, None, level="district", board={"week": "2026-W48", "units": [unit]}, unit="JJR",
+        detail={**unit, "history": []}, explained={"components": components, "formula": {"score": "sum"}}, history_chart=None,
+    ).get_data(as_text=True)
+    assert "स्कोर = Σ (भार × घटक, 0–10 पर) ÷ Σ भार" in html
+    total = sum(c["weight"] for c in components)
+    rows = re.findall(r'<tr data-component="(\w+)">.*?<rect class="bar-room"[^>]* width="([\d.]+)"></rect>'
+                      r'<rect class="bar"[^>]* width="([\d.]+)"></rect>', html, re.S)
+    assert [r[0] for r in rows] == [c["component"] for c in components]
+    for (_, room, gave), c in zip(rows, components, strict=True):
+        assert float(room) == round(100 * c["weight"] / total, 2)
+        assert float(gave) == round(10 * c["contribution"], 2) and float(gave) <= float(room) + 0.01
+    assert any(float(gave) > 0 for _, _, gave in rows)
+
+
+def test_every_column_of_every_report_the_desk_shows_has_a_heading_in_both_languages(tmp_path):
+    """The columns as metrics gives them (its reports run on an empty SQLite store)."""
+    import os
+    from datetime import date, datetime, timezone
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from desk.service import MIS_REPORTS
+    from eoffice_common.migrations import upgrade
+    from metrics import reports
+
+    url = f"sqlite:///{tmp_path / 'metrics.db'}"
+    upgrade(os.path.join(os.path.dirname(reports.__file__), ".."), url)
+    now, first = datetime(2026, 12, 6, tzinfo=timezone.utc), date(2026, 11, 6)
+    with Session(create_engine(url)) as session:
+        columns = {}
+        for name in MIS_REPORTS:
+            report = getattr(reports, name.replace("-", "_"))
+            arguments = {"pendency": (now,), "section-pendency": (now,), "vip-receipts": (now,), "overdue": (now.date(),),
+                         "pending-with-others": ("clerk.jjr", now), "active-file-levels": ()}.get(name, (first, now.date()))
+            columns[name] = report(session, {}, *arguments)[0]
+    assert "days_0-7" in columns["pendency"] and "e_file_percent" in columns["darpg-monthly"]
+    for language in ("en", "hi"):
+        t = Translator(language)
+        assert [(n, c) for n, cs in columns.items() for c in cs if not t.has(f"column.{c}")] == []
+        assert [n for n in MIS_REPORTS if not t.has(f"report.{n}")] == []

@@ -265,7 +265,7 @@ class Load:
         return None if self.stop_event.is_set() else number
 
     def write(self, session, op, service, path, user, body, marker):
-        key = f"{marker}-{op}"
+        key = f"{marker}-{op.replace(' ', '-')}"  # a key is visible ASCII: no spaces
         headers = {"Authorization": f"Bearer {self.tokens[user]}", "Idempotency-Key": key, "X-Correlation-ID": key}
         first, attempts, lost_answer, status, answer = time.time(), 0, False, None, None
         while True:

@@ -30,6 +30,7 @@ from common import (
     start_service,
     summary,
 )
+from eoffice_common.auth import new_key_pair
 from eoffice_common.testing import create_database
 
 TOTAL = int(os.environ.get("BENCH_DAK_TOTAL", "3000"))
@@ -95,7 +96,7 @@ def main():
     metrics_ports = [free_port() for _ in range(REPLICAS)]
     env = {
         "DAK_DB_URL": db_url, "S3_ENDPOINT_URL": s3.url, "DAK_HTTP_ADDRESS": f"127.0.0.1:{http_port}",
-        "AMQP_URI": amqp_uri, "DAK_MAX_WORKERS": "64",
+        "AMQP_URI": amqp_uri, "DAK_MAX_WORKERS": "64", **dict(zip(("JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY"), new_key_pair(), strict=True)),
     }
     cli("dak", "migrate", env=env)
     cli("dak", "import-directory", env=env)

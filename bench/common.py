@@ -15,6 +15,7 @@ from collections import defaultdict, deque  # noqa: E402
 import requests  # noqa: E402
 from eventlet.patcher import original  # noqa: E402
 from eventlet.queue import LightQueue  # noqa: E402
+from kombu import Connection  # noqa: E402
 
 from eoffice_common.testing import free_port, wait_for_http  # noqa: E402
 
@@ -293,7 +294,22 @@ def fresh_vhost(name):
     requests.put(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
     requests.put(f"{RABBIT_API}/permissions/{name}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
                  auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    return f"pyamqp://guest:guest@127.0.0.1:5672/{name}"
+    uri = f"pyamqp://guest:guest@127.0.0.1:5672/{name}"
+    discard_unconsumed_events(uri)
+    return uri
+
+
+def discard_unconsumed_events(amqp_uri):
+    """The relays publish `mandatory` and keep an event no queue takes: where a benchmark runs a
+    service without its consumers, a queue bound to everything takes each event and drops it at once
+    (a message TTL of 0), as the consumers would have taken it."""
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        channel.queue_declare("bench-discard", durable=False, auto_delete=False, arguments={"x-message-ttl": 0})
+        for service in ("dak", "files", "signing", "notify", "metrics", "desk"):
+            exchange = f"{service}.events"
+            channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+            channel.queue_bind("bench-discard", exchange, "#")
 
 
 def drop_vhost(name):

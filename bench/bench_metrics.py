@@ -25,12 +25,22 @@ import psycopg2
 import requests
 from kombu import Connection
 
-from common import ROOT, cpu_seconds, drop_vhost, free_port, fresh_vhost, percentile, start_service
+from common import (
+    ROOT,
+    cpu_seconds,
+    database_url,
+    drop_vhost,
+    free_port,
+    fresh_vhost,
+    percentile,
+    psycopg_connection,
+    start_service,
+)
 from eoffice_common.auth import Principal, issue_token, new_key_pair
 from eoffice_common.events import time_ordered_id
 from eoffice_common.migrations import upgrade
 from eoffice_common.outbox import ConfirmingPublisher
-from eoffice_common.testing import ADMIN_PG_URL, wait_for_http
+from eoffice_common.testing import wait_for_http
 from metrics import domain, scoring
 from metrics.events import CONSUMED
 
@@ -51,14 +61,11 @@ MIX = ["file_sent"] * 8 + ["receipt_diarised"] * 3 + ["file_created"] * 2 + ["no
 
 
 def sql_url():
-    return f"{ADMIN_PG_URL.rsplit('/', 1)[0]}/{DATABASE}"
+    return database_url(DATABASE)
 
 
 def connect(database=DATABASE):
-    dsn = ADMIN_PG_URL.replace("postgresql+psycopg2://", "postgresql://").rsplit("/", 1)[0] + f"/{database}"
-    connection = psycopg2.connect(dsn)
-    connection.autocommit = True
-    return connection
+    return psycopg_connection(database)
 
 
 def offices():

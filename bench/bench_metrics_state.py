@@ -26,12 +26,11 @@ import psycopg2
 import requests
 from sqlalchemy import event
 
-from common import ROOT, drop_vhost, free_port, fresh_vhost, percentile, start_service
+from common import ROOT, database_url, drop_vhost, free_port, fresh_vhost, percentile, psycopg_connection, start_service
 from eoffice_common.auth import Principal, issue_token, new_key_pair
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
-from eoffice_common.testing import ADMIN_PG_URL
 from metrics import domain, reports, repository, scoring
 
 QUERIES = int(os.environ.get("BENCH_STATE_QUERIES", "50"))
@@ -49,14 +48,11 @@ REPORTS = ["pendency", "section-pendency", "pending-with-others", "active-file-l
 
 
 def sql_url():
-    return f"{ADMIN_PG_URL.rsplit('/', 1)[0]}/{DATABASE}"
+    return database_url(DATABASE)
 
 
 def connect(database=DATABASE):
-    dsn = ADMIN_PG_URL.replace("postgresql+psycopg2://", "postgresql://").rsplit("/", 1)[0] + f"/{database}"
-    connection = psycopg2.connect(dsn)
-    connection.autocommit = True
-    return connection
+    return psycopg_connection(database)
 
 
 def prepared():

@@ -12,12 +12,13 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict, deque  # noqa: E402
 
+import psycopg2  # noqa: E402
 import requests  # noqa: E402
 from eventlet.patcher import original  # noqa: E402
 from eventlet.queue import LightQueue  # noqa: E402
 from kombu import Connection  # noqa: E402
 
-from eoffice_common.testing import free_port, wait_for_http  # noqa: E402
+from eoffice_common.testing import ADMIN_PG_URL, free_port, wait_for_http  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".venv", "bin")
@@ -285,6 +286,18 @@ def cpu_busy():
 
 RABBIT_API = os.environ.get("RABBIT_API", "http://127.0.0.1:15672/api")
 RABBIT_AUTH = ("guest", "guest")
+
+
+def database_url(database):
+    """The SQLAlchemy URL of a database on the test PostgreSQL server."""
+    return f"{ADMIN_PG_URL.rsplit('/', 1)[0]}/{database}"
+
+
+def psycopg_connection(database):
+    """A bare psycopg2 connection to a database on the test PostgreSQL server, in autocommit."""
+    connection = psycopg2.connect(database_url(database).replace("postgresql+psycopg2://", "postgresql://"))
+    connection.autocommit = True
+    return connection
 
 
 def fresh_vhost(name):

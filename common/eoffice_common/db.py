@@ -59,6 +59,7 @@ class UnitOfWork:
         self._events_written = 0
         self._connection = None
         self._session = None
+        self._tracked = []
 
     def __enter__(self):
         self._turn = self._shared.write_turn()
@@ -93,6 +94,13 @@ class UnitOfWork:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+    def track(self, aggregate):
+        """Take an aggregate (eoffice_common.model.Aggregate) into this unit of work: the events it
+        records are written to the outbox when the unit of work commits. Returns the aggregate."""
+        if all(aggregate is not seen for seen in self._tracked):
+            self._tracked.append(aggregate)
+        return aggregate
 
     def emit(self, event):
         """Record `event` (a DomainEvent) in the outbox, inside this transaction."""
@@ -136,6 +144,9 @@ class UnitOfWork:
         """Commit. `answer` is what the route will return for the HTTP request this unit of work
         carries out: if the request carries an Idempotency-Key, it is kept under the key in this
         same transaction (a route declared idempotent must give it)."""
+        recorded = [event for aggregate in self._tracked for event in aggregate.collect_events()]
+        if recorded:
+            self.emit_all(recorded)
         keyed = self._keyed_request
         if keyed is not None and not keyed.answered and self._connection is not None:
             if answer is None:
@@ -153,6 +164,9 @@ class UnitOfWork:
         """Undo everything so far; used again, this unit of work starts a new transaction."""
         self._release()
         self._events_written = 0
+        for aggregate in self._tracked:
+            aggregate.collect_events()
+        self._tracked = []
 
 
 class Database(DependencyProvider):

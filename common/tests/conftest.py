@@ -12,6 +12,7 @@ from eoffice_common.consumer import consume_events
 from eoffice_common.db import Database
 from eoffice_common.events import DomainEvent
 from eoffice_common.metrics import Instrumentation
+from eoffice_common.model import Aggregate
 from eoffice_common.rpc import rpc
 from eoffice_common.tables import PLUMBING
 from eoffice_common.testing import TEST_JWT_KEYS, create_database, free_port, truncate_all
@@ -35,6 +36,12 @@ class NoteWritten(DomainEvent):
         return self.note_id
 
 
+class Note(Aggregate):
+    def __init__(self, note_id, text):
+        self.id, self.text = note_id, text
+        self.record(NoteWritten(note_id=note_id, text=text))
+
+
 class NoteIn(BaseModel):
     id: str
     text: str
@@ -51,6 +58,15 @@ class WriterService:
         with self.db.unit_of_work() as uow:
             uow.session.execute(insert(notes).values(id=note_id, text=text))
             uow.emit(NoteWritten(note_id=note_id, text=text))
+            if commit:
+                uow.commit()
+
+    @rpc
+    def write_note(self, note_id, text, commit=True):
+        """The same write through an aggregate that records its event, as use cases do."""
+        with self.db.unit_of_work() as uow:
+            note = uow.track(Note(note_id, text))
+            uow.session.execute(insert(notes).values(id=note.id, text=note.text))
             if commit:
                 uow.commit()
 

@@ -36,6 +36,20 @@ def unpublished(url):
     return count(url, select(func.count()).select_from(outbox))
 
 
+def test_events_recorded_by_a_tracked_aggregate_commit_with_its_state_or_not_at_all(container_factory, writer_service, writer_config, event_tap, test_tables):
+    tap = event_tap("writer")
+    container = container_factory(writer_service, writer_config)
+    container.start()
+    with entrypoint_hook(container, "write_note") as write_note:
+        write_note("abandoned", "लौटाई गई", commit=False)
+        write_note("kept", "रखी गई")
+    event = tap.wait_for("note_written")
+    assert (event["data"]["note_id"], event["data"]["text"]) == ("kept", "रखी गई")
+    assert count(writer_config["DB_URL"], select(func.count()).select_from(test_tables["notes"])) == 1
+    assert wait_until(lambda: unpublished(writer_config["DB_URL"]) == 0, timeout=10)
+    assert [e["data"]["note_id"] for e in tap.events("note_written")] == ["kept"]
+
+
 def test_events_are_published_in_commit_order(container_factory, writer_service, writer_config, event_tap):
     tap = event_tap("writer")
     container = container_factory(writer_service, writer_config)

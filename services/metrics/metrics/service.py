@@ -30,7 +30,7 @@ from .events import CONSUMED, DIRECTORY_EVENTS
 from .exceptions import AdminOnly, NotYourOffice, UnknownLevel, UnknownUnit, UnknownWeek
 from .models import Fact, Office, StaleWeek
 from .page import scoreboard_page
-from .schemas import PageQuery, ReportQuery, ScoreboardQuery, WeekQuery, today_ist
+from .schemas import PageQuery, RegisterQuery, ReportQuery, ScoreboardQuery, WeekQuery, today_ist
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 HISTORY_WEEKS = 12
@@ -375,7 +375,7 @@ class MetricsService(web.DescribedService):
 
     def _report(self, request, name):
         principal = require_caller(self.caller)
-        query = query_args(request, ReportQuery)
+        query = query_args(request, RegisterQuery if name == "file-register" else ReportQuery)
         now = utcnow()
         today = today_ist(now)
         asked = {"office": query.office, "district": query.district, "department": query.department}
@@ -392,8 +392,15 @@ class MetricsService(web.DescribedService):
                 scope, offices = dict(scopes[:1]), allowed
                 if not offices:
                     raise UnknownUnit("your office is not in the directory yet")
-            period = None
-            if name == "pendency":
+            period = paging = None
+            if name == "file-register":
+                period = query.period(today)
+                if query.format == "json":
+                    paging = {"page": query.page, "per_page": query.per_page,
+                              "total": reports.file_register_entries(session, offices, *period)}
+                columns, rows = reports.file_register(session, offices, *period, page=query.page,
+                                                      per_page=query.per_page if paging else None)
+            elif name == "pendency":
                 columns, rows = reports.pendency(session, offices, now)
             elif name == "section-pendency":
                 columns, rows = reports.section_pendency(session, offices, now)
@@ -411,7 +418,6 @@ class MetricsService(web.DescribedService):
                     "disposal": reports.disposal, "monthly": reports.monthly, "dispatch": reports.dispatch,
                     "electronic": reports.electronic, "active-users": reports.active_users,
                     "darpg-monthly": reports.darpg_monthly, "receipts-by-category": reports.receipts_by_category,
-                    "file-register": reports.file_register,
                 }[name]
                 columns, rows = build(session, offices, *period)
         stamp = f"{period[0]}-{period[1]}" if period else str(today)
@@ -420,7 +426,7 @@ class MetricsService(web.DescribedService):
         return {
             "report": name, "scope": {k: v for k, v in scope.items() if v},
             "from": period[0].isoformat() if period else None, "to": period[1].isoformat() if period else None,
-            "as_of": now.isoformat(), "columns": columns, "rows": rows,
+            "as_of": now.isoformat(), "columns": columns, "rows": rows, **(paging or {}),
         }
 
 

@@ -562,3 +562,48 @@ def as_csv(columns, rows):
     for row in rows:
         writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
     return "\ufeff" + buffer.getvalue()
+
+
+class ReportStore:
+    """The reports' reads over one session: what the read-report use case asks of the database."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def jurisdiction(self, user_id, token_office):
+        return jurisdiction(self.session, user_id, token_office)
+
+    def offices_in_scope(self, office=None, district=None, department=None):
+        return offices_in_scope(self.session, office=office, district=district, department=department)
+
+    def report(self, name, offices, reader, now, period, page=1, per_page=None):
+        """(columns, rows) of the report `name`; `period` for a report over days, else None."""
+        session, today = self.session, now.astimezone(IST).date()
+        at_a_moment = {
+            "pendency": lambda: pendency(session, offices, now),
+            "section-pendency": lambda: section_pendency(session, offices, now),
+            "pending-with-others": lambda: pending_with_others(session, offices, reader, now),
+            "active-file-levels": lambda: active_file_levels(session, offices),
+            "vip-receipts": lambda: vip_receipts(session, offices, now),
+            "overdue": lambda: overdue(session, offices, today),
+        }
+        if name in at_a_moment:
+            return at_a_moment[name]()
+        if name == "file-register":
+            return file_register(session, offices, *period, page=page, per_page=per_page)
+        over_days = {
+            "disposal": disposal, "monthly": monthly, "dispatch": dispatch, "electronic": electronic,
+            "active-users": active_users, "darpg-monthly": darpg_monthly, "receipts-by-category": receipts_by_category,
+        }
+        return over_days[name](session, offices, *period)
+
+    def entries(self, name, offices, period):
+        """How many entries a paged report holds over all its pages."""
+        return {"file-register": file_register_entries}[name](self.session, offices, *period)
+
+
+class Reading:
+    """A unit of work that only reads, over a session: the reports' reads as `reports`."""
+
+    def __init__(self, session):
+        self.reports = ReportStore(session)

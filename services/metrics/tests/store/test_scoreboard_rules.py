@@ -197,3 +197,22 @@ def test_a_holder_the_directory_does_not_know_yet_leaves_the_pendency_with_the_c
     store.apply([make.user("new.sto.jhs", "TRY-JHS")], NOW)
     store.score(NOW)
     assert (store.unit(THIS_WEEK, "office", "COLL-JHS").pending, store.unit(THIS_WEEK, "office", "TRY-JHS").pending) == (0, 1)
+
+
+def test_a_signature_counts_for_the_office_of_the_signed_note_not_the_signers(store, make):
+    store.apply(directory(make, offices=("COLL-JHS", "TRY-JHS")), NOW)
+    at = NOW - timedelta(hours=3)
+    store.apply([
+        make.event("note_confirmed", {"file_id": "F-1", "note_id": "N-1"}, at, actor="clerk.jhs"),
+        # the treasury officer signs the collectorate's note: signing names the note's office
+        make.event("document_signed", {"signature_id": "S-1", "document_kind": "note", "document_id": "N-1", "file_id": "F-1",
+                                       "signer": "sto.jhs", "office": "COLL-JHS"}, at + timedelta(minutes=5), office="", actor="sto.jhs"),
+    ], NOW)
+    store.score(NOW)
+    signing = {unit: next(c for c in store.unit(THIS_WEEK, "office", unit).components if c["component"] == "digital_signing_share")
+               for unit in ("COLL-JHS", "TRY-JHS")}
+    assert (signing["COLL-JHS"]["numerator"], signing["COLL-JHS"]["denominator"]) == (1, 1)
+    assert (signing["TRY-JHS"]["numerator"], signing["TRY-JHS"]["denominator"]) == (0, 0)
+    # the signer is still an active user of their own office
+    active = next(c for c in store.unit(THIS_WEEK, "office", "TRY-JHS").components if c["component"] == "active_user_share")
+    assert active["numerator"] == 1

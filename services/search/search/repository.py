@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, insert, literal_column, select, text, update
+from sqlalchemy import and_, column, delete, exists, func, insert, literal_column, select, table, text, update
 
 from eoffice_common.search import contains
 
@@ -14,6 +14,8 @@ from .models import DocumentRow, GrantRow, HandoverRow, ItemRow, LinkRow
 from .text import folded_words, tsvector_literal
 
 PENDING, INDEXED, FAILED = "pending", "indexed", "failed"
+# SQLite's FTS5 table of the documents' folded words (alembic 0001), rowid = documents.id.
+DOCUMENT_WORDS = table("document_words", column("rowid"), column("words"), column("rank"))
 
 
 class Items:
@@ -193,11 +195,10 @@ class Documents:
             tokens = literal_column("documents.tokens")
             match = tokens.op("@@")(tsquery)
             return match, func.ts_rank(tokens, tsquery), DocumentRow.__table__
-        fts = text("document_words").columns()
         match = text("document_words MATCH :fts5").bindparams(fts5=query.fts5())
-        rank = -literal_column("document_words.rank")
-        source = DocumentRow.__table__.join(fts, literal_column("document_words.rowid") == DocumentRow.id)
-        return match, rank, source
+        # FTS5's rank is bm25(), smaller for a better match.
+        rank = -DOCUMENT_WORDS.c.rank
+        return match, rank, DocumentRow.__table__.join(DOCUMENT_WORDS, DOCUMENT_WORDS.c.rowid == DocumentRow.id)
 
     @staticmethod
     def _filters(filters: dict) -> list:
@@ -229,3 +230,7 @@ class SearchUnitOfWork:
 
     def commit(self) -> None:
         self._uow.commit()
+
+    @property
+    def committed(self) -> bool:
+        return self._uow.committed

@@ -6,9 +6,15 @@ from __future__ import annotations
 import io
 import os
 import random
+from datetime import datetime, timezone
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from . import usecases
+from .events import DATA_OF
+from .usecases import Consumed, SearchCommand
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 FONTS_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "signing", "signing", "fonts")
 DPI = 300
 PAGE_SIZE = (int(8.27 * DPI), int(11.69 * DPI))  # A4
@@ -113,3 +119,38 @@ def test_set() -> list[tuple[str, str, str, bytes]]:
             dpi = DPI // 3 if how == "low_resolution" else DPI
             pages.append((name, how, text, image_pdf([degrade(page, how)], dpi)))
     return pages
+
+
+class Office:
+    """Events of dak and files applied to the fake unit of work, and searches by someone in an office."""
+
+    def __init__(self, uow):
+        self.uow = uow
+
+    def apply(self, event_type, at=T0, **data):
+        usecases.apply_event(Consumed(event_type, DATA_OF[event_type].model_validate(data), at), self.uow)
+
+    def diarise(self, receipt_id, classification="normal", office="COLL-JHS", by="clerk.jhs", subject="पेंशन प्रकरण",
+                letter="", at=T0):
+        self.apply("receipt_diarised", at=at, receipt_id=receipt_id, receipt_number=f"{receipt_id}/2026/{office}", office=office,
+              classification=classification, subject=subject, diarised_by=by, holder=by,
+              scans=[{"position": 1, "key": f"dak/{receipt_id}.pdf", "content_type": "application/pdf"}])
+        usecases.record_extraction(usecases.Extracted(self.scan_of(receipt_id), pages=[letter or "कोई पाठ नहीं"]), self.uow)
+
+    def scan_of(self, receipt_id):
+        """The id of the receipt's first scan."""
+        return next(i for i in self.uow.documents.ids_of("receipt", receipt_id) if self.uow.documents.get(i).source == "scan:1")
+
+    def create_file(self, file_id, classification="normal", office="COLL-JHS", by="so.jhs", subject="भूमि अधिग्रहण", at=T0):
+        self.apply("file_created", at=at, file_id=file_id, file_number=f"N-11016/{file_id}/2026", office=office,
+              subject=subject, classification=classification, created_by=by)
+
+    def found(self, q, user, office, **filters):
+        return usecases.search(SearchCommand(user=user, office=office, q=q, **filters), self.uow)
+
+    def sees(self, q, user, office):
+        return self.found(q, user, office)["total"] > 0
+
+    @staticmethod
+    def nothing_shown(answer):
+        return answer["total"] == 0 and answer["results"] == [] and answer["facets"] == {"type": {}, "classification": {}}

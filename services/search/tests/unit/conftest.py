@@ -7,13 +7,10 @@ from datetime import datetime, timezone
 import pytest
 
 from eoffice_common.fakes import FakeUnitOfWork
-from search import model, usecases
-from search.events import DATA_OF
+from search import model
 from search.repository import FAILED, INDEXED, PENDING
+from search.testing import Office
 from search.text import folded_words
-from search.usecases import Consumed, SearchCommand
-
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 
 
 class InMemoryItems:
@@ -186,38 +183,6 @@ class FakeSearchUnitOfWork(FakeUnitOfWork):
 @pytest.fixture
 def uow():
     return FakeSearchUnitOfWork()
-
-
-class Office:
-    """Events of dak and files applied to the fake unit of work, and searches by someone in an office."""
-
-    def __init__(self, uow):
-        self.uow = uow
-
-    def apply(self, event_type, at=T0, **data):
-        usecases.apply_event(Consumed(event_type, DATA_OF[event_type].model_validate(data), at), self.uow)
-
-    def diarise(self, receipt_id, classification="normal", office="COLL-JHS", by="clerk.jhs", subject="पेंशन प्रकरण",
-                letter="", at=T0):
-        self.apply("receipt_diarised", at=at, receipt_id=receipt_id, receipt_number=f"{receipt_id}/2026/{office}", office=office,
-              classification=classification, subject=subject, diarised_by=by, holder=by,
-              scans=[{"position": 1, "key": f"dak/{receipt_id}.pdf", "content_type": "application/pdf"}])
-        document = next(d for d in self.uow.documents.documents.values() if d.item_id == receipt_id and d.source == "scan:1")
-        usecases.record_extraction(usecases.Extracted(document.id, pages=[letter or "कोई पाठ नहीं"]), self.uow)
-
-    def create_file(self, file_id, classification="normal", office="COLL-JHS", by="so.jhs", subject="भूमि अधिग्रहण", at=T0):
-        self.apply("file_created", at=at, file_id=file_id, file_number=f"N-11016/{file_id}/2026", office=office,
-              subject=subject, classification=classification, created_by=by)
-
-    def found(self, q, user, office, **filters):
-        return usecases.search(SearchCommand(user=user, office=office, q=q, **filters), self.uow)
-
-    def sees(self, q, user, office):
-        return self.found(q, user, office)["total"] > 0
-
-    @staticmethod
-    def nothing_shown(answer):
-        return answer["total"] == 0 and answer["results"] == [] and answer["facets"] == {"type": {}, "classification": {}}
 
 
 @pytest.fixture

@@ -37,8 +37,7 @@ def test_the_snippet_marks_the_words_and_escapes_the_rest():
 
 def test_a_result_opens_at_the_page_of_the_document_where_the_words_are(uow, o):
     o.diarise("r1")
-    scan = next(d for d in uow.documents.documents.values() if d.source == "scan:1")
-    usecases.record_extraction(usecases.Extracted(scan.id, pages=["पहला पृष्ठ", "दूसरा पृष्ठ", "तीसरा पृष्ठ तहसील"]), uow)
+    usecases.record_extraction(usecases.Extracted(o.scan_of("r1"), pages=["पहला पृष्ठ", "दूसरा पृष्ठ", "तीसरा पृष्ठ तहसील"]), uow)
     result = o.found("तहसील", "dm.jhs", "COLL-JHS")["results"][0]
     assert result["page"] == 3 and "<mark>तहसील</mark>" in result["snippet"]
     assert result["type"] == "receipt" and result["number"] == "r1/2026/COLL-JHS"
@@ -76,11 +75,14 @@ def test_an_empty_query_finds_nothing(uow, o):
 
 def test_a_failed_document_keeps_its_reason_and_a_long_one_says_what_was_left_out(uow, o):
     o.diarise("r1")
-    scan = next(d for d in uow.documents.documents.values() if d.source == "scan:1")
-    assert usecases.record_extraction(usecases.Extracted(scan.id, failure="encrypted PDF: no text without its password"), uow) == "failed"
-    assert (scan.status, scan.reason) == ("failed", "encrypted PDF: no text without its password")
-    usecases.record_extraction(usecases.Extracted(scan.id, pages=["पृष्ठ"] * 3, note="only the first 3 of 500 pages"), uow)
-    assert (scan.status, scan.reason, scan.pages) == ("indexed", "only the first 3 of 500 pages", 3)
+    scan = o.scan_of("r1")
+    assert usecases.record_extraction(usecases.Extracted(scan, failure="encrypted PDF: no text without its password"), uow) == "failed"
+    assert (uow.documents.get(scan).status, uow.documents.get(scan).reason) == ("failed", "encrypted PDF: no text without its password")
+    assert not o.sees("पृष्ठ", "clerk.jhs", "COLL-JHS")
+    usecases.record_extraction(usecases.Extracted(scan, pages=["पृष्ठ"] * 3, note="only the first 3 of 500 pages"), uow)
+    found = uow.documents.get(scan)
+    assert (found.status, found.reason, found.pages) == ("indexed", "only the first 3 of 500 pages", 3)
+    assert o.sees("पृष्ठ", "clerk.jhs", "COLL-JHS")
 
 
 def test_the_tsvector_literal_holds_each_folded_word_with_its_positions():

@@ -125,11 +125,10 @@ def test_events_in_any_order_give_the_same_grants(uow, o):
 
 def test_reindex_computes_every_grant_again_and_reads_every_scan_again(uow, o):
     o.diarise("r1", letter="जलापूर्ति")
-    for document_id in uow.documents.grants:
-        uow.documents.grants[document_id] = {}
+    uow.documents.grant(uow.documents.ids_of("receipt", "r1"), {})
     assert not o.sees("जलापूर्ति", "dm.jhs", "COLL-JHS")
     done = usecases.reindex(uow)
     assert done["to_extract"] == 1 and uow.committed
-    assert [d.source for d in uow.documents.pending(10)] == ["scan:1"]
+    assert [d.id for d in uow.documents.pending(10)] == [o.scan_of("r1")]
     usecases.record_extraction(usecases.Extracted(uow.documents.pending(10)[0].id, pages=["जलापूर्ति"]), uow)
     assert o.sees("जलापूर्ति", "dm.jhs", "COLL-JHS")

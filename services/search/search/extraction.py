@@ -24,6 +24,9 @@ MIN_TEXT_LAYER_WORDS = 3
 TESSERACT_SECONDS = 120
 OSD_PIXELS = (1800, 1400, 2400)
 MIN_OSD_CONFIDENCE = 1.0
+# pypdf gives control characters where a font's glyphs for Devanagari conjuncts map to no text
+# (नि\x10र्धा\x12\x13रण for निर्धारण); without them the word is whole again.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 ROTATION = re.compile(r"Rotate:\s*(\d+)")
 CONFIDENCE = re.compile(r"Orientation confidence:\s*([\d.]+)")
 
@@ -77,6 +80,7 @@ def _plan_pdf(data: bytes, max_pages: int) -> Plan:
             layer = reader.pages[number].extract_text() or ""
         except Exception:  # a broken content stream: OCR the page instead
             layer = ""
+        layer = CONTROL.sub("", layer)
         texts.append(layer if len(words(layer)) >= MIN_TEXT_LAYER_WORDS else None)
     return Plan(count, texts, count if count > max_pages else None)
 

@@ -39,9 +39,9 @@ def sqlite_url(tmp_path_factory):
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-def uow(request, migrated_database, sqlite_url):
+def uow(request, search_database, sqlite_url):
     if request.param == "postgresql":
-        url = migrated_database(SERVICE_DIR, "search")
+        url = search_database
         truncate_all(url)
     else:
         url = sqlite_url

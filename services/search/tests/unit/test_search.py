@@ -87,3 +87,9 @@ def test_a_failed_document_keeps_its_reason_and_a_long_one_says_what_was_left_ou
 
 def test_the_tsvector_literal_holds_each_folded_word_with_its_positions():
     assert tsvector_literal("हिन्दी हिंदी O'Brien") == "'हिंदी':1,2 'o':3 'brien':4"
+
+
+def test_a_text_layer_keeps_devanagari_conjuncts_whole():
+    from search.extraction import CONTROL
+
+    assert [w.folded for w in words(CONTROL.sub("", "वेतन नि\x10र्धा\x12\x13रण"))] == ["वेतन", "निर्धारण"]

@@ -28,6 +28,7 @@ class ItemRow(Base):
 
 class LinkRow(Base):
     __tablename__ = "links"
+    __table_args__ = (Index("ix_links_file", "file_id"),)
     receipt_id = Column(String(64), primary_key=True)
     file_id = Column(String(64), primary_key=True)
     linked_by = Column(String(64), nullable=False)

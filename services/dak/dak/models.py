@@ -65,6 +65,7 @@ class User(Base):
     roles = Column(JSON, nullable=False, default=list)
     language = Column(String(2), nullable=False, default="en")
     active = Column(Boolean, nullable=False, default=True)
+    search_text = Column(Text, nullable=False, default="")  # domain.user_search_text
 
 
 class ReceiptSerial(Base):
@@ -116,6 +117,9 @@ class Receipt(Base):
     closed_by = Column(String(64))
     closed_at = Column(UtcDateTime())
     closing_remarks = Column(Text)
+    # Subject and sender in eoffice_common.search.search_form, for searching (repository.insert_numbered_receipt).
+    subject_search = Column(Text, nullable=False, default="")
+    sender_search = Column(Text, nullable=False, default="")
 
     __table_args__ = (
         UniqueConstraint("office_code", "year", "serial", name="uq_receipt_serial"),

@@ -556,7 +556,7 @@ class FilesService(web.DescribedService):
             emit(events.NoteConfirmed(
                 **self._event_base(file), note_id=note.id, author=note.author, text=note.text, first_paragraph=first,
                 last_paragraph=last, content_sha256=note.content_sha256, confirmed_at=now.isoformat(),
-                classification=file.classification, confirmed_on=on,
+                classification=file.classification, confirmed_on=on, subject=file.subject,
             ))
             FILE_ACTIONS.labels("note_confirmed").inc()
         return actions, last

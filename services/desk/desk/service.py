@@ -49,7 +49,9 @@ FILE_ACTIONS = {
     "note": "noting", "note_save": "noting", "note_confirm": "noting", "note_discard": "noting", "attach": "noting",
     "send": "noting", "return": "noting", "park": "noting", "unpark": "noting", "close": "noting", "reopen": "noting",
     "pull_back": "noting", "draft": "drafts", "draft_version": "drafts", "approve": "drafts", "issue": "drafts",
+    "draft_comment": "drafts", "volume": "noting", "part": "noting",
 }
+FILE_TABS = ("noting", "drafts", "movements", "audit")
 SIGN_WAIT_SECONDS = 5
 MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
                "active-file-levels", "monthly", "receipts-by-category", "file-register", "dispatch", "electronic",
@@ -467,7 +469,8 @@ class DeskService:
 
     @page("GET", "/files/<string:file_id>")
     def file_view(self, request, file_id):
-        return self._file_page(request, file_id, tab=request.args.get("tab", "noting"), dialog=request.args.get("dialog"))
+        tab = request.args.get("tab", "noting")
+        return self._file_page(request, file_id, tab=tab if tab in FILE_TABS else "noting", dialog=request.args.get("dialog"))
 
     @page("POST", "/files/<string:file_id>/<string:action>", upload=True)
     def file_action(self, request, file_id, action):
@@ -484,14 +487,25 @@ class DeskService:
             return self._file_page(request, file_id, tab=tab, dialog=action, failure=failure, values=form,
                                    status=_form_status(failure))
         FORMS.labels(f"file_{action}", "done").inc()
+        if isinstance(flash, dict):  # a new volume or part file: open it
+            return self.pages.redirect(f"/files/{flash['id']}", "file_created", flash["file_number"])
         anchor = {"noting": "#noting", "drafts": "#drafts"}.get(tab, "")
         return self.pages.redirect(f"/files/{file_id}?tab={tab}{anchor}", flash)
 
     def _act_on_file(self, file_id, action, form, request):
-        """Relay one action of the file view to the files service; returns the message to show."""
+        """Relay one action of the file view to the files service; returns the message to show, or the
+        file a new volume or part file made."""
         base = f"/files/{file_id}"
         version = int(form["version"]) if (form.get("version") or "").isdigit() else None
         remarks = (form.get("remarks") or "").strip() or None
+        if action == "volume":
+            return self.services.post("files", f"{base}/volumes", json={"remarks": remarks} if remarks else {})
+        if action == "part":
+            subject = (form.get("part_subject") or "").strip()
+            return self.services.post("files", f"{base}/parts", json={"subject": subject} if subject else {})
+        if action == "draft_comment":
+            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/comments", json={"text": form.get("comment", "")})
+            return "draft_commented"
         if action == "note":
             self.services.post("files", f"{base}/notes", json={"text": form.get("text", "")})
             return "note_saved"
@@ -554,9 +568,15 @@ class DeskService:
         pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/drafts")
         if tab == "movements":
             pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/movements")
+        if tab == "audit":
+            pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/audit")
         answers = list(pile)
         (notes, _), (correspondence, _), (drafts, _) = answers[:3]
         movements = answers[3][0] if tab == "movements" else None
+        audit = answers[3][0] if tab == "audit" else None
+        chain = None
+        if tab == "audit" and request.args.get("verify"):
+            chain = self._try(self.services.get, "files", f"/files/{file_id}/audit/verify")[0]
         notes = (notes or {}).get("notes", [])
         items = (correspondence or {}).get("correspondence", [])
         readable = [i for i in items if not i.get("restricted")]
@@ -575,13 +595,14 @@ class DeskService:
             + [("draft", d["id"], (d["approval"].get("approved_by") or {}).get("id")) for d in drafts if d.get("approval") and tab == "drafts"]
         )
         with self.db.read() as session:
-            signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]})
+            signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]}
+                                   | {e["actor"] for e in (audit or {}).get("entries", [])})
         return self.pages.render(
             request, "file.html", status=status, file=file, tab=tab, dialog=dialog, failure=failure,
             errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
             notes=notes, paragraphs=domain.numbered_paragraphs, items=items, shown=shown, docs=docs, drafts=drafts,
             movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
-            signing=signing, signers=signers,
+            signing=signing, signers=signers, audit=audit, chain=chain,
             actions=domain.file_actions(file, me.user_id, me.is_officer),
             people_found=self._find_people(query) if query and dialog == "send" else [],
         )

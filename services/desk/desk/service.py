@@ -741,8 +741,9 @@ class DeskService:
         results, failure = None, None
         if args.get("go"):
             if what == "receipts":
-                params = {k: args.get(k) for k in ("sender", "category", "date_from", "date_to", "classification") if args.get(k)}
-                params.update({"box": args.get("box") or "created", "per_page": 50})
+                params = {k: args.get(k) for k in ("q", "number", "letter_number", "sender", "category", "date_from", "date_to",
+                                                   "classification") if args.get(k)}
+                params.update({"box": args.get("box") or "office", "per_page": 50})
                 results, failure = self._try(self.services.get, "dak", "/receipts", params=params)
             else:
                 params = {k: args.get(k) for k in ("number", "computer_number", "q", "category", "year", "date_from",

@@ -116,6 +116,13 @@ class Receipt(Base):
     closed_by = Column(String(64))
     closed_at = Column(UtcDateTime())
     closing_remarks = Column(Text)
+    # A letter issued inside this deployment (channel intra): its issue number, the issuing file and
+    # the dispatch it answers (one receipt per dispatch), and whether it came for information.
+    issue_number = Column(String(80))
+    source_file_id = Column(String(36))
+    source_dispatch_id = Column(String(36), unique=True)
+    for_information = Column(Boolean)
+    opened_at = Column(UtcDateTime())  # when its first holder first opened it
 
     __table_args__ = (
         UniqueConstraint("office_code", "year", "serial", name="uq_receipt_serial"),

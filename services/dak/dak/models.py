@@ -120,7 +120,7 @@ class Receipt(Base):
     # the dispatch it answers (one receipt per dispatch), and whether it came for information.
     issue_number = Column(String(80))
     source_file_id = Column(String(36))
-    source_dispatch_id = Column(String(36), unique=True)
+    source_dispatch_id = Column(String(36))
     for_information = Column(Boolean)
     opened_at = Column(UtcDateTime())  # when its first holder first opened it
 
@@ -129,6 +129,7 @@ class Receipt(Base):
         Index("ix_receipts_holder_status", "holder_id", "status"),
         Index("ix_receipts_created_by", "created_by", "created_at"),
         Index("ix_receipts_duplicate", "sender_organisation", "letter_number", "letter_date"),
+        Index("uq_receipts_source_dispatch", "source_dispatch_id", unique=True),
     )
 
 

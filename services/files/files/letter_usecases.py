@@ -102,5 +102,7 @@ def record_letter_emailed(envelope: Envelope, uow) -> None:
     dispatch = _dispatch_for(uow, envelope)
     if data["outcome"] == "bounced":
         letters.email_bounced(dispatch, data.get("reason") or "refused by the mail server")
-    else:
+    elif data["outcome"] == "delivered":
         letters.email_delivered(dispatch, datetime.fromisoformat(data["at"]))
+    else:
+        letters.email_fate_unknown(dispatch, data.get("reason") or "the mail server's answer was lost")

@@ -156,3 +156,8 @@ def email_delivered(dispatch: DispatchState, at: datetime) -> None:
 def email_bounced(dispatch: DispatchState, reason: str) -> None:
     """A bounce is final: the dispatch stays on the file as bounced, with the server's reason."""
     dispatch.status, dispatch.failure = BOUNCED, reason
+
+
+def email_fate_unknown(dispatch: DispatchState, reason: str) -> None:
+    """The connection broke before the server answered: the email may have arrived; it is not resent."""
+    dispatch.failure = reason

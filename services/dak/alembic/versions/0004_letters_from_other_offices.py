@@ -19,10 +19,10 @@ def upgrade():
     op.add_column("receipts", sa.Column("source_dispatch_id", sa.String(36)))
     op.add_column("receipts", sa.Column("for_information", sa.Boolean))
     op.add_column("receipts", sa.Column("opened_at", sa.DateTime(timezone=True)))
-    op.create_unique_constraint("uq_receipts_source_dispatch", "receipts", ["source_dispatch_id"])
+    op.create_index("uq_receipts_source_dispatch", "receipts", ["source_dispatch_id"], unique=True)
 
 
 def downgrade():
-    op.drop_constraint("uq_receipts_source_dispatch", "receipts")
+    op.drop_index("uq_receipts_source_dispatch", "receipts")
     for column in ("opened_at", "for_information", "source_dispatch_id", "source_file_id", "issue_number"):
         op.drop_column("receipts", column)

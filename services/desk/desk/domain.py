@@ -7,11 +7,52 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import unquote, urlsplit
 
+from eoffice_common.search import search_form
+
 IST = timezone(timedelta(hours=5, minutes=30))
 LANGUAGES = ("hi", "en")
 PRIORITY_RANK = {"most_immediate": 0, "urgent": 1, "normal": 2}
 # How often a session's last-seen time is written: not on every request.
 TOUCH_EVERY = timedelta(minutes=1)
+
+
+DATE_FORMAT = "%d-%m-%Y"  # as Indian offices write a date: 08-12-2026
+
+
+def _moment(value):
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def ist_time(value):
+    """A moment (a datetime or ISO text, UTC if it names no zone) as `DD-MM-YYYY HH:MM` in India
+    Standard Time; nothing for None, and text that is no moment as it is."""
+    if value in (None, ""):
+        return ""
+    moment = _moment(value)
+    if moment is None:
+        return str(value)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(IST).strftime(f"{DATE_FORMAT} %H:%M")
+
+
+def indian_date(value):
+    """A date (a date, ISO text, or a moment: its day in IST) as `DD-MM-YYYY`."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.strftime(DATE_FORMAT)
+    text = str(value)
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text).strftime(DATE_FORMAT)
+        except ValueError:
+            return text
+    return ist_time(value)[:10]
 
 
 def today_ist(now=None):
@@ -122,6 +163,31 @@ def person_name(person, language):
     name = person.get(f"name_{language}") or person.get(f"name_{other}") or person.get("id", "")
     designation = person.get(f"designation_{language}") or person.get(f"designation_{other}")
     return f"{name} ({designation})" if designation else name
+
+
+def user_search_text(user):
+    """What the Send dialog's search looks in for a user: id, names and designations, folded."""
+    return search_form(" ".join(user[k] or "" for k in ("id", "name_en", "name_hi", "designation_en", "designation_hi")))
+
+
+def office_search_text(office):
+    """An office's and its district's names, folded, for the Send dialog's search."""
+    return search_form(" ".join(office[k] or "" for k in ("code", "name_en", "name_hi", "district_name_en", "district_name_hi")))
+
+
+def person_found(user, office, language, own_office, own_district):
+    """A user as the Send dialog lists them: `name (designation)`, and `office, district` beneath."""
+    other = "en" if language == "hi" else "hi"
+    def said(thing, name):
+        return getattr(thing, f"{name}_{language}") or getattr(thing, f"{name}_{other}") or ""
+    office_name, district_name = said(office, "name"), said(office, "district_name")
+    place = office_name if district_name in office_name else f"{office_name}, {district_name}"
+    return {
+        "id": user.id, "label": person_name({"id": user.id, "name_en": user.name_en, "name_hi": user.name_hi,
+                                             "designation_en": user.designation_en, "designation_hi": user.designation_hi}, language),
+        "office": user.office, "place": place, "own_office": user.office == own_office,
+        "own_district": office.district == own_district,
+    }
 
 
 # --- service answers back to the page ------------------------------------------------------------
@@ -300,14 +366,64 @@ def file_actions(file, user_id, officer):
             actions.add("approve")
     if custodian == user_id and status == "parked":
         actions.add("unpark")
-    if owner == user_id and status in ("open", "parked"):
-        actions.add("close")
+    if owner == user_id and custodian == user_id and status in ("open", "parked"):
+        actions.add("close")  # the owner closes, while holding the file
     if owner == user_id and status == "closed":
         actions.add("reopen")
     movement = file.get("current_movement") or {}
     if (movement.get("from") or {}).get("id") == user_id and not movement.get("opened_at") and custodian != user_id:
         actions.add("pull_back")
     return actions
+
+
+# --- signatures ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningState:
+    """What a green note's or an approved draft's signing looks like to its viewer."""
+
+    signed: list  # [(signer id, signed at, signature id)], in signing order
+    order: list  # every signer's id, in order
+    next_signer: str | None
+    can_sign: bool  # the viewer signs next and holds a usable certificate
+    needs_certificate: bool  # the viewer signs next but has no usable certificate
+    can_set_order: bool  # the owner, before anyone has signed
+    method: str | None = None  # how the viewer signs: dsc if they hold one, else esign
+
+
+def signing_state(document, user_id, certificate_methods, first_signer):
+    """From signing's view of the document and the methods (dsc, esign) of the viewer's active
+    certificates; a document signing has not heard of yet (files' event still on its way) is signed
+    first by `first_signer`, the note's author or the draft's approver. The signing service decides;
+    this chooses what to show."""
+    if not document:
+        mine = first_signer == user_id
+        return SigningState([], [first_signer], first_signer, mine and bool(certificate_methods),
+                            mine and not certificate_methods, False, _preferred(certificate_methods))
+    signed = [(s["signer"], s.get("signed_at"), s["id"]) for s in sorted(document.get("signatures") or [], key=lambda s: s["position"])
+              if s.get("status") == "signed"]
+    next_signer = document.get("next_signer")
+    mine_next = next_signer == user_id and not document.get("changed_after_signing")
+    return SigningState(
+        signed=signed, order=list(document.get("signers") or []), next_signer=next_signer,
+        can_sign=mine_next and bool(certificate_methods), needs_certificate=mine_next and not certificate_methods,
+        can_set_order=document.get("owner") == user_id and not signed, method=_preferred(certificate_methods),
+    )
+
+
+def _preferred(certificate_methods):
+    return "dsc" if "dsc" in certificate_methods else next(iter(certificate_methods), None)
+
+
+def usable_certificate_methods(certificates, today):
+    """The signing methods (dsc, esign) the user holds an active, unexpired certificate for."""
+    methods = set()
+    for c in certificates or []:
+        not_after = as_date(c.get("not_after"))
+        if c.get("status") == "active" and (not_after is None or not_after >= today):
+            methods.add("esign" if c.get("source") == "esign" else "dsc")
+    return methods
 
 
 # --- files ---------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ and each form is relayed to the service that owns the action; errors come back b
 import base64
 import mimetypes
 import os
+import re
 from datetime import datetime, timezone
 
 import eventlet
@@ -40,6 +41,8 @@ SSO_COOKIE = "desk_sso"  # the state, nonce and PKCE verifier of a single sign-o
 RECEIPT_BOXES = ("inbox", "sent", "created", "closed")
 FILE_BOXES = ("inbox", "sent", "created", "parked", "closed")
 INBOX_PAGE = 50
+PEOPLE_FOUND = 20  # officers the Send dialog lists for a search
+SIGNING_LOOKUPS = 8  # signing documents a file page asks for at once
 RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy"}
 # Each action of the file view, and the tab the page returns to.
 FILE_ACTIONS = {
@@ -431,10 +434,16 @@ class DeskService:
         return json_page({"people": self._find_people(request.args.get("q", ""))})
 
     def _find_people(self, query):
-        found = self.services.get("dak", "/directory/users", params={"q": query, "limit": 20})
+        """Officers matching `query` in the desk's copy of the directory, each with designation, office
+        and district, the sender's own office first and then own district (so a namesake in another
+        district is not picked by mistake)."""
+        me = self.pages.session
         language = self.pages.language
-        return [{"id": u["id"], "label": domain.person_name(u, language), "office": u["office"]}
-                for u in found["users"] if u["id"] != self.pages.session.user_id]
+        with self.db.read() as session:
+            own = session.get(repository.Office, me.office)
+            found = repository.find_people(session, query, me.office, own.district if own else None, PEOPLE_FOUND)
+            return [domain.person_found(user, office, language, me.office, own.district if own else None)
+                    for user, office in found if user.id != me.user_id]
 
     # --- files -----------------------------------------------------------------------------------
 
@@ -561,16 +570,55 @@ class DeskService:
                                       f"/files/{file_id}/drafts/{request.args['draft']}/versions/{request.args['version']}")[0]
         query = request.args.get("q", "") if request.method == "GET" else (values or {}).get("q", "")
         aliases = {"text": "text", "content": "content", "subject": "draft_subject", "item.title": "title", "item_title": "title"}
+        signing = self._signing_states(
+            [("note", n["id"], (n.get("author") or {}).get("id")) for n in notes if n.get("status") == "green" and tab == "noting"]
+            + [("draft", d["id"], (d["approval"].get("approved_by") or {}).get("id")) for d in drafts if d.get("approval") and tab == "drafts"]
+        )
+        with self.db.read() as session:
+            signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]})
         return self.pages.render(
             request, "file.html", status=status, file=file, tab=tab, dialog=dialog, failure=failure,
             errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
             notes=notes, paragraphs=domain.numbered_paragraphs, items=items, shown=shown, docs=docs, drafts=drafts,
             movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
+            signing=signing, signers=signers,
             actions=domain.file_actions(file, me.user_id, me.is_officer),
             people_found=self._find_people(query) if query and dialog == "send" else [],
         )
 
     # --- signatures --------------------------------------------------------------------------------
+
+    def _signing_states(self, documents):
+        """{(kind, id): domain.SigningState} of green notes and approved drafts, as the signing service
+        sees them (who signed, who signs next) and as the viewer's certificates allow."""
+        if not documents:
+            return {}
+        pile = eventlet.GreenPile(SIGNING_LOOKUPS)
+        pile.spawn(self._try, self.services.get, "signing", "/certificates")
+        for kind, document_id, _ in documents:
+            pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
+        (certificates, _), *answers = list(pile)
+        methods = domain.usable_certificate_methods((certificates or {}).get("certificates"), domain.today_ist())
+        me = self.pages.session.user_id
+        return {(kind, document_id): domain.signing_state(document, me, methods, first_signer)
+                for (kind, document_id, first_signer), (document, _) in zip(documents, answers, strict=True)}
+
+    @page("POST", "/signers/<string:kind>/<string:document_id>")
+    def set_signing_order(self, request, kind, document_id):
+        """The owner names who signs, in order (login ids, one a line or comma-separated)."""
+        if kind not in ("note", "draft"):
+            raise UnknownAction(f"nothing to sign of kind {kind}")
+        file_id = request.form.get("file_id", "")
+        signers = [s for s in re.split(r"[\s,]+", request.form.get("signers", "")) if s]
+        try:
+            self.services.request("signing", "PUT", f"/documents/{kind}/{document_id}/signers", json={"signers": signers})
+        except ServiceFailure as failure:
+            if failure.status not in (403, 409, 422) or not file_id:
+                raise
+            return self._file_page(request, file_id, tab="drafts" if kind == "draft" else "noting",
+                                   dialog=f"order-{document_id}", failure=failure, status=_form_status(failure))
+        tab = "drafts" if kind == "draft" else "noting"
+        return self.pages.redirect(f"/files/{file_id}?tab={tab}#{kind}-{document_id}", "signing_order_set")
 
     @page("POST", "/sign/<string:kind>/<string:document_id>")
     def sign(self, request, kind, document_id):

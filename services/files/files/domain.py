@@ -3,9 +3,10 @@ a file moves, noting and paragraph numbers, drafts for approval, and the audit l
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+
+from eoffice_common.search import search_form
 
 from .exceptions import (
     AlreadyOpened,
@@ -43,7 +44,6 @@ DRAFT, APPROVED, ISSUED = "draft", "approved", "issued"
 SEND, RETURN, PULL_BACK, TRANSFER = "send", "return", "pull_back", "transfer"
 # The moves that count as a transaction level of a file (a pull back undoes one; a transfer is office work).
 COUNTED_MOVES = (SEND, RETURN)
-INVISIBLE = re.compile("[\u200b\u200c\u200d\ufeff]")
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -95,14 +95,13 @@ def is_due_date_valid(due, today=None):
 
 
 def normalise_for_search(text):
-    """Case, width, spacing and Unicode form folded, so that a Hindi word typed with a precomposed
-    nukta (ज़) finds one typed as ज + ़, and 'Pension' finds 'pension'."""
-    text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text or ""))
-    return " ".join(text.casefold().split())
+    """Case, width, spacing, Unicode form and Hindi spelling variants folded (eoffice_common.search),
+    so that हैंडपम्प finds हैंडपंप and 'Pension' finds 'pension'."""
+    return search_form(text)
 
 
 def search_words(query):
-    return normalise_for_search(query).split()
+    return search_form(query).split()
 
 
 # --- who may open a file, and who may act on it --------------------------------------------------

@@ -231,6 +231,7 @@ def file_summary(file, current, users):
         "classification": file.classification, "status": file.status, "office": file.office_code,
         "custodian": person(file.custodian_id, users), "version": file.version,
         "created_by": file.created_by, "created_at": file.created_at,
+        "closed_at": file.closed_at, "closed_by": file.closed_by,
         "current_movement": movement_out(current, users),
     }
 
@@ -247,7 +248,7 @@ def file_out(file, current, users, related=()):
             for f in related
         ],
         "last_paragraph": file.last_paragraph, "updated_at": file.updated_at,
-        "parked_at": file.parked_at, "closed_at": file.closed_at, "closed_by": file.closed_by,
+        "parked_at": file.parked_at,
     }
 
 

@@ -1,14 +1,14 @@
 """letters travel: each addressee's dispatch, and the signed PDF of a draft
 
-Revision ID: 0007_dispatches
-Revises: 0006
+Revision ID: 0008_dispatches
+Revises: 0007_fold_hindi
 Create Date: 2026-12-06 19:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007_dispatches'
-down_revision = '0006'
+revision = '0008_dispatches'
+down_revision = '0007_fold_hindi'
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from eoffice_common.search import search_form
 
 from .exceptions import (
     AlreadyOpened,
+    DraftAlreadyIssued,
     DraftNotApproved,
     DraftNotEditable,
     FileClosed,
@@ -414,8 +415,10 @@ def check_approve(draft, approver_roles, version=None):
 
 
 def check_issue(draft):
+    if draft.status == ISSUED:
+        raise DraftAlreadyIssued("the draft was already issued")
     if draft.status != APPROVED:
-        raise DraftNotApproved("only an approved draft can be issued" if draft.status == DRAFT else "the draft was already issued")
+        raise DraftNotApproved("only an approved draft can be issued")
 
 
 def signature_state(signed_sha256, current_sha256):

@@ -1,7 +1,7 @@
 """letters travel: a receipt made for a letter issued inside the deployment
 
 Revision ID: 0005_letters
-Revises: 0003
+Revises: 0004_search_form
 Create Date: 2026-12-06 19:00:00
 """
 import sqlalchemy as sa

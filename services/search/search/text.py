@@ -2,15 +2,16 @@
 
 Text is split into words here, not by the database: PostgreSQL's parser splits Devanagari at its
 vowel signs under some locales, and SQLite's unicode61 always does. Each word is folded
-(`fold_hindi`) and the database gets the folded words as they are (a tsvector literal, or FTS5's
-`ascii` tokenizer, which keeps every non-ASCII character inside a word)."""
+(`eoffice_common.search.search_form`: NFKC, case and Hindi spelling) and the database gets the folded
+words as they are (a tsvector literal, or FTS5's `ascii` tokenizer, which keeps every non-ASCII
+character inside a word)."""
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass, field
 
-from eoffice_common.search import fold_hindi
+from eoffice_common.search import search_form
 
 # Letters, digits and every Devanagari sign (vowel signs, virama, nukta: marks that \w leaves out),
 # but not the danda and double danda, which end sentences; zero-width joiners stay inside a word.
@@ -32,7 +33,7 @@ def words(text: str) -> list[Word]:
     """The words of `text`, folded, with where each stands in `text`."""
     found = []
     for match in WORD.finditer(text):
-        folded = fold_hindi(match.group())
+        folded = search_form(match.group())
         if folded and len(folded.encode()) <= MAX_WORD_BYTES:
             found.append(Word(folded, match.start(), match.end()))
     return found

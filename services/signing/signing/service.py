@@ -369,7 +369,7 @@ class SigningService(web.DescribedService):
     @staticmethod
     def _record_note(uow, envelope):
         data = NoteConfirmedData.model_validate(envelope.data)
-        SigningService._record_document(uow, domain.NOTE, data.note_id, data.author, data.text, data, version=None, subject=None)
+        SigningService._record_document(uow, domain.NOTE, data.note_id, data.author, data.text, data, version=None, subject=data.subject)
 
     @staticmethod
     def _record_draft(uow, envelope):
@@ -396,6 +396,7 @@ class SigningService(web.DescribedService):
         document.subject, document.text, document.version = subject, body, version
         document.content_sha256, document.text_sha256 = data.content_sha256, text_sha256
         document.confirmed_at = getattr(data, "confirmed_at", None)
+        document.first_paragraph = getattr(data, "first_paragraph", None)
         if created:
             session.flush()
             signers = data.signers if data.signers and owner in data.signers else [owner]
@@ -520,6 +521,7 @@ class SigningService(web.DescribedService):
             text=document.text, content_sha256=document.content_sha256,
             office_en=office.name_en if office else document.office, office_hi=office.name_hi if office else document.office,
             classification=document.classification, confirmed_at=document.confirmed_at, version=document.version,
+            first_paragraph=document.first_paragraph,
         )
         return content, lines
 

@@ -1,6 +1,5 @@
 """Alembic environment of the files service (see eoffice_common.migrations.run_env)."""
 import files
-import files.model  # noqa: F401  (the file and what it holds: their tables)
 from eoffice_common.migrations import run_env
 from files.models import Base
 

@@ -111,3 +111,8 @@ class Counter(Base):
     __tablename__ = "counters"
     name = Column(String(40), primary_key=True)
     value = Column(BigInteger, nullable=False)
+
+
+# The file and what it holds are mapped in model.py, beside their behaviour. Importing them here too
+# makes Base.metadata describe every table of the service whichever module is imported first.
+from . import model  # noqa: E402,F401

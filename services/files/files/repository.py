@@ -56,6 +56,13 @@ class Repository:
     def _postgresql(self) -> bool:
         return self.session.bind.dialect.name == "postgresql"
 
+    def _in_file(self, model, row_id, file_id: str, missing: Exception):
+        """The row of `model` with `row_id` if it belongs to the file, else `missing` is raised."""
+        row = self.session.get(model, row_id)
+        if row is None or row.file_id != file_id:
+            raise missing
+        return row
+
     def _next_id(self, table: str) -> int:
         """The id the next row of `table` will have, for a row whose id its events and audit entries
         name before it is written. PostgreSQL: the column's sequence. SQLite: one past the highest
@@ -290,10 +297,7 @@ def _with_current():
 
 class NoteRepository(Repository):
     def get(self, file_id: str, note_id: str) -> Note:
-        note = self.session.get(Note, note_id)
-        if note is None or note.file_id != file_id:
-            raise NoteNotFound(f"note {note_id} is not in file {file_id}")
-        return note
+        return self._in_file(Note, note_id, file_id, NoteNotFound(f"note {note_id} is not in file {file_id}"))
 
     def find(self, note_id: str) -> Note | None:
         return self.session.get(Note, note_id)
@@ -339,9 +343,7 @@ class CorrespondenceRepository(Repository):
         return [(item, documents.get(item.id, [])) for item in items]
 
     def document(self, file_id: str, item_id: str, position: int) -> tuple[CorrespondenceItem, CorrespondenceDocument]:
-        item = self.session.get(CorrespondenceItem, item_id)
-        if item is None or item.file_id != file_id:
-            raise CorrespondenceNotFound(f"correspondence {item_id} is not in file {file_id}")
+        item = self._in_file(CorrespondenceItem, item_id, file_id, CorrespondenceNotFound(f"correspondence {item_id} is not in file {file_id}"))
         document = self.session.execute(
             select(CorrespondenceDocument).where(CorrespondenceDocument.item_id == item_id, CorrespondenceDocument.position == position)
         ).scalar_one_or_none()
@@ -355,10 +357,7 @@ class CorrespondenceRepository(Repository):
 
 class DraftRepository(Repository):
     def get(self, file_id: str, draft_id: str) -> Draft:
-        draft = self.session.get(Draft, draft_id)
-        if draft is None or draft.file_id != file_id:
-            raise DraftNotFound(f"draft {draft_id} is not in file {file_id}")
-        return draft
+        return self._in_file(Draft, draft_id, file_id, DraftNotFound(f"draft {draft_id} is not in file {file_id}"))
 
     def find(self, draft_id: str) -> Draft | None:
         return self.session.get(Draft, draft_id)
@@ -404,6 +403,9 @@ class DirectoryRepository(Repository):
     def find_user(self, user_id: str | None) -> User | None:
         """A user of the directory copy, active or not (an officer who left is kept), or None."""
         return self.session.get(User, user_id) if user_id else None
+
+    def reporting_officer_of(self, user_id: str) -> str | None:
+        return self.session.execute(select(User.reporting_officer_id).where(User.id == user_id)).scalar_one_or_none()
 
     def office(self, code: str) -> Office:
         office = self.session.get(Office, code)

@@ -77,7 +77,7 @@ def create_file(command: CreateFile, uow) -> tuple[int, dict]:
             serial=serial, base_number=number, file_number=number, subject=command.subject, category=command.category,
             description=command.description, kind=command.kind, classification=command.classification,
         )
-        return _created(uow, file, user)
+        return _created(uow, file)
 
 
 @dataclass(frozen=True)
@@ -88,13 +88,11 @@ class OpenVolume(FileCommand):
 def open_volume(command: OpenVolume, uow) -> tuple[int, dict]:
     """The next volume of a file, opened by the custodian of the file or of any of its volumes."""
     with uow:
-        user = uow.directory.user(command.caller.user_id)
         held = visible_file(uow, command.caller, command.file_id)
         root = uow.files.get(held.parent_file_id if held.relation == "volume" else held.id, for_update=True)  # serialises volume numbering
         held = uow.files.get(command.file_id, for_update=True)
         volume = uow.files.next_volume(root.id)
-        file = root.open_volume(held, volume, user.id, command.remarks, uow.files.next_computer_number(), utcnow())
-        return _created(uow, file, user)
+        return _created(uow, root.open_volume(held, volume, command.caller.user_id, command.remarks, uow.files.next_computer_number(), utcnow()))
 
 
 @dataclass(frozen=True)
@@ -105,18 +103,17 @@ class OpenPart(FileCommand):
 def open_part(command: OpenPart, uow) -> tuple[int, dict]:
     """A part file, to work on a matter while the main file is elsewhere: `<number>/Part.N`."""
     with uow:
-        user = uow.directory.user(command.caller.user_id)
         parent = visible_file(uow, command.caller, command.file_id, for_update=True)
-        part = uow.files.next_part(parent.id)
-        file = parent.open_part(part, user.id, command.subject, uow.files.next_computer_number(), utcnow())
-        return _created(uow, file, user)
+        file = parent.open_part(uow.files.next_part(parent.id), command.caller.user_id, command.subject, uow.files.next_computer_number(), utcnow())
+        return _created(uow, file)
 
 
-def _created(uow, file: File, creator) -> tuple[int, dict]:
+def _created(uow, file: File) -> tuple[int, dict]:
     if uow.files.number_taken(file.office_code, file.file_number):
         raise DuplicateFileNumber(f"file number {file.file_number} is already used in {file.office_code}",
                                   fields={"file_number": "already used in your office"})
     uow.files.add(file)
+    creator = uow.directory.user(file.created_by)
     answer = 201, file_out(file, None, {creator.id: creator})
     uow.commit(answer)
     FILES_CREATED.labels(file.kind, file.numbering).inc()

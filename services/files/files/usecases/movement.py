@@ -30,7 +30,7 @@ class SendFile(FileCommand):
 
 @dataclass(frozen=True)
 class FileAction(FileCommand):
-    """Return, park, unpark, close or reopen, with remarks for the audit log."""
+    """Return, park, unpark, close or reopen: remarks for the audit log, and the version read (409 if it changed)."""
 
     remarks: str | None = None
     version: int | None = None
@@ -63,12 +63,15 @@ def send_file(command: SendFile, uow) -> dict:
     me = command.caller.user_id
     with uow:
         file = _held_file(command, uow)
-        to = command.to or getattr(uow.directory.find_user(me), "reporting_officer_id", None)
-        recipient = uow.directory.find_user(to)
-        active = {recipient.id} if recipient is not None and recipient.active else set()
-        movement = file.send(me, to, active, uow.files.next_movement_id(), utcnow(), remarks=command.remarks,
-                             due_date=command.due_date, priority=command.priority, expected_version=command.version)
-        return _moved(uow, file, movement, {me, to})
+        to = command.to or uow.directory.reporting_officer_of(me)
+        people = uow.directory.people({me, to})
+        movement = file.send(me, to, {p.id for p in people.values() if p.active}, uow.files.next_movement_id(), utcnow(),
+                             remarks=command.remarks, due_date=command.due_date, priority=command.priority,
+                             expected_version=command.version)
+        answer = file_summary(file, movement, people)
+        uow.commit(answer)
+        FILE_MOVEMENTS.labels(movement.action).inc()
+        return answer
 
 
 def return_file(command: FileAction, uow) -> dict:
@@ -89,25 +92,23 @@ def pull_back(command: FileCommand, uow) -> dict:
 
 def park_file(command: FileAction, uow) -> dict:
     """Temporarily close the file; it waits in the custodian's parked list."""
-    with uow:
-        file = _held_file(command, uow)
-        file.park(command.caller.user_id, utcnow(), command.remarks, command.version)
-        return _acted(uow, file, "parked")
+    return _change_status(command, uow, File.park, "parked")
 
 
 def unpark_file(command: FileAction, uow) -> dict:
-    with uow:
-        file = _held_file(command, uow)
-        file.unpark(command.caller.user_id, utcnow(), command.remarks, command.version)
-        return _acted(uow, file, "unparked")
+    return _change_status(command, uow, File.unpark, "unparked")
 
 
 def reopen_file(command: FileAction, uow) -> dict:
     """The owner reopens a closed file."""
+    return _change_status(command, uow, File.reopen, "reopened")
+
+
+def _change_status(command: FileAction, uow, change, action: str) -> dict:
     with uow:
         file = _held_file(command, uow)
-        file.reopen(command.caller.user_id, utcnow(), command.remarks, command.version)
-        return _acted(uow, file, "reopened")
+        change(file, command.caller.user_id, utcnow(), command.remarks, command.version)
+        return _acted(uow, file, action)
 
 
 def close_file(command: FileAction, uow) -> dict:

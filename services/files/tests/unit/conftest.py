@@ -110,6 +110,12 @@ class FakeFiles:
                 for e in self.rows[file_id].audit_entries]
 
 
+def in_file(row, file_id, missing):
+    if row is None or row.file_id != file_id:
+        raise missing
+    return row
+
+
 class FakeNotes:
     def __init__(self, files: FakeFiles):
         self._files = files
@@ -119,10 +125,7 @@ class FakeNotes:
         return [n for f in self._files.rows.values() for n in f.notes if n not in self.removed]
 
     def get(self, file_id, note_id):
-        note = self.find(note_id)
-        if note is None or note.file_id != file_id:
-            raise NoteNotFound(f"note {note_id} is not in file {file_id}")
-        return note
+        return in_file(self.find(note_id), file_id, NoteNotFound(f"note {note_id} is not in file {file_id}"))
 
     def find(self, note_id):
         return next((n for n in self._all() if n.id == note_id), None)
@@ -173,10 +176,7 @@ class FakeDrafts:
         return [d for f in self._files.rows.values() for d in f.drafts]
 
     def get(self, file_id, draft_id):
-        draft = self.find(draft_id)
-        if draft is None or draft.file_id != file_id:
-            raise DraftNotFound(f"draft {draft_id} is not in file {file_id}")
-        return draft
+        return in_file(self.find(draft_id), file_id, DraftNotFound(f"draft {draft_id} is not in file {file_id}"))
 
     def find(self, draft_id):
         return next((d for d in self._all() if d.id == draft_id), None)
@@ -214,6 +214,9 @@ class FakeDirectory:
 
     def find_user(self, user_id):
         return self.users.get(user_id)
+
+    def reporting_officer_of(self, user_id):
+        return getattr(self.users.get(user_id), "reporting_officer_id", None)
 
     def office(self, code):
         if code not in self.offices:

@@ -199,6 +199,10 @@ class FakeDrafts:
     def next_comment_id(self):
         return next(self._comment_ids)
 
+    def issued_in(self, office_code, query):
+        rows = [(d, self._files.rows[d.file_id]) for d in self._all() if d.office_code == office_code and d.issue_number]
+        return rows, len(rows)
+
 
 class FakeDirectory:
     def __init__(self):

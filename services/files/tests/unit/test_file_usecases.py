@@ -92,3 +92,6 @@ def test_the_lists_answer_from_the_repository(uow, new_file, caller):
     query = type("Query", (), {"box": "inbox", "page": 1, "per_page": 50})()
     listed = files.list_files(ListFiles(caller("clerk.jhs"), query), uow)
     assert (listed["box"], listed["total"], listed["files"][0]["custodian"]["id"]) == ("inbox", 1, "clerk.jhs")
+    uow.files.search = lambda user_id, office, query: ([(file, None)], 1) if office == "COLL-JHS" else ([], 0)
+    found = files.search_files(ListFiles(caller("dm.jhs"), query), uow)
+    assert (found["total"], found["files"][0]["subject"]) == (1, "भूमि नामांतरण प्रकरण")

@@ -13,7 +13,7 @@ from files.exceptions import (
     NotSender,
     VersionConflict,
 )
-from files.usecases import files, movement, notes
+from files.usecases import correspondence, files, movement, notes
 from files.usecases.movement import FileAction, FileCommand, SendFile, TransferFiles
 
 
@@ -130,5 +130,7 @@ def test_every_change_extends_a_valid_audit_chain(uow, new_file, caller):
     movement.park_file(FileAction(caller("so.jhs"), file.id), uow)
     records = uow.files.audit_records(file.id)
     assert [r.action for r in records] == ["created", "send", "opened", "parked"]
-    assert domain.verify_chain(file.id, records, file.audit_seq, file.audit_head)["valid"] is True
+    assert correspondence.verify_audit(FileCommand(caller("clerk.jhs"), file.id), uow)["valid"] is True
+    file.audit_entries[1].details = file.audit_entries[1].details.replace("so.jhs", "dm.jhs")  # altered afterwards
+    assert correspondence.verify_audit(FileCommand(caller("clerk.jhs"), file.id), uow)["first_broken"]["seq"] == 2
     assert file.version == 3  # one more per change after creation

@@ -83,6 +83,10 @@ def test_a_draft_is_versioned_commented_approved_and_issued(uow, new_file, calle
     assert uow.events_of(events.DraftIssued)[-1].recipients == recipients
     version = drafts.get_draft_version(DraftCommand(caller("clerk.jhs"), file.id, draft["id"], version=1), uow)
     assert version["content"] == "प्रथम प्रारूप"
+    assert drafts.get_draft(DraftCommand(caller("clerk.jhs"), file.id, draft["id"]), uow)["status"] == "issued"
+    query = type("Query", (), {"page": 1, "per_page": 50})()
+    register = drafts.dispatch_register(drafts.DispatchRegister(caller("dm.jhs"), query), uow)
+    assert [(e["issue_number"], e["file_number"]) for e in register["entries"]] == [(issued["issue"]["issue_number"], file.file_number)]
 
 
 def test_only_an_officer_approves_a_draft(uow, new_file, caller):
@@ -105,7 +109,9 @@ def test_documents_are_stored_then_attached_to_the_correspondence(uow, new_file,
         correspondence.attach_documents(AttachDocuments(caller("clerk.jhs"), file.id, {"title": "x"}, [("a.pdf", b"%PDF-1.4 a")]),
                                         lambda: uow, store)
     assert len(store.objects) == 1  # refused before anything reached the store
-    assert correspondence.sweep_orphan_documents(uow, store, None) == 0
+    store.objects["files/documents/orphan.pdf"] = b"%PDF-1.4 never attached"
+    assert correspondence.sweep_orphan_documents(uow, store, None) == 1
+    assert list(store.objects) == [document.key]
 
 
 def envelope(event_type, aggregate_type, actor, data):

@@ -23,13 +23,14 @@ from sqlalchemy.orm import Session
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import DatabaseEngine
 from eoffice_common.logging import get_logger
+from eoffice_common.repository import Reading
 
 from . import domain, usecases
 from .channels import DeliveryError, Mailer, NotConfigured, OutcomeUnknown, SmsGateway
-from .commands import ClaimDue, FireReminders, MakeDigest, RecordOutcomes, RecoverInterrupted, SendOutcome
 from .feed import InboxFeed
 from .metrics import BACKLOG, DEAD_LETTERED, FAILED, LATENCY, REMINDERS_FIRED, SENT
-from .repository import NotifyUnitOfWork, Reading
+from .repository import NotifyUnitOfWork
+from .usecases import ClaimDue, FireReminders, MakeDigest, RecordOutcomes, RecoverInterrupted, SendOutcome
 
 log = get_logger(__name__)
 

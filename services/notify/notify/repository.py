@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+
+from eoffice_common.repository import Repository
 
 from . import domain
+from .exceptions import DeadLetterNotFound, NotificationNotFound
 from .models import (
     Delivery,
     DeliveryDeadLetter,
@@ -116,24 +118,6 @@ def people_and_preferences(session, user_ids):
 # --- the repositories ---------------------------------------------------------------------------
 
 
-class Repository:
-    """Works in the transaction of `uow` (anything with a `session`: a unit of work, or a Reading)."""
-
-    def __init__(self, uow):
-        self._uow = uow
-
-    @property
-    def session(self) -> Session:
-        return self._uow.session
-
-
-class Reading:
-    """A read-only session standing in for a unit of work: nothing it does is committed."""
-
-    def __init__(self, session: Session):
-        self.session = session
-
-
 class DirectoryRepository(Repository):
     """notify's copy of the directory and each user's preferences."""
 
@@ -234,11 +218,14 @@ class InboxRepository(Repository):
             select(func.max(Notification.seq)).where(Notification.user_id == user_id)
         ).scalar() or 0
 
-    def own(self, user_id: str, notification_id: str) -> domain.InboxNotification | None:
+    def own(self, user_id: str, notification_id: str) -> domain.InboxNotification:
+        """The user's notification; someone else's is not found either, so its existence is not revealed."""
         row = self.session.execute(
             select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
         ).scalar_one_or_none()
-        return _notification(row) if row is not None else None
+        if row is None:
+            raise NotificationNotFound(f"notification {notification_id} was not found")
+        return _notification(row)
 
     def save_read(self, notification: domain.InboxNotification) -> None:
         self.session.execute(update(Notification).where(Notification.id == notification.id)
@@ -429,13 +416,15 @@ class DeadLetterRepository(Repository):
         ).all()
         return [self._dead_letter(letter, delivery) for letter, delivery in rows], total
 
-    def get(self, letter_id: int, office: str) -> domain.DeadLetter | None:
+    def get(self, letter_id: int, office: str) -> domain.DeadLetter:
         """The dead letter and its delivery, locked, if the delivery's recipient is in `office`."""
         found = self.session.execute(
             self._of_office(office).where(DeliveryDeadLetter.id == letter_id)
             .with_for_update(of=[DeliveryDeadLetter, Delivery])
         ).first()
-        return self._dead_letter(*found) if found else None
+        if found is None:
+            raise DeadLetterNotFound(f"dead letter {letter_id} was not found in office {office}")
+        return self._dead_letter(*found)
 
     def save_retry(self, letter: domain.DeadLetter) -> None:
         delivery = letter.delivery

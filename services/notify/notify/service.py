@@ -12,14 +12,24 @@ from eoffice_common import web
 from eoffice_common.consumer import consume_batches
 from eoffice_common.db import Database
 from eoffice_common.metrics import Instrumentation
+from eoffice_common.repository import Reading
 from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
 
 from . import intake, schemas, usecases
-from .commands import ApplyEvents, DeadLetterQuery, InboxQuery, MarkAllRead, MarkRead, RetryDeadLetter, SavePreferences
 from .courier import Courier
 from .exceptions import AdminOnly
 from .metrics import STREAMS_OPEN
-from .repository import NotifyUnitOfWork, Reading
+from .repository import NotifyUnitOfWork
+from .usecases import (
+    ApplyEvents,
+    DeadLetterQuery,
+    InboxQuery,
+    MarkAllRead,
+    MarkRead,
+    Page,
+    RetryDeadLetter,
+    SavePreferences,
+)
 from .web import stream_route
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
@@ -54,7 +64,7 @@ class NotifyService(web.DescribedService):
         query = query_args(request, schemas.ListQuery)
         with self.db.read() as session:
             notifications, total, unread = usecases.inbox(
-                InboxQuery(principal.user_id, query.unread, query.page, query.per_page), reading(session))
+                InboxQuery(principal.user_id, query.unread, Page(query.page, query.per_page)), reading(session))
         return {
             "page": query.page, "per_page": query.per_page, "total": total, "unread": unread,
             "notifications": [schemas.notification_out(n) for n in notifications],
@@ -147,7 +157,7 @@ class NotifyService(web.DescribedService):
         query = query_args(request, schemas.DeadLetterQuery)
         with self.db.read() as session:
             letters, total = usecases.dead_letters(
-                DeadLetterQuery(principal.office, query.include_retried, query.page, query.per_page), reading(session))
+                DeadLetterQuery(principal.office, query.include_retried, Page(query.page, query.per_page)), reading(session))
         return {
             "page": query.page, "per_page": query.per_page, "total": total,
             "dead_letters": [schemas.dead_letter_out(letter) for letter in letters],

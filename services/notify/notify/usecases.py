@@ -1,41 +1,42 @@
 """notify's use cases: one function per use case, over a command (commands.py) and a unit of work
 carrying the repositories (`uow.inbox`, `uow.deliveries` ...: repository.NotifyUnitOfWork, or an
-in-memory fake in the unit tests).
+in-memory fake in the unit tests). Each command, a small dataclass, stands above its use case.
 
 A write use case commits with what it returns: the entrypoint answers from that. Consumed events'
 use case (apply_events) does not commit: the event pipeline commits its effect together with the
 events' tracking rows (eoffice_common.db.Store.apply_batch). Queries read and commit nothing."""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from eoffice_common.events import Envelope
 
 from . import domain
-from .commands import (
-    ApplyEvents,
-    ClaimDue,
-    DeadLetterQuery,
-    FireReminders,
-    InboxQuery,
-    MakeDigest,
-    MarkAllRead,
-    MarkRead,
-    RecordOutcomes,
-    RecoverInterrupted,
-    RetryDeadLetter,
-    SavePreferences,
-)
 from .events import NotificationDelivered
-from .exceptions import DeadLetterNotFound, NotificationNotFound
-from .intake import DRAFT_DECISIONS, MOVEMENTS, SCHEMAS
+from .intake import DRAFT_DECISIONS, MOVEMENTS, SCHEMAS, Consumed
 
 Told = list[tuple[domain.Notice, datetime]]  # notices written into inboxes, and when
 
 
 # --- the inbox ------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Page:
+    number: int = 1  # from 1
+    size: int = 20
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    user_id: str
+    unread_only: bool
+    page: Page
+
+
 def inbox(query: InboxQuery, uow) -> tuple[list[domain.InboxNotification], int, int]:
     """(a page of the user's notifications, newest first; how many match; how many are unread)."""
-    notifications, total = uow.inbox.page(query.user_id, query.unread_only, query.page, query.per_page)
+    notifications, total = uow.inbox.page(query.user_id, query.unread_only, query.page.number, query.page.size)
     return notifications, total, uow.inbox.unread_count(query.user_id)
 
 
@@ -52,14 +53,25 @@ def notifications_after(user_id: str, seq: int, limit: int, uow) -> list[domain.
     return uow.inbox.after(user_id, seq, limit)
 
 
+@dataclass(frozen=True)
+class MarkRead:
+    user_id: str
+    notification_id: str
+    now: datetime
+
+
 def mark_read(command: MarkRead, uow) -> domain.InboxNotification:
     notification = uow.inbox.own(command.user_id, command.notification_id)
-    if notification is None:
-        raise NotificationNotFound(f"notification {command.notification_id} was not found")
     notification.mark_read(command.now)
     uow.inbox.save_read(notification)
     uow.commit()
     return notification
+
+
+@dataclass(frozen=True)
+class MarkAllRead:
+    user_id: str
+    now: datetime
 
 
 def mark_all_read(command: MarkAllRead, uow) -> int:
@@ -72,6 +84,20 @@ def mark_all_read(command: MarkAllRead, uow) -> int:
 
 def preferences_of(user_id: str, uow) -> domain.Preferences:
     return uow.directory.preferences(user_id)
+
+
+@dataclass(frozen=True)
+class SavePreferences:
+    """Email and SMS per kind of notification (kinds left out keep their defaults); quiet hours and
+    the digest time in India Standard Time."""
+
+    user_id: str
+    channels: dict[str, list[str]]
+    quiet_start: time | None
+    quiet_end: time | None
+    digest: bool
+    digest_time: time
+    now: datetime
 
 
 def save_preferences(command: SavePreferences, uow) -> domain.Preferences:
@@ -87,15 +113,28 @@ def save_preferences(command: SavePreferences, uow) -> domain.Preferences:
 
 # --- dead letters of email and SMS ----------------------------------------------------------------
 
+@dataclass(frozen=True)
+class DeadLetterQuery:
+    office: str  # the admin's: only their office's dead letters
+    include_retried: bool
+    page: Page
+
+
 def dead_letters(query: DeadLetterQuery, uow) -> tuple[list[domain.DeadLetter], int]:
-    return uow.dead_letters.page(query.office, query.include_retried, query.page, query.per_page)
+    return uow.dead_letters.page(query.office, query.include_retried, query.page.number, query.page.size)
+
+
+@dataclass(frozen=True)
+class RetryDeadLetter:
+    letter_id: int
+    office: str  # the admin's: only their office's dead letters
+    by: str
+    now: datetime
 
 
 def retry_dead_letter(command: RetryDeadLetter, uow) -> domain.DeadLetter:
     """Send the message again: the admin has decided it did not arrive."""
     letter = uow.dead_letters.get(command.letter_id, command.office)
-    if letter is None:
-        raise DeadLetterNotFound(f"dead letter {command.letter_id} was not found in office {command.office}")
     letter.retry(command.by, command.now)
     uow.dead_letters.save_retry(letter)
     uow.commit(letter)
@@ -103,6 +142,15 @@ def retry_dead_letter(command: RetryDeadLetter, uow) -> domain.DeadLetter:
 
 
 # --- consumed events ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ApplyEvents:
+    """A batch of consumed events, each with its validated data (intake.validate), in batch order."""
+
+    events: list[tuple[Envelope, Consumed]]
+    settings: domain.Settings
+    now: datetime
+
 
 def apply_events(command: ApplyEvents, uow) -> Told:
     """Apply a batch of dak, files and signing events: the directory, drafts' authors, items'
@@ -224,11 +272,37 @@ def _tell(notices: list[domain.Notice], settings: domain.Settings, now: datetime
 
 # --- sending email and SMS ------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class ClaimDue:
+    now: datetime
+    limit: int
+    claimer: str  # this process
+
+
 def claim_due(command: ClaimDue, uow) -> list[domain.Delivery]:
     """Claim a batch of due messages ('sending', an attempt counted), committed before any is sent."""
     claimed = uow.deliveries.claim_due(command.now, command.limit, command.claimer)
     uow.commit()
     return claimed
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What happened to one claimed message: sent at `sent_at`, or failed (`failure`, `error`)."""
+
+    delivery_id: str
+    sent_at: datetime | None = None
+    failure: str | None = None  # domain.TRANSIENT, PERMANENT or UNKNOWN
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class RecordOutcomes:
+    claimed: list  # the domain.Delivery objects ClaimDue gave
+    outcomes: list[SendOutcome]
+    claimer: str
+    settings: domain.Settings
+    now: datetime
 
 
 def record_outcomes(command: RecordOutcomes, uow) -> list[domain.Delivery]:
@@ -249,6 +323,12 @@ def record_outcomes(command: RecordOutcomes, uow) -> list[domain.Delivery]:
     return command.claimed
 
 
+@dataclass(frozen=True)
+class RecoverInterrupted:
+    now: datetime
+    lease_seconds: float
+
+
 def recover_interrupted(command: RecoverInterrupted, uow) -> list[domain.Delivery]:
     """Dead-letter the messages left 'sending' longer than the lease by a process that died: they
     may or may not have gone, so they are not sent again on their own."""
@@ -263,6 +343,13 @@ def recover_interrupted(command: RecoverInterrupted, uow) -> list[domain.Deliver
 
 
 # --- reminders and the daily digest ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FireReminders:
+    now: datetime
+    limit: int
+    settings: domain.Settings
+
 
 def fire_reminders(command: FireReminders, uow) -> tuple[list[domain.Reminder], Told]:
     """Fire up to `limit` reminders whose time has come; (those fired, the notices told)."""
@@ -279,6 +366,13 @@ def fire_reminders(command: FireReminders, uow) -> tuple[list[domain.Reminder], 
 
 def digest_recipients(now: datetime, uow) -> list[str]:
     return uow.deliveries.digest_recipients(now)
+
+
+@dataclass(frozen=True)
+class MakeDigest:
+    user_id: str
+    now: datetime
+    settings: domain.Settings
 
 
 def make_digest(command: MakeDigest, uow) -> bool:

@@ -9,6 +9,8 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from eoffice_common.repository import Repository
+
 from . import domain
 from .exceptions import (
     CertificateNotFound,
@@ -23,15 +25,6 @@ from .models import Certificate, Document, DocumentSigner, Office, Signature, Us
 # The partial unique indexes that keep a key label, and a certificate, one officer's at a time.
 ONE_HOLDER_INDEXES = ("uq_certificates_active_key_label", "uq_certificates_active_fingerprint",
                       "certificates.key_label", "certificates.fingerprint_sha256")
-
-
-class Repository:
-    def __init__(self, uow):
-        self._uow = uow
-
-    @property
-    def session(self) -> Session:
-        return self._uow.session
 
 
 def view_of(document: Document, signers, signatures) -> domain.DocumentView:

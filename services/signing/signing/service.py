@@ -17,7 +17,7 @@ from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
 from eoffice_common.web import Caller, http, parse_json, require_caller
 
-from . import commands, domain, usecases
+from . import domain, usecases
 from .engine import SigningEngine
 from .esign import ESign
 from .exceptions import DocumentNotFound
@@ -87,7 +87,7 @@ class SigningService(web.DescribedService):
         engine = self._engine()
         certificate = engine.certificate_to_register(body.source, body.key_label, body.certificate)
         now = usecases.utcnow()
-        command = commands.RegisterCertificate(
+        command = usecases.RegisterCertificate(
             caller, body.source, body.key_label if body.source == domain.DSC else None, certificate,
             engine.facts(certificate, now), now)
         uow = self._unit_of_work(lambda record: (201, certificate_out(record)))
@@ -109,14 +109,14 @@ class SigningService(web.DescribedService):
         caller = self._caller()
         body = parse_json(request, RevokeIn)
         uow = self._unit_of_work(certificate_out)
-        usecases.revoke_certificate(commands.RevokeCertificate(caller, certificate_id, body.reason, usecases.utcnow()), uow)
+        usecases.revoke_certificate(usecases.RevokeCertificate(caller, certificate_id, body.reason, usecases.utcnow()), uow)
         return uow.answer
 
     # --- documents ------------------------------------------------------------------------------
 
     @http("GET", "/documents/<string:kind>/<string:document_id>")
     def get_document(self, request, kind, document_id):
-        query = commands.OnDocument(self._caller(), self._kind(kind), document_id)
+        query = usecases.OnDocument(self._caller(), self._kind(kind), document_id)
         return document_answer(usecases.document_of(query, self._unit_of_work()))
 
     @http("PUT", "/documents/<string:kind>/<string:document_id>/signers")
@@ -124,7 +124,7 @@ class SigningService(web.DescribedService):
         """The owner names who signs, in order (e.g. the members under minutes of a meeting)."""
         caller = self._caller()
         body = parse_json(request, SignersIn)
-        command = commands.SetSigners(caller, self._kind(kind), document_id, body.signers, usecases.utcnow(),
+        command = usecases.SetSigners(caller, self._kind(kind), document_id, body.signers, usecases.utcnow(),
                                       self._signature_timeout())
         uow = self._unit_of_work(document_answer)
         usecases.set_signers(command, uow)
@@ -133,7 +133,7 @@ class SigningService(web.DescribedService):
     @http("GET", "/documents/<string:kind>/<string:document_id>/pdf")
     def get_pdf(self, request, kind, document_id):
         """The latest signed PDF, or a preview of the rendering while nobody has signed."""
-        query = commands.OnDocument(self._caller(), self._kind(kind), document_id)
+        query = usecases.OnDocument(self._caller(), self._kind(kind), document_id)
         data, signed = usecases.document_pdf(query, self._unit_of_work(), self._engine())
         filename = f"{query.kind}-{document_id}{'-signed' if signed else '-preview'}.pdf"
         return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
@@ -145,7 +145,7 @@ class SigningService(web.DescribedService):
         """Sign a green note or approved draft with the caller's DSC (on the token) or through eSign."""
         caller = self._caller()
         sign_in = parse_json(request, SignIn)
-        command = commands.SignDocument(caller, self._kind(kind), document_id, sign_in.method, sign_in.reason,
+        command = usecases.SignDocument(caller, self._kind(kind), document_id, sign_in.method, sign_in.reason,
                                         sign_in.location, self._signature_timeout())
         signature = usecases.sign(command, self._unit_of_work(), self._engine())
         return 201, signature_out(signature)
@@ -160,14 +160,14 @@ class SigningService(web.DescribedService):
     def verify_upload(self, request):
         """Verify any PDF: the raw body (application/pdf) or a multipart `file`."""
         caller = self._caller()
-        command = commands.VerifyPdf(caller, self._uploaded_pdf(request))
+        command = usecases.VerifyPdf(caller, self._uploaded_pdf(request))
         return verification_answer(usecases.verify_pdf(command, self._unit_of_work(), self._engine()))
 
     @http("GET", "/documents/<string:kind>/<string:document_id>/verification")
     def verify_document(self, request, kind, document_id):
         """Verify the document's signed PDF against what this service recorded: each signature in
         order by the expected signer and certificate, and the content still what was signed."""
-        query = commands.OnDocument(self._caller(), self._kind(kind), document_id)
+        query = usecases.OnDocument(self._caller(), self._kind(kind), document_id)
         return verification_answer(usecases.verify_document(query, self._unit_of_work(), self._engine()))
 
     # --- consumed events ------------------------------------------------------------------------
@@ -191,14 +191,14 @@ class SigningService(web.DescribedService):
     @staticmethod
     def _record_note(uow, envelope):
         data = NoteConfirmedData.model_validate(envelope.data)
-        command = commands.RecordDocument(domain.NOTE, data.note_id, data.author, data.text, None, None, data,
+        command = usecases.RecordDocument(domain.NOTE, data.note_id, data.author, data.text, None, None, data,
                                           usecases.utcnow())
         usecases.record_document(command, SigningUnitOfWork.over(uow))
 
     @staticmethod
     def _record_draft(uow, envelope):
         data = DraftApprovedData.model_validate(envelope.data)
-        command = commands.RecordDocument(domain.DRAFT, data.draft_id, data.approver, data.content, data.subject,
+        command = usecases.RecordDocument(domain.DRAFT, data.draft_id, data.approver, data.content, data.subject,
                                           data.version, data, usecases.utcnow())
         usecases.record_document(command, SigningUnitOfWork.over(uow))
 
@@ -232,7 +232,7 @@ class SigningService(web.DescribedService):
 
     def _caller(self):
         principal = require_caller(self.caller)
-        return commands.Caller(principal.user_id, principal.office, principal.has_role("admin"))
+        return usecases.Caller(principal.user_id, principal.office, principal.has_role("admin"))
 
     def _unit_of_work(self, present=None):
         return SigningUnitOfWork(self.db.unit_of_work, present)

@@ -1,6 +1,6 @@
 """signing's use cases: one function per use case, over a command (commands.py) and a unit of work
 carrying the repositories (`uow.documents`, `uow.certificates` ...: repository.SigningUnitOfWork,
-or an in-memory fake in the unit tests). Those that render, sign or verify also take the engine
+or an in-memory fake in the unit tests). Each command, a small dataclass, stands above its use case. Those that render, sign or verify also take the engine
 (engine.SigningEngine: the token, eSign, the CAs, the document store).
 
 A use case opens its transactions itself (`with uow:`): a signature spans two, with the PDF signed
@@ -12,21 +12,13 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+from cryptography import x509
 
 from eoffice_common.errors import ServiceError
 
 from . import domain, pades, pki
-from .commands import (
-    Caller,
-    OnDocument,
-    RecordDocument,
-    RegisterCertificate,
-    RevokeCertificate,
-    SetSigners,
-    SignDocument,
-    VerifyPdf,
-)
 from .exceptions import CertificateNotFound, DocumentNotFound, SignatureNotFound
 from .metrics import CERTIFICATES, SIGNATURES, SIGNING_SECONDS, VERIFICATIONS
 from .models import Certificate, Document, Signature
@@ -37,6 +29,13 @@ DEFAULT_REASONS = {domain.NOTE: "Noted and signed / टिप्पणी हस
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    office: str
+    is_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,18 @@ class Verification:
 
 
 # --- certificates ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegisterCertificate:
+    """A DSC (its key on the token, `key_label`) or an eSign certificate, read and checked by the engine."""
+
+    caller: Caller
+    source: str
+    key_label: str | None
+    certificate: x509.Certificate
+    facts: domain.CertificateFacts
+    now: datetime
+
 
 def register_certificate(command: RegisterCertificate, uow) -> Certificate:
     """Register the caller's DSC or eSign certificate: usable now, issued in the caller's name and
@@ -115,6 +126,14 @@ def certificate_of(caller: Caller, certificate_id: str, uow) -> Certificate:
         return uow.certificates.get(certificate_id, caller.user_id)
 
 
+@dataclass(frozen=True)
+class RevokeCertificate:
+    caller: Caller
+    certificate_id: str
+    reason: str
+    now: datetime
+
+
 def revoke_certificate(command: RevokeCertificate, uow) -> Certificate:
     """The holder (or an admin) withdraws a certificate, e.g. a lost token: it signs nothing more."""
     caller = command.caller
@@ -151,9 +170,26 @@ def _visible(caller: Caller, kind: str, document_id: str, uow, for_update: bool 
     return DocumentState(document, view, signatures)
 
 
+@dataclass(frozen=True)
+class OnDocument:
+    caller: Caller
+    kind: str
+    document_id: str
+
+
 def document_of(query: OnDocument, uow) -> DocumentState:
     with uow:
         return _visible(query.caller, query.kind, query.document_id, uow)
+
+
+@dataclass(frozen=True)
+class SetSigners:
+    caller: Caller
+    kind: str
+    document_id: str
+    signers: list[str]
+    now: datetime
+    timeout: timedelta  # a signature requested longer ago was abandoned
 
 
 def set_signers(command: SetSigners, uow) -> DocumentState:
@@ -201,6 +237,20 @@ def _rendering_input(document: Document, signers: list[str], uow) -> tuple[Conte
     return content, lines
 
 
+@dataclass(frozen=True)
+class RecordDocument:
+    """A green note (files' note_confirmed) or an approved draft (draft_approved) to keep for signing."""
+
+    kind: str
+    document_id: str
+    owner: str
+    text: str
+    subject: str | None
+    version: int | None
+    data: object  # the event's validated data: file, office, classification, content hash, signers
+    now: datetime
+
+
 def record_document(command: RecordDocument, uow) -> Document:
     """Keep a signable document, as files announced it (its first signing order: the owner, or the
     signers the event names, the owner among them)."""
@@ -224,6 +274,17 @@ def record_document(command: RecordDocument, uow) -> Document:
 
 
 # --- signing --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignDocument:
+    caller: Caller
+    kind: str
+    document_id: str
+    method: str  # dsc | esign
+    reason: str | None
+    location: str | None
+    timeout: timedelta
+
 
 def sign(command: SignDocument, uow, engine) -> Signature:
     """Sign a green note or approved draft with the caller's DSC (on the token) or through eSign.
@@ -303,6 +364,12 @@ def signature_of(caller: Caller, signature_id: str, uow) -> Signature:
 
 
 # --- verification ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VerifyPdf:
+    caller: Caller
+    pdf: bytes
+
 
 def verify_pdf(command: VerifyPdf, uow, engine) -> Verification:
     """Verify any PDF. What it claims to be (a note or draft of this service) is compared with

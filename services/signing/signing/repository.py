@@ -108,7 +108,9 @@ class CertificateRepository(Repository):
         return certificate
 
     def add(self, certificate: Certificate) -> None:
-        """Registered at the same moment by another request, the key or certificate is taken: 409."""
+        """Registered at the same moment by another request, the key or certificate is taken: 409.
+        The registrations it takes over end first (the one-holder indexes see them revoked)."""
+        self.session.flush()
         self.session.add(certificate)
         try:
             self.session.flush()

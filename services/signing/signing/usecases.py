@@ -83,7 +83,6 @@ def register_certificate(command: RegisterCertificate, uow) -> Certificate:
         for stale in (r for r in existing if r.id in taken_over):
             reason = f"registered by an officer its certificate does not name; now {caller.user_id}'s"
             _revoke(stale, reason, uow.directory.office_of(stale.user_id), command.now, uow)
-        uow.session.flush()  # the registrations taken over end before the new one takes their place
         record = Certificate(
             id=str(uuid.uuid4()), user_id=caller.user_id, source=command.source, key_label=command.key_label,
             serial=pki.serial_hex(certificate), issuer=certificate.issuer.rfc4514_string(),

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from eoffice_common.model import Aggregate
 
-from .events import NotificationDelivered, NotificationFailed
+from .events import NotificationDelivered, NotificationEvent, NotificationFailed
 from .exceptions import AlreadyRetried
 from .templates import LABELS, TITLES
 
@@ -457,8 +457,8 @@ class InboxNotification:
             self.read_at = now
 
 
-def announcement(event_class, delivery_id: str, user_id: str, channel: str, kind: str, source_id: str,
-                 person: Person | None, **fields):
+def announcement(event_class: type[NotificationEvent], delivery_id: str, user_id: str, channel: str, kind: str,
+                 source_id: str, person: Person | None, **fields) -> NotificationEvent:
     """A notification event, placed in the recipient's office and district."""
     return event_class(
         notification_id=delivery_id, user=user_id, channel=channel, kind=kind, source_event_id=source_id,

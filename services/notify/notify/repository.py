@@ -337,7 +337,7 @@ class DeliveryRepository(Repository):
         for delivery in deliveries:
             self._save_failure(delivery, now)
 
-    def _save_failure(self, delivery: domain.Delivery, now: datetime, *conditions, expected_status: str = "sending") -> bool:
+    def _save_failure(self, delivery: domain.Delivery, now: datetime, *conditions, expected_status: str = "sending") -> None:
         """A failed message pending again, or dead with its dead letter. If the row is no longer as
         this process left it, nothing is written and the events it recorded are dropped."""
         changed = self.session.execute(
@@ -346,11 +346,8 @@ class DeliveryRepository(Repository):
         ).rowcount
         if not changed:
             delivery.collect_events()
-            return False
-        if delivery.status == "dead":
-            self.session.add(DeliveryDeadLetter(delivery_id=delivery.id, reason=delivery.last_error,
-                                                created_at=now))
-        return True
+        elif delivery.status == "dead":
+            self.session.add(DeliveryDeadLetter(delivery_id=delivery.id, reason=delivery.last_error, created_at=now))
 
     # --- the daily digest ------------------------------------------------------------------------
 

@@ -53,11 +53,6 @@ class SigningEngine:
             certificate = pki.parse_certificate(certificate)
         return self._trust.facts(certificate, now)
 
-    def names_of(self, certificate_der: bytes) -> tuple[frozenset, frozenset]:
-        """(subject user ids, emails) a registered certificate names."""
-        certificate = pki.parse_certificate(certificate_der)
-        return pki.user_ids(certificate), pki.emails(certificate)
-
     def revocations(self) -> Callable[[bytes], domain.Revocation | None]:
         """Reload the CRLs; returns a function giving a certificate's (DER) revocation, or None."""
         snapshot = self._trust.reload()
@@ -73,9 +68,6 @@ class SigningEngine:
 
     def store(self, pdf: bytes, name: str) -> StoredDocument:
         return self._documents.put(pdf, name)
-
-    def check_upload(self, pdf: bytes) -> None:
-        self._documents.check(pdf, "the document")
 
     def sign(self, pdf: bytes, details: pades.SignatureDetails, certificate, signature) -> bytes:
         """`pdf` signed for `signature` with the registered `certificate`: on the token (DSC), or by

@@ -1,12 +1,14 @@
 """Reading and writing the desk's tables."""
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, or_, select, update
+
+from eoffice_common.search import contains, search_words
 
 from . import domain
 from .models import Account, Office, ReceiptDeadline, Session, SignInAttempt, User
 
-_sessions, _users, _accounts = Session.__table__, User.__table__, Account.__table__
+_sessions, _users, _accounts, _offices = Session.__table__, User.__table__, Account.__table__, Office.__table__
 
 SIGNED_IN = (
     select(
@@ -100,6 +102,7 @@ def record_user(session, data, recorded_at):
     user.roles = list(data.get("roles") or [])
     user.language = data.get("language") or "hi"
     user.active = bool(data.get("active", True))
+    user.search_text = domain.user_search_text({**data, "id": data["user_id"]})
     user.recorded_at = recorded_at
     if not user.active:
         session.execute(delete(Session).where(Session.user_id == user.id))
@@ -115,8 +118,30 @@ def record_office(session, data, recorded_at):
         session.add(office)
     office.district, office.name_en, office.name_hi = data["district"], data["name_en"], data["name_hi"]
     office.district_name_en, office.district_name_hi = data.get("district_name_en"), data.get("district_name_hi")
+    office.search_text = domain.office_search_text({**data, "code": data["office"]})
     office.recorded_at = recorded_at
     return True
+
+
+def find_people(session, query, office, district, limit):
+    """Active users for whom every word of `query` is in their name, designation, office or district,
+    and at least one in their own name or designation (so that "ज़िलाधिकारी" finds District Magistrates,
+    not everyone in a "ज़िलाधिकारी कार्यालय"); Hindi spelling variants folded. The caller's own office
+    first, then the caller's district, then by office and name."""
+    words = search_words(query)
+    filters = [_users.c.active.is_(True)]
+    for word in words:
+        filters.append(or_(contains(_users.c.search_text, word), contains(_offices.c.search_text, word)))
+    if words:
+        filters.append(or_(*(contains(_users.c.search_text, word) for word in words)))
+    return session.execute(
+        select(User, Office)
+        .join(Office, Office.code == User.office)
+        .where(*filters)
+        .order_by(case((User.office == office, 0), else_=1), case((Office.district == district, 0), else_=1),
+                  Office.name_en, User.name_en)
+        .limit(limit)
+    ).all()
 
 
 def offices_by_code(session):

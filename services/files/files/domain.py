@@ -3,12 +3,14 @@ a file moves, noting and paragraph numbers, drafts for approval, and the audit l
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from eoffice_common.search import search_form
+
 from .exceptions import (
     AlreadyOpened,
+    DraftAlreadyIssued,
     DraftNotApproved,
     DraftNotEditable,
     FileClosed,
@@ -42,7 +44,6 @@ DRAFT, APPROVED, ISSUED = "draft", "approved", "issued"
 SEND, RETURN, PULL_BACK, TRANSFER = "send", "return", "pull_back", "transfer"
 # The moves that count as a transaction level of a file (a pull back undoes one; a transfer is office work).
 COUNTED_MOVES = (SEND, RETURN)
-INVISIBLE = re.compile("[\u200b\u200c\u200d\ufeff]")
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -94,14 +95,13 @@ def is_due_date_valid(due, today=None):
 
 
 def normalise_for_search(text):
-    """Case, width, spacing and Unicode form folded, so that a Hindi word typed with a precomposed
-    nukta (ज़) finds one typed as ज + ़, and 'Pension' finds 'pension'."""
-    text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text or ""))
-    return " ".join(text.casefold().split())
+    """Case, width, spacing, Unicode form and Hindi spelling variants folded (eoffice_common.search),
+    so that हैंडपम्प finds हैंडपंप and 'Pension' finds 'pension'."""
+    return search_form(text)
 
 
 def search_words(query):
-    return normalise_for_search(query).split()
+    return search_form(query).split()
 
 
 # --- who may open a file, and who may act on it --------------------------------------------------
@@ -415,8 +415,10 @@ def check_approve(draft, approver_roles, version=None):
 
 
 def check_issue(draft):
+    if draft.status == ISSUED:
+        raise DraftAlreadyIssued("the draft was already issued")
     if draft.status != APPROVED:
-        raise DraftNotApproved("only an approved draft can be issued" if draft.status == DRAFT else "the draft was already issued")
+        raise DraftNotApproved("only an approved draft can be issued")
 
 
 def signature_state(signed_sha256, current_sha256):

@@ -287,6 +287,8 @@ class Draft(Base):
     signed_at = Column(DateTime(timezone=True))
     signed_sha256 = Column(String(64))
     signature_method = Column(String(12))
+    signed_pdf_key = Column(String(200))  # the signed PDF in the document store, from signing's document_signed
+    signed_pdf_sha256 = Column(String(64))
     issue_number = Column(String(80), unique=True)
     issued_by = Column(String(64))
     issued_at = Column(DateTime(timezone=True))
@@ -331,3 +333,35 @@ class AuditEntry(Base):
     hash = Column(String(64), nullable=False)
 
     __table_args__ = (UniqueConstraint("file_id", "seq", name="uq_audit_seq"),)
+
+
+class Dispatch(Base):
+    """One addressee of an issued letter and how the letter reached them: `intra` (a receipt in an office
+    of this deployment), `email` or `post`. A copy goes for information. (files.letters holds its rules.)"""
+
+    __tablename__ = "dispatches"
+    id = Column(String(36), primary_key=True)
+    draft_id = Column(String(36), ForeignKey("drafts.id"), nullable=False, index=True)
+    file_id = Column(String(36), nullable=False)
+    office_code = Column(String(32), nullable=False)
+    issue_number = Column(String(80), nullable=False)
+    position = Column(Integer, nullable=False)
+    mode = Column(String(8), nullable=False)  # intra | email | post
+    copy = Column(Boolean, nullable=False, default=False)
+    addressee_user = Column(String(64))
+    addressee_office = Column(String(32))
+    name = Column(String(200), nullable=False)
+    email = Column(String(254))
+    address = Column(Text)
+    postal_mode = Column(String(24))
+    article_number = Column(String(40))
+    status = Column(String(12), nullable=False)  # sent | received | opened | delivered | bounced | posted
+    receipt_id = Column(String(36))
+    receipt_number = Column(String(80))
+    issued_at = Column(DateTime(timezone=True), nullable=False)
+    received_at = Column(DateTime(timezone=True))
+    opened_at = Column(DateTime(timezone=True))
+    delivered_at = Column(DateTime(timezone=True))
+    failure = Column(Text)
+
+    __table_args__ = (Index("ix_dispatches_register", "office_code", "issued_at"),)

@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from eoffice_common.search import contains
 
-from . import domain
+from . import domain, letters
 from .exceptions import (
     CorrespondenceNotFound,
     DraftNotFound,
@@ -27,6 +27,7 @@ from .models import (
     CorrespondenceDocument,
     CorrespondenceItem,
     Counter,
+    Dispatch,
     Draft,
     DraftComment,
     DraftVersion,
@@ -595,3 +596,55 @@ def audit_records(session, file_id):
         domain.AuditRecord(e.seq, e.action, e.actor, e.at, json.loads(e.details), e.prev_hash, e.hash)
         for e in session.execute(select(AuditEntry).where(AuditEntry.file_id == file_id).order_by(AuditEntry.seq)).scalars()
     ]
+
+
+# --- dispatches of issued letters -------------------------------------------------------------------
+
+class Dispatches:
+    """Each addressee's dispatch of an issued letter."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def add_all(self, dispatches):
+        self.session.add_all(dispatches)
+
+    def get(self, dispatch_id, for_update=False):
+        query = select(Dispatch).where(Dispatch.id == dispatch_id)
+        if for_update:
+            query = query.with_for_update()
+        return self.session.execute(query).scalar_one_or_none()
+
+    def of_drafts(self, draft_ids):
+        """{draft id: [dispatch, ...] in addressee order}."""
+        found = {draft_id: [] for draft_id in draft_ids}
+        if draft_ids:
+            query = select(Dispatch).where(Dispatch.draft_id.in_(list(draft_ids))).order_by(Dispatch.draft_id, Dispatch.position)
+            for dispatch in self.session.execute(query).scalars():
+                found[dispatch.draft_id].append(dispatch)
+        return found
+
+    def register(self, office_code, query):
+        """An office's dispatches, newest first, with their file: [(dispatch, draft, file)], total."""
+        filters = [Dispatch.office_code == office_code, *_day_range(Dispatch.issued_at, query.date_from, query.date_to)]
+        if query.dispatch_mode:
+            filters.append(Dispatch.mode == query.dispatch_mode)
+        if getattr(query, "status", None):
+            filters.append(Dispatch.status == query.status)
+        rows = select(Dispatch, Draft, File).join(Draft, Draft.id == Dispatch.draft_id).join(File, File.id == Dispatch.file_id)
+        return _page(self.session, rows, filters, [Dispatch.issued_at.desc(), Dispatch.position], query.page, query.per_page)
+
+
+class DirectoryCopy:
+    """The directory as files' copy of it holds it, for the rules of letters (files.letters.Directory)."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def user(self, user_id):
+        user = self.session.get(User, user_id)
+        return None if user is None else letters.DirectoryUser(user.id, user.office_code, user.name_en, user.name_hi, user.designation_en, user.active)
+
+    def office(self, code):
+        office = self.session.get(Office, code) if code else None
+        return None if office is None else letters.DirectoryOffice(office.code, office.name_en, office.name_hi)

@@ -20,7 +20,7 @@ from eoffice_common.rpc import rpc
 from eoffice_common.storage import EXTENSIONS, DocumentStore
 from eoffice_common.web import Caller, content_disposition, http, load_json, parse_json, query_args, require_caller
 
-from . import directory, domain, events, repository
+from . import directory, domain, events, letter_usecases, repository
 from .exceptions import (
     CorrespondenceNotFound,
     DocumentsRequired,
@@ -51,6 +51,7 @@ from .schemas import (
     TransferIn,
     audit_out,
     correspondence_out,
+    dispatch_out,
     draft_out,
     file_out,
     file_summary,
@@ -556,7 +557,7 @@ class FilesService(web.DescribedService):
             emit(events.NoteConfirmed(
                 **self._event_base(file), note_id=note.id, author=note.author, text=note.text, first_paragraph=first,
                 last_paragraph=last, content_sha256=note.content_sha256, confirmed_at=now.isoformat(),
-                classification=file.classification, confirmed_on=on,
+                classification=file.classification, confirmed_on=on, subject=file.subject,
             ))
             FILE_ACTIONS.labels("note_confirmed").inc()
         return actions, last
@@ -777,53 +778,44 @@ class FilesService(web.DescribedService):
         issue_in = parse_json(request, IssueIn)
         me = principal.user_id
         with self.db.unit_of_work() as uow:
-            session = uow.session
-            file, current = self._writable_file(session, file_id, principal, "drafts")
-            draft = repository.load_draft(session, file_id, draft_id)
-            domain.check_issue(repository.draft_view(draft))
+            file, current = self._writable_file(uow.session, file_id, principal, "drafts")
             now = utcnow()
-            year = domain.year_of(now)
-            number = domain.issue_number(repository.next_issue_serial(session, file.office_code, year), year, file.office_code)
-            recipients = [r.model_dump() for r in issue_in.recipients]
-            draft.status, draft.issue_number, draft.issued_by, draft.issued_at = domain.ISSUED, number, me, now
-            draft.dispatch_mode, draft.recipients, draft.updated_at = issue_in.dispatch_mode, recipients, now
-            actions = self._open_by_acting(uow, file, current, me, now) + [
-                ("draft_issued", {"draft_id": draft.id, "issue_number": number, "dispatch_mode": issue_in.dispatch_mode})
-            ]
-            repository.record_actions(session, file, me, actions, now)
-            uow.emit(events.DraftIssued(
-                **self._event_base(file), draft_id=draft.id, version=draft.approved_version, issue_number=number,
-                dispatch_mode=issue_in.dispatch_mode, issued_by=me, recipients=recipients,
-            ))
-            answer = self._draft_answer(session, draft)
+            draft, dispatches = letter_usecases.issue_letter(letter_usecases.IssueLetter(
+                file=file, draft_id=draft_id, issued_by=me, dispatch_mode=issue_in.dispatch_mode,
+                recipients=[r.model_dump(exclude_none=True) for r in issue_in.recipients], now=now,
+                opened_actions=self._open_by_acting(uow, file, current, me, now),
+            ), letter_usecases.with_repositories(uow))
+            answer = self._draft_answer(uow.session, draft, dispatches)
             uow.commit(answer)
             FILE_ACTIONS.labels("draft_issued").inc()
             return answer
 
     @http("GET", "/dispatch-register")
     def dispatch_register(self, request):
-        """Drafts issued in the caller's office: issue number, date, mode, recipients, file."""
+        """Every addressee of the letters issued in the caller's office: issue number, date, mode, addressee,
+        status (received, opened, delivered, bounced, posted), receipt number or article number, file."""
         principal = require_caller(self.caller)
         query = query_args(request, RegisterQuery)
         with self.db.read() as session:
-            rows, total = repository.dispatch_register(session, principal.office, query)
-            visible = [(d, f) for d, f in rows if self._may_open(session, f, principal)]
-            users = repository.users_by_id(session, {d.issued_by for d, _ in visible})
+            rows, total = repository.Dispatches(session).register(principal.office, query)
+            visible = [(d, draft, f) for d, draft, f in rows if self._may_open(session, f, principal)]
+            users = repository.users_by_id(session, {draft.issued_by for _, draft, _ in visible})
             return {
                 "office": principal.office, "page": query.page, "per_page": query.per_page, "total": total,
                 "entries": [
-                    {"issue_number": d.issue_number, "issued_at": d.issued_at, "dispatch_mode": d.dispatch_mode,
-                     "recipients": d.recipients, "subject": d.subject, "issued_by": person(d.issued_by, users),
-                     "draft_id": d.id, "version": d.approved_version, "file_id": f.id, "file_number": f.file_number}
-                    for d, f in visible
+                    {**dispatch_out(d), "issued_at": d.issued_at, "subject": draft.subject, "issued_by": person(draft.issued_by, users),
+                     "draft_id": draft.id, "version": draft.approved_version, "file_id": f.id, "file_number": f.file_number}
+                    for d, draft, f in visible
                 ],
             }
 
-    def _draft_answer(self, session, draft):
+    def _draft_answer(self, session, draft, dispatches=None):
         versions = repository.versions_of(session, draft.id)
         comments = repository.comments_of(session, draft.id)
         users = repository.users_by_id(session, {draft.created_by, draft.approved_by, draft.issued_by} | {v.author for v in versions} | {c.author for c in comments})
-        return draft_out(draft, versions, comments, users)
+        if dispatches is None and draft.issue_number:
+            dispatches = repository.Dispatches(session).of_drafts([draft.id])[draft.id]
+        return draft_out(draft, versions, comments, users, dispatches or [])
 
     # --- audit ------------------------------------------------------------------------------------
 
@@ -909,6 +901,18 @@ class FilesService(web.DescribedService):
     def on_receipt_put_in_file(self, payload):
         self.db.apply_once(payload, self._link_receipt)
 
+    @consume_events({"dak": ("letter_received",)})
+    def on_letter_received(self, payload):
+        self.db.apply_once(payload, lambda uow, envelope: letter_usecases.record_letter_received(envelope, letter_usecases.with_repositories(uow)))
+
+    @consume_events({"dak": ("letter_opened",)})
+    def on_letter_opened(self, payload):
+        self.db.apply_once(payload, lambda uow, envelope: letter_usecases.record_letter_opened(envelope, letter_usecases.with_repositories(uow)))
+
+    @consume_events({"notify": ("letter_emailed",)})
+    def on_letter_emailed(self, payload):
+        self.db.apply_once(payload, lambda uow, envelope: letter_usecases.record_letter_emailed(envelope, letter_usecases.with_repositories(uow)))
+
     @consume_events({"signing": ("document_signed",)})
     def on_document_signed(self, payload):
         self.db.apply_once(payload, self._record_signature)
@@ -980,6 +984,8 @@ class FilesService(web.DescribedService):
         signed_at = datetime.fromisoformat(data["signed_at"])
         document.signature_id, document.signed_by, document.signed_at = data["signature_id"], data["signer"], signed_at
         document.signed_sha256, document.signature_method = data["content_sha256"], data.get("method")
+        if kind == "draft" and data.get("pdf_key"):
+            document.signed_pdf_key, document.signed_pdf_sha256 = data["pdf_key"], data.get("pdf_sha256")
         repository.record_actions(session, file, data["signer"], [(
             f"{kind}_signed", {f"{kind}_id": document.id, "signature_id": data["signature_id"], "content_sha256": data["content_sha256"],
                                "method": data.get("method"), "certificate_serial": data.get("certificate_serial")},

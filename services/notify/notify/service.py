@@ -4,18 +4,22 @@ import json
 import os
 
 from nameko.dependency_providers import Config
+from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 # The mixin is reached through its module: `nameko run` takes every class with entrypoints
 # in this module's namespace for a service.
 from eoffice_common import web
-from eoffice_common.consumer import consume_batches
+from eoffice_common.consumer import consume_batches, consume_events
 from eoffice_common.db import Database
+from eoffice_common.errors import NotFound
 from eoffice_common.metrics import Instrumentation
 from eoffice_common.repository import Reading
+from eoffice_common.storage import DocumentStore, open_documents
 from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
 
-from . import intake, schemas, usecases
+from . import intake, letter_usecases, schemas, usecases
+from .channels import DeliveryError, NotConfigured
 from .courier import Courier
 from .exceptions import AdminOnly
 from .metrics import STREAMS_OPEN
@@ -46,12 +50,22 @@ def sse_event(row):
     return f"id: {row.seq}\nevent: notification\ndata: {data}\n\n"
 
 
+class LetterDocuments(DocumentStore):
+    """The signed PDFs of issued letters (read only), where S3_ENDPOINT_URL or DOCUMENTS_DIR says; a
+    deployment with neither sends no letters by email (each is bounced as undeliverable)."""
+
+    def setup(self):
+        config = self.container.config
+        self.documents = open_documents(config, self.prefix) if config.get("S3_ENDPOINT_URL") or config.get("DOCUMENTS_DIR") else None
+
+
 class NotifyService(web.DescribedService):
     name = "notify"
     openapi_path = OPENAPI_PATH
 
     db = Database()
     courier = Courier()
+    letter_documents = LetterDocuments("notify/letters")
     caller = Caller()
     log = Instrumentation()
     config = Config()
@@ -183,6 +197,44 @@ class NotifyService(web.DescribedService):
         return principal
 
     # --- consumed events ---------------------------------------------------------------------
+
+    @consume_events({"files": ("draft_issued",)})
+    def email_issued_letters(self, payload):
+        """A letter issued to addressees by email: a letter email each, sent by send_letter_emails."""
+        if self.db.apply_once(payload, lambda uow, envelope: letter_usecases.record_letter_emails(envelope, uow, self.courier.now())) == "applied":
+            self.send_letter_emails()
+
+    @timer(interval=2)
+    def send_letter_emails(self):
+        """Send the letter emails that are due, each with its signed PDF, and record how each went."""
+        courier = self.courier
+        with self.db.unit_of_work() as uow:
+            claimed = letter_usecases.claim_due_letter_emails(uow, courier.now())
+            uow.commit()
+        if not claimed:
+            return 0
+        outcomes = [self._email_letter(letter) for letter in claimed]
+        with self.db.unit_of_work() as uow:
+            settings = courier.settings
+            letter_usecases.record_outcomes(outcomes, uow, settings.max_attempts, settings.retry_base_seconds,
+                                            settings.retry_max_seconds)
+            uow.commit()
+        return len(outcomes)
+
+    def _email_letter(self, letter):
+        try:
+            if self.courier.mailer is None or self.letter_documents is None:
+                raise NotConfigured("email or the document store is not configured (SMTP_HOST, S3_ENDPOINT_URL or DOCUMENTS_DIR)")
+            self.courier.mailer.send_with_pdf(
+                letter.address, letter.subject, letter.body, f"<{letter.dispatch_id}@{self.courier.message_domain}>",
+                letter_usecases.pdf_filename(letter.issue_number), self.letter_documents.get(letter.pdf_key),
+                headers={"X-eOffice-Issue-Number": letter.issue_number},
+            )
+        except DeliveryError as exc:
+            return letter_usecases.SendOutcome(letter.dispatch_id, exc, self.courier.now())
+        except NotFound as exc:
+            return letter_usecases.SendOutcome(letter.dispatch_id, NotConfigured(f"the signed PDF is missing: {exc}"), self.courier.now())
+        return letter_usecases.SendOutcome(letter.dispatch_id, None, self.courier.now())
 
     @consume_batches(intake.CONSUMED, alone=intake.DIRECTORY_EVENTS)
     def apply_events(self, payloads):

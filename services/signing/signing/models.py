@@ -60,6 +60,7 @@ class Document(Base, DocumentRecord):
     classification = Column(String(12), nullable=False, default="normal")
     subject = Column(Text)
     text = Column(Text, nullable=False)
+    first_paragraph = Column(Integer)  # a note's first paragraph number in its file
     version = Column(Integer)
     content_sha256 = Column(String(64), nullable=False)  # as files announced it
     text_sha256 = Column(String(64), nullable=False)  # as computed here from the text received

@@ -191,7 +191,7 @@ class SigningService(web.DescribedService):
     @staticmethod
     def _record_note(uow, envelope):
         data = NoteConfirmedData.model_validate(envelope.data)
-        command = usecases.RecordDocument(domain.NOTE, data.note_id, data.author, data.text, None, None, data,
+        command = usecases.RecordDocument(domain.NOTE, data.note_id, data.author, data.text, data.subject, None, data,
                                           usecases.utcnow())
         usecases.record_document(command, SigningUnitOfWork.over(uow))
 

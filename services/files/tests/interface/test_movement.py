@@ -123,7 +123,9 @@ def test_park_unpark_close_and_reopen(registry, event_tap):
     assert (not_owner.status_code, not_owner.json()["error"]) == (403, "not_owner")
     registry.post(f"/files/{file['id']}/return", "adm.jhs", json={})
     closed = registry.post(f"/files/{file['id']}/close", "so.jhs", json={"remarks": "निस्तारित"}).json()
-    assert closed["status"] == "closed"
+    assert closed["status"] == "closed" and closed["closed_by"] == "so.jhs"
+    assert closed["closed_at"] is not None  # the answer says when, as a GET right after does
+    assert closed["closed_at"] == registry.get(f"/files/{file['id']}", "so.jhs").json()["closed_at"]
     assert [f["id"] for f in registry.get("/files?box=closed", "so.jhs").json()["files"]] == [file["id"]]
     assert registry.post(f"/files/{file['id']}/send", "so.jhs", json={"to": "adm.jhs"}).json()["error"] == "file_closed"
     event = tap.wait_for("file_closed")

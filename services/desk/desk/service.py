@@ -508,16 +508,17 @@ class DeskService:
         if action == "draft_comment":
             self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/comments", json={"text": form.get("comment", "")})
             return "draft_commented"
+        note = {"text": form.get("text", ""), "references": form.getlist("references")}  # flagged correspondence items
         if action == "note":
-            self.services.post("files", f"{base}/notes", json={"text": form.get("text", "")})
+            self.services.post("files", f"{base}/notes", json=note)
             return "note_saved"
         if action == "note_save":
-            self.services.json("files", "PUT", f"{base}/notes/{form.get('note_id', '')}", json={"text": form.get("text", "")})
+            self.services.json("files", "PUT", f"{base}/notes/{form.get('note_id', '')}", json=note)
             return "note_saved"
         if action == "note_confirm":
             note_id = form.get("note_id", "")
             if "text" in form:
-                self.services.json("files", "PUT", f"{base}/notes/{note_id}", json={"text": form.get("text", "")})
+                self.services.json("files", "PUT", f"{base}/notes/{note_id}", json=note)
             self.services.post("files", f"{base}/notes/{note_id}/confirm")
             return "note_confirmed"
         if action == "note_discard":

@@ -222,3 +222,12 @@ def test_the_admin_area_shows_its_forms_and_only_admins_get_the_link():
                                        dead_letters=None, users=None, certificates=None, this_week="2026-W50")
     assert domain.iso_week(date(2026, 12, 8)) == "2026-W50"
     assert re.search(r"<h1>प्रशासन", html) and SO.has_role("admin") is False
+
+
+def test_a_note_flags_correspondence_and_a_flag_opens_the_item():
+    items = [{"id": "c1", "receipt_number": "45/2026/COLL-JHS", "title": "हैंडपंप", "documents": []},
+             {"id": "c2", "restricted": True, "classification": "secret"}]
+    note = {**NOTE, "author": PEOPLE["so.jhs"], "references": ["c1"]}
+    html = file_page(a_file(), notes=[note], items=items)
+    assert re.search(r'<a class="flag" href="\?tab=noting&amp;item=c1#corr-h" data-flag="c1">⚑ 45/2026/COLL-JHS</a>', html)
+    assert 'name="references" value="c1"' in html and 'name="references" value="c2"' not in html  # not a restricted one

@@ -28,6 +28,12 @@ def _moment(value):
         return None
 
 
+def iso_week(day):
+    """`2026-W49`: the ISO week of a day, as the scoreboard names weeks."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def ist_time(value):
     """A moment (a datetime or ISO text, UTC if it names no zone) as `DD-MM-YYYY HH:MM` in India
     Standard Time; nothing for None, and text that is no moment as it is."""

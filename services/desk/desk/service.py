@@ -5,6 +5,7 @@ import mimetypes
 import os
 import re
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 import eventlet
 import requests
@@ -52,6 +53,7 @@ FILE_ACTIONS = {
     "draft_comment": "drafts", "volume": "noting", "part": "noting",
 }
 FILE_TABS = ("noting", "drafts", "movements", "audit")
+ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute")
 SIGN_WAIT_SECONDS = 5
 MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
                "active-file-levels", "monthly", "receipts-by-category", "file-register", "dispatch", "electronic",
@@ -507,16 +509,17 @@ class DeskService:
         if action == "draft_comment":
             self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/comments", json={"text": form.get("comment", "")})
             return "draft_commented"
+        note = {"text": form.get("text", ""), "references": form.getlist("references")}  # flagged correspondence items
         if action == "note":
-            self.services.post("files", f"{base}/notes", json={"text": form.get("text", "")})
+            self.services.post("files", f"{base}/notes", json=note)
             return "note_saved"
         if action == "note_save":
-            self.services.json("files", "PUT", f"{base}/notes/{form.get('note_id', '')}", json={"text": form.get("text", "")})
+            self.services.json("files", "PUT", f"{base}/notes/{form.get('note_id', '')}", json=note)
             return "note_saved"
         if action == "note_confirm":
             note_id = form.get("note_id", "")
             if "text" in form:
-                self.services.json("files", "PUT", f"{base}/notes/{note_id}", json={"text": form.get("text", "")})
+                self.services.json("files", "PUT", f"{base}/notes/{note_id}", json=note)
             self.services.post("files", f"{base}/notes/{note_id}/confirm")
             return "note_confirmed"
         if action == "note_discard":
@@ -753,6 +756,72 @@ class DeskService:
                 results, failure = self._try(self.services.get, "files", "/files/search", params=params)
         return self.pages.render(request, "search.html", what=what, values=args, results=results, failure=failure,
                                  errors=self._form_errors(failure) if failure and failure.status == 422 else {})
+
+    # --- the admin area (admins only; each service keeps an admin to their own office) ---------------
+
+    @page("GET", "/admin")
+    def admin(self, request):
+        return self._admin_page(request)
+
+    @page("POST", "/admin/<string:action>")
+    def admin_action(self, request, action):
+        self._require_admin()
+        if action not in ADMIN_ACTIONS:
+            raise UnknownAction(f"no admin action {action}")
+        form = request.form
+        try:
+            value = self._act_as_admin(action, form)
+        except ServiceFailure as failure:
+            if failure.status >= 500:
+                raise
+            FORMS.labels(f"admin_{action}", "refused").inc()
+            return self._admin_page(request, dialog=action, failure=failure, values=form, status=_form_status(failure))
+        FORMS.labels(f"admin_{action}", "done").inc()
+        return self.pages.redirect(f"/admin#{action}", f"admin_{action}", value or "")
+
+    def _act_as_admin(self, action, form):
+        """Relay one admin form to the service that owns it; returns a word for the message shown."""
+        text = {name: (form.get(name) or "").strip() for name in form}
+        if action == "head":
+            fields = ("main_code", "main_name_en", "main_name_hi", "sub_code", "sub_name_en", "sub_name_hi", "section_label", "department_label")
+            return self.services.post("files", "/heads", json={f: text.get(f, "") for f in fields})["code"]
+        if action == "transfer":
+            body = {"from_user": text.get("from_user", ""), "to_user": text.get("to_user", ""), "remarks": text.get("remarks") or None}
+            self.services.post("files", "/transfers", json={k: v for k, v in body.items() if v is not None})
+            return body["to_user"]
+        if action == "revoke":
+            certificate = text.get("certificate_id", "")
+            self.services.post("signing", f"/certificates/{quote(certificate, safe='')}/revoke", json={"reason": text.get("reason", "")})
+            return certificate
+        if action == "retry":
+            letter = text.get("letter_id", "")
+            if not letter.isdigit():
+                raise ServiceFailure("desk", 422, "invalid_input", "choose a dead letter", {"letter_id": "Input should be a valid integer"})
+            self.services.post("notify", f"/dead-letters/{letter}/retry")
+            return letter
+        week = text.get("week", "")
+        answer = self.services.post("metrics", f"/weeks/{quote(week, safe='')}/recompute")
+        return f"{week} ({answer.get('offices', 0)})"
+
+    def _require_admin(self):
+        if not self.pages.session.has_role("admin"):
+            raise PageNotFound("the admin area is for admins")
+
+    def _admin_page(self, request, dialog=None, failure=None, values=None, status=200):
+        self._require_admin()
+        me = self.pages.session
+        pile = eventlet.GreenPile(4)
+        pile.spawn(self._try, self.services.get, "files", "/heads")
+        pile.spawn(self._try, self.services.get, "notify", "/dead-letters", params={"per_page": 50})
+        pile.spawn(self._try, self.services.get, "dak", "/directory/users", params={"office": me.office, "limit": 200})
+        pile.spawn(self._try, self.services.get, "signing", "/certificates")
+        (heads, _), (dead_letters, _), (users, _), (certificates, _) = list(pile)
+        return self.pages.render(
+            request, "admin.html", status=status, dialog=dialog, failure=failure, values=values or MultiDict(),
+            errors=self._form_errors(failure) if failure else {}, heads=(heads or {}).get("heads"),
+            dead_letters=(dead_letters or {}).get("dead_letters"), users=(users or {}).get("users"),
+            certificates=(certificates or {}).get("certificates"), this_week=domain.iso_week(domain.today_ist()),
+        )
 
     @page("GET", "/reports")
     def reports(self, request):

@@ -28,6 +28,12 @@ def _moment(value):
         return None
 
 
+def iso_week(day):
+    """`2026-W49`: the ISO week of a day, as the scoreboard names weeks."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def ist_time(value):
     """A moment (a datetime or ISO text, UTC if it names no zone) as `DD-MM-YYYY HH:MM` in India
     Standard Time; nothing for None, and text that is no moment as it is."""
@@ -370,6 +376,10 @@ def file_actions(file, user_id, officer):
         actions.add("close")  # the owner closes, while holding the file
     if owner == user_id and status == "closed":
         actions.add("reopen")
+    if custodian == user_id and status == "open" and file.get("relation") != "part":
+        actions.add("volume")  # the next volume, for the custodian; a part file has none
+    if status != "closed":
+        actions.add("part")  # anyone who may open the file works on a part while it is elsewhere
     movement = file.get("current_movement") or {}
     if (movement.get("from") or {}).get("id") == user_id and not movement.get("opened_at") and custodian != user_id:
         actions.add("pull_back")

@@ -132,7 +132,7 @@ def test_file_buttons_follow_custodian_owner_and_officer():
     assert domain.file_actions(file, "so.jhs", officer=True) >= {"note", "draft", "send", "approve", "return"}
     assert "approve" not in domain.file_actions(file, "so.jhs", officer=False)
     # The owner closes only while holding the file (files answers not_custodian otherwise): no Close button.
-    assert domain.file_actions(file, "clerk.jhs", officer=False) == {"pull_back"}
+    assert domain.file_actions(file, "clerk.jhs", officer=False) == {"pull_back", "part"}
     assert "close" in domain.file_actions({**file, "custodian": {"id": "clerk.jhs"}}, "clerk.jhs", officer=False)
     assert domain.file_actions({**file, "status": "closed", "custodian": {"id": "clerk.jhs"}}, "clerk.jhs", False) == {"reopen"}
 

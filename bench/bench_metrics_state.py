@@ -170,7 +170,7 @@ def report_work(name, reader, now, page=1, per_page=REGISTER_PAGE):
                                   page=page, per_page=per_page)
 
     def work(session):
-        usecases.read_report(command, reports.Reading(session))
+        usecases.read_report(command, reports.reading(session))
     return work
 
 

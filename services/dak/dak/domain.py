@@ -64,6 +64,7 @@ class Move:
     from_user: str
     to_user: str
     copy: bool = False
+    for_user: str | None = None  # the officer away for whom to_user holds charge
 
 
 def cleared_for(receipt):

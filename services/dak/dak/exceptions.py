@@ -77,3 +77,7 @@ class FilesUnavailable(ServiceError):
 
 # files' reasons for refusing a receipt (its RPC receipt_destination), as dak's errors.
 FILE_REFUSALS = {"file_not_found": FileNotFound, "not_custodian": NotFileCustodian, "file_closed": FileClosed}
+
+
+class ChargeNotFound(NotFound):
+    reason = "acting_charge_not_found"

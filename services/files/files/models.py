@@ -186,6 +186,7 @@ class Movement(Base):
     opened_at = Column(DateTime(timezone=True))
     pulled_back_at = Column(DateTime(timezone=True))
     is_current = Column(Boolean, nullable=False)
+    for_user = Column(String(64))  # sent to this officer, who was away: `to_user` holds charge for them
 
     __table_args__ = (
         Index("ix_movements_file", "file_id", "id"),
@@ -365,3 +366,16 @@ class Dispatch(Base):
     failure = Column(Text)
 
     __table_args__ = (Index("ix_dispatches_register", "office_code", "issued_at"),)
+
+
+class ActingCharge(Base):
+    """dak's acting charges, as its acting_charge_set / acting_charge_ended announce them: while in force
+    (from_date to to_date, IST days, not ended), a file sent to the absent officer goes to the acting one."""
+
+    __tablename__ = "acting_charges"
+    id = Column(String(36), primary_key=True)
+    absent_user = Column(String(64), nullable=False, index=True)
+    acting_user = Column(String(64), nullable=False)
+    from_date = Column(Date, nullable=False)
+    to_date = Column(Date, nullable=False)
+    ended = Column(Boolean, nullable=False, default=False)

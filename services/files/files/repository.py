@@ -23,6 +23,7 @@ from .exceptions import (
 )
 from .models import (
     COMPUTER_NUMBERS,
+    ActingCharge,
     AuditEntry,
     CorrespondenceDocument,
     CorrespondenceItem,
@@ -326,13 +327,13 @@ def movement_view(movement):
     return domain.MovementView(movement.id, movement.action, movement.from_user, movement.to_user, movement.opened_at is not None)
 
 
-def add_movement(session, file_id, current, move, now, remarks=None, due_date=None, priority="normal", opened_at=None):
+def add_movement(session, file_id, current, move, now, remarks=None, due_date=None, priority="normal", opened_at=None, for_user=None):
     """The movement that makes `move.to_user` the file's custodian, written (so that it has its id) in
     place of `current`, which is no longer current. Only a move of the same file committed meanwhile can
     make a second current movement (uq_movements_one_current): that is a conflict, any other refusal a fault."""
     movement = Movement(
         file_id=file_id, action=move.action, from_user=move.from_user, to_user=move.to_user, remarks=remarks,
-        due_date=due_date, priority=priority, sent_at=now, opened_at=opened_at, is_current=True,
+        due_date=due_date, priority=priority, sent_at=now, opened_at=opened_at, is_current=True, for_user=for_user,
     )
     try:
         if current is not None:
@@ -648,3 +649,13 @@ class DirectoryCopy:
     def office(self, code):
         office = self.session.get(Office, code) if code else None
         return None if office is None else letters.DirectoryOffice(office.code, office.name_en, office.name_hi)
+
+
+# --- acting charges (dak's, copied) -----------------------------------------------------------------
+
+def acting_for(session, user_id, day):
+    """The officer holding charge on `day` for `user_id`, who is away, or None."""
+    return session.execute(select(ActingCharge.acting_user).where(
+        ActingCharge.absent_user == user_id, ActingCharge.ended.is_(False),
+        ActingCharge.from_date <= day, ActingCharge.to_date >= day,
+    ).limit(1)).scalar_one_or_none()

@@ -20,7 +20,7 @@ from eoffice_common.rpc import rpc
 from eoffice_common.storage import EXTENSIONS, DocumentStore
 from eoffice_common.web import Caller, content_disposition, http, load_json, parse_json, query_args, require_caller
 
-from . import directory, domain, events, letter_usecases, repository
+from . import acting_usecases, directory, domain, events, letter_usecases, repository
 from .exceptions import (
     CorrespondenceNotFound,
     DocumentsRequired,
@@ -299,11 +299,14 @@ class FilesService(web.DescribedService):
         with self.db.unit_of_work() as uow:
             file, current, yellow, sender, recipient = repository.file_for_move(uow.session, domain.SEND, file_id, me, send_in.to)
             self._ensure_visible(uow.session, file, principal)
+            acting, for_user = acting_usecases.addressee_today(uow.session, recipient.id if recipient else None, me, domain.today_ist())
+            if for_user:
+                recipient = repository.find_user(uow.session, acting)
             users = {person.id: person for person in (sender, recipient) if person}
             to = recipient.id if recipient else send_in.to
             move = domain.plan_send(repository.file_view(file), me, to, {u.id for u in users.values() if u.active}, send_in.version)
             movement = self._move(uow, file, current, move, me, yellow,
-                                  remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority)
+                                  remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority, for_user=for_user)
             answer = file_summary(file, movement, users)
             uow.commit(answer)
             return answer
@@ -341,7 +344,7 @@ class FilesService(web.DescribedService):
             return answer
 
     def _move(self, uow, file, current, move, actor, has_yellow_notes, remarks=None, due_date=None, priority="normal",
-              opened_at=None, now=None, owner_id=None, announce=()):
+              opened_at=None, now=None, owner_id=None, announce=(), for_user=None):
         """Hand the file over: the leaving custodian's yellow notes turn green, a new movement becomes the
         current one, and the custodian (and the owner, given `owner_id`) changes only if the row still has
         the version and custodian read. Its events, then `announce`, go to the outbox with it."""
@@ -351,16 +354,17 @@ class FilesService(web.DescribedService):
         actions = self._open_by_acting(uow, file, current, actor, now, emit=pending.append)
         notes = repository.yellow_notes_of(session, file.id, file.custodian_id) if has_yellow_notes else []
         confirmed, last_paragraph = self._confirm_notes(uow, file, notes, now, on=move.action, emit=pending.append)
-        movement = repository.add_movement(session, file.id, current, move, now, remarks, due_date, priority, opened_at)
+        movement = repository.add_movement(session, file.id, current, move, now, remarks, due_date, priority, opened_at, for_user)
         actions += confirmed + [(move.action, {
             "movement_id": movement.id, "from": move.from_user, "to": move.to_user, "remarks": remarks,
             "due_date": due_date, "priority": priority, **({"owner_id": owner_id} if owner_id else {}),
+            **({"for_user": for_user} if for_user else {}),
         })]
         if move.action in domain.COUNTED_MOVES:
             pending.append(events.FileSent(
                 **self._event_base(file), movement_id=movement.id, action=move.action, from_user=move.from_user, to_user=move.to_user,
                 remarks=remarks, due_date=domain.as_iso(due_date), priority=priority, subject=file.subject,
-                classification=file.classification, sent_at=now.isoformat(),
+                classification=file.classification, sent_at=now.isoformat(), for_user=for_user,
             ))
         repository.record_actions(session, file, actor, actions, now, mover=move.from_user, custodian_id=move.to_user,
                                   last_paragraph=last_paragraph, **({"owner_id": owner_id} if owner_id else {}))
@@ -900,6 +904,10 @@ class FilesService(web.DescribedService):
     @consume_events({"dak": ("receipt_put_in_file",)})
     def on_receipt_put_in_file(self, payload):
         self.db.apply_once(payload, self._link_receipt)
+
+    @consume_events({"dak": ("acting_charge_set", "acting_charge_ended")})
+    def on_acting_charge(self, payload):
+        self.db.apply_once(payload, lambda uow, envelope: acting_usecases.record_acting_charge(envelope, uow))
 
     @consume_events({"dak": ("letter_received",)})
     def on_letter_received(self, payload):

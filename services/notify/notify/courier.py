@@ -23,7 +23,7 @@ from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import DatabaseEngine
 from eoffice_common.logging import get_logger
 
-from . import domain, repository
+from . import acting_usecases, domain, repository
 from .channels import DeliveryError, Mailer, NotConfigured, OutcomeUnknown, SmsGateway
 from .events import NotificationDelivered, NotificationFailed
 from .feed import InboxFeed
@@ -352,7 +352,7 @@ class Courier(DependencyProvider):
                         reminder.status = "done"
                     else:
                         reminder.fire_at = next_at
-                told = self.tell(uow, notices)
+                told = self.tell(uow, acting_usecases.redirected(uow.session, notices, domain.ist_date(now)))
                 uow.commit()
             for reminder in due:
                 REMINDERS_FIRED.labels(reminder.kind).inc()

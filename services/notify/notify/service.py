@@ -17,7 +17,7 @@ from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore, open_documents
 from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
 
-from . import domain, intake, letter_usecases, repository, schemas
+from . import acting_usecases, domain, intake, letter_usecases, repository, schemas
 from .channels import DeliveryError, NotConfigured
 from .courier import Courier
 from .exceptions import AdminOnly, AlreadyRetried, DeadLetterNotFound, NotificationNotFound
@@ -193,6 +193,10 @@ class NotifyService(web.DescribedService):
         return principal
 
     # --- consumed events ---------------------------------------------------------------------
+
+    @consume_events({"dak": ("acting_charge_set", "acting_charge_ended")})
+    def on_acting_charge(self, payload):
+        self.db.apply_once(payload, lambda uow, envelope: acting_usecases.record_acting_charge(envelope, uow))
 
     @consume_events({"files": ("draft_issued",)})
     def email_issued_letters(self, payload):

@@ -9,6 +9,8 @@ from .exceptions import (
     NothingToReplyTo,
     NotHolder,
     NotPhysical,
+    NotSender,
+    ReceiptAlreadyOpened,
     ReceiptNotFound,
     ReceiptNotOpen,
     ScansRequired,
@@ -148,3 +150,15 @@ def is_due_date_valid(due, today=None):
 
 def as_iso(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def plan_pull_back(receipt, by, last_handover_opened):
+    """The sender takes the receipt back from its holder, until the holder opens it (eOffice's pull back)."""
+    if receipt.status != OPEN:
+        raise ReceiptNotOpen(f"the receipt is {receipt.status.replace('_', ' ')}")
+    handover = next((m for m in reversed(receipt.movements) if not m.copy), None)
+    if handover is None or handover.from_user != by or receipt.holder == by:
+        raise NotSender("only whoever sent the receipt to its holder pulls it back")
+    if last_handover_opened:
+        raise ReceiptAlreadyOpened("the recipient has opened the receipt; it can no longer be pulled back")
+    return Move(receipt.holder, by)

@@ -79,6 +79,15 @@ class LetterOpened(ReceiptEvent):
 
 
 @dataclass(frozen=True)
+class ReceiptPulledBack(ReceiptEvent):
+    """Its sender took the receipt back from its holder, who had not opened it."""
+
+    event_type = "receipt_pulled_back"
+    by_user: str = ""
+    from_user: str = ""
+
+
+@dataclass(frozen=True)
 class ReceiptReceived(ReceiptEvent):
     event_type = "receipt_received"
     received_by: str = ""

@@ -81,3 +81,13 @@ FILE_REFUSALS = {"file_not_found": FileNotFound, "not_custodian": NotFileCustodi
 
 class ChargeNotFound(NotFound):
     reason = "acting_charge_not_found"
+
+
+class NotSender(Forbidden):
+    reason = "not_sender"
+
+
+class ReceiptAlreadyOpened(Conflict):
+    """Pull back is possible only until the recipient opens the receipt."""
+
+    reason = "receipt_already_opened"

@@ -325,3 +325,11 @@ def charges_around(session, user_id, office_code, day):
         .order_by(ActingCharge.from_date, ActingCharge.absent_user)
     )
     return rows.all()
+
+
+def last_handover(session, receipt_id):
+    """The last movement that made someone the receipt's holder (not a copy), or None."""
+    return session.execute(
+        select(ReceiptMovement).where(ReceiptMovement.receipt_id == receipt_id, ReceiptMovement.copy.is_(False))
+        .order_by(ReceiptMovement.id.desc()).limit(1)
+    ).scalar_one_or_none()

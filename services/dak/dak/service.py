@@ -42,7 +42,7 @@ from eoffice_common.web import (
 from . import acting_usecases, domain, letter_usecases, repository
 from .directory import office_recorded, user_recorded
 from .email_intake import parse_email
-from .events import ReceiptClosed, ReceiptDiarised, ReceiptPutInFile, ReceiptReceived, ReceiptSent
+from .events import ReceiptClosed, ReceiptDiarised, ReceiptPulledBack, ReceiptPutInFile, ReceiptReceived, ReceiptSent
 from .exceptions import FILE_REFUSALS, FilesUnavailable, ReceiptNotFound
 from .models import Office, Receipt, ReceiptMovement, ReceiptScan, User
 from .schemas import (
@@ -231,6 +231,26 @@ class DakService(web.DescribedService):
             self._send(uow, receipt, view, principal.user_id, SendIn(to=[target], remarks=reply_in.remarks), action="reply")
             answer = self._receipt_answer(uow.session, receipt)
             uow.commit(answer)
+        return answer
+
+    @http("POST", "/receipts/<string:receipt_id>/pull-back", idempotent=True)
+    def pull_back(self, request, receipt_id):
+        """Whoever sent the receipt takes it back, until its recipient opens it (409 once they have)."""
+        principal = require_caller(self.caller)
+        with self.db.unit_of_work() as uow:
+            receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
+            handover = repository.last_handover(uow.session, receipt_id)
+            move = domain.plan_pull_back(view, principal.user_id, handover is not None and handover.opened_at is not None)
+            now = utcnow()
+            repository.insert_new(uow.session, ReceiptMovement, [repository.new_row(
+                ReceiptMovement, receipt_id=receipt.id, action="pull_back", from_user=move.from_user, to_user=move.to_user,
+                copy=False, priority="normal", sent_at=now, opened_at=now,
+            )])
+            receipt.holder_id, receipt.updated_at = move.to_user, now
+            uow.emit(ReceiptPulledBack(**self._event_base(receipt), by_user=principal.user_id, from_user=move.from_user))
+            answer = self._receipt_answer(uow.session, receipt)
+            uow.commit(answer)
+        RECEIPT_ACTIONS.labels("pull_back").inc()
         return answer
 
     @http("POST", "/receipts/<string:receipt_id>/put-in-file", idempotent=True)

@@ -576,12 +576,13 @@ class DeskService:
         )
         with self.db.read() as session:
             signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]})
+            offices = sorted(repository.offices_by_code(session).values(), key=lambda o: o.code) if tab == "drafts" else []
         return self.pages.render(
             request, "file.html", status=status, file=file, tab=tab, dialog=dialog, failure=failure,
             errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
             notes=notes, paragraphs=domain.numbered_paragraphs, items=items, shown=shown, docs=docs, drafts=drafts,
             movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
-            signing=signing, signers=signers,
+            signing=signing, signers=signers, offices=offices,
             actions=domain.file_actions(file, me.user_id, me.is_officer),
             people_found=self._find_people(query) if query and dialog == "send" else [],
         )

@@ -8,6 +8,7 @@ from files import domain
 from files.domain import AuditRecord, DraftView, FileView, ItemView, Move, MovementView, NoteView, UserView
 from files.exceptions import (
     AlreadyOpened,
+    DraftAlreadyIssued,
     DraftNotApproved,
     DraftNotEditable,
     FileClosed,
@@ -285,9 +286,10 @@ def test_an_officer_approves_the_latest_version_of_a_draft():
 
 def test_only_an_approved_draft_is_issued_and_only_once():
     domain.check_issue(DraftView("d1", "approved", 2))
-    for status in ("draft", "issued"):
-        with pytest.raises(DraftNotApproved):
-            domain.check_issue(DraftView("d1", status, 2))
+    with pytest.raises(DraftNotApproved):
+        domain.check_issue(DraftView("d1", "draft", 2))
+    with pytest.raises(DraftAlreadyIssued):
+        domain.check_issue(DraftView("d1", "issued", 2))
     with pytest.raises(DraftNotEditable):
         domain.check_draft_editable(DraftView("d1", "approved", 2))
 

@@ -68,6 +68,7 @@ class User(Base):
     roles = Column(JSON, nullable=False, default=list)
     language = Column(String(2), nullable=False, default="en")
     active = Column(Boolean, nullable=False, default=True)
+    search_text = Column(Text, nullable=False, default="")  # domain.user_search_text
 
 
 class ReceiptSerial(Base):
@@ -119,6 +120,9 @@ class Receipt(Base):
     closed_by = Column(String(64))
     closed_at = Column(UtcDateTime())
     closing_remarks = Column(Text)
+    # Subject and sender in eoffice_common.search.search_form, for searching (repository.insert_numbered_receipt).
+    subject_search = Column(Text, nullable=False, default="")
+    sender_search = Column(Text, nullable=False, default="")
     # A letter issued inside this deployment (channel intra): its issue number, the issuing file and
     # the dispatch it answers (one receipt per dispatch), and whether it came for information.
     issue_number = Column(String(80))

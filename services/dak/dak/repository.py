@@ -8,7 +8,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from eoffice_common.db import INSERT_OUTBOX
-from eoffice_common.search import contains
+from eoffice_common.search import contains, search_words
 
 from . import acting, domain, letters
 from .exceptions import ChargeNotFound, ReceiptNotFound, UnknownUser
@@ -72,6 +72,7 @@ def insert_numbered_receipt(session, receipt, outbox_rows):
     """Give `receipt` (a new_row) the next serial of its office and year, insert it, and write its
     events (`outbox_rows`, from UnitOfWork.outbox_rows, made with number_placeholder(receipt.id) for
     the number) with the number in place."""
+    receipt.subject_search, receipt.sender_search = domain.receipt_search_texts(receipt)
     suffix = domain.receipt_number("", receipt.year, receipt.office_code)
     placeholder = number_placeholder(receipt.id)
     connection = session.connection()
@@ -202,8 +203,9 @@ def referenced_scan_keys(session):
     return set(session.execute(select(ReceiptScan.key).distinct()).scalars())
 
 
-def list_receipts(session, user_id, query):
-    """A user's inbox, sent, created or closed list, filtered and paged; returns (rows, total)."""
+def list_receipts(session, user_id, office, query):
+    """A user's inbox, sent, created or closed list, or every receipt of the user's office they may see
+    (`office`: the registry's search), filtered and paged; returns (rows, total)."""
     sent_to_me_as_copy = exists().where(
         ReceiptMovement.receipt_id == Receipt.id, ReceiptMovement.to_user == user_id, ReceiptMovement.copy.is_(True)
     )
@@ -213,9 +215,19 @@ def list_receipts(session, user_id, query):
         condition = exists().where(ReceiptMovement.receipt_id == Receipt.id, ReceiptMovement.from_user == user_id)
     elif query.box == "created":
         condition = Receipt.created_by == user_id
-    else:
+    elif query.box == "closed":
         condition = Receipt.closed_by == user_id
+    else:
+        sent_to_me = exists().where(ReceiptMovement.receipt_id == Receipt.id, ReceiptMovement.to_user == user_id)
+        condition = and_(Receipt.office_code == office,
+                         or_(Receipt.classification.not_in(domain.RESTRICTED), Receipt.created_by == user_id, sent_to_me))
     filters = [condition]
+    for word in search_words(query.q or ""):
+        filters.append(contains(Receipt.subject_search, word))
+    if query.number:
+        filters.append(contains(func.lower(Receipt.receipt_number), query.number.strip().lower()))
+    if query.letter_number:
+        filters.append(contains(func.lower(Receipt.letter_number), query.letter_number.strip().lower()))
     if query.status:
         filters.append(Receipt.status == query.status)
     if query.classification:
@@ -224,9 +236,8 @@ def list_receipts(session, user_id, query):
         filters.append(Receipt.created_at >= datetime.combine(query.date_from, time.min, domain.IST))
     if query.date_to:
         filters.append(Receipt.created_at < datetime.combine(query.date_to, time.max, domain.IST))
-    if query.sender:
-        sender = query.sender.lower()
-        filters.append(or_(contains(func.lower(Receipt.sender_name), sender), contains(func.lower(Receipt.sender_organisation), sender)))
+    for word in search_words(query.sender or ""):
+        filters.append(contains(Receipt.sender_search, word))
     if query.category:
         filters.append(or_(Receipt.main_category == query.category, Receipt.sub_category == query.category))
     total = session.execute(select(func.count()).select_from(Receipt).where(*filters)).scalar_one()
@@ -258,17 +269,8 @@ def search_users(session, text, office, limit):
     query = select(User).where(User.active.is_(True))
     if office:
         query = query.where(User.office_code == office)
-    if text:
-        lowered = text.lower()
-        query = query.where(
-            or_(
-                contains(func.lower(User.name_en), lowered),
-                contains(User.name_hi, text),
-                contains(func.lower(User.designation_en), lowered),
-                contains(User.designation_hi, text),
-                contains(func.lower(User.id), lowered),
-            )
-        )
+    for word in search_words(text or ""):
+        query = query.where(contains(User.search_text, word))
     return session.execute(query.order_by(User.office_code, User.name_en).limit(limit)).scalars().all()
 
 

@@ -160,7 +160,7 @@ class DakService(web.DescribedService):
         principal = require_caller(self.caller)
         query = query_args(request, ListQuery)
         with self.db.read() as session:
-            rows, total = repository.list_receipts(session, principal.user_id, query)
+            rows, total = repository.list_receipts(session, principal.user_id, principal.office, query)
             return {
                 "box": query.box,
                 "page": query.page,

@@ -28,6 +28,12 @@ def _moment(value):
         return None
 
 
+def iso_week(day):
+    """`2026-W49`: the ISO week of a day, as the scoreboard names weeks."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def ist_time(value):
     """A moment (a datetime or ISO text, UTC if it names no zone) as `DD-MM-YYYY HH:MM` in India
     Standard Time; nothing for None, and text that is no moment as it is."""
@@ -370,6 +376,10 @@ def file_actions(file, user_id, officer):
         actions.add("close")  # the owner closes, while holding the file
     if owner == user_id and status == "closed":
         actions.add("reopen")
+    if custodian == user_id and status == "open" and file.get("relation") != "part":
+        actions.add("volume")  # the next volume, for the custodian; a part file has none
+    if status != "closed":
+        actions.add("part")  # anyone who may open the file works on a part while it is elsewhere
     movement = file.get("current_movement") or {}
     if (movement.get("from") or {}).get("id") == user_id and not movement.get("opened_at") and custodian != user_id:
         actions.add("pull_back")
@@ -460,3 +470,65 @@ def line_chart(series, width=560, height=180, pad=28, top=10.0):
         y = height - pad - (max(0.0, min(top, float(value))) / top) * (height - 2 * pad)
         dots.append((round(x, 1), round(y, 1), label, value))
     return LineChart(" ".join(f"{x},{y}" for x, y, _, _ in dots), dots, width, height)
+
+
+def rank_chart(series, width=560, height=180, pad=28):
+    """Ranks over weeks as a polyline, the first rank at the top; None without points."""
+    if not series:
+        return None
+    worst = max(rank for _, rank in series)
+    step = (width - 2 * pad) / max(1, len(series) - 1)
+    dots = []
+    for i, (label, rank) in enumerate(series):
+        x = pad + i * step
+        y = pad + ((rank - 1) / (worst - 1) if worst > 1 else 0.0) * (height - 2 * pad)
+        dots.append((round(x, 1), round(y, 1), label, rank))
+    return LineChart(" ".join(f"{x},{y}" for x, y, _, _ in dots), dots, width, height)
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str  # the figure's column in the report (its heading is the catalogue's column.<key>)
+    value: float
+    percent: float  # of the chart's longest bar
+
+
+def _bars(pairs, top):
+    top = top or 1
+    return [Bar(key, value, round(100 * value / top, 1)) for key, value in pairs]
+
+
+PENDENCY_BUCKETS = ("days_0-7", "days_8-15", "days_16-30", "days_31+")
+
+
+def pendency_chart(report):
+    """Items pending in each age bucket, over every row of a report that has the buckets; else None."""
+    keys = [key for key in PENDENCY_BUCKETS if key in report.get("columns", ())]
+    if not keys:
+        return None
+    totals = [(key, sum(row.get(key) or 0 for row in report["rows"])) for key in keys]
+    return _bars(totals, max(value for _, value in totals))
+
+
+MONTHLY_SERIES = ("files_created", "receipts_diarised", "files_received", "receipts_received", "files_forwarded",
+                  "receipts_forwarded")
+
+
+def monthly_chart(report):
+    """[(month, bars)] of the month-wise report's totals (its ALL rows), every bar on one scale; else None."""
+    if not set(MONTHLY_SERIES) <= set(report.get("columns", ())):
+        return None
+    months = [(row["month"], [(key, row.get(key) or 0) for key in MONTHLY_SERIES])
+              for row in report["rows"] if row.get("office") == "ALL"]
+    top = max((value for _, pairs in months for _, value in pairs), default=0)
+    return [(month, _bars(pairs, top)) for month, pairs in months] or None
+
+
+SCOPE_PARAMETERS = ("district", "department", "office")
+
+
+def report_scope(chosen):
+    """The metrics query parameter of a scope chosen on the page (`district:HR-JJR`); {} for the
+    whole jurisdiction (`state:...`, nothing chosen). metrics refuses a scope beyond the caller's."""
+    kind, _, code = (chosen or "").partition(":")
+    return {kind: code} if kind in SCOPE_PARAMETERS and code else {}

@@ -58,6 +58,7 @@ class NoteConfirmed(FileEvent):
     confirmed_at: str = ""
     classification: str = "normal"
     confirmed_on: str = "confirm"
+    subject: str = ""  # the file's, for the note's PDF
 
 
 @dataclass(frozen=True)

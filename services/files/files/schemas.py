@@ -185,6 +185,7 @@ class RegisterQuery(Strict):
     date_from: date | None = None
     date_to: date | None = None
     dispatch_mode: DispatchMode | None = None
+    status: Literal["sent", "received", "opened", "delivered", "bounced", "posted"] | None = None
     page: int = Field(1, ge=1, le=100_000)  # beyond any list; keeps the row offset a PostgreSQL bigint
     per_page: int = Field(50, ge=1, le=200)
 

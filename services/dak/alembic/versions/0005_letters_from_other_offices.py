@@ -1,14 +1,14 @@
 """letters travel: a receipt made for a letter issued inside the deployment
 
-Revision ID: 0004_letters
-Revises: 0003
+Revision ID: 0005_letters
+Revises: 0004_search_form
 Create Date: 2026-12-06 19:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_letters'
-down_revision = '0003'
+revision = '0005_letters'
+down_revision = '0004_search_form'
 branch_labels = None
 depends_on = None
 

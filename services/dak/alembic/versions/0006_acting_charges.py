@@ -1,14 +1,14 @@
 """leave and acting charge
 
-Revision ID: 0005_acting_charges
-Revises: 0004_letters
+Revision ID: 0006_acting_charges
+Revises: 0005_letters
 Create Date: 2026-12-06 19:10:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005_acting_charges'
-down_revision = '0004_letters'
+revision = '0006_acting_charges'
+down_revision = '0005_letters'
 branch_labels = None
 depends_on = None
 

@@ -6,8 +6,7 @@ from datetime import date
 
 from eoffice_common.events import Envelope
 
-from . import repository
-from .models import ActingCharge
+from ..models import ActingCharge
 
 
 def record_acting_charge(envelope: Envelope, uow) -> None:
@@ -20,9 +19,10 @@ def record_acting_charge(envelope: Envelope, uow) -> None:
     ))
 
 
-def addressee_today(session, user_id: str | None, sender: str, today: date) -> tuple[str | None, str | None]:
-    """(who receives, for whom): the acting officer, for the absent one; the sender never redirects to themself."""
-    acting = repository.acting_for(session, user_id, today) if user_id else None
+def addressee_today(directory, user_id: str | None, sender: str, today: date) -> tuple[str | None, str | None]:
+    """(who receives, for whom): the officer acting for `user_id` if away today, for them; the sender
+    never redirects to themself."""
+    acting = directory.acting_for(user_id, today) if user_id else None
     if acting is None or acting == sender:
         return user_id, None
     return acting, user_id

@@ -9,14 +9,16 @@ from files.exceptions import AddresseeRefused, DraftNotSigned
 
 
 class Directory:
-    users = {"sto.jhs": letters.DirectoryUser("sto.jhs", "TRY-JHS", "Sanjay Gupta", "संजय गुप्ता", "Senior Treasury Officer", True),
-             "old.jhs": letters.DirectoryUser("old.jhs", "TRY-JHS", "Former", "पूर्व", "Clerk", False)}
-    offices = {"CMO-JHS": letters.DirectoryOffice("CMO-JHS", "Office of the Chief Medical Officer, Jhansi", "मुख्य चिकित्सा अधिकारी कार्यालय, झाँसी")}
+    """The directory copy as files.letters.Directory reads it."""
 
-    def user(self, user_id):
+    users = {"sto.jhs": SimpleNamespace(id="sto.jhs", office_code="TRY-JHS", name_en="Sanjay Gupta", designation_en="Senior Treasury Officer", active=True),
+             "old.jhs": SimpleNamespace(id="old.jhs", office_code="TRY-JHS", name_en="Former", designation_en="Clerk", active=False)}
+    offices = {"CMO-JHS": SimpleNamespace(code="CMO-JHS", name_en="Office of the Chief Medical Officer, Jhansi")}
+
+    def find_user(self, user_id):
         return self.users.get(user_id)
 
-    def office(self, code):
+    def find_office(self, code):
         return self.offices.get(code)
 
 

@@ -74,12 +74,15 @@ def preferences_as_typed(form, kinds):
 
 
 def issue_request(form):
-    """Issue an approved draft: Issued & Sent (email) or Issued & Dispatched (post), to one recipient."""
-    recipient = {name: _filled(form, f"recipient_{name}") for name in ("name", "address", "email")}
-    return {
-        "dispatch_mode": _filled(form, "dispatch_mode") or "post",
-        "recipients": [{k: v for k, v in recipient.items() if v is not None}],
-    }
+    """Issue an approved draft to several addressees: offices of this deployment (each gets a receipt),
+    offices sent a copy for information, and one addressee outside by post or email."""
+    recipients = [{"office": code} for code in form.getlist("to_offices") if code]
+    recipients += [{"office": code, "for_information": True} for code in form.getlist("copy_offices") if code]
+    outside = {name: _filled(form, f"recipient_{name}") for name in ("name", "address", "email")}
+    mode = _filled(form, "dispatch_mode") or "post"
+    if outside["name"] or outside["address"] or outside["email"]:
+        recipients.append({"mode": mode, **{k: v for k, v in outside.items() if v is not None}})
+    return {"dispatch_mode": "intra" if recipients and "office" in recipients[0] else mode, "recipients": recipients}
 
 
 def new_file_request(form):

@@ -44,7 +44,7 @@ FILE_BOXES = ("inbox", "sent", "created", "parked", "closed")
 INBOX_PAGE = 50
 PEOPLE_FOUND = 20  # officers the Send dialog lists for a search
 SIGNING_LOOKUPS = 8  # signing documents a file page asks for at once
-RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy"}
+RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy", "pull_back"}
 # Each action of the file view, and the tab the page returns to.
 FILE_ACTIONS = {
     "note": "noting", "note_save": "noting", "note_confirm": "noting", "note_discard": "noting", "attach": "noting",
@@ -375,6 +375,8 @@ class DeskService:
                 self.services.post("dak", f"/receipts/{receipt_id}/close", json={"remarks": form.get("remarks", "")})
             elif action == "receive":
                 self.services.post("dak", f"/receipts/{receipt_id}/receive")
+            elif action == "pull_back":
+                self.services.post("dak", f"/receipts/{receipt_id}/pull-back")
             elif action == "copy":
                 copy = self.services.post("dak", f"/receipts/{receipt_id}/copy")["receipt"]
                 return self.pages.redirect(f"/receipts/{copy['id']}", "copied", copy["receipt_number"])
@@ -601,12 +603,13 @@ class DeskService:
         with self.db.read() as session:
             signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]}
                                    | {e["actor"] for e in (audit or {}).get("entries", [])})
+            offices = sorted(repository.offices_by_code(session).values(), key=lambda o: o.code) if tab == "drafts" else []
         return self.pages.render(
             request, "file.html", status=status, file=file, tab=tab, dialog=dialog, failure=failure,
             errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
             notes=notes, paragraphs=domain.numbered_paragraphs, items=items, shown=shown, docs=docs, drafts=drafts,
             movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
-            signing=signing, signers=signers, audit=audit, chain=chain,
+            signing=signing, signers=signers, audit=audit, chain=chain, offices=offices,
             actions=domain.file_actions(file, me.user_id, me.is_officer),
             people_found=self._find_people(query) if query and dialog == "send" else [],
         )
@@ -936,6 +939,43 @@ class DeskService:
             return self.pages.render(request, "preferences.html", status=422, preferences=typed, kinds=schemas.NOTIFICATION_KINDS,
                                      errors=self._form_errors(failure, {"quiet_hours_start": "quiet_start", "quiet_hours_end": "quiet_end"}), failure=failure)
         return self.pages.redirect("/notifications/preferences", "preferences_saved")
+
+    # --- letters: dispatch register, leave -------------------------------------------------------
+
+    @page("GET", "/dispatch-register")
+    def dispatch_register(self, request):
+        """Every addressee of the office's issued letters, filtered; printable as the dispatch list."""
+        params = {k: v for k in ("date_from", "date_to", "dispatch_mode", "status") if (v := request.args.get(k))}
+        register = self.services.get("files", "/dispatch-register", params={**params, "per_page": 200})
+        return self.pages.render(request, "dispatch_register.html", register=register, nav="dispatch_register")
+
+    @page("GET", "/leave")
+    def leave(self, request):
+        return self._leave_page(request)
+
+    @page("POST", "/leave")
+    def set_leave(self, request):
+        form = request.form
+        body = {k: v for k in ("absent_user", "acting_user", "from_date", "to_date", "reason") if (v := (form.get(k) or "").strip())}
+        try:
+            self.services.post("dak", "/acting-charges", json=body)
+        except ServiceFailure as failure:
+            if failure.status not in (403, 409, 422):
+                raise
+            FORMS.labels("leave", "refused").inc()
+            return self._leave_page(request, failure=failure, values=form, status=_form_status(failure))
+        FORMS.labels("leave", "done").inc()
+        return self.pages.redirect("/leave", "leave_set")
+
+    @page("POST", "/leave/<string:charge_id>/end")
+    def end_leave(self, request, charge_id):
+        self.services.post("dak", f"/acting-charges/{charge_id}/end")
+        return self.pages.redirect("/leave", "leave_ended")
+
+    def _leave_page(self, request, failure=None, values=None, status=200):
+        charges = self.services.get("dak", "/acting-charges")["charges"]
+        return self.pages.render(request, "leave.html", status=status, charges=charges, failure=failure, values=values or MultiDict(),
+                                 errors=self._form_errors(failure) if failure else {}, nav="leave")
 
     # --- helpers ---------------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ from .schemas import (
     SendIn,
     TransferIn,
 )
-from .usecases import correspondence, dispatches, drafts, files, movement, notes
+from .usecases import acting, correspondence, dispatches, drafts, files, movement, notes
 from .usecases.correspondence import AttachDocuments, GetDocument, ReceiptDestination
 from .usecases.dispatches import DispatchRegister
 from .usecases.drafts import DraftCommand, IssueDraft, SignableDocument
@@ -297,6 +297,10 @@ class FilesService(web.DescribedService):
     @consume_events({"dak": ("receipt_put_in_file",)})
     def on_receipt_put_in_file(self, payload):
         self.db.apply_once(payload, lambda uow, envelope: correspondence.link_receipt(envelope, FilesUnitOfWork.within(uow), self.documents))
+
+    @consume_events({"dak": ("acting_charge_set", "acting_charge_ended")})
+    def on_acting_charge(self, payload):
+        self.db.apply_once(payload, lambda uow, envelope: acting.record_acting_charge(envelope, uow))
 
     @consume_events({"dak": ("letter_received", "letter_opened"), "notify": ("letter_emailed",)})
     def on_dispatch_news(self, payload):

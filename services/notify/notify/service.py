@@ -198,6 +198,10 @@ class NotifyService(web.DescribedService):
 
     # --- consumed events ---------------------------------------------------------------------
 
+    @consume_events({"dak": ("acting_charge_set", "acting_charge_ended")})
+    def on_acting_charge(self, payload):
+        self.db.apply_once(payload, lambda uow, envelope: usecases.record_acting_charge(envelope, NotifyUnitOfWork(uow)))
+
     @consume_events({"files": ("draft_issued",)})
     def email_issued_letters(self, payload):
         """A letter issued to addressees by email: a letter email each, sent by send_letter_emails."""

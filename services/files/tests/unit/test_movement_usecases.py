@@ -1,5 +1,6 @@
 """Moving a file, on the fake unit of work: one custodian, one current movement, every move audited and announced."""
-from datetime import date
+import json
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -32,6 +33,20 @@ def test_a_send_hands_the_file_to_one_custodian_and_announces_it(uow, new_file, 
     assert sent.movement_id == answer["current_movement"]["id"]
     assert [e.action for e in file.audit_entries][-1] == "send"
     assert uow.answers[-1] == answer  # kept under the Idempotency-Key in the same transaction
+
+
+def test_a_file_sent_to_an_officer_away_reaches_the_acting_officer_marked_for_them(uow, new_file, caller):
+    today = datetime.now(domain.IST).date()
+    uow.directory.charges = [("so.jhs", "dm.jhs", today, today), ("adm.jhs", "dm.jhs", today - timedelta(days=3), today - timedelta(days=1))]
+    file = new_file("clerk.jhs")
+    answer = movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="so.jhs"), uow)
+    assert answer["custodian"]["id"] == "dm.jhs"
+    assert (current_of(file)[0].to_user, current_of(file)[0].for_user) == ("dm.jhs", "so.jhs")
+    sent = uow.events_of(events.FileSent)[-1]
+    assert (sent.to_user, sent.for_user) == ("dm.jhs", "so.jhs")
+    assert json.loads(file.audit_entries[-1].details)["for_user"] == "so.jhs"
+    # adm.jhs's leave ended yesterday: the file is theirs.
+    assert movement.send_file(SendFile(caller("dm.jhs"), file.id, to="adm.jhs"), uow)["custodian"]["id"] == "adm.jhs"
 
 
 def test_a_send_without_a_recipient_goes_to_the_reporting_officer(uow, new_file, caller):

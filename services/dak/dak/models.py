@@ -120,12 +120,20 @@ class Receipt(Base):
     # Subject and sender in eoffice_common.search.search_form, for searching (repository.insert_numbered_receipt).
     subject_search = Column(Text, nullable=False, default="")
     sender_search = Column(Text, nullable=False, default="")
+    # A letter issued inside this deployment (channel intra): its issue number, the issuing file and
+    # the dispatch it answers (one receipt per dispatch), and whether it came for information.
+    issue_number = Column(String(80))
+    source_file_id = Column(String(36))
+    source_dispatch_id = Column(String(36))
+    for_information = Column(Boolean)
+    opened_at = Column(UtcDateTime())  # when its first holder first opened it
 
     __table_args__ = (
         UniqueConstraint("office_code", "year", "serial", name="uq_receipt_serial"),
         Index("ix_receipts_holder_status", "holder_id", "status"),
         Index("ix_receipts_created_by", "created_by", "created_at"),
         Index("ix_receipts_duplicate", "sender_organisation", "letter_number", "letter_date"),
+        Index("uq_receipts_source_dispatch", "source_dispatch_id", unique=True),
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from eoffice_common.db import INSERT_OUTBOX
 from eoffice_common.search import contains, search_words
 
-from . import domain
+from . import domain, letters
 from .exceptions import ReceiptNotFound, UnknownUser
 from .models import Office, Receipt, ReceiptMovement, ReceiptScan, ReceiptSerial, User
 
@@ -271,3 +271,13 @@ def search_users(session, text, office, limit):
     for word in search_words(text or ""):
         query = query.where(contains(User.search_text, word))
     return session.execute(query.order_by(User.office_code, User.name_en).limit(limit)).scalars().all()
+
+
+def colleagues_in(session, office_code):
+    """The active users of an office, for choosing who receives its letters."""
+    users = session.execute(select(User).where(User.office_code == office_code, User.active.is_(True))).scalars()
+    return [letters.Colleague(u.id, u.office_code, u.section_code, tuple(u.roles or ()), u.reporting_officer_id) for u in users]
+
+
+def receipt_for_dispatch(session, dispatch_id):
+    return session.execute(select(Receipt.id).where(Receipt.source_dispatch_id == dispatch_id)).scalar_one_or_none()

@@ -39,7 +39,7 @@ from eoffice_common.web import (
     require_caller,
 )
 
-from . import domain, repository
+from . import domain, letter_usecases, repository
 from .directory import office_recorded, user_recorded
 from .email_intake import parse_email
 from .events import ReceiptClosed, ReceiptDiarised, ReceiptPutInFile, ReceiptReceived, ReceiptSent
@@ -175,6 +175,7 @@ class DakService(web.DescribedService):
             opened = principal.user_id == receipt.holder_id or any(m.to_user == principal.user_id for m in movements)
             if opened:
                 repository.mark_opened(uow.session, receipt_id, principal.user_id)
+                letter_usecases.open_receipt(letter_usecases.OpenReceipt(receipt, principal.user_id, self._event_base(receipt)["district"]), uow)
             answer = self._receipt_answer(uow.session, receipt)
             if opened:
                 uow.commit()
@@ -344,6 +345,11 @@ class DakService(web.DescribedService):
         for receipt in repository.receipts_held_by(uow.session, leaving):
             moves = [domain.Move(leaving, successor)]
             self._record_moves(uow, receipt, self._event_base(receipt), moves, send_in, "transfer")
+
+    @consume_events({"files": ("draft_issued",)})
+    def receive_issued_letters(self, payload):
+        """A letter issued in an office of the deployment: a receipt in each addressee office."""
+        self.db.apply_once(payload, lambda uow, envelope: letter_usecases.receive_issued_letter(envelope, uow, self.documents))
 
     # --- housekeeping --------------------------------------------------------------------------
 

@@ -470,3 +470,65 @@ def line_chart(series, width=560, height=180, pad=28, top=10.0):
         y = height - pad - (max(0.0, min(top, float(value))) / top) * (height - 2 * pad)
         dots.append((round(x, 1), round(y, 1), label, value))
     return LineChart(" ".join(f"{x},{y}" for x, y, _, _ in dots), dots, width, height)
+
+
+def rank_chart(series, width=560, height=180, pad=28):
+    """Ranks over weeks as a polyline, the first rank at the top; None without points."""
+    if not series:
+        return None
+    worst = max(rank for _, rank in series)
+    step = (width - 2 * pad) / max(1, len(series) - 1)
+    dots = []
+    for i, (label, rank) in enumerate(series):
+        x = pad + i * step
+        y = pad + ((rank - 1) / (worst - 1) if worst > 1 else 0.0) * (height - 2 * pad)
+        dots.append((round(x, 1), round(y, 1), label, rank))
+    return LineChart(" ".join(f"{x},{y}" for x, y, _, _ in dots), dots, width, height)
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str  # the figure's column in the report (its heading is the catalogue's column.<key>)
+    value: float
+    percent: float  # of the chart's longest bar
+
+
+def _bars(pairs, top):
+    top = top or 1
+    return [Bar(key, value, round(100 * value / top, 1)) for key, value in pairs]
+
+
+PENDENCY_BUCKETS = ("days_0-7", "days_8-15", "days_16-30", "days_31+")
+
+
+def pendency_chart(report):
+    """Items pending in each age bucket, over every row of a report that has the buckets; else None."""
+    keys = [key for key in PENDENCY_BUCKETS if key in report.get("columns", ())]
+    if not keys:
+        return None
+    totals = [(key, sum(row.get(key) or 0 for row in report["rows"])) for key in keys]
+    return _bars(totals, max(value for _, value in totals))
+
+
+MONTHLY_SERIES = ("files_created", "receipts_diarised", "files_received", "receipts_received", "files_forwarded",
+                  "receipts_forwarded")
+
+
+def monthly_chart(report):
+    """[(month, bars)] of the month-wise report's totals (its ALL rows), every bar on one scale; else None."""
+    if not set(MONTHLY_SERIES) <= set(report.get("columns", ())):
+        return None
+    months = [(row["month"], [(key, row.get(key) or 0) for key in MONTHLY_SERIES])
+              for row in report["rows"] if row.get("office") == "ALL"]
+    top = max((value for _, pairs in months for _, value in pairs), default=0)
+    return [(month, _bars(pairs, top)) for month, pairs in months] or None
+
+
+SCOPE_PARAMETERS = ("district", "department", "office")
+
+
+def report_scope(chosen):
+    """The metrics query parameter of a scope chosen on the page (`district:HR-JJR`); {} for the
+    whole jurisdiction (`state:...`, nothing chosen). metrics refuses a scope beyond the caller's."""
+    kind, _, code = (chosen or "").partition(":")
+    return {kind: code} if kind in SCOPE_PARAMETERS and code else {}

@@ -60,6 +60,7 @@ SIGN_WAIT_SECONDS = 5
 MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
                "active-file-levels", "monthly", "receipts-by-category", "file-register", "dispatch", "electronic",
                "darpg-monthly", "active-users")
+PAGED_REPORTS = ("file-register",)  # as JSON a page at a time; the CSV is whole
 STREAM_CHUNK = 64 * 1024
 with open(os.path.join(STATIC_DIR, "devanagari.woff"), "rb") as _font:
     DEVANAGARI_FONT = base64.b64encode(_font.read()).decode()
@@ -896,20 +897,28 @@ class DeskService:
 
     @page("GET", "/reports")
     def reports(self, request):
+        """A MIS report of the scope chosen among the caller's (their jurisdiction), with its charts."""
         name = request.args.get("report", "pendency")
         if name not in MIS_REPORTS:
             raise PageNotFound(f"no report {name}")
-        params = {k: request.args.get(k) for k in ("from", "to") if request.args.get(k)}
-        report, failure = self._try(self.services.get, "metrics", f"/mis/{name}", params=params)
-        return self.pages.render(request, "reports.html", name=name, reports=MIS_REPORTS, report=report, failure=failure,
-                                 values=request.args, errors=self._form_errors(failure) if failure and failure.status == 422 else {})
+        pile = eventlet.GreenPile(2)
+        pile.spawn(self._try, self.services.get, "metrics", "/mis/scopes")
+        pile.spawn(self._try, self.services.get, "metrics", f"/mis/{name}", params=_report_params(request.args, paged=name in PAGED_REPORTS))
+        (jurisdiction, _), (report, failure) = list(pile)
+        scopes = (jurisdiction or {}).get("scopes", [])
+        return self.pages.render(
+            request, "reports.html", name=name, reports=MIS_REPORTS, report=report, failure=failure,
+            values=request.args, errors=self._form_errors(failure) if failure and failure.status == 422 else {},
+            scopes=scopes, scope=request.args.get("scope", ""),
+            pendency_chart=domain.pendency_chart(report) if report else None,
+            monthly_chart=domain.monthly_chart(report) if report else None,
+        )
 
     @page("GET", "/reports/<string:name>.csv")
     def report_csv(self, request, name):
         if name not in MIS_REPORTS:
             raise PageNotFound(f"no report {name}")
-        params = {k: request.args.get(k) for k in ("from", "to") if request.args.get(k)}
-        return self._relay("metrics", f"/mis/{name}", params={**params, "format": "csv"})
+        return self._relay("metrics", f"/mis/{name}", params={**_report_params(request.args), "format": "csv"})
 
     @page("GET", "/scoreboard")
     def scoreboard(self, request):
@@ -932,6 +941,7 @@ class DeskService:
             request, "scoreboard.html", level=level, board=board, failure=failure, unit=unit, detail=detail,
             explained=explained,
             history_chart=domain.line_chart(sorted((h["week"], h["score"]) for h in (detail or {}).get("history", []))),
+            rank_chart=domain.rank_chart(sorted((h["week"], h["rank"]) for h in (detail or {}).get("history", []))),
         )
 
     # --- notifications ---------------------------------------------------------------------------
@@ -1093,6 +1103,15 @@ def _wants_json(request):
 
 def _form_status(failure):
     return failure.status if 400 <= failure.status < 500 else 502
+
+
+def _report_params(args, paged=False):
+    """What a report page passes on to metrics: the period, the chosen scope and (for a register
+    read a page at a time) the page."""
+    params = {k: args.get(k) for k in ("from", "to") if args.get(k)}
+    if paged and args.get("page"):
+        params["page"] = args.get("page")
+    return {**params, **domain.report_scope(args.get("scope"))}
 
 
 def _page_number(request):

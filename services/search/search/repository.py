@@ -169,7 +169,8 @@ class Documents:
 
     def search(self, query, grants: tuple[str, ...], filters: dict, offset: int, limit: int):
         """(total, facets, rows) of the documents matching `query` that one of `grants` may read:
-        rows of (id, kind, title, number, dated, body, page_starts, opens_kind, opens_id, rank), best first."""
+        rows of (id, kind, title, number, dated, body, page_starts, classification, source, opens_kind,
+        opens_id, rank), best first."""
         match, rank, source = self._match(query)
         visible = exists().where(GrantRow.document_id == DocumentRow.id, GrantRow.grant.in_(grants))
         conditions = [match, DocumentRow.status == INDEXED, visible, *self._filters(filters)]
@@ -182,7 +183,7 @@ class Documents:
                  .order_by(GrantRow.opens_kind.desc()).limit(1).correlate(DocumentRow))
         rows = self.session.execute(
             select(DocumentRow.id, DocumentRow.kind, DocumentRow.title, DocumentRow.number, DocumentRow.dated,
-                   DocumentRow.body, DocumentRow.page_starts, DocumentRow.classification,
+                   DocumentRow.body, DocumentRow.page_starts, DocumentRow.classification, DocumentRow.source,
                    opens.with_only_columns(GrantRow.opens_kind).scalar_subquery().label("opens_kind"),
                    opens.with_only_columns(GrantRow.opens_id).scalar_subquery().label("opens_id"), rank.label("rank"))
             .select_from(source).where(where).order_by(rank.desc(), DocumentRow.id.desc()).offset(offset).limit(limit)

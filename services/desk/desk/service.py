@@ -814,12 +814,17 @@ class DeskService:
 
     @page("GET", "/search")
     def search(self, request):
-        """Advanced search: files (files service) and receipts (dak's lists, filtered) in one page."""
+        """Advanced search: files (files service), receipts (dak's lists, filtered) and the words inside
+        every document (search service) in one page."""
         args = request.args
         what = args.get("what", "files")
         results, failure = None, None
         if args.get("go"):
-            if what == "receipts":
+            if what == "text":
+                params = {k: args.get(k) for k in ("q", "type", "number", "date_from", "date_to", "classification", "page")
+                          if args.get(k)}
+                results, failure = self._try(self.services.get, "search", "/search", params=params)
+            elif what == "receipts":
                 params = {k: args.get(k) for k in ("q", "number", "letter_number", "sender", "category", "date_from", "date_to",
                                                    "classification") if args.get(k)}
                 params.update({"box": args.get("box") or "office", "per_page": 50})

@@ -181,6 +181,11 @@ class SearchQuery(Strict):
     per_page: int = Field(25, ge=1, le=100)
 
 
+class PostingIn(Strict):
+    postal_mode: PostalMode | None = None
+    article_number: str | None = Field(None, min_length=1, max_length=40)
+
+
 class RegisterQuery(Strict):
     date_from: date | None = None
     date_to: date | None = None

@@ -165,3 +165,11 @@ class DispatchNotFound(NotFound):
 
 class NotByPost(Conflict):
     reason = "not_by_post"
+
+
+class NotPhysical(Conflict):
+    reason = "not_physical"
+
+
+class AlreadyReceived(Conflict):
+    reason = "already_received"

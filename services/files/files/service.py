@@ -129,6 +129,11 @@ class FilesService(web.DescribedService):
     def return_file(self, request, file_id):
         return movement.return_file(self._action(request, file_id), self._uow())
 
+    @http("POST", "/files/<string:file_id>/receive", idempotent=True)
+    def receive(self, request, file_id):
+        """A physical file reached its custodian's desk."""
+        return movement.receive_file(self._on(file_id), self._uow())
+
     @http("POST", "/files/<string:file_id>/pull-back", idempotent=True)
     def pull_back(self, request, file_id):
         return movement.pull_back(self._on(file_id), self._uow())

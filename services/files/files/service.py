@@ -315,17 +315,9 @@ class FilesService(web.DescribedService):
     def on_acting_charge(self, payload):
         self.db.apply_once(payload, lambda uow, envelope: acting.record_acting_charge(envelope, uow))
 
-    @consume_events({"dak": ("letter_received",)})
-    def on_letter_received(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: dispatches.record_letter_received(envelope, FilesUnitOfWork.within(uow)))
-
-    @consume_events({"dak": ("letter_opened",)})
-    def on_letter_opened(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: dispatches.record_letter_opened(envelope, FilesUnitOfWork.within(uow)))
-
-    @consume_events({"notify": ("letter_emailed",)})
-    def on_letter_emailed(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: dispatches.record_letter_emailed(envelope, FilesUnitOfWork.within(uow)))
+    @consume_events({"dak": ("letter_received", "letter_opened"), "notify": ("letter_emailed",)})
+    def on_dispatch_news(self, payload):
+        self.db.apply_once(payload, lambda uow, envelope: dispatches.record_dispatch_news(envelope, FilesUnitOfWork.within(uow)))
 
     @consume_events({"signing": ("document_signed",)})
     def on_document_signed(self, payload):

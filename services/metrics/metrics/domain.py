@@ -49,8 +49,9 @@ LIFECYCLE_EVENTS = frozenset({
 HOLDING_EVENTS = frozenset({
     "receipt_diarised", "file_created", "receipt_sent", "file_sent", "file_pulled_back", "file_transferred",
 })
-# Events that do not show a person at work (the actor is the system).
-NOT_ACTIVITY = frozenset({"notification_delivered", "notification_failed"})
+# Events that do not show a person at work (the system's: a notification, a letter arriving from
+# another office, a mail server's answer).
+NOT_ACTIVITY = frozenset({"notification_delivered", "notification_failed", "letter_received", "letter_emailed"})
 
 # Pendency age buckets in whole days since the file was opened or the receipt diarised.
 AGE_BUCKETS = ((0, 7, "0-7"), (8, 15, "8-15"), (16, 30, "16-30"), (31, None, "31+"))

@@ -65,28 +65,18 @@ def _dispatch_of(envelope: Envelope, uow) -> Dispatch:
     return dispatch
 
 
-def record_letter_received(envelope: Envelope, uow) -> None:
-    """dak's letter_received: the addressee office diarised the letter; its receipt number goes on the file."""
-    data = envelope.data
-    with uow:
-        letters.receipt_arrived(_dispatch_of(envelope, uow), data["receipt_id"], data["receipt_number"],
-                                datetime.fromisoformat(data["received_at"]))
-        uow.commit()
-
-
-def record_letter_opened(envelope: Envelope, uow) -> None:
-    """dak's letter_opened: the receipt's holder first opened it."""
-    with uow:
-        letters.receipt_opened(_dispatch_of(envelope, uow), datetime.fromisoformat(envelope.data["opened_at"]))
-        uow.commit()
-
-
-def record_letter_emailed(envelope: Envelope, uow) -> None:
-    """notify's letter_emailed: the mail server accepted the email, or refused the address (bounced)."""
+def record_dispatch_news(envelope: Envelope, uow) -> None:
+    """News of a dispatch: dak's letter_received (the addressee office diarised the letter; its receipt number
+    goes on the file) and letter_opened (the receipt's holder first opened it), notify's letter_emailed (the
+    mail server accepted the email, refused the address, or its answer was lost)."""
     data = envelope.data
     with uow:
         dispatch = _dispatch_of(envelope, uow)
-        if data["outcome"] == "bounced":
+        if envelope.type == "letter_received":
+            letters.receipt_arrived(dispatch, data["receipt_id"], data["receipt_number"], datetime.fromisoformat(data["received_at"]))
+        elif envelope.type == "letter_opened":
+            letters.receipt_opened(dispatch, datetime.fromisoformat(data["opened_at"]))
+        elif data["outcome"] == "bounced":
             letters.email_bounced(dispatch, data.get("reason") or "refused by the mail server")
         elif data["outcome"] == "delivered":
             letters.email_delivered(dispatch, datetime.fromisoformat(data["at"]))

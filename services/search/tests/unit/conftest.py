@@ -74,6 +74,7 @@ class Row:
     body: str
     page_starts: list
     classification: str
+    source: str
     opens_kind: str
     opens_id: str
     rank: float
@@ -161,7 +162,7 @@ class InMemoryDocuments:
                 continue
             opens = sorted(mine, reverse=True)[0]
             found.append(Row(document.id, document.kind, document.title, document.number, document.dated, document.body,
-                             document.page_starts, document.classification, opens[0], opens[1], 1.0))
+                             document.page_starts, document.classification, document.source, opens[0], opens[1], 1.0))
         facets = {"type": dict(Counter(r.kind for r in found)), "classification": dict(Counter(r.classification for r in found))}
         return len(found), facets, found[offset:offset + limit]
 

@@ -205,3 +205,34 @@ class ActingCharge(Aggregate, Base):
         return {"charge_id": self.id, "absent_user": self.absent_user, "acting_user": self.acting_user,
                 "from_date": self.from_date.isoformat(), "to_date": self.to_date.isoformat(), "office": self.office_code,
                 "district": district}
+
+
+class Correspondent(Base):
+    """An outside correspondent of an office (its address book): filled from the sender blocks of the
+    receipts it diarises, so a regular correspondent is typed once; used by diarisation and dispatch."""
+
+    __tablename__ = "correspondents"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    office_code = Column(String(32), nullable=False)
+    key = Column(String(600), nullable=False)  # address_book.correspondent_key: name and organisation folded
+    name = Column(String(200), nullable=False)
+    designation = Column(String(200))
+    organisation = Column(String(300))
+    address = Column(Text)
+    state = Column(String(100))
+    pincode = Column(String(6))
+    email = Column(String(254))
+    mobile = Column(String(20))
+    search_text = Column(Text, nullable=False)
+    letters = Column(Integer, nullable=False, default=0)
+    last_letter_at = Column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("office_code", "key", name="uq_correspondent"),)
+
+
+class AcknowledgementSetting(Base):
+    """Whether an office acknowledges diarised letters to their senders (on unless the office said no)."""
+
+    __tablename__ = "acknowledgement_settings"
+    office_code = Column(String(32), primary_key=True)
+    enabled = Column(Boolean, nullable=False)

@@ -10,9 +10,19 @@ from sqlalchemy.orm import aliased
 from eoffice_common.db import INSERT_OUTBOX
 from eoffice_common.search import contains, search_words
 
-from . import acting, domain, letters
+from . import acting, address_book, domain, letters
 from .exceptions import ChargeNotFound, ReceiptNotFound, UnknownUser
-from .models import ActingCharge, Office, Receipt, ReceiptMovement, ReceiptScan, ReceiptSerial, User
+from .models import (
+    AcknowledgementSetting,
+    ActingCharge,
+    Correspondent,
+    Office,
+    Receipt,
+    ReceiptMovement,
+    ReceiptScan,
+    ReceiptSerial,
+    User,
+)
 
 _SERIAL_UPSERTS = {}
 
@@ -335,3 +345,34 @@ def last_handover(session, receipt_id):
         select(ReceiptMovement).where(ReceiptMovement.receipt_id == receipt_id, ReceiptMovement.copy.is_(False))
         .order_by(ReceiptMovement.id.desc()).limit(1)
     ).scalar_one_or_none()
+
+
+# --- the address book -------------------------------------------------------------------------------
+
+_correspondents = Correspondent.__table__
+
+
+def remember_correspondent(session, office_code, entry, at):
+    """Add the sender to the office's address book, or bring their entry up to date: what this letter
+    says replaces what is known, what it leaves out keeps what was known. One upsert."""
+    values = {**{k: v for k, v in entry.items() if v}, "search_text": address_book.search_text(entry)}
+    key = address_book.correspondent_key(entry["name"], entry.get("organisation"))
+    dialect_insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(_correspondents).values(office_code=office_code, key=key, letters=1, last_letter_at=at, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["office_code", "key"],
+        set_={**{k: statement.excluded[k] for k in values}, "letters": _correspondents.c.letters + 1, "last_letter_at": at},
+    )
+    session.connection().execute(statement)
+
+
+def find_correspondents(session, office_code, text, limit):
+    query = select(Correspondent).where(Correspondent.office_code == office_code)
+    for word in search_words(text or ""):
+        query = query.where(contains(Correspondent.search_text, word))
+    return session.execute(query.order_by(Correspondent.letters.desc(), Correspondent.name).limit(limit)).scalars().all()
+
+
+def acknowledges_senders(session, office_code):
+    setting = session.get(AcknowledgementSetting, office_code)
+    return True if setting is None else setting.enabled

@@ -56,6 +56,9 @@ class ReceiptIn(Strict):
     remarks: str | None = Field(None, max_length=2000)
     vip: bool = False
     send: SendIn | None = None
+    # Tell the sender the receipt number by email / SMS (their address and mobile above); by default as
+    # the office's setting says (on unless the office turned it off).
+    acknowledge: bool | None = None
 
     @model_validator(mode="after")
     def dates_in_order(self):
@@ -241,3 +244,18 @@ def acting_charge_out(charge, absent, acting, today):
         "from_date": charge.from_date, "to_date": charge.to_date, "reason": charge.reason, "set_by": charge.set_by,
         "in_force": charge.in_force_on(today), "ended_at": charge.ended_at,
     }
+
+
+class CorrespondentQuery(Strict):
+    q: str | None = Field(None, max_length=200)
+    limit: int = Field(20, ge=1, le=100)
+
+
+class AcknowledgementSettingIn(Strict):
+    enabled: bool
+
+
+def correspondent_out(entry):
+    return {"id": entry.id, "name": entry.name, "designation": entry.designation, "organisation": entry.organisation,
+            "address": entry.address, "state": entry.state, "pincode": entry.pincode, "email": entry.email,
+            "mobile": entry.mobile, "letters": entry.letters, "last_letter_at": entry.last_letter_at}

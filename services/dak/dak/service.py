@@ -39,16 +39,18 @@ from eoffice_common.web import (
     require_caller,
 )
 
-from . import acting_usecases, domain, letter_usecases, repository
+from . import acting_usecases, address_book, domain, letter_usecases, repository
 from .directory import office_recorded, user_recorded
 from .email_intake import parse_email
 from .events import ReceiptClosed, ReceiptDiarised, ReceiptPulledBack, ReceiptPutInFile, ReceiptReceived, ReceiptSent
-from .exceptions import FILE_REFUSALS, FilesUnavailable, ReceiptNotFound
-from .models import Office, Receipt, ReceiptMovement, ReceiptScan, User
+from .exceptions import FILE_REFUSALS, FilesUnavailable, NotAllowed, ReceiptNotFound
+from .models import AcknowledgementSetting, Office, Receipt, ReceiptMovement, ReceiptScan, User
 from .schemas import (
+    AcknowledgementSettingIn,
     ActingChargeIn,
     BatchIn,
     CloseIn,
+    CorrespondentQuery,
     ListQuery,
     PutInFileIn,
     ReceiptIn,
@@ -56,6 +58,7 @@ from .schemas import (
     SendIn,
     UserSearchQuery,
     acting_charge_out,
+    correspondent_out,
     receipt_out,
     receipt_summary,
     scan_ref,
@@ -328,6 +331,30 @@ class DakService(web.DescribedService):
         with self.db.read() as session:
             return self._user_for(principal, repository.get_user(session, user_id), repository.acting_for(session, [user_id], domain.today_ist()))
 
+    # --- the address book and acknowledgements --------------------------------------------------
+
+    @http("GET", "/address-book")
+    def address_book(self, request):
+        """The office's outside correspondents, most written-from first, found by name, organisation or email."""
+        principal = require_caller(self.caller)
+        query = query_args(request, CorrespondentQuery)
+        with self.db.read() as session:
+            entries = repository.find_correspondents(session, principal.office, query.q, query.limit)
+            return {"office": principal.office, "correspondents": [correspondent_out(e) for e in entries]}
+
+    @http("PUT", "/acknowledgements/setting")
+    def set_acknowledgement_setting(self, request):
+        """An admin turns the office's acknowledgement of diarised letters to their senders on or off."""
+        principal = require_caller(self.caller)
+        setting_in = parse_json(request, AcknowledgementSettingIn)
+        if not principal.has_role("admin"):
+            raise NotAllowed("only an admin of the office changes its acknowledgements")
+        with self.db.unit_of_work() as uow:
+            uow.session.merge(AcknowledgementSetting(office_code=principal.office, enabled=setting_in.enabled))
+            answer = {"office": principal.office, "enabled": setting_in.enabled}
+            uow.commit(answer)
+        return answer
+
     # --- leave and acting charge ----------------------------------------------------------------
 
     @http("POST", "/acting-charges", idempotent=True)
@@ -486,9 +513,9 @@ class DakService(web.DescribedService):
             "classification": receipt_in.classification, "enclosures": receipt_in.enclosures,
             "remarks": receipt_in.remarks, "vip": receipt_in.vip, "body_text": body_text,
         }
-        return self._create_receipt(uow, user_id, fields, scans, channel, send_in=receipt_in.send)
+        return self._create_receipt(uow, user_id, fields, scans, channel, send_in=receipt_in.send, acknowledge=receipt_in.acknowledge)
 
-    def _create_receipt(self, uow, user_id, fields, scans, channel, copied_from=None, send_in=None):
+    def _create_receipt(self, uow, user_id, fields, scans, channel, copied_from=None, send_in=None, acknowledge=None):
         """Number and record a receipt (and send it, for Generate & Send). Everything that can be
         read or refused is done before the serial is taken, so its row lock is held briefly."""
         session = uow.session
@@ -526,12 +553,15 @@ class DakService(web.DescribedService):
             letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
             received_date=domain.as_iso(receipt.received_date), diarised_by=user.id, holder=user.id,
             channel=channel, copied_from=copied_from, scans=[scan_ref(s) for s in scan_rows],
+            acknowledge_to=letter_usecases.acknowledgement_to(session, user.office_code, fields, acknowledge) if channel != "copy" else None,
         )])
         # Numbered last, so the office's serial stays locked for as short a time as possible.
         repository.insert_numbered_receipt(session, receipt, diarised_rows)
         repository.insert_new(session, ReceiptScan, scan_rows)
         base = self._event_base(receipt, user.district_code)
         movements = self._record_moves(uow, receipt, base, moves, send_in, "send") if moves else []
+        if channel != "copy":
+            repository.remember_correspondent(session, user.office_code, address_book.sender_block(fields), now)
         RECEIPTS_DIARISED.labels(receipt.kind, channel).inc()
         warnings = [
             {"code": "possible_duplicate", "receipt_number": number,

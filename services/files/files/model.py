@@ -217,6 +217,13 @@ class File(Aggregate, Base):
         move = domain.plan_return(self, self.current, by, expected_version)
         return self._hand_over(move, by, movement_id, now, remarks=remarks)
 
+    def receive(self, by: str, now: datetime) -> None:
+        """The physical file reached its custodian's desk ("receive", as for a physical receipt)."""
+        domain.check_receive(self, self.current, by)
+        self.current.received_at = now
+        self._log(by, [("received", {"movement_id": self.current.id})], now)
+        self.record(events.FileReceived(**self.event_base, movement_id=self.current.id, received_by=by, received_at=now.isoformat()))
+
     def pull_back(self, by: str, movement_id: int, now: datetime) -> Movement:
         """The sender takes the file back while its recipient has not opened it."""
         move = domain.plan_pull_back(self, self.current, by)
@@ -533,6 +540,7 @@ class Movement(Base):
     pulled_back_at = Column(DateTime(timezone=True))
     is_current = Column(Boolean, nullable=False)
     for_user = Column(String(64))  # sent to this officer, who was away: `to_user` holds charge for them
+    received_at = Column(DateTime(timezone=True))  # a physical file's arrival at its recipient's desk
 
     __table_args__ = (
         Index("ix_movements_file", "file_id", "id"),

@@ -140,6 +140,7 @@ def movement_out(movement):
         "from": movement.from_user,
         "to": movement.to_user,
         "copy": movement.copy,
+        "for_user": movement.for_user,
         "remarks": movement.remarks,
         "due_date": movement.due_date,
         "priority": movement.priority,
@@ -162,6 +163,9 @@ def receipt_summary(receipt):
         "main_category": receipt.main_category,
         "received_date": receipt.received_date,
         "created_at": receipt.created_at,
+        "issue_number": receipt.issue_number,
+        "for_information": bool(receipt.for_information),
+        "opened_at": receipt.opened_at,
     }
 
 
@@ -213,4 +217,27 @@ def user_out(user):
         "reporting_officer": user.reporting_officer_id,
         "roles": list(user.roles or []),
         "language": user.language,
+    }
+
+
+class ActingChargeIn(Strict):
+    """Leave or tour: `acting_user` holds charge for `absent_user` (by default the caller) from_date to to_date."""
+
+    absent_user: str | None = Field(None, min_length=1, max_length=64)
+    acting_user: str = Field(min_length=1, max_length=64)
+    from_date: date
+    to_date: date
+    reason: str | None = Field(None, max_length=200)
+
+
+def _officer_brief(user):
+    return {"id": user.id, "name_en": user.name_en, "name_hi": user.name_hi,
+            "designation_en": user.designation_en, "designation_hi": user.designation_hi}
+
+
+def acting_charge_out(charge, absent, acting, today):
+    return {
+        "id": charge.id, "absent": _officer_brief(absent), "acting": _officer_brief(acting), "office": charge.office_code,
+        "from_date": charge.from_date, "to_date": charge.to_date, "reason": charge.reason, "set_by": charge.set_by,
+        "in_force": charge.in_force_on(today), "ended_at": charge.ended_at,
     }

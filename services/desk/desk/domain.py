@@ -28,6 +28,12 @@ def _moment(value):
         return None
 
 
+def iso_week(day):
+    """`2026-W49`: the ISO week of a day, as the scoreboard names weeks."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def ist_time(value):
     """A moment (a datetime or ISO text, UTC if it names no zone) as `DD-MM-YYYY HH:MM` in India
     Standard Time; nothing for None, and text that is no moment as it is."""
@@ -339,7 +345,12 @@ def inbox_counts(items, today):
 
 
 def receipt_actions(receipt, user_id):
-    """The actions a receipt offers its viewer: only the holder of an open receipt acts."""
+    """The actions a receipt offers its viewer: only the holder of an open receipt acts; whoever sent
+    it pulls it back while its recipient has not opened it."""
+    if receipt.get("status") == "open" and receipt.get("holder") != user_id:
+        handovers = [m for m in receipt.get("movements") or [] if not m.get("copy")]
+        last = handovers[-1] if handovers else None
+        return ["pull_back"] if last and last.get("from") == user_id and not last.get("opened_at") else []
     if receipt.get("holder") != user_id or receipt.get("status") != "open":
         return []
     actions = ["send", "put_in_file", "close", "copy"]

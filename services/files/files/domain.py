@@ -1,4 +1,5 @@
-"""The rules of files, in plain Python: file numbers, who may open a file, the one custodian and how
+"""The rules of files, in plain Python, over any object with the names they read (model.File, models.User,
+model.Note ...): file numbers, who may open a file, the one custodian and how
 a file moves, noting and paragraph numbers, drafts for approval, and the audit log's hash chain."""
 import hashlib
 import json
@@ -106,41 +107,6 @@ def search_words(query):
 
 # --- who may open a file, and who may act on it --------------------------------------------------
 
-@dataclass
-class FileView:
-    """What the rules need to know about a file."""
-
-    id: str
-    office: str
-    created_by: str
-    owner: str
-    custodian: str
-    status: str
-    kind: str
-    classification: str
-    version: int
-    relation: str | None = None
-
-
-@dataclass(frozen=True)
-class MovementView:
-    """The movement that put the file with its custodian."""
-
-    id: int
-    action: str
-    from_user: str
-    to_user: str
-    opened: bool
-
-
-@dataclass(frozen=True)
-class UserView:
-    id: str
-    office: str
-    roles: tuple
-    active: bool = True
-
-
 @dataclass(frozen=True)
 class Move:
     from_user: str
@@ -156,17 +122,6 @@ def can_open(file, user_id, user_office, was_sent_it):
     if file.classification in RESTRICTED:
         return False
     return user_office == file.office
-
-
-@dataclass(frozen=True)
-class ItemView:
-    """What the rules need to know about a receipt in a file's correspondence."""
-
-    kind: str
-    classification: str
-    receipt_office: str | None
-    cleared: tuple
-    linked_after_movement: int | None
 
 
 def can_read_item(item, user_id, user_office, last_movement_to_user):
@@ -352,13 +307,6 @@ def check_signable(document_kind, status):
 
 # --- noting ---------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class NoteView:
-    id: str
-    author: str
-    status: str
-
-
 def split_paragraphs(text):
     """Paragraphs are separated by a blank line."""
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
@@ -393,13 +341,6 @@ def content_sha256(text):
 
 
 # --- drafts for approval --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DraftView:
-    id: str
-    status: str
-    current_version: int
-
 
 def check_draft_editable(draft):
     if draft.status != DRAFT:

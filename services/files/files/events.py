@@ -123,6 +123,7 @@ class FileSent(FileEvent):
     subject: str = ""
     classification: str = "normal"
     sent_at: str = ""
+    for_user: str | None = None  # to_user received it holding charge for this officer, who is away
 
 
 @dataclass(frozen=True)

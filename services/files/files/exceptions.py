@@ -155,7 +155,3 @@ class AddresseeRefused(InvalidInput):
 
 class DraftNotSigned(Conflict):
     reason = "draft_not_signed"
-
-
-class DispatchNotFound(NotFound):
-    reason = "dispatch_not_found"

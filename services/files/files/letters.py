@@ -37,27 +37,13 @@ def missing_for(mode: str, name: str | None, user: str | None, office: str | Non
     return None
 
 
-@dataclass(frozen=True)
-class DirectoryUser:
-    id: str
-    office: str
-    name_en: str
-    name_hi: str
-    designation_en: str
-    active: bool
-
-
-@dataclass(frozen=True)
-class DirectoryOffice:
-    code: str
-    name_en: str
-    name_hi: str
-
-
 class Directory(Protocol):
-    def user(self, user_id: str) -> DirectoryUser | None: ...
+    """The directory copy (repository.DirectoryRepository): a user (models.User) or an office
+    (models.Office), or None when the copy does not know it."""
 
-    def office(self, code: str) -> DirectoryOffice | None: ...
+    def find_user(self, user_id: str | None): ...
+
+    def find_office(self, code: str | None): ...
 
 
 @dataclass(frozen=True)
@@ -84,13 +70,13 @@ def plan_addressees(recipients: list[dict], default_mode: str, directory: Direct
         mode = mode_of(recipient.get("mode"), default_mode, recipient.get("user"), recipient.get("office"))
         name, office = recipient.get("name"), recipient.get("office")
         if mode == INTRA and recipient.get("user"):
-            user = directory.user(recipient["user"])
+            user = directory.find_user(recipient["user"])
             if user is None or not user.active:
                 fields[f"recipients.{index}.user"] = "deactivated" if user else "unknown"
                 continue
-            office, name = user.office, name or f"{user.name_en} ({user.designation_en})"
+            office, name = user.office_code, name or f"{user.name_en} ({user.designation_en})"
         elif mode == INTRA:
-            known = directory.office(office)
+            known = directory.find_office(office)
             if known is None:
                 fields[f"recipients.{index}.office"] = "unknown"
                 continue

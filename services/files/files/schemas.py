@@ -185,6 +185,7 @@ class RegisterQuery(Strict):
     date_from: date | None = None
     date_to: date | None = None
     dispatch_mode: DispatchMode | None = None
+    status: Literal["sent", "received", "opened", "delivered", "bounced", "posted"] | None = None
     page: int = Field(1, ge=1, le=100_000)  # beyond any list; keeps the row offset a PostgreSQL bigint
     per_page: int = Field(50, ge=1, le=200)
 
@@ -221,6 +222,7 @@ def movement_out(movement, users):
         "from": person(movement.from_user, users), "to": person(movement.to_user, users),
         "remarks": movement.remarks, "due_date": movement.due_date, "priority": movement.priority,
         "sent_at": movement.sent_at, "opened_at": movement.opened_at, "pulled_back_at": movement.pulled_back_at,
+        "for_user": movement.for_user,
     }
 
 

@@ -11,7 +11,7 @@ from .domain import Fact, as_utc
 CONSUMED = {
     "dak": (
         "office_recorded", "user_recorded", "receipt_diarised", "receipt_sent", "receipt_received",
-        "receipt_put_in_file", "receipt_closed",
+        "receipt_put_in_file", "receipt_closed", "letter_received", "letter_opened",
     ),
     "files": (
         "file_created", "note_added", "note_confirmed", "receipt_linked", "draft_versioned", "draft_approved",
@@ -21,7 +21,7 @@ CONSUMED = {
     "signing": (
         "signature_requested", "document_signed", "signature_failed", "certificate_registered", "certificate_revoked",
     ),
-    "notify": ("notification_delivered", "notification_failed"),
+    "notify": ("notification_delivered", "notification_failed", "letter_emailed"),
 }
 DIRECTORY_EVENTS = frozenset({"office_recorded", "user_recorded"})
 
@@ -205,6 +205,11 @@ _EXTRACTORS = {
     "receipt_received": _receipt,
     "receipt_put_in_file": _receipt,
     "receipt_closed": _receipt,
+    # A letter from another office of the deployment arrives with its own receipt_diarised; these
+    # say where it came from and when it was opened, and are kept as facts without a counter.
+    "letter_received": _receipt,
+    "letter_opened": _receipt,
+    "letter_emailed": _file_only,
     "file_created": _file_created,
     "note_added": _file_only,
     "note_confirmed": _file_only,

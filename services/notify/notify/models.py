@@ -200,3 +200,16 @@ class LetterEmail(Base):
     sent_at = Column(UtcDateTime())
 
     __table_args__ = (Index("ix_letter_emails_due", "status", "due_at"),)
+
+
+class ActingCharge(Base):
+    """dak's acting charges (acting_charge_set / acting_charge_ended): while one is in force, reminders
+    and escalations for the absent officer reach the acting one."""
+
+    __tablename__ = "acting_charges"
+    id = Column(String(36), primary_key=True)
+    absent_user = Column(String(64), nullable=False, index=True)
+    acting_user = Column(String(64), nullable=False)
+    from_date = Column(Date, nullable=False)
+    to_date = Column(Date, nullable=False)
+    ended = Column(Boolean, nullable=False, default=False)

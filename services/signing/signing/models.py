@@ -15,6 +15,8 @@ from sqlalchemy.orm import DeclarativeBase
 
 from eoffice_common.types import UtcDateTime
 
+from .domain import CertificateRecord, DocumentRecord, SignatureRecord
+
 
 class Base(DeclarativeBase):
     pass
@@ -44,7 +46,7 @@ class Office(Base):
     name_hi = Column(String(200), nullable=False)
 
 
-class Document(Base):
+class Document(Base, DocumentRecord):
     """A green note (files' note_confirmed) or an approved draft (files' draft_approved)."""
 
     __tablename__ = "documents"
@@ -84,7 +86,7 @@ class DocumentSigner(Base):
     )
 
 
-class Certificate(Base):
+class Certificate(Base, CertificateRecord):
     __tablename__ = "certificates"
     id = Column(String(36), primary_key=True)
     user_id = Column(String(64), nullable=False, index=True)
@@ -115,7 +117,7 @@ class Certificate(Base):
     )
 
 
-class Signature(Base):
+class Signature(Base, SignatureRecord):
     __tablename__ = "signatures"
     id = Column(String(36), primary_key=True)
     document_kind = Column(String(8), nullable=False)

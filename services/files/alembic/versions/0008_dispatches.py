@@ -20,7 +20,7 @@ def upgrade():
         "dispatches",
         sa.Column("id", sa.String(36), primary_key=True),
         sa.Column("draft_id", sa.String(36), sa.ForeignKey("drafts.id"), nullable=False, index=True),
-        sa.Column("file_id", sa.String(36), nullable=False),
+        sa.Column("file_id", sa.String(36), sa.ForeignKey("files.id"), nullable=False),
         sa.Column("office_code", sa.String(32), nullable=False),
         sa.Column("issue_number", sa.String(80), nullable=False),
         sa.Column("position", sa.Integer, nullable=False),

@@ -1,4 +1,5 @@
-"""The defects found by trying the desk as a new user (issue 21), each held on the rendered page."""
+"""Issue 21 on the rendered pages: the defects found by trying the desk as a new user, and the pages
+added for what the services already do."""
 import re
 from datetime import date, datetime, timezone
 
@@ -171,3 +172,62 @@ def test_the_navigation_folds_behind_a_menu_button_that_works_without_script():
                 shown=0, totals={"receipts": 0, "files": 0}, unread=0, errors={"receipts": None, "files": None}, box="inbox")
     assert re.search(r'<input type="checkbox" id="nav-toggle"[^>]*>\s*<label for="nav-toggle"', html)
     assert 'class="nav" id="nav"' in html
+
+
+ADMIN = SignedIn("h", "admin.jhs", "COLL-JHS", ("admin", "officer"), "Ankit Srivastava", "अंकित श्रीवास्तव", "e-District Manager",
+                 "ई-डिस्ट्रिक्ट मैनेजर", "hi", "csrf-1")
+
+
+def test_the_audit_tab_lists_who_did_what_and_says_whether_the_chain_holds():
+    audit = {"entries": [{"seq": 1, "action": "file_created", "actor": "so.jhs", "at": "2026-12-08T04:30:00+00:00", "hash": "a" * 64},
+                         {"seq": 2, "action": "file_sent", "actor": "so.jhs", "at": "2026-12-08T05:00:00+00:00", "hash": "b" * 64}]}
+    held = file_page(a_file(), tab="audit", audit=audit, chain={"valid": True, "entries": 2, "first_broken": None})
+    assert 'data-chain="valid"' in held and "सभी 2 प्रविष्टियाँ सही हैं" in held
+    assert "08-12-2026 10:00" in held and "राजेश कुमार त्रिपाठी" in text_of(held)
+    broken = file_page(a_file(), tab="audit", audit=audit, chain={"valid": False, "entries": 2,
+                                                                  "first_broken": {"seq": 2, "reason": "hash mismatch"}})
+    assert 'data-chain="broken"' in broken and "प्रविष्टि 2 पर टूटी है: hash mismatch" in broken
+
+
+def test_drafts_take_comments_and_show_them_with_author_and_version():
+    draft = {"id": "d1", "subject": "नाम संशोधन", "status": "draft", "current_version": 2, "versions": [{"version": 1}, {"version": 2}],
+             "content": "सेवा में,", "approval": None, "issue": None,
+             "comments": [{"id": 1, "version": 1, "author": PEOPLE["adm.jhs"], "text": "भाषा सरल करें।", "created_at": "2026-12-08T06:00:00+00:00"}]}
+    html = file_page(a_file(), tab="drafts", drafts=[draft])
+    assert 'action="/files/f1/draft_comment"' in html and "भाषा सरल करें।" in html
+    assert "सुनीता वर्मा (अपर ज़िलाधिकारी) · 08-12-2026 11:30" in text_of(html)
+
+
+def test_volumes_and_part_files_are_offered_and_linked():
+    file = a_file(related=[{"id": "f2", "file_number": "N-11016/1/2026-COLL-JHS/Vol.2", "relation": "volume", "status": "open"},
+                           {"id": "f3", "file_number": "N-11016/1/2026-COLL-JHS/Part.1", "relation": "part", "status": "closed"}])
+    html = file_page(file)
+    assert 'action="/files/f1/volume"' in html and 'action="/files/f1/part"' in html
+    assert 'href="/files/f2"' in html and 'href="/files/f3"' in html
+    part = a_file(relation="part", parent_file_id="f1")
+    assert "volume" not in domain.file_actions(part, "so.jhs", officer=True)
+    assert 'href="/files/f1"' in file_page(part)
+
+
+def test_the_admin_area_shows_its_forms_and_only_admins_get_the_link():
+    html = page("admin.html", user=ADMIN, dialog=None, failure=None, values=MultiDict(), errors={}, heads=[],
+                dead_letters=[{"id": 7, "reason": "SMTP 550", "created_at": "2026-12-08T06:00:00+00:00", "retried_at": None,
+                               "delivery": {"channel": "email", "address": "dm@up.gov.in", "recipient": "dm.jhs", "subject": "फ़ाइल"}}],
+                users=[], certificates=[], this_week="2026-W50")
+    for action in ("head", "transfer", "revoke", "retry", "recompute"):
+        assert f'action="/admin/{action}"' in html, action
+    assert 'name="letter_id" value="7"' in html and 'value="2026-W50"' in html
+    assert 'href="/admin"' in html
+    assert 'href="/admin"' not in page("admin.html", dialog=None, failure=None, values=MultiDict(), errors={}, heads=[],
+                                       dead_letters=None, users=None, certificates=None, this_week="2026-W50")
+    assert domain.iso_week(date(2026, 12, 8)) == "2026-W50"
+    assert re.search(r"<h1>प्रशासन", html) and SO.has_role("admin") is False
+
+
+def test_a_note_flags_correspondence_and_a_flag_opens_the_item():
+    items = [{"id": "c1", "receipt_number": "45/2026/COLL-JHS", "title": "हैंडपंप", "documents": []},
+             {"id": "c2", "restricted": True, "classification": "secret"}]
+    note = {**NOTE, "author": PEOPLE["so.jhs"], "references": ["c1"]}
+    html = file_page(a_file(), notes=[note], items=items)
+    assert re.search(r'<a class="flag" href="\?tab=noting&amp;item=c1#corr-h" data-flag="c1">⚑ 45/2026/COLL-JHS</a>', html)
+    assert 'name="references" value="c1"' in html and 'name="references" value="c2"' not in html  # not a restricted one

@@ -245,10 +245,13 @@ def main():
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the generated database")
     parser.add_argument("--skip-ocr", action="store_true")
+    parser.add_argument("--ocr-only", action="store_true")
     args = parser.parse_args()
     words = vocabulary(20_000)
     if not args.skip_ocr:
         bench_ocr()
+    if args.ocr_only:
+        return 0
     admin = psycopg_connection("postgres")
     cursor = admin.cursor()
     cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))

@@ -150,8 +150,13 @@ class Documents:
                                  {"id": document_id, "words": " ".join(folded_words(body))})
 
     def record_failure(self, document_id: int, reason: str, now: datetime, pages: int | None = None) -> None:
+        """No text: whatever an earlier reading gave is forgotten with its words."""
         self.session.execute(update(DocumentRow).where(DocumentRow.id == document_id).values(
-            status=FAILED, reason=reason, pages=pages, indexed_at=now))
+            status=FAILED, reason=reason, pages=pages, indexed_at=now, body=None, page_starts=None))
+        if self.dialect == "postgresql":
+            self.session.execute(text("UPDATE documents SET tokens = NULL WHERE id = :id"), {"id": document_id})
+        else:
+            self.session.execute(text("DELETE FROM document_words WHERE rowid = :id"), {"id": document_id})
 
     def get(self, document_id: int) -> DocumentRow | None:
         return self.session.get(DocumentRow, document_id)
@@ -175,7 +180,8 @@ class Documents:
         rows of (id, kind, title, number, dated, body, page_starts, classification, source, opens_kind,
         opens_id, rank), best first."""
         match, rank, source = self._match(query)
-        where = and_(match, DocumentRow.status == INDEXED, self._visible(grants), *self._filters(filters))
+        # A document with text is found, also while a reindex has it waiting to be read again.
+        where = and_(match, DocumentRow.body.is_not(None), self._visible(grants), *self._filters(filters))
         # One pass over the matches gives the count and both facets.
         total, facets = 0, {"type": Counter(), "classification": Counter()}
         for kind, classification, count in self.session.execute(

@@ -26,7 +26,7 @@ def test_reindex_gives_back_every_grant_and_sends_every_scan_to_be_read_again(se
     assert "words rewritten for 2 documents; 1 documents to read again" in capsys.readouterr().out
     with UnitOfWork(engine, actor="test", correlation_id=None) as uow:
         office = Office(SearchUnitOfWork(uow, now))
-        assert office.found("खनन", "dm.jhs", "COLL-JHS")["total"] == 1  # the file; the Secret receipt's scan waits
+        assert office.found("खनन", "dm.jhs", "COLL-JHS")["total"] == 1  # the file, not the Secret receipt
         assert [d.id for d in office.uow.documents.pending(10)] == [office.scan_of("r1")]
         assert office.sees("पट्टा", "clerk.jhs", "COLL-JHS")
     engine.engine.dispose()

@@ -128,6 +128,7 @@ class InMemoryDocuments:
     def record_failure(self, document_id, reason, now, pages=None):
         document = self.documents[document_id]
         document.status, document.reason, document.pages = FAILED, reason, pages
+        document.body = document.page_starts = None
 
     def get(self, document_id):
         return self.documents.get(document_id)
@@ -146,7 +147,7 @@ class InMemoryDocuments:
         for document in self.documents.values():
             held = self.grants.get(document.id, {})
             mine = [held[g] for g in grants if g in held]
-            if document.status != INDEXED or not mine or not _matches(folded_words(document.body or ""), query):
+            if document.body is None or not mine or not _matches(folded_words(document.body or ""), query):
                 continue
             if filters.get("types") and document.kind not in filters["types"]:
                 continue

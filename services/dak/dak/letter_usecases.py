@@ -92,6 +92,17 @@ def _holder_for(session, addressee: dict) -> str:
     return holder
 
 
+def acknowledgement_to(session, office_code: str, fields: dict, wanted: bool | None) -> dict | None:
+    """Where the sender of a diarised letter is told its receipt number: their email and mobile, when
+    given and the diarist (or by default the office) wants it."""
+    email, mobile = fields.get("sender_email"), fields.get("sender_mobile")
+    if not (email or mobile):
+        return None
+    if not (wanted if wanted is not None else repository.acknowledges_senders(session, office_code)):
+        return None
+    return {"email": email, "mobile": mobile, "name": fields.get("sender_name"), "subject": fields.get("subject")}
+
+
 @dataclass(frozen=True)
 class OpenReceipt:
     receipt: Receipt

@@ -39,21 +39,26 @@ from eoffice_common.web import (
     require_caller,
 )
 
-from . import domain, letter_usecases, repository
+from . import acting_usecases, address_book, domain, letter_usecases, repository
 from .directory import office_recorded, user_recorded
 from .email_intake import parse_email
-from .events import ReceiptClosed, ReceiptDiarised, ReceiptPutInFile, ReceiptReceived, ReceiptSent
-from .exceptions import FILE_REFUSALS, FilesUnavailable, ReceiptNotFound
-from .models import Office, Receipt, ReceiptMovement, ReceiptScan, User
+from .events import ReceiptClosed, ReceiptDiarised, ReceiptPulledBack, ReceiptPutInFile, ReceiptReceived, ReceiptSent
+from .exceptions import FILE_REFUSALS, FilesUnavailable, NotAllowed, ReceiptNotFound
+from .models import AcknowledgementSetting, Office, Receipt, ReceiptMovement, ReceiptScan, User
 from .schemas import (
+    AcknowledgementSettingIn,
+    ActingChargeIn,
     BatchIn,
     CloseIn,
+    CorrespondentQuery,
     ListQuery,
     PutInFileIn,
     ReceiptIn,
     ReplyIn,
     SendIn,
     UserSearchQuery,
+    acting_charge_out,
+    correspondent_out,
     receipt_out,
     receipt_summary,
     scan_ref,
@@ -231,6 +236,26 @@ class DakService(web.DescribedService):
             uow.commit(answer)
         return answer
 
+    @http("POST", "/receipts/<string:receipt_id>/pull-back", idempotent=True)
+    def pull_back(self, request, receipt_id):
+        """Whoever sent the receipt takes it back, until its recipient opens it (409 once they have)."""
+        principal = require_caller(self.caller)
+        with self.db.unit_of_work() as uow:
+            receipt, view = self._receipt_for_action(uow.session, receipt_id, principal)
+            handover = repository.last_handover(uow.session, receipt_id)
+            move = domain.plan_pull_back(view, principal.user_id, handover is not None and handover.opened_at is not None)
+            now = utcnow()
+            repository.insert_new(uow.session, ReceiptMovement, [repository.new_row(
+                ReceiptMovement, receipt_id=receipt.id, action="pull_back", from_user=move.from_user, to_user=move.to_user,
+                copy=False, priority="normal", sent_at=now, opened_at=now,
+            )])
+            receipt.holder_id, receipt.updated_at = move.to_user, now
+            uow.emit(ReceiptPulledBack(**self._event_base(receipt), by_user=principal.user_id, from_user=move.from_user))
+            answer = self._receipt_answer(uow.session, receipt)
+            uow.commit(answer)
+        RECEIPT_ACTIONS.labels("pull_back").inc()
+        return answer
+
     @http("POST", "/receipts/<string:receipt_id>/put-in-file", idempotent=True)
     def put_in_file(self, request, receipt_id):
         """The holder puts the receipt in a file, once files has said it may go there: a refusal
@@ -297,13 +322,76 @@ class DakService(web.DescribedService):
         query = query_args(request, UserSearchQuery)
         with self.db.read() as session:
             users = repository.search_users(session, query.q, query.office, query.limit)
-            return {"users": [self._user_for(principal, u) for u in users]}
+            away = repository.acting_for(session, [u.id for u in users], domain.today_ist())
+            return {"users": [self._user_for(principal, u, away) for u in users]}
 
     @http("GET", "/directory/users/<string:user_id>")
     def get_user(self, request, user_id):
         principal = require_caller(self.caller)
         with self.db.read() as session:
-            return self._user_for(principal, repository.get_user(session, user_id))
+            return self._user_for(principal, repository.get_user(session, user_id), repository.acting_for(session, [user_id], domain.today_ist()))
+
+    # --- the address book and acknowledgements --------------------------------------------------
+
+    @http("GET", "/address-book")
+    def address_book(self, request):
+        """The office's outside correspondents, most written-from first, found by name, organisation or email."""
+        principal = require_caller(self.caller)
+        query = query_args(request, CorrespondentQuery)
+        with self.db.read() as session:
+            entries = repository.find_correspondents(session, principal.office, query.q, query.limit)
+            return {"office": principal.office, "correspondents": [correspondent_out(e) for e in entries]}
+
+    @http("PUT", "/acknowledgements/setting")
+    def set_acknowledgement_setting(self, request):
+        """An admin turns the office's acknowledgement of diarised letters to their senders on or off."""
+        principal = require_caller(self.caller)
+        setting_in = parse_json(request, AcknowledgementSettingIn)
+        if not principal.has_role("admin"):
+            raise NotAllowed("only an admin of the office changes its acknowledgements")
+        with self.db.unit_of_work() as uow:
+            uow.session.merge(AcknowledgementSetting(office_code=principal.office, enabled=setting_in.enabled))
+            answer = {"office": principal.office, "enabled": setting_in.enabled}
+            uow.commit(answer)
+        return answer
+
+    # --- leave and acting charge ----------------------------------------------------------------
+
+    @http("POST", "/acting-charges", idempotent=True)
+    def set_acting_charge(self, request):
+        """An officer (or their office's admin) names who holds charge while they are away."""
+        principal = require_caller(self.caller)
+        charge_in = parse_json(request, ActingChargeIn)
+        with self.db.unit_of_work() as uow:
+            charge = acting_usecases.set_acting_charge(acting_usecases.SetActingCharge(
+                by=principal.user_id, absent_user=charge_in.absent_user or principal.user_id, acting_user=charge_in.acting_user,
+                from_date=charge_in.from_date, to_date=charge_in.to_date, reason=charge_in.reason,
+            ), uow)
+            answer = 201, self._charge_answer(uow.session, charge)
+            uow.commit(answer)
+        return answer
+
+    @http("POST", "/acting-charges/<string:charge_id>/end", idempotent=True)
+    def end_acting_charge(self, request, charge_id):
+        principal = require_caller(self.caller)
+        with self.db.unit_of_work() as uow:
+            charge = acting_usecases.end_acting_charge(acting_usecases.EndActingCharge(principal.user_id, charge_id), uow)
+            answer = self._charge_answer(uow.session, charge)
+            uow.commit(answer)
+        return answer
+
+    @http("GET", "/acting-charges")
+    def list_acting_charges(self, request):
+        """Who acts for whom, today and to come, in the caller's office or involving the caller."""
+        principal = require_caller(self.caller)
+        today = domain.today_ist()
+        with self.db.read() as session:
+            rows = repository.charges_around(session, principal.user_id, principal.office, today)
+            return {"today": today, "charges": [acting_charge_out(charge, absent, acting, today) for charge, absent, acting in rows]}
+
+    @staticmethod
+    def _charge_answer(session, charge):
+        return acting_charge_out(charge, session.get(User, charge.absent_user), session.get(User, charge.acting_user), domain.today_ist())
 
     @rpc
     def user(self, user_id):
@@ -379,8 +467,9 @@ class DakService(web.DescribedService):
         if refusal:
             raise FILE_REFUSALS[refusal["reason"]](refusal["message"])
 
-    def _user_for(self, principal, user):
-        data = user_out(user)
+    def _user_for(self, principal, user, away):
+        """A user as the caller may see them; `away` ({absent: acting}) says who holds charge for them today."""
+        data = {**user_out(user), "acting_user": away.get(user.id)}
         if principal.user_id != user.id and not principal.has_role("admin"):
             data.pop("mobile")
         return data
@@ -424,9 +513,9 @@ class DakService(web.DescribedService):
             "classification": receipt_in.classification, "enclosures": receipt_in.enclosures,
             "remarks": receipt_in.remarks, "vip": receipt_in.vip, "body_text": body_text,
         }
-        return self._create_receipt(uow, user_id, fields, scans, channel, send_in=receipt_in.send)
+        return self._create_receipt(uow, user_id, fields, scans, channel, send_in=receipt_in.send, acknowledge=receipt_in.acknowledge)
 
-    def _create_receipt(self, uow, user_id, fields, scans, channel, copied_from=None, send_in=None):
+    def _create_receipt(self, uow, user_id, fields, scans, channel, copied_from=None, send_in=None, acknowledge=None):
         """Number and record a receipt (and send it, for Generate & Send). Everything that can be
         read or refused is done before the serial is taken, so its row lock is held briefly."""
         session = uow.session
@@ -451,7 +540,7 @@ class DakService(web.DescribedService):
             for position, (filename, doc) in enumerate(scans, start=1)
         ]
         view = repository.view_of(receipt, [])
-        moves = domain.plan_send(view, user.id, send_in.to, recipients) if send_in else []
+        moves = acting_usecases.redirected_moves(session, domain.plan_send(view, user.id, send_in.to, recipients), user.id) if send_in else []
 
         if moves:
             receipt.holder_id = moves[0].to_user
@@ -464,12 +553,15 @@ class DakService(web.DescribedService):
             letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
             received_date=domain.as_iso(receipt.received_date), diarised_by=user.id, holder=user.id,
             channel=channel, copied_from=copied_from, scans=[scan_ref(s) for s in scan_rows],
+            acknowledge_to=letter_usecases.acknowledgement_to(session, user.office_code, fields, acknowledge) if channel != "copy" else None,
         )])
         # Numbered last, so the office's serial stays locked for as short a time as possible.
         repository.insert_numbered_receipt(session, receipt, diarised_rows)
         repository.insert_new(session, ReceiptScan, scan_rows)
         base = self._event_base(receipt, user.district_code)
         movements = self._record_moves(uow, receipt, base, moves, send_in, "send") if moves else []
+        if channel != "copy":
+            repository.remember_correspondent(session, user.office_code, address_book.sender_block(fields), now)
         RECEIPTS_DIARISED.labels(receipt.kind, channel).inc()
         warnings = [
             {"code": "possible_duplicate", "receipt_number": number,
@@ -482,7 +574,7 @@ class DakService(web.DescribedService):
 
     def _send(self, uow, receipt, view, by, send_in, action):
         known = repository.active_user_ids(uow.session, send_in.to)
-        moves = domain.plan_send(view, by, send_in.to, known)
+        moves = acting_usecases.redirected_moves(uow.session, domain.plan_send(view, by, send_in.to, known), by)
         self._record_moves(uow, receipt, self._event_base(receipt), moves, send_in, action)
 
     def _record_moves(self, uow, receipt, base, moves, send_in, action):
@@ -490,7 +582,7 @@ class DakService(web.DescribedService):
         movements = [
             repository.new_row(
                 ReceiptMovement, receipt_id=receipt.id, action=action, from_user=move.from_user, to_user=move.to_user,
-                copy=move.copy, remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority, sent_at=now,
+                copy=move.copy, for_user=move.for_user, remarks=send_in.remarks, due_date=send_in.due_date, priority=send_in.priority, sent_at=now,
             )
             for move in moves
         ]
@@ -498,7 +590,7 @@ class DakService(web.DescribedService):
         receipt.holder_id, receipt.updated_at = moves[0].to_user, now
         uow.emit(ReceiptSent(
             **base, action=action, from_user=moves[0].from_user, to_user=moves[0].to_user,
-            copies_to=[m.to_user for m in moves[1:]], remarks=send_in.remarks,
+            copies_to=[m.to_user for m in moves[1:]], for_user=moves[0].for_user, remarks=send_in.remarks,
             due_date=domain.as_iso(send_in.due_date), priority=send_in.priority,
             classification=receipt.classification, subject=receipt.subject,
         ))

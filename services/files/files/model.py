@@ -10,21 +10,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import relationship
+from sqlalchemy.types import JSON, BigInteger, Boolean, Date, DateTime, Integer, String, Text
 
 from eoffice_common.model import Aggregate
 

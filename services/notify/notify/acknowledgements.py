@@ -10,12 +10,10 @@ from sqlalchemy import select
 
 from eoffice_common.events import Envelope
 
-from . import domain
+from . import domain, outside
 from .channels import DeliveryError
 from .letter_usecases import DEVANAGARI
 from .models import SenderAcknowledgement
-
-PENDING, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
 
 
 def acknowledgement_text(receipt_number: str, subject: str, name: str, office: str) -> tuple[str, str]:
@@ -41,19 +39,13 @@ def record_acknowledgements(envelope: Envelope, uow, now: datetime) -> int:
             uow.session.add(SenderAcknowledgement(
                 receipt_id=data["receipt_id"], channel=channel, receipt_number=data["receipt_number"], office=envelope.office,
                 address=address, subject=subject, body=body if channel == domain.EMAIL else body.split("\n", 1)[0],
-                status=PENDING, attempts=0, due_at=now,
+                status=outside.PENDING, attempts=0, due_at=now,
             ))
     return len(wanted)
 
 
 def claim_due(uow, now: datetime, limit: int = 50) -> list[SenderAcknowledgement]:
-    claimed = uow.session.execute(
-        select(SenderAcknowledgement).where(SenderAcknowledgement.status == PENDING, SenderAcknowledgement.due_at <= now)
-        .order_by(SenderAcknowledgement.due_at).limit(limit).with_for_update(skip_locked=True)
-    ).scalars().all()
-    for acknowledgement in claimed:
-        acknowledgement.status, acknowledgement.attempts = SENDING, acknowledgement.attempts + 1
-    return claimed
+    return outside.claim_due(uow.session, SenderAcknowledgement, now, limit)
 
 
 @dataclass(frozen=True)
@@ -64,15 +56,7 @@ class Outcome:
     at: datetime
 
 
-def record_outcomes(outcomes: list[Outcome], uow, max_attempts: int, retry_base: float, retry_max: float) -> None:
+def record_outcomes(outcomes: list[Outcome], uow, settings) -> None:
     for outcome in outcomes:
-        acknowledgement = uow.session.get(SenderAcknowledgement, (outcome.receipt_id, outcome.channel), with_for_update=True)
-        error = outcome.error
-        if error is None:
-            acknowledgement.status, acknowledgement.sent_at, acknowledgement.failure = SENT, outcome.at, None
-        elif domain.after_failure(error.failure, acknowledgement.attempts, max_attempts) == "retry":
-            acknowledgement.status, acknowledgement.failure = PENDING, str(error)
-            acknowledgement.due_at = outcome.at + domain.retry_delay(acknowledgement.attempts, retry_base, retry_max)
-        else:
-            acknowledgement.status = UNKNOWN if error.failure == domain.UNKNOWN else FAILED
-            acknowledgement.failure = str(error)
+        outside.settle(uow.session.get(SenderAcknowledgement, (outcome.receipt_id, outcome.channel), with_for_update=True),
+                       outcome.error, outcome.at, settings)

@@ -219,8 +219,7 @@ class NotifyService(web.DescribedService):
             return 0
         outcomes = [self._acknowledge(acknowledgement) for acknowledgement in claimed]
         with self.db.unit_of_work() as uow:
-            settings = courier.settings
-            acknowledgements.record_outcomes(outcomes, uow, settings.max_attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+            acknowledgements.record_outcomes(outcomes, uow, courier.settings)
             uow.commit()
         return len(outcomes)
 
@@ -258,9 +257,7 @@ class NotifyService(web.DescribedService):
             return 0
         outcomes = [self._email_letter(letter) for letter in claimed]
         with self.db.unit_of_work() as uow:
-            settings = courier.settings
-            letter_usecases.record_outcomes(outcomes, uow, settings.max_attempts, settings.retry_base_seconds,
-                                            settings.retry_max_seconds)
+            letter_usecases.record_outcomes(outcomes, uow, courier.settings)
             uow.commit()
         return len(outcomes)
 

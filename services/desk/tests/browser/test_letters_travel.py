@@ -1,13 +1,31 @@
 """Letters travel, in Chromium: the section officer approves, signs and issues a letter to two offices
 from the file's Drafts tab; each addressee office's receiving point finds it in their inbox, and the
 issuing file shows each office's receipt number."""
+import time
+
 import requests
-from test_scenario import sign_in, until
 
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.testing import TEST_JWT_PRIVATE_KEY
 
 SUBJECT = "तहसील दिवस के आयोजन हेतु निर्देश"
+
+
+def sign_in(page, base, user_id):
+    page.goto(f"{base}/sign-in")
+    page.fill("#f-user_id", user_id)
+    page.fill("#f-password", "eoffice-demo")
+    page.click("form[action='/sign-in'] button[type=submit]")
+    page.wait_for_url("**/inbox")
+
+
+def until(check, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"waited {timeout}s for {what}")
 
 
 def test_a_letter_issued_to_two_offices_arrives_in_each(eoffice, chromium):

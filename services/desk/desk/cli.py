@@ -71,7 +71,7 @@ def set_demo_passwords(engine, config, snapshot=None):
             if snapshot is None:
                 with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=30) as cluster:
                     snapshot = cluster.dak.directory_snapshot()
-            apply_snapshot(uow.session, snapshot, datetime.now(timezone.utc))
+            apply_snapshot(uow.session, snapshot)
         users = repository.active_users(uow.session)
         # One hash for all: the same password would otherwise cost a second of argon2 per user.
         shared_hash = security.hash_password(DEMO_PASSWORD)

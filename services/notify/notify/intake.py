@@ -79,8 +79,8 @@ def apply(uow, courier, events):
     of_type = {}
     for envelope, event in events:
         of_type.setdefault(envelope.type, []).append((envelope, event))
-    for _, event in of_type.get("user_recorded", ()):
-        repository.record_user(session, event.data, courier.now())
+    for envelope, _ in of_type.get("user_recorded", ()):
+        repository.record_user(session, envelope, courier.now())
 
     notices = _draft_notices(session, events)
     latest = _record_movements(session, events)

@@ -6,6 +6,8 @@ from datetime import timedelta
 from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from eoffice_common.directory import USER_FIELDS, CopyTable, DirectoryCopy
+
 from . import domain
 from .models import (
     Delivery,
@@ -58,13 +60,12 @@ def _lock_key(user_id):
 # --- the directory copy -----------------------------------------------------------------------
 
 
-def record_user(session, data, now):
-    values = data.model_dump()
-    values["updated_at"] = now
-    statement = _insert(session, Recipient).values(**values)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["user_id"], set_={k: statement.excluded[k] for k in values if k != "user_id"},
-    ))
+# notify's copy of the directory (users only), kept by the shared rules: the newer record wins.
+DIRECTORY = DirectoryCopy(users=CopyTable.of(Recipient.__table__, USER_FIELDS, key="user_id"))
+
+
+def record_user(session, envelope, now):
+    DIRECTORY.record_event(session, envelope, updated_at=now)
 
 
 def person_of(row):

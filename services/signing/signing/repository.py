@@ -1,9 +1,17 @@
 """Reading and writing signing's tables: the SQL side of each use case."""
 from sqlalchemy import delete, or_, select
 
+from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, DirectoryCopy
+
 from . import domain
 from .exceptions import CertificateNotFound, DocumentNotFound, NoCertificate, SignatureNotFound, UnknownUser
 from .models import Certificate, Document, DocumentSigner, Office, Signature, User
+
+# signing's copy of the directory, kept by the shared rules: the newer record wins.
+DIRECTORY = DirectoryCopy(
+    users=CopyTable.of(User.__table__, USER_FIELDS, key="user_id", renamed={"user_id": "id"}),
+    offices=CopyTable.of(Office.__table__, OFFICE_FIELDS, key="office", renamed={"office": "code"}),
+)
 
 
 def load_document(session, kind, document_id, for_update=False):

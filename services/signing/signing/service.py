@@ -36,18 +36,16 @@ from .exceptions import (
     SigningFailed,
     SigningUnavailable,
 )
-from .models import Certificate, Document, Office, Signature, User
+from .models import Certificate, Document, Signature, User
 from .pki import Trust
 from .rendering import Content, SignerLine, field_name, preview_created_at, render
 from .schemas import (
     CertificateIn,
     DraftApprovedData,
     NoteConfirmedData,
-    OfficeRecordedData,
     RevokeIn,
     SignersIn,
     SignIn,
-    UserRecordedData,
     certificate_out,
     document_out,
     signature_out,
@@ -404,20 +402,15 @@ class SigningService(web.DescribedService):
     @staticmethod
     def _record_user(uow, envelope):
         """Keep dak's user; a user it deactivates signs nothing more: each registration ends."""
-        data = UserRecordedData.model_validate(envelope.data)
-        user = uow.session.get(User, data.user_id) or User(id=data.user_id)
-        user.office, user.name_en, user.name_hi = data.office, data.name_en, data.name_hi
-        user.designation_en, user.designation_hi, user.active = data.designation_en, data.designation_hi, data.active
-        user.email = data.email
-        uow.session.merge(user)
-        if not data.active:
-            for certificate in repository.active_certificates_of(uow.session, data.user_id):
-                SigningService._revoke(uow, certificate, "the user was deactivated in the directory", data.office)
+        recorded = repository.DIRECTORY.record_event(uow.session, envelope)
+        user = recorded.values
+        if recorded.applied and not user["active"]:
+            for certificate in repository.active_certificates_of(uow.session, user["user_id"]):
+                SigningService._revoke(uow, certificate, "the user was deactivated in the directory", user["office"])
 
     @staticmethod
     def _record_office(uow, envelope):
-        data = OfficeRecordedData.model_validate(envelope.data)
-        uow.session.merge(Office(code=data.office, district=data.district, name_en=data.name_en, name_hi=data.name_hi))
+        repository.DIRECTORY.record_event(uow.session, envelope)
 
     # --- housekeeping ---------------------------------------------------------------------------
 

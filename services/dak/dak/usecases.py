@@ -1,0 +1,174 @@
+"""dak's use cases: one function per use case, over a command and a unit of work that carries the
+repositories (`uow.receipts`, `uow.directory`; DakUnitOfWork here, an in-memory fake in unit tests).
+
+A write use case commits with what it returns: the entrypoint answers from that, never re-reading.
+A consumed event's use case does not commit: the event pipeline commits its effect together with
+the event's tracking row (eoffice_common.db.Store.apply_once)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from .commands import (
+    CloseReceipt,
+    Diarise,
+    DiariseBatch,
+    OnReceipt,
+    PutReceiptInFile,
+    ReplyToReceipt,
+    SendReceipt,
+    TransferReceipts,
+)
+from .model import Dispatch, Receipt
+
+
+@dataclass(frozen=True)
+class Diarisation:
+    """A diarised receipt and the numbers of earlier receipts of what looks like the same letter."""
+
+    receipt: Receipt
+    duplicates: list[str] = field(default_factory=list)
+
+
+class FileDestinations(Protocol):
+    def ensure_takes_receipt(self, file_id: str) -> None:
+        """Raise if the caller may not put a receipt in the file now."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- diarisation ---------------------------------------------------------------------------------
+
+def diarise(command: Diarise, uow) -> Diarisation:
+    diarisation = _diarise(command, uow)
+    uow.commit(diarisation)
+    return diarisation
+
+
+def diarise_batch(command: DiariseBatch, uow) -> list[Diarisation]:
+    """Every letter numbered in one transaction: all of them, or none."""
+    diarisations = [_diarise(Diarise(command.user_id, letter, channel="batch"), uow) for letter in command.letters]
+    uow.commit(diarisations)
+    return diarisations
+
+
+def copy_receipt(command: OnReceipt, uow) -> Diarisation:
+    """A new receipt (new number) of the same letter and scans, held by its holder, who copies it."""
+    original = _actionable(command, uow)
+    original.ensure_can_act(command.user_id)
+    letter_scans = [(scan.filename, scan) for scan in original.scans]
+    receipt = Receipt.diarise(uow.directory.diarist(command.user_id), original.letter(), letter_scans, "copy", utcnow(),
+                              copied_from=original.id)
+    uow.receipts.add(receipt)
+    copied = Diarisation(uow.track(receipt))
+    uow.commit(copied)
+    return copied
+
+
+def _diarise(command: Diarise, uow) -> Diarisation:
+    """Everything that can be read or refused comes before the receipt is numbered, so the
+    office's serial stays locked as briefly as possible."""
+    diarist = uow.directory.diarist(command.user_id)
+    letter = command.letter
+    receipt = Receipt.diarise(diarist, letter, command.scans, command.channel, utcnow())
+    duplicates = uow.receipts.duplicates_of(letter.sender_organisation, letter.letter_number, letter.letter_date)
+    if command.send:
+        receipt.send(diarist.id, command.send, uow.directory.active_user_ids(command.send.to), receipt.created_at)
+    uow.receipts.add(receipt)
+    return Diarisation(uow.track(receipt), duplicates)
+
+
+# --- actions of the holder -----------------------------------------------------------------------
+
+def open_receipt(command: OnReceipt, uow) -> Receipt:
+    """A receipt as its reader sees it; what was sent to them counts as opened from now."""
+    receipt = _visible(command, uow)
+    if receipt.open_by(command.user_id, utcnow()):
+        uow.receipts.save(receipt)
+        uow.commit(receipt)
+    return receipt
+
+
+def receive(command: OnReceipt, uow) -> Receipt:
+    return _act(command, uow, lambda receipt, now: receipt.receive(command.user_id, now))
+
+
+def send(command: SendReceipt, uow) -> Receipt:
+    known = uow.directory.active_user_ids(command.dispatch.to)
+    return _act(command, uow, lambda receipt, now: receipt.send(command.user_id, command.dispatch, known, now))
+
+
+def reply(command: ReplyToReceipt, uow) -> Receipt:
+    """Send the receipt back to whoever sent it to its holder."""
+    def send_back(receipt: Receipt, now: datetime) -> None:
+        target = receipt.reply_target(command.user_id)
+        dispatch = Dispatch(to=[target], remarks=command.remarks)
+        receipt.send(command.user_id, dispatch, uow.directory.active_user_ids([target]), now, action="reply")
+
+    return _act(command, uow, send_back)
+
+
+def put_in_file(command: PutReceiptInFile, uow, files: FileDestinations) -> Receipt:
+    """Files is asked whether the receipt may go in the file before anything is locked or
+    committed: a refusal leaves the receipt with its holder, open."""
+    _visible(command, uow).ensure_can_act(command.user_id)
+    uow.rollback()  # no transaction stays open while files answers
+    files.ensure_takes_receipt(command.file_id)
+    return _act(command, uow, lambda receipt, now: receipt.put_in_file(command.user_id, command.file_id, now))
+
+
+def close(command: CloseReceipt, uow) -> Receipt:
+    return _act(command, uow, lambda receipt, now: receipt.close(command.user_id, command.remarks, now))
+
+
+def _act(command: OnReceipt, uow, action: Callable[[Receipt, datetime], None]) -> Receipt:
+    receipt = _actionable(command, uow)
+    action(receipt, utcnow())
+    uow.receipts.save(receipt)
+    uow.track(receipt)
+    uow.commit(receipt)
+    return receipt
+
+
+def _visible(command: OnReceipt, uow, for_update: bool = False) -> Receipt:
+    receipt = uow.receipts.get(command.receipt_id, for_update=for_update)
+    receipt.ensure_visible_to(command.user_id, command.office)
+    return receipt
+
+
+def _actionable(command: OnReceipt, uow) -> Receipt:
+    return _visible(command, uow, for_update=True)
+
+
+# --- consumed events -----------------------------------------------------------------------------
+
+def transfer_receipts(command: TransferReceipts, uow) -> int:
+    """The receipts the leaving officer holds follow their successor; returns how many."""
+    if not uow.directory.active_user_ids([command.to_user]):
+        raise ValueError(f"the successor {command.to_user} is not an active user")
+    now = utcnow()
+    held = uow.receipts.held_by(command.from_user)
+    for receipt in held:
+        receipt.hand_over(command.from_user, command.to_user, command.by_user, now)
+        uow.receipts.save(receipt)
+        uow.track(receipt)
+    return len(held)
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+def receipt_for(command: OnReceipt, uow) -> Receipt:
+    """A receipt its reader may see (nothing is marked opened)."""
+    return _visible(command, uow)
+
+
+def receipts_of(user_id: str, query, uow) -> tuple[list[Any], int]:
+    return uow.receipts.listed_for(user_id, query)
+
+
+def referenced_scan_keys(uow) -> set[str]:
+    return uow.receipts.referenced_scan_keys()

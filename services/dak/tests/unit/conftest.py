@@ -1,0 +1,103 @@
+"""dak's in-memory unit of work for use-case tests: repositories that keep copies, as a database
+would, so that a change a use case forgets to save is not seen again."""
+from collections import Counter
+from copy import deepcopy
+from dataclasses import dataclass
+
+import pytest
+
+from dak.exceptions import ReceiptNotFound, UnknownUser
+from dak.model import Diarist, Receipt
+from eoffice_common.fakes import FakeUnitOfWork
+
+
+def _stored(receipt: Receipt) -> Receipt:
+    kept = deepcopy(receipt)
+    kept.collect_events()
+    kept.opened_now.clear()
+    return kept
+
+
+class FakeReceipts:
+    def __init__(self):
+        self.stored: dict[str, Receipt] = {}
+        self.serials: Counter = Counter()
+
+    def add(self, receipt: Receipt) -> None:
+        self.serials[(receipt.office_code, receipt.year)] += 1
+        receipt.number(self.serials[(receipt.office_code, receipt.year)])
+        self.stored[receipt.id] = _stored(receipt)
+
+    def save(self, receipt: Receipt) -> None:
+        assert receipt.id in self.stored, "save() is for a stored receipt"
+        self.stored[receipt.id] = _stored(receipt)
+
+    def get(self, receipt_id: str, for_update: bool = False) -> Receipt:
+        if receipt_id not in self.stored:
+            raise ReceiptNotFound(f"receipt {receipt_id} was not found")
+        return deepcopy(self.stored[receipt_id])
+
+    def held_by(self, user_id: str) -> list[Receipt]:
+        held = [r for r in self.stored.values() if r.holder_id == user_id and r.status == "open"]
+        return [deepcopy(r) for r in sorted(held, key=lambda r: r.created_at)]
+
+    def duplicates_of(self, sender_organisation, letter_number, letter_date) -> list[str]:
+        if not (sender_organisation and letter_number and letter_date):
+            return []
+        return [r.receipt_number for r in self.stored.values()
+                if (r.sender_organisation or "").lower() == sender_organisation.lower()
+                and (r.letter_number or "").lower() == letter_number.lower() and r.letter_date == letter_date]
+
+    def referenced_scan_keys(self) -> set[str]:
+        return {scan.key for r in self.stored.values() for scan in r.scans}
+
+    def number_of(self, receipt_id: str) -> str:
+        return self.stored[receipt_id].receipt_number
+
+
+@dataclass(frozen=True)
+class Officer:
+    id: str
+    office_code: str
+    district_code: str
+    active: bool = True
+
+
+class FakeDirectory:
+    def __init__(self, *officers: Officer):
+        self.officers = {officer.id: officer for officer in officers}
+
+    def diarist(self, user_id: str) -> Diarist:
+        officer = self.officers.get(user_id)
+        if officer is None or not officer.active:
+            raise UnknownUser(f"user {user_id} is not in the directory")
+        return Diarist(officer.id, officer.office_code, officer.district_code)
+
+    def active_user_ids(self, user_ids) -> set[str]:
+        return {user_id for user_id in user_ids if user_id in self.officers and self.officers[user_id].active}
+
+
+JHANSI = ("COLL-JHS", "JHS")
+LALITPUR = ("COLL-LLP", "LLP")
+
+
+class FakeDakUnitOfWork(FakeUnitOfWork):
+    def __init__(self, actor: str = "diarist.jhs"):
+        super().__init__(actor)
+        self.receipts = FakeReceipts()
+        self.directory = FakeDirectory(
+            Officer("diarist.jhs", *JHANSI), Officer("so.jhs", *JHANSI), Officer("clerk.jhs", *JHANSI),
+            Officer("adm.jhs", *JHANSI), Officer("dm.jhs", *JHANSI), Officer("retired.jhs", *JHANSI, active=False),
+            Officer("diarist.llp", *LALITPUR),
+        )
+
+
+@pytest.fixture
+def uow():
+    return FakeDakUnitOfWork()
+
+
+@pytest.fixture(scope="session")
+def new_uow():
+    """Makes a fresh unit of work: for tests that need one per example."""
+    return FakeDakUnitOfWork

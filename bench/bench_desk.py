@@ -94,7 +94,8 @@ def wait_for(check, what, timeout=120):
 
 def main():
     print(f"desk: inbox of so.jhs with {RECEIPTS} receipts and {FILES} files waiting; dak, files, notify and the desk "
-          "each under `nameko run`, PostgreSQL, RabbitMQ, local S3")
+          f"each under `nameko run`, PostgreSQL, RabbitMQ, local S3; load average {os.getloadavg()[0]:.2f} "
+          f"on {os.cpu_count()} cores at start")
     amqp_uri = fresh_vhost(VHOST)
     s3 = S3Server()
     databases = {name: create_database(f"eoffice_bench_desk_{name}") for name in SERVICES}
@@ -183,7 +184,8 @@ def main():
             pool.spawn_n(timed, i)
         pool.waitall()
         row(f"GET /inbox, {CONCURRENCY} officers at once", concurrent)
-        print(f"  target: p95 < 300 ms with one client -> {'met' if inbox_p95 < 300 else 'NOT met'}")
+        print(f"  target: p95 < 300 ms with one client -> {'met' if inbox_p95 < 300 else 'NOT met'}; "
+              f"load average {os.getloadavg()[0]:.2f}")
 
         print("page weight (bytes as sent; no compression):")
         assets = sorted(set(re.findall(r'(?:href|src)="(/static/[^"]+)"', inbox.text)))

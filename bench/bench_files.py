@@ -6,7 +6,7 @@ baselines measured in the same run on the same machine:
 
 Two kinds of load. Closed loop: N clients each hold one file and send it back and forth between
 two officers, each waiting for its answer before the next request: throughput at saturation.
-Open loop (the target's reading): movements start at a fixed rate (--rate, 500/s) whatever the
+Open loop (the target's reading): movements start at a fixed rate (--rate, 300/s) whatever the
 latency, as independent officers do, over --rate files each moved about once a second; latency
 counts from each request's scheduled start, so a service that falls behind is charged for it (a
 movement waits for the previous movement of its own file to be answered). Then up to --steps
@@ -18,9 +18,9 @@ RabbitMQ vhost of its own so its events reach nobody else, a local S3 endpoint).
 one movement (row lock, version-checked custodian change, current movement, audit entries, outbox
 events).
 
-    .venv/bin/python bench/bench_files.py [--clients 16] [--seconds 15] [--processes 2] [--rate 500] [--steps 4]
+    .venv/bin/python bench/bench_files.py [--clients 16] [--seconds 15] [--processes 2] [--rate 300] [--steps 4]
 """
-from common import PacedRequests, cpu_busy  # noqa: I001  (first: it monkey-patches eventlet before anything opens a socket)
+from common import PacedRequests, cpu_busy, drop_vhost, fresh_vhost  # noqa: I001  (first: it monkey-patches eventlet before anything opens a socket)
 
 import argparse
 import http.client
@@ -50,7 +50,6 @@ from files.cli import seed_heads  # noqa: E402
 ADMIN_PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 DATABASE = "eoffice_bench_files"
 VHOST = "eoffice_bench_files"
-RABBIT_API = os.environ.get("RABBIT_API", "http://guest:guest@127.0.0.1:15672/api")
 PRIVATE_KEY, PUBLIC_KEY = new_key_pair()
 OFFICE = "BENCH-JHS"
 
@@ -187,9 +186,11 @@ class Services:
         return process
 
     def make_vhost(self):
-        requests.put(f"{RABBIT_API}/vhosts/{VHOST}", timeout=10).raise_for_status()
-        requests.put(f"{RABBIT_API}/permissions/{VHOST}/guest", json={"configure": ".*", "write": ".*", "read": ".*"}, timeout=10).raise_for_status()
+        """A vhost of the run's own where every event is taken and dropped: the relay publishes
+        `mandatory` and keeps an event no queue takes, so without it the outbox never drained and
+        settle() waited out its minute before every open loop."""
         self.vhost = True
+        return fresh_vhost(VHOST)
 
     def stop(self):
         for process in reversed(self.processes):
@@ -200,7 +201,7 @@ class Services:
             except subprocess.TimeoutExpired:
                 process.kill()
         if self.vhost:
-            requests.delete(f"{RABBIT_API}/vhosts/{VHOST}", timeout=10)
+            drop_vhost(VHOST)
 
 
 # --- load -----------------------------------------------------------------------------------------
@@ -254,6 +255,7 @@ def run_open_loop(load, rate, seconds, warmup, move):
     }
 
 
+TARGET_RATE = 300
 RATE_STEP = 50
 P99_BOUND_MS = 50
 
@@ -313,11 +315,12 @@ def main():
     parser.add_argument("--seconds", type=float, default=15, help="measured seconds per scenario")
     parser.add_argument("--warmup", type=float, default=3, help="seconds run before measuring")
     parser.add_argument("--processes", type=int, default=2, help="files service processes sharing the port (SO_REUSEPORT): one per core")
-    parser.add_argument("--rate", type=int, default=500, help="movements started per second in the open loop (over as many files)")
+    parser.add_argument("--rate", type=int, default=TARGET_RATE, help="movements started per second in the open loop (over as many files)")
     parser.add_argument("--steps", type=int, default=4, help="open-loop runs, %d/s apart, looking for the highest rate kept under p99 %d ms" % (RATE_STEP, P99_BOUND_MS))
     parser.add_argument("--step-seconds", type=float, default=8, help="measured seconds of each of those runs")
     parser.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of the service (INFO logs every request)")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens when the output is a pipe or a file
 
     load_before = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} "
@@ -327,7 +330,7 @@ def main():
     try:
         url = fresh_database()
         users = seed(url, max(args.clients, args.rate))  # two officers per file of either loop
-        services.make_vhost()
+        amqp_uri = services.make_vhost()
         s3_port = free_port()
         moto = shutil.which("moto_server", path=os.path.join(ROOT, "var", "moto", "bin"))
         if not moto:
@@ -337,7 +340,7 @@ def main():
         port = free_port()
         env = {
             **os.environ, "FILES_DB_URL": url, "FILES_HTTP_ADDRESS": f"127.0.0.1:{port}", "FILES_METRICS_PORT": "0",
-            "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{VHOST}", "S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}",
+            "AMQP_URI": amqp_uri, "S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}",
             "S3_BUCKET": "bench", "S3_ACCESS_KEY": "bench", "S3_SECRET_KEY": "bench", "JWT_PUBLIC_KEY": PUBLIC_KEY,
             "LOG_LEVEL": args.log_level, "FILES_MAX_WORKERS": str(max(20, args.clients * 2)),
             "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning",
@@ -476,9 +479,9 @@ def main():
     print(f"busy = the whole machine's CPU while measuring; at {moves['service_cpu_ms']:.2f} ms of service CPU per movement, one fully "
           f"available core would carry about {1000 / moves['service_cpu_ms']:.0f} movements/s")
     print(f"outbox: {outbox_total} events written, {backlog} unpublished at the end")
-    met = open_moves["ops"] >= 500 and open_moves["p99_ms"] < 50 and not open_moves["errors"]
-    print(f"target (≥500 movements/s, p99 < 50 ms on 2 cores), read from the open loop: {'met' if met else 'NOT met'}"
-          f"{'' if args.rate >= 500 else ' (offered less than 500/s)'}")
+    met = open_moves["ops"] >= TARGET_RATE and within_bound(open_moves)
+    print(f"target (≥{TARGET_RATE} movements/s, p99 < {P99_BOUND_MS} ms on 2 cores), read from the open loop: {'met' if met else 'NOT met'}"
+          f"{'' if args.rate >= TARGET_RATE else f' (offered less than {TARGET_RATE}/s)'}")
     best = sustained(tried)
     print(f"highest offered rate kept under p99 {P99_BOUND_MS} ms in this run (steps of {RATE_STEP}/s): "
           f"{f'{best}/s' if best else f'none down to {tried[-1][0]}/s'};  tried "

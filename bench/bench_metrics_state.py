@@ -31,7 +31,7 @@ from eoffice_common.auth import Principal, issue_token, new_key_pair
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
-from metrics import domain, reports, repository, scoring
+from metrics import domain, reports, repository, scoring, usecases
 
 QUERIES = int(os.environ.get("BENCH_STATE_QUERIES", "50"))
 FRESH = os.environ.get("BENCH_STATE_FRESH") == "1"
@@ -42,6 +42,7 @@ STALE = os.environ.get("BENCH_STATE_STALE") == "1"
 DATABASE = "eoffice_bench_haryana_stale" if STALE else "eoffice_bench_haryana"
 VHOST = "eoffice_bench_haryana"
 PRIVATE_KEY, PUBLIC_KEY = new_key_pair()
+REGISTER_PAGE = 100  # the route's default page
 REPORTS = ["pendency", "section-pendency", "pending-with-others", "active-file-levels", "vip-receipts",
            "receipts-by-category", "file-register", "darpg-monthly", "disposal", "monthly", "dispatch", "overdue",
            "electronic", "active-users"]
@@ -128,22 +129,17 @@ def bare_rolled_back(connection, statements):
     connection.rollback()
 
 
-def report_work(name, reader, now):
+def report_work(name, reader, now, page=1, per_page=REGISTER_PAGE):
+    """What the route of report `name` asks of the database (for the file register, a page and the
+    count of entries; per_page None: the whole register, as its CSV)."""
     today = now.astimezone(domain.IST).date()
     long = name in ("monthly", "darpg-monthly")
     period = (today.fromordinal(today.toordinal() - (365 if long else 30)), today)
+    command = usecases.ReadReport(name, reader, None, now, period if name in usecases.PERIOD_REPORTS else None,
+                                  page=page, per_page=per_page)
 
     def work(session):
-        offices, _ = reports.jurisdiction(session, reader, None)
-        build = {
-            "pendency": lambda: reports.pendency(session, offices, now),
-            "section-pendency": lambda: reports.section_pendency(session, offices, now),
-            "pending-with-others": lambda: reports.pending_with_others(session, offices, reader, now),
-            "active-file-levels": lambda: reports.active_file_levels(session, offices),
-            "vip-receipts": lambda: reports.vip_receipts(session, offices, now),
-            "overdue": lambda: reports.overdue(session, offices, today),
-        }.get(name) or (lambda: getattr(reports, name.replace("-", "_"))(session, offices, *period))
-        build()
+        usecases.read_report(command, reports.Reading(session))
     return work
 
 
@@ -205,6 +201,16 @@ def main():
             figures = timed(lambda i, name=name: session.get(f"{base}/mis/{name}").raise_for_status(), QUERIES)
             statements = statements_of(engine, report_work(name, reader, now))
             print_row(f"/mis/{name} ({rows:,} rows)", figures, timed(lambda i, s=statements: bare(cur, s), QUERIES), 100)
+        # The file register's JSON is a page (above); beside it the whole register, as its CSV gives it
+        # (the JSON of every entry was this route's answer before it was paged).
+        total = session.get(f"{base}/mis/file-register").json()["total"]
+        last_page = -(-total // REGISTER_PAGE)
+        figures = timed(lambda i: session.get(f"{base}/mis/file-register?page={last_page}").raise_for_status(), QUERIES)
+        last_sql = statements_of(engine, report_work("file-register", reader, now, page=last_page))
+        print_row(f"/mis/file-register?page={last_page} (last)", figures, timed(lambda i: bare(cur, last_sql), QUERIES), 100)
+        figures = timed(lambda i: session.get(f"{base}/mis/file-register?format=csv").raise_for_status(), QUERIES)
+        whole = statements_of(engine, report_work("file-register", reader, now, per_page=None))
+        print_row(f"/mis/file-register?format=csv ({total:,} rows)", figures, timed(lambda i: bare(cur, whole), QUERIES), 100)
         last = domain.shift_week(week, -1)
         recompute_token = issue_token(PRIVATE_KEY, Principal("bench.admin", "HR-PKL-DC1", ("admin",), "Bench"))
         runs = max(3, QUERIES // 10)

@@ -2,7 +2,7 @@
 verifications per second, each with p50/p99, beside a baseline measured in the same run: a raw
 RSA-2048 signature through the same token session.
 
-    .venv/bin/python bench/signing.py [--signatures N] [--verifications N] [--quick]
+    .venv/bin/python bench/bench_signing.py [--signatures N] [--verifications N] [--quick]
 
 One process, one thread: every figure is for one core. It makes its own token in a temporary
 directory (its own SOFTHSM2_CONF) and never touches a global one. Figures go to stdout.

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import yaml
+
 from eoffice_common.auth import dev_key_pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,7 +25,10 @@ DEMO_TOKEN = {}
 # Demo set-up a service needs once its database exists (idempotent).
 AFTER_MIGRATE = {"files": [["seed-heads"]]}
 # ... and once every service runs and the directory is imported.
+# (set-demo-passwords gives the demo password only to users without one: a changed password stays.)
 AFTER_IMPORT = {"desk": [["set-demo-passwords"]]}
+DEMO_DIRECTORY = os.path.join(ROOT, "services", "dak", "dak", "demo", "organisation.yml")
+DEMO_USERS = ("clerk.jhs", "diarist.jhs", "so.jhs", "adm.jhs", "dm.jhs", "admin.jhs")
 
 # name, HTTP port, metrics port; a service is started only once its folder exists.
 SERVICES = [
@@ -32,6 +37,7 @@ SERVICES = [
     ("signing", 8003, 9103),
     ("notify", 8004, 9104),
     ("metrics", 8005, 9105),
+    ("search", 8006, 9106),
     ("desk", 8000, 9100),
 ]
 
@@ -56,6 +62,19 @@ def ensure_rabbitmq():
     print("starting RabbitMQ ...")
     subprocess.run(["rabbitmq-server", "-detached"], check=False)
     wait_for_port(5672, "RabbitMQ", timeout=90)
+
+
+def demo_users(user_ids):
+    """Each user as the demo directory has them: `clerk.jhs: Pooja Yadav, Junior Assistant (Desk Clerk),
+    Revenue Section, Collectorate Jhansi` (so what `make run` says is what the desk shows)."""
+    with open(DEMO_DIRECTORY, encoding="utf-8") as handle:
+        directory = yaml.safe_load(handle)
+    offices = {o["code"]: o["name_en"] for o in directory["offices"]}
+    sections = {s["code"]: s["name_en"] for s in directory.get("sections") or []}
+    users = {u["id"]: u for u in directory["users"]}
+    return [", ".join(filter(None, (f"{u['id']}: {u['name_en']}", u["designation_en"], sections.get(u.get("section")),
+                                    offices[u["office"]])))
+            for u in (users[user_id] for user_id in user_ids)]
 
 
 def demo_token_settings():
@@ -193,11 +212,11 @@ def run(children):
         print(f"  {name:8} http://127.0.0.1:{http_port}   metrics http://127.0.0.1:{metrics_port}/metrics")
     print(f"  documents {os.environ.get('S3_ENDPOINT_URL') or service_env('dak')['DOCUMENTS_DIR']} (kept across restarts)")
     if any(name == "desk" for name, _, _ in present):
-        print("\nThe desk: http://127.0.0.1:8000   password of every demo user: eoffice-demo")
-        print("  clerk.jhs (clerk), so.jhs (section officer), adm.jhs (ADM), dm.jhs (District Magistrate),")
-        print("  all of the Collectorate, Jhansi; any user id of services/dak/dak/demo/organisation.yml works.")
-    print("\nA token for clerk.jhs (Central Registry clerk, Collectorate Jhansi); others: "
-          "EOFFICE_EMBEDDED=1 .venv/bin/dak token dm.jhs")
+        print("\nThe desk: http://127.0.0.1:8000   password of a demo user: eoffice-demo (until changed)")
+        for line in demo_users(DEMO_USERS):
+            print(f"  {line}")
+        print("  any user id of services/dak/dak/demo/organisation.yml works.")
+    print(f"\nA token for {demo_users(['clerk.jhs'])[0]}; others: EOFFICE_EMBEDDED=1 .venv/bin/dak token dm.jhs")
     print(f"\nTOKEN={token}")
     print(
         "\nDiarise a receipt:\n"

@@ -8,7 +8,7 @@ from eoffice_common.testing import REPO_ROOT
 
 DEPLOY = Path(REPO_ROOT) / "deploy"
 K8S = DEPLOY / "k8s"
-SERVICES = {"dak", "files", "signing", "notify", "metrics"}
+SERVICES = {"dak", "files", "signing", "notify", "metrics", "search"}
 
 
 def _documents(path):

@@ -78,7 +78,7 @@ def test_the_outbox_keeps_waiting_events_and_drops_published_ones(kind, tmp_path
 
 @pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
 def test_receipts_already_in_files_are_readable_by_who_put_them_in_and_who_received_the_file_after(kind, tmp_path):
-    from files.models import CorrespondenceItem, File, Movement
+    from files.model import CorrespondenceItem, File, Movement
 
     url = database(kind, "files_0004", tmp_path)
     upgrade(service_dir("files"), url, "0003")

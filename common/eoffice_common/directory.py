@@ -12,7 +12,7 @@ to them. The upsert is one INSERT ... ON CONFLICT DO UPDATE ... WHERE older, so 
 recording the same user at once cannot both insert, and the older cannot overwrite the newer."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -103,22 +103,25 @@ class Recorded:
 @dataclass(frozen=True)
 class CopyTable:
     """A service's table of directory users or offices: `columns` maps each record field it keeps
-    to its column; `recorded_at` names the column keeping when dak recorded the row."""
+    to its column; `recorded_at` names the column keeping when dak recorded the row; `derived`, if
+    given, makes the service's own columns from a record (a search form of the names, say)."""
 
     table: Table
     key: str
     columns: Mapping[str, str]
     recorded_at: str = "recorded_at"
+    derived: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     @classmethod
     def of(cls, table: Table, fields: tuple[str, ...], key: str, renamed: Mapping[str, str] | None = None,
-           recorded_at: str = "recorded_at") -> CopyTable:
+           recorded_at: str = "recorded_at",
+           derived: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None) -> CopyTable:
         """The fields of `fields` that `table` has a column for, under their own name or `renamed`."""
         renamed = renamed or {}
         columns = {name: renamed.get(name, name) for name in fields if renamed.get(name, name) in table.c}
         if key not in columns:
             raise ValueError(f"{table.name} has no column for {key}")
-        return cls(table, key, columns, recorded_at)
+        return cls(table, key, columns, recorded_at, derived)
 
     def record(self, connection, values: Mapping[str, Any], recorded_at: datetime, **columns: Any) -> Recorded:
         """Insert or update the row of `values` unless the copy holds a record newer than `recorded_at`.
@@ -132,6 +135,8 @@ class CopyTable:
         if previous is not None and previous[self.recorded_at] is not None and _utc(previous[self.recorded_at]) >= recorded_at:
             return Recorded(False, kept, _by_field(previous, self.columns))
         row = {self.columns[name]: value for name, value in kept.items()} | columns | {self.recorded_at: recorded_at}
+        if self.derived is not None:
+            row |= self.derived(values)
         statement = _UPSERTS[_dialect_of(connection)](table).values(row)
         stored_at = table.c[self.recorded_at]
         statement = statement.on_conflict_do_update(

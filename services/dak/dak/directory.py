@@ -6,6 +6,7 @@ import yaml
 
 from eoffice_common.directory import DEFAULT_LANGUAGE
 
+from .domain import user_search_text
 from .events import OfficeRecorded, UserRecorded
 from .models import Department, District, Office, Section, State, User
 
@@ -73,7 +74,7 @@ def import_master(uow, master, republish=False):
         listed.add(u["id"])
         if _upsert(session, User, u["id"], {
             "id": u["id"], "name_en": u["name_en"], "name_hi": u["name_hi"],
-            "designation_en": u["designation_en"], "designation_hi": u["designation_hi"],
+            "designation_en": u["designation_en"], "designation_hi": u["designation_hi"], "search_text": user_search_text(u),
             "office_code": u["office"], "section_code": u.get("section"), "email": u.get("email"),
             "mobile": u.get("mobile"), "reporting_officer_id": u.get("reporting_officer"),
             "roles": list(u.get("roles") or []), "language": u.get("language") or DEFAULT_LANGUAGE, "active": True,

@@ -3,6 +3,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from eoffice_common.search import search_form
+
 from .exceptions import (
     AlreadyReceived,
     InvalidRecipients,
@@ -147,3 +149,15 @@ def is_due_date_valid(due, today=None):
 
 def as_iso(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def receipt_search_texts(receipt):
+    """(subject, sender) of a receipt in search form: what a search by subject words or by sender
+    compares with, Hindi spelling variants folded."""
+    sender = " ".join(filter(None, (receipt.sender_name, receipt.sender_designation, receipt.sender_organisation)))
+    return search_form(receipt.subject), search_form(sender)
+
+
+def user_search_text(user):
+    """A user's id, names and designations in search form (the directory's search)."""
+    return search_form(" ".join(filter(None, (user["id"], user["name_en"], user["name_hi"], user["designation_en"], user["designation_hi"]))))

@@ -55,6 +55,29 @@ class ReceiptSent(ReceiptEvent):
 
 
 @dataclass(frozen=True)
+class LetterReceived(ReceiptEvent):
+    """A letter issued in another office of the deployment became this receipt (files' dispatch_id)."""
+
+    event_type = "letter_received"
+    dispatch_id: str = ""
+    issue_number: str = ""
+    source_file_id: str = ""
+    holder: str = ""
+    for_information: bool = False
+    received_at: str = ""
+
+
+@dataclass(frozen=True)
+class LetterOpened(ReceiptEvent):
+    """The holder of a letter received from another office first opened it."""
+
+    event_type = "letter_opened"
+    dispatch_id: str = ""
+    opened_by: str = ""
+    opened_at: str = ""
+
+
+@dataclass(frozen=True)
 class ReceiptReceived(ReceiptEvent):
     event_type = "receipt_received"
     received_by: str = ""

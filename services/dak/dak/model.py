@@ -10,8 +10,16 @@ from typing import Any, Protocol
 
 from eoffice_common.model import Aggregate
 
-from . import domain
-from .events import ReceiptClosed, ReceiptDiarised, ReceiptPutInFile, ReceiptReceived, ReceiptSent
+from . import domain, letters
+from .events import (
+    LetterOpened,
+    LetterReceived,
+    ReceiptClosed,
+    ReceiptDiarised,
+    ReceiptPutInFile,
+    ReceiptReceived,
+    ReceiptSent,
+)
 
 
 @dataclass(kw_only=True)
@@ -62,6 +70,16 @@ class Dispatch:
     remarks: str | None = None
     due_date: date | None = None
     priority: str = "normal"
+
+
+@dataclass(frozen=True)
+class IssuedLetter:
+    """Which dispatch of which issued letter a receipt is (files' draft_issued)."""
+
+    issue_number: str
+    source_file_id: str
+    dispatch_id: str
+    for_information: bool = False
 
 
 class StoredDocument(Protocol):
@@ -131,6 +149,15 @@ class Receipt(Aggregate, Letter):
     closed_by: str | None = None
     closed_at: datetime | None = None
     closing_remarks: str | None = None
+    subject_search: str = ""  # subject and sender in eoffice_common.search.search_form, for searching
+    sender_search: str = ""
+    # A letter issued inside this deployment (channel intra): its issue number, the issuing file and
+    # the dispatch it answers (one receipt per dispatch), and whether it came for information.
+    issue_number: str | None = None
+    source_file_id: str | None = None
+    source_dispatch_id: str | None = None
+    for_information: bool | None = None
+    opened_at: datetime | None = None  # when its first holder first opened it
     scans: list[Scan] = field(default_factory=list)
     movements: list[Movement] = field(default_factory=list)
     opened_now: list[Movement] = field(default_factory=list, repr=False)  # opened since loaded, not yet stored
@@ -149,6 +176,7 @@ class Receipt(Aggregate, Letter):
             district=diarist.district_code, year=domain.diary_year(now), status=domain.OPEN, holder_id=diarist.id,
             created_by=diarist.id, created_at=now, updated_at=now, copied_from_id=copied_from, **asdict(letter),
         )
+        receipt.subject_search, receipt.sender_search = domain.receipt_search_texts(receipt)
         receipt.scans = [
             Scan(receipt_id=receipt_id, position=position, key=doc.key, sha256=doc.sha256, size=doc.size,
                  content_type=doc.content_type, filename=(filename or "")[:255] or None)
@@ -161,6 +189,20 @@ class Receipt(Aggregate, Letter):
             vip=receipt.vip, letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
             received_date=domain.as_iso(receipt.received_date), diarised_by=diarist.id, holder=diarist.id,
             channel=channel, copied_from=copied_from, scans=[scan.ref() for scan in receipt.scans],
+        ))
+        return receipt
+
+    @classmethod
+    def from_issued_letter(cls, holder: Diarist, letter: Letter, scans: Sequence[tuple[str | None, StoredDocument]],
+                           issued: IssuedLetter, now: datetime) -> Receipt:
+        """A letter another office of the deployment issued, received in the holder's office."""
+        receipt = cls.diarise(holder, letter, scans, letters.INTRA, now)
+        receipt.issue_number, receipt.source_file_id = issued.issue_number, issued.source_file_id
+        receipt.source_dispatch_id, receipt.for_information = issued.dispatch_id, issued.for_information
+        receipt.record(LetterReceived(
+            **receipt._event_base(), dispatch_id=issued.dispatch_id, issue_number=issued.issue_number,
+            source_file_id=issued.source_file_id, holder=holder.id, for_information=issued.for_information,
+            received_at=now.isoformat(),
         ))
         return receipt
 
@@ -196,13 +238,19 @@ class Receipt(Aggregate, Letter):
     # --- what its holder does ----------------------------------------------------------------------
 
     def open_by(self, user_id: str, now: datetime) -> bool:
-        """Whether `user_id` holds it or was sent it: then what was sent to them counts as opened."""
+        """Whether `user_id` holds it or was sent it: then what was sent to them counts as opened. Its
+        holder's first opening is kept, and for a letter from another office told to the issuing file."""
         if user_id != self.holder_id and all(m.to_user != user_id for m in self.movements):
             return False
         for movement in self.movements:
             if movement.to_user == user_id and movement.opened_at is None:
                 movement.opened_at = now
                 self.opened_now.append(movement)
+        if user_id == self.holder_id and self.opened_at is None:
+            self.opened_at = now
+            if self.source_dispatch_id:
+                self.record(LetterOpened(**self._event_base(), dispatch_id=self.source_dispatch_id, opened_by=user_id,
+                                         opened_at=now.isoformat()))
         return True
 
     def send(self, by: str, dispatch: Dispatch, known_users: set[str], now: datetime, action: str = "send") -> None:

@@ -66,6 +66,7 @@ class User(Base):
     roles = Column(JSON, nullable=False, default=list)
     language = Column(String(2), nullable=False, default=DEFAULT_LANGUAGE)
     active = Column(Boolean, nullable=False, default=True)
+    search_text = Column(Text, nullable=False, default="")  # domain.user_search_text
 
 
 class ReceiptSerial(Base):
@@ -117,12 +118,23 @@ class Receipt(Base):
     closed_by = Column(String(64))
     closed_at = Column(UtcDateTime())
     closing_remarks = Column(Text)
+    # Subject and sender in eoffice_common.search.search_form, for searching (repository.insert_numbered_receipt).
+    subject_search = Column(Text, nullable=False, default="")
+    sender_search = Column(Text, nullable=False, default="")
+    # A letter issued inside this deployment (channel intra): its issue number, the issuing file and
+    # the dispatch it answers (one receipt per dispatch), and whether it came for information.
+    issue_number = Column(String(80))
+    source_file_id = Column(String(36))
+    source_dispatch_id = Column(String(36))
+    for_information = Column(Boolean)
+    opened_at = Column(UtcDateTime())  # when its first holder first opened it
 
     __table_args__ = (
         UniqueConstraint("office_code", "year", "serial", name="uq_receipt_serial"),
         Index("ix_receipts_holder_status", "holder_id", "status"),
         Index("ix_receipts_created_by", "created_by", "created_at"),
         Index("ix_receipts_duplicate", "sender_organisation", "letter_number", "letter_date"),
+        Index("uq_receipts_source_dispatch", "source_dispatch_id", unique=True),
     )
 
 

@@ -12,9 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from eoffice_common.db import INSERT_OUTBOX
-from eoffice_common.search import contains
+from eoffice_common.search import contains, search_words
 
-from . import domain
+from . import domain, letters
 from .exceptions import ReceiptNotFound, UnknownUser
 from .model import Diarist, Movement, Receipt, Scan, number_placeholder
 from .models import Office, ReceiptMovement, ReceiptScan, ReceiptSerial, User
@@ -25,7 +25,8 @@ _users, _offices, _serials = User.__table__, Office.__table__, ReceiptSerial.__t
 _NUMBERED = ("serial", "receipt_number")
 _OUTBOX_COLUMNS = ("event_id", "event_type", "aggregate_type", "aggregate_id", "envelope")
 # What an action may change of a stored receipt.
-_CHANGEABLE = ("status", "holder_id", "updated_at", "received_at", "file_id", "closed_by", "closed_at", "closing_remarks")
+_CHANGEABLE = ("status", "holder_id", "updated_at", "received_at", "file_id", "closed_by", "closed_at", "closing_remarks",
+               "opened_at")
 
 # The next serial of an office's year, gap-free: one upsert takes it under the counter row's lock,
 # held until the transaction ends, and a failed transaction gives it back.
@@ -173,17 +174,33 @@ class ReceiptRepository:
     def referenced_scan_keys(self) -> set[str]:
         return set(self._uow.connection.execute(select(_scans.c.key).distinct()).scalars())
 
-    def listed_for(self, user_id: str, query) -> tuple[list[Any], int]:
-        """A user's inbox, sent, created or closed list, filtered and paged: (rows, total)."""
-        sent_to_me_as_copy = exists().where(
-            _movements.c.receipt_id == _receipts.c.id, _movements.c.to_user == user_id, _movements.c.copy.is_(True))
+    def for_dispatch(self, dispatch_id: str) -> str | None:
+        """The id of the receipt a dispatch of an issued letter became, if it did."""
+        return self._uow.connection.execute(
+            select(_receipts.c.id).where(_receipts.c.source_dispatch_id == dispatch_id)).scalar_one_or_none()
+
+    def listed_for(self, user_id: str, office: str | None, query) -> tuple[list[Any], int]:
+        """A user's inbox, sent, created or closed list, or every receipt of the user's office they may
+        see (box "office": the registry's search), filtered and paged: (rows, total)."""
+        def sent_to_me(*also):
+            return exists().where(_movements.c.receipt_id == _receipts.c.id, _movements.c.to_user == user_id, *also)
+
         condition = {
-            "inbox": lambda: or_(and_(_receipts.c.holder_id == user_id, _receipts.c.status == domain.OPEN), sent_to_me_as_copy),
+            "inbox": lambda: or_(and_(_receipts.c.holder_id == user_id, _receipts.c.status == domain.OPEN),
+                                 sent_to_me(_movements.c.copy.is_(True))),
             "sent": lambda: exists().where(_movements.c.receipt_id == _receipts.c.id, _movements.c.from_user == user_id),
             "created": lambda: _receipts.c.created_by == user_id,
             "closed": lambda: _receipts.c.closed_by == user_id,
+            "office": lambda: and_(_receipts.c.office_code == office, or_(
+                _receipts.c.classification.not_in(domain.RESTRICTED), _receipts.c.created_by == user_id, sent_to_me())),
         }[query.box]()
         filters = [condition]
+        for word in search_words(query.q or ""):
+            filters.append(contains(_receipts.c.subject_search, word))
+        if query.number:
+            filters.append(contains(func.lower(_receipts.c.receipt_number), query.number.strip().lower()))
+        if query.letter_number:
+            filters.append(contains(func.lower(_receipts.c.letter_number), query.letter_number.strip().lower()))
         if query.status:
             filters.append(_receipts.c.status == query.status)
         if query.classification:
@@ -192,10 +209,8 @@ class ReceiptRepository:
             filters.append(_receipts.c.created_at >= datetime.combine(query.date_from, time.min, domain.IST))
         if query.date_to:
             filters.append(_receipts.c.created_at < datetime.combine(query.date_to, time.max, domain.IST))
-        if query.sender:
-            sender = query.sender.lower()
-            filters.append(or_(contains(func.lower(_receipts.c.sender_name), sender),
-                               contains(func.lower(_receipts.c.sender_organisation), sender)))
+        for word in search_words(query.sender or ""):
+            filters.append(contains(_receipts.c.sender_search, word))
         if query.category:
             filters.append(or_(_receipts.c.main_category == query.category, _receipts.c.sub_category == query.category))
         connection = self._uow.connection
@@ -251,17 +266,25 @@ class DirectoryRepository:
             raise UnknownUser(f"user {user_id} is not in the directory")
         return user
 
+    def person(self, user_id: str) -> User | None:
+        """A user of the directory, active or not."""
+        return self._uow.session.get(User, user_id)
+
+    def office(self, code: str) -> Office | None:
+        return self._uow.session.get(Office, code)
+
+    def colleagues_in(self, office_code: str) -> list[letters.Colleague]:
+        """The active users of an office, for choosing who receives its letters."""
+        users = self._uow.connection.execute(
+            select(_users).where(_users.c.office_code == office_code, _users.c.active.is_(True))).all()
+        return [letters.Colleague(u.id, u.office_code, u.section_code, tuple(u.roles or ()), u.reporting_officer_id) for u in users]
+
     def search(self, text: str | None, office: str | None, limit: int) -> list[User]:
         query = select(User).where(User.active.is_(True))
         if office:
             query = query.where(User.office_code == office)
-        if text:
-            lowered = text.lower()
-            query = query.where(or_(
-                contains(func.lower(User.name_en), lowered), contains(User.name_hi, text),
-                contains(func.lower(User.designation_en), lowered), contains(User.designation_hi, text),
-                contains(func.lower(User.id), lowered),
-            ))
+        for word in search_words(text or ""):
+            query = query.where(contains(User.search_text, word))
         return self._uow.session.execute(query.order_by(User.office_code, User.name_en).limit(limit)).scalars().all()
 
     def offices_and_users(self) -> tuple[list[Office], list[User]]:

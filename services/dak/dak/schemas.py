@@ -100,7 +100,10 @@ class BatchIn(Strict):
 
 
 class ListQuery(Strict):
-    box: Literal["inbox", "sent", "created", "closed"] = "inbox"
+    box: Literal["inbox", "sent", "created", "closed", "office"] = "inbox"
+    q: str | None = Field(None, max_length=200)
+    number: str | None = Field(None, max_length=80)
+    letter_number: str | None = Field(None, max_length=120)
     status: Literal["open", "in_file", "closed"] | None = None
     date_from: date | None = None
     date_to: date | None = None

@@ -157,7 +157,7 @@ class DakService(web.DescribedService):
         principal = require_caller(self.caller)
         query = query_args(request, ListQuery)
         with self._reading() as uow:
-            rows, total = usecases.receipts_of(principal.user_id, query, uow)
+            rows, total = usecases.receipts_of(principal.user_id, principal.office, query, uow)
         return {"box": query.box, "page": query.page, "per_page": query.per_page, "total": total,
                 "receipts": [receipt_summary(r) for r in rows]}
 
@@ -277,6 +277,11 @@ class DakService(web.DescribedService):
         data = envelope.data
         moved = usecases.transfer_receipts(TransferReceipts(data["from_user"], data["to_user"], data["by_user"]), DakUnitOfWork(uow))
         RECEIPT_ACTIONS.labels("transfer").inc(moved)
+
+    @consume_events({"files": ("draft_issued",)})
+    def receive_issued_letters(self, payload):
+        """A letter issued in an office of the deployment: a receipt in each addressee office."""
+        self.db.apply_once(payload, lambda uow, envelope: usecases.receive_issued_letter(envelope, DakUnitOfWork(uow), self.documents))
 
     # --- housekeeping --------------------------------------------------------------------------
 

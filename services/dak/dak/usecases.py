@@ -7,10 +7,13 @@ the event's tracking row (eoffice_common.db.Store.apply_once)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from eoffice_common.events import Envelope
+
+from . import domain, letters
 from .commands import (
     CloseReceipt,
     Diarise,
@@ -21,7 +24,7 @@ from .commands import (
     SendReceipt,
     TransferReceipts,
 )
-from .model import Dispatch, Receipt
+from .model import Diarist, Dispatch, IssuedLetter, Letter, Receipt, StoredDocument
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ def open_receipt(command: OnReceipt, uow) -> Receipt:
     receipt = _visible(command, uow)
     if receipt.open_by(command.user_id, utcnow()):
         uow.receipts.save(receipt)
+        uow.track(receipt)
         uow.commit(receipt)
     return receipt
 
@@ -159,6 +163,65 @@ def transfer_receipts(command: TransferReceipts, uow) -> int:
     return len(held)
 
 
+class NoReceivingPoint(ValueError):
+    """An addressee office with no active user: the event is set aside (dead-lettered) with this reason."""
+
+
+class Documents(Protocol):
+    def get(self, key: str) -> bytes: ...
+
+    def put(self, data: bytes, filename: str) -> StoredDocument: ...
+
+
+def receive_issued_letter(envelope: Envelope, uow, documents: Documents) -> list[str]:
+    """files' draft_issued: one receipt per addressee office inside the deployment, with the signed
+    PDF as its scan, the issuing office as its sender and the issue number as its letter number,
+    held by the named officer or the office's receiving point. A dispatch already received is
+    skipped (a receipt names its dispatch, uniquely). Returns the new receipts' ids."""
+    data = envelope.data
+    addressees = [a for a in data.get("addressees") or () if a.get("mode") == letters.INTRA]
+    pending = [a for a in addressees if uow.receipts.for_dispatch(a["dispatch_id"]) is None]
+    if not pending:
+        return []
+    filename = letters.safe_filename(data["issue_number"])
+    # get() verifies the bytes against the sha256 in the key: the scan is the PDF that was signed.
+    scan = documents.put(documents.get(data["pdf_key"]), filename)
+    issuer, issuing_office = uow.directory.person(data["issued_by"]), uow.directory.office(envelope.office)
+    language = domain.detect_language(data.get("subject") or "")
+    hindi = language == "hi"
+    letter = Letter(
+        kind="electronic", delivery_mode="portal", subject=data.get("subject") or data["issue_number"], language=language,
+        sender_name=(issuer.name_hi if hindi else issuer.name_en) if issuer else data["issued_by"],
+        sender_designation=(issuer.designation_hi if hindi else issuer.designation_en) if issuer else None,
+        sender_organisation=(issuing_office.name_hi if hindi else issuing_office.name_en) if issuing_office else envelope.office,
+        sender_email=issuer.email if issuer else None, letter_number=data["issue_number"],
+        letter_date=datetime.fromisoformat(data["issued_at"]).astimezone(domain.IST).date() if data.get("issued_at") else None,
+        received_date=domain.today_ist(), classification=data.get("classification") or "normal",
+    )
+    now, created = utcnow(), []
+    for addressee in pending:
+        office = uow.directory.office(addressee["office"])
+        holder = Diarist(_holder_for(addressee, uow), office.code, office.district_code)
+        copy = bool(addressee.get("copy"))
+        issued = IssuedLetter(data["issue_number"], data["file_id"], addressee["dispatch_id"], for_information=copy)
+        letter_here = replace(letter, remarks="प्रतिलिपि सूचनार्थ / copy for information") if copy else letter
+        receipt = Receipt.from_issued_letter(holder, letter_here, [(filename, scan)], issued, now)
+        uow.receipts.add(receipt)
+        created.append(uow.track(receipt).id)
+    return created
+
+
+def _holder_for(addressee: dict, uow) -> str:
+    """The named officer while active in the addressee office; otherwise the office's receiving point."""
+    named = uow.directory.person(addressee["user"]) if addressee.get("user") else None
+    if named is not None and named.active and named.office_code == addressee["office"]:
+        return named.id
+    holder = letters.receiving_point(uow.directory.colleagues_in(addressee["office"]))
+    if holder is None:
+        raise NoReceivingPoint(f"office {addressee['office']} has no active user to receive letter {addressee['dispatch_id']}")
+    return holder
+
+
 # --- reads ---------------------------------------------------------------------------------------
 
 def receipt_for(command: OnReceipt, uow) -> Receipt:
@@ -166,8 +229,8 @@ def receipt_for(command: OnReceipt, uow) -> Receipt:
     return _visible(command, uow)
 
 
-def receipts_of(user_id: str, query, uow) -> tuple[list[Any], int]:
-    return uow.receipts.listed_for(user_id, query)
+def receipts_of(user_id: str, office: str | None, query, uow) -> tuple[list[Any], int]:
+    return uow.receipts.listed_for(user_id, office, query)
 
 
 def referenced_scan_keys(uow) -> set[str]:

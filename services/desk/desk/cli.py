@@ -25,7 +25,8 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="bring the database to the latest schema and declare the queues")
     commands.add_parser("declare-queues", help="declare the queues and bindings the service consumes from")
-    commands.add_parser("set-demo-passwords", help=f"give every user of the directory the password {DEMO_PASSWORD!r}")
+    demo = commands.add_parser("set-demo-passwords", help=f"give every user of the directory without a password {DEMO_PASSWORD!r}")
+    demo.add_argument("--reset", action="store_true", help="also users who have one (changed passwords are lost)")
     one = commands.add_parser("set-password", help="set one user's password (asked for, not echoed)")
     one.add_argument("user_id")
     args = parser.parse_args(argv)
@@ -42,8 +43,8 @@ def main(argv=None):
 
     engine = StandaloneEngine(config["DB_URL"])
     if args.command == "set-demo-passwords":
-        count = set_demo_passwords(engine, config)
-        print(f"{count} demo users can sign in with the password {DEMO_PASSWORD}")
+        count = set_demo_passwords(engine, config, reset=args.reset)
+        print(f"{count} demo users were given the password {DEMO_PASSWORD}")
         return 0
 
     password = getpass.getpass(f"new password for {args.user_id}: ")
@@ -63,24 +64,26 @@ def set_password(session, user_id, password):
     account.updated_at = datetime.now(timezone.utc)
 
 
-def set_demo_passwords(engine, config, snapshot=None):
-    """Every active user gets the demo password. An empty copy of the directory is first filled
-    from dak (RPC directory_snapshot), as the events may not have arrived yet."""
+def set_demo_passwords(engine, config, snapshot=None, reset=False):
+    """Every active user without a password gets the demo password (with `reset`, every active user),
+    so that starting the demo again keeps a password someone changed. An empty copy of the directory
+    is first filled from dak (RPC directory_snapshot), as the events may not have arrived yet.
+    Returns how many users were given it."""
     with UnitOfWork(engine, actor="cli", correlation_id=None) as uow:
         if repository.count_users(uow.session) == 0:
             if snapshot is None:
                 with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=30) as cluster:
                     snapshot = cluster.dak.directory_snapshot()
             apply_snapshot(uow.session, snapshot)
-        users = repository.active_users(uow.session)
-        # One hash for all: the same password would otherwise cost a second of argon2 per user.
-        shared_hash = security.hash_password(DEMO_PASSWORD)
-        for user in users:
-            account = repository.account_of(uow.session, user.id)
-            account.password_hash, account.updated_at = shared_hash, datetime.now(timezone.utc)
+        accounts = [repository.account_of(uow.session, user.id) for user in repository.active_users(uow.session)]
+        given = [a for a in accounts if reset or not a.password_hash]
+        if given:
+            # One hash for all: the same password would otherwise cost a second of argon2 per user.
+            shared_hash = security.hash_password(DEMO_PASSWORD)
+            for account in given:
+                account.password_hash, account.updated_at = shared_hash, datetime.now(timezone.utc)
         uow.commit()
-    return len(users)
-
+    return len(given)
 
 if __name__ == "__main__":
     sys.exit(main())

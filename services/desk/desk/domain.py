@@ -7,11 +7,58 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import unquote, urlsplit
 
+from eoffice_common.search import search_form
+
 IST = timezone(timedelta(hours=5, minutes=30))
 LANGUAGES = ("hi", "en")
 PRIORITY_RANK = {"most_immediate": 0, "urgent": 1, "normal": 2}
 # How often a session's last-seen time is written: not on every request.
 TOUCH_EVERY = timedelta(minutes=1)
+
+
+DATE_FORMAT = "%d-%m-%Y"  # as Indian offices write a date: 08-12-2026
+
+
+def _moment(value):
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def iso_week(day):
+    """`2026-W49`: the ISO week of a day, as the scoreboard names weeks."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def ist_time(value):
+    """A moment (a datetime or ISO text, UTC if it names no zone) as `DD-MM-YYYY HH:MM` in India
+    Standard Time; nothing for None, and text that is no moment as it is."""
+    if value in (None, ""):
+        return ""
+    moment = _moment(value)
+    if moment is None:
+        return str(value)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(IST).strftime(f"{DATE_FORMAT} %H:%M")
+
+
+def indian_date(value):
+    """A date (a date, ISO text, or a moment: its day in IST) as `DD-MM-YYYY`."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.strftime(DATE_FORMAT)
+    text = str(value)
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text).strftime(DATE_FORMAT)
+        except ValueError:
+            return text
+    return ist_time(value)[:10]
 
 
 def today_ist(now=None):
@@ -122,6 +169,31 @@ def person_name(person, language):
     name = person.get(f"name_{language}") or person.get(f"name_{other}") or person.get("id", "")
     designation = person.get(f"designation_{language}") or person.get(f"designation_{other}")
     return f"{name} ({designation})" if designation else name
+
+
+def user_search_text(user):
+    """What the Send dialog's search looks in for a user: id, names and designations, folded."""
+    return search_form(" ".join(user[k] or "" for k in ("id", "name_en", "name_hi", "designation_en", "designation_hi")))
+
+
+def office_search_text(office):
+    """An office's and its district's names, folded, for the Send dialog's search."""
+    return search_form(" ".join(office[k] or "" for k in ("code", "name_en", "name_hi", "district_name_en", "district_name_hi")))
+
+
+def person_found(user, office, language, own_office, own_district):
+    """A user as the Send dialog lists them: `name (designation)`, and `office, district` beneath."""
+    other = "en" if language == "hi" else "hi"
+    def said(thing, name):
+        return getattr(thing, f"{name}_{language}") or getattr(thing, f"{name}_{other}") or ""
+    office_name, district_name = said(office, "name"), said(office, "district_name")
+    place = office_name if district_name in office_name else f"{office_name}, {district_name}"
+    return {
+        "id": user.id, "label": person_name({"id": user.id, "name_en": user.name_en, "name_hi": user.name_hi,
+                                             "designation_en": user.designation_en, "designation_hi": user.designation_hi}, language),
+        "office": user.office, "place": place, "own_office": user.office == own_office,
+        "own_district": office.district == own_district,
+    }
 
 
 # --- service answers back to the page ------------------------------------------------------------
@@ -300,14 +372,68 @@ def file_actions(file, user_id, officer):
             actions.add("approve")
     if custodian == user_id and status == "parked":
         actions.add("unpark")
-    if owner == user_id and status in ("open", "parked"):
-        actions.add("close")
+    if owner == user_id and custodian == user_id and status in ("open", "parked"):
+        actions.add("close")  # the owner closes, while holding the file
     if owner == user_id and status == "closed":
         actions.add("reopen")
+    if custodian == user_id and status == "open" and file.get("relation") != "part":
+        actions.add("volume")  # the next volume, for the custodian; a part file has none
+    if status != "closed":
+        actions.add("part")  # anyone who may open the file works on a part while it is elsewhere
     movement = file.get("current_movement") or {}
     if (movement.get("from") or {}).get("id") == user_id and not movement.get("opened_at") and custodian != user_id:
         actions.add("pull_back")
     return actions
+
+
+# --- signatures ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningState:
+    """What a green note's or an approved draft's signing looks like to its viewer."""
+
+    signed: list  # [(signer id, signed at, signature id)], in signing order
+    order: list  # every signer's id, in order
+    next_signer: str | None
+    can_sign: bool  # the viewer signs next and holds a usable certificate
+    needs_certificate: bool  # the viewer signs next but has no usable certificate
+    can_set_order: bool  # the owner, before anyone has signed
+    method: str | None = None  # how the viewer signs: dsc if they hold one, else esign
+
+
+def signing_state(document, user_id, certificate_methods, first_signer):
+    """From signing's view of the document and the methods (dsc, esign) of the viewer's active
+    certificates; a document signing has not heard of yet (files' event still on its way) is signed
+    first by `first_signer`, the note's author or the draft's approver. The signing service decides;
+    this chooses what to show."""
+    if not document:
+        mine = first_signer == user_id
+        return SigningState([], [first_signer], first_signer, mine and bool(certificate_methods),
+                            mine and not certificate_methods, False, _preferred(certificate_methods))
+    signed = [(s["signer"], s.get("signed_at"), s["id"]) for s in sorted(document.get("signatures") or [], key=lambda s: s["position"])
+              if s.get("status") == "signed"]
+    next_signer = document.get("next_signer")
+    mine_next = next_signer == user_id and not document.get("changed_after_signing")
+    return SigningState(
+        signed=signed, order=list(document.get("signers") or []), next_signer=next_signer,
+        can_sign=mine_next and bool(certificate_methods), needs_certificate=mine_next and not certificate_methods,
+        can_set_order=document.get("owner") == user_id and not signed, method=_preferred(certificate_methods),
+    )
+
+
+def _preferred(certificate_methods):
+    return "dsc" if "dsc" in certificate_methods else next(iter(certificate_methods), None)
+
+
+def usable_certificate_methods(certificates, today):
+    """The signing methods (dsc, esign) the user holds an active, unexpired certificate for."""
+    methods = set()
+    for c in certificates or []:
+        not_after = as_date(c.get("not_after"))
+        if c.get("status") == "active" and (not_after is None or not_after >= today):
+            methods.add("esign" if c.get("source") == "esign" else "dsc")
+    return methods
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -344,3 +470,65 @@ def line_chart(series, width=560, height=180, pad=28, top=10.0):
         y = height - pad - (max(0.0, min(top, float(value))) / top) * (height - 2 * pad)
         dots.append((round(x, 1), round(y, 1), label, value))
     return LineChart(" ".join(f"{x},{y}" for x, y, _, _ in dots), dots, width, height)
+
+
+def rank_chart(series, width=560, height=180, pad=28):
+    """Ranks over weeks as a polyline, the first rank at the top; None without points."""
+    if not series:
+        return None
+    worst = max(rank for _, rank in series)
+    step = (width - 2 * pad) / max(1, len(series) - 1)
+    dots = []
+    for i, (label, rank) in enumerate(series):
+        x = pad + i * step
+        y = pad + ((rank - 1) / (worst - 1) if worst > 1 else 0.0) * (height - 2 * pad)
+        dots.append((round(x, 1), round(y, 1), label, rank))
+    return LineChart(" ".join(f"{x},{y}" for x, y, _, _ in dots), dots, width, height)
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str  # the figure's column in the report (its heading is the catalogue's column.<key>)
+    value: float
+    percent: float  # of the chart's longest bar
+
+
+def _bars(pairs, top):
+    top = top or 1
+    return [Bar(key, value, round(100 * value / top, 1)) for key, value in pairs]
+
+
+PENDENCY_BUCKETS = ("days_0-7", "days_8-15", "days_16-30", "days_31+")
+
+
+def pendency_chart(report):
+    """Items pending in each age bucket, over every row of a report that has the buckets; else None."""
+    keys = [key for key in PENDENCY_BUCKETS if key in report.get("columns", ())]
+    if not keys:
+        return None
+    totals = [(key, sum(row.get(key) or 0 for row in report["rows"])) for key in keys]
+    return _bars(totals, max(value for _, value in totals))
+
+
+MONTHLY_SERIES = ("files_created", "receipts_diarised", "files_received", "receipts_received", "files_forwarded",
+                  "receipts_forwarded")
+
+
+def monthly_chart(report):
+    """[(month, bars)] of the month-wise report's totals (its ALL rows), every bar on one scale; else None."""
+    if not set(MONTHLY_SERIES) <= set(report.get("columns", ())):
+        return None
+    months = [(row["month"], [(key, row.get(key) or 0) for key in MONTHLY_SERIES])
+              for row in report["rows"] if row.get("office") == "ALL"]
+    top = max((value for _, pairs in months for _, value in pairs), default=0)
+    return [(month, _bars(pairs, top)) for month, pairs in months] or None
+
+
+SCOPE_PARAMETERS = ("district", "department", "office")
+
+
+def report_scope(chosen):
+    """The metrics query parameter of a scope chosen on the page (`district:HR-JJR`); {} for the
+    whole jurisdiction (`state:...`, nothing chosen). metrics refuses a scope beyond the caller's."""
+    kind, _, code = (chosen or "").partition(":")
+    return {kind: code} if kind in SCOPE_PARAMETERS and code else {}

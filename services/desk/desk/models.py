@@ -19,6 +19,7 @@ class Office(Base):
     name_hi = Column(String(200), nullable=False)
     district_name_en = Column(String(120))
     district_name_hi = Column(String(120))
+    search_text = Column(Text, nullable=False, default="")  # domain.office_search_text
     recorded_at = Column(UtcDateTime(), nullable=False)
 
 
@@ -39,6 +40,7 @@ class User(Base):
     roles = Column(JSON, nullable=False, default=list)
     language = Column(String(2), nullable=False, default="hi")
     active = Column(Boolean, nullable=False, default=True)
+    search_text = Column(Text, nullable=False, default="")  # domain.user_search_text
     recorded_at = Column(UtcDateTime(), nullable=False)
 
 

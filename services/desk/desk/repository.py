@@ -1,14 +1,15 @@
 """Reading and writing the desk's tables."""
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, or_, select, update
 
 from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, DirectoryCopy
+from eoffice_common.search import contains, search_words
 
 from . import domain
 from .models import Account, Office, ReceiptDeadline, Session, SignInAttempt, User
 
-_sessions, _users, _accounts = Session.__table__, User.__table__, Account.__table__
+_sessions, _users, _accounts, _offices = Session.__table__, User.__table__, Account.__table__, Office.__table__
 
 SIGNED_IN = (
     select(
@@ -89,8 +90,10 @@ def active_users(session):
 
 # desk's copy of the directory, kept by the shared rules: the newer record wins.
 DIRECTORY = DirectoryCopy(
-    users=CopyTable.of(User.__table__, USER_FIELDS, key="user_id", renamed={"user_id": "id"}),
-    offices=CopyTable.of(Office.__table__, OFFICE_FIELDS, key="office", renamed={"office": "code"}),
+    users=CopyTable.of(User.__table__, USER_FIELDS, key="user_id", renamed={"user_id": "id"},
+                       derived=lambda user: {"search_text": domain.user_search_text({**user, "id": user["user_id"]})}),
+    offices=CopyTable.of(Office.__table__, OFFICE_FIELDS, key="office", renamed={"office": "code"},
+                         derived=lambda office: {"search_text": domain.office_search_text({**office, "code": office["office"]})}),
 )
 
 
@@ -104,6 +107,27 @@ def record_directory_event(session, envelope):
 def record_directory_snapshot(session, snapshot):
     DIRECTORY.record_snapshot(session, snapshot)
     session.execute(delete(Session).where(Session.user_id.in_(select(User.id).where(User.active.is_(False)))))
+
+
+def find_people(session, query, office, district, limit):
+    """Active users for whom every word of `query` is in their name, designation, office or district,
+    and at least one in their own name or designation (so that "ज़िलाधिकारी" finds District Magistrates,
+    not everyone in a "ज़िलाधिकारी कार्यालय"); Hindi spelling variants folded. The caller's own office
+    first, then the caller's district, then by office and name."""
+    words = search_words(query)
+    filters = [_users.c.active.is_(True)]
+    for word in words:
+        filters.append(or_(contains(_users.c.search_text, word), contains(_offices.c.search_text, word)))
+    if words:
+        filters.append(or_(*(contains(_users.c.search_text, word) for word in words)))
+    return session.execute(
+        select(User, Office)
+        .join(Office, Office.code == User.office)
+        .where(*filters)
+        .order_by(case((User.office == office, 0), else_=1), case((Office.district == district, 0), else_=1),
+                  Office.name_en, User.name_en)
+        .limit(limit)
+    ).all()
 
 
 def offices_by_code(session):

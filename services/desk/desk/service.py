@@ -3,7 +3,9 @@ and each form is relayed to the service that owns the action; errors come back b
 import base64
 import mimetypes
 import os
+import re
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 import eventlet
 import requests
@@ -40,17 +42,23 @@ SSO_COOKIE = "desk_sso"  # the state, nonce and PKCE verifier of a single sign-o
 RECEIPT_BOXES = ("inbox", "sent", "created", "closed")
 FILE_BOXES = ("inbox", "sent", "created", "parked", "closed")
 INBOX_PAGE = 50
+PEOPLE_FOUND = 20  # officers the Send dialog lists for a search
+SIGNING_LOOKUPS = 8  # signing documents a file page asks for at once
 RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy"}
 # Each action of the file view, and the tab the page returns to.
 FILE_ACTIONS = {
     "note": "noting", "note_save": "noting", "note_confirm": "noting", "note_discard": "noting", "attach": "noting",
     "send": "noting", "return": "noting", "park": "noting", "unpark": "noting", "close": "noting", "reopen": "noting",
     "pull_back": "noting", "draft": "drafts", "draft_version": "drafts", "approve": "drafts", "issue": "drafts",
+    "draft_comment": "drafts", "volume": "noting", "part": "noting",
 }
+FILE_TABS = ("noting", "drafts", "movements", "audit")
+ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute")
 SIGN_WAIT_SECONDS = 5
 MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
                "active-file-levels", "monthly", "receipts-by-category", "file-register", "dispatch", "electronic",
                "darpg-monthly", "active-users")
+PAGED_REPORTS = ("file-register",)  # as JSON a page at a time; the CSV is whole
 STREAM_CHUNK = 64 * 1024
 with open(os.path.join(STATIC_DIR, "devanagari.woff"), "rb") as _font:
     DEVANAGARI_FONT = base64.b64encode(_font.read()).decode()
@@ -431,10 +439,16 @@ class DeskService:
         return json_page({"people": self._find_people(request.args.get("q", ""))})
 
     def _find_people(self, query):
-        found = self.services.get("dak", "/directory/users", params={"q": query, "limit": 20})
+        """Officers matching `query` in the desk's copy of the directory, each with designation, office
+        and district, the sender's own office first and then own district (so a namesake in another
+        district is not picked by mistake)."""
+        me = self.pages.session
         language = self.pages.language
-        return [{"id": u["id"], "label": domain.person_name(u, language), "office": u["office"]}
-                for u in found["users"] if u["id"] != self.pages.session.user_id]
+        with self.db.read() as session:
+            own = session.get(repository.Office, me.office)
+            found = repository.find_people(session, query, me.office, own.district if own else None, PEOPLE_FOUND)
+            return [domain.person_found(user, office, language, me.office, own.district if own else None)
+                    for user, office in found if user.id != me.user_id]
 
     # --- files -----------------------------------------------------------------------------------
 
@@ -458,7 +472,8 @@ class DeskService:
 
     @page("GET", "/files/<string:file_id>")
     def file_view(self, request, file_id):
-        return self._file_page(request, file_id, tab=request.args.get("tab", "noting"), dialog=request.args.get("dialog"))
+        tab = request.args.get("tab", "noting")
+        return self._file_page(request, file_id, tab=tab if tab in FILE_TABS else "noting", dialog=request.args.get("dialog"))
 
     @page("POST", "/files/<string:file_id>/<string:action>", upload=True)
     def file_action(self, request, file_id, action):
@@ -475,24 +490,36 @@ class DeskService:
             return self._file_page(request, file_id, tab=tab, dialog=action, failure=failure, values=form,
                                    status=_form_status(failure))
         FORMS.labels(f"file_{action}", "done").inc()
+        if isinstance(flash, dict):  # a new volume or part file: open it
+            return self.pages.redirect(f"/files/{flash['id']}", "file_created", flash["file_number"])
         anchor = {"noting": "#noting", "drafts": "#drafts"}.get(tab, "")
         return self.pages.redirect(f"/files/{file_id}?tab={tab}{anchor}", flash)
 
     def _act_on_file(self, file_id, action, form, request):
-        """Relay one action of the file view to the files service; returns the message to show."""
+        """Relay one action of the file view to the files service; returns the message to show, or the
+        file a new volume or part file made."""
         base = f"/files/{file_id}"
         version = int(form["version"]) if (form.get("version") or "").isdigit() else None
         remarks = (form.get("remarks") or "").strip() or None
+        if action == "volume":
+            return self.services.post("files", f"{base}/volumes", json={"remarks": remarks} if remarks else {})
+        if action == "part":
+            subject = (form.get("part_subject") or "").strip()
+            return self.services.post("files", f"{base}/parts", json={"subject": subject} if subject else {})
+        if action == "draft_comment":
+            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/comments", json={"text": form.get("comment", "")})
+            return "draft_commented"
+        note = {"text": form.get("text", ""), "references": form.getlist("references")}  # flagged correspondence items
         if action == "note":
-            self.services.post("files", f"{base}/notes", json={"text": form.get("text", "")})
+            self.services.post("files", f"{base}/notes", json=note)
             return "note_saved"
         if action == "note_save":
-            self.services.json("files", "PUT", f"{base}/notes/{form.get('note_id', '')}", json={"text": form.get("text", "")})
+            self.services.json("files", "PUT", f"{base}/notes/{form.get('note_id', '')}", json=note)
             return "note_saved"
         if action == "note_confirm":
             note_id = form.get("note_id", "")
             if "text" in form:
-                self.services.json("files", "PUT", f"{base}/notes/{note_id}", json={"text": form.get("text", "")})
+                self.services.json("files", "PUT", f"{base}/notes/{note_id}", json=note)
             self.services.post("files", f"{base}/notes/{note_id}/confirm")
             return "note_confirmed"
         if action == "note_discard":
@@ -545,9 +572,15 @@ class DeskService:
         pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/drafts")
         if tab == "movements":
             pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/movements")
+        if tab == "audit":
+            pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/audit")
         answers = list(pile)
         (notes, _), (correspondence, _), (drafts, _) = answers[:3]
         movements = answers[3][0] if tab == "movements" else None
+        audit = answers[3][0] if tab == "audit" else None
+        chain = None
+        if tab == "audit" and request.args.get("verify"):
+            chain = self._try(self.services.get, "files", f"/files/{file_id}/audit/verify")[0]
         notes = (notes or {}).get("notes", [])
         items = (correspondence or {}).get("correspondence", [])
         readable = [i for i in items if not i.get("restricted")]
@@ -561,16 +594,56 @@ class DeskService:
                                       f"/files/{file_id}/drafts/{request.args['draft']}/versions/{request.args['version']}")[0]
         query = request.args.get("q", "") if request.method == "GET" else (values or {}).get("q", "")
         aliases = {"text": "text", "content": "content", "subject": "draft_subject", "item.title": "title", "item_title": "title"}
+        signing = self._signing_states(
+            [("note", n["id"], (n.get("author") or {}).get("id")) for n in notes if n.get("status") == "green" and tab == "noting"]
+            + [("draft", d["id"], (d["approval"].get("approved_by") or {}).get("id")) for d in drafts if d.get("approval") and tab == "drafts"]
+        )
+        with self.db.read() as session:
+            signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]}
+                                   | {e["actor"] for e in (audit or {}).get("entries", [])})
         return self.pages.render(
             request, "file.html", status=status, file=file, tab=tab, dialog=dialog, failure=failure,
             errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
             notes=notes, paragraphs=domain.numbered_paragraphs, items=items, shown=shown, docs=docs, drafts=drafts,
             movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
+            signing=signing, signers=signers, audit=audit, chain=chain,
             actions=domain.file_actions(file, me.user_id, me.is_officer),
             people_found=self._find_people(query) if query and dialog == "send" else [],
         )
 
     # --- signatures --------------------------------------------------------------------------------
+
+    def _signing_states(self, documents):
+        """{(kind, id): domain.SigningState} of green notes and approved drafts, as the signing service
+        sees them (who signed, who signs next) and as the viewer's certificates allow."""
+        if not documents:
+            return {}
+        pile = eventlet.GreenPile(SIGNING_LOOKUPS)
+        pile.spawn(self._try, self.services.get, "signing", "/certificates")
+        for kind, document_id, _ in documents:
+            pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
+        (certificates, _), *answers = list(pile)
+        methods = domain.usable_certificate_methods((certificates or {}).get("certificates"), domain.today_ist())
+        me = self.pages.session.user_id
+        return {(kind, document_id): domain.signing_state(document, me, methods, first_signer)
+                for (kind, document_id, first_signer), (document, _) in zip(documents, answers, strict=True)}
+
+    @page("POST", "/signers/<string:kind>/<string:document_id>")
+    def set_signing_order(self, request, kind, document_id):
+        """The owner names who signs, in order (login ids, one a line or comma-separated)."""
+        if kind not in ("note", "draft"):
+            raise UnknownAction(f"nothing to sign of kind {kind}")
+        file_id = request.form.get("file_id", "")
+        signers = [s for s in re.split(r"[\s,]+", request.form.get("signers", "")) if s]
+        try:
+            self.services.request("signing", "PUT", f"/documents/{kind}/{document_id}/signers", json={"signers": signers})
+        except ServiceFailure as failure:
+            if failure.status not in (403, 409, 422) or not file_id:
+                raise
+            return self._file_page(request, file_id, tab="drafts" if kind == "draft" else "noting",
+                                   dialog=f"order-{document_id}", failure=failure, status=_form_status(failure))
+        tab = "drafts" if kind == "draft" else "noting"
+        return self.pages.redirect(f"/files/{file_id}?tab={tab}#{kind}-{document_id}", "signing_order_set")
 
     @page("POST", "/sign/<string:kind>/<string:document_id>")
     def sign(self, request, kind, document_id):
@@ -672,8 +745,9 @@ class DeskService:
         results, failure = None, None
         if args.get("go"):
             if what == "receipts":
-                params = {k: args.get(k) for k in ("sender", "category", "date_from", "date_to", "classification") if args.get(k)}
-                params.update({"box": args.get("box") or "created", "per_page": 50})
+                params = {k: args.get(k) for k in ("q", "number", "letter_number", "sender", "category", "date_from", "date_to",
+                                                   "classification") if args.get(k)}
+                params.update({"box": args.get("box") or "office", "per_page": 50})
                 results, failure = self._try(self.services.get, "dak", "/receipts", params=params)
             else:
                 params = {k: args.get(k) for k in ("number", "computer_number", "q", "category", "year", "date_from",
@@ -683,22 +757,96 @@ class DeskService:
         return self.pages.render(request, "search.html", what=what, values=args, results=results, failure=failure,
                                  errors=self._form_errors(failure) if failure and failure.status == 422 else {})
 
+    # --- the admin area (admins only; each service keeps an admin to their own office) ---------------
+
+    @page("GET", "/admin")
+    def admin(self, request):
+        return self._admin_page(request)
+
+    @page("POST", "/admin/<string:action>")
+    def admin_action(self, request, action):
+        self._require_admin()
+        if action not in ADMIN_ACTIONS:
+            raise UnknownAction(f"no admin action {action}")
+        form = request.form
+        try:
+            value = self._act_as_admin(action, form)
+        except ServiceFailure as failure:
+            if failure.status >= 500:
+                raise
+            FORMS.labels(f"admin_{action}", "refused").inc()
+            return self._admin_page(request, dialog=action, failure=failure, values=form, status=_form_status(failure))
+        FORMS.labels(f"admin_{action}", "done").inc()
+        return self.pages.redirect(f"/admin#{action}", f"admin_{action}", value or "")
+
+    def _act_as_admin(self, action, form):
+        """Relay one admin form to the service that owns it; returns a word for the message shown."""
+        text = {name: (form.get(name) or "").strip() for name in form}
+        if action == "head":
+            fields = ("main_code", "main_name_en", "main_name_hi", "sub_code", "sub_name_en", "sub_name_hi", "section_label", "department_label")
+            return self.services.post("files", "/heads", json={f: text.get(f, "") for f in fields})["code"]
+        if action == "transfer":
+            body = {"from_user": text.get("from_user", ""), "to_user": text.get("to_user", ""), "remarks": text.get("remarks") or None}
+            self.services.post("files", "/transfers", json={k: v for k, v in body.items() if v is not None})
+            return body["to_user"]
+        if action == "revoke":
+            certificate = text.get("certificate_id", "")
+            self.services.post("signing", f"/certificates/{quote(certificate, safe='')}/revoke", json={"reason": text.get("reason", "")})
+            return certificate
+        if action == "retry":
+            letter = text.get("letter_id", "")
+            if not letter.isdigit():
+                raise ServiceFailure("desk", 422, "invalid_input", "choose a dead letter", {"letter_id": "Input should be a valid integer"})
+            self.services.post("notify", f"/dead-letters/{letter}/retry")
+            return letter
+        week = text.get("week", "")
+        answer = self.services.post("metrics", f"/weeks/{quote(week, safe='')}/recompute")
+        return f"{week} ({answer.get('offices', 0)})"
+
+    def _require_admin(self):
+        if not self.pages.session.has_role("admin"):
+            raise PageNotFound("the admin area is for admins")
+
+    def _admin_page(self, request, dialog=None, failure=None, values=None, status=200):
+        self._require_admin()
+        me = self.pages.session
+        pile = eventlet.GreenPile(4)
+        pile.spawn(self._try, self.services.get, "files", "/heads")
+        pile.spawn(self._try, self.services.get, "notify", "/dead-letters", params={"per_page": 50})
+        pile.spawn(self._try, self.services.get, "dak", "/directory/users", params={"office": me.office, "limit": 200})
+        pile.spawn(self._try, self.services.get, "signing", "/certificates")
+        (heads, _), (dead_letters, _), (users, _), (certificates, _) = list(pile)
+        return self.pages.render(
+            request, "admin.html", status=status, dialog=dialog, failure=failure, values=values or MultiDict(),
+            errors=self._form_errors(failure) if failure else {}, heads=(heads or {}).get("heads"),
+            dead_letters=(dead_letters or {}).get("dead_letters"), users=(users or {}).get("users"),
+            certificates=(certificates or {}).get("certificates"), this_week=domain.iso_week(domain.today_ist()),
+        )
+
     @page("GET", "/reports")
     def reports(self, request):
+        """A MIS report of the scope chosen among the caller's (their jurisdiction), with its charts."""
         name = request.args.get("report", "pendency")
         if name not in MIS_REPORTS:
             raise PageNotFound(f"no report {name}")
-        params = {k: request.args.get(k) for k in ("from", "to") if request.args.get(k)}
-        report, failure = self._try(self.services.get, "metrics", f"/mis/{name}", params=params)
-        return self.pages.render(request, "reports.html", name=name, reports=MIS_REPORTS, report=report, failure=failure,
-                                 values=request.args, errors=self._form_errors(failure) if failure and failure.status == 422 else {})
+        pile = eventlet.GreenPile(2)
+        pile.spawn(self._try, self.services.get, "metrics", "/mis/scopes")
+        pile.spawn(self._try, self.services.get, "metrics", f"/mis/{name}", params=_report_params(request.args, paged=name in PAGED_REPORTS))
+        (jurisdiction, _), (report, failure) = list(pile)
+        scopes = (jurisdiction or {}).get("scopes", [])
+        return self.pages.render(
+            request, "reports.html", name=name, reports=MIS_REPORTS, report=report, failure=failure,
+            values=request.args, errors=self._form_errors(failure) if failure and failure.status == 422 else {},
+            scopes=scopes, scope=request.args.get("scope", ""),
+            pendency_chart=domain.pendency_chart(report) if report else None,
+            monthly_chart=domain.monthly_chart(report) if report else None,
+        )
 
     @page("GET", "/reports/<string:name>.csv")
     def report_csv(self, request, name):
         if name not in MIS_REPORTS:
             raise PageNotFound(f"no report {name}")
-        params = {k: request.args.get(k) for k in ("from", "to") if request.args.get(k)}
-        return self._relay("metrics", f"/mis/{name}", params={**params, "format": "csv"})
+        return self._relay("metrics", f"/mis/{name}", params={**_report_params(request.args), "format": "csv"})
 
     @page("GET", "/scoreboard")
     def scoreboard(self, request):
@@ -721,6 +869,7 @@ class DeskService:
             request, "scoreboard.html", level=level, board=board, failure=failure, unit=unit, detail=detail,
             explained=explained,
             history_chart=domain.line_chart(sorted((h["week"], h["score"]) for h in (detail or {}).get("history", []))),
+            rank_chart=domain.rank_chart(sorted((h["week"], h["rank"]) for h in (detail or {}).get("history", []))),
         )
 
     # --- notifications ---------------------------------------------------------------------------
@@ -875,6 +1024,15 @@ def _wants_json(request):
 
 def _form_status(failure):
     return failure.status if 400 <= failure.status < 500 else 502
+
+
+def _report_params(args, paged=False):
+    """What a report page passes on to metrics: the period, the chosen scope and (for a register
+    read a page at a time) the page."""
+    params = {k: args.get(k) for k in ("from", "to") if args.get(k)}
+    if paged and args.get("page"):
+        params["page"] = args.get("page")
+    return {**params, **domain.report_scope(args.get("scope"))}
 
 
 def _page_number(request):

@@ -276,6 +276,8 @@ _environment = Environment(
 _environment.globals["static_url"] = static_url
 _environment.filters["figure"] = figure
 _environment.filters["in_language"] = in_language
+_environment.filters["ist"] = domain.ist_time
+_environment.filters["day"] = domain.indian_date
 _environment.globals["new_idempotency_key"] = new_idempotency_key
 
 

@@ -3,6 +3,7 @@ import argparse
 import os
 import sys
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import yaml
 
@@ -12,8 +13,9 @@ from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
 
-from . import directory, repository
+from . import directory
 from .models import FileHead
+from .repository import DirectoryRepository
 from .schemas import HeadIn
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,15 +24,15 @@ DEMO_HEADS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo", "h
 
 def seed_heads(session, heads, created_by, now):
     """Add the heads not yet present (matched on office, main code and sub code); returns how many."""
+    present = DirectoryRepository(SimpleNamespace(session=session))
     added = 0
     for entry in heads:
         office = entry["office"]
         head_in = HeadIn.model_validate({k: v for k, v in entry.items() if k != "office"})
-        if repository.head_exists(session, office, head_in.main_code, head_in.sub_code):
+        if present.head_exists(office, head_in.main_code, head_in.sub_code):
             continue
-        session.add(FileHead(office_code=office, created_by=created_by, created_at=now, active=True, **head_in.model_dump()))
+        present.add_head(FileHead(office_code=office, created_by=created_by, created_at=now, active=True, **head_in.model_dump()))
         added += 1
-    session.flush()
     return added
 
 

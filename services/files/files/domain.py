@@ -1,14 +1,17 @@
-"""The rules of files, in plain Python: file numbers, who may open a file, the one custodian and how
+"""The rules of files, in plain Python, over any object with the names they read (model.File, models.User,
+model.Note ...): file numbers, who may open a file, the one custodian and how
 a file moves, noting and paragraph numbers, drafts for approval, and the audit log's hash chain."""
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from eoffice_common.search import search_form
+
 from .exceptions import (
     AlreadyOpened,
+    DraftAlreadyIssued,
     DraftNotApproved,
     DraftNotEditable,
     FileClosed,
@@ -42,7 +45,6 @@ DRAFT, APPROVED, ISSUED = "draft", "approved", "issued"
 SEND, RETURN, PULL_BACK, TRANSFER = "send", "return", "pull_back", "transfer"
 # The moves that count as a transaction level of a file (a pull back undoes one; a transfer is office work).
 COUNTED_MOVES = (SEND, RETURN)
-INVISIBLE = re.compile("[\u200b\u200c\u200d\ufeff]")
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -94,52 +96,16 @@ def is_due_date_valid(due, today=None):
 
 
 def normalise_for_search(text):
-    """Case, width, spacing and Unicode form folded, so that a Hindi word typed with a precomposed
-    nukta (ज़) finds one typed as ज + ़, and 'Pension' finds 'pension'."""
-    text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text or ""))
-    return " ".join(text.casefold().split())
+    """Case, width, spacing, Unicode form and Hindi spelling variants folded (eoffice_common.search),
+    so that हैंडपम्प finds हैंडपंप and 'Pension' finds 'pension'."""
+    return search_form(text)
 
 
 def search_words(query):
-    return normalise_for_search(query).split()
+    return search_form(query).split()
 
 
 # --- who may open a file, and who may act on it --------------------------------------------------
-
-@dataclass
-class FileView:
-    """What the rules need to know about a file."""
-
-    id: str
-    office: str
-    created_by: str
-    owner: str
-    custodian: str
-    status: str
-    kind: str
-    classification: str
-    version: int
-    relation: str | None = None
-
-
-@dataclass(frozen=True)
-class MovementView:
-    """The movement that put the file with its custodian."""
-
-    id: int
-    action: str
-    from_user: str
-    to_user: str
-    opened: bool
-
-
-@dataclass(frozen=True)
-class UserView:
-    id: str
-    office: str
-    roles: tuple
-    active: bool = True
-
 
 @dataclass(frozen=True)
 class Move:
@@ -156,17 +122,6 @@ def can_open(file, user_id, user_office, was_sent_it):
     if file.classification in RESTRICTED:
         return False
     return user_office == file.office
-
-
-@dataclass(frozen=True)
-class ItemView:
-    """What the rules need to know about a receipt in a file's correspondence."""
-
-    kind: str
-    classification: str
-    receipt_office: str | None
-    cleared: tuple
-    linked_after_movement: int | None
 
 
 def can_read_item(item, user_id, user_office, last_movement_to_user):
@@ -352,13 +307,6 @@ def check_signable(document_kind, status):
 
 # --- noting ---------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class NoteView:
-    id: str
-    author: str
-    status: str
-
-
 def split_paragraphs(text):
     """Paragraphs are separated by a blank line."""
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
@@ -394,13 +342,6 @@ def content_sha256(text):
 
 # --- drafts for approval --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class DraftView:
-    id: str
-    status: str
-    current_version: int
-
-
 def check_draft_editable(draft):
     if draft.status != DRAFT:
         raise DraftNotEditable(f"the draft is {draft.status}; it can no longer change")
@@ -415,8 +356,10 @@ def check_approve(draft, approver_roles, version=None):
 
 
 def check_issue(draft):
+    if draft.status == ISSUED:
+        raise DraftAlreadyIssued("the draft was already issued")
     if draft.status != APPROVED:
-        raise DraftNotApproved("only an approved draft can be issued" if draft.status == DRAFT else "the draft was already issued")
+        raise DraftNotApproved("only an approved draft can be issued")
 
 
 def signature_state(signed_sha256, current_sha256):

@@ -58,6 +58,7 @@ class NoteConfirmed(FileEvent):
     confirmed_at: str = ""
     classification: str = "normal"
     confirmed_on: str = "confirm"
+    subject: str = ""  # the file's, for the note's PDF
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,14 @@ class DraftIssued(FileEvent):
     dispatch_mode: str = "post"
     issued_by: str = ""
     recipients: list = field(default_factory=list)
+    subject: str = ""
+    classification: str = "normal"
+    issued_at: str = ""
+    # The signed PDF (signing's key in the shared store) and each addressee's dispatch: {dispatch_id,
+    # position, mode (intra|email|post), copy, name, user, office, email, address, postal_mode, article_number}.
+    pdf_key: str | None = None
+    pdf_sha256: str | None = None
+    addressees: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)

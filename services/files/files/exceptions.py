@@ -106,6 +106,10 @@ class DraftNotApproved(Conflict):
     reason = "draft_not_approved"
 
 
+class DraftAlreadyIssued(Conflict):
+    reason = "draft_already_issued"
+
+
 class DuplicateFileNumber(Conflict):
     reason = "duplicate_file_number"
 
@@ -141,3 +145,13 @@ class DocumentsRequired(InvalidInput):
 class UnlinkableEvent(ValueError):
     """A consumed event that can never apply here (unknown file, putter not the custodian, ...).
     A ValueError, so `apply_once` dead-letters it with this message as the reason."""
+
+
+class AddresseeRefused(InvalidInput):
+    """An addressee unknown or deactivated in the directory: named per field (`recipients.2.user`)."""
+
+    reason = "addressee_refused"
+
+
+class DraftNotSigned(Conflict):
+    reason = "draft_not_signed"

@@ -1,12 +1,16 @@
-"""Reading and writing the files service's tables: the SQL side of each use case."""
+"""Where the files service's SQL lives: one repository per aggregate over a unit of work's session,
+and the unit of work the use cases are given. Where PostgreSQL and SQLite need different SQL, the
+difference is inside one method here."""
+from __future__ import annotations
+
 import json
 from datetime import datetime, time
 
-from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.exc import StaleDataError
 
 from eoffice_common.search import contains
 
@@ -14,6 +18,7 @@ from . import domain
 from .exceptions import (
     CorrespondenceNotFound,
     DraftNotFound,
+    DuplicateFileNumber,
     FileNotFound,
     NoteNotFound,
     UnknownHead,
@@ -21,356 +26,248 @@ from .exceptions import (
     UnknownUser,
     VersionConflict,
 )
-from .models import (
-    COMPUTER_NUMBERS,
+from .model import (
     AuditEntry,
     CorrespondenceDocument,
     CorrespondenceItem,
-    Counter,
+    Dispatch,
     Draft,
     DraftComment,
     DraftVersion,
     File,
-    FileHead,
-    FileSerial,
-    IssueSerial,
     Movement,
     Note,
-    Office,
-    User,
 )
+from .models import COMPUTER_NUMBERS, Counter, FileHead, FileSerial, IssueSerial, Office, User
 
-_files, _users, _audit = (model.__table__ for model in (File, User, AuditEntry))
 # What the answers show of an officer (schemas.person), and whether they may receive a file.
 PERSON_KEYS = ("id", "name_en", "name_hi", "designation_en", "designation_hi", "active")
-
-
-def _insert(session):
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
-def _next_serial(session, model, keys):
-    """The next value of a counter row, gap-free: taken under the row's lock, so it rolls back with
-    the transaction that took it."""
-    session.execute(_insert(session)(model).values(**keys, last_serial=0).on_conflict_do_nothing(index_elements=list(keys)))
-    return session.execute(
-        update(model)
-        .where(*[getattr(model, k) == v for k, v in keys.items()])
-        .values(last_serial=model.last_serial + 1)
-        .returning(model.last_serial)
-    ).scalar_one()
-
-
-def next_file_serial(session, head_id, year):
-    return _next_serial(session, FileSerial, {"head_id": head_id, "year": year})
-
-
-def next_issue_serial(session, office_code, year):
-    return _next_serial(session, IssueSerial, {"office_code": office_code, "year": year})
-
-
-def next_computer_number(session):
-    """Unique across the deployment (not gap-free: a PostgreSQL sequence does not roll back)."""
-    if session.bind.dialect.name == "postgresql":
-        return session.execute(select(COMPUTER_NUMBERS.next_value())).scalar_one()
-    session.execute(_insert(session)(Counter).values(name="computer_number", value=0).on_conflict_do_nothing(index_elements=["name"]))
-    return session.execute(
-        update(Counter).where(Counter.name == "computer_number").values(value=Counter.value + 1).returning(Counter.value)
-    ).scalar_one()
-
-
-# --- directory --------------------------------------------------------------------------------------
-
-def get_user(session, user_id):
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        raise UnknownUser(f"user {user_id} is not in the directory")
-    return user
-
-
-def get_office(session, code):
-    office = session.get(Office, code)
-    if office is None:
-        raise UnknownOffice(f"office {code} is not in the directory")
-    return office
-
-
-def find_user(session, user_id):
-    """A user of the directory copy, active or not (an officer who left is kept), or None."""
-    return session.get(User, user_id)
-
-
-def active_user(session, user_id):
-    user = session.get(User, user_id) if user_id else None
-    return user if user is not None and user.active else None
-
-
-_USERS_BY_ID = select(*[_users.c[k] for k in PERSON_KEYS]).where(_users.c.id.in_(bindparam("ids", expanding=True)))
-
-
-def users_by_id(session, user_ids):
-    """Names, designations and whether active, of the given users (for display and recipients)."""
-    ids = [u for u in set(user_ids) if u]
-    if not ids:
-        return {}
-    return {u.id: u for u in session.connection().execute(_USERS_BY_ID, {"ids": ids})}
-
-
-def user_view(user):
-    return None if user is None else domain.UserView(user.id, user.office_code, tuple(user.roles or ()), user.active)
-
-
-# --- heads ------------------------------------------------------------------------------------------
-
-def heads_of(session, office_code):
-    return session.execute(
-        select(FileHead).where(FileHead.office_code == office_code).order_by(FileHead.main_code, FileHead.sub_code)
-    ).scalars().all()
-
-
-def head_for(session, head_id, office_code):
-    head = session.get(FileHead, head_id)
-    if head is None or head.office_code != office_code or not head.active:
-        raise UnknownHead(f"head {head_id} is not a head of {office_code}", fields={"head_id": "not a head of your office"})
-    return head
-
-
-def head_exists(session, office_code, main_code, sub_code):
-    return session.execute(
-        select(FileHead.id).where(FileHead.office_code == office_code, FileHead.main_code == main_code, FileHead.sub_code == sub_code)
-    ).first() is not None
-
-
-# --- files ------------------------------------------------------------------------------------------
-
-def find_file(session, file_id, for_update=False):
-    query = select(File).where(File.id == file_id)
-    if for_update:
-        # populate_existing: a row read earlier in this session is refreshed, not served from memory.
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.execute(query).scalar_one_or_none()
-
-
-def load_file(session, file_id, for_update=False):
-    file = find_file(session, file_id, for_update)
-    if file is None:
-        raise FileNotFound(f"file {file_id} was not found")
-    return file
-
-
-def file_view(file):
-    return domain.FileView(
-        id=file.id, office=file.office_code, created_by=file.created_by, owner=file.owner_id,
-        custodian=file.custodian_id, status=file.status, kind=file.kind, classification=file.classification,
-        version=file.version, relation=file.relation,
-    )
-
-
-def was_sent_to(db, file_id, user_id):
-    """Whether the file was ever sent to the user; `db` a session or a connection."""
-    return db.execute(
-        select(Movement.id).where(Movement.file_id == file_id, Movement.to_user == user_id).limit(1)
-    ).first() is not None
-
-
-def number_taken(session, office_code, key):
-    return session.execute(select(File.id).where(File.office_code == office_code, File.number_key == key)).first() is not None
-
-
-def related_files(session, file):
-    """The file's volumes and parts, and the file it belongs to."""
-    root = file.parent_file_id if file.relation == "volume" else file.id
-    conditions = [File.parent_file_id == file.id, File.parent_file_id == root, File.id == root]
-    if file.parent_file_id:
-        conditions.append(File.id == file.parent_file_id)
-    return session.execute(
-        select(File).where(or_(*conditions), File.id != file.id).order_by(File.volume, File.part, File.created_at)
-    ).scalars().all()
-
-
-def next_volume(session, root_id):
-    return session.execute(
-        select(func.max(File.volume)).where(or_(File.id == root_id, and_(File.parent_file_id == root_id, File.relation == "volume")))
-    ).scalar_one() + 1
-
-
-def next_part(session, parent_id):
-    return (session.execute(
-        select(func.max(File.part)).where(File.parent_file_id == parent_id, File.relation == "part")
-    ).scalar_one() or 0) + 1
-
-
-def _audit_row(file_id, seq, prev_hash, actor, action, details, now):
-    # Hashed as stored and read back: dates become strings (canonical JSON re-encodes to itself).
-    stored_details = domain.canonical_json(details)
-    digest = domain.audit_hash(prev_hash, file_id, seq, action, actor, now, json.loads(stored_details))
-    row = {
-        "file_id": file_id, "seq": seq, "action": action, "actor": actor, "at": now,
-        "details": stored_details, "prev_hash": prev_hash, "hash": digest,
-    }
-    return row, digest
-
-
-def new_audit_log(file, actor, details, now):
-    """The first entry ("created") of a new file's audit log. The file row carries the chain's head,
-    so this is called before the row is written; the entry is added once the row exists."""
-    row, file.audit_head = _audit_row(file.id, 1, None, actor, "created", details, now)
-    file.audit_seq = 1
-    return AuditEntry(**row)
-
-
-def audit_rows(file, actor, actions, now):
-    """The audit entries of `actions` [(action, details)] chained on from the file's head: (rows, last seq, last hash)."""
-    seq, head, rows = file.audit_seq, file.audit_head, []
-    for action, details in actions:
-        seq += 1
-        row, head = _audit_row(file.id, seq, head, actor, action, details, now)
-        rows.append(row)
-    return rows, seq, head
-
-
-_INSERT_AUDIT = insert(_audit)
-_FILE_UPDATES = {}
-
-
-def _file_update(columns, with_mover):
-    """UPDATE files SET `columns` WHERE id and version are those read [and the custodian is the mover]."""
-    key = (columns, with_mover)
-    if key not in _FILE_UPDATES:
-        conditions = [_files.c.id == bindparam("file_id_read"), _files.c.version == bindparam("version_read")]
-        if with_mover:
-            conditions.append(_files.c.custodian_id == bindparam("mover"))
-        _FILE_UPDATES[key] = update(_files).where(*conditions).values({column: bindparam(column) for column in columns})
-    return _FILE_UPDATES[key]
-
-
-def record_actions(session, file, actor, actions, now, mover=None, **values):
-    """Append `actions` [(action, details)] to the file's audit log and write `values` to its row in one
-    conditional UPDATE: it applies only to the version read (and, for a move, only while `mover` holds
-    the file), so a writer that slipped past the row lock still cannot make a second custodian."""
-    connection = session.connection()
-    rows, seq, head = audit_rows(file, actor, actions, now)
-    if rows:
-        connection.execute(_INSERT_AUDIT, rows)  # one statement, however many entries
-    values = {**values, "version": file.version + 1, "audit_seq": seq, "audit_head": head, "updated_at": now}
-    statement = _file_update(tuple(sorted(values)), mover is not None)
-    if connection.execute(statement, {**values, "file_id_read": file.id, "version_read": file.version, "mover": mover}).rowcount != 1:
-        raise VersionConflict("the file changed meanwhile; reload it")
-    set_loaded(file, **values)
-
-
-def set_loaded(row, **values):
-    """Record values already written to the database on an ORM object read earlier, without making it dirty."""
-    for name, value in values.items():
-        set_committed_value(row, name, value)
-
-
-# --- movements --------------------------------------------------------------------------------------
+_USERS_BY_ID = select(*[User.__table__.c[k] for k in PERSON_KEYS]).where(User.__table__.c.id.in_(bindparam("ids", expanding=True)))
+
+
+class Repository:
+    def __init__(self, uow):
+        self._uow = uow
+
+    @property
+    def session(self) -> Session:
+        return self._uow.session
+
+    @property
+    def _postgresql(self) -> bool:
+        return self.session.bind.dialect.name == "postgresql"
+
+    def _in_file(self, model, row_id, file_id: str, missing: Exception):
+        """The row of `model` with `row_id` if it belongs to the file, else `missing` is raised."""
+        row = self.session.get(model, row_id)
+        if row is None or row.file_id != file_id:
+            raise missing
+        return row
+
+    def _next_id(self, table: str) -> int:
+        """The id the next row of `table` will have, for a row whose id its events and audit entries
+        name before it is written. PostgreSQL: the column's sequence. SQLite: one past the highest
+        (its writers take turns: DatabaseEngine.write_turn)."""
+        if self._postgresql:
+            return self.session.execute(text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))")).scalar_one()
+        return self.session.execute(text(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")).scalar_one()
+
+    def _next_serial(self, model, keys: dict) -> int:
+        """The next value of a counter row, gap-free: taken under the row's lock, so it rolls back with
+        the transaction that took it."""
+        insert = postgresql.insert if self._postgresql else sqlite.insert
+        self.session.execute(insert(model).values(**keys, last_serial=0).on_conflict_do_nothing(index_elements=list(keys)))
+        return self.session.execute(
+            update(model).where(*[getattr(model, k) == v for k, v in keys.items()])
+            .values(last_serial=model.last_serial + 1).returning(model.last_serial)
+        ).scalar_one()
+
+
+# --- files --------------------------------------------------------------------------------------------
 
 _custodian_has_yellow_notes = exists().where(
     Note.file_id == File.id, Note.status == domain.YELLOW, Note.author == File.custodian_id
 ).label("has_yellow_notes")
 
 
-def file_for_action(session, file_id, lock=True):
-    """In one round trip: the file (locked for this transaction if `lock`), its current movement, and
-    whether its custodian has yellow notes on it (they turn green when the file leaves them)."""
-    query = (
-        select(File, Movement, _custodian_has_yellow_notes)
-        .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
-        .where(File.id == file_id)
-        # populate_existing: a row read earlier in this session is refreshed, not served from memory.
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        query = query.with_for_update(of=File)  # PostgreSQL; SQLite's writers take turns (DatabaseEngine.write_turn)
-    row = session.execute(query).first()
-    if row is None:
-        raise FileNotFound(f"file {file_id} was not found")
-    return tuple(row)
+class FileRepository(Repository):
+    def get(self, file_id: str, for_update: bool = False) -> File:
+        """The file with its current movement and its custodian's yellow notes, taken into the unit of
+        work; `for_update` locks its row for this transaction (one writer at a time per file)."""
+        file = self.find(file_id, for_update)
+        if file is None:
+            raise FileNotFound(f"file {file_id} was not found")
+        return file
 
+    def find(self, file_id: str, for_update: bool = False) -> File | None:
+        query = (
+            select(File, Movement, _custodian_has_yellow_notes)
+            .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
+            .where(File.id == file_id)
+            # populate_existing: a row read earlier in this session is refreshed, not served from memory.
+            .execution_options(populate_existing=True)
+        )
+        if for_update:
+            query = query.with_for_update(of=File)  # PostgreSQL; SQLite's writers take turns (DatabaseEngine.write_turn)
+        row = self.session.execute(query).first()
+        return None if row is None else self._loaded(*row)
 
-def file_for_move(session, action, file_id, actor, recipient=None):
-    """file_for_action's locked read for a move, with the actor and the other officer of the move (the
-    recipient of a send, by default the actor's reporting officer; whoever sent the file to the one
-    returning it; the custodian a file is pulled back from), each None if not in the directory:
-    (file, current, has_yellow_notes, actor, counterpart)."""
-    file, current, has_yellow_notes = file_for_action(session, file_id)
-    acting = session.get(User, actor)
-    if action == domain.SEND:
-        counterpart = recipient or (acting.reporting_officer_id if acting else None)
-    elif current is None:
-        counterpart = None
-    else:
-        counterpart = current.from_user if action == domain.RETURN else current.to_user
-    return file, current, has_yellow_notes, acting, session.get(User, counterpart) if counterpart else None
+    def _loaded(self, file: File, current: Movement | None, has_yellow_notes: bool) -> File:
+        file.current = current
+        file.yellow_notes = self._yellow_notes(file.id, file.custodian_id) if has_yellow_notes else []
+        return self._uow.track(file)
 
+    def _yellow_notes(self, file_id: str, author: str) -> list[Note]:
+        return self.session.execute(
+            select(Note).where(Note.file_id == file_id, Note.status == domain.YELLOW, Note.author == author).order_by(Note.created_at)
+        ).scalars().all()
 
-def current_movement(session, file_id):
-    return session.execute(select(Movement).where(Movement.file_id == file_id, Movement.is_current.is_(True))).scalar_one_or_none()
+    def add(self, file: File) -> None:
+        self.session.add(file)
+        self._uow.track(file)
 
+    def held_or_owned_by(self, user_id: str) -> list[File]:
+        """Every file an officer holds or owns, locked, in a fixed order so that two transfers cannot deadlock."""
+        rows = self.session.execute(
+            select(File, Movement)
+            .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
+            .where(or_(File.custodian_id == user_id, File.owner_id == user_id))
+            .order_by(File.id).with_for_update(of=File).execution_options(populate_existing=True)
+        ).all()
+        return [self._loaded(file, current, file.custodian_id == user_id) for file, current in rows]
 
-def custodian_at(session, file, moment):
-    """Who held the file at `moment`: the recipient of its last movement by then, else its creator."""
-    holder = session.execute(
-        select(Movement.to_user).where(Movement.file_id == file.id, Movement.sent_at <= moment)
-        .order_by(Movement.sent_at.desc(), Movement.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    return holder or file.created_by
+    def next_movement_id(self) -> int:
+        return self._next_id("movements")
 
+    def next_computer_number(self) -> int:
+        """Unique across the deployment (not gap-free: a PostgreSQL sequence does not roll back)."""
+        if self._postgresql:
+            return self.session.execute(select(COMPUTER_NUMBERS.next_value())).scalar_one()
+        self.session.execute(sqlite.insert(Counter).values(name="computer_number", value=0).on_conflict_do_nothing(index_elements=["name"]))
+        return self.session.execute(
+            update(Counter).where(Counter.name == "computer_number").values(value=Counter.value + 1).returning(Counter.value)
+        ).scalar_one()
 
-def movement_view(movement):
-    if movement is None:
-        return None
-    return domain.MovementView(movement.id, movement.action, movement.from_user, movement.to_user, movement.opened_at is not None)
+    def next_file_serial(self, head_id: int, year: int) -> int:
+        return self._next_serial(FileSerial, {"head_id": head_id, "year": year})
 
+    def next_issue_serial(self, office_code: str, year: int) -> int:
+        return self._next_serial(IssueSerial, {"office_code": office_code, "year": year})
 
-def add_movement(session, file_id, current, move, now, remarks=None, due_date=None, priority="normal", opened_at=None):
-    """The movement that makes `move.to_user` the file's custodian, written (so that it has its id) in
-    place of `current`, which is no longer current. Only a move of the same file committed meanwhile can
-    make a second current movement (uq_movements_one_current): that is a conflict, any other refusal a fault."""
-    movement = Movement(
-        file_id=file_id, action=move.action, from_user=move.from_user, to_user=move.to_user, remarks=remarks,
-        due_date=due_date, priority=priority, sent_at=now, opened_at=opened_at, is_current=True,
-    )
-    try:
-        if current is not None:
-            current.is_current = False
-            session.flush()  # out of uq_movements_one_current before the new movement enters it
-        session.add(movement)
-        session.flush()
-    except IntegrityError as error:
-        if _second_current_movement(error):
-            raise VersionConflict("the file was moved meanwhile; reload it") from error
-        raise
-    return movement
+    def number_taken(self, office_code: str, number: str) -> bool:
+        key = domain.number_key(number)
+        return self.session.execute(select(File.id).where(File.office_code == office_code, File.number_key == key)).first() is not None
 
+    def next_volume(self, root_id: str) -> int:
+        return self.session.execute(
+            select(func.max(File.volume)).where(or_(File.id == root_id, and_(File.parent_file_id == root_id, File.relation == "volume")))
+        ).scalar_one() + 1
 
-def _second_current_movement(error):
-    diagnostics = getattr(error.orig, "diag", None)
-    if diagnostics is not None:  # PostgreSQL names the index
-        return diagnostics.constraint_name == "uq_movements_one_current"
-    return "movements.file_id" in str(error.orig)  # SQLite names its columns
+    def next_part(self, parent_id: str) -> int:
+        return (self.session.execute(
+            select(func.max(File.part)).where(File.parent_file_id == parent_id, File.relation == "part")
+        ).scalar_one() or 0) + 1
 
+    def related(self, file: File) -> list[File]:
+        """The file's volumes and parts, and the file it belongs to."""
+        root = file.parent_file_id if file.relation == "volume" else file.id
+        conditions = [File.parent_file_id == file.id, File.parent_file_id == root, File.id == root]
+        if file.parent_file_id:
+            conditions.append(File.id == file.parent_file_id)
+        return self.session.execute(
+            select(File).where(or_(*conditions), File.id != file.id).order_by(File.volume, File.part, File.created_at)
+        ).scalars().all()
 
-def movements_of(session, file_id):
-    return session.execute(select(Movement).where(Movement.file_id == file_id).order_by(Movement.id)).scalars().all()
+    def was_sent_to(self, file_id: str, user_id: str) -> bool:
+        return self.session.execute(
+            select(Movement.id).where(Movement.file_id == file_id, Movement.to_user == user_id).limit(1)
+        ).first() is not None
 
+    def last_movement_to(self, file_id: str, user_id: str) -> int | None:
+        """The id of the latest movement that brought the file to the user, or None."""
+        return self.session.execute(select(func.max(Movement.id)).where(Movement.file_id == file_id, Movement.to_user == user_id)).scalar_one()
 
-def counted_movements(session, file_id):
-    return session.execute(
-        select(func.count()).select_from(Movement).where(Movement.file_id == file_id, Movement.action.in_(domain.COUNTED_MOVES))
-    ).scalar_one()
+    def custodian_at(self, file: File, moment: datetime) -> str:
+        """Who held the file at `moment`: the recipient of its last movement by then, else its creator."""
+        holder = self.session.execute(
+            select(Movement.to_user).where(Movement.file_id == file.id, Movement.sent_at <= moment)
+            .order_by(Movement.sent_at.desc(), Movement.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        return holder or file.created_by
 
+    def movements_of(self, file_id: str) -> list[Movement]:
+        return self.session.execute(select(Movement).where(Movement.file_id == file_id).order_by(Movement.id)).scalars().all()
 
-def files_held_or_owned_by(session, user_id):
-    """Every file an officer holds or owns, locked, in a fixed order so that two transfers cannot deadlock."""
-    return session.execute(
-        select(File).where(or_(File.custodian_id == user_id, File.owner_id == user_id)).order_by(File.id).with_for_update()
-    ).scalars().all()
+    def counted_movements(self, file_id: str) -> int:
+        return self.session.execute(
+            select(func.count()).select_from(Movement).where(Movement.file_id == file_id, Movement.action.in_(domain.COUNTED_MOVES))
+        ).scalar_one()
 
+    def audit_records(self, file_id: str) -> list[domain.AuditRecord]:
+        return [
+            domain.AuditRecord(e.seq, e.action, e.actor, e.at, json.loads(e.details), e.prev_hash, e.hash)
+            for e in self.session.execute(select(AuditEntry).where(AuditEntry.file_id == file_id).order_by(AuditEntry.seq)).scalars()
+        ]
 
-# --- lists and search -------------------------------------------------------------------------------
+    def inbox(self, user_id: str, query) -> tuple[list, int]:
+        """A user's inbox, sent, created, parked or closed files, filtered and paged: [(file, current movement)], total."""
+        select_files, current = _with_current()
+        if query.box == "inbox":
+            filters = [File.custodian_id == user_id, File.status == domain.OPEN]
+        elif query.box == "sent":
+            filters = [exists().where(Movement.file_id == File.id, Movement.from_user == user_id, Movement.action.in_(domain.COUNTED_MOVES))]
+        elif query.box == "created":
+            filters = [File.created_by == user_id]
+        elif query.box == "parked":
+            filters = [File.custodian_id == user_id, File.status == domain.PARKED]
+        else:
+            filters = [File.closed_by == user_id, File.status == domain.CLOSED]
+        if query.classification:
+            filters.append(File.classification == query.classification)
+        if query.category:
+            filters.append(func.lower(File.category) == query.category.lower())
+        if query.priority:
+            filters.append(current.priority == query.priority)
+        if query.unread is not None:
+            filters.append(current.opened_at.is_(None) if query.unread else current.opened_at.is_not(None))
+        if query.q:
+            filters += _subject_words(query.q)
+        filters += _day_range(File.created_at, query.date_from, query.date_to)
+        if query.box == "inbox":
+            order = [case({"most_immediate": 0, "urgent": 1}, value=current.priority, else_=2), current.sent_at.desc(), File.created_at.desc()]
+        else:
+            order = [File.updated_at.desc()]
+        return _page(self.session, select_files, filters, order, query.page, query.per_page)
+
+    def search(self, user_id: str, user_office: str, query) -> tuple[list, int]:
+        """Advanced search among the files the user may open."""
+        select_files, _current = _with_current()
+        filters = [or_(
+            and_(File.office_code == user_office, File.classification.notin_(domain.RESTRICTED)),
+            File.created_by == user_id, File.owner_id == user_id, File.custodian_id == user_id,
+            exists().where(Movement.file_id == File.id, Movement.to_user == user_id),
+        )]
+        if query.scope == "office":
+            filters.append(File.office_code == user_office)
+        if query.number:
+            filters.append(contains(File.number_key, domain.number_key(query.number)))
+        if query.computer_number:
+            filters.append(File.computer_number == query.computer_number)
+        if query.q:
+            filters += _subject_words(query.q)
+        if query.category:
+            filters.append(func.lower(File.category) == query.category.lower())
+        if query.year:
+            filters += _day_range(File.created_at, datetime(query.year, 1, 1).date(), datetime(query.year, 12, 31).date())
+        filters += _day_range(File.created_at, query.date_from, query.date_to)
+        if query.holder:
+            filters.append(File.custodian_id == query.holder)
+        if query.classification:
+            filters.append(File.classification == query.classification)
+        if query.status:
+            filters.append(File.status == query.status)
+        return _page(self.session, select_files, filters, [File.created_at.desc()], query.page, query.per_page)
+
 
 def _day_range(column, date_from, date_to):
     filters = []
@@ -397,201 +294,232 @@ def _with_current():
     return query, current
 
 
-def list_files(session, user_id, query):
-    """A user's inbox, sent, created, parked or closed files, filtered and paged: [(file, current movement)], total."""
-    select_files, current = _with_current()
-    if query.box == "inbox":
-        filters = [File.custodian_id == user_id, File.status == domain.OPEN]
-    elif query.box == "sent":
-        filters = [exists().where(Movement.file_id == File.id, Movement.from_user == user_id, Movement.action.in_(domain.COUNTED_MOVES))]
-    elif query.box == "created":
-        filters = [File.created_by == user_id]
-    elif query.box == "parked":
-        filters = [File.custodian_id == user_id, File.status == domain.PARKED]
-    else:
-        filters = [File.closed_by == user_id, File.status == domain.CLOSED]
-    if query.classification:
-        filters.append(File.classification == query.classification)
-    if query.category:
-        filters.append(func.lower(File.category) == query.category.lower())
-    if query.priority:
-        filters.append(current.priority == query.priority)
-    if query.unread is not None:
-        filters.append(current.opened_at.is_(None) if query.unread else current.opened_at.is_not(None))
-    if query.q:
-        filters += _subject_words(query.q)
-    filters += _day_range(File.created_at, query.date_from, query.date_to)
-    if query.box == "inbox":
-        order = [case({"most_immediate": 0, "urgent": 1}, value=current.priority, else_=2), current.sent_at.desc(), File.created_at.desc()]
-    else:
-        order = [File.updated_at.desc()]
-    return _page(session, select_files, filters, order, query.page, query.per_page)
+# --- notes, correspondence, drafts ------------------------------------------------------------------------
+
+class NoteRepository(Repository):
+    def get(self, file_id: str, note_id: str) -> Note:
+        return self._in_file(Note, note_id, file_id, NoteNotFound(f"note {note_id} is not in file {file_id}"))
+
+    def find(self, note_id: str) -> Note | None:
+        return self.session.get(Note, note_id)
+
+    def remove(self, note: Note) -> None:
+        self.session.delete(note)
+
+    def readable_by(self, file_id: str, viewer: str) -> list[Note]:
+        """Green notes in paragraph order, then the viewer's own yellow notes (nobody else sees those)."""
+        return self.session.execute(
+            select(Note)
+            .where(Note.file_id == file_id, or_(Note.status == domain.GREEN, Note.author == viewer))
+            .order_by(case((Note.status == domain.GREEN, 0), else_=1), Note.first_paragraph, Note.created_at)
+        ).scalars().all()
 
 
-def search_files(session, user_id, user_office, query):
-    """Advanced search among the files the user may open."""
-    select_files, _current = _with_current()
-    filters = [or_(
-        and_(File.office_code == user_office, File.classification.notin_(domain.RESTRICTED)),
-        File.created_by == user_id, File.owner_id == user_id, File.custodian_id == user_id,
-        exists().where(Movement.file_id == File.id, Movement.to_user == user_id),
-    )]
-    if query.scope == "office":
-        filters.append(File.office_code == user_office)
-    if query.number:
-        filters.append(contains(File.number_key, domain.number_key(query.number)))
-    if query.computer_number:
-        filters.append(File.computer_number == query.computer_number)
-    if query.q:
-        filters += _subject_words(query.q)
-    if query.category:
-        filters.append(func.lower(File.category) == query.category.lower())
-    if query.year:
-        filters += _day_range(File.created_at, datetime(query.year, 1, 1).date(), datetime(query.year, 12, 31).date())
-    filters += _day_range(File.created_at, query.date_from, query.date_to)
-    if query.holder:
-        filters.append(File.custodian_id == query.holder)
-    if query.classification:
-        filters.append(File.classification == query.classification)
-    if query.status:
-        filters.append(File.status == query.status)
-    return _page(session, select_files, filters, [File.created_at.desc()], query.page, query.per_page)
+class CorrespondenceRepository(Repository):
+    def ids(self, file_id: str) -> set[str]:
+        return set(self.session.execute(select(CorrespondenceItem.id).where(CorrespondenceItem.file_id == file_id)).scalars())
+
+    def next_position(self, file_id: str) -> int:
+        return (self.session.execute(
+            select(func.max(CorrespondenceItem.position)).where(CorrespondenceItem.file_id == file_id)
+        ).scalar_one() or 0) + 1
+
+    def receipts_in(self, file_id: str) -> list[CorrespondenceItem]:
+        return self.session.execute(
+            select(CorrespondenceItem).where(CorrespondenceItem.file_id == file_id, CorrespondenceItem.kind == "receipt")
+        ).scalars().all()
+
+    def of_file(self, file_id: str) -> list[tuple[CorrespondenceItem, list[CorrespondenceDocument]]]:
+        items = self.session.execute(
+            select(CorrespondenceItem).where(CorrespondenceItem.file_id == file_id).order_by(CorrespondenceItem.position)
+        ).scalars().all()
+        documents = {}
+        if items:
+            for document in self.session.execute(
+                select(CorrespondenceDocument)
+                .where(CorrespondenceDocument.item_id.in_([i.id for i in items]))
+                .order_by(CorrespondenceDocument.position)
+            ).scalars():
+                documents.setdefault(document.item_id, []).append(document)
+        return [(item, documents.get(item.id, [])) for item in items]
+
+    def document(self, file_id: str, item_id: str, position: int) -> tuple[CorrespondenceItem, CorrespondenceDocument]:
+        item = self._in_file(CorrespondenceItem, item_id, file_id, CorrespondenceNotFound(f"correspondence {item_id} is not in file {file_id}"))
+        document = self.session.execute(
+            select(CorrespondenceDocument).where(CorrespondenceDocument.item_id == item_id, CorrespondenceDocument.position == position)
+        ).scalar_one_or_none()
+        if document is None:
+            raise CorrespondenceNotFound(f"correspondence {item_id} has no document {position}", reason="document_not_found")
+        return item, document
+
+    def referenced_keys(self) -> set[str]:
+        return set(self.session.execute(select(CorrespondenceDocument.key).distinct()).scalars())
 
 
-# --- notes ------------------------------------------------------------------------------------------
+class DraftRepository(Repository):
+    def get(self, file_id: str, draft_id: str) -> Draft:
+        return self._in_file(Draft, draft_id, file_id, DraftNotFound(f"draft {draft_id} is not in file {file_id}"))
 
-def load_note(session, file_id, note_id):
-    note = session.get(Note, note_id)
-    if note is None or note.file_id != file_id:
-        raise NoteNotFound(f"note {note_id} is not in file {file_id}")
-    return note
+    def find(self, draft_id: str) -> Draft | None:
+        return self.session.get(Draft, draft_id)
 
+    def of_file(self, file_id: str) -> list[Draft]:
+        return self.session.execute(select(Draft).where(Draft.file_id == file_id).order_by(Draft.created_at)).scalars().all()
 
-def note_view(note):
-    return domain.NoteView(note.id, note.author, note.status)
+    def versions(self, draft_id: str) -> list[DraftVersion]:
+        return self.session.execute(select(DraftVersion).where(DraftVersion.draft_id == draft_id).order_by(DraftVersion.version)).scalars().all()
 
+    def version(self, draft_id: str, version: int) -> DraftVersion:
+        found = self.session.get(DraftVersion, (draft_id, version))
+        if found is None:
+            raise DraftNotFound(f"draft {draft_id} has no version {version}", reason="version_not_found")
+        return found
 
-def yellow_notes_of(session, file_id, author):
-    return session.execute(
-        select(Note).where(Note.file_id == file_id, Note.status == domain.YELLOW, Note.author == author).order_by(Note.created_at)
-    ).scalars().all()
+    def comments(self, draft_id: str) -> list[DraftComment]:
+        return self.session.execute(select(DraftComment).where(DraftComment.draft_id == draft_id).order_by(DraftComment.id)).scalars().all()
 
+    def next_comment_id(self) -> int:
+        return self._next_id("draft_comments")
 
-def notes_for(session, file_id, viewer):
-    """Green notes in paragraph order, then the viewer's own yellow notes (nobody else sees those)."""
-    return session.execute(
-        select(Note)
-        .where(Note.file_id == file_id, or_(Note.status == domain.GREEN, Note.author == viewer))
-        .order_by(case((Note.status == domain.GREEN, 0), else_=1), Note.first_paragraph, Note.created_at)
-    ).scalars().all()
+class DispatchRepository(Repository):
+    """Each addressee's dispatch of an issued letter (written through File.issue_draft)."""
 
+    def get(self, dispatch_id: str) -> Dispatch | None:
+        """The dispatch, its row locked for this transaction: dak's and notify's news of it arrive concurrently."""
+        return self.session.execute(select(Dispatch).where(Dispatch.id == dispatch_id).with_for_update()).scalar_one_or_none()
 
-# --- correspondence ---------------------------------------------------------------------------------
+    def of_draft(self, draft_id: str) -> list[Dispatch]:
+        return list(self.session.execute(select(Dispatch).where(Dispatch.draft_id == draft_id).order_by(Dispatch.position)).scalars())
 
-def item_view(item):
-    return domain.ItemView(item.kind, item.classification, item.receipt_office, tuple(item.cleared or ()), item.linked_after_movement)
-
-
-def last_movement_to(session, file_id, user_id):
-    """The id of the latest movement that brought the file to the user, or None."""
-    return session.execute(
-        select(func.max(Movement.id)).where(Movement.file_id == file_id, Movement.to_user == user_id)
-    ).scalar_one()
-
-
-def correspondence_ids(session, file_id):
-    return set(session.execute(select(CorrespondenceItem.id).where(CorrespondenceItem.file_id == file_id)).scalars())
-
-
-def receipts_in(session, file_id):
-    return session.execute(
-        select(CorrespondenceItem).where(CorrespondenceItem.file_id == file_id, CorrespondenceItem.kind == "receipt")
-    ).scalars().all()
+    def register(self, office_code: str, query) -> tuple[list, int]:
+        """The dispatch register: an office's dispatches, newest first, with their draft and file:
+        [(dispatch, draft, file)], total."""
+        filters = [Dispatch.office_code == office_code, *_day_range(Dispatch.issued_at, query.date_from, query.date_to)]
+        if query.dispatch_mode:
+            filters.append(Dispatch.mode == query.dispatch_mode)
+        if query.status:
+            filters.append(Dispatch.status == query.status)
+        rows = select(Dispatch, Draft, File).join(Draft, Draft.id == Dispatch.draft_id).join(File, File.id == Dispatch.file_id)
+        return _page(self.session, rows, filters, [Dispatch.issued_at.desc(), Dispatch.position], query.page, query.per_page)
 
 
-def next_correspondence_position(session, file_id):
-    return (session.execute(
-        select(func.max(CorrespondenceItem.position)).where(CorrespondenceItem.file_id == file_id)
-    ).scalar_one() or 0) + 1
+# --- the directory copy and numbering heads -----------------------------------------------------------------
+
+class DirectoryRepository(Repository):
+    def user(self, user_id: str) -> User:
+        """An active user of the directory copy."""
+        user = self.session.get(User, user_id)
+        if user is None or not user.active:
+            raise UnknownUser(f"user {user_id} is not in the directory")
+        return user
+
+    def find_user(self, user_id: str | None) -> User | None:
+        """A user of the directory copy, active or not (an officer who left is kept), or None."""
+        return self.session.get(User, user_id) if user_id else None
+
+    def find_office(self, code: str | None) -> Office | None:
+        return self.session.get(Office, code) if code else None
+
+    def reporting_officer_of(self, user_id: str) -> str | None:
+        return self.session.execute(select(User.reporting_officer_id).where(User.id == user_id)).scalar_one_or_none()
+
+    def office(self, code: str) -> Office:
+        office = self.session.get(Office, code)
+        if office is None:
+            raise UnknownOffice(f"office {code} is not in the directory")
+        return office
+
+    def people(self, user_ids) -> dict:
+        """Names, designations and whether active, of the given users (for display and recipients)."""
+        ids = [u for u in set(user_ids) if u]
+        if not ids:
+            return {}
+        return {u.id: u for u in self.session.connection().execute(_USERS_BY_ID, {"ids": ids})}
+
+    def heads_of(self, office_code: str) -> list[FileHead]:
+        return self.session.execute(
+            select(FileHead).where(FileHead.office_code == office_code).order_by(FileHead.main_code, FileHead.sub_code)
+        ).scalars().all()
+
+    def head(self, head_id: int, office_code: str) -> FileHead:
+        head = self.session.get(FileHead, head_id)
+        if head is None or head.office_code != office_code or not head.active:
+            raise UnknownHead(f"head {head_id} is not a head of {office_code}", fields={"head_id": "not a head of your office"})
+        return head
+
+    def head_exists(self, office_code: str, main_code: str, sub_code: str) -> bool:
+        return self.session.execute(
+            select(FileHead.id).where(FileHead.office_code == office_code, FileHead.main_code == main_code, FileHead.sub_code == sub_code)
+        ).first() is not None
+
+    def add_head(self, head: FileHead) -> None:
+        self.session.add(head)
+        self.session.flush()  # its id, for the answer
 
 
-def correspondence_of(session, file_id):
-    items = session.execute(
-        select(CorrespondenceItem).where(CorrespondenceItem.file_id == file_id).order_by(CorrespondenceItem.position)
-    ).scalars().all()
-    documents = {}
-    if items:
-        for document in session.execute(
-            select(CorrespondenceDocument)
-            .where(CorrespondenceDocument.item_id.in_([i.id for i in items]))
-            .order_by(CorrespondenceDocument.position)
-        ).scalars():
-            documents.setdefault(document.item_id, []).append(document)
-    return [(item, documents.get(item.id, [])) for item in items]
+# --- the unit of work ----------------------------------------------------------------------------------------
+
+class FilesUnitOfWork:
+    """The repositories over one eoffice_common UnitOfWork: state, audit entries and the events the
+    tracked files recorded commit together."""
+
+    def __init__(self, uow, owns_transaction: bool = True):
+        self._uow = uow
+        self._owns_transaction = owns_transaction
+        self.files = FileRepository(uow)
+        self.notes = NoteRepository(uow)
+        self.correspondence = CorrespondenceRepository(uow)
+        self.drafts = DraftRepository(uow)
+        self.dispatches = DispatchRepository(uow)
+        self.directory = DirectoryRepository(uow)
+
+    @classmethod
+    def within(cls, uow) -> FilesUnitOfWork:
+        """Over a unit of work the event pipeline opened (apply_once): its commit only writes the
+        changes; the pipeline commits them with the event's tracking row."""
+        return cls(uow, owns_transaction=False)
+
+    def __enter__(self) -> FilesUnitOfWork:
+        if self._owns_transaction:
+            self._uow.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._owns_transaction:
+            self._uow.__exit__(*exc_info)
+
+    def emit(self, event):
+        return self._uow.emit(event)
+
+    def commit(self, answer=None) -> None:
+        self.flush()
+        if self._owns_transaction:
+            self._uow.commit(answer)
+
+    def flush(self) -> None:
+        """Write what the session holds. A file row changed since it was read, or a second current
+        movement, is a conflict (409); a free-form number taken meanwhile, a duplicate; any other
+        refusal of the database is a fault."""
+        try:
+            self._uow.flush()
+        except StaleDataError:
+            raise VersionConflict("the file changed meanwhile; reload it") from None
+        except IntegrityError as error:
+            constraint = _constraint_of(error)
+            if constraint == "uq_movements_one_current":
+                raise VersionConflict("the file was moved meanwhile; reload it") from error
+            if constraint == "uq_file_number":
+                raise DuplicateFileNumber("the file number is already used", fields={"file_number": "already used in your office"}) from error
+            raise
 
 
-def document_of(session, file_id, item_id, position):
-    item = session.get(CorrespondenceItem, item_id)
-    if item is None or item.file_id != file_id:
-        raise CorrespondenceNotFound(f"correspondence {item_id} is not in file {file_id}")
-    document = session.execute(
-        select(CorrespondenceDocument).where(CorrespondenceDocument.item_id == item_id, CorrespondenceDocument.position == position)
-    ).scalar_one_or_none()
-    if document is None:
-        raise CorrespondenceNotFound(f"correspondence {item_id} has no document {position}", reason="document_not_found")
-    return item, document
+# SQLite names the columns of the constraint it refused, PostgreSQL the constraint.
+_SQLITE_CONSTRAINTS = {"movements.file_id": "uq_movements_one_current", "files.office_code, files.number_key": "uq_file_number"}
 
 
-def referenced_document_keys(session):
-    return set(session.execute(select(CorrespondenceDocument.key).distinct()).scalars())
-
-
-# --- drafts -----------------------------------------------------------------------------------------
-
-def load_draft(session, file_id, draft_id):
-    draft = session.get(Draft, draft_id)
-    if draft is None or draft.file_id != file_id:
-        raise DraftNotFound(f"draft {draft_id} is not in file {file_id}")
-    return draft
-
-
-def draft_view(draft):
-    return domain.DraftView(draft.id, draft.status, draft.current_version)
-
-
-def drafts_of(session, file_id):
-    return session.execute(select(Draft).where(Draft.file_id == file_id).order_by(Draft.created_at)).scalars().all()
-
-
-def versions_of(session, draft_id):
-    return session.execute(select(DraftVersion).where(DraftVersion.draft_id == draft_id).order_by(DraftVersion.version)).scalars().all()
-
-
-def version_of(session, draft_id, version):
-    found = session.get(DraftVersion, (draft_id, version))
-    if found is None:
-        raise DraftNotFound(f"draft {draft_id} has no version {version}", reason="version_not_found")
-    return found
-
-
-def comments_of(session, draft_id):
-    return session.execute(select(DraftComment).where(DraftComment.draft_id == draft_id).order_by(DraftComment.id)).scalars().all()
-
-
-def dispatch_register(session, office_code, query):
-    """Issued drafts of an office, newest first, with their file: [(draft, file)], total."""
-    filters = [Draft.office_code == office_code, Draft.issue_number.is_not(None)]
-    filters += _day_range(Draft.issued_at, query.date_from, query.date_to)
-    if query.dispatch_mode:
-        filters.append(Draft.dispatch_mode == query.dispatch_mode)
-    select_rows = select(Draft, File).join(File, File.id == Draft.file_id)
-    return _page(session, select_rows, filters, [Draft.issued_at.desc()], query.page, query.per_page)
-
-
-# --- audit ------------------------------------------------------------------------------------------
-
-def audit_records(session, file_id):
-    return [
-        domain.AuditRecord(e.seq, e.action, e.actor, e.at, json.loads(e.details), e.prev_hash, e.hash)
-        for e in session.execute(select(AuditEntry).where(AuditEntry.file_id == file_id).order_by(AuditEntry.seq)).scalars()
-    ]
+def _constraint_of(error: IntegrityError) -> str | None:
+    diagnostics = getattr(error.orig, "diag", None)
+    if diagnostics is not None:
+        return diagnostics.constraint_name
+    message = str(error.orig)
+    return next((name for columns, name in _SQLITE_CONSTRAINTS.items() if message.endswith(columns)), None)

@@ -5,10 +5,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from . import domain
+from eoffice_common.errors import InvalidInput
+
+from . import domain, letters
 
 Classification = Literal["normal", "confidential", "secret", "top_secret"]
 Priority = Literal["normal", "urgent", "most_immediate"]
+DispatchMode = Literal["intra", "email", "post"]
+PostalMode = Literal["speed_post", "registered_post", "ordinary_post", "courier", "by_hand"]
 Code = Field(min_length=1, max_length=24, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
 
 
@@ -117,23 +121,34 @@ class ApproveIn(Strict):
 
 
 class RecipientIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    """An addressee: an officer (`user`) or an office (`office`) of this deployment gets the letter as a
+    receipt (`intra`); anyone else by `email` or `post`. `for_information` marks a copy."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    user: str | None = Field(None, min_length=1, max_length=64)
+    office: str | None = Field(None, min_length=1, max_length=32)
+    mode: DispatchMode | None = None
+    for_information: bool = False
     address: str | None = Field(None, max_length=1000)
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    postal_mode: PostalMode | None = None
+    article_number: str | None = Field(None, min_length=1, max_length=40)
 
 
 class IssueIn(Strict):
-    dispatch_mode: Literal["email", "post"]
+    dispatch_mode: DispatchMode
     recipients: list[RecipientIn] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")
-    def emails_for_email(self):
-        if self.dispatch_mode == "email":
-            missing = [str(i) for i, r in enumerate(self.recipients) if not r.email]
+    def means_for_each_mode(self):
+        fields = {}
+        for index, recipient in enumerate(self.recipients):
+            mode = letters.mode_of(recipient.mode, self.dispatch_mode, recipient.user, recipient.office)
+            missing = letters.missing_for(mode, recipient.name, recipient.user, recipient.office, recipient.email, recipient.address)
             if missing:
-                raise ValueError(f"an email dispatch needs an email for every recipient (missing: {', '.join(missing)})")
-        elif any(not r.address for r in self.recipients):
-            raise ValueError("a dispatch by post needs an address for every recipient")
+                fields[f"recipients.{index}.{missing[0]}"] = missing[1]
+        if fields:
+            raise InvalidInput("some addressees lack what their dispatch needs", fields=fields)
         return self
 
 
@@ -169,7 +184,8 @@ class SearchQuery(Strict):
 class RegisterQuery(Strict):
     date_from: date | None = None
     date_to: date | None = None
-    dispatch_mode: Literal["email", "post"] | None = None
+    dispatch_mode: DispatchMode | None = None
+    status: Literal["sent", "received", "opened", "delivered", "bounced", "posted"] | None = None
     page: int = Field(1, ge=1, le=100_000)  # beyond any list; keeps the row offset a PostgreSQL bigint
     per_page: int = Field(50, ge=1, le=200)
 
@@ -216,6 +232,7 @@ def file_summary(file, current, users):
         "classification": file.classification, "status": file.status, "office": file.office_code,
         "custodian": person(file.custodian_id, users), "version": file.version,
         "created_by": file.created_by, "created_at": file.created_at,
+        "closed_at": file.closed_at, "closed_by": file.closed_by,
         "current_movement": movement_out(current, users),
     }
 
@@ -232,7 +249,7 @@ def file_out(file, current, users, related=()):
             for f in related
         ],
         "last_paragraph": file.last_paragraph, "updated_at": file.updated_at,
-        "parked_at": file.parked_at, "closed_at": file.closed_at, "closed_by": file.closed_by,
+        "parked_at": file.parked_at,
     }
 
 
@@ -284,7 +301,19 @@ def correspondence_out(item, documents, users, readable=True):
     }
 
 
-def draft_out(draft, versions, comments, users):
+def dispatch_out(dispatch):
+    """One addressee of an issued letter and where its letter stands."""
+    return {
+        "id": dispatch.id, "issue_number": dispatch.issue_number, "position": dispatch.position, "mode": dispatch.mode,
+        "copy": dispatch.copy, "name": dispatch.name, "user": dispatch.addressee_user, "office": dispatch.addressee_office,
+        "email": dispatch.email, "address": dispatch.address, "postal_mode": dispatch.postal_mode,
+        "article_number": dispatch.article_number, "status": dispatch.status, "receipt_id": dispatch.receipt_id,
+        "receipt_number": dispatch.receipt_number, "received_at": dispatch.received_at, "opened_at": dispatch.opened_at,
+        "delivered_at": dispatch.delivered_at, "failure": dispatch.failure,
+    }
+
+
+def draft_out(draft, versions, comments, users, dispatches=()):
     approved = next((v for v in versions if v.version == draft.approved_version), None)
     return {
         "id": draft.id, "file_id": draft.file_id, "subject": draft.subject, "status": draft.status,
@@ -307,6 +336,7 @@ def draft_out(draft, versions, comments, users):
         "issue": None if draft.issue_number is None else {
             "issue_number": draft.issue_number, "dispatch_mode": draft.dispatch_mode, "issued_by": person(draft.issued_by, users),
             "issued_at": draft.issued_at, "recipients": draft.recipients,
+            "dispatches": [dispatch_out(d) for d in dispatches],
         },
     }
 

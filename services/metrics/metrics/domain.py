@@ -44,6 +44,11 @@ COUNTERS = (
 LIFECYCLE_EVENTS = frozenset({
     "receipt_diarised", "receipt_put_in_file", "receipt_closed", "file_created", "file_closed", "file_reopened",
 })
+# Events that give a file or receipt a holder: from then on its pendency is charged to the office of
+# that holder, so a late one changes the pendency of every week from its own to the current one.
+HOLDING_EVENTS = frozenset({
+    "receipt_diarised", "file_created", "receipt_sent", "file_sent", "file_pulled_back", "file_transferred",
+})
 # Events that do not show a person at work (the actor is the system).
 NOT_ACTIVITY = frozenset({"notification_delivered", "notification_failed"})
 
@@ -302,6 +307,15 @@ def item_changes(fact):
     return []
 
 
+def holdings(facts):
+    """{(item type, item id, held from): holder} of the facts: who held what from when."""
+    return {
+        (change.item_type, change.item_id, change.held_since): change.holder
+        for f in facts if f.event_type in HOLDING_EVENTS
+        for change in item_changes(f) if change.holder and change.held_since
+    }
+
+
 def merged_item_changes(facts):
     merged = {}
     for f in facts:
@@ -400,7 +414,8 @@ COMPONENT_NAMES = tuple(c.name for c in COMPONENTS)
 # Goes up whenever the formula's rules change (not its weights, which are stored beside it).
 # 2: old pendency in whole days as the MIS buckets; contributions rounded to add up to the score;
 #    a unit without activity earns nothing and ranks last; active people counted once in a pool.
-FORMULA_VERSION = 2
+# 3: pendency charged to the office of the user holding the item, not the office that created it.
+FORMULA_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -113,8 +113,21 @@ class Item(Base):
 
     __table_args__ = (
         Index("ix_items_pending", "office", "created_at", postgresql_where=closed_at.is_(None), sqlite_where=closed_at.is_(None)),
+        Index("ix_items_pending_holder", "holder", postgresql_where=closed_at.is_(None), sqlite_where=closed_at.is_(None)),
         Index("ix_items_closed_at", "closed_at"),
+        Index("ix_items_opened", "item_type", "created_at", "item_id"),  # the file register, in order of opening
     )
+
+
+class Holding(Base):
+    """Who held a file or receipt from which moment: a past week's pendency is charged to the office
+    of the user holding each item at the week's end."""
+
+    __tablename__ = "holdings"
+    item_type = Column(String(8), primary_key=True)
+    item_id = Column(String(64), primary_key=True)
+    held_from = Column(UtcDateTime(), primary_key=True)
+    holder = Column(String(64), nullable=False)
 
 
 daily_counts = Table(

@@ -84,31 +84,47 @@ def _age_buckets(now):
     return buckets
 
 
-def pendency(session, offices, now):
-    """Files and receipts pending with each user, by days since they were opened or diarised."""
+def _holding_office():
+    """The office a pending item is charged to: that of the user holding it (the directory's, as
+    now), or the creating office while the directory does not know the holder. Read with items
+    joined to the holder's user."""
+    return func.coalesce(User.__table__.c.office, Item.__table__.c.office)
+
+
+def _items_with_holders():
     i, u = Item.__table__.c, User.__table__.c
+    return Item.__table__.outerjoin(User.__table__, u.user_id == i.holder)
+
+
+def pendency(session, offices, now):
+    """Files and receipts pending with each user, by days since they were opened or diarised, in
+    the office of the user holding them."""
+    i = Item.__table__.c
+    holders = User.__table__.alias("holders")
+    holding = _holding_office()
     # Counted first, then the holders' names joined (rows unpacked as tuples): a state has
     # thousands of holders.
     counted = (
-        select(i.office, i.holder, i.item_type, *_age_buckets(now))
-        .where(i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
-        .group_by(i.office, i.holder, i.item_type)
+        select(holding.label("office"), i.holder, i.item_type, *_age_buckets(now))
+        .select_from(_items_with_holders())
+        .where(i.closed_at.is_(None), i.created_at.isnot(None), holding.in_(list(offices)))
+        .group_by(holding, i.holder, i.item_type)
         .subquery()
     )
-    c = counted.c
+    c, h = counted.c, holders.c
     found = session.execute(
-        select(c.office, c.holder, u.name_en, u.name_hi, c.item_type, *[c[f"days_{label}"] for _, _, label in AGE_BUCKETS])
-        .select_from(counted.outerjoin(User.__table__, u.user_id == c.holder))
+        select(c.office, c.holder, h.name_en, h.name_hi, c.item_type, *[c[f"days_{label}"] for _, _, label in AGE_BUCKETS])
+        .select_from(counted.outerjoin(holders, h.user_id == c.holder))
         .order_by(c.office, c.holder, c.item_type)
     ).all()
     labels = [label for _, _, label in AGE_BUCKETS]
     keys = [f"days_{label}" for label in labels]
     names = {code: _names(office) for code, office in offices.items()}
     out = []
-    for office, holder, name_en, name_hi, item_type, *ages in found:
+    for code, holder, name_en, name_hi, item_type, *ages in found:
         counts = [int(n or 0) for n in ages]
         out.append({
-            **names[office], "holder": holder, "holder_name_en": name_en, "holder_name_hi": name_hi,
+            **names[code], "holder": holder, "holder_name_en": name_en, "holder_name_hi": name_hi,
             "item_type": item_type, **dict(zip(keys, counts, strict=True)), "total": sum(counts),
         })
     columns = ["office", "office_name_en", "office_name_hi", "holder", "holder_name_en", "holder_name_hi", "item_type"]
@@ -116,13 +132,15 @@ def pendency(session, offices, now):
 
 
 def section_pendency(session, offices, now):
-    """Files and receipts pending in each section (the section of the user holding them), by age."""
+    """Files and receipts pending in each section (the section of the user holding them, in that
+    user's office), by age."""
     i, u = Item.__table__.c, User.__table__.c
+    holding = _holding_office()
     rows = session.execute(
-        select(i.office, u.section, i.item_type, *_age_buckets(now))
-        .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
-        .where(i.closed_at.is_(None), i.created_at.isnot(None), i.office.in_(list(offices)))
-        .group_by(i.office, u.section, i.item_type)
+        select(holding.label("office"), u.section, i.item_type, *_age_buckets(now))
+        .select_from(_items_with_holders())
+        .where(i.closed_at.is_(None), i.created_at.isnot(None), holding.in_(list(offices)))
+        .group_by(holding, u.section, i.item_type)
     ).all()
     labels = [label for _, _, label in AGE_BUCKETS]
     keys = [f"days_{label}" for label in labels]
@@ -245,25 +263,26 @@ def _subject(classification, subject):
 
 
 def vip_receipts(session, offices, now):
-    """VIP receipts still pending, oldest first: number, subject, category, holder, days pending."""
-    i = Item.__table__.c
+    """VIP receipts still pending, oldest first: number, subject, category, holder, days pending;
+    in the office of the user holding them."""
+    i, u = Item.__table__.c, User.__table__.c
+    holding = _holding_office()
     found = session.execute(
-        select(i.office, i.item_id, i.number, i.subject, i.classification, i.category, i.holder, i.created_at, i.due_date)
+        select(holding, i.item_id, i.number, i.subject, i.classification, i.category, i.holder, u.name_en, u.name_hi,
+               i.created_at, i.due_date)
+        .select_from(_items_with_holders())
         .where(i.item_type == "receipt", i.vip.is_(True), i.closed_at.is_(None), i.created_at.isnot(None),
-               i.office.in_(list(offices)))
+               holding.in_(list(offices)))
         .order_by(i.created_at, i.item_id)
     ).all()
-    users = _users(session, {row.holder for row in found})
     rows = []
-    for row in found:
-        holder = users.get(row.holder)
+    for code, receipt_id, number, subject, classification, category, holder, name_en, name_hi, created_at, due in found:
         rows.append({
-            **_names(offices[row.office]), "receipt_id": row.item_id, "receipt_number": row.number,
-            "subject": _subject(row.classification, row.subject), "classification": row.classification,
-            "category": row.category, "holder": row.holder, "holder_name_en": holder.name_en if holder else None,
-            "holder_name_hi": holder.name_hi if holder else None,
-            "days_pending": int((now - as_utc(row.created_at)).total_seconds() // DAY_SECONDS),
-            "due_date": row.due_date.isoformat() if row.due_date else None,
+            **_names(offices[code]), "receipt_id": receipt_id, "receipt_number": number,
+            "subject": _subject(classification, subject), "classification": classification,
+            "category": category, "holder": holder, "holder_name_en": name_en, "holder_name_hi": name_hi,
+            "days_pending": int((now - as_utc(created_at)).total_seconds() // DAY_SECONDS),
+            "due_date": due.isoformat() if due else None,
         })
     columns = ["office", "office_name_en", "office_name_hi", "receipt_id", "receipt_number", "subject", "classification",
                "category", "holder", "holder_name_en", "holder_name_hi", "days_pending", "due_date"]
@@ -295,18 +314,27 @@ def receipts_by_category(session, offices, first, last):
     return columns, rows
 
 
-def file_register(session, offices, first, last):
-    """The file register: files opened in the period, by office and opening: number, subject,
-    category, section, kind, where each is now and whether it is closed."""
+def _registered(offices, first, last):
+    i = Item.__table__.c
+    return (i.item_type == "file", i.created_at >= _start(first), i.created_at < _start(last + timedelta(days=1)),
+            i.office.in_(list(offices)))
+
+
+def file_register(session, offices, first, last, page=1, per_page=None):
+    """The file register: files opened in the period in the order they were opened: number, subject,
+    category, section, kind, where each is now and whether it is closed. A page of `per_page`
+    entries if asked (a state's month is some 11,000 entries, 2.6 MB of JSON), else all of them."""
     i, u = Item.__table__.c, User.__table__.c
-    found = session.execute(
+    query = (
         select(i.office, i.item_id, i.number, i.subject, i.classification, i.category, i.section, i.kind,
                i.created_at, i.closed_at, i.holder, u.name_en, u.name_hi, i.movements)
         .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
-        .where(i.item_type == "file", i.office.in_(list(offices)), i.created_at >= _start(first),
-               i.created_at < _start(last + timedelta(days=1)))
-        .order_by(i.office, i.created_at, i.item_id)
-    ).all()
+        .where(*_registered(offices, first, last))
+        .order_by(i.created_at, i.item_id)
+    )
+    if per_page:
+        query = query.limit(per_page).offset((page - 1) * per_page)
+    found = session.execute(query).all()
     names = {code: _names(office) for code, office in offices.items()}
     rows = []
     for (office, file_id, number, subject, classification, category, section, kind, created_at, closed_at, holder,
@@ -322,6 +350,11 @@ def file_register(session, offices, first, last):
                "category", "section", "kind", "opened_on", "closed_on", "holder", "holder_name_en", "holder_name_hi",
                "movements"]
     return columns, rows
+
+
+def file_register_entries(session, offices, first, last):
+    """How many files the register of the period holds (its pages' entries together)."""
+    return session.execute(select(func.count()).select_from(Item.__table__).where(*_registered(offices, first, last))).scalar()
 
 
 def _ist_day(moment):
@@ -425,14 +458,16 @@ def dispatch(session, offices, first, last):
 
 
 def overdue(session, offices, today):
-    """Pending files and receipts whose due date (from their last movement) has passed."""
+    """Pending files and receipts whose due date (from their last movement) has passed, per holder
+    in the holder's office."""
     i, u = Item.__table__.c, User.__table__.c
+    holding = _holding_office()
     found = session.execute(
-        select(i.office, i.holder, u.name_en, u.name_hi, i.item_type, func.count(), func.min(i.due_date))
-        .select_from(Item.__table__.outerjoin(User.__table__, u.user_id == i.holder))
-        .where(i.closed_at.is_(None), i.due_date < today, i.office.in_(list(offices)))
-        .group_by(i.office, i.holder, u.name_en, u.name_hi, i.item_type)
-        .order_by(i.office, i.holder, i.item_type)
+        select(holding, i.holder, u.name_en, u.name_hi, i.item_type, func.count(), func.min(i.due_date))
+        .select_from(_items_with_holders())
+        .where(i.closed_at.is_(None), i.due_date < today, holding.in_(list(offices)))
+        .group_by(holding, i.holder, u.name_en, u.name_hi, i.item_type)
+        .order_by(holding, i.holder, i.item_type)
     ).all()
     names = {code: _names(office) for code, office in offices.items()}
     rows = []
@@ -527,3 +562,48 @@ def as_csv(columns, rows):
     for row in rows:
         writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
     return "\ufeff" + buffer.getvalue()
+
+
+class ReportStore:
+    """The reports' reads over one session: what the read-report use case asks of the database."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def jurisdiction(self, user_id, token_office):
+        return jurisdiction(self.session, user_id, token_office)
+
+    def offices_in_scope(self, office=None, district=None, department=None):
+        return offices_in_scope(self.session, office=office, district=district, department=department)
+
+    def report(self, name, offices, reader, now, period, page=1, per_page=None):
+        """(columns, rows) of the report `name`; `period` for a report over days, else None."""
+        session, today = self.session, now.astimezone(IST).date()
+        at_a_moment = {
+            "pendency": lambda: pendency(session, offices, now),
+            "section-pendency": lambda: section_pendency(session, offices, now),
+            "pending-with-others": lambda: pending_with_others(session, offices, reader, now),
+            "active-file-levels": lambda: active_file_levels(session, offices),
+            "vip-receipts": lambda: vip_receipts(session, offices, now),
+            "overdue": lambda: overdue(session, offices, today),
+        }
+        if name in at_a_moment:
+            return at_a_moment[name]()
+        if name == "file-register":
+            return file_register(session, offices, *period, page=page, per_page=per_page)
+        over_days = {
+            "disposal": disposal, "monthly": monthly, "dispatch": dispatch, "electronic": electronic,
+            "active-users": active_users, "darpg-monthly": darpg_monthly, "receipts-by-category": receipts_by_category,
+        }
+        return over_days[name](session, offices, *period)
+
+    def entries(self, name, offices, period):
+        """How many entries a paged report holds over all its pages."""
+        return {"file-register": file_register_entries}[name](self.session, offices, *period)
+
+
+class Reading:
+    """A unit of work that only reads, over a session: the reports' reads as `reports`."""
+
+    def __init__(self, session):
+        self.reports = ReportStore(session)

@@ -16,10 +16,10 @@ from eoffice_common.tables import dead_letters, processed_events
 
 from . import domain
 from .bulk import insert_many
-from .domain import COUNTERS, LIFECYCLE_EVENTS, Fact, OfficeInfo, UnitInputs, as_utc, week_of
+from .domain import COUNTERS, HOLDING_EVENTS, LIFECYCLE_EVENTS, Fact, OfficeInfo, UnitInputs, as_utc, week_of
 from .events import fact_from, office_record, user_record
 from .models import Fact as FactRow
-from .models import Item, Office, ScoredWeek, StaleWeek, UnitScore, User, WeeklyActiveUser, daily_counts
+from .models import Holding, Item, Office, ScoredWeek, StaleWeek, UnitScore, User, WeeklyActiveUser, daily_counts
 
 # metrics' copy of the directory, kept by the shared rules: the newer record wins.
 DIRECTORY = DirectoryCopy(
@@ -173,8 +173,10 @@ def apply_facts(session, facts, stale, now):
     facts = [domain.attribute(f, office_of_user) for f in facts]
     insert_many(session, FactRow.__table__, [_fact_row(f) for f in facts])
     lifecycle = [f for f in facts if f.event_type in LIFECYCLE_EVENTS]
-    pendency_changed_since = _earliest_pendency_change(session, lifecycle)
+    moved = [f.occurred_at for f in facts if f.event_type in HOLDING_EVENTS]
+    pendency_changed_since = min(filter(None, [_earliest_pendency_change(session, lifecycle), *moved]), default=None)
     upsert_items(session, domain.merged_item_changes(facts).values())
+    add_holdings(session, domain.holdings(facts))
     counts, active = domain.count_increments(facts)
     add_counts(session, counts)
     add_active_users(session, active)
@@ -251,6 +253,11 @@ def _merge_items(statement):
             "movements": old.movements + new.movements,
         },
     )
+
+
+def add_holdings(session, holdings):
+    rows = [{"item_type": t, "item_id": i, "held_from": at, "holder": holder} for (t, i, at), holder in sorted(holdings.items())]
+    insert_many(session, Holding.__table__, rows, conflict=_do_nothing)
 
 
 def add_counts(session, counts):
@@ -352,8 +359,10 @@ def rebuild_items(session):
     """Every file and receipt again from all facts (the merge does not depend on their order)."""
     lock_for_rebuild(session)
     session.execute(delete(Item.__table__))
+    session.execute(delete(Holding.__table__))
     for facts in stored_facts(session, FactRow.__table__.c.seq.isnot(None), chunk=50000):
         upsert_items(session, domain.merged_item_changes(facts).values())
+        add_holdings(session, domain.holdings(facts))
 
 
 # --- what the scorer reads and writes -------------------------------------------------------------
@@ -413,16 +422,32 @@ def scoring_inputs(session, week, now, settings):
 
 def pendency_at(session, at, old_if_opened_by):
     """{office: (pending, pending since `old_if_opened_by` or before)} at a moment: files and
-    receipts opened by then and not closed by then. An item reopened since counts as pending throughout."""
-    i = Item.__table__.c
-    old = func.sum(case((i.created_at <= old_if_opened_by, 1), else_=0))
+    receipts opened by then and not closed by then, charged to the office (in the directory as it is
+    now) of the user holding each then; the creating office if the directory does not know that
+    user. An item reopened since counts as pending throughout."""
+    i, h, u = Item.__table__.c, Holding.__table__.c, User.__table__.c
+    # Most items were last moved before `at` (all of them, for the current week): their holder then
+    # is their holder now; the others' is looked up in their holdings.
+    holder_then = case((i.held_since <= at, i.holder), else_=(
+        select(h.holder).where(h.item_type == i.item_type, h.item_id == i.item_id, h.held_from <= at)
+        .order_by(h.held_from.desc()).limit(1).scalar_subquery()))
     found = {}
     for condition in (i.closed_at.is_(None), i.closed_at > at):
-        for office, pending, older in session.execute(
-            select(i.office, func.count(), old).where(condition, i.created_at <= at, i.office.isnot(None)).group_by(i.office)
+        pending = (
+            select(i.office, i.created_at, holder_then.label("holder"))
+            .where(condition, i.created_at <= at, i.office.isnot(None))
+            .subquery()
+        )
+        p = pending.c
+        office = func.coalesce(u.office, p.office)
+        old = func.sum(case((p.created_at <= old_if_opened_by, 1), else_=0))
+        for code, count, older in session.execute(
+            select(office, func.count(), old)
+            .select_from(pending.outerjoin(User.__table__, u.user_id == p.holder))
+            .group_by(office)
         ):
-            before = found.get(office, (0, 0))
-            found[office] = (before[0] + pending, before[1] + int(older or 0))
+            before = found.get(code, (0, 0))
+            found[code] = (before[0] + count, before[1] + int(older or 0))
     return found
 
 

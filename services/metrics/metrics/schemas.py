@@ -71,5 +71,12 @@ class ReportQuery(Query):
         return first, last
 
 
+class RegisterQuery(ReportQuery):
+    """A register is read a page at a time (its CSV is the whole period)."""
+
+    page: int = Field(1, ge=1)
+    per_page: int = Field(100, ge=1, le=1000)
+
+
 def today_ist(now):
     return now.astimezone(IST).date()

@@ -25,12 +25,12 @@ from eoffice_common.logging import get_logger
 from eoffice_common.metrics import EVENTS_CONSUMED, Instrumentation
 from eoffice_common.web import Caller, content_disposition, http, query_args, require_caller
 
-from . import domain, reports, repository, scoring
+from . import domain, reports, repository, scoring, usecases
 from .events import CONSUMED, DIRECTORY_EVENTS
-from .exceptions import AdminOnly, NotYourOffice, UnknownLevel, UnknownUnit, UnknownWeek
+from .exceptions import AdminOnly, UnknownLevel, UnknownUnit, UnknownWeek
 from .models import Fact, Office, StaleWeek
 from .page import scoreboard_page
-from .schemas import PageQuery, ReportQuery, ScoreboardQuery, WeekQuery, today_ist
+from .schemas import PageQuery, RegisterQuery, ReportQuery, ScoreboardQuery, WeekQuery, today_ist
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 HISTORY_WEEKS = 12
@@ -375,52 +375,27 @@ class MetricsService(web.DescribedService):
 
     def _report(self, request, name):
         principal = require_caller(self.caller)
-        query = query_args(request, ReportQuery)
+        query = query_args(request, RegisterQuery if name in usecases.PAGED_REPORTS else ReportQuery)
         now = utcnow()
         today = today_ist(now)
-        asked = {"office": query.office, "district": query.district, "department": query.department}
+        period = None
+        if name in usecases.PERIOD_REPORTS:
+            period = query.period(today, default_days=365 if name in ("monthly", "darpg-monthly") else 30)
+        paged = name in usecases.PAGED_REPORTS and query.format == "json"
+        command = usecases.ReadReport(
+            name, principal.user_id, principal.office, now, period,
+            scope={"office": query.office, "district": query.district, "department": query.department},
+            page=query.page if paged else 1, per_page=query.per_page if paged else None,
+        )
         with self.db.read() as session:
-            allowed, scopes = reports.jurisdiction(session, principal.user_id, principal.office)
-            if any(asked.values()):
-                scope = asked
-                offices = reports.offices_in_scope(session, **scope)
-                if not offices:
-                    raise UnknownUnit("no office of the directory matches the report's scope")
-                if not set(offices) <= set(allowed):
-                    raise NotYourOffice("the report's scope reaches beyond your jurisdiction")
-            else:
-                scope, offices = dict(scopes[:1]), allowed
-                if not offices:
-                    raise UnknownUnit("your office is not in the directory yet")
-            period = None
-            if name == "pendency":
-                columns, rows = reports.pendency(session, offices, now)
-            elif name == "section-pendency":
-                columns, rows = reports.section_pendency(session, offices, now)
-            elif name == "pending-with-others":
-                columns, rows = reports.pending_with_others(session, offices, principal.user_id, now)
-            elif name == "active-file-levels":
-                columns, rows = reports.active_file_levels(session, offices)
-            elif name == "vip-receipts":
-                columns, rows = reports.vip_receipts(session, offices, now)
-            elif name == "overdue":
-                columns, rows = reports.overdue(session, offices, today)
-            else:
-                period = query.period(today, default_days=365 if name in ("monthly", "darpg-monthly") else 30)
-                build = {
-                    "disposal": reports.disposal, "monthly": reports.monthly, "dispatch": reports.dispatch,
-                    "electronic": reports.electronic, "active-users": reports.active_users,
-                    "darpg-monthly": reports.darpg_monthly, "receipts-by-category": reports.receipts_by_category,
-                    "file-register": reports.file_register,
-                }[name]
-                columns, rows = build(session, offices, *period)
+            report = usecases.read_report(command, reports.Reading(session))
         stamp = f"{period[0]}-{period[1]}" if period else str(today)
         if query.format == "csv":
-            return _csv(reports.as_csv(columns, rows), f"mis-{name}-{stamp}.csv")
+            return _csv(reports.as_csv(report.columns, report.rows), f"mis-{name}-{stamp}.csv")
         return {
-            "report": name, "scope": {k: v for k, v in scope.items() if v},
+            "report": name, "scope": report.scope,
             "from": period[0].isoformat() if period else None, "to": period[1].isoformat() if period else None,
-            "as_of": now.isoformat(), "columns": columns, "rows": rows,
+            "as_of": now.isoformat(), "columns": report.columns, "rows": report.rows, **(report.paging or {}),
         }
 
 

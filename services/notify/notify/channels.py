@@ -7,6 +7,8 @@ import re
 import smtplib
 import ssl
 from email.header import Header
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate
@@ -96,7 +98,22 @@ class Mailer:
         return msg
 
     def send(self, to, subject, body, message_id, headers=None):
-        data = self.message(to, subject, body, message_id, headers).as_bytes(policy=SMTP_LINES)
+        self._deliver(to, self.message(to, subject, body, message_id, headers).as_bytes(policy=SMTP_LINES))
+
+    def send_with_pdf(self, to, subject, body, message_id, filename, pdf, headers=None):
+        """An email with a PDF attached (an issued letter), its text as in `message`."""
+        letter = MIMEMultipart()
+        text = self.message(to, subject, body, message_id, headers)
+        for name, value in text.items():
+            if name.lower() not in ("content-type", "content-transfer-encoding", "mime-version"):
+                letter[name] = value
+        letter.attach(MIMEText(body, "plain", "utf-8"))
+        attachment = MIMEApplication(pdf, "pdf")
+        attachment.add_header("Content-Disposition", "attachment", filename=("utf-8", "", filename))
+        letter.attach(attachment)
+        self._deliver(to, letter.as_bytes(policy=SMTP_LINES))
+
+    def _deliver(self, to, data):
         for _ in range(2):
             smtp, reused = self._take()
             try:

@@ -1,8 +1,15 @@
 """The rules of notify, in plain Python: who is told what, in which words, on which channel and
 when; reminders of due dates; what happens when a message fails."""
+from __future__ import annotations
+
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from eoffice_common.model import Aggregate
+
+from .events import NotificationDelivered, NotificationEvent, NotificationFailed
+from .exceptions import AlreadyRetried
 from .templates import LABELS, TITLES
 
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -351,22 +358,39 @@ def plan_reminders(due_date, now, settings):
     return plans
 
 
-@dataclass(frozen=True)
-class ReminderView:
+@dataclass
+class Reminder(Aggregate):
+    """A reminder of an item's due date, fired at `fire_at` until it is done."""
+
     id: str
-    kind: str
+    kind: str  # due_soon | overdue | escalation
     item_type: str
     item_id: str
     item_number: str
-    user_id: str
+    user_id: str  # who holds the item and must act
     due_date: date
-    occurrence: int = 0
+    occurrence: int = 0  # times fired
     subject: str = ""
     classification: str = "normal"
     priority: str = "normal"
+    fire_at: datetime | None = None
+    status: str = "scheduled"  # scheduled | done | cancelled
+    last_fired_at: datetime | None = None
+
+    def fire(self, now: datetime, holder: Person | None, settings: ReminderSettings) -> list[Notice]:
+        """The notices this firing gives; the reminder then waits for its next time, or is done."""
+        notices, next_at = fire_reminder(self, now, holder, settings)
+        self.occurrence += 1
+        self.last_fired_at = now
+        if next_at is None:
+            self.status = "done"
+        else:
+            self.fire_at = next_at
+        return notices
 
 
-def fire_reminder(reminder, now, holder, settings):
+def fire_reminder(reminder: Reminder, now: datetime, holder: Person | None,
+                  settings: ReminderSettings) -> tuple[list[Notice], datetime | None]:
     """(notices, next fire_at or None when the reminder is done)."""
     days = (ist_date(now) - reminder.due_date).days
     base = dict(
@@ -385,3 +409,144 @@ def fire_reminder(reminder, now, holder, settings):
     if not officer or officer == reminder.user_id:
         return [], None
     return [Notice("escalation", officer, extra={"days": days, "holder": reminder.user_id}, **base)], None
+
+
+# --- the inbox, the outgoing messages and their dead letters -------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How this notify process tells people: from its configuration."""
+
+    default_language: str = "hi"  # for users notify has no directory record of yet
+    desk_url: str = "http://127.0.0.1:8000"
+    available_channels: frozenset[str] = frozenset()  # the external channels configured
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    max_attempts: int = 6
+    retry_base_seconds: float = 30
+    retry_max_seconds: float = 3600
+
+
+@dataclass
+class InboxNotification:
+    """An in-app notification. `seq` numbers a user's notifications in commit order (0 until written)."""
+
+    id: str
+    user_id: str
+    kind: str
+    source_event_id: str
+    title: str
+    body: str
+    item_type: str | None
+    item_id: str | None
+    priority: str
+    occurred_at: datetime
+    created_at: datetime
+    read_at: datetime | None = None
+    seq: int = 0
+
+    @classmethod
+    def of(cls, notice: Notice, recipient: Person | None, people: dict[str, Person], settings: Settings,
+           now: datetime) -> InboxNotification:
+        title, body = render_inapp(notice, language_of(recipient, settings.default_language), people)
+        return cls(str(uuid.uuid4()), notice.user_id, notice.kind, notice.source_id, title, body, notice.item_type,
+                   notice.item_id, notice.priority, notice.occurred_at, now)
+
+    def mark_read(self, now: datetime) -> None:
+        if self.read_at is None:
+            self.read_at = now
+
+
+def announcement(event_class: type[NotificationEvent], delivery_id: str, user_id: str, channel: str, kind: str,
+                 source_id: str, person: Person | None, **fields) -> NotificationEvent:
+    """A notification event, placed in the recipient's office and district."""
+    return event_class(
+        notification_id=delivery_id, user=user_id, channel=channel, kind=kind, source_event_id=source_id,
+        office=person.office if person else "", district=person.district if person else None, **fields,
+    )
+
+
+@dataclass
+class Delivery(Aggregate):
+    """An email or SMS: written pending (or held for the digest), claimed ('sending') and committed
+    before it leaves, then sent, retried later or dead-lettered. Never sent twice on its own."""
+
+    id: str
+    source_event_id: str
+    recipient: str
+    channel: str
+    kind: str
+    address: str
+    subject: str
+    body: str
+    status: str  # pending -> sending -> sent | pending (retry) | dead;  digest -> digested
+    due_at: datetime  # when it was meant to go: latency counts from here
+    next_attempt_at: datetime
+    created_at: datetime
+    notification_id: str | None = None
+    attempts: int = 0
+    claimed_at: datetime | None = None
+    claimed_by: str | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
+    digest_id: str | None = None
+
+    @classmethod
+    def planned(cls, notice: Notice, outgoing: Outgoing, notification_id: str | None, subject: str, body: str,
+                now: datetime) -> Delivery:
+        return cls(
+            id=str(uuid.uuid4()), source_event_id=notice.source_id, recipient=notice.user_id,
+            channel=outgoing.channel, kind=notice.kind, notification_id=notification_id, address=outgoing.address,
+            subject=subject, body=body, status=outgoing.status, due_at=max(outgoing.not_before, notice.occurred_at),
+            next_attempt_at=outgoing.not_before, created_at=now,
+        )
+
+    def delivered(self, at: datetime, person: Person | None) -> None:
+        self.status, self.sent_at, self.last_error = "sent", at, None
+        self.record(announcement(NotificationDelivered, self.id, self.recipient, self.channel, self.kind,
+                                 self.source_event_id, person, delivered_at=at.isoformat()))
+
+    def failed(self, failure: str, error: str, now: datetime, settings: Settings, person: Person | None) -> str:
+        """After a failed attempt: 'retry' (pending again, later) or 'dead'."""
+        if after_failure(failure, self.attempts, settings.max_attempts) == "retry":
+            delay = retry_delay(self.attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+            self.status, self.next_attempt_at, self.last_error = PENDING, now + delay, error
+            return "retry"
+        self.dead_letter(f"{failure} after {self.attempts} attempt(s): {error}", person)
+        return "dead"
+
+    def interrupted(self, person: Person | None) -> None:
+        """Left 'sending' past its lease by a process that died: it may or may not have gone."""
+        self.dead_letter(INTERRUPTED.format(by=self.claimed_by, at=self.claimed_at.isoformat()), person)
+
+    def dead_letter(self, reason: str, person: Person | None) -> None:
+        self.status, self.last_error = "dead", reason
+        self.record(announcement(NotificationFailed, self.id, self.recipient, self.channel, self.kind,
+                                 self.source_event_id, person, reason=reason))
+
+    def give_up_held(self, reason: str) -> None:
+        """A message held for the digest whose recipient can no longer get email: nothing was tried."""
+        self.status, self.last_error = "dead", reason
+
+    def requeue(self, now: datetime) -> None:
+        self.status, self.attempts, self.next_attempt_at, self.due_at = PENDING, 0, now, now
+        self.claimed_at = self.claimed_by = None
+
+
+@dataclass
+class DeadLetter:
+    """An email or SMS given up on, with the reason, until an admin retries it."""
+
+    id: int
+    delivery: Delivery
+    reason: str
+    created_at: datetime
+    retried_at: datetime | None = None
+    retried_by: str | None = None
+
+    def retry(self, by: str, now: datetime) -> None:
+        """Send the message again: the admin has decided it did not arrive."""
+        if self.retried_at is not None or self.delivery.status != "dead":
+            raise AlreadyRetried(f"dead letter {self.id} was already retried")
+        self.retried_at, self.retried_by = now, by
+        self.delivery.requeue(now)

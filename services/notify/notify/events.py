@@ -32,3 +32,25 @@ class NotificationFailed(NotificationEvent):
 
     event_type = "notification_failed"
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class LetterEmailed(DomainEvent):
+    """An issued letter's email: taken by the mail server (delivered), refused for good (bounced), or
+    lost on the way with its fate unknown (unknown: never sent again on its own)."""
+
+    event_type = "letter_emailed"
+    aggregate_type = "dispatch"
+    dispatch_id: str
+    file_id: str
+    issue_number: str
+    address: str
+    outcome: str
+    at: str
+    reason: str | None
+    office: str
+    district: str | None
+
+    @property
+    def aggregate_id(self):
+        return self.dispatch_id

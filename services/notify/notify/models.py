@@ -177,3 +177,27 @@ class DraftNoticeWaiting(Base):
     event_type = Column(String(32), nullable=False)
     occurred_at = Column(UtcDateTime(), nullable=False)
     data = Column(JSON, nullable=False)
+
+
+class LetterEmail(Base):
+    """An issued letter going to an addressee by email, with its signed PDF attached: one row per
+    dispatch (files' dispatch id), claimed ('sending') and committed before it leaves."""
+
+    __tablename__ = "letter_emails"
+    dispatch_id = Column(String(36), primary_key=True)
+    source_event_id = Column(String(64), nullable=False)
+    file_id = Column(String(36), nullable=False)
+    issue_number = Column(String(80), nullable=False)
+    office = Column(String(32), nullable=False)
+    district = Column(String(16))
+    address = Column(String(254), nullable=False)
+    subject = Column(Text, nullable=False)
+    body = Column(Text, nullable=False)
+    pdf_key = Column(String(200), nullable=False)
+    status = Column(String(12), nullable=False)  # pending | sending | delivered | bounced | unknown
+    attempts = Column(Integer, nullable=False, default=0)
+    due_at = Column(UtcDateTime(), nullable=False)
+    failure = Column(Text)
+    sent_at = Column(UtcDateTime())
+
+    __table_args__ = (Index("ix_letter_emails_due", "status", "due_at"),)

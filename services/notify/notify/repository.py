@@ -1,14 +1,21 @@
-"""Reading and writing notify's tables: the SQL side of each use case."""
+"""Reading and writing notify's tables: one repository per aggregate, the only place SQL lives."""
+from __future__ import annotations
+
 import uuid
 import zlib
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from eoffice_common.directory import USER_FIELDS, CopyTable, DirectoryCopy
+from eoffice_common.repository import Repository
 
 from . import domain
+from .exceptions import DeadLetterNotFound, NotificationNotFound
 from .models import (
     Delivery,
     DeliveryDeadLetter,
@@ -64,8 +71,9 @@ def _lock_key(user_id):
 DIRECTORY = DirectoryCopy(users=CopyTable.of(Recipient.__table__, USER_FIELDS, key="user_id"))
 
 
-def record_user(session, envelope, now):
-    DIRECTORY.record_event(session, envelope, updated_at=now)
+def record_user(session, data, recorded_at, now):
+    """Keep a user_recorded record (schemas.UserRecorded) unless the copy holds a newer one."""
+    DIRECTORY.record_user(session, data.model_dump(), recorded_at, updated_at=now)
 
 
 def person_of(row):
@@ -108,46 +116,41 @@ def people_and_preferences(session, user_ids):
     return {row.user_id: (person_of(row), preferences_of(row)) for row in rows}
 
 
-def preferences(session, user_id):
-    row = session.execute(select(Preference).where(Preference.user_id == user_id)).scalar_one_or_none()
-    return preferences_of(row)
+# --- the repositories ---------------------------------------------------------------------------
 
 
-def save_preferences(session, user_id, prefs_in, now):
-    quiet = prefs_in.quiet_hours
-    values = dict(
-        channels=prefs_in.channels, quiet_start=quiet.start if quiet else None, quiet_end=quiet.end if quiet else None,
-        digest=prefs_in.digest, digest_time=prefs_in.digest_time, updated_at=now,
-    )
-    statement = _insert(session, Preference).values(user_id=user_id, **values)
-    session.execute(statement.on_conflict_do_update(index_elements=["user_id"], set_=values))
+class DirectoryRepository(Repository):
+    """notify's copy of the directory and each user's preferences."""
+
+    def record_user(self, data, recorded_at: datetime, now: datetime) -> None:
+        record_user(self.session, data, recorded_at, now)
+
+    def people(self, user_ids) -> dict[str, domain.Person]:
+        return people(self.session, user_ids)
+
+    def people_and_preferences(self, user_ids) -> dict[str, tuple[domain.Person, domain.Preferences]]:
+        return people_and_preferences(self.session, user_ids)
+
+    def preferences(self, user_id: str) -> domain.Preferences:
+        row = self.session.execute(select(Preference).where(Preference.user_id == user_id)).scalar_one_or_none()
+        return preferences_of(row)
+
+    def save_preferences(self, user_id: str, chosen: dict[str, list[str]], preferences: domain.Preferences,
+                         now: datetime) -> None:
+        """`chosen`: the channels the user chose, by kind; kinds left out keep the defaults."""
+        values = dict(
+            channels=chosen, quiet_start=preferences.quiet_start, quiet_end=preferences.quiet_end,
+            digest=preferences.digest, digest_time=preferences.digest_time, updated_at=now,
+        )
+        statement = _insert(self.session, Preference).values(user_id=user_id, **values)
+        self.session.execute(statement.on_conflict_do_update(index_elements=["user_id"], set_=values))
 
 
-def draft_author(session, draft_id):
-    return session.execute(select(Draft.author).where(Draft.draft_id == draft_id)).scalar()
+NOTIFICATION_FIELDS = [f.name for f in fields(domain.InboxNotification)]
 
 
-def record_draft(session, data):
-    values = dict(file_id=data.file_id, author=data.author, version=data.version)
-    statement = _insert(session, Draft).values(draft_id=data.draft_id, **values)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["draft_id"], set_=values, where=Draft.version <= data.version,
-    ))
-
-
-def wait_for_author(session, envelope, occurred_at):
-    session.add(DraftNoticeWaiting(event_id=envelope.id, draft_id=envelope.data["draft_id"], event_type=envelope.type,
-                                   occurred_at=occurred_at, data=envelope.data))
-
-
-def take_waiting_draft_notices(session, draft_id):
-    rows = session.execute(select(DraftNoticeWaiting).where(DraftNoticeWaiting.draft_id == draft_id)).scalars().all()
-    for row in rows:
-        session.delete(row)
-    return rows
-
-
-# --- the inbox --------------------------------------------------------------------------------
+def _notification(row) -> domain.InboxNotification:
+    return domain.InboxNotification(**{name: getattr(row, name) for name in NOTIFICATION_FIELDS})
 
 
 def _add_notifications(dialect):
@@ -164,99 +167,92 @@ def _take_inboxes(dialect):
     )
 
 
-def add_notifications(session, rows):
-    """The in-app notifications `rows` (dicts of Notification's columns but seq), in one statement;
-    returns the ids of those written (a (source, user) already written is skipped).
+class InboxRepository(Repository):
+    """The in-app notifications."""
 
-    On PostgreSQL the users' inbox locks are taken first, in user id order: `seq` (a default,
-    evaluated at the insert, after the lock) then follows commit order per user, so a stream
-    reading `seq > last` never skips a row committed late; pg_notify wakes those users' streams in
-    every replica at commit."""
-    if not rows:
-        return set()
-    rows = sorted(rows, key=lambda row: (row["user_id"], row["source_event_id"]))
-    if _is_postgres(session):
-        user_ids = sorted({row["user_id"] for row in rows})
-        _run(session, "take_inboxes", _take_inboxes, {
-            "lock_class": INBOX_LOCK_CLASS, "channel": INBOX_CHANNEL,
-            "lock_keys": [_lock_key(user_id) for user_id in user_ids], "user_ids": user_ids,
-        }).all()
-    return set(_run(session, "add_notifications", _add_notifications, rows).scalars())
+    def add(self, notifications: list[domain.InboxNotification]) -> set[str]:
+        """Write `notifications` in one statement; returns the ids of those written (a (source,
+        user) already written is skipped).
+
+        On PostgreSQL the users' inbox locks are taken first, in user id order: `seq` (a default,
+        evaluated at the insert, after the lock) then follows commit order per user, so a stream
+        reading `seq > last` never skips a row committed late; pg_notify wakes those users' streams in
+        every replica at commit."""
+        if not notifications:
+            return set()
+        rows = sorted(({name: getattr(n, name) for name in NOTIFICATION_FIELDS if name != "seq"} for n in notifications),
+                      key=lambda row: (row["user_id"], row["source_event_id"]))
+        if _is_postgres(self.session):
+            user_ids = sorted({row["user_id"] for row in rows})
+            _run(self.session, "take_inboxes", _take_inboxes, {
+                "lock_class": INBOX_LOCK_CLASS, "channel": INBOX_CHANNEL,
+                "lock_keys": [_lock_key(user_id) for user_id in user_ids], "user_ids": user_ids,
+            }).all()
+        return set(_run(self.session, "add_notifications", _add_notifications, rows).scalars())
+
+    def page(self, user_id: str, unread_only: bool, page: int, per_page: int) -> tuple[list[domain.InboxNotification], int]:
+        filters = [Notification.user_id == user_id]
+        if unread_only:
+            filters.append(Notification.read_at.is_(None))
+        total = self.session.execute(select(func.count()).select_from(Notification).where(*filters)).scalar_one()
+        rows = self.session.execute(
+            select(Notification).where(*filters).order_by(Notification.seq.desc())
+            .offset((page - 1) * per_page).limit(per_page)
+        ).scalars()
+        return [_notification(row) for row in rows], total
+
+    def unread_count(self, user_id: str) -> int:
+        return self.session.execute(
+            select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        ).scalar_one()
+
+    def after(self, user_id: str, seq: int, limit: int) -> list[domain.InboxNotification]:
+        rows = self.session.execute(
+            select(Notification).where(Notification.user_id == user_id, Notification.seq > seq)
+            .order_by(Notification.seq).limit(limit)
+        ).scalars()
+        return [_notification(row) for row in rows]
+
+    def last_seq(self, user_id: str) -> int:
+        return self.session.execute(
+            select(func.max(Notification.seq)).where(Notification.user_id == user_id)
+        ).scalar() or 0
+
+    def own(self, user_id: str, notification_id: str) -> domain.InboxNotification:
+        """The user's notification; someone else's is not found either, so its existence is not revealed."""
+        row = self.session.execute(
+            select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotificationNotFound(f"notification {notification_id} was not found")
+        return _notification(row)
+
+    def save_read(self, notification: domain.InboxNotification) -> None:
+        self.session.execute(update(Notification).where(Notification.id == notification.id)
+                             .values(read_at=notification.read_at))
+
+    def mark_all_read(self, user_id: str, now: datetime) -> int:
+        return self.session.execute(
+            update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .values(read_at=now)
+        ).rowcount
+
+
+DELIVERY_FIELDS = [f.name for f in fields(domain.Delivery)]
+
+
+def _delivery(row) -> domain.Delivery:
+    return domain.Delivery(**{name: getattr(row, name) for name in DELIVERY_FIELDS})
+
+
+def _delivery_row(delivery: domain.Delivery) -> dict:
+    return {name: getattr(delivery, name) for name in DELIVERY_FIELDS}
 
 
 def _add_deliveries(dialect):
     return _dialect_insert(dialect, Delivery).on_conflict_do_nothing(
         index_elements=["source_event_id", "recipient", "channel"])
-
-
-def add_deliveries(session, rows):
-    """Emails and SMS to send (dicts of Delivery's columns), in one statement; a (source,
-    recipient, channel) that exists already is skipped."""
-    if rows:
-        rows = sorted(rows, key=lambda row: (row["source_event_id"], row["recipient"], row["channel"]))
-        _run(session, "add_deliveries", _add_deliveries, rows)
-
-
-def delivery_row(notice, outgoing, notification_id, subject, body, now):
-    return {
-        "id": str(uuid.uuid4()), "source_event_id": notice.source_id, "recipient": notice.user_id,
-        "channel": outgoing.channel, "kind": notice.kind, "notification_id": notification_id,
-        "address": outgoing.address, "subject": subject, "body": body, "status": outgoing.status, "attempts": 0,
-        "due_at": max(outgoing.not_before, notice.occurred_at), "next_attempt_at": outgoing.not_before,
-        "created_at": now,
-    }
-
-
-def add_delivery(session, notice, outgoing, notification_id, subject, body, now):
-    """An email or SMS to send; None if this (source, recipient, channel) already exists."""
-    row = delivery_row(notice, outgoing, notification_id, subject, body, now)
-    written = _run(session, "add_delivery", _add_deliveries, row).rowcount
-    return row["id"] if written else None
-
-
-def list_notifications(session, user_id, query):
-    filters = [Notification.user_id == user_id]
-    if query.unread:
-        filters.append(Notification.read_at.is_(None))
-    total = session.execute(select(func.count()).select_from(Notification).where(*filters)).scalar_one()
-    rows = session.execute(
-        select(Notification).where(*filters).order_by(Notification.seq.desc())
-        .offset((query.page - 1) * query.per_page).limit(query.per_page)
-    ).scalars().all()
-    return rows, total
-
-
-def unread_count(session, user_id):
-    return session.execute(
-        select(func.count()).select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    ).scalar_one()
-
-
-def notifications_after(session, user_id, seq, limit):
-    return session.execute(
-        select(Notification).where(Notification.user_id == user_id, Notification.seq > seq)
-        .order_by(Notification.seq).limit(limit)
-    ).scalars().all()
-
-
-def last_seq(session, user_id):
-    return session.execute(select(func.max(Notification.seq)).where(Notification.user_id == user_id)).scalar() or 0
-
-
-def own_notification(session, user_id, notification_id):
-    return session.execute(
-        select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
-    ).scalar_one_or_none()
-
-
-def mark_all_read(session, user_id, now):
-    return session.execute(
-        update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=now)
-    ).rowcount
-
-
-# --- sending email and SMS --------------------------------------------------------------------
 
 
 def _claim_due(dialect):
@@ -276,12 +272,6 @@ def _claim_due(dialect):
     )
 
 
-def claim_due(session, now, limit, claimed_by):
-    """Mark up to `limit` due messages 'sending' (an attempt is counted) and return them. Committed
-    before anything is sent: a row left 'sending' by a crash is never sent again on its own."""
-    return _run(session, "claim_due", _claim_due, {"now": now, "limit": limit, "claimer": claimed_by}).all()
-
-
 def _mark_sent(dialect):
     if dialect == "postgresql":
         # One statement for the whole batch (an executemany UPDATE is a round trip per row).
@@ -298,116 +288,149 @@ def _mark_sent(dialect):
     )
 
 
-def mark_sent(session, sent, claimed_by):
-    """Record [(delivery id, sent_at)] as sent. Only `claimed_by`'s claims: an admin's retry in
-    between has cleared the claim. A row the lease sweep dead-lettered meanwhile is still marked
-    sent, because it was."""
-    if not sent:
-        return
-    if _is_postgres(session):
-        params = {"delivery_ids": [delivery_id for delivery_id, _ in sent], "sent_at": [at for _, at in sent],
-                  "claimer": claimed_by}
-    else:
-        params = [{"delivery_id": delivery_id, "claimer": claimed_by, "delivered_at": at} for delivery_id, at in sent]
-    _run(session, "mark_sent", _mark_sent, params)
+class DeliveryRepository(Repository):
+    """Emails and SMS, from written to sent or dead-lettered."""
+
+    def add(self, deliveries: list[domain.Delivery]) -> None:
+        """Write `deliveries` in one statement; a (source, recipient, channel) that exists already is skipped."""
+        if deliveries:
+            rows = sorted((_delivery_row(d) for d in deliveries),
+                          key=lambda row: (row["source_event_id"], row["recipient"], row["channel"]))
+            _run(self.session, "add_deliveries", _add_deliveries, rows)
+
+    def add_one(self, delivery: domain.Delivery) -> bool:
+        """Write `delivery`; False if its (source, recipient, channel) exists already."""
+        return bool(_run(self.session, "add_deliveries", _add_deliveries, _delivery_row(delivery)).rowcount)
+
+    def claim_due(self, now: datetime, limit: int, claimed_by: str) -> list[domain.Delivery]:
+        """Mark up to `limit` due messages 'sending' (an attempt is counted) and return them.
+        Committed before anything is sent: a row left 'sending' by a crash is never sent again on its own."""
+        rows = _run(self.session, "claim_due", _claim_due, {"now": now, "limit": limit, "claimer": claimed_by})
+        return [_delivery(row) for row in rows]
+
+    def save_outcomes(self, deliveries: list[domain.Delivery], claimed_by: str, now: datetime) -> None:
+        """Record what became of messages `claimed_by` sent. Only its claims: an admin's retry in
+        between has cleared the claim, and a failure then records nothing. A row the lease sweep
+        dead-lettered meanwhile is still marked sent, because it was."""
+        sent = [d for d in deliveries if d.status == "sent"]
+        if sent:
+            if _is_postgres(self.session):
+                params = {"delivery_ids": [d.id for d in sent], "sent_at": [d.sent_at for d in sent],
+                          "claimer": claimed_by}
+            else:
+                params = [{"delivery_id": d.id, "claimer": claimed_by, "delivered_at": d.sent_at} for d in sent]
+            _run(self.session, "mark_sent", _mark_sent, params)
+        for delivery in deliveries:
+            if delivery.status != "sent":
+                self._save_failure(delivery, now, Delivery.claimed_by == claimed_by)
+
+    def interrupted(self, now: datetime, lease_seconds: float, limit: int = 100) -> list[domain.Delivery]:
+        """Messages left 'sending' longer than the lease, locked (another replica skips them)."""
+        rows = self.session.execute(
+            select(Delivery)
+            .where(Delivery.status == "sending", Delivery.claimed_at < now - timedelta(seconds=lease_seconds))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+        return [_delivery(row) for row in rows]
+
+    def save_interrupted(self, deliveries: list[domain.Delivery], now: datetime) -> None:
+        for delivery in deliveries:
+            self._save_failure(delivery, now)
+
+    def _save_failure(self, delivery: domain.Delivery, now: datetime, *conditions, expected_status: str = "sending") -> None:
+        """A failed message pending again, or dead with its dead letter. If the row is no longer as
+        this process left it, nothing is written and the events it recorded are dropped."""
+        changed = self.session.execute(
+            update(Delivery).where(Delivery.id == delivery.id, Delivery.status == expected_status, *conditions)
+            .values(status=delivery.status, next_attempt_at=delivery.next_attempt_at, last_error=delivery.last_error)
+        ).rowcount
+        if not changed:
+            delivery.collect_events()
+        elif delivery.status == "dead":
+            self.session.add(DeliveryDeadLetter(delivery_id=delivery.id, reason=delivery.last_error, created_at=now))
+
+    # --- the daily digest ------------------------------------------------------------------------
+
+    def digest_recipients(self, now: datetime, limit: int = 200) -> list[str]:
+        return self.session.execute(
+            select(Delivery.recipient).where(Delivery.status == domain.DIGEST, Delivery.next_attempt_at <= now)
+            .group_by(Delivery.recipient).limit(limit)
+        ).scalars().all()
+
+    def lock_digest(self, user_id: str) -> bool:
+        """False if another replica is making this user's digest."""
+        if not _is_postgres(self.session):
+            return True
+        return self.session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:cls, :key)"), {"cls": DIGEST_LOCK_CLASS, "key": _lock_key(user_id)}
+        ).scalar()
+
+    def held_for_digest(self, user_id: str, now: datetime) -> list[tuple[domain.Delivery, str | None, datetime | None]]:
+        """(delivery, its notification's title, when it happened) of the messages held for the
+        user's digest, oldest first, locked."""
+        rows = self.session.execute(
+            select(Delivery, Notification.title, Notification.occurred_at)
+            .outerjoin(Notification, Notification.id == Delivery.notification_id)
+            .where(Delivery.recipient == user_id, Delivery.status == domain.DIGEST, Delivery.next_attempt_at <= now)
+            # Oldest first: a batch writes many at one created_at, each with when it happened.
+            .order_by(func.coalesce(Notification.occurred_at, Delivery.created_at), Delivery.created_at)
+            .with_for_update(of=Delivery, skip_locked=True)
+        ).all()
+        return [(_delivery(row.Delivery), row.title, row.occurred_at) for row in rows]
+
+    def save_given_up(self, deliveries: list[domain.Delivery], now: datetime) -> None:
+        for delivery in deliveries:
+            self._save_failure(delivery, now, expected_status=domain.DIGEST)
+
+    def fold_into_digest(self, delivery_ids: list[str], digest_id: str) -> None:
+        self.session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids))
+                             .values(status="digested", digest_id=digest_id))
 
 
-def mark_for_retry(session, delivery_id, claimed_by, next_attempt_at, error):
-    return session.execute(
-        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending", Delivery.claimed_by == claimed_by)
-        .values(status=domain.PENDING, next_attempt_at=next_attempt_at, last_error=error)
-    ).rowcount
+class DeadLetterRepository(Repository):
+    """Emails and SMS given up on, as an admin of the recipient's office sees them."""
 
+    def _of_office(self, office: str):
+        return (
+            select(DeliveryDeadLetter, Delivery)
+            .join(Delivery, Delivery.id == DeliveryDeadLetter.delivery_id)
+            .join(Recipient, Recipient.user_id == Delivery.recipient)
+            .where(Recipient.office == office)
+        )
 
-def mark_dead(session, delivery_id, reason, now, expected_status="sending", claimed_by=None):
-    conditions = [Delivery.id == delivery_id, Delivery.status == expected_status]
-    if claimed_by is not None:
-        conditions.append(Delivery.claimed_by == claimed_by)
-    if not session.execute(update(Delivery).where(*conditions).values(status="dead", last_error=reason)).rowcount:
-        return False
-    session.add(DeliveryDeadLetter(delivery_id=delivery_id, reason=reason, created_at=now))
-    return True
+    @staticmethod
+    def _dead_letter(letter, delivery) -> domain.DeadLetter:
+        return domain.DeadLetter(letter.id, _delivery(delivery), letter.reason, letter.created_at, letter.retried_at,
+                                 letter.retried_by)
 
+    def page(self, office: str, include_retried: bool, page: int, per_page: int) -> tuple[list[domain.DeadLetter], int]:
+        joined = self._of_office(office)
+        if not include_retried:
+            joined = joined.where(DeliveryDeadLetter.retried_at.is_(None))
+        total = self.session.execute(select(func.count()).select_from(joined.subquery())).scalar_one()
+        rows = self.session.execute(
+            joined.order_by(DeliveryDeadLetter.id.desc()).offset((page - 1) * per_page).limit(per_page)
+        ).all()
+        return [self._dead_letter(letter, delivery) for letter, delivery in rows], total
 
-def interrupted_sends(session, now, lease_seconds, limit=100):
-    return session.execute(
-        select(Delivery)
-        .where(Delivery.status == "sending", Delivery.claimed_at < now - timedelta(seconds=lease_seconds))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).scalars().all()
+    def get(self, letter_id: int, office: str) -> domain.DeadLetter:
+        """The dead letter and its delivery, locked, if the delivery's recipient is in `office`."""
+        found = self.session.execute(
+            self._of_office(office).where(DeliveryDeadLetter.id == letter_id)
+            .with_for_update(of=[DeliveryDeadLetter, Delivery])
+        ).first()
+        if found is None:
+            raise DeadLetterNotFound(f"dead letter {letter_id} was not found in office {office}")
+        return self._dead_letter(*found)
 
-
-def dead_letters(session, office, query):
-    filters = [Recipient.office == office]
-    if not query.include_retried:
-        filters.append(DeliveryDeadLetter.retried_at.is_(None))
-    joined = (
-        select(DeliveryDeadLetter, Delivery)
-        .join(Delivery, Delivery.id == DeliveryDeadLetter.delivery_id)
-        .join(Recipient, Recipient.user_id == Delivery.recipient)
-        .where(*filters)
-    )
-    total = session.execute(select(func.count()).select_from(joined.subquery())).scalar_one()
-    rows = session.execute(
-        joined.order_by(DeliveryDeadLetter.id.desc()).offset((query.page - 1) * query.per_page).limit(query.per_page)
-    ).all()
-    return rows, total
-
-
-def dead_letter_for_update(session, letter_id, office):
-    """The dead letter and its delivery, if the delivery's recipient is in `office`."""
-    return session.execute(
-        select(DeliveryDeadLetter, Delivery)
-        .join(Delivery, Delivery.id == DeliveryDeadLetter.delivery_id)
-        .join(Recipient, Recipient.user_id == Delivery.recipient)
-        .where(DeliveryDeadLetter.id == letter_id, Recipient.office == office)
-        .with_for_update(of=[DeliveryDeadLetter, Delivery])
-    ).first()
-
-
-# --- the daily digest -------------------------------------------------------------------------
-
-
-def digest_recipients(session, now, limit=200):
-    return session.execute(
-        select(Delivery.recipient).where(Delivery.status == domain.DIGEST, Delivery.next_attempt_at <= now)
-        .group_by(Delivery.recipient).limit(limit)
-    ).scalars().all()
-
-
-def try_lock_digest(session, user_id):
-    if not _is_postgres(session):
-        return True
-    return session.execute(
-        text("SELECT pg_try_advisory_xact_lock(:cls, :key)"), {"cls": DIGEST_LOCK_CLASS, "key": _lock_key(user_id)}
-    ).scalar()
-
-
-def digest_items(session, user_id, now):
-    return session.execute(
-        select(Delivery, Notification.title, Notification.occurred_at)
-        .outerjoin(Notification, Notification.id == Delivery.notification_id)
-        .where(Delivery.recipient == user_id, Delivery.status == domain.DIGEST, Delivery.next_attempt_at <= now)
-        # Oldest first: a batch writes many at one created_at, each with when it happened.
-        .order_by(func.coalesce(Notification.occurred_at, Delivery.created_at), Delivery.created_at)
-        .with_for_update(of=Delivery, skip_locked=True)
-    ).all()
-
-
-def fold_into_digest(session, delivery_ids, digest_id):
-    session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids)).values(status="digested", digest_id=digest_id))
-
-
-# --- reminders --------------------------------------------------------------------------------
-
-
-def lock_draft(session, draft_id):
-    """Serialise, until commit, the consumers of one draft's events: an approval that finds no
-    author waits for the draft_versioned being applied at the same moment."""
-    if _is_postgres(session):
-        _run(session, "lock_draft", lambda _: text("SELECT pg_advisory_xact_lock(:cls, :key)"),
-             {"cls": DRAFT_LOCK_CLASS, "key": _lock_key(draft_id)})
+    def save_retry(self, letter: domain.DeadLetter) -> None:
+        delivery = letter.delivery
+        self.session.execute(update(DeliveryDeadLetter).where(DeliveryDeadLetter.id == letter.id)
+                             .values(retried_at=letter.retried_at, retried_by=letter.retried_by))
+        self.session.execute(update(Delivery).where(Delivery.id == delivery.id).values(
+            status=delivery.status, attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at,
+            due_at=delivery.due_at, claimed_at=None, claimed_by=None))
 
 
 def _record_movements(dialect):
@@ -432,62 +455,134 @@ def _cancel_earlier_reminders(dialect):
     ).values(status="cancelled")
 
 
-def record_movements(session, movements):
-    """Note that items moved: `movements` are dicts of item_type, item_id, moved_at and due_date,
-    one per item. Returns the (item_type, item_id) of those that are the item's latest movement
-    (an item whose later movement was seen already is left alone). The scheduled reminders of
-    those items set by earlier movements are cancelled."""
-    if not movements:
-        return set()
-    # In key order: upserting takes each item's row lock, so concurrent batches wait, never deadlock.
-    movements = sorted(movements, key=lambda m: (m["item_type"], m["item_id"]))
-    rows = _run(session, "record_movements", _record_movements, movements).all()
-    # An item no movement gave a due date has no reminders to cancel.
-    with_reminders = [(row.item_type, row.item_id) for row in rows if row.due_date is not None]
-    if with_reminders:
-        _run(session, "cancel_earlier_reminders", _cancel_earlier_reminders, {"items": with_reminders})
-    return {(row.item_type, row.item_id) for row in rows}
+class MovementRepository(Repository):
+    """The latest movement notify has seen of each file and receipt."""
+
+    def record(self, movements: list[dict]) -> set[tuple[str, str]]:
+        """Note that items moved: `movements` are dicts of item_type, item_id, moved_at and due_date,
+        one per item. Returns the (item_type, item_id) of those that are the item's latest movement
+        (an item whose later movement was seen already is left alone). The scheduled reminders of
+        those items set by earlier movements are cancelled."""
+        if not movements:
+            return set()
+        # In key order: upserting takes each item's row lock, so concurrent batches wait, never deadlock.
+        movements = sorted(movements, key=lambda m: (m["item_type"], m["item_id"]))
+        rows = _run(self.session, "record_movements", _record_movements, movements).all()
+        # An item no movement gave a due date has no reminders to cancel.
+        with_reminders = [(row.item_type, row.item_id) for row in rows if row.due_date is not None]
+        if with_reminders:
+            _run(self.session, "cancel_earlier_reminders", _cancel_earlier_reminders, {"items": with_reminders})
+        return {(row.item_type, row.item_id) for row in rows}
 
 
-def schedule_reminders(session, planned, now):
-    """Reminders of the items `planned` notices sent (each their item's latest movement: see
-    record_movements): [(notice, [(kind, fire_at)])]."""
-    rows = [{
-        "id": str(uuid.uuid4()), "kind": kind, "item_type": notice.item_type, "item_id": notice.item_id,
-        "item_number": notice.number, "user_id": notice.user_id, "subject": notice.subject,
-        "classification": notice.classification, "priority": notice.priority, "due_date": notice.due_date,
-        "fire_at": fire_at, "occurrence": 0, "status": "scheduled", "source_event_id": notice.source_id,
-        "moved_at": notice.occurred_at, "created_at": now,
-    } for notice, plans in planned for kind, fire_at in plans]
-    if rows:
-        session.connection().execute(insert(Reminder.__table__), rows)
+REMINDER_FIELDS = [f.name for f in fields(domain.Reminder)]
 
 
-def transfer_reminders(session, file_ids, from_user, to_user, transferred_at):
-    """Hand the scheduled reminders of files sent to `from_user` up to the transfer to `to_user`
-    (a file sent to them afterwards is theirs again)."""
-    return session.execute(
-        update(Reminder)
-        .where(Reminder.item_type == "file", Reminder.item_id.in_(file_ids), Reminder.user_id == from_user,
-               Reminder.status == "scheduled", Reminder.moved_at <= transferred_at)
-        .values(user_id=to_user)
-    ).rowcount
+class ReminderRepository(Repository):
+    def schedule(self, planned: list[tuple[domain.Notice, list[tuple[str, datetime]]]], now: datetime) -> None:
+        """Reminders of the items `planned` notices sent (each their item's latest movement: see
+        MovementRepository.record): [(notice, [(kind, fire_at)])]."""
+        rows = [{
+            "id": str(uuid.uuid4()), "kind": kind, "item_type": notice.item_type, "item_id": notice.item_id,
+            "item_number": notice.number, "user_id": notice.user_id, "subject": notice.subject,
+            "classification": notice.classification, "priority": notice.priority, "due_date": notice.due_date,
+            "fire_at": fire_at, "occurrence": 0, "status": "scheduled", "source_event_id": notice.source_id,
+            "moved_at": notice.occurred_at, "created_at": now,
+        } for notice, plans in planned for kind, fire_at in plans]
+        if rows:
+            self.session.connection().execute(insert(Reminder.__table__), rows)
+
+    def transfer(self, file_ids: list[str], from_user: str, to_user: str, transferred_at: datetime) -> int:
+        """Hand the scheduled reminders of files sent to `from_user` up to the transfer to `to_user`
+        (a file sent to them afterwards is theirs again)."""
+        return self.session.execute(
+            update(Reminder)
+            .where(Reminder.item_type == "file", Reminder.item_id.in_(file_ids), Reminder.user_id == from_user,
+                   Reminder.status == "scheduled", Reminder.moved_at <= transferred_at)
+            .values(user_id=to_user)
+        ).rowcount
+
+    def due(self, now: datetime, limit: int) -> list[domain.Reminder]:
+        """Reminders due now, locked; another replica skips them (FOR UPDATE SKIP LOCKED)."""
+        rows = self.session.execute(
+            select(Reminder).where(Reminder.status == "scheduled", Reminder.fire_at <= now)
+            .order_by(Reminder.fire_at).limit(limit).with_for_update(skip_locked=True)
+        ).scalars()
+        return [domain.Reminder(**{name: getattr(row, name) for name in REMINDER_FIELDS}) for row in rows]
+
+    def save_fired(self, reminders: list[domain.Reminder]) -> None:
+        for reminder in reminders:
+            self.session.execute(update(Reminder).where(Reminder.id == reminder.id).values(
+                occurrence=reminder.occurrence, last_fired_at=reminder.last_fired_at, status=reminder.status,
+                fire_at=reminder.fire_at))
 
 
-def due_reminders(session, now, limit):
-    """Reminders due now, locked; another replica skips them (FOR UPDATE SKIP LOCKED)."""
-    return session.execute(
-        select(Reminder).where(Reminder.status == "scheduled", Reminder.fire_at <= now)
-        .order_by(Reminder.fire_at).limit(limit).with_for_update(skip_locked=True)
-    ).scalars().all()
+class DraftRepository(Repository):
+    """Who wrote each draft, and the approvals and issues waiting to learn it."""
+
+    def lock(self, draft_id: str) -> None:
+        """Serialise, until commit, the consumers of one draft's events: an approval that finds no
+        author waits for the draft_versioned being applied at the same moment."""
+        if _is_postgres(self.session):
+            _run(self.session, "lock_draft", lambda _: text("SELECT pg_advisory_xact_lock(:cls, :key)"),
+                 {"cls": DRAFT_LOCK_CLASS, "key": _lock_key(draft_id)})
+
+    def author(self, draft_id: str) -> str | None:
+        return self.session.execute(select(Draft.author).where(Draft.draft_id == draft_id)).scalar()
+
+    def record(self, draft_id: str, file_id: str, author: str, version: int) -> None:
+        values = dict(file_id=file_id, author=author, version=version)
+        statement = _insert(self.session, Draft).values(draft_id=draft_id, **values)
+        self.session.execute(statement.on_conflict_do_update(
+            index_elements=["draft_id"], set_=values, where=Draft.version <= version,
+        ))
+
+    def wait_for_author(self, event_id: str, event_type: str, draft_id: str, occurred_at: datetime, data: dict) -> None:
+        self.session.add(DraftNoticeWaiting(event_id=event_id, draft_id=draft_id, event_type=event_type,
+                                            occurred_at=occurred_at, data=data))
+
+    def take_waiting(self, draft_id: str) -> list[DraftNoticeWaiting]:
+        rows = self.session.execute(
+            select(DraftNoticeWaiting).where(DraftNoticeWaiting.draft_id == draft_id)
+        ).scalars().all()
+        for row in rows:
+            self.session.delete(row)
+        return rows
 
 
-def reminder_view(row):
-    return domain.ReminderView(
-        id=row.id, kind=row.kind, item_type=row.item_type, item_id=row.item_id, item_number=row.item_number,
-        user_id=row.user_id, due_date=row.due_date, occurrence=row.occurrence, subject=row.subject,
-        classification=row.classification, priority=row.priority,
-    )
+class NotifyUnitOfWork:
+    """notify's repositories over a unit of work (eoffice_common.db.UnitOfWork, or a Reading).
+    `present` turns what a use case commits with into the HTTP answer, kept under the request's
+    Idempotency-Key in the same transaction; the entrypoint returns it as `answer`."""
+
+    def __init__(self, uow, present: Callable[[Any], Any] | None = None):
+        self._uow = uow
+        self._present = present
+        self.answer: Any = None
+        self.directory = DirectoryRepository(uow)
+        self.inbox = InboxRepository(uow)
+        self.deliveries = DeliveryRepository(uow)
+        self.dead_letters = DeadLetterRepository(uow)
+        self.movements = MovementRepository(uow)
+        self.reminders = ReminderRepository(uow)
+        self.drafts = DraftRepository(uow)
+
+    def __enter__(self) -> NotifyUnitOfWork:
+        self._uow.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        return self._uow.__exit__(*exc_info)
+
+    def track(self, aggregate):
+        return self._uow.track(aggregate)
+
+    def emit_all(self, events, cause_of=None):
+        return self._uow.emit_all(events, cause_of)
+
+    def commit(self, result: Any = None) -> None:
+        self.answer = self._present(result) if self._present else result
+        self._uow.commit(self.answer)
 
 
 # --- backlog (for metrics) --------------------------------------------------------------------

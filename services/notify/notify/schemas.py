@@ -208,7 +208,8 @@ def preferences_out(user_id, preferences):
     }
 
 
-def dead_letter_out(letter, delivery):
+def dead_letter_out(letter):
+    delivery = letter.delivery
     return {
         "id": letter.id,
         "reason": letter.reason,

@@ -1,11 +1,16 @@
 """The rules of signing, in plain Python: who signs what and in which order, which certificate
 may be used, and what makes a signed document valid or not."""
+from __future__ import annotations
+
 import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from eoffice_common.model import Aggregate
+
+from .events import CertificateRegistered, CertificateRevoked, DocumentSigned, SignatureFailed, SignatureRequested
 from .exceptions import (
     AlreadySigned,
     CertificateAlreadyRegistered,
@@ -347,3 +352,75 @@ def verdict(checks, signed_content_sha256=None, current_content_sha256=None, sig
         "valid": not reasons,
         "reasons": [{"code": r, "category": REASON_CATEGORIES[r]} for r in reasons],
     }
+
+
+# --- the aggregates: state changes, and the events they imply ------------------------------------
+# Mixed into the tables' classes (models.py): a loaded row is the aggregate itself.
+
+
+class CertificateRecord(Aggregate):
+    """A registered certificate (models.Certificate): active until revoked."""
+
+    def registered(self, office: str) -> None:
+        self.record(CertificateRegistered(
+            certificate_id=self.id, user_id=self.user_id, serial=self.serial, office=office, subject=self.subject,
+            not_after=self.not_after.isoformat(), source=self.source,
+        ))
+
+    def revoke(self, reason: str, office: str | None, now: datetime) -> None:
+        self.status, self.revoked_at, self.revocation_reason = REVOKED, now, reason
+        self.record(CertificateRevoked(
+            certificate_id=self.id, user_id=self.user_id, serial=self.serial, office=office or "", reason=reason,
+        ))
+
+
+class DocumentRecord(Aggregate):
+    """A green note or approved draft (models.Document), as files last announced it."""
+
+    def take_content(self, file_id: str, file_number: str, owner: str, office: str, district: str | None,
+                     classification: str, subject: str | None, text: str, version: int | None, content_sha256: str,
+                     confirmed_at: str | None, first_paragraph: int | None, signed_already: bool,
+                     now: datetime) -> None:
+        """Keep what files announced. If the content changes after someone signed it (a green note
+        is permanent, so this is tampering or a bug upstream), that is recorded and shown."""
+        text_sha256 = sha256_hex(text)
+        if signed_already and (self.content_sha256, self.text_sha256) != (content_sha256, text_sha256):
+            self.changed_after_signing_at = now
+        self.file_id, self.file_number, self.owner = file_id, file_number, owner
+        self.office, self.district, self.classification = office, district, classification
+        self.subject, self.text, self.version = subject, text, version
+        self.content_sha256, self.text_sha256, self.confirmed_at = content_sha256, text_sha256, confirmed_at
+        self.first_paragraph = first_paragraph  # a note's first paragraph number in its file
+
+    def signed_with(self, pdf_key: str, pdf_sha256: str) -> None:
+        self.pdf_key, self.pdf_sha256 = pdf_key, pdf_sha256
+
+
+class SignatureRecord(Aggregate):
+    """One signature of a document (models.Signature): requested, then signed or failed."""
+
+    def _about(self, document) -> dict:
+        return {
+            "signature_id": self.id, "document_kind": self.document_kind, "document_id": self.document_id,
+            "file_id": self.file_id, "signer": self.signer, "office": document.office, "district": document.district,
+        }
+
+    def requested(self, document) -> None:
+        self.record(SignatureRequested(**self._about(document), method=self.method, position=self.position))
+
+    def fail(self, document, reason: str) -> None:
+        self.status, self.failure_reason = FAILED, reason[:1000]
+        self.record(SignatureFailed(**self._about(document), reason=reason[:1000]))
+
+    def complete(self, document, view: DocumentView, signer_name: str, certificate_serial: str, pdf_key: str,
+                 pdf_sha256: str, now: datetime) -> None:
+        """Signed: the document's latest PDF is now this signature's."""
+        self.status, self.signed_at, self.pdf_key, self.pdf_sha256 = SIGNED, now, pdf_key, pdf_sha256
+        document.signed_with(pdf_key, pdf_sha256)
+        signed_count = len([s for s in view.signed() if s.id != self.id]) + 1
+        self.record(DocumentSigned(
+            **self._about(document), signer_name=signer_name, method=self.method,
+            certificate_serial=certificate_serial, content_sha256=self.content_sha256, pdf_key=pdf_key,
+            pdf_sha256=pdf_sha256, signed_at=now.isoformat(), position=self.position,
+            signatures_required=len(view.signers), fully_signed=signed_count == len(view.signers),
+        ))

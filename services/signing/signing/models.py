@@ -15,6 +15,8 @@ from sqlalchemy.orm import DeclarativeBase
 
 from eoffice_common.types import UtcDateTime
 
+from .domain import CertificateRecord, DocumentRecord, SignatureRecord
+
 
 class Base(DeclarativeBase):
     pass
@@ -46,7 +48,7 @@ class Office(Base):
     recorded_at = Column(UtcDateTime())  # when dak recorded this version (eoffice_common.directory)
 
 
-class Document(Base):
+class Document(Base, DocumentRecord):
     """A green note (files' note_confirmed) or an approved draft (files' draft_approved)."""
 
     __tablename__ = "documents"
@@ -60,6 +62,7 @@ class Document(Base):
     classification = Column(String(12), nullable=False, default="normal")
     subject = Column(Text)
     text = Column(Text, nullable=False)
+    first_paragraph = Column(Integer)  # a note's first paragraph number in its file
     version = Column(Integer)
     content_sha256 = Column(String(64), nullable=False)  # as files announced it
     text_sha256 = Column(String(64), nullable=False)  # as computed here from the text received
@@ -85,7 +88,7 @@ class DocumentSigner(Base):
     )
 
 
-class Certificate(Base):
+class Certificate(Base, CertificateRecord):
     __tablename__ = "certificates"
     id = Column(String(36), primary_key=True)
     user_id = Column(String(64), nullable=False, index=True)
@@ -116,7 +119,7 @@ class Certificate(Base):
     )
 
 
-class Signature(Base):
+class Signature(Base, SignatureRecord):
     __tablename__ = "signatures"
     id = Column(String(36), primary_key=True)
     document_kind = Column(String(8), nullable=False)

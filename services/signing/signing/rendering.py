@@ -7,6 +7,7 @@ sha256:<hex>`), so a verifier can tell which content a signed PDF claims to be."
 import io
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +29,8 @@ FONTS = {
 MM = 72 / 25.4
 PAGE_HEIGHT_MM = 297
 BOX_WIDTH, BOX_HEIGHT, LABEL_HEIGHT = 80, 24, 14
-TITLES = {"note": "टिप्पणी / Note", "draft": "मसौदा / Draft for approval"}
+# An approved draft is rendered as the letter it will be issued as (the issue number is given on issue).
+TITLES = {"note": "टिप्पणी / Note", "draft": "पत्र / Letter"}
 CLASSIFICATIONS = {"confidential": "गोपनीय / Confidential", "secret": "गुप्त / Secret", "top_secret": "परम गुप्त / Top Secret"}
 
 
@@ -55,6 +57,7 @@ class Content:
     classification: str = "normal"
     confirmed_at: str | None = None
     version: int | None = None
+    first_paragraph: int | None = None  # a note's: its paragraphs are numbered on from it
 
 
 def field_name(position):
@@ -102,7 +105,7 @@ def _heading(pdf, content):
     pdf.multi_cell(0, 6, f"फ़ाइल संख्या / File No.: {content.file_number}", new_x="LMARGIN", new_y="NEXT")
     if content.classification in CLASSIFICATIONS:
         pdf.multi_cell(0, 6, CLASSIFICATIONS[content.classification], new_x="LMARGIN", new_y="NEXT")
-    title = TITLES[content.kind] + (f" (version {content.version})" if content.version else "")
+    title = TITLES[content.kind]
     _font(pdf, "B", 12)
     pdf.ln(2)
     pdf.multi_cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
@@ -113,10 +116,10 @@ def _heading(pdf, content):
 
 
 def _body(pdf, content):
-    for paragraph in content.text.replace("\r\n", "\n").split("\n"):
+    for number, paragraph in numbered_paragraphs(content):
         if paragraph.strip():
             _font(pdf, "", 11)
-            pdf.multi_cell(0, 6.5, paragraph, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 6.5, f"{number}. {paragraph}" if number else paragraph, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
     _font(pdf, "", 7)
     pdf.set_text_color(90)
@@ -126,6 +129,16 @@ def _body(pdf, content):
     pdf.multi_cell(0, 4, stamp, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
     pdf.ln(6)
+
+
+def numbered_paragraphs(content):
+    """[(number or None, paragraph)]: a note's paragraphs (separated by a blank line) numbered as in its
+    file, from its first paragraph; a letter's lines as written (a blank one a gap)."""
+    text = content.text.replace("\r\n", "\n")
+    if content.kind == "note" and content.first_paragraph:
+        paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+        return [(content.first_paragraph + i, p) for i, p in enumerate(paragraphs)]
+    return [(None, line) for line in text.split("\n")]
 
 
 def _signature_blocks(pdf, signers):

@@ -53,6 +53,8 @@ class NoteConfirmedData(Lenient):
     note_id: str
     author: str
     text: str
+    subject: str | None = None  # the file's
+    first_paragraph: int | None = None
     content_sha256: str
     office: str
     district: str | None = None

@@ -303,7 +303,8 @@ class Office:
         body = {
             "file_id": data.pop("file_id", "file-1"), "file_number": data.pop("file_number", "N-11016/6/2026-COLL-JHS"),
             "note_id": note_id, "author": author, "text": text,
-            "first_paragraph": text.split("\n")[0], "last_paragraph": text.split("\n")[-1],
+            "first_paragraph": 1, "last_paragraph": len([p for p in text.split("\n\n") if p.strip()]),
+            "subject": "भूमि विवाद",
             "content_sha256": content_sha256 or hashlib.sha256(text.encode()).hexdigest(),
             "confirmed_at": "2026-11-20T11:30:00+05:30", "classification": "normal", "office": "COLL-JHS", "district": "JHS",
             **data,

@@ -84,6 +84,36 @@ def test_officers_are_found_by_name_or_designation_in_either_language(desk):
     assert "mobile" not in by_english[0]
 
 
+def test_the_directory_finds_an_officer_typed_in_another_hindi_spelling(desk):
+    for typed in ("ज़िलाधिकारी", "जिलाधिकारी"):  # with a nukta and without
+        found = desk.get("/directory/users", "diarist.jhs", params={"q": typed, "office": "COLL-JHS"}).json()["users"]
+        assert {u["id"] for u in found} == {"dm.jhs", "adm.jhs"}, typed
+    assert [u["id"] for u in desk.get("/directory/users", "diarist.jhs", params={"q": "रुखसाना"}).json()["users"]] == ["acmo.jhs"]
+
+
+def test_the_registry_searches_every_receipt_of_its_office_it_may_see(desk):
+    """A section officer who never held a letter finds it by number, subject words (in any spelling),
+    sender, letter number and dates; a Secret one stays hidden, and another office sees none."""
+    pump = desk.diarise(subject="बड़ागाँव में हैंडपंप की मरम्मत", letter_number="ग्रा.प./2026/12",
+                        sender={"name": "सुनीता देवी", "organisation": "ग्राम पंचायत बड़ागाँव"})
+    desk.diarise(subject="पेंशन भुगतान में विलंब", sender={"name": "राम प्रसाद"})
+    secret = desk.diarise(subject="हैंडपंप घोटाले की गोपनीय जाँच", classification="secret")
+
+    def found(user="so.jhs", **params):
+        response = desk.get("/receipts", user, params={"box": "office", **params})
+        assert response.status_code == 200, response.text
+        return [r["id"] for r in response.json()["receipts"]]
+
+    for typed in ("हैंडपम्प", "हैंडपंप", "बड़ागांव मरम्मत", "बडागाँव"):
+        assert found(q=typed) == [pump["id"]], typed
+    assert found(number=pump["receipt_number"].lower()) == [pump["id"]]
+    assert found(sender="बड़ागांव") == [pump["id"]] and found(sender="सुनीता") == [pump["id"]]
+    assert found(letter_number="2026/12") == [pump["id"]]
+    assert len(found(date_from="2026-01-01")) == 2 and found(date_to="2000-12-31") == []
+    assert secret["id"] in found(user="diarist.jhs", q="हैंडपंप")  # its creator
+    assert found(user="sto.jhs", q="हैंडपंप") == []  # the treasury is another office
+
+
 def test_percent_and_underscore_in_a_search_match_only_themselves(desk):
     for typed in ("%", "_"):
         assert desk.get("/directory/users", "diarist.jhs", params={"q": typed}).json()["users"] == []

@@ -3,10 +3,12 @@ would, so that a change a use case forgets to save is not seen again."""
 from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 
 from dak.exceptions import ReceiptNotFound, UnknownUser
+from dak.letters import Colleague
 from dak.model import Diarist, Receipt
 from eoffice_common.fakes import FakeUnitOfWork
 
@@ -48,6 +50,9 @@ class FakeReceipts:
                 if (r.sender_organisation or "").lower() == sender_organisation.lower()
                 and (r.letter_number or "").lower() == letter_number.lower() and r.letter_date == letter_date]
 
+    def for_dispatch(self, dispatch_id: str) -> str | None:
+        return next((r.id for r in self.stored.values() if r.source_dispatch_id == dispatch_id), None)
+
     def referenced_scan_keys(self) -> set[str]:
         return {scan.key for r in self.stored.values() for scan in r.scans}
 
@@ -61,6 +66,18 @@ class Officer:
     office_code: str
     district_code: str
     active: bool = True
+    roles: tuple[str, ...] = ("clerk",)
+    section_code: str | None = None
+    name_en: str = "Officer"
+    name_hi: str = "अधिकारी"
+    designation_en: str = "Section Officer"
+    designation_hi: str = "अनुभाग अधिकारी"
+    email: str | None = None
+    reporting_officer_id: str | None = None
+
+
+OFFICES = {"COLL-JHS": SimpleNamespace(code="COLL-JHS", district_code="JHS", name_en="Collectorate, Jhansi", name_hi="ज़िलाधिकारी कार्यालय, झाँसी"),
+           "COLL-LLP": SimpleNamespace(code="COLL-LLP", district_code="LLP", name_en="Collectorate, Lalitpur", name_hi="ज़िलाधिकारी कार्यालय, ललितपुर")}
 
 
 class FakeDirectory:
@@ -76,6 +93,16 @@ class FakeDirectory:
     def active_user_ids(self, user_ids) -> set[str]:
         return {user_id for user_id in user_ids if user_id in self.officers and self.officers[user_id].active}
 
+    def person(self, user_id: str) -> Officer | None:
+        return self.officers.get(user_id)
+
+    def office(self, code: str):
+        return OFFICES.get(code)
+
+    def colleagues_in(self, office_code: str) -> list[Colleague]:
+        return [Colleague(o.id, o.office_code, o.section_code, o.roles, o.reporting_officer_id)
+                for o in self.officers.values() if o.office_code == office_code and o.active]
+
 
 JHANSI = ("COLL-JHS", "JHS")
 LALITPUR = ("COLL-LLP", "LLP")
@@ -87,8 +114,11 @@ class FakeDakUnitOfWork(FakeUnitOfWork):
         self.receipts = FakeReceipts()
         self.directory = FakeDirectory(
             Officer("diarist.jhs", *JHANSI), Officer("so.jhs", *JHANSI), Officer("clerk.jhs", *JHANSI),
-            Officer("adm.jhs", *JHANSI), Officer("dm.jhs", *JHANSI), Officer("retired.jhs", *JHANSI, active=False),
-            Officer("diarist.llp", *LALITPUR),
+            Officer("adm.jhs", *JHANSI),
+            Officer("dm.jhs", *JHANSI, roles=("officer",), name_en="Ravi Kumar Sharma", name_hi="रवि कुमार शर्मा",
+                    designation_en="District Magistrate", designation_hi="ज़िलाधिकारी", email="dm.jhs@up.example.in"), Officer("retired.jhs", *JHANSI, active=False),
+            Officer("diarist.llp", *LALITPUR, section_code="COLL-LLP-CR"), Officer("dm.llp", *LALITPUR, roles=("officer",)),
+
         )
 
 

@@ -31,6 +31,7 @@ from dak.exceptions import (
     UnknownUser,
 )
 from dak.model import Dispatch, Letter
+from eoffice_common.events import Envelope
 
 YEAR = domain.diary_year(datetime.now(timezone.utc))
 LETTER = Letter(kind="physical", sender_name="राम प्रसाद", sender_organisation="ग्राम पंचायत बबीना", delivery_mode="post",
@@ -303,3 +304,61 @@ def test_a_transfer_to_someone_inactive_is_malformed(uow):
 def test_the_scans_of_stored_receipts_are_referenced(uow):
     diarised(uow, letter=replace(LETTER, kind="electronic"), scans=[("a.pdf", Stored("dak/scans/a"))])
     assert usecases.referenced_scan_keys(uow) == {"dak/scans/a"}
+
+
+# --- letters issued inside the deployment ------------------------------------------------------
+
+class DocumentStore:
+    def __init__(self):
+        self.kept = {"files/letters/issued.pdf": b"%PDF-1.4 signed"}
+
+    def get(self, key):
+        return self.kept[key]
+
+    def put(self, data, filename):
+        self.kept[f"dak/scans/{filename}"] = data
+        return Stored(f"dak/scans/{filename}")
+
+
+def draft_issued(*addressees, subject="भूमि आवंटन के संबंध में"):
+    return Envelope.parse({
+        "id": "evt-issued-1", "type": "draft_issued", "schema_version": 1, "occurred_at": "2026-12-06T10:00:00+00:00",
+        "actor": "dm.jhs", "office": "COLL-JHS", "data": {
+            "file_id": "file-7", "issue_number": "I-7/2026/COLL-JHS", "issued_by": "dm.jhs", "issued_at": "2026-12-06T10:00:00+00:00",
+            "subject": subject, "classification": "normal", "pdf_key": "files/letters/issued.pdf", "addressees": list(addressees),
+        }})
+
+
+def test_an_issued_letter_becomes_a_receipt_at_the_addressee_offices_receiving_point(uow):
+    event = draft_issued({"mode": "intra", "office": "COLL-LLP", "dispatch_id": "d-1"},
+                         {"mode": "intra", "office": "COLL-LLP", "user": "dm.llp", "dispatch_id": "d-2", "copy": True},
+                         {"mode": "post", "office": None, "dispatch_id": "d-3"})
+    created = usecases.receive_issued_letter(event, uow, DocumentStore())
+    first, second = (uow.receipts.get(receipt_id) for receipt_id in created)
+    assert (first.holder_id, first.receipt_number, first.sender_name, first.sender_organisation, first.letter_number) == (
+        "diarist.llp", f"1/{YEAR}/COLL-LLP", "रवि कुमार शर्मा", "ज़िलाधिकारी कार्यालय, झाँसी", "I-7/2026/COLL-JHS")
+    assert (second.holder_id, second.for_information, second.source_dispatch_id) == ("dm.llp", True, "d-2")
+    assert [s.key for s in first.scans] == ["dak/scans/I-7-2026-COLL-JHS.pdf"]
+    uow.commit()
+    received = [e for e in uow.committed_events if e.event_type == "letter_received"]
+    assert [(e.dispatch_id, e.holder, e.receipt_number) for e in received] == [
+        ("d-1", "diarist.llp", f"1/{YEAR}/COLL-LLP"), ("d-2", "dm.llp", f"2/{YEAR}/COLL-LLP")]
+    assert [e.channel for e in uow.events_of(ReceiptDiarised)] == ["intra", "intra"]
+
+
+def test_a_dispatch_already_received_is_not_received_again(uow):
+    event = draft_issued({"mode": "intra", "office": "COLL-LLP", "dispatch_id": "d-1"})
+    usecases.receive_issued_letter(event, uow, DocumentStore())
+    assert usecases.receive_issued_letter(event, uow, DocumentStore()) == []
+    assert len(uow.receipts.stored) == 1
+
+
+def test_the_first_opening_of_a_received_letter_is_told_to_the_issuing_file(uow):
+    (receipt_id,) = usecases.receive_issued_letter(draft_issued({"mode": "intra", "office": "COLL-LLP", "dispatch_id": "d-1"}),
+                                                   uow, DocumentStore())
+    uow.commit()
+    usecases.open_receipt(OnReceipt(receipt_id, "diarist.llp", "COLL-LLP"), uow)
+    usecases.open_receipt(OnReceipt(receipt_id, "diarist.llp", "COLL-LLP"), uow)
+    opened = [e for e in uow.committed_events if e.event_type == "letter_opened"]
+    assert [(e.dispatch_id, e.opened_by) for e in opened] == [("d-1", "diarist.llp")]
+    assert uow.receipts.get(receipt_id).opened_at is not None

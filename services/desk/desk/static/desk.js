@@ -109,12 +109,14 @@
     var list = document.getElementById(input.getAttribute("aria-controls"));
     var many = list.getAttribute("data-multiple") === "1", timer = null, last = "";
     var render = function (people) {
-      var checked = $$("input:checked", list).map(function (el) { return { id: el.value, label: el.parentNode.textContent.trim() }; });
+      var checked = $$("input:checked", list).map(function (el) { var li = el.closest("li"); el.setAttribute("checked", ""); return { id: el.value, html: li.innerHTML, elsewhere: li.className }; });
       var seen = {};
-      var all = checked.concat(people.map(function (p) { return { id: p.id, label: p.label }; }));
+      var all = checked.concat(people.map(function (p) {
+        return { id: p.id, elsewhere: p.own_district ? "" : "elsewhere",
+                 html: '<label><input type="' + (many ? "checkbox" : "radio") + '" name="to" value="' + esc(p.id) + '"> <span>' + esc(p.label) + "<br><small>" + esc(p.place) + "</small></span></label>" };
+      }));
       list.innerHTML = all.filter(function (p) { if (seen[p.id]) { return false; } seen[p.id] = true; return true; }).map(function (p) {
-        var on = checked.some(function (c) { return c.id === p.id; });
-        return '<li><label><input type="' + (many ? "checkbox" : "radio") + '" name="to" value="' + esc(p.id) + '"' + (on ? " checked" : "") + "> " + esc(p.label) + "</label></li>";
+        return '<li class="' + p.elsewhere + '">' + p.html + "</li>";
       }).join("");
     };
     input.addEventListener("input", function () {

@@ -92,6 +92,17 @@ def test_search_reports_and_the_scoreboard_answer_in_hindi(eoffice, browser_for)
     assert report.status_code == 200 and "एमआईएस रिपोर्ट" in report.text
     csv = clerk.get("/reports/pendency.csv")
     assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    assert 'name="scope"' not in report.text  # a clerk reads their own office only: nothing to choose
+    # The DM chooses among the district and the office; the report and its CSV follow the choice.
+    dm = browser_for(eoffice.desk)
+    dm.sign_in("dm.jhs")
+    scoped = dm.get("/reports", params={"report": "pendency", "scope": "office:COLL-JHS"})
+    assert scoped.status_code == 200 and 'role="alert"' not in scoped.text
+    assert re.findall(r'<option value="([^"]+)"( selected)?>', scoped.text) == [("district:JHS", ""), ("office:COLL-JHS", " selected")]
+    assert "अवधि के अनुसार लंबित मामले" in scoped.text  # the pendency chart
+    assert dm.get("/reports/pendency.csv", params={"scope": "district:JHS"}).status_code == 200
+    beyond = clerk.get("/reports", params={"report": "pendency", "scope": "district:JHS"})
+    assert 'role="alert"' in beyond.text and "<table" not in beyond.text
     for _ in range(60):  # metrics scores the week a moment after the events
         board = clerk.get("/scoreboard?level=district")
         if "झाँसी" in board.text:

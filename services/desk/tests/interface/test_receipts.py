@@ -146,3 +146,32 @@ def test_a_scan_gone_from_the_store_is_shown_as_missing_in_both_languages_not_as
     assert (framed.status_code, framed.headers["Content-Type"]) == (404, "text/html; charset=utf-8")
     assert 'class="document-missing"' in framed.text and "दस्तावेज़ उपलब्ध नहीं" in framed.text and "Document missing" in framed.text
     assert b.get(f"/receipts/{receipt_id}").status_code == 200
+
+
+def test_a_section_officer_finds_a_letter_of_the_office_never_held_by_number_words_sender_and_letter_number(browser):
+    clerk = browser()
+    clerk.sign_in("diarist.jhs")
+    page = diarise(clerk, kind="physical", subject="बड़ागाँव में हैंडपंप की मरम्मत", letter_number="ग्रा.प./2026/45").text
+    number = re.search(r"(\d+/\d{4}/COLL-JHS)", page).group(1)
+    receipt_id = RECEIPT_LINK.search(page).group(1)
+    officer = browser()
+    officer.sign_in("so.jhs")
+    for query in ({"number": number}, {"q": "हैंडपम्प"}, {"q": "बड़ागांव"}, {"sender": "बडागाँव"}, {"letter_number": "2026/45"}):
+        found = officer.get("/search", params={"what": "receipts", "go": "1", **query})
+        assert found.status_code == 200 and f"/receipts/{receipt_id}" in found.text, query
+    assert f"/receipts/{receipt_id}" not in officer.get("/search", params={"what": "receipts", "go": "1", "q": "पेंशन"}).text
+    treasury = browser()
+    treasury.sign_in("sto.jhs")  # another office
+    assert f"/receipts/{receipt_id}" not in treasury.get("/search", params={"what": "receipts", "go": "1", "number": number}).text
+
+
+def test_unknown_routes_answer_the_documented_json_404(browser, desk_system):
+    b = browser()
+    b.sign_in("clerk.jhs")
+    for path in ("/api/no-such-route", "/people/x/y", "/receipts/x/scans/not-a-number"):
+        response = b.get(path, headers={"Accept": "application/json"})
+        assert (response.status_code, response.headers["Content-Type"]) == (404, "application/json"), path
+        assert response.json()["error"] == "route_not_found"
+    dak = desk_system["config"]["desk"]["DAK_URL"]
+    response = __import__("requests").get(f"{dak}/no-such-route", timeout=10)
+    assert (response.status_code, response.json()["error"]) == (404, "route_not_found")

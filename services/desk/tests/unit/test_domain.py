@@ -131,7 +131,9 @@ def test_file_buttons_follow_custodian_owner_and_officer():
             "current_movement": {"from": {"id": "clerk.jhs"}, "to": {"id": "so.jhs"}, "opened_at": None}}
     assert domain.file_actions(file, "so.jhs", officer=True) >= {"note", "draft", "send", "approve", "return"}
     assert "approve" not in domain.file_actions(file, "so.jhs", officer=False)
-    assert domain.file_actions(file, "clerk.jhs", officer=False) == {"close", "pull_back"}
+    # The owner closes only while holding the file (files answers not_custodian otherwise): no Close button.
+    assert domain.file_actions(file, "clerk.jhs", officer=False) == {"pull_back", "part"}
+    assert "close" in domain.file_actions({**file, "custodian": {"id": "clerk.jhs"}}, "clerk.jhs", officer=False)
     assert domain.file_actions({**file, "status": "closed", "custodian": {"id": "clerk.jhs"}}, "clerk.jhs", False) == {"reopen"}
 
 
@@ -144,3 +146,42 @@ def test_the_score_chart_places_weeks_left_to_right_and_scores_bottom_to_top():
     chart = domain.line_chart([("2026-W45", 0), ("2026-W46", 10), ("2026-W47", 5)], width=200, height=100, pad=10)
     assert chart.dots == [(10, 90, "2026-W45", 0), (100, 10, "2026-W46", 10), (190, 50, "2026-W47", 5)]
     assert domain.line_chart([]) is None
+
+
+# --- report charts and scopes ----------------------------------------------------------------------
+
+def test_the_pendency_chart_adds_up_each_age_bucket_over_the_rows():
+    report = {"columns": ["office", "days_0-7", "days_8-15", "days_16-30", "days_31+", "total"],
+              "rows": [{"office": "A", "days_0-7": 4, "days_8-15": 0, "days_16-30": 1, "days_31+": None},
+                       {"office": "B", "days_0-7": 4, "days_8-15": 2, "days_16-30": 0, "days_31+": 2}]}
+    assert [(b.key, b.value, b.percent) for b in domain.pendency_chart(report)] == [
+        ("days_0-7", 8, 100.0), ("days_8-15", 2, 25.0), ("days_16-30", 1, 12.5), ("days_31+", 2, 25.0)]
+    assert domain.pendency_chart({"columns": ["office", "files_closed"], "rows": []}) is None
+
+
+def test_the_monthly_chart_draws_the_totals_of_each_month_on_one_scale():
+    counts = dict.fromkeys(domain.MONTHLY_SERIES, 0)
+    report = {"columns": ["month", "office", *domain.MONTHLY_SERIES], "rows": [
+        {"month": "2026-10", "office": "A", **counts, "files_created": 99},
+        {"month": "2026-10", "office": "ALL", **counts, "files_created": 10, "files_forwarded": 40},
+        {"month": "2026-11", "office": "ALL", **counts, "files_created": 20},
+    ]}
+    chart = domain.monthly_chart(report)
+    assert [month for month, _ in chart] == ["2026-10", "2026-11"]
+    assert [(b.key, b.percent) for b in chart[0][1] if b.value] == [("files_created", 25.0), ("files_forwarded", 100.0)]
+    assert chart[1][1][0].percent == 50.0
+    assert domain.monthly_chart({"columns": ["month"], "rows": []}) is None
+
+
+def test_the_rank_chart_puts_the_first_rank_at_the_top():
+    chart = domain.rank_chart([("2026-W47", 3), ("2026-W48", 1), ("2026-W49", 2)], height=100, pad=10)
+    assert [(y, rank) for _, y, _, rank in chart.dots] == [(90.0, 3), (10.0, 1), (50.0, 2)]
+    assert domain.rank_chart([("2026-W49", 1)]).dots[0][1] == 28  # one rank: at the top
+    assert domain.rank_chart([]) is None
+
+
+def test_a_chosen_report_scope_becomes_the_metrics_parameter():
+    assert domain.report_scope("district:JJR") == {"district": "JJR"}
+    assert domain.report_scope("office:HR-JJR-DC1") == {"office": "HR-JJR-DC1"}
+    assert domain.report_scope("state:HR") == domain.report_scope("") == domain.report_scope(None) == {}
+    assert domain.report_scope("holder:someone") == domain.report_scope("district:") == {}

@@ -161,3 +161,22 @@ def test_every_column_of_every_report_the_desk_shows_has_a_heading_in_both_langu
         t = Translator(language)
         assert [(n, c) for n, cs in columns.items() for c in cs if not t.has(f"column.{c}")] == []
         assert [n for n in MIS_REPORTS if not t.has(f"report.{n}")] == []
+
+
+def test_a_report_page_offers_the_callers_scopes_and_pages_the_register():
+    scopes = [{"kind": "district", "code": "JJR", "name_en": "Jhajjar", "name_hi": "झज्जर"},
+              {"kind": "department", "code": "REV", "name_en": "Revenue", "name_hi": "राजस्व"},
+              {"kind": "office", "code": "HR-JJR-DC1", "name_en": "Deputy Commissioner", "name_hi": "उपायुक्त"}]
+    report = {"report": "file-register", "from": "2026-11-06", "to": "2026-12-06", "as_of": "2026-12-06T10:00:00+00:00",
+              "columns": ["office", "file_number"], "rows": [{"office": "HR-JJR-DC1", "file_number": "N-1/2026"}],
+              "page": 2, "per_page": 100, "total": 250}
+    request = Request.from_values("/reports?report=file-register&scope=department:REV&page=2")
+    html = render_page("reports.html", "hi", USER, request, name="file-register", reports=("file-register",), report=report,
+                       failure=None, values=MultiDict(request.args), errors={}, scopes=scopes, scope="department:REV",
+                       pendency_chart=None, monthly_chart=None).get_data(as_text=True)
+    options = re.findall(r'<option value="([^"]+)"( selected)?>([^<]+)</option>', html)
+    assert options == [("district:JJR", "", "ज़िला: झज्जर"), ("department:REV", " selected", "विभाग: राजस्व"),
+                       ("office:HR-JJR-DC1", "", "कार्यालय: उपायुक्त")]
+    assert "पृष्ठ 2 / 3" in html
+    links = dict(re.findall(r'<a href="/reports\?([^"]+)" rel="(prev|next)">', html)[i][::-1] for i in range(2))
+    assert "page=1" in links["prev"] and "page=3" in links["next"] and "scope=department%3AREV" in links["next"]

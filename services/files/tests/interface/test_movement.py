@@ -1,13 +1,14 @@
 """Moving a file: one custodian at every moment, every move recorded, and who may do what."""
 import eventlet
 import pytest
+from sqlalchemy.orm.attributes import set_committed_value
 
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.testing import transactions_begun
-from files import domain, repository
 from files.exceptions import VersionConflict
-from files.service import utcnow
+from files.repository import FilesUnitOfWork
+from files.usecases import utcnow
 
 FILE_EVENTS = ("file_created", "file_sent", "file_opened", "file_pulled_back", "file_parked", "file_unparked", "file_closed", "file_reopened")
 
@@ -123,7 +124,9 @@ def test_park_unpark_close_and_reopen(registry, event_tap):
     assert (not_owner.status_code, not_owner.json()["error"]) == (403, "not_owner")
     registry.post(f"/files/{file['id']}/return", "adm.jhs", json={})
     closed = registry.post(f"/files/{file['id']}/close", "so.jhs", json={"remarks": "निस्तारित"}).json()
-    assert closed["status"] == "closed"
+    assert closed["status"] == "closed" and closed["closed_by"] == "so.jhs"
+    assert closed["closed_at"] is not None  # the answer says when, as a GET right after does
+    assert closed["closed_at"] == registry.get(f"/files/{file['id']}", "so.jhs").json()["closed_at"]
     assert [f["id"] for f in registry.get("/files?box=closed", "so.jhs").json()["files"]] == [file["id"]]
     assert registry.post(f"/files/{file['id']}/send", "so.jhs", json={"to": "adm.jhs"}).json()["error"] == "file_closed"
     event = tap.wait_for("file_closed")
@@ -169,15 +172,12 @@ def test_a_move_of_a_file_changed_since_it_was_read_is_a_conflict_and_writes_not
     before = registry.sql("SELECT id, is_current, opened_at FROM movements WHERE file_id = :id ORDER BY id", id=file["id"])
     engine = StandaloneEngine(registry.db_url)
     try:
-        with UnitOfWork(engine, actor="so.jhs", correlation_id=None) as uow:
-            row, current, _yellow, _me, _to = repository.file_for_move(uow.session, domain.SEND, file["id"], "so.jhs", "adm.jhs")
-            repository.set_loaded(row, version=row.version - 1)  # as read before another writer's change
-            move = domain.plan_send(repository.file_view(row), "so.jhs", "adm.jhs", {"adm.jhs"})
-            current.opened_at = utcnow()
-            movement = repository.add_movement(uow.session, row.id, current, move, utcnow())
+        with FilesUnitOfWork(UnitOfWork(engine, actor="so.jhs", correlation_id=None)) as uow:
+            row = uow.files.get(file["id"], for_update=True)
+            set_committed_value(row, "version", row.version - 1)  # as read before another writer's change
+            row.send("so.jhs", "adm.jhs", {"adm.jhs"}, uow.files.next_movement_id(), utcnow())  # opens it, then moves it
             with pytest.raises(VersionConflict):
-                repository.record_actions(uow.session, row, "so.jhs", [("send", {"movement_id": movement.id})], utcnow(),
-                                          mover="so.jhs", custodian_id="adm.jhs")
+                uow.commit()
     finally:
         engine.engine.dispose()
     assert registry.sql("SELECT id, is_current, opened_at FROM movements WHERE file_id = :id ORDER BY id", id=file["id"]) == before

@@ -122,14 +122,15 @@ def test_a_draft_is_versioned_commented_approved_and_issued(registry, event_tap)
     assert (edit.status_code, edit.json()["error"]) == (409, "draft_not_editable")
 
     issued = registry.post(f"/files/{file['id']}/drafts/{draft['id']}/issue", "so.jhs", json={
-        "dispatch_mode": "email", "recipients": [{"name": "तहसीलदार मऊरानीपुर", "email": "tehsildar.mrp@up.gov.example"}],
+        "dispatch_mode": "post", "recipients": [{"name": "तहसीलदार मऊरानीपुर", "address": "तहसील मऊरानीपुर, झाँसी", "postal_mode": "speed_post",
+                                                 "article_number": "EU123456789IN"}],
     })
     assert issued.status_code == 200, issued.text
     number = issued.json()["issue"]["issue_number"]
     assert number.startswith("I-1/") and number.endswith("/COLL-JHS")
     register = registry.get("/dispatch-register", "dm.jhs").json()
-    assert [(e["issue_number"], e["file_number"], e["dispatch_mode"], e["subject"]) for e in register["entries"]] == [
-        (number, file["file_number"], "email", "नामांतरण आदेश"),
+    assert [(e["issue_number"], e["file_number"], e["mode"], e["subject"], e["article_number"], e["status"]) for e in register["entries"]] == [
+        (number, file["file_number"], "post", "नामांतरण आदेश", "EU123456789IN", "posted"),
     ]
     assert registry.get("/dispatch-register", "sto.jhs").json()["entries"] == []
 
@@ -137,7 +138,7 @@ def test_a_draft_is_versioned_commented_approved_and_issued(registry, event_tap)
     assert approved_event["data"]["content"] == "आदेश का प्रारूप, संस्करण 2"
     assert approved_event["data"]["content_sha256"] == hashlib.sha256("आदेश का प्रारूप, संस्करण 2".encode()).hexdigest()
     issued_event = tap.wait_for("draft_issued")
-    assert (issued_event["data"]["issue_number"], issued_event["data"]["dispatch_mode"], issued_event["data"]["version"]) == (number, "email", 2)
+    assert (issued_event["data"]["issue_number"], issued_event["data"]["dispatch_mode"], issued_event["data"]["version"]) == (number, "post", 2)
     assert [e["data"]["version"] for e in tap.wait_for_count("draft_versioned", 2)] == [1, 2]
 
 

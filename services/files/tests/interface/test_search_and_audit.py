@@ -29,6 +29,20 @@ def test_search_by_hindi_and_english_words_number_computer_number_category_and_h
     assert registry.get("/files/search", "sto.jhs", params={"q": "पेंशन"}).json()["total"] == 0
 
 
+def test_search_finds_a_subject_typed_in_another_hindi_spelling(registry):
+    """Anusvara against a half nasal consonant, chandrabindu against anusvara, nukta against none."""
+    pump = registry.create("clerk.jhs", subject="बड़ागाँव में हैंडपंप की मरम्मत")
+    registry.create("clerk.jhs", subject="बड़ा तालाब की सफ़ाई")
+
+    def found(q):
+        response = registry.get("/files/search", "clerk.jhs", params={"q": q})
+        assert response.status_code == 200, response.text
+        return {f["id"] for f in response.json()["files"]}
+
+    for typed in ("हैंडपम्प", "हैंडपंप", "बड़ागांव", "बडागाँव", "मरंमत"):
+        assert found(typed) == {pump["id"]}, typed
+
+
 def test_percent_and_underscore_in_a_search_match_only_themselves(registry):
     percent = registry.create("clerk.jhs", subject="100% पेंशन भुगतान", file_number="MISC/100%")
     underscore = registry.create("clerk.jhs", subject="file_note पंजिका", file_number="MISC/A_1")

@@ -5,9 +5,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from files import domain
-from files.domain import AuditRecord, DraftView, FileView, ItemView, Move, MovementView, NoteView, UserView
+from files.domain import AuditRecord, Move
 from files.exceptions import (
     AlreadyOpened,
+    DraftAlreadyIssued,
     DraftNotApproved,
     DraftNotEditable,
     FileClosed,
@@ -32,19 +33,35 @@ from files.exceptions import (
     UnlinkableEvent,
     VersionConflict,
 )
+from files.model import CorrespondenceItem, Draft, File, Movement, Note
+from files.models import User
 
 
-def a_file(**overrides):
-    values = dict(
-        id="f1", office="COLL-JHS", created_by="so.jhs", owner="so.jhs", custodian="so.jhs", status="open",
-        kind="electronic", classification="normal", version=3,
-    )
+def a_file(office="COLL-JHS", owner="so.jhs", custodian="so.jhs", **overrides):
+    values = dict(id="f1", created_by="so.jhs", status="open", kind="electronic", classification="normal", version=3)
     values.update(overrides)
-    return FileView(**values)
+    return File(office_code=office, owner_id=owner, custodian_id=custodian, **values)
 
 
 def sent(from_user="so.jhs", to_user="adm.jhs", opened=False, action="send"):
-    return MovementView(7, action, from_user, to_user, opened)
+    return Movement(id=7, action=action, from_user=from_user, to_user=to_user, opened_at=datetime.now(timezone.utc) if opened else None)
+
+
+def item(kind, classification, receipt_office, cleared, linked_after_movement):
+    return CorrespondenceItem(kind=kind, classification=classification, receipt_office=receipt_office, cleared=list(cleared),
+                              linked_after_movement=linked_after_movement)
+
+
+def user(user_id, office, roles, active=True):
+    return User(id=user_id, office_code=office, roles=list(roles), active=active)
+
+
+def note(note_id, author, status):
+    return Note(id=note_id, author=author, status=status)
+
+
+def draft(draft_id, status, current_version):
+    return Draft(id=draft_id, status=status, current_version=current_version)
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -107,13 +124,13 @@ def test_an_ordinary_file_opens_within_its_office_and_for_those_it_was_sent_to()
 
 @pytest.mark.parametrize("classification, office_reads", [("normal", True), ("confidential", True), ("secret", False), ("top_secret", False)])
 def test_a_receipt_in_a_file_is_read_as_dak_would_let_it_be_read(classification, office_reads):
-    item = ItemView("receipt", classification, "COLL-JHS", ("diarist.jhs", "clerk.jhs"), 7)
-    assert domain.can_read_item(item, "diarist.jhs", "COLL-JHS", None)
-    assert domain.can_read_item(item, "so.jhs", "COLL-JHS", None) is office_reads
-    assert domain.can_read_item(item, "so.jhs", "COLL-JHS", 7) is office_reads  # received the file before it went in
-    assert domain.can_read_item(item, "so.jhs", "COLL-JHS", 8)  # received the file after
-    assert domain.can_read_item(item, "sto.jhs", "TREASURY-JHS", None) is (classification == "normal")
-    attached = ItemView("document", classification, None, (), None)
+    receipt = item("receipt", classification, "COLL-JHS", ("diarist.jhs", "clerk.jhs"), 7)
+    assert domain.can_read_item(receipt, "diarist.jhs", "COLL-JHS", None)
+    assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", None) is office_reads
+    assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", 7) is office_reads  # received the file before it went in
+    assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", 8)  # received the file after
+    assert domain.can_read_item(receipt, "sto.jhs", "TREASURY-JHS", None) is (classification == "normal")
+    attached = item("document", classification, None, (), None)
     assert domain.can_read_item(attached, "sto.jhs", "TREASURY-JHS", None)
 
 
@@ -204,20 +221,20 @@ def test_notes_drafts_and_documents_need_an_electronic_file():
 
 
 def test_only_an_admin_of_the_office_transfers_to_an_active_successor_there():
-    admin = UserView("admin.jhs", "COLL-JHS", ("admin",))
-    leaving = UserView("so.jhs", "COLL-JHS", ("officer",), active=False)
-    successor = UserView("adm.jhs", "COLL-JHS", ("officer",))
+    admin = user("admin.jhs", "COLL-JHS", ("admin",))
+    leaving = user("so.jhs", "COLL-JHS", ("officer",), active=False)
+    successor = user("adm.jhs", "COLL-JHS", ("officer",))
     domain.check_transfer(admin, leaving, successor)
     with pytest.raises(NotAdmin):
-        domain.check_transfer(UserView("clerk.jhs", "COLL-JHS", ("clerk",)), leaving, successor)
+        domain.check_transfer(user("clerk.jhs", "COLL-JHS", ("clerk",)), leaving, successor)
     with pytest.raises(NotAdmin):
-        domain.check_transfer(UserView("admin.jln", "COLL-JLN", ("admin",)), leaving, successor)
+        domain.check_transfer(user("admin.jln", "COLL-JLN", ("admin",)), leaving, successor)
     with pytest.raises(InvalidTransfer):
-        domain.check_transfer(admin, leaving, UserView("adm.jhs", "COLL-JHS", (), active=False))
+        domain.check_transfer(admin, leaving, user("adm.jhs", "COLL-JHS", (), active=False))
     with pytest.raises(InvalidTransfer):
-        domain.check_transfer(admin, leaving, UserView("sto.jhs", "TRY-JHS", ()))
+        domain.check_transfer(admin, leaving, user("sto.jhs", "TRY-JHS", ()))
     with pytest.raises(InvalidTransfer):
-        domain.check_transfer(admin, leaving, UserView("so.jhs", "COLL-JHS", ()))
+        domain.check_transfer(admin, leaving, user("so.jhs", "COLL-JHS", ()))
     with pytest.raises(InvalidTransfer):
         domain.check_transfer(admin, None, successor)
 
@@ -249,11 +266,11 @@ def test_paragraph_numbers_continue_from_the_last_green_note():
 
 
 def test_a_yellow_note_changes_only_by_its_author_and_a_green_one_never():
-    domain.check_note_change(NoteView("n1", "so.jhs", "yellow"), "so.jhs")
+    domain.check_note_change(note("n1", "so.jhs", "yellow"), "so.jhs")
     with pytest.raises(NotAuthor):
-        domain.check_note_change(NoteView("n1", "so.jhs", "yellow"), "adm.jhs")
+        domain.check_note_change(note("n1", "so.jhs", "yellow"), "adm.jhs")
     with pytest.raises(NoteConfirmed):
-        domain.check_note_change(NoteView("n1", "so.jhs", "green"), "so.jhs")
+        domain.check_note_change(note("n1", "so.jhs", "green"), "so.jhs")
 
 
 def test_a_note_references_only_this_files_correspondence_once_each():
@@ -272,24 +289,25 @@ def test_the_content_hash_is_of_the_utf8_text():
 # --- drafts -----------------------------------------------------------------------------------------
 
 def test_an_officer_approves_the_latest_version_of_a_draft():
-    draft = DraftView("d1", "draft", 3)
-    domain.check_approve(draft, ("officer",))
-    domain.check_approve(draft, ("officer",), version=3)
+    in_draft = draft("d1", "draft", 3)
+    domain.check_approve(in_draft, ("officer",))
+    domain.check_approve(in_draft, ("officer",), version=3)
     with pytest.raises(NotOfficer):
-        domain.check_approve(draft, ("clerk",))
+        domain.check_approve(in_draft, ("clerk",))
     with pytest.raises(VersionConflict):
-        domain.check_approve(draft, ("officer",), version=2)
+        domain.check_approve(in_draft, ("officer",), version=2)
     with pytest.raises(DraftNotEditable):
-        domain.check_approve(DraftView("d1", "approved", 3), ("officer",))
+        domain.check_approve(draft("d1", "approved", 3), ("officer",))
 
 
 def test_only_an_approved_draft_is_issued_and_only_once():
-    domain.check_issue(DraftView("d1", "approved", 2))
-    for status in ("draft", "issued"):
-        with pytest.raises(DraftNotApproved):
-            domain.check_issue(DraftView("d1", status, 2))
+    domain.check_issue(draft("d1", "approved", 2))
+    with pytest.raises(DraftNotApproved):
+        domain.check_issue(draft("d1", "draft", 2))
+    with pytest.raises(DraftAlreadyIssued):
+        domain.check_issue(draft("d1", "issued", 2))
     with pytest.raises(DraftNotEditable):
-        domain.check_draft_editable(DraftView("d1", "approved", 2))
+        domain.check_draft_editable(draft("d1", "approved", 2))
 
 
 def test_a_signature_shows_whether_the_content_still_matches():

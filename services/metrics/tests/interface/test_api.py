@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from metrics.domain import IST, week_label, week_of, week_start
+from metrics.domain import FORMULA_VERSION, IST, week_label, week_of, week_start
 
 NOW = datetime.now(timezone.utc)
 MONDAY = week_start(week_of(NOW))
@@ -96,7 +96,7 @@ def test_a_unit_is_explained_component_by_component(scored):
     components = {c["component"]: c for c in explained["components"]}
     assert len(components) == 7
     assert round(sum(c["contribution"] for c in components.values()), 2) == explained["score"]
-    assert explained["formula"]["version"] == 2 and explained["active"] is True
+    assert explained["formula"]["version"] == FORMULA_VERSION and explained["active"] is True
     assert (components["e_file_share"]["numerator"], components["e_file_share"]["denominator"], components["e_file_share"]["raw"]) == (1, 1, 1.0)
     assert components["movements_per_active_user"]["raw"] == 0.5  # one movement; clerk.jhs and so.jhs were active
     assert components["old_pendency_share"]["numerator"] == 1  # the receipt diarised 40 days ago
@@ -215,6 +215,13 @@ def test_the_reports_a_district_asked_for(scored):
     assert [(r["item_id"], r["holder"], r["holder_name_hi"]) for r in sent] == [("f-2", "so.jhs", "सुनीता देवी")]
     register = scored.get("/mis/file-register?format=csv").content.decode("utf-8-sig")
     assert "N-11016/6/2026-COLL-JHS" in register and "भूमि अधिग्रहण, ग्राम बबीना" in register
+    # The register as JSON comes a page at a time, in order of opening; its CSV is the whole period.
+    pages = [scored.get(f"/mis/file-register?per_page=3&page={n}", **DM).json() for n in (1, 2)]
+    assert [(p["page"], p["per_page"], p["total"]) for p in pages] == [(1, 3, 4), (2, 3, 4)]
+    assert [r["file_id"] for p in pages for r in p["rows"]] == ["f-1", "t-1", "f-2", "t-2"]
+    assert scored.get("/mis/file-register?format=csv", **DM).content.decode("utf-8-sig").count("\r\n") == 5
+    too_many = scored.get("/mis/file-register?per_page=5000")
+    assert (too_many.status_code, list(too_many.json()["fields"])) == (422, ["per_page"])
     months = scored.get("/mis/darpg-monthly", **DM).json()
     assert months["columns"][:3] == ["month", "e_file_percent", "e_receipt_percent"] and len(months["rows"]) >= 12
 

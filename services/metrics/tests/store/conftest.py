@@ -12,7 +12,7 @@ from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
 from eoffice_common.testing import truncate_all
-from metrics import domain, reports, repository, scoring
+from metrics import domain, reports, repository, scoring, usecases
 from metrics.models import ScoredWeek, UnitScore
 
 IST = domain.IST
@@ -60,27 +60,10 @@ class Store:
 
     def report(self, name, now, first=None, last=None, sender=None, **scope):
         with self.unit_of_work() as uow:
-            session = uow.session
-            offices = reports.offices_in_scope(session, **scope)
+            store = reports.ReportStore(uow.session)
             today = now.astimezone(IST).date()
-            if name == "pendency":
-                return reports.pendency(session, offices, now)[1]
-            if name == "section-pendency":
-                return reports.section_pendency(session, offices, now)[1]
-            if name == "active-file-levels":
-                return reports.active_file_levels(session, offices)[1]
-            if name == "vip-receipts":
-                return reports.vip_receipts(session, offices, now)[1]
-            if name == "pending-with-others":
-                return reports.pending_with_others(session, offices, sender, now)[1]
-            if name == "overdue":
-                return reports.overdue(session, offices, today)[1]
-            build = {
-                "disposal": reports.disposal, "monthly": reports.monthly, "dispatch": reports.dispatch,
-                "electronic": reports.electronic, "active-users": reports.active_users, "darpg-monthly": reports.darpg_monthly,
-                "receipts-by-category": reports.receipts_by_category, "file-register": reports.file_register,
-            }[name]
-            return build(session, offices, first or today - timedelta(days=365), last or today)[1]
+            period = (first or today - timedelta(days=365), last or today) if name in usecases.PERIOD_REPORTS else None
+            return store.report(name, store.offices_in_scope(**scope), sender, now, period)[1]
 
     def every_report(self, now):
         names = ("pendency", "section-pendency", "active-file-levels", "vip-receipts", "overdue", "disposal", "monthly",

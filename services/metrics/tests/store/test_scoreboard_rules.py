@@ -150,3 +150,69 @@ def test_a_person_is_an_active_user_of_their_own_office_whatever_office_they_act
     today = NOW.date()
     active = {row["office"]: (row["active_users"], row["users"]) for row in store.report("active-users", NOW, first=today, last=today)}
     assert active == {"COLL-JHS": (2, 2), "TRY-JHS": (0, 1), "ALL": (2, 3)}
+
+
+# --- attribution ------------------------------------------------------------------------------------
+
+def test_pendency_is_charged_to_the_office_holding_the_item_then(store, make):
+    store.apply(directory(make, offices=("COLL-JHS", "TRY-JHS")), NOW)
+    created, sent = NOW - timedelta(days=20), NOW - timedelta(days=10)
+    store.apply([
+        make.event("file_created", {"file_id": "F-1", "kind": "electronic", "created_by": "clerk.jhs",
+                                    "subject": "भूमि अभिलेख / land records"}, created),
+        make.event("file_sent", {"file_id": "F-1", "to_user": "sto.jhs"}, sent),
+    ], NOW)
+    store.score(NOW)
+
+    def pending(week):
+        return {unit: store.unit(week, "office", unit).pending for unit in ("COLL-JHS", "TRY-JHS")}
+
+    # Before it was sent the collectorate held it; from the week it went to the treasury, the treasury.
+    assert pending(domain.week_of(created)) == {"COLL-JHS": 1, "TRY-JHS": 0}
+    assert pending(domain.week_of(sent)) == pending(THIS_WEEK) == {"COLL-JHS": 0, "TRY-JHS": 1}
+    # The MIS pendency and the scoreboard charge the same office.
+    assert [(r["office"], r["holder"], r["total"]) for r in store.report("pendency", NOW)] == [("TRY-JHS", "sto.jhs", 1)]
+    assert [r["office"] for r in store.report("section-pendency", NOW)] == ["TRY-JHS"]
+    assert store.report("pendency", NOW, office="COLL-JHS") == []
+
+    # A send that arrives late moves the pendency of every week since it, not only its own week's.
+    store.apply([make.event("file_created", {"file_id": "F-2", "kind": "physical", "created_by": "clerk.jhs"}, created)], NOW)
+    store.score(NOW)
+    store.apply([make.event("file_sent", {"file_id": "F-2", "to_user": "sto.jhs"}, NOW - timedelta(days=15))], NOW)
+    store.score(NOW)
+    assert pending(domain.shift_week(THIS_WEEK, -1)) == {"COLL-JHS": 0, "TRY-JHS": 2}
+    stored = store.scores()
+    store.recompute_everything(NOW)
+    assert store.scores() == stored
+
+
+def test_a_holder_the_directory_does_not_know_yet_leaves_the_pendency_with_the_creating_office(store, make):
+    store.apply(directory(make, offices=("COLL-JHS", "TRY-JHS")), NOW)
+    store.apply([
+        make.event("file_created", {"file_id": "F-1", "kind": "electronic", "created_by": "clerk.jhs"}, NOW - timedelta(days=3)),
+        make.event("file_sent", {"file_id": "F-1", "to_user": "new.sto.jhs"}, NOW - timedelta(days=2)),
+    ], NOW)
+    store.score(NOW)
+    assert store.unit(THIS_WEEK, "office", "COLL-JHS").pending == 1
+    store.apply([make.user("new.sto.jhs", "TRY-JHS")], NOW)
+    store.score(NOW)
+    assert (store.unit(THIS_WEEK, "office", "COLL-JHS").pending, store.unit(THIS_WEEK, "office", "TRY-JHS").pending) == (0, 1)
+
+
+def test_a_signature_counts_for_the_office_of_the_signed_note_not_the_signers(store, make):
+    store.apply(directory(make, offices=("COLL-JHS", "TRY-JHS")), NOW)
+    at = NOW - timedelta(hours=3)
+    store.apply([
+        make.event("note_confirmed", {"file_id": "F-1", "note_id": "N-1"}, at, actor="clerk.jhs"),
+        # the treasury officer signs the collectorate's note: signing names the note's office
+        make.event("document_signed", {"signature_id": "S-1", "document_kind": "note", "document_id": "N-1", "file_id": "F-1",
+                                       "signer": "sto.jhs", "office": "COLL-JHS"}, at + timedelta(minutes=5), office="", actor="sto.jhs"),
+    ], NOW)
+    store.score(NOW)
+    signing = {unit: next(c for c in store.unit(THIS_WEEK, "office", unit).components if c["component"] == "digital_signing_share")
+               for unit in ("COLL-JHS", "TRY-JHS")}
+    assert (signing["COLL-JHS"]["numerator"], signing["COLL-JHS"]["denominator"]) == (1, 1)
+    assert (signing["TRY-JHS"]["numerator"], signing["TRY-JHS"]["denominator"]) == (0, 0)
+    # the signer is still an active user of their own office
+    active = next(c for c in store.unit(THIS_WEEK, "office", "TRY-JHS").components if c["component"] == "active_user_share")
+    assert active["numerator"] == 1

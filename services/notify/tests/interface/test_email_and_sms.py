@@ -10,7 +10,7 @@ from notify.models import Delivery
 
 
 def test_an_email_arrives_with_hindi_subject_and_body_intact(client, publish, helpers, mail_drop, db):
-    event = publish("files", "file_sent", helpers.file_sent(to_user="dm.jhs", due_date="2026-12-05", priority="most_immediate"))
+    event = publish("files", "file_sent", helpers.file_sent(to_user="dm.jhs", due_date="2036-12-05", priority="most_immediate"))
     [message] = mail_drop.wait_for(1, address="dm.jhs@up.example.in")
     assert message["Subject"] == "[अति तत्काल] ई-ऑफिस: फ़ाइल N-11016/6/2026-COLL-JHS अनीता वर्मा (अपर ज़िलाधिकारी) द्वारा आपको भेजी गई"
     assert message["From"].addresses[0].display_name == "ई-ऑफिस"
@@ -18,7 +18,7 @@ def test_an_email_arrives_with_hindi_subject_and_body_intact(client, publish, he
     body = message.get_content().replace("\r\n", "\n")
     assert body.startswith("नमस्कार रवि कुमार (ज़िलाधिकारी),\n")
     assert "विषय: भूमि अभिलेख में नाम संशोधन" in body
-    assert "नियत तिथि: 05-12-2026" in body
+    assert "नियत तिथि: 05-12-2036" in body
     assert f"खोलें: https://eoffice.example.in/files/{event['data']['file_id']}" in body
     assert helpers.wait_until(lambda: db.count(Delivery, Delivery.status == "sent") == 1)  # recorded after the send
     [delivery] = db.rows(select(Delivery).where(Delivery.channel == "email"))

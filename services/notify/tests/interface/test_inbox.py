@@ -7,14 +7,14 @@ from eoffice_common.tables import processed_events
 
 
 def test_a_file_sent_reaches_the_inbox_in_the_recipients_language(client, publish, helpers):
-    event = publish("files", "file_sent", helpers.file_sent(to_user="dm.jhs", from_user="adm.jhs", due_date="2026-12-05"))
+    event = publish("files", "file_sent", helpers.file_sent(to_user="dm.jhs", from_user="adm.jhs", due_date="2036-12-05"))
     publish("files", "file_sent", helpers.file_sent(to_user="adm.jhs", from_user="dm.jhs", action="return"))
     inbox = helpers.wait_until(lambda: client.inbox("dm.jhs")["notifications"])
     [hindi] = inbox
     assert hindi["kind"] == "file_sent"
     assert hindi["title"] == "फ़ाइल N-11016/6/2026-COLL-JHS अनीता वर्मा (अपर ज़िलाधिकारी) द्वारा आपको भेजी गई"
     assert "विषय: भूमि अभिलेख में नाम संशोधन" in hindi["body"]
-    assert "नियत तिथि: 05-12-2026" in hindi["body"]
+    assert "नियत तिथि: 05-12-2036" in hindi["body"]
     assert "टिप्पणी: कृपया अवलोकन करें" in hindi["body"]
     assert hindi["item"] == {"type": "file", "id": event["data"]["file_id"]}
     [english] = helpers.wait_until(lambda: client.inbox("adm.jhs")["notifications"])

@@ -211,7 +211,7 @@ def test_reminders_of_a_due_date():
 
 
 def reminder(kind, due=date(2026, 11, 17), occurrence=0):
-    return domain.ReminderView("rem-1", kind, "file", "f-1", "N-1/2026", "dm.jhs", due, occurrence=occurrence)
+    return domain.Reminder("rem-1", kind, "file", "f-1", "N-1/2026", "dm.jhs", due, occurrence=occurrence)
 
 
 def test_an_overdue_reminder_repeats_daily_at_the_reminder_hour():

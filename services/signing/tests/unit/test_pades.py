@@ -1,7 +1,9 @@
 """The PAdES engine and the rendering without broker, database or token: a software key stands in
 for the token (a fake with the token's `sign` interface), and pyHanko validates the result."""
 import io
+import re
 import unicodedata
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pypdf
@@ -87,6 +89,25 @@ def test_the_rendering_keeps_hindi_readable_and_names_the_content():
         assert unicodedata.normalize("NFC", word) in flat, word
     assert pypdf.PdfReader(io.BytesIO(pdf)).metadata["/Keywords"] == f"eoffice-note:n-7 sha256:{'c' * 64}"
     assert pades.verify_pdf(pdf, pki.TrustSnapshot([], [])).claims is None  # no signature vouches for it yet
+
+
+def extracted(pdf):
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    return unicodedata.normalize("NFC", text)
+
+
+def test_a_note_pdf_carries_file_number_subject_and_the_paragraph_numbers_of_its_file():
+    note = replace(CONTENT, text="सीमांकन पूर्ण हो चुका है।\n\nअग्रिम आदेश हेतु प्रस्तुत।", first_paragraph=4)
+    text = extracted(render(note, LINES[:1]))
+    assert "N-11016/6/2026-COLL-JHS" in text and "भूमि विवाद" in text
+    assert re.search(r"4\.\s*सीमांकन", text) and re.search(r"5\.\s*अग्रिम", text)
+
+
+def test_an_approved_draft_reads_as_a_letter_not_a_draft_for_approval():
+    letter = replace(CONTENT, kind="draft", document_id="d-1", version=2, text="सेवा में,\nश्रीमती सुनीता देवी\n\nआपका प्रार्थना पत्र स्वीकृत है।")
+    text = extracted(render(letter, LINES[:1]))
+    assert "Letter" in text and "Draft for approval" not in text and "version 2" not in text
+    assert "मसौदा" not in "".join(text.split())
 
 
 def test_two_officers_sign_in_turn_and_both_signatures_hold(world):

@@ -1,0 +1,202 @@
+"""The files repositories on both databases they run on: PostgreSQL (tests and production) and SQLite
+(`make run`). Where the two need different SQL, the difference is inside one repository method; this
+suite holds both sides to the same behaviour."""
+import os
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from eoffice_common.db import UnitOfWork
+from eoffice_common.engine import StandaloneEngine
+from eoffice_common.migrations import upgrade
+from eoffice_common.testing import create_database
+from files import domain
+from files.exceptions import DuplicateFileNumber, FileNotFound, NoteNotFound, VersionConflict
+from files.model import File
+from files.repository import FilesUnitOfWork
+
+SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OFFICE = "COLL-JHS"
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def migrated(request, tmp_path_factory):
+    if request.param == "postgresql":
+        url = create_database("eoffice_test_files_repositories")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('files') / 'files.db'}"
+    upgrade(SERVICE_DIR, url)
+    engine = StandaloneEngine(url)
+    yield engine
+    engine.engine.dispose()
+
+
+@pytest.fixture
+def new_uow(migrated):
+    def make():
+        return FilesUnitOfWork(UnitOfWork(migrated, actor="tester", correlation_id=None))
+
+    return make
+
+
+def created(new_uow, number, creator="clerk.jhs", subject="भूमि नामांतरण प्रकरण", classification="normal"):
+    """A non-SFS file, committed; returns its id."""
+    with new_uow() as uow:
+        file = File.create(creator, uow.files.next_computer_number(), datetime.now(timezone.utc), office_code=OFFICE,
+                           district_code="JHS", numbering="non_sfs", base_number=number, file_number=number, subject=subject,
+                           kind="electronic", classification=classification)
+        uow.files.add(file)
+        uow.commit()
+        return file.id
+
+
+def sent(new_uow, file_id, by, to):
+    with new_uow() as uow:
+        file = uow.files.get(file_id, for_update=True)
+        movement = file.send(by, to, {to}, uow.files.next_movement_id(), datetime.now(timezone.utc))
+        uow.commit()
+        return movement.id
+
+
+def test_a_file_is_written_and_read_back_with_its_current_movement_and_audit_chain(new_uow):
+    file_id = created(new_uow, "REPO/1")
+    first, second = sent(new_uow, file_id, "clerk.jhs", "so.jhs"), sent(new_uow, file_id, "so.jhs", "adm.jhs")
+    assert second > first
+    with new_uow() as uow:
+        file = uow.files.get(file_id)
+        assert (file.custodian_id, file.current.id, file.current.from_user, file.version) == ("adm.jhs", second, "so.jhs", 3)
+        assert [m.is_current for m in uow.files.movements_of(file_id)] == [False, True]
+        records = uow.files.audit_records(file_id)
+        assert [r.action for r in records] == ["created", "send", "opened", "send"]
+        assert domain.verify_chain(file_id, records, file.audit_seq, file.audit_head)["valid"]
+        assert (uow.files.was_sent_to(file_id, "so.jhs"), uow.files.was_sent_to(file_id, "dm.jhs")) == (True, False)
+        assert uow.files.last_movement_to(file_id, "adm.jhs") == second
+        assert uow.files.counted_movements(file_id) == 2
+    with new_uow() as uow, pytest.raises(FileNotFound):
+        uow.files.get("no-such-file")
+
+
+def test_movement_ids_are_handed_out_before_the_rows_are_written(new_uow):
+    """Two movements in one transaction (a transfer) get two ids on either database."""
+    ids = [created(new_uow, f"REPO/T{i}", creator="so.jhs") for i in range(2)]
+    with new_uow() as uow:
+        files = uow.files.held_or_owned_by("so.jhs")
+        assert {f.id for f in files} >= set(ids)
+        for file in files:
+            file.transfer("so.jhs", "cm.jhs", "admin.jhs", "स्थानांतरण", uow.files.next_movement_id, datetime.now(timezone.utc))
+        uow.commit()
+    with new_uow() as uow:
+        moved = [uow.files.get(file_id) for file_id in ids]
+        assert [f.custodian_id for f in moved] == ["cm.jhs", "cm.jhs"]
+        assert moved[0].current.id != moved[1].current.id
+
+
+def test_a_change_to_a_file_changed_since_it_was_read_is_a_conflict(new_uow):
+    file_id = created(new_uow, "REPO/2")
+    with new_uow() as uow:
+        file = uow.files.get(file_id, for_update=True)
+        set_committed_value(file, "version", file.version + 5)  # as if read before five other changes
+        file.park("clerk.jhs", datetime.now(timezone.utc))
+        with pytest.raises(VersionConflict):
+            uow.commit()
+    with new_uow() as uow:
+        assert uow.files.get(file_id).status == domain.OPEN
+
+
+def test_a_second_current_movement_is_a_conflict_and_any_other_refusal_a_fault(new_uow):
+    file_id = created(new_uow, "REPO/3")
+    sent(new_uow, file_id, "clerk.jhs", "so.jhs")
+    with new_uow() as uow:
+        file = uow.files.get(file_id, for_update=True)
+        file.current = None  # as a writer that did not see the movement made meanwhile
+        file.send("so.jhs", "dm.jhs", {"dm.jhs"}, uow.files.next_movement_id(), datetime.now(timezone.utc))
+        with pytest.raises(VersionConflict):
+            uow.commit()
+    with new_uow() as uow:
+        file = uow.files.get(file_id, for_update=True)
+        file.audit_seq -= 1  # the next entry's number is taken: a broken chain, not a conflict
+        file.park("so.jhs", datetime.now(timezone.utc))
+        with pytest.raises(IntegrityError):
+            uow.commit()
+
+
+def test_a_free_form_number_is_taken_once_per_office(new_uow):
+    created(new_uow, "Misc/12/2026")
+    with new_uow() as uow:
+        assert uow.files.number_taken(OFFICE, " misc/12/2026 ") and not uow.files.number_taken("COLL-JLN", "Misc/12/2026")
+    with pytest.raises(DuplicateFileNumber):
+        created(new_uow, "MISC/12/2026")  # the database refuses it even past the check
+
+
+def test_serials_are_gap_free_and_roll_back_with_their_transaction(new_uow):
+    with new_uow() as uow:
+        first = uow.files.next_issue_serial("COLL-JHS-SERIALS", 2026)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.files.next_issue_serial("COLL-JHS-SERIALS", 2026) == first + 1  # not committed
+    with new_uow() as uow:
+        assert uow.files.next_issue_serial("COLL-JHS-SERIALS", 2026) == first + 1
+        assert uow.files.next_computer_number() < uow.files.next_computer_number()
+
+
+def test_volumes_and_parts_are_numbered_from_their_file(new_uow):
+    file_id = created(new_uow, "REPO/4")
+    with new_uow() as uow:
+        root = uow.files.get(file_id, for_update=True)
+        now = datetime.now(timezone.utc)
+        volume = root.open_volume(root, uow.files.next_volume(root.id), "clerk.jhs", None, uow.files.next_computer_number(), now)
+        uow.files.add(volume)
+        part = root.open_part(uow.files.next_part(root.id), "clerk.jhs", None, uow.files.next_computer_number(), now)
+        uow.files.add(part)
+        uow.commit()
+    with new_uow() as uow:
+        root = uow.files.get(file_id)
+        assert {(f.relation, f.file_number) for f in uow.files.related(root)} == {("volume", "REPO/4/Vol.2"), ("part", "REPO/4/Part.1")}
+        assert (uow.files.next_volume(root.id), uow.files.next_part(root.id)) == (3, 2)
+
+
+def test_the_inbox_and_search_find_hindi_subjects_among_visible_files(new_uow):
+    pension = created(new_uow, "REPO/5", creator="so.jhs", subject="पेंशन प्रकरण श्री राम")
+    created(new_uow, "REPO/6", creator="so.jhs", subject="गोपनीय पेंशन जाँच", classification="secret")
+    inbox = type("Query", (), dict(box="inbox", classification=None, category=None, priority=None, unread=None, q="पेंशन",
+                                   date_from=None, date_to=None, page=1, per_page=50))()
+    search = type("Query", (), dict(scope="office", number=None, computer_number=None, q="पेंशन", category=None, year=None,
+                                    date_from=None, date_to=None, holder=None, classification=None, status=None, page=1, per_page=50))()
+    with new_uow() as uow:
+        rows, total = uow.files.inbox("so.jhs", inbox)
+        assert total == 2 and all(current is None for _, current in rows)
+        rows, total = uow.files.search("dm.jhs", OFFICE, search)
+        assert [file.id for file, _ in rows] == [pension]  # the secret file is not the magistrate's to see
+
+
+def test_notes_correspondence_and_drafts_of_a_file(new_uow):
+    file_id = created(new_uow, "REPO/7", creator="so.jhs")
+    now = datetime.now(timezone.utc)
+    with new_uow() as uow:
+        file = uow.files.get(file_id, for_update=True)
+        green = file.add_note("so.jhs", "पहली टिप्पणी", [], set(), now)
+        file.confirm_note(green, "so.jhs", now)
+        yellow = file.add_note("so.jhs", "दूसरी टिप्पणी", [], set(), now + timedelta(seconds=1))
+        item = file.attach_documents("so.jhs", uow.correspondence.next_position(file_id), {"title": "खसरा"},
+                                     [{"key": "files/documents/ab.pdf", "sha256": "ab" * 32, "size": 3, "content_type": "application/pdf"}], now)
+        draft = file.start_draft("so.jhs", "आदेश", "प्रारूप", now)
+        file.comment_on_draft(draft, "so.jhs", "ठीक", uow.drafts.next_comment_id(), now)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.files.get(file_id).yellow_notes[0].id == yellow.id
+        assert [n.id for n in uow.notes.readable_by(file_id, "so.jhs")] == [green.id, yellow.id]
+        assert [n.id for n in uow.notes.readable_by(file_id, "dm.jhs")] == [green.id]
+        with pytest.raises(NoteNotFound):
+            uow.notes.get("another-file", green.id)
+        ((found, documents),) = uow.correspondence.of_file(file_id)
+        assert (found.id, [d.position for d in documents], uow.correspondence.next_position(file_id)) == (item.id, [1], 2)
+        assert "files/documents/ab.pdf" in uow.correspondence.referenced_keys()
+        assert [v.content for v in uow.drafts.versions(draft.id)] == ["प्रारूप"]
+        assert [c.text for c in uow.drafts.comments(draft.id)] == ["ठीक"]
+        uow.notes.remove(uow.notes.get(file_id, yellow.id))
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.notes.find(yellow.id) is None
+        assert len(uow.files.audit_records(file_id)) == 7

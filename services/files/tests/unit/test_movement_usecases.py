@@ -1,0 +1,136 @@
+"""Moving a file, on the fake unit of work: one custodian, one current movement, every move audited and announced."""
+from datetime import date
+
+import pytest
+
+from files import domain, events
+from files.exceptions import (
+    AlreadyOpened,
+    FileClosed,
+    NotCustodian,
+    NothingToReturn,
+    NotOwner,
+    NotSender,
+    VersionConflict,
+)
+from files.usecases import correspondence, files, movement, notes
+from files.usecases.movement import FileAction, FileCommand, SendFile, TransferFiles
+
+
+def current_of(file):
+    return [m for m in file.movements if m.is_current]
+
+
+def test_a_send_hands_the_file_to_one_custodian_and_announces_it(uow, new_file, caller):
+    file = new_file("clerk.jhs")
+    answer = movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="so.jhs", remarks="कृपया अवलोकन करें",
+                                         due_date=date(2099, 1, 31), priority="urgent", version=file.version), uow)
+    assert answer["custodian"]["id"] == "so.jhs" and answer["custodian"]["name_hi"] == "सीता देवी"
+    assert file.custodian_id == "so.jhs" and [m.to_user for m in current_of(file)] == ["so.jhs"]
+    sent = uow.events_of(events.FileSent)[-1]
+    assert (sent.from_user, sent.to_user, sent.due_date, sent.remarks, sent.priority) == ("clerk.jhs", "so.jhs", "2099-01-31", "कृपया अवलोकन करें", "urgent")
+    assert sent.movement_id == answer["current_movement"]["id"]
+    assert [e.action for e in file.audit_entries][-1] == "send"
+    assert uow.answers[-1] == answer  # kept under the Idempotency-Key in the same transaction
+
+
+def test_a_send_without_a_recipient_goes_to_the_reporting_officer(uow, new_file, caller):
+    file = new_file("clerk.jhs")
+    assert movement.send_file(SendFile(caller("clerk.jhs"), file.id), uow)["custodian"]["id"] == "so.jhs"
+
+
+def test_only_the_custodian_sends_and_a_stale_version_is_a_conflict(uow, new_file, caller):
+    file = new_file("clerk.jhs")
+    read = file.version
+    movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="so.jhs"), uow)
+    with pytest.raises(NotCustodian):
+        movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="dm.jhs"), uow)
+    with pytest.raises(VersionConflict):
+        movement.send_file(SendFile(caller("so.jhs"), file.id, to="dm.jhs", version=read), uow)
+    assert file.custodian_id == "so.jhs" and len(file.movements) == 1 and len(uow.events_of(events.FileSent)) == 1
+
+
+def test_moving_on_turns_the_custodians_yellow_notes_green(uow, new_file, caller):
+    file = new_file("clerk.jhs")
+    notes.add_note(notes.WriteNote(caller("clerk.jhs"), file.id, text="पहला अनुच्छेद\n\nदूसरा अनुच्छेद"), uow)
+    movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="so.jhs"), uow)
+    (note,) = file.notes
+    assert (note.status, note.first_paragraph, note.last_paragraph, file.last_paragraph) == (domain.GREEN, 1, 2, 2)
+    confirmed = uow.events_of(events.NoteConfirmed)[-1]
+    assert (confirmed.confirmed_on, confirmed.first_paragraph, confirmed.last_paragraph) == ("send", 1, 2)
+    assert [type(e).__name__ for e in uow.committed_events[-2:]] == ["NoteConfirmed", "FileSent"]
+
+
+def test_a_return_goes_back_to_the_sender_and_opens_the_file(uow, new_file, caller):
+    file = new_file("clerk.jhs")
+    with pytest.raises(NothingToReturn):
+        movement.return_file(FileAction(caller("clerk.jhs"), file.id), uow)
+    movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="so.jhs"), uow)
+    answer = movement.return_file(FileAction(caller("so.jhs"), file.id, remarks="अनुमोदित"), uow)
+    assert answer["custodian"]["id"] == "clerk.jhs" and answer["current_movement"]["action"] == "return"
+    assert [type(e).__name__ for e in uow.committed_events[-2:]] == ["FileOpened", "FileSent"]
+    assert [m.opened_at is not None for m in file.movements] == [True, False]
+
+
+def test_the_sender_pulls_back_an_unopened_file_only(uow, new_file, caller):
+    file = new_file("clerk.jhs")
+    movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="so.jhs"), uow)
+    with pytest.raises(NotSender):
+        movement.pull_back(FileCommand(caller("dm.jhs"), file.id), uow)
+    answer = movement.pull_back(FileCommand(caller("clerk.jhs"), file.id), uow)
+    assert (answer["custodian"]["id"], answer["current_movement"]["action"]) == ("clerk.jhs", "pull_back")
+    pulled = uow.events_of(events.FilePulledBack)[-1]
+    assert (pulled.by_user, pulled.from_user, pulled.movement_id) == ("clerk.jhs", "so.jhs", file.movements[0].id)
+    assert file.movements[0].pulled_back_at is not None
+
+    movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="so.jhs"), uow)
+    files.get_file(FileCommand(caller("so.jhs"), file.id), uow)
+    with pytest.raises(AlreadyOpened):
+        movement.pull_back(FileCommand(caller("clerk.jhs"), file.id), uow)
+
+
+def test_park_unpark_close_and_reopen(uow, new_file, caller):
+    file = new_file("so.jhs")
+    assert movement.park_file(FileAction(caller("so.jhs"), file.id, remarks="प्रतीक्षा"), uow)["status"] == "parked"
+    assert movement.unpark_file(FileAction(caller("so.jhs"), file.id), uow)["status"] == "open"
+    movement.send_file(SendFile(caller("so.jhs"), file.id, to="adm.jhs"), uow)
+    with pytest.raises(NotOwner):
+        movement.close_file(FileAction(caller("adm.jhs"), file.id), uow)
+    movement.return_file(FileAction(caller("adm.jhs"), file.id), uow)
+    closed = movement.close_file(FileAction(caller("so.jhs"), file.id, remarks="निस्तारित"), uow)
+    assert (closed["status"], file.closed_by) == ("closed", "so.jhs")
+    assert uow.events_of(events.FileClosed)[-1].movement_count == 2
+    with pytest.raises(FileClosed):
+        movement.send_file(SendFile(caller("so.jhs"), file.id, to="adm.jhs"), uow)
+    assert movement.reopen_file(FileAction(caller("so.jhs"), file.id), uow)["status"] == "open"
+    assert [type(e).__name__ for e in uow.committed_events if type(e).__name__ in
+            ("FileParked", "FileUnparked", "FileClosed", "FileReopened")] == ["FileParked", "FileUnparked", "FileClosed", "FileReopened"]
+
+
+def test_a_transfer_hands_what_the_officer_holds_and_owns_to_the_successor(uow, new_file, caller):
+    held = new_file("so.jhs", subject="पेंशन प्रकरण")
+    owned_elsewhere = new_file("so.jhs")
+    movement.send_file(SendFile(caller("so.jhs"), owned_elsewhere.id, to="adm.jhs"), uow)
+    untouched = new_file("clerk.jhs")
+    notes.add_note(notes.WriteNote(caller("so.jhs"), held.id, text="मसौदा टिप्पणी"), uow)
+
+    answer = movement.transfer_files(TransferFiles(caller("admin.jhs"), "so.jhs", "cm.jhs", remarks="स्थानांतरण"), uow)
+    assert {f["id"] for f in answer["files"]} == {held.id, owned_elsewhere.id}
+    assert (held.custodian_id, held.owner_id, held.current.action) == ("cm.jhs", "cm.jhs", "transfer")
+    assert (owned_elsewhere.custodian_id, owned_elsewhere.owner_id) == ("adm.jhs", "cm.jhs")
+    assert untouched.custodian_id == "clerk.jhs"
+    assert held.notes[0].status == domain.GREEN
+    transferred = uow.events_of(events.FilesTransferred)[-1]
+    assert set(transferred.file_ids) == {held.id, owned_elsewhere.id} and transferred.by_user == "admin.jhs"
+
+
+def test_every_change_extends_a_valid_audit_chain(uow, new_file, caller):
+    file = new_file("clerk.jhs")
+    movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="so.jhs"), uow)
+    movement.park_file(FileAction(caller("so.jhs"), file.id), uow)
+    records = uow.files.audit_records(file.id)
+    assert [r.action for r in records] == ["created", "send", "opened", "parked"]
+    assert correspondence.verify_audit(FileCommand(caller("clerk.jhs"), file.id), uow)["valid"] is True
+    file.audit_entries[1].details = file.audit_entries[1].details.replace("so.jhs", "dm.jhs")  # altered afterwards
+    assert correspondence.verify_audit(FileCommand(caller("clerk.jhs"), file.id), uow)["first_broken"]["seq"] == 2
+    assert file.version == 3  # one more per change after creation

@@ -1,0 +1,1 @@
+"""search: the full text of every document, within what the caller may open."""

@@ -38,17 +38,7 @@ from eoffice_common.web import (
     require_caller,
 )
 
-from . import usecases
-from .commands import (
-    CloseReceipt,
-    Diarise,
-    DiariseBatch,
-    OnReceipt,
-    PutReceiptInFile,
-    ReplyToReceipt,
-    SendReceipt,
-    TransferReceipts,
-)
+from . import commands, usecases
 from .directory import office_recorded, user_recorded
 from .email_intake import parse_email
 from .exceptions import FILE_REFUSALS, FilesUnavailable, ReceiptNotFound
@@ -95,12 +85,12 @@ class DakService(web.DescribedService):
 
     @http("POST", "/receipts", upload=True, idempotent=True)
     def diarise(self, request):
-        """Diarise one receipt (JSON, or multipart with a `receipt` JSON field and `scans` files).
+        """commands.Diarise one receipt (JSON, or multipart with a `receipt` JSON field and `scans` files).
         With a `send` block it is Generate & Send."""
         principal = require_caller(self.caller)
         data, uploads = self._receipt_request(request)
         receipt_in = ReceiptIn.model_validate(data)
-        command = Diarise(principal.user_id, receipt_in.letter(), self._store_scans(uploads), "form",
+        command = commands.Diarise(principal.user_id, receipt_in.letter(), self._store_scans(uploads), "form",
                           receipt_in.send.dispatch() if receipt_in.send else None)
         with self._unit_of_work(lambda diarisation: (201, diarisation_out(diarisation))) as uow:
             self._count_diarised([usecases.diarise(command, uow)], "form")
@@ -127,7 +117,7 @@ class DakService(web.DescribedService):
             return 201, {"receipts": [a["receipt"] for a in answers], "warnings": [w for a in answers for w in a["warnings"]]}
 
         with self._unit_of_work(present) as uow:
-            self._count_diarised(usecases.diarise_batch(DiariseBatch(principal.user_id, letters), uow), "batch")
+            self._count_diarised(usecases.diarise_batch(commands.DiariseBatch(principal.user_id, letters), uow), "batch")
         return uow.answer
 
     @http("POST", "/receipts/email", upload=True, idempotent=True)
@@ -145,7 +135,7 @@ class DakService(web.DescribedService):
                 accepted.append((filename, data))
             except UnsupportedMediaType:
                 skipped.append({"code": "attachment_skipped", "filename": filename, "message": "not a PDF, JPEG, PNG or TIFF"})
-        command = Diarise(principal.user_id, receipt_in.letter(body_text=body), self._store_scans(accepted), "email")
+        command = commands.Diarise(principal.user_id, receipt_in.letter(body_text=body), self._store_scans(accepted), "email")
         with self._unit_of_work(lambda diarisation: (201, diarisation_out(diarisation, skipped))) as uow:
             self._count_diarised([usecases.diarise(command, uow)], "email")
         return uow.answer
@@ -165,14 +155,14 @@ class DakService(web.DescribedService):
     def get_receipt(self, request, receipt_id):
         principal = require_caller(self.caller)
         with self._unit_of_work() as uow:
-            receipt = usecases.open_receipt(OnReceipt(receipt_id, principal.user_id, principal.office), uow)
+            receipt = usecases.open_receipt(commands.OnReceipt(receipt_id, principal.user_id, principal.office), uow)
         return receipt_answer(receipt)
 
     @http("GET", "/receipts/<string:receipt_id>/scans/<int:position>")
     def get_scan(self, request, receipt_id, position):
         principal = require_caller(self.caller)
         with self._reading() as uow:
-            receipt = usecases.receipt_for(OnReceipt(receipt_id, principal.user_id, principal.office), uow)
+            receipt = usecases.receipt_for(commands.OnReceipt(receipt_id, principal.user_id, principal.office), uow)
         scan = next((s for s in receipt.scans if s.position == position), None)
         if scan is None:
             raise ReceiptNotFound(f"receipt {receipt_id} has no scan {position}", reason="scan_not_found")
@@ -184,41 +174,41 @@ class DakService(web.DescribedService):
     @http("POST", "/receipts/<string:receipt_id>/receive", idempotent=True)
     def receive(self, request, receipt_id):
         principal = require_caller(self.caller)
-        return self._act(usecases.receive, OnReceipt(receipt_id, principal.user_id, principal.office), "receive")
+        return self._act(usecases.receive, commands.OnReceipt(receipt_id, principal.user_id, principal.office), "receive")
 
     @http("POST", "/receipts/<string:receipt_id>/send", idempotent=True)
     def send(self, request, receipt_id):
         principal = require_caller(self.caller)
         dispatch = parse_json(request, SendIn).dispatch()
-        return self._act(usecases.send, SendReceipt(receipt_id, principal.user_id, principal.office, dispatch), "send")
+        return self._act(usecases.send, commands.SendReceipt(receipt_id, principal.user_id, principal.office, dispatch), "send")
 
     @http("POST", "/receipts/<string:receipt_id>/reply", idempotent=True)
     def reply(self, request, receipt_id):
         """Send the receipt back to whoever sent it to the holder."""
         principal = require_caller(self.caller)
         remarks = parse_json(request, ReplyIn).remarks
-        return self._act(usecases.reply, ReplyToReceipt(receipt_id, principal.user_id, principal.office, remarks), "reply")
+        return self._act(usecases.reply, commands.ReplyToReceipt(receipt_id, principal.user_id, principal.office, remarks), "reply")
 
     @http("POST", "/receipts/<string:receipt_id>/put-in-file", idempotent=True)
     def put_in_file(self, request, receipt_id):
         """The holder puts the receipt in a file, once files has said it may go there: a refusal
         leaves it with the holder, open."""
         principal = require_caller(self.caller)
-        command = PutReceiptInFile(receipt_id, principal.user_id, principal.office, parse_json(request, PutInFileIn).file_id)
+        command = commands.PutReceiptInFile(receipt_id, principal.user_id, principal.office, parse_json(request, PutInFileIn).file_id)
         return self._act(lambda command, uow: usecases.put_in_file(command, uow, self), command, "put_in_file")
 
     @http("POST", "/receipts/<string:receipt_id>/close", idempotent=True)
     def close(self, request, receipt_id):
         principal = require_caller(self.caller)
         remarks = parse_json(request, CloseIn).remarks
-        return self._act(usecases.close, CloseReceipt(receipt_id, principal.user_id, principal.office, remarks), "close")
+        return self._act(usecases.close, commands.CloseReceipt(receipt_id, principal.user_id, principal.office, remarks), "close")
 
     @http("POST", "/receipts/<string:receipt_id>/copy", idempotent=True)
     def copy(self, request, receipt_id):
         """A new receipt (new number) with the same letter and scans, held by the caller."""
         principal = require_caller(self.caller)
         with self._unit_of_work(lambda diarisation: (201, diarisation_out(diarisation))) as uow:
-            self._count_diarised([usecases.copy_receipt(OnReceipt(receipt_id, principal.user_id, principal.office), uow)], "copy")
+            self._count_diarised([usecases.copy_receipt(commands.OnReceipt(receipt_id, principal.user_id, principal.office), uow)], "copy")
         RECEIPT_ACTIONS.labels("copy").inc()
         return uow.answer
 
@@ -262,7 +252,7 @@ class DakService(web.DescribedService):
         """A receipt as its caller (propagated from the HTTP request) may see it."""
         principal = require_caller(self.caller)
         with self._reading() as uow:
-            receipt = usecases.receipt_for(OnReceipt(receipt_id, principal.user_id, principal.office), uow)
+            receipt = usecases.receipt_for(commands.OnReceipt(receipt_id, principal.user_id, principal.office), uow)
         return json.loads(json.dumps(receipt_answer(receipt), default=str))
 
     # --- consumed events -----------------------------------------------------------------------
@@ -275,7 +265,7 @@ class DakService(web.DescribedService):
     @staticmethod
     def _transfer_receipts(uow, envelope):
         data = envelope.data
-        moved = usecases.transfer_receipts(TransferReceipts(data["from_user"], data["to_user"], data["by_user"]), DakUnitOfWork(uow))
+        moved = usecases.transfer_receipts(commands.TransferReceipts(data["from_user"], data["to_user"], data["by_user"]), DakUnitOfWork(uow))
         RECEIPT_ACTIONS.labels("transfer").inc(moved)
 
     @consume_events({"files": ("draft_issued",)})

@@ -13,17 +13,7 @@ from typing import Any, Protocol
 
 from eoffice_common.events import Envelope
 
-from . import domain, letters
-from .commands import (
-    CloseReceipt,
-    Diarise,
-    DiariseBatch,
-    OnReceipt,
-    PutReceiptInFile,
-    ReplyToReceipt,
-    SendReceipt,
-    TransferReceipts,
-)
+from . import commands, domain, letters
 from .model import Diarist, Dispatch, IssuedLetter, Letter, Receipt, StoredDocument
 
 
@@ -46,20 +36,20 @@ def utcnow() -> datetime:
 
 # --- diarisation ---------------------------------------------------------------------------------
 
-def diarise(command: Diarise, uow) -> Diarisation:
+def diarise(command: commands.Diarise, uow) -> Diarisation:
     diarisation = _diarise(command, uow)
     uow.commit(diarisation)
     return diarisation
 
 
-def diarise_batch(command: DiariseBatch, uow) -> list[Diarisation]:
+def diarise_batch(command: commands.DiariseBatch, uow) -> list[Diarisation]:
     """Every letter numbered in one transaction: all of them, or none."""
-    diarisations = [_diarise(Diarise(command.user_id, letter, channel="batch"), uow) for letter in command.letters]
+    diarisations = [_diarise(commands.Diarise(command.user_id, letter, channel="batch"), uow) for letter in command.letters]
     uow.commit(diarisations)
     return diarisations
 
 
-def copy_receipt(command: OnReceipt, uow) -> Diarisation:
+def copy_receipt(command: commands.OnReceipt, uow) -> Diarisation:
     """A new receipt (new number) of the same letter and scans, held by its holder, who copies it."""
     original = _actionable(command, uow)
     original.ensure_can_act(command.user_id)
@@ -72,7 +62,7 @@ def copy_receipt(command: OnReceipt, uow) -> Diarisation:
     return copied
 
 
-def _diarise(command: Diarise, uow) -> Diarisation:
+def _diarise(command: commands.Diarise, uow) -> Diarisation:
     """Everything that can be read or refused comes before the receipt is numbered, so the
     office's serial stays locked as briefly as possible."""
     diarist = uow.directory.diarist(command.user_id)
@@ -87,7 +77,7 @@ def _diarise(command: Diarise, uow) -> Diarisation:
 
 # --- actions of the holder -----------------------------------------------------------------------
 
-def open_receipt(command: OnReceipt, uow) -> Receipt:
+def open_receipt(command: commands.OnReceipt, uow) -> Receipt:
     """A receipt as its reader sees it; what was sent to them counts as opened from now."""
     receipt = _visible(command, uow)
     if receipt.open_by(command.user_id, utcnow()):
@@ -97,16 +87,16 @@ def open_receipt(command: OnReceipt, uow) -> Receipt:
     return receipt
 
 
-def receive(command: OnReceipt, uow) -> Receipt:
+def receive(command: commands.OnReceipt, uow) -> Receipt:
     return _act(command, uow, lambda receipt, now: receipt.receive(command.user_id, now))
 
 
-def send(command: SendReceipt, uow) -> Receipt:
+def send(command: commands.SendReceipt, uow) -> Receipt:
     known = uow.directory.active_user_ids(command.dispatch.to)
     return _act(command, uow, lambda receipt, now: receipt.send(command.user_id, command.dispatch, known, now))
 
 
-def reply(command: ReplyToReceipt, uow) -> Receipt:
+def reply(command: commands.ReplyToReceipt, uow) -> Receipt:
     """Send the receipt back to whoever sent it to its holder."""
     def send_back(receipt: Receipt, now: datetime) -> None:
         target = receipt.reply_target(command.user_id)
@@ -116,7 +106,7 @@ def reply(command: ReplyToReceipt, uow) -> Receipt:
     return _act(command, uow, send_back)
 
 
-def put_in_file(command: PutReceiptInFile, uow, files: FileDestinations) -> Receipt:
+def put_in_file(command: commands.PutReceiptInFile, uow, files: FileDestinations) -> Receipt:
     """Files is asked whether the receipt may go in the file before anything is locked or
     committed: a refusal leaves the receipt with its holder, open."""
     _visible(command, uow).ensure_can_act(command.user_id)
@@ -125,11 +115,11 @@ def put_in_file(command: PutReceiptInFile, uow, files: FileDestinations) -> Rece
     return _act(command, uow, lambda receipt, now: receipt.put_in_file(command.user_id, command.file_id, now))
 
 
-def close(command: CloseReceipt, uow) -> Receipt:
+def close(command: commands.CloseReceipt, uow) -> Receipt:
     return _act(command, uow, lambda receipt, now: receipt.close(command.user_id, command.remarks, now))
 
 
-def _act(command: OnReceipt, uow, action: Callable[[Receipt, datetime], None]) -> Receipt:
+def _act(command: commands.OnReceipt, uow, action: Callable[[Receipt, datetime], None]) -> Receipt:
     receipt = _actionable(command, uow)
     action(receipt, utcnow())
     uow.receipts.save(receipt)
@@ -138,19 +128,19 @@ def _act(command: OnReceipt, uow, action: Callable[[Receipt, datetime], None]) -
     return receipt
 
 
-def _visible(command: OnReceipt, uow, for_update: bool = False) -> Receipt:
+def _visible(command: commands.OnReceipt, uow, for_update: bool = False) -> Receipt:
     receipt = uow.receipts.get(command.receipt_id, for_update=for_update)
     receipt.ensure_visible_to(command.user_id, command.office)
     return receipt
 
 
-def _actionable(command: OnReceipt, uow) -> Receipt:
+def _actionable(command: commands.OnReceipt, uow) -> Receipt:
     return _visible(command, uow, for_update=True)
 
 
 # --- consumed events -----------------------------------------------------------------------------
 
-def transfer_receipts(command: TransferReceipts, uow) -> int:
+def transfer_receipts(command: commands.TransferReceipts, uow) -> int:
     """The receipts the leaving officer holds follow their successor; returns how many."""
     if not uow.directory.active_user_ids([command.to_user]):
         raise ValueError(f"the successor {command.to_user} is not an active user")
@@ -224,7 +214,7 @@ def _holder_for(addressee: dict, uow) -> str:
 
 # --- reads ---------------------------------------------------------------------------------------
 
-def receipt_for(command: OnReceipt, uow) -> Receipt:
+def receipt_for(command: commands.OnReceipt, uow) -> Receipt:
     """A receipt its reader may see (nothing is marked opened)."""
     return _visible(command, uow)
 

@@ -178,21 +178,28 @@ def test_lists_of_a_user(engine):
     sent = stored_receipt(engine, send=Dispatch(to=["so.jhs", "adm.jhs"]))
     kept = stored_receipt(engine, letter=replace(LETTER, sender_name="Sunita Devi", sender_organisation=None))
 
-    def listed(user, box, **filters):
-        query = SimpleNamespace(**{"box": box, "status": None, "classification": None, "date_from": None, "date_to": None,
-                                   "sender": None, "category": None, "page": 1, "per_page": 25, **filters})
+    secret = stored_receipt(engine, letter=replace(LETTER, classification="secret", subject="गोपनीय जाँच"))
+
+    def listed(user, box, office="COLL-JHS", **filters):
+        query = SimpleNamespace(**{"box": box, "q": None, "number": None, "letter_number": None, "status": None,
+                                   "classification": None, "date_from": None, "date_to": None, "sender": None,
+                                   "category": None, "page": 1, "per_page": 25, **filters})
         with reading(engine) as uow:
-            rows, total = uow.receipts.listed_for(user, query)
+            rows, total = uow.receipts.listed_for(user, office, query)
         assert total == len(rows)
         return {row.id for row in rows}
 
     assert listed("so.jhs", "inbox") == {sent.id}
     assert listed("adm.jhs", "inbox") == {sent.id}  # a copy
-    assert listed("diarist.jhs", "inbox") == {kept.id}
+    assert listed("diarist.jhs", "inbox") == {kept.id, secret.id}
     assert listed("diarist.jhs", "sent") == {sent.id}
-    assert listed("diarist.jhs", "created") == {sent.id, kept.id}
+    assert listed("diarist.jhs", "created") == {sent.id, kept.id, secret.id}
+    assert listed("dm.jhs", "office") == {sent.id, kept.id}  # the secret one only for those cleared
+    assert listed("diarist.jhs", "office", q="गोपनीय") == {secret.id}
+    assert listed("diarist.jhs", "office", number=secret.receipt_number) == {secret.id}
+    assert listed("dm.jln", "office", office="COLL-JLN") == set()
     assert listed("diarist.jhs", "created", sender="sunita") == {kept.id}
-    assert listed("diarist.jhs", "created", sender="प्रसाद") == {sent.id}
+    assert listed("diarist.jhs", "created", sender="प्रसाद") == {sent.id, secret.id}
 
 
 def test_the_directory_knows_who_may_diarise_and_receive(engine):

@@ -6,30 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dak import domain, usecases
-from dak.commands import (
-    CloseReceipt,
-    Diarise,
-    DiariseBatch,
-    OnReceipt,
-    PutReceiptInFile,
-    ReplyToReceipt,
-    SendReceipt,
-    TransferReceipts,
-)
+from dak import commands, domain, exceptions, usecases
 from dak.events import ReceiptClosed, ReceiptDiarised, ReceiptPutInFile, ReceiptReceived, ReceiptSent
-from dak.exceptions import (
-    AlreadyReceived,
-    FileClosed,
-    InvalidRecipients,
-    NothingToReplyTo,
-    NotHolder,
-    NotPhysical,
-    ReceiptNotFound,
-    ReceiptNotOpen,
-    ScansRequired,
-    UnknownUser,
-)
 from dak.model import Dispatch, Letter
 from eoffice_common.events import Envelope
 
@@ -59,11 +37,11 @@ class Files:
 
 
 def diarised(uow, user="diarist.jhs", letter=LETTER, **command):
-    return usecases.diarise(Diarise(user, letter, **command), uow).receipt
+    return usecases.diarise(commands.Diarise(user, letter, **command), uow).receipt
 
 
 def sent(uow, receipt, by="diarist.jhs", to=("so.jhs",), **dispatch):
-    return usecases.send(SendReceipt(receipt.id, by, "COLL-JHS", Dispatch(to=list(to), **dispatch)), uow)
+    return usecases.send(commands.SendReceipt(receipt.id, by, "COLL-JHS", Dispatch(to=list(to), **dispatch)), uow)
 
 
 # --- diarisation ---------------------------------------------------------------------------------
@@ -91,7 +69,7 @@ def test_whatever_the_sequence_each_office_numbers_one_to_n(new_uow, diarists):
     for user in diarists:
         try:
             diarised(uow, user=user)
-        except UnknownUser:
+        except exceptions.UnknownUser:
             pass
     for office in ("COLL-JHS", "COLL-LLP"):
         serials = sorted(r.serial for r in uow.receipts.stored.values() if r.office_code == office)
@@ -100,7 +78,7 @@ def test_whatever_the_sequence_each_office_numbers_one_to_n(new_uow, diarists):
 
 
 def test_an_electronic_receipt_without_scans_is_refused_and_nothing_is_committed(uow):
-    with pytest.raises(ScansRequired):
+    with pytest.raises(exceptions.ScansRequired):
         diarised(uow, letter=replace(LETTER, kind="electronic"))
     assert uow.receipts.stored == {} and uow.committed_events == []
 
@@ -113,7 +91,7 @@ def test_scans_travel_with_the_diarised_event(uow):
 
 
 def test_an_unknown_diarist_diarises_nothing(uow):
-    with pytest.raises(UnknownUser):
+    with pytest.raises(exceptions.UnknownUser):
         diarised(uow, user="retired.jhs")
     assert uow.committed_events == []
 
@@ -131,21 +109,21 @@ def test_generate_and_send_holds_the_first_recipient_and_copies_the_rest(uow):
 
 
 def test_generate_and_send_to_someone_unknown_diarises_nothing(uow):
-    with pytest.raises(InvalidRecipients):
+    with pytest.raises(exceptions.InvalidRecipients):
         diarised(uow, send=Dispatch(to=["so.jhs", "retired.jhs"]))
     assert uow.receipts.stored == {} and uow.committed_events == []
 
 
 def test_the_same_letter_again_is_diarised_with_a_warning(uow):
     first = diarised(uow)
-    again = usecases.diarise(Diarise("diarist.jhs", replace(LETTER, sender_organisation="ग्राम पंचायत बबीना".upper())), uow)
+    again = usecases.diarise(commands.Diarise("diarist.jhs", replace(LETTER, sender_organisation="ग्राम पंचायत बबीना".upper())), uow)
     assert again.duplicates == [first.receipt_number]
-    assert usecases.diarise(Diarise("diarist.jhs", replace(LETTER, letter_number="GP/2026/18")), uow).duplicates == []
+    assert usecases.diarise(commands.Diarise("diarist.jhs", replace(LETTER, letter_number="GP/2026/18")), uow).duplicates == []
 
 
 def test_a_batch_is_numbered_in_one_commit(uow):
     letters = [LETTER, replace(LETTER, subject="Land records"), replace(LETTER, subject="पेंशन")]
-    diarisations = usecases.diarise_batch(DiariseBatch("diarist.jhs", letters), uow)
+    diarisations = usecases.diarise_batch(commands.DiariseBatch("diarist.jhs", letters), uow)
     assert [d.receipt.serial for d in diarisations] == [1, 2, 3]
     assert uow.commits == 1 and len(uow.events_of(ReceiptDiarised)) == 3
     assert all(event.channel == "batch" for event in uow.events_of(ReceiptDiarised))
@@ -153,7 +131,7 @@ def test_a_batch_is_numbered_in_one_commit(uow):
 
 def test_a_copy_is_a_new_receipt_of_the_same_letter_and_scans(uow):
     original = diarised(uow, letter=replace(LETTER, kind="electronic"), scans=[("a.pdf", Stored("dak/scans/a"))])
-    copied = usecases.copy_receipt(OnReceipt(original.id, "diarist.jhs", "COLL-JHS"), uow).receipt
+    copied = usecases.copy_receipt(commands.OnReceipt(original.id, "diarist.jhs", "COLL-JHS"), uow).receipt
     assert (copied.receipt_number, copied.copied_from_id, copied.subject) == (f"2/{YEAR}/COLL-JHS", original.id, LETTER.subject)
     assert [s.key for s in uow.receipts.get(copied.id).scans] == ["dak/scans/a"]
     assert uow.events_of(ReceiptDiarised)[-1].channel == "copy" and uow.events_of(ReceiptDiarised)[-1].copied_from == original.id
@@ -161,8 +139,8 @@ def test_a_copy_is_a_new_receipt_of_the_same_letter_and_scans(uow):
 
 def test_only_the_holder_copies(uow):
     original = diarised(uow)
-    with pytest.raises(NotHolder):
-        usecases.copy_receipt(OnReceipt(original.id, "so.jhs", "COLL-JHS"), uow)
+    with pytest.raises(exceptions.NotHolder):
+        usecases.copy_receipt(commands.OnReceipt(original.id, "so.jhs", "COLL-JHS"), uow)
     assert len(uow.receipts.stored) == 1
 
 
@@ -178,7 +156,7 @@ def test_sending_hands_the_receipt_over_and_announces_it(uow):
 
 def test_only_the_holder_sends_and_a_refusal_changes_nothing(uow):
     receipt = diarised(uow)
-    with pytest.raises(NotHolder):
+    with pytest.raises(exceptions.NotHolder):
         sent(uow, receipt, by="so.jhs", to=["clerk.jhs"])
     assert uow.receipts.get(receipt.id).holder_id == "diarist.jhs"
     assert uow.events_of(ReceiptSent) == []
@@ -186,7 +164,7 @@ def test_only_the_holder_sends_and_a_refusal_changes_nothing(uow):
 
 def test_a_reply_goes_back_to_whoever_sent_it(uow):
     receipt = sent(uow, diarised(uow))
-    usecases.reply(ReplyToReceipt(receipt.id, "so.jhs", "COLL-JHS", remarks="टिप्पणी सहित वापस"), uow)
+    usecases.reply(commands.ReplyToReceipt(receipt.id, "so.jhs", "COLL-JHS", remarks="टिप्पणी सहित वापस"), uow)
     stored = uow.receipts.get(receipt.id)
     assert stored.holder_id == "diarist.jhs" and stored.movements[-1].action == "reply"
     assert (uow.events_of(ReceiptSent)[-1].action, uow.events_of(ReceiptSent)[-1].to_user) == ("reply", "diarist.jhs")
@@ -194,29 +172,29 @@ def test_a_reply_goes_back_to_whoever_sent_it(uow):
 
 def test_nothing_to_reply_to_when_nobody_sent_it(uow):
     receipt = diarised(uow)
-    with pytest.raises(NothingToReplyTo):
-        usecases.reply(ReplyToReceipt(receipt.id, "diarist.jhs", "COLL-JHS"), uow)
+    with pytest.raises(exceptions.NothingToReplyTo):
+        usecases.reply(commands.ReplyToReceipt(receipt.id, "diarist.jhs", "COLL-JHS"), uow)
 
 
 def test_a_physical_receipt_is_received_once(uow):
     receipt = sent(uow, diarised(uow))
-    usecases.receive(OnReceipt(receipt.id, "so.jhs", "COLL-JHS"), uow)
+    usecases.receive(commands.OnReceipt(receipt.id, "so.jhs", "COLL-JHS"), uow)
     assert uow.receipts.get(receipt.id).received_at is not None
     assert uow.events_of(ReceiptReceived)[-1].received_by == "so.jhs"
-    with pytest.raises(AlreadyReceived):
-        usecases.receive(OnReceipt(receipt.id, "so.jhs", "COLL-JHS"), uow)
+    with pytest.raises(exceptions.AlreadyReceived):
+        usecases.receive(commands.OnReceipt(receipt.id, "so.jhs", "COLL-JHS"), uow)
     assert len(uow.events_of(ReceiptReceived)) == 1
 
 
 def test_an_electronic_receipt_is_not_received(uow):
     receipt = diarised(uow, letter=replace(LETTER, kind="electronic", body_text="ईमेल का पाठ"))
-    with pytest.raises(NotPhysical):
-        usecases.receive(OnReceipt(receipt.id, "diarist.jhs", "COLL-JHS"), uow)
+    with pytest.raises(exceptions.NotPhysical):
+        usecases.receive(commands.OnReceipt(receipt.id, "diarist.jhs", "COLL-JHS"), uow)
 
 
 def test_opening_marks_what_was_sent_to_the_reader(uow):
     receipt = sent(uow, diarised(uow), to=["so.jhs", "adm.jhs"])
-    opened = usecases.open_receipt(OnReceipt(receipt.id, "adm.jhs", "COLL-JHS"), uow)
+    opened = usecases.open_receipt(commands.OnReceipt(receipt.id, "adm.jhs", "COLL-JHS"), uow)
     assert [m.opened_at is not None for m in opened.movements] == [False, True]
     assert [m.opened_at is not None for m in uow.receipts.get(receipt.id).movements] == [False, True]
 
@@ -224,28 +202,28 @@ def test_opening_marks_what_was_sent_to_the_reader(uow):
 def test_someone_of_the_office_reads_without_opening(uow):
     receipt = diarised(uow)
     commits = uow.commits
-    usecases.open_receipt(OnReceipt(receipt.id, "dm.jhs", "COLL-JHS"), uow)
+    usecases.open_receipt(commands.OnReceipt(receipt.id, "dm.jhs", "COLL-JHS"), uow)
     assert uow.commits == commits
 
 
 def test_a_secret_receipt_is_not_found_by_others_of_the_office(uow):
     receipt = diarised(uow, letter=replace(LETTER, classification="secret"))
-    with pytest.raises(ReceiptNotFound):
-        usecases.open_receipt(OnReceipt(receipt.id, "dm.jhs", "COLL-JHS"), uow)
-    with pytest.raises(ReceiptNotFound):
-        usecases.receipt_for(OnReceipt(receipt.id, "dm.jhs", "COLL-JHS"), uow)
+    with pytest.raises(exceptions.ReceiptNotFound):
+        usecases.open_receipt(commands.OnReceipt(receipt.id, "dm.jhs", "COLL-JHS"), uow)
+    with pytest.raises(exceptions.ReceiptNotFound):
+        usecases.receipt_for(commands.OnReceipt(receipt.id, "dm.jhs", "COLL-JHS"), uow)
 
 
 def test_a_receipt_of_another_office_is_not_found(uow):
     receipt = diarised(uow)
-    with pytest.raises(ReceiptNotFound):
-        usecases.receipt_for(OnReceipt(receipt.id, "diarist.llp", "COLL-LLP"), uow)
+    with pytest.raises(exceptions.ReceiptNotFound):
+        usecases.receipt_for(commands.OnReceipt(receipt.id, "diarist.llp", "COLL-LLP"), uow)
 
 
 def test_a_receipt_goes_into_a_file_files_accepts(uow):
     receipt = sent(uow, diarised(uow, letter=replace(LETTER, kind="electronic"), scans=[("a.pdf", Stored("dak/scans/a"))]))
     files = Files()
-    usecases.put_in_file(PutReceiptInFile(receipt.id, "so.jhs", "COLL-JHS", file_id="file-17"), uow, files)
+    usecases.put_in_file(commands.PutReceiptInFile(receipt.id, "so.jhs", "COLL-JHS", file_id="file-17"), uow, files)
     stored = uow.receipts.get(receipt.id)
     assert (stored.status, stored.file_id, files.asked) == ("in_file", "file-17", ["file-17"])
     event = uow.events_of(ReceiptPutInFile)[-1]
@@ -255,8 +233,8 @@ def test_a_receipt_goes_into_a_file_files_accepts(uow):
 
 def test_a_file_refused_leaves_the_receipt_open_with_its_holder(uow):
     receipt = diarised(uow)
-    with pytest.raises(FileClosed):
-        usecases.put_in_file(PutReceiptInFile(receipt.id, "diarist.jhs", "COLL-JHS", file_id="file-9"), uow, Files(FileClosed("closed")))
+    with pytest.raises(exceptions.FileClosed):
+        usecases.put_in_file(commands.PutReceiptInFile(receipt.id, "diarist.jhs", "COLL-JHS", file_id="file-9"), uow, Files(exceptions.FileClosed("closed")))
     assert uow.receipts.get(receipt.id).status == "open"
     assert uow.events_of(ReceiptPutInFile) == []
 
@@ -264,18 +242,18 @@ def test_a_file_refused_leaves_the_receipt_open_with_its_holder(uow):
 def test_files_is_not_asked_for_someone_who_does_not_hold_the_receipt(uow):
     receipt = diarised(uow)
     files = Files()
-    with pytest.raises(NotHolder):
-        usecases.put_in_file(PutReceiptInFile(receipt.id, "dm.jhs", "COLL-JHS", file_id="file-17"), uow, files)
+    with pytest.raises(exceptions.NotHolder):
+        usecases.put_in_file(commands.PutReceiptInFile(receipt.id, "dm.jhs", "COLL-JHS", file_id="file-17"), uow, files)
     assert files.asked == []
 
 
 def test_closing_ends_the_receipt(uow):
     receipt = diarised(uow)
-    usecases.close(CloseReceipt(receipt.id, "diarist.jhs", "COLL-JHS", remarks="निस्तारित"), uow)
+    usecases.close(commands.CloseReceipt(receipt.id, "diarist.jhs", "COLL-JHS", remarks="निस्तारित"), uow)
     stored = uow.receipts.get(receipt.id)
     assert (stored.status, stored.closed_by, stored.closing_remarks) == ("closed", "diarist.jhs", "निस्तारित")
     assert uow.events_of(ReceiptClosed)[-1].remarks == "निस्तारित"
-    with pytest.raises(ReceiptNotOpen):
+    with pytest.raises(exceptions.ReceiptNotOpen):
         sent(uow, receipt)
 
 
@@ -284,8 +262,8 @@ def test_closing_ends_the_receipt(uow):
 def test_a_transfer_hands_every_open_receipt_to_the_successor(uow):
     first, second = sent(uow, diarised(uow)), sent(uow, diarised(uow))
     closed = sent(uow, diarised(uow))
-    usecases.close(CloseReceipt(closed.id, "so.jhs", "COLL-JHS", remarks="done"), uow)
-    moved = usecases.transfer_receipts(TransferReceipts("so.jhs", "clerk.jhs", "admin.jhs"), uow)
+    usecases.close(commands.CloseReceipt(closed.id, "so.jhs", "COLL-JHS", remarks="done"), uow)
+    moved = usecases.transfer_receipts(commands.TransferReceipts("so.jhs", "clerk.jhs", "admin.jhs"), uow)
     uow.commit()
     assert moved == 2
     assert [uow.receipts.get(r.id).holder_id for r in (first, second, closed)] == ["clerk.jhs", "clerk.jhs", "so.jhs"]
@@ -297,7 +275,7 @@ def test_a_transfer_hands_every_open_receipt_to_the_successor(uow):
 def test_a_transfer_to_someone_inactive_is_malformed(uow):
     receipt = sent(uow, diarised(uow))
     with pytest.raises(ValueError):
-        usecases.transfer_receipts(TransferReceipts("so.jhs", "retired.jhs", "admin.jhs"), uow)
+        usecases.transfer_receipts(commands.TransferReceipts("so.jhs", "retired.jhs", "admin.jhs"), uow)
     assert uow.receipts.get(receipt.id).holder_id == "so.jhs"
 
 
@@ -357,8 +335,8 @@ def test_the_first_opening_of_a_received_letter_is_told_to_the_issuing_file(uow)
     (receipt_id,) = usecases.receive_issued_letter(draft_issued({"mode": "intra", "office": "COLL-LLP", "dispatch_id": "d-1"}),
                                                    uow, DocumentStore())
     uow.commit()
-    usecases.open_receipt(OnReceipt(receipt_id, "diarist.llp", "COLL-LLP"), uow)
-    usecases.open_receipt(OnReceipt(receipt_id, "diarist.llp", "COLL-LLP"), uow)
+    usecases.open_receipt(commands.OnReceipt(receipt_id, "diarist.llp", "COLL-LLP"), uow)
+    usecases.open_receipt(commands.OnReceipt(receipt_id, "diarist.llp", "COLL-LLP"), uow)
     opened = [e for e in uow.committed_events if e.event_type == "letter_opened"]
     assert [(e.dispatch_id, e.opened_by) for e in opened] == [("d-1", "diarist.llp")]
     assert uow.receipts.get(receipt_id).opened_at is not None

@@ -16,6 +16,7 @@ class Diarise:
     scans: Sequence[tuple[str | None, StoredDocument]] = ()
     channel: str = "form"
     send: Dispatch | None = None
+    acknowledge: bool | None = None  # tell the sender the receipt number; None: as the office's setting says
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from .exceptions import (
     NothingToReplyTo,
     NotHolder,
     NotPhysical,
+    NotSender,
+    ReceiptAlreadyOpened,
     ReceiptNotFound,
     ReceiptNotOpen,
     ScansRequired,
@@ -66,6 +68,7 @@ class Move:
     from_user: str
     to_user: str
     copy: bool = False
+    for_user: str | None = None  # the officer away for whom to_user holds charge
 
 
 def cleared_for(receipt):
@@ -161,3 +164,15 @@ def receipt_search_texts(receipt):
 def user_search_text(user):
     """A user's id, names and designations in search form (the directory's search)."""
     return search_form(" ".join(filter(None, (user["id"], user["name_en"], user["name_hi"], user["designation_en"], user["designation_hi"]))))
+
+
+def plan_pull_back(receipt, by, last_handover_opened):
+    """The sender takes the receipt back from its holder, until the holder opens it (eOffice's pull back)."""
+    if receipt.status != OPEN:
+        raise ReceiptNotOpen(f"the receipt is {receipt.status.replace('_', ' ')}")
+    handover = next((m for m in reversed(receipt.movements) if not m.copy), None)
+    if handover is None or handover.from_user != by or receipt.holder == by:
+        raise NotSender("only whoever sent the receipt to its holder pulls it back")
+    if last_handover_opened:
+        raise ReceiptAlreadyOpened("the recipient has opened the receipt; it can no longer be pulled back")
+    return Move(receipt.holder, by)

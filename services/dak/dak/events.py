@@ -38,6 +38,7 @@ class ReceiptDiarised(ReceiptEvent):
     channel: str = "form"
     copied_from: str | None = None
     scans: list = field(default_factory=list)
+    acknowledge_to: dict | None = None  # {"email", "mobile"} the sender is told the receipt number at, or None
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class ReceiptSent(ReceiptEvent):
     from_user: str = ""
     to_user: str = ""
     copies_to: list = field(default_factory=list)
+    for_user: str | None = None  # to_user received it holding charge for this officer, who is away
     remarks: str | None = None
     due_date: str | None = None
     priority: str = "normal"
@@ -75,6 +77,15 @@ class LetterOpened(ReceiptEvent):
     dispatch_id: str = ""
     opened_by: str = ""
     opened_at: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiptPulledBack(ReceiptEvent):
+    """Its sender took the receipt back from its holder, who had not opened it."""
+
+    event_type = "receipt_pulled_back"
+    by_user: str = ""
+    from_user: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,3 +167,36 @@ class UserRecorded(DomainEvent):
     @property
     def aggregate_id(self):
         return self.user_id
+
+
+@dataclass(frozen=True)
+class ActingChargeEvent(DomainEvent):
+    aggregate_type = "acting_charge"
+    charge_id: str
+    absent_user: str
+    acting_user: str
+    from_date: str
+    to_date: str
+    office: str
+    district: str | None
+
+    @property
+    def aggregate_id(self):
+        return self.charge_id
+
+
+@dataclass(frozen=True)
+class ActingChargeSet(ActingChargeEvent):
+    """An officer will be away from from_date to to_date (inclusive); acting_user holds charge."""
+
+    event_type = "acting_charge_set"
+    reason: str | None = None
+    set_by: str = ""
+
+
+@dataclass(frozen=True)
+class ActingChargeEnded(ActingChargeEvent):
+    """The absent officer came back before to_date (a charge past its to_date ends by itself, unannounced)."""
+
+    event_type = "acting_charge_ended"
+    ended_by: str = ""

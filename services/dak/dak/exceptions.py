@@ -77,3 +77,17 @@ class FilesUnavailable(ServiceError):
 
 # files' reasons for refusing a receipt (its RPC receipt_destination), as dak's errors.
 FILE_REFUSALS = {"file_not_found": FileNotFound, "not_custodian": NotFileCustodian, "file_closed": FileClosed}
+
+
+class ChargeNotFound(NotFound):
+    reason = "acting_charge_not_found"
+
+
+class NotSender(Forbidden):
+    reason = "not_sender"
+
+
+class ReceiptAlreadyOpened(Conflict):
+    """Pull back is possible only until the recipient opens the receipt."""
+
+    reason = "receipt_already_opened"

@@ -10,12 +10,13 @@ from typing import Any, Protocol
 
 from eoffice_common.model import Aggregate
 
-from . import domain, letters
+from . import acting, domain, letters
 from .events import (
     LetterOpened,
     LetterReceived,
     ReceiptClosed,
     ReceiptDiarised,
+    ReceiptPulledBack,
     ReceiptPutInFile,
     ReceiptReceived,
     ReceiptSent,
@@ -120,6 +121,7 @@ class Movement:
     due_date: date | None = None
     priority: str = "normal"
     opened_at: datetime | None = None
+    for_user: str | None = None  # sent to this officer, who was away: to_user holds charge for them
     id: int | None = None  # None until stored
 
 
@@ -166,7 +168,8 @@ class Receipt(Aggregate, Letter):
 
     @classmethod
     def diarise(cls, diarist: Diarist, letter: Letter, scans: Sequence[tuple[str | None, StoredDocument]],
-                channel: str, now: datetime, copied_from: str | None = None) -> Receipt:
+                channel: str, now: datetime, copied_from: str | None = None,
+                acknowledge_to: dict[str, Any] | None = None) -> Receipt:
         """A new receipt held by its diarist. Its number is given by the repository that stores it
         (gap-free per office and year); until then its events carry number_placeholder(id)."""
         domain.check_new_receipt(letter.kind, len(scans), bool(letter.body_text))
@@ -189,6 +192,7 @@ class Receipt(Aggregate, Letter):
             vip=receipt.vip, letter_number=receipt.letter_number, letter_date=domain.as_iso(receipt.letter_date),
             received_date=domain.as_iso(receipt.received_date), diarised_by=diarist.id, holder=diarist.id,
             channel=channel, copied_from=copied_from, scans=[scan.ref() for scan in receipt.scans],
+            acknowledge_to=acknowledge_to,
         ))
         return receipt
 
@@ -253,10 +257,21 @@ class Receipt(Aggregate, Letter):
                                          opened_at=now.isoformat()))
         return True
 
-    def send(self, by: str, dispatch: Dispatch, known_users: set[str], now: datetime, action: str = "send") -> None:
-        """Send (or, with action "reply", send back): checks who may send to whom."""
+    def send(self, by: str, dispatch: Dispatch, known_users: set[str], now: datetime, action: str = "send",
+             acting_for: dict[str, str] | None = None) -> None:
+        """Send (or, with action "reply", send back): checks who may send to whom. A recipient away
+        today (`acting_for`: absent officer -> acting officer) is reached through whoever acts for them."""
         moves = domain.plan_send(self.view(), by, list(dispatch.to), known_users)
-        self._move(moves, dispatch, now, action)
+        self._move(acting.redirected_moves(moves, by, acting_for or {}), dispatch, now, action)
+
+    def pull_back(self, by: str, now: datetime) -> None:
+        """Whoever sent it to its holder takes it back, until the holder opens it."""
+        handover = next((m for m in reversed(self.movements) if not m.copy), None)
+        move = domain.plan_pull_back(self.view(), by, handover is not None and handover.opened_at is not None)
+        self.movements.append(Movement(receipt_id=self.id, action="pull_back", from_user=move.from_user, to_user=move.to_user,
+                                       copy=False, sent_at=now, opened_at=now))
+        self.holder_id, self.updated_at = move.to_user, now
+        self.record(ReceiptPulledBack(**self._event_base(), by_user=by, from_user=move.from_user))
 
     def hand_over(self, leaving: str, successor: str, by_user: str, now: datetime) -> None:
         """An admin handed the leaving officer's work to a successor (files' file_transferred)."""
@@ -289,13 +304,14 @@ class Receipt(Aggregate, Letter):
     def _move(self, moves: list[domain.Move], dispatch: Dispatch, now: datetime, action: str) -> None:
         self.movements += [
             Movement(receipt_id=self.id, action=action, from_user=move.from_user, to_user=move.to_user, copy=move.copy,
-                     remarks=dispatch.remarks, due_date=dispatch.due_date, priority=dispatch.priority, sent_at=now)
+                     for_user=move.for_user, remarks=dispatch.remarks, due_date=dispatch.due_date, priority=dispatch.priority,
+                     sent_at=now)
             for move in moves
         ]
         self.holder_id, self.updated_at = moves[0].to_user, now
         self.record(ReceiptSent(
             **self._event_base(), action=action, from_user=moves[0].from_user, to_user=moves[0].to_user,
-            copies_to=[move.to_user for move in moves[1:]], remarks=dispatch.remarks,
+            copies_to=[move.to_user for move in moves[1:]], for_user=moves[0].for_user, remarks=dispatch.remarks,
             due_date=domain.as_iso(dispatch.due_date), priority=dispatch.priority,
             classification=self.classification, subject=self.subject,
         ))

@@ -3,7 +3,10 @@ from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import DeclarativeBase
 
 from eoffice_common.directory import DEFAULT_LANGUAGE
+from eoffice_common.model import Aggregate
 from eoffice_common.types import UtcDateTime
+
+from .events import ActingChargeEnded, ActingChargeSet
 
 
 class Base(DeclarativeBase):
@@ -165,5 +168,72 @@ class ReceiptMovement(Base):
     priority = Column(String(16), nullable=False, default="normal")
     sent_at = Column(UtcDateTime(), nullable=False)
     opened_at = Column(UtcDateTime())
+    for_user = Column(String(64))  # sent to this officer, who was away: `to_user` holds charge for them
 
     __table_args__ = (Index("ix_movements_to_user", "to_user", "sent_at"), Index("ix_movements_from_user", "from_user", "sent_at"))
+
+
+class ActingCharge(Aggregate, Base):
+    """An officer away (leave, tour) from `from_date` to `to_date` (inclusive, IST days), another holding
+    charge: what is sent to the absent officer reaches the acting one. In force only on those days, so
+    it ends by itself; `ended_at` ends it earlier. (dak.acting holds its rules.)"""
+
+    __tablename__ = "acting_charges"
+    id = Column(String(36), primary_key=True)
+    absent_user = Column(String(64), ForeignKey("users.id"), nullable=False, index=True)
+    acting_user = Column(String(64), ForeignKey("users.id"), nullable=False)
+    office_code = Column(String(32), nullable=False)
+    from_date = Column(Date, nullable=False)
+    to_date = Column(Date, nullable=False)
+    reason = Column(String(200))
+    set_by = Column(String(64), nullable=False)
+    set_at = Column(UtcDateTime(), nullable=False)
+    ended_at = Column(UtcDateTime())
+    ended_by = Column(String(64))
+
+    def in_force_on(self, day):
+        return self.ended_at is None and self.from_date <= day <= self.to_date
+
+    def announce_set(self, district):
+        self.record(ActingChargeSet(**self._event_base(district), reason=self.reason, set_by=self.set_by))
+
+    def end(self, by, now, district):
+        """The absent officer is back (or the leave is called off): the charge is no longer in force."""
+        self.ended_at, self.ended_by = now, by
+        self.record(ActingChargeEnded(**self._event_base(district), ended_by=by))
+
+    def _event_base(self, district):
+        return {"charge_id": self.id, "absent_user": self.absent_user, "acting_user": self.acting_user,
+                "from_date": self.from_date.isoformat(), "to_date": self.to_date.isoformat(), "office": self.office_code,
+                "district": district}
+
+
+class Correspondent(Base):
+    """An outside correspondent of an office (its address book): filled from the sender blocks of the
+    receipts it diarises, so a regular correspondent is typed once; used by diarisation and dispatch."""
+
+    __tablename__ = "correspondents"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    office_code = Column(String(32), nullable=False)
+    key = Column(String(600), nullable=False)  # address_book.correspondent_key: name and organisation folded
+    name = Column(String(200), nullable=False)
+    designation = Column(String(200))
+    organisation = Column(String(300))
+    address = Column(Text)
+    state = Column(String(100))
+    pincode = Column(String(6))
+    email = Column(String(254))
+    mobile = Column(String(20))
+    search_text = Column(Text, nullable=False)
+    letters = Column(Integer, nullable=False, default=0)
+    last_letter_at = Column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("office_code", "key", name="uq_correspondent"),)
+
+
+class AcknowledgementSetting(Base):
+    """Whether an office acknowledges diarised letters to their senders (on unless the office said no)."""
+
+    __tablename__ = "acknowledgement_settings"
+    office_code = Column(String(32), primary_key=True)
+    enabled = Column(Boolean, nullable=False)

@@ -9,15 +9,24 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from eoffice_common.db import INSERT_OUTBOX
 from eoffice_common.search import contains, search_words
 
-from . import domain, letters
-from .exceptions import ReceiptNotFound, UnknownUser
+from . import acting, address_book, domain, letters
+from .exceptions import ChargeNotFound, ReceiptNotFound, UnknownUser
 from .model import Diarist, Movement, Receipt, Scan, number_placeholder
-from .models import Office, ReceiptMovement, ReceiptScan, ReceiptSerial, User
+from .models import (
+    AcknowledgementSetting,
+    ActingCharge,
+    Correspondent,
+    Office,
+    ReceiptMovement,
+    ReceiptScan,
+    ReceiptSerial,
+    User,
+)
 from .models import Receipt as ReceiptRow
 
 _receipts, _movements, _scans = ReceiptRow.__table__, ReceiptMovement.__table__, ReceiptScan.__table__
@@ -287,9 +296,105 @@ class DirectoryRepository:
             query = query.where(contains(User.search_text, word))
         return self._uow.session.execute(query.order_by(User.office_code, User.name_en).limit(limit)).scalars().all()
 
+    def acting_for(self, user_ids: Iterable[str], day: date) -> dict[str, str]:
+        """{absent officer: acting officer} of the charges in force on `day` among `user_ids`."""
+        return acting_for(self._uow.session, set(user_ids), day)
+
     def offices_and_users(self) -> tuple[list[Office], list[User]]:
         session = self._uow.session
         return session.query(Office).all(), session.query(User).all()
+
+
+# --- leave and acting charge ------------------------------------------------------------------------
+
+def officer(session, user_id):
+    user = session.get(User, user_id) if user_id else None
+    return None if user is None else acting.Officer(user.id, user.office_code, tuple(user.roles or ()), user.active)
+
+
+def charge_overlaps(session, absent_user, from_date, to_date):
+    return session.execute(select(exists().where(
+        ActingCharge.absent_user == absent_user, ActingCharge.ended_at.is_(None),
+        ActingCharge.from_date <= to_date, ActingCharge.to_date >= from_date,
+    ))).scalar()
+
+
+def load_charge(session, charge_id):
+    charge = session.execute(select(ActingCharge).where(ActingCharge.id == charge_id).with_for_update()).scalar_one_or_none()
+    if charge is None:
+        raise ChargeNotFound(f"acting charge {charge_id} was not found")
+    return charge
+
+
+def acting_for(session, user_ids, day):
+    """{absent officer: acting officer} of the charges in force on `day` among `user_ids`."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(ActingCharge.absent_user, ActingCharge.acting_user).where(
+        ActingCharge.absent_user.in_(list(user_ids)), ActingCharge.ended_at.is_(None),
+        ActingCharge.from_date <= day, ActingCharge.to_date >= day,
+    ))
+    return dict(rows.all())
+
+
+def charges_around(session, user_id, office_code, day):
+    """Charges not over by `day` that involve the user, or any officer of their office: [(charge, absent, acting)]."""
+    absent, acting_officer = aliased(User), aliased(User)
+    rows = session.execute(
+        select(ActingCharge, absent, acting_officer)
+        .join(absent, absent.id == ActingCharge.absent_user).join(acting_officer, acting_officer.id == ActingCharge.acting_user)
+        .where(ActingCharge.ended_at.is_(None), ActingCharge.to_date >= day,
+               or_(ActingCharge.office_code == office_code, ActingCharge.absent_user == user_id, ActingCharge.acting_user == user_id))
+        .order_by(ActingCharge.from_date, ActingCharge.absent_user)
+    )
+    return rows.all()
+
+
+# --- the address book -------------------------------------------------------------------------------
+
+_correspondents = Correspondent.__table__
+
+
+def remember_correspondent(session, office_code, entry, at):
+    """Add the sender to the office's address book, or bring their entry up to date: what this letter
+    says replaces what is known, what it leaves out keeps what was known. One upsert."""
+    values = {**{k: v for k, v in entry.items() if v}, "search_text": address_book.search_text(entry)}
+    key = address_book.correspondent_key(entry["name"], entry.get("organisation"))
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(_correspondents).values(office_code=office_code, key=key, letters=1, last_letter_at=at, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["office_code", "key"],
+        set_={**{k: statement.excluded[k] for k in values}, "letters": _correspondents.c.letters + 1, "last_letter_at": at},
+    )
+    session.connection().execute(statement)
+
+
+def find_correspondents(session, office_code, text, limit):
+    query = select(Correspondent).where(Correspondent.office_code == office_code)
+    for word in search_words(text or ""):
+        query = query.where(contains(Correspondent.search_text, word))
+    return session.execute(query.order_by(Correspondent.letters.desc(), Correspondent.name).limit(limit)).scalars().all()
+
+
+def acknowledges_senders(session, office_code):
+    setting = session.get(AcknowledgementSetting, office_code)
+    return True if setting is None else setting.enabled
+
+
+class AddressBookRepository:
+    """Each office's outside correspondents, and whether it tells senders their receipt numbers."""
+
+    def __init__(self, uow):
+        self._uow = uow
+
+    def remember(self, office_code: str, entry: dict[str, Any], at: datetime) -> None:
+        remember_correspondent(self._uow.session, office_code, entry, at)
+
+    def acknowledges_senders(self, office_code: str) -> bool:
+        return acknowledges_senders(self._uow.session, office_code)
+
+    def find(self, office_code: str, text: str | None, limit: int) -> list[Correspondent]:
+        return find_correspondents(self._uow.session, office_code, text, limit)
 
 
 class DakUnitOfWork:
@@ -303,6 +408,11 @@ class DakUnitOfWork:
         self.answer: Any = None
         self.receipts = ReceiptRepository(uow)
         self.directory = DirectoryRepository(uow)
+        self.address_book = AddressBookRepository(uow)
+
+    @property
+    def session(self) -> Session:
+        return self._uow.session
 
     def track(self, aggregate):
         return self._uow.track(aggregate)

@@ -60,6 +60,9 @@ class ReceiptIn(Strict):
     remarks: str | None = Field(None, max_length=2000)
     vip: bool = False
     send: SendIn | None = None
+    # Tell the sender the receipt number by email / SMS (their address and mobile above); by default as
+    # the office's setting says (on unless the office turned it off).
+    acknowledge: bool | None = None
 
     @model_validator(mode="after")
     def dates_in_order(self):
@@ -149,6 +152,7 @@ def movement_out(movement):
         "from": movement.from_user,
         "to": movement.to_user,
         "copy": movement.copy,
+        "for_user": movement.for_user,
         "remarks": movement.remarks,
         "due_date": movement.due_date,
         "priority": movement.priority,
@@ -171,6 +175,9 @@ def receipt_summary(receipt):
         "main_category": receipt.main_category,
         "received_date": receipt.received_date,
         "created_at": receipt.created_at,
+        "issue_number": receipt.issue_number,
+        "for_information": bool(receipt.for_information),
+        "opened_at": receipt.opened_at,
     }
 
 
@@ -239,3 +246,41 @@ def diarisation_out(diarisation, warnings=()):
             for number in diarisation.duplicates
         ] + list(warnings),
     }
+
+
+class ActingChargeIn(Strict):
+    """Leave or tour: `acting_user` holds charge for `absent_user` (by default the caller) from_date to to_date."""
+
+    absent_user: str | None = Field(None, min_length=1, max_length=64)
+    acting_user: str = Field(min_length=1, max_length=64)
+    from_date: date
+    to_date: date
+    reason: str | None = Field(None, max_length=200)
+
+
+def _officer_brief(user):
+    return {"id": user.id, "name_en": user.name_en, "name_hi": user.name_hi,
+            "designation_en": user.designation_en, "designation_hi": user.designation_hi}
+
+
+def acting_charge_out(charge, absent, acting, today):
+    return {
+        "id": charge.id, "absent": _officer_brief(absent), "acting": _officer_brief(acting), "office": charge.office_code,
+        "from_date": charge.from_date, "to_date": charge.to_date, "reason": charge.reason, "set_by": charge.set_by,
+        "in_force": charge.in_force_on(today), "ended_at": charge.ended_at,
+    }
+
+
+class CorrespondentQuery(Strict):
+    q: str | None = Field(None, max_length=200)
+    limit: int = Field(20, ge=1, le=100)
+
+
+class AcknowledgementSettingIn(Strict):
+    enabled: bool
+
+
+def correspondent_out(entry):
+    return {"id": entry.id, "name": entry.name, "designation": entry.designation, "organisation": entry.organisation,
+            "address": entry.address, "state": entry.state, "pincode": entry.pincode, "email": entry.email,
+            "mobile": entry.mobile, "letters": entry.letters, "last_letter_at": entry.last_letter_at}

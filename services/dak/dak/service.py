@@ -38,20 +38,26 @@ from eoffice_common.web import (
     require_caller,
 )
 
-from . import commands, usecases
+from . import acting_usecases, commands, domain, usecases
 from .directory import office_recorded, user_recorded
 from .email_intake import parse_email
-from .exceptions import FILE_REFUSALS, FilesUnavailable, ReceiptNotFound
-from .repository import DakUnitOfWork, Reading
+from .exceptions import FILE_REFUSALS, FilesUnavailable, NotAllowed, ReceiptNotFound
+from .models import AcknowledgementSetting, User
+from .repository import DakUnitOfWork, Reading, charges_around
 from .schemas import (
+    AcknowledgementSettingIn,
+    ActingChargeIn,
     BatchIn,
     CloseIn,
+    CorrespondentQuery,
     ListQuery,
     PutInFileIn,
     ReceiptIn,
     ReplyIn,
     SendIn,
     UserSearchQuery,
+    acting_charge_out,
+    correspondent_out,
     diarisation_out,
     receipt_answer,
     receipt_summary,
@@ -91,7 +97,7 @@ class DakService(web.DescribedService):
         data, uploads = self._receipt_request(request)
         receipt_in = ReceiptIn.model_validate(data)
         command = commands.Diarise(principal.user_id, receipt_in.letter(), self._store_scans(uploads), "form",
-                          receipt_in.send.dispatch() if receipt_in.send else None)
+                                   receipt_in.send.dispatch() if receipt_in.send else None, receipt_in.acknowledge)
         with self._unit_of_work(lambda diarisation: (201, diarisation_out(diarisation))) as uow:
             self._count_diarised([usecases.diarise(command, uow)], "form")
         return uow.answer
@@ -135,7 +141,8 @@ class DakService(web.DescribedService):
                 accepted.append((filename, data))
             except UnsupportedMediaType:
                 skipped.append({"code": "attachment_skipped", "filename": filename, "message": "not a PDF, JPEG, PNG or TIFF"})
-        command = commands.Diarise(principal.user_id, receipt_in.letter(body_text=body), self._store_scans(accepted), "email")
+        command = commands.Diarise(principal.user_id, receipt_in.letter(body_text=body), self._store_scans(accepted), "email",
+                                   acknowledge=receipt_in.acknowledge)
         with self._unit_of_work(lambda diarisation: (201, diarisation_out(diarisation, skipped))) as uow:
             self._count_diarised([usecases.diarise(command, uow)], "email")
         return uow.answer
@@ -189,6 +196,12 @@ class DakService(web.DescribedService):
         remarks = parse_json(request, ReplyIn).remarks
         return self._act(usecases.reply, commands.ReplyToReceipt(receipt_id, principal.user_id, principal.office, remarks), "reply")
 
+    @http("POST", "/receipts/<string:receipt_id>/pull-back", idempotent=True)
+    def pull_back(self, request, receipt_id):
+        """Whoever sent the receipt takes it back, until its recipient opens it (409 once they have)."""
+        principal = require_caller(self.caller)
+        return self._act(usecases.pull_back, commands.OnReceipt(receipt_id, principal.user_id, principal.office), "pull_back")
+
     @http("POST", "/receipts/<string:receipt_id>/put-in-file", idempotent=True)
     def put_in_file(self, request, receipt_id):
         """The holder puts the receipt in a file, once files has said it may go there: a refusal
@@ -220,13 +233,77 @@ class DakService(web.DescribedService):
         principal = require_caller(self.caller)
         query = query_args(request, UserSearchQuery)
         with self._reading() as uow:
-            return {"users": [self._user_for(principal, u) for u in uow.directory.search(query.q, query.office, query.limit)]}
+            users = uow.directory.search(query.q, query.office, query.limit)
+            away = uow.directory.acting_for([u.id for u in users], domain.today_ist())
+            return {"users": [self._user_for(principal, u, away) for u in users]}
 
     @http("GET", "/directory/users/<string:user_id>")
     def get_user(self, request, user_id):
         principal = require_caller(self.caller)
         with self._reading() as uow:
-            return self._user_for(principal, uow.directory.user(user_id))
+            return self._user_for(principal, uow.directory.user(user_id), uow.directory.acting_for([user_id], domain.today_ist()))
+
+    # --- the address book and acknowledgements --------------------------------------------------
+
+    @http("GET", "/address-book")
+    def address_book(self, request):
+        """The office's outside correspondents, most written-from first, found by name, organisation or email."""
+        principal = require_caller(self.caller)
+        query = query_args(request, CorrespondentQuery)
+        with self._reading() as uow:
+            entries = uow.address_book.find(principal.office, query.q, query.limit)
+            return {"office": principal.office, "correspondents": [correspondent_out(e) for e in entries]}
+
+    @http("PUT", "/acknowledgements/setting")
+    def set_acknowledgement_setting(self, request):
+        """An admin turns the office's acknowledgement of diarised letters to their senders on or off."""
+        principal = require_caller(self.caller)
+        setting_in = parse_json(request, AcknowledgementSettingIn)
+        if not principal.has_role("admin"):
+            raise NotAllowed("only an admin of the office changes its acknowledgements")
+        with self.db.unit_of_work() as uow:
+            uow.session.merge(AcknowledgementSetting(office_code=principal.office, enabled=setting_in.enabled))
+            answer = {"office": principal.office, "enabled": setting_in.enabled}
+            uow.commit(answer)
+        return answer
+
+    # --- leave and acting charge ----------------------------------------------------------------
+
+    @http("POST", "/acting-charges", idempotent=True)
+    def set_acting_charge(self, request):
+        """An officer (or their office's admin) names who holds charge while they are away."""
+        principal = require_caller(self.caller)
+        charge_in = parse_json(request, ActingChargeIn)
+        with self.db.unit_of_work() as uow:
+            charge = acting_usecases.set_acting_charge(acting_usecases.SetActingCharge(
+                by=principal.user_id, absent_user=charge_in.absent_user or principal.user_id, acting_user=charge_in.acting_user,
+                from_date=charge_in.from_date, to_date=charge_in.to_date, reason=charge_in.reason,
+            ), uow)
+            answer = 201, self._charge_answer(uow.session, charge)
+            uow.commit(answer)
+        return answer
+
+    @http("POST", "/acting-charges/<string:charge_id>/end", idempotent=True)
+    def end_acting_charge(self, request, charge_id):
+        principal = require_caller(self.caller)
+        with self.db.unit_of_work() as uow:
+            charge = acting_usecases.end_acting_charge(acting_usecases.EndActingCharge(principal.user_id, charge_id), uow)
+            answer = self._charge_answer(uow.session, charge)
+            uow.commit(answer)
+        return answer
+
+    @http("GET", "/acting-charges")
+    def list_acting_charges(self, request):
+        """Who acts for whom, today and to come, in the caller's office or involving the caller."""
+        principal = require_caller(self.caller)
+        today = domain.today_ist()
+        with self.db.read() as session:
+            rows = charges_around(session, principal.user_id, principal.office, today)
+            return {"today": today, "charges": [acting_charge_out(charge, absent, acting, today) for charge, absent, acting in rows]}
+
+    @staticmethod
+    def _charge_answer(session, charge):
+        return acting_charge_out(charge, session.get(User, charge.absent_user), session.get(User, charge.acting_user), domain.today_ist())
 
     @rpc
     def user(self, user_id):
@@ -328,8 +405,8 @@ class DakService(web.DescribedService):
             if diarisation.duplicates:
                 DUPLICATE_WARNINGS.inc()
 
-    def _user_for(self, principal, user):
-        data = user_out(user)
+    def _user_for(self, principal, user, away):
+        data = {**user_out(user), "acting_user": away.get(user.id)}
         if principal.user_id != user.id and not principal.has_role("admin"):
             data.pop("mobile")
         return data

@@ -7,13 +7,13 @@ the event's tracking row (eoffice_common.db.Store.apply_once)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from eoffice_common.events import Envelope
 
-from . import commands, domain, letters
+from . import address_book, commands, domain, letters
 from .model import Diarist, Dispatch, IssuedLetter, Letter, Receipt, StoredDocument
 
 
@@ -67,12 +67,26 @@ def _diarise(command: commands.Diarise, uow) -> Diarisation:
     office's serial stays locked as briefly as possible."""
     diarist = uow.directory.diarist(command.user_id)
     letter = command.letter
-    receipt = Receipt.diarise(diarist, letter, command.scans, command.channel, utcnow())
+    receipt = Receipt.diarise(diarist, letter, command.scans, command.channel, utcnow(),
+                              acknowledge_to=_acknowledgement_to(letter, diarist.office_code, command.acknowledge, uow))
     duplicates = uow.receipts.duplicates_of(letter.sender_organisation, letter.letter_number, letter.letter_date)
     if command.send:
-        receipt.send(diarist.id, command.send, uow.directory.active_user_ids(command.send.to), receipt.created_at)
+        to = command.send.to
+        receipt.send(diarist.id, command.send, uow.directory.active_user_ids(to), receipt.created_at,
+                     acting_for=uow.directory.acting_for(to, domain.today_ist()))
     uow.receipts.add(receipt)
+    uow.address_book.remember(diarist.office_code, address_book.sender_block(asdict(letter)), receipt.created_at)
     return Diarisation(uow.track(receipt), duplicates)
+
+
+def _acknowledgement_to(letter: Letter, office_code: str, wanted: bool | None, uow) -> dict[str, Any] | None:
+    """Where the sender of a diarised letter is told its receipt number: their email and mobile, when
+    given and the diarist (or by default the office) wants it."""
+    if not (letter.sender_email or letter.sender_mobile):
+        return None
+    if not (wanted if wanted is not None else uow.address_book.acknowledges_senders(office_code)):
+        return None
+    return {"email": letter.sender_email, "mobile": letter.sender_mobile, "name": letter.sender_name, "subject": letter.subject}
 
 
 # --- actions of the holder -----------------------------------------------------------------------
@@ -92,8 +106,14 @@ def receive(command: commands.OnReceipt, uow) -> Receipt:
 
 
 def send(command: commands.SendReceipt, uow) -> Receipt:
-    known = uow.directory.active_user_ids(command.dispatch.to)
-    return _act(command, uow, lambda receipt, now: receipt.send(command.user_id, command.dispatch, known, now))
+    to = command.dispatch.to
+    known, acting_for = uow.directory.active_user_ids(to), uow.directory.acting_for(to, domain.today_ist())
+    return _act(command, uow, lambda receipt, now: receipt.send(command.user_id, command.dispatch, known, now, acting_for=acting_for))
+
+
+def pull_back(command: commands.OnReceipt, uow) -> Receipt:
+    """Whoever sent the receipt takes it back, until its recipient opens it."""
+    return _act(command, uow, lambda receipt, now: receipt.pull_back(command.user_id, now))
 
 
 def reply(command: commands.ReplyToReceipt, uow) -> Receipt:
@@ -101,7 +121,8 @@ def reply(command: commands.ReplyToReceipt, uow) -> Receipt:
     def send_back(receipt: Receipt, now: datetime) -> None:
         target = receipt.reply_target(command.user_id)
         dispatch = Dispatch(to=[target], remarks=command.remarks)
-        receipt.send(command.user_id, dispatch, uow.directory.active_user_ids([target]), now, action="reply")
+        receipt.send(command.user_id, dispatch, uow.directory.active_user_ids([target]), now, action="reply",
+                     acting_for=uow.directory.acting_for([target], domain.today_ist()))
 
     return _act(command, uow, send_back)
 

@@ -12,7 +12,7 @@ from eoffice_common.web import CORRELATION_HEADER
 from .exceptions import ServiceFailure, ServiceUnavailable
 from .web import IDEMPOTENCY_FIELD
 
-SERVICES = ("dak", "files", "signing", "notify", "metrics")
+SERVICES = ("dak", "files", "signing", "notify", "metrics", "search")
 
 
 class TokenMint:

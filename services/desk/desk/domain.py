@@ -345,7 +345,12 @@ def inbox_counts(items, today):
 
 
 def receipt_actions(receipt, user_id):
-    """The actions a receipt offers its viewer: only the holder of an open receipt acts."""
+    """The actions a receipt offers its viewer: only the holder of an open receipt acts; whoever sent
+    it pulls it back while its recipient has not opened it."""
+    if receipt.get("status") == "open" and receipt.get("holder") != user_id:
+        handovers = [m for m in receipt.get("movements") or [] if not m.get("copy")]
+        last = handovers[-1] if handovers else None
+        return ["pull_back"] if last and last.get("from") == user_id and not last.get("opened_at") else []
     if receipt.get("holder") != user_id or receipt.get("status") != "open":
         return []
     actions = ["send", "put_in_file", "close", "copy"]

@@ -12,6 +12,7 @@ NOTIFICATION_KINDS = (
 )
 # What Generate & Copy keeps for the next letter: everything but what identifies this one.
 NOT_KEPT_FOR_NEXT = ("subject", "letter_number", "letter_date", "enclosures", "remarks")
+PER_LETTER = ("subject", "letter_number", "letter_date")  # of each letter on the bulk Diarise page
 
 
 def _filled(form, name):
@@ -74,12 +75,15 @@ def preferences_as_typed(form, kinds):
 
 
 def issue_request(form):
-    """Issue an approved draft: Issued & Sent (email) or Issued & Dispatched (post), to one recipient."""
-    recipient = {name: _filled(form, f"recipient_{name}") for name in ("name", "address", "email")}
-    return {
-        "dispatch_mode": _filled(form, "dispatch_mode") or "post",
-        "recipients": [{k: v for k, v in recipient.items() if v is not None}],
-    }
+    """Issue an approved draft to several addressees: offices of this deployment (each gets a receipt),
+    offices sent a copy for information, and one addressee outside by post or email."""
+    recipients = [{"office": code} for code in form.getlist("to_offices") if code]
+    recipients += [{"office": code, "for_information": True} for code in form.getlist("copy_offices") if code]
+    outside = {name: _filled(form, f"recipient_{name}") for name in ("name", "address", "email")}
+    mode = _filled(form, "dispatch_mode") or "post"
+    if outside["name"] or outside["address"] or outside["email"]:
+        recipients.append({"mode": mode, **{k: v for k, v in outside.items() if v is not None}})
+    return {"dispatch_mode": "intra" if recipients and "office" in recipients[0] else mode, "recipients": recipients}
 
 
 def new_file_request(form):
@@ -94,3 +98,21 @@ def new_file_request(form):
         "kind": form.get("file_kind") or "electronic",
     }
     return {k: v for k, v in body.items() if v is not None}
+
+
+def bulk_letters(form, rows):
+    """The letters of the bulk Diarise form: [(row, dak's diarise body)] for each row with a subject;
+    the shared fields (sender, delivery, categories...) with the row's own subject, letter number and date."""
+    shared = receipt_request(form)
+    letters = []
+    for row in range(1, rows + 1):
+        own = {name: _filled(form, f"{name}_{row}") for name in PER_LETTER}
+        if own["subject"]:
+            letters.append((row, {**shared, **{k: v for k, v in own.items() if v is not None}}))
+    return letters
+
+
+def bulk_shared(form):
+    """What the bulk Diarise page keeps for the next pile: the shared fields, none of a letter's own."""
+    own = tuple(f"{name}_" for name in PER_LETTER)
+    return {k: v for k, v in kept_for_next_letter(form).items() if not k.startswith(own)}

@@ -44,7 +44,7 @@ FILE_BOXES = ("inbox", "sent", "created", "parked", "closed")
 INBOX_PAGE = 50
 PEOPLE_FOUND = 20  # officers the Send dialog lists for a search
 SIGNING_LOOKUPS = 8  # signing documents a file page asks for at once
-RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy"}
+RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy", "pull_back"}
 # Each action of the file view, and the tab the page returns to.
 FILE_ACTIONS = {
     "note": "noting", "note_save": "noting", "note_confirm": "noting", "note_discard": "noting", "attach": "noting",
@@ -54,6 +54,8 @@ FILE_ACTIONS = {
 }
 FILE_TABS = ("noting", "drafts", "movements", "audit")
 ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute")
+BULK_RECEIPT_ACTIONS = ("send", "close", "put_in_file")
+BULK_ROWS = 10  # letters on the bulk Diarise page
 SIGN_WAIT_SECONDS = 5
 MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
                "active-file-levels", "monthly", "receipts-by-category", "file-register", "dispatch", "electronic",
@@ -267,6 +269,9 @@ class DeskService:
 
     @page("GET", "/inbox")
     def inbox(self, request):
+        return self._inbox_page(request)
+
+    def _inbox_page(self, request, refused=(), done=0, status=200):
         """Receipts and files waiting with me: overdue first, then by priority; counts on top."""
         pile = eventlet.GreenPile(3)
         pile.spawn(self._try, self.services.get, "dak", "/receipts", params={"box": "inbox", "per_page": INBOX_PAGE})
@@ -288,8 +293,35 @@ class DeskService:
         return self.pages.render(
             request, "inbox.html", items=items, today=today, counts=counts, shown=len(items),
             totals={"receipts": receipts["total"], "files": files["total"]}, unread=unread,
-            errors={"receipts": receipts_error, "files": files_error}, box="inbox",
+            errors={"receipts": receipts_error, "files": files_error}, box="inbox", refused=refused, done=done, status=status,
         )
+
+    @page("POST", "/inbox/receipts")
+    def act_on_selected_receipts(self, request):
+        """Send, close or put in a file several receipts of the inbox together: each is relayed to dak
+        on its own (each authorised there), and the page says which were done and which were refused why."""
+        form = request.form
+        action = form.get("bulk_action", "")
+        selected = list(dict.fromkeys(form.getlist("receipt")))[:INBOX_PAGE]
+        if action not in BULK_RECEIPT_ACTIONS or not selected:
+            return self.pages.redirect("/inbox", "bulk_nothing")
+        if action == "send":
+            body = schemas.send_request(form)
+            if not body.get("to"):
+                return self.pages.redirect("/inbox", "bulk_nothing")
+        elif action == "close":
+            body = {"remarks": (form.get("remarks") or "").strip()}
+        else:
+            body = {"file_id": (form.get("file_id") or "").strip()}
+        path = {"send": "send", "close": "close", "put_in_file": "put-in-file"}[action]
+        pile = eventlet.GreenPile(4)
+        for receipt_id in selected:
+            pile.spawn(self._try, self.services.post, "dak", f"/receipts/{quote(receipt_id, safe='')}/{path}", json=body)
+        refused = [(receipt_id, failure) for receipt_id, (_, failure) in zip(selected, pile, strict=True) if failure]
+        FORMS.labels(f"bulk_{action}", "refused" if refused else "done").inc()
+        if refused:
+            return self._inbox_page(request, refused=refused, done=len(selected) - len(refused), status=_form_status(refused[0][1]))
+        return self.pages.redirect("/inbox", f"bulk_{action}", str(len(selected)))
 
     @page("GET", "/receipts")
     def receipt_list(self, request):
@@ -355,6 +387,46 @@ class DeskService:
                                      warnings=answer.get("warnings", []))
         return self.pages.redirect(location, "diarised", receipt["receipt_number"])
 
+    @page("GET", "/diarise/bulk")
+    def bulk_diarise_form(self, request):
+        return self._bulk_page(request, MultiDict({"kind": "electronic", "delivery_mode": "post",
+                                                   "received_date": domain.today_ist().isoformat()}))
+
+    @page("POST", "/diarise/bulk", upload=True)
+    def bulk_diarise(self, request):
+        """Generate & Copy for a pile of letters: the shared sender and details once, then each letter's
+        subject, letter number and scans; each diarised in turn, in the order of the rows."""
+        form = request.form
+        letters = schemas.bulk_letters(form, BULK_ROWS)
+        made, refused_rows, errors, failure = [], [], {}, None
+        for row, body in letters:
+            scans = [(f.filename, f.stream, f.mimetype) for f in request.files.getlist(f"scans_{row}") if f.filename]
+            try:
+                if scans:
+                    answer = self.services.post("dak", "/receipts", data={"receipt": dumps(body)}, files=[("scans", s) for s in scans])
+                else:
+                    answer = self.services.post("dak", "/receipts", json=body)
+            except ServiceFailure as refused:
+                failure, refused_rows = failure or refused, [*refused_rows, row]
+                errors.update({_row_field(name, row): error for name, error in self._form_errors(refused).items()})
+                continue
+            made.append(answer["receipt"])
+        FORMS.labels("bulk_diarise", "refused" if failure else "done").inc()
+        if made and failure is None:
+            return self.pages.redirect("/diarise/bulk", "bulk_diarised", ", ".join(r["receipt_number"] for r in made))
+        if not letters:
+            errors["subject_1"] = domain.FieldError("required", "")
+        # The shared fields stay; of the letters, only those refused (the others have their numbers above).
+        values = MultiDict(schemas.bulk_shared(form))
+        for row in refused_rows:
+            values.update({f"{name}_{row}": form.get(f"{name}_{row}", "") for name in schemas.PER_LETTER})
+        return self._bulk_page(request, values, errors=errors, failure=failure, made=made,
+                               status=_form_status(failure) if failure else 422)
+
+    def _bulk_page(self, request, values, errors=None, failure=None, made=(), status=200):
+        return self.pages.render(request, "diarise_bulk.html", status=status, values=values, errors=errors or {},
+                                 failure=failure, made=made, rows=range(1, BULK_ROWS + 1))
+
     # --- receipts --------------------------------------------------------------------------------
 
     @page("GET", "/receipts/<string:receipt_id>")
@@ -375,6 +447,8 @@ class DeskService:
                 self.services.post("dak", f"/receipts/{receipt_id}/close", json={"remarks": form.get("remarks", "")})
             elif action == "receive":
                 self.services.post("dak", f"/receipts/{receipt_id}/receive")
+            elif action == "pull_back":
+                self.services.post("dak", f"/receipts/{receipt_id}/pull-back")
             elif action == "copy":
                 copy = self.services.post("dak", f"/receipts/{receipt_id}/copy")["receipt"]
                 return self.pages.redirect(f"/receipts/{copy['id']}", "copied", copy["receipt_number"])
@@ -601,12 +675,13 @@ class DeskService:
         with self.db.read() as session:
             signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]}
                                    | {e["actor"] for e in (audit or {}).get("entries", [])})
+            offices = sorted(repository.offices_by_code(session).values(), key=lambda o: o.code) if tab == "drafts" else []
         return self.pages.render(
             request, "file.html", status=status, file=file, tab=tab, dialog=dialog, failure=failure,
             errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
             notes=notes, paragraphs=domain.numbered_paragraphs, items=items, shown=shown, docs=docs, drafts=drafts,
             movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
-            signing=signing, signers=signers, audit=audit, chain=chain,
+            signing=signing, signers=signers, audit=audit, chain=chain, offices=offices,
             actions=domain.file_actions(file, me.user_id, me.is_officer),
             people_found=self._find_people(query) if query and dialog == "send" else [],
         )
@@ -739,12 +814,17 @@ class DeskService:
 
     @page("GET", "/search")
     def search(self, request):
-        """Advanced search: files (files service) and receipts (dak's lists, filtered) in one page."""
+        """Advanced search: files (files service), receipts (dak's lists, filtered) and the words inside
+        every document (search service) in one page."""
         args = request.args
         what = args.get("what", "files")
         results, failure = None, None
         if args.get("go"):
-            if what == "receipts":
+            if what == "text":
+                params = {k: args.get(k) for k in ("q", "type", "number", "date_from", "date_to", "classification", "page")
+                          if args.get(k)}
+                results, failure = self._try(self.services.get, "search", "/search", params=params)
+            elif what == "receipts":
                 params = {k: args.get(k) for k in ("q", "number", "letter_number", "sender", "category", "date_from", "date_to",
                                                    "classification") if args.get(k)}
                 params.update({"box": args.get("box") or "office", "per_page": 50})
@@ -937,6 +1017,43 @@ class DeskService:
                                      errors=self._form_errors(failure, {"quiet_hours_start": "quiet_start", "quiet_hours_end": "quiet_end"}), failure=failure)
         return self.pages.redirect("/notifications/preferences", "preferences_saved")
 
+    # --- letters: dispatch register, leave -------------------------------------------------------
+
+    @page("GET", "/dispatch-register")
+    def dispatch_register(self, request):
+        """Every addressee of the office's issued letters, filtered; printable as the dispatch list."""
+        params = {k: v for k in ("date_from", "date_to", "dispatch_mode", "status") if (v := request.args.get(k))}
+        register = self.services.get("files", "/dispatch-register", params={**params, "per_page": 200})
+        return self.pages.render(request, "dispatch_register.html", register=register, nav="dispatch_register")
+
+    @page("GET", "/leave")
+    def leave(self, request):
+        return self._leave_page(request)
+
+    @page("POST", "/leave")
+    def set_leave(self, request):
+        form = request.form
+        body = {k: v for k in ("absent_user", "acting_user", "from_date", "to_date", "reason") if (v := (form.get(k) or "").strip())}
+        try:
+            self.services.post("dak", "/acting-charges", json=body)
+        except ServiceFailure as failure:
+            if failure.status not in (403, 409, 422):
+                raise
+            FORMS.labels("leave", "refused").inc()
+            return self._leave_page(request, failure=failure, values=form, status=_form_status(failure))
+        FORMS.labels("leave", "done").inc()
+        return self.pages.redirect("/leave", "leave_set")
+
+    @page("POST", "/leave/<string:charge_id>/end")
+    def end_leave(self, request, charge_id):
+        self.services.post("dak", f"/acting-charges/{charge_id}/end")
+        return self.pages.redirect("/leave", "leave_ended")
+
+    def _leave_page(self, request, failure=None, values=None, status=200):
+        charges = self.services.get("dak", "/acting-charges")["charges"]
+        return self.pages.render(request, "leave.html", status=status, charges=charges, failure=failure, values=values or MultiDict(),
+                                 errors=self._form_errors(failure) if failure else {}, nav="leave")
+
     # --- helpers ---------------------------------------------------------------------------------
 
     def _people(self, session, user_ids):
@@ -1012,6 +1129,13 @@ class DeskService:
 
         return Response(body(), status=200, mimetype=upstream.headers.get("Content-Type", "application/octet-stream"),
                         headers=headers)
+
+
+def _row_field(name, row):
+    """A field of one letter of the bulk Diarise page (`subject_3`); a reason of the whole letter is `row_3`."""
+    if name in (*schemas.PER_LETTER, "scans"):
+        return f"{name}_{row}"
+    return name or f"row_{row}"
 
 
 def json_page(payload, status=200):

@@ -123,6 +123,7 @@ class FileSent(FileEvent):
     subject: str = ""
     classification: str = "normal"
     sent_at: str = ""
+    for_user: str | None = None  # to_user received it holding charge for this officer, who is away
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,16 @@ class FileOpened(FileEvent):
     movement_id: int = 0
     user: str = ""
     opened_at: str = ""
+
+
+@dataclass(frozen=True)
+class FileReceived(FileEvent):
+    """A physical file reached its custodian's desk."""
+
+    event_type = "file_received"
+    movement_id: int = 0
+    received_by: str = ""
+    received_at: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,21 +10,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import relationship
+from sqlalchemy.types import JSON, BigInteger, Boolean, Date, DateTime, Integer, String, Text
 
 from eoffice_common.model import Aggregate
 
@@ -206,15 +194,23 @@ class File(Aggregate, Base):
     # --- movement ------------------------------------------------------------------------------------
 
     def send(self, by: str, to: str | None, active_users: set[str], movement_id: int, now: datetime, remarks: str | None = None,
-             due_date: date | None = None, priority: str = "normal", expected_version: int | None = None) -> Movement:
-        """Send the file to `to`, who becomes its one custodian."""
+             due_date: date | None = None, priority: str = "normal", expected_version: int | None = None,
+             for_user: str | None = None) -> Movement:
+        """Send the file to `to`, who becomes its one custodian (holding charge for `for_user`, who is away)."""
         move = domain.plan_send(self, by, to, active_users, expected_version)
-        return self._hand_over(move, by, movement_id, now, remarks=remarks, due_date=due_date, priority=priority)
+        return self._hand_over(move, by, movement_id, now, remarks=remarks, due_date=due_date, priority=priority, for_user=for_user)
 
     def return_to_sender(self, by: str, movement_id: int, now: datetime, remarks: str | None = None,
                          expected_version: int | None = None) -> Movement:
         move = domain.plan_return(self, self.current, by, expected_version)
         return self._hand_over(move, by, movement_id, now, remarks=remarks)
+
+    def receive(self, by: str, now: datetime) -> None:
+        """The physical file reached its custodian's desk ("receive", as for a physical receipt)."""
+        domain.check_receive(self, self.current, by)
+        self.current.received_at = now
+        self._log(by, [("received", {"movement_id": self.current.id})], now)
+        self.record(events.FileReceived(**self.event_base, movement_id=self.current.id, received_by=by, received_at=now.isoformat()))
 
     def pull_back(self, by: str, movement_id: int, now: datetime) -> Movement:
         """The sender takes the file back while its recipient has not opened it."""
@@ -237,14 +233,14 @@ class File(Aggregate, Base):
 
     def _hand_over(self, move: domain.Move, actor: str, movement_id: int, now: datetime, remarks: str | None = None,
                    due_date: date | None = None, priority: str = "normal", opened_at: datetime | None = None,
-                   new_owner: str | None = None) -> Movement:
+                   new_owner: str | None = None, for_user: str | None = None) -> Movement:
         """The leaving custodian's yellow notes turn green; a new movement becomes the current one."""
         actions = self._opened_by(actor, now)
         actions += self._confirm(self.yellow_notes, now, on=move.action)
         self.yellow_notes = []
         movement = Movement(
             id=movement_id, file_id=self.id, action=move.action, from_user=move.from_user, to_user=move.to_user, remarks=remarks,
-            due_date=due_date, priority=priority, sent_at=now, opened_at=opened_at, is_current=True,
+            due_date=due_date, priority=priority, sent_at=now, opened_at=opened_at, is_current=True, for_user=for_user,
         )
         if self.current is not None:
             self.current.is_current = False
@@ -253,12 +249,13 @@ class File(Aggregate, Base):
         actions.append((move.action, {
             "movement_id": movement.id, "from": move.from_user, "to": move.to_user, "remarks": remarks,
             "due_date": due_date, "priority": priority, **({"owner_id": new_owner} if new_owner else {}),
+            **({"for_user": for_user} if for_user else {}),
         }))
         if move.action in domain.COUNTED_MOVES:
             self.record(events.FileSent(
                 **self.event_base, movement_id=movement.id, action=move.action, from_user=move.from_user, to_user=move.to_user,
                 remarks=remarks, due_date=domain.as_iso(due_date), priority=priority, subject=self.subject,
-                classification=self.classification, sent_at=now.isoformat(),
+                classification=self.classification, sent_at=now.isoformat(), for_user=for_user,
             ))
         self.custodian_id = move.to_user
         if new_owner:
@@ -530,6 +527,8 @@ class Movement(Base):
     opened_at = Column(DateTime(timezone=True))
     pulled_back_at = Column(DateTime(timezone=True))
     is_current = Column(Boolean, nullable=False)
+    for_user = Column(String(64))  # sent to this officer, who was away: `to_user` holds charge for them
+    received_at = Column(DateTime(timezone=True))  # a physical file's arrival at its recipient's desk
 
     __table_args__ = (
         Index("ix_movements_file", "file_id", "id"),

@@ -5,6 +5,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Integer,
     Sequence,
@@ -120,4 +121,17 @@ class Counter(Base):
 
 # The file and what it holds are mapped in model.py, beside their behaviour. Importing them here too
 # makes Base.metadata describe every table of the service whichever module is imported first.
+class ActingCharge(Base):
+    """dak's acting charges, as its acting_charge_set / acting_charge_ended announce them: while in force
+    (from_date to to_date, IST days, not ended), a file sent to the absent officer goes to the acting one."""
+
+    __tablename__ = "acting_charges"
+    id = Column(String(36), primary_key=True)
+    absent_user = Column(String(64), nullable=False, index=True)
+    acting_user = Column(String(64), nullable=False)
+    from_date = Column(Date, nullable=False)
+    to_date = Column(Date, nullable=False)
+    ended = Column(Boolean, nullable=False, default=False)
+
+
 from . import model  # noqa: E402,F401

@@ -38,7 +38,7 @@ from .model import (
     Movement,
     Note,
 )
-from .models import COMPUTER_NUMBERS, Counter, FileHead, FileSerial, IssueSerial, Office, User
+from .models import COMPUTER_NUMBERS, ActingCharge, Counter, FileHead, FileSerial, IssueSerial, Office, User
 
 # What the answers show of an officer (schemas.person), and whether they may receive a file.
 PERSON_KEYS = ("id", "name_en", "name_hi", "designation_en", "designation_hi", "active")
@@ -419,6 +419,13 @@ class DirectoryRepository(Repository):
 
     def find_office(self, code: str | None) -> Office | None:
         return self.session.get(Office, code) if code else None
+
+    def acting_for(self, user_id: str, day) -> str | None:
+        """The officer holding charge on `day` for `user_id`, who is away, or None."""
+        return self.session.execute(select(ActingCharge.acting_user).where(
+            ActingCharge.absent_user == user_id, ActingCharge.ended.is_(False),
+            ActingCharge.from_date <= day, ActingCharge.to_date >= day,
+        ).limit(1)).scalar_one_or_none()
 
     def reporting_officer_of(self, user_id: str) -> str | None:
         return self.session.execute(select(User.reporting_officer_id).where(User.id == user_id)).scalar_one_or_none()

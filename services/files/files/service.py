@@ -34,14 +34,15 @@ from .schemas import (
     NewPartIn,
     NewVolumeIn,
     NoteIn,
+    PostingIn,
     RegisterQuery,
     SearchQuery,
     SendIn,
     TransferIn,
 )
-from .usecases import correspondence, dispatches, drafts, files, movement, notes
+from .usecases import acting, correspondence, dispatches, drafts, files, movement, notes
 from .usecases.correspondence import AttachDocuments, GetDocument, ReceiptDestination
-from .usecases.dispatches import DispatchRegister
+from .usecases.dispatches import DispatchRegister, RecordPosting
 from .usecases.drafts import DraftCommand, IssueDraft, SignableDocument
 from .usecases.files import AddHead, CreateFile, ListFiles, OpenPart, OpenVolume
 from .usecases.movement import FileAction, FileCommand, SendFile, TransferFiles
@@ -127,6 +128,11 @@ class FilesService(web.DescribedService):
     @http("POST", "/files/<string:file_id>/return", idempotent=True)
     def return_file(self, request, file_id):
         return movement.return_file(self._action(request, file_id), self._uow())
+
+    @http("POST", "/files/<string:file_id>/receive", idempotent=True)
+    def receive(self, request, file_id):
+        """A physical file reached its custodian's desk."""
+        return movement.receive_file(self._on(file_id), self._uow())
 
     @http("POST", "/files/<string:file_id>/pull-back", idempotent=True)
     def pull_back(self, request, file_id):
@@ -252,6 +258,13 @@ class FilesService(web.DescribedService):
         principal = require_caller(self.caller)
         return drafts.issue_draft(IssueDraft(principal, file_id, draft_id, **parse_json(request, IssueIn).model_dump(exclude_none=True)), self._uow())
 
+    @http("POST", "/dispatches/<string:dispatch_id>/posted", idempotent=True)
+    def record_posting(self, request, dispatch_id):
+        """The dispatch section records a letter by post as it leaves: postal mode and article number."""
+        principal = require_caller(self.caller)
+        posting = parse_json(request, PostingIn)
+        return dispatches.record_posting(RecordPosting(principal, dispatch_id, posting.postal_mode, posting.article_number), self._uow())
+
     @http("GET", "/dispatch-register")
     def dispatch_register(self, request):
         """Every addressee of the letters issued in the caller's office: issue number, date, mode, addressee,
@@ -298,17 +311,13 @@ class FilesService(web.DescribedService):
     def on_receipt_put_in_file(self, payload):
         self.db.apply_once(payload, lambda uow, envelope: correspondence.link_receipt(envelope, FilesUnitOfWork.within(uow), self.documents))
 
-    @consume_events({"dak": ("letter_received",)})
-    def on_letter_received(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: dispatches.record_letter_received(envelope, FilesUnitOfWork.within(uow)))
+    @consume_events({"dak": ("acting_charge_set", "acting_charge_ended")})
+    def on_acting_charge(self, payload):
+        self.db.apply_once(payload, lambda uow, envelope: acting.record_acting_charge(envelope, uow))
 
-    @consume_events({"dak": ("letter_opened",)})
-    def on_letter_opened(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: dispatches.record_letter_opened(envelope, FilesUnitOfWork.within(uow)))
-
-    @consume_events({"notify": ("letter_emailed",)})
-    def on_letter_emailed(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: dispatches.record_letter_emailed(envelope, FilesUnitOfWork.within(uow)))
+    @consume_events({"dak": ("letter_received", "letter_opened"), "notify": ("letter_emailed",)})
+    def on_dispatch_news(self, payload):
+        self.db.apply_once(payload, lambda uow, envelope: dispatches.record_dispatch_news(envelope, FilesUnitOfWork.within(uow)))
 
     @consume_events({"signing": ("document_signed",)})
     def on_document_signed(self, payload):

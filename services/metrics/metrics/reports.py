@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, extract, false, func, literal, or_, select, true
 
+from eoffice_common.repository import Reading, Repository
+
 from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, as_utc, percentile, week_of
 from .models import Fact, Item, Office, User, daily_counts
 
@@ -564,11 +566,9 @@ def as_csv(columns, rows):
     return "\ufeff" + buffer.getvalue()
 
 
-class ReportStore:
-    """The reports' reads over one session: what the read-report use case asks of the database."""
-
-    def __init__(self, session):
-        self.session = session
+class ReportStore(Repository):
+    """The reports' reads in a unit of work's session (or a Reading's): what the read-report use case
+    asks of the database."""
 
     def jurisdiction(self, user_id, token_office):
         return jurisdiction(self.session, user_id, token_office)
@@ -602,8 +602,13 @@ class ReportStore:
         return {"file-register": file_register_entries}[name](self.session, offices, *period)
 
 
-class Reading:
-    """A unit of work that only reads, over a session: the reports' reads as `reports`."""
+class ReportsUnitOfWork:
+    """The reports' reads over a unit of work (eoffice_common.db.UnitOfWork, or a Reading)."""
 
-    def __init__(self, session):
-        self.reports = ReportStore(session)
+    def __init__(self, uow):
+        self.reports = ReportStore(uow)
+
+
+def reading(session):
+    """The reports' reads over a read-only session."""
+    return ReportsUnitOfWork(Reading(session))

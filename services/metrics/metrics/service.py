@@ -388,7 +388,7 @@ class MetricsService(web.DescribedService):
             page=query.page if paged else 1, per_page=query.per_page if paged else None,
         )
         with self.db.read() as session:
-            report = usecases.read_report(command, reports.Reading(session))
+            report = usecases.read_report(command, reports.reading(session))
         stamp = f"{period[0]}-{period[1]}" if period else str(today)
         if query.format == "csv":
             return _csv(reports.as_csv(report.columns, report.rows), f"mis-{name}-{stamp}.csv")

@@ -3,7 +3,7 @@ when; reminders of due dates; what happens when a message fails."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from eoffice_common.model import Aggregate
@@ -550,3 +550,9 @@ class DeadLetter:
             raise AlreadyRetried(f"dead letter {self.id} was already retried")
         self.retried_at, self.retried_by = now, by
         self.delivery.requeue(now)
+
+
+def for_acting_officers(notices: list[Notice], acting_for: dict[str, str]) -> list[Notice]:
+    """Each notice for an officer away (in `acting_for`) goes to the officer acting for them, saying for whom."""
+    return [replace(n, user_id=acting_for[n.user_id], extra={**n.extra, "for_user": n.user_id}) if n.user_id in acting_for else n
+            for n in notices]

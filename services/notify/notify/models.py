@@ -201,3 +201,35 @@ class LetterEmail(Base):
     sent_at = Column(UtcDateTime())
 
     __table_args__ = (Index("ix_letter_emails_due", "status", "due_at"),)
+
+
+class ActingCharge(Base):
+    """dak's acting charges (acting_charge_set / acting_charge_ended): while one is in force, reminders
+    and escalations for the absent officer reach the acting one."""
+
+    __tablename__ = "acting_charges"
+    id = Column(String(36), primary_key=True)
+    absent_user = Column(String(64), nullable=False, index=True)
+    acting_user = Column(String(64), nullable=False)
+    from_date = Column(Date, nullable=False)
+    to_date = Column(Date, nullable=False)
+    ended = Column(Boolean, nullable=False, default=False)
+
+
+class SenderAcknowledgement(Base):
+    """The sender of a diarised letter told its receipt number, by email or SMS: one row per (receipt,
+    channel), claimed ('sending') and committed before it leaves."""
+
+    __tablename__ = "sender_acknowledgements"
+    receipt_id = Column(String(36), primary_key=True)
+    channel = Column(String(8), primary_key=True)  # email | sms
+    receipt_number = Column(String(80), nullable=False)
+    office = Column(String(32), nullable=False)
+    address = Column(String(254), nullable=False)
+    subject = Column(Text, nullable=False)
+    body = Column(Text, nullable=False)
+    status = Column(String(12), nullable=False)  # pending | sending | sent | failed | unknown
+    attempts = Column(Integer, nullable=False, default=0)
+    due_at = Column(UtcDateTime(), nullable=False)
+    failure = Column(Text)
+    sent_at = Column(UtcDateTime())

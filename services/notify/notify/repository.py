@@ -17,6 +17,7 @@ from eoffice_common.repository import Repository
 from . import domain
 from .exceptions import DeadLetterNotFound, NotificationNotFound
 from .models import (
+    ActingCharge,
     Delivery,
     DeliveryDeadLetter,
     Draft,
@@ -134,6 +135,20 @@ class DirectoryRepository(Repository):
     def preferences(self, user_id: str) -> domain.Preferences:
         row = self.session.execute(select(Preference).where(Preference.user_id == user_id)).scalar_one_or_none()
         return preferences_of(row)
+
+    def record_acting_charge(self, charge_id: str, absent_user: str, acting_user: str, from_date, to_date, ended: bool) -> None:
+        self.session.merge(ActingCharge(id=charge_id, absent_user=absent_user, acting_user=acting_user,
+                                        from_date=from_date, to_date=to_date, ended=ended))
+
+    def acting_for(self, user_ids, day) -> dict[str, str]:
+        """{absent officer: acting officer} of the charges in force on `day` among `user_ids`."""
+        ids = sorted({u for u in user_ids if u})
+        if not ids:
+            return {}
+        return dict(self.session.execute(select(ActingCharge.absent_user, ActingCharge.acting_user).where(
+            ActingCharge.absent_user.in_(ids), ActingCharge.ended.is_(False),
+            ActingCharge.from_date <= day, ActingCharge.to_date >= day,
+        )).all())
 
     def save_preferences(self, user_id: str, chosen: dict[str, list[str]], preferences: domain.Preferences,
                          now: datetime) -> None:

@@ -8,7 +8,7 @@ events' tracking rows (eoffice_common.db.Store.apply_batch). Queries read and co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from eoffice_common.events import Envelope
 
@@ -358,10 +358,18 @@ def fire_reminders(command: FireReminders, uow) -> tuple[list[domain.Reminder], 
     notices = []
     for reminder in due:
         notices += reminder.fire(command.now, holders.get(reminder.user_id), command.settings.reminders)
+    notices = domain.for_acting_officers(notices, uow.directory.acting_for({n.user_id for n in notices}, domain.ist_date(command.now)))
     uow.reminders.save_fired(due)
     told = _tell(notices, command.settings, command.now, uow)
     uow.commit()
     return due, told
+
+
+def record_acting_charge(envelope, uow) -> None:
+    """dak's acting_charge_set or acting_charge_ended: reminders follow the acting officer while it is in force."""
+    data = envelope.data
+    uow.directory.record_acting_charge(data["charge_id"], data["absent_user"], data["acting_user"], date.fromisoformat(data["from_date"]),
+                                       date.fromisoformat(data["to_date"]), envelope.type == "acting_charge_ended")
 
 
 def digest_recipients(now: datetime, uow) -> list[str]:

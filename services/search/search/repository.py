@@ -104,6 +104,9 @@ class Documents:
                 for document_id in document_ids for grant, opens in sorted(grants.items())]
         if rows:
             self.session.execute(insert(GrantRow), rows)
+        if self.dialect == "postgresql":
+            self.session.execute(text("UPDATE documents SET granted = CAST(:granted AS text[]) WHERE id = ANY(:ids)"),
+                                 {"granted": sorted(grants), "ids": list(document_ids)})
 
     def grants_of(self, document_id: int) -> set[str]:
         return set(self.session.execute(select(GrantRow.grant).where(GrantRow.document_id == document_id)).scalars())
@@ -147,8 +150,13 @@ class Documents:
                                  {"id": document_id, "words": " ".join(folded_words(body))})
 
     def record_failure(self, document_id: int, reason: str, now: datetime, pages: int | None = None) -> None:
+        """No text: whatever an earlier reading gave is forgotten with its words."""
         self.session.execute(update(DocumentRow).where(DocumentRow.id == document_id).values(
-            status=FAILED, reason=reason, pages=pages, indexed_at=now))
+            status=FAILED, reason=reason, pages=pages, indexed_at=now, body=None, page_starts=None))
+        if self.dialect == "postgresql":
+            self.session.execute(text("UPDATE documents SET tokens = NULL WHERE id = :id"), {"id": document_id})
+        else:
+            self.session.execute(text("DELETE FROM document_words WHERE rowid = :id"), {"id": document_id})
 
     def get(self, document_id: int) -> DocumentRow | None:
         return self.session.get(DocumentRow, document_id)
@@ -169,25 +177,37 @@ class Documents:
 
     def search(self, query, grants: tuple[str, ...], filters: dict, offset: int, limit: int):
         """(total, facets, rows) of the documents matching `query` that one of `grants` may read:
-        rows of (id, kind, title, number, dated, body, page_starts, opens_kind, opens_id, rank), best first."""
+        rows of (id, kind, title, number, dated, body, page_starts, classification, source, opens_kind,
+        opens_id, rank), best first."""
         match, rank, source = self._match(query)
-        visible = exists().where(GrantRow.document_id == DocumentRow.id, GrantRow.grant.in_(grants))
-        conditions = [match, DocumentRow.status == INDEXED, visible, *self._filters(filters)]
-        where = and_(*conditions)
-        total = self.session.execute(select(func.count()).select_from(source).where(where)).scalar()
-        facets = {name: dict(self.session.execute(select(column, func.count()).select_from(source).where(where)
-                                                  .group_by(column)).all())
-                  for name, column in (("type", DocumentRow.kind), ("classification", DocumentRow.classification))}
+        # A document with text is found, also while a reindex has it waiting to be read again.
+        where = and_(match, DocumentRow.body.is_not(None), self._visible(grants), *self._filters(filters))
+        # One pass over the matches gives the count and both facets.
+        total, facets = 0, {"type": Counter(), "classification": Counter()}
+        for kind, classification, count in self.session.execute(
+                select(DocumentRow.kind, DocumentRow.classification, func.count()).select_from(source).where(where)
+                .group_by(DocumentRow.kind, DocumentRow.classification)):
+            total += count
+            facets["type"][kind] += count
+            facets["classification"][classification] += count
+        facets = {name: dict(counted) for name, counted in facets.items()}
         opens = (select(GrantRow.opens_kind, GrantRow.opens_id).where(GrantRow.document_id == DocumentRow.id, GrantRow.grant.in_(grants))
                  .order_by(GrantRow.opens_kind.desc()).limit(1).correlate(DocumentRow))
         rows = self.session.execute(
             select(DocumentRow.id, DocumentRow.kind, DocumentRow.title, DocumentRow.number, DocumentRow.dated,
-                   DocumentRow.body, DocumentRow.page_starts, DocumentRow.classification,
+                   DocumentRow.body, DocumentRow.page_starts, DocumentRow.classification, DocumentRow.source,
                    opens.with_only_columns(GrantRow.opens_kind).scalar_subquery().label("opens_kind"),
                    opens.with_only_columns(GrantRow.opens_id).scalar_subquery().label("opens_id"), rank.label("rank"))
             .select_from(source).where(where).order_by(rank.desc(), DocumentRow.id.desc()).offset(offset).limit(limit)
         ).all()
         return total, facets, rows
+
+    def _visible(self, grants):
+        """A document one of `grants` may read. PostgreSQL: its `granted` array (GIN-indexed, alembic 0002)
+        meets the caller's, so the planner intersects both indexes; SQLite: a grant row exists."""
+        if self.dialect == "postgresql":
+            return text("documents.granted && CAST(:grants AS text[])").bindparams(grants=list(grants))
+        return exists().where(GrantRow.document_id == DocumentRow.id, GrantRow.grant.in_(grants))
 
     def _match(self, query):
         if self.dialect == "postgresql":

@@ -233,6 +233,7 @@ def search(command: SearchCommand, uow) -> dict:
             "document_id": row.id, "type": row.kind, "number": row.number, "subject": row.title,
             "date": row.dated.isoformat() if row.dated else None, "classification": row.classification,
             "snippet": marked, "page": page_at(row.page_starts or [], offset),
+            "scan": int(row.source.split(":")[1]) if row.source.startswith("scan:") else None,
             "opens": {"kind": row.opens_kind, "id": row.opens_id},
         })
     return {"total": total, "page": command.page, "per_page": command.per_page, "facets": facets, "results": results}

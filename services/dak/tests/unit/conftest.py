@@ -83,6 +83,7 @@ OFFICES = {"COLL-JHS": SimpleNamespace(code="COLL-JHS", district_code="JHS", nam
 class FakeDirectory:
     def __init__(self, *officers: Officer):
         self.officers = {officer.id: officer for officer in officers}
+        self.away: dict[str, str] = {}  # absent officer -> acting officer, today
 
     def diarist(self, user_id: str) -> Diarist:
         officer = self.officers.get(user_id)
@@ -92,6 +93,9 @@ class FakeDirectory:
 
     def active_user_ids(self, user_ids) -> set[str]:
         return {user_id for user_id in user_ids if user_id in self.officers and self.officers[user_id].active}
+
+    def acting_for(self, user_ids, day) -> dict[str, str]:
+        return {user_id: acting for user_id, acting in self.away.items() if user_id in set(user_ids)}
 
     def person(self, user_id: str) -> Officer | None:
         return self.officers.get(user_id)
@@ -108,10 +112,23 @@ JHANSI = ("COLL-JHS", "JHS")
 LALITPUR = ("COLL-LLP", "LLP")
 
 
+class FakeAddressBook:
+    def __init__(self):
+        self.entries: dict[tuple[str, str], dict] = {}
+        self.silent_offices: set[str] = set()
+
+    def remember(self, office_code, entry, at):
+        self.entries[(office_code, entry["name"])] = entry
+
+    def acknowledges_senders(self, office_code) -> bool:
+        return office_code not in self.silent_offices
+
+
 class FakeDakUnitOfWork(FakeUnitOfWork):
     def __init__(self, actor: str = "diarist.jhs"):
         super().__init__(actor)
         self.receipts = FakeReceipts()
+        self.address_book = FakeAddressBook()
         self.directory = FakeDirectory(
             Officer("diarist.jhs", *JHANSI), Officer("so.jhs", *JHANSI), Officer("clerk.jhs", *JHANSI),
             Officer("adm.jhs", *JHANSI),

@@ -104,6 +104,28 @@
     });
   }
 
+  /* Bulk diarisation: every letter's scans in one upload, with a progress bar; the answer replaces the page. */
+  function bulkUpload(form) {
+    var progress = $("[data-progress]", form);
+    form.addEventListener("submit", function (e) {
+      if (!window.FormData || !window.DOMParser) { return; }
+      e.preventDefault();
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.upload.addEventListener("progress", function (p) {
+        if (p.lengthComputable) { progress.hidden = false; progress.value = Math.round(100 * p.loaded / p.total); }
+      });
+      xhr.addEventListener("load", function () {
+        if (xhr.status < 300 && xhr.responseURL && xhr.responseURL.indexOf("/diarise/bulk") !== -1) { window.location = xhr.responseURL; return; }
+        var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+        var main = $("main"), answered = $("main", page);
+        if (main && answered) { main.innerHTML = answered.innerHTML; $$("[data-bulk-upload]").forEach(bulkUpload); }
+      });
+      xhr.addEventListener("error", function () { progress.hidden = true; form.submit(); });
+      xhr.send(new FormData(form));
+    });
+  }
+
   /* Send dialog: find an officer by name or designation as one types. */
   function peopleSearch(input) {
     var list = document.getElementById(input.getAttribute("aria-controls"));
@@ -138,5 +160,6 @@
     bell();
     $$("[data-upload-form]").forEach(upload);
     $$("[data-people-search]").forEach(peopleSearch);
+    $$("[data-bulk-upload]").forEach(bulkUpload);
   });
 })();

@@ -175,3 +175,39 @@ def test_unknown_routes_answer_the_documented_json_404(browser, desk_system):
     dak = desk_system["config"]["desk"]["DAK_URL"]
     response = __import__("requests").get(f"{dak}/no-such-route", timeout=10)
     assert (response.status_code, response.json()["error"]) == (404, "route_not_found")
+
+
+def test_several_receipts_of_the_inbox_are_sent_or_closed_together_and_each_refusal_is_named(browser):
+    clerk = browser()
+    clerk.sign_in("diarist.jhs")
+    ids = [RECEIPT_LINK.search(diarise(clerk, kind="physical", subject=f"पत्र संख्या {n}").url).group(1) for n in range(3)]
+    inbox = clerk.get("/inbox").text
+    assert all(f'name="receipt" value="{i}"' in inbox for i in ids)
+    sent = clerk.post("/inbox/receipts", {"bulk_action": "send", "receipt": ids[:2], "to": "so.jhs", "remarks": "कृपया देखें"})
+    assert "2 प्राप्तियाँ भेजी गईं।" in sent.text
+    officer = browser()
+    officer.sign_in("so.jhs")
+    assert all(i in officer.get("/inbox").text for i in ids[:2])
+    # the third is still the clerk's; the first two are not any more: refused, each named with its reason
+    closed = clerk.post("/inbox/receipts", {"bulk_action": "close", "receipt": ids, "remarks": "निस्तारित"})
+    assert closed.status_code in (403, 409) and "1 हो गईं, 2 अस्वीकृत" in closed.text
+    assert all(f'href="/receipts/{i}"' in closed.text.split("data-bulk-refused")[1].split("</div>")[0] for i in ids[:2])
+    assert officer.get(f"/receipts/{ids[2]}").status_code == 200 and "बंद" in clerk.get(f"/receipts/{ids[2]}").text
+
+
+def test_a_pile_of_letters_is_diarised_with_a_scan_each_in_the_order_of_the_rows(browser, pdf, png):
+    clerk = browser()
+    clerk.sign_in("diarist.jhs")
+    form = {"kind": "electronic", "delivery_mode": "post", "sender_name": "तहसीलदार मऊरानीपुर", "sender_organisation": "तहसील मऊरानीपुर",
+            "subject_1": "खसरा संख्या 12 का सीमांकन", "letter_number_1": "त./12", "subject_2": "खसरा संख्या 13 का सीमांकन",
+            "subject_3": "बिना स्कैन का पत्र"}
+    files = [("scans_1", ("पत्र-1.pdf", pdf, "application/pdf")), ("scans_2", ("पत्र-2.png", png, "image/png"))]
+    refused = clerk.post("/diarise/bulk", form, files=files)
+    # the third (electronic, no scan) is refused in its row; the first two have their numbers, in order
+    assert refused.status_code == 422 and 'id="e-scans_3"' in refused.text or 'data-letter="3"' in refused.text
+    numbers = [int(n) for n in re.findall(r"(\d+)/\d{4}/COLL-JHS", refused.text.split("data-made")[1].split("</p>")[0])]
+    assert len(numbers) == 2 and numbers[1] == numbers[0] + 1
+    assert 'value="बिना स्कैन का पत्र"' in refused.text and 'value="खसरा संख्या 12 का सीमांकन"' not in refused.text
+    assert 'value="तहसीलदार मऊरानीपुर"' in refused.text  # the shared sender kept for the next pile
+    done = clerk.post("/diarise/bulk", {**{k: v for k, v in form.items() if not k.endswith(("_1", "_2"))}, "kind": "physical"})
+    assert "डायरी की गईं:" in done.text and "/COLL-JHS" in done.text

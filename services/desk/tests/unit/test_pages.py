@@ -180,3 +180,33 @@ def test_a_report_page_offers_the_callers_scopes_and_pages_the_register():
     assert "पृष्ठ 2 / 3" in html
     links = dict(re.findall(r'<a href="/reports\?([^"]+)" rel="(prev|next)">', html)[i][::-1] for i in range(2))
     assert "page=1" in links["prev"] and "page=3" in links["next"] and "scope=department%3AREV" in links["next"]
+
+
+def test_every_page_has_the_search_box_and_text_results_link_to_the_scan_page_and_keep_only_the_marks():
+    request = Request.from_values("/search?what=text&go=1&q=पेंशन")
+    results = {"total": 21, "page": 1, "per_page": 20, "facets": {}, "results": [
+        {"document_id": 1, "type": "receipt", "number": "12/2026/COLL-JHS", "subject": "पेंशन <b>प्रकरण</b>",
+         "date": "2026-11-02", "classification": "normal", "snippet": "श्री राम की <mark>पेंशन</mark> &lt;script&gt;",
+         "page": 3, "scan": 2, "opens": {"kind": "receipt", "id": "r-1"}},
+        {"document_id": 2, "type": "note", "number": "N-11016/1/2026", "subject": None, "date": None,
+         "classification": "secret", "snippet": "<mark>पेंशन</mark>", "page": 1, "scan": None,
+         "opens": {"kind": "file", "id": "f-1"}},
+    ]}
+    html = render_page("search.html", "hi", USER, request, what="text", values=request.args, results=results,
+                       failure=None, errors={}).get_data(as_text=True)
+    assert 'role="search"' in html and 'name="what" value="text"' in html
+    assert 'href="/receipts/r-1?scan=2&amp;page=3"' in html and 'href="/files/f-1?tab=noting&amp;page=1"' in html
+    assert "<mark>पेंशन</mark>" in html and "&lt;script&gt;" in html and "पेंशन &lt;b&gt;प्रकरण&lt;/b&gt;" in html
+    assert "page=2" in html and "21 मिले" in html
+    other = render_page("error.html", "en", USER, Request.from_values("/inbox"), status=404, error=None,
+                        error_status=404).get_data(as_text=True)
+    assert 'role="search"' in other and "Search inside every document" in other
+
+
+def test_the_viewer_shows_the_scan_and_page_a_search_result_points_at():
+    docs = [{"url": f"/receipts/r-1/scans/{n}", "filename": f"{n}.pdf", "content_type": "application/pdf", "size": 2048}
+            for n in (1, 2)]
+    html = render_page("_viewer.html", "en", USER, Request.from_values("/receipts/r-1?scan=2&page=3"), docs=docs).get_data(as_text=True)
+    assert '<iframe src="/receipts/r-1/scans/2#page=3"' in html
+    html = render_page("_viewer.html", "en", USER, Request.from_values("/receipts/r-1?scan=9"), docs=docs).get_data(as_text=True)
+    assert '<iframe src="/receipts/r-1/scans/1"' in html

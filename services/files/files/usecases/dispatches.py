@@ -9,7 +9,7 @@ from eoffice_common.auth import Principal
 from eoffice_common.events import Envelope
 
 from .. import letters
-from ..exceptions import UnlinkableEvent
+from ..exceptions import DispatchNotFound, UnlinkableEvent
 from ..model import Dispatch
 from ..schemas import dispatch_out, person
 
@@ -38,6 +38,26 @@ def dispatch_register(command: DispatchRegister, uow) -> dict:
         }
 
 
+@dataclass(frozen=True)
+class RecordPosting:
+    caller: Principal
+    dispatch_id: str
+    postal_mode: str | None
+    article_number: str | None
+
+
+def record_posting(command: RecordPosting, uow) -> dict:
+    """The office's dispatch section records a letter by post as it leaves: postal mode and article number."""
+    with uow:
+        dispatch = uow.dispatches.get(command.dispatch_id)
+        if dispatch is None or dispatch.office_code != command.caller.office:
+            raise DispatchNotFound(f"dispatch {command.dispatch_id} was not found")
+        letters.posted(dispatch, dispatch.mode, command.postal_mode, command.article_number)
+        answer = dispatch_out(dispatch)
+        uow.commit(answer)
+        return answer
+
+
 def _dispatch_of(envelope: Envelope, uow) -> Dispatch:
     dispatch = uow.dispatches.get(envelope.data["dispatch_id"])
     if dispatch is None:
@@ -45,28 +65,18 @@ def _dispatch_of(envelope: Envelope, uow) -> Dispatch:
     return dispatch
 
 
-def record_letter_received(envelope: Envelope, uow) -> None:
-    """dak's letter_received: the addressee office diarised the letter; its receipt number goes on the file."""
-    data = envelope.data
-    with uow:
-        letters.receipt_arrived(_dispatch_of(envelope, uow), data["receipt_id"], data["receipt_number"],
-                                datetime.fromisoformat(data["received_at"]))
-        uow.commit()
-
-
-def record_letter_opened(envelope: Envelope, uow) -> None:
-    """dak's letter_opened: the receipt's holder first opened it."""
-    with uow:
-        letters.receipt_opened(_dispatch_of(envelope, uow), datetime.fromisoformat(envelope.data["opened_at"]))
-        uow.commit()
-
-
-def record_letter_emailed(envelope: Envelope, uow) -> None:
-    """notify's letter_emailed: the mail server accepted the email, or refused the address (bounced)."""
+def record_dispatch_news(envelope: Envelope, uow) -> None:
+    """News of a dispatch: dak's letter_received (the addressee office diarised the letter; its receipt number
+    goes on the file) and letter_opened (the receipt's holder first opened it), notify's letter_emailed (the
+    mail server accepted the email, refused the address, or its answer was lost)."""
     data = envelope.data
     with uow:
         dispatch = _dispatch_of(envelope, uow)
-        if data["outcome"] == "bounced":
+        if envelope.type == "letter_received":
+            letters.receipt_arrived(dispatch, data["receipt_id"], data["receipt_number"], datetime.fromisoformat(data["received_at"]))
+        elif envelope.type == "letter_opened":
+            letters.receipt_opened(dispatch, datetime.fromisoformat(data["opened_at"]))
+        elif data["outcome"] == "bounced":
             letters.email_bounced(dispatch, data.get("reason") or "refused by the mail server")
         elif data["outcome"] == "delivered":
             letters.email_delivered(dispatch, datetime.fromisoformat(data["at"]))

@@ -8,9 +8,11 @@ from datetime import date
 from eoffice_common.auth import Principal
 
 from .. import domain, events
+from ..domain import today_ist
 from ..model import File, Movement
 from ..schemas import file_summary
 from . import FILE_ACTIONS, FILE_MOVEMENTS, utcnow
+from . import acting as acting_usecases
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,11 @@ def send_file(command: SendFile, uow) -> dict:
     me = command.caller.user_id
     with uow:
         file = _held_file(command, uow)
-        to = command.to or uow.directory.reporting_officer_of(me)
+        to, for_user = acting_usecases.addressee_today(uow.directory, command.to or uow.directory.reporting_officer_of(me), me, today_ist())
         people = uow.directory.people({me, to})
         movement = file.send(me, to, {p.id for p in people.values() if p.active}, uow.files.next_movement_id(), utcnow(),
                              remarks=command.remarks, due_date=command.due_date, priority=command.priority,
-                             expected_version=command.version)
+                             expected_version=command.version, for_user=for_user)
         answer = file_summary(file, movement, people)
         uow.commit(answer)
         FILE_MOVEMENTS.labels(movement.action).inc()
@@ -102,6 +104,14 @@ def unpark_file(command: FileAction, uow) -> dict:
 def reopen_file(command: FileAction, uow) -> dict:
     """The owner reopens a closed file."""
     return _change_status(command, uow, File.reopen, "reopened")
+
+
+def receive_file(command: FileCommand, uow) -> dict:
+    """The custodian marks a physical file as arrived at their desk."""
+    with uow:
+        file = _held_file(command, uow)
+        file.receive(command.caller.user_id, utcnow())
+        return _acted(uow, file, "received")
 
 
 def _change_status(command: FileAction, uow, change, action: str) -> dict:

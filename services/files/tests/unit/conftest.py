@@ -224,6 +224,7 @@ class FakeDirectory:
     def __init__(self):
         self.users: dict[str, User] = {}
         self.offices: dict[str, Office] = {}
+        self.charges: list[tuple] = []
         self.heads: list[FileHead] = []
 
     def user(self, user_id):
@@ -240,6 +241,10 @@ class FakeDirectory:
 
     def reporting_officer_of(self, user_id):
         return getattr(self.users.get(user_id), "reporting_officer_id", None)
+
+    def acting_for(self, user_id, day):
+        """The officer acting for `user_id` on `day`: charges are (absent, acting, first day, last day)."""
+        return next((acting for absent, acting, start, end in self.charges if absent == user_id and start <= day <= end), None)
 
     def office(self, code):
         if code not in self.offices:

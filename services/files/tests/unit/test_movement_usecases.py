@@ -1,15 +1,18 @@
 """Moving a file, on the fake unit of work: one custodian, one current movement, every move audited and announced."""
-from datetime import date
+import json
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from files import domain, events
 from files.exceptions import (
     AlreadyOpened,
+    AlreadyReceived,
     FileClosed,
     NotCustodian,
     NothingToReturn,
     NotOwner,
+    NotPhysical,
     NotSender,
     VersionConflict,
 )
@@ -32,6 +35,20 @@ def test_a_send_hands_the_file_to_one_custodian_and_announces_it(uow, new_file, 
     assert sent.movement_id == answer["current_movement"]["id"]
     assert [e.action for e in file.audit_entries][-1] == "send"
     assert uow.answers[-1] == answer  # kept under the Idempotency-Key in the same transaction
+
+
+def test_a_file_sent_to_an_officer_away_reaches_the_acting_officer_marked_for_them(uow, new_file, caller):
+    today = datetime.now(domain.IST).date()
+    uow.directory.charges = [("so.jhs", "dm.jhs", today, today), ("adm.jhs", "dm.jhs", today - timedelta(days=3), today - timedelta(days=1))]
+    file = new_file("clerk.jhs")
+    answer = movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="so.jhs"), uow)
+    assert answer["custodian"]["id"] == "dm.jhs"
+    assert (current_of(file)[0].to_user, current_of(file)[0].for_user) == ("dm.jhs", "so.jhs")
+    sent = uow.events_of(events.FileSent)[-1]
+    assert (sent.to_user, sent.for_user) == ("dm.jhs", "so.jhs")
+    assert json.loads(file.audit_entries[-1].details)["for_user"] == "so.jhs"
+    # adm.jhs's leave ended yesterday: the file is theirs.
+    assert movement.send_file(SendFile(caller("dm.jhs"), file.id, to="adm.jhs"), uow)["custodian"]["id"] == "adm.jhs"
 
 
 def test_a_send_without_a_recipient_goes_to_the_reporting_officer(uow, new_file, caller):
@@ -134,3 +151,22 @@ def test_every_change_extends_a_valid_audit_chain(uow, new_file, caller):
     file.audit_entries[1].details = file.audit_entries[1].details.replace("so.jhs", "dm.jhs")  # altered afterwards
     assert correspondence.verify_audit(FileCommand(caller("clerk.jhs"), file.id), uow)["first_broken"]["seq"] == 2
     assert file.version == 3  # one more per change after creation
+
+
+def test_a_physical_file_is_received_once_by_the_custodian_it_was_sent_to(uow, new_file, caller):
+    electronic = new_file("clerk.jhs")
+    movement.send_file(SendFile(caller("clerk.jhs"), electronic.id, to="so.jhs"), uow)
+    with pytest.raises(NotPhysical):
+        movement.receive_file(FileCommand(caller("so.jhs"), electronic.id), uow)
+    paper = new_file("clerk.jhs", kind="physical")
+    with pytest.raises(AlreadyReceived):  # nothing was sent to its creator
+        movement.receive_file(FileCommand(caller("clerk.jhs"), paper.id), uow)
+    movement.send_file(SendFile(caller("clerk.jhs"), paper.id, to="so.jhs"), uow)
+    with pytest.raises(NotCustodian):
+        movement.receive_file(FileCommand(caller("clerk.jhs"), paper.id), uow)
+    movement.receive_file(FileCommand(caller("so.jhs"), paper.id), uow)
+    received = uow.events_of(events.FileReceived)[-1]
+    assert (received.received_by, received.movement_id) == ("so.jhs", current_of(paper)[0].id)
+    assert current_of(paper)[0].received_at is not None
+    with pytest.raises(AlreadyReceived):
+        movement.receive_file(FileCommand(caller("so.jhs"), paper.id), uow)

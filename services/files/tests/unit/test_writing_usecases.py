@@ -114,6 +114,26 @@ def test_a_letter_to_an_office_and_an_officer_waits_for_the_signed_pdf_then_goes
         drafts.issue_draft(IssueDraft(caller("so.jhs"), file.id, draft["id"], recipients=recipients), uow)
 
 
+def test_each_dispatch_advances_with_the_news_dak_and_notify_bring(uow, new_file, caller):
+    file = new_file("so.jhs")
+    _, draft = drafts.create_draft(DraftCommand(caller("so.jhs"), file.id, subject="सूचना", content="पाठ"), uow)
+    drafts.approve_draft(DraftCommand(caller("so.jhs"), file.id, draft["id"]), uow)
+    uow.drafts.find(draft["id"]).signed_pdf_key = "signing/signed/letter.pdf"
+    recipients = [{"office": "COLL-JHS"}, {"mode": "email", "name": "श्री राम", "email": "ram@example.in"}]
+    issued = drafts.issue_draft(IssueDraft(caller("so.jhs"), file.id, draft["id"], dispatch_mode="email", recipients=recipients), uow)
+    to_office, by_email = (d["id"] for d in issued["issue"]["dispatches"])
+    now = datetime.now(timezone.utc).isoformat()
+    dispatches.record_dispatch_news(envelope("letter_received", "receipt", "dak", {
+        "dispatch_id": to_office, "receipt_id": "r-9", "receipt_number": "9/2026/COLL-JHS", "received_at": now}), uow)
+    dispatches.record_dispatch_news(envelope("letter_opened", "receipt", "dak", {"dispatch_id": to_office, "opened_at": now}), uow)
+    dispatches.record_dispatch_news(envelope("letter_emailed", "dispatch", "notify", {
+        "dispatch_id": by_email, "outcome": "bounced", "reason": "550 no such user"}), uow)
+    office, email = uow.dispatches.get(to_office), uow.dispatches.get(by_email)
+    assert (office.status, office.receipt_number, email.status, email.failure) == ("opened", "9/2026/COLL-JHS", "bounced", "550 no such user")
+    with pytest.raises(UnlinkableEvent):
+        dispatches.record_dispatch_news(envelope("letter_opened", "receipt", "dak", {"dispatch_id": "nowhere", "opened_at": now}), uow)
+
+
 def test_only_an_officer_approves_a_draft(uow, new_file, caller):
     file = new_file("clerk.jhs")
     _, draft = drafts.create_draft(DraftCommand(caller("clerk.jhs"), file.id, subject="पत्र", content="पाठ"), uow)

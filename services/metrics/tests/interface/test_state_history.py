@@ -76,6 +76,10 @@ class State:
             "workers": rng.randint(2, len(people)),
         }
         workers = rng.sample(people, profile["workers"])
+        district = self.offices[office]["district"]
+        # Some files go to another office of the district (the collectorate, a treasury) and stay there a while.
+        elsewhere = sorted(u for u, info in self.users.items()
+                           if info["active"] and info["office"] != office and self.offices[info["office"]]["district"] == district)
         serial = 0
         for week in range(WEEKS):
             monday = self.start + timedelta(weeks=week)
@@ -104,7 +108,7 @@ class State:
                 sends = rng.randint(0, 4)
                 for _ in range(sends):
                     at += timedelta(days=rng.uniform(0, profile["speed"] / 3))
-                    to_user = rng.choice([w for w in workers if w != holder])
+                    to_user = rng.choice(elsewhere if rng.random() < 0.15 else [w for w in workers if w != holder])
                     self._add("file_sent", at, office, holder, {"file_id": file_id, "from_user": holder, "to_user": to_user})
                     if rng.random() < 0.5:
                         self._add("notification_delivered", at + timedelta(seconds=5), "", "system",
@@ -136,6 +140,7 @@ def expected_rankings(state, events, settings, weeks):
     active = defaultdict(set)
     disposals = defaultdict(list)
     created, closed = {}, {}
+    held = defaultdict(list)  # item -> [(from when, holder)]
     for e in events:
         at = datetime.fromisoformat(e["occurred_at"])
         week, data, kind = ist_week(at), e["data"], e["type"]
@@ -145,12 +150,15 @@ def expected_rankings(state, events, settings, weeks):
             counts["files"] += 1
             counts["e_files"] += data["kind"] == "electronic"
             created[("file", data["file_id"])] = (office, at)
+            held[("file", data["file_id"])].append((at, data["created_by"]))
         elif kind == "receipt_diarised":
             counts["receipts"] += 1
             counts["e_receipts"] += data["kind"] == "electronic"
             created[("receipt", data["receipt_id"])] = (office, at)
+            held[("receipt", data["receipt_id"])].append((at, data["holder"]))
         elif kind in ("file_sent", "receipt_sent"):
             counts["movements"] += 1
+            held[(kind.split("_")[0], data.get("file_id") or data.get("receipt_id"))].append((at, data["to_user"]))
         elif kind == "note_confirmed":
             counts["notes"] += 1
         elif kind == "document_signed":
@@ -162,9 +170,21 @@ def expected_rankings(state, events, settings, weeks):
         elif kind == "receipt_put_in_file":
             closed[("receipt", data["receipt_id"])] = at
         if e["actor"] != "system" and not kind.startswith("notification"):
-            active[(week, office)].add(e["actor"])
+            active[(week, office_of_user[e["actor"]])].add(e["actor"])  # a user of their own office
 
-    def pool(week, offices, at):
+    def pending_at(at):
+        """{office: (pending, old)}: each item charged to the office of whoever held it at that moment."""
+        found = defaultdict(lambda: [0, 0])
+        for item, (_, opened) in created.items():
+            if opened <= at and (item not in closed or closed[item] > at):
+                holder = max((since, who) for since, who in held[item] if since <= at)[1]
+                counts = found[office_of_user[holder]]
+                counts[0] += 1
+                # more than pendency_days whole days old, as the MIS age buckets count days
+                counts[1] += opened <= at - timedelta(days=settings["pendency_days"] + 1)
+        return found
+
+    def pool(week, offices, pending):
         total = defaultdict(float)
         days, people = [], set()
         for office in offices:
@@ -173,12 +193,9 @@ def expected_rankings(state, events, settings, weeks):
             people |= active[(week, office)]  # a person active in two offices is one person
             total["users"] += users[office]
             days += disposals[(week, office)]
+            total["pending"] += pending[office][0]
+            total["old"] += pending[office][1]
         total["active"] = len(people)
-        for item, (office, opened) in created.items():
-            if office in offices and opened <= at and (item not in closed or closed[item] > at):
-                total["pending"] += 1
-                # more than pendency_days whole days old, as the MIS age buckets count days
-                total["old"] += opened <= at - timedelta(days=settings["pendency_days"] + 1)
         return total, days
 
     def share(part, whole, cap=False):
@@ -205,11 +222,12 @@ def expected_rankings(state, events, settings, weeks):
     rankings = {}
     for monday in weeks:
         week, at = ist_week(monday), monday + timedelta(days=7)
+        pending = pending_at(at)
         for level in ("office", "department", "district"):
             units = defaultdict(list)
             for office, info in state.offices.items():
                 units[office if level == "office" else info[level]].append(office)
-            pooled = {unit: pool(week, members, at) for unit, members in units.items()}
+            pooled = {unit: pool(week, members, pending) for unit, members in units.items()}
             scores = {unit: score(*totals) for unit, totals in pooled.items()}
             # units with activity first, then by score
             keys = {unit: (pooled[unit][0]["active"] > 0, scores[unit]) for unit in units}

@@ -60,7 +60,7 @@ class Store:
 
     def report(self, name, now, first=None, last=None, sender=None, **scope):
         with self.unit_of_work() as uow:
-            store = reports.ReportStore(uow.session)
+            store = reports.ReportStore(uow)
             today = now.astimezone(IST).date()
             period = (first or today - timedelta(days=365), last or today) if name in usecases.PERIOD_REPORTS else None
             return store.report(name, store.offices_in_scope(**scope), sender, now, period)[1]

@@ -42,6 +42,7 @@ class FakeDirectory:
         self.records: dict[str, domain.Person] = dict(PEOPLE)
         self.preferences_by_user: dict[str, domain.Preferences] = {}
         self.chosen: dict[str, dict] = {}
+        self.charges: dict[str, tuple] = {}
 
     def record_user(self, data, recorded_at, now):
         values = data.model_dump()
@@ -60,6 +61,13 @@ class FakeDirectory:
     def save_preferences(self, user_id, chosen, preferences, now):
         self.chosen[user_id] = chosen
         self.preferences_by_user[user_id] = preferences
+
+    def record_acting_charge(self, charge_id, absent_user, acting_user, from_date, to_date, ended):
+        self.charges[charge_id] = (absent_user, acting_user, from_date, to_date, ended)
+
+    def acting_for(self, user_ids, day):
+        return {absent: acting for absent, acting, start, end, ended in self.charges.values()
+                if absent in user_ids and not ended and start <= day <= end}
 
 
 class FakeInbox:

@@ -74,6 +74,7 @@ class Row:
     body: str
     page_starts: list
     classification: str
+    source: str
     opens_kind: str
     opens_id: str
     rank: float
@@ -127,6 +128,7 @@ class InMemoryDocuments:
     def record_failure(self, document_id, reason, now, pages=None):
         document = self.documents[document_id]
         document.status, document.reason, document.pages = FAILED, reason, pages
+        document.body = document.page_starts = None
 
     def get(self, document_id):
         return self.documents.get(document_id)
@@ -145,7 +147,7 @@ class InMemoryDocuments:
         for document in self.documents.values():
             held = self.grants.get(document.id, {})
             mine = [held[g] for g in grants if g in held]
-            if document.status != INDEXED or not mine or not _matches(folded_words(document.body or ""), query):
+            if document.body is None or not mine or not _matches(folded_words(document.body or ""), query):
                 continue
             if filters.get("types") and document.kind not in filters["types"]:
                 continue
@@ -161,7 +163,7 @@ class InMemoryDocuments:
                 continue
             opens = sorted(mine, reverse=True)[0]
             found.append(Row(document.id, document.kind, document.title, document.number, document.dated, document.body,
-                             document.page_starts, document.classification, opens[0], opens[1], 1.0))
+                             document.page_starts, document.classification, document.source, opens[0], opens[1], 1.0))
         facets = {"type": dict(Counter(r.kind for r in found)), "classification": dict(Counter(r.classification for r in found))}
         return len(found), facets, found[offset:offset + limit]
 

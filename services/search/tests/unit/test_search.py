@@ -39,7 +39,7 @@ def test_a_result_opens_at_the_page_of_the_document_where_the_words_are(uow, o):
     o.diarise("r1")
     usecases.record_extraction(usecases.Extracted(o.scan_of("r1"), pages=["पहला पृष्ठ", "दूसरा पृष्ठ", "तीसरा पृष्ठ तहसील"]), uow)
     result = o.found("तहसील", "dm.jhs", "COLL-JHS")["results"][0]
-    assert result["page"] == 3 and "<mark>तहसील</mark>" in result["snippet"]
+    assert result["page"] == 3 and result["scan"] == 1 and "<mark>तहसील</mark>" in result["snippet"]
     assert result["type"] == "receipt" and result["number"] == "r1/2026/COLL-JHS"
 
 

@@ -130,5 +130,6 @@ def test_reindex_computes_every_grant_again_and_reads_every_scan_again(uow, o):
     done = usecases.reindex(uow)
     assert done["to_extract"] == 1 and uow.committed
     assert [d.id for d in uow.documents.pending(10)] == [o.scan_of("r1")]
+    assert o.sees("जलापूर्ति", "dm.jhs", "COLL-JHS"), "found by its old text while it waits to be read again"
     usecases.record_extraction(usecases.Extracted(uow.documents.pending(10)[0].id, pages=["जलापूर्ति"]), uow)
     assert o.sees("जलापूर्ति", "dm.jhs", "COLL-JHS")

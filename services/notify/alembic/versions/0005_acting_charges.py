@@ -1,0 +1,29 @@
+"""leave and acting charge: dak's charges copied
+
+Revision ID: 0005_acting_charges
+Revises: 0004_letter_emails
+Create Date: 2026-12-06 19:25:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0005_acting_charges'
+down_revision = '0004_letter_emails'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "acting_charges",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("absent_user", sa.String(64), nullable=False, index=True),
+        sa.Column("acting_user", sa.String(64), nullable=False),
+        sa.Column("from_date", sa.Date, nullable=False),
+        sa.Column("to_date", sa.Date, nullable=False),
+        sa.Column("ended", sa.Boolean, nullable=False),
+    )
+
+
+def downgrade():
+    op.drop_table("acting_charges")

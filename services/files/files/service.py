@@ -301,11 +301,11 @@ class FilesService(web.DescribedService):
 
     @consume_events({"dak": ("office_recorded",)})
     def on_office_recorded(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: directory.record_office(uow.session, envelope.data))
+        self.db.apply_once(payload, directory.record_event)
 
     @consume_events({"dak": ("user_recorded",)})
     def on_user_recorded(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: directory.record_user(uow.session, envelope.data))
+        self.db.apply_once(payload, directory.record_event)
 
     @consume_events({"dak": ("receipt_put_in_file",)})
     def on_receipt_put_in_file(self, payload):

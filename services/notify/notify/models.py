@@ -31,6 +31,7 @@ class Recipient(Base):
     roles = Column(JSON, nullable=False, default=list)
     active = Column(Boolean, nullable=False, default=True)
     updated_at = Column(UtcDateTime(), nullable=False)
+    recorded_at = Column(UtcDateTime())  # when dak recorded this version (eoffice_common.directory)
 
 
 class Preference(Base):

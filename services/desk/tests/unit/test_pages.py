@@ -198,6 +198,7 @@ def test_every_page_has_the_search_box_and_text_results_link_to_the_scan_page_an
     assert 'href="/receipts/r-1?scan=2&amp;page=3"' in html and 'href="/files/f-1?tab=noting&amp;page=1"' in html
     assert "<mark>पेंशन</mark>" in html and "&lt;script&gt;" in html and "पेंशन &lt;b&gt;प्रकरण&lt;/b&gt;" in html
     assert "page=2" in html and "21 मिले" in html
+    assert "02-11-2026" in html and "2026-11-02" not in html  # one Indian date format, as on every page
     other = render_page("error.html", "en", USER, Request.from_values("/inbox"), status=404, error=None,
                         error_status=404).get_data(as_text=True)
     assert 'role="search"' in other and "Search inside every document" in other

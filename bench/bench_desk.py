@@ -6,7 +6,7 @@ a page with its assets (target < 200 KB), beside same-run baselines:
     directly and in parallel as the desk makes them: the data the page needs, without the page.
 
 dak, files, notify and the desk run under `nameko run` in their own processes (PostgreSQL databases
-eoffice_bench_desk_*, a RabbitMQ vhost of their own, a local S3 endpoint). so.jhs gets 600 receipts
+eoffice_bench_desk_*, prefixed with TEST_DB_PREFIX, a RabbitMQ vhost of their own, a local S3 endpoint). so.jhs gets 600 receipts
 and 400 files sent to them, the inbox shows the 50 most pressing of each, as the page does.
 
     .venv/bin/python bench/bench_desk.py     (BENCH_DESK_REQUESTS=300 to change the sample)
@@ -19,14 +19,25 @@ import eventlet
 import requests
 from sqlalchemy import create_engine, text
 
-from common import QUIET, S3Server, cli, drop_vhost, free_port, fresh_vhost, percentile, run_load, start_service
+from common import (
+    QUIET,
+    RUN_PREFIX,
+    S3Server,
+    cli,
+    drop_vhost,
+    free_port,
+    fresh_vhost,
+    percentile,
+    run_load,
+    start_service,
+)
 from eoffice_common.auth import Principal, issue_token, new_key_pair
 from eoffice_common.testing import create_database
 
 REQUESTS = int(os.environ.get("BENCH_DESK_REQUESTS", "300"))
 CONCURRENCY = int(os.environ.get("BENCH_DESK_CONCURRENCY", "8"))
 RECEIPTS, FILES = 600, 400
-VHOST = "eoffice_bench_desk"
+VHOST = f"{RUN_PREFIX}eoffice_bench_desk"
 PRIVATE_KEY, PUBLIC_KEY = new_key_pair()
 SERVICES = {"dak": 8001, "files": 8002, "notify": 8004, "desk": 8000}
 USERS = {"so.jhs": ("COLL-JHS", ("officer",), "Rajesh Kumar Tripathi"), "clerk.jhs": ("COLL-JHS", ("clerk",), "Pooja Yadav"),
@@ -98,7 +109,7 @@ def main():
           f"on {os.cpu_count()} cores at start")
     amqp_uri = fresh_vhost(VHOST)
     s3 = S3Server()
-    databases = {name: create_database(f"eoffice_bench_desk_{name}") for name in SERVICES}
+    databases = {name: create_database(f"{RUN_PREFIX}eoffice_bench_desk_{name}") for name in SERVICES}
     ports = {name: free_port() for name in SERVICES}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     env = {"AMQP_URI": amqp_uri, "S3_ENDPOINT_URL": s3.url, "S3_BUCKET": "eoffice-bench-desk", "JWT_PUBLIC_KEY": PUBLIC_KEY, "JWT_PRIVATE_KEY": PRIVATE_KEY, **QUIET}

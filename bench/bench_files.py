@@ -287,6 +287,16 @@ def sustained(tried):
     return max(kept) if kept else None
 
 
+HEADER = (f"{'':34}{'ops/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'busy':>7}{'service CPU/op':>16}"
+          f"{'database CPU/op':>17}{'broker CPU/op':>15}{'client CPU/op':>15}")
+
+
+def row(name, result):
+    return (f"{name:34}{result['ops']:>8.0f}{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}{result['max_ms']:>9.1f}"
+            f"{result['errors']:>8}{result['machine_busy'] * 100:>6.0f}%{result['service_cpu_ms']:>13.2f} ms"
+            f"{result['database_cpu_ms']:>14.2f} ms{result['broker_cpu_ms']:>12.2f} ms{result['client_cpu_ms']:>12.2f} ms")
+
+
 def http_worker(port, method, path_body_token):
     """A worker with its own keep-alive connection; path_body_token() gives the next request."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -377,8 +387,10 @@ def main():
             result["broker_cpu_ms"] = (broker_cpu_seconds() - broker_before) / max(1, elapsed_ops) * 1000
             result["service_cpu_ms"] = (process_cpu_seconds(service_pids) - service_before) / max(1, elapsed_ops) * 1000
             result["client_cpu_ms"] = (time.process_time() - client_before) / max(1, elapsed_ops) * 1000
+            print(f"  {row('', result).strip()}")
             return result
 
+        print("measuring: GET /health/live, closed loop")
         health = measured(lambda i: http_worker(port, "GET", lambda: ("/health/live", None, None, None)))
 
         def sender(i):
@@ -392,7 +404,9 @@ def main():
 
             return http_worker(port, "POST", next_request)
 
+        print("measuring: POST /files/{id}/send, closed loop")
         moves = measured(sender)
+        print(f"preparing the open loop: {args.rate} files")
 
         # The open loop: --rate files, file j sent back and forth between officers 2j and 2j + 1.
         open_files = list(files)
@@ -430,11 +444,14 @@ def main():
             return j, build, done
 
         settle(url)
+        print(f"measuring: the open loop at {args.rate}/s, then up to {args.steps} shorter ones {RATE_STEP}/s apart")
         open_moves = measured(open_loop=open_move)
 
         def open_loop_at(rate):
             settle(url)
-            return run_open_loop(load, rate, args.step_seconds, 2, open_move)
+            result = run_open_loop(load, rate, args.step_seconds, 2, open_move)
+            print(f"  at {rate}/s: p99 {result['p99_ms']:.1f} ms, {result['errors']} errors")
+            return result
 
         tried = find_sustained_rate(args.rate, open_moves, args.steps, open_loop_at)
         load.close()
@@ -456,6 +473,7 @@ def main():
 
             return call
 
+        print("measuring: bare SQL UPDATE+INSERT, closed loop")
         sql = measured(bare_sql)
         engine = create_engine(url)
         with engine.connect() as conn:
@@ -468,12 +486,11 @@ def main():
             log.close()
 
     load_after = os.getloadavg()
-    print(f"\n{'':34}{'ops/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'busy':>7}{'service CPU/op':>16}{'database CPU/op':>17}{'broker CPU/op':>15}{'client CPU/op':>15}")
+    print(f"\n{HEADER}")
     rows = (("GET /health/live (baseline)", health), ("bare SQL UPDATE+INSERT (baseline)", sql), ("POST /files/{id}/send", moves),
             (f"the same, open loop at {args.rate}/s", open_moves))
     for name, result in rows:
-        print(f"{name:34}{result['ops']:>8.0f}{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}{result['max_ms']:>9.1f}"
-              f"{result['errors']:>8}{result['machine_busy'] * 100:>6.0f}%{result['service_cpu_ms']:>13.2f} ms{result['database_cpu_ms']:>14.2f} ms{result['broker_cpu_ms']:>12.2f} ms{result['client_cpu_ms']:>12.2f} ms")
+        print(row(name, result))
     print(f"\nmovements/s ÷ health round trips/s = {moves['ops'] / health['ops']:.2f};  ÷ bare SQL transactions/s = {moves['ops'] / sql['ops']:.2f}")
     print(f"p99 movement ÷ p99 health = {moves['p99_ms'] / health['p99_ms']:.1f};  p99 movement ÷ p99 bare SQL = {moves['p99_ms'] / sql['p99_ms']:.1f}")
     print(f"busy = the whole machine's CPU while measuring; at {moves['service_cpu_ms']:.2f} ms of service CPU per movement, one fully "

@@ -10,7 +10,7 @@ Load is open loop at --rate events a second for --seconds: latency counts from e
 scheduled time, so a service that falls behind is charged for it. "inbox" is the notification
 row's created_at (notify's clock, just before its commit); "email" is when the SMTP server took it.
 
-notify runs as `nameko run` processes (--replicas) on PostgreSQL database eoffice_bench_notify and
+notify runs as `nameko run` processes (--replicas) on PostgreSQL database eoffice_bench_notify (prefixed with TEST_DB_PREFIX) and
 a RabbitMQ vhost of its own, so its events reach nobody else.
 
     .venv/bin/python bench/bench_notify.py [--rate 500] [--seconds 10] [--replicas 2] [--users 200]
@@ -38,6 +38,7 @@ from common import (  # noqa: E402  (monkey-patches eventlet)
     RABBIT_API,
     RABBIT_AUTH,
     ROOT,
+    RUN_PREFIX,
     cpu_seconds,
     drop_vhost,
     free_port,
@@ -51,7 +52,7 @@ from eoffice_common.outbox import ConfirmingPublisher  # noqa: E402
 from notify.models import Delivery, Notification, Recipient  # noqa: E402
 
 ADMIN_PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-DATABASE = VHOST = "eoffice_bench_notify"
+DATABASE = VHOST = f"{RUN_PREFIX}eoffice_bench_notify"
 SERVICE_DIR = os.path.join(ROOT, "services", "notify")
 EVENT_HEADER = re.compile(rb"^X-eOffice-Event: (\S+)\r?$", re.MULTILINE)
 

@@ -22,6 +22,9 @@ from eoffice_common.testing import ADMIN_PG_URL, free_port, wait_for_http  # noq
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".venv", "bin")
+# Prefixed to a benchmark's databases and vhost (as TEST_DB_PREFIX is to the tests'), so two runs on
+# one machine, from two clones, never drop each other's.
+RUN_PREFIX = os.environ.get("TEST_DB_PREFIX", "")
 QUIET = {"PYTHONWARNINGS": "ignore::DeprecationWarning,ignore:Eventlet is deprecated:Warning", "LOG_LEVEL": "WARNING"}
 
 

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ORDER = ["dak", "files", "signing", "notify", "metrics", "metrics_state", "desk", "search"]
+ORDER = ["dak", "files", "signing", "notify", "metrics", "metrics_state", "desk", "search", "letters"]
 
 
 def main():

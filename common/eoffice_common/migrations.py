@@ -100,3 +100,22 @@ def idempotency_keys_dropped():
 
     op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
     op.drop_table("idempotency_keys")
+
+
+def directory_copy_versioned(*tables):
+    """Each row of a service's copy of the directory keeps when dak recorded it (issue 17:
+    eoffice_common.directory applies only a newer record). Rows copied before are older than any."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    for table in tables:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def directory_copy_unversioned(*tables):
+    from alembic import op
+
+    for table in tables:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("recorded_at")

@@ -6,6 +6,8 @@ from datetime import date
 
 from eoffice_common.errors import Conflict, Forbidden, InvalidInput
 
+from .domain import Move
+
 MAX_DAYS = 366
 
 
@@ -54,3 +56,17 @@ def redirect(recipients: list[str], acting_for: dict[str, str]) -> list[tuple[st
     """Each recipient as (who receives, for whom): an absent officer's items reach the officer acting
     for them, marked for the absent one. `acting_for` maps the absent in force today to their acting officer."""
     return [(acting_for[r], r) if r in acting_for else (r, None) for r in recipients]
+
+
+def redirected_moves(moves: list[Move], by: str, acting_for: dict[str, str]) -> list[Move]:
+    """Moves to officers away today go to whoever acts for them, marked for them; the sender's own
+    move to an officer they act for, and a second move to the same officer, are kept as they were."""
+    if not acting_for:
+        return moves
+    redirected, seen = [], set()
+    for move, (to_user, for_user) in zip(moves, redirect([m.to_user for m in moves], acting_for), strict=True):
+        if to_user == by or to_user in seen:
+            to_user, for_user = move.to_user, None
+        seen.add(to_user)
+        redirected.append(Move(move.from_user, to_user, move.copy, for_user))
+    return redirected

@@ -55,18 +55,3 @@ def end_acting_charge(command: EndActingCharge, uow) -> ActingCharge:
     if charge.ended_at is None:
         charge.end(by.id, datetime.now(timezone.utc), session.get(Office, charge.office_code).district_code)
     return charge
-
-
-def redirected_moves(session, moves: list[domain.Move], by: str) -> list[domain.Move]:
-    """Moves to officers away today go to whoever acts for them, marked for them; the sender's own
-    move to an officer they act for, and a second move to the same officer, are kept as they were."""
-    acting_for = repository.acting_for(session, {m.to_user for m in moves}, domain.today_ist())
-    if not acting_for:
-        return moves
-    redirected, seen = [], set()
-    for move, (to_user, for_user) in zip(moves, acting.redirect([m.to_user for m in moves], acting_for), strict=True):
-        if to_user == by or to_user in seen:
-            to_user, for_user = move.to_user, None
-        seen.add(to_user)
-        redirected.append(domain.Move(move.from_user, to_user, move.copy, for_user))
-    return redirected

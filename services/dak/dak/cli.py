@@ -13,9 +13,9 @@ from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
 
-from . import repository
 from .directory import import_master, load_master
 from .exceptions import UnknownUser
+from .repository import DakUnitOfWork
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_MASTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo", "organisation.yml")
@@ -57,7 +57,7 @@ def main(argv=None):
                                "DEV_KEYS_DIR": os.path.join(SERVICE_DIR, "..", "..", "var")})
     try:
         with UnitOfWork(engine, actor="cli", correlation_id=None) as uow:
-            user = repository.get_user(uow.session, args.user_id)
+            user = DakUnitOfWork(uow).directory.user(args.user_id)
             principal = Principal(user.id, user.office_code, tuple(user.roles or ()), user.name_en)
     except UnknownUser as exc:
         sys.exit(f"dak token: {exc}")

@@ -4,6 +4,8 @@ import os
 
 import yaml
 
+from eoffice_common.directory import DEFAULT_LANGUAGE
+
 from .domain import user_search_text
 from .events import OfficeRecorded, UserRecorded
 from .models import Department, District, Office, Section, State, User
@@ -75,7 +77,7 @@ def import_master(uow, master, republish=False):
             "designation_en": u["designation_en"], "designation_hi": u["designation_hi"], "search_text": user_search_text(u),
             "office_code": u["office"], "section_code": u.get("section"), "email": u.get("email"),
             "mobile": u.get("mobile"), "reporting_officer_id": u.get("reporting_officer"),
-            "roles": list(u.get("roles") or []), "language": u.get("language") or "en", "active": True,
+            "roles": list(u.get("roles") or []), "language": u.get("language") or DEFAULT_LANGUAGE, "active": True,
         }):
             changed_users.add(u["id"])
     for user in session.query(User).filter(User.active.is_(True)):

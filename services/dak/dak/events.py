@@ -38,6 +38,7 @@ class ReceiptDiarised(ReceiptEvent):
     channel: str = "form"
     copied_from: str | None = None
     scans: list = field(default_factory=list)
+    acknowledge_to: dict | None = None  # {"email", "mobile"} the sender is told the receipt number at, or None
 
 
 @dataclass(frozen=True)

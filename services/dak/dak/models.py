@@ -2,6 +2,7 @@
 from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase
 
+from eoffice_common.directory import DEFAULT_LANGUAGE
 from eoffice_common.model import Aggregate
 from eoffice_common.types import UtcDateTime
 
@@ -66,7 +67,7 @@ class User(Base):
     mobile = Column(String(20))
     reporting_officer_id = Column(String(64))
     roles = Column(JSON, nullable=False, default=list)
-    language = Column(String(2), nullable=False, default="en")
+    language = Column(String(2), nullable=False, default=DEFAULT_LANGUAGE)
     active = Column(Boolean, nullable=False, default=True)
     search_text = Column(Text, nullable=False, default="")  # domain.user_search_text
 
@@ -205,3 +206,34 @@ class ActingCharge(Aggregate, Base):
         return {"charge_id": self.id, "absent_user": self.absent_user, "acting_user": self.acting_user,
                 "from_date": self.from_date.isoformat(), "to_date": self.to_date.isoformat(), "office": self.office_code,
                 "district": district}
+
+
+class Correspondent(Base):
+    """An outside correspondent of an office (its address book): filled from the sender blocks of the
+    receipts it diarises, so a regular correspondent is typed once; used by diarisation and dispatch."""
+
+    __tablename__ = "correspondents"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    office_code = Column(String(32), nullable=False)
+    key = Column(String(600), nullable=False)  # address_book.correspondent_key: name and organisation folded
+    name = Column(String(200), nullable=False)
+    designation = Column(String(200))
+    organisation = Column(String(300))
+    address = Column(Text)
+    state = Column(String(100))
+    pincode = Column(String(6))
+    email = Column(String(254))
+    mobile = Column(String(20))
+    search_text = Column(Text, nullable=False)
+    letters = Column(Integer, nullable=False, default=0)
+    last_letter_at = Column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("office_code", "key", name="uq_correspondent"),)
+
+
+class AcknowledgementSetting(Base):
+    """Whether an office acknowledges diarised letters to their senders (on unless the office said no)."""
+
+    __tablename__ = "acknowledgement_settings"
+    office_code = Column(String(32), primary_key=True)
+    enabled = Column(Boolean, nullable=False)

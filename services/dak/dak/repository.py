@@ -1,51 +1,55 @@
-"""Reading and writing dak's tables: the SQL side of each use case."""
-from datetime import datetime, time, timezone
+"""dak's repositories, one per aggregate: the only place its SQL lives. Each works on a unit of
+work (eoffice_common.db.UnitOfWork) or, for reads, on a Reading; on PostgreSQL and SQLite."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time
 from time import monotonic
-from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from eoffice_common.db import INSERT_OUTBOX
 from eoffice_common.search import contains, search_words
 
-from . import acting, domain, letters
+from . import acting, address_book, domain, letters
 from .exceptions import ChargeNotFound, ReceiptNotFound, UnknownUser
-from .models import ActingCharge, Office, Receipt, ReceiptMovement, ReceiptScan, ReceiptSerial, User
+from .model import Diarist, Movement, Receipt, Scan, number_placeholder
+from .models import (
+    AcknowledgementSetting,
+    ActingCharge,
+    Correspondent,
+    Office,
+    ReceiptMovement,
+    ReceiptScan,
+    ReceiptSerial,
+    User,
+)
+from .models import Receipt as ReceiptRow
 
-_SERIAL_UPSERTS = {}
-
-
-def next_receipt_serial(session, office_code, year):
-    """The next serial of an office's year, gap-free: one upsert takes it under the counter row's
-    lock, held until the transaction ends, and a failed transaction gives it back."""
-    dialect = session.bind.dialect.name
-    if dialect not in _SERIAL_UPSERTS:
-        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        _SERIAL_UPSERTS[dialect] = (
-            dialect_insert(ReceiptSerial.__table__)
-            .values(office_code=bindparam("office"), year=bindparam("year"), last_serial=1)
-            .on_conflict_do_update(
-                index_elements=["office_code", "year"], set_={"last_serial": ReceiptSerial.__table__.c.last_serial + 1}
-            )
-            .returning(ReceiptSerial.__table__.c.last_serial)
-        )
-    # Core statements go straight to the connection: the ORM's statement handling is not needed here.
-    return session.connection().execute(_SERIAL_UPSERTS[dialect], {"office": office_code, "year": year}).scalar_one()
-
-
-def number_placeholder(receipt_id):
-    """What stands for a receipt's number in its events until the number is taken."""
-    return f"@receipt-number:{receipt_id}@"
-
-
-_receipts = Receipt.__table__
+_receipts, _movements, _scans = ReceiptRow.__table__, ReceiptMovement.__table__, ReceiptScan.__table__
+_users, _offices, _serials = User.__table__, Office.__table__, ReceiptSerial.__table__
 _NUMBERED = ("serial", "receipt_number")
 _OUTBOX_COLUMNS = ("event_id", "event_type", "aggregate_type", "aggregate_id", "envelope")
+# What an action may change of a stored receipt.
+_CHANGEABLE = ("status", "holder_id", "updated_at", "received_at", "file_id", "closed_by", "closed_at", "closing_remarks",
+               "opened_at")
+
+# The next serial of an office's year, gap-free: one upsert takes it under the counter row's lock,
+# held until the transaction ends, and a failed transaction gives it back.
+_NEXT_SERIAL = {
+    name: dialect.insert(_serials)
+    .values(office_code=bindparam("office"), year=bindparam("year"), last_serial=1)
+    .on_conflict_do_update(index_elements=["office_code", "year"], set_={"last_serial": _serials.c.last_serial + 1})
+    .returning(_serials.c.last_serial)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 # PostgreSQL: in one statement the serial is taken, the receipt written with it, and its events
 # written to the outbox with the number in place of number_placeholder(receipt id). The serial's
-# row lock is then held for this statement and the commit only: every diarisation in an office waits for it.
+# row lock is then held for this statement and the commit only: every diarisation in an office waits
+# for it (docs/decisions/0002-dak-numbering-in-one-statement.md). Column lists come from the table.
 INSERT_NUMBERED_RECEIPT = text(f"""
 WITH serial AS (
     INSERT INTO receipt_serials (office_code, year, last_serial) VALUES (:office_code, :year, 1)
@@ -67,221 +71,238 @@ FROM serial
 RETURNING serial
 """).bindparams(*[bindparam(c.key, type_=c.type) for c in _receipts.columns if c.key not in _NUMBERED])
 
-
-def insert_numbered_receipt(session, receipt, outbox_rows):
-    """Give `receipt` (a new_row) the next serial of its office and year, insert it, and write its
-    events (`outbox_rows`, from UnitOfWork.outbox_rows, made with number_placeholder(receipt.id) for
-    the number) with the number in place."""
-    receipt.subject_search, receipt.sender_search = domain.receipt_search_texts(receipt)
-    suffix = domain.receipt_number("", receipt.year, receipt.office_code)
-    placeholder = number_placeholder(receipt.id)
-    connection = session.connection()
-    if session.bind.dialect.name == "postgresql":
-        values = {c.key: getattr(receipt, c.key) for c in _receipts.columns if c.key not in _NUMBERED}
-        receipt.serial = connection.execute(INSERT_NUMBERED_RECEIPT, {
-            **values, "number_suffix": suffix, "placeholder": placeholder,
-            **{f"{column}s": [row[column] for row in outbox_rows] for column in _OUTBOX_COLUMNS},
-        }).scalar_one()
-        receipt.receipt_number = domain.receipt_number(receipt.serial, receipt.year, receipt.office_code)
-        return
-    receipt.serial = next_receipt_serial(session, receipt.office_code, receipt.year)
-    receipt.receipt_number = domain.receipt_number(receipt.serial, receipt.year, receipt.office_code)
-    insert_new(session, Receipt, [receipt])
-    if outbox_rows:
-        connection.execute(INSERT_OUTBOX, [
-            {**row, "envelope": row["envelope"].replace(placeholder, receipt.receipt_number)} for row in outbox_rows
-        ])
+_RECEIPT_WITH_DISTRICT = select(_receipts, _offices.c.district_code.label("district")).join(
+    _offices, _offices.c.code == _receipts.c.office_code, isouter=True,
+)
+_INSERTS = {table.name: insert(table) for table in (_receipts, _movements, _scans)}
 
 
-_users, _offices = User.__table__, Office.__table__
-ACTING_USER = (
+class Reading:
+    """What the repositories need of a unit of work, for reads only: a session, nothing committed."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    @property
+    def connection(self):
+        return self.session.connection()
+
+
+class ReceiptRepository:
+    def __init__(self, uow):
+        self._uow = uow
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def add(self, receipt: Receipt) -> None:
+        """Store a new receipt with the next serial of its office and year, its scans and movements,
+        and the events it recorded so far (their number in place)."""
+        uow = self._uow
+        connection = uow.connection
+        if connection.dialect.name == "postgresql":
+            _, rows = uow.outbox_rows(receipt.collect_events())
+            values = {c.key: getattr(receipt, c.key) for c in _receipts.columns if c.key not in _NUMBERED}
+            suffix = domain.receipt_number("", receipt.year, receipt.office_code)
+            serial = connection.execute(INSERT_NUMBERED_RECEIPT, {
+                **values, "number_suffix": suffix, "placeholder": number_placeholder(receipt.id),
+                **{f"{column}s": [row[column] for row in rows] for column in _OUTBOX_COLUMNS},
+            }).scalar_one()
+            receipt.serial, receipt.receipt_number = serial, domain.receipt_number(serial, receipt.year, receipt.office_code)
+        else:
+            receipt.number(self.next_serial(receipt.office_code, receipt.year))
+            self._insert(_receipts, [receipt])
+            _, rows = uow.outbox_rows(receipt.collect_events())
+            if rows:
+                connection.execute(INSERT_OUTBOX, rows)
+        self._insert(_scans, receipt.scans)
+        self._insert(_movements, receipt.movements)
+
+    def next_serial(self, office_code: str, year: int) -> int:
+        connection = self._uow.connection
+        return connection.execute(_NEXT_SERIAL[connection.dialect.name], {"office": office_code, "year": year}).scalar_one()
+
+    def save(self, receipt: Receipt) -> None:
+        """Store what an action changed: the receipt's state, its new movements, those opened."""
+        connection = self._uow.connection
+        connection.execute(update(_receipts).where(_receipts.c.id == receipt.id).values(
+            {name: getattr(receipt, name) for name in _CHANGEABLE}))
+        self._insert(_movements, [m for m in receipt.movements if m.id is None])
+        if receipt.opened_now:
+            connection.execute(
+                update(_movements).where(_movements.c.id == bindparam("movement_id"), _movements.c.opened_at.is_(None))
+                .values(opened_at=bindparam("at")),
+                [{"movement_id": m.id, "at": m.opened_at} for m in receipt.opened_now],
+            )
+            receipt.opened_now.clear()
+
+    def _insert(self, table, objects: list) -> None:
+        """Insert new rows with one cached Core statement (an ORM flush costs several times more)."""
+        if not objects:
+            return
+        columns = [c.key for c in table.columns if not (c.primary_key and getattr(objects[0], c.key, None) is None)]
+        self._uow.connection.execute(_INSERTS[table.name], [{key: getattr(obj, key) for key in columns} for obj in objects])
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def get(self, receipt_id: str, for_update: bool = False) -> Receipt:
+        query = _RECEIPT_WITH_DISTRICT.where(_receipts.c.id == receipt_id)
+        if for_update:
+            query = query.with_for_update(of=_receipts)
+        row = self._uow.connection.execute(query).mappings().first()
+        if row is None:
+            raise ReceiptNotFound(f"receipt {receipt_id} was not found")
+        return self._receipt_of(row)
+
+    def held_by(self, user_id: str) -> list[Receipt]:
+        """The open receipts a user holds, oldest first, locked for a hand-over."""
+        rows = self._uow.connection.execute(
+            _RECEIPT_WITH_DISTRICT.where(_receipts.c.holder_id == user_id, _receipts.c.status == domain.OPEN)
+            .order_by(_receipts.c.created_at).with_for_update(of=_receipts)
+        ).mappings().all()
+        return [self._receipt_of(row) for row in rows]
+
+    def _receipt_of(self, row) -> Receipt:
+        connection = self._uow.connection
+        receipt = Receipt(**row)
+        receipt.movements = [Movement(**m) for m in connection.execute(
+            select(_movements).where(_movements.c.receipt_id == receipt.id).order_by(_movements.c.id)).mappings()]
+        receipt.scans = [Scan(**s) for s in connection.execute(
+            select(_scans).where(_scans.c.receipt_id == receipt.id).order_by(_scans.c.position)).mappings()]
+        return receipt
+
+    def duplicates_of(self, sender_organisation: str | None, letter_number: str | None, letter_date: date | None) -> list[str]:
+        """Numbers of receipts of the same letter: organisation, letter number and date alike."""
+        if not domain.possible_duplicate(sender_organisation, letter_number, letter_date):
+            return []
+        return self._uow.connection.execute(select(_receipts.c.receipt_number).where(
+            func.lower(_receipts.c.sender_organisation) == sender_organisation.lower(),
+            func.lower(_receipts.c.letter_number) == letter_number.lower(),
+            _receipts.c.letter_date == letter_date,
+        ).limit(5)).scalars().all()
+
+    def referenced_scan_keys(self) -> set[str]:
+        return set(self._uow.connection.execute(select(_scans.c.key).distinct()).scalars())
+
+    def for_dispatch(self, dispatch_id: str) -> str | None:
+        """The id of the receipt a dispatch of an issued letter became, if it did."""
+        return self._uow.connection.execute(
+            select(_receipts.c.id).where(_receipts.c.source_dispatch_id == dispatch_id)).scalar_one_or_none()
+
+    def listed_for(self, user_id: str, office: str | None, query) -> tuple[list[Any], int]:
+        """A user's inbox, sent, created or closed list, or every receipt of the user's office they may
+        see (box "office": the registry's search), filtered and paged: (rows, total)."""
+        def sent_to_me(*also):
+            return exists().where(_movements.c.receipt_id == _receipts.c.id, _movements.c.to_user == user_id, *also)
+
+        condition = {
+            "inbox": lambda: or_(and_(_receipts.c.holder_id == user_id, _receipts.c.status == domain.OPEN),
+                                 sent_to_me(_movements.c.copy.is_(True))),
+            "sent": lambda: exists().where(_movements.c.receipt_id == _receipts.c.id, _movements.c.from_user == user_id),
+            "created": lambda: _receipts.c.created_by == user_id,
+            "closed": lambda: _receipts.c.closed_by == user_id,
+            "office": lambda: and_(_receipts.c.office_code == office, or_(
+                _receipts.c.classification.not_in(domain.RESTRICTED), _receipts.c.created_by == user_id, sent_to_me())),
+        }[query.box]()
+        filters = [condition]
+        for word in search_words(query.q or ""):
+            filters.append(contains(_receipts.c.subject_search, word))
+        if query.number:
+            filters.append(contains(func.lower(_receipts.c.receipt_number), query.number.strip().lower()))
+        if query.letter_number:
+            filters.append(contains(func.lower(_receipts.c.letter_number), query.letter_number.strip().lower()))
+        if query.status:
+            filters.append(_receipts.c.status == query.status)
+        if query.classification:
+            filters.append(_receipts.c.classification == query.classification)
+        if query.date_from:
+            filters.append(_receipts.c.created_at >= datetime.combine(query.date_from, time.min, domain.IST))
+        if query.date_to:
+            filters.append(_receipts.c.created_at < datetime.combine(query.date_to, time.max, domain.IST))
+        for word in search_words(query.sender or ""):
+            filters.append(contains(_receipts.c.sender_search, word))
+        if query.category:
+            filters.append(or_(_receipts.c.main_category == query.category, _receipts.c.sub_category == query.category))
+        connection = self._uow.connection
+        total = connection.execute(select(func.count()).select_from(_receipts).where(*filters)).scalar_one()
+        rows = connection.execute(
+            select(_receipts).where(*filters)
+            .order_by(_receipts.c.vip.desc(), _receipts.c.created_at.desc())
+            .offset((query.page - 1) * query.per_page).limit(query.per_page)
+        ).all()
+        return rows, total
+
+
+_ACTING_USER = (
     select(_users.c.id, _users.c.office_code, _offices.c.district_code)
     .join(_offices, _offices.c.code == _users.c.office_code)
     .where(_users.c.id == bindparam("user_id"), _users.c.active.is_(True))
 )
-
-
 ACTING_USER_TTL_SECONDS = 30
-_acting_users = {}
 
 
-def acting_user(session, user_id):
-    """(id, office_code, district_code) of an active user. Remembered for a few seconds: the
-    directory changes by rare imports, and a bearer token outlives that delay anyway."""
-    cached = _acting_users.get(user_id)
-    now = monotonic()
-    if cached and cached[1] > now:
-        return cached[0]
-    row = session.connection().execute(ACTING_USER, {"user_id": user_id}).first()
-    if row is None:
-        raise UnknownUser(f"user {user_id} is not in the directory")
-    _acting_users[user_id] = (row, now + ACTING_USER_TTL_SECONDS)
-    return row
+class DirectoryRepository:
+    """The organisation directory dak is the master of: who may diarise, and to whom one may send."""
 
+    # The directory changes by rare imports, and a bearer token outlives that delay anyway.
+    _acting: dict[str, tuple[Diarist, float]] = {}
 
-_INSERTS = {}
+    def __init__(self, uow):
+        self._uow = uow
 
+    def diarist(self, user_id: str) -> Diarist:
+        """An active user, remembered for ACTING_USER_TTL_SECONDS."""
+        cached = self._acting.get(user_id)
+        now = monotonic()
+        if cached and cached[1] > now:
+            return cached[0]
+        row = self._uow.connection.execute(_ACTING_USER, {"user_id": user_id}).first()
+        if row is None:
+            raise UnknownUser(f"user {user_id} is not in the directory")
+        diarist = Diarist(row.id, row.office_code, row.district_code)
+        self._acting[user_id] = (diarist, now + ACTING_USER_TTL_SECONDS)
+        return diarist
 
-def new_row(model, **values):
-    """A new row's values as a plain object with every column of `model` (unset ones None):
-    cheaper than an ORM instance, and read the same way by the response and event builders."""
-    return SimpleNamespace(**{**{column.key: None for column in model.__table__.columns}, **values})
+    def active_user_ids(self, user_ids: Iterable[str]) -> set[str]:
+        user_ids = list(user_ids)
+        if not user_ids:
+            return set()
+        return set(self._uow.connection.execute(
+            select(_users.c.id).where(_users.c.id.in_(user_ids), _users.c.active.is_(True))).scalars())
 
+    def user(self, user_id: str) -> User:
+        user = self._uow.session.get(User, user_id)
+        if user is None or not user.active:
+            raise UnknownUser(f"user {user_id} is not in the directory")
+        return user
 
-def insert_new(session, model, rows):
-    """Insert new rows with one cached Core statement (an ORM flush costs several times more)."""
-    if not rows:
-        return
-    table = model.__table__
-    if table.name not in _INSERTS:
-        _INSERTS[table.name] = insert(table)
-    columns = [c.key for c in table.columns if not (c.primary_key and getattr(rows[0], c.key) is None)]
-    session.connection().execute(_INSERTS[table.name], [{key: getattr(row, key) for key in columns} for row in rows])
+    def person(self, user_id: str) -> User | None:
+        """A user of the directory, active or not."""
+        return self._uow.session.get(User, user_id)
 
+    def office(self, code: str) -> Office | None:
+        return self._uow.session.get(Office, code)
 
-def get_user(session, user_id):
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        raise UnknownUser(f"user {user_id} is not in the directory")
-    return user
+    def colleagues_in(self, office_code: str) -> list[letters.Colleague]:
+        """The active users of an office, for choosing who receives its letters."""
+        users = self._uow.connection.execute(
+            select(_users).where(_users.c.office_code == office_code, _users.c.active.is_(True))).all()
+        return [letters.Colleague(u.id, u.office_code, u.section_code, tuple(u.roles or ()), u.reporting_officer_id) for u in users]
 
+    def search(self, text: str | None, office: str | None, limit: int) -> list[User]:
+        query = select(User).where(User.active.is_(True))
+        if office:
+            query = query.where(User.office_code == office)
+        for word in search_words(text or ""):
+            query = query.where(contains(User.search_text, word))
+        return self._uow.session.execute(query.order_by(User.office_code, User.name_en).limit(limit)).scalars().all()
 
-def active_user_ids(session, user_ids):
-    return set(session.execute(select(User.id).where(User.id.in_(user_ids), User.active.is_(True))).scalars())
+    def acting_for(self, user_ids: Iterable[str], day: date) -> dict[str, str]:
+        """{absent officer: acting officer} of the charges in force on `day` among `user_ids`."""
+        return acting_for(self._uow.session, set(user_ids), day)
 
-
-def load_receipt(session, receipt_id, for_update=False):
-    query = select(Receipt).where(Receipt.id == receipt_id)
-    if for_update:
-        query = query.with_for_update()
-    receipt = session.execute(query).scalar_one_or_none()
-    if receipt is None:
-        raise ReceiptNotFound(f"receipt {receipt_id} was not found")
-    return receipt
-
-
-def movements_of(session, receipt_id):
-    return session.execute(
-        select(ReceiptMovement).where(ReceiptMovement.receipt_id == receipt_id).order_by(ReceiptMovement.id)
-    ).scalars().all()
-
-
-def scans_of(session, receipt_id):
-    return session.execute(
-        select(ReceiptScan).where(ReceiptScan.receipt_id == receipt_id).order_by(ReceiptScan.position)
-    ).scalars().all()
-
-
-def view_of(receipt, movements):
-    return domain.ReceiptView(
-        id=receipt.id,
-        office=receipt.office_code,
-        created_by=receipt.created_by,
-        holder=receipt.holder_id,
-        status=receipt.status,
-        kind=receipt.kind,
-        classification=receipt.classification,
-        received=receipt.received_at is not None,
-        movements=[domain.Move(m.from_user, m.to_user, m.copy) for m in movements],
-    )
-
-
-def find_duplicates(session, sender_organisation, letter_number, letter_date, exclude_id=None):
-    if not domain.possible_duplicate(sender_organisation, letter_number, letter_date):
-        return []
-    query = select(Receipt.receipt_number).where(
-        func.lower(Receipt.sender_organisation) == sender_organisation.lower(),
-        func.lower(Receipt.letter_number) == letter_number.lower(),
-        Receipt.letter_date == letter_date,
-    )
-    if exclude_id:
-        query = query.where(Receipt.id != exclude_id)
-    return session.execute(query.limit(5)).scalars().all()
-
-
-def referenced_scan_keys(session):
-    return set(session.execute(select(ReceiptScan.key).distinct()).scalars())
-
-
-def list_receipts(session, user_id, office, query):
-    """A user's inbox, sent, created or closed list, or every receipt of the user's office they may see
-    (`office`: the registry's search), filtered and paged; returns (rows, total)."""
-    sent_to_me_as_copy = exists().where(
-        ReceiptMovement.receipt_id == Receipt.id, ReceiptMovement.to_user == user_id, ReceiptMovement.copy.is_(True)
-    )
-    if query.box == "inbox":
-        condition = or_(and_(Receipt.holder_id == user_id, Receipt.status == domain.OPEN), sent_to_me_as_copy)
-    elif query.box == "sent":
-        condition = exists().where(ReceiptMovement.receipt_id == Receipt.id, ReceiptMovement.from_user == user_id)
-    elif query.box == "created":
-        condition = Receipt.created_by == user_id
-    elif query.box == "closed":
-        condition = Receipt.closed_by == user_id
-    else:
-        sent_to_me = exists().where(ReceiptMovement.receipt_id == Receipt.id, ReceiptMovement.to_user == user_id)
-        condition = and_(Receipt.office_code == office,
-                         or_(Receipt.classification.not_in(domain.RESTRICTED), Receipt.created_by == user_id, sent_to_me))
-    filters = [condition]
-    for word in search_words(query.q or ""):
-        filters.append(contains(Receipt.subject_search, word))
-    if query.number:
-        filters.append(contains(func.lower(Receipt.receipt_number), query.number.strip().lower()))
-    if query.letter_number:
-        filters.append(contains(func.lower(Receipt.letter_number), query.letter_number.strip().lower()))
-    if query.status:
-        filters.append(Receipt.status == query.status)
-    if query.classification:
-        filters.append(Receipt.classification == query.classification)
-    if query.date_from:
-        filters.append(Receipt.created_at >= datetime.combine(query.date_from, time.min, domain.IST))
-    if query.date_to:
-        filters.append(Receipt.created_at < datetime.combine(query.date_to, time.max, domain.IST))
-    for word in search_words(query.sender or ""):
-        filters.append(contains(Receipt.sender_search, word))
-    if query.category:
-        filters.append(or_(Receipt.main_category == query.category, Receipt.sub_category == query.category))
-    total = session.execute(select(func.count()).select_from(Receipt).where(*filters)).scalar_one()
-    rows = session.execute(
-        select(Receipt)
-        .where(*filters)
-        .order_by(Receipt.vip.desc(), Receipt.created_at.desc())
-        .offset((query.page - 1) * query.per_page)
-        .limit(query.per_page)
-    ).scalars().all()
-    return rows, total
-
-
-def receipts_held_by(session, user_id):
-    return session.execute(
-        select(Receipt).where(Receipt.holder_id == user_id, Receipt.status == domain.OPEN).order_by(Receipt.created_at).with_for_update()
-    ).scalars().all()
-
-
-def mark_opened(session, receipt_id, user_id):
-    session.execute(
-        update(ReceiptMovement)
-        .where(ReceiptMovement.receipt_id == receipt_id, ReceiptMovement.to_user == user_id, ReceiptMovement.opened_at.is_(None))
-        .values(opened_at=datetime.now(timezone.utc))
-    )
-
-
-def search_users(session, text, office, limit):
-    query = select(User).where(User.active.is_(True))
-    if office:
-        query = query.where(User.office_code == office)
-    for word in search_words(text or ""):
-        query = query.where(contains(User.search_text, word))
-    return session.execute(query.order_by(User.office_code, User.name_en).limit(limit)).scalars().all()
-
-
-def colleagues_in(session, office_code):
-    """The active users of an office, for choosing who receives its letters."""
-    users = session.execute(select(User).where(User.office_code == office_code, User.active.is_(True))).scalars()
-    return [letters.Colleague(u.id, u.office_code, u.section_code, tuple(u.roles or ()), u.reporting_officer_id) for u in users]
-
-
-def receipt_for_dispatch(session, dispatch_id):
-    return session.execute(select(Receipt.id).where(Receipt.source_dispatch_id == dispatch_id)).scalar_one_or_none()
+    def offices_and_users(self) -> tuple[list[Office], list[User]]:
+        session = self._uow.session
+        return session.query(Office).all(), session.query(User).all()
 
 
 # --- leave and acting charge ------------------------------------------------------------------------
@@ -329,9 +350,76 @@ def charges_around(session, user_id, office_code, day):
     return rows.all()
 
 
-def last_handover(session, receipt_id):
-    """The last movement that made someone the receipt's holder (not a copy), or None."""
-    return session.execute(
-        select(ReceiptMovement).where(ReceiptMovement.receipt_id == receipt_id, ReceiptMovement.copy.is_(False))
-        .order_by(ReceiptMovement.id.desc()).limit(1)
-    ).scalar_one_or_none()
+# --- the address book -------------------------------------------------------------------------------
+
+_correspondents = Correspondent.__table__
+
+
+def remember_correspondent(session, office_code, entry, at):
+    """Add the sender to the office's address book, or bring their entry up to date: what this letter
+    says replaces what is known, what it leaves out keeps what was known. One upsert."""
+    values = {**{k: v for k, v in entry.items() if v}, "search_text": address_book.search_text(entry)}
+    key = address_book.correspondent_key(entry["name"], entry.get("organisation"))
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(_correspondents).values(office_code=office_code, key=key, letters=1, last_letter_at=at, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["office_code", "key"],
+        set_={**{k: statement.excluded[k] for k in values}, "letters": _correspondents.c.letters + 1, "last_letter_at": at},
+    )
+    session.connection().execute(statement)
+
+
+def find_correspondents(session, office_code, text, limit):
+    query = select(Correspondent).where(Correspondent.office_code == office_code)
+    for word in search_words(text or ""):
+        query = query.where(contains(Correspondent.search_text, word))
+    return session.execute(query.order_by(Correspondent.letters.desc(), Correspondent.name).limit(limit)).scalars().all()
+
+
+def acknowledges_senders(session, office_code):
+    setting = session.get(AcknowledgementSetting, office_code)
+    return True if setting is None else setting.enabled
+
+
+class AddressBookRepository:
+    """Each office's outside correspondents, and whether it tells senders their receipt numbers."""
+
+    def __init__(self, uow):
+        self._uow = uow
+
+    def remember(self, office_code: str, entry: dict[str, Any], at: datetime) -> None:
+        remember_correspondent(self._uow.session, office_code, entry, at)
+
+    def acknowledges_senders(self, office_code: str) -> bool:
+        return acknowledges_senders(self._uow.session, office_code)
+
+    def find(self, office_code: str, text: str | None, limit: int) -> list[Correspondent]:
+        return find_correspondents(self._uow.session, office_code, text, limit)
+
+
+class DakUnitOfWork:
+    """dak's repositories over a unit of work (eoffice_common.db.UnitOfWork, or a repository.Reading).
+    `present` turns what a use case commits with into the HTTP answer, kept under the request's
+    Idempotency-Key in the same transaction; the entrypoint returns it as `answer`."""
+
+    def __init__(self, uow, present: Callable[[Any], Any] | None = None):
+        self._uow = uow
+        self._present = present
+        self.answer: Any = None
+        self.receipts = ReceiptRepository(uow)
+        self.directory = DirectoryRepository(uow)
+        self.address_book = AddressBookRepository(uow)
+
+    @property
+    def session(self) -> Session:
+        return self._uow.session
+
+    def track(self, aggregate):
+        return self._uow.track(aggregate)
+
+    def commit(self, result: Any = None) -> None:
+        self.answer = self._present(result) if self._present else result
+        self._uow.commit(self.answer)
+
+    def rollback(self) -> None:
+        self._uow.rollback()

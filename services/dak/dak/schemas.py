@@ -4,7 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .domain import is_due_date_valid, today_ist
+from .domain import detect_language, is_due_date_valid, today_ist
+from .model import Dispatch, Letter
 
 Classification = Literal["normal", "confidential", "secret", "top_secret"]
 DeliveryMode = Literal["post", "by_hand", "courier", "email", "fax", "portal"]
@@ -39,6 +40,9 @@ class SendIn(Strict):
             raise ValueError("the due date is in the past")
         return value
 
+    def dispatch(self) -> Dispatch:
+        return Dispatch(to=self.to, remarks=self.remarks, due_date=self.due_date, priority=self.priority)
+
 
 class ReceiptIn(Strict):
     kind: Literal["electronic", "physical"] = "electronic"
@@ -56,6 +60,9 @@ class ReceiptIn(Strict):
     remarks: str | None = Field(None, max_length=2000)
     vip: bool = False
     send: SendIn | None = None
+    # Tell the sender the receipt number by email / SMS (their address and mobile above); by default as
+    # the office's setting says (on unless the office turned it off).
+    acknowledge: bool | None = None
 
     @model_validator(mode="after")
     def dates_in_order(self):
@@ -64,6 +71,19 @@ class ReceiptIn(Strict):
         if self.letter_date and self.letter_date > self.received_date:
             raise ValueError("letter_date is after received_date")
         return self
+
+    def letter(self, body_text: str | None = None) -> Letter:
+        sender = self.sender
+        return Letter(
+            kind=self.kind, sender_name=sender.name, sender_designation=sender.designation,
+            sender_organisation=sender.organisation, sender_address=sender.address, sender_state=sender.state,
+            sender_pincode=sender.pincode, sender_email=sender.email, sender_mobile=sender.mobile,
+            letter_number=self.letter_number, letter_date=self.letter_date, received_date=self.received_date,
+            delivery_mode=self.delivery_mode, main_category=self.main_category, sub_category=self.sub_category,
+            subject=self.subject, language=self.language or detect_language(self.subject),
+            classification=self.classification, enclosures=self.enclosures, remarks=self.remarks, vip=self.vip,
+            body_text=body_text,
+        )
 
 
 class BatchIn(Strict):
@@ -123,14 +143,6 @@ def scan_out(scan, receipt_id):
         "size": scan.size,
         "sha256": scan.sha256,
         "url": f"/receipts/{receipt_id}/scans/{scan.position}",
-    }
-
-
-def scan_ref(scan):
-    """A scan as events carry it: enough for another service to fetch and verify it."""
-    return {
-        "position": scan.position, "key": scan.key, "sha256": scan.sha256, "size": scan.size,
-        "content_type": scan.content_type, "filename": scan.filename,
     }
 
 
@@ -220,6 +232,22 @@ def user_out(user):
     }
 
 
+def receipt_answer(receipt):
+    """A receipt, with its scans and movements, as an action on it answers."""
+    return receipt_out(receipt, receipt.scans, receipt.movements)
+
+
+def diarisation_out(diarisation, warnings=()):
+    """A diarised receipt, warned of earlier receipts of what looks like the same letter."""
+    return {
+        "receipt": receipt_answer(diarisation.receipt),
+        "warnings": [
+            {"code": "possible_duplicate", "receipt_number": number, "message": f"same organisation, letter number and date as {number}"}
+            for number in diarisation.duplicates
+        ] + list(warnings),
+    }
+
+
 class ActingChargeIn(Strict):
     """Leave or tour: `acting_user` holds charge for `absent_user` (by default the caller) from_date to to_date."""
 
@@ -241,3 +269,18 @@ def acting_charge_out(charge, absent, acting, today):
         "from_date": charge.from_date, "to_date": charge.to_date, "reason": charge.reason, "set_by": charge.set_by,
         "in_force": charge.in_force_on(today), "ended_at": charge.ended_at,
     }
+
+
+class CorrespondentQuery(Strict):
+    q: str | None = Field(None, max_length=200)
+    limit: int = Field(20, ge=1, le=100)
+
+
+class AcknowledgementSettingIn(Strict):
+    enabled: bool
+
+
+def correspondent_out(entry):
+    return {"id": entry.id, "name": entry.name, "designation": entry.designation, "organisation": entry.organisation,
+            "address": entry.address, "state": entry.state, "pincode": entry.pincode, "email": entry.email,
+            "mobile": entry.mobile, "letters": entry.letters, "last_letter_at": entry.last_letter_at}

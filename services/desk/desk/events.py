@@ -4,8 +4,6 @@ from datetime import datetime
 
 from . import repository
 
-USER_FIELDS = ("user_id", "office", "name_en", "name_hi", "designation_en", "designation_hi")
-
 
 def _occurred_at(envelope):
     return datetime.fromisoformat(envelope.occurred_at)
@@ -18,14 +16,8 @@ def _require(data, names):
         raise KeyError(f"missing {', '.join(missing)}")
 
 
-def record_user_effect(uow, envelope):
-    _require(envelope.data, USER_FIELDS)
-    repository.record_user(uow.session, envelope.data, _occurred_at(envelope))
-
-
-def record_office_effect(uow, envelope):
-    _require(envelope.data, ("office", "district", "name_en", "name_hi"))
-    repository.record_office(uow.session, envelope.data, _occurred_at(envelope))
+def record_directory_effect(uow, envelope):
+    repository.record_directory_event(uow.session, envelope)
 
 
 def record_receipt_sent_effect(uow, envelope):
@@ -33,10 +25,6 @@ def record_receipt_sent_effect(uow, envelope):
     repository.record_receipt_sent(uow.session, envelope.data, _occurred_at(envelope))
 
 
-def apply_snapshot(session, snapshot, taken_at):
-    """dak.directory_snapshot(), for an empty copy: every office and user as of `taken_at`."""
-    for office in snapshot.get("offices", []):
-        repository.record_office(session, office, taken_at)
-    for user in snapshot.get("users", []):
-        repository.record_user(session, user, taken_at)
-    session.flush()
+def apply_snapshot(session, snapshot):
+    """dak.directory_snapshot(), for an empty copy: every office and user as of when dak took it."""
+    repository.record_directory_snapshot(session, snapshot)

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from sqlalchemy import case, delete, or_, select, update
 
+from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, DirectoryCopy
 from eoffice_common.search import contains, search_words
 
 from . import domain
@@ -87,40 +88,25 @@ def active_users(session):
     return session.execute(select(User).where(User.active.is_(True)).order_by(User.id)).scalars().all()
 
 
-def record_user(session, data, recorded_at):
-    """Upsert a user_recorded record unless we hold a newer one; returns whether it was applied."""
-    user = session.get(User, data["user_id"])
-    if user is not None and not domain.is_newer(user.recorded_at, recorded_at):
-        return False
-    if user is None:
-        user = User(id=data["user_id"])
-        session.add(user)
-    user.office, user.district = data["office"], data.get("district")
-    user.name_en, user.name_hi = data["name_en"], data["name_hi"]
-    user.designation_en, user.designation_hi = data["designation_en"], data["designation_hi"]
-    user.section, user.email = data.get("section"), data.get("email")
-    user.roles = list(data.get("roles") or [])
-    user.language = data.get("language") or "hi"
-    user.active = bool(data.get("active", True))
-    user.search_text = domain.user_search_text({**data, "id": data["user_id"]})
-    user.recorded_at = recorded_at
-    if not user.active:
-        session.execute(delete(Session).where(Session.user_id == user.id))
-    return True
+# desk's copy of the directory, kept by the shared rules: the newer record wins.
+DIRECTORY = DirectoryCopy(
+    users=CopyTable.of(User.__table__, USER_FIELDS, key="user_id", renamed={"user_id": "id"},
+                       derived=lambda user: {"search_text": domain.user_search_text({**user, "id": user["user_id"]})}),
+    offices=CopyTable.of(Office.__table__, OFFICE_FIELDS, key="office", renamed={"office": "code"},
+                         derived=lambda office: {"search_text": domain.office_search_text({**office, "code": office["office"]})}),
+)
 
 
-def record_office(session, data, recorded_at):
-    office = session.get(Office, data["office"])
-    if office is not None and not domain.is_newer(office.recorded_at, recorded_at):
-        return False
-    if office is None:
-        office = Office(code=data["office"])
-        session.add(office)
-    office.district, office.name_en, office.name_hi = data["district"], data["name_en"], data["name_hi"]
-    office.district_name_en, office.district_name_hi = data.get("district_name_en"), data.get("district_name_hi")
-    office.search_text = domain.office_search_text({**data, "code": data["office"]})
-    office.recorded_at = recorded_at
-    return True
+def record_directory_event(session, envelope):
+    """Apply dak's office_recorded or user_recorded; a user it deactivates is signed out everywhere."""
+    recorded = DIRECTORY.record_event(session, envelope)
+    if envelope.type == "user_recorded" and recorded.applied and not recorded.values["active"]:
+        session.execute(delete(Session).where(Session.user_id == recorded.values["user_id"]))
+
+
+def record_directory_snapshot(session, snapshot):
+    DIRECTORY.record_snapshot(session, snapshot)
+    session.execute(delete(Session).where(Session.user_id.in_(select(User.id).where(User.active.is_(False)))))
 
 
 def find_people(session, query, office, district, limit):

@@ -24,7 +24,7 @@ from eoffice_common.web import dumps
 
 from . import domain, repository, schemas, security
 from .clients import Services
-from .events import apply_snapshot, record_office_effect, record_receipt_sent_effect, record_user_effect
+from .events import apply_snapshot, record_directory_effect, record_receipt_sent_effect
 from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, SignInThrottled, UnknownAction
 from .i18n import Translator
 from .models import Session as SessionRow
@@ -140,7 +140,7 @@ class DeskService:
             return response
         with self.db.unit_of_work() as uow:
             if repository.count_users(uow.session) == 0:
-                apply_snapshot(uow.session, self.dak_rpc.directory_snapshot(), utcnow())
+                apply_snapshot(uow.session, self.dak_rpc.directory_snapshot())
                 uow.commit()
         with self.db.read() as session:
             user = repository.get_user(session, user_id) if user_id else None
@@ -255,11 +255,11 @@ class DeskService:
 
     @consume_events({"dak": ("user_recorded",)})
     def on_user_recorded(self, payload):
-        self.db.apply_once(payload, record_user_effect)
+        self.db.apply_once(payload, record_directory_effect)
 
     @consume_events({"dak": ("office_recorded",)})
     def on_office_recorded(self, payload):
-        self.db.apply_once(payload, record_office_effect)
+        self.db.apply_once(payload, record_directory_effect)
 
     @consume_events({"dak": ("receipt_sent",)})
     def on_receipt_sent(self, payload):

@@ -11,6 +11,7 @@ from eoffice_common.search import search_form
 
 from .exceptions import (
     AlreadyOpened,
+    AlreadyReceived,
     DraftAlreadyIssued,
     DraftNotApproved,
     DraftNotEditable,
@@ -30,6 +31,7 @@ from .exceptions import (
     NothingToReturn,
     NotOfficer,
     NotOwner,
+    NotPhysical,
     NotSender,
     PartFile,
     PhysicalFile,
@@ -173,6 +175,17 @@ def ensure_can_write(file, user_id, expected_version=None):
 def ensure_electronic(file, what):
     if file.kind != "electronic":
         raise PhysicalFile(f"a physical file has no electronic {what}; it is kept on paper")
+
+
+def check_receive(file, movement, by):
+    """A physical file is received, once, by the custodian it was sent to, when it reaches their desk."""
+    if file.kind != "physical":
+        raise NotPhysical("only a physical file is received at the desk; an electronic one arrives when sent")
+    ensure_custodian(file, by)
+    if movement is None or movement.to_user != by:
+        raise AlreadyReceived("the file was not sent to you; nothing is on its way")
+    if movement.received_at is not None:
+        raise AlreadyReceived("the physical file was already received")
 
 
 # --- movement -------------------------------------------------------------------------------------

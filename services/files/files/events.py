@@ -135,6 +135,16 @@ class FileOpened(FileEvent):
 
 
 @dataclass(frozen=True)
+class FileReceived(FileEvent):
+    """A physical file reached its custodian's desk."""
+
+    event_type = "file_received"
+    movement_id: int = 0
+    received_by: str = ""
+    received_at: str = ""
+
+
+@dataclass(frozen=True)
 class FilePulledBack(FileEvent):
     event_type = "file_pulled_back"
     movement_id: int = 0

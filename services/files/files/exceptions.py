@@ -155,3 +155,21 @@ class AddresseeRefused(InvalidInput):
 
 class DraftNotSigned(Conflict):
     reason = "draft_not_signed"
+
+
+class DispatchNotFound(NotFound):
+    """Also for a dispatch of another office, so its existence is not revealed."""
+
+    reason = "dispatch_not_found"
+
+
+class NotByPost(Conflict):
+    reason = "not_by_post"
+
+
+class NotPhysical(Conflict):
+    reason = "not_physical"
+
+
+class AlreadyReceived(Conflict):
+    reason = "already_received"

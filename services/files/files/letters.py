@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from .exceptions import AddresseeRefused, DraftNotSigned
+from .exceptions import AddresseeRefused, DraftNotSigned, NotByPost
 
 INTRA, EMAIL, POST = "intra", "email", "post"
 # What a dispatch shows: sent (on its way), received (a receipt was diarised for it), opened (its holder
@@ -147,3 +147,11 @@ def email_bounced(dispatch: DispatchState, reason: str) -> None:
 def email_fate_unknown(dispatch: DispatchState, reason: str) -> None:
     """The connection broke before the server answered: the email may have arrived; it is not resent."""
     dispatch.failure = reason
+
+
+def posted(dispatch: DispatchState, mode: str, postal_mode: str | None, article_number: str | None) -> None:
+    """The dispatch section records how a letter by post left (Speed Post, registered ...) and its article number."""
+    if mode != POST:
+        raise NotByPost("only a letter by post has a postal mode and an article number")
+    dispatch.postal_mode = postal_mode or dispatch.postal_mode
+    dispatch.article_number = article_number or dispatch.article_number

@@ -10,21 +10,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import relationship
+from sqlalchemy.types import JSON, BigInteger, Boolean, Date, DateTime, Integer, String, Text
 
 from eoffice_common.model import Aggregate
 
@@ -216,6 +204,13 @@ class File(Aggregate, Base):
                          expected_version: int | None = None) -> Movement:
         move = domain.plan_return(self, self.current, by, expected_version)
         return self._hand_over(move, by, movement_id, now, remarks=remarks)
+
+    def receive(self, by: str, now: datetime) -> None:
+        """The physical file reached its custodian's desk ("receive", as for a physical receipt)."""
+        domain.check_receive(self, self.current, by)
+        self.current.received_at = now
+        self._log(by, [("received", {"movement_id": self.current.id})], now)
+        self.record(events.FileReceived(**self.event_base, movement_id=self.current.id, received_by=by, received_at=now.isoformat()))
 
     def pull_back(self, by: str, movement_id: int, now: datetime) -> Movement:
         """The sender takes the file back while its recipient has not opened it."""
@@ -533,6 +528,7 @@ class Movement(Base):
     pulled_back_at = Column(DateTime(timezone=True))
     is_current = Column(Boolean, nullable=False)
     for_user = Column(String(64))  # sent to this officer, who was away: `to_user` holds charge for them
+    received_at = Column(DateTime(timezone=True))  # a physical file's arrival at its recipient's desk
 
     __table_args__ = (
         Index("ix_movements_file", "file_id", "id"),

@@ -14,6 +14,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from eoffice_common.directory import DEFAULT_LANGUAGE
+from eoffice_common.types import UtcDateTime
+
 # BIGINT in PostgreSQL, INTEGER in SQLite so that it is the autoincrementing rowid.
 SERIAL_ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -42,6 +45,7 @@ class Office(Base):
     district_name_hi = Column(String(120), nullable=False)
     state_code = Column(String(8), nullable=False)
     sections = Column(JSON, nullable=False, default=list)
+    recorded_at = Column(UtcDateTime())  # when dak recorded this version (eoffice_common.directory)
 
 
 class User(Base):
@@ -57,8 +61,9 @@ class User(Base):
     email = Column(String(254))
     reporting_officer_id = Column(String(64))
     roles = Column(JSON, nullable=False, default=list)
-    language = Column(String(2), nullable=False, default="en")
+    language = Column(String(2), nullable=False, default=DEFAULT_LANGUAGE)
     active = Column(Boolean, nullable=False, default=True)
+    recorded_at = Column(UtcDateTime())  # when dak recorded this version (eoffice_common.directory)
 
     @property
     def office(self):

@@ -181,6 +181,11 @@ class SearchQuery(Strict):
     per_page: int = Field(25, ge=1, le=100)
 
 
+class PostingIn(Strict):
+    postal_mode: PostalMode | None = None
+    article_number: str | None = Field(None, min_length=1, max_length=40)
+
+
 class RegisterQuery(Strict):
     date_from: date | None = None
     date_to: date | None = None
@@ -222,7 +227,7 @@ def movement_out(movement, users):
         "from": person(movement.from_user, users), "to": person(movement.to_user, users),
         "remarks": movement.remarks, "due_date": movement.due_date, "priority": movement.priority,
         "sent_at": movement.sent_at, "opened_at": movement.opened_at, "pulled_back_at": movement.pulled_back_at,
-        "for_user": movement.for_user,
+        "for_user": movement.for_user, "received_at": movement.received_at,
     }
 
 

@@ -34,6 +34,7 @@ from .schemas import (
     NewPartIn,
     NewVolumeIn,
     NoteIn,
+    PostingIn,
     RegisterQuery,
     SearchQuery,
     SendIn,
@@ -41,7 +42,7 @@ from .schemas import (
 )
 from .usecases import acting, correspondence, dispatches, drafts, files, movement, notes
 from .usecases.correspondence import AttachDocuments, GetDocument, ReceiptDestination
-from .usecases.dispatches import DispatchRegister
+from .usecases.dispatches import DispatchRegister, RecordPosting
 from .usecases.drafts import DraftCommand, IssueDraft, SignableDocument
 from .usecases.files import AddHead, CreateFile, ListFiles, OpenPart, OpenVolume
 from .usecases.movement import FileAction, FileCommand, SendFile, TransferFiles
@@ -127,6 +128,11 @@ class FilesService(web.DescribedService):
     @http("POST", "/files/<string:file_id>/return", idempotent=True)
     def return_file(self, request, file_id):
         return movement.return_file(self._action(request, file_id), self._uow())
+
+    @http("POST", "/files/<string:file_id>/receive", idempotent=True)
+    def receive(self, request, file_id):
+        """A physical file reached its custodian's desk."""
+        return movement.receive_file(self._on(file_id), self._uow())
 
     @http("POST", "/files/<string:file_id>/pull-back", idempotent=True)
     def pull_back(self, request, file_id):
@@ -252,6 +258,13 @@ class FilesService(web.DescribedService):
         principal = require_caller(self.caller)
         return drafts.issue_draft(IssueDraft(principal, file_id, draft_id, **parse_json(request, IssueIn).model_dump(exclude_none=True)), self._uow())
 
+    @http("POST", "/dispatches/<string:dispatch_id>/posted", idempotent=True)
+    def record_posting(self, request, dispatch_id):
+        """The dispatch section records a letter by post as it leaves: postal mode and article number."""
+        principal = require_caller(self.caller)
+        posting = parse_json(request, PostingIn)
+        return dispatches.record_posting(RecordPosting(principal, dispatch_id, posting.postal_mode, posting.article_number), self._uow())
+
     @http("GET", "/dispatch-register")
     def dispatch_register(self, request):
         """Every addressee of the letters issued in the caller's office: issue number, date, mode, addressee,
@@ -288,11 +301,11 @@ class FilesService(web.DescribedService):
 
     @consume_events({"dak": ("office_recorded",)})
     def on_office_recorded(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: directory.record_office(uow.session, envelope.data))
+        self.db.apply_once(payload, directory.record_event)
 
     @consume_events({"dak": ("user_recorded",)})
     def on_user_recorded(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: directory.record_user(uow.session, envelope.data))
+        self.db.apply_once(payload, directory.record_event)
 
     @consume_events({"dak": ("receipt_put_in_file",)})
     def on_receipt_put_in_file(self, payload):

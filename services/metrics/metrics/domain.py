@@ -47,7 +47,8 @@ LIFECYCLE_EVENTS = frozenset({
 # Events that give a file or receipt a holder: from then on its pendency is charged to the office of
 # that holder, so a late one changes the pendency of every week from its own to the current one.
 HOLDING_EVENTS = frozenset({
-    "receipt_diarised", "file_created", "receipt_sent", "file_sent", "file_pulled_back", "file_transferred",
+    "receipt_diarised", "file_created", "receipt_sent", "file_sent", "file_pulled_back", "receipt_pulled_back",
+    "file_transferred",
 })
 # Events that do not show a person at work (the system's: a notification, a letter arriving from
 # another office, a mail server's answer).
@@ -297,8 +298,8 @@ def item_changes(fact):
     if t in ("receipt_sent", "file_sent"):
         return [ItemChange(fact.item_type, fact.item_id, office=fact.office, holder=fact.to_user, held_since=at,
                            due_date=fact.due_date, last_sent_at=at, last_sent_by=fact.actor, movements=1)]
-    if t == "file_pulled_back":
-        return [ItemChange("file", fact.item_id, office=fact.office, holder=fact.to_user or fact.actor, held_since=at)]
+    if t in ("file_pulled_back", "receipt_pulled_back"):
+        return [ItemChange(fact.item_type, fact.item_id, office=fact.office, holder=fact.to_user or fact.actor, held_since=at)]
     if t == "file_transferred":
         return [ItemChange("file", file_id, office=fact.office, holder=fact.to_user, held_since=at) for file_id in fact.file_ids or ()]
     if t in ("receipt_put_in_file", "receipt_closed", "file_closed"):

@@ -11,12 +11,13 @@ from .domain import Fact, as_utc
 CONSUMED = {
     "dak": (
         "office_recorded", "user_recorded", "receipt_diarised", "receipt_sent", "receipt_received",
-        "receipt_put_in_file", "receipt_closed", "letter_received", "letter_opened",
+        "receipt_put_in_file", "receipt_closed", "letter_received", "letter_opened", "receipt_pulled_back",
+        "acting_charge_set", "acting_charge_ended",
     ),
     "files": (
         "file_created", "note_added", "note_confirmed", "receipt_linked", "draft_versioned", "draft_approved",
         "draft_issued", "file_sent", "file_opened", "file_pulled_back", "file_parked", "file_unparked",
-        "file_reopened", "file_closed", "file_transferred",
+        "file_reopened", "file_closed", "file_transferred", "file_received",
     ),
     "signing": (
         "signature_requested", "document_signed", "signature_failed", "certificate_registered", "certificate_revoked",
@@ -153,6 +154,16 @@ def _file_pulled_back(fact, data):
     fact.to_user = _text(data, "by_user", USER, required=False) or fact.actor
 
 
+def _receipt_pulled_back(fact, data):
+    _receipt(fact, data)
+    fact.to_user = _text(data, "by_user", USER, required=False) or fact.actor
+
+
+def _acting_charge(fact, data):
+    """Who holds charge for whom is dak's (items sent meanwhile name the acting officer as to_user);
+    kept as a fact of the office, nothing counted."""
+
+
 def _file_closed(fact, data):
     _file(fact, data)
     fact.kind = _kind(data, "kind", KINDS)
@@ -210,6 +221,10 @@ _EXTRACTORS = {
     "letter_received": _receipt,
     "letter_opened": _receipt,
     "letter_emailed": _file_only,
+    "receipt_pulled_back": _receipt_pulled_back,
+    "file_received": _file_only,
+    "acting_charge_set": _acting_charge,
+    "acting_charge_ended": _acting_charge,
     "file_created": _file_created,
     "note_added": _file_only,
     "note_confirmed": _file_only,

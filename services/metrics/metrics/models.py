@@ -30,6 +30,7 @@ class Office(Base):
     department_name_hi = Column(String(200), nullable=False)
     state = Column(String(8), nullable=False)
     sections = Column(JSON, nullable=False, default=list)
+    recorded_at = Column(UtcDateTime())  # when dak recorded this version (eoffice_common.directory)
 
 
 class User(Base):
@@ -45,6 +46,7 @@ class User(Base):
     section = Column(String(48))
     roles = Column(JSON, nullable=False, default=list)
     active = Column(Boolean, nullable=False, default=True)
+    recorded_at = Column(UtcDateTime())  # when dak recorded this version (eoffice_common.directory)
 
 
 class Fact(Base):

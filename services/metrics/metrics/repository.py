@@ -2,13 +2,15 @@
 a week from its facts, and reading what the scorer and the API need. Works on PostgreSQL and SQLite."""
 import json
 from collections import namedtuple
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import and_, case, delete, func, insert, null, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from eoffice_common import directory
 from eoffice_common.db import parse_batch
+from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, DirectoryCopy, snapshot_taken_at
 from eoffice_common.events import MalformedEvent
 from eoffice_common.tables import dead_letters, processed_events
 
@@ -18,6 +20,12 @@ from .domain import COUNTERS, HOLDING_EVENTS, LIFECYCLE_EVENTS, Fact, OfficeInfo
 from .events import fact_from, office_record, user_record
 from .models import Fact as FactRow
 from .models import Holding, Item, Office, ScoredWeek, StaleWeek, UnitScore, User, WeeklyActiveUser, daily_counts
+
+# metrics' copy of the directory, kept by the shared rules: the newer record wins.
+DIRECTORY = DirectoryCopy(
+    users=CopyTable.of(User.__table__, USER_FIELDS, key="user_id"),
+    offices=CopyTable.of(Office.__table__, OFFICE_FIELDS, key="office", renamed={"office": "code"}),
+)
 
 # A producer's clock may run a little ahead of ours; an event dated further ahead is refused.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -70,9 +78,9 @@ def apply_events(session, consumer, payloads, now):
             continue
         outcomes[(envelope.type, "applied")] += 1
         if envelope.type == "office_recorded":
-            record_office(session, parsed, stale, now)
+            record_office(session, envelope.data, directory.occurred_at(envelope), stale)
         elif envelope.type == "user_recorded":
-            record_user(session, parsed, stale, now)
+            record_user(session, envelope.data, directory.occurred_at(envelope), stale)
         else:
             facts.append(parsed)
     if facts:
@@ -98,11 +106,11 @@ def dead_letter(session, consumer, payload, envelope, reason, now):
 
 def record_directory(session, snapshot, now):
     """A whole directory (dak.directory_snapshot()) into the copy: for an empty copy at start."""
-    stale = Stale()
+    stale, taken_at = Stale(), snapshot_taken_at(snapshot)
     for data in snapshot.get("offices", []):
-        record_office(session, office_record(data), stale, now)
+        record_office(session, data, taken_at, stale)
     for data in snapshot.get("users", []):
-        record_user(session, user_record(data), stale, now)
+        record_user(session, data, taken_at, stale)
     mark_stale(session, stale, now)
 
 
@@ -129,45 +137,31 @@ def _do_nothing(statement):
     return statement.on_conflict_do_nothing()
 
 
-def record_office(session, record, stale, now):
-    row = session.get(Office, record.code)
-    values = asdict(record)
-    if row is not None and all(getattr(row, k) == v for k, v in values.items()):
-        return
-    if row is None:
-        session.add(Office(**values))
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-    session.flush()
-    # A new office is ranked in every week; a renamed or moved one changes its pools in every week.
-    stale.every_week = True
-
-
-def record_user(session, record, stale, now):
-    row = session.get(User, record.user_id)
-    values = asdict(record)
-    if row is None:
-        session.add(User(**values))
+def record_office(session, data, recorded_at, stale):
+    if DIRECTORY.record_office(session, data, recorded_at).changed():
+        # A new office is ranked in every week; a renamed or moved one changes its pools in every week.
         stale.every_week = True
-    else:
-        if (row.office, row.active) != (record.office, record.active):
-            stale.every_week = True
-        for key, value in values.items():
-            setattr(row, key, value)
-    session.flush()
+
+
+def record_user(session, data, recorded_at, stale):
+    recorded = DIRECTORY.record_user(session, data, recorded_at)
+    if not recorded.applied:
+        return
+    if recorded.changed("office", "active"):
+        stale.every_week = True
+    user_id, office = recorded.values["user_id"], recorded.values["office"]
     # Facts that arrived before the directory knew this user (signing, notify; what was sent to
     # them) can now be placed, and their weeks counted again.
     placed = session.execute(
         update(FactRow.__table__)
-        .where(FactRow.office.is_(None), FactRow.subject_user == record.user_id)
-        .values(office=record.office)
+        .where(FactRow.office.is_(None), FactRow.subject_user == user_id)
+        .values(office=office)
         .returning(FactRow.week)
     ).scalars().all()
     received = session.execute(
         update(FactRow.__table__)
-        .where(FactRow.to_office.is_(None), FactRow.to_user == record.user_id)
-        .values(to_office=record.office)
+        .where(FactRow.to_office.is_(None), FactRow.to_user == user_id)
+        .values(to_office=office)
         .returning(FactRow.week)
     ).scalars().all()
     stale.rebuild |= set(placed) | set(received)

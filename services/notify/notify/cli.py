@@ -13,7 +13,6 @@ from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
 
 from . import repository
-from .schemas import UserRecorded
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,8 +24,7 @@ def sync_directory(amqp_uri, engine, timeout=60):
         snapshot = cluster.dak.directory_snapshot()
     now = datetime.now(timezone.utc)
     with UnitOfWork(engine, actor="directory-sync", correlation_id=None) as uow:
-        for data in snapshot["users"]:
-            repository.record_user(uow.session, UserRecorded.model_validate(data), now)
+        repository.DIRECTORY.record_snapshot(uow.session, snapshot, updated_at=now)
         uow.commit()
     return len(snapshot["users"])
 

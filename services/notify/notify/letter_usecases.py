@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from eoffice_common.events import Envelope
 
-from . import domain
+from . import outside
 from .channels import DeliveryError
 from .events import LetterEmailed
 from .models import LetterEmail
 
-PENDING, SENDING, DELIVERED, BOUNCED, UNKNOWN = "pending", "sending", "delivered", "bounced", "unknown"
+DELIVERED, BOUNCED = "delivered", "bounced"
 DEVANAGARI = re.compile("[\u0900-\u097F]")
 
 
@@ -54,20 +54,13 @@ def record_letter_emails(envelope: Envelope, uow, now: datetime) -> int:
         session.add(LetterEmail(
             dispatch_id=addressee["dispatch_id"], source_event_id=envelope.id, file_id=data["file_id"],
             issue_number=data["issue_number"], office=envelope.office, district=envelope.district, address=addressee["email"],
-            subject=subject, body=body, pdf_key=data["pdf_key"], status=PENDING, attempts=0, due_at=now,
+            subject=subject, body=body, pdf_key=data["pdf_key"], status=outside.PENDING, attempts=0, due_at=now,
         ))
     return len(new)
 
 
 def claim_due_letter_emails(uow, now: datetime, limit: int = 20) -> list[LetterEmail]:
-    """Mark up to `limit` due letter emails 'sending' (an attempt counted); the caller commits before sending."""
-    claimed = uow.session.execute(
-        select(LetterEmail).where(LetterEmail.status == PENDING, LetterEmail.due_at <= now)
-        .order_by(LetterEmail.due_at).limit(limit).with_for_update(skip_locked=True)
-    ).scalars().all()
-    for letter in claimed:
-        letter.status, letter.attempts = SENDING, letter.attempts + 1
-    return claimed
+    return outside.claim_due(uow.session, LetterEmail, now, limit)
 
 
 @dataclass(frozen=True)
@@ -77,22 +70,13 @@ class SendOutcome:
     at: datetime
 
 
-def record_outcomes(outcomes: list[SendOutcome], uow, max_attempts: int, retry_base: float, retry_max: float) -> None:
+def record_outcomes(outcomes: list[SendOutcome], uow, settings) -> None:
     """Delivered, bounced (a permanent refusal, or retries used up), unknown (never resent on its own),
     or pending again after a transient failure; each settled one announced as letter_emailed."""
     for outcome in outcomes:
         letter = uow.session.get(LetterEmail, outcome.dispatch_id, with_for_update=True)
-        error = outcome.error
-        if error is None:
-            letter.status, letter.sent_at, letter.failure = DELIVERED, outcome.at, None
-        elif domain.after_failure(error.failure, letter.attempts, max_attempts) == "retry":
-            letter.status, letter.failure = PENDING, str(error)
-            letter.due_at = outcome.at + domain.retry_delay(letter.attempts, retry_base, retry_max)
-            continue
-        else:
-            letter.status = UNKNOWN if error.failure == domain.UNKNOWN else BOUNCED
-            letter.failure = str(error)
-        uow.emit(LetterEmailed(
-            dispatch_id=letter.dispatch_id, file_id=letter.file_id, issue_number=letter.issue_number, address=letter.address,
-            outcome=letter.status, at=outcome.at.isoformat(), reason=letter.failure, office=letter.office, district=letter.district,
-        ))
+        if outside.settle(letter, outcome.error, outcome.at, settings, sent=DELIVERED, failed=BOUNCED):
+            uow.emit(LetterEmailed(
+                dispatch_id=letter.dispatch_id, file_id=letter.file_id, issue_number=letter.issue_number, address=letter.address,
+                outcome=letter.status, at=outcome.at.isoformat(), reason=letter.failure, office=letter.office, district=letter.district,
+            ))

@@ -31,6 +31,7 @@ class Recipient(Base):
     roles = Column(JSON, nullable=False, default=list)
     active = Column(Boolean, nullable=False, default=True)
     updated_at = Column(UtcDateTime(), nullable=False)
+    recorded_at = Column(UtcDateTime())  # when dak recorded this version (eoffice_common.directory)
 
 
 class Preference(Base):
@@ -213,3 +214,22 @@ class ActingCharge(Base):
     from_date = Column(Date, nullable=False)
     to_date = Column(Date, nullable=False)
     ended = Column(Boolean, nullable=False, default=False)
+
+
+class SenderAcknowledgement(Base):
+    """The sender of a diarised letter told its receipt number, by email or SMS: one row per (receipt,
+    channel), claimed ('sending') and committed before it leaves."""
+
+    __tablename__ = "sender_acknowledgements"
+    receipt_id = Column(String(36), primary_key=True)
+    channel = Column(String(8), primary_key=True)  # email | sms
+    receipt_number = Column(String(80), nullable=False)
+    office = Column(String(32), nullable=False)
+    address = Column(String(254), nullable=False)
+    subject = Column(Text, nullable=False)
+    body = Column(Text, nullable=False)
+    status = Column(String(12), nullable=False)  # pending | sending | sent | failed | unknown
+    attempts = Column(Integer, nullable=False, default=0)
+    due_at = Column(UtcDateTime(), nullable=False)
+    failure = Column(Text)
+    sent_at = Column(UtcDateTime())

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from eoffice_common.directory import USER_FIELDS, CopyTable, DirectoryCopy
 from eoffice_common.repository import Repository
 
 from . import domain
@@ -67,13 +68,13 @@ def _lock_key(user_id):
 # --- the directory copy -----------------------------------------------------------------------
 
 
-def record_user(session, data, now):
-    values = data.model_dump()
-    values["updated_at"] = now
-    statement = _insert(session, Recipient).values(**values)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["user_id"], set_={k: statement.excluded[k] for k in values if k != "user_id"},
-    ))
+# notify's copy of the directory (users only), kept by the shared rules: the newer record wins.
+DIRECTORY = DirectoryCopy(users=CopyTable.of(Recipient.__table__, USER_FIELDS, key="user_id"))
+
+
+def record_user(session, data, recorded_at, now):
+    """Keep a user_recorded record (schemas.UserRecorded) unless the copy holds a newer one."""
+    DIRECTORY.record_user(session, data.model_dump(), recorded_at, updated_at=now)
 
 
 def person_of(row):
@@ -122,8 +123,8 @@ def people_and_preferences(session, user_ids):
 class DirectoryRepository(Repository):
     """notify's copy of the directory and each user's preferences."""
 
-    def record_user(self, data, now: datetime) -> None:
-        record_user(self.session, data, now)
+    def record_user(self, data, recorded_at: datetime, now: datetime) -> None:
+        record_user(self.session, data, recorded_at, now)
 
     def people(self, user_ids) -> dict[str, domain.Person]:
         return people(self.session, user_ids)

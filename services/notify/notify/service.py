@@ -18,7 +18,7 @@ from eoffice_common.repository import Reading
 from eoffice_common.storage import DocumentStore, open_documents
 from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
 
-from . import intake, letter_usecases, schemas, usecases
+from . import acknowledgements, domain, intake, letter_usecases, schemas, usecases
 from .channels import DeliveryError, NotConfigured
 from .courier import Courier
 from .exceptions import AdminOnly
@@ -202,6 +202,44 @@ class NotifyService(web.DescribedService):
     def on_acting_charge(self, payload):
         self.db.apply_once(payload, lambda uow, envelope: usecases.record_acting_charge(envelope, NotifyUnitOfWork(uow)))
 
+    @consume_events({"dak": ("receipt_diarised",)})
+    def acknowledge_senders(self, payload):
+        """A diarised letter whose sender is to be told its receipt number: an email and/or SMS to them."""
+        if self.db.apply_once(payload, lambda uow, envelope: acknowledgements.record_acknowledgements(envelope, uow, self.courier.now())) == "applied":
+            self.send_acknowledgements()
+
+    @timer(interval=2)
+    def send_acknowledgements(self):
+        """Send the acknowledgements that are due and record how each went."""
+        courier = self.courier
+        with self.db.unit_of_work() as uow:
+            claimed = acknowledgements.claim_due(uow, courier.now())
+            uow.commit()
+        if not claimed:
+            return 0
+        outcomes = [self._acknowledge(acknowledgement) for acknowledgement in claimed]
+        with self.db.unit_of_work() as uow:
+            acknowledgements.record_outcomes(outcomes, uow, courier.settings)
+            uow.commit()
+        return len(outcomes)
+
+    def _acknowledge(self, acknowledgement):
+        courier = self.courier
+        try:
+            if acknowledgement.channel == domain.EMAIL:
+                if courier.mailer is None:
+                    raise NotConfigured("email is not configured (SMTP_HOST)")
+                courier.mailer.send(acknowledgement.address, acknowledgement.subject, acknowledgement.body,
+                                    f"<ack-{acknowledgement.receipt_id}@{courier.message_domain}>",
+                                    headers={"X-eOffice-Receipt-Number": acknowledgement.receipt_number})
+            else:
+                if courier.sms is None:
+                    raise NotConfigured("SMS is not configured (SMS_GATEWAY_URL)")
+                courier.sms.send(acknowledgement.address, acknowledgement.body, reference=f"ack-{acknowledgement.receipt_id}")
+        except DeliveryError as exc:
+            return acknowledgements.Outcome(acknowledgement.receipt_id, acknowledgement.channel, exc, courier.now())
+        return acknowledgements.Outcome(acknowledgement.receipt_id, acknowledgement.channel, None, courier.now())
+
     @consume_events({"files": ("draft_issued",)})
     def email_issued_letters(self, payload):
         """A letter issued to addressees by email: a letter email each, sent by send_letter_emails."""
@@ -219,9 +257,7 @@ class NotifyService(web.DescribedService):
             return 0
         outcomes = [self._email_letter(letter) for letter in claimed]
         with self.db.unit_of_work() as uow:
-            settings = courier.settings
-            letter_usecases.record_outcomes(outcomes, uow, settings.max_attempts, settings.retry_base_seconds,
-                                            settings.retry_max_seconds)
+            letter_usecases.record_outcomes(outcomes, uow, courier.settings)
             uow.commit()
         return len(outcomes)
 

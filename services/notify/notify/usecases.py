@@ -161,7 +161,7 @@ def apply_events(command: ApplyEvents, uow) -> Told:
     events, now = command.events, command.now
     for envelope, event in events:
         if envelope.type == "user_recorded":
-            uow.directory.record_user(event.data, now)
+            uow.directory.record_user(event.data, event.at, now)
     notices = _draft_notices(events, uow)
     latest = _record_movements(events, uow)
     to_remind = []

@@ -34,6 +34,7 @@ class User(Base):
     designation_hi = Column(String(200), nullable=False)
     email = Column(String(254))  # with the user id, what a certificate must name to be this user's
     active = Column(Boolean, nullable=False, default=True)
+    recorded_at = Column(UtcDateTime())  # when dak recorded this version (eoffice_common.directory)
 
 
 class Office(Base):
@@ -44,6 +45,7 @@ class Office(Base):
     district = Column(String(16), nullable=False)
     name_en = Column(String(200), nullable=False)
     name_hi = Column(String(200), nullable=False)
+    recorded_at = Column(UtcDateTime())  # when dak recorded this version (eoffice_common.directory)
 
 
 class Document(Base, DocumentRecord):

@@ -9,6 +9,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, DirectoryCopy
 from eoffice_common.repository import Repository
 
 from . import domain
@@ -21,6 +22,13 @@ from .exceptions import (
     UnknownUser,
 )
 from .models import Certificate, Document, DocumentSigner, Office, Signature, User
+
+# signing's copy of the directory, kept by the shared rules: the newer record wins.
+DIRECTORY = DirectoryCopy(
+    users=CopyTable.of(User.__table__, USER_FIELDS, key="user_id", renamed={"user_id": "id"}),
+    offices=CopyTable.of(Office.__table__, OFFICE_FIELDS, key="office", renamed={"office": "code"}),
+)
+
 
 # The partial unique indexes that keep a key label, and a certificate, one officer's at a time.
 ONE_HOLDER_INDEXES = ("uq_certificates_active_key_label", "uq_certificates_active_fingerprint",

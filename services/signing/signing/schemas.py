@@ -78,24 +78,6 @@ class DraftApprovedData(Lenient):
     signers: list[str] | None = None
 
 
-class UserRecordedData(Lenient):
-    user_id: str
-    office: str
-    name_en: str
-    name_hi: str
-    designation_en: str
-    designation_hi: str
-    email: str | None = None
-    active: bool = True
-
-
-class OfficeRecordedData(Lenient):
-    office: str
-    district: str
-    name_en: str
-    name_hi: str
-
-
 def certificate_out(certificate):
     return {
         "id": certificate.id,

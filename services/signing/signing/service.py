@@ -17,22 +17,19 @@ from eoffice_common.metrics import Instrumentation
 from eoffice_common.storage import DocumentStore
 from eoffice_common.web import Caller, http, parse_json, require_caller
 
-from . import domain, usecases
+from . import domain, repository, usecases
 from .engine import SigningEngine
 from .esign import ESign
 from .exceptions import DocumentNotFound
-from .models import Office, User
 from .pki import Trust
 from .repository import SigningUnitOfWork
 from .schemas import (
     CertificateIn,
     DraftApprovedData,
     NoteConfirmedData,
-    OfficeRecordedData,
     RevokeIn,
     SignersIn,
     SignIn,
-    UserRecordedData,
     certificate_out,
     document_out,
     signature_out,
@@ -205,19 +202,14 @@ class SigningService(web.DescribedService):
     @staticmethod
     def _record_user(uow, envelope):
         """Keep dak's user; a user it deactivates signs nothing more: each registration ends."""
-        data = UserRecordedData.model_validate(envelope.data)
-        user = uow.session.get(User, data.user_id) or User(id=data.user_id)
-        user.office, user.name_en, user.name_hi = data.office, data.name_en, data.name_hi
-        user.designation_en, user.designation_hi, user.active = data.designation_en, data.designation_hi, data.active
-        user.email = data.email
-        uow.session.merge(user)
-        if not data.active:
-            usecases.end_registrations_of(data.user_id, data.office, SigningUnitOfWork.over(uow))
+        recorded = repository.DIRECTORY.record_event(uow.session, envelope)
+        user = recorded.values
+        if recorded.applied and not user["active"]:
+            usecases.end_registrations_of(user["user_id"], user["office"], SigningUnitOfWork.over(uow))
 
     @staticmethod
     def _record_office(uow, envelope):
-        data = OfficeRecordedData.model_validate(envelope.data)
-        uow.session.merge(Office(code=data.office, district=data.district, name_en=data.name_en, name_hi=data.name_hi))
+        repository.DIRECTORY.record_event(uow.session, envelope)
 
     # --- housekeeping ---------------------------------------------------------------------------
 

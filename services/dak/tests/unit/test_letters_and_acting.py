@@ -4,7 +4,6 @@ from datetime import date, timedelta
 import pytest
 
 from dak import acting, letters
-from dak.acting_usecases import redirected_moves
 from dak.domain import Move
 
 TODAY = date(2026, 12, 7)
@@ -52,17 +51,8 @@ def test_items_for_an_absent_officer_go_to_the_acting_one_marked_for_them():
     assert acting.redirect(["so.jhs", "adm.jhs"], {"so.jhs": "cm.jhs"}) == [("cm.jhs", "so.jhs"), ("adm.jhs", None)]
 
 
-class Session:
-    """Enough of a session for redirected_moves: the charges in force."""
-
-    def __init__(self, acting_for):
-        self.acting_for = acting_for
-
-
-def test_the_acting_officer_sending_to_the_absent_one_and_a_second_move_to_the_same_officer_are_not_redirected(monkeypatch):
-    from dak import repository
-    monkeypatch.setattr(repository, "acting_for", lambda session, users, day: {u: a for u, a in session.acting_for.items() if u in users})
-    session = Session({"so.jhs": "cm.jhs"})
+def test_the_acting_officer_sending_to_the_absent_one_and_a_second_move_to_the_same_officer_are_not_redirected():
     moves = [Move("clerk.jhs", "so.jhs"), Move("clerk.jhs", "cm.jhs", copy=True)]
-    assert redirected_moves(session, moves, "clerk.jhs") == [Move("clerk.jhs", "cm.jhs", False, "so.jhs"), Move("clerk.jhs", "cm.jhs", True)]
-    assert redirected_moves(session, [Move("cm.jhs", "so.jhs")], "cm.jhs") == [Move("cm.jhs", "so.jhs")]
+    assert acting.redirected_moves(moves, "clerk.jhs", {"so.jhs": "cm.jhs"}) == [
+        Move("clerk.jhs", "cm.jhs", False, "so.jhs"), Move("clerk.jhs", "cm.jhs", True)]
+    assert acting.redirected_moves([Move("cm.jhs", "so.jhs")], "cm.jhs", {"so.jhs": "cm.jhs"}) == [Move("cm.jhs", "so.jhs")]

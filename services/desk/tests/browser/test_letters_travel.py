@@ -19,7 +19,7 @@ def sign_in(page, base, user_id):
     page.wait_for_url("**/inbox")
 
 
-def until(check, timeout=60, what="the page to show it"):
+def until(check, timeout, what):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if check():
@@ -57,7 +57,7 @@ def test_a_letter_issued_to_two_offices_arrives_in_each(eoffice, chromium):
         page.goto(drafts)
         return all(page.get_attribute(f"tr[data-dispatch='{office}']", "data-status") == "received" for office in ("TRY-JHS", "CMO-JHS"))
 
-    until(both_received, what="both offices' receipt numbers on the issuing file")
+    until(both_received, timeout=60, what="both offices' receipt numbers on the issuing file")
     page.shoot("dispatches")
     numbers = {office: page.inner_text(f"tr[data-dispatch='{office}'] td:nth-child(4)") for office in ("TRY-JHS", "CMO-JHS")}
     assert numbers["TRY-JHS"].endswith("/TRY-JHS") and numbers["CMO-JHS"].endswith("/CMO-JHS")

@@ -9,7 +9,7 @@ from eoffice_common.auth import Principal
 from eoffice_common.events import Envelope
 
 from .. import letters
-from ..exceptions import UnlinkableEvent
+from ..exceptions import DispatchNotFound, UnlinkableEvent
 from ..model import Dispatch
 from ..schemas import dispatch_out, person
 
@@ -36,6 +36,26 @@ def dispatch_register(command: DispatchRegister, uow) -> dict:
                 for d, draft, f in visible
             ],
         }
+
+
+@dataclass(frozen=True)
+class RecordPosting:
+    caller: Principal
+    dispatch_id: str
+    postal_mode: str | None
+    article_number: str | None
+
+
+def record_posting(command: RecordPosting, uow) -> dict:
+    """The office's dispatch section records a letter by post as it leaves: postal mode and article number."""
+    with uow:
+        dispatch = uow.dispatches.get(command.dispatch_id)
+        if dispatch is None or dispatch.office_code != command.caller.office:
+            raise DispatchNotFound(f"dispatch {command.dispatch_id} was not found")
+        letters.posted(dispatch, dispatch.mode, command.postal_mode, command.article_number)
+        answer = dispatch_out(dispatch)
+        uow.commit(answer)
+        return answer
 
 
 def _dispatch_of(envelope: Envelope, uow) -> Dispatch:

@@ -106,6 +106,14 @@ def reopen_file(command: FileAction, uow) -> dict:
     return _change_status(command, uow, File.reopen, "reopened")
 
 
+def receive_file(command: FileCommand, uow) -> dict:
+    """The custodian marks a physical file as arrived at their desk."""
+    with uow:
+        file = _held_file(command, uow)
+        file.receive(command.caller.user_id, utcnow())
+        return _acted(uow, file, "received")
+
+
 def _change_status(command: FileAction, uow, change, action: str) -> dict:
     with uow:
         file = _held_file(command, uow)

@@ -42,3 +42,16 @@ def test_a_letter_inside_the_system_waits_for_its_signature_and_is_issued_once(r
     again = registry.post(f"/files/{file['id']}/drafts/{draft['id']}/issue", "so.jhs", json=by_post)
     assert (again.status_code, again.json()["error"]) == (409, "draft_already_issued")
     assert registry.sql("SELECT count(*) FROM dispatches") == [(2,)]
+
+
+def test_the_dispatch_section_records_the_article_number_of_a_letter_by_post(registry):
+    file, draft = approved_draft(registry)
+    issued = registry.post(f"/files/{file['id']}/drafts/{draft['id']}/issue", "so.jhs", json={"dispatch_mode": "post", "recipients": [
+        {"name": "ग्राम प्रधान, बड़ागाँव", "address": "ग्राम बड़ागाँव, तहसील मऊरानीपुर, झाँसी"}]}).json()
+    dispatch = issued["issue"]["dispatches"][0]
+    elsewhere = registry.post(f"/dispatches/{dispatch['id']}/posted", "sto.jhs", json={"postal_mode": "speed_post", "article_number": "EU123456789IN"})
+    assert (elsewhere.status_code, elsewhere.json()["error"]) == (404, "dispatch_not_found")
+    posted = registry.post(f"/dispatches/{dispatch['id']}/posted", "clerk.jhs", json={"postal_mode": "speed_post", "article_number": "EU123456789IN"})
+    assert posted.status_code == 200, posted.text
+    register = registry.get("/dispatch-register", "clerk.jhs").json()["entries"]
+    assert [(e["postal_mode"], e["article_number"], e["status"]) for e in register] == [("speed_post", "EU123456789IN", "posted")]

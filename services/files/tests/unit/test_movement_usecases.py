@@ -7,10 +7,12 @@ import pytest
 from files import domain, events
 from files.exceptions import (
     AlreadyOpened,
+    AlreadyReceived,
     FileClosed,
     NotCustodian,
     NothingToReturn,
     NotOwner,
+    NotPhysical,
     NotSender,
     VersionConflict,
 )
@@ -149,3 +151,22 @@ def test_every_change_extends_a_valid_audit_chain(uow, new_file, caller):
     file.audit_entries[1].details = file.audit_entries[1].details.replace("so.jhs", "dm.jhs")  # altered afterwards
     assert correspondence.verify_audit(FileCommand(caller("clerk.jhs"), file.id), uow)["first_broken"]["seq"] == 2
     assert file.version == 3  # one more per change after creation
+
+
+def test_a_physical_file_is_received_once_by_the_custodian_it_was_sent_to(uow, new_file, caller):
+    electronic = new_file("clerk.jhs")
+    movement.send_file(SendFile(caller("clerk.jhs"), electronic.id, to="so.jhs"), uow)
+    with pytest.raises(NotPhysical):
+        movement.receive_file(FileCommand(caller("so.jhs"), electronic.id), uow)
+    paper = new_file("clerk.jhs", kind="physical")
+    with pytest.raises(AlreadyReceived):  # nothing was sent to its creator
+        movement.receive_file(FileCommand(caller("clerk.jhs"), paper.id), uow)
+    movement.send_file(SendFile(caller("clerk.jhs"), paper.id, to="so.jhs"), uow)
+    with pytest.raises(NotCustodian):
+        movement.receive_file(FileCommand(caller("clerk.jhs"), paper.id), uow)
+    movement.receive_file(FileCommand(caller("so.jhs"), paper.id), uow)
+    received = uow.events_of(events.FileReceived)[-1]
+    assert (received.received_by, received.movement_id) == ("so.jhs", current_of(paper)[0].id)
+    assert current_of(paper)[0].received_at is not None
+    with pytest.raises(AlreadyReceived):
+        movement.receive_file(FileCommand(caller("so.jhs"), paper.id), uow)

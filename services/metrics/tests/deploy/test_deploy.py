@@ -11,7 +11,7 @@ import yaml
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 DEPLOY = os.path.join(ROOT, "deploy")
 ALERTS = os.path.join(DEPLOY, "prometheus", "alerts.yml")
-PORTS = {"desk": 9100, "dak": 9101, "files": 9102, "signing": 9103, "notify": 9104, "metrics": 9105}
+PORTS = {"desk": 9100, "dak": 9101, "files": 9102, "signing": 9103, "notify": 9104, "metrics": 9105, "search": 9106}
 
 
 def promtool(*args):

@@ -25,7 +25,7 @@ CATEGORIES = ("लोक शिकायत", "RTI")
 DIRECTORY_CHANGES = ("late_user", "deactivate", "move", "new_office")
 FILE_EVENTS = ("file_created", "file_sent", "file_pulled_back", "file_transferred", "file_closed", "file_reopened",
                "note_confirmed", "document_signed")
-RECEIPT_EVENTS = ("receipt_diarised", "receipt_sent", "receipt_put_in_file")
+RECEIPT_EVENTS = ("receipt_diarised", "receipt_sent", "receipt_pulled_back", "receipt_put_in_file")
 
 step = st.tuples(
     st.sampled_from(FILE_EVENTS + RECEIPT_EVENTS + ("notification_delivered",)),
@@ -82,6 +82,7 @@ def fact_event(make, index, kind, item, actor, to_user, minutes, flag):
         "receipt_diarised": {"receipt_id": receipt_id, "kind": electronic, "holder": actor, "vip": item % 2 == 0,
                              "main_category": CATEGORIES[item % 2], "subject": f"प्राप्ति {item}"},
         "receipt_sent": {"receipt_id": receipt_id, "to_user": to_user},
+        "receipt_pulled_back": {"receipt_id": receipt_id, "by_user": actor, "from_user": to_user},
         "receipt_put_in_file": {"receipt_id": receipt_id, "file_id": file_id},
         "notification_delivered": {"notification_id": f"M-{index}", "user": to_user, "channel": "inapp"},
     }[kind]

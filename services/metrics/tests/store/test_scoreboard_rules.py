@@ -216,3 +216,19 @@ def test_a_signature_counts_for_the_office_of_the_signed_note_not_the_signers(st
     # the signer is still an active user of their own office
     active = next(c for c in store.unit(THIS_WEEK, "office", "TRY-JHS").components if c["component"] == "active_user_share")
     assert active["numerator"] == 1
+
+
+def test_a_receipt_pulled_back_is_charged_again_to_the_office_of_who_pulled_it_back(store, make):
+    store.apply(directory(make, offices=("COLL-JHS", "TRY-JHS")), NOW)
+    store.apply([
+        make.event("receipt_diarised", {"receipt_id": "R-1", "kind": "electronic", "holder": "clerk.jhs",
+                                        "subject": "पेंशन प्रकरण / pension case"}, NOW - timedelta(hours=5)),
+        make.event("receipt_sent", {"receipt_id": "R-1", "to_user": "sto.jhs"}, NOW - timedelta(hours=4)),
+    ], NOW)
+    store.score(NOW)
+    assert [(r["office"], r["holder"]) for r in store.report("pendency", NOW)] == [("TRY-JHS", "sto.jhs")]
+    store.apply([make.event("receipt_pulled_back", {"receipt_id": "R-1", "by_user": "clerk.jhs", "from_user": "sto.jhs"},
+                            NOW - timedelta(hours=3))], NOW)
+    store.score(NOW)
+    assert [(r["office"], r["holder"]) for r in store.report("pendency", NOW)] == [("COLL-JHS", "clerk.jhs")]
+    assert (store.unit(THIS_WEEK, "office", "COLL-JHS").pending, store.unit(THIS_WEEK, "office", "TRY-JHS").pending) == (1, 0)

@@ -44,7 +44,7 @@ class FakeDirectory:
         self.chosen: dict[str, dict] = {}
         self.charges: dict[str, tuple] = {}
 
-    def record_user(self, data, now):
+    def record_user(self, data, recorded_at, now):
         values = data.model_dump()
         values.pop("roles", None)
         self.records[data.user_id] = domain.Person(**values)

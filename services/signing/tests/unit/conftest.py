@@ -14,15 +14,7 @@ from cryptography.x509.oid import NameOID
 
 from eoffice_common.fakes import FakeUnitOfWork
 from eoffice_common.storage import StoredDocument
-from signing import domain, pades
-from signing.exceptions import (
-    CertificateNotFound,
-    DocumentNotFound,
-    KeyBoundToAnother,
-    NoCertificate,
-    SignatureNotFound,
-    UnknownUser,
-)
+from signing import domain, exceptions, pades
 from signing.models import Office, User
 from signing.repository import view_of
 
@@ -53,7 +45,7 @@ class FakeDocuments:
     def get(self, kind, document_id, for_update=False):
         document = self.find(kind, document_id)
         if document is None:
-            raise DocumentNotFound(f"{kind} {document_id} was not found")
+            raise exceptions.DocumentNotFound(f"{kind} {document_id} was not found")
         signatures = self.signatures_of(kind, document_id)
         return document, view_of(document, self.signers_of(kind, document_id), signatures), signatures
 
@@ -77,7 +69,7 @@ class FakeSignatures:
 
     def get(self, signature_id):
         if signature_id not in self.rows:
-            raise SignatureNotFound(f"signature {signature_id} was not found")
+            raise exceptions.SignatureNotFound(f"signature {signature_id} was not found")
         return self.rows[signature_id]
 
     def add(self, signature):
@@ -91,14 +83,14 @@ class FakeCertificates:
     def get(self, certificate_id, user_id=None):
         certificate = self.rows.get(certificate_id)
         if certificate is None or (user_id is not None and certificate.user_id != user_id):
-            raise CertificateNotFound(f"certificate {certificate_id} was not found")
+            raise exceptions.CertificateNotFound(f"certificate {certificate_id} was not found")
         return certificate
 
     def add(self, certificate):
         for other in self.active():
             if other.fingerprint_sha256 == certificate.fingerprint_sha256 or (
                     certificate.key_label and other.key_label == certificate.key_label):
-                raise KeyBoundToAnother("this key or certificate was registered by another request just now")
+                raise exceptions.KeyBoundToAnother("this key or certificate was registered by another request just now")
         self.rows[certificate.id] = certificate
 
     def of_user(self, user_id):
@@ -108,7 +100,7 @@ class FakeCertificates:
         for certificate in self.of_user(user_id):
             if certificate.source == source and certificate.status == domain.ACTIVE:
                 return certificate
-        raise NoCertificate("register a certificate before signing", fields={"method": f"no active {source} certificate"})
+        raise exceptions.NoCertificate("register a certificate before signing", fields={"method": f"no active {source} certificate"})
 
     def active_registrations(self, fingerprint, key_label):
         return [c for c in self.active()
@@ -135,7 +127,7 @@ class FakeDirectory:
     def user(self, user_id):
         user = self.users.get(user_id)
         if user is None or not user.active:
-            raise UnknownUser(f"user {user_id} is not in the directory")
+            raise exceptions.UnknownUser(f"user {user_id} is not in the directory")
         return user
 
     def users_by_id(self, user_ids):

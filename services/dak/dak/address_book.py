@@ -1,0 +1,22 @@
+"""Rules of an office's address book: who a correspondent is (their name and organisation, however
+spelt), and what a diarised letter's sender block adds to what the book knows."""
+from __future__ import annotations
+
+from eoffice_common.search import search_form
+
+SENDER_FIELDS = ("name", "designation", "organisation", "address", "state", "pincode", "email", "mobile")
+
+
+def correspondent_key(name: str, organisation: str | None) -> str:
+    """The same correspondent, whatever the case, spacing or Hindi spelling variant."""
+    return f"{search_form(name)}|{search_form(organisation or '')}"[:600]
+
+
+def sender_block(fields: dict) -> dict:
+    """A receipt's sender block (its sender_* fields) as a correspondent's fields."""
+    return {name: fields.get(f"sender_{name}") for name in SENDER_FIELDS}
+
+
+def search_text(entry: dict) -> str:
+    return search_form(" ".join(filter(None, (entry.get("name"), entry.get("designation"), entry.get("organisation"),
+                                              entry.get("email"), entry.get("address")))))

@@ -1,0 +1,65 @@
+"""The input of each dak use case: small dataclasses the entrypoints build from a request."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .model import Dispatch, Letter, StoredDocument
+
+
+@dataclass(frozen=True)
+class Diarise:
+    """Diarise a letter (Generate & Send when `send` says where it goes next)."""
+
+    user_id: str
+    letter: Letter
+    scans: Sequence[tuple[str | None, StoredDocument]] = ()
+    channel: str = "form"
+    send: Dispatch | None = None
+    acknowledge: bool | None = None  # tell the sender the receipt number; None: as the office's setting says
+
+
+@dataclass(frozen=True)
+class DiariseBatch:
+    """Generate & Copy: several letters numbered in one transaction."""
+
+    user_id: str
+    letters: Sequence[Letter]
+
+
+@dataclass(frozen=True)
+class OnReceipt:
+    """An action of a user on one receipt; `office` is the user's, for who may see it."""
+
+    receipt_id: str
+    user_id: str
+    office: str | None
+
+
+@dataclass(frozen=True)
+class SendReceipt(OnReceipt):
+    dispatch: Dispatch = field(default_factory=lambda: Dispatch(to=()))
+
+
+@dataclass(frozen=True)
+class ReplyToReceipt(OnReceipt):
+    remarks: str | None = None
+
+
+@dataclass(frozen=True)
+class PutReceiptInFile(OnReceipt):
+    file_id: str = ""
+
+
+@dataclass(frozen=True)
+class CloseReceipt(OnReceipt):
+    remarks: str = ""
+
+
+@dataclass(frozen=True)
+class TransferReceipts:
+    """files' file_transferred: an officer's work goes to a successor."""
+
+    from_user: str
+    to_user: str
+    by_user: str

@@ -1,0 +1,248 @@
+"""dak's use cases: one function per use case, over a command and a unit of work that carries the
+repositories (`uow.receipts`, `uow.directory`; DakUnitOfWork here, an in-memory fake in unit tests).
+
+A write use case commits with what it returns: the entrypoint answers from that, never re-reading.
+A consumed event's use case does not commit: the event pipeline commits its effect together with
+the event's tracking row (eoffice_common.db.Store.apply_once)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from eoffice_common.events import Envelope
+
+from . import address_book, commands, domain, letters
+from .model import Diarist, Dispatch, IssuedLetter, Letter, Receipt, StoredDocument
+
+
+@dataclass(frozen=True)
+class Diarisation:
+    """A diarised receipt and the numbers of earlier receipts of what looks like the same letter."""
+
+    receipt: Receipt
+    duplicates: list[str] = field(default_factory=list)
+
+
+class FileDestinations(Protocol):
+    def ensure_takes_receipt(self, file_id: str) -> None:
+        """Raise if the caller may not put a receipt in the file now."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- diarisation ---------------------------------------------------------------------------------
+
+def diarise(command: commands.Diarise, uow) -> Diarisation:
+    diarisation = _diarise(command, uow)
+    uow.commit(diarisation)
+    return diarisation
+
+
+def diarise_batch(command: commands.DiariseBatch, uow) -> list[Diarisation]:
+    """Every letter numbered in one transaction: all of them, or none."""
+    diarisations = [_diarise(commands.Diarise(command.user_id, letter, channel="batch"), uow) for letter in command.letters]
+    uow.commit(diarisations)
+    return diarisations
+
+
+def copy_receipt(command: commands.OnReceipt, uow) -> Diarisation:
+    """A new receipt (new number) of the same letter and scans, held by its holder, who copies it."""
+    original = _actionable(command, uow)
+    original.ensure_can_act(command.user_id)
+    letter_scans = [(scan.filename, scan) for scan in original.scans]
+    receipt = Receipt.diarise(uow.directory.diarist(command.user_id), original.letter(), letter_scans, "copy", utcnow(),
+                              copied_from=original.id)
+    uow.receipts.add(receipt)
+    copied = Diarisation(uow.track(receipt))
+    uow.commit(copied)
+    return copied
+
+
+def _diarise(command: commands.Diarise, uow) -> Diarisation:
+    """Everything that can be read or refused comes before the receipt is numbered, so the
+    office's serial stays locked as briefly as possible."""
+    diarist = uow.directory.diarist(command.user_id)
+    letter = command.letter
+    receipt = Receipt.diarise(diarist, letter, command.scans, command.channel, utcnow(),
+                              acknowledge_to=_acknowledgement_to(letter, diarist.office_code, command.acknowledge, uow))
+    duplicates = uow.receipts.duplicates_of(letter.sender_organisation, letter.letter_number, letter.letter_date)
+    if command.send:
+        to = command.send.to
+        receipt.send(diarist.id, command.send, uow.directory.active_user_ids(to), receipt.created_at,
+                     acting_for=uow.directory.acting_for(to, domain.today_ist()))
+    uow.receipts.add(receipt)
+    uow.address_book.remember(diarist.office_code, address_book.sender_block(asdict(letter)), receipt.created_at)
+    return Diarisation(uow.track(receipt), duplicates)
+
+
+def _acknowledgement_to(letter: Letter, office_code: str, wanted: bool | None, uow) -> dict[str, Any] | None:
+    """Where the sender of a diarised letter is told its receipt number: their email and mobile, when
+    given and the diarist (or by default the office) wants it."""
+    if not (letter.sender_email or letter.sender_mobile):
+        return None
+    if not (wanted if wanted is not None else uow.address_book.acknowledges_senders(office_code)):
+        return None
+    return {"email": letter.sender_email, "mobile": letter.sender_mobile, "name": letter.sender_name, "subject": letter.subject}
+
+
+# --- actions of the holder -----------------------------------------------------------------------
+
+def open_receipt(command: commands.OnReceipt, uow) -> Receipt:
+    """A receipt as its reader sees it; what was sent to them counts as opened from now."""
+    receipt = _visible(command, uow)
+    if receipt.open_by(command.user_id, utcnow()):
+        uow.receipts.save(receipt)
+        uow.track(receipt)
+        uow.commit(receipt)
+    return receipt
+
+
+def receive(command: commands.OnReceipt, uow) -> Receipt:
+    return _act(command, uow, lambda receipt, now: receipt.receive(command.user_id, now))
+
+
+def send(command: commands.SendReceipt, uow) -> Receipt:
+    to = command.dispatch.to
+    known, acting_for = uow.directory.active_user_ids(to), uow.directory.acting_for(to, domain.today_ist())
+    return _act(command, uow, lambda receipt, now: receipt.send(command.user_id, command.dispatch, known, now, acting_for=acting_for))
+
+
+def pull_back(command: commands.OnReceipt, uow) -> Receipt:
+    """Whoever sent the receipt takes it back, until its recipient opens it."""
+    return _act(command, uow, lambda receipt, now: receipt.pull_back(command.user_id, now))
+
+
+def reply(command: commands.ReplyToReceipt, uow) -> Receipt:
+    """Send the receipt back to whoever sent it to its holder."""
+    def send_back(receipt: Receipt, now: datetime) -> None:
+        target = receipt.reply_target(command.user_id)
+        dispatch = Dispatch(to=[target], remarks=command.remarks)
+        receipt.send(command.user_id, dispatch, uow.directory.active_user_ids([target]), now, action="reply",
+                     acting_for=uow.directory.acting_for([target], domain.today_ist()))
+
+    return _act(command, uow, send_back)
+
+
+def put_in_file(command: commands.PutReceiptInFile, uow, files: FileDestinations) -> Receipt:
+    """Files is asked whether the receipt may go in the file before anything is locked or
+    committed: a refusal leaves the receipt with its holder, open."""
+    _visible(command, uow).ensure_can_act(command.user_id)
+    uow.rollback()  # no transaction stays open while files answers
+    files.ensure_takes_receipt(command.file_id)
+    return _act(command, uow, lambda receipt, now: receipt.put_in_file(command.user_id, command.file_id, now))
+
+
+def close(command: commands.CloseReceipt, uow) -> Receipt:
+    return _act(command, uow, lambda receipt, now: receipt.close(command.user_id, command.remarks, now))
+
+
+def _act(command: commands.OnReceipt, uow, action: Callable[[Receipt, datetime], None]) -> Receipt:
+    receipt = _actionable(command, uow)
+    action(receipt, utcnow())
+    uow.receipts.save(receipt)
+    uow.track(receipt)
+    uow.commit(receipt)
+    return receipt
+
+
+def _visible(command: commands.OnReceipt, uow, for_update: bool = False) -> Receipt:
+    receipt = uow.receipts.get(command.receipt_id, for_update=for_update)
+    receipt.ensure_visible_to(command.user_id, command.office)
+    return receipt
+
+
+def _actionable(command: commands.OnReceipt, uow) -> Receipt:
+    return _visible(command, uow, for_update=True)
+
+
+# --- consumed events -----------------------------------------------------------------------------
+
+def transfer_receipts(command: commands.TransferReceipts, uow) -> int:
+    """The receipts the leaving officer holds follow their successor; returns how many."""
+    if not uow.directory.active_user_ids([command.to_user]):
+        raise ValueError(f"the successor {command.to_user} is not an active user")
+    now = utcnow()
+    held = uow.receipts.held_by(command.from_user)
+    for receipt in held:
+        receipt.hand_over(command.from_user, command.to_user, command.by_user, now)
+        uow.receipts.save(receipt)
+        uow.track(receipt)
+    return len(held)
+
+
+class NoReceivingPoint(ValueError):
+    """An addressee office with no active user: the event is set aside (dead-lettered) with this reason."""
+
+
+class Documents(Protocol):
+    def get(self, key: str) -> bytes: ...
+
+    def put(self, data: bytes, filename: str) -> StoredDocument: ...
+
+
+def receive_issued_letter(envelope: Envelope, uow, documents: Documents) -> list[str]:
+    """files' draft_issued: one receipt per addressee office inside the deployment, with the signed
+    PDF as its scan, the issuing office as its sender and the issue number as its letter number,
+    held by the named officer or the office's receiving point. A dispatch already received is
+    skipped (a receipt names its dispatch, uniquely). Returns the new receipts' ids."""
+    data = envelope.data
+    addressees = [a for a in data.get("addressees") or () if a.get("mode") == letters.INTRA]
+    pending = [a for a in addressees if uow.receipts.for_dispatch(a["dispatch_id"]) is None]
+    if not pending:
+        return []
+    filename = letters.safe_filename(data["issue_number"])
+    # get() verifies the bytes against the sha256 in the key: the scan is the PDF that was signed.
+    scan = documents.put(documents.get(data["pdf_key"]), filename)
+    issuer, issuing_office = uow.directory.person(data["issued_by"]), uow.directory.office(envelope.office)
+    language = domain.detect_language(data.get("subject") or "")
+    hindi = language == "hi"
+    letter = Letter(
+        kind="electronic", delivery_mode="portal", subject=data.get("subject") or data["issue_number"], language=language,
+        sender_name=(issuer.name_hi if hindi else issuer.name_en) if issuer else data["issued_by"],
+        sender_designation=(issuer.designation_hi if hindi else issuer.designation_en) if issuer else None,
+        sender_organisation=(issuing_office.name_hi if hindi else issuing_office.name_en) if issuing_office else envelope.office,
+        sender_email=issuer.email if issuer else None, letter_number=data["issue_number"],
+        letter_date=datetime.fromisoformat(data["issued_at"]).astimezone(domain.IST).date() if data.get("issued_at") else None,
+        received_date=domain.today_ist(), classification=data.get("classification") or "normal",
+    )
+    now, created = utcnow(), []
+    for addressee in pending:
+        office = uow.directory.office(addressee["office"])
+        holder = Diarist(_holder_for(addressee, uow), office.code, office.district_code)
+        copy = bool(addressee.get("copy"))
+        issued = IssuedLetter(data["issue_number"], data["file_id"], addressee["dispatch_id"], for_information=copy)
+        letter_here = replace(letter, remarks="प्रतिलिपि सूचनार्थ / copy for information") if copy else letter
+        receipt = Receipt.from_issued_letter(holder, letter_here, [(filename, scan)], issued, now)
+        uow.receipts.add(receipt)
+        created.append(uow.track(receipt).id)
+    return created
+
+
+def _holder_for(addressee: dict, uow) -> str:
+    """The named officer while active in the addressee office; otherwise the office's receiving point."""
+    named = uow.directory.person(addressee["user"]) if addressee.get("user") else None
+    if named is not None and named.active and named.office_code == addressee["office"]:
+        return named.id
+    holder = letters.receiving_point(uow.directory.colleagues_in(addressee["office"]))
+    if holder is None:
+        raise NoReceivingPoint(f"office {addressee['office']} has no active user to receive letter {addressee['dispatch_id']}")
+    return holder
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+def receipt_for(command: commands.OnReceipt, uow) -> Receipt:
+    """A receipt its reader may see (nothing is marked opened)."""
+    return _visible(command, uow)
+
+
+def receipts_of(user_id: str, office: str | None, query, uow) -> tuple[list[Any], int]:
+    return uow.receipts.listed_for(user_id, office, query)
+
+
+def referenced_scan_keys(uow) -> set[str]:
+    return uow.receipts.referenced_scan_keys()

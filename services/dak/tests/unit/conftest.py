@@ -1,0 +1,150 @@
+"""dak's in-memory unit of work for use-case tests: repositories that keep copies, as a database
+would, so that a change a use case forgets to save is not seen again."""
+from collections import Counter
+from copy import deepcopy
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+
+from dak.exceptions import ReceiptNotFound, UnknownUser
+from dak.letters import Colleague
+from dak.model import Diarist, Receipt
+from eoffice_common.fakes import FakeUnitOfWork
+
+
+def _stored(receipt: Receipt) -> Receipt:
+    kept = deepcopy(receipt)
+    kept.collect_events()
+    kept.opened_now.clear()
+    return kept
+
+
+class FakeReceipts:
+    def __init__(self):
+        self.stored: dict[str, Receipt] = {}
+        self.serials: Counter = Counter()
+
+    def add(self, receipt: Receipt) -> None:
+        self.serials[(receipt.office_code, receipt.year)] += 1
+        receipt.number(self.serials[(receipt.office_code, receipt.year)])
+        self.stored[receipt.id] = _stored(receipt)
+
+    def save(self, receipt: Receipt) -> None:
+        assert receipt.id in self.stored, "save() is for a stored receipt"
+        self.stored[receipt.id] = _stored(receipt)
+
+    def get(self, receipt_id: str, for_update: bool = False) -> Receipt:
+        if receipt_id not in self.stored:
+            raise ReceiptNotFound(f"receipt {receipt_id} was not found")
+        return deepcopy(self.stored[receipt_id])
+
+    def held_by(self, user_id: str) -> list[Receipt]:
+        held = [r for r in self.stored.values() if r.holder_id == user_id and r.status == "open"]
+        return [deepcopy(r) for r in sorted(held, key=lambda r: r.created_at)]
+
+    def duplicates_of(self, sender_organisation, letter_number, letter_date) -> list[str]:
+        if not (sender_organisation and letter_number and letter_date):
+            return []
+        return [r.receipt_number for r in self.stored.values()
+                if (r.sender_organisation or "").lower() == sender_organisation.lower()
+                and (r.letter_number or "").lower() == letter_number.lower() and r.letter_date == letter_date]
+
+    def for_dispatch(self, dispatch_id: str) -> str | None:
+        return next((r.id for r in self.stored.values() if r.source_dispatch_id == dispatch_id), None)
+
+    def referenced_scan_keys(self) -> set[str]:
+        return {scan.key for r in self.stored.values() for scan in r.scans}
+
+    def number_of(self, receipt_id: str) -> str:
+        return self.stored[receipt_id].receipt_number
+
+
+@dataclass(frozen=True)
+class Officer:
+    id: str
+    office_code: str
+    district_code: str
+    active: bool = True
+    roles: tuple[str, ...] = ("clerk",)
+    section_code: str | None = None
+    name_en: str = "Officer"
+    name_hi: str = "अधिकारी"
+    designation_en: str = "Section Officer"
+    designation_hi: str = "अनुभाग अधिकारी"
+    email: str | None = None
+    reporting_officer_id: str | None = None
+
+
+OFFICES = {"COLL-JHS": SimpleNamespace(code="COLL-JHS", district_code="JHS", name_en="Collectorate, Jhansi", name_hi="ज़िलाधिकारी कार्यालय, झाँसी"),
+           "COLL-LLP": SimpleNamespace(code="COLL-LLP", district_code="LLP", name_en="Collectorate, Lalitpur", name_hi="ज़िलाधिकारी कार्यालय, ललितपुर")}
+
+
+class FakeDirectory:
+    def __init__(self, *officers: Officer):
+        self.officers = {officer.id: officer for officer in officers}
+        self.away: dict[str, str] = {}  # absent officer -> acting officer, today
+
+    def diarist(self, user_id: str) -> Diarist:
+        officer = self.officers.get(user_id)
+        if officer is None or not officer.active:
+            raise UnknownUser(f"user {user_id} is not in the directory")
+        return Diarist(officer.id, officer.office_code, officer.district_code)
+
+    def active_user_ids(self, user_ids) -> set[str]:
+        return {user_id for user_id in user_ids if user_id in self.officers and self.officers[user_id].active}
+
+    def acting_for(self, user_ids, day) -> dict[str, str]:
+        return {user_id: acting for user_id, acting in self.away.items() if user_id in set(user_ids)}
+
+    def person(self, user_id: str) -> Officer | None:
+        return self.officers.get(user_id)
+
+    def office(self, code: str):
+        return OFFICES.get(code)
+
+    def colleagues_in(self, office_code: str) -> list[Colleague]:
+        return [Colleague(o.id, o.office_code, o.section_code, o.roles, o.reporting_officer_id)
+                for o in self.officers.values() if o.office_code == office_code and o.active]
+
+
+JHANSI = ("COLL-JHS", "JHS")
+LALITPUR = ("COLL-LLP", "LLP")
+
+
+class FakeAddressBook:
+    def __init__(self):
+        self.entries: dict[tuple[str, str], dict] = {}
+        self.silent_offices: set[str] = set()
+
+    def remember(self, office_code, entry, at):
+        self.entries[(office_code, entry["name"])] = entry
+
+    def acknowledges_senders(self, office_code) -> bool:
+        return office_code not in self.silent_offices
+
+
+class FakeDakUnitOfWork(FakeUnitOfWork):
+    def __init__(self, actor: str = "diarist.jhs"):
+        super().__init__(actor)
+        self.receipts = FakeReceipts()
+        self.address_book = FakeAddressBook()
+        self.directory = FakeDirectory(
+            Officer("diarist.jhs", *JHANSI), Officer("so.jhs", *JHANSI), Officer("clerk.jhs", *JHANSI),
+            Officer("adm.jhs", *JHANSI),
+            Officer("dm.jhs", *JHANSI, roles=("officer",), name_en="Ravi Kumar Sharma", name_hi="रवि कुमार शर्मा",
+                    designation_en="District Magistrate", designation_hi="ज़िलाधिकारी", email="dm.jhs@up.example.in"), Officer("retired.jhs", *JHANSI, active=False),
+            Officer("diarist.llp", *LALITPUR, section_code="COLL-LLP-CR"), Officer("dm.llp", *LALITPUR, roles=("officer",)),
+
+        )
+
+
+@pytest.fixture
+def uow():
+    return FakeDakUnitOfWork()
+
+
+@pytest.fixture(scope="session")
+def new_uow():
+    """Makes a fresh unit of work: for tests that need one per example."""
+    return FakeDakUnitOfWork

@@ -89,7 +89,7 @@ def vocabulary(size, seed=11):
     return list(words)
 
 
-def generate(connection, documents, words):
+def generate(connection, documents, words, first=1):
     cursor = connection.cursor()
     cursor.execute("SET jit = off")  # compiling the generator's plan costs more than running it
     cursor.execute("CREATE TABLE IF NOT EXISTS bench_words (id int PRIMARY KEY, word text NOT NULL)")
@@ -97,7 +97,7 @@ def generate(connection, documents, words):
     cursor.execute("INSERT INTO bench_words SELECT n - 1, w FROM unnest(%s::text[]) WITH ORDINALITY AS t(w, n)", (words,))
     cursor.execute("ANALYZE bench_words")
     batch = 50_000
-    for start in range(1, documents + 1, batch):
+    for start in range(first, documents + 1, batch):
         end = min(documents, start + batch - 1)
         cursor.execute("""
             INSERT INTO documents (id, item_kind, item_id, kind, source, title, number, office, classification, dated,
@@ -111,7 +111,7 @@ def generate(connection, documents, words):
             FROM generate_series(%(start)s, %(end)s) g,
                  LATERAL (SELECT string_agg(w.word, ' ') AS body
                           FROM (SELECT floor(power(random(), 3) * %(size)s)::int AS id
-                                FROM generate_series(1, 40 + (g * 7919) %% 41) k) drawn
+                                FROM generate_series(1, 40 + (g::bigint * 7919) %% 41) k) drawn
                           JOIN bench_words w ON w.id = drawn.id) text
         """, {"start": start, "end": end, "offices": OFFICES, "size": len(words)})
         cursor.execute("""
@@ -261,11 +261,13 @@ def main():
         cursor.execute(f'CREATE DATABASE "{DATABASE}" ENCODING \'UTF8\' TEMPLATE template0')
         upgrade(SERVICE_DIR, database_url(DATABASE))
     connection = psycopg_connection(DATABASE)
-    connection.cursor().execute("SELECT count(*) FROM documents")
-    if not reuse:
-        print(f"generating {args.documents:,} documents; load {load()}", flush=True)
+    counting = connection.cursor()
+    counting.execute("SELECT coalesce(max(id), 0) FROM documents")
+    have = counting.fetchone()[0]
+    if have < args.documents:
+        print(f"generating {args.documents - have:,} documents (after {have:,}); load {load()}", flush=True)
         started = time.perf_counter()
-        generate(connection, args.documents, words)
+        generate(connection, args.documents, words, first=have + 1)
         print(f"  generated and analysed in {time.perf_counter() - started:.0f} s", flush=True)
     check_tokens_match_the_service(connection)
     measured = sizes(connection, args.documents)

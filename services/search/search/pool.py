@@ -4,7 +4,6 @@ OCR_WORKERS pages on OS threads at once, apart from the event intake (which only
 Metrics are touched only on the green side: prometheus_client's locks are green once patched."""
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime, timezone
 
@@ -29,9 +28,6 @@ PAGES_READ = Counter("eoffice_search_pages_read_total", "Pages whose text was ta
 OCR_SECONDS = Histogram("eoffice_search_ocr_page_seconds", "Seconds to OCR one page (orientation and text).",
                         buckets=(0.5, 1, 2, 4, 8, 15, 30, 60, 120))
 DOCUMENTS_READ = Counter("eoffice_search_documents_read_total", "Documents read, by outcome (indexed, or why not).", ["outcome"])
-
-# Tesseract's own threads would make pages per core meaningless and fight the pool for the cores.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
 def outcome_of(reason: str | None) -> str:

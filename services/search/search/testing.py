@@ -52,7 +52,7 @@ LETTERS = {
         "of the competent authority.",
     ),
 }
-DEGRADATIONS = ("clean", "rotated", "noisy", "low_resolution")
+DEGRADATIONS = ("clean", "rotated", "upside_down", "noisy", "low_resolution")
 
 
 def font(language: str, size: int = 46) -> ImageFont.FreeTypeFont:
@@ -83,12 +83,14 @@ def render_page(text: str, language: str) -> Image.Image:
 
 
 def degrade(page: Image.Image, how: str, seed: int = 7) -> Image.Image:
-    """`clean`; `rotated` (a quarter turn, as a page fed sideways); `noisy` (speckles, a slight blur, a
+    """`clean`; `rotated` (a quarter turn, as a page fed sideways); `upside_down`; `noisy` (speckles, a slight blur, a
     small skew); `low_resolution` (scanned at 100 dpi)."""
     if how == "clean":
         return page
     if how == "rotated":
         return page.rotate(90, expand=True, fillcolor=255)
+    if how == "upside_down":
+        return page.rotate(180)
     if how == "noisy":
         rng = random.Random(seed)
         noisy = page.rotate(1.2, expand=False, fillcolor=255, resample=Image.BICUBIC).filter(ImageFilter.GaussianBlur(1.0))

@@ -1,5 +1,6 @@
 """OCR quality on the test set (search/testing.py): pages rendered from known Hindi and English letters
-with the project's fonts, clean and degraded (a quarter turn, noise with skew, 100 dpi), as image PDFs.
+with the project's fonts, clean and degraded (a quarter turn, upside down, noise with skew, 100 dpi), as
+image PDFs.
 Word recall: the share of the letter's words (folded) that the OCR'd text holds."""
 from collections import defaultdict
 from datetime import datetime, timezone

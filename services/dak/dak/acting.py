@@ -58,9 +58,10 @@ def redirect(recipients: list[str], acting_for: dict[str, str]) -> list[tuple[st
     return [(acting_for[r], r) if r in acting_for else (r, None) for r in recipients]
 
 
-def redirected_moves(moves: list[Move], by: str, acting_for: dict[str, str]) -> list[Move]:
+def redirected_moves(moves: list[Move], acting_for: dict[str, str], by: str) -> list[Move]:
     """Moves to officers away today go to whoever acts for them, marked for them; the sender's own
-    move to an officer they act for, and a second move to the same officer, are kept as they were."""
+    move to an officer they act for, and a second move to the same officer, are kept as they were.
+    `acting_for` maps the absent in force today to their acting officer."""
     if not acting_for:
         return moves
     redirected, seen = [], set()

@@ -1,14 +1,16 @@
 """Use cases of leave and acting charge: an officer (or their office's admin) names who acts for them
-for some days; items sent to them meanwhile reach the acting officer, marked for them. Each is
-`(command, uow) -> result`."""
+for some days; items sent to them meanwhile reach the acting officer, marked for them (Receipt.send
+with usecases._acting_for). Each is `(command, uow) -> result`, over DakUnitOfWork's
+`uow.acting_charges` and `uow.directory`."""
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from typing import Any
 
-from . import acting, domain, repository
-from .models import ActingCharge, Office
+from . import acting, domain
+from .models import ActingCharge
 
 
 @dataclass(frozen=True)
@@ -22,20 +24,21 @@ class SetActingCharge:
 
 
 def set_acting_charge(command: SetActingCharge, uow) -> ActingCharge:
-    session = uow.session
-    absent = repository.officer(session, command.absent_user)
+    directory = uow.directory
+    absent = directory.officer(command.absent_user)
     acting.check_new_charge(
-        repository.officer(session, command.by), absent, repository.officer(session, command.acting_user),
+        directory.officer(command.by), absent, directory.officer(command.acting_user),
         command.from_date, command.to_date, domain.today_ist(),
-        absent is not None and repository.charge_overlaps(session, absent.id, command.from_date, command.to_date),
+        absent is not None and uow.acting_charges.overlaps(absent.id, command.from_date, command.to_date),
     )
     charge = ActingCharge(
         id=str(uuid.uuid4()), absent_user=absent.id, acting_user=command.acting_user, office_code=absent.office,
         from_date=command.from_date, to_date=command.to_date, reason=command.reason, set_by=command.by,
         set_at=datetime.now(timezone.utc),
     )
-    session.add(uow.track(charge))
-    charge.announce_set(session.get(Office, absent.office).district_code)
+    uow.acting_charges.add(uow.track(charge))
+    charge.announce_set(directory.office(absent.office).district_code)
+    uow.commit(charge)
     return charge
 
 
@@ -47,11 +50,16 @@ class EndActingCharge:
 
 def end_acting_charge(command: EndActingCharge, uow) -> ActingCharge:
     """The absent officer back early, or the leave called off: by them, the acting officer or their admin."""
-    session = uow.session
-    charge = uow.track(repository.load_charge(session, command.charge_id))
-    by = repository.officer(session, command.by)
+    charge = uow.track(uow.acting_charges.get(command.charge_id, for_update=True))
+    by = uow.directory.officer(command.by)
     if by.id not in (charge.absent_user, charge.acting_user) and not ("admin" in by.roles and by.office == charge.office_code):
         raise acting.NotYourCharge("only the officer, the acting officer or their office's admin ends an acting charge")
     if charge.ended_at is None:
-        charge.end(by.id, datetime.now(timezone.utc), session.get(Office, charge.office_code).district_code)
+        charge.end(by.id, datetime.now(timezone.utc), uow.directory.office(charge.office_code).district_code)
+    uow.commit(charge)
     return charge
+
+
+def charges_around(user_id: str, office: str, day: date, uow) -> list[tuple[ActingCharge, Any, Any]]:
+    """Charges not over by `day` involving the user or any officer of their office: [(charge, absent, acting)]."""
+    return uow.acting_charges.around(user_id, office, day)

@@ -20,3 +20,12 @@ def sender_block(fields: dict) -> dict:
 def search_text(entry: dict) -> str:
     return search_form(" ".join(filter(None, (entry.get("name"), entry.get("designation"), entry.get("organisation"),
                                               entry.get("email"), entry.get("address")))))
+
+
+def acknowledgement(fields: dict) -> dict | None:
+    """Where and what the sender of a diarised letter is told (its ReceiptDiarised.acknowledge_to):
+    their email and mobile, when the letter gives either."""
+    email, mobile = fields.get("sender_email"), fields.get("sender_mobile")
+    if not (email or mobile):
+        return None
+    return {"email": email, "mobile": mobile, "name": fields.get("sender_name"), "subject": fields.get("subject")}

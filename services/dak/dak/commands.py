@@ -16,7 +16,8 @@ class Diarise:
     scans: Sequence[tuple[str | None, StoredDocument]] = ()
     channel: str = "form"
     send: Dispatch | None = None
-    acknowledge: bool | None = None  # tell the sender the receipt number; None: as the office's setting says
+    # Tell the sender its receipt number (by their email / mobile): None follows the office's setting.
+    acknowledge: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class DiariseBatch:
 
     user_id: str
     letters: Sequence[Letter]
+    acknowledge: Sequence[bool | None] = ()  # per letter, as Diarise.acknowledge; missing ones None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,19 @@ class PutReceiptInFile(OnReceipt):
 @dataclass(frozen=True)
 class CloseReceipt(OnReceipt):
     remarks: str = ""
+
+
+@dataclass(frozen=True)
+class PullBack(OnReceipt):
+    """Its sender takes the receipt back from the holder, who has not opened it yet."""
+
+
+@dataclass(frozen=True)
+class SetAcknowledgements:
+    """An office's admin turns the acknowledgement of diarised letters to their senders on or off."""
+
+    office: str
+    enabled: bool
 
 
 @dataclass(frozen=True)

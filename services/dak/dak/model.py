@@ -121,7 +121,7 @@ class Movement:
     due_date: date | None = None
     priority: str = "normal"
     opened_at: datetime | None = None
-    for_user: str | None = None  # sent to this officer, who was away: to_user holds charge for them
+    for_user: str | None = None  # the officer away for whom to_user holds charge
     id: int | None = None  # None until stored
 
 
@@ -169,9 +169,10 @@ class Receipt(Aggregate, Letter):
     @classmethod
     def diarise(cls, diarist: Diarist, letter: Letter, scans: Sequence[tuple[str | None, StoredDocument]],
                 channel: str, now: datetime, copied_from: str | None = None,
-                acknowledge_to: dict[str, Any] | None = None) -> Receipt:
+                acknowledge_to: dict[str, str | None] | None = None) -> Receipt:
         """A new receipt held by its diarist. Its number is given by the repository that stores it
-        (gap-free per office and year); until then its events carry number_placeholder(id)."""
+        (gap-free per office and year); until then its events carry number_placeholder(id).
+        `acknowledge_to`: where its sender is told the number (address_book.acknowledgement), if at all."""
         domain.check_new_receipt(letter.kind, len(scans), bool(letter.body_text))
         receipt_id = str(uuid.uuid4())
         receipt = cls(
@@ -227,7 +228,7 @@ class Receipt(Aggregate, Letter):
         return domain.ReceiptView(
             id=self.id, office=self.office_code, created_by=self.created_by, holder=self.holder_id, status=self.status,
             kind=self.kind, classification=self.classification, received=self.received_at is not None,
-            movements=[domain.Move(m.from_user, m.to_user, m.copy) for m in self.movements],
+            movements=[domain.Move(m.from_user, m.to_user, m.copy, m.for_user) for m in self.movements],
         )
 
     def ensure_visible_to(self, user_id: str, office: str | None) -> None:
@@ -259,13 +260,13 @@ class Receipt(Aggregate, Letter):
 
     def send(self, by: str, dispatch: Dispatch, known_users: set[str], now: datetime, action: str = "send",
              acting_for: dict[str, str] | None = None) -> None:
-        """Send (or, with action "reply", send back): checks who may send to whom. A recipient away
-        today (`acting_for`: absent officer -> acting officer) is reached through whoever acts for them."""
+        """Send (or, with action "reply", send back): checks who may send to whom. What goes to an
+        officer away today goes to whoever acts for them (`acting_for`: {absent: acting}), marked for them."""
         moves = domain.plan_send(self.view(), by, list(dispatch.to), known_users)
-        self._move(acting.redirected_moves(moves, by, acting_for or {}), dispatch, now, action)
+        self._move(acting.redirected_moves(moves, acting_for or {}, by), dispatch, now, action)
 
     def pull_back(self, by: str, now: datetime) -> None:
-        """Whoever sent it to its holder takes it back, until the holder opens it."""
+        """Its sender takes it back from the holder, until the holder opens it (eOffice's pull back)."""
         handover = next((m for m in reversed(self.movements) if not m.copy), None)
         move = domain.plan_pull_back(self.view(), by, handover is not None and handover.opened_at is not None)
         self.movements.append(Movement(receipt_id=self.id, action="pull_back", from_user=move.from_user, to_user=move.to_user,

@@ -296,105 +296,98 @@ class DirectoryRepository:
             query = query.where(contains(User.search_text, word))
         return self._uow.session.execute(query.order_by(User.office_code, User.name_en).limit(limit)).scalars().all()
 
-    def acting_for(self, user_ids: Iterable[str], day: date) -> dict[str, str]:
-        """{absent officer: acting officer} of the charges in force on `day` among `user_ids`."""
-        return acting_for(self._uow.session, set(user_ids), day)
-
     def offices_and_users(self) -> tuple[list[Office], list[User]]:
         session = self._uow.session
         return session.query(Office).all(), session.query(User).all()
 
-
-# --- leave and acting charge ------------------------------------------------------------------------
-
-def officer(session, user_id):
-    user = session.get(User, user_id) if user_id else None
-    return None if user is None else acting.Officer(user.id, user.office_code, tuple(user.roles or ()), user.active)
+    def officer(self, user_id: str | None) -> acting.Officer | None:
+        """A user of the directory, active or not, as the rules of acting charge see them."""
+        user = self._uow.session.get(User, user_id) if user_id else None
+        return None if user is None else acting.Officer(user.id, user.office_code, tuple(user.roles or ()), user.active)
 
 
-def charge_overlaps(session, absent_user, from_date, to_date):
-    return session.execute(select(exists().where(
-        ActingCharge.absent_user == absent_user, ActingCharge.ended_at.is_(None),
-        ActingCharge.from_date <= to_date, ActingCharge.to_date >= from_date,
-    ))).scalar()
+class ActingChargeRepository:
+    """Leave and acting charge: who holds charge for whom, on which days."""
 
+    def __init__(self, uow):
+        self._uow = uow
 
-def load_charge(session, charge_id):
-    charge = session.execute(select(ActingCharge).where(ActingCharge.id == charge_id).with_for_update()).scalar_one_or_none()
-    if charge is None:
-        raise ChargeNotFound(f"acting charge {charge_id} was not found")
-    return charge
+    def add(self, charge: ActingCharge) -> None:
+        self._uow.session.add(charge)
 
+    def get(self, charge_id: str, for_update: bool = False) -> ActingCharge:
+        query = select(ActingCharge).where(ActingCharge.id == charge_id)
+        charge = self._uow.session.execute(query.with_for_update() if for_update else query).scalar_one_or_none()
+        if charge is None:
+            raise ChargeNotFound(f"acting charge {charge_id} was not found")
+        return charge
 
-def acting_for(session, user_ids, day):
-    """{absent officer: acting officer} of the charges in force on `day` among `user_ids`."""
-    if not user_ids:
-        return {}
-    rows = session.execute(select(ActingCharge.absent_user, ActingCharge.acting_user).where(
-        ActingCharge.absent_user.in_(list(user_ids)), ActingCharge.ended_at.is_(None),
-        ActingCharge.from_date <= day, ActingCharge.to_date >= day,
-    ))
-    return dict(rows.all())
+    def overlaps(self, absent_user: str, from_date: date, to_date: date) -> bool:
+        return self._uow.session.execute(select(exists().where(
+            ActingCharge.absent_user == absent_user, ActingCharge.ended_at.is_(None),
+            ActingCharge.from_date <= to_date, ActingCharge.to_date >= from_date,
+        ))).scalar()
 
+    def acting_for(self, user_ids: Iterable[str], day: date) -> dict[str, str]:
+        """{absent officer: acting officer} of the charges in force on `day` among `user_ids`."""
+        user_ids = list(user_ids)
+        if not user_ids:
+            return {}
+        rows = self._uow.connection.execute(select(ActingCharge.absent_user, ActingCharge.acting_user).where(
+            ActingCharge.absent_user.in_(user_ids), ActingCharge.ended_at.is_(None),
+            ActingCharge.from_date <= day, ActingCharge.to_date >= day,
+        ))
+        return dict(rows.all())
 
-def charges_around(session, user_id, office_code, day):
-    """Charges not over by `day` that involve the user, or any officer of their office: [(charge, absent, acting)]."""
-    absent, acting_officer = aliased(User), aliased(User)
-    rows = session.execute(
-        select(ActingCharge, absent, acting_officer)
-        .join(absent, absent.id == ActingCharge.absent_user).join(acting_officer, acting_officer.id == ActingCharge.acting_user)
-        .where(ActingCharge.ended_at.is_(None), ActingCharge.to_date >= day,
-               or_(ActingCharge.office_code == office_code, ActingCharge.absent_user == user_id, ActingCharge.acting_user == user_id))
-        .order_by(ActingCharge.from_date, ActingCharge.absent_user)
-    )
-    return rows.all()
+    def around(self, user_id: str, office_code: str, day: date) -> list[tuple[ActingCharge, User, User]]:
+        """Charges not over by `day` that involve the user, or any officer of their office: [(charge, absent, acting)]."""
+        absent, acting_officer = aliased(User), aliased(User)
+        rows = self._uow.session.execute(
+            select(ActingCharge, absent, acting_officer)
+            .join(absent, absent.id == ActingCharge.absent_user).join(acting_officer, acting_officer.id == ActingCharge.acting_user)
+            .where(ActingCharge.ended_at.is_(None), ActingCharge.to_date >= day,
+                   or_(ActingCharge.office_code == office_code, ActingCharge.absent_user == user_id, ActingCharge.acting_user == user_id))
+            .order_by(ActingCharge.from_date, ActingCharge.absent_user)
+        )
+        return [tuple(row) for row in rows.all()]
 
-
-# --- the address book -------------------------------------------------------------------------------
 
 _correspondents = Correspondent.__table__
-
-
-def remember_correspondent(session, office_code, entry, at):
-    """Add the sender to the office's address book, or bring their entry up to date: what this letter
-    says replaces what is known, what it leaves out keeps what was known. One upsert."""
-    values = {**{k: v for k, v in entry.items() if v}, "search_text": address_book.search_text(entry)}
-    key = address_book.correspondent_key(entry["name"], entry.get("organisation"))
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = dialect_insert(_correspondents).values(office_code=office_code, key=key, letters=1, last_letter_at=at, **values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["office_code", "key"],
-        set_={**{k: statement.excluded[k] for k in values}, "letters": _correspondents.c.letters + 1, "last_letter_at": at},
-    )
-    session.connection().execute(statement)
-
-
-def find_correspondents(session, office_code, text, limit):
-    query = select(Correspondent).where(Correspondent.office_code == office_code)
-    for word in search_words(text or ""):
-        query = query.where(contains(Correspondent.search_text, word))
-    return session.execute(query.order_by(Correspondent.letters.desc(), Correspondent.name).limit(limit)).scalars().all()
-
-
-def acknowledges_senders(session, office_code):
-    setting = session.get(AcknowledgementSetting, office_code)
-    return True if setting is None else setting.enabled
+_CORRESPONDENT_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class AddressBookRepository:
-    """Each office's outside correspondents, and whether it tells senders their receipt numbers."""
+    """Each office's outside correspondents, and whether it acknowledges letters to their senders."""
 
     def __init__(self, uow):
         self._uow = uow
 
     def remember(self, office_code: str, entry: dict[str, Any], at: datetime) -> None:
-        remember_correspondent(self._uow.session, office_code, entry, at)
-
-    def acknowledges_senders(self, office_code: str) -> bool:
-        return acknowledges_senders(self._uow.session, office_code)
+        """Add the sender to the office's address book, or bring their entry up to date: what this letter
+        says replaces what is known, what it leaves out keeps what was known. One upsert."""
+        values = {**{k: v for k, v in entry.items() if v}, "search_text": address_book.search_text(entry)}
+        key = address_book.correspondent_key(entry["name"], entry.get("organisation"))
+        connection = self._uow.connection
+        statement = _CORRESPONDENT_UPSERTS[connection.dialect.name](_correspondents).values(
+            office_code=office_code, key=key, letters=1, last_letter_at=at, **values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["office_code", "key"],
+            set_={**{k: statement.excluded[k] for k in values}, "letters": _correspondents.c.letters + 1, "last_letter_at": at},
+        )
+        connection.execute(statement)
 
     def find(self, office_code: str, text: str | None, limit: int) -> list[Correspondent]:
-        return find_correspondents(self._uow.session, office_code, text, limit)
+        query = select(Correspondent).where(Correspondent.office_code == office_code)
+        for word in search_words(text or ""):
+            query = query.where(contains(Correspondent.search_text, word))
+        return self._uow.session.execute(query.order_by(Correspondent.letters.desc(), Correspondent.name).limit(limit)).scalars().all()
+
+    def acknowledges_senders(self, office_code: str) -> bool:
+        setting = self._uow.session.get(AcknowledgementSetting, office_code)
+        return True if setting is None else setting.enabled
+
+    def set_acknowledgements(self, office_code: str, enabled: bool) -> None:
+        self._uow.session.merge(AcknowledgementSetting(office_code=office_code, enabled=enabled))
 
 
 class DakUnitOfWork:
@@ -408,11 +401,8 @@ class DakUnitOfWork:
         self.answer: Any = None
         self.receipts = ReceiptRepository(uow)
         self.directory = DirectoryRepository(uow)
+        self.acting_charges = ActingChargeRepository(uow)
         self.address_book = AddressBookRepository(uow)
-
-    @property
-    def session(self) -> Session:
-        return self._uow.session
 
     def track(self, aggregate):
         return self._uow.track(aggregate)

@@ -232,22 +232,6 @@ def user_out(user):
     }
 
 
-def receipt_answer(receipt):
-    """A receipt, with its scans and movements, as an action on it answers."""
-    return receipt_out(receipt, receipt.scans, receipt.movements)
-
-
-def diarisation_out(diarisation, warnings=()):
-    """A diarised receipt, warned of earlier receipts of what looks like the same letter."""
-    return {
-        "receipt": receipt_answer(diarisation.receipt),
-        "warnings": [
-            {"code": "possible_duplicate", "receipt_number": number, "message": f"same organisation, letter number and date as {number}"}
-            for number in diarisation.duplicates
-        ] + list(warnings),
-    }
-
-
 class ActingChargeIn(Strict):
     """Leave or tour: `acting_user` holds charge for `absent_user` (by default the caller) from_date to to_date."""
 
@@ -284,3 +268,19 @@ def correspondent_out(entry):
     return {"id": entry.id, "name": entry.name, "designation": entry.designation, "organisation": entry.organisation,
             "address": entry.address, "state": entry.state, "pincode": entry.pincode, "email": entry.email,
             "mobile": entry.mobile, "letters": entry.letters, "last_letter_at": entry.last_letter_at}
+
+
+def receipt_answer(receipt):
+    """A receipt, with its scans and movements, as an action on it answers."""
+    return receipt_out(receipt, receipt.scans, receipt.movements)
+
+
+def diarisation_out(diarisation, warnings=()):
+    """A diarised receipt, warned of earlier receipts of what looks like the same letter."""
+    return {
+        "receipt": receipt_answer(diarisation.receipt),
+        "warnings": [
+            {"code": "possible_duplicate", "receipt_number": number, "message": f"same organisation, letter number and date as {number}"}
+            for number in diarisation.duplicates
+        ] + list(warnings),
+    }

@@ -42,8 +42,7 @@ from . import acting_usecases, commands, domain, usecases
 from .directory import office_recorded, user_recorded
 from .email_intake import parse_email
 from .exceptions import FILE_REFUSALS, FilesUnavailable, NotAllowed, ReceiptNotFound
-from .models import AcknowledgementSetting, User
-from .repository import DakUnitOfWork, Reading, charges_around
+from .repository import DakUnitOfWork, Reading
 from .schemas import (
     AcknowledgementSettingIn,
     ActingChargeIn,
@@ -107,11 +106,13 @@ class DakService(web.DescribedService):
         """Generate & Copy: several letters sharing metadata, all numbered in one transaction."""
         principal = require_caller(self.caller)
         batch = parse_json(request, BatchIn)
-        letters, errors = [], {}
+        letters, acknowledge, errors = [], [], {}
         for index, data in enumerate(batch.receipts()):
             data.setdefault("kind", "physical")
             try:
-                letters.append(ReceiptIn.model_validate(data).letter())
+                receipt_in = ReceiptIn.model_validate(data)
+                letters.append(receipt_in.letter())
+                acknowledge.append(receipt_in.acknowledge)
             except ValidationError as exc:
                 for path, reason in invalid_input_from_pydantic(exc).fields.items():
                     errors[f"letters.{index}.{path}"] = reason
@@ -123,7 +124,7 @@ class DakService(web.DescribedService):
             return 201, {"receipts": [a["receipt"] for a in answers], "warnings": [w for a in answers for w in a["warnings"]]}
 
         with self._unit_of_work(present) as uow:
-            self._count_diarised(usecases.diarise_batch(commands.DiariseBatch(principal.user_id, letters), uow), "batch")
+            self._count_diarised(usecases.diarise_batch(commands.DiariseBatch(principal.user_id, letters, acknowledge), uow), "batch")
         return uow.answer
 
     @http("POST", "/receipts/email", upload=True, idempotent=True)
@@ -200,7 +201,7 @@ class DakService(web.DescribedService):
     def pull_back(self, request, receipt_id):
         """Whoever sent the receipt takes it back, until its recipient opens it (409 once they have)."""
         principal = require_caller(self.caller)
-        return self._act(usecases.pull_back, commands.OnReceipt(receipt_id, principal.user_id, principal.office), "pull_back")
+        return self._act(usecases.pull_back, commands.PullBack(receipt_id, principal.user_id, principal.office), "pull_back")
 
     @http("POST", "/receipts/<string:receipt_id>/put-in-file", idempotent=True)
     def put_in_file(self, request, receipt_id):
@@ -233,15 +234,14 @@ class DakService(web.DescribedService):
         principal = require_caller(self.caller)
         query = query_args(request, UserSearchQuery)
         with self._reading() as uow:
-            users = uow.directory.search(query.q, query.office, query.limit)
-            away = uow.directory.acting_for([u.id for u in users], domain.today_ist())
-            return {"users": [self._user_for(principal, u, away) for u in users]}
+            users, away = usecases.users_found(query.q, query.office, query.limit, uow)
+            return {"users": [self._user_for(principal, u, away.get(u.id)) for u in users]}
 
     @http("GET", "/directory/users/<string:user_id>")
     def get_user(self, request, user_id):
         principal = require_caller(self.caller)
         with self._reading() as uow:
-            return self._user_for(principal, uow.directory.user(user_id), uow.directory.acting_for([user_id], domain.today_ist()))
+            return self._user_for(principal, *usecases.user_of(user_id, uow))
 
     # --- the address book and acknowledgements --------------------------------------------------
 
@@ -251,7 +251,7 @@ class DakService(web.DescribedService):
         principal = require_caller(self.caller)
         query = query_args(request, CorrespondentQuery)
         with self._reading() as uow:
-            entries = uow.address_book.find(principal.office, query.q, query.limit)
+            entries = usecases.correspondents_of(principal.office, query.q, query.limit, uow)
             return {"office": principal.office, "correspondents": [correspondent_out(e) for e in entries]}
 
     @http("PUT", "/acknowledgements/setting")
@@ -261,11 +261,9 @@ class DakService(web.DescribedService):
         setting_in = parse_json(request, AcknowledgementSettingIn)
         if not principal.has_role("admin"):
             raise NotAllowed("only an admin of the office changes its acknowledgements")
-        with self.db.unit_of_work() as uow:
-            uow.session.merge(AcknowledgementSetting(office_code=principal.office, enabled=setting_in.enabled))
-            answer = {"office": principal.office, "enabled": setting_in.enabled}
-            uow.commit(answer)
-        return answer
+        with self._unit_of_work() as uow:
+            usecases.set_acknowledgements(commands.SetAcknowledgements(principal.office, setting_in.enabled), uow)
+        return uow.answer
 
     # --- leave and acting charge ----------------------------------------------------------------
 
@@ -274,36 +272,35 @@ class DakService(web.DescribedService):
         """An officer (or their office's admin) names who holds charge while they are away."""
         principal = require_caller(self.caller)
         charge_in = parse_json(request, ActingChargeIn)
-        with self.db.unit_of_work() as uow:
-            charge = acting_usecases.set_acting_charge(acting_usecases.SetActingCharge(
-                by=principal.user_id, absent_user=charge_in.absent_user or principal.user_id, acting_user=charge_in.acting_user,
-                from_date=charge_in.from_date, to_date=charge_in.to_date, reason=charge_in.reason,
-            ), uow)
-            answer = 201, self._charge_answer(uow.session, charge)
-            uow.commit(answer)
-        return answer
+        command = acting_usecases.SetActingCharge(
+            by=principal.user_id, absent_user=charge_in.absent_user or principal.user_id, acting_user=charge_in.acting_user,
+            from_date=charge_in.from_date, to_date=charge_in.to_date, reason=charge_in.reason,
+        )
+        with self._unit_of_work(lambda charge: (201, self._charge_answer(uow, charge))) as uow:
+            acting_usecases.set_acting_charge(command, uow)
+        return uow.answer
 
     @http("POST", "/acting-charges/<string:charge_id>/end", idempotent=True)
     def end_acting_charge(self, request, charge_id):
         principal = require_caller(self.caller)
-        with self.db.unit_of_work() as uow:
-            charge = acting_usecases.end_acting_charge(acting_usecases.EndActingCharge(principal.user_id, charge_id), uow)
-            answer = self._charge_answer(uow.session, charge)
-            uow.commit(answer)
-        return answer
+        with self._unit_of_work(lambda charge: self._charge_answer(uow, charge)) as uow:
+            acting_usecases.end_acting_charge(acting_usecases.EndActingCharge(principal.user_id, charge_id), uow)
+        return uow.answer
 
     @http("GET", "/acting-charges")
     def list_acting_charges(self, request):
         """Who acts for whom, today and to come, in the caller's office or involving the caller."""
         principal = require_caller(self.caller)
         today = domain.today_ist()
-        with self.db.read() as session:
-            rows = charges_around(session, principal.user_id, principal.office, today)
+        with self._reading() as uow:
+            rows = acting_usecases.charges_around(principal.user_id, principal.office, today, uow)
             return {"today": today, "charges": [acting_charge_out(charge, absent, acting, today) for charge, absent, acting in rows]}
 
     @staticmethod
-    def _charge_answer(session, charge):
-        return acting_charge_out(charge, session.get(User, charge.absent_user), session.get(User, charge.acting_user), domain.today_ist())
+    def _charge_answer(uow, charge):
+        """The answer about a charge, read in its use case's transaction before it commits."""
+        directory = uow.directory
+        return acting_charge_out(charge, directory.person(charge.absent_user), directory.person(charge.acting_user), domain.today_ist())
 
     @rpc
     def user(self, user_id):
@@ -405,8 +402,9 @@ class DakService(web.DescribedService):
             if diarisation.duplicates:
                 DUPLICATE_WARNINGS.inc()
 
-    def _user_for(self, principal, user, away):
-        data = {**user_out(user), "acting_user": away.get(user.id)}
+    def _user_for(self, principal, user, acting_user):
+        """A user as the caller may see them; `acting_user` holds charge for them today, if anyone does."""
+        data = {**user_out(user), "acting_user": acting_user}
         if principal.user_id != user.id and not principal.has_role("admin"):
             data.pop("mobile")
         return data

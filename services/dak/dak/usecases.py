@@ -1,5 +1,6 @@
 """dak's use cases: one function per use case, over a command and a unit of work that carries the
-repositories (`uow.receipts`, `uow.directory`; DakUnitOfWork here, an in-memory fake in unit tests).
+repositories (`uow.receipts`, `uow.directory`, `uow.acting_charges`, `uow.address_book`; DakUnitOfWork
+here, an in-memory fake in unit tests).
 
 A write use case commits with what it returns: the entrypoint answers from that, never re-reading.
 A consumed event's use case does not commit: the event pipeline commits its effect together with
@@ -44,7 +45,9 @@ def diarise(command: commands.Diarise, uow) -> Diarisation:
 
 def diarise_batch(command: commands.DiariseBatch, uow) -> list[Diarisation]:
     """Every letter numbered in one transaction: all of them, or none."""
-    diarisations = [_diarise(commands.Diarise(command.user_id, letter, channel="batch"), uow) for letter in command.letters]
+    acknowledge = list(command.acknowledge) + [None] * (len(command.letters) - len(command.acknowledge))
+    diarisations = [_diarise(commands.Diarise(command.user_id, letter, channel="batch", acknowledge=wanted), uow)
+                    for letter, wanted in zip(command.letters, acknowledge, strict=True)]
     uow.commit(diarisations)
     return diarisations
 
@@ -64,29 +67,33 @@ def copy_receipt(command: commands.OnReceipt, uow) -> Diarisation:
 
 def _diarise(command: commands.Diarise, uow) -> Diarisation:
     """Everything that can be read or refused comes before the receipt is numbered, so the
-    office's serial stays locked as briefly as possible."""
+    office's serial stays locked as briefly as possible. The sender goes into the office's address book."""
     diarist = uow.directory.diarist(command.user_id)
     letter = command.letter
+    fields = asdict(letter)
     receipt = Receipt.diarise(diarist, letter, command.scans, command.channel, utcnow(),
-                              acknowledge_to=_acknowledgement_to(letter, diarist.office_code, command.acknowledge, uow))
+                              acknowledge_to=_acknowledgement_to(fields, diarist.office_code, command.acknowledge, uow))
     duplicates = uow.receipts.duplicates_of(letter.sender_organisation, letter.letter_number, letter.letter_date)
     if command.send:
-        to = command.send.to
-        receipt.send(diarist.id, command.send, uow.directory.active_user_ids(to), receipt.created_at,
-                     acting_for=uow.directory.acting_for(to, domain.today_ist()))
+        receipt.send(diarist.id, command.send, uow.directory.active_user_ids(command.send.to), receipt.created_at,
+                     acting_for=_acting_for(command.send.to, uow))
+    uow.address_book.remember(diarist.office_code, address_book.sender_block(fields), receipt.created_at)
     uow.receipts.add(receipt)
-    uow.address_book.remember(diarist.office_code, address_book.sender_block(asdict(letter)), receipt.created_at)
     return Diarisation(uow.track(receipt), duplicates)
 
 
-def _acknowledgement_to(letter: Letter, office_code: str, wanted: bool | None, uow) -> dict[str, Any] | None:
-    """Where the sender of a diarised letter is told its receipt number: their email and mobile, when
-    given and the diarist (or by default the office) wants it."""
-    if not (letter.sender_email or letter.sender_mobile):
+def _acknowledgement_to(fields: dict[str, Any], office_code: str, wanted: bool | None, uow) -> dict[str, str | None] | None:
+    """Where the sender is told the receipt number: when the letter gives their email or mobile and
+    the diarist (or, by default, the office's setting) wants it."""
+    acknowledgement = address_book.acknowledgement(fields)
+    if acknowledgement is None:
         return None
-    if not (wanted if wanted is not None else uow.address_book.acknowledges_senders(office_code)):
-        return None
-    return {"email": letter.sender_email, "mobile": letter.sender_mobile, "name": letter.sender_name, "subject": letter.subject}
+    return acknowledgement if (wanted if wanted is not None else uow.address_book.acknowledges_senders(office_code)) else None
+
+
+def _acting_for(recipients, uow) -> dict[str, str]:
+    """{absent: acting} for the recipients away today."""
+    return uow.acting_charges.acting_for(set(recipients), domain.today_ist())
 
 
 # --- actions of the holder -----------------------------------------------------------------------
@@ -106,14 +113,8 @@ def receive(command: commands.OnReceipt, uow) -> Receipt:
 
 
 def send(command: commands.SendReceipt, uow) -> Receipt:
-    to = command.dispatch.to
-    known, acting_for = uow.directory.active_user_ids(to), uow.directory.acting_for(to, domain.today_ist())
+    known, acting_for = uow.directory.active_user_ids(command.dispatch.to), _acting_for(command.dispatch.to, uow)
     return _act(command, uow, lambda receipt, now: receipt.send(command.user_id, command.dispatch, known, now, acting_for=acting_for))
-
-
-def pull_back(command: commands.OnReceipt, uow) -> Receipt:
-    """Whoever sent the receipt takes it back, until its recipient opens it."""
-    return _act(command, uow, lambda receipt, now: receipt.pull_back(command.user_id, now))
 
 
 def reply(command: commands.ReplyToReceipt, uow) -> Receipt:
@@ -122,9 +123,14 @@ def reply(command: commands.ReplyToReceipt, uow) -> Receipt:
         target = receipt.reply_target(command.user_id)
         dispatch = Dispatch(to=[target], remarks=command.remarks)
         receipt.send(command.user_id, dispatch, uow.directory.active_user_ids([target]), now, action="reply",
-                     acting_for=uow.directory.acting_for([target], domain.today_ist()))
+                     acting_for=_acting_for([target], uow))
 
     return _act(command, uow, send_back)
+
+
+def pull_back(command: commands.PullBack, uow) -> Receipt:
+    """Its sender takes the receipt back, until the holder opens it."""
+    return _act(command, uow, lambda receipt, now: receipt.pull_back(command.user_id, now))
 
 
 def put_in_file(command: commands.PutReceiptInFile, uow, files: FileDestinations) -> Receipt:
@@ -233,7 +239,33 @@ def _holder_for(addressee: dict, uow) -> str:
     return holder
 
 
+# --- the address book and acknowledgements --------------------------------------------------------
+
+def set_acknowledgements(command: commands.SetAcknowledgements, uow) -> dict[str, Any]:
+    uow.address_book.set_acknowledgements(command.office, command.enabled)
+    setting = {"office": command.office, "enabled": command.enabled}
+    uow.commit(setting)
+    return setting
+
+
+def correspondents_of(office: str, text: str | None, limit: int, uow) -> list[Any]:
+    """The office's outside correspondents, most written-from first."""
+    return uow.address_book.find(office, text, limit)
+
+
 # --- reads ---------------------------------------------------------------------------------------
+
+def users_found(text: str | None, office: str | None, limit: int, uow) -> tuple[list[Any], dict[str, str]]:
+    """Active users by name or designation, and {absent: acting} for those away today."""
+    users = uow.directory.search(text, office, limit)
+    return users, uow.acting_charges.acting_for({u.id for u in users}, domain.today_ist())
+
+
+def user_of(user_id: str, uow) -> tuple[Any, str | None]:
+    """An active user, and who acts for them today (or None)."""
+    user = uow.directory.user(user_id)
+    return user, uow.acting_charges.acting_for({user_id}, domain.today_ist()).get(user_id)
+
 
 def receipt_for(command: commands.OnReceipt, uow) -> Receipt:
     """A receipt its reader may see (nothing is marked opened)."""

@@ -7,7 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from dak.exceptions import ReceiptNotFound, UnknownUser
+from dak import acting
+from dak.address_book import correspondent_key
+from dak.exceptions import ChargeNotFound, ReceiptNotFound, UnknownUser
 from dak.letters import Colleague
 from dak.model import Diarist, Receipt
 from eoffice_common.fakes import FakeUnitOfWork
@@ -83,7 +85,6 @@ OFFICES = {"COLL-JHS": SimpleNamespace(code="COLL-JHS", district_code="JHS", nam
 class FakeDirectory:
     def __init__(self, *officers: Officer):
         self.officers = {officer.id: officer for officer in officers}
-        self.away: dict[str, str] = {}  # absent officer -> acting officer, today
 
     def diarist(self, user_id: str) -> Diarist:
         officer = self.officers.get(user_id)
@@ -93,9 +94,6 @@ class FakeDirectory:
 
     def active_user_ids(self, user_ids) -> set[str]:
         return {user_id for user_id in user_ids if user_id in self.officers and self.officers[user_id].active}
-
-    def acting_for(self, user_ids, day) -> dict[str, str]:
-        return {user_id: acting for user_id, acting in self.away.items() if user_id in set(user_ids)}
 
     def person(self, user_id: str) -> Officer | None:
         return self.officers.get(user_id)
@@ -107,27 +105,59 @@ class FakeDirectory:
         return [Colleague(o.id, o.office_code, o.section_code, o.roles, o.reporting_officer_id)
                 for o in self.officers.values() if o.office_code == office_code and o.active]
 
+    def officer(self, user_id: str | None) -> acting.Officer | None:
+        officer = self.officers.get(user_id) if user_id else None
+        return None if officer is None else acting.Officer(officer.id, officer.office_code, officer.roles, officer.active)
 
-JHANSI = ("COLL-JHS", "JHS")
-LALITPUR = ("COLL-LLP", "LLP")
+
+class FakeActingCharges:
+    def __init__(self):
+        self.stored: dict[str, object] = {}
+
+    def add(self, charge) -> None:
+        self.stored[charge.id] = charge
+
+    def get(self, charge_id: str, for_update: bool = False):
+        if charge_id not in self.stored:
+            raise ChargeNotFound(f"acting charge {charge_id} was not found")
+        return self.stored[charge_id]
+
+    def overlaps(self, absent_user, from_date, to_date) -> bool:
+        return any(c.absent_user == absent_user and c.ended_at is None and c.from_date <= to_date and c.to_date >= from_date
+                   for c in self.stored.values())
+
+    def acting_for(self, user_ids, day) -> dict[str, str]:
+        return {c.absent_user: c.acting_user for c in self.stored.values() if c.absent_user in set(user_ids) and c.in_force_on(day)}
 
 
 class FakeAddressBook:
+    """The office's correspondents by (office, name folded, organisation folded), and its acknowledgement setting."""
+
     def __init__(self):
-        self.entries: dict[tuple[str, str], dict] = {}
-        self.silent_offices: set[str] = set()
+        self.correspondents: dict[tuple[str, str], dict] = {}
+        self.acknowledges: dict[str, bool] = {}
 
-    def remember(self, office_code, entry, at):
-        self.entries[(office_code, entry["name"])] = entry
+    def remember(self, office_code: str, entry: dict, at) -> None:
+        key = (office_code, correspondent_key(entry["name"], entry.get("organisation")))
+        known = self.correspondents.get(key, {"letters": 0})
+        self.correspondents[key] = {**known, **{k: v for k, v in entry.items() if v}, "letters": known["letters"] + 1, "last_letter_at": at}
 
-    def acknowledges_senders(self, office_code) -> bool:
-        return office_code not in self.silent_offices
+    def acknowledges_senders(self, office_code: str) -> bool:
+        return self.acknowledges.get(office_code, True)
+
+    def set_acknowledgements(self, office_code: str, enabled: bool) -> None:
+        self.acknowledges[office_code] = enabled
+
+
+JHANSI = ("COLL-JHS", "JHS")
+LALITPUR = ("COLL-LLP", "LLP")
 
 
 class FakeDakUnitOfWork(FakeUnitOfWork):
     def __init__(self, actor: str = "diarist.jhs"):
         super().__init__(actor)
         self.receipts = FakeReceipts()
+        self.acting_charges = FakeActingCharges()
         self.address_book = FakeAddressBook()
         self.directory = FakeDirectory(
             Officer("diarist.jhs", *JHANSI), Officer("so.jhs", *JHANSI), Officer("clerk.jhs", *JHANSI),

@@ -52,7 +52,7 @@ def test_items_for_an_absent_officer_go_to_the_acting_one_marked_for_them():
 
 
 def test_the_acting_officer_sending_to_the_absent_one_and_a_second_move_to_the_same_officer_are_not_redirected():
+    acting_for = {"so.jhs": "cm.jhs"}
     moves = [Move("clerk.jhs", "so.jhs"), Move("clerk.jhs", "cm.jhs", copy=True)]
-    assert acting.redirected_moves(moves, "clerk.jhs", {"so.jhs": "cm.jhs"}) == [
-        Move("clerk.jhs", "cm.jhs", False, "so.jhs"), Move("clerk.jhs", "cm.jhs", True)]
-    assert acting.redirected_moves([Move("cm.jhs", "so.jhs")], "cm.jhs", {"so.jhs": "cm.jhs"}) == [Move("cm.jhs", "so.jhs")]
+    assert acting.redirected_moves(moves, acting_for, "clerk.jhs") == [Move("clerk.jhs", "cm.jhs", False, "so.jhs"), Move("clerk.jhs", "cm.jhs", True)]
+    assert acting.redirected_moves([Move("cm.jhs", "so.jhs")], acting_for, "cm.jhs") == [Move("cm.jhs", "so.jhs")]

@@ -340,36 +340,3 @@ def test_the_first_opening_of_a_received_letter_is_told_to_the_issuing_file(uow)
     opened = [e for e in uow.committed_events if e.event_type == "letter_opened"]
     assert [(e.dispatch_id, e.opened_by) for e in opened] == [("d-1", "diarist.llp")]
     assert uow.receipts.get(receipt_id).opened_at is not None
-
-
-# --- acting charge, pull back, acknowledgements ------------------------------------------------
-
-def test_a_receipt_sent_to_an_officer_away_reaches_the_acting_one_marked_for_them(uow):
-    uow.directory.away = {"so.jhs": "adm.jhs"}
-    receipt = sent(uow, diarised(uow))
-    stored = uow.receipts.get(receipt.id)
-    assert (stored.holder_id, stored.movements[-1].for_user) == ("adm.jhs", "so.jhs")
-    assert (uow.events_of(ReceiptSent)[-1].to_user, uow.events_of(ReceiptSent)[-1].for_user) == ("adm.jhs", "so.jhs")
-
-
-def test_the_sender_pulls_a_receipt_back_until_it_is_opened(uow):
-    receipt = sent(uow, diarised(uow))
-    usecases.pull_back(commands.OnReceipt(receipt.id, "diarist.jhs", "COLL-JHS"), uow)
-    stored = uow.receipts.get(receipt.id)
-    assert (stored.holder_id, stored.movements[-1].action) == ("diarist.jhs", "pull_back")
-    assert uow.committed_events[-1].event_type == "receipt_pulled_back"
-    again = sent(uow, receipt)
-    usecases.open_receipt(commands.OnReceipt(again.id, "so.jhs", "COLL-JHS"), uow)
-    with pytest.raises(exceptions.ReceiptAlreadyOpened):
-        usecases.pull_back(commands.OnReceipt(receipt.id, "diarist.jhs", "COLL-JHS"), uow)
-
-
-def test_the_sender_is_told_the_number_unless_the_office_or_the_diarist_says_no(uow):
-    with_email = replace(LETTER, sender_email="ram.prasad@example.in")
-    assert diarised(uow, letter=with_email) and uow.events_of(ReceiptDiarised)[-1].acknowledge_to["email"] == "ram.prasad@example.in"
-    diarised(uow, letter=with_email, acknowledge=False)
-    uow.address_book.silent_offices.add("COLL-JHS")
-    diarised(uow, letter=with_email)
-    diarised(uow)
-    assert [e.acknowledge_to is not None for e in uow.events_of(ReceiptDiarised)] == [True, False, False, False]
-    assert ("COLL-JHS", "राम प्रसाद") in uow.address_book.entries

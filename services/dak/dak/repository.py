@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from eoffice_common.db import INSERT_OUTBOX
+from eoffice_common.repository import RepositoryUnitOfWork
 from eoffice_common.search import contains, search_words
 
 from . import acting, address_book, domain, letters
@@ -390,26 +391,12 @@ class AddressBookRepository:
         self._uow.session.merge(AcknowledgementSetting(office_code=office_code, enabled=enabled))
 
 
-class DakUnitOfWork:
-    """dak's repositories over a unit of work (eoffice_common.db.UnitOfWork, or a repository.Reading).
-    `present` turns what a use case commits with into the HTTP answer, kept under the request's
-    Idempotency-Key in the same transaction; the entrypoint returns it as `answer`."""
+class DakUnitOfWork(RepositoryUnitOfWork):
+    """dak's repositories over a unit of work (eoffice_common.repository.RepositoryUnitOfWork)."""
 
     def __init__(self, uow, present: Callable[[Any], Any] | None = None):
-        self._uow = uow
-        self._present = present
-        self.answer: Any = None
+        super().__init__(uow, present)
         self.receipts = ReceiptRepository(uow)
         self.directory = DirectoryRepository(uow)
         self.acting_charges = ActingChargeRepository(uow)
         self.address_book = AddressBookRepository(uow)
-
-    def track(self, aggregate):
-        return self._uow.track(aggregate)
-
-    def commit(self, result: Any = None) -> None:
-        self.answer = self._present(result) if self._present else result
-        self._uow.commit(self.answer)
-
-    def rollback(self) -> None:
-        self._uow.rollback()

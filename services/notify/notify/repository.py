@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from eoffice_common.directory import USER_FIELDS, CopyTable, DirectoryCopy
-from eoffice_common.repository import Repository
+from eoffice_common.repository import Repository, RepositoryUnitOfWork
 
 from . import domain
 from .exceptions import DeadLetterNotFound, NotificationNotFound
@@ -565,15 +565,11 @@ class DraftRepository(Repository):
         return rows
 
 
-class NotifyUnitOfWork:
-    """notify's repositories over a unit of work (eoffice_common.db.UnitOfWork, or a Reading).
-    `present` turns what a use case commits with into the HTTP answer, kept under the request's
-    Idempotency-Key in the same transaction; the entrypoint returns it as `answer`."""
+class NotifyUnitOfWork(RepositoryUnitOfWork):
+    """notify's repositories over a unit of work (eoffice_common.repository.RepositoryUnitOfWork)."""
 
     def __init__(self, uow, present: Callable[[Any], Any] | None = None):
-        self._uow = uow
-        self._present = present
-        self.answer: Any = None
+        super().__init__(uow, present)
         self.directory = DirectoryRepository(uow)
         self.inbox = InboxRepository(uow)
         self.deliveries = DeliveryRepository(uow)
@@ -581,23 +577,6 @@ class NotifyUnitOfWork:
         self.movements = MovementRepository(uow)
         self.reminders = ReminderRepository(uow)
         self.drafts = DraftRepository(uow)
-
-    def __enter__(self) -> NotifyUnitOfWork:
-        self._uow.__enter__()
-        return self
-
-    def __exit__(self, *exc_info):
-        return self._uow.__exit__(*exc_info)
-
-    def track(self, aggregate):
-        return self._uow.track(aggregate)
-
-    def emit_all(self, events, cause_of=None):
-        return self._uow.emit_all(events, cause_of)
-
-    def commit(self, result: Any = None) -> None:
-        self.answer = self._present(result) if self._present else result
-        self._uow.commit(self.answer)
 
 
 # --- backlog (for metrics) --------------------------------------------------------------------

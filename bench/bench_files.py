@@ -132,20 +132,21 @@ def seed(url, pairs):
     users = [f"bench.{side}{i:03d}" for i in range(pairs) for side in "ab"]
     engine = StandaloneEngine(url)
     with UnitOfWork(engine, actor="bench", correlation_id=None) as uow:
-        directory.record_office(uow.session, {
+        now = datetime.now(timezone.utc)
+        directory.DIRECTORY.record_office(uow.session, {
             "office": OFFICE, "district": "JHS", "name_en": "Bench Collectorate", "name_hi": "बेंच कलेक्ट्रेट",
             "department": "REV", "department_name_en": "Revenue", "department_name_hi": "राजस्व",
             "district_name_en": "Jhansi", "district_name_hi": "झाँसी", "state": "UP", "sections": [],
-        })
+        }, now)
         for user_id in users:
-            directory.record_user(uow.session, {
+            directory.DIRECTORY.record_user(uow.session, {
                 "user_id": user_id, "office": OFFICE, "district": "JHS", "name_en": user_id, "name_hi": "अधिकारी",
                 "designation_en": "Section Officer", "designation_hi": "अनुभाग अधिकारी", "roles": ["officer"], "active": True,
-            })
+            }, now)
         seed_heads(uow.session, [{
             "office": OFFICE, "main_code": "N-11", "main_name_en": "Land Revenue", "main_name_hi": "भू-राजस्व",
             "sub_code": "016", "sub_name_en": "Mutation", "sub_name_hi": "नामांतरण", "section_label": "REV", "department_label": OFFICE,
-        }], "bench", datetime.now(timezone.utc))
+        }], "bench", now)
         uow.commit()
     engine.engine.dispose()
     return users

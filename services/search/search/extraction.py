@@ -197,6 +197,9 @@ def tesseract(png: bytes, arguments: list[str]) -> str:
                               timeout=TESSERACT_SECONDS, check=False, env=ONE_THREAD)
     except subprocess.TimeoutExpired:
         raise Unreadable(f"OCR took over {TESSERACT_SECONDS} s on a page") from None
+    except FileNotFoundError:
+        # make run on a machine without Debian's tesseract-ocr: the scan is recorded, not retried forever.
+        raise Unreadable("OCR is not installed on this machine (tesseract-ocr, tesseract-ocr-hin)") from None
     if done.returncode != 0:
         raise Unreadable("OCR failed: " + done.stderr.decode("utf-8", "replace").strip().splitlines()[-1][:200]
                          if done.stderr.strip() else "OCR failed")

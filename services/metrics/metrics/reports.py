@@ -163,12 +163,14 @@ def section_pendency(session, offices, now):
 
 def pending_with_others(session, offices, user_id, now):
     """Files and receipts `user_id` sent last and that are pending with someone else (not returned,
-    not pulled back), longest first."""
+    not pulled back), longest first, in the office of the user holding them (as pendency)."""
     i = Item.__table__.c
+    holding = _holding_office()
     found = session.execute(
-        select(i.office, i.item_type, i.item_id, i.holder, i.last_sent_at, i.due_date)
+        select(holding.label("office"), i.item_type, i.item_id, i.holder, i.last_sent_at, i.due_date)
+        .select_from(_items_with_holders())
         .where(i.last_sent_by == user_id, i.holder != user_id, i.closed_at.is_(None), i.created_at.isnot(None),
-               i.office.in_(list(offices)))
+               holding.in_(list(offices)))
         .order_by(i.last_sent_at, i.item_type, i.item_id)
     ).all()
     users = _users(session, {row.holder for row in found})

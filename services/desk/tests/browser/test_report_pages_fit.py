@@ -114,3 +114,9 @@ def test_report_and_scoreboard_pages_do_not_scroll_sideways_and_draw_their_chart
             assert drawn > 0, f"{label} ({language}) at {width} px draws no chart"
         if label == "scoreboard":
             assert page.evaluate("document.querySelectorAll('svg.chart.rank circle').length") == 12
+        # On a phone a table's cells become cards captioned by their data-label: none may be captioned by ":" alone.
+        uncaptioned = page.evaluate(
+            "Array.from(document.querySelectorAll('.list td')).filter(td => td.getBoundingClientRect().width > 0"
+            " && getComputedStyle(td, '::before').content !== 'none' && !(td.dataset.label || '').trim())"
+            ".map(td => td.closest('table').className + ': ' + td.textContent.trim().slice(0, 40))")
+        assert uncaptioned == [], f"{label} ({language}) at {width} px has cells captioned by ':' alone: {uncaptioned}"

@@ -186,9 +186,45 @@ def _file_transferred(fact, data):
     fact.file_ids = file_ids
 
 
+DISPATCH_MODES = {"intra", "email", "post"}
+
+
 def _draft_issued(fact, data):
     _file(fact, data)
-    fact.kind = _kind(data, "dispatch_mode", {"email", "post"})
+    fact.kind = _kind(data, "dispatch_mode", DISPATCH_MODES)
+    fact.dispatches = _addressees(data)
+
+
+def _addressees(data):
+    """Each addressee's dispatch of an issued letter: id, mode, a copy for information or not, and the
+    office of this deployment it goes to (intra)."""
+    addressees = data.get("addressees") or []
+    if not isinstance(addressees, list) or not all(isinstance(a, dict) for a in addressees):
+        raise MalformedEvent("data.addressees must be a list of addressees")
+    dispatches = []
+    for index, addressee in enumerate(addressees):
+        prefix = f"addressees.{index}."
+        dispatch_id, office = addressee.get("dispatch_id"), addressee.get("office")
+        if not isinstance(dispatch_id, str) or not 0 < len(dispatch_id) <= ID:
+            raise MalformedEvent(f"data.{prefix}dispatch_id must be a dispatch id")
+        if addressee.get("mode") not in DISPATCH_MODES:
+            raise MalformedEvent(f"data.{prefix}mode must be one of {', '.join(sorted(DISPATCH_MODES))}")
+        if office is not None and (not isinstance(office, str) or len(office) > CODE):
+            raise MalformedEvent(f"data.{prefix}office must be an office code")
+        dispatches.append({"dispatch_id": dispatch_id, "mode": addressee["mode"], "copy": bool(addressee.get("copy")),
+                           "office": office or None})
+    return dispatches
+
+
+def _letter(fact, data):
+    _receipt(fact, data)
+    fact.dispatch_id = _text(data, "dispatch_id", ID)
+
+
+def _letter_emailed(fact, data):
+    _file(fact, data)
+    fact.dispatch_id = _text(data, "dispatch_id", ID)
+    fact.kind = _kind(data, "outcome", {"delivered", "bounced", "unknown"})
 
 
 def _signature(fact, data):
@@ -217,10 +253,10 @@ _EXTRACTORS = {
     "receipt_put_in_file": _receipt,
     "receipt_closed": _receipt,
     # A letter from another office of the deployment arrives with its own receipt_diarised; these
-    # say where it came from and when it was opened, and are kept as facts without a counter.
-    "letter_received": _receipt,
-    "letter_opened": _receipt,
-    "letter_emailed": _file_only,
+    # say which dispatch of an issued letter reached its addressee (received, opened, emailed).
+    "letter_received": _letter,
+    "letter_opened": _letter,
+    "letter_emailed": _letter_emailed,
     "receipt_pulled_back": _receipt_pulled_back,
     "file_received": _file_only,
     "acting_charge_set": _acting_charge,

@@ -18,8 +18,19 @@ from . import domain
 from .bulk import insert_many
 from .domain import COUNTERS, HOLDING_EVENTS, LIFECYCLE_EVENTS, Fact, OfficeInfo, UnitInputs, as_utc, week_of
 from .events import fact_from, office_record, user_record
+from .models import (
+    Dispatch,
+    Holding,
+    Item,
+    Office,
+    ScoredWeek,
+    StaleWeek,
+    UnitScore,
+    User,
+    WeeklyActiveUser,
+    daily_counts,
+)
 from .models import Fact as FactRow
-from .models import Holding, Item, Office, ScoredWeek, StaleWeek, UnitScore, User, WeeklyActiveUser, daily_counts
 
 # metrics' copy of the directory, kept by the shared rules: the newer record wins.
 DIRECTORY = DirectoryCopy(
@@ -37,7 +48,7 @@ REBUILD_LOCK, SCORER_LOCK = 0x6D657472, 0x6D657473
 FACT_COLUMNS = (
     "event_id", "event_type", "occurred_at", "actor", "office", "subject_user", "item_type", "item_id", "kind",
     "to_user", "to_office", "section", "number", "subject", "category", "classification", "vip", "due_date",
-    "duration_seconds", "levels", "file_ids",
+    "duration_seconds", "levels", "file_ids", "dispatch_id", "dispatches",
 )
 
 
@@ -177,6 +188,9 @@ def apply_facts(session, facts, stale, now):
     pendency_changed_since = min(filter(None, [_earliest_pendency_change(session, lifecycle), *moved]), default=None)
     upsert_items(session, domain.merged_item_changes(facts).values())
     add_holdings(session, domain.holdings(facts))
+    dispatches = domain.merged_dispatch_changes(facts)
+    upsert_dispatches(session, dispatches.values())
+    stale.rescore |= _weeks_reached(session, [change.dispatch_id for change in dispatches.values() if change.issued_at])
     counts, active = domain.count_increments(facts)
     add_counts(session, counts)
     add_active_users(session, active)
@@ -253,6 +267,42 @@ def _merge_items(statement):
             "movements": old.movements + new.movements,
         },
     )
+
+
+def upsert_dispatches(session, changes):
+    rows = [{"dispatch_id": c.dispatch_id, **{name: getattr(c, name) for name in DISPATCH_MOMENTS + domain.FROM_ISSUE}}
+            for c in sorted(changes, key=lambda c: c.dispatch_id)]
+    insert_many(session, Dispatch.__table__, rows, conflict=_merge_dispatches)
+
+
+DISPATCH_MOMENTS = ("reached_at", "opened_at", "bounced_at")
+
+
+def _merge_dispatches(statement):
+    """The same merge as domain.DispatchChange.merge, in SQL."""
+    new, old = statement.excluded, Dispatch.__table__.c
+    issued_first = and_(new.issued_at.isnot(None), or_(old.issued_at.is_(None), new.issued_at < old.issued_at))
+    return statement.on_conflict_do_update(
+        index_elements=["dispatch_id"],
+        set_={
+            **{name: case((issued_first, new[name]), else_=old[name]) for name in domain.FROM_ISSUE},
+            **{name: _earliest(new[name], old[name]) for name in DISPATCH_MOMENTS},
+        },
+    )
+
+
+def _earliest(new, old):
+    return case((new.is_(None), old), (old.is_(None), new), (new < old, new), else_=old)
+
+
+def _weeks_reached(session, dispatch_ids):
+    """The weeks in which dispatches whose issue was just learned reached their addressees: the issuing
+    office's movements of those weeks change (the news of arrival may come before the issue)."""
+    if not dispatch_ids:
+        return set()
+    d = Dispatch.__table__.c
+    reached = session.execute(select(d.reached_at).where(d.dispatch_id.in_(dispatch_ids), d.reached_at.isnot(None))).scalars()
+    return {week_of(as_utc(moment)) for moment in reached}
 
 
 def add_holdings(session, holdings):
@@ -360,9 +410,11 @@ def rebuild_items(session):
     lock_for_rebuild(session)
     session.execute(delete(Item.__table__))
     session.execute(delete(Holding.__table__))
+    session.execute(delete(Dispatch.__table__))
     for facts in stored_facts(session, FactRow.__table__.c.seq.isnot(None), chunk=50000):
         upsert_items(session, domain.merged_item_changes(facts).values())
         add_holdings(session, domain.holdings(facts))
+        upsert_dispatches(session, domain.merged_dispatch_changes(facts).values())
 
 
 # --- what the scorer reads and writes -------------------------------------------------------------
@@ -412,6 +464,13 @@ def scoring_inputs(session, week, now, settings):
         )
     ):
         of(office).disposal_days.append(seconds / domain.DAY_SECONDS)
+    d = Dispatch.__table__.c
+    for office, reached in session.execute(
+        select(d.office, func.count())
+        .where(d.reached_at >= domain.week_start(week), d.reached_at < domain.week_end(week), d.office.isnot(None))
+        .group_by(d.office)
+    ):
+        of(office).dispatches_reached = reached
     at = min(domain.week_end(week), as_utc(now))
     # "More than pendency_days days" in whole days, as the MIS age buckets count them.
     old_if_opened_by = domain.opened_at_least(settings.pendency_days + 1, at)

@@ -30,7 +30,7 @@ from .events import CONSUMED, DIRECTORY_EVENTS
 from .exceptions import AdminOnly, UnknownLevel, UnknownUnit, UnknownWeek
 from .models import Fact, Office, StaleWeek
 from .page import scoreboard_page
-from .schemas import PageQuery, RegisterQuery, ReportQuery, ScoreboardQuery, WeekQuery, today_ist
+from .schemas import DispatchQuery, PageQuery, RegisterQuery, ReportQuery, ScoreboardQuery, WeekQuery, today_ist
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 HISTORY_WEEKS = 12
@@ -375,7 +375,7 @@ class MetricsService(web.DescribedService):
 
     def _report(self, request, name):
         principal = require_caller(self.caller)
-        query = query_args(request, RegisterQuery if name in usecases.PAGED_REPORTS else ReportQuery)
+        query = query_args(request, {"file-register": RegisterQuery, "dispatch": DispatchQuery}.get(name, ReportQuery))
         now = utcnow()
         today = today_ist(now)
         period = None
@@ -385,7 +385,7 @@ class MetricsService(web.DescribedService):
         command = usecases.ReadReport(
             name, principal.user_id, principal.office, now, period,
             scope={"office": query.office, "district": query.district, "department": query.department},
-            page=query.page if paged else 1, per_page=query.per_page if paged else None,
+            page=query.page if paged else 1, per_page=query.per_page if paged else None, by=getattr(query, "by", "office"),
         )
         with self.db.read() as session:
             report = usecases.read_report(command, reports.reading(session))

@@ -58,17 +58,19 @@ class Store:
         with self.unit_of_work() as uow:
             return uow.session.get(UnitScore, (week, level, unit))
 
-    def report(self, name, now, first=None, last=None, sender=None, **scope):
+    def report(self, name, now, first=None, last=None, sender=None, by="office", **scope):
         with self.unit_of_work() as uow:
             store = reports.ReportStore(uow)
             today = now.astimezone(IST).date()
             period = (first or today - timedelta(days=365), last or today) if name in usecases.PERIOD_REPORTS else None
-            return store.report(name, store.offices_in_scope(**scope), sender, now, period)[1]
+            return store.report(name, store.offices_in_scope(**scope), sender, now, period, by=by)[1]
 
     def every_report(self, now):
         names = ("pendency", "section-pendency", "active-file-levels", "vip-receipts", "overdue", "disposal", "monthly",
                  "dispatch", "electronic", "active-users", "darpg-monthly", "receipts-by-category", "file-register")
         every = {name: self.report(name, now) for name in names}
+        for by in ("section", "department", "district"):
+            every[f"dispatch by {by}"] = self.report("dispatch", now, by=by)
         for sender in ("clerk.jhs", "so.jhs", "sto.jhs"):
             every[f"pending-with-others of {sender}"] = self.report("pending-with-others", now, sender=sender)
         return every

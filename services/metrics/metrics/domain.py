@@ -173,6 +173,16 @@ def attribute(fact, office_of_user):
     return fact
 
 
+@dataclass
+class Stale:
+    """Weeks a batch made stale: to score again, and to rebuild from their facts first.
+    `every_week`: the directory changed, and past weeks are scored with the directory as it is now."""
+
+    rescore: set = field(default_factory=set)
+    rebuild: set = field(default_factory=set)
+    every_week: bool = False
+
+
 # --- what a fact adds to the daily counts ---------------------------------------------------------
 
 def count_increments(facts):

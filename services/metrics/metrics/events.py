@@ -2,7 +2,7 @@
 directory record. It publishes none. Every event of dak, files, signing and notify is consumed;
 an event whose data lacks what is needed here is malformed and goes to the dead letters."""
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from eoffice_common.events import MalformedEvent
 
@@ -25,6 +25,8 @@ CONSUMED = {
     "notify": ("notification_delivered", "notification_failed", "letter_emailed"),
 }
 DIRECTORY_EVENTS = frozenset({"office_recorded", "user_recorded"})
+# A producer's clock may run a little ahead of ours; an event dated further ahead is refused.
+CLOCK_SKEW = timedelta(minutes=5)
 
 CODE, USER, ID = 32, 64, 64
 
@@ -72,6 +74,19 @@ def _kind(data, key, allowed):
 
 
 KINDS = {"electronic", "physical"}
+
+
+def parse_event(envelope, now):
+    """What an event (an eoffice_common Envelope) says, checked: a directory record, or a fact not dated
+    in the future. MalformedEvent (dead-lettered) if it cannot be used."""
+    if envelope.type == "office_recorded":
+        return office_record(envelope.data)
+    if envelope.type == "user_recorded":
+        return user_record(envelope.data)
+    fact = fact_from(envelope)
+    if fact.occurred_at > now + CLOCK_SKEW:
+        raise MalformedEvent(f"occurred_at {envelope.occurred_at} is in the future (received at {now.isoformat()})")
+    return fact
 
 
 def fact_from(envelope):

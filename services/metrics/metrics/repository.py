@@ -1,23 +1,17 @@
 """Database work of the metrics service: applying a batch of events in one transaction, rebuilding
 a week from its facts, and reading what the scorer and the API need. Works on PostgreSQL and SQLite."""
-import json
 from collections import namedtuple
-from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, case, delete, func, insert, null, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from eoffice_common import directory
-from eoffice_common.db import parse_batch
-from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, DirectoryCopy, snapshot_taken_at
-from eoffice_common.events import MalformedEvent
-from eoffice_common.tables import dead_letters, processed_events
+from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, DirectoryCopy
+from eoffice_common.repository import Repository, RepositoryUnitOfWork
 
 from . import domain
 from .bulk import insert_many
-from .domain import COUNTERS, HOLDING_EVENTS, LIFECYCLE_EVENTS, Fact, OfficeInfo, UnitInputs, as_utc, week_of
-from .events import fact_from, office_record, user_record
+from .domain import COUNTERS, HOLDING_EVENTS, LIFECYCLE_EVENTS, Fact, OfficeInfo, Stale, UnitInputs, as_utc, week_of
 from .models import (
     Dispatch,
     Holding,
@@ -38,9 +32,6 @@ DIRECTORY = DirectoryCopy(
     offices=CopyTable.of(Office.__table__, OFFICE_FIELDS, key="office", renamed={"office": "code"}),
 )
 
-# A producer's clock may run a little ahead of ours; an event dated further ahead is refused.
-CLOCK_SKEW = timedelta(minutes=5)
-
 # PostgreSQL advisory lock keys: batches hold the first shared and a week rebuild holds it alone;
 # the second elects one scorer among replicas.
 REBUILD_LOCK, SCORER_LOCK = 0x6D657472, 0x6D657473
@@ -60,92 +51,16 @@ def _upsert(session, table):
     return (postgresql.insert if _is_postgres(session) else sqlite.insert)(table)
 
 
-@dataclass
-class Stale:
-    """Weeks a batch made stale: to score again, and to rebuild from their facts first.
-    `every_week`: the directory changed, and past weeks are scored with the directory as it is now."""
-
-    rescore: set = field(default_factory=set)
-    rebuild: set = field(default_factory=set)
-    every_week: bool = False
+def _do_nothing(statement):
+    return statement.on_conflict_do_nothing()
 
 
 # --- applying events ----------------------------------------------------------------------------
 
-def apply_events(session, consumer, payloads, now):
-    """Apply a batch of event payloads once each, in the caller's transaction. Malformed ones are
-    written to the dead letters. Returns a Counter of (event type, outcome)."""
+def lock_batch_against_rebuild(session):
+    """Batches apply side by side; a week or item rebuild waits for them, and they for it."""
     if _is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": REBUILD_LOCK})
-    valid, outcomes, malformed = parse_batch(payloads, lambda envelope: _parse(envelope, now))
-    dead = [(payload, envelope, f"{type(exc).__name__}: {exc}") for payload, exc, envelope in malformed]
-
-    new = _track(session, consumer, [envelope.id for envelope, _ in valid], now)
-    stale = Stale()
-    facts = []
-    for envelope, parsed in valid:
-        if envelope.id not in new:
-            outcomes[(envelope.type, "duplicate")] += 1
-            continue
-        outcomes[(envelope.type, "applied")] += 1
-        if envelope.type == "office_recorded":
-            record_office(session, envelope.data, directory.occurred_at(envelope), stale)
-        elif envelope.type == "user_recorded":
-            record_user(session, envelope.data, directory.occurred_at(envelope), stale)
-        else:
-            facts.append(parsed)
-    if facts:
-        apply_facts(session, facts, stale, now)
-    for payload, envelope, reason in dead:
-        outcomes[(dead_letter(session, consumer, payload, envelope, reason, now), "dead_lettered")] += 1
-    mark_stale(session, stale, now)
-    return outcomes
-
-
-def dead_letter(session, consumer, payload, envelope, reason, now):
-    """Keep an event that can never apply, with the reason; returns its type as far as known."""
-    event_type = envelope.type if envelope else (payload.get("type") if isinstance(payload, dict) else None)
-    event_id = envelope.id if envelope else (payload.get("id") if isinstance(payload, dict) else None)
-    session.execute(insert(dead_letters).values(
-        consumer=consumer, event_id=str(event_id)[:64] if event_id else None,
-        event_type=str(event_type)[:80] if event_type else None,
-        payload=payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, default=str),
-        reason=reason, created_at=now,
-    ))
-    return str(event_type) if event_type else "unknown"
-
-
-def record_directory(session, snapshot, now):
-    """A whole directory (dak.directory_snapshot()) into the copy: for an empty copy at start."""
-    stale, taken_at = Stale(), snapshot_taken_at(snapshot)
-    for data in snapshot.get("offices", []):
-        record_office(session, data, taken_at, stale)
-    for data in snapshot.get("users", []):
-        record_user(session, data, taken_at, stale)
-    mark_stale(session, stale, now)
-
-
-def _parse(envelope, now):
-    if envelope.type == "office_recorded":
-        return office_record(envelope.data)
-    if envelope.type == "user_recorded":
-        return user_record(envelope.data)
-    fact = fact_from(envelope)
-    if fact.occurred_at > now + CLOCK_SKEW:
-        raise MalformedEvent(f"occurred_at {envelope.occurred_at} is in the future (received at {now.isoformat()})")
-    return fact
-
-
-def _track(session, consumer, event_ids, now):
-    """Tracking rows for events not seen before; returns their ids (the others are duplicates)."""
-    if not event_ids:
-        return set()
-    rows = [{"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in event_ids]
-    return set(insert_many(session, processed_events, rows, conflict=_do_nothing, returning="event_id"))
-
-
-def _do_nothing(statement):
-    return statement.on_conflict_do_nothing()
 
 
 def record_office(session, data, recorded_at, stale):
@@ -629,3 +544,79 @@ def current_gauges(session, week):
         select(UnitScore.level, UnitScore.unit, UnitScore.score, UnitScore.pending, UnitScore.pending_old)
         .where(UnitScore.week == week, UnitScore.level.in_(("district", "department")))
     ).all()
+
+
+# --- the repositories the use cases work with ---------------------------------------------------------
+
+class FactRepository(Repository):
+    """The facts applied and what they project to: files and receipts, who held them, the dispatches of
+    letters, daily counts and active users; and the weeks they make stale."""
+
+    def lock_against_rebuild(self) -> None:
+        lock_batch_against_rebuild(self.session)
+
+    def add(self, facts: list[Fact], stale: Stale, now: datetime) -> None:
+        apply_facts(self.session, facts, stale, now)
+
+    def mark_stale(self, stale: Stale, now: datetime) -> None:
+        mark_stale(self.session, stale, now)
+
+    def rebuild_items(self) -> None:
+        rebuild_items(self.session)
+
+    def first_week(self) -> int | None:
+        return first_fact_week(self.session)
+
+
+class DirectoryRepository(Repository):
+    """metrics' copy of the directory (offices and users)."""
+
+    def record_office(self, data: dict, recorded_at: datetime, stale: Stale) -> None:
+        record_office(self.session, data, recorded_at, stale)
+
+    def record_user(self, data: dict, recorded_at: datetime, stale: Stale) -> None:
+        record_user(self.session, data, recorded_at, stale)
+
+    def offices(self) -> list[OfficeInfo]:
+        return offices(self.session)
+
+
+class WeekRepository(Repository):
+    """The weeks to score and their scores."""
+
+    def take_scorer_lock(self) -> bool:
+        return try_scorer_lock(self.session)
+
+    def stale(self) -> list[tuple[int, bool, int]]:
+        return [tuple(row) for row in stale_weeks(self.session)]
+
+    def unscored(self, current: int) -> list[int]:
+        return unscored_weeks(self.session, current)
+
+    def computed_at(self) -> dict[int, datetime]:
+        return computed_at(self.session)
+
+    def scored_since(self, moment: datetime) -> set[int]:
+        return weeks_scored_since(self.session, moment)
+
+    def rebuild(self, week: int) -> None:
+        rebuild_week(self.session, week)
+
+    def inputs(self, week: int, now: datetime, settings: domain.ScoreSettings) -> dict[str, UnitInputs]:
+        return scoring_inputs(self.session, week, now, settings)
+
+    def write(self, week: int, scored: list[domain.ScoredUnit], settings: domain.ScoreSettings, now: datetime) -> None:
+        write_scores(self.session, week, scored, settings, now)
+
+    def clear_stale(self, week: int, version: int) -> None:
+        clear_stale(self.session, week, version)
+
+
+class MetricsUnitOfWork(RepositoryUnitOfWork):
+    """metrics' repositories over a unit of work (eoffice_common.repository.RepositoryUnitOfWork)."""
+
+    def __init__(self, uow):
+        super().__init__(uow)
+        self.facts = FactRepository(uow)
+        self.directory = DirectoryRepository(uow)
+        self.weeks = WeekRepository(uow)

@@ -42,7 +42,7 @@ def score_stale_weeks(command: ScoreStaleWeeks, start: Callable) -> list[int]:
         with start() as uow:
             if not uow.weeks.take_scorer_lock():
                 break
-            _score_week(uow, week, command.settings, now, rebuild, offices)
+            score_week(ScoreWeek(week, command.settings, now, rebuild, offices), uow)
             if version is not None:
                 uow.weeks.clear_stale(week, version)
             uow.commit()
@@ -50,11 +50,22 @@ def score_stale_weeks(command: ScoreStaleWeeks, start: Callable) -> list[int]:
     return scored
 
 
-def _score_week(uow, week: int, settings: domain.ScoreSettings, now: datetime, rebuild: bool, offices: list) -> None:
-    if rebuild:
-        uow.weeks.rebuild(week)
-    inputs = uow.weeks.inputs(week, now, settings)
-    uow.weeks.write(week, domain.score_units(offices, inputs, settings), settings, now)
+@dataclass(frozen=True)
+class ScoreWeek:
+    week: int
+    settings: domain.ScoreSettings
+    now: datetime
+    rebuild: bool = False  # the week's daily counts and active users again from its facts first
+    offices: list | None = None  # the directory's offices, when a pass has read them already
+
+
+def score_week(command: ScoreWeek, uow) -> None:
+    """One week's scores written again, in the caller's transaction."""
+    if command.rebuild:
+        uow.weeks.rebuild(command.week)
+    offices = command.offices if command.offices is not None else uow.directory.offices()
+    inputs = uow.weeks.inputs(command.week, command.now, command.settings)
+    uow.weeks.write(command.week, domain.score_units(offices, inputs, command.settings), command.settings, command.now)
 
 
 def _out_of_date(computed_at: dict[int, datetime], current: int, now: datetime) -> list[int]:
@@ -79,7 +90,7 @@ class RecomputeWeek:
 def recompute_week(command: RecomputeWeek, start: Callable) -> None:
     """A week's counts, active users and scores again from its stored facts."""
     with start() as uow:
-        _score_week(uow, command.week, command.settings, command.now, True, uow.directory.offices())
+        score_week(ScoreWeek(command.week, command.settings, command.now, rebuild=True), uow)
         uow.commit()
 
 

@@ -43,6 +43,12 @@ from .models import COMPUTER_NUMBERS, ActingCharge, Counter, FileHead, FileSeria
 # What the answers show of an officer (schemas.person), and whether they may receive a file.
 PERSON_KEYS = ("id", "name_en", "name_hi", "designation_en", "designation_hi", "active")
 _USERS_BY_ID = select(*[User.__table__.c[k] for k in PERSON_KEYS]).where(User.__table__.c.id.in_(bindparam("ids", expanding=True)))
+# Read on every movement: built once, so that neither the statement nor its cache key is made again per request.
+_charges = ActingCharge.__table__.c
+_ACTING_FOR = select(_charges.acting_user).where(
+    _charges.absent_user == bindparam("user_id"), _charges.ended.is_(False),
+    _charges.from_date <= bindparam("day"), _charges.to_date >= bindparam("day"),
+).limit(1)
 
 
 class Repository:
@@ -90,6 +96,17 @@ _custodian_has_yellow_notes = exists().where(
 ).label("has_yellow_notes")
 
 
+_FILE = (
+    select(File, Movement, _custodian_has_yellow_notes)
+    .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
+    .where(File.id == bindparam("file_id"))
+    # populate_existing: a row read earlier in this session is refreshed, not served from memory.
+    .execution_options(populate_existing=True)
+)
+# PostgreSQL locks the row; SQLite's writers take turns (DatabaseEngine.write_turn).
+_FILE_FOR_UPDATE = _FILE.with_for_update(of=File)
+
+
 class FileRepository(Repository):
     def get(self, file_id: str, for_update: bool = False) -> File:
         """The file with its current movement and its custodian's yellow notes, taken into the unit of
@@ -100,16 +117,7 @@ class FileRepository(Repository):
         return file
 
     def find(self, file_id: str, for_update: bool = False) -> File | None:
-        query = (
-            select(File, Movement, _custodian_has_yellow_notes)
-            .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
-            .where(File.id == file_id)
-            # populate_existing: a row read earlier in this session is refreshed, not served from memory.
-            .execution_options(populate_existing=True)
-        )
-        if for_update:
-            query = query.with_for_update(of=File)  # PostgreSQL; SQLite's writers take turns (DatabaseEngine.write_turn)
-        row = self.session.execute(query).first()
+        row = self.session.execute(_FILE_FOR_UPDATE if for_update else _FILE, {"file_id": file_id}).first()
         return None if row is None else self._loaded(*row)
 
     def _loaded(self, file: File, current: Movement | None, has_yellow_notes: bool) -> File:
@@ -422,10 +430,7 @@ class DirectoryRepository(Repository):
 
     def acting_for(self, user_id: str, day) -> str | None:
         """The officer holding charge on `day` for `user_id`, who is away, or None."""
-        return self.session.execute(select(ActingCharge.acting_user).where(
-            ActingCharge.absent_user == user_id, ActingCharge.ended.is_(False),
-            ActingCharge.from_date <= day, ActingCharge.to_date >= day,
-        ).limit(1)).scalar_one_or_none()
+        return self.session.connection().execute(_ACTING_FOR, {"user_id": user_id, "day": day}).scalar_one_or_none()
 
     def reporting_officer_of(self, user_id: str) -> str | None:
         return self.session.execute(select(User.reporting_officer_id).where(User.id == user_id)).scalar_one_or_none()

@@ -515,6 +515,22 @@ def pendency_chart(report):
     return _bars(totals, max(value for _, value in totals))
 
 
+DISPATCH_SERIES = ("issued", "reached", "emailed", "bounced", "posted", "awaiting")
+
+
+def dispatch_chart(report):
+    """The dispatch report's totals over its weeks (its ALL rows), one bar each, on one scale; else None."""
+    columns = report.get("columns", ())
+    if not set(DISPATCH_SERIES) <= set(columns):
+        return None
+    every = [row for row in report["rows"] if row.get(columns[1]) == "ALL"]
+    totals = [(key, sum(row.get(key) or 0 for row in every)) for key in DISPATCH_SERIES]
+    return _bars(totals, max(value for _, value in totals)) if every else None
+
+
+DISPATCH_UNITS = ("office", "section", "department", "district")
+
+
 MONTHLY_SERIES = ("files_created", "receipts_diarised", "files_received", "receipts_received", "files_forwarded",
                   "receipts_forwarded")
 

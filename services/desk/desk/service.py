@@ -911,7 +911,7 @@ class DeskService:
             raise PageNotFound(f"no report {name}")
         pile = eventlet.GreenPile(2)
         pile.spawn(self._try, self.services.get, "metrics", "/mis/scopes")
-        pile.spawn(self._try, self.services.get, "metrics", f"/mis/{name}", params=_report_params(request.args, paged=name in PAGED_REPORTS))
+        pile.spawn(self._try, self.services.get, "metrics", f"/mis/{name}", params=_report_params(name, request.args, paged=name in PAGED_REPORTS))
         (jurisdiction, _), (report, failure) = list(pile)
         scopes = (jurisdiction or {}).get("scopes", [])
         return self.pages.render(
@@ -920,13 +920,14 @@ class DeskService:
             scopes=scopes, scope=request.args.get("scope", ""),
             pendency_chart=domain.pendency_chart(report) if report else None,
             monthly_chart=domain.monthly_chart(report) if report else None,
+            dispatch_chart=domain.dispatch_chart(report) if report else None,
         )
 
     @page("GET", "/reports/<string:name>.csv")
     def report_csv(self, request, name):
         if name not in MIS_REPORTS:
             raise PageNotFound(f"no report {name}")
-        return self._relay("metrics", f"/mis/{name}", params={**_report_params(request.args), "format": "csv"})
+        return self._relay("metrics", f"/mis/{name}", params={**_report_params(name, request.args), "format": "csv"})
 
     @page("GET", "/scoreboard")
     def scoreboard(self, request):
@@ -1150,10 +1151,12 @@ def _form_status(failure):
     return failure.status if 400 <= failure.status < 500 else 502
 
 
-def _report_params(args, paged=False):
-    """What a report page passes on to metrics: the period, the chosen scope and (for a register
-    read a page at a time) the page."""
+def _report_params(name, args, paged=False):
+    """What a report page passes on to metrics: the period, the chosen scope, what the dispatch report's
+    rows are per, and (for a register read a page at a time) the page."""
     params = {k: args.get(k) for k in ("from", "to") if args.get(k)}
+    if name == "dispatch" and args.get("by") in domain.DISPATCH_UNITS:
+        params["by"] = args.get("by")
     if paged and args.get("page"):
         params["page"] = args.get("page")
     return {**params, **domain.report_scope(args.get("scope"))}

@@ -2,7 +2,7 @@
 directory record. It publishes none. Every event of dak, files, signing and notify is consumed;
 an event whose data lacks what is needed here is malformed and goes to the dead letters."""
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from eoffice_common.events import MalformedEvent
 
@@ -25,6 +25,8 @@ CONSUMED = {
     "notify": ("notification_delivered", "notification_failed", "letter_emailed"),
 }
 DIRECTORY_EVENTS = frozenset({"office_recorded", "user_recorded"})
+# A producer's clock may run a little ahead of ours; an event dated further ahead is refused.
+CLOCK_SKEW = timedelta(minutes=5)
 
 CODE, USER, ID = 32, 64, 64
 
@@ -72,6 +74,19 @@ def _kind(data, key, allowed):
 
 
 KINDS = {"electronic", "physical"}
+
+
+def parse_event(envelope, now):
+    """What an event (an eoffice_common Envelope) says, checked: a directory record, or a fact not dated
+    in the future. MalformedEvent (dead-lettered) if it cannot be used."""
+    if envelope.type == "office_recorded":
+        return office_record(envelope.data)
+    if envelope.type == "user_recorded":
+        return user_record(envelope.data)
+    fact = fact_from(envelope)
+    if fact.occurred_at > now + CLOCK_SKEW:
+        raise MalformedEvent(f"occurred_at {envelope.occurred_at} is in the future (received at {now.isoformat()})")
+    return fact
 
 
 def fact_from(envelope):
@@ -186,9 +201,45 @@ def _file_transferred(fact, data):
     fact.file_ids = file_ids
 
 
+DISPATCH_MODES = {"intra", "email", "post"}
+
+
 def _draft_issued(fact, data):
     _file(fact, data)
-    fact.kind = _kind(data, "dispatch_mode", {"email", "post"})
+    fact.kind = _kind(data, "dispatch_mode", DISPATCH_MODES)
+    fact.dispatches = _addressees(data)
+
+
+def _addressees(data):
+    """Each addressee's dispatch of an issued letter: id, mode, a copy for information or not, and the
+    office of this deployment it goes to (intra)."""
+    addressees = data.get("addressees") or []
+    if not isinstance(addressees, list) or not all(isinstance(a, dict) for a in addressees):
+        raise MalformedEvent("data.addressees must be a list of addressees")
+    dispatches = []
+    for index, addressee in enumerate(addressees):
+        prefix = f"addressees.{index}."
+        dispatch_id, office = addressee.get("dispatch_id"), addressee.get("office")
+        if not isinstance(dispatch_id, str) or not 0 < len(dispatch_id) <= ID:
+            raise MalformedEvent(f"data.{prefix}dispatch_id must be a dispatch id")
+        if addressee.get("mode") not in DISPATCH_MODES:
+            raise MalformedEvent(f"data.{prefix}mode must be one of {', '.join(sorted(DISPATCH_MODES))}")
+        if office is not None and (not isinstance(office, str) or len(office) > CODE):
+            raise MalformedEvent(f"data.{prefix}office must be an office code")
+        dispatches.append({"dispatch_id": dispatch_id, "mode": addressee["mode"], "copy": bool(addressee.get("copy")),
+                           "office": office or None})
+    return dispatches
+
+
+def _letter(fact, data):
+    _receipt(fact, data)
+    fact.dispatch_id = _text(data, "dispatch_id", ID)
+
+
+def _letter_emailed(fact, data):
+    _file(fact, data)
+    fact.dispatch_id = _text(data, "dispatch_id", ID)
+    fact.kind = _kind(data, "outcome", {"delivered", "bounced", "unknown"})
 
 
 def _signature(fact, data):
@@ -217,10 +268,10 @@ _EXTRACTORS = {
     "receipt_put_in_file": _receipt,
     "receipt_closed": _receipt,
     # A letter from another office of the deployment arrives with its own receipt_diarised; these
-    # say where it came from and when it was opened, and are kept as facts without a counter.
-    "letter_received": _receipt,
-    "letter_opened": _receipt,
-    "letter_emailed": _file_only,
+    # say which dispatch of an issued letter reached its addressee (received, opened, emailed).
+    "letter_received": _letter,
+    "letter_opened": _letter,
+    "letter_emailed": _letter_emailed,
     "receipt_pulled_back": _receipt_pulled_back,
     "file_received": _file_only,
     "acting_charge_set": _acting_charge,

@@ -43,6 +43,7 @@ class ReceiptSent(EventData):
     from_user: str = Field(min_length=1)
     to_user: str = Field(min_length=1)
     copies_to: list[str] = Field(default_factory=list)
+    for_user: str | None = None  # to_user holds charge for this officer, who is away
     remarks: str | None = None
     due_date: date | None = None
     priority: Priority = "normal"
@@ -65,6 +66,7 @@ class FileSent(EventData):
     action: Literal["send", "return"] = "send"
     from_user: str = Field(min_length=1)
     to_user: str = Field(min_length=1)
+    for_user: str | None = None  # to_user holds charge for this officer, who is away
     remarks: str | None = None
     due_date: date | None = None
     priority: Priority = "normal"

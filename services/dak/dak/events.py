@@ -192,6 +192,7 @@ class ActingChargeSet(ActingChargeEvent):
     event_type = "acting_charge_set"
     reason: str | None = None
     set_by: str = ""
+    hand_over: bool = False  # the absent officer's files and receipts pass to the acting officer now
 
 
 @dataclass(frozen=True)

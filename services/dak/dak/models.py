@@ -194,8 +194,8 @@ class ActingCharge(Aggregate, Base):
     def in_force_on(self, day):
         return self.ended_at is None and self.from_date <= day <= self.to_date
 
-    def announce_set(self, district):
-        self.record(ActingChargeSet(**self._event_base(district), reason=self.reason, set_by=self.set_by))
+    def announce_set(self, district, hand_over=False):
+        self.record(ActingChargeSet(**self._event_base(district), reason=self.reason, set_by=self.set_by, hand_over=hand_over))
 
     def end(self, by, now, district):
         """The absent officer is back (or the leave is called off): the charge is no longer in force."""

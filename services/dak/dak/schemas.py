@@ -240,6 +240,7 @@ class ActingChargeIn(Strict):
     from_date: date
     to_date: date
     reason: str | None = Field(None, max_length=200)
+    hand_over: bool = False  # the files and receipts the absent officer holds pass to the acting officer
 
 
 def _officer_brief(user):

@@ -254,6 +254,14 @@ class DakService(web.DescribedService):
             entries = usecases.correspondents_of(principal.office, query.q, query.limit, uow)
             return {"office": principal.office, "correspondents": [correspondent_out(e) for e in entries]}
 
+    @http("GET", "/acknowledgements/setting")
+    def acknowledgement_setting(self, request):
+        """Whether the caller's office acknowledges diarised letters to their senders, and whether the caller may change it."""
+        principal = require_caller(self.caller)
+        with self._reading() as uow:
+            setting = usecases.acknowledgement_setting(principal.office, uow)
+        return {**setting, "may_change": principal.has_role("admin")}
+
     @http("PUT", "/acknowledgements/setting")
     def set_acknowledgement_setting(self, request):
         """An admin turns the office's acknowledgement of diarised letters to their senders on or off."""
@@ -274,7 +282,7 @@ class DakService(web.DescribedService):
         charge_in = parse_json(request, ActingChargeIn)
         command = acting_usecases.SetActingCharge(
             by=principal.user_id, absent_user=charge_in.absent_user or principal.user_id, acting_user=charge_in.acting_user,
-            from_date=charge_in.from_date, to_date=charge_in.to_date, reason=charge_in.reason,
+            from_date=charge_in.from_date, to_date=charge_in.to_date, reason=charge_in.reason, hand_over=charge_in.hand_over,
         )
         with self._unit_of_work(lambda charge: (201, self._charge_answer(uow, charge))) as uow:
             acting_usecases.set_acting_charge(command, uow)

@@ -223,6 +223,7 @@ REASON_PATTERNS = (
     (re.compile(r"duplicate recipient"), "duplicate_recipient"),
     (re.compile(r"at least one recipient"), "recipient_required"),
     (re.compile(r"too many recipients"), "too_many_recipients"),
+    (re.compile(r"the leave has not begun"), "leave_not_begun"),
 )
 
 

@@ -43,6 +43,8 @@ RECEIPT_BOXES = ("inbox", "sent", "created", "closed")
 FILE_BOXES = ("inbox", "sent", "created", "parked", "closed")
 INBOX_PAGE = 50
 PEOPLE_FOUND = 20  # officers the Send dialog lists for a search
+ADDRESS_BOOK_LISTED = 50  # correspondents a form offers before anything is typed (the browser filters them)
+ADDRESS_BOOK_FOUND = 10  # correspondents suggested for what is typed
 SIGNING_LOOKUPS = 8  # signing documents a file page asks for at once
 RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy", "pull_back"}
 # Each action of the file view, and the tab the page returns to.
@@ -53,7 +55,7 @@ FILE_ACTIONS = {
     "draft_comment": "drafts", "volume": "noting", "part": "noting",
 }
 FILE_TABS = ("noting", "drafts", "movements", "audit")
-ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute")
+ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute", "acknowledgements")
 BULK_RECEIPT_ACTIONS = ("send", "close", "put_in_file")
 BULK_ROWS = 10  # letters on the bulk Diarise page
 SIGN_WAIT_SECONDS = 5
@@ -347,7 +349,7 @@ class DeskService:
 
     @page("GET", "/diarise")
     def diarise_form(self, request):
-        return self.pages.render(request, "diarise.html", values={"kind": "electronic", "delivery_mode": "post",
+        return self.pages.render(request, "diarise.html", correspondents=self._correspondents(), values={"kind": "electronic", "delivery_mode": "post",
                                                                      "received_date": domain.today_ist().isoformat()}, errors={})
 
     @page("POST", "/diarise", upload=True)
@@ -368,7 +370,7 @@ class DeskService:
             FORMS.labels("diarise", "refused").inc()
             if _wants_json(request):
                 return json_page(self._failure_json(failure), failure.status)
-            return self.pages.render(request, "diarise.html", status=_form_status(failure), values=form,
+            return self.pages.render(request, "diarise.html", correspondents=self._correspondents(), status=_form_status(failure), values=form,
                                      errors=self._form_errors(failure), failure=failure)
         FORMS.labels("diarise", "done").inc()
         receipt = answer["receipt"]
@@ -383,7 +385,7 @@ class DeskService:
             return self.pages.flash(answered, "diarised" if location else None, receipt["receipt_number"])
         if location is None:
             values = MultiDict(schemas.kept_for_next_letter(form))
-            return self.pages.render(request, "diarise.html", values=values, errors={}, diarised=receipt,
+            return self.pages.render(request, "diarise.html", correspondents=self._correspondents(), values=values, errors={}, diarised=receipt,
                                      warnings=answer.get("warnings", []))
         return self.pages.redirect(location, "diarised", receipt["receipt_number"])
 
@@ -484,7 +486,7 @@ class DeskService:
         receipt = self.services.get("dak", f"/receipts/{receipt_id}")
         with self.db.read() as session:
             people = self._people(session, {m["from"] for m in receipt["movements"]} | {m["to"] for m in receipt["movements"]}
-                                  | {receipt["holder"], receipt["created_by"]})
+                                  | {m.get("for_user") for m in receipt["movements"]} | {receipt["holder"], receipt["created_by"]})
         actions = domain.receipt_actions(receipt, me.user_id)
         heads, my_files = [], []
         if "put_in_file" in actions:
@@ -523,6 +525,20 @@ class DeskService:
             found = repository.find_people(session, query, me.office, own.district if own else None, PEOPLE_FOUND)
             return [domain.person_found(user, office, language, me.office, own.district if own else None)
                     for user, office in found if user.id != me.user_id]
+
+    # --- the office's address book (diarise and issue forms) -------------------------------------
+
+    @page("GET", "/address-book")
+    def address_book(self, request):
+        """The office's outside correspondents matching `q` (JSON, for the diarise and issue forms'
+        suggestions; Hindi spelling variants are folded by dak)."""
+        return json_page({"correspondents": self._correspondents(request.args.get("q", ""), ADDRESS_BOOK_FOUND)})
+
+    def _correspondents(self, query="", limit=ADDRESS_BOOK_LISTED):
+        """Correspondents from dak's address book, most written-from first; none when dak is away (the form still works)."""
+        params = {"limit": limit, **({"q": query[:200]} if query.strip() else {})}
+        answer, _ = self._try(self.services.get, "dak", "/address-book", params=params)
+        return (answer or {}).get("correspondents", [])
 
     # --- files -----------------------------------------------------------------------------------
 
@@ -674,14 +690,17 @@ class DeskService:
         )
         with self.db.read() as session:
             signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]}
-                                   | {e["actor"] for e in (audit or {}).get("entries", [])})
+                                   | {e["actor"] for e in (audit or {}).get("entries", [])}
+                                   | {mv.get("for_user") for mv in (movements or {}).get("movements", [])})
             offices = sorted(repository.offices_by_code(session).values(), key=lambda o: o.code) if tab == "drafts" else []
+        issuable = tab == "drafts" and any(d.get("status") == "approved" for d in drafts)
         return self.pages.render(
             request, "file.html", status=status, file=file, tab=tab, dialog=dialog, failure=failure,
             errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
             notes=notes, paragraphs=domain.numbered_paragraphs, items=items, shown=shown, docs=docs, drafts=drafts,
             movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
             signing=signing, signers=signers, audit=audit, chain=chain, offices=offices,
+            correspondents=self._correspondents() if issuable else [],
             actions=domain.file_actions(file, me.user_id, me.is_officer),
             people_found=self._find_people(query) if query and dialog == "send" else [],
         )
@@ -869,6 +888,11 @@ class DeskService:
             body = {"from_user": text.get("from_user", ""), "to_user": text.get("to_user", ""), "remarks": text.get("remarks") or None}
             self.services.post("files", "/transfers", json={k: v for k, v in body.items() if v is not None})
             return body["to_user"]
+        if action == "acknowledgements":
+            if text.get("enabled") not in ("on", "off"):
+                raise ServiceFailure("desk", 422, "invalid_input", "choose on or off", {"enabled": "Field required"})
+            self.services.json("dak", "PUT", "/acknowledgements/setting", json={"enabled": text["enabled"] == "on"})
+            return None
         if action == "revoke":
             certificate = text.get("certificate_id", "")
             self.services.post("signing", f"/certificates/{quote(certificate, safe='')}/revoke", json={"reason": text.get("reason", "")})
@@ -890,17 +914,19 @@ class DeskService:
     def _admin_page(self, request, dialog=None, failure=None, values=None, status=200):
         self._require_admin()
         me = self.pages.session
-        pile = eventlet.GreenPile(4)
+        pile = eventlet.GreenPile(5)
         pile.spawn(self._try, self.services.get, "files", "/heads")
         pile.spawn(self._try, self.services.get, "notify", "/dead-letters", params={"per_page": 50})
         pile.spawn(self._try, self.services.get, "dak", "/directory/users", params={"office": me.office, "limit": 200})
         pile.spawn(self._try, self.services.get, "signing", "/certificates")
-        (heads, _), (dead_letters, _), (users, _), (certificates, _) = list(pile)
+        pile.spawn(self._try, self.services.get, "dak", "/acknowledgements/setting")
+        (heads, _), (dead_letters, _), (users, _), (certificates, _), (acknowledgements, _) = list(pile)
         return self.pages.render(
             request, "admin.html", status=status, dialog=dialog, failure=failure, values=values or MultiDict(),
             errors=self._form_errors(failure) if failure else {}, heads=(heads or {}).get("heads"),
             dead_letters=(dead_letters or {}).get("dead_letters"), users=(users or {}).get("users"),
             certificates=(certificates or {}).get("certificates"), this_week=domain.iso_week(domain.today_ist()),
+            acknowledgements=acknowledgements,
         )
 
     @page("GET", "/reports")
@@ -1035,6 +1061,8 @@ class DeskService:
     def set_leave(self, request):
         form = request.form
         body = {k: v for k in ("absent_user", "acting_user", "from_date", "to_date", "reason") if (v := (form.get(k) or "").strip())}
+        if form.get("hand_over"):
+            body["hand_over"] = True
         try:
             self.services.post("dak", "/acting-charges", json=body)
         except ServiceFailure as failure:

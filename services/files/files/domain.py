@@ -44,9 +44,13 @@ RESTRICTED = frozenset({"secret", "top_secret"})
 OPEN, PARKED, CLOSED = "open", "parked", "closed"
 YELLOW, GREEN = "yellow", "green"
 DRAFT, APPROVED, ISSUED = "draft", "approved", "issued"
-SEND, RETURN, PULL_BACK, TRANSFER = "send", "return", "pull_back", "transfer"
-# The moves that count as a transaction level of a file (a pull back undoes one; a transfer is office work).
+SEND, RETURN, PULL_BACK, TRANSFER, HAND_OVER = "send", "return", "pull_back", "transfer", "hand_over"
+# The moves that count as a transaction level of a file (a pull back undoes one; a transfer, or a hand-over
+# to the officer acting for one on leave, is office work).
 COUNTED_MOVES = (SEND, RETURN)
+# The moves announced as file_sent: whoever receives the file is told, and its holder follows it everywhere.
+ANNOUNCED_MOVES = (SEND, RETURN, HAND_OVER)
+HANDED_OVER_ON_LEAVE = "handed over on leave"
 
 
 # --- numbers -------------------------------------------------------------------------------------

@@ -231,6 +231,12 @@ class File(Aggregate, Base):
             self.owner_id = new_owner or self.owner_id
             self._log(admin, [("ownership_transferred", {"from": leaving, "to": successor, "remarks": remarks})], now)
 
+    def hand_over_on_leave(self, absent: str, acting: str, by: str, movement_id: int, now: datetime) -> Movement:
+        """An officer going on leave chose to hand what they hold to the officer acting for them: the
+        file is held for them meanwhile (`for_user`)."""
+        return self._hand_over(domain.Move(absent, acting, domain.HAND_OVER), by, movement_id, now,
+                               remarks=domain.HANDED_OVER_ON_LEAVE, for_user=absent)
+
     def _hand_over(self, move: domain.Move, actor: str, movement_id: int, now: datetime, remarks: str | None = None,
                    due_date: date | None = None, priority: str = "normal", opened_at: datetime | None = None,
                    new_owner: str | None = None, for_user: str | None = None) -> Movement:
@@ -251,7 +257,7 @@ class File(Aggregate, Base):
             "due_date": due_date, "priority": priority, **({"owner_id": new_owner} if new_owner else {}),
             **({"for_user": for_user} if for_user else {}),
         }))
-        if move.action in domain.COUNTED_MOVES:
+        if move.action in domain.ANNOUNCED_MOVES:
             self.record(events.FileSent(
                 **self.event_base, movement_id=movement.id, action=move.action, from_user=move.from_user, to_user=move.to_user,
                 remarks=remarks, due_date=domain.as_iso(due_date), priority=priority, subject=self.subject,

@@ -144,6 +144,16 @@ class FileRepository(Repository):
         ).all()
         return [self._loaded(file, current, file.custodian_id == user_id) for file, current in rows]
 
+    def held_by(self, user_id: str) -> list[File]:
+        """The files an officer holds and has not closed, locked, in a fixed order (as held_or_owned_by)."""
+        rows = self.session.execute(
+            select(File, Movement)
+            .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
+            .where(File.custodian_id == user_id, File.status != domain.CLOSED)
+            .order_by(File.id).with_for_update(of=File).execution_options(populate_existing=True)
+        ).all()
+        return [self._loaded(file, current, True) for file, current in rows]
+
     def next_movement_id(self) -> int:
         return self._next_id("movements")
 
@@ -431,6 +441,10 @@ class DirectoryRepository(Repository):
     def acting_for(self, user_id: str, day) -> str | None:
         """The officer holding charge on `day` for `user_id`, who is away, or None."""
         return self.session.connection().execute(_ACTING_FOR, {"user_id": user_id, "day": day}).scalar_one_or_none()
+
+    def record_acting_charge(self, charge_id: str, absent_user: str, acting_user: str, from_date, to_date, ended: bool) -> None:
+        self.session.merge(ActingCharge(id=charge_id, absent_user=absent_user, acting_user=acting_user,
+                                        from_date=from_date, to_date=to_date, ended=ended))
 
     def reporting_officer_of(self, user_id: str) -> str | None:
         return self.session.execute(select(User.reporting_officer_id).where(User.id == user_id)).scalar_one_or_none()

@@ -313,7 +313,7 @@ class FilesService(web.DescribedService):
 
     @consume_events({"dak": ("acting_charge_set", "acting_charge_ended")})
     def on_acting_charge(self, payload):
-        self.db.apply_once(payload, lambda uow, envelope: acting.record_acting_charge(envelope, uow))
+        self.db.apply_once(payload, lambda uow, envelope: acting.record_acting_charge(envelope, FilesUnitOfWork.within(uow)))
 
     @consume_events({"dak": ("letter_received", "letter_opened"), "notify": ("letter_emailed",)})
     def on_dispatch_news(self, payload):

@@ -60,6 +60,10 @@ class FakeFiles:
     def held_or_owned_by(self, user_id):
         return [self.find(f.id) for f in sorted(self.rows.values(), key=lambda f: f.id) if user_id in (f.custodian_id, f.owner_id)]
 
+    def held_by(self, user_id):
+        return [self.find(f.id) for f in sorted(self.rows.values(), key=lambda f: f.id)
+                if f.custodian_id == user_id and f.status != domain.CLOSED]
+
     def next_movement_id(self):
         return next(self._movement_ids)
 
@@ -241,6 +245,10 @@ class FakeDirectory:
 
     def reporting_officer_of(self, user_id):
         return getattr(self.users.get(user_id), "reporting_officer_id", None)
+
+    def record_acting_charge(self, charge_id, absent_user, acting_user, from_date, to_date, ended):
+        charge = (absent_user, acting_user, from_date, to_date)
+        self.charges = [c for c in self.charges if c != charge] + ([] if ended else [charge])
 
     def acting_for(self, user_id, day):
         """The officer acting for `user_id` on `day`: charges are (absent, acting, first day, last day)."""

@@ -194,8 +194,14 @@ def person_found(user, office, language, own_office, own_district):
         "id": user.id, "label": person_name({"id": user.id, "name_en": user.name_en, "name_hi": user.name_hi,
                                              "designation_en": user.designation_en, "designation_hi": user.designation_hi}, language),
         "office": user.office, "place": place, "own_office": user.office == own_office,
-        "own_district": office.district == own_district,
+        "own_district": office.district == own_district, "district": district_name or office.district,
     }
+
+
+def unconfirmed_elsewhere(chosen, confirmed):
+    """The officers chosen (as person_found lists them) who sit in another district than the sender's
+    and whom the sender has not confirmed yet (`confirmed`: the ids the confirmation step named)."""
+    return [person for person in chosen if not person["own_district"] and person["id"] not in confirmed]
 
 
 # --- service answers back to the page ------------------------------------------------------------

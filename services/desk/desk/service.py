@@ -25,7 +25,15 @@ from eoffice_common.web import dumps
 from . import domain, repository, schemas, security
 from .clients import Services
 from .events import apply_snapshot, record_directory_effect, record_receipt_sent_effect
-from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, SignInThrottled, UnknownAction
+from .exceptions import (
+    BadCredentials,
+    OtherDistrictToConfirm,
+    PageNotFound,
+    ServiceFailure,
+    ServiceUnavailable,
+    SignInThrottled,
+    UnknownAction,
+)
 from .i18n import Translator
 from .models import Session as SessionRow
 from .oidc import OidcClient
@@ -444,7 +452,9 @@ class DeskService:
         form = request.form
         try:
             if action == "send":
-                self.services.post("dak", f"/receipts/{receipt_id}/send", json=schemas.send_request(form))
+                body = schemas.send_request(form)
+                self._confirm_other_districts(body.get("to", []), form)
+                self.services.post("dak", f"/receipts/{receipt_id}/send", json=body)
             elif action == "reply":
                 self.services.post("dak", f"/receipts/{receipt_id}/reply", json={"remarks": form.get("remarks") or None})
             elif action == "close":
@@ -515,6 +525,21 @@ class DeskService:
     def find_people(self, request):
         """Officers by name or designation, English or Hindi: JSON for the Send dialog's search."""
         return json_page({"people": self._find_people(request.args.get("q", ""))})
+
+    def _confirm_other_districts(self, recipients, form):
+        """Raise OtherDistrictToConfirm while an officer chosen sits in another district than the sender
+        and the form has not confirmed them (its `confirm_district` fields, from the confirmation step)."""
+        if not recipients:
+            return
+        me = self.pages.session
+        language = self.pages.language
+        with self.db.read() as session:
+            own = session.get(repository.Office, me.office)
+            chosen = [domain.person_found(user, office, language, me.office, own.district if own else None)
+                      for user, office in repository.people_by_id(session, recipients)]
+        elsewhere = domain.unconfirmed_elsewhere(chosen, set(form.getlist("confirm_district")))
+        if elsewhere:
+            raise OtherDistrictToConfirm(chosen, elsewhere)
 
     def _find_people(self, query):
         """Officers matching `query` in the desk's copy of the directory, each with designation, office
@@ -607,6 +632,7 @@ class DeskService:
             body = {**schemas.send_request(form, many=False), "version": version}
             if not body.get("to"):
                 raise ServiceFailure("desk", 422, "invalid_input", "choose an officer", {"to": "List should have at least 1 item"})
+            self._confirm_other_districts([body["to"]], form)
             self.services.post("files", f"{base}/send", json={k: v for k, v in body.items() if v is not None})
             return "file_sent"
         if action in ("return", "park", "unpark", "close", "reopen"):
@@ -1191,6 +1217,8 @@ class DeskService:
             return None
 
     def _form_errors(self, failure, aliases=None):
+        if isinstance(failure, OtherDistrictToConfirm):  # a question for the sender, not a field's error
+            return {}
         errors = domain.field_errors(failure.fields, failure.message, aliases)
         if not errors and failure.status == 422:
             errors[""] = domain.FieldError(domain.reason_key(failure.message), failure.message)

@@ -231,3 +231,12 @@ def test_a_note_flags_correspondence_and_a_flag_opens_the_item():
     html = file_page(a_file(), notes=[note], items=items)
     assert re.search(r'<a class="flag" href="\?tab=noting&amp;item=c1#corr-h" data-flag="c1">⚑ 45/2026/COLL-JHS</a>', html)
     assert 'name="references" value="c1"' in html and 'name="references" value="c2"' not in html  # not a restricted one
+
+
+def test_an_approved_draft_shows_the_issue_number_reserved_for_its_letter():
+    draft = {"id": "d1", "subject": "पेंशन स्वीकृति", "status": "approved", "current_version": 1, "versions": [{"version": 1}],
+             "content": "सेवा में,", "comments": [], "issue": None,
+             "approval": {"version": 1, "approved_by": PEOPLE["dm.jhs"], "approved_at": "2026-12-08T06:00:00+00:00",
+                          "content_sha256": "a" * 64, "issue_number": "I-7/2026/COLL-JHS", "signature": None}}
+    html = file_page(a_file(), tab="drafts", drafts=[draft])
+    assert "पत्रांक I-7/2026/COLL-JHS, अनुमोदन पर आरक्षित" in html

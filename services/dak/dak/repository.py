@@ -16,16 +16,22 @@ from eoffice_common.repository import RepositoryUnitOfWork
 from eoffice_common.search import contains, search_words
 
 from . import acting, address_book, domain, letters
+from .directory import office_recorded, user_recorded
+from .directory_admin import DirectoryAdmin, PlacedOffice
+from .events import OfficeRecorded, UserRecorded
 from .exceptions import ChargeNotFound, ReceiptNotFound, UnknownUser
 from .model import Diarist, Movement, Receipt, Scan, number_placeholder
 from .models import (
     AcknowledgementSetting,
     ActingCharge,
     Correspondent,
+    Department,
+    District,
     Office,
     ReceiptMovement,
     ReceiptScan,
     ReceiptSerial,
+    Section,
     User,
 )
 from .models import Receipt as ReceiptRow
@@ -305,6 +311,91 @@ class DirectoryRepository:
         """A user of the directory, active or not, as the rules of acting charge see them."""
         user = self._uow.session.get(User, user_id) if user_id else None
         return None if user is None else acting.Officer(user.id, user.office_code, tuple(user.roles or ()), user.active)
+
+    # --- an admin's edits (directory_usecases) ---------------------------------------------------
+
+    def admin(self, user_id: str) -> DirectoryAdmin | None:
+        """An active user as the rules of directory edits see them."""
+        user = self._uow.session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        return DirectoryAdmin(user.id, self._uow.session.get(Office, user.office_code).district_code, tuple(user.roles or ()))
+
+    def placed_office(self, code: str | None) -> PlacedOffice | None:
+        office = self._uow.session.get(Office, code) if code else None
+        if office is None:
+            return None
+        sections = self._uow.session.execute(select(Section.code).where(Section.office_code == code)).scalars()
+        return PlacedOffice(office.code, office.district_code, frozenset(sections))
+
+    def district_exists(self, code: str) -> bool:
+        return self._uow.session.get(District, code) is not None
+
+    def department_exists(self, code: str) -> bool:
+        return self._uow.session.get(Department, code) is not None
+
+    def office_of_section(self, code: str) -> str | None:
+        section = self._uow.session.get(Section, code)
+        return None if section is None else section.office_code
+
+    def user_ids_in(self, office_code: str) -> list[str]:
+        return list(self._uow.session.execute(select(User.id).where(User.office_code == office_code).order_by(User.id)).scalars())
+
+    def put_office(self, code: str, values: dict[str, Any]) -> None:
+        _put(self._uow.session, Office, code, values)
+
+    def put_section(self, code: str, values: dict[str, Any]) -> None:
+        _put(self._uow.session, Section, code, values)
+
+    def put_user(self, user_id: str, values: dict[str, Any]) -> None:
+        """Add or change a user; the search form of their names follows."""
+        user = _put(self._uow.session, User, user_id, values)
+        user.search_text = domain.user_search_text({"id": user.id, "name_en": user.name_en, "name_hi": user.name_hi,
+                                                    "designation_en": user.designation_en, "designation_hi": user.designation_hi})
+        self._acting.pop(user_id, None)
+
+    def office_recorded(self, code: str) -> OfficeRecorded:
+        session = self._uow.session
+        session.flush()
+        return office_recorded(session, session.get(Office, code))
+
+    def user_recorded(self, user_id: str) -> UserRecorded:
+        session = self._uow.session
+        session.flush()
+        user = session.get(User, user_id)
+        return user_recorded(user, session.get(Office, user.office_code).district_code)
+
+    def offices_kept_by(self, district: str | None) -> list[tuple[Office, list[Section]]]:
+        """The offices of a district (every office for None) with their sections, for an admin's pages."""
+        session = self._uow.session
+        query = select(Office).order_by(Office.district_code, Office.code)
+        offices = session.execute(query if district is None else query.where(Office.district_code == district)).scalars().all()
+        sections = session.execute(select(Section).where(Section.office_code.in_([o.code for o in offices])).order_by(Section.code)).scalars()
+        by_office: dict[str, list[Section]] = {}
+        for section in sections:
+            by_office.setdefault(section.office_code, []).append(section)
+        return [(office, by_office.get(office.code, [])) for office in offices]
+
+    def users_kept_by(self, district: str | None, office: str | None) -> list[User]:
+        """Every user, active or not, of a district's offices (or of one office), for an admin's pages."""
+        query = select(User).join(Office, Office.code == User.office_code).order_by(User.office_code, User.name_en)
+        if district is not None:
+            query = query.where(Office.district_code == district)
+        if office:
+            query = query.where(User.office_code == office)
+        return self._uow.session.execute(query).scalars().all()
+
+
+def _put(session: Session, model, key: str, values: dict[str, Any]):
+    """The row of `key`, added or changed to `values`."""
+    row = session.get(model, key)
+    if row is None:
+        row = model(**values)
+        session.add(row)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    return row
 
 
 class ActingChargeRepository:

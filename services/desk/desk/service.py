@@ -25,7 +25,15 @@ from eoffice_common.web import dumps
 from . import domain, repository, schemas, security
 from .clients import Services
 from .events import apply_snapshot, record_directory_effect, record_receipt_sent_effect
-from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, SignInThrottled, UnknownAction
+from .exceptions import (
+    BadCredentials,
+    OtherDistrictToConfirm,
+    PageNotFound,
+    ServiceFailure,
+    ServiceUnavailable,
+    SignInThrottled,
+    UnknownAction,
+)
 from .i18n import Translator
 from .models import Session as SessionRow
 from .oidc import OidcClient
@@ -56,6 +64,10 @@ FILE_ACTIONS = {
 }
 FILE_TABS = ("noting", "drafts", "movements", "audit")
 ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute", "acknowledgements")
+NEW = "new"  # /admin/offices/new, /admin/users/new: the form to add one
+DIRECTORY_ROLES = ("clerk", "officer", "admin", "district_head", "state_admin")  # state_admin last: a state admin's to give
+CLEARANCES = ("normal", "confidential", "secret", "top_secret")
+SECTION_FIELDS = {"code": "section_code", "name_en": "section_name_en", "name_hi": "section_name_hi"}
 BULK_RECEIPT_ACTIONS = ("send", "close", "put_in_file")
 BULK_ROWS = 10  # letters on the bulk Diarise page
 SIGN_WAIT_SECONDS = 5
@@ -442,7 +454,9 @@ class DeskService:
         form = request.form
         try:
             if action == "send":
-                self.services.post("dak", f"/receipts/{receipt_id}/send", json=schemas.send_request(form))
+                body = schemas.send_request(form)
+                self._confirm_other_districts(body.get("to", []), form)
+                self.services.post("dak", f"/receipts/{receipt_id}/send", json=body)
             elif action == "reply":
                 self.services.post("dak", f"/receipts/{receipt_id}/reply", json={"remarks": form.get("remarks") or None})
             elif action == "close":
@@ -513,6 +527,21 @@ class DeskService:
     def find_people(self, request):
         """Officers by name or designation, English or Hindi: JSON for the Send dialog's search."""
         return json_page({"people": self._find_people(request.args.get("q", ""))})
+
+    def _confirm_other_districts(self, recipients, form):
+        """Raise OtherDistrictToConfirm while an officer chosen sits in another district than the sender
+        and the form has not confirmed them (its `confirm_district` fields, from the confirmation step)."""
+        if not recipients:
+            return
+        me = self.pages.session
+        language = self.pages.language
+        with self.db.read() as session:
+            own = session.get(repository.Office, me.office)
+            chosen = [domain.person_found(user, office, language, me.office, own.district if own else None)
+                      for user, office in repository.people_by_id(session, recipients)]
+        elsewhere = domain.unconfirmed_elsewhere(chosen, set(form.getlist("confirm_district")))
+        if elsewhere:
+            raise OtherDistrictToConfirm(chosen, elsewhere)
 
     def _find_people(self, query):
         """Officers matching `query` in the desk's copy of the directory, each with designation, office
@@ -619,6 +648,7 @@ class DeskService:
             body = {**schemas.send_request(form, many=False), "version": version}
             if not body.get("to"):
                 raise ServiceFailure("desk", 422, "invalid_input", "choose an officer", {"to": "List should have at least 1 item"})
+            self._confirm_other_districts([body["to"]], form)
             self.services.post("files", f"{base}/send", json={k: v for k, v in body.items() if v is not None})
             return "file_sent"
         if action in ("return", "park", "unpark", "close", "reopen"):
@@ -929,6 +959,114 @@ class DeskService:
             acknowledgements=acknowledgements,
         )
 
+    # --- the directory, kept by an admin of the district (dak publishes every change) ----------------
+
+    @page("GET", "/admin/directory")
+    def admin_directory(self, request):
+        self._require_admin()
+        office = request.args.get("office") or None
+        kept, failure = self._try(self.services.get, "dak", "/directory/admin", params={"office": office} if office else None)
+        return self.pages.render(request, "admin_directory.html", kept=kept, failure=failure, office=office)
+
+    @page("GET", "/admin/offices/<string:code>")
+    def admin_office_form(self, request, code):
+        return self._admin_office_page(request, code)
+
+    @page("POST", "/admin/offices/<string:code>")
+    def admin_record_office(self, request, code):
+        form = request.form
+
+        def write():
+            office = _directory_key(form, "code") if code == NEW else code
+            body = {name: (form.get(name) or "").strip() for name in ("name_en", "name_hi", "district", "department")}
+            self.services.put("dak", f"/directory/offices/{quote(office, safe='')}", json=body)
+            return f"/admin/offices/{quote(office, safe='')}", office
+        return self._admin_write("admin_office", write, lambda failure: self._admin_office_page(request, code, "office", failure, form))
+
+    @page("POST", "/admin/offices/<string:code>/sections")
+    def admin_record_section(self, request, code):
+        form = request.form
+
+        def write():
+            section = _directory_key(form, "section_code")
+            body = {"office": code, "name_en": (form.get("section_name_en") or "").strip(),
+                    "name_hi": (form.get("section_name_hi") or "").strip()}
+            try:
+                self.services.put("dak", f"/directory/sections/{quote(section, safe='')}", json=body)
+            except ServiceFailure as failure:  # the form names the section's fields apart from the office's
+                failure.fields = {SECTION_FIELDS.get(name, name): reason for name, reason in failure.fields.items()}
+                raise
+            return f"/admin/offices/{quote(code, safe='')}#sections", section
+        return self._admin_write("admin_section", write, lambda failure: self._admin_office_page(request, code, "section", failure, form))
+
+    @page("GET", "/admin/users/<string:user_id>")
+    def admin_user_form(self, request, user_id):
+        return self._admin_user_page(request, user_id)
+
+    @page("POST", "/admin/users/<string:user_id>")
+    def admin_record_user(self, request, user_id):
+        form = request.form
+
+        def write():
+            person = _directory_key(form, "user_id") if user_id == NEW else user_id
+            body = domain.directory_user_body(form)
+            self.services.put("dak", f"/directory/users/{quote(person, safe='')}", json=body)
+            return f"/admin/directory?office={quote(body['office'], safe='')}", person
+        return self._admin_write("admin_user", write, lambda failure: self._admin_user_page(request, user_id, failure, form))
+
+    @page("POST", "/admin/users/<string:user_id>/deactivate")
+    def admin_deactivate_user(self, request, user_id):
+        def write():
+            self.services.post("dak", f"/directory/users/{quote(user_id, safe='')}/deactivate")
+            return f"/admin/directory?office={quote(request.form.get('office') or '', safe='')}", user_id
+        def page_again(failure):
+            failure.fields = {}  # the reason is the user's as a whole, not a field's of the form shown
+            return self._admin_user_page(request, user_id, failure)
+        return self._admin_write("admin_deactivate", write, page_again)
+
+    def _admin_write(self, form_name, write, page_again):
+        """Relay one directory form to dak: `write()` answers (where to go on, what was written), or the
+        form comes again through `page_again(failure)` with the reasons beside their fields."""
+        self._require_admin()
+        try:
+            done_at, written = write()
+        except ServiceFailure as failure:
+            if failure.status >= 500:
+                raise
+            FORMS.labels(form_name, "refused").inc()
+            return page_again(failure)
+        FORMS.labels(form_name, "done").inc()
+        return self.pages.redirect(done_at, form_name, written)
+
+    def _admin_office_page(self, request, code, dialog=None, failure=None, form=None):
+        self._require_admin()
+        kept, unavailable = self._try(self.services.get, "dak", "/directory/admin")
+        offices = (kept or {}).get("offices") or []
+        office = next((o for o in offices if o["code"] == code), None)
+        if office is None and code != NEW and kept is not None:
+            raise failure or PageNotFound(f"office {code} is not one you keep")
+        values = MultiDict(form) if form is not None and dialog == "office" else MultiDict(office or {})
+        return self.pages.render(
+            request, "admin_office.html", status=_form_status(failure) if failure else 200, kept=kept, unavailable=unavailable,
+            office=office, code=code, values=values, section_values=form if dialog == "section" else MultiDict(),
+            dialog=dialog, failure=failure, errors=self._form_errors(failure) if failure else {},
+            districts=domain.choices(offices, "district", kept and kept.get("district")),
+            departments=domain.choices(offices, "department"),
+        )
+
+    def _admin_user_page(self, request, user_id, failure=None, form=None):
+        self._require_admin()
+        kept, unavailable = self._try(self.services.get, "dak", "/directory/admin")
+        user = next((u for u in (kept or {}).get("users") or [] if u["id"] == user_id), None)
+        if user is None and user_id != NEW and kept is not None:
+            raise failure or PageNotFound(f"user {user_id} is not one you keep")
+        values = MultiDict(form) if form is not None else domain.directory_user_values(user)
+        return self.pages.render(
+            request, "admin_user.html", status=_form_status(failure) if failure else 200, kept=kept, unavailable=unavailable,
+            person_kept=user, user_id=user_id, values=values, failure=failure, errors=self._form_errors(failure) if failure else {},
+            roles=DIRECTORY_ROLES if (kept or {}).get("state_admin") else DIRECTORY_ROLES[:-1], clearances=CLEARANCES,
+        )
+
     @page("GET", "/reports")
     def reports(self, request):
         """A MIS report of the scope chosen among the caller's (their jurisdiction), with its charts."""
@@ -1108,6 +1246,8 @@ class DeskService:
             return None
 
     def _form_errors(self, failure, aliases=None):
+        if isinstance(failure, OtherDistrictToConfirm):  # a question for the sender, not a field's error
+            return {}
         errors = domain.field_errors(failure.fields, failure.message, aliases)
         if not errors and failure.status == 422:
             errors[""] = domain.FieldError(domain.reason_key(failure.message), failure.message)
@@ -1173,6 +1313,14 @@ def json_page(payload, status=200):
 
 def _wants_json(request):
     return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
+
+
+def _directory_key(form, field):
+    """A directory key (code, user id) typed into a form: refused beside its field when empty."""
+    key = (form.get(field) or "").strip()
+    if not key:
+        raise ServiceFailure("desk", 422, "invalid_input", f"{field} is required", {field: "Field required"})
+    return key
 
 
 def _form_status(failure):

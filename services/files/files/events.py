@@ -89,6 +89,7 @@ class DraftApproved(FileEvent):
     content: str = ""
     content_sha256: str = ""
     classification: str = "normal"
+    issue_number: str | None = None  # reserved at approval: the letter signed before issue carries it
 
 
 @dataclass(frozen=True)

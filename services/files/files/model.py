@@ -430,16 +430,22 @@ class File(Aggregate, Base):
         return comment
 
     def approve_draft(self, draft: Draft, by: str, roles: Iterable[str], latest: DraftVersion, now: datetime,
-                      expected_version: int | None = None) -> None:
-        """An officer holding the file approves the draft's latest version (`latest`)."""
+                      next_issue_serial: Callable[[], int], expected_version: int | None = None) -> None:
+        """An officer holding the file approves the draft's latest version (`latest`). The letter's issue
+        number is reserved now (the office's next issue serial, taken only once the approval is allowed),
+        so that the PDF signed before issue carries it."""
         self.ensure_writable(by, "drafts")
         domain.check_approve(draft, tuple(roles), expected_version)
+        draft.reserved_issue_number = domain.issue_number(next_issue_serial(), domain.year_of(now), self.office_code)
         draft.status, draft.approved_version, draft.approved_by, draft.approved_at, draft.updated_at = domain.APPROVED, latest.version, by, now, now
-        actions = self._opened_by(by, now) + [("draft_approved", {"draft_id": draft.id, "version": latest.version, "content_sha256": latest.content_sha256})]
+        actions = self._opened_by(by, now) + [("draft_approved", {"draft_id": draft.id, "version": latest.version,
+                                                                  "content_sha256": latest.content_sha256,
+                                                                  "issue_number": draft.reserved_issue_number})]
         self._log(by, actions, now)
         self.record(events.DraftApproved(
             **self.event_base, draft_id=draft.id, version=latest.version, approver=by, subject=draft.subject,
             content=latest.content, content_sha256=latest.content_sha256, classification=self.classification,
+            issue_number=draft.reserved_issue_number,
         ))
 
     def ensure_issuable(self, draft: Draft, by: str) -> None:
@@ -447,13 +453,14 @@ class File(Aggregate, Base):
         self.ensure_writable(by, "drafts")
         domain.check_issue(draft)
 
-    def issue_draft(self, draft: Draft, by: str, serial: int, dispatch_mode: str, recipients: list[dict],
+    def issue_draft(self, draft: Draft, by: str, next_issue_serial: Callable[[], int], dispatch_mode: str, recipients: list[dict],
                     addressees: list[letters.Addressee], now: datetime) -> list[Dispatch]:
-        """Issued under the office's issue number `serial`, with a dispatch per addressee: draft_issued
-        tells dak (a receipt in each addressee office) and notify (the emails)."""
+        """Issued under the issue number reserved at approval (a draft approved before numbers were
+        reserved takes the office's next serial now), with a dispatch per addressee: draft_issued tells
+        dak (a receipt in each addressee office) and notify (the emails)."""
         self.ensure_issuable(draft, by)
         letters.check_signed_pdf(addressees, draft.signed_pdf_key)
-        number = domain.issue_number(serial, domain.year_of(now), self.office_code)
+        number = draft.reserved_issue_number or domain.issue_number(next_issue_serial(), domain.year_of(now), self.office_code)
         draft.status, draft.issue_number, draft.issued_by, draft.issued_at = domain.ISSUED, number, by, now
         draft.dispatch_mode, draft.recipients, draft.updated_at = dispatch_mode, recipients, now
         dispatches = [
@@ -644,6 +651,8 @@ class Draft(Base):
     signature_method = Column(String(12))
     signed_pdf_key = Column(String(200))  # the signed PDF in the document store, from signing's document_signed
     signed_pdf_sha256 = Column(String(64))
+    # Taken at approval, so the letter signed afterwards already carries it (docs/decisions/0003-issue-number-reserved-at-approval.md).
+    reserved_issue_number = Column(String(80), unique=True)
     issue_number = Column(String(80), unique=True)
     issued_by = Column(String(64))
     issued_at = Column(DateTime(timezone=True))

@@ -337,6 +337,7 @@ def draft_out(draft, versions, comments, users, dispatches=()):
         "approval": None if draft.approved_version is None else {
             "version": draft.approved_version, "approved_by": person(draft.approved_by, users),
             "approved_at": draft.approved_at, "content_sha256": approved.content_sha256 if approved else None,
+            "issue_number": draft.reserved_issue_number,
             "signature": signature_out(draft, approved.content_sha256 if approved else None),
         },
         "issue": None if draft.issue_number is None else {

@@ -235,3 +235,34 @@ def test_a_green_note_is_signed_and_offered_for_signing(uow, new_file, caller):
     signed = uow.notes.find(note["id"])
     assert (signed.signature_id, signed.signed_by, signed.signature_method) == ("sig-1", "so.jhs", "dsc")
     assert file.audit_entries[-1].action == "note_signed"
+
+
+def test_the_issue_number_is_reserved_at_approval_so_the_signed_letter_carries_it(uow, new_file, caller):
+    """docs/decisions/0003: approval takes the office's next issue serial; issue uses that number."""
+    year = domain.year_of(datetime.now(timezone.utc))
+    file = new_file("so.jhs")
+    first = drafts.create_draft(DraftCommand(caller("so.jhs"), file.id, subject="पहला पत्र", content="क"), uow)[1]
+    second = drafts.create_draft(DraftCommand(caller("so.jhs"), file.id, subject="दूसरा पत्र", content="ख"), uow)[1]
+    with pytest.raises(VersionConflict):  # a refused approval takes no number
+        drafts.approve_draft(DraftCommand(caller("so.jhs"), file.id, first["id"], version=99), uow)
+    approved = drafts.approve_draft(DraftCommand(caller("so.jhs"), file.id, first["id"]), uow)
+    assert approved["approval"]["issue_number"] == f"I-1/{year}/COLL-JHS"
+    assert uow.events_of(events.DraftApproved)[-1].issue_number == f"I-1/{year}/COLL-JHS"
+    drafts.approve_draft(DraftCommand(caller("so.jhs"), file.id, second["id"]), uow)
+    post = {"dispatch_mode": "post", "recipients": [{"name": "तहसीलदार", "address": "तहसील झाँसी"}]}
+    issued_second = drafts.issue_draft(IssueDraft(caller("so.jhs"), file.id, second["id"], **post), uow)
+    issued_first = drafts.issue_draft(IssueDraft(caller("so.jhs"), file.id, first["id"], **post), uow)
+    assert (issued_first["issue"]["issue_number"], issued_second["issue"]["issue_number"]) == (
+        f"I-1/{year}/COLL-JHS", f"I-2/{year}/COLL-JHS")  # each as reserved, whatever order they are issued in
+    assert uow.events_of(events.DraftIssued)[-1].issue_number == f"I-1/{year}/COLL-JHS"
+
+
+def test_a_draft_approved_before_numbers_were_reserved_takes_the_next_one_at_issue(uow, new_file, caller):
+    year = domain.year_of(datetime.now(timezone.utc))
+    file = new_file("so.jhs")
+    draft = drafts.create_draft(DraftCommand(caller("so.jhs"), file.id, subject="पुराना पत्र", content="ग"), uow)[1]
+    drafts.approve_draft(DraftCommand(caller("so.jhs"), file.id, draft["id"]), uow)
+    uow.drafts.find(draft["id"]).reserved_issue_number = None  # as the migration leaves an earlier approval
+    issued = drafts.issue_draft(IssueDraft(caller("so.jhs"), file.id, draft["id"], dispatch_mode="post",
+                                           recipients=[{"name": "तहसीलदार", "address": "तहसील झाँसी"}]), uow)
+    assert issued["issue"]["issue_number"] == f"I-2/{year}/COLL-JHS"  # I-1 went to its approval, then was lost

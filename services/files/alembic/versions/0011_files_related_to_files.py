@@ -43,7 +43,10 @@ def downgrade():
     op.drop_column("correspondence", "merged_from_file_id")
     op.drop_column("notes", "merged_from_file_id")
     op.drop_index("ix_files_attached_to", table_name="files")
-    with op.batch_alter_table("files") as batch:
-        batch.drop_constraint("fk_files_attached_to", type_="foreignkey")
-        batch.drop_column("attached_to_file_id")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("files") as batch:
+            batch.drop_column("attached_to_file_id")
+    else:
+        op.drop_constraint("fk_files_attached_to", "files", type_="foreignkey")
+        op.drop_column("files", "attached_to_file_id")
     op.drop_column("files", "merged_at")

@@ -269,7 +269,8 @@ def file_out(file, current, users, related=(), relations=None):
         "district": file.district_code, "owner": person(file.owner_id, users),
         "volume": file.volume, "part": file.part, "parent_file_id": file.parent_file_id, "relation": file.relation,
         "related": [
-            {"id": f.id, "file_number": f.file_number, "relation": f.relation, "volume": f.volume, "part": f.part, "status": f.status}
+            {"id": f.id, "file_number": f.file_number, "relation": f.relation, "volume": f.volume, "part": f.part, "status": f.status,
+             "custodian": f.custodian_id}
             for f in related
         ],
         "last_paragraph": file.last_paragraph, "updated_at": file.updated_at,

@@ -361,11 +361,13 @@ class DeskService:
         for file_id in selected:
             pile.spawn(self._try, self.services.post, "files", f"/files/{quote(file_id, safe='')}/send", json=body)
         answers = list(pile)
-        refused = [(file_id, failure) for file_id, (_, failure) in zip(selected, answers, strict=True) if failure]
+        # Named by the numbers the list showed: a refused file may have left the inbox meanwhile.
+        refused = [(file_id, form.get(f"number.{file_id}") or file_id, failure)
+                   for file_id, (_, failure) in zip(selected, answers, strict=True) if failure]
         FORMS.labels("bulk_file_send", "refused" if refused else "done").inc()
         if refused:
             return self._file_list_page(request, "inbox", refused=refused, done=len(selected) - len(refused),
-                                        status=_form_status(refused[0][1]))
+                                        status=_form_status(refused[0][2]))
         return self.pages.redirect("/files?box=inbox", "bulk_file_send", str(len(selected)))
 
     # --- diarise ---------------------------------------------------------------------------------

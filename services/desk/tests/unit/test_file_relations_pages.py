@@ -74,8 +74,8 @@ def test_the_inbox_list_of_files_selects_open_files_and_says_which_were_refused_
     open_file = a_file()
     parked = a_file(id="f2", file_number="N-11016/2/2026-COLL-JHS", status="parked")
     html = page("file_list.html", box="inbox", listing=files_listing(open_file, parked), page_number=1, pages=1,
-                boxes=("inbox", "sent"), refused=[("f2", Refusal())], done=1, values=MultiDict())
+                boxes=("inbox", "sent"), refused=[("f2", "N-11016/2/2026-COLL-JHS", Refusal())], done=1, values=MultiDict())
     assert 'action="/files/selected"' in html and 'name="file" value="f1"' in html and 'name="file" value="f2"' not in html
-    assert "1 भेजी गईं, 1 अस्वीकृत" in text_of(html) and "N-11016/2/2026-COLL-JHS" in html
+    assert "1 भेजी गईं, 1 अस्वीकृत" in text_of(html) and '<a href="/files/f2">N-11016/2/2026-COLL-JHS</a>' in html
     sent = page("file_list.html", box="sent", listing=files_listing(open_file), page_number=1, pages=1, boxes=("inbox", "sent"))
     assert 'action="/files/selected"' not in sent

@@ -404,7 +404,34 @@ def file_actions(file, user_id, officer):
     movement = file.get("current_movement") or {}
     if (movement.get("from") or {}).get("id") == user_id and not movement.get("opened_at") and custodian != user_id:
         actions.add("pull_back")
+    if custodian == user_id and status == "open":
+        actions.add("link")
+        if not file.get("attached_to"):
+            actions.add("attach_file")
+        main = next((r for r in file.get("related") or () if r.get("id") == file.get("parent_file_id")), {})
+        if file.get("relation") == "part" and main.get("custodian") == user_id and main.get("status") == "open":
+            actions.add("merge")  # the custodian of both merges a part into its main file
+    if custodian == user_id and file.get("links"):
+        actions.add("unlink")
+    if custodian == user_id and file.get("attachments"):
+        actions.add("detach_file")  # also from a closed file, so that what it holds can move again
+    if file.get("attached_to"):
+        actions -= {"send", "return", "pull_back", "close"}  # it moves only with the file it is attached to
     return actions
+
+
+def attachable(candidate, file):
+    """A file of the viewer's inbox that may go into `file`: another open file, not already in it."""
+    taken = {a.get("id") for a in file.get("attachments") or ()}
+    return candidate["id"] != file["id"] and candidate["id"] not in taken and candidate.get("status") == "open"
+
+
+def same_file_number(number, typed):
+    """A file number as typed (any case, spaces around the parts) is the file's number."""
+    def key(value):
+        return re.sub(r"\s*([/-])\s*", r"\1", value.strip()).casefold()
+
+    return key(number) == key(typed)
 
 
 # --- signatures ----------------------------------------------------------------------------------

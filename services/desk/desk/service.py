@@ -60,7 +60,8 @@ FILE_ACTIONS = {
     "note": "noting", "note_save": "noting", "note_confirm": "noting", "note_discard": "noting", "attach": "noting",
     "send": "noting", "return": "noting", "park": "noting", "unpark": "noting", "close": "noting", "reopen": "noting",
     "pull_back": "noting", "draft": "drafts", "draft_version": "drafts", "approve": "drafts", "issue": "drafts",
-    "draft_comment": "drafts", "volume": "noting", "part": "noting",
+    "draft_comment": "drafts", "volume": "noting", "part": "noting", "merge": "noting", "link": "noting", "unlink": "noting",
+    "attach_file": "noting", "detach_file": "noting",
 }
 FILE_TABS = ("noting", "drafts", "movements", "audit")
 ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute", "acknowledgements")
@@ -352,10 +353,36 @@ class DeskService:
         box = request.args.get("box", "inbox")
         if box not in FILE_BOXES:
             raise PageNotFound(f"no list {box}")
+        return self._file_list_page(request, box)
+
+    def _file_list_page(self, request, box, refused=(), done=0, status=200):
         page_number = _page_number(request)
         listing = self.services.get("files", "/files", params={"box": box, "page": page_number, "per_page": INBOX_PAGE})
         return self.pages.render(request, "file_list.html", box=box, listing=listing, page_number=page_number,
-                                 pages=_page_count(listing), boxes=FILE_BOXES, today=domain.today_ist())
+                                 pages=_page_count(listing), boxes=FILE_BOXES, today=domain.today_ist(), refused=refused,
+                                 done=done, status=status)
+
+    @page("POST", "/files/selected")
+    def send_selected_files(self, request):
+        """Send several files of the inbox together to one officer: each is relayed to the files service on
+        its own (each authorised there), and the page says which were sent and which were refused why."""
+        form = request.form
+        selected = list(dict.fromkeys(form.getlist("file")))[:INBOX_PAGE]
+        body = schemas.send_request(form, many=False)
+        if not selected or not body.get("to"):
+            return self.pages.redirect("/files?box=inbox", "bulk_nothing")
+        pile = eventlet.GreenPile(4)
+        for file_id in selected:
+            pile.spawn(self._try, self.services.post, "files", f"/files/{quote(file_id, safe='')}/send", json=body)
+        answers = list(pile)
+        # Named by the numbers the list showed: a refused file may have left the inbox meanwhile.
+        refused = [(file_id, form.get(f"number.{file_id}") or file_id, failure)
+                   for file_id, (_, failure) in zip(selected, answers, strict=True) if failure]
+        FORMS.labels("bulk_file_send", "refused" if refused else "done").inc()
+        if refused:
+            return self._file_list_page(request, "inbox", refused=refused, done=len(selected) - len(refused),
+                                        status=_form_status(refused[0][2]))
+        return self.pages.redirect("/files?box=inbox", "bulk_file_send", str(len(selected)))
 
     # --- diarise ---------------------------------------------------------------------------------
 
@@ -609,8 +636,8 @@ class DeskService:
             return self._file_page(request, file_id, tab=tab, dialog=action, failure=failure, values=form,
                                    status=_form_status(failure))
         FORMS.labels(f"file_{action}", "done").inc()
-        if isinstance(flash, dict):  # a new volume or part file: open it
-            return self.pages.redirect(f"/files/{flash['id']}", "file_created", flash["file_number"])
+        if isinstance(flash, dict):  # a new volume or part file, or the main file a part was merged into: open it
+            return self.pages.redirect(f"/files/{flash['id']}", flash.get("flash", "file_created"), flash["file_number"])
         anchor = {"noting": "#noting", "drafts": "#drafts"}.get(tab, "")
         return self.pages.redirect(f"/files/{file_id}?tab={tab}{anchor}", flash)
 
@@ -628,6 +655,17 @@ class DeskService:
         if action == "draft_comment":
             self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/comments", json={"text": form.get("comment", "")})
             return "draft_commented"
+        if action == "merge":
+            main = self.services.post("files", f"{base}/merge")
+            return {"id": main["id"], "file_number": main["file_number"], "flash": "part_merged"}
+        if action in ("link", "attach_file"):
+            other = self._file_by_number(form.get("other_file", ""))
+            self.services.post("files", f"{base}/{'links' if action == 'link' else 'attachments'}", json={"file_id": other})
+            return "file_linked" if action == "link" else "file_attached"
+        if action in ("unlink", "detach_file"):
+            other = quote(form.get("other_file_id", ""), safe="")
+            self.services.request("files", "DELETE", f"{base}/{'links' if action == 'unlink' else 'attachments'}/{other}")
+            return "file_unlinked" if action == "unlink" else "file_detached"
         note = {"text": form.get("text", ""), "references": form.getlist("references")}  # flagged correspondence items
         if action == "note":
             self.services.post("files", f"{base}/notes", json=note)
@@ -679,6 +717,19 @@ class DeskService:
                            files=[("documents", d) for d in documents])
         return "document_attached"
 
+    def _file_by_number(self, number):
+        """The id of the file with this file number or computer number, among those the user may open."""
+        number = number.strip()
+        if not number:
+            raise ServiceFailure("desk", 422, "invalid_input", "give the other file's number", {"other_file": "Field required"})
+        params = {"computer_number": number} if number.isdigit() else {"number": number}
+        found = self.services.get("files", "/files/search", params={**params, "per_page": 20})["files"]
+        exact = [f for f in found if number.isdigit() or domain.same_file_number(f["file_number"], number)]
+        if len(exact) != 1:
+            raise ServiceFailure("desk", 422, "invalid_input", f"no file numbered {number} that you may open",
+                                 {"other_file": "no such file that you may open"})
+        return exact[0]["id"]
+
     @page("GET", "/files/<string:file_id>/correspondence/<string:item_id>/documents/<int:position>")
     def file_document(self, request, file_id, item_id, position):
         return self._document(request, "files", f"/files/{file_id}/correspondence/{item_id}/documents/{position}")
@@ -696,6 +747,11 @@ class DeskService:
             pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/audit")
         answers = list(pile)
         (notes, _), (correspondence, _), (drafts, _) = answers[:3]
+        actions = domain.file_actions(file, me.user_id, me.is_officer)
+        attachable = []
+        if "attach_file" in actions and tab == "noting":
+            held = self._try(self.services.get, "files", "/files", params={"box": "inbox", "per_page": 100})[0] or {"files": []}
+            attachable = [f for f in held["files"] if domain.attachable(f, file)]
         movements = answers[3][0] if tab == "movements" else None
         audit = answers[3][0] if tab == "audit" else None
         chain = None
@@ -731,7 +787,7 @@ class DeskService:
             movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
             signing=signing, signers=signers, audit=audit, chain=chain, offices=offices,
             correspondents=self._correspondents() if issuable else [],
-            actions=domain.file_actions(file, me.user_id, me.is_officer),
+            actions=actions, attachable=attachable,
             people_found=self._find_people(query) if query and dialog == "send" else [],
         )
 

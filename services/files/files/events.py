@@ -181,6 +181,55 @@ class FileClosed(FileEvent):
 
 
 @dataclass(frozen=True)
+class PartFileMerged(FileEvent):
+    """A part file joined this (main) file: its notes and correspondence moved in; the part closed."""
+
+    event_type = "part_file_merged"
+    part_file_id: str = ""
+    part_file_number: str = ""
+    part: int = 0
+    merged_by: str = ""
+    note_ids: list = field(default_factory=list)
+    correspondence_ids: list = field(default_factory=list)
+    receipt_ids: list = field(default_factory=list)
+    merged_at: str = ""
+
+
+@dataclass(frozen=True)
+class FileLinked(FileEvent):
+    event_type = "file_linked"
+    linked_file_id: str = ""
+    linked_file_number: str = ""
+    by_user: str = ""
+
+
+@dataclass(frozen=True)
+class FileUnlinked(FileEvent):
+    event_type = "file_unlinked"
+    linked_file_id: str = ""
+    linked_file_number: str = ""
+    by_user: str = ""
+
+
+@dataclass(frozen=True)
+class FileAttached(FileEvent):
+    """A file was attached into this one: it travels with it until detached."""
+
+    event_type = "file_attached"
+    attached_file_id: str = ""
+    attached_file_number: str = ""
+    by_user: str = ""
+
+
+@dataclass(frozen=True)
+class FileDetached(FileEvent):
+    event_type = "file_detached"
+    attached_file_id: str = ""
+    attached_file_number: str = ""
+    by_user: str = ""
+
+
+@dataclass(frozen=True)
 class FilesTransferred(DomainEvent):
     """All files of an officer leaving a post handed to the successor. Aggregate: the officer leaving."""
 

@@ -35,6 +35,7 @@ from .model import (
     DraftComment,
     DraftVersion,
     File,
+    FileLink,
     Movement,
     Note,
 )
@@ -196,6 +197,31 @@ class FileRepository(Repository):
             select(File).where(or_(*conditions), File.id != file.id).order_by(File.volume, File.part, File.created_at)
         ).scalars().all()
 
+    def attached_to(self, file_id: str, for_update: bool = False) -> list[File]:
+        """The files attached into this one, in a fixed order (locked in it, `for_update`)."""
+        ids = self.session.execute(select(File.id).where(File.attached_to_file_id == file_id).order_by(File.id)).scalars().all()
+        return [self.get(attached_id, for_update) for attached_id in ids]
+
+    def has_attachments(self, file_id: str) -> bool:
+        return self.session.execute(select(File.id).where(File.attached_to_file_id == file_id).limit(1)).first() is not None
+
+    def linked_with(self, file_id: str) -> list[File]:
+        """The files this one is linked with, whichever side made the link."""
+        other = case((FileLink.file_id == file_id, FileLink.linked_file_id), else_=FileLink.file_id)
+        return self.session.execute(
+            select(File).join(FileLink, File.id == other)
+            .where(or_(FileLink.file_id == file_id, FileLink.linked_file_id == file_id)).order_by(FileLink.linked_at)
+        ).scalars().all()
+
+    def link_between(self, file_id: str, other_id: str) -> FileLink | None:
+        return self.session.execute(select(FileLink).where(or_(
+            and_(FileLink.file_id == file_id, FileLink.linked_file_id == other_id),
+            and_(FileLink.file_id == other_id, FileLink.linked_file_id == file_id),
+        ))).scalar_one_or_none()
+
+    def remove_link(self, link: FileLink) -> None:
+        self.session.delete(link)
+
     def was_sent_to(self, file_id: str, user_id: str) -> bool:
         return self.session.execute(
             select(Movement.id).where(Movement.file_id == file_id, Movement.to_user == user_id).limit(1)
@@ -324,6 +350,9 @@ class NoteRepository(Repository):
     def remove(self, note: Note) -> None:
         self.session.delete(note)
 
+    def of_file(self, file_id: str) -> list[Note]:
+        return self.session.execute(select(Note).where(Note.file_id == file_id).order_by(Note.created_at)).scalars().all()
+
     def readable_by(self, file_id: str, viewer: str) -> list[Note]:
         """Green notes in paragraph order, then the viewer's own yellow notes (nobody else sees those)."""
         return self.session.execute(
@@ -345,6 +374,11 @@ class CorrespondenceRepository(Repository):
     def receipts_in(self, file_id: str) -> list[CorrespondenceItem]:
         return self.session.execute(
             select(CorrespondenceItem).where(CorrespondenceItem.file_id == file_id, CorrespondenceItem.kind == "receipt")
+        ).scalars().all()
+
+    def items_of(self, file_id: str) -> list[CorrespondenceItem]:
+        return self.session.execute(
+            select(CorrespondenceItem).where(CorrespondenceItem.file_id == file_id).order_by(CorrespondenceItem.position)
         ).scalars().all()
 
     def of_file(self, file_id: str) -> list[tuple[CorrespondenceItem, list[CorrespondenceDocument]]]:

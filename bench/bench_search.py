@@ -18,7 +18,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from common import ROOT, database_url, percentile, psycopg_connection
+from common import ROOT, RUN_PREFIX, database_url, percentile, psycopg_connection
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
@@ -28,7 +28,7 @@ from search.repository import SearchUnitOfWork
 from search.text import folded_words, parse_query, tsvector_literal
 
 SERVICE_DIR = os.path.join(ROOT, "services", "search")
-DATABASE = "eoffice_bench_search"
+DATABASE = f"{RUN_PREFIX}eoffice_bench_search"
 OFFICES = 200
 CONSONANTS = "कखगघचछजझटठडढणतथदधनपफबभमयरलवशषसह"
 SIGNS = ["", "ा", "ि", "ी", "ु", "ू", "े", "ै", "ो", "ौ", "ं"]

@@ -81,6 +81,7 @@ class ReceiptLinked(EventData):
     file_id: str = Field(min_length=1, max_length=64)
     receipt_id: str = Field(min_length=1, max_length=64)
     linked_by: str = Field(min_length=1)
+    correspondence_id: str | None = Field(None, max_length=64)
 
 
 class NoteConfirmed(EventData):

@@ -39,7 +39,7 @@ class Items:
 
     def links_of_receipt(self, receipt_id: str) -> list[model.Link]:
         rows = self.session.execute(select(LinkRow).where(LinkRow.receipt_id == receipt_id)).scalars()
-        return [model.Link(r.receipt_id, r.file_id, r.linked_by, r.linked_at) for r in rows]
+        return [model.Link(r.receipt_id, r.file_id, r.linked_by, r.linked_at, r.correspondence_id) for r in rows]
 
     def receipts_in_file(self, file_id: str) -> list[str]:
         return list(self.session.execute(select(LinkRow.receipt_id).where(LinkRow.file_id == file_id)).scalars())
@@ -50,7 +50,7 @@ class Items:
     def add_link(self, link: model.Link) -> None:
         if self.session.get(LinkRow, (link.receipt_id, link.file_id)) is None:
             self.session.add(LinkRow(receipt_id=link.receipt_id, file_id=link.file_id, linked_by=link.linked_by,
-                                     linked_at=link.linked_at))
+                                     linked_at=link.linked_at, correspondence_id=link.correspondence_id))
 
     def add_handover(self, handover: model.Handover) -> None:
         if self.session.get(HandoverRow, (handover.file_id, handover.user, handover.at)) is None:
@@ -175,32 +175,33 @@ class Documents:
 
     # --- search ---------------------------------------------------------------------------------
 
-    def search(self, query, grants: tuple[str, ...], filters: dict, offset: int, limit: int):
-        """(total, facets, rows) of the documents matching `query` that one of `grants` may read:
-        rows of (id, kind, title, number, dated, body, page_starts, classification, source, opens_kind,
-        opens_id, rank), best first."""
+    def candidates(self, query, grants: tuple[str, ...], filters: dict, limit: int):
+        """At most `limit` documents matching `query` that one of `grants` may read, in the order the
+        index yields them (no sort: the database stops at `limit`): rows of (id, item_kind, item_id,
+        kind, source, classification, rank)."""
         match, rank, source = self._match(query)
         # A document with text is found, also while a reindex has it waiting to be read again.
         where = and_(match, DocumentRow.body.is_not(None), self._visible(grants), *self._filters(filters))
-        # One pass over the matches gives the count and both facets.
-        total, facets = 0, {"type": Counter(), "classification": Counter()}
-        for kind, classification, count in self.session.execute(
-                select(DocumentRow.kind, DocumentRow.classification, func.count()).select_from(source).where(where)
-                .group_by(DocumentRow.kind, DocumentRow.classification)):
-            total += count
-            facets["type"][kind] += count
-            facets["classification"][classification] += count
-        facets = {name: dict(counted) for name, counted in facets.items()}
+        return self.session.execute(
+            select(DocumentRow.id, DocumentRow.item_kind, DocumentRow.item_id, DocumentRow.kind, DocumentRow.source,
+                   DocumentRow.classification, rank.label("rank"))
+            .select_from(source).where(where).limit(limit)
+        ).all()
+
+    def shown(self, document_ids: list[int], grants: tuple[str, ...]):
+        """What a page of results shows of these documents, with what each opens for the caller: rows of
+        (id, item_kind, item_id, kind, title, number, dated, body, page_starts, classification, source,
+        opens_kind, opens_id)."""
         opens = (select(GrantRow.opens_kind, GrantRow.opens_id).where(GrantRow.document_id == DocumentRow.id, GrantRow.grant.in_(grants))
                  .order_by(GrantRow.opens_kind.desc()).limit(1).correlate(DocumentRow))
-        rows = self.session.execute(
-            select(DocumentRow.id, DocumentRow.kind, DocumentRow.title, DocumentRow.number, DocumentRow.dated,
-                   DocumentRow.body, DocumentRow.page_starts, DocumentRow.classification, DocumentRow.source,
+        return self.session.execute(
+            select(DocumentRow.id, DocumentRow.item_kind, DocumentRow.item_id, DocumentRow.kind, DocumentRow.title,
+                   DocumentRow.number, DocumentRow.dated, DocumentRow.body, DocumentRow.page_starts, DocumentRow.classification,
+                   DocumentRow.source,
                    opens.with_only_columns(GrantRow.opens_kind).scalar_subquery().label("opens_kind"),
-                   opens.with_only_columns(GrantRow.opens_id).scalar_subquery().label("opens_id"), rank.label("rank"))
-            .select_from(source).where(where).order_by(rank.desc(), DocumentRow.id.desc()).offset(offset).limit(limit)
+                   opens.with_only_columns(GrantRow.opens_id).scalar_subquery().label("opens_id"))
+            .where(DocumentRow.id.in_(document_ids))
         ).all()
-        return total, facets, rows
 
     def _visible(self, grants):
         """A document one of `grants` may read. PostgreSQL: its `granted` array (GIN-indexed, alembic 0002)

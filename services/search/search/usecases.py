@@ -5,6 +5,7 @@
 tracking row; the others commit themselves."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -108,7 +109,7 @@ def _hand_over(uow, file_id: str, user: str, at: datetime, classification: str |
 
 def receipt_linked(event: Consumed, uow) -> None:
     data: ReceiptLinked = event.data
-    uow.items.add_link(model.Link(data.receipt_id, data.file_id, data.linked_by, event.at))
+    uow.items.add_link(model.Link(data.receipt_id, data.file_id, data.linked_by, event.at, data.correspondence_id or None))
     regrant_receipt(uow, data.receipt_id)
 
 
@@ -200,6 +201,10 @@ def reindex(uow, batch: int = 500) -> dict:
 
 # --- searching ----------------------------------------------------------------------------------
 
+# Matching documents ranked at most (the rest are counted as "more"): a word in nearly every document
+# would otherwise have every match read and ranked (BENCHMARKS.md, search).
+MAX_CANDIDATES = 1000
+
 @dataclass(frozen=True)
 class SearchCommand:
     user: str
@@ -216,24 +221,48 @@ class SearchCommand:
 
 
 def search(command: SearchCommand, uow) -> dict:
-    """The documents the caller may read that hold every word and phrase asked for, best first, a page
-    of them with a snippet each; the count and facets count only those too."""
+    """The items the caller may read that hold every word and phrase asked for, best first, a page of
+    them with a snippet each; the count and facets count only those too. An item is listed once however
+    many of its documents matched (a receipt's subject and scan), with its best-ranked document's snippet.
+    Only the first MAX_CANDIDATES matching documents the index yields are ranked: past that, `bounded`
+    says the count is a lower bound (docs/decisions/0103-bounded-search-candidates.md)."""
+    empty = {"type": {}, "classification": {}}
     query = parse_query(command.q)
     if query.empty:
-        return {"total": 0, "page": command.page, "per_page": command.per_page, "facets": {"type": {}, "classification": {}},
-                "results": []}
+        return {"total": 0, "bounded": False, "page": command.page, "per_page": command.per_page, "facets": empty, "results": []}
     filters = {"types": command.types, "office": command.office_filter, "classification": command.classification,
                "date_from": command.date_from, "date_to": command.date_to, "number": command.number}
-    total, facets, rows = uow.documents.search(query, model.grants_of_caller(command.user, command.office), filters,
-                                               (command.page - 1) * command.per_page, command.per_page)
+    grants = model.grants_of_caller(command.user, command.office)
+    hits = uow.documents.candidates(query, grants, filters, MAX_CANDIDATES + 1)
+    best: dict[tuple[str, str], Any] = {}
+    for hit in hits[:MAX_CANDIDATES]:
+        item = model.found_item(hit.item_kind, hit.item_id, hit.source)
+        if item not in best or (hit.rank, hit.id) > (best[item].rank, best[item].id):
+            best[item] = hit
+    ranked = sorted(best.values(), key=lambda hit: (hit.rank, hit.id), reverse=True)
+    facets = {"type": dict(Counter(hit.kind for hit in ranked)), "classification": dict(Counter(hit.classification for hit in ranked))}
+    page = [hit.id for hit in ranked[(command.page - 1) * command.per_page:command.page * command.per_page]]
+    shown = {row.id: row for row in uow.documents.shown(page, grants)} if page else {}
     results = []
-    for row in rows:
+    for row in (shown[document_id] for document_id in page):
         marked, offset = snippet(row.body or "", query)
         results.append({
             "document_id": row.id, "type": row.kind, "number": row.number, "subject": row.title,
             "date": row.dated.isoformat() if row.dated else None, "classification": row.classification,
             "snippet": marked, "page": page_at(row.page_starts or [], offset),
             "scan": int(row.source.split(":")[1]) if row.source.startswith("scan:") else None,
-            "opens": {"kind": row.opens_kind, "id": row.opens_id},
+            "opens": {"kind": row.opens_kind, "id": row.opens_id, "within": _within(uow, row)},
         })
-    return {"total": total, "page": command.page, "per_page": command.per_page, "facets": facets, "results": results}
+    return {"total": len(ranked), "bounded": len(hits) > MAX_CANDIDATES, "page": command.page, "per_page": command.per_page,
+            "facets": facets, "results": results}
+
+
+def _within(uow, row) -> dict | None:
+    """The note, draft or correspondence item of the file a result opens: the file page goes to it."""
+    if row.opens_kind != FILE:
+        return None
+    if row.item_kind == RECEIPT:
+        link = next((link for link in uow.items.links_of_receipt(row.item_id) if link.file_id == row.opens_id), None)
+        return {"kind": "correspondence", "id": link.correspondence_id} if link and link.correspondence_id else None
+    kind, within = model.found_item(row.item_kind, row.item_id, row.source)
+    return None if kind == FILE else {"kind": kind, "id": within}

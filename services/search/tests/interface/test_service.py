@@ -66,7 +66,7 @@ def test_a_scanned_letter_is_found_by_a_word_of_it_only_by_those_who_may_open_it
     answer = client.search(user="dm.jhs", q="hospital objections").json()
     assert answer["total"] == 1 and answer["facets"]["classification"] == {"normal": 1}
     result = answer["results"][0]
-    assert result["opens"] == {"kind": "receipt", "id": "r-open"} and result["number"] == "r-open/2026/COLL-JHS"
+    assert result["opens"] == {"kind": "receipt", "id": "r-open", "within": None} and result["number"] == "r-open/2026/COLL-JHS"
     assert "<mark>hospital</mark>" in result["snippet"] and result["page"] == 1
     secret_view = client.search(user="clerk2.jhs", q="hospital").json()
     assert {r["opens"]["id"] for r in secret_view["results"]} == {"r-open", "r-secret"}
@@ -116,7 +116,8 @@ def test_a_secret_receipt_in_a_normal_file_stays_hidden_from_the_file_office(bus
         envelope("file_created", {"file_id": "f1", "file_number": "N-11016/1/2026", "office": "COLL-JHS",
                                   "subject": "खनन पट्टा", "classification": "normal", "created_by": "so.jhs"}, at=now),
         diarised("r1", [], classification="secret", subject="खनन माफिया की शिकायत"),
-        envelope("receipt_linked", {"file_id": "f1", "receipt_id": "r1", "linked_by": "so.jhs", "receipt_number": "r1"},
+        envelope("receipt_linked", {"file_id": "f1", "receipt_id": "r1", "linked_by": "so.jhs", "receipt_number": "r1",
+                                     "correspondence_id": "c-1"},
                  at=now + timedelta(seconds=1)),
         envelope("file_sent", {"file_id": "f1", "to_user": "dm.jhs", "classification": "normal",
                                "sent_at": (now + timedelta(seconds=2)).isoformat()}),
@@ -127,7 +128,7 @@ def test_a_secret_receipt_in_a_normal_file_stays_hidden_from_the_file_office(bus
     assert hidden["total"] == 1 and hidden["results"][0]["type"] == "file"
     assert "माफिया" not in str(hidden) and client.search(user="adm.jhs", q="माफिया").json()["total"] == 0
     late = client.search(user="dm.jhs", q="माफिया").json()["results"][0]
-    assert late["opens"] == {"kind": "file", "id": "f1"}
+    assert late["opens"] == {"kind": "file", "id": "f1", "within": {"kind": "correspondence", "id": "c-1"}}
 
 
 def test_a_malformed_event_is_dead_lettered_with_its_reason(bus, db, wait):

@@ -67,9 +67,9 @@ def test_a_normal_receipt_in_a_file_of_another_office_is_read_by_that_office_and
     assert not o.sees("भुगतान", "dm.jhs", "COLL-JHS")
     o.apply("receipt_linked", file_id="f1", receipt_id="r1", linked_by="so.jhs")
     answer = o.found("भुगतान", "dm.jhs", "COLL-JHS")
-    assert [r["opens"] for r in answer["results"]] == [{"kind": "file", "id": "f1"}]
+    assert [r["opens"] for r in answer["results"]] == [{"kind": "file", "id": "f1", "within": None}]
     # the receipt's own office reads it as the receipt
-    assert o.found("भुगतान", "sto.jln", "TRY-JLN")["results"][0]["opens"] == {"kind": "receipt", "id": "r1"}
+    assert o.found("भुगतान", "sto.jln", "TRY-JLN")["results"][0]["opens"] == {"kind": "receipt", "id": "r1", "within": None}
 
 
 def test_a_secret_receipt_in_a_normal_file_is_not_read_by_the_file_office(uow, o):
@@ -83,7 +83,7 @@ def test_a_secret_receipt_in_a_normal_file_is_not_read_by_the_file_office(uow, o
     assert o.sees("informer", "clerk.jhs", "COLL-JHS"), "dak cleared its creator"
     o.apply("file_sent", at=T0 + timedelta(hours=2), file_id="f1", to_user="late.jhs")
     answer = o.found("informer", "late.jhs", "COLL-JHS")
-    assert answer["results"][0]["opens"] == {"kind": "file", "id": "f1"}, "received the file after it went in"
+    assert answer["results"][0]["opens"] == {"kind": "file", "id": "f1", "within": None}, "received the file after it went in"
     assert o.nothing_shown(o.found("informer", "early.jhs", "COLL-JHS"))
 
 
@@ -133,3 +133,17 @@ def test_reindex_computes_every_grant_again_and_reads_every_scan_again(uow, o):
     assert o.sees("जलापूर्ति", "dm.jhs", "COLL-JHS"), "found by its old text while it waits to be read again"
     usecases.record_extraction(usecases.Extracted(uow.documents.pending(10)[0].id, pages=["जलापूर्ति"]), uow)
     assert o.sees("जलापूर्ति", "dm.jhs", "COLL-JHS")
+
+
+def test_a_result_found_through_a_file_opens_the_note_draft_or_correspondence_within_it(uow, o):
+    o.create_file("f1", subject="सड़क मरम्मत")
+    o.apply("note_confirmed", file_id="f1", note_id="n1", text="अनुमान स्वीकृत")
+    o.apply("draft_approved", file_id="f1", draft_id="d1", subject="आदेश", content="निविदा आमंत्रण")
+    o.diarise("r1", classification="confidential", office="COLL-JLN", by="clerk.jln", letter="ठेकेदार का भुगतान")
+    o.apply("receipt_linked", file_id="f1", receipt_id="r1", linked_by="so.jhs", correspondence_id="c-7")
+    opens = lambda q: o.found(q, "so.jhs", "COLL-JHS")["results"][0]["opens"]  # noqa: E731
+    assert opens("स्वीकृत") == {"kind": "file", "id": "f1", "within": {"kind": "note", "id": "n1"}}
+    assert opens("निविदा") == {"kind": "file", "id": "f1", "within": {"kind": "draft", "id": "d1"}}
+    assert opens("ठेकेदार") == {"kind": "file", "id": "f1", "within": {"kind": "correspondence", "id": "c-7"}}
+    assert opens("मरम्मत") == {"kind": "file", "id": "f1", "within": None}
+    assert o.found("ठेकेदार", "clerk.jln", "COLL-JLN")["results"][0]["opens"] == {"kind": "receipt", "id": "r1", "within": None}

@@ -70,7 +70,7 @@ class Documents:
 
     def upsert(self, item: model.Item, kind: str, source: str, now: datetime, title: str | None = None,
                body: str | None = None, key: str | None = None, content_type: str | None = None,
-               dated=None) -> int:
+               dated=None, revision: int | None = None) -> int:
         """The document `source` of the item, made or found; with `body` it is indexed now, with a
         `key` it waits for its text to be extracted. Returns its id."""
         row = self.session.execute(select(DocumentRow).where(
@@ -80,11 +80,16 @@ class Documents:
             self.session.add(row)
         row.title, row.number, row.office = title, item.number, item.office
         row.classification, row.dated = item.classification, dated or item.dated
-        row.key, row.content_type = key, content_type
+        row.key, row.content_type, row.revision = key, content_type, revision
         self.session.flush()
         if body is not None:
             self.record_text(row.id, [body], now)
         return row.id
+
+    def revision_of(self, item: model.Item, source: str) -> int | None:
+        """Which version of a draft the document `source` holds the text of (None: none yet)."""
+        return self.session.execute(select(DocumentRow.revision).where(
+            DocumentRow.item_kind == item.kind, DocumentRow.item_id == item.id, DocumentRow.source == source)).scalar()
 
     def describe(self, item: model.Item) -> None:
         """The item's number, office and classification on each of its documents (filters)."""

@@ -12,7 +12,8 @@ from typing import Any
 
 from . import model
 from .events import (
-    DraftApproved,
+    DocumentsAttached,
+    DraftVersioned,
     FileCreated,
     FilePulledBack,
     FileSent,
@@ -121,18 +122,44 @@ def note_confirmed(event: Consumed, uow) -> None:
     uow.documents.grant([document], model.grants_of_file_document(file))
 
 
-def draft_approved(event: Consumed, uow) -> None:
-    data: DraftApproved = event.data
+def draft_versioned(event: Consumed, uow) -> None:
+    """A draft is found from its first version on, by whoever may open its file (files: its drafts are
+    read with the file); each later version replaces the text, an older one arriving late does not."""
+    data: DraftVersioned = event.data
     file = uow.items.get(FILE, data.file_id)
-    document = uow.documents.upsert(file, "draft", f"draft:{data.draft_id}", uow.now, title=data.subject or file.subject,
-                                    body="\n".join(part for part in (data.subject, data.content) if part), dated=event.at.date())
+    source = f"draft:{data.draft_id}"
+    if (uow.documents.revision_of(file, source) or 0) > data.version:
+        return
+    document = uow.documents.upsert(file, "draft", source, uow.now, title=data.subject or file.subject,
+                                    body="\n".join(part for part in (data.subject, data.content) if part), dated=event.at.date(),
+                                    revision=data.version)
     uow.documents.grant([document], model.grants_of_file_document(file))
+
+
+# The approved version's text, as a version's: the same document.
+draft_approved = draft_versioned
+
+
+def documents_attached(event: Consumed, uow) -> None:
+    """Documents attached to a file's correspondence: their details now, each document's text once read;
+    whoever may open the file reads them (files: attached documents follow the file)."""
+    data: DocumentsAttached = event.data
+    file = uow.items.get(FILE, data.file_id)
+    source = f"correspondence:{data.correspondence_id}"
+    details = " ".join(part for part in (data.title, data.sender_name, data.sender_organisation, data.letter_number) if part)
+    documents = [uow.documents.upsert(file, "document", source, uow.now, title=data.title, body=details, dated=event.at.date())]
+    for attached in data.documents:
+        documents.append(uow.documents.upsert(file, "document", f"{source}:{attached.position}", uow.now,
+                                              title=attached.filename or data.title, key=attached.key,
+                                              content_type=attached.content_type, dated=event.at.date()))
+    uow.documents.grant(documents, model.grants_of_file_document(file))
 
 
 APPLY = {
     "receipt_diarised": receipt_diarised, "receipt_sent": receipt_sent, "file_created": file_created,
     "file_sent": file_sent, "file_pulled_back": file_pulled_back, "file_transferred": file_transferred,
-    "receipt_linked": receipt_linked, "note_confirmed": note_confirmed, "draft_approved": draft_approved,
+    "receipt_linked": receipt_linked, "note_confirmed": note_confirmed, "draft_versioned": draft_versioned,
+    "draft_approved": draft_approved, "documents_attached": documents_attached,
 }
 
 
@@ -250,11 +277,19 @@ def search(command: SearchCommand, uow) -> dict:
             "document_id": row.id, "type": row.kind, "number": row.number, "subject": row.title,
             "date": row.dated.isoformat() if row.dated else None, "classification": row.classification,
             "snippet": marked, "page": page_at(row.page_starts or [], offset),
-            "scan": int(row.source.split(":")[1]) if row.source.startswith("scan:") else None,
+            "scan": _position(row.source),
             "opens": {"kind": row.opens_kind, "id": row.opens_id, "within": _within(uow, row)},
         })
     return {"total": len(ranked), "bounded": len(hits) > MAX_CANDIDATES, "page": command.page, "per_page": command.per_page,
             "facets": facets, "results": results}
+
+
+def _position(source: str) -> int | None:
+    """Which document of a receipt (`scan:<n>`) or of a correspondence item (`correspondence:<id>:<n>`)."""
+    kind, *rest = source.split(":")
+    if kind == "scan" or (kind == "correspondence" and len(rest) == 2):
+        return int(rest[-1])
+    return None
 
 
 def _within(uow, row) -> dict | None:

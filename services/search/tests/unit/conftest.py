@@ -61,6 +61,7 @@ class Document:
     pages: int = None
     page_starts: list = None
     body: str = None
+    revision: int = None
 
 
 @dataclass
@@ -95,16 +96,19 @@ class InMemoryDocuments:
     def __init__(self):
         self.documents, self.grants = {}, {}
 
-    def upsert(self, item, kind, source, now, title=None, body=None, key=None, content_type=None, dated=None):
+    def upsert(self, item, kind, source, now, title=None, body=None, key=None, content_type=None, dated=None, revision=None):
         found = next((d for d in self.documents.values() if (d.item_kind, d.item_id, d.source) == (item.kind, item.id, source)), None)
         if found is None:
             found = Document(len(self.documents) + 1, item.kind, item.id, kind, source)
             self.documents[found.id] = found
         found.title, found.number, found.office, found.classification = title, item.number, item.office, item.classification
-        found.dated, found.key, found.content_type = dated or item.dated, key, content_type
+        found.dated, found.key, found.content_type, found.revision = dated or item.dated, key, content_type, revision
         if body is not None:
             self.record_text(found.id, [body], now)
         return found.id
+
+    def revision_of(self, item, source):
+        return next((d.revision for d in self.documents.values() if (d.item_kind, d.item_id, d.source) == (item.kind, item.id, source)), None)
 
     def describe(self, item):
         for document in self.documents.values():

@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import and_, column, delete, exists, func, insert, literal_column, select, table, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from eoffice_common.search import contains
 
@@ -26,7 +28,21 @@ class Items:
         row = self.session.get(ItemRow, (kind, item_id))
         if row is None:
             return model.Item(kind, item_id)
-        return model.Item(kind, item_id, row.office, row.classification, row.number, row.subject, row.district,
+        return self._item(row)
+
+    def lock(self, kind: str, item_id: str) -> model.Item:
+        """The item, locked until the commit (its row made first if no event made it yet): two events of one
+        item applied at once (the consumer runs two batches together) take turns, so the later one sees
+        what the earlier wrote, as a file's draft arriving with the file's creation must."""
+        insert_row = (postgresql_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(ItemRow)
+        self.session.execute(insert_row.values(kind=kind, id=item_id, readers=[]).on_conflict_do_nothing())
+        row = self.session.execute(select(ItemRow).where(ItemRow.kind == kind, ItemRow.id == item_id).with_for_update()
+                                   .execution_options(populate_existing=True)).scalar_one()
+        return self._item(row)
+
+    @staticmethod
+    def _item(row: ItemRow) -> model.Item:
+        return model.Item(row.kind, row.id, row.office, row.classification, row.number, row.subject, row.district,
                           row.dated, set(row.readers or ()))
 
     def save(self, item: model.Item) -> None:

@@ -41,7 +41,7 @@ class Consumed:
 
 def receipt_diarised(event: Consumed, uow) -> None:
     data: ReceiptDiarised = event.data
-    receipt = uow.items.get(RECEIPT, data.receipt_id)
+    receipt = uow.items.lock(RECEIPT, data.receipt_id)
     receipt.office, receipt.district, receipt.classification = data.office, data.district, data.classification
     receipt.number, receipt.subject = data.receipt_number, data.subject
     receipt.dated = data.received_date or event.at.date()
@@ -58,7 +58,7 @@ def receipt_diarised(event: Consumed, uow) -> None:
 
 def receipt_sent(event: Consumed, uow) -> None:
     data: ReceiptSent = event.data
-    receipt = uow.items.get(RECEIPT, data.receipt_id)
+    receipt = uow.items.lock(RECEIPT, data.receipt_id)
     receipt.readers |= {data.to_user, *data.copies_to}
     if data.classification:
         receipt.classification = data.classification
@@ -69,7 +69,7 @@ def receipt_sent(event: Consumed, uow) -> None:
 
 def file_created(event: Consumed, uow) -> None:
     data: FileCreated = event.data
-    file = uow.items.get(FILE, data.file_id)
+    file = uow.items.lock(FILE, data.file_id)
     file.office, file.district, file.classification = data.office, data.district, data.classification
     file.number, file.subject, file.dated = data.file_number, data.subject, event.at.date()
     file.readers.add(data.created_by)
@@ -98,7 +98,7 @@ def file_transferred(event: Consumed, uow) -> None:
 
 def _hand_over(uow, file_id: str, user: str, at: datetime, classification: str | None = None) -> None:
     """The file reached `user`: they may open it from now on, and read what was in it by then."""
-    file = uow.items.get(FILE, file_id)
+    file = uow.items.lock(FILE, file_id)
     file.readers.add(user)
     if classification:
         file.classification = classification
@@ -110,13 +110,15 @@ def _hand_over(uow, file_id: str, user: str, at: datetime, classification: str |
 
 def receipt_linked(event: Consumed, uow) -> None:
     data: ReceiptLinked = event.data
+    uow.items.lock(FILE, data.file_id)
+    uow.items.lock(RECEIPT, data.receipt_id)
     uow.items.add_link(model.Link(data.receipt_id, data.file_id, data.linked_by, event.at, data.correspondence_id or None))
     regrant_receipt(uow, data.receipt_id)
 
 
 def note_confirmed(event: Consumed, uow) -> None:
     data: NoteConfirmed = event.data
-    file = uow.items.get(FILE, data.file_id)
+    file = uow.items.lock(FILE, data.file_id)
     dated = (data.confirmed_at or event.at).date()
     document = uow.documents.upsert(file, "note", f"note:{data.note_id}", uow.now, title=file.subject, body=data.text, dated=dated)
     uow.documents.grant([document], model.grants_of_file_document(file))
@@ -126,7 +128,7 @@ def draft_versioned(event: Consumed, uow) -> None:
     """A draft is found from its first version on, by whoever may open its file (files: its drafts are
     read with the file); each later version replaces the text, an older one arriving late does not."""
     data: DraftVersioned = event.data
-    file = uow.items.get(FILE, data.file_id)
+    file = uow.items.lock(FILE, data.file_id)
     source = f"draft:{data.draft_id}"
     if (uow.documents.revision_of(file, source) or 0) > data.version:
         return
@@ -144,7 +146,7 @@ def documents_attached(event: Consumed, uow) -> None:
     """Documents attached to a file's correspondence: their details now, each document's text once read;
     whoever may open the file reads them (files: attached documents follow the file)."""
     data: DocumentsAttached = event.data
-    file = uow.items.get(FILE, data.file_id)
+    file = uow.items.lock(FILE, data.file_id)
     source = f"correspondence:{data.correspondence_id}"
     details = " ".join(part for part in (data.title, data.sender_name, data.sender_organisation, data.letter_number) if part)
     documents = [uow.documents.upsert(file, "document", source, uow.now, title=data.title, body=details, dated=event.at.date())]

@@ -72,11 +72,31 @@ class ReceiptLinked(FileEvent):
 
 
 @dataclass(frozen=True)
+class DocumentsAttached(FileEvent):
+    """Documents attached to a file's correspondence (not a receipt: that is receipt_linked)."""
+
+    event_type = "documents_attached"
+    correspondence_id: str = ""
+    title: str = ""
+    sender_name: str | None = None
+    sender_organisation: str | None = None
+    letter_number: str | None = None
+    letter_date: str | None = None
+    added_by: str = ""
+    classification: str = "normal"
+    # {position, key, sha256, size, content_type, filename}: the documents in the shared store.
+    documents: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class DraftVersioned(FileEvent):
     event_type = "draft_versioned"
     draft_id: str = ""
     version: int = 1
     author: str = ""
+    # The version's text, for search to find a draft before it is approved.
+    subject: str = ""
+    content: str = ""
 
 
 @dataclass(frozen=True)

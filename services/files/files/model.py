@@ -458,6 +458,13 @@ class File(Aggregate, Base):
         self.ensure_writable(by, "correspondence")
         item = self._new_item(position, documents, kind="document", classification=self.classification, added_by=by, added_at=now, **details)
         self._log(by, self._opened_by(by, now) + [("document_attached", {"correspondence_id": item.id, "sha256": [d["sha256"] for d in documents]})], now)
+        self.record(events.DocumentsAttached(
+            **self.event_base, correspondence_id=item.id, title=item.title, sender_name=item.sender_name,
+            sender_organisation=item.sender_organisation, letter_number=item.letter_number,
+            letter_date=item.letter_date.isoformat() if item.letter_date else None, added_by=by, classification=self.classification,
+            documents=[{"position": d.position, "key": d.key, "sha256": d.sha256, "size": d.size, "content_type": d.content_type,
+                        "filename": d.filename} for d in item.documents],
+        ))
         return item
 
     def link_receipt(self, receipt: dict, cleared: Iterable[str], put_by: str, custodian_then: str | None, position: int,
@@ -518,7 +525,8 @@ class File(Aggregate, Base):
                                            author=by, created_at=now))
         actions = self._opened_by(by, now) + [("draft_versioned", {"draft_id": draft.id, "version": draft.current_version, "content_sha256": sha})]
         self._log(by, actions, now)
-        self.record(events.DraftVersioned(**self.event_base, draft_id=draft.id, version=draft.current_version, author=by))
+        self.record(events.DraftVersioned(**self.event_base, draft_id=draft.id, version=draft.current_version, author=by,
+                                          subject=draft.subject, content=content))
 
     def comment_on_draft(self, draft: Draft, by: str, text: str, comment_id: int, now: datetime) -> DraftComment:
         self.ensure_writable(by, "drafts")

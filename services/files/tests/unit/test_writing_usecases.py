@@ -134,6 +134,14 @@ def test_each_dispatch_advances_with_the_news_dak_and_notify_bring(uow, new_file
         dispatches.record_dispatch_news(envelope("letter_opened", "receipt", "dak", {"dispatch_id": "nowhere", "opened_at": now}), uow)
 
 
+def test_each_draft_version_announces_its_text(uow, new_file, caller):
+    file = new_file("so.jhs")
+    _, draft = drafts.create_draft(DraftCommand(caller("so.jhs"), file.id, subject="भूमि आवंटन", content="पहला पाठ"), uow)
+    drafts.revise_draft(DraftCommand(caller("so.jhs"), file.id, draft["id"], content="दूसरा पाठ"), uow)
+    assert [(e.version, e.subject, e.content) for e in uow.events_of(events.DraftVersioned)] == [
+        (1, "भूमि आवंटन", "पहला पाठ"), (2, "भूमि आवंटन", "दूसरा पाठ")]
+
+
 def test_only_an_officer_approves_a_draft(uow, new_file, caller):
     file = new_file("clerk.jhs")
     _, draft = drafts.create_draft(DraftCommand(caller("clerk.jhs"), file.id, subject="पत्र", content="पाठ"), uow)
@@ -148,6 +156,9 @@ def test_documents_are_stored_then_attached_to_the_correspondence(uow, new_file,
     status, item = correspondence.attach_documents(command, lambda: uow, store)
     assert (status, item["title"], item["documents"][0]["filename"]) == (201, "भूमि अभिलेख", "खसरा.pdf")
     assert item["documents"][0]["url"].endswith("/documents/1")
+    (attached,) = uow.events_of(events.DocumentsAttached)
+    assert (attached.correspondence_id, attached.title, attached.added_by, attached.classification) == (item["id"], "भूमि अभिलेख", "so.jhs", "normal")
+    assert [(d["position"], d["filename"], d["content_type"]) for d in attached.documents] == [(1, "खसरा.pdf", "application/pdf")]
     document = correspondence.get_document(GetDocument(caller("clerk.jhs"), file.id, item["id"], 1), uow)
     assert store.objects[document.key] == b"%PDF-1.4 khasra"
     with pytest.raises(NotCustodian):

@@ -7,8 +7,8 @@ Create Date: 2026-12-06 22:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011_files_related'
-down_revision = 'files_directory_versioned'
+revision = '0012_files_related'
+down_revision = '0011_reserved_issue_number'
 branch_labels = None
 depends_on = None
 

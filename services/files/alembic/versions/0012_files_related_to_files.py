@@ -1,7 +1,7 @@
 """files related to files: a part merged into its main file, reference links, files attached into files
 
-Revision ID: 0011_files_related
-Revises: files_directory_versioned
+Revision ID: 0012_files_related
+Revises: 0011_reserved_issue_number
 Create Date: 2026-12-06 22:00:00
 """
 import sqlalchemy as sa

@@ -76,3 +76,36 @@ def test_acting_charge_redirects_receipts_and_files_and_ends_on_its_date(eoffice
         "send": {"to": ["so.jhs"]}}), 201)["receipt"]
     assert later["holder"] == "so.jhs"
     assert ok(office.call("dak", "GET", "/directory/users/so.jhs", "clerk.jhs"))["acting_user"] is None
+
+
+def test_an_officer_going_on_leave_who_chooses_to_hands_over_the_receipts_and_files_they_hold(eoffice):
+    office = eoffice
+    today = datetime.now(IST).date()
+    receipt = ok(office.call("dak", "POST", "/receipts", "diarist.jhs", json={
+        "kind": "physical", "delivery_mode": "post", "sender": {"name": "रमेश चंद्र"}, "subject": "पेंशन प्रकरण",
+        "send": {"to": ["so.jhs"]}}), 201)["receipt"]
+    file = ok(office.call("files", "POST", "/files", "so.jhs", json={
+        "numbering": "non_sfs", "file_number": "REV/हस्तांतरण/2026/1", "subject": "भूमि विवाद"}), 201)
+    leave = {"acting_user": "cm.jhs", "from_date": today.isoformat(), "to_date": (today + timedelta(days=2)).isoformat(),
+             "reason": "अर्जित अवकाश", "hand_over": True}
+
+    # Handing over is for a leave that has begun: one to come is refused with the field, and nothing moves.
+    early = office.call("dak", "POST", "/acting-charges", "so.jhs", json={
+        **leave, "from_date": (today + timedelta(days=1)).isoformat(), "to_date": (today + timedelta(days=3)).isoformat()})
+    assert (early.status_code, early.json()["fields"]) == (422, {"hand_over": "the leave has not begun"})
+    assert ok(office.call("dak", "GET", f"/receipts/{receipt['id']}", "so.jhs"))["holder"] == "so.jhs"
+
+    ok(office.call("dak", "POST", "/acting-charges", "so.jhs", json=leave), 201)
+    handed = ok(office.call("dak", "GET", f"/receipts/{receipt['id']}", "cm.jhs"))
+    assert handed["holder"] == "cm.jhs"
+    last = handed["movements"][-1]
+    assert (last["action"], last["from"], last["to"], last["for_user"], last["remarks"]) == (
+        "hand_over", "so.jhs", "cm.jhs", "so.jhs", "handed over on leave")
+
+    def file_handed_over():
+        movements = ok(office.call("files", "GET", f"/files/{file['id']}/movements", "so.jhs"))["movements"]
+        return movements if movements and movements[-1]["to"]["id"] == "cm.jhs" else None
+
+    movements = office.wait_for(file_handed_over, what="the file handed over to the acting officer")
+    assert (movements[-1]["action"], movements[-1]["for_user"], movements[-1]["remarks"]) == ("hand_over", "so.jhs", "handed over on leave")
+    assert ok(office.call("files", "GET", f"/files/{file['id']}", "cm.jhs"))["custodian"]["id"] == "cm.jhs"

@@ -9,6 +9,7 @@ from eoffice_common.errors import Conflict, Forbidden, InvalidInput
 from .domain import Move
 
 MAX_DAYS = 366
+HANDED_OVER_ON_LEAVE = "handed over on leave"
 
 
 class NotYourCharge(Forbidden):
@@ -32,8 +33,9 @@ class Officer:
 
 
 def check_new_charge(by: Officer, absent: Officer | None, acting: Officer | None, from_date: date, to_date: date,
-                     today: date, overlapping: bool) -> None:
-    """The officer themself, or their office's admin, names an active colleague for a date range to come."""
+                     today: date, overlapping: bool, hand_over: bool = False) -> None:
+    """The officer themself, or their office's admin, names an active colleague for a date range to come.
+    What the officer holds is handed over (`hand_over`) as they leave: only once the leave has begun."""
     if absent is None or not absent.active:
         raise ChargeRefused("the absent officer is not in the directory", fields={"absent_user": "unknown"})
     if by.id != absent.id and not ("admin" in by.roles and by.office == absent.office):
@@ -48,6 +50,9 @@ def check_new_charge(by: Officer, absent: Officer | None, acting: Officer | None
         raise ChargeRefused("the leave is over already", fields={"to_date": "in the past"})
     if (to_date - from_date).days >= MAX_DAYS:
         raise ChargeRefused(f"at most {MAX_DAYS} days", fields={"to_date": f"more than {MAX_DAYS} days after from_date"})
+    if hand_over and from_date > today:
+        raise ChargeRefused("files and receipts are handed over on the first day of the leave, not before",
+                            fields={"hand_over": "the leave has not begun"})
     if overlapping:
         raise ChargeOverlaps("the officer already has someone acting for part of these days")
 

@@ -21,15 +21,19 @@ class SetActingCharge:
     from_date: date
     to_date: date
     reason: str | None = None
+    hand_over: bool = False  # the receipts (here) and files (in files) the absent officer holds go to the acting one
 
 
 def set_acting_charge(command: SetActingCharge, uow) -> ActingCharge:
+    """A charge; with `hand_over`, the receipts the absent officer holds pass to the acting officer now,
+    and acting_charge_set tells files to do the same with their files."""
     directory = uow.directory
     absent = directory.officer(command.absent_user)
     acting.check_new_charge(
         directory.officer(command.by), absent, directory.officer(command.acting_user),
         command.from_date, command.to_date, domain.today_ist(),
         absent is not None and uow.acting_charges.overlaps(absent.id, command.from_date, command.to_date),
+        command.hand_over,
     )
     charge = ActingCharge(
         id=str(uuid.uuid4()), absent_user=absent.id, acting_user=command.acting_user, office_code=absent.office,
@@ -37,9 +41,18 @@ def set_acting_charge(command: SetActingCharge, uow) -> ActingCharge:
         set_at=datetime.now(timezone.utc),
     )
     uow.acting_charges.add(uow.track(charge))
-    charge.announce_set(directory.office(absent.office).district_code)
+    charge.announce_set(directory.office(absent.office).district_code, command.hand_over)
+    if command.hand_over:
+        _hand_over_receipts(absent.id, command.acting_user, charge.set_at, uow)
     uow.commit(charge)
     return charge
+
+
+def _hand_over_receipts(absent: str, acting_user: str, now: datetime, uow) -> None:
+    for receipt in uow.receipts.held_by(absent):
+        receipt.hand_over_on_leave(absent, acting_user, now)
+        uow.receipts.save(receipt)
+        uow.track(receipt)
 
 
 @dataclass(frozen=True)

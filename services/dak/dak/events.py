@@ -163,6 +163,7 @@ class UserRecorded(DomainEvent):
     roles: list
     language: str
     active: bool
+    clearance: str = "normal"
 
     @property
     def aggregate_id(self):
@@ -192,6 +193,7 @@ class ActingChargeSet(ActingChargeEvent):
     event_type = "acting_charge_set"
     reason: str | None = None
     set_by: str = ""
+    hand_over: bool = False  # the absent officer's files and receipts pass to the acting officer now
 
 
 @dataclass(frozen=True)

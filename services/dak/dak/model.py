@@ -278,6 +278,11 @@ class Receipt(Aggregate, Letter):
         """An admin handed the leaving officer's work to a successor (files' file_transferred)."""
         self._move([domain.Move(leaving, successor)], Dispatch(to=[successor], remarks=f"transferred by {by_user}"), now, "transfer")
 
+    def hand_over_on_leave(self, absent: str, acting_user: str, now: datetime) -> None:
+        """An officer going on leave chose to hand what they hold to the officer acting for them: held for them meanwhile."""
+        self._move([domain.Move(absent, acting_user, False, absent)], Dispatch(to=[acting_user], remarks=acting.HANDED_OVER_ON_LEAVE),
+                   now, "hand_over")
+
     def receive(self, by: str, now: datetime) -> None:
         """The physical letter reached its holder's desk."""
         domain.check_receive(self.view(), by)

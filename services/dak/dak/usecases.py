@@ -248,6 +248,10 @@ def set_acknowledgements(command: commands.SetAcknowledgements, uow) -> dict[str
     return setting
 
 
+def acknowledgement_setting(office: str, uow) -> dict[str, Any]:
+    return {"office": office, "enabled": uow.address_book.acknowledges_senders(office)}
+
+
 def correspondents_of(office: str, text: str | None, limit: int, uow) -> list[Any]:
     """The office's outside correspondents, most written-from first."""
     return uow.address_book.find(office, text, limit)

@@ -17,7 +17,8 @@ CONSUMED = {
     "files": (
         "file_created", "note_added", "note_confirmed", "receipt_linked", "draft_versioned", "draft_approved",
         "draft_issued", "file_sent", "file_opened", "file_pulled_back", "file_parked", "file_unparked",
-        "file_reopened", "file_closed", "file_transferred", "file_received",
+        "file_reopened", "file_closed", "file_transferred", "file_received", "documents_attached", "part_file_merged",
+        "file_linked", "file_unlinked", "file_attached", "file_detached",
     ),
     "signing": (
         "signature_requested", "document_signed", "signature_failed", "certificate_registered", "certificate_revoked",
@@ -291,6 +292,14 @@ _EXTRACTORS = {
     "file_reopened": _file_only,
     "file_closed": _file_closed,
     "file_transferred": _file_transferred,
+    # Activity on a file, counted by nothing yet: a merged part closes with its own file_closed, an attached
+    # file moves with its own file_sent.
+    "documents_attached": _file_only,
+    "part_file_merged": _file_only,
+    "file_linked": _file_only,
+    "file_unlinked": _file_only,
+    "file_attached": _file_only,
+    "file_detached": _file_only,
     "signature_requested": _signature,
     "document_signed": _signature,
     "signature_failed": _signature,

@@ -115,7 +115,7 @@ def receipt_sent_notices(source_id, occurred_at, data):
         number=data.receipt_number, by=data.from_user, subject=data.subject, remarks=data.remarks,
         priority=data.priority, classification=data.classification,
     )
-    notices = [Notice("receipt_sent", data.to_user, due_date=data.due_date, **base)]
+    notices = [Notice("receipt_sent", data.to_user, due_date=data.due_date, extra=_held_for(data), **base)]
     notices += [Notice("receipt_copied", user, **base) for user in dict.fromkeys(data.copies_to) if user != data.to_user]
     return [n for n in notices if n.user_id != data.from_user]
 
@@ -127,8 +127,13 @@ def file_sent_notices(source_id, occurred_at, data):
     return [Notice(
         kind, data.to_user, source_id, occurred_at, "file", data.file_id, number=data.file_number, by=data.from_user,
         subject=data.subject, remarks=data.remarks, due_date=data.due_date, priority=data.priority,
-        classification=data.classification,
+        classification=data.classification, extra=_held_for(data),
     )]
+
+
+def _held_for(data):
+    """A sent item that reached the officer holding charge for someone away names them (titles say "for <them>")."""
+    return {"for_user": data.for_user} if data.for_user and data.for_user != data.to_user else {}
 
 
 def file_pulled_back_notices(source_id, occurred_at, data):
@@ -180,6 +185,7 @@ def _facts(notice, language, people):
         "due": as_display_date(notice.due_date),
         "days": extra.get("days", ""),
         "holder": called(extra.get("holder")),
+        "for_user": called(extra.get("for_user")),
         "version": extra.get("version", ""),
         "issue_number": extra.get("issue_number", ""),
         "document": labels.get(extra.get("document"), extra.get("document", "")),
@@ -188,7 +194,13 @@ def _facts(notice, language, people):
 
 
 def title_of(notice, language, people):
-    return TITLES[notice.kind][language].format(**_facts(notice, language, people))
+    """The title; an item held for an officer away says for whom (unless they sent it themselves)."""
+    facts = _facts(notice, language, people)
+    title = TITLES[notice.kind][language].format(**facts)
+    for_user = notice.extra.get("for_user")
+    if for_user and for_user != notice.by:
+        title += LABELS[language]["held_for"].format(name=facts["for_user"])
+    return title
 
 
 def detail_lines(notice, language, leaving_the_system):

@@ -43,6 +43,7 @@ class ReceiptSent(EventData):
     from_user: str = Field(min_length=1)
     to_user: str = Field(min_length=1)
     copies_to: list[str] = Field(default_factory=list)
+    for_user: str | None = None  # to_user holds charge for this officer, who is away
     remarks: str | None = None
     due_date: date | None = None
     priority: Priority = "normal"
@@ -62,9 +63,10 @@ class ReceiptDone(EventData):
 class FileSent(EventData):
     file_id: str = Field(min_length=1)
     file_number: str
-    action: Literal["send", "return"] = "send"
+    action: Literal["send", "return", "hand_over"] = "send"
     from_user: str = Field(min_length=1)
     to_user: str = Field(min_length=1)
+    for_user: str | None = None  # to_user holds charge for this officer, who is away
     remarks: str | None = None
     due_date: date | None = None
     priority: Priority = "normal"

@@ -63,6 +63,7 @@ LABELS = {
         "system": "eOffice",
         "app": "eOffice",
         "greeting": "Dear {name},",
+        "held_for": " (for {name}, who is away)",
         "footer": "This message was sent automatically by eOffice. Choose what you receive under Notification settings.",
     },
     "hi": {
@@ -73,6 +74,7 @@ LABELS = {
         "system": "ई-ऑफिस",
         "app": "ई-ऑफिस",
         "greeting": "नमस्कार {name},",
+        "held_for": " ({name} के लिए, जो अनुपस्थित हैं)",
         "footer": "यह संदेश ई-ऑफिस द्वारा स्वतः भेजा गया है। क्या प्राप्त करना है, यह 'सूचना सेटिंग' में चुनें।",
     },
 }

@@ -241,7 +241,7 @@ def _tell(notices: list[domain.Notice], settings: domain.Settings, now: datetime
     if not notices:
         return []
     involved = uow.directory.people_and_preferences(
-        {n.user_id for n in notices} | {n.by for n in notices} | {n.extra.get("holder") for n in notices}
+        {n.user_id for n in notices} | {n.by for n in notices} | {n.extra.get(named) for n in notices for named in ("holder", "for_user")}
     )
     people = {user_id: person for user_id, (person, _) in involved.items()}
     entries = []

@@ -22,9 +22,11 @@ def test_senders_enter_the_office_address_book_once_and_are_acknowledged_as_the_
     assert diarised[second["receipt_number"]]["acknowledge_to"] is None  # no email or mobile given
     assert [d["acknowledge_to"] for d in diarised.values() if d["sender_name"] == "R. K. Traders"] == [None]
 
+    assert desk.get("/acknowledgements/setting", "diarist.jhs").json() == {"office": "COLL-JHS", "enabled": True, "may_change": False}
     refused = desk.request("PUT", "/acknowledgements/setting", "diarist.jhs", json={"enabled": False})
     assert (refused.status_code, refused.json()["error"]) == (403, "not_allowed")
     assert desk.request("PUT", "/acknowledgements/setting", "admin.jhs", json={"enabled": False}).status_code == 200
+    assert desk.get("/acknowledgements/setting", "admin.jhs").json() == {"office": "COLL-JHS", "enabled": False, "may_change": True}
     third = desk.diarise(subject="तीसरा पत्र", sender=sender)
     event = tap.wait_for("receipt_diarised", lambda e: e["data"]["receipt_number"] == third["receipt_number"])
     assert event["data"]["acknowledge_to"] is None

@@ -18,10 +18,10 @@ def pull_back(uow, receipt, by="diarist.jhs"):
     return usecases.pull_back(commands.PullBack(receipt.id, by, "COLL-JHS"), uow)
 
 
-def on_leave(uow, absent="so.jhs", acting_user="clerk.jhs", by=None, days=2):
+def on_leave(uow, absent="so.jhs", acting_user="clerk.jhs", by=None, days=2, hand_over=False, starts_in=0):
     return acting_usecases.set_acting_charge(acting_usecases.SetActingCharge(
-        by=by or absent, absent_user=absent, acting_user=acting_user, from_date=TODAY, to_date=TODAY + timedelta(days=days),
-        reason="अर्जित अवकाश / earned leave"), uow)
+        by=by or absent, absent_user=absent, acting_user=acting_user, from_date=TODAY + timedelta(days=starts_in),
+        to_date=TODAY + timedelta(days=starts_in + days), reason="अर्जित अवकाश / earned leave", hand_over=hand_over), uow)
 
 
 # --- pull back -----------------------------------------------------------------------------------
@@ -91,6 +91,37 @@ def test_only_the_officer_or_their_admin_sets_their_leave_and_overlaps_are_refus
     on_leave(uow)
     with pytest.raises(acting.ChargeOverlaps):
         on_leave(uow, acting_user="adm.jhs")
+    assert len(uow.events_of(ActingChargeSet)) == 1
+
+
+def test_an_officer_going_on_leave_who_chose_to_hands_the_receipts_they_hold_to_the_acting_officer(uow):
+    held = [sent(uow, diarised(uow)) for _ in range(2)]
+    closed = sent(uow, diarised(uow))
+    usecases.close(commands.CloseReceipt(closed.id, "so.jhs", "COLL-JHS", "निस्तारित"), uow)
+    elsewhere = diarised(uow)
+    on_leave(uow, hand_over=True)
+    (announced,) = uow.events_of(ActingChargeSet)
+    assert announced.hand_over is True
+    for receipt in held:
+        stored = uow.receipts.get(receipt.id)
+        assert stored.holder_id == "clerk.jhs"
+        last = stored.movements[-1]
+        assert (last.action, last.from_user, last.to_user, last.for_user, last.remarks) == (
+            "hand_over", "so.jhs", "clerk.jhs", "so.jhs", "handed over on leave")
+    handed = [e for e in uow.events_of(ReceiptSent) if e.action == "hand_over"]
+    assert sorted(e.receipt_id for e in handed) == sorted(r.id for r in held)
+    assert all((e.from_user, e.to_user, e.for_user) == ("so.jhs", "clerk.jhs", "so.jhs") for e in handed)
+    assert uow.receipts.get(closed.id).holder_id == "so.jhs" and uow.receipts.get(elsewhere.id).holder_id == "diarist.jhs"
+
+
+def test_without_the_choice_the_absent_officers_receipts_wait_and_a_leave_to_come_hands_over_nothing(uow):
+    receipt = sent(uow, diarised(uow))
+    on_leave(uow)
+    assert uow.receipts.get(receipt.id).holder_id == "so.jhs"
+    assert uow.events_of(ActingChargeSet)[-1].hand_over is False
+    with pytest.raises(acting.ChargeRefused) as refused:
+        on_leave(uow, absent="adm.jhs", acting_user="so.jhs", hand_over=True, starts_in=3)
+    assert refused.value.fields == {"hand_over": "the leave has not begun"}
     assert len(uow.events_of(ActingChargeSet)) == 1
 
 

@@ -156,10 +156,78 @@
     input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); var f = $("input", list); if (f) { f.focus(); } } });
   }
 
+  /* Diarise and issue forms: the office's correspondents matching what is typed in a name (dak folds
+     Hindi spelling variants, which the browser's own datalist filter would not); choosing one fills the
+     sender's (or the addressee's) other fields. Without this the datalist still offers the regular ones. */
+  var ADDRESS_FIELDS = {
+    sender: function (c) {
+      return { sender_name: c.name, sender_designation: c.designation, sender_organisation: c.organisation, sender_address: c.address,
+               sender_state: c.state, sender_pincode: c.pincode, sender_email: c.email, sender_mobile: c.mobile };
+    },
+    recipient: function (c) {
+      return { recipient_name: c.name, recipient_email: c.email,
+               recipient_address: [c.designation, c.organisation, c.address, c.state, c.pincode].filter(Boolean).join(", ") };
+    }
+  };
+
+  function addressBook(input) {
+    var fieldsOf = ADDRESS_FIELDS[input.getAttribute("data-address-book")], form = input.form;
+    if (!fieldsOf || !form) { return; }
+    input.removeAttribute("list");
+    var list = document.createElement("ul"), timer = null, last = "";
+    list.className = "suggestions";
+    list.id = input.id + "-suggestions";
+    list.hidden = true;
+    list.setAttribute("data-suggestions", "");
+    list.setAttribute("aria-live", "polite");
+    input.setAttribute("aria-controls", list.id);
+    input.parentNode.insertBefore(list, input.nextSibling);
+    var fill = function (correspondent) {
+      var values = fieldsOf(correspondent);
+      Object.keys(values).forEach(function (name) {
+        var field = form.elements[name];
+        if (field && values[name]) { field.value = values[name]; }
+      });
+      list.hidden = true;
+      list.innerHTML = "";
+      input.focus();
+    };
+    var render = function (found) {
+      list.innerHTML = "";
+      found.forEach(function (c) {
+        var item = document.createElement("li"), button = document.createElement("button");
+        button.type = "button";
+        button.textContent = c.name + (c.organisation ? " — " + c.organisation : "");
+        button.addEventListener("click", function () { fill(c); });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+      list.hidden = found.length === 0;
+    };
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        var q = input.value.trim();
+        if (q === last) { return; }
+        last = q;
+        if (q.length < 2) { render([]); return; }
+        fetch("/address-book?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { correspondents: [] }; })
+          .then(function (data) { if (input.value.trim() === q) { render(data.correspondents); } })
+          .catch(function () {});
+      }, 250);
+    });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { list.hidden = true; }
+      if (e.key === "ArrowDown") { var b = $("button", list); if (b && !list.hidden) { e.preventDefault(); b.focus(); } }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     bell();
     $$("[data-upload-form]").forEach(upload);
     $$("[data-people-search]").forEach(peopleSearch);
     $$("[data-bulk-upload]").forEach(bulkUpload);
+    $$("[data-address-book]").forEach(addressBook);
   });
 })();

@@ -52,7 +52,7 @@ def receipt_page(receipt, **context):
 
 
 def test_only_a_copy_for_information_is_labelled_a_copy_not_the_send_to_the_holder():
-    movements = re.findall(r"<li>(.*?)</li>", receipt_page(a_receipt()).split('class="movements"')[1], re.S)
+    movements = re.findall(r"<li[^>]*>(.*?)</li>", receipt_page(a_receipt()).split('class="movements"')[1], re.S)
     assert len(movements) == 2
     assert "सूचनार्थ प्रति" not in movements[0] and "राजेश कुमार त्रिपाठी" in movements[0]
     assert "सूचनार्थ प्रति" in movements[1]
@@ -213,13 +213,15 @@ def test_the_admin_area_shows_its_forms_and_only_admins_get_the_link():
     html = page("admin.html", user=ADMIN, dialog=None, failure=None, values=MultiDict(), errors={}, heads=[],
                 dead_letters=[{"id": 7, "reason": "SMTP 550", "created_at": "2026-12-08T06:00:00+00:00", "retried_at": None,
                                "delivery": {"channel": "email", "address": "dm@up.gov.in", "recipient": "dm.jhs", "subject": "फ़ाइल"}}],
-                users=[], certificates=[], this_week="2026-W50")
-    for action in ("head", "transfer", "revoke", "retry", "recompute"):
+                users=[], certificates=[], this_week="2026-W50", acknowledgements={"office": "COLL-JHS", "enabled": False, "may_change": True})
+    for action in ("head", "transfer", "revoke", "retry", "recompute", "acknowledgements"):
         assert f'action="/admin/{action}"' in html, action
     assert 'name="letter_id" value="7"' in html and 'value="2026-W50"' in html
+    assert 'data-acknowledgements="off"' in html and 'name="enabled" value="off" checked' in html
     assert 'href="/admin"' in html
     assert 'href="/admin"' not in page("admin.html", dialog=None, failure=None, values=MultiDict(), errors={}, heads=[],
-                                       dead_letters=None, users=None, certificates=None, this_week="2026-W50")
+                                       dead_letters=None, users=None, certificates=None, this_week="2026-W50",
+                                       acknowledgements=None)
     assert domain.iso_week(date(2026, 12, 8)) == "2026-W50"
     assert re.search(r"<h1>प्रशासन", html) and SO.has_role("admin") is False
 
@@ -231,3 +233,47 @@ def test_a_note_flags_correspondence_and_a_flag_opens_the_item():
     html = file_page(a_file(), notes=[note], items=items)
     assert re.search(r'<a class="flag" href="\?tab=noting&amp;item=c1#corr-h" data-flag="c1">⚑ 45/2026/COLL-JHS</a>', html)
     assert 'name="references" value="c1"' in html and 'name="references" value="c2"' not in html  # not a restricted one
+
+
+def test_the_issue_form_offers_the_address_book_and_a_hand_over_on_leave_reads_in_the_pages_language():
+    draft = {"id": "d1", "subject": "नाम संशोधन", "status": "approved", "current_version": 2, "versions": [{"version": 2}],
+             "content": "सेवा में,", "approval": {"approved_by": PEOPLE["adm.jhs"], "version": 2, "approved_at": "2026-12-08T06:00:00+00:00"},
+             "issue": None, "comments": []}
+    correspondents = [{"name": "सुनीता देवी", "designation": "प्रधान", "organisation": "ग्राम पंचायत बड़ागाँव", "email": "p@gp.example.in"},
+                      {"name": "R. K. Traders", "designation": None, "organisation": None, "email": "rk@traders.example.in"}]
+    html = file_page(a_file(), tab="drafts", drafts=[draft], offices=[], correspondents=correspondents)
+    assert 'list=address-book-names autocomplete=off data-address-book=recipient' in html
+    assert html.count('<datalist id="address-book-names">') == 1
+    assert '<option value="सुनीता देवी" label="ग्राम पंचायत बड़ागाँव"></option><option value="R. K. Traders" label=""></option>' in html
+
+    movements = {"movements": [
+        {"action": "hand_over", "from": PEOPLE["so.jhs"], "to": PEOPLE["adm.jhs"], "for_user": "so.jhs", "sent_at": "2026-12-08T10:00:00+00:00",
+         "opened_at": None, "remarks": "handed over on leave", "due_date": None, "priority": "normal", "pulled_back_at": None},
+    ]}
+    handed = text_of(file_page(a_file(custodian=PEOPLE["adm.jhs"]), tab="movements", movements=movements).split('data-movement="hand_over"')[1])
+    assert "अवकाश पर सौंपी गई" in handed and "handed over on leave" not in handed
+    assert "राजेश कुमार त्रिपाठी (अनुभाग अधिकारी) के लिए, जो अनुपस्थित हैं" in handed
+    receipt = a_receipt(holder="adm.jhs", movements=[
+        {"action": "hand_over", "from": "so.jhs", "to": "adm.jhs", "for_user": "so.jhs", "copy": False, "sent_at": "2026-12-08T14:11:00+00:00",
+         "due_date": None, "priority": "normal", "remarks": "handed over on leave"}])
+    shown = text_of(receipt_page(receipt).split('data-movement="hand_over"')[1])
+    assert "अवकाश पर सौंपी गई" in shown and "राजेश कुमार त्रिपाठी (अनुभाग अधिकारी) के लिए, जो अनुपस्थित हैं" in shown
+
+
+def test_the_leave_form_offers_the_hand_over_and_shows_why_it_was_refused():
+    values = MultiDict({"acting_user": "adm.jhs", "hand_over": "yes"})
+    errors = domain.field_errors({"hand_over": "the leave has not begun"})
+    html = page("leave.html", charges=[], failure=None, values=values, errors=errors)
+    assert 'name="hand_over" value="yes" checked aria-invalid="true" aria-describedby="hand-over-hint e-hand_over"' in html
+    assert "अवकाश के पहले दिन सौंपी जाती हैं" in html
+    assert 'name="hand_over" value="yes" aria-describedby="hand-over-hint"' in page("leave.html", charges=[], failure=None,
+                                                                                  values=MultiDict(), errors={})
+
+
+def test_an_approved_draft_shows_the_issue_number_reserved_for_its_letter():
+    draft = {"id": "d1", "subject": "पेंशन स्वीकृति", "status": "approved", "current_version": 1, "versions": [{"version": 1}],
+             "content": "सेवा में,", "comments": [], "issue": None,
+             "approval": {"version": 1, "approved_by": PEOPLE["dm.jhs"], "approved_at": "2026-12-08T06:00:00+00:00",
+                          "content_sha256": "a" * 64, "issue_number": "I-7/2026/COLL-JHS", "signature": None}}
+    html = file_page(a_file(), tab="drafts", drafts=[draft])
+    assert "पत्रांक I-7/2026/COLL-JHS, अनुमोदन पर आरक्षित" in html

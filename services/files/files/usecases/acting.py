@@ -1,22 +1,34 @@
-"""Use cases of leave and acting charge in files: dak's charges kept, and a file sent to an officer
-who is away going to whoever holds charge for them, marked for them."""
+"""Use cases of leave and acting charge in files: dak's charges kept, a file sent to an officer
+who is away going to whoever holds charge for them, marked for them, and the files an officer
+going on leave chose to hand over passing to the acting officer."""
 from __future__ import annotations
 
 from datetime import date
 
 from eoffice_common.events import Envelope
 
-from ..models import ActingCharge
+from . import utcnow
 
 
-def record_acting_charge(envelope: Envelope, uow) -> None:
-    """dak's acting_charge_set or acting_charge_ended."""
+def record_acting_charge(envelope: Envelope, uow) -> list[str]:
+    """dak's acting_charge_set or acting_charge_ended. A charge set with `hand_over` hands the absent
+    officer's files to the acting officer; returns the ids of the files handed over."""
     data = envelope.data
-    uow.session.merge(ActingCharge(
-        id=data["charge_id"], absent_user=data["absent_user"], acting_user=data["acting_user"],
-        from_date=date.fromisoformat(data["from_date"]), to_date=date.fromisoformat(data["to_date"]),
-        ended=envelope.type == "acting_charge_ended",
-    ))
+    ended = envelope.type == "acting_charge_ended"
+    uow.directory.record_acting_charge(data["charge_id"], data["absent_user"], data["acting_user"],
+                                       date.fromisoformat(data["from_date"]), date.fromisoformat(data["to_date"]), ended)
+    if ended or not data.get("hand_over"):
+        return []
+    return hand_over_files(data["absent_user"], data["acting_user"], data.get("set_by") or data["absent_user"], uow)
+
+
+def hand_over_files(absent: str, acting: str, by: str, uow) -> list[str]:
+    """Every file the absent officer holds, not closed, goes to the acting officer, "handed over on leave"."""
+    now, held = utcnow(), uow.files.held_by(absent)
+    for file in held:
+        file.hand_over_on_leave(absent, acting, by, uow.files.next_movement_id(), now)
+    uow.flush()
+    return [file.id for file in held]
 
 
 def addressee_today(directory, user_id: str | None, sender: str, today: date) -> tuple[str | None, str | None]:

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from eoffice_common.events import Envelope
 from files import domain, events
 from files.exceptions import (
     AlreadyOpened,
@@ -16,7 +17,7 @@ from files.exceptions import (
     NotSender,
     VersionConflict,
 )
-from files.usecases import correspondence, files, movement, notes
+from files.usecases import acting, correspondence, files, movement, notes
 from files.usecases.movement import FileAction, FileCommand, SendFile, TransferFiles
 
 
@@ -49,6 +50,49 @@ def test_a_file_sent_to_an_officer_away_reaches_the_acting_officer_marked_for_th
     assert json.loads(file.audit_entries[-1].details)["for_user"] == "so.jhs"
     # adm.jhs's leave ended yesterday: the file is theirs.
     assert movement.send_file(SendFile(caller("dm.jhs"), file.id, to="adm.jhs"), uow)["custodian"]["id"] == "adm.jhs"
+
+
+def charge_event(absent, acting, from_date, to_date, hand_over, event_type="acting_charge_set"):
+    return Envelope.parse({
+        "id": f"{event_type}-1", "type": event_type, "schema_version": 1, "aggregate_type": "acting_charge",
+        "aggregate_id": "c-1", "office": "COLL-JHS", "district": "JHS", "actor": absent, "correlation_id": None,
+        "occurred_at": datetime.now(domain.IST).isoformat(),
+        "data": {"charge_id": "c-1", "absent_user": absent, "acting_user": acting, "from_date": from_date.isoformat(),
+                 "to_date": to_date.isoformat(), "set_by": absent, "hand_over": hand_over, "office": "COLL-JHS", "district": "JHS"},
+    })
+
+
+def test_an_officer_going_on_leave_who_chose_to_hands_the_files_they_hold_to_the_acting_officer(uow, new_file, caller):
+    today = datetime.now(domain.IST).date()
+    held, parked, elsewhere, closed = (new_file("so.jhs", subject=f"प्रकरण {n}") for n in range(4))
+    movement.send_file(SendFile(caller("so.jhs"), elsewhere.id, to="clerk.jhs"), uow)
+    movement.park_file(FileAction(caller("so.jhs"), parked.id), uow)
+    movement.close_file(FileAction(caller("so.jhs"), closed.id), uow)
+    uow.commit()
+    sent_before = len(uow.events_of(events.FileSent))
+    handed = acting.record_acting_charge(charge_event("so.jhs", "dm.jhs", today, today + timedelta(days=2), True), uow)
+    uow.commit()
+    assert sorted(handed) == sorted([held.id, parked.id])
+    assert (held.custodian_id, parked.custodian_id, elsewhere.custodian_id, closed.custodian_id) == ("dm.jhs", "dm.jhs", "clerk.jhs", "so.jhs")
+    [move] = current_of(held)
+    assert (move.action, move.from_user, move.to_user, move.for_user, move.remarks) == (
+        "hand_over", "so.jhs", "dm.jhs", "so.jhs", "handed over on leave")
+    told = uow.events_of(events.FileSent)[sent_before:]
+    assert sorted((e.file_id, e.action, e.to_user, e.for_user) for e in told) == sorted(
+        (f.id, "hand_over", "dm.jhs", "so.jhs") for f in (held, parked))
+    assert uow.directory.acting_for("so.jhs", today) == "dm.jhs"
+    # A hand-over is office work, not a transaction level, and nobody can pull it back or return it.
+    assert uow.files.counted_movements(held.id) == 0
+    with pytest.raises(NothingToReturn):
+        movement.return_file(FileAction(caller("dm.jhs"), held.id), uow)
+
+
+def test_an_officer_going_on_leave_keeps_their_files_unless_they_chose_to_hand_them_over(uow, new_file, caller):
+    today = datetime.now(domain.IST).date()
+    file = new_file("so.jhs")
+    assert acting.record_acting_charge(charge_event("so.jhs", "dm.jhs", today, today, False), uow) == []
+    assert acting.record_acting_charge(charge_event("so.jhs", "dm.jhs", today, today, True, "acting_charge_ended"), uow) == []
+    assert file.custodian_id == "so.jhs" and uow.directory.acting_for("so.jhs", today) is None
 
 
 def test_a_send_without_a_recipient_goes_to_the_reporting_officer(uow, new_file, caller):

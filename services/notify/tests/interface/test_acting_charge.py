@@ -43,3 +43,5 @@ def test_reminders_and_escalations_follow_the_acting_officer_until_the_charge_en
     assert sorted((n.kind, n.user_id) for n in fired) == [
         ("escalation", "commr.jhs"), ("escalation", "dm.jhs"), ("overdue", "admin.jhs"), ("overdue", "dm.jhs"),
     ]
+    [held] = [n for n in fired if (n.kind, n.user_id) == ("overdue", "admin.jhs")]
+    assert held.title.endswith("(for Pooja Yadav (Clerk), who is away)")

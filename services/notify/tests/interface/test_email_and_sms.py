@@ -38,6 +38,15 @@ def test_english_speakers_get_english_and_a_classified_subject_stays_inside(clie
     assert "Subject: गोपनीय जाँच आख्या" in inapp["body"]
 
 
+def test_a_file_reaching_the_acting_officer_says_for_whom_in_app_and_by_email(client, publish, helpers, mail_drop):
+    publish("files", "file_sent", helpers.file_sent(to_user="dm.jhs", from_user="clerk.jhs", for_user="adm.jhs"))
+    [message] = mail_drop.wait_for(1, address="dm.jhs@up.example.in")
+    assert message["Subject"] == ("ई-ऑफिस: फ़ाइल N-11016/6/2026-COLL-JHS पूजा यादव (लिपिक) द्वारा आपको भेजी गई"
+                                  " (अनीता वर्मा (अपर ज़िलाधिकारी) के लिए, जो अनुपस्थित हैं)")
+    [inapp] = client.wait_inbox("dm.jhs")
+    assert inapp["title"].endswith("(अनीता वर्मा (अपर ज़िलाधिकारी) के लिए, जो अनुपस्थित हैं)")
+
+
 def test_sms_goes_through_the_gateway_when_chosen(client, publish, helpers, sms_gateway, mail_drop, db):
     response = client.put("/preferences", "dm.jhs", json={"channels": {"file_sent": ["sms"]}})
     assert response.status_code == 200, response.text

@@ -98,6 +98,27 @@ def test_an_email_greets_marks_priority_and_links_to_the_item():
     assert "Open: https://e.example.in/files/f-1" in lines
 
 
+def test_an_item_reaching_the_acting_officer_says_for_whom_in_both_languages_and_in_email():
+    [held] = domain.file_sent_notices("e-1", NOW, file_sent(to_user="dm.jhs", for_user="adm.jhs", from_user="clerk.jhs"))
+    assert (held.user_id, held.extra) == ("dm.jhs", {"for_user": "adm.jhs"})
+    assert domain.title_of(held, "hi", PEOPLE) == (
+        "फ़ाइल N-11016/6/2026-COLL-JHS clerk.jhs द्वारा आपको भेजी गई (अनीता वर्मा (अपर ज़िलाधिकारी) के लिए, जो अनुपस्थित हैं)"
+    )
+    assert domain.title_of(held, "en", PEOPLE).endswith(" (for Anita Verma (Additional District Magistrate), who is away)")
+    subject, body = domain.render_email(held, PEOPLE["dm.jhs"], PEOPLE, "https://e.example.in")
+    assert subject.endswith("(अनीता वर्मा (अपर ज़िलाधिकारी) के लिए, जो अनुपस्थित हैं)")
+    assert "के लिए, जो अनुपस्थित हैं" in body
+    receipt = schemas.ReceiptSent.model_validate({"receipt_id": "r-1", "receipt_number": "12/2026/COLL-JHS", "from_user": "clerk.jhs",
+                                                  "to_user": "adm.jhs", "for_user": "dm.jhs", "copies_to": ["clerk.jhs"]})
+    [to_acting] = domain.receipt_sent_notices("e-2", NOW, receipt)
+    assert domain.title_of(to_acting, "en", PEOPLE).endswith("(for Ravi Kumar (District Magistrate), who is away)")
+    # Sent to the officer themselves, or handed over by the absent officer: nothing to add.
+    [plain] = domain.file_sent_notices("e-3", NOW, file_sent())
+    assert "अनुपस्थित" not in domain.title_of(plain, "hi", PEOPLE)
+    [handed_over] = domain.file_sent_notices("e-4", NOW, file_sent(from_user="adm.jhs", to_user="dm.jhs", for_user="adm.jhs"))
+    assert "अनुपस्थित" not in domain.title_of(handed_over, "hi", PEOPLE)
+
+
 def test_reminder_titles_count_days_and_name_the_holder():
     overdue = notice(kind="overdue", due_date=date(2026, 11, 17), extra={"days": 3})
     assert domain.title_of(overdue, "hi", PEOPLE) == "फ़ाइल N-1/2026 नियत तिथि 17-11-2026 के बाद 3 दिन से लंबित है"

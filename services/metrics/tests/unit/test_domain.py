@@ -268,3 +268,28 @@ def test_the_readmes_worked_example_of_the_fairness_rules():
     three_weeks_later = UnitInputs(users=4, pending=5, pending_old=5)
     later = {s.unit: s for s in domain.score_units(offices, {"B": three_weeks_later}, SETTINGS) if s.level == "office"}
     assert {u: (s.score, s.rank) for u, s in later.items()} == dict.fromkeys("ABCD", (0.0, 1))
+
+
+def test_a_dispatch_is_the_same_whatever_order_its_news_and_its_issue_arrive_in():
+    at = datetime(2026, 11, 30, 5, tzinfo=timezone.utc)
+    issued = Fact("e-1", "draft_issued", at, "so.jhs", office="COLL-JHS", item_type="file", item_id="F-1", kind="intra",
+                  dispatches=[{"dispatch_id": "d-1", "mode": "intra", "copy": True, "office": "TEH-MRN"}])
+    received = Fact("e-2", "letter_received", at + timedelta(hours=2), "system", office="TEH-MRN", dispatch_id="d-1")
+    again = Fact("e-3", "letter_received", at + timedelta(hours=5), "system", office="TEH-MRN", dispatch_id="d-1")
+    opened = Fact("e-4", "letter_opened", at + timedelta(hours=3), "clerk.teh", office="TEH-MRN", dispatch_id="d-1")
+    unknown = Fact("e-5", "letter_emailed", at + timedelta(hours=1), "system", dispatch_id="d-1", kind="unknown")
+    merged = {str(domain.merged_dispatch_changes(list(order))["d-1"])
+              for order in itertools.permutations([issued, received, again, opened, unknown])}
+    [dispatch] = [domain.merged_dispatch_changes([issued, received, again, opened, unknown])["d-1"]]
+    assert len(merged) == 1
+    assert (dispatch.office, dispatch.file_id, dispatch.mode, dispatch.for_information, dispatch.addressee_office) == (
+        "COLL-JHS", "F-1", "intra", True, "TEH-MRN")
+    assert (dispatch.issued_at, dispatch.reached_at, dispatch.opened_at, dispatch.bounced_at) == (
+        at, at + timedelta(hours=2), at + timedelta(hours=3), None)
+
+
+def test_letters_that_reached_their_addressees_count_as_movements_per_active_user():
+    inputs = UnitInputs(movements=3, dispatches_reached=2, active_people={"clerk.jhs", "so.jhs"})
+    raw, numerator, denominator = domain.raw_values(inputs, ScoreSettings.from_config({}))["movements_per_active_user"]
+    assert (raw, numerator, denominator) == (2.5, 5, 2)
+    assert UnitInputs.pooled([inputs, UnitInputs(dispatches_reached=4)]).dispatches_reached == 6

@@ -364,13 +364,15 @@ class DeskService:
 
     @page("POST", "/files/selected")
     def send_selected_files(self, request):
-        """Send several files of the inbox together to one officer: each is relayed to the files service on
-        its own (each authorised there), and the page says which were sent and which were refused why."""
+        """Send several files of the inbox (the files list or the inbox page, `back`) together to one officer:
+        each is relayed to the files service on its own (each authorised there); the files list then says
+        which were sent and which were refused why."""
         form = request.form
         selected = list(dict.fromkeys(form.getlist("file")))[:INBOX_PAGE]
         body = schemas.send_request(form, many=False)
+        back = "/inbox" if form.get("back") == "inbox" else "/files?box=inbox"
         if not selected or not body.get("to"):
-            return self.pages.redirect("/files?box=inbox", "bulk_nothing")
+            return self.pages.redirect(back, "bulk_nothing")
         pile = eventlet.GreenPile(4)
         for file_id in selected:
             pile.spawn(self._try, self.services.post, "files", f"/files/{quote(file_id, safe='')}/send", json=body)
@@ -382,7 +384,7 @@ class DeskService:
         if refused:
             return self._file_list_page(request, "inbox", refused=refused, done=len(selected) - len(refused),
                                         status=_form_status(refused[0][2]))
-        return self.pages.redirect("/files?box=inbox", "bulk_file_send", str(len(selected)))
+        return self.pages.redirect(back, "bulk_file_send", str(len(selected)))
 
     # --- diarise ---------------------------------------------------------------------------------
 

@@ -41,8 +41,10 @@ from eoffice_common.events import time_ordered_id
 from eoffice_common.migrations import upgrade
 from eoffice_common.outbox import ConfirmingPublisher
 from eoffice_common.testing import wait_for_http
-from metrics import domain, scoring
+from metrics import domain
 from metrics.events import CONSUMED
+from metrics.repository import MetricsUnitOfWork
+from metrics.usecases_scoring import ScoreStaleWeeks, score_stale_weeks
 
 FACTS = int(os.environ.get("BENCH_METRICS_FACTS", "10000000"))
 EVENTS = int(os.environ.get("BENCH_METRICS_EVENTS", "200000"))
@@ -50,8 +52,9 @@ QUERIES = int(os.environ.get("BENCH_METRICS_QUERIES", "500"))
 # Replicas of the service consuming the one queue, as ops would scale it: one per core.
 REPLICAS = int(os.environ.get("BENCH_METRICS_REPLICAS", "2"))
 FRESH = os.environ.get("BENCH_METRICS_FRESH") == "1"
-DATABASE = "eoffice_bench_metrics"
-VHOST = "eoffice_bench_metrics"
+# BENCH_METRICS_DATABASE=... with small BENCH_METRICS_FACTS and _EVENTS: a small state elsewhere, to check the benchmark runs.
+DATABASE = os.environ.get("BENCH_METRICS_DATABASE", "eoffice_bench_metrics")
+VHOST = DATABASE
 PRIVATE_KEY, PUBLIC_KEY = new_key_pair()
 DISTRICTS, DEPARTMENTS, OFFICES_PER_DISTRICT, USERS_PER_OFFICE = 75, 8, 8, 20
 WEEKS = 104
@@ -170,7 +173,8 @@ def score_everything():
     engine = StandaloneEngine(sql_url())
     settings = domain.ScoreSettings.from_config({})
     started = time.perf_counter()
-    weeks = scoring.score_stale_weeks(lambda: UnitOfWork(engine, actor="bench", correlation_id=None), settings, datetime.now(timezone.utc))
+    weeks = score_stale_weeks(ScoreStaleWeeks(settings, datetime.now(timezone.utc)),
+                              lambda: MetricsUnitOfWork(UnitOfWork(engine, actor="bench", correlation_id=None)))
     per_week = (time.perf_counter() - started) / max(1, len(weeks))
     engine.engine.dispose()
     with connect() as conn, conn.cursor() as cur:

@@ -2,8 +2,9 @@
 one-week recompute, each beside the bare SQL of its own queries in the same run.
 
 The state is bench/haryana.py's (22 districts, 462 offices, 2,815 users, 8 weeks, about 307,000
-facts), loaded through `repository.apply_events` into the database eoffice_bench_haryana (kept for
-later runs; BENCH_STATE_FRESH=1 makes it again). The service runs under `nameko run`, one process,
+facts), loaded through the consumer's own path (bench/haryana.py) into the database eoffice_bench_haryana
+(kept for later runs; BENCH_STATE_FRESH=1 makes it again; BENCH_STATE_SCALE=0.05 and
+BENCH_STATE_DATABASE=... make a small one elsewhere, to check that the benchmark runs). The service runs under `nameko run`, one process,
 as in production; the reader is the Panchkula DC, whose `state_head` role makes every report
 state-wide.
 
@@ -41,7 +42,10 @@ from eoffice_common.auth import Principal, issue_token, new_key_pair
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
-from metrics import domain, reports, repository, scoring, usecases
+from eoffice_common.repository import Reading
+from metrics import domain, reports, repository, usecases
+from metrics.repository import MetricsUnitOfWork
+from metrics.usecases_scoring import ScoreWeek, score_week
 
 QUERIES = int(os.environ.get("BENCH_STATE_QUERIES", "50"))
 FRESH = os.environ.get("BENCH_STATE_FRESH") == "1"
@@ -49,8 +53,9 @@ FRESH = os.environ.get("BENCH_STATE_FRESH") == "1"
 # analysed (autovacuum is off on this machine) and the current and last week rescored 15 times, as
 # the service's per-minute rescoring leaves them (dead rows in unit_scores).
 STALE = os.environ.get("BENCH_STATE_STALE") == "1"
-DATABASE = "eoffice_bench_haryana_stale" if STALE else "eoffice_bench_haryana"
-VHOST = "eoffice_bench_haryana"
+SCALE = float(os.environ.get("BENCH_STATE_SCALE", "1.4"))  # how busy the state's offices are (haryana.state)
+DATABASE = os.environ.get("BENCH_STATE_DATABASE") or ("eoffice_bench_haryana_stale" if STALE else "eoffice_bench_haryana")
+VHOST = DATABASE
 PRIVATE_KEY, PUBLIC_KEY = new_key_pair()
 REGISTER_PAGE = 100  # the route's default page
 REPORTS = ["pendency", "section-pendency", "pending-with-others", "active-file-levels", "vip-receipts",
@@ -70,7 +75,9 @@ def prepared():
     try:
         with connect() as conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM scored_weeks")
-            return cur.fetchone()[0] >= haryana.WEEKS
+            scored = cur.fetchone()[0] >= haryana.WEEKS
+            cur.execute("SELECT count(*) FROM dispatches")  # a state made before migration 0006 is made again
+            return scored and cur.fetchone()[0] > 0
     except psycopg2.Error:
         return False
 
@@ -83,14 +90,13 @@ def make_state(engine_factory):
     admin.close()
     upgrade(os.path.join(ROOT, "services", "metrics"), sql_url())
     engine = engine_factory()
-    offices, users, facts, applying, scoring_time = haryana.load(
-        lambda: UnitOfWork(engine, actor="bench", correlation_id=None), datetime.now(timezone.utc))
+    offices, users, facts, applying, scoring_time = haryana.load(engine, datetime.now(timezone.utc), scale=SCALE)
     if STALE:
         settings, now = domain.ScoreSettings.from_config({}), datetime.now(timezone.utc)
         for _ in range(15):
             for week in (domain.week_of(now), domain.shift_week(domain.week_of(now), -1)):
-                with UnitOfWork(engine, actor="bench", correlation_id=None) as uow:
-                    scoring.score_week(uow.session, week, settings, now)
+                with MetricsUnitOfWork(UnitOfWork(engine, actor="bench", correlation_id=None)) as uow:
+                    score_week(ScoreWeek(week, settings, now), uow)
                     uow.commit()
     else:
         conn = connect()
@@ -251,7 +257,8 @@ def main():
             f"{base}/weeks/{domain.week_label(last)}/recompute", headers={"Authorization": f"Bearer {recompute_token}"},
             timeout=60).raise_for_status(), runs, cpu)
         settings = domain.ScoreSettings.from_config({})
-        recompute_sql = statements_of(engine, lambda s: scoring.score_week(s, last, settings, now, rebuild=True), writes=True)
+        recompute_sql = statements_of(engine, lambda s: score_week(ScoreWeek(last, settings, now, rebuild=True), MetricsUnitOfWork(Reading(s))),
+                                      writes=True)
         writer = connect()
         writer.autocommit = False
         print(f"\n  one-week recompute of {domain.week_label(last)} ({runs} runs; target < 1 s)")

@@ -3,14 +3,15 @@
 22 districts (their real names, in Hindi and English), about 470 offices of 12 kinds, about 3,000
 users with Hindi and English names, 8 weeks of work ending now and about 300,000 facts: files
 opened (electronic and physical) and sent from desk to desk, receipts diarised (some VIP, in
-categories) and put in files, notes confirmed and signed with a DSC, drafts approved and issued,
+categories) and put in files, notes confirmed and signed with a DSC, drafts approved and issued to
+addressees inside the system (received and opened there), by email (delivered or bounced) and by post,
 files closed after some days and a few reopened, pulled back and transferred, notifications. Each
 office has its own habits (how much it uses the system, how electronic, how fast), so every score
 component varies between offices, and some offices did nothing at all.
 
 The events are made as the other services publish them (envelopes of services/EVENTS.md) and
-applied with `repository.apply_events`, 5,000 to a transaction, as the consumer applies a batch;
-then the service's scorer scores every week. Deterministic (one seed)."""
+applied through the shared event pipeline around `usecases_events.apply_events`, 5,000 to a
+transaction, as the consumer applies a batch; then the service's scorer scores every week. Deterministic (one seed)."""
 import random
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -124,6 +125,8 @@ def envelope(event_type, at, actor, office, data, aggregate):
 def state(now=None, scale=1.4):
     """(offices, users, events): the directory records and every event of 8 weeks, oldest first."""
     rng = random.Random(SEED)
+    # The letters' journeys draw from a generator of their own, so the rest of the state stays as it was.
+    journeys = random.Random(SEED + 1)
     random.seed(SEED)
     now = now or datetime.now(timezone.utc)
     start = domain.week_start(domain.shift_week(domain.week_of(now), -(WEEKS - 1)))
@@ -209,8 +212,8 @@ def state(now=None, scale=1.4):
                 t2 = moment(t, 0.1)
                 if t2 is not None:
                     events.append(envelope("draft_approved", t2, holder, office, {"file_id": fid, "draft_id": f"D{serial}"}, ("file", fid)))
-                    events.append(envelope("draft_issued", t2 + timedelta(minutes=5), holder, office, {
-                        "file_id": fid, "draft_id": f"D{serial}", "dispatch_mode": rng.choice(["email", "post"])}, ("file", fid)))
+                    rng.choice(["email", "post"])  # the draw that once chose the mode: the rest of the state stays as it was
+                    events += letter(journeys, by_code, office, fid, f"D{serial}", holder, t2 + timedelta(minutes=5), now)
             if t is not None and rng.random() < office.closing:
                 closed = moment(t, rng.expovariate(1 / max(0.2, office.slowness / 2)))
                 if closed is not None:
@@ -235,25 +238,67 @@ def state(now=None, scale=1.4):
     return offices, users, directory_events, events
 
 
-def load(unit_of_work, now, batch=5000, scale=1.4):
+def letter(journeys, by_code, office, file_id, draft_id, issuer, at, now):
+    """A letter issued to the district's DC office (or, from it, an SDM's) inside the system, now and then
+    with a copy to the ADC, an address by email and one by post; then what became of each dispatch."""
+    dc = by_code[f"HR-{office.district}-DC1"]
+    to = dc if dc is not office else by_code[f"HR-{office.district}-SDM1"]
+    addressees = [("intra", to, False)]
+    if journeys.random() < 0.3:
+        addressees.append(("intra", by_code[f"HR-{office.district}-ADC1"], True))
+    if journeys.random() < 0.4:
+        addressees.append(("email", None, False))
+    if journeys.random() < 0.2:
+        addressees.append(("post", None, False))
+    dispatches = [{"dispatch_id": f"{draft_id}-{n}", "position": n, "mode": mode, "copy": copy,
+                   "name": addressee.record["name_en"] if addressee else "Sh. Ram Kumar", "user": None,
+                   "office": addressee.code if addressee else None, "email": "ram.kumar@example.in" if mode == "email" else None,
+                   "address": "Sector 5, Panchkula" if mode == "post" else None, "postal_mode": None, "article_number": None}
+                  for n, (mode, addressee, copy) in enumerate(addressees, start=1)]
+    events = [envelope("draft_issued", at, issuer, office, {
+        "file_id": file_id, "draft_id": draft_id, "dispatch_mode": "intra", "addressees": dispatches}, ("file", file_id))]
+    for dispatch, (mode, addressee, _) in zip(dispatches, addressees, strict=True):
+        arrived = at + timedelta(hours=journeys.expovariate(1 / 3))
+        if mode == "post" or arrived >= now - timedelta(minutes=1) or journeys.random() < 0.05:
+            continue  # by post, on its way, or never received
+        if mode == "email":
+            outcome = "bounced" if journeys.random() < 0.1 else "delivered"
+            events.append(envelope("letter_emailed", arrived, "system", office, {
+                "dispatch_id": dispatch["dispatch_id"], "file_id": file_id, "outcome": outcome}, ("dispatch", dispatch["dispatch_id"])))
+            continue
+        receipt = f"L{draft_id}-{dispatch['position']}"
+        events.append(envelope("letter_received", arrived, "system", addressee, {
+            "receipt_id": receipt, "dispatch_id": dispatch["dispatch_id"], "source_file_id": file_id}, ("receipt", receipt)))
+        opened = arrived + timedelta(hours=journeys.expovariate(1 / 12))
+        if opened < now - timedelta(minutes=1):
+            events.append(envelope("letter_opened", opened, journeys.choice(addressee.users), addressee, {
+                "receipt_id": receipt, "dispatch_id": dispatch["dispatch_id"]}, ("receipt", receipt)))
+    return events
+
+
+def load(engine, now, batch=5000, scale=1.4):
     """The state into a migrated, empty metrics store: directory, facts, then every week scored.
     Returns (offices, users, facts applied, seconds applying, seconds scoring)."""
     import time
 
-    from metrics import repository, scoring
+    from eoffice_common.db import Store, UnitOfWork
+    from metrics.events import parse_event
+    from metrics.repository import MetricsUnitOfWork
+    from metrics.usecases_events import ApplyEvents, apply_events
+    from metrics.usecases_scoring import ScoreStaleWeeks, score_stale_weeks
 
     offices, users, directory_events, events = state(now, scale)
+    pipeline = Store(engine, "bench", None, "metrics.apply_events", "metrics")
     started = time.perf_counter()
     for chunk in (directory_events, *[events[i:i + batch] for i in range(0, len(events), batch)]):
-        with unit_of_work() as uow:
-            outcomes = repository.apply_events(uow.session, "metrics.apply_events", chunk, now)
-            uow.commit()
-        refused = {key: n for key, n in outcomes.items() if key[1] != "applied"}
+        outcomes = pipeline.apply_batch(chunk, lambda uow, applied: apply_events(ApplyEvents(applied, now), MetricsUnitOfWork(uow)),
+                                        validate=lambda envelope: parse_event(envelope, now))
+        refused = {outcome: n for outcome, n in outcomes.items() if outcome != "applied"}
         if refused:
             raise RuntimeError(f"the generated state was not all applied: {refused}")
     applied = time.perf_counter() - started
     started = time.perf_counter()
     settings = domain.ScoreSettings.from_config({})
-    while scoring.score_stale_weeks(unit_of_work, settings, now):
+    while score_stale_weeks(ScoreStaleWeeks(settings, now), lambda: MetricsUnitOfWork(UnitOfWork(engine, actor="bench", correlation_id=None))):
         pass
     return offices, users, len(events), applied, time.perf_counter() - started

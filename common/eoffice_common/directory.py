@@ -25,10 +25,13 @@ from .events import Envelope, MalformedEvent
 
 DEFAULT_LANGUAGE = "hi"
 LANGUAGES = ("hi", "en")
+# The highest classification a user may read (the classifications of DOMAIN.md, lowest first).
+CLEARANCES = ("normal", "confidential", "secret", "top_secret")
+DEFAULT_CLEARANCE = "normal"
 
 USER_FIELDS = (
     "user_id", "office", "district", "name_en", "name_hi", "designation_en", "designation_hi", "section",
-    "email", "mobile", "reporting_officer", "roles", "language", "active",
+    "email", "mobile", "reporting_officer", "roles", "language", "clearance", "active",
 )
 OFFICE_FIELDS = (
     "office", "district", "name_en", "name_hi", "department", "department_name_en", "department_name_hi",
@@ -51,10 +54,13 @@ def user_values(data: Mapping[str, Any]) -> dict[str, Any]:
     language = data.get("language") or DEFAULT_LANGUAGE
     if language not in LANGUAGES:
         raise MalformedEvent(f"language must be one of {', '.join(LANGUAGES)}")
+    clearance = data.get("clearance") or DEFAULT_CLEARANCE
+    if clearance not in CLEARANCES:
+        raise MalformedEvent(f"clearance must be one of {', '.join(CLEARANCES)}")
     values = {name: data.get(name) for name in USER_FIELDS}
     values.update(
         designation_en=data.get("designation_en") or "", designation_hi=data.get("designation_hi") or "",
-        roles=[str(role) for role in roles], language=language, active=active,
+        roles=[str(role) for role in roles], language=language, clearance=clearance, active=active,
     )
     return values
 

@@ -78,3 +78,54 @@ class TransferReceipts:
     from_user: str
     to_user: str
     by_user: str
+
+
+@dataclass(frozen=True)
+class RecordOffice:
+    """An admin adds an office, or changes its names, district or department."""
+
+    by: str
+    code: str
+    name_en: str
+    name_hi: str
+    district: str
+    department: str
+
+
+@dataclass(frozen=True)
+class RecordSection:
+    """An admin adds a section to an office, or renames it."""
+
+    by: str
+    code: str
+    office: str
+    name_en: str
+    name_hi: str
+
+
+@dataclass(frozen=True)
+class RecordUser:
+    """An admin adds a user, or changes their record (a deactivated user stays deactivated)."""
+
+    by: str
+    user_id: str
+    name_en: str
+    name_hi: str
+    designation_en: str
+    designation_hi: str
+    office: str
+    section: str | None = None
+    reporting_officer: str | None = None
+    roles: Sequence[str] = ()
+    clearance: str = "normal"
+    language: str = "hi"
+    email: str | None = None
+    mobile: str | None = None
+
+
+@dataclass(frozen=True)
+class DeactivateUser:
+    """An admin deactivates a user who has left: kept, never deleted, and no longer sent anything."""
+
+    by: str
+    user_id: str

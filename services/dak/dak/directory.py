@@ -4,7 +4,7 @@ import os
 
 import yaml
 
-from eoffice_common.directory import DEFAULT_LANGUAGE
+from eoffice_common.directory import DEFAULT_CLEARANCE, DEFAULT_LANGUAGE
 
 from .domain import user_search_text
 from .events import OfficeRecorded, UserRecorded
@@ -77,7 +77,8 @@ def import_master(uow, master, republish=False):
             "designation_en": u["designation_en"], "designation_hi": u["designation_hi"], "search_text": user_search_text(u),
             "office_code": u["office"], "section_code": u.get("section"), "email": u.get("email"),
             "mobile": u.get("mobile"), "reporting_officer_id": u.get("reporting_officer"),
-            "roles": list(u.get("roles") or []), "language": u.get("language") or DEFAULT_LANGUAGE, "active": True,
+            "roles": list(u.get("roles") or []), "language": u.get("language") or DEFAULT_LANGUAGE,
+            "clearance": u.get("clearance") or DEFAULT_CLEARANCE, "active": True,
         }):
             changed_users.add(u["id"])
     for user in session.query(User).filter(User.active.is_(True)):
@@ -114,5 +115,5 @@ def user_recorded(user, district):
         user_id=user.id, office=user.office_code, district=district, name_en=user.name_en, name_hi=user.name_hi,
         designation_en=user.designation_en, designation_hi=user.designation_hi, section=user.section_code,
         email=user.email, mobile=user.mobile, reporting_officer=user.reporting_officer_id,
-        roles=list(user.roles or []), language=user.language, active=user.active,
+        roles=list(user.roles or []), language=user.language, clearance=user.clearance, active=user.active,
     )

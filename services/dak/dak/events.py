@@ -163,6 +163,7 @@ class UserRecorded(DomainEvent):
     roles: list
     language: str
     active: bool
+    clearance: str = "normal"
 
     @property
     def aggregate_id(self):

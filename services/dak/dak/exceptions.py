@@ -91,3 +91,25 @@ class ReceiptAlreadyOpened(Conflict):
     """Pull back is possible only until the recipient opens the receipt."""
 
     reason = "receipt_already_opened"
+
+
+class OutsideJurisdiction(Forbidden):
+    """An admin's edit of the directory of another district (only a state admin keeps every district)."""
+
+    reason = "outside_jurisdiction"
+
+
+class DirectoryRecordRefused(InvalidInput):
+    """An office, section or user record that does not fit the directory (a reason per field)."""
+
+    reason = "directory_record_refused"
+
+
+class CannotDeactivateSelf(Conflict):
+    reason = "cannot_deactivate_self"
+
+
+class StillHoldsReceipts(Conflict):
+    """A user is deactivated only once their receipts have gone to a successor (transfer of charge)."""
+
+    reason = "holds_receipts"

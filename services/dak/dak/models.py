@@ -2,7 +2,7 @@
 from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase
 
-from eoffice_common.directory import DEFAULT_LANGUAGE
+from eoffice_common.directory import DEFAULT_CLEARANCE, DEFAULT_LANGUAGE
 from eoffice_common.model import Aggregate
 from eoffice_common.types import UtcDateTime
 
@@ -68,6 +68,7 @@ class User(Base):
     reporting_officer_id = Column(String(64))
     roles = Column(JSON, nullable=False, default=list)
     language = Column(String(2), nullable=False, default=DEFAULT_LANGUAGE)
+    clearance = Column(String(12), nullable=False, default=DEFAULT_CLEARANCE, server_default=DEFAULT_CLEARANCE)
     active = Column(Boolean, nullable=False, default=True)
     search_text = Column(Text, nullable=False, default="")  # domain.user_search_text
 

@@ -16,16 +16,22 @@ from eoffice_common.repository import RepositoryUnitOfWork
 from eoffice_common.search import contains, search_words
 
 from . import acting, address_book, domain, letters
+from .directory import office_recorded, user_recorded
+from .directory_admin import DirectoryAdmin, PlacedOffice
+from .events import OfficeRecorded, UserRecorded
 from .exceptions import ChargeNotFound, ReceiptNotFound, UnknownUser
 from .model import Diarist, Movement, Receipt, Scan, number_placeholder
 from .models import (
     AcknowledgementSetting,
     ActingCharge,
     Correspondent,
+    Department,
+    District,
     Office,
     ReceiptMovement,
     ReceiptScan,
     ReceiptSerial,
+    Section,
     User,
 )
 from .models import Receipt as ReceiptRow
@@ -306,6 +312,91 @@ class DirectoryRepository:
         user = self._uow.session.get(User, user_id) if user_id else None
         return None if user is None else acting.Officer(user.id, user.office_code, tuple(user.roles or ()), user.active)
 
+    # --- an admin's edits (directory_usecases) ---------------------------------------------------
+
+    def admin(self, user_id: str) -> DirectoryAdmin | None:
+        """An active user as the rules of directory edits see them."""
+        user = self._uow.session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        return DirectoryAdmin(user.id, self._uow.session.get(Office, user.office_code).district_code, tuple(user.roles or ()))
+
+    def placed_office(self, code: str | None) -> PlacedOffice | None:
+        office = self._uow.session.get(Office, code) if code else None
+        if office is None:
+            return None
+        sections = self._uow.session.execute(select(Section.code).where(Section.office_code == code)).scalars()
+        return PlacedOffice(office.code, office.district_code, frozenset(sections))
+
+    def district_exists(self, code: str) -> bool:
+        return self._uow.session.get(District, code) is not None
+
+    def department_exists(self, code: str) -> bool:
+        return self._uow.session.get(Department, code) is not None
+
+    def office_of_section(self, code: str) -> str | None:
+        section = self._uow.session.get(Section, code)
+        return None if section is None else section.office_code
+
+    def user_ids_in(self, office_code: str) -> list[str]:
+        return list(self._uow.session.execute(select(User.id).where(User.office_code == office_code).order_by(User.id)).scalars())
+
+    def put_office(self, code: str, values: dict[str, Any]) -> None:
+        _put(self._uow.session, Office, code, values)
+
+    def put_section(self, code: str, values: dict[str, Any]) -> None:
+        _put(self._uow.session, Section, code, values)
+
+    def put_user(self, user_id: str, values: dict[str, Any]) -> None:
+        """Add or change a user; the search form of their names follows."""
+        user = _put(self._uow.session, User, user_id, values)
+        user.search_text = domain.user_search_text({"id": user.id, "name_en": user.name_en, "name_hi": user.name_hi,
+                                                    "designation_en": user.designation_en, "designation_hi": user.designation_hi})
+        self._acting.pop(user_id, None)
+
+    def office_recorded(self, code: str) -> OfficeRecorded:
+        session = self._uow.session
+        session.flush()
+        return office_recorded(session, session.get(Office, code))
+
+    def user_recorded(self, user_id: str) -> UserRecorded:
+        session = self._uow.session
+        session.flush()
+        user = session.get(User, user_id)
+        return user_recorded(user, session.get(Office, user.office_code).district_code)
+
+    def offices_kept_by(self, district: str | None) -> list[tuple[Office, list[Section]]]:
+        """The offices of a district (every office for None) with their sections, for an admin's pages."""
+        session = self._uow.session
+        query = select(Office).order_by(Office.district_code, Office.code)
+        offices = session.execute(query if district is None else query.where(Office.district_code == district)).scalars().all()
+        sections = session.execute(select(Section).where(Section.office_code.in_([o.code for o in offices])).order_by(Section.code)).scalars()
+        by_office: dict[str, list[Section]] = {}
+        for section in sections:
+            by_office.setdefault(section.office_code, []).append(section)
+        return [(office, by_office.get(office.code, [])) for office in offices]
+
+    def users_kept_by(self, district: str | None, office: str | None) -> list[User]:
+        """Every user, active or not, of a district's offices (or of one office), for an admin's pages."""
+        query = select(User).join(Office, Office.code == User.office_code).order_by(User.office_code, User.name_en)
+        if district is not None:
+            query = query.where(Office.district_code == district)
+        if office:
+            query = query.where(User.office_code == office)
+        return self._uow.session.execute(query).scalars().all()
+
+
+def _put(session: Session, model, key: str, values: dict[str, Any]):
+    """The row of `key`, added or changed to `values`."""
+    row = session.get(model, key)
+    if row is None:
+        row = model(**values)
+        session.add(row)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    return row
+
 
 class ActingChargeRepository:
     """Leave and acting charge: who holds charge for whom, on which days."""
@@ -354,7 +445,23 @@ class ActingChargeRepository:
 
 
 _correspondents = Correspondent.__table__
-_CORRESPONDENT_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _correspondent_upsert(dialect_insert):
+    """Built once per dialect (built per letter, it was half the CPU of a diarisation): what this letter
+    gives replaces what is known, what it leaves out (NULL) keeps what was known."""
+    fields = (*address_book.SENDER_FIELDS, "search_text")
+    statement = dialect_insert(_correspondents).values(
+        office_code=bindparam("office_code"), key=bindparam("key"), letters=1, last_letter_at=bindparam("at"),
+        **{name: bindparam(name) for name in fields},
+    )
+    return statement.on_conflict_do_update(index_elements=["office_code", "key"], set_={
+        **{name: func.coalesce(statement.excluded[name], _correspondents.c[name]) for name in fields},
+        "letters": _correspondents.c.letters + 1, "last_letter_at": statement.excluded.last_letter_at,
+    })
+
+
+_CORRESPONDENT_UPSERTS = {"postgresql": _correspondent_upsert(postgresql.insert), "sqlite": _correspondent_upsert(sqlite.insert)}
 
 
 class AddressBookRepository:
@@ -366,16 +473,12 @@ class AddressBookRepository:
     def remember(self, office_code: str, entry: dict[str, Any], at: datetime) -> None:
         """Add the sender to the office's address book, or bring their entry up to date: what this letter
         says replaces what is known, what it leaves out keeps what was known. One upsert."""
-        values = {**{k: v for k, v in entry.items() if v}, "search_text": address_book.search_text(entry)}
-        key = address_book.correspondent_key(entry["name"], entry.get("organisation"))
         connection = self._uow.connection
-        statement = _CORRESPONDENT_UPSERTS[connection.dialect.name](_correspondents).values(
-            office_code=office_code, key=key, letters=1, last_letter_at=at, **values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["office_code", "key"],
-            set_={**{k: statement.excluded[k] for k in values}, "letters": _correspondents.c.letters + 1, "last_letter_at": at},
-        )
-        connection.execute(statement)
+        connection.execute(_CORRESPONDENT_UPSERTS[connection.dialect.name], {
+            **{name: entry.get(name) or None for name in address_book.SENDER_FIELDS},
+            "search_text": address_book.search_text(entry), "office_code": office_code,
+            "key": address_book.correspondent_key(entry["name"], entry.get("organisation")), "at": at,
+        })
 
     def find(self, office_code: str, text: str | None, limit: int) -> list[Correspondent]:
         query = select(Correspondent).where(Correspondent.office_code == office_code)

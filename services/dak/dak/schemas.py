@@ -285,3 +285,53 @@ def diarisation_out(diarisation, warnings=()):
             for number in diarisation.duplicates
         ] + list(warnings),
     }
+
+
+# --- an admin's edits of the directory -------------------------------------------------------------
+
+DIRECTORY_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # office and section codes, user ids: they appear in URLs and numbers
+Name = Field(min_length=1, max_length=200)
+
+
+class OfficeIn(Strict):
+    name_en: str = Name
+    name_hi: str = Name
+    district: str = Field(min_length=1, max_length=16)
+    department: str = Field(min_length=1, max_length=16)
+
+
+class SectionIn(Strict):
+    office: str = Field(min_length=1, max_length=32)
+    name_en: str = Name
+    name_hi: str = Name
+
+
+class UserIn(Strict):
+    name_en: str = Name
+    name_hi: str = Name
+    designation_en: str = Name
+    designation_hi: str = Name
+    office: str = Field(min_length=1, max_length=32)
+    section: str | None = Field(None, max_length=48)
+    reporting_officer: str | None = Field(None, max_length=64)
+    roles: list[Literal["clerk", "officer", "admin", "district_head", "state_admin"]] = Field(default_factory=list, max_length=5)
+    clearance: Literal["normal", "confidential", "secret", "top_secret"] = "normal"
+    language: Literal["hi", "en"] = "hi"
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    mobile: str | None = Field(None, pattern=r"^(\+91)?[6-9][0-9]{9}$")
+
+
+class DirectoryQuery(Strict):
+    office: str | None = Field(None, max_length=32)
+
+
+def office_admin_out(office, sections):
+    return {
+        "code": office.code, "name_en": office.name_en, "name_hi": office.name_hi, "district": office.district_code,
+        "department": office.department_code,
+        "sections": [{"code": s.code, "name_en": s.name_en, "name_hi": s.name_hi} for s in sections],
+    }
+
+
+def user_admin_out(user):
+    return {**user_out(user), "clearance": user.clearance, "active": user.active}

@@ -1,6 +1,7 @@
 """The dak service's entrypoints: parse, authorise, call one use case (usecases.py), answer."""
 import json
 import os
+import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -38,28 +39,35 @@ from eoffice_common.web import (
     require_caller,
 )
 
-from . import acting_usecases, commands, domain, usecases
+from . import acting_usecases, commands, directory_usecases, domain, usecases
 from .directory import office_recorded, user_recorded
 from .email_intake import parse_email
 from .exceptions import FILE_REFUSALS, FilesUnavailable, NotAllowed, ReceiptNotFound
 from .repository import DakUnitOfWork, Reading
 from .schemas import (
+    DIRECTORY_KEY,
     AcknowledgementSettingIn,
     ActingChargeIn,
     BatchIn,
     CloseIn,
     CorrespondentQuery,
+    DirectoryQuery,
     ListQuery,
+    OfficeIn,
     PutInFileIn,
     ReceiptIn,
     ReplyIn,
+    SectionIn,
     SendIn,
+    UserIn,
     UserSearchQuery,
     acting_charge_out,
     correspondent_out,
     diarisation_out,
+    office_admin_out,
     receipt_answer,
     receipt_summary,
+    user_admin_out,
     user_out,
 )
 
@@ -73,6 +81,14 @@ OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 
 def utcnow():
     return datetime.now(timezone.utc)
+
+
+def _directory_key(value, max_length, field):
+    """An office or section code or a user id from the URL, in the directory's form."""
+    if len(value) > max_length or not re.match(DIRECTORY_KEY, value):
+        raise InvalidInput(f"{field} is letters, digits, dots, hyphens and underscores, at most {max_length}",
+                           fields={field: "invalid_directory_key"})
+    return value
 
 
 class DakService(web.DescribedService):
@@ -242,6 +258,53 @@ class DakService(web.DescribedService):
         principal = require_caller(self.caller)
         with self._reading() as uow:
             return self._user_for(principal, *usecases.user_of(user_id, uow))
+
+    # --- an admin's edits of the directory (published as office_recorded / user_recorded) --------
+
+    @http("GET", "/directory/admin")
+    def directory_kept(self, request):
+        """The offices, sections and users (active or not) an admin keeps: their district's, or all for a state admin."""
+        principal = require_caller(self.caller)
+        query = query_args(request, DirectoryQuery)
+        with self._reading() as uow:
+            admin, offices, users = directory_usecases.directory_kept_by(principal.user_id, query.office, uow)
+            return {"district": None if admin.keeps_the_state else admin.district, "state_admin": admin.keeps_the_state,
+                    "offices": [office_admin_out(office, sections) for office, sections in offices],
+                    "users": [user_admin_out(user) for user in users]}
+
+    @http("PUT", "/directory/offices/<string:code>")
+    def record_office(self, request, code):
+        principal = require_caller(self.caller)
+        office_in = parse_json(request, OfficeIn)
+        command = commands.RecordOffice(principal.user_id, _directory_key(code, 32, "code"), **office_in.model_dump())
+        with self._unit_of_work(lambda recorded: recorded.data()) as uow:
+            directory_usecases.record_office(command, uow)
+        return uow.answer
+
+    @http("PUT", "/directory/sections/<string:code>")
+    def record_section(self, request, code):
+        principal = require_caller(self.caller)
+        section_in = parse_json(request, SectionIn)
+        command = commands.RecordSection(principal.user_id, _directory_key(code, 48, "code"), **section_in.model_dump())
+        with self._unit_of_work(lambda recorded: recorded.data()) as uow:
+            directory_usecases.record_section(command, uow)
+        return uow.answer
+
+    @http("PUT", "/directory/users/<string:user_id>")
+    def record_user(self, request, user_id):
+        principal = require_caller(self.caller)
+        user_in = parse_json(request, UserIn)
+        command = commands.RecordUser(principal.user_id, _directory_key(user_id, 64, "user_id"), **user_in.model_dump())
+        with self._unit_of_work(lambda recorded: recorded.data()) as uow:
+            directory_usecases.record_user(command, uow)
+        return uow.answer
+
+    @http("POST", "/directory/users/<string:user_id>/deactivate", idempotent=True)
+    def deactivate_user(self, request, user_id):
+        principal = require_caller(self.caller)
+        with self._unit_of_work(lambda recorded: recorded.data()) as uow:
+            directory_usecases.deactivate_user(commands.DeactivateUser(principal.user_id, user_id), uow)
+        return uow.answer
 
     # --- the address book and acknowledgements --------------------------------------------------
 

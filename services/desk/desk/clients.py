@@ -85,6 +85,9 @@ class ServiceCalls:
     def post(self, service, path, **kwargs):
         return self.json(service, "POST", path, **kwargs)
 
+    def put(self, service, path, **kwargs):
+        return self.json(service, "PUT", path, **kwargs)
+
 
 def failure_of(service, response):
     try:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import unquote, urlsplit
 
+from werkzeug.datastructures import MultiDict
+
 from eoffice_common.search import search_form
 
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -192,8 +194,14 @@ def person_found(user, office, language, own_office, own_district):
         "id": user.id, "label": person_name({"id": user.id, "name_en": user.name_en, "name_hi": user.name_hi,
                                              "designation_en": user.designation_en, "designation_hi": user.designation_hi}, language),
         "office": user.office, "place": place, "own_office": user.office == own_office,
-        "own_district": office.district == own_district,
+        "own_district": office.district == own_district, "district": district_name or office.district,
     }
+
+
+def unconfirmed_elsewhere(chosen, confirmed):
+    """The officers chosen (as person_found lists them) who sit in another district than the sender's
+    and whom the sender has not confirmed yet (`confirmed`: the ids the confirmation step named)."""
+    return [person for person in chosen if not person["own_district"] and person["id"] not in confirmed]
 
 
 # --- service answers back to the page ------------------------------------------------------------
@@ -233,7 +241,14 @@ class FieldError:
     detail: str  # the service's own words, for a reason the desk has no key for
 
 
+# The directory's field reasons (dak's codes), each a message key of its own.
+DIRECTORY_REASONS = {"outside_jurisdiction", "unknown_office", "unknown_district", "unknown_department", "not_a_section_of_the_office",
+                     "reports_to_self", "section_of_another_office", "unknown_clearance", "unknown_role"}
+
+
 def reason_key(reason):
+    if reason in DIRECTORY_REASONS:
+        return reason
     for pattern, key in REASON_PATTERNS:
         if pattern.search(reason or ""):
             return key
@@ -389,7 +404,34 @@ def file_actions(file, user_id, officer):
     movement = file.get("current_movement") or {}
     if (movement.get("from") or {}).get("id") == user_id and not movement.get("opened_at") and custodian != user_id:
         actions.add("pull_back")
+    if custodian == user_id and status == "open":
+        actions.add("link")
+        if not file.get("attached_to"):
+            actions.add("attach_file")
+        main = next((r for r in file.get("related") or () if r.get("id") == file.get("parent_file_id")), {})
+        if file.get("relation") == "part" and main.get("custodian") == user_id and main.get("status") == "open":
+            actions.add("merge")  # the custodian of both merges a part into its main file
+    if custodian == user_id and file.get("links"):
+        actions.add("unlink")
+    if custodian == user_id and file.get("attachments"):
+        actions.add("detach_file")  # also from a closed file, so that what it holds can move again
+    if file.get("attached_to"):
+        actions -= {"send", "return", "pull_back", "close"}  # it moves only with the file it is attached to
     return actions
+
+
+def attachable(candidate, file):
+    """A file of the viewer's inbox that may go into `file`: another open file, not already in it."""
+    taken = {a.get("id") for a in file.get("attachments") or ()}
+    return candidate["id"] != file["id"] and candidate["id"] not in taken and candidate.get("status") == "open"
+
+
+def same_file_number(number, typed):
+    """A file number as typed (any case, spaces around the parts) is the file's number."""
+    def key(value):
+        return re.sub(r"\s*([/-])\s*", r"\1", value.strip()).casefold()
+
+    return key(number) == key(typed)
 
 
 # --- signatures ----------------------------------------------------------------------------------
@@ -516,6 +558,22 @@ def pendency_chart(report):
     return _bars(totals, max(value for _, value in totals))
 
 
+DISPATCH_SERIES = ("issued", "reached", "emailed", "bounced", "posted", "awaiting")
+
+
+def dispatch_chart(report):
+    """The dispatch report's totals over its weeks (its ALL rows), one bar each, on one scale; else None."""
+    columns = report.get("columns", ())
+    if not set(DISPATCH_SERIES) <= set(columns):
+        return None
+    every = [row for row in report["rows"] if row.get(columns[1]) == "ALL"]
+    totals = [(key, sum(row.get(key) or 0 for row in every)) for key in DISPATCH_SERIES]
+    return _bars(totals, max(value for _, value in totals)) if every else None
+
+
+DISPATCH_UNITS = ("office", "section", "department", "district")
+
+
 MONTHLY_SERIES = ("files_created", "receipts_diarised", "files_received", "receipts_received", "files_forwarded",
                   "receipts_forwarded")
 
@@ -538,3 +596,30 @@ def report_scope(chosen):
     whole jurisdiction (`state:...`, nothing chosen). metrics refuses a scope beyond the caller's."""
     kind, _, code = (chosen or "").partition(":")
     return {kind: code} if kind in SCOPE_PARAMETERS and code else {}
+
+
+# --- the directory, as an admin keeps it -----------------------------------------------------------
+
+DIRECTORY_USER_FIELDS = ("name_en", "name_hi", "designation_en", "designation_hi", "office", "section", "reporting_officer",
+                         "clearance", "language", "email", "mobile")
+
+
+def directory_user_body(form):
+    """The user form as dak's PUT /directory/users/<id> takes it: blanks as none, roles as ticked."""
+    body = {name: (form.get(name) or "").strip() or None for name in DIRECTORY_USER_FIELDS}
+    body.update(office=body["office"] or "", clearance=body["clearance"] or "normal", language=body["language"] or "hi",
+                roles=form.getlist("roles"))
+    return body
+
+
+def directory_user_values(user):
+    """A kept user's record as the user form's values (an empty form for a new user)."""
+    values = MultiDict({name: (user or {}).get(name) or "" for name in DIRECTORY_USER_FIELDS})
+    for role in (user or {}).get("roles") or ():
+        values.add("roles", role)
+    return values
+
+
+def choices(records, key, only=None):
+    """The distinct values of `key` among records, sorted; just `only` when given (an admin's own district)."""
+    return [only] if only else sorted({record[key] for record in records})

@@ -58,3 +58,14 @@ class ServiceUnavailable(ServiceError):
     def __init__(self, service, message):
         super().__init__(message)
         self.service = service
+
+
+class OtherDistrictToConfirm(ServiceFailure):
+    """The Send dialog named an officer of another district: the desk asks the sender to confirm that
+    before anything is sent (a wrong-district send is easy with namesakes in every district)."""
+
+    def __init__(self, chosen, elsewhere):
+        super().__init__("desk", 409, "confirm_other_district",
+                         "confirm sending to " + ", ".join(f"{p['id']} ({p['district']})" for p in elsewhere))
+        self.chosen = chosen
+        self.elsewhere = elsewhere

@@ -130,6 +130,13 @@ def find_people(session, query, office, district, limit):
     ).all()
 
 
+def people_by_id(session, user_ids):
+    """Active users among `user_ids`, each with their office, in the order given."""
+    found = {user.id: (user, office) for user, office in session.execute(
+        select(User, Office).join(Office, Office.code == User.office).where(User.id.in_(list(user_ids)), User.active.is_(True)))}
+    return [found[user_id] for user_id in user_ids if user_id in found]
+
+
 def offices_by_code(session):
     return {o.code: o for o in session.execute(select(Office)).scalars()}
 

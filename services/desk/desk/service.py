@@ -25,7 +25,15 @@ from eoffice_common.web import dumps
 from . import domain, repository, schemas, security
 from .clients import Services
 from .events import apply_snapshot, record_directory_effect, record_receipt_sent_effect
-from .exceptions import BadCredentials, PageNotFound, ServiceFailure, ServiceUnavailable, SignInThrottled, UnknownAction
+from .exceptions import (
+    BadCredentials,
+    OtherDistrictToConfirm,
+    PageNotFound,
+    ServiceFailure,
+    ServiceUnavailable,
+    SignInThrottled,
+    UnknownAction,
+)
 from .i18n import Translator
 from .models import Session as SessionRow
 from .oidc import OidcClient
@@ -52,10 +60,15 @@ FILE_ACTIONS = {
     "note": "noting", "note_save": "noting", "note_confirm": "noting", "note_discard": "noting", "attach": "noting",
     "send": "noting", "return": "noting", "park": "noting", "unpark": "noting", "close": "noting", "reopen": "noting",
     "pull_back": "noting", "draft": "drafts", "draft_version": "drafts", "approve": "drafts", "issue": "drafts",
-    "draft_comment": "drafts", "volume": "noting", "part": "noting",
+    "draft_comment": "drafts", "volume": "noting", "part": "noting", "merge": "noting", "link": "noting", "unlink": "noting",
+    "attach_file": "noting", "detach_file": "noting",
 }
 FILE_TABS = ("noting", "drafts", "movements", "audit")
 ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute", "acknowledgements")
+NEW = "new"  # /admin/offices/new, /admin/users/new: the form to add one
+DIRECTORY_ROLES = ("clerk", "officer", "admin", "district_head", "state_admin")  # state_admin last: a state admin's to give
+CLEARANCES = ("normal", "confidential", "secret", "top_secret")
+SECTION_FIELDS = {"code": "section_code", "name_en": "section_name_en", "name_hi": "section_name_hi"}
 BULK_RECEIPT_ACTIONS = ("send", "close", "put_in_file")
 BULK_ROWS = 10  # letters on the bulk Diarise page
 SIGN_WAIT_SECONDS = 5
@@ -340,10 +353,36 @@ class DeskService:
         box = request.args.get("box", "inbox")
         if box not in FILE_BOXES:
             raise PageNotFound(f"no list {box}")
+        return self._file_list_page(request, box)
+
+    def _file_list_page(self, request, box, refused=(), done=0, status=200):
         page_number = _page_number(request)
         listing = self.services.get("files", "/files", params={"box": box, "page": page_number, "per_page": INBOX_PAGE})
         return self.pages.render(request, "file_list.html", box=box, listing=listing, page_number=page_number,
-                                 pages=_page_count(listing), boxes=FILE_BOXES, today=domain.today_ist())
+                                 pages=_page_count(listing), boxes=FILE_BOXES, today=domain.today_ist(), refused=refused,
+                                 done=done, status=status)
+
+    @page("POST", "/files/selected")
+    def send_selected_files(self, request):
+        """Send several files of the inbox together to one officer: each is relayed to the files service on
+        its own (each authorised there), and the page says which were sent and which were refused why."""
+        form = request.form
+        selected = list(dict.fromkeys(form.getlist("file")))[:INBOX_PAGE]
+        body = schemas.send_request(form, many=False)
+        if not selected or not body.get("to"):
+            return self.pages.redirect("/files?box=inbox", "bulk_nothing")
+        pile = eventlet.GreenPile(4)
+        for file_id in selected:
+            pile.spawn(self._try, self.services.post, "files", f"/files/{quote(file_id, safe='')}/send", json=body)
+        answers = list(pile)
+        # Named by the numbers the list showed: a refused file may have left the inbox meanwhile.
+        refused = [(file_id, form.get(f"number.{file_id}") or file_id, failure)
+                   for file_id, (_, failure) in zip(selected, answers, strict=True) if failure]
+        FORMS.labels("bulk_file_send", "refused" if refused else "done").inc()
+        if refused:
+            return self._file_list_page(request, "inbox", refused=refused, done=len(selected) - len(refused),
+                                        status=_form_status(refused[0][2]))
+        return self.pages.redirect("/files?box=inbox", "bulk_file_send", str(len(selected)))
 
     # --- diarise ---------------------------------------------------------------------------------
 
@@ -442,7 +481,9 @@ class DeskService:
         form = request.form
         try:
             if action == "send":
-                self.services.post("dak", f"/receipts/{receipt_id}/send", json=schemas.send_request(form))
+                body = schemas.send_request(form)
+                self._confirm_other_districts(body.get("to", []), form)
+                self.services.post("dak", f"/receipts/{receipt_id}/send", json=body)
             elif action == "reply":
                 self.services.post("dak", f"/receipts/{receipt_id}/reply", json={"remarks": form.get("remarks") or None})
             elif action == "close":
@@ -514,6 +555,21 @@ class DeskService:
         """Officers by name or designation, English or Hindi: JSON for the Send dialog's search."""
         return json_page({"people": self._find_people(request.args.get("q", ""))})
 
+    def _confirm_other_districts(self, recipients, form):
+        """Raise OtherDistrictToConfirm while an officer chosen sits in another district than the sender
+        and the form has not confirmed them (its `confirm_district` fields, from the confirmation step)."""
+        if not recipients:
+            return
+        me = self.pages.session
+        language = self.pages.language
+        with self.db.read() as session:
+            own = session.get(repository.Office, me.office)
+            chosen = [domain.person_found(user, office, language, me.office, own.district if own else None)
+                      for user, office in repository.people_by_id(session, recipients)]
+        elsewhere = domain.unconfirmed_elsewhere(chosen, set(form.getlist("confirm_district")))
+        if elsewhere:
+            raise OtherDistrictToConfirm(chosen, elsewhere)
+
     def _find_people(self, query):
         """Officers matching `query` in the desk's copy of the directory, each with designation, office
         and district, the sender's own office first and then own district (so a namesake in another
@@ -580,8 +636,8 @@ class DeskService:
             return self._file_page(request, file_id, tab=tab, dialog=action, failure=failure, values=form,
                                    status=_form_status(failure))
         FORMS.labels(f"file_{action}", "done").inc()
-        if isinstance(flash, dict):  # a new volume or part file: open it
-            return self.pages.redirect(f"/files/{flash['id']}", "file_created", flash["file_number"])
+        if isinstance(flash, dict):  # a new volume or part file, or the main file a part was merged into: open it
+            return self.pages.redirect(f"/files/{flash['id']}", flash.get("flash", "file_created"), flash["file_number"])
         anchor = {"noting": "#noting", "drafts": "#drafts"}.get(tab, "")
         return self.pages.redirect(f"/files/{file_id}?tab={tab}{anchor}", flash)
 
@@ -599,6 +655,17 @@ class DeskService:
         if action == "draft_comment":
             self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/comments", json={"text": form.get("comment", "")})
             return "draft_commented"
+        if action == "merge":
+            main = self.services.post("files", f"{base}/merge")
+            return {"id": main["id"], "file_number": main["file_number"], "flash": "part_merged"}
+        if action in ("link", "attach_file"):
+            other = self._file_by_number(form.get("other_file", ""))
+            self.services.post("files", f"{base}/{'links' if action == 'link' else 'attachments'}", json={"file_id": other})
+            return "file_linked" if action == "link" else "file_attached"
+        if action in ("unlink", "detach_file"):
+            other = quote(form.get("other_file_id", ""), safe="")
+            self.services.request("files", "DELETE", f"{base}/{'links' if action == 'unlink' else 'attachments'}/{other}")
+            return "file_unlinked" if action == "unlink" else "file_detached"
         note = {"text": form.get("text", ""), "references": form.getlist("references")}  # flagged correspondence items
         if action == "note":
             self.services.post("files", f"{base}/notes", json=note)
@@ -619,6 +686,7 @@ class DeskService:
             body = {**schemas.send_request(form, many=False), "version": version}
             if not body.get("to"):
                 raise ServiceFailure("desk", 422, "invalid_input", "choose an officer", {"to": "List should have at least 1 item"})
+            self._confirm_other_districts([body["to"]], form)
             self.services.post("files", f"{base}/send", json={k: v for k, v in body.items() if v is not None})
             return "file_sent"
         if action in ("return", "park", "unpark", "close", "reopen"):
@@ -649,6 +717,19 @@ class DeskService:
                            files=[("documents", d) for d in documents])
         return "document_attached"
 
+    def _file_by_number(self, number):
+        """The id of the file with this file number or computer number, among those the user may open."""
+        number = number.strip()
+        if not number:
+            raise ServiceFailure("desk", 422, "invalid_input", "give the other file's number", {"other_file": "Field required"})
+        params = {"computer_number": number} if number.isdigit() else {"number": number}
+        found = self.services.get("files", "/files/search", params={**params, "per_page": 20})["files"]
+        exact = [f for f in found if number.isdigit() or domain.same_file_number(f["file_number"], number)]
+        if len(exact) != 1:
+            raise ServiceFailure("desk", 422, "invalid_input", f"no file numbered {number} that you may open",
+                                 {"other_file": "no such file that you may open"})
+        return exact[0]["id"]
+
     @page("GET", "/files/<string:file_id>/correspondence/<string:item_id>/documents/<int:position>")
     def file_document(self, request, file_id, item_id, position):
         return self._document(request, "files", f"/files/{file_id}/correspondence/{item_id}/documents/{position}")
@@ -666,6 +747,11 @@ class DeskService:
             pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/audit")
         answers = list(pile)
         (notes, _), (correspondence, _), (drafts, _) = answers[:3]
+        actions = domain.file_actions(file, me.user_id, me.is_officer)
+        attachable = []
+        if "attach_file" in actions and tab == "noting":
+            held = self._try(self.services.get, "files", "/files", params={"box": "inbox", "per_page": 100})[0] or {"files": []}
+            attachable = [f for f in held["files"] if domain.attachable(f, file)]
         movements = answers[3][0] if tab == "movements" else None
         audit = answers[3][0] if tab == "audit" else None
         chain = None
@@ -701,7 +787,7 @@ class DeskService:
             movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
             signing=signing, signers=signers, audit=audit, chain=chain, offices=offices,
             correspondents=self._correspondents() if issuable else [],
-            actions=domain.file_actions(file, me.user_id, me.is_officer),
+            actions=actions, attachable=attachable,
             people_found=self._find_people(query) if query and dialog == "send" else [],
         )
 
@@ -929,6 +1015,114 @@ class DeskService:
             acknowledgements=acknowledgements,
         )
 
+    # --- the directory, kept by an admin of the district (dak publishes every change) ----------------
+
+    @page("GET", "/admin/directory")
+    def admin_directory(self, request):
+        self._require_admin()
+        office = request.args.get("office") or None
+        kept, failure = self._try(self.services.get, "dak", "/directory/admin", params={"office": office} if office else None)
+        return self.pages.render(request, "admin_directory.html", kept=kept, failure=failure, office=office)
+
+    @page("GET", "/admin/offices/<string:code>")
+    def admin_office_form(self, request, code):
+        return self._admin_office_page(request, code)
+
+    @page("POST", "/admin/offices/<string:code>")
+    def admin_record_office(self, request, code):
+        form = request.form
+
+        def write():
+            office = _directory_key(form, "code") if code == NEW else code
+            body = {name: (form.get(name) or "").strip() for name in ("name_en", "name_hi", "district", "department")}
+            self.services.put("dak", f"/directory/offices/{quote(office, safe='')}", json=body)
+            return f"/admin/offices/{quote(office, safe='')}", office
+        return self._admin_write("admin_office", write, lambda failure: self._admin_office_page(request, code, "office", failure, form))
+
+    @page("POST", "/admin/offices/<string:code>/sections")
+    def admin_record_section(self, request, code):
+        form = request.form
+
+        def write():
+            section = _directory_key(form, "section_code")
+            body = {"office": code, "name_en": (form.get("section_name_en") or "").strip(),
+                    "name_hi": (form.get("section_name_hi") or "").strip()}
+            try:
+                self.services.put("dak", f"/directory/sections/{quote(section, safe='')}", json=body)
+            except ServiceFailure as failure:  # the form names the section's fields apart from the office's
+                failure.fields = {SECTION_FIELDS.get(name, name): reason for name, reason in failure.fields.items()}
+                raise
+            return f"/admin/offices/{quote(code, safe='')}#sections", section
+        return self._admin_write("admin_section", write, lambda failure: self._admin_office_page(request, code, "section", failure, form))
+
+    @page("GET", "/admin/users/<string:user_id>")
+    def admin_user_form(self, request, user_id):
+        return self._admin_user_page(request, user_id)
+
+    @page("POST", "/admin/users/<string:user_id>")
+    def admin_record_user(self, request, user_id):
+        form = request.form
+
+        def write():
+            person = _directory_key(form, "user_id") if user_id == NEW else user_id
+            body = domain.directory_user_body(form)
+            self.services.put("dak", f"/directory/users/{quote(person, safe='')}", json=body)
+            return f"/admin/directory?office={quote(body['office'], safe='')}", person
+        return self._admin_write("admin_user", write, lambda failure: self._admin_user_page(request, user_id, failure, form))
+
+    @page("POST", "/admin/users/<string:user_id>/deactivate")
+    def admin_deactivate_user(self, request, user_id):
+        def write():
+            self.services.post("dak", f"/directory/users/{quote(user_id, safe='')}/deactivate")
+            return f"/admin/directory?office={quote(request.form.get('office') or '', safe='')}", user_id
+        def page_again(failure):
+            failure.fields = {}  # the reason is the user's as a whole, not a field's of the form shown
+            return self._admin_user_page(request, user_id, failure)
+        return self._admin_write("admin_deactivate", write, page_again)
+
+    def _admin_write(self, form_name, write, page_again):
+        """Relay one directory form to dak: `write()` answers (where to go on, what was written), or the
+        form comes again through `page_again(failure)` with the reasons beside their fields."""
+        self._require_admin()
+        try:
+            done_at, written = write()
+        except ServiceFailure as failure:
+            if failure.status >= 500:
+                raise
+            FORMS.labels(form_name, "refused").inc()
+            return page_again(failure)
+        FORMS.labels(form_name, "done").inc()
+        return self.pages.redirect(done_at, form_name, written)
+
+    def _admin_office_page(self, request, code, dialog=None, failure=None, form=None):
+        self._require_admin()
+        kept, unavailable = self._try(self.services.get, "dak", "/directory/admin")
+        offices = (kept or {}).get("offices") or []
+        office = next((o for o in offices if o["code"] == code), None)
+        if office is None and code != NEW and kept is not None:
+            raise failure or PageNotFound(f"office {code} is not one you keep")
+        values = MultiDict(form) if form is not None and dialog == "office" else MultiDict(office or {})
+        return self.pages.render(
+            request, "admin_office.html", status=_form_status(failure) if failure else 200, kept=kept, unavailable=unavailable,
+            office=office, code=code, values=values, section_values=form if dialog == "section" else MultiDict(),
+            dialog=dialog, failure=failure, errors=self._form_errors(failure) if failure else {},
+            districts=domain.choices(offices, "district", kept and kept.get("district")),
+            departments=domain.choices(offices, "department"),
+        )
+
+    def _admin_user_page(self, request, user_id, failure=None, form=None):
+        self._require_admin()
+        kept, unavailable = self._try(self.services.get, "dak", "/directory/admin")
+        user = next((u for u in (kept or {}).get("users") or [] if u["id"] == user_id), None)
+        if user is None and user_id != NEW and kept is not None:
+            raise failure or PageNotFound(f"user {user_id} is not one you keep")
+        values = MultiDict(form) if form is not None else domain.directory_user_values(user)
+        return self.pages.render(
+            request, "admin_user.html", status=_form_status(failure) if failure else 200, kept=kept, unavailable=unavailable,
+            person_kept=user, user_id=user_id, values=values, failure=failure, errors=self._form_errors(failure) if failure else {},
+            roles=DIRECTORY_ROLES if (kept or {}).get("state_admin") else DIRECTORY_ROLES[:-1], clearances=CLEARANCES,
+        )
+
     @page("GET", "/reports")
     def reports(self, request):
         """A MIS report of the scope chosen among the caller's (their jurisdiction), with its charts."""
@@ -937,7 +1131,7 @@ class DeskService:
             raise PageNotFound(f"no report {name}")
         pile = eventlet.GreenPile(2)
         pile.spawn(self._try, self.services.get, "metrics", "/mis/scopes")
-        pile.spawn(self._try, self.services.get, "metrics", f"/mis/{name}", params=_report_params(request.args, paged=name in PAGED_REPORTS))
+        pile.spawn(self._try, self.services.get, "metrics", f"/mis/{name}", params=_report_params(name, request.args, paged=name in PAGED_REPORTS))
         (jurisdiction, _), (report, failure) = list(pile)
         scopes = (jurisdiction or {}).get("scopes", [])
         return self.pages.render(
@@ -946,13 +1140,14 @@ class DeskService:
             scopes=scopes, scope=request.args.get("scope", ""),
             pendency_chart=domain.pendency_chart(report) if report else None,
             monthly_chart=domain.monthly_chart(report) if report else None,
+            dispatch_chart=domain.dispatch_chart(report) if report else None,
         )
 
     @page("GET", "/reports/<string:name>.csv")
     def report_csv(self, request, name):
         if name not in MIS_REPORTS:
             raise PageNotFound(f"no report {name}")
-        return self._relay("metrics", f"/mis/{name}", params={**_report_params(request.args), "format": "csv"})
+        return self._relay("metrics", f"/mis/{name}", params={**_report_params(name, request.args), "format": "csv"})
 
     @page("GET", "/scoreboard")
     def scoreboard(self, request):
@@ -1107,6 +1302,8 @@ class DeskService:
             return None
 
     def _form_errors(self, failure, aliases=None):
+        if isinstance(failure, OtherDistrictToConfirm):  # a question for the sender, not a field's error
+            return {}
         errors = domain.field_errors(failure.fields, failure.message, aliases)
         if not errors and failure.status == 422:
             errors[""] = domain.FieldError(domain.reason_key(failure.message), failure.message)
@@ -1174,14 +1371,24 @@ def _wants_json(request):
     return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
 
 
+def _directory_key(form, field):
+    """A directory key (code, user id) typed into a form: refused beside its field when empty."""
+    key = (form.get(field) or "").strip()
+    if not key:
+        raise ServiceFailure("desk", 422, "invalid_input", f"{field} is required", {field: "Field required"})
+    return key
+
+
 def _form_status(failure):
     return failure.status if 400 <= failure.status < 500 else 502
 
 
-def _report_params(args, paged=False):
-    """What a report page passes on to metrics: the period, the chosen scope and (for a register
-    read a page at a time) the page."""
+def _report_params(name, args, paged=False):
+    """What a report page passes on to metrics: the period, the chosen scope, what the dispatch report's
+    rows are per, and (for a register read a page at a time) the page."""
     params = {k: args.get(k) for k in ("from", "to") if args.get(k)}
+    if name == "dispatch" and args.get("by") in domain.DISPATCH_UNITS:
+        params["by"] = args.get("by")
     if paged and args.get("page"):
         params["page"] = args.get("page")
     return {**params, **domain.report_scope(args.get("scope"))}

@@ -12,6 +12,7 @@ from eoffice_common.search import search_form
 from .exceptions import (
     AlreadyOpened,
     AlreadyReceived,
+    AttachedFile,
     DraftAlreadyIssued,
     DraftNotApproved,
     DraftNotEditable,
@@ -22,8 +23,10 @@ from .exceptions import (
     FileParked,
     InvalidRecipient,
     InvalidReferences,
+    InvalidRelation,
     InvalidTransfer,
     NotAdmin,
+    NotAPart,
     NotAuthor,
     NotCustodian,
     NoteConfirmed,
@@ -35,6 +38,8 @@ from .exceptions import (
     NotSender,
     PartFile,
     PhysicalFile,
+    ReceiptInBoth,
+    RelationNotFound,
     UnlinkableEvent,
     VersionConflict,
 )
@@ -261,10 +266,68 @@ def check_close(file, by, expected_version=None):
 
 def check_reopen(file, by, expected_version=None):
     check_version(file, expected_version)
+    if getattr(file, "merged_at", None) is not None:
+        raise FileClosed("the part file was merged into its main file; it stays closed")
     if file.owner != by:
         raise NotOwner("only the owner of the file can reopen it")
     if file.status != CLOSED:
         raise FileNotClosed("the file is not closed")
+
+
+# --- parts merged, files linked and attached ------------------------------------------------------
+
+def ensure_not_attached(file, what):
+    """An attached file moves only with the file it is attached to, until it is detached."""
+    if file.attached_to_file_id is not None:
+        raise AttachedFile(f"the file is attached to another file and travels with it; detach it before it is {what}")
+
+
+def check_merge(main, part, by, part_receipts, main_receipts):
+    """A part file joins its main file by the hand of the custodian of both (eFile: the part's noting
+    and correspondence are merged into the main file, which must be with the officer merging)."""
+    if part.relation != "part" or part.parent_file_id != main.id:
+        raise NotAPart(f"file {part.id} is not a part file of {main.id}")
+    ensure_can_write(part, by)
+    ensure_can_write(main, by)
+    both = set(part_receipts) & set(main_receipts)
+    if both:
+        raise ReceiptInBoth(f"receipts already in the main file: {', '.join(sorted(both))}")
+
+
+def check_link(file, other, by, already_linked):
+    """The custodian of a file links it to any other file they may open: a reference, both stay independent."""
+    ensure_can_write(file, by)
+    if other.id == file.id:
+        raise InvalidRelation("a file cannot be linked to itself")
+    if already_linked:
+        raise InvalidRelation("the files are already linked")
+
+
+def check_unlink(file, by, link):
+    ensure_custodian(file, by)
+    if link is None:
+        raise RelationNotFound("the files are not linked")
+
+
+def check_attach(main, other, by, other_has_attachments):
+    """The custodian of both attaches one file into the other; one level only, so that a file travels
+    with exactly one main file."""
+    ensure_can_write(main, by)
+    ensure_can_write(other, by)
+    if other.id == main.id:
+        raise InvalidRelation("a file cannot be attached to itself")
+    if other.attached_to_file_id is not None:
+        raise InvalidRelation("the file is already attached to a file; detach it first")
+    if main.attached_to_file_id is not None:
+        raise InvalidRelation("this file is itself attached to another file; files are attached one level deep")
+    if other_has_attachments:
+        raise InvalidRelation("the file has files attached to it; detach them first")
+
+
+def check_detach(main, attached, by):
+    ensure_custodian(main, by)
+    if attached.attached_to_file_id != main.id:
+        raise RelationNotFound("the file is not attached to this file")
 
 
 def ensure_admin(user, what="do this"):

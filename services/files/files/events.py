@@ -72,11 +72,31 @@ class ReceiptLinked(FileEvent):
 
 
 @dataclass(frozen=True)
+class DocumentsAttached(FileEvent):
+    """Documents attached to a file's correspondence (not a receipt: that is receipt_linked)."""
+
+    event_type = "documents_attached"
+    correspondence_id: str = ""
+    title: str = ""
+    sender_name: str | None = None
+    sender_organisation: str | None = None
+    letter_number: str | None = None
+    letter_date: str | None = None
+    added_by: str = ""
+    classification: str = "normal"
+    # {position, key, sha256, size, content_type, filename}: the documents in the shared store.
+    documents: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class DraftVersioned(FileEvent):
     event_type = "draft_versioned"
     draft_id: str = ""
     version: int = 1
     author: str = ""
+    # The version's text, for search to find a draft before it is approved.
+    subject: str = ""
+    content: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,7 @@ class DraftApproved(FileEvent):
     content: str = ""
     content_sha256: str = ""
     classification: str = "normal"
+    issue_number: str | None = None  # reserved at approval: the letter signed before issue carries it
 
 
 @dataclass(frozen=True)
@@ -177,6 +198,55 @@ class FileClosed(FileEvent):
     created_at: str = ""
     movement_count: int = 0
     kind: str = "electronic"
+
+
+@dataclass(frozen=True)
+class PartFileMerged(FileEvent):
+    """A part file joined this (main) file: its notes and correspondence moved in; the part closed."""
+
+    event_type = "part_file_merged"
+    part_file_id: str = ""
+    part_file_number: str = ""
+    part: int = 0
+    merged_by: str = ""
+    note_ids: list = field(default_factory=list)
+    correspondence_ids: list = field(default_factory=list)
+    receipt_ids: list = field(default_factory=list)
+    merged_at: str = ""
+
+
+@dataclass(frozen=True)
+class FileLinked(FileEvent):
+    event_type = "file_linked"
+    linked_file_id: str = ""
+    linked_file_number: str = ""
+    by_user: str = ""
+
+
+@dataclass(frozen=True)
+class FileUnlinked(FileEvent):
+    event_type = "file_unlinked"
+    linked_file_id: str = ""
+    linked_file_number: str = ""
+    by_user: str = ""
+
+
+@dataclass(frozen=True)
+class FileAttached(FileEvent):
+    """A file was attached into this one: it travels with it until detached."""
+
+    event_type = "file_attached"
+    attached_file_id: str = ""
+    attached_file_number: str = ""
+    by_user: str = ""
+
+
+@dataclass(frozen=True)
+class FileDetached(FileEvent):
+    event_type = "file_detached"
+    attached_file_id: str = ""
+    attached_file_number: str = ""
+    by_user: str = ""
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,28 @@ class PartFile(Conflict):
     reason = "part_file"
 
 
+class NotAPart(Conflict):
+    reason = "not_a_part"
+
+
+class ReceiptInBoth(Conflict):
+    reason = "receipt_in_both"
+
+
+class AttachedFile(Conflict):
+    """An attached file moves only with the file it is attached to."""
+
+    reason = "file_attached"
+
+
+class InvalidRelation(Conflict):
+    reason = "invalid_relation"
+
+
+class RelationNotFound(NotFound):
+    reason = "relation_not_found"
+
+
 class VersionConflict(Conflict):
     """The file changed after the caller read it (a concurrent move, note or link)."""
 

@@ -63,6 +63,8 @@ class File(Aggregate, Base):
     parked_at = Column(DateTime(timezone=True))
     closed_at = Column(DateTime(timezone=True))
     closed_by = Column(String(64))
+    merged_at = Column(DateTime(timezone=True))  # a part file merged into its main file (closed for good)
+    attached_to_file_id = Column(String(36), ForeignKey("files.id", name="fk_files_attached_to"))  # travels with that file until detached
 
     movements = relationship("Movement", lazy="noload")
     audit_entries = relationship("AuditEntry", lazy="noload")
@@ -70,6 +72,7 @@ class File(Aggregate, Base):
     correspondence = relationship("CorrespondenceItem", lazy="noload")
     drafts = relationship("Draft", lazy="noload")
     dispatches = relationship("Dispatch", lazy="noload")
+    links = relationship("FileLink", lazy="noload", foreign_keys="FileLink.file_id")
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
@@ -79,6 +82,7 @@ class File(Aggregate, Base):
         Index("ix_files_closed_by", "closed_by", "closed_at"),
         Index("ix_files_office_created", "office_code", "created_at"),
         Index("ix_files_parent", "parent_file_id"),
+        Index("ix_files_attached_to", "attached_to_file_id"),
         # Subject words and parts of numbers are searched with LIKE '%…%': trigram indexes on PostgreSQL
         # (the migration creates the pg_trgm extension first); plain indexes on SQLite.
         Index("ix_files_subject_search", "subject_search", postgresql_using="gin", postgresql_ops={"subject_search": "gin_trgm_ops"}),
@@ -197,11 +201,13 @@ class File(Aggregate, Base):
              due_date: date | None = None, priority: str = "normal", expected_version: int | None = None,
              for_user: str | None = None) -> Movement:
         """Send the file to `to`, who becomes its one custodian (holding charge for `for_user`, who is away)."""
+        domain.ensure_not_attached(self, "sent")
         move = domain.plan_send(self, by, to, active_users, expected_version)
         return self._hand_over(move, by, movement_id, now, remarks=remarks, due_date=due_date, priority=priority, for_user=for_user)
 
     def return_to_sender(self, by: str, movement_id: int, now: datetime, remarks: str | None = None,
                          expected_version: int | None = None) -> Movement:
+        domain.ensure_not_attached(self, "returned")
         move = domain.plan_return(self, self.current, by, expected_version)
         return self._hand_over(move, by, movement_id, now, remarks=remarks)
 
@@ -214,6 +220,7 @@ class File(Aggregate, Base):
 
     def pull_back(self, by: str, movement_id: int, now: datetime) -> Movement:
         """The sender takes the file back while its recipient has not opened it."""
+        domain.ensure_not_attached(self, "pulled back")
         move = domain.plan_pull_back(self, self.current, by)
         pulled_from = self.current
         pulled_from.pulled_back_at = now
@@ -270,6 +277,20 @@ class File(Aggregate, Base):
         self._log(actor, actions, now)
         return movement
 
+    def travel_with(self, movement: Movement, actor: str, movement_id: int, now: datetime) -> Movement:
+        """An attached file makes the move `movement` of the file it is attached to, to the same custodian."""
+        pulled_from = self.current if movement.action == domain.PULL_BACK else None
+        if pulled_from is not None:
+            pulled_from.pulled_back_at = now
+        travelled = self._hand_over(
+            domain.Move(movement.from_user, movement.to_user, movement.action), actor, movement_id, now,
+            remarks=movement.remarks, due_date=movement.due_date, priority=movement.priority, opened_at=movement.opened_at,
+            for_user=movement.for_user,
+        )
+        if pulled_from is not None:
+            self.record(events.FilePulledBack(**self.event_base, movement_id=pulled_from.id, by_user=movement.to_user, from_user=movement.from_user))
+        return travelled
+
     # --- park, close, reopen -------------------------------------------------------------------------
 
     def park(self, by: str, now: datetime, remarks: str | None = None, expected_version: int | None = None) -> None:
@@ -296,6 +317,7 @@ class File(Aggregate, Base):
     def close(self, by: str, movement_count: int, now: datetime, remarks: str | None = None, expected_version: int | None = None) -> None:
         """Only the owner closes a file, while holding it; their yellow notes turn green."""
         domain.check_close(self, by, expected_version)
+        domain.ensure_not_attached(self, "closed")
         actions = self._opened_by(by, now) + self._confirm(self.yellow_notes, now, on="close")
         self.yellow_notes = []
         self.status, self.closed_at, self.closed_by, self.parked_at = domain.CLOSED, now, by, None
@@ -303,6 +325,82 @@ class File(Aggregate, Base):
         self.record(events.FileClosed(
             **self.event_base, by_user=by, created_at=self.created_at.isoformat(), movement_count=movement_count, kind=self.kind,
         ))
+
+    # --- a part merged, files linked and attached ------------------------------------------------
+
+    def merge_part(self, part: File, notes: list[Note], items: list[CorrespondenceItem], main_receipts: Iterable[str],
+                   part_movements: list[Movement], next_position: int, by: str, now: datetime) -> None:
+        """`part`, a part file of this one, joins it (eFile's merge): its notes (`notes`, all of them) and
+        correspondence (`items`) move into this file keeping their identity, content and signatures,
+        marked as from the part; its notes take paragraph numbers on from this file's last, its items
+        positions after this file's last (`next_position`). A classified receipt stays readable by those
+        who could read it in the part, and by whoever receives this file from now on. The part closes
+        as merged, for good."""
+        domain.check_merge(self, part, by, [i.receipt_id for i in items if i.receipt_id], main_receipts)
+        confirmed = part._confirm(part.yellow_notes, now, on="merge")
+        part.yellow_notes = []
+        moved_notes = []
+        for note in sorted((n for n in notes if n.status == domain.GREEN), key=lambda n: n.first_paragraph or 0):
+            first, last = domain.number_paragraphs(self.last_paragraph, note.text)
+            moved_notes.append({"note_id": note.id, "part_paragraphs": [note.first_paragraph, note.last_paragraph], "paragraphs": [first, last]})
+            note.file_id, note.merged_from_file_id, note.first_paragraph, note.last_paragraph = self.id, part.id, first, last
+            self.last_paragraph = last
+        for position, item in enumerate(sorted(items, key=lambda i: i.position), start=next_position):
+            if item.kind == "receipt" and item.classification != "normal":
+                later = {m.to_user for m in part_movements if m.id > (item.linked_after_movement or 0)}
+                item.cleared = sorted(set(item.cleared or []) | later)
+                item.linked_after_movement = self.current.id if self.current else None
+            item.file_id, item.merged_from_file_id, item.position = self.id, part.id, position
+        moved_items = [i.id for i in items]
+        receipts = sorted(i.receipt_id for i in items if i.receipt_id)
+        part.status, part.closed_at, part.closed_by, part.parked_at, part.merged_at = domain.CLOSED, now, by, None, now
+        part._log(by, part._opened_by(by, now) + confirmed + [("merged_into", {
+            "file_id": self.id, "file_number": self.file_number, "notes": [n["note_id"] for n in moved_notes], "correspondence": moved_items,
+        })], now)
+        part.record(events.FileClosed(
+            **part.event_base, by_user=by, created_at=part.created_at.isoformat(), movement_count=sum(
+                m.action in domain.COUNTED_MOVES for m in part_movements), kind=part.kind,
+        ))
+        self._log(by, self._opened_by(by, now) + [("part_merged", {
+            "part_file_id": part.id, "part_file_number": part.file_number, "part": part.part, "notes": moved_notes,
+            "correspondence": moved_items,
+        })], now)
+        self.record(events.PartFileMerged(
+            **self.event_base, part_file_id=part.id, part_file_number=part.file_number, part=part.part, merged_by=by,
+            note_ids=[n["note_id"] for n in moved_notes], correspondence_ids=moved_items, receipt_ids=receipts,
+            merged_at=now.isoformat(),
+        ))
+
+    def link_to(self, other: File, by: str, already_linked: bool, now: datetime) -> FileLink:
+        """A reference from this file to `other`, shown on both; each stays independent."""
+        domain.check_link(self, other, by, already_linked)
+        link = FileLink(file_id=self.id, linked_file_id=other.id, linked_by=by, linked_at=now)
+        self.links.append(link)
+        self._log(by, self._opened_by(by, now) + [("file_linked", {"file_id": other.id, "file_number": other.file_number})], now)
+        self.record(events.FileLinked(**self.event_base, linked_file_id=other.id, linked_file_number=other.file_number, by_user=by))
+        return link
+
+    def unlink(self, other: File, link: FileLink | None, by: str, now: datetime) -> None:
+        """The custodian of either file removes the reference; the repository removes the row."""
+        domain.check_unlink(self, by, link)
+        self._log(by, [("file_unlinked", {"file_id": other.id, "file_number": other.file_number})], now)
+        self.record(events.FileUnlinked(**self.event_base, linked_file_id=other.id, linked_file_number=other.file_number, by_user=by))
+
+    def attach_file(self, other: File, by: str, other_has_attachments: bool, now: datetime) -> None:
+        """`other` goes inside this file and travels with it wherever it is sent, until detached."""
+        domain.check_attach(self, other, by, other_has_attachments)
+        other.attached_to_file_id = self.id
+        other._log(by, [("attached_to", {"file_id": self.id, "file_number": self.file_number})], now)
+        self._log(by, self._opened_by(by, now) + [("file_attached", {"file_id": other.id, "file_number": other.file_number})], now)
+        self.record(events.FileAttached(**self.event_base, attached_file_id=other.id, attached_file_number=other.file_number, by_user=by))
+
+    def detach_file(self, other: File, by: str, now: datetime) -> None:
+        """The custodian takes `other` out of this file; it moves on its own again."""
+        domain.check_detach(self, other, by)
+        other.attached_to_file_id = None
+        other._log(by, [("detached_from", {"file_id": self.id, "file_number": self.file_number})], now)
+        self._log(by, [("file_detached", {"file_id": other.id, "file_number": other.file_number})], now)
+        self.record(events.FileDetached(**self.event_base, attached_file_id=other.id, attached_file_number=other.file_number, by_user=by))
 
     # --- noting --------------------------------------------------------------------------------------
 
@@ -361,6 +459,13 @@ class File(Aggregate, Base):
         self.ensure_writable(by, "correspondence")
         item = self._new_item(position, documents, kind="document", classification=self.classification, added_by=by, added_at=now, **details)
         self._log(by, self._opened_by(by, now) + [("document_attached", {"correspondence_id": item.id, "sha256": [d["sha256"] for d in documents]})], now)
+        self.record(events.DocumentsAttached(
+            **self.event_base, correspondence_id=item.id, title=item.title, sender_name=item.sender_name,
+            sender_organisation=item.sender_organisation, letter_number=item.letter_number,
+            letter_date=item.letter_date.isoformat() if item.letter_date else None, added_by=by, classification=self.classification,
+            documents=[{"position": d.position, "key": d.key, "sha256": d.sha256, "size": d.size, "content_type": d.content_type,
+                        "filename": d.filename} for d in item.documents],
+        ))
         return item
 
     def link_receipt(self, receipt: dict, cleared: Iterable[str], put_by: str, custodian_then: str | None, position: int,
@@ -421,7 +526,8 @@ class File(Aggregate, Base):
                                            author=by, created_at=now))
         actions = self._opened_by(by, now) + [("draft_versioned", {"draft_id": draft.id, "version": draft.current_version, "content_sha256": sha})]
         self._log(by, actions, now)
-        self.record(events.DraftVersioned(**self.event_base, draft_id=draft.id, version=draft.current_version, author=by))
+        self.record(events.DraftVersioned(**self.event_base, draft_id=draft.id, version=draft.current_version, author=by,
+                                          subject=draft.subject, content=content))
 
     def comment_on_draft(self, draft: Draft, by: str, text: str, comment_id: int, now: datetime) -> DraftComment:
         self.ensure_writable(by, "drafts")
@@ -431,16 +537,22 @@ class File(Aggregate, Base):
         return comment
 
     def approve_draft(self, draft: Draft, by: str, roles: Iterable[str], latest: DraftVersion, now: datetime,
-                      expected_version: int | None = None) -> None:
-        """An officer holding the file approves the draft's latest version (`latest`)."""
+                      next_issue_serial: Callable[[], int], expected_version: int | None = None) -> None:
+        """An officer holding the file approves the draft's latest version (`latest`). The letter's issue
+        number is reserved now (the office's next issue serial, taken only once the approval is allowed),
+        so that the PDF signed before issue carries it."""
         self.ensure_writable(by, "drafts")
         domain.check_approve(draft, tuple(roles), expected_version)
+        draft.reserved_issue_number = domain.issue_number(next_issue_serial(), domain.year_of(now), self.office_code)
         draft.status, draft.approved_version, draft.approved_by, draft.approved_at, draft.updated_at = domain.APPROVED, latest.version, by, now, now
-        actions = self._opened_by(by, now) + [("draft_approved", {"draft_id": draft.id, "version": latest.version, "content_sha256": latest.content_sha256})]
+        actions = self._opened_by(by, now) + [("draft_approved", {"draft_id": draft.id, "version": latest.version,
+                                                                  "content_sha256": latest.content_sha256,
+                                                                  "issue_number": draft.reserved_issue_number})]
         self._log(by, actions, now)
         self.record(events.DraftApproved(
             **self.event_base, draft_id=draft.id, version=latest.version, approver=by, subject=draft.subject,
             content=latest.content, content_sha256=latest.content_sha256, classification=self.classification,
+            issue_number=draft.reserved_issue_number,
         ))
 
     def ensure_issuable(self, draft: Draft, by: str) -> None:
@@ -448,13 +560,14 @@ class File(Aggregate, Base):
         self.ensure_writable(by, "drafts")
         domain.check_issue(draft)
 
-    def issue_draft(self, draft: Draft, by: str, serial: int, dispatch_mode: str, recipients: list[dict],
+    def issue_draft(self, draft: Draft, by: str, next_issue_serial: Callable[[], int], dispatch_mode: str, recipients: list[dict],
                     addressees: list[letters.Addressee], now: datetime) -> list[Dispatch]:
-        """Issued under the office's issue number `serial`, with a dispatch per addressee: draft_issued
-        tells dak (a receipt in each addressee office) and notify (the emails)."""
+        """Issued under the issue number reserved at approval (a draft approved before numbers were
+        reserved takes the office's next serial now), with a dispatch per addressee: draft_issued tells
+        dak (a receipt in each addressee office) and notify (the emails)."""
         self.ensure_issuable(draft, by)
         letters.check_signed_pdf(addressees, draft.signed_pdf_key)
-        number = domain.issue_number(serial, domain.year_of(now), self.office_code)
+        number = draft.reserved_issue_number or domain.issue_number(next_issue_serial(), domain.year_of(now), self.office_code)
         draft.status, draft.issue_number, draft.issued_by, draft.issued_at = domain.ISSUED, number, by, now
         draft.dispatch_mode, draft.recipients, draft.updated_at = dispatch_mode, recipients, now
         dispatches = [
@@ -517,6 +630,22 @@ class File(Aggregate, Base):
             self.audit_seq, self.audit_head = seq, digest
 
 
+class FileLink(Base):
+    """A reference from one file to another (eFile's "link file"): shown on both, each independent."""
+
+    __tablename__ = "file_links"
+    id = Column(SERIAL_ID, primary_key=True, autoincrement=True)
+    file_id = Column(String(36), ForeignKey("files.id"), nullable=False)
+    linked_file_id = Column(String(36), ForeignKey("files.id"), nullable=False)
+    linked_by = Column(String(64), nullable=False)
+    linked_at = Column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("file_id", "linked_file_id", name="uq_file_link"),
+        Index("ix_file_links_linked", "linked_file_id"),
+    )
+
+
 class Movement(Base):
     """One hand-over of a file. Exactly one movement per file is current: the one that put it with its
     custodian (a partial unique index holds this even if two writers raced past every other check)."""
@@ -571,6 +700,7 @@ class Note(Base):
     signed_at = Column(DateTime(timezone=True))
     signed_sha256 = Column(String(64))
     signature_method = Column(String(12))
+    merged_from_file_id = Column(String(36))  # the part file it was written in, before the part was merged
 
     __table_args__ = (Index("ix_notes_file_status", "file_id", "status", "author"),)
 
@@ -601,6 +731,7 @@ class CorrespondenceItem(Base):
     receipt_office = Column(String(32))
     cleared = Column(JSON)
     linked_after_movement = Column(SERIAL_ID)
+    merged_from_file_id = Column(String(36))  # the part file it was put in, before the part was merged
 
     documents = relationship("CorrespondenceDocument", lazy="noload")
 
@@ -645,6 +776,8 @@ class Draft(Base):
     signature_method = Column(String(12))
     signed_pdf_key = Column(String(200))  # the signed PDF in the document store, from signing's document_signed
     signed_pdf_sha256 = Column(String(64))
+    # Taken at approval, so the letter signed afterwards already carries it (docs/decisions/0003-issue-number-reserved-at-approval.md).
+    reserved_issue_number = Column(String(80), unique=True)
     issue_number = Column(String(80), unique=True)
     issued_by = Column(String(64))
     issued_at = Column(DateTime(timezone=True))

@@ -35,6 +35,7 @@ from .model import (
     DraftComment,
     DraftVersion,
     File,
+    FileLink,
     Movement,
     Note,
 )
@@ -43,6 +44,12 @@ from .models import COMPUTER_NUMBERS, ActingCharge, Counter, FileHead, FileSeria
 # What the answers show of an officer (schemas.person), and whether they may receive a file.
 PERSON_KEYS = ("id", "name_en", "name_hi", "designation_en", "designation_hi", "active")
 _USERS_BY_ID = select(*[User.__table__.c[k] for k in PERSON_KEYS]).where(User.__table__.c.id.in_(bindparam("ids", expanding=True)))
+# Read on every movement: built once, so that neither the statement nor its cache key is made again per request.
+_charges = ActingCharge.__table__.c
+_ACTING_FOR = select(_charges.acting_user).where(
+    _charges.absent_user == bindparam("user_id"), _charges.ended.is_(False),
+    _charges.from_date <= bindparam("day"), _charges.to_date >= bindparam("day"),
+).limit(1)
 
 
 class Repository:
@@ -90,6 +97,17 @@ _custodian_has_yellow_notes = exists().where(
 ).label("has_yellow_notes")
 
 
+_FILE = (
+    select(File, Movement, _custodian_has_yellow_notes)
+    .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
+    .where(File.id == bindparam("file_id"))
+    # populate_existing: a row read earlier in this session is refreshed, not served from memory.
+    .execution_options(populate_existing=True)
+)
+# PostgreSQL locks the row; SQLite's writers take turns (DatabaseEngine.write_turn).
+_FILE_FOR_UPDATE = _FILE.with_for_update(of=File)
+
+
 class FileRepository(Repository):
     def get(self, file_id: str, for_update: bool = False) -> File:
         """The file with its current movement and its custodian's yellow notes, taken into the unit of
@@ -100,16 +118,7 @@ class FileRepository(Repository):
         return file
 
     def find(self, file_id: str, for_update: bool = False) -> File | None:
-        query = (
-            select(File, Movement, _custodian_has_yellow_notes)
-            .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
-            .where(File.id == file_id)
-            # populate_existing: a row read earlier in this session is refreshed, not served from memory.
-            .execution_options(populate_existing=True)
-        )
-        if for_update:
-            query = query.with_for_update(of=File)  # PostgreSQL; SQLite's writers take turns (DatabaseEngine.write_turn)
-        row = self.session.execute(query).first()
+        row = self.session.execute(_FILE_FOR_UPDATE if for_update else _FILE, {"file_id": file_id}).first()
         return None if row is None else self._loaded(*row)
 
     def _loaded(self, file: File, current: Movement | None, has_yellow_notes: bool) -> File:
@@ -187,6 +196,31 @@ class FileRepository(Repository):
         return self.session.execute(
             select(File).where(or_(*conditions), File.id != file.id).order_by(File.volume, File.part, File.created_at)
         ).scalars().all()
+
+    def attached_to(self, file_id: str, for_update: bool = False) -> list[File]:
+        """The files attached into this one, in a fixed order (locked in it, `for_update`)."""
+        ids = self.session.execute(select(File.id).where(File.attached_to_file_id == file_id).order_by(File.id)).scalars().all()
+        return [self.get(attached_id, for_update) for attached_id in ids]
+
+    def has_attachments(self, file_id: str) -> bool:
+        return self.session.execute(select(File.id).where(File.attached_to_file_id == file_id).limit(1)).first() is not None
+
+    def linked_with(self, file_id: str) -> list[File]:
+        """The files this one is linked with, whichever side made the link."""
+        other = case((FileLink.file_id == file_id, FileLink.linked_file_id), else_=FileLink.file_id)
+        return self.session.execute(
+            select(File).join(FileLink, File.id == other)
+            .where(or_(FileLink.file_id == file_id, FileLink.linked_file_id == file_id)).order_by(FileLink.linked_at)
+        ).scalars().all()
+
+    def link_between(self, file_id: str, other_id: str) -> FileLink | None:
+        return self.session.execute(select(FileLink).where(or_(
+            and_(FileLink.file_id == file_id, FileLink.linked_file_id == other_id),
+            and_(FileLink.file_id == other_id, FileLink.linked_file_id == file_id),
+        ))).scalar_one_or_none()
+
+    def remove_link(self, link: FileLink) -> None:
+        self.session.delete(link)
 
     def was_sent_to(self, file_id: str, user_id: str) -> bool:
         return self.session.execute(
@@ -316,6 +350,9 @@ class NoteRepository(Repository):
     def remove(self, note: Note) -> None:
         self.session.delete(note)
 
+    def of_file(self, file_id: str) -> list[Note]:
+        return self.session.execute(select(Note).where(Note.file_id == file_id).order_by(Note.created_at)).scalars().all()
+
     def readable_by(self, file_id: str, viewer: str) -> list[Note]:
         """Green notes in paragraph order, then the viewer's own yellow notes (nobody else sees those)."""
         return self.session.execute(
@@ -337,6 +374,11 @@ class CorrespondenceRepository(Repository):
     def receipts_in(self, file_id: str) -> list[CorrespondenceItem]:
         return self.session.execute(
             select(CorrespondenceItem).where(CorrespondenceItem.file_id == file_id, CorrespondenceItem.kind == "receipt")
+        ).scalars().all()
+
+    def items_of(self, file_id: str) -> list[CorrespondenceItem]:
+        return self.session.execute(
+            select(CorrespondenceItem).where(CorrespondenceItem.file_id == file_id).order_by(CorrespondenceItem.position)
         ).scalars().all()
 
     def of_file(self, file_id: str) -> list[tuple[CorrespondenceItem, list[CorrespondenceDocument]]]:
@@ -432,10 +474,7 @@ class DirectoryRepository(Repository):
 
     def acting_for(self, user_id: str, day) -> str | None:
         """The officer holding charge on `day` for `user_id`, who is away, or None."""
-        return self.session.execute(select(ActingCharge.acting_user).where(
-            ActingCharge.absent_user == user_id, ActingCharge.ended.is_(False),
-            ActingCharge.from_date <= day, ActingCharge.to_date >= day,
-        ).limit(1)).scalar_one_or_none()
+        return self.session.connection().execute(_ACTING_FOR, {"user_id": user_id, "day": day}).scalar_one_or_none()
 
     def record_acting_charge(self, charge_id: str, absent_user: str, acting_user: str, from_date, to_date, ended: bool) -> None:
         self.session.merge(ActingCharge(id=charge_id, absent_user=absent_user, acting_user=acting_user,

@@ -59,6 +59,12 @@ class NewPartIn(Strict):
     subject: str | None = Field(None, min_length=1, max_length=2000)
 
 
+class OtherFileIn(Strict):
+    """The other file of a link or an attachment."""
+
+    file_id: str = Field(min_length=1, max_length=36)
+
+
 class SendIn(Strict):
     """`to` defaults to the sender's reporting officer. `version` (the file's version as last read)
     makes the send fail with 409 if the file changed meanwhile."""
@@ -243,7 +249,19 @@ def file_summary(file, current, users):
     }
 
 
-def file_out(file, current, users, related=()):
+def related_file_out(file, visible):
+    """A file linked with, attached into or holding this one, as this file's reader sees it: one they may
+    not open shows only that it is there."""
+    if not visible:
+        return {"id": None, "restricted": True, "file_number": None, "subject": None, "status": None,
+                "classification": file.classification}
+    return {"id": file.id, "restricted": False, "file_number": file.file_number, "subject": file.subject,
+            "status": file.status, "classification": file.classification}
+
+
+def file_out(file, current, users, related=(), relations=None):
+    """`relations`: {"links", "attachments": [related_file_out], "attached_to": related_file_out or None}."""
+    relations = relations or {}
     return {
         **file_summary(file, current, users),
         "numbering": file.numbering, "head_id": file.head_id, "year": file.year, "serial": file.serial,
@@ -251,11 +269,14 @@ def file_out(file, current, users, related=()):
         "district": file.district_code, "owner": person(file.owner_id, users),
         "volume": file.volume, "part": file.part, "parent_file_id": file.parent_file_id, "relation": file.relation,
         "related": [
-            {"id": f.id, "file_number": f.file_number, "relation": f.relation, "volume": f.volume, "part": f.part, "status": f.status}
+            {"id": f.id, "file_number": f.file_number, "relation": f.relation, "volume": f.volume, "part": f.part, "status": f.status,
+             "custodian": f.custodian_id}
             for f in related
         ],
         "last_paragraph": file.last_paragraph, "updated_at": file.updated_at,
-        "parked_at": file.parked_at,
+        "parked_at": file.parked_at, "merged_at": file.merged_at,
+        "links": relations.get("links", []), "attachments": relations.get("attachments", []),
+        "attached_to": relations.get("attached_to"),
     }
 
 
@@ -264,7 +285,7 @@ def note_out(note, users):
         "id": note.id, "status": note.status, "author": person(note.author, users), "text": note.text,
         "references": list(note.references or []), "created_at": note.created_at, "updated_at": note.updated_at,
         "confirmed_at": note.confirmed_at, "first_paragraph": note.first_paragraph, "last_paragraph": note.last_paragraph,
-        "content_sha256": note.content_sha256,
+        "content_sha256": note.content_sha256, "merged_from_file_id": note.merged_from_file_id,
         "signature": signature_out(note, note.content_sha256),
     }
 
@@ -295,6 +316,7 @@ def correspondence_out(item, documents, users, readable=True):
             "receipt_id": None, "receipt_number": None, "title": None, "classification": item.classification,
             "receipt_kind": None, "sender": None, "letter_number": None, "letter_date": None, "received_date": None,
             "added_by": person(item.added_by, users), "added_at": item.added_at, "documents": [],
+            "merged_from_file_id": item.merged_from_file_id,
         }
     return {
         "id": item.id, "position": item.position, "kind": item.kind, "restricted": False,
@@ -304,6 +326,7 @@ def correspondence_out(item, documents, users, readable=True):
         "letter_number": item.letter_number, "letter_date": item.letter_date, "received_date": item.received_date,
         "added_by": person(item.added_by, users), "added_at": item.added_at,
         "documents": [document_out(d, item.file_id, item.id) for d in documents],
+        "merged_from_file_id": item.merged_from_file_id,
     }
 
 
@@ -337,6 +360,7 @@ def draft_out(draft, versions, comments, users, dispatches=()):
         "approval": None if draft.approved_version is None else {
             "version": draft.approved_version, "approved_by": person(draft.approved_by, users),
             "approved_at": draft.approved_at, "content_sha256": approved.content_sha256 if approved else None,
+            "issue_number": draft.reserved_issue_number,
             "signature": signature_out(draft, approved.content_sha256 if approved else None),
         },
         "issue": None if draft.issue_number is None else {

@@ -34,19 +34,21 @@ from .schemas import (
     NewPartIn,
     NewVolumeIn,
     NoteIn,
+    OtherFileIn,
     PostingIn,
     RegisterQuery,
     SearchQuery,
     SendIn,
     TransferIn,
 )
-from .usecases import acting, correspondence, dispatches, drafts, files, movement, notes
+from .usecases import acting, correspondence, dispatches, drafts, files, movement, notes, relations
 from .usecases.correspondence import AttachDocuments, GetDocument, ReceiptDestination
 from .usecases.dispatches import DispatchRegister, RecordPosting
 from .usecases.drafts import DraftCommand, IssueDraft, SignableDocument
 from .usecases.files import AddHead, CreateFile, ListFiles, OpenPart, OpenVolume
 from .usecases.movement import FileAction, FileCommand, SendFile, TransferFiles
 from .usecases.notes import NoteCommand, WriteNote
+from .usecases.relations import RelateFiles
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 
@@ -99,6 +101,33 @@ class FilesService(web.DescribedService):
         """A part file, to work on a matter while the main file is elsewhere: `<number>/Part.N`."""
         principal = require_caller(self.caller)
         return files.open_part(OpenPart(principal, file_id, **parse_json(request, NewPartIn).model_dump()), self._uow())
+
+    # --- a part merged, files linked and attached -------------------------------------------------
+
+    @http("POST", "/files/<string:file_id>/merge", idempotent=True)
+    def merge_part(self, request, file_id):
+        """Merge this part file into its main file (the custodian of both): its notes and correspondence move in."""
+        return relations.merge_part(self._on(file_id), self._uow())
+
+    @http("POST", "/files/<string:file_id>/links", idempotent=True)
+    def link_file(self, request, file_id):
+        """Link another file to this one for reference (this file's custodian); both stay independent."""
+        principal = require_caller(self.caller)
+        return relations.link_file(RelateFiles(principal, file_id, parse_json(request, OtherFileIn).file_id), self._uow())
+
+    @http("DELETE", "/files/<string:file_id>/links/<string:other_file_id>")
+    def unlink_file(self, request, file_id, other_file_id):
+        return relations.unlink_file(RelateFiles(require_caller(self.caller), file_id, other_file_id), self._uow())
+
+    @http("POST", "/files/<string:file_id>/attachments", idempotent=True)
+    def attach_file(self, request, file_id):
+        """Attach another file into this one (the custodian of both): it travels with this file until detached."""
+        principal = require_caller(self.caller)
+        return relations.attach_file(RelateFiles(principal, file_id, parse_json(request, OtherFileIn).file_id), self._uow())
+
+    @http("DELETE", "/files/<string:file_id>/attachments/<string:other_file_id>")
+    def detach_file(self, request, file_id, other_file_id):
+        return relations.detach_file(RelateFiles(require_caller(self.caller), file_id, other_file_id), self._uow())
 
     @http("GET", "/files")
     def list_files(self, request):

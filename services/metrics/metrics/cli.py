@@ -10,7 +10,16 @@ from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
 
-from . import domain, scoring
+from . import domain
+from .repository import MetricsUnitOfWork
+from .usecases_scoring import (
+    RecomputeEverything,
+    RecomputeWeek,
+    ScoreStaleWeeks,
+    recompute_everything,
+    recompute_week,
+    score_stale_weeks,
+)
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -42,14 +51,14 @@ def main(argv=None):
     now = datetime.now(timezone.utc)
 
     def unit_of_work():
-        return UnitOfWork(engine, actor="cli", correlation_id=None)
+        return MetricsUnitOfWork(UnitOfWork(engine, actor="cli", correlation_id=None))
 
     if args.command == "score":
-        weeks = scoring.score_stale_weeks(unit_of_work, settings, now)
+        weeks = score_stale_weeks(ScoreStaleWeeks(settings, now), unit_of_work)
         print(f"scored {len(weeks)} weeks: {', '.join(domain.week_label(w) for w in weeks) or '-'}")
         return 0
     if args.all:
-        weeks = scoring.recompute_everything(unit_of_work, settings, now)
+        weeks = recompute_everything(RecomputeEverything(settings, now), unit_of_work)
         print(f"recomputed files, receipts and {len(weeks)} weeks from the stored facts")
         return 0
     try:
@@ -58,7 +67,7 @@ def main(argv=None):
         parser.error(f"--week: {exc}")
     if week > domain.week_of(now):
         parser.error(f"--week: {args.week} has not begun")
-    scoring.recompute(unit_of_work, week, settings, now)
+    recompute_week(RecomputeWeek(week, settings, now), unit_of_work)
     print(f"recomputed {args.week} from its stored facts")
     return 0
 

@@ -148,6 +148,8 @@ class Fact:
     duration_seconds: int | None = None
     levels: int | None = None
     file_ids: list | None = None
+    dispatch_id: str | None = None  # the dispatch of an issued letter that a letter event reports on
+    dispatches: list | None = None  # draft_issued: [{dispatch_id, mode, copy, office}], one per addressee
 
     @cached_property
     def week(self):
@@ -169,6 +171,16 @@ def attribute(fact, office_of_user):
     if not fact.office:
         fact.subject_user = subject
     return fact
+
+
+@dataclass
+class Stale:
+    """Weeks a batch made stale: to score again, and to rebuild from their facts first.
+    `every_week`: the directory changed, and past weeks are scored with the directory as it is now."""
+
+    rescore: set = field(default_factory=set)
+    rebuild: set = field(default_factory=set)
+    every_week: bool = False
 
 
 # --- what a fact adds to the daily counts ---------------------------------------------------------
@@ -326,6 +338,65 @@ def merged_item_changes(facts):
     return merged
 
 
+# --- the dispatches of issued letters --------------------------------------------------------------
+
+INTRA, EMAIL, POST = "intra", "email", "post"
+
+
+@dataclass
+class DispatchChange:
+    """What facts say about one addressee's dispatch of an issued letter. The issuing office, file,
+    mode and addressee come from draft_issued; the moments from dak's letter_received and letter_opened
+    and notify's letter_emailed, whichever arrives first. Merging is order-independent."""
+
+    dispatch_id: str
+    office: str | None = None  # the issuing office
+    file_id: str | None = None
+    issued_at: datetime | None = None
+    mode: str | None = None
+    for_information: bool | None = None  # a copy
+    addressee_office: str | None = None
+    reached_at: datetime | None = None  # a receipt made in the addressee office, or the email delivered
+    opened_at: datetime | None = None
+    bounced_at: datetime | None = None
+
+    def merge(self, other: "DispatchChange") -> "DispatchChange":
+        issue = other if other.issued_at and (self.issued_at is None or other.issued_at < self.issued_at) else self
+        return DispatchChange(
+            self.dispatch_id, **{name: getattr(issue, name) for name in FROM_ISSUE},
+            reached_at=_earliest(self.reached_at, other.reached_at), opened_at=_earliest(self.opened_at, other.opened_at),
+            bounced_at=_earliest(self.bounced_at, other.bounced_at),
+        )
+
+
+FROM_ISSUE = ("office", "file_id", "issued_at", "mode", "for_information", "addressee_office")
+
+
+def dispatch_changes(fact: Fact) -> list[DispatchChange]:
+    t, at = fact.event_type, fact.occurred_at
+    if t == "draft_issued":
+        return [DispatchChange(d["dispatch_id"], office=fact.office, file_id=fact.item_id, issued_at=at, mode=d["mode"],
+                               for_information=d["copy"], addressee_office=d["office"]) for d in fact.dispatches or ()]
+    if not fact.dispatch_id:
+        return []
+    if t == "letter_received" or (t == "letter_emailed" and fact.kind == "delivered"):
+        return [DispatchChange(fact.dispatch_id, reached_at=at)]
+    if t == "letter_opened":
+        return [DispatchChange(fact.dispatch_id, opened_at=at)]
+    if t == "letter_emailed" and fact.kind == "bounced":
+        return [DispatchChange(fact.dispatch_id, bounced_at=at)]
+    return []  # an email whose fate is unknown is still on its way, as far as anyone can tell
+
+
+def merged_dispatch_changes(facts: list[Fact]) -> dict[str, DispatchChange]:
+    merged: dict[str, DispatchChange] = {}
+    for f in facts:
+        for change in dispatch_changes(f):
+            key = change.dispatch_id
+            merged[key] = merged[key].merge(change) if key in merged else change
+    return merged
+
+
 def opened_at_least(whole_days, now):
     """The latest opening moment of an item that is `whole_days` or more whole days old at `now`.
     Ages are counted in whole days (an item opened 7 days and 23 hours ago is 7 days old), the same
@@ -366,6 +437,7 @@ class UnitInputs:
     receipts_diarised: int = 0
     e_receipts_diarised: int = 0
     movements: int = 0
+    dispatches_reached: int = 0  # letters issued that reached an addressee this week
     active_people: set = field(default_factory=set)  # user ids: a person active in two offices is one person
     users: int = 0
     disposal_days: list = field(default_factory=list)
@@ -404,7 +476,8 @@ class ComponentSpec:
 COMPONENTS = (
     ComponentSpec("e_file_share", "Share of new files that are e-files", "नई फ़ाइलों में ई-फ़ाइलों का अंश", "share", "higher"),
     ComponentSpec("e_receipt_share", "Share of receipts diarised electronically", "इलेक्ट्रॉनिक रूप से डायरी की गई प्राप्तियों का अंश", "share", "higher"),
-    ComponentSpec("movements_per_active_user", "Movements per active user", "प्रति सक्रिय उपयोगकर्ता संचलन", "movements", "higher"),
+    ComponentSpec("movements_per_active_user", "Movements (files and receipts sent, letters that reached their addressees) per active user",
+                  "प्रति सक्रिय उपयोगकर्ता संचलन (भेजी गई फ़ाइलें व प्राप्तियाँ, प्राप्तकर्ता तक पहुँचे पत्र)", "movements", "higher"),
     ComponentSpec("median_disposal_days", "Median days to dispose of a file", "फ़ाइल निस्तारण के माध्य दिन", "days", "lower"),
     ComponentSpec("old_pendency_share", "Share of pending items older than the limit", "सीमा से पुराने लंबित मामलों का अंश", "share", "lower"),
     ComponentSpec("digital_signing_share", "Share of notes signed digitally", "डिजिटल हस्ताक्षरित टिप्पणियों का अंश", "share", "higher"),
@@ -417,7 +490,9 @@ COMPONENT_NAMES = tuple(c.name for c in COMPONENTS)
 # 2: old pendency in whole days as the MIS buckets; contributions rounded to add up to the score;
 #    a unit without activity earns nothing and ranks last; active people counted once in a pool.
 # 3: pendency charged to the office of the user holding the item, not the office that created it.
-FORMULA_VERSION = 3
+# 4: letters issued that reached their addressees (a receipt in an office of the deployment, or an email
+#    delivered) count as movements of the issuing office in the week they reached.
+FORMULA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -473,10 +548,11 @@ def _ratio(numerator, denominator, cap=None):
 def raw_values(inputs, settings):
     """Each component's raw value with the numbers it comes from; None where there is no data."""
     median = percentile([d for d in inputs.disposal_days], 0.5)
+    moved = inputs.movements + inputs.dispatches_reached
     return {
         "e_file_share": (_ratio(inputs.e_files_created, inputs.files_created), inputs.e_files_created, inputs.files_created),
         "e_receipt_share": (_ratio(inputs.e_receipts_diarised, inputs.receipts_diarised), inputs.e_receipts_diarised, inputs.receipts_diarised),
-        "movements_per_active_user": (_ratio(inputs.movements, inputs.active_users), inputs.movements, inputs.active_users),
+        "movements_per_active_user": (_ratio(moved, inputs.active_users), moved, inputs.active_users),
         "median_disposal_days": (median, None, len(inputs.disposal_days)),
         # Nothing pending means no old pendency: the best value, not missing data.
         "old_pendency_share": (_ratio(inputs.pending_old, inputs.pending) or 0.0, inputs.pending_old, inputs.pending),

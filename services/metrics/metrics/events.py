@@ -2,7 +2,7 @@
 directory record. It publishes none. Every event of dak, files, signing and notify is consumed;
 an event whose data lacks what is needed here is malformed and goes to the dead letters."""
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from eoffice_common.events import MalformedEvent
 
@@ -17,7 +17,8 @@ CONSUMED = {
     "files": (
         "file_created", "note_added", "note_confirmed", "receipt_linked", "draft_versioned", "draft_approved",
         "draft_issued", "file_sent", "file_opened", "file_pulled_back", "file_parked", "file_unparked",
-        "file_reopened", "file_closed", "file_transferred", "file_received",
+        "file_reopened", "file_closed", "file_transferred", "file_received", "documents_attached", "part_file_merged",
+        "file_linked", "file_unlinked", "file_attached", "file_detached",
     ),
     "signing": (
         "signature_requested", "document_signed", "signature_failed", "certificate_registered", "certificate_revoked",
@@ -25,6 +26,8 @@ CONSUMED = {
     "notify": ("notification_delivered", "notification_failed", "letter_emailed"),
 }
 DIRECTORY_EVENTS = frozenset({"office_recorded", "user_recorded"})
+# A producer's clock may run a little ahead of ours; an event dated further ahead is refused.
+CLOCK_SKEW = timedelta(minutes=5)
 
 CODE, USER, ID = 32, 64, 64
 
@@ -72,6 +75,19 @@ def _kind(data, key, allowed):
 
 
 KINDS = {"electronic", "physical"}
+
+
+def parse_event(envelope, now):
+    """What an event (an eoffice_common Envelope) says, checked: a directory record, or a fact not dated
+    in the future. MalformedEvent (dead-lettered) if it cannot be used."""
+    if envelope.type == "office_recorded":
+        return office_record(envelope.data)
+    if envelope.type == "user_recorded":
+        return user_record(envelope.data)
+    fact = fact_from(envelope)
+    if fact.occurred_at > now + CLOCK_SKEW:
+        raise MalformedEvent(f"occurred_at {envelope.occurred_at} is in the future (received at {now.isoformat()})")
+    return fact
 
 
 def fact_from(envelope):
@@ -186,9 +202,45 @@ def _file_transferred(fact, data):
     fact.file_ids = file_ids
 
 
+DISPATCH_MODES = {"intra", "email", "post"}
+
+
 def _draft_issued(fact, data):
     _file(fact, data)
-    fact.kind = _kind(data, "dispatch_mode", {"email", "post"})
+    fact.kind = _kind(data, "dispatch_mode", DISPATCH_MODES)
+    fact.dispatches = _addressees(data)
+
+
+def _addressees(data):
+    """Each addressee's dispatch of an issued letter: id, mode, a copy for information or not, and the
+    office of this deployment it goes to (intra)."""
+    addressees = data.get("addressees") or []
+    if not isinstance(addressees, list) or not all(isinstance(a, dict) for a in addressees):
+        raise MalformedEvent("data.addressees must be a list of addressees")
+    dispatches = []
+    for index, addressee in enumerate(addressees):
+        prefix = f"addressees.{index}."
+        dispatch_id, office = addressee.get("dispatch_id"), addressee.get("office")
+        if not isinstance(dispatch_id, str) or not 0 < len(dispatch_id) <= ID:
+            raise MalformedEvent(f"data.{prefix}dispatch_id must be a dispatch id")
+        if addressee.get("mode") not in DISPATCH_MODES:
+            raise MalformedEvent(f"data.{prefix}mode must be one of {', '.join(sorted(DISPATCH_MODES))}")
+        if office is not None and (not isinstance(office, str) or len(office) > CODE):
+            raise MalformedEvent(f"data.{prefix}office must be an office code")
+        dispatches.append({"dispatch_id": dispatch_id, "mode": addressee["mode"], "copy": bool(addressee.get("copy")),
+                           "office": office or None})
+    return dispatches
+
+
+def _letter(fact, data):
+    _receipt(fact, data)
+    fact.dispatch_id = _text(data, "dispatch_id", ID)
+
+
+def _letter_emailed(fact, data):
+    _file(fact, data)
+    fact.dispatch_id = _text(data, "dispatch_id", ID)
+    fact.kind = _kind(data, "outcome", {"delivered", "bounced", "unknown"})
 
 
 def _signature(fact, data):
@@ -217,10 +269,10 @@ _EXTRACTORS = {
     "receipt_put_in_file": _receipt,
     "receipt_closed": _receipt,
     # A letter from another office of the deployment arrives with its own receipt_diarised; these
-    # say where it came from and when it was opened, and are kept as facts without a counter.
-    "letter_received": _receipt,
-    "letter_opened": _receipt,
-    "letter_emailed": _file_only,
+    # say which dispatch of an issued letter reached its addressee (received, opened, emailed).
+    "letter_received": _letter,
+    "letter_opened": _letter,
+    "letter_emailed": _letter_emailed,
     "receipt_pulled_back": _receipt_pulled_back,
     "file_received": _file_only,
     "acting_charge_set": _acting_charge,
@@ -240,6 +292,14 @@ _EXTRACTORS = {
     "file_reopened": _file_only,
     "file_closed": _file_closed,
     "file_transferred": _file_transferred,
+    # Activity on a file, counted by nothing yet: a merged part closes with its own file_closed, an attached
+    # file moves with its own file_sent.
+    "documents_attached": _file_only,
+    "part_file_merged": _file_only,
+    "file_linked": _file_only,
+    "file_unlinked": _file_only,
+    "file_attached": _file_only,
+    "file_detached": _file_only,
     "signature_requested": _signature,
     "document_signed": _signature,
     "signature_failed": _signature,

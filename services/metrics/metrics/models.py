@@ -76,6 +76,8 @@ class Fact(Base):
     duration_seconds = Column(BigInteger)
     levels = Column(Integer)
     file_ids = Column(JSON(none_as_null=True))
+    dispatch_id = Column(String(64))  # letter_received, letter_opened, letter_emailed: which dispatch
+    dispatches = Column(JSON(none_as_null=True))  # draft_issued: its addressees' dispatches
 
     __table_args__ = (
         Index("ix_facts_week_type", "week", "event_type"),
@@ -116,6 +118,28 @@ class Item(Base):
         Index("ix_items_pending_holder", "holder", postgresql_where=closed_at.is_(None), sqlite_where=closed_at.is_(None)),
         Index("ix_items_closed_at", "closed_at"),
         Index("ix_items_opened", "item_type", "created_at", "item_id"),  # the file register, in order of opening
+    )
+
+
+class Dispatch(Base):
+    """One addressee's dispatch of an issued letter, as the facts so far describe it: issued by which
+    office, how, and whether (and when) it reached the addressee."""
+
+    __tablename__ = "dispatches"
+    dispatch_id = Column(String(64), primary_key=True)
+    office = Column(String(32))  # the issuing office; NULL until its draft_issued is applied
+    file_id = Column(String(64))
+    issued_at = Column(UtcDateTime())
+    mode = Column(String(8))  # intra | email | post
+    for_information = Column(Boolean)  # a copy sent for information
+    addressee_office = Column(String(32))
+    reached_at = Column(UtcDateTime())
+    opened_at = Column(UtcDateTime())
+    bounced_at = Column(UtcDateTime())
+
+    __table_args__ = (
+        Index("ix_dispatches_issued", "office", "issued_at"),
+        Index("ix_dispatches_reached", "reached_at"),
     )
 
 

@@ -10,8 +10,18 @@ from sqlalchemy import and_, case, extract, false, func, literal, or_, select, t
 
 from eoffice_common.repository import Reading, Repository
 
-from .domain import AGE_BUCKETS, DAY_SECONDS, IST, NOT_ACTIVITY, age_bucket_bounds, as_utc, percentile, week_of
-from .models import Fact, Item, Office, User, daily_counts
+from .domain import (
+    AGE_BUCKETS,
+    DAY_SECONDS,
+    IST,
+    NOT_ACTIVITY,
+    age_bucket_bounds,
+    as_utc,
+    percentile,
+    week_label,
+    week_of,
+)
+from .models import Dispatch, Fact, Item, Office, User, daily_counts
 
 ALL = "ALL"
 
@@ -163,12 +173,14 @@ def section_pendency(session, offices, now):
 
 def pending_with_others(session, offices, user_id, now):
     """Files and receipts `user_id` sent last and that are pending with someone else (not returned,
-    not pulled back), longest first."""
+    not pulled back), longest first, in the office of the user holding them (as pendency)."""
     i = Item.__table__.c
+    holding = _holding_office()
     found = session.execute(
-        select(i.office, i.item_type, i.item_id, i.holder, i.last_sent_at, i.due_date)
+        select(holding.label("office"), i.item_type, i.item_id, i.holder, i.last_sent_at, i.due_date)
+        .select_from(_items_with_holders())
         .where(i.last_sent_by == user_id, i.holder != user_id, i.closed_at.is_(None), i.created_at.isnot(None),
-               i.office.in_(list(offices)))
+               holding.in_(list(offices)))
         .order_by(i.last_sent_at, i.item_type, i.item_id)
     ).all()
     users = _users(session, {row.holder for row in found})
@@ -433,30 +445,85 @@ def monthly(session, offices, first, last):
     return ["month", "office", "office_name_en", "office_name_hi", *MONTHLY], rows
 
 
-def dispatch(session, offices, first, last):
-    """Drafts issued in the period, by the section of their file and the mode of dispatch."""
-    f, i = Fact.__table__.c, Item.__table__.c
+DISPATCH_COUNTS = ("issued", "inside", "reached", "opened", "by_email", "emailed", "bounced", "posted", "awaiting")
+# What a row of the dispatch report is for: the issuing office, or its section, department or district.
+DISPATCH_UNITS = {
+    "office": ("office",), "section": ("office", "section"), "department": ("department",), "district": ("district",),
+}
+EVERY_UNIT = {
+    "office": ("All offices", "सभी कार्यालय"), "section": ("All offices", "सभी कार्यालय"),
+    "department": ("All departments", "सभी विभाग"), "district": ("All districts", "सभी ज़िले"),
+}
+
+
+def dispatch(session, offices, first, last, by="office"):
+    """The addressees' dispatches of the letters issued in the period, per week of issue (IST) and per
+    issuing office (or its file's section, its department or district), with an ALL row a week:
+    issued; inside the system and how many reached (a receipt made in the addressee's office) and were
+    opened there; by email and how many were emailed (the mail server took them) or bounced; by post;
+    awaiting (inside, not received yet; by email, neither delivered nor bounced). A copy for
+    information is a dispatch too."""
+    d, i = Dispatch.__table__.c, Item.__table__.c
     found = session.execute(
-        select(f.office, i.section, f.kind, func.count())
-        .select_from(Fact.__table__.outerjoin(Item.__table__, (i.item_type == "file") & (i.item_id == f.item_id)))
-        .where(f.office.in_(list(offices)), f.event_type == "draft_issued",
-               f.occurred_at >= _start(first), f.occurred_at < _start(last + timedelta(days=1)))
-        .group_by(f.office, i.section, f.kind)
-    ).all()
-    table = defaultdict(lambda: {"email": 0, "post": 0})
-    for office, section, mode, count in found:
-        table[(office, section or "")][mode if mode in ("email", "post") else "post"] += count
-    rows = []
-    for (code, section), modes in sorted(table.items()):
+        select(d.office, i.section, d.issued_at, d.mode, d.reached_at.isnot(None), d.opened_at.isnot(None),
+               d.bounced_at.isnot(None))
+        .select_from(Dispatch.__table__.outerjoin(Item.__table__, (i.item_type == "file") & (i.item_id == d.file_id)))
+        .where(d.office.in_(list(offices)), d.issued_at >= _start(first), d.issued_at < _start(last + timedelta(days=1)))
+    )
+    totals = defaultdict(lambda: dict.fromkeys(DISPATCH_COUNTS, 0))
+    for code, section, issued_at, mode, reached, opened, bounced in found:
         office = offices[code]
-        names = {s["code"]: s for s in office.sections or []}.get(section, {})
-        rows.append({
-            **_names(office), "section": section or None, "section_name_en": names.get("name_en"),
-            "section_name_hi": names.get("name_hi"), "issued_by_email": modes["email"], "issued_by_post": modes["post"],
-            "total": modes["email"] + modes["post"],
-        })
-    columns = ["office", "office_name_en", "office_name_hi", "section", "section_name_en", "section_name_hi"]
-    return columns + ["issued_by_email", "issued_by_post", "total"], rows
+        unit = {"office": (code,), "section": (code, section or ""), "department": (office.department,),
+                "district": (office.district,)}[by]
+        week = week_label(week_of(as_utc(issued_at)))
+        for key in ((week, unit), (week, ALL)):
+            counts = totals[key]
+            counts["issued"] += 1
+            if mode == "intra":
+                counts["inside"] += 1
+                counts["reached"] += bool(reached)
+                counts["opened"] += bool(opened)
+            elif mode == "email":
+                counts["by_email"] += 1
+                counts["emailed"] += bool(reached)
+                counts["bounced"] += bool(bounced) and not reached
+            else:
+                counts["posted"] += 1
+            counts["awaiting"] += mode in ("intra", "email") and not reached and not (mode == "email" and bounced)
+    names = _dispatch_unit_names(offices, by)
+    rows = []
+    for (week, unit), counts in sorted(totals.items(), key=lambda item: (item[0][0], item[0][1] == ALL, item[0][1])):
+        electronic = counts["inside"] + counts["by_email"]
+        rows.append({"week": week, **names(unit), **counts,
+                     "reached_percent": _share(counts["reached"] + counts["emailed"], electronic)})
+    columns = ["week"] + [c for key in DISPATCH_UNITS[by] for c in (key, f"{key}_name_en", f"{key}_name_hi")]
+    return columns + list(DISPATCH_COUNTS) + ["reached_percent"], rows
+
+
+def _dispatch_unit_names(offices, by):
+    """The columns naming a unit of the dispatch report, in both languages."""
+    first_of = {}
+    for office in offices.values():
+        first_of.setdefault(office.department, office)
+        first_of.setdefault(office.district, office)
+
+    def names(unit):
+        if unit == ALL:
+            key = DISPATCH_UNITS[by][0]
+            all_en, all_hi = EVERY_UNIT[by]
+            blank = {c: None for extra in DISPATCH_UNITS[by][1:] for c in (extra, f"{extra}_name_en", f"{extra}_name_hi")}
+            return {key: ALL, f"{key}_name_en": all_en, f"{key}_name_hi": all_hi, **blank}
+        if by in ("department", "district"):
+            office = first_of[unit[0]]
+            return {by: unit[0], f"{by}_name_en": getattr(office, f"{by}_name_en"), f"{by}_name_hi": getattr(office, f"{by}_name_hi")}
+        office = offices[unit[0]]
+        row = _names(office)
+        if by == "section":
+            section = {s["code"]: s for s in office.sections or []}.get(unit[1], {})
+            row.update(section=unit[1] or None, section_name_en=section.get("name_en"), section_name_hi=section.get("name_hi"))
+        return row
+
+    return names
 
 
 def overdue(session, offices, today):
@@ -576,8 +643,9 @@ class ReportStore(Repository):
     def offices_in_scope(self, office=None, district=None, department=None):
         return offices_in_scope(self.session, office=office, district=district, department=department)
 
-    def report(self, name, offices, reader, now, period, page=1, per_page=None):
-        """(columns, rows) of the report `name`; `period` for a report over days, else None."""
+    def report(self, name, offices, reader, now, period, page=1, per_page=None, by="office"):
+        """(columns, rows) of the report `name`; `period` for a report over days, else None; `by` the
+        unit of the dispatch report's rows."""
         session, today = self.session, now.astimezone(IST).date()
         at_a_moment = {
             "pendency": lambda: pendency(session, offices, now),
@@ -591,8 +659,10 @@ class ReportStore(Repository):
             return at_a_moment[name]()
         if name == "file-register":
             return file_register(session, offices, *period, page=page, per_page=per_page)
+        if name == "dispatch":
+            return dispatch(session, offices, *period, by=by)
         over_days = {
-            "disposal": disposal, "monthly": monthly, "dispatch": dispatch, "electronic": electronic,
+            "disposal": disposal, "monthly": monthly, "electronic": electronic,
             "active-users": active_users, "darpg-monthly": darpg_monthly, "receipts-by-category": receipts_by_category,
         }
         return over_days[name](session, offices, *period)

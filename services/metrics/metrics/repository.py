@@ -1,34 +1,36 @@
 """Database work of the metrics service: applying a batch of events in one transaction, rebuilding
 a week from its facts, and reading what the scorer and the API need. Works on PostgreSQL and SQLite."""
-import json
 from collections import namedtuple
-from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, case, delete, func, insert, null, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from eoffice_common import directory
-from eoffice_common.db import parse_batch
-from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, DirectoryCopy, snapshot_taken_at
-from eoffice_common.events import MalformedEvent
-from eoffice_common.tables import dead_letters, processed_events
+from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, DirectoryCopy
+from eoffice_common.repository import Repository, RepositoryUnitOfWork
 
 from . import domain
 from .bulk import insert_many
-from .domain import COUNTERS, HOLDING_EVENTS, LIFECYCLE_EVENTS, Fact, OfficeInfo, UnitInputs, as_utc, week_of
-from .events import fact_from, office_record, user_record
+from .domain import COUNTERS, HOLDING_EVENTS, LIFECYCLE_EVENTS, Fact, OfficeInfo, Stale, UnitInputs, as_utc, week_of
+from .models import (
+    Dispatch,
+    Holding,
+    Item,
+    Office,
+    ScoredWeek,
+    StaleWeek,
+    UnitScore,
+    User,
+    WeeklyActiveUser,
+    daily_counts,
+)
 from .models import Fact as FactRow
-from .models import Holding, Item, Office, ScoredWeek, StaleWeek, UnitScore, User, WeeklyActiveUser, daily_counts
 
 # metrics' copy of the directory, kept by the shared rules: the newer record wins.
 DIRECTORY = DirectoryCopy(
     users=CopyTable.of(User.__table__, USER_FIELDS, key="user_id"),
     offices=CopyTable.of(Office.__table__, OFFICE_FIELDS, key="office", renamed={"office": "code"}),
 )
-
-# A producer's clock may run a little ahead of ours; an event dated further ahead is refused.
-CLOCK_SKEW = timedelta(minutes=5)
 
 # PostgreSQL advisory lock keys: batches hold the first shared and a week rebuild holds it alone;
 # the second elects one scorer among replicas.
@@ -37,7 +39,7 @@ REBUILD_LOCK, SCORER_LOCK = 0x6D657472, 0x6D657473
 FACT_COLUMNS = (
     "event_id", "event_type", "occurred_at", "actor", "office", "subject_user", "item_type", "item_id", "kind",
     "to_user", "to_office", "section", "number", "subject", "category", "classification", "vip", "due_date",
-    "duration_seconds", "levels", "file_ids",
+    "duration_seconds", "levels", "file_ids", "dispatch_id", "dispatches",
 )
 
 
@@ -49,92 +51,16 @@ def _upsert(session, table):
     return (postgresql.insert if _is_postgres(session) else sqlite.insert)(table)
 
 
-@dataclass
-class Stale:
-    """Weeks a batch made stale: to score again, and to rebuild from their facts first.
-    `every_week`: the directory changed, and past weeks are scored with the directory as it is now."""
-
-    rescore: set = field(default_factory=set)
-    rebuild: set = field(default_factory=set)
-    every_week: bool = False
+def _do_nothing(statement):
+    return statement.on_conflict_do_nothing()
 
 
 # --- applying events ----------------------------------------------------------------------------
 
-def apply_events(session, consumer, payloads, now):
-    """Apply a batch of event payloads once each, in the caller's transaction. Malformed ones are
-    written to the dead letters. Returns a Counter of (event type, outcome)."""
+def lock_batch_against_rebuild(session):
+    """Batches apply side by side; a week or item rebuild waits for them, and they for it."""
     if _is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": REBUILD_LOCK})
-    valid, outcomes, malformed = parse_batch(payloads, lambda envelope: _parse(envelope, now))
-    dead = [(payload, envelope, f"{type(exc).__name__}: {exc}") for payload, exc, envelope in malformed]
-
-    new = _track(session, consumer, [envelope.id for envelope, _ in valid], now)
-    stale = Stale()
-    facts = []
-    for envelope, parsed in valid:
-        if envelope.id not in new:
-            outcomes[(envelope.type, "duplicate")] += 1
-            continue
-        outcomes[(envelope.type, "applied")] += 1
-        if envelope.type == "office_recorded":
-            record_office(session, envelope.data, directory.occurred_at(envelope), stale)
-        elif envelope.type == "user_recorded":
-            record_user(session, envelope.data, directory.occurred_at(envelope), stale)
-        else:
-            facts.append(parsed)
-    if facts:
-        apply_facts(session, facts, stale, now)
-    for payload, envelope, reason in dead:
-        outcomes[(dead_letter(session, consumer, payload, envelope, reason, now), "dead_lettered")] += 1
-    mark_stale(session, stale, now)
-    return outcomes
-
-
-def dead_letter(session, consumer, payload, envelope, reason, now):
-    """Keep an event that can never apply, with the reason; returns its type as far as known."""
-    event_type = envelope.type if envelope else (payload.get("type") if isinstance(payload, dict) else None)
-    event_id = envelope.id if envelope else (payload.get("id") if isinstance(payload, dict) else None)
-    session.execute(insert(dead_letters).values(
-        consumer=consumer, event_id=str(event_id)[:64] if event_id else None,
-        event_type=str(event_type)[:80] if event_type else None,
-        payload=payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, default=str),
-        reason=reason, created_at=now,
-    ))
-    return str(event_type) if event_type else "unknown"
-
-
-def record_directory(session, snapshot, now):
-    """A whole directory (dak.directory_snapshot()) into the copy: for an empty copy at start."""
-    stale, taken_at = Stale(), snapshot_taken_at(snapshot)
-    for data in snapshot.get("offices", []):
-        record_office(session, data, taken_at, stale)
-    for data in snapshot.get("users", []):
-        record_user(session, data, taken_at, stale)
-    mark_stale(session, stale, now)
-
-
-def _parse(envelope, now):
-    if envelope.type == "office_recorded":
-        return office_record(envelope.data)
-    if envelope.type == "user_recorded":
-        return user_record(envelope.data)
-    fact = fact_from(envelope)
-    if fact.occurred_at > now + CLOCK_SKEW:
-        raise MalformedEvent(f"occurred_at {envelope.occurred_at} is in the future (received at {now.isoformat()})")
-    return fact
-
-
-def _track(session, consumer, event_ids, now):
-    """Tracking rows for events not seen before; returns their ids (the others are duplicates)."""
-    if not event_ids:
-        return set()
-    rows = [{"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in event_ids]
-    return set(insert_many(session, processed_events, rows, conflict=_do_nothing, returning="event_id"))
-
-
-def _do_nothing(statement):
-    return statement.on_conflict_do_nothing()
 
 
 def record_office(session, data, recorded_at, stale):
@@ -177,6 +103,9 @@ def apply_facts(session, facts, stale, now):
     pendency_changed_since = min(filter(None, [_earliest_pendency_change(session, lifecycle), *moved]), default=None)
     upsert_items(session, domain.merged_item_changes(facts).values())
     add_holdings(session, domain.holdings(facts))
+    dispatches = domain.merged_dispatch_changes(facts)
+    upsert_dispatches(session, dispatches.values())
+    stale.rescore |= _weeks_reached(session, [change.dispatch_id for change in dispatches.values() if change.issued_at])
     counts, active = domain.count_increments(facts)
     add_counts(session, counts)
     add_active_users(session, active)
@@ -253,6 +182,42 @@ def _merge_items(statement):
             "movements": old.movements + new.movements,
         },
     )
+
+
+def upsert_dispatches(session, changes):
+    rows = [{"dispatch_id": c.dispatch_id, **{name: getattr(c, name) for name in DISPATCH_MOMENTS + domain.FROM_ISSUE}}
+            for c in sorted(changes, key=lambda c: c.dispatch_id)]
+    insert_many(session, Dispatch.__table__, rows, conflict=_merge_dispatches)
+
+
+DISPATCH_MOMENTS = ("reached_at", "opened_at", "bounced_at")
+
+
+def _merge_dispatches(statement):
+    """The same merge as domain.DispatchChange.merge, in SQL."""
+    new, old = statement.excluded, Dispatch.__table__.c
+    issued_first = and_(new.issued_at.isnot(None), or_(old.issued_at.is_(None), new.issued_at < old.issued_at))
+    return statement.on_conflict_do_update(
+        index_elements=["dispatch_id"],
+        set_={
+            **{name: case((issued_first, new[name]), else_=old[name]) for name in domain.FROM_ISSUE},
+            **{name: _earliest(new[name], old[name]) for name in DISPATCH_MOMENTS},
+        },
+    )
+
+
+def _earliest(new, old):
+    return case((new.is_(None), old), (old.is_(None), new), (new < old, new), else_=old)
+
+
+def _weeks_reached(session, dispatch_ids):
+    """The weeks in which dispatches whose issue was just learned reached their addressees: the issuing
+    office's movements of those weeks change (the news of arrival may come before the issue)."""
+    if not dispatch_ids:
+        return set()
+    d = Dispatch.__table__.c
+    reached = session.execute(select(d.reached_at).where(d.dispatch_id.in_(dispatch_ids), d.reached_at.isnot(None))).scalars()
+    return {week_of(as_utc(moment)) for moment in reached}
 
 
 def add_holdings(session, holdings):
@@ -360,9 +325,11 @@ def rebuild_items(session):
     lock_for_rebuild(session)
     session.execute(delete(Item.__table__))
     session.execute(delete(Holding.__table__))
+    session.execute(delete(Dispatch.__table__))
     for facts in stored_facts(session, FactRow.__table__.c.seq.isnot(None), chunk=50000):
         upsert_items(session, domain.merged_item_changes(facts).values())
         add_holdings(session, domain.holdings(facts))
+        upsert_dispatches(session, domain.merged_dispatch_changes(facts).values())
 
 
 # --- what the scorer reads and writes -------------------------------------------------------------
@@ -412,6 +379,13 @@ def scoring_inputs(session, week, now, settings):
         )
     ):
         of(office).disposal_days.append(seconds / domain.DAY_SECONDS)
+    d = Dispatch.__table__.c
+    for office, reached in session.execute(
+        select(d.office, func.count())
+        .where(d.reached_at >= domain.week_start(week), d.reached_at < domain.week_end(week), d.office.isnot(None))
+        .group_by(d.office)
+    ):
+        of(office).dispatches_reached = reached
     at = min(domain.week_end(week), as_utc(now))
     # "More than pendency_days days" in whole days, as the MIS age buckets count them.
     old_if_opened_by = domain.opened_at_least(settings.pendency_days + 1, at)
@@ -570,3 +544,79 @@ def current_gauges(session, week):
         select(UnitScore.level, UnitScore.unit, UnitScore.score, UnitScore.pending, UnitScore.pending_old)
         .where(UnitScore.week == week, UnitScore.level.in_(("district", "department")))
     ).all()
+
+
+# --- the repositories the use cases work with ---------------------------------------------------------
+
+class FactRepository(Repository):
+    """The facts applied and what they project to: files and receipts, who held them, the dispatches of
+    letters, daily counts and active users; and the weeks they make stale."""
+
+    def lock_against_rebuild(self) -> None:
+        lock_batch_against_rebuild(self.session)
+
+    def add(self, facts: list[Fact], stale: Stale, now: datetime) -> None:
+        apply_facts(self.session, facts, stale, now)
+
+    def mark_stale(self, stale: Stale, now: datetime) -> None:
+        mark_stale(self.session, stale, now)
+
+    def rebuild_items(self) -> None:
+        rebuild_items(self.session)
+
+    def first_week(self) -> int | None:
+        return first_fact_week(self.session)
+
+
+class DirectoryRepository(Repository):
+    """metrics' copy of the directory (offices and users)."""
+
+    def record_office(self, data: dict, recorded_at: datetime, stale: Stale) -> None:
+        record_office(self.session, data, recorded_at, stale)
+
+    def record_user(self, data: dict, recorded_at: datetime, stale: Stale) -> None:
+        record_user(self.session, data, recorded_at, stale)
+
+    def offices(self) -> list[OfficeInfo]:
+        return offices(self.session)
+
+
+class WeekRepository(Repository):
+    """The weeks to score and their scores."""
+
+    def take_scorer_lock(self) -> bool:
+        return try_scorer_lock(self.session)
+
+    def stale(self) -> list[tuple[int, bool, int]]:
+        return [tuple(row) for row in stale_weeks(self.session)]
+
+    def unscored(self, current: int) -> list[int]:
+        return unscored_weeks(self.session, current)
+
+    def computed_at(self) -> dict[int, datetime]:
+        return computed_at(self.session)
+
+    def scored_since(self, moment: datetime) -> set[int]:
+        return weeks_scored_since(self.session, moment)
+
+    def rebuild(self, week: int) -> None:
+        rebuild_week(self.session, week)
+
+    def inputs(self, week: int, now: datetime, settings: domain.ScoreSettings) -> dict[str, UnitInputs]:
+        return scoring_inputs(self.session, week, now, settings)
+
+    def write(self, week: int, scored: list[domain.ScoredUnit], settings: domain.ScoreSettings, now: datetime) -> None:
+        write_scores(self.session, week, scored, settings, now)
+
+    def clear_stale(self, week: int, version: int) -> None:
+        clear_stale(self.session, week, version)
+
+
+class MetricsUnitOfWork(RepositoryUnitOfWork):
+    """metrics' repositories over a unit of work (eoffice_common.repository.RepositoryUnitOfWork)."""
+
+    def __init__(self, uow):
+        super().__init__(uow)
+        self.facts = FactRepository(uow)
+        self.directory = DirectoryRepository(uow)
+        self.weeks = WeekRepository(uow)

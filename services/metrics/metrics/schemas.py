@@ -71,6 +71,12 @@ class ReportQuery(Query):
         return first, last
 
 
+class DispatchQuery(ReportQuery):
+    """The dispatch report's rows are per issuing office, or its file's section, its department or district."""
+
+    by: Literal["office", "section", "department", "district"] = "office"
+
+
 class RegisterQuery(ReportQuery):
     """A register is read a page at a time (its CSV is the whole period)."""
 

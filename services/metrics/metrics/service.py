@@ -1,7 +1,6 @@
 """The metrics service's entrypoints: consume every event in batches, score stale weeks, answer
 the scoreboard, explanations and MIS reports (JSON, CSV, and an HTML page)."""
 import os
-from collections import Counter
 from datetime import datetime, timezone
 
 from nameko.dependency_providers import Config
@@ -12,7 +11,6 @@ from nameko.timer import timer
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -22,15 +20,18 @@ from eoffice_common.db import Database
 from eoffice_common.engine import DatabaseEngine
 from eoffice_common.errors import InvalidInput
 from eoffice_common.logging import get_logger
-from eoffice_common.metrics import EVENTS_CONSUMED, Instrumentation
+from eoffice_common.metrics import Instrumentation
 from eoffice_common.web import Caller, content_disposition, http, query_args, require_caller
 
-from . import domain, reports, repository, scoring, usecases
-from .events import CONSUMED, DIRECTORY_EVENTS
+from . import domain, reports, repository, usecases
+from .events import CONSUMED, DIRECTORY_EVENTS, parse_event
 from .exceptions import AdminOnly, UnknownLevel, UnknownUnit, UnknownWeek
 from .models import Fact, Office, StaleWeek
 from .page import scoreboard_page
-from .schemas import PageQuery, RegisterQuery, ReportQuery, ScoreboardQuery, WeekQuery, today_ist
+from .repository import MetricsUnitOfWork
+from .schemas import DispatchQuery, PageQuery, RegisterQuery, ReportQuery, ScoreboardQuery, WeekQuery, today_ist
+from .usecases_events import ApplyEvents, RecordDirectory, apply_events, record_directory
+from .usecases_scoring import RecomputeWeek, ScoreStaleWeeks, recompute_week, score_stale_weeks
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 HISTORY_WEEKS = 12
@@ -121,39 +122,20 @@ class MetricsService(web.DescribedService):
 
     @consume_batches(CONSUMED, alone=DIRECTORY_EVENTS)
     def apply_events(self, payloads):
-        """A batch of events from every service, applied in one transaction."""
+        """A batch of events from every service, applied once each in one transaction (the shared
+        pipeline tracks them and dead-letters what cannot be used; usecases_events.apply_events)."""
         now = utcnow()
-        try:
-            with self.db.unit_of_work() as uow:
-                outcomes = repository.apply_events(uow.session, self.db.consumer, payloads, now)
-                uow.commit()
-        except (DataError, IntegrityError):
-            # The database refused something in the batch: one by one, so only the culprit is set aside.
-            outcomes = Counter()
-            for payload in payloads:
-                outcomes += self._apply_one(payload, now)
-        for (event_type, outcome), count in outcomes.items():
-            EVENTS_CONSUMED.labels(self.name, event_type, outcome).inc(count)
+        self.db.apply_batch(payloads, lambda uow, events: apply_events(ApplyEvents(events, now), MetricsUnitOfWork(uow)),
+                            validate=lambda envelope: parse_event(envelope, now))
 
-    def _apply_one(self, payload, now):
-        try:
-            with self.db.unit_of_work() as uow:
-                outcomes = repository.apply_events(uow.session, self.db.consumer, [payload], now)
-                uow.commit()
-            return outcomes
-        except (DataError, IntegrityError) as exc:
-            reason = f"{type(exc).__name__}: {str(exc.orig).strip()}"
-            with self.db.unit_of_work() as uow:
-                event_type = repository.dead_letter(uow.session, self.db.consumer, payload, None, reason, now)
-                uow.commit()
-            log.warning("event_dead_lettered", consumer=self.db.consumer, reason=reason)
-            return Counter({(event_type, "dead_lettered"): 1})
+    def _uow(self):
+        return MetricsUnitOfWork(self.db.unit_of_work())
 
     @timer(interval=1)
     def score(self):
         """Score the weeks that events made stale."""
         every = float(self.config.get("SCORE_EVERY_SECONDS", 15))
-        scoring.score_stale_weeks(self.db.unit_of_work, self.settings, utcnow(), every_seconds=every)
+        score_stale_weeks(ScoreStaleWeeks(self.settings, utcnow(), every_seconds=every), self._uow)
 
     @timer(interval=60, eager=True)
     def bootstrap_directory(self):
@@ -170,9 +152,7 @@ class MetricsService(web.DescribedService):
         except (UnknownService, RpcTimeout) as exc:
             log.warning("directory_bootstrap_waiting_for_dak", reason=type(exc).__name__)
             return
-        with self.db.unit_of_work() as uow:
-            repository.record_directory(uow.session, snapshot, utcnow())
-            uow.commit()
+        record_directory(RecordDirectory(snapshot, utcnow()), self._uow())
         log.info("directory_bootstrapped", offices=len(snapshot.get("offices", [])), users=len(snapshot.get("users", [])))
 
     # --- scoreboard -------------------------------------------------------------------------------
@@ -260,7 +240,7 @@ class MetricsService(web.DescribedService):
             )
         if not known:
             raise UnknownWeek(f"no events are stored for {week}")
-        scoring.recompute(self.db.unit_of_work, number, self.settings, now)
+        recompute_week(RecomputeWeek(number, self.settings, now), self._uow)
         with self.db.read() as session:
             units = len(self._ranked(session, number, "office"))
         return {"week": week, "recomputed": True, "offices": units}
@@ -375,7 +355,7 @@ class MetricsService(web.DescribedService):
 
     def _report(self, request, name):
         principal = require_caller(self.caller)
-        query = query_args(request, RegisterQuery if name in usecases.PAGED_REPORTS else ReportQuery)
+        query = query_args(request, {"file-register": RegisterQuery, "dispatch": DispatchQuery}.get(name, ReportQuery))
         now = utcnow()
         today = today_ist(now)
         period = None
@@ -385,7 +365,7 @@ class MetricsService(web.DescribedService):
         command = usecases.ReadReport(
             name, principal.user_id, principal.office, now, period,
             scope={"office": query.office, "district": query.district, "department": query.department},
-            page=query.page if paged else 1, per_page=query.per_page if paged else None,
+            page=query.page if paged else 1, per_page=query.per_page if paged else None, by=getattr(query, "by", "office"),
         )
         with self.db.read() as session:
             report = usecases.read_report(command, reports.reading(session))

@@ -24,7 +24,7 @@ class ReportReads(Protocol):
                          department: str | None = None) -> dict: ...
 
     def report(self, name: str, offices: dict, reader: str, now: datetime, period: tuple[date, date] | None,
-               page: int = 1, per_page: int | None = None) -> tuple[list[str], list[dict]]: ...
+               page: int = 1, per_page: int | None = None, by: str = "office") -> tuple[list[str], list[dict]]: ...
 
     def entries(self, name: str, offices: dict, period: tuple[date, date]) -> int: ...
 
@@ -39,6 +39,7 @@ class ReadReport:
     scope: dict[str, str] = field(default_factory=dict)  # at most one of office, district, department
     page: int = 1
     per_page: int | None = None  # a paged report as one page; None: all of it
+    by: str = "office"  # the dispatch report's rows: per office, section, department or district
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def read_report(command: ReadReport, uow) -> Report:
         scope, offices = dict(scopes[:1]), allowed
     paged = command.name in PAGED_REPORTS and command.per_page is not None
     columns, rows = uow.reports.report(command.name, offices, command.reader, command.now, command.period,
-                                       page=command.page, per_page=command.per_page if paged else None)
+                                       page=command.page, per_page=command.per_page if paged else None, by=command.by)
     paging = None
     if paged:
         paging = {"page": command.page, "per_page": command.per_page,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 CONSUMED = {
     "dak": ("receipt_diarised", "receipt_sent"),
     "files": ("file_created", "file_sent", "file_pulled_back", "file_transferred", "receipt_linked",
-              "note_confirmed", "draft_approved"),
+              "note_confirmed", "draft_versioned", "draft_approved", "documents_attached"),
 }
 
 
@@ -81,6 +81,7 @@ class ReceiptLinked(EventData):
     file_id: str = Field(min_length=1, max_length=64)
     receipt_id: str = Field(min_length=1, max_length=64)
     linked_by: str = Field(min_length=1)
+    correspondence_id: str | None = Field(None, max_length=64)
 
 
 class NoteConfirmed(EventData):
@@ -90,15 +91,38 @@ class NoteConfirmed(EventData):
     confirmed_at: datetime | None = None
 
 
-class DraftApproved(EventData):
+class DraftVersioned(EventData):
     file_id: str = Field(min_length=1, max_length=64)
     draft_id: str | int
+    version: int = Field(1, ge=1)
     subject: str | None = None
     content: str = ""
+
+
+class DraftApproved(DraftVersioned):
+    pass
+
+
+class AttachedDocument(EventData):
+    position: int
+    key: str = Field(min_length=1, max_length=255)
+    content_type: str | None = None
+    filename: str | None = None
+
+
+class DocumentsAttached(EventData):
+    file_id: str = Field(min_length=1, max_length=64)
+    correspondence_id: str = Field(min_length=1, max_length=64)
+    title: str = ""
+    sender_name: str | None = None
+    sender_organisation: str | None = None
+    letter_number: str | None = None
+    documents: list[AttachedDocument] = []
 
 
 DATA_OF = {
     "receipt_diarised": ReceiptDiarised, "receipt_sent": ReceiptSent, "file_created": FileCreated,
     "file_sent": FileSent, "file_pulled_back": FilePulledBack, "file_transferred": FileTransferred,
-    "receipt_linked": ReceiptLinked, "note_confirmed": NoteConfirmed, "draft_approved": DraftApproved,
+    "receipt_linked": ReceiptLinked, "note_confirmed": NoteConfirmed, "draft_versioned": DraftVersioned,
+    "draft_approved": DraftApproved, "documents_attached": DocumentsAttached,
 }

@@ -64,6 +64,7 @@ class Link:
     file_id: str
     linked_by: str
     linked_at: datetime
+    correspondence_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,17 @@ class Handover:
     file_id: str
     user: str
     at: datetime
+
+
+def found_item(item_kind: str, item_id: str, source: str) -> tuple[str, str]:
+    """What a result lists once, however many of its documents matched: a receipt (its subject line and
+    scans), a file's own subject, a note, a draft, or an item of a file's correspondence (its details and
+    documents). Sources are `subject`, `scan:<n>`, `note:<id>`, `draft:<id>`, `correspondence:<id>` and
+    `correspondence:<id>:<n>`."""
+    if item_kind == RECEIPT or source == "subject":
+        return item_kind, item_id
+    kind, within = source.split(":")[:2]
+    return kind, within
 
 
 # A grant and what it opens: ("receipt" | "file", id).

@@ -33,6 +33,7 @@ class LinkRow(Base):
     file_id = Column(String(64), primary_key=True)
     linked_by = Column(String(64), nullable=False)
     linked_at = Column(UtcDateTime, nullable=False)
+    correspondence_id = Column(String(64))  # the item it is in the file's correspondence (files' receipt_linked)
 
 
 class HandoverRow(Base):
@@ -70,6 +71,8 @@ class DocumentRow(Base):
     pages = Column(Integer)
     page_starts = Column(JSON)
     body = Column(Text)
+    # A draft's version whose text this is: an older version arriving late does not replace it.
+    revision = Column(Integer)
     created_at = Column(UtcDateTime, nullable=False)
     indexed_at = Column(UtcDateTime)
 

@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import and_, column, delete, exists, func, insert, literal_column, select, table, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from eoffice_common.search import contains
 
@@ -26,7 +28,21 @@ class Items:
         row = self.session.get(ItemRow, (kind, item_id))
         if row is None:
             return model.Item(kind, item_id)
-        return model.Item(kind, item_id, row.office, row.classification, row.number, row.subject, row.district,
+        return self._item(row)
+
+    def lock(self, kind: str, item_id: str) -> model.Item:
+        """The item, locked until the commit (its row made first if no event made it yet): two events of one
+        item applied at once (the consumer runs two batches together) take turns, so the later one sees
+        what the earlier wrote, as a file's draft arriving with the file's creation must."""
+        insert_row = (postgresql_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(ItemRow)
+        self.session.execute(insert_row.values(kind=kind, id=item_id, readers=[]).on_conflict_do_nothing())
+        row = self.session.execute(select(ItemRow).where(ItemRow.kind == kind, ItemRow.id == item_id).with_for_update()
+                                   .execution_options(populate_existing=True)).scalar_one()
+        return self._item(row)
+
+    @staticmethod
+    def _item(row: ItemRow) -> model.Item:
+        return model.Item(row.kind, row.id, row.office, row.classification, row.number, row.subject, row.district,
                           row.dated, set(row.readers or ()))
 
     def save(self, item: model.Item) -> None:
@@ -39,7 +55,7 @@ class Items:
 
     def links_of_receipt(self, receipt_id: str) -> list[model.Link]:
         rows = self.session.execute(select(LinkRow).where(LinkRow.receipt_id == receipt_id)).scalars()
-        return [model.Link(r.receipt_id, r.file_id, r.linked_by, r.linked_at) for r in rows]
+        return [model.Link(r.receipt_id, r.file_id, r.linked_by, r.linked_at, r.correspondence_id) for r in rows]
 
     def receipts_in_file(self, file_id: str) -> list[str]:
         return list(self.session.execute(select(LinkRow.receipt_id).where(LinkRow.file_id == file_id)).scalars())
@@ -50,7 +66,7 @@ class Items:
     def add_link(self, link: model.Link) -> None:
         if self.session.get(LinkRow, (link.receipt_id, link.file_id)) is None:
             self.session.add(LinkRow(receipt_id=link.receipt_id, file_id=link.file_id, linked_by=link.linked_by,
-                                     linked_at=link.linked_at))
+                                     linked_at=link.linked_at, correspondence_id=link.correspondence_id))
 
     def add_handover(self, handover: model.Handover) -> None:
         if self.session.get(HandoverRow, (handover.file_id, handover.user, handover.at)) is None:
@@ -70,7 +86,7 @@ class Documents:
 
     def upsert(self, item: model.Item, kind: str, source: str, now: datetime, title: str | None = None,
                body: str | None = None, key: str | None = None, content_type: str | None = None,
-               dated=None) -> int:
+               dated=None, revision: int | None = None) -> int:
         """The document `source` of the item, made or found; with `body` it is indexed now, with a
         `key` it waits for its text to be extracted. Returns its id."""
         row = self.session.execute(select(DocumentRow).where(
@@ -80,11 +96,16 @@ class Documents:
             self.session.add(row)
         row.title, row.number, row.office = title, item.number, item.office
         row.classification, row.dated = item.classification, dated or item.dated
-        row.key, row.content_type = key, content_type
+        row.key, row.content_type, row.revision = key, content_type, revision
         self.session.flush()
         if body is not None:
             self.record_text(row.id, [body], now)
         return row.id
+
+    def revision_of(self, item: model.Item, source: str) -> int | None:
+        """Which version of a draft the document `source` holds the text of (None: none yet)."""
+        return self.session.execute(select(DocumentRow.revision).where(
+            DocumentRow.item_kind == item.kind, DocumentRow.item_id == item.id, DocumentRow.source == source)).scalar()
 
     def describe(self, item: model.Item) -> None:
         """The item's number, office and classification on each of its documents (filters)."""
@@ -175,32 +196,33 @@ class Documents:
 
     # --- search ---------------------------------------------------------------------------------
 
-    def search(self, query, grants: tuple[str, ...], filters: dict, offset: int, limit: int):
-        """(total, facets, rows) of the documents matching `query` that one of `grants` may read:
-        rows of (id, kind, title, number, dated, body, page_starts, classification, source, opens_kind,
-        opens_id, rank), best first."""
+    def candidates(self, query, grants: tuple[str, ...], filters: dict, limit: int):
+        """At most `limit` documents matching `query` that one of `grants` may read, in the order the
+        index yields them (no sort: the database stops at `limit`): rows of (id, item_kind, item_id,
+        kind, source, classification, rank)."""
         match, rank, source = self._match(query)
         # A document with text is found, also while a reindex has it waiting to be read again.
         where = and_(match, DocumentRow.body.is_not(None), self._visible(grants), *self._filters(filters))
-        # One pass over the matches gives the count and both facets.
-        total, facets = 0, {"type": Counter(), "classification": Counter()}
-        for kind, classification, count in self.session.execute(
-                select(DocumentRow.kind, DocumentRow.classification, func.count()).select_from(source).where(where)
-                .group_by(DocumentRow.kind, DocumentRow.classification)):
-            total += count
-            facets["type"][kind] += count
-            facets["classification"][classification] += count
-        facets = {name: dict(counted) for name, counted in facets.items()}
+        return self.session.execute(
+            select(DocumentRow.id, DocumentRow.item_kind, DocumentRow.item_id, DocumentRow.kind, DocumentRow.source,
+                   DocumentRow.classification, rank.label("rank"))
+            .select_from(source).where(where).limit(limit)
+        ).all()
+
+    def shown(self, document_ids: list[int], grants: tuple[str, ...]):
+        """What a page of results shows of these documents, with what each opens for the caller: rows of
+        (id, item_kind, item_id, kind, title, number, dated, body, page_starts, classification, source,
+        opens_kind, opens_id)."""
         opens = (select(GrantRow.opens_kind, GrantRow.opens_id).where(GrantRow.document_id == DocumentRow.id, GrantRow.grant.in_(grants))
                  .order_by(GrantRow.opens_kind.desc()).limit(1).correlate(DocumentRow))
-        rows = self.session.execute(
-            select(DocumentRow.id, DocumentRow.kind, DocumentRow.title, DocumentRow.number, DocumentRow.dated,
-                   DocumentRow.body, DocumentRow.page_starts, DocumentRow.classification, DocumentRow.source,
+        return self.session.execute(
+            select(DocumentRow.id, DocumentRow.item_kind, DocumentRow.item_id, DocumentRow.kind, DocumentRow.title,
+                   DocumentRow.number, DocumentRow.dated, DocumentRow.body, DocumentRow.page_starts, DocumentRow.classification,
+                   DocumentRow.source,
                    opens.with_only_columns(GrantRow.opens_kind).scalar_subquery().label("opens_kind"),
-                   opens.with_only_columns(GrantRow.opens_id).scalar_subquery().label("opens_id"), rank.label("rank"))
-            .select_from(source).where(where).order_by(rank.desc(), DocumentRow.id.desc()).offset(offset).limit(limit)
+                   opens.with_only_columns(GrantRow.opens_id).scalar_subquery().label("opens_id"))
+            .where(DocumentRow.id.in_(document_ids))
         ).all()
-        return total, facets, rows
 
     def _visible(self, grants):
         """A document one of `grants` may read. PostgreSQL: its `granted` array (GIN-indexed, alembic 0002)

@@ -4,14 +4,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-DocumentType = Literal["receipt", "file", "note", "draft"]
+DocumentType = Literal["receipt", "file", "note", "draft", "document"]
 
 
 class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field(min_length=1, max_length=500)
-    # Comma-separated: receipt, file, note, draft.
+    # Comma-separated: receipt, file, note, draft, document (attached to a file).
     type: list[DocumentType] | None = None
     office: str | None = Field(None, max_length=32)
     classification: Literal["normal", "confidential", "secret", "top_secret"] | None = None

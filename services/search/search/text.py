@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import takewhile
 
 from eoffice_common.search import search_form
 
@@ -20,6 +23,8 @@ WORD = re.compile(r"(?:[^\W_]|[\u0900-\u0963\u0966-\u097f\u200c\u200d])+")
 MAX_WORD_BYTES = 2047
 MAX_POSITION = 16383
 QUOTED = re.compile(r'"([^"]*)"?')
+# Words recur (a page of results folds its bodies' words again for the snippets): each folded once.
+folded_form = lru_cache(maxsize=200_000)(search_form)
 
 
 @dataclass(frozen=True)
@@ -31,12 +36,14 @@ class Word:
 
 def words(text: str) -> list[Word]:
     """The words of `text`, folded, with where each stands in `text`."""
-    found = []
+    return list(_each_word(text))
+
+
+def _each_word(text: str) -> Iterator[Word]:
     for match in WORD.finditer(text):
-        folded = search_form(match.group())
+        folded = folded_form(match.group())
         if folded and len(folded.encode()) <= MAX_WORD_BYTES:
-            found.append(Word(folded, match.start(), match.end()))
-    return found
+            yield Word(folded, match.start(), match.end())
 
 
 def folded_words(text: str) -> list[str]:
@@ -107,15 +114,18 @@ def snippet(text: str, query: Query, length: int = SNIPPET_CHARS) -> tuple[str, 
     """HTML of about `length` characters of `text` around its first matching word, every matching
     word in <mark>, the rest escaped; and the character offset of that first match (None if none)."""
     wanted = query.all_words
-    found = [word for word in words(text) if word.folded in wanted]
-    if not found:
+    # Read only as far as the snippet goes: an OCR'd document runs to many pages.
+    matching = (word for word in _each_word(text) if word.folded in wanted)
+    first_found = next(matching, None)
+    if first_found is None:
         return html.escape(text[:length].strip()), None
-    first = found[0].start
+    first = first_found.start
     start = max(0, first - length // 3)
     if start:
         space = text.rfind(" ", 0, start)
         start = space + 1 if space >= 0 and start - space < 20 else start
     end = min(len(text), start + length)
+    found = [first_found, *takewhile(lambda word: word.start < end, matching)]
     pieces, at = [], start
     for word in found:
         if word.start < start or word.end > end:

@@ -5,13 +5,15 @@
 tracking row; the others commit themselves."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from . import model
 from .events import (
-    DraftApproved,
+    DocumentsAttached,
+    DraftVersioned,
     FileCreated,
     FilePulledBack,
     FileSent,
@@ -39,7 +41,7 @@ class Consumed:
 
 def receipt_diarised(event: Consumed, uow) -> None:
     data: ReceiptDiarised = event.data
-    receipt = uow.items.get(RECEIPT, data.receipt_id)
+    receipt = uow.items.lock(RECEIPT, data.receipt_id)
     receipt.office, receipt.district, receipt.classification = data.office, data.district, data.classification
     receipt.number, receipt.subject = data.receipt_number, data.subject
     receipt.dated = data.received_date or event.at.date()
@@ -56,7 +58,7 @@ def receipt_diarised(event: Consumed, uow) -> None:
 
 def receipt_sent(event: Consumed, uow) -> None:
     data: ReceiptSent = event.data
-    receipt = uow.items.get(RECEIPT, data.receipt_id)
+    receipt = uow.items.lock(RECEIPT, data.receipt_id)
     receipt.readers |= {data.to_user, *data.copies_to}
     if data.classification:
         receipt.classification = data.classification
@@ -67,7 +69,7 @@ def receipt_sent(event: Consumed, uow) -> None:
 
 def file_created(event: Consumed, uow) -> None:
     data: FileCreated = event.data
-    file = uow.items.get(FILE, data.file_id)
+    file = uow.items.lock(FILE, data.file_id)
     file.office, file.district, file.classification = data.office, data.district, data.classification
     file.number, file.subject, file.dated = data.file_number, data.subject, event.at.date()
     file.readers.add(data.created_by)
@@ -96,7 +98,7 @@ def file_transferred(event: Consumed, uow) -> None:
 
 def _hand_over(uow, file_id: str, user: str, at: datetime, classification: str | None = None) -> None:
     """The file reached `user`: they may open it from now on, and read what was in it by then."""
-    file = uow.items.get(FILE, file_id)
+    file = uow.items.lock(FILE, file_id)
     file.readers.add(user)
     if classification:
         file.classification = classification
@@ -108,30 +110,58 @@ def _hand_over(uow, file_id: str, user: str, at: datetime, classification: str |
 
 def receipt_linked(event: Consumed, uow) -> None:
     data: ReceiptLinked = event.data
-    uow.items.add_link(model.Link(data.receipt_id, data.file_id, data.linked_by, event.at))
+    uow.items.lock(FILE, data.file_id)
+    uow.items.lock(RECEIPT, data.receipt_id)
+    uow.items.add_link(model.Link(data.receipt_id, data.file_id, data.linked_by, event.at, data.correspondence_id or None))
     regrant_receipt(uow, data.receipt_id)
 
 
 def note_confirmed(event: Consumed, uow) -> None:
     data: NoteConfirmed = event.data
-    file = uow.items.get(FILE, data.file_id)
+    file = uow.items.lock(FILE, data.file_id)
     dated = (data.confirmed_at or event.at).date()
     document = uow.documents.upsert(file, "note", f"note:{data.note_id}", uow.now, title=file.subject, body=data.text, dated=dated)
     uow.documents.grant([document], model.grants_of_file_document(file))
 
 
-def draft_approved(event: Consumed, uow) -> None:
-    data: DraftApproved = event.data
-    file = uow.items.get(FILE, data.file_id)
-    document = uow.documents.upsert(file, "draft", f"draft:{data.draft_id}", uow.now, title=data.subject or file.subject,
-                                    body="\n".join(part for part in (data.subject, data.content) if part), dated=event.at.date())
+def draft_versioned(event: Consumed, uow) -> None:
+    """A draft is found from its first version on, by whoever may open its file (files: its drafts are
+    read with the file); each later version replaces the text, an older one arriving late does not."""
+    data: DraftVersioned = event.data
+    file = uow.items.lock(FILE, data.file_id)
+    source = f"draft:{data.draft_id}"
+    if (uow.documents.revision_of(file, source) or 0) > data.version:
+        return
+    document = uow.documents.upsert(file, "draft", source, uow.now, title=data.subject or file.subject,
+                                    body="\n".join(part for part in (data.subject, data.content) if part), dated=event.at.date(),
+                                    revision=data.version)
     uow.documents.grant([document], model.grants_of_file_document(file))
+
+
+# The approved version's text, as a version's: the same document.
+draft_approved = draft_versioned
+
+
+def documents_attached(event: Consumed, uow) -> None:
+    """Documents attached to a file's correspondence: their details now, each document's text once read;
+    whoever may open the file reads them (files: attached documents follow the file)."""
+    data: DocumentsAttached = event.data
+    file = uow.items.lock(FILE, data.file_id)
+    source = f"correspondence:{data.correspondence_id}"
+    details = " ".join(part for part in (data.title, data.sender_name, data.sender_organisation, data.letter_number) if part)
+    documents = [uow.documents.upsert(file, "document", source, uow.now, title=data.title, body=details, dated=event.at.date())]
+    for attached in data.documents:
+        documents.append(uow.documents.upsert(file, "document", f"{source}:{attached.position}", uow.now,
+                                              title=attached.filename or data.title, key=attached.key,
+                                              content_type=attached.content_type, dated=event.at.date()))
+    uow.documents.grant(documents, model.grants_of_file_document(file))
 
 
 APPLY = {
     "receipt_diarised": receipt_diarised, "receipt_sent": receipt_sent, "file_created": file_created,
     "file_sent": file_sent, "file_pulled_back": file_pulled_back, "file_transferred": file_transferred,
-    "receipt_linked": receipt_linked, "note_confirmed": note_confirmed, "draft_approved": draft_approved,
+    "receipt_linked": receipt_linked, "note_confirmed": note_confirmed, "draft_versioned": draft_versioned,
+    "draft_approved": draft_approved, "documents_attached": documents_attached,
 }
 
 
@@ -200,6 +230,10 @@ def reindex(uow, batch: int = 500) -> dict:
 
 # --- searching ----------------------------------------------------------------------------------
 
+# Matching documents ranked at most (the rest are counted as "more"): a word in nearly every document
+# would otherwise have every match read and ranked (BENCHMARKS.md, search).
+MAX_CANDIDATES = 1000
+
 @dataclass(frozen=True)
 class SearchCommand:
     user: str
@@ -216,24 +250,56 @@ class SearchCommand:
 
 
 def search(command: SearchCommand, uow) -> dict:
-    """The documents the caller may read that hold every word and phrase asked for, best first, a page
-    of them with a snippet each; the count and facets count only those too."""
+    """The items the caller may read that hold every word and phrase asked for, best first, a page of
+    them with a snippet each; the count and facets count only those too. An item is listed once however
+    many of its documents matched (a receipt's subject and scan), with its best-ranked document's snippet.
+    Only the first MAX_CANDIDATES matching documents the index yields are ranked: past that, `bounded`
+    says the count is a lower bound (docs/decisions/0103-bounded-search-candidates.md)."""
+    empty = {"type": {}, "classification": {}}
     query = parse_query(command.q)
     if query.empty:
-        return {"total": 0, "page": command.page, "per_page": command.per_page, "facets": {"type": {}, "classification": {}},
-                "results": []}
+        return {"total": 0, "bounded": False, "page": command.page, "per_page": command.per_page, "facets": empty, "results": []}
     filters = {"types": command.types, "office": command.office_filter, "classification": command.classification,
                "date_from": command.date_from, "date_to": command.date_to, "number": command.number}
-    total, facets, rows = uow.documents.search(query, model.grants_of_caller(command.user, command.office), filters,
-                                               (command.page - 1) * command.per_page, command.per_page)
+    grants = model.grants_of_caller(command.user, command.office)
+    hits = uow.documents.candidates(query, grants, filters, MAX_CANDIDATES + 1)
+    best: dict[tuple[str, str], Any] = {}
+    for hit in hits[:MAX_CANDIDATES]:
+        item = model.found_item(hit.item_kind, hit.item_id, hit.source)
+        if item not in best or (hit.rank, hit.id) > (best[item].rank, best[item].id):
+            best[item] = hit
+    ranked = sorted(best.values(), key=lambda hit: (hit.rank, hit.id), reverse=True)
+    facets = {"type": dict(Counter(hit.kind for hit in ranked)), "classification": dict(Counter(hit.classification for hit in ranked))}
+    page = [hit.id for hit in ranked[(command.page - 1) * command.per_page:command.page * command.per_page]]
+    shown = {row.id: row for row in uow.documents.shown(page, grants)} if page else {}
     results = []
-    for row in rows:
+    for row in (shown[document_id] for document_id in page):
         marked, offset = snippet(row.body or "", query)
         results.append({
             "document_id": row.id, "type": row.kind, "number": row.number, "subject": row.title,
             "date": row.dated.isoformat() if row.dated else None, "classification": row.classification,
             "snippet": marked, "page": page_at(row.page_starts or [], offset),
-            "scan": int(row.source.split(":")[1]) if row.source.startswith("scan:") else None,
-            "opens": {"kind": row.opens_kind, "id": row.opens_id},
+            "scan": _position(row.source),
+            "opens": {"kind": row.opens_kind, "id": row.opens_id, "within": _within(uow, row)},
         })
-    return {"total": total, "page": command.page, "per_page": command.per_page, "facets": facets, "results": results}
+    return {"total": len(ranked), "bounded": len(hits) > MAX_CANDIDATES, "page": command.page, "per_page": command.per_page,
+            "facets": facets, "results": results}
+
+
+def _position(source: str) -> int | None:
+    """Which document of a receipt (`scan:<n>`) or of a correspondence item (`correspondence:<id>:<n>`)."""
+    kind, *rest = source.split(":")
+    if kind == "scan" or (kind == "correspondence" and len(rest) == 2):
+        return int(rest[-1])
+    return None
+
+
+def _within(uow, row) -> dict | None:
+    """The note, draft or correspondence item of the file a result opens: the file page goes to it."""
+    if row.opens_kind != FILE:
+        return None
+    if row.item_kind == RECEIPT:
+        link = next((link for link in uow.items.links_of_receipt(row.item_id) if link.file_id == row.opens_id), None)
+        return {"kind": "correspondence", "id": link.correspondence_id} if link and link.correspondence_id else None
+    kind, within = model.found_item(row.item_kind, row.item_id, row.source)
+    return None if kind == FILE else {"kind": kind, "id": within}

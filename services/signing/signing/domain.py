@@ -380,7 +380,7 @@ class DocumentRecord(Aggregate):
     def take_content(self, file_id: str, file_number: str, owner: str, office: str, district: str | None,
                      classification: str, subject: str | None, text: str, version: int | None, content_sha256: str,
                      confirmed_at: str | None, first_paragraph: int | None, signed_already: bool,
-                     now: datetime) -> None:
+                     now: datetime, issue_number: str | None = None) -> None:
         """Keep what files announced. If the content changes after someone signed it (a green note
         is permanent, so this is tampering or a bug upstream), that is recorded and shown."""
         text_sha256 = sha256_hex(text)
@@ -391,6 +391,7 @@ class DocumentRecord(Aggregate):
         self.subject, self.text, self.version = subject, text, version
         self.content_sha256, self.text_sha256, self.confirmed_at = content_sha256, text_sha256, confirmed_at
         self.first_paragraph = first_paragraph  # a note's first paragraph number in its file
+        self.issue_number = issue_number  # an approved draft's, reserved at approval
 
     def signed_with(self, pdf_key: str, pdf_sha256: str) -> None:
         self.pdf_key, self.pdf_sha256 = pdf_key, pdf_sha256

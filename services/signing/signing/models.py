@@ -63,6 +63,7 @@ class Document(Base, DocumentRecord):
     subject = Column(Text)
     text = Column(Text, nullable=False)
     first_paragraph = Column(Integer)  # a note's first paragraph number in its file
+    issue_number = Column(String(80))  # an approved draft's, reserved at approval: the letter carries it
     version = Column(Integer)
     content_sha256 = Column(String(64), nullable=False)  # as files announced it
     text_sha256 = Column(String(64), nullable=False)  # as computed here from the text received

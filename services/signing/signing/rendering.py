@@ -29,7 +29,8 @@ FONTS = {
 MM = 72 / 25.4
 PAGE_HEIGHT_MM = 297
 BOX_WIDTH, BOX_HEIGHT, LABEL_HEIGHT = 80, 24, 14
-# An approved draft is rendered as the letter it will be issued as (the issue number is given on issue).
+# An approved draft is rendered as the letter it will be issued as, under the issue number reserved at
+# its approval (docs/decisions/0003): the signature covers the number.
 TITLES = {"note": "टिप्पणी / Note", "draft": "पत्र / Letter"}
 CLASSIFICATIONS = {"confidential": "गोपनीय / Confidential", "secret": "गुप्त / Secret", "top_secret": "परम गुप्त / Top Secret"}
 
@@ -58,6 +59,7 @@ class Content:
     confirmed_at: str | None = None
     version: int | None = None
     first_paragraph: int | None = None  # a note's: its paragraphs are numbered on from it
+    issue_number: str | None = None  # a letter's (an approved draft's)
 
 
 def field_name(position):
@@ -102,6 +104,10 @@ def _heading(pdf, content):
     pdf.multi_cell(0, 6, content.office_en, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     _font(pdf, "", 10)
+    if content.issue_number:
+        _font(pdf, "B", 10)
+        pdf.multi_cell(0, 6, f"पत्रांक / Letter No.: {content.issue_number}", new_x="LMARGIN", new_y="NEXT")
+        _font(pdf, "", 10)
     pdf.multi_cell(0, 6, f"फ़ाइल संख्या / File No.: {content.file_number}", new_x="LMARGIN", new_y="NEXT")
     if content.classification in CLASSIFICATIONS:
         pdf.multi_cell(0, 6, CLASSIFICATIONS[content.classification], new_x="LMARGIN", new_y="NEXT")

@@ -76,6 +76,7 @@ class DraftApprovedData(Lenient):
     district: str | None = None
     classification: str = "normal"
     signers: list[str] | None = None
+    issue_number: str | None = None
 
 
 def certificate_out(certificate):

@@ -232,7 +232,7 @@ def _rendering_input(document: Document, signers: list[str], uow) -> tuple[Conte
         text=document.text, content_sha256=document.content_sha256,
         office_en=office.name_en if office else document.office, office_hi=office.name_hi if office else document.office,
         classification=document.classification, confirmed_at=document.confirmed_at, version=document.version,
-        first_paragraph=document.first_paragraph,
+        first_paragraph=document.first_paragraph, issue_number=document.issue_number,
     )
     return content, lines
 
@@ -264,7 +264,7 @@ def record_document(command: RecordDocument, uow) -> Document:
     document.take_content(
         data.file_id, data.file_number, command.owner, data.office, data.district, data.classification, command.subject,
         command.text, command.version, data.content_sha256, getattr(data, "confirmed_at", None),
-        getattr(data, "first_paragraph", None), signed_already, command.now,
+        getattr(data, "first_paragraph", None), signed_already, command.now, getattr(data, "issue_number", None),
     )
     if created:
         uow.documents.add(document)

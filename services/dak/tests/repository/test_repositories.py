@@ -215,3 +215,17 @@ def test_the_directory_knows_who_may_diarise_and_receive(engine):
             uow.directory.user("clerk.jhs")
         found = uow.directory.search("अनुभाग", "COLL-JHS", 10)
         assert found and all(u.office_code == "COLL-JHS" for u in found)
+
+
+def test_a_correspondent_is_kept_once_and_a_later_letter_replaces_only_what_it_gives(engine):
+    first = {"name": "राम प्रसाद", "designation": "प्रधान", "organisation": "ग्राम पंचायत बबीना", "address": None,
+             "state": None, "pincode": None, "email": "pradhan@example.in", "mobile": ""}
+    later = {**first, "name": "राम  प्रसाद", "designation": None, "mobile": "9876543210", "email": "new@example.in"}
+    for entry, at in ((first, datetime(2026, 12, 1, tzinfo=timezone.utc)), (later, datetime(2026, 12, 2, tzinfo=timezone.utc))):
+        with Writing(engine) as uow:
+            uow.address_book.remember("COLL-JHS", entry, at)
+            uow.commit()
+    with Writing(engine) as uow:
+        [kept] = uow.address_book.find("COLL-JHS", "बबीना", 10)
+        assert (kept.designation, kept.email, kept.mobile, kept.letters) == ("प्रधान", "new@example.in", "9876543210", 2)
+        assert kept.last_letter_at == datetime(2026, 12, 2, tzinfo=timezone.utc)

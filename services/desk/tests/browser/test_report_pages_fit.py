@@ -57,12 +57,22 @@ def file_register():
             "columns": columns, "rows": rows, "page": 2, "per_page": 100, "total": 11_027}
 
 
+def dispatch_report():
+    counts = ("issued", "inside", "reached", "opened", "by_email", "emailed", "bounced", "posted", "awaiting")
+    rows = [{"week": f"2026-W{week}", **named(code, en, hi), **{c: 1000 * n + len(c) for c in counts}, "reached_percent": 97.25}
+            for week in (47, 48) for n, (code, en, hi) in enumerate(OFFICES[:4] + [("ALL", "All offices", "सभी कार्यालय")])]
+    columns = ["week", "office", "office_name_en", "office_name_hi", *counts, "reached_percent"]
+    return {"report": "dispatch", "from": "2026-11-16", "to": "2026-11-29", "as_of": "2026-12-06T10:00:00+00:00",
+            "columns": columns, "rows": rows}
+
+
 def report_page(language, report):
     request = Request.from_values(f"/reports?report={report['report']}&scope=district:JJR&page=2")
     return render_page(
         "reports.html", language, DM, request, name=report["report"], reports=("pendency", "monthly", "file-register"),
         report=report, failure=None, values=MultiDict(request.args), errors={}, scopes=SCOPES, scope="district:JJR",
         pendency_chart=domain.pendency_chart(report), monthly_chart=domain.monthly_chart(report),
+        dispatch_chart=domain.dispatch_chart(report),
     ).get_data(as_text=True)
 
 
@@ -93,6 +103,7 @@ def pages(tmp_path_factory):
         for label, html in (("pendency", report_page(language, pendency_report())),
                             ("monthly", report_page(language, monthly_report())),
                             ("register", report_page(language, file_register())),
+                            ("dispatch", report_page(language, dispatch_report())),
                             ("scoreboard", scoreboard_page(language))):
             assert " style=" not in html  # the desk's CSP allows no inline styles: a chart must not need them
             path = folder / f"{label}-{language}.html"
@@ -110,7 +121,13 @@ def test_report_and_scoreboard_pages_do_not_scroll_sideways_and_draw_their_chart
         assert scroll <= client, f"{label} ({language}) at {width} px is {scroll} px wide"
         drawn = page.evaluate("Array.from(document.querySelectorAll('.bars svg rect, svg.chart polyline'))"
                               ".filter(e => e.getBoundingClientRect().width > 0).length")
-        if label in ("pendency", "monthly", "scoreboard"):
+        if label in ("pendency", "monthly", "dispatch", "scoreboard"):
             assert drawn > 0, f"{label} ({language}) at {width} px draws no chart"
         if label == "scoreboard":
             assert page.evaluate("document.querySelectorAll('svg.chart.rank circle').length") == 12
+        # On a phone a table's cells become cards captioned by their data-label: none may be captioned by ":" alone.
+        uncaptioned = page.evaluate(
+            "Array.from(document.querySelectorAll('.list td')).filter(td => td.getBoundingClientRect().width > 0"
+            " && getComputedStyle(td, '::before').content !== 'none' && !(td.dataset.label || '').trim())"
+            ".map(td => td.closest('table').className + ': ' + td.textContent.trim().slice(0, 40))")
+        assert uncaptioned == [], f"{label} ({language}) at {width} px has cells captioned by ':' alone: {uncaptioned}"

@@ -185,3 +185,22 @@ def test_a_chosen_report_scope_becomes_the_metrics_parameter():
     assert domain.report_scope("office:HR-JJR-DC1") == {"office": "HR-JJR-DC1"}
     assert domain.report_scope("state:HR") == domain.report_scope("") == domain.report_scope(None) == {}
     assert domain.report_scope("holder:someone") == domain.report_scope("district:") == {}
+
+
+def test_the_dispatch_report_is_asked_per_the_unit_chosen_and_charted_from_its_totals():
+    from werkzeug.datastructures import MultiDict
+
+    from desk.service import _report_params
+
+    chosen = MultiDict({"by": "district", "scope": "district:JJR", "from": "2026-11-01"})
+    assert _report_params("dispatch", chosen) == {"by": "district", "district": "JJR", "from": "2026-11-01"}
+    assert "by" not in _report_params("pendency", chosen)
+    assert "by" not in _report_params("dispatch", MultiDict({"by": "ward"}))
+    report = {"columns": ["week", "district", "district_name_en", "district_name_hi", "issued", "inside", "reached", "opened",
+                          "by_email", "emailed", "bounced", "posted", "awaiting"],
+              "rows": [{"week": "2026-W47", "district": "JJR", "issued": 9, "reached": 4},
+                       {"week": "2026-W47", "district": "ALL", "issued": 9, "reached": 4, "awaiting": 3},
+                       {"week": "2026-W48", "district": "ALL", "issued": 1, "posted": 1}]}
+    bars = {bar.key: (bar.value, bar.percent) for bar in domain.dispatch_chart(report)}
+    assert bars["issued"] == (10, 100.0) and bars["reached"] == (4, 40.0) and bars["awaiting"] == (3, 30.0)
+    assert domain.dispatch_chart({"columns": ["office"], "rows": []}) is None

@@ -268,3 +268,12 @@ def test_the_leave_form_offers_the_hand_over_and_shows_why_it_was_refused():
     assert "अवकाश के पहले दिन सौंपी जाती हैं" in html
     assert 'name="hand_over" value="yes" aria-describedby="hand-over-hint"' in page("leave.html", charges=[], failure=None,
                                                                                   values=MultiDict(), errors={})
+
+
+def test_an_approved_draft_shows_the_issue_number_reserved_for_its_letter():
+    draft = {"id": "d1", "subject": "पेंशन स्वीकृति", "status": "approved", "current_version": 1, "versions": [{"version": 1}],
+             "content": "सेवा में,", "comments": [], "issue": None,
+             "approval": {"version": 1, "approved_by": PEOPLE["dm.jhs"], "approved_at": "2026-12-08T06:00:00+00:00",
+                          "content_sha256": "a" * 64, "issue_number": "I-7/2026/COLL-JHS", "signature": None}}
+    html = file_page(a_file(), tab="drafts", drafts=[draft])
+    assert "पत्रांक I-7/2026/COLL-JHS, अनुमोदन पर आरक्षित" in html

@@ -187,21 +187,37 @@ def test_every_page_has_the_search_box_and_text_results_link_to_the_scan_page_an
     results = {"total": 21, "page": 1, "per_page": 20, "facets": {}, "results": [
         {"document_id": 1, "type": "receipt", "number": "12/2026/COLL-JHS", "subject": "पेंशन <b>प्रकरण</b>",
          "date": "2026-11-02", "classification": "normal", "snippet": "श्री राम की <mark>पेंशन</mark> &lt;script&gt;",
-         "page": 3, "scan": 2, "opens": {"kind": "receipt", "id": "r-1"}},
+         "page": 3, "scan": 2, "opens": {"kind": "receipt", "id": "r-1", "within": None}},
         {"document_id": 2, "type": "note", "number": "N-11016/1/2026", "subject": None, "date": None,
          "classification": "secret", "snippet": "<mark>पेंशन</mark>", "page": 1, "scan": None,
-         "opens": {"kind": "file", "id": "f-1"}},
+         "opens": {"kind": "file", "id": "f-1", "within": {"kind": "note", "id": "n-1"}}},
     ]}
     html = render_page("search.html", "hi", USER, request, what="text", values=request.args, results=results,
                        failure=None, errors={}).get_data(as_text=True)
     assert 'role="search"' in html and 'name="what" value="text"' in html
-    assert 'href="/receipts/r-1?scan=2&amp;page=3"' in html and 'href="/files/f-1?tab=noting&amp;page=1"' in html
+    assert 'href="/receipts/r-1?scan=2&amp;page=3"' in html and 'href="/files/f-1?tab=noting#note-n-1"' in html
     assert "<mark>पेंशन</mark>" in html and "&lt;script&gt;" in html and "पेंशन &lt;b&gt;प्रकरण&lt;/b&gt;" in html
     assert "page=2" in html and "21 मिले" in html
     assert "02-11-2026" in html and "2026-11-02" not in html  # one Indian date format, as on every page
     other = render_page("error.html", "en", USER, Request.from_values("/inbox"), status=404, error=None,
                         error_status=404).get_data(as_text=True)
     assert 'role="search"' in other and "Search inside every document" in other
+
+
+def test_a_text_result_found_through_a_file_opens_the_draft_or_correspondence_item_and_a_bounded_count_says_so():
+    request = Request.from_values("/search?what=text&go=1&q=निविदा")
+    through_file = lambda n, within, scan=None: {  # noqa: E731
+        "document_id": n, "type": "document", "number": "N-1", "subject": "s", "date": None, "classification": "normal",
+        "snippet": "<mark>निविदा</mark>", "page": 2, "scan": scan, "opens": {"kind": "file", "id": "f-1", "within": within}}
+    results = {"total": 640, "bounded": True, "page": 1, "per_page": 20, "facets": {}, "results": [
+        through_file(1, {"kind": "draft", "id": "d-1"}), through_file(2, {"kind": "correspondence", "id": "c-1"}, scan=2),
+        through_file(3, None)]}
+    for lang, count in (("en", "640+ found"), ("hi", "640+ मिले")):
+        html = render_page("search.html", lang, USER, request, what="text", values=request.args, results=results,
+                           failure=None, errors={}).get_data(as_text=True)
+        assert 'href="/files/f-1?tab=drafts#draft-d-1"' in html
+        assert 'href="/files/f-1?tab=noting&amp;item=c-1&amp;scan=2&amp;page=2#corr-h"' in html
+        assert 'href="/files/f-1?tab=noting"' in html and count in html
 
 
 def test_the_viewer_shows_the_scan_and_page_a_search_result_points_at():

@@ -99,13 +99,15 @@ def approve_draft(command: DraftCommand, uow) -> dict:
         file = visible_file(uow, command.caller, command.file_id, for_update=True)
         approver = uow.directory.user(me)
         draft = uow.drafts.get(file.id, command.draft_id)
-        file.approve_draft(draft, me, approver.roles or (), uow.drafts.version(draft.id, draft.current_version), utcnow(), command.version)
+        now = utcnow()
+        file.approve_draft(draft, me, approver.roles or (), uow.drafts.version(draft.id, draft.current_version), now,
+                           lambda: uow.files.next_issue_serial(file.office_code, domain.year_of(now)), command.version)
         FILE_ACTIONS.labels("draft_approved").inc()
         return _changed(uow, draft)
 
 
 def issue_draft(command: IssueDraft, uow) -> dict:
-    """The approved draft is issued under the office's next issue number, to each addressee inside the
+    """The approved draft is issued under the issue number reserved at its approval, to each addressee inside the
     deployment (a receipt in their office), by email or by post."""
     me = command.caller.user_id
     with uow:
@@ -114,8 +116,8 @@ def issue_draft(command: IssueDraft, uow) -> dict:
         file.ensure_issuable(draft, me)
         addressees = letters.plan_addressees(command.recipients, command.dispatch_mode, uow.directory)
         now = utcnow()
-        serial = uow.files.next_issue_serial(file.office_code, domain.year_of(now))
-        file.issue_draft(draft, me, serial, command.dispatch_mode, command.recipients, addressees, now)
+        file.issue_draft(draft, me, lambda: uow.files.next_issue_serial(file.office_code, domain.year_of(now)),
+                         command.dispatch_mode, command.recipients, addressees, now)
         FILE_ACTIONS.labels("draft_issued").inc()
         return _changed(uow, draft)
 

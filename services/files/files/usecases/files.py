@@ -10,7 +10,7 @@ from .. import domain
 from ..exceptions import DuplicateFileNumber, DuplicateHead, UnknownSection
 from ..model import File
 from ..models import FileHead
-from ..schemas import file_out, file_summary, head_out, movement_out, person
+from ..schemas import file_out, file_summary, head_out, movement_out, person, related_file_out
 from . import FILES_CREATED, utcnow
 from .movement import FileCommand
 
@@ -146,9 +146,22 @@ def get_file(command: FileCommand, uow) -> dict:
         file = opened_file(uow, command.caller, command.file_id)
         current = file.current
         people = {file.custodian_id, file.owner_id} | ({current.from_user, current.to_user} if current else set())
-        answer = file_out(file, current, uow.directory.people(people), uow.files.related(file))
+        answer = file_out(file, current, uow.directory.people(people), uow.files.related(file), relations_of(uow, command.caller, file))
         uow.commit()
         return answer
+
+
+def relations_of(uow, caller: Principal, file: File) -> dict:
+    """The files linked with `file`, those attached into it, and the one it is attached to, as `caller` may see them."""
+    def shown(other: File) -> dict:
+        return related_file_out(other, other.visible_to(caller.user_id, caller.office, uow.files.was_sent_to))
+
+    holder = uow.files.find(file.attached_to_file_id) if file.attached_to_file_id else None
+    return {
+        "links": [shown(f) for f in uow.files.linked_with(file.id)],
+        "attachments": [shown(f) for f in uow.files.attached_to(file.id)],
+        "attached_to": shown(holder) if holder is not None else None,
+    }
 
 
 def list_movements(command: FileCommand, uow) -> dict:

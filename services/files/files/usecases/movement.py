@@ -53,6 +53,12 @@ def _held_file(command: FileCommand, uow) -> File:
     return file
 
 
+def _attached_travel(uow, file: File, movement: Movement, actor: str, now) -> None:
+    """The files attached into `file` make the same move (locked after it, in a fixed order)."""
+    for attached in uow.files.attached_to(file.id, for_update=True):
+        attached.travel_with(movement, actor, uow.files.next_movement_id(), now)
+
+
 def _moved(uow, file: File, movement: Movement, people: set[str]) -> dict:
     answer = file_summary(file, movement, uow.directory.people(people))
     uow.commit(answer)
@@ -67,9 +73,11 @@ def send_file(command: SendFile, uow) -> dict:
         file = _held_file(command, uow)
         to, for_user = acting_usecases.addressee_today(uow.directory, command.to or uow.directory.reporting_officer_of(me), me, today_ist())
         people = uow.directory.people({me, to})
-        movement = file.send(me, to, {p.id for p in people.values() if p.active}, uow.files.next_movement_id(), utcnow(),
+        now = utcnow()
+        movement = file.send(me, to, {p.id for p in people.values() if p.active}, uow.files.next_movement_id(), now,
                              remarks=command.remarks, due_date=command.due_date, priority=command.priority,
                              expected_version=command.version, for_user=for_user)
+        _attached_travel(uow, file, movement, me, now)
         answer = file_summary(file, movement, people)
         uow.commit(answer)
         FILE_MOVEMENTS.labels(movement.action).inc()
@@ -80,7 +88,9 @@ def return_file(command: FileAction, uow) -> dict:
     """Send the file back to whoever sent it to its custodian."""
     with uow:
         file = _held_file(command, uow)
-        movement = file.return_to_sender(command.caller.user_id, uow.files.next_movement_id(), utcnow(), command.remarks, command.version)
+        now = utcnow()
+        movement = file.return_to_sender(command.caller.user_id, uow.files.next_movement_id(), now, command.remarks, command.version)
+        _attached_travel(uow, file, movement, command.caller.user_id, now)
         return _moved(uow, file, movement, {movement.from_user, movement.to_user})
 
 
@@ -88,7 +98,9 @@ def pull_back(command: FileCommand, uow) -> dict:
     """The sender takes the file back while its recipient has not opened it (409 once they have)."""
     with uow:
         file = _held_file(command, uow)
-        movement = file.pull_back(command.caller.user_id, uow.files.next_movement_id(), utcnow())
+        now = utcnow()
+        movement = file.pull_back(command.caller.user_id, uow.files.next_movement_id(), now)
+        _attached_travel(uow, file, movement, command.caller.user_id, now)
         return _moved(uow, file, movement, {movement.from_user, movement.to_user})
 
 

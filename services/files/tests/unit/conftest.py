@@ -38,6 +38,7 @@ class FakeFiles:
         self._movement_ids = itertools.count(1)
         self._computer_numbers = itertools.count(1001)
         self._serials = Counter()
+        self.removed_links = []
 
     def get(self, file_id, for_update=False):
         file = self.find(file_id, for_update)
@@ -93,6 +94,25 @@ class FakeFiles:
         root = file.parent_file_id if file.relation == "volume" else file.id
         return [f for f in self.rows.values() if f.id != file.id and root in (f.id, f.parent_file_id)]
 
+    def attached_to(self, file_id, for_update=False):
+        return [self.find(f.id) for f in sorted(self.rows.values(), key=lambda f: f.id) if f.attached_to_file_id == file_id]
+
+    def has_attachments(self, file_id):
+        return any(f.attached_to_file_id == file_id for f in self.rows.values())
+
+    def _links(self):
+        return [link for f in self.rows.values() for link in f.links if link not in self.removed_links]
+
+    def linked_with(self, file_id):
+        return [self.rows[link.linked_file_id if link.file_id == file_id else link.file_id]
+                for link in self._links() if file_id in (link.file_id, link.linked_file_id)]
+
+    def link_between(self, file_id, other_id):
+        return next((link for link in self._links() if {link.file_id, link.linked_file_id} == {file_id, other_id}), None)
+
+    def remove_link(self, link):
+        self.removed_links.append(link)
+
     def was_sent_to(self, file_id, user_id):
         return any(m.to_user == user_id for m in self.rows[file_id].movements)
 
@@ -137,6 +157,9 @@ class FakeNotes:
     def remove(self, note):
         self.removed.append(note)
 
+    def of_file(self, file_id):
+        return [n for n in self._all() if n.file_id == file_id]
+
     def readable_by(self, file_id, viewer):
         mine = [n for n in self._all() if n.file_id == file_id and (n.status == domain.GREEN or n.author == viewer)]
         return sorted(mine, key=lambda n: (n.status != domain.GREEN, n.first_paragraph or 0))
@@ -147,7 +170,11 @@ class FakeCorrespondence:
         self._files = files
 
     def _items(self, file_id):
-        return list(self._files.rows[file_id].correspondence)
+        """By the item's file, as the table is read: a merged part's items name the main file."""
+        return sorted((i for f in self._files.rows.values() for i in f.correspondence if i.file_id == file_id), key=lambda i: i.position)
+
+    def items_of(self, file_id):
+        return self._items(file_id)
 
     def ids(self, file_id):
         return {i.id for i in self._items(file_id)}

@@ -134,6 +134,14 @@ def test_each_dispatch_advances_with_the_news_dak_and_notify_bring(uow, new_file
         dispatches.record_dispatch_news(envelope("letter_opened", "receipt", "dak", {"dispatch_id": "nowhere", "opened_at": now}), uow)
 
 
+def test_each_draft_version_announces_its_text(uow, new_file, caller):
+    file = new_file("so.jhs")
+    _, draft = drafts.create_draft(DraftCommand(caller("so.jhs"), file.id, subject="भूमि आवंटन", content="पहला पाठ"), uow)
+    drafts.revise_draft(DraftCommand(caller("so.jhs"), file.id, draft["id"], content="दूसरा पाठ"), uow)
+    assert [(e.version, e.subject, e.content) for e in uow.events_of(events.DraftVersioned)] == [
+        (1, "भूमि आवंटन", "पहला पाठ"), (2, "भूमि आवंटन", "दूसरा पाठ")]
+
+
 def test_only_an_officer_approves_a_draft(uow, new_file, caller):
     file = new_file("clerk.jhs")
     _, draft = drafts.create_draft(DraftCommand(caller("clerk.jhs"), file.id, subject="पत्र", content="पाठ"), uow)
@@ -148,6 +156,9 @@ def test_documents_are_stored_then_attached_to_the_correspondence(uow, new_file,
     status, item = correspondence.attach_documents(command, lambda: uow, store)
     assert (status, item["title"], item["documents"][0]["filename"]) == (201, "भूमि अभिलेख", "खसरा.pdf")
     assert item["documents"][0]["url"].endswith("/documents/1")
+    (attached,) = uow.events_of(events.DocumentsAttached)
+    assert (attached.correspondence_id, attached.title, attached.added_by, attached.classification) == (item["id"], "भूमि अभिलेख", "so.jhs", "normal")
+    assert [(d["position"], d["filename"], d["content_type"]) for d in attached.documents] == [(1, "खसरा.pdf", "application/pdf")]
     document = correspondence.get_document(GetDocument(caller("clerk.jhs"), file.id, item["id"], 1), uow)
     assert store.objects[document.key] == b"%PDF-1.4 khasra"
     with pytest.raises(NotCustodian):
@@ -235,3 +246,34 @@ def test_a_green_note_is_signed_and_offered_for_signing(uow, new_file, caller):
     signed = uow.notes.find(note["id"])
     assert (signed.signature_id, signed.signed_by, signed.signature_method) == ("sig-1", "so.jhs", "dsc")
     assert file.audit_entries[-1].action == "note_signed"
+
+
+def test_the_issue_number_is_reserved_at_approval_so_the_signed_letter_carries_it(uow, new_file, caller):
+    """docs/decisions/0003: approval takes the office's next issue serial; issue uses that number."""
+    year = domain.year_of(datetime.now(timezone.utc))
+    file = new_file("so.jhs")
+    first = drafts.create_draft(DraftCommand(caller("so.jhs"), file.id, subject="पहला पत्र", content="क"), uow)[1]
+    second = drafts.create_draft(DraftCommand(caller("so.jhs"), file.id, subject="दूसरा पत्र", content="ख"), uow)[1]
+    with pytest.raises(VersionConflict):  # a refused approval takes no number
+        drafts.approve_draft(DraftCommand(caller("so.jhs"), file.id, first["id"], version=99), uow)
+    approved = drafts.approve_draft(DraftCommand(caller("so.jhs"), file.id, first["id"]), uow)
+    assert approved["approval"]["issue_number"] == f"I-1/{year}/COLL-JHS"
+    assert uow.events_of(events.DraftApproved)[-1].issue_number == f"I-1/{year}/COLL-JHS"
+    drafts.approve_draft(DraftCommand(caller("so.jhs"), file.id, second["id"]), uow)
+    post = {"dispatch_mode": "post", "recipients": [{"name": "तहसीलदार", "address": "तहसील झाँसी"}]}
+    issued_second = drafts.issue_draft(IssueDraft(caller("so.jhs"), file.id, second["id"], **post), uow)
+    issued_first = drafts.issue_draft(IssueDraft(caller("so.jhs"), file.id, first["id"], **post), uow)
+    assert (issued_first["issue"]["issue_number"], issued_second["issue"]["issue_number"]) == (
+        f"I-1/{year}/COLL-JHS", f"I-2/{year}/COLL-JHS")  # each as reserved, whatever order they are issued in
+    assert uow.events_of(events.DraftIssued)[-1].issue_number == f"I-1/{year}/COLL-JHS"
+
+
+def test_a_draft_approved_before_numbers_were_reserved_takes_the_next_one_at_issue(uow, new_file, caller):
+    year = domain.year_of(datetime.now(timezone.utc))
+    file = new_file("so.jhs")
+    draft = drafts.create_draft(DraftCommand(caller("so.jhs"), file.id, subject="पुराना पत्र", content="ग"), uow)[1]
+    drafts.approve_draft(DraftCommand(caller("so.jhs"), file.id, draft["id"]), uow)
+    uow.drafts.find(draft["id"]).reserved_issue_number = None  # as the migration leaves an earlier approval
+    issued = drafts.issue_draft(IssueDraft(caller("so.jhs"), file.id, draft["id"], dispatch_mode="post",
+                                           recipients=[{"name": "तहसीलदार", "address": "तहसील झाँसी"}]), uow)
+    assert issued["issue"]["issue_number"] == f"I-2/{year}/COLL-JHS"  # I-1 went to its approval, then was lost

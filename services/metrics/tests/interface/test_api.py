@@ -48,7 +48,9 @@ def scored(client, events, events_factory, metrics_db, wait):
                               "file_number": "N-11016/6/2026-COLL-JHS", "subject": "भूमि अधिग्रहण, ग्राम बबीना"}, at=this_week(0.5)),
         make("file_sent", {"file_id": "f-2", "to_user": "so.jhs", "due_date": (TODAY - timedelta(days=1)).isoformat()}, at=this_week(0.75)),
         make("receipt_diarised", {"receipt_id": "r-1", "kind": "electronic", "holder": "clerk.jhs"}, at=old),
-        make("draft_issued", {"file_id": "f-2", "dispatch_mode": "email"}, actor="so.jhs", at=this_week(0.9)),
+        make("draft_issued", {"file_id": "f-2", "dispatch_mode": "email", "addressees": [
+            {"dispatch_id": "d-1", "position": 1, "mode": "email", "copy": False, "name": "Ravi", "email": "ravi@example.in"}]},
+            actor="so.jhs", at=this_week(0.9)),
         make("file_closed", {"file_id": "f-1", "created_at": LAST_WEEK.isoformat(), "movement_count": 3}, at=LAST_WEEK + timedelta(days=1)),
         # Treasury Jhansi: physical
         make("file_created", {"file_id": "t-1", "kind": "physical", "created_by": "sto.jhs"}, office="TRY-JHS", actor="sto.jhs", at=LAST_WEEK),
@@ -185,8 +187,10 @@ def test_the_other_mis_reports(scored):
     assert sum(r["files_forwarded"] for r in totals) == 1 and sum(r["files_received"] for r in totals) == 1
     assert all(re.match(r"^\d{4}-\d{2}$", r["month"]) for r in monthly["rows"])
 
-    dispatch = scored.get(f"/mis/dispatch?{period}").json()["rows"]
-    assert [(r["section"], r["section_name_hi"], r["issued_by_email"], r["total"]) for r in dispatch] == [("COLL-JHS-CR", "अनुभाग COLL-JHS-CR", 1, 1)]
+    dispatch = scored.get(f"/mis/dispatch?by=section&{period}").json()["rows"]
+    assert [(r["office"], r["section"], r["section_name_hi"], r["issued"], r["by_email"], r["awaiting"]) for r in dispatch] == [
+        ("COLL-JHS", "COLL-JHS-CR", "अनुभाग COLL-JHS-CR", 1, 1, 1), ("ALL", None, None, 1, 1, 1)]
+    assert scored.get(f"/mis/dispatch?by=ward&{period}").status_code == 422
 
     overdue = scored.get("/mis/overdue").json()["rows"]
     assert [(r["holder"], r["overdue"], r["days_overdue"]) for r in overdue] == [("so.jhs", 1, 1)]

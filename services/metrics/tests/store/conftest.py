@@ -1,5 +1,5 @@
-"""The store on both databases: events applied the way the consumer applies a batch
-(`repository.apply_events`), weeks scored the way the scorer's timer scores them, and everything
+"""The store on both databases: events applied the way the consumer applies a batch (the shared
+pipeline's `apply_batch` around `usecases_events.apply_events`), weeks scored the way the scorer's timer scores them, and everything
 the service serves read back so that it can be compared with a recompute from scratch."""
 import shutil
 import uuid
@@ -8,12 +8,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from eoffice_common.db import Store as EventStore
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
 from eoffice_common.testing import truncate_all
-from metrics import domain, reports, repository, scoring, usecases
+from metrics import domain, reports, usecases
+from metrics.events import parse_event
 from metrics.models import ScoredWeek, UnitScore
+from metrics.repository import MetricsUnitOfWork
+from metrics.usecases_events import ApplyEvents, apply_events
+from metrics.usecases_scoring import RecomputeEverything, ScoreStaleWeeks, recompute_everything, score_stale_weeks
 
 IST = domain.IST
 CONSUMER = "metrics"
@@ -28,20 +33,23 @@ class Store:
     def unit_of_work(self):
         return UnitOfWork(self.engine, actor="test", correlation_id=None)
 
+    def metrics_unit_of_work(self):
+        return MetricsUnitOfWork(self.unit_of_work())
+
     def apply(self, envelopes, now):
-        """One batch, as the consumer's handler applies it."""
-        with self.unit_of_work() as uow:
-            outcomes = repository.apply_events(uow.session, CONSUMER, list(envelopes), now)
-            uow.commit()
-        return outcomes
+        """One batch, as the consumer's handler applies it; the number of events applied, duplicate and
+        dead-lettered."""
+        pipeline = EventStore(self.engine, "test", None, CONSUMER, "metrics")
+        return pipeline.apply_batch(list(envelopes), lambda uow, events: apply_events(ApplyEvents(events, now), MetricsUnitOfWork(uow)),
+                                    validate=lambda envelope: parse_event(envelope, now))
 
     def score(self, now):
         """The scorer's passes until nothing is left to score."""
-        while scoring.score_stale_weeks(self.unit_of_work, self.settings, now):
+        while score_stale_weeks(ScoreStaleWeeks(self.settings, now), self.metrics_unit_of_work):
             pass
 
     def recompute_everything(self, now):
-        scoring.recompute_everything(self.unit_of_work, self.settings, now)
+        recompute_everything(RecomputeEverything(self.settings, now), self.metrics_unit_of_work)
 
     def scores(self):
         """Every stored score, rank, explanation and the formula each week was scored with."""
@@ -58,17 +66,19 @@ class Store:
         with self.unit_of_work() as uow:
             return uow.session.get(UnitScore, (week, level, unit))
 
-    def report(self, name, now, first=None, last=None, sender=None, **scope):
+    def report(self, name, now, first=None, last=None, sender=None, by="office", **scope):
         with self.unit_of_work() as uow:
             store = reports.ReportStore(uow)
             today = now.astimezone(IST).date()
             period = (first or today - timedelta(days=365), last or today) if name in usecases.PERIOD_REPORTS else None
-            return store.report(name, store.offices_in_scope(**scope), sender, now, period)[1]
+            return store.report(name, store.offices_in_scope(**scope), sender, now, period, by=by)[1]
 
     def every_report(self, now):
         names = ("pendency", "section-pendency", "active-file-levels", "vip-receipts", "overdue", "disposal", "monthly",
                  "dispatch", "electronic", "active-users", "darpg-monthly", "receipts-by-category", "file-register")
         every = {name: self.report(name, now) for name in names}
+        for by in ("section", "department", "district"):
+            every[f"dispatch by {by}"] = self.report("dispatch", now, by=by)
         for sender in ("clerk.jhs", "so.jhs", "sto.jhs"):
             every[f"pending-with-others of {sender}"] = self.report("pending-with-others", now, sender=sender)
         return every

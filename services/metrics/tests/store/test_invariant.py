@@ -2,7 +2,8 @@
 stored score, rank, explanation and MIS row equals a recompute from scratch over the stored facts
 and the current directory. Hypothesis makes the sequences: events late, duplicated and out of
 order, in batches applied at moments that move on (so some events are still in the future and
-refused); files closed and reopened; a user recorded late, deactivated or moved; a new office."""
+refused); files closed and reopened; letters issued, received, opened, emailed or bounced; a user recorded late,
+deactivated or moved; a new office."""
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
@@ -26,9 +27,10 @@ DIRECTORY_CHANGES = ("late_user", "deactivate", "move", "new_office")
 FILE_EVENTS = ("file_created", "file_sent", "file_pulled_back", "file_transferred", "file_closed", "file_reopened",
                "note_confirmed", "document_signed")
 RECEIPT_EVENTS = ("receipt_diarised", "receipt_sent", "receipt_pulled_back", "receipt_put_in_file")
+LETTER_EVENTS = ("draft_issued", "letter_received", "letter_opened", "letter_emailed")
 
 step = st.tuples(
-    st.sampled_from(FILE_EVENTS + RECEIPT_EVENTS + ("notification_delivered",)),
+    st.sampled_from(FILE_EVENTS + RECEIPT_EVENTS + LETTER_EVENTS + ("notification_delivered",)),
     st.integers(0, FILES - 1),  # which file or receipt
     st.sampled_from(PEOPLE),  # who acted
     st.sampled_from(PEOPLE),  # to whom
@@ -69,6 +71,14 @@ def fact_event(make, index, kind, item, actor, to_user, minutes, flag):
     office = OFFICE_OF[actor] if minutes % 2 else FILE_OFFICES[item % len(FILE_OFFICES)]
     file_id, receipt_id = f"F-{item}", f"R-{item % RECEIPTS}"
     electronic = "electronic" if flag else "physical"
+    # A file's letter goes to another office inside the system, to an address by email and one by post.
+    addressee_office = FILE_OFFICES[(item + 1) % len(FILE_OFFICES)]
+    inside, by_email = f"D-{item}-1", f"D-{item}-2"
+    addressees = [
+        {"dispatch_id": inside, "position": 1, "mode": "intra", "copy": False, "name": "पता", "office": addressee_office},
+        {"dispatch_id": by_email, "position": 2, "mode": "email", "copy": flag, "name": "Ravi", "email": "ravi@example.in"},
+        {"dispatch_id": f"D-{item}-3", "position": 3, "mode": "post", "copy": False, "name": "Ravi", "address": "Jhansi"},
+    ]
     data = {
         "file_created": {"file_id": file_id, "kind": electronic, "created_by": actor, "file_number": f"N-{item}/2026",
                          "subject": f"पत्रावली {item}", "category": CATEGORIES[item % 2], "classification": "normal" if flag else "secret"},
@@ -85,10 +95,17 @@ def fact_event(make, index, kind, item, actor, to_user, minutes, flag):
         "receipt_pulled_back": {"receipt_id": receipt_id, "by_user": actor, "from_user": to_user},
         "receipt_put_in_file": {"receipt_id": receipt_id, "file_id": file_id},
         "notification_delivered": {"notification_id": f"M-{index}", "user": to_user, "channel": "inapp"},
+        "draft_issued": {"file_id": file_id, "dispatch_mode": "intra", "addressees": addressees},
+        "letter_received": {"receipt_id": f"L-{item}", "dispatch_id": inside},
+        "letter_opened": {"receipt_id": f"L-{item}", "dispatch_id": inside, "opened_by": actor},
+        "letter_emailed": {"dispatch_id": by_email, "file_id": file_id, "outcome": "delivered" if flag else "bounced"},
     }[kind]
+    if kind in ("letter_received", "letter_opened"):
+        office = addressee_office
     if kind in ("document_signed", "notification_delivered"):
         office = ""  # signing and notify name a user, not an office
-    return make.event(kind, data, at, office=office, actor="system" if kind == "notification_delivered" else actor)
+    system = kind in ("notification_delivered", "letter_received", "letter_emailed")
+    return make.event(kind, data, at, office=office, actor="system" if system else actor)
 
 
 def deliveries(make, history):

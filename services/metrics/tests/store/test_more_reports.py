@@ -49,6 +49,25 @@ def test_what_i_sent_that_others_still_hold(store, make):
     assert store.report("pending-with-others", NOW, sender="so.jhs") == []
 
 
+def test_what_i_sent_to_another_office_is_pending_with_the_holders_office(store, make):
+    """Like pendency, an item sent on is charged to the office of the user now holding it, not the one
+    that created it (issue 19): the tehsil's file the clerk sent to the collectorate's officer is
+    pending with the collectorate."""
+    store.apply([make.office("COLL-JHS"), make.office("TEH-MRN"), make.user("clerk.teh", "TEH-MRN"),
+                 make.user("so.jhs", "COLL-JHS")], NOW)
+    at = NOW - timedelta(days=3)
+    store.apply([
+        make.event("file_created", {"file_id": "F-T", "kind": "electronic", "created_by": "clerk.teh"}, at,
+                   office="TEH-MRN", actor="clerk.teh"),
+        make.event("file_sent", {"file_id": "F-T", "to_user": "so.jhs"}, at + timedelta(hours=1), office="TEH-MRN",
+                   actor="clerk.teh"),
+    ], NOW)
+    held = store.report("pending-with-others", NOW, sender="clerk.teh", office="COLL-JHS")
+    assert [(r["office"], r["office_name_hi"], r["item_id"], r["holder"]) for r in held] == [
+        ("COLL-JHS", "कार्यालय COLL-JHS", "F-T", "so.jhs")]
+    assert store.report("pending-with-others", NOW, sender="clerk.teh", office="TEH-MRN") == []
+
+
 def test_transaction_levels_of_files_still_active(store, make):
     directory, events = history(make)
     store.apply(directory, NOW)

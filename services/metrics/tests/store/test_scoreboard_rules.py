@@ -34,7 +34,7 @@ def test_an_event_dated_in_the_future_is_refused_with_its_reason(store, make):
         make.event("file_created", {"file_id": "F-1", "kind": "electronic", "created_by": "clerk.jhs"}, NOW + timedelta(minutes=2)),
         make.event("file_created", {"file_id": "F-2", "kind": "electronic", "created_by": "clerk.jhs"}, NOW + timedelta(days=3)),
     ], NOW)
-    assert outcomes[("file_created", "applied")] == 1 and outcomes[("file_created", "dead_lettered")] == 1
+    assert outcomes["applied"] == 1 and outcomes["dead_lettered"] == 1
     with store.engine.engine.connect() as connection:
         reasons = connection.execute(text("SELECT reason FROM dead_letters")).scalars().all()
         facts = connection.execute(text("SELECT item_id FROM facts")).scalars().all()

@@ -43,7 +43,7 @@ def test_each_event_type_becomes_a_fact(event_type):
     data = {
         "receipt_id": "r-1", "file_id": "f-1", "to_user": "dm.jhs", "signer": "so.jhs", "user_id": "so.jhs",
         "user": "so.jhs", "file_ids": ["f-1"], "kind": "electronic", "document_kind": "note", "channel": "sms",
-        "dispatch_mode": "post",
+        "dispatch_mode": "post", "dispatch_id": "d-1", "outcome": "delivered",
     }
     made = fact_from(envelope(event_type, data))
     assert (made.event_type, made.event_id, made.actor) == (event_type, "e-1", "so.jhs")
@@ -63,7 +63,27 @@ def test_what_a_fact_keeps_of_its_event():
     assert (created.kind, created.section) == ("electronic", "COLL-JHS-REV")
 
 
+def test_an_issued_letter_keeps_each_addressees_dispatch_and_the_news_of_it_names_the_dispatch():
+    """A letter issued inside the system (dispatch_mode intra, issue 20) was refused as malformed before."""
+    issued = fact_from(envelope("draft_issued", {"file_id": "f-1", "dispatch_mode": "intra", "addressees": [
+        {"dispatch_id": "d-1", "position": 1, "mode": "intra", "copy": False, "name": "तहसीलदार, मऊरानीपुर", "office": "TEH-MRN"},
+        {"dispatch_id": "d-2", "position": 2, "mode": "email", "copy": True, "name": "Ravi", "email": "ravi@example.in"},
+    ]}))
+    assert (issued.kind, issued.item_id, issued.dispatches) == ("intra", "f-1", [
+        {"dispatch_id": "d-1", "mode": "intra", "copy": False, "office": "TEH-MRN"},
+        {"dispatch_id": "d-2", "mode": "email", "copy": True, "office": None}])
+    received = fact_from(envelope("letter_received", {"receipt_id": "r-9", "dispatch_id": "d-1"}, office="TEH-MRN"))
+    assert (received.dispatch_id, received.item_id, received.office) == ("d-1", "r-9", "TEH-MRN")
+    bounced = fact_from(envelope("letter_emailed", {"dispatch_id": "d-2", "file_id": "f-1", "outcome": "bounced"}))
+    assert (bounced.dispatch_id, bounced.kind) == ("d-2", "bounced")
+
+
 @pytest.mark.parametrize("event_type, data, reason", [
+    ("draft_issued", {"file_id": "f-1", "dispatch_mode": "intra", "addressees": [{"mode": "intra"}]}, "addressees.0.dispatch_id"),
+    ("draft_issued", {"file_id": "f-1", "addressees": [{"dispatch_id": "d-1", "mode": "fax"}]}, "addressees.0.mode"),
+    ("draft_issued", {"file_id": "f-1", "addressees": "TEH-MRN"}, "data.addressees must be a list"),
+    ("letter_received", {"receipt_id": "r-9"}, "data.dispatch_id is missing"),
+    ("letter_emailed", {"dispatch_id": "d-2", "file_id": "f-1", "outcome": "lost"}, "data.outcome must be one of"),
     ("file_sent", {"file_id": "f-1"}, "data.to_user is missing"),
     ("receipt_sent", {"to_user": "dm.jhs"}, "data.receipt_id is missing"),
     ("file_created", {"file_id": "f-1", "kind": "paper"}, "data.kind must be one of"),

@@ -35,7 +35,7 @@ class InMemoryReports:
     def offices_in_scope(self, office=None, district=None, department=None):
         return {c: o for c, o in OFFICES.items() if c == office or o[0] == district or o[1] == department}
 
-    def report(self, name, offices, reader, now, period, page=1, per_page=None):
+    def report(self, name, offices, reader, now, period, page=1, per_page=None, by="office"):
         self.asked.append((name, sorted(offices), period, page, per_page))
         rows = [{"file_id": f} for f in REGISTER] if name == "file-register" else [{"office": c} for c in offices]
         if per_page:

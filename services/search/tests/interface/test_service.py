@@ -66,12 +66,12 @@ def test_a_scanned_letter_is_found_by_a_word_of_it_only_by_those_who_may_open_it
     answer = client.search(user="dm.jhs", q="hospital objections").json()
     assert answer["total"] == 1 and answer["facets"]["classification"] == {"normal": 1}
     result = answer["results"][0]
-    assert result["opens"] == {"kind": "receipt", "id": "r-open"} and result["number"] == "r-open/2026/COLL-JHS"
+    assert result["opens"] == {"kind": "receipt", "id": "r-open", "within": None} and result["number"] == "r-open/2026/COLL-JHS"
     assert "<mark>hospital</mark>" in result["snippet"] and result["page"] == 1
     secret_view = client.search(user="clerk2.jhs", q="hospital").json()
     assert {r["opens"]["id"] for r in secret_view["results"]} == {"r-open", "r-secret"}
     assert client.search(user="dm.jln", office="COLL-JLN", q="hospital").json() == {
-        "total": 0, "page": 1, "per_page": 20, "facets": {"type": {}, "classification": {}}, "results": []}
+        "total": 0, "bounded": False, "page": 1, "per_page": 20, "facets": {"type": {}, "classification": {}}, "results": []}
 
 
 def test_bad_documents_are_recorded_with_a_reason_and_never_stay_waiting(bus, client, store, db, wait, search_config):
@@ -116,7 +116,8 @@ def test_a_secret_receipt_in_a_normal_file_stays_hidden_from_the_file_office(bus
         envelope("file_created", {"file_id": "f1", "file_number": "N-11016/1/2026", "office": "COLL-JHS",
                                   "subject": "खनन पट्टा", "classification": "normal", "created_by": "so.jhs"}, at=now),
         diarised("r1", [], classification="secret", subject="खनन माफिया की शिकायत"),
-        envelope("receipt_linked", {"file_id": "f1", "receipt_id": "r1", "linked_by": "so.jhs", "receipt_number": "r1"},
+        envelope("receipt_linked", {"file_id": "f1", "receipt_id": "r1", "linked_by": "so.jhs", "receipt_number": "r1",
+                                     "correspondence_id": "c-1"},
                  at=now + timedelta(seconds=1)),
         envelope("file_sent", {"file_id": "f1", "to_user": "dm.jhs", "classification": "normal",
                                "sent_at": (now + timedelta(seconds=2)).isoformat()}),
@@ -127,7 +128,7 @@ def test_a_secret_receipt_in_a_normal_file_stays_hidden_from_the_file_office(bus
     assert hidden["total"] == 1 and hidden["results"][0]["type"] == "file"
     assert "माफिया" not in str(hidden) and client.search(user="adm.jhs", q="माफिया").json()["total"] == 0
     late = client.search(user="dm.jhs", q="माफिया").json()["results"][0]
-    assert late["opens"] == {"kind": "file", "id": "f1"}
+    assert late["opens"] == {"kind": "file", "id": "f1", "within": {"kind": "correspondence", "id": "c-1"}}
 
 
 def test_a_malformed_event_is_dead_lettered_with_its_reason(bus, db, wait):
@@ -150,3 +151,25 @@ def test_the_openapi_document_describes_every_route_and_no_other(search_containe
     routes = {(e.method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", e.url)) for e in search_container.entrypoints
               if isinstance(e, HttpEntrypoint)}
     assert documented == routes
+
+
+def test_a_draft_before_approval_and_an_attached_document_are_found_by_whoever_may_open_the_secret_file(bus, client, store, db, wait):
+    attached = store.put(text_pdf(["पहला पृष्ठ", "गाटा संख्या 112 की खतौनी"])).key
+    now = datetime.now(timezone.utc)
+    bus.publish(
+        envelope("file_created", {"file_id": "f1", "file_number": "N-1/2026", "office": "COLL-JHS", "subject": "भूमि विवाद",
+                                  "classification": "secret", "created_by": "so.jhs"}, at=now),
+        envelope("draft_versioned", {"file_id": "f1", "draft_id": "d1", "version": 1, "subject": "सूचना",
+                                     "content": "सुनवाई की तिथि", "author": "so.jhs"}, at=now),
+        envelope("documents_attached", {"file_id": "f1", "correspondence_id": "c-1", "title": "खसरा प्रति", "added_by": "so.jhs",
+                                        "documents": [{"position": 1, "key": attached, "content_type": "application/pdf"}]}, at=now),
+    )
+    assert wait(lambda: db.rows("SELECT count(*) FROM documents WHERE status = 'indexed' AND source = 'correspondence:c-1:1'")[0][0] == 1)
+    (draft,) = client.search(user="so.jhs", q="सुनवाई").json()["results"]
+    assert draft["opens"] == {"kind": "file", "id": "f1", "within": {"kind": "draft", "id": "d1"}}
+    (document,) = client.search(user="so.jhs", q="गाटा").json()["results"]
+    assert (document["type"], document["scan"], document["page"]) == ("document", 1, 2)
+    assert document["opens"] == {"kind": "file", "id": "f1", "within": {"kind": "correspondence", "id": "c-1"}}
+    for q in ("सुनवाई", "गाटा", "खसरा"):
+        assert client.search(user="dm.jhs", q=q).json()["total"] == 0, q
+

@@ -1,6 +1,5 @@
 """An in-memory unit of work for the use cases: the repositories' behaviour, with a plain search (every
 word and phrase of the query among the document's folded words) standing for the databases' indexes."""
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
@@ -20,6 +19,9 @@ class InMemoryItems:
     def get(self, kind, item_id):
         found = self.items.get((kind, item_id))
         return replace(found, readers=set(found.readers)) if found else model.Item(kind, item_id)
+
+    def lock(self, kind, item_id):
+        return self.get(kind, item_id)
 
     def save(self, item):
         self.items[(item.kind, item.id)] = replace(item, readers=set(item.readers))
@@ -62,11 +64,25 @@ class Document:
     pages: int = None
     page_starts: list = None
     body: str = None
+    revision: int = None
+
+
+@dataclass
+class Hit:
+    id: int
+    item_kind: str
+    item_id: str
+    kind: str
+    source: str
+    classification: str
+    rank: float
 
 
 @dataclass
 class Row:
     id: int
+    item_kind: str
+    item_id: str
     kind: str
     title: str
     number: str
@@ -77,23 +93,25 @@ class Row:
     source: str
     opens_kind: str
     opens_id: str
-    rank: float
 
 
 class InMemoryDocuments:
     def __init__(self):
         self.documents, self.grants = {}, {}
 
-    def upsert(self, item, kind, source, now, title=None, body=None, key=None, content_type=None, dated=None):
+    def upsert(self, item, kind, source, now, title=None, body=None, key=None, content_type=None, dated=None, revision=None):
         found = next((d for d in self.documents.values() if (d.item_kind, d.item_id, d.source) == (item.kind, item.id, source)), None)
         if found is None:
             found = Document(len(self.documents) + 1, item.kind, item.id, kind, source)
             self.documents[found.id] = found
         found.title, found.number, found.office, found.classification = title, item.number, item.office, item.classification
-        found.dated, found.key, found.content_type = dated or item.dated, key, content_type
+        found.dated, found.key, found.content_type, found.revision = dated or item.dated, key, content_type, revision
         if body is not None:
             self.record_text(found.id, [body], now)
         return found.id
+
+    def revision_of(self, item, source):
+        return next((d.revision for d in self.documents.values() if (d.item_kind, d.item_id, d.source) == (item.kind, item.id, source)), None)
 
     def describe(self, item):
         for document in self.documents.values():
@@ -142,12 +160,12 @@ class InMemoryDocuments:
             document.status = PENDING
         return len(waiting)
 
-    def search(self, query, grants, filters, offset, limit):
+    def candidates(self, query, grants, filters, limit):
         found = []
         for document in self.documents.values():
-            held = self.grants.get(document.id, {})
-            mine = [held[g] for g in grants if g in held]
-            if document.body is None or not mine or not _matches(folded_words(document.body or ""), query):
+            if document.body is None or not set(grants) & set(self.grants.get(document.id, {})):
+                continue
+            if not _matches(folded_words(document.body), query):
                 continue
             if filters.get("types") and document.kind not in filters["types"]:
                 continue
@@ -161,11 +179,19 @@ class InMemoryDocuments:
                 continue
             if filters.get("date_to") and (document.dated is None or document.dated > filters["date_to"]):
                 continue
-            opens = sorted(mine, reverse=True)[0]
-            found.append(Row(document.id, document.kind, document.title, document.number, document.dated, document.body,
-                             document.page_starts, document.classification, document.source, opens[0], opens[1], 1.0))
-        facets = {"type": dict(Counter(r.kind for r in found)), "classification": dict(Counter(r.classification for r in found))}
-        return len(found), facets, found[offset:offset + limit]
+            found.append(Hit(document.id, document.item_kind, document.item_id, document.kind, document.source,
+                             document.classification, 1.0))
+        return found[:limit]
+
+    def shown(self, document_ids, grants):
+        rows = []
+        for document_id in document_ids:
+            document, held = self.documents[document_id], self.grants[document_id]
+            opens = sorted((held[g] for g in grants if g in held), reverse=True)[0]
+            rows.append(Row(document.id, document.item_kind, document.item_id, document.kind, document.title, document.number,
+                            document.dated, document.body, document.page_starts, document.classification, document.source,
+                            opens[0], opens[1]))
+        return rows
 
 
 def _matches(words, query):

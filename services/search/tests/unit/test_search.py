@@ -93,3 +93,23 @@ def test_a_text_layer_keeps_devanagari_conjuncts_whole():
     from search.extraction import CONTROL
 
     assert [w.folded for w in words(CONTROL.sub("", "वेतन नि\x10र्धा\x12\x13रण"))] == ["वेतन", "निर्धारण"]
+
+
+def test_a_receipt_found_by_its_subject_and_its_scan_is_listed_once_with_the_best_snippet(uow, o):
+    o.diarise("r1", subject="पेंशन प्रकरण", letter="श्री राम प्रसाद की पेंशन स्वीकृति")
+    o.diarise("r2", subject="वेतन", letter="पेंशन नियमावली")
+    answer = o.found("पेंशन", "dm.jhs", "COLL-JHS")
+    assert answer["total"] == 2 and answer["facets"]["type"] == {"receipt": 2}
+    assert sorted(r["opens"]["id"] for r in answer["results"]) == ["r1", "r2"]
+    # both words are only in r1's scan: that snippet, not the subject's
+    found = o.found("पेंशन स्वीकृति", "dm.jhs", "COLL-JHS")["results"]
+    assert len(found) == 1 and "<mark>स्वीकृति</mark>" in found[0]["snippet"] and found[0]["scan"] == 1
+
+
+def test_a_word_in_more_documents_than_are_ranked_gives_a_bounded_count(uow, o, monkeypatch):
+    monkeypatch.setattr(usecases, "MAX_CANDIDATES", 5)
+    for n in range(8):
+        o.diarise(f"r{n}", subject="विविध", letter=f"वेतन निर्धारण {n}")
+    answer = o.found("वेतन", "dm.jhs", "COLL-JHS", per_page=3)
+    assert answer["bounded"] is True and answer["total"] == 5 and len(answer["results"]) == 3
+    assert o.found("निर्धारण 3", "dm.jhs", "COLL-JHS")["bounded"] is False

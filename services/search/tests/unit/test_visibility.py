@@ -67,9 +67,9 @@ def test_a_normal_receipt_in_a_file_of_another_office_is_read_by_that_office_and
     assert not o.sees("भुगतान", "dm.jhs", "COLL-JHS")
     o.apply("receipt_linked", file_id="f1", receipt_id="r1", linked_by="so.jhs")
     answer = o.found("भुगतान", "dm.jhs", "COLL-JHS")
-    assert [r["opens"] for r in answer["results"]] == [{"kind": "file", "id": "f1"}]
+    assert [r["opens"] for r in answer["results"]] == [{"kind": "file", "id": "f1", "within": None}]
     # the receipt's own office reads it as the receipt
-    assert o.found("भुगतान", "sto.jln", "TRY-JLN")["results"][0]["opens"] == {"kind": "receipt", "id": "r1"}
+    assert o.found("भुगतान", "sto.jln", "TRY-JLN")["results"][0]["opens"] == {"kind": "receipt", "id": "r1", "within": None}
 
 
 def test_a_secret_receipt_in_a_normal_file_is_not_read_by_the_file_office(uow, o):
@@ -83,7 +83,7 @@ def test_a_secret_receipt_in_a_normal_file_is_not_read_by_the_file_office(uow, o
     assert o.sees("informer", "clerk.jhs", "COLL-JHS"), "dak cleared its creator"
     o.apply("file_sent", at=T0 + timedelta(hours=2), file_id="f1", to_user="late.jhs")
     answer = o.found("informer", "late.jhs", "COLL-JHS")
-    assert answer["results"][0]["opens"] == {"kind": "file", "id": "f1"}, "received the file after it went in"
+    assert answer["results"][0]["opens"] == {"kind": "file", "id": "f1", "within": None}, "received the file after it went in"
     assert o.nothing_shown(o.found("informer", "early.jhs", "COLL-JHS"))
 
 
@@ -133,3 +133,52 @@ def test_reindex_computes_every_grant_again_and_reads_every_scan_again(uow, o):
     assert o.sees("जलापूर्ति", "dm.jhs", "COLL-JHS"), "found by its old text while it waits to be read again"
     usecases.record_extraction(usecases.Extracted(uow.documents.pending(10)[0].id, pages=["जलापूर्ति"]), uow)
     assert o.sees("जलापूर्ति", "dm.jhs", "COLL-JHS")
+
+
+def test_a_result_found_through_a_file_opens_the_note_draft_or_correspondence_within_it(uow, o):
+    o.create_file("f1", subject="सड़क मरम्मत")
+    o.apply("note_confirmed", file_id="f1", note_id="n1", text="अनुमान स्वीकृत")
+    o.apply("draft_approved", file_id="f1", draft_id="d1", subject="आदेश", content="निविदा आमंत्रण")
+    o.diarise("r1", classification="confidential", office="COLL-JLN", by="clerk.jln", letter="ठेकेदार का भुगतान")
+    o.apply("receipt_linked", file_id="f1", receipt_id="r1", linked_by="so.jhs", correspondence_id="c-7")
+    opens = lambda q: o.found(q, "so.jhs", "COLL-JHS")["results"][0]["opens"]  # noqa: E731
+    assert opens("स्वीकृत") == {"kind": "file", "id": "f1", "within": {"kind": "note", "id": "n1"}}
+    assert opens("निविदा") == {"kind": "file", "id": "f1", "within": {"kind": "draft", "id": "d1"}}
+    assert opens("ठेकेदार") == {"kind": "file", "id": "f1", "within": {"kind": "correspondence", "id": "c-7"}}
+    assert opens("मरम्मत") == {"kind": "file", "id": "f1", "within": None}
+    assert o.found("ठेकेदार", "clerk.jln", "COLL-JLN")["results"][0]["opens"] == {"kind": "receipt", "id": "r1", "within": None}
+
+
+def test_a_draft_is_found_from_its_first_version_only_by_whoever_may_open_its_file(uow, o):
+    o.create_file("f-secret", classification="secret", subject="गोपनीय पत्रावली")
+    o.apply("draft_versioned", file_id="f-secret", draft_id="d1", version=1, subject="निविदा", content="ठेके की शर्तें tender")
+    assert o.sees("tender", "so.jhs", "COLL-JHS")
+    for user, office in (("dm.jhs", "COLL-JHS"), ("dm.jln", "COLL-JLN")):
+        assert o.nothing_shown(o.found("tender", user, office)), user
+    o.create_file("f-open")
+    o.apply("draft_versioned", file_id="f-open", draft_id="d2", version=1, subject="सूचना", content="पहला प्रारूप hearing")
+    assert o.sees("hearing", "clerk.jhs", "COLL-JHS") and o.nothing_shown(o.found("hearing", "dm.jln", "COLL-JLN"))
+    o.apply("draft_versioned", file_id="f-open", draft_id="d2", version=2, subject="सूचना", content="दूसरा प्रारूप adjourned")
+    o.apply("draft_versioned", file_id="f-open", draft_id="d2", version=1, subject="सूचना", content="पहला प्रारूप hearing")
+    assert not o.sees("hearing", "clerk.jhs", "COLL-JHS"), "an older version arriving late does not replace the newer"
+    o.apply("draft_approved", file_id="f-open", draft_id="d2", version=2, subject="सूचना", content="दूसरा प्रारूप adjourned")
+    answer = o.found("adjourned", "clerk.jhs", "COLL-JHS")
+    assert answer["total"] == 1 and answer["results"][0]["opens"]["within"] == {"kind": "draft", "id": "d2"}
+
+
+def test_an_attached_document_is_found_by_its_details_and_text_only_by_whoever_may_open_the_file(uow, o):
+    o.create_file("f1", classification="secret", subject="भूमि विवाद")
+    o.apply("documents_attached", file_id="f1", correspondence_id="c-1", title="खसरा खतौनी की प्रति", sender_name="लेखपाल",
+            added_by="so.jhs", documents=[{"position": 1, "key": "files/documents/k1.pdf", "content_type": "application/pdf"}])
+    attached = next(i for i in uow.documents.ids_of("file", "f1") if uow.documents.get(i).source == "correspondence:c-1:1")
+    usecases.record_extraction(usecases.Extracted(attached, pages=["पहला पृष्ठ", "गाटा संख्या 112 की खतौनी"]), uow)
+    found = o.found("खतौनी", "so.jhs", "COLL-JHS")
+    assert found["total"] == 1 and found["facets"]["type"] == {"document": 1}, "its details and its text: listed once"
+    (result,) = o.found("गाटा", "so.jhs", "COLL-JHS")["results"]
+    assert (result["type"], result["scan"], result["page"]) == ("document", 1, 2)
+    assert result["opens"] == {"kind": "file", "id": "f1", "within": {"kind": "correspondence", "id": "c-1"}}
+    assert o.sees("लेखपाल", "so.jhs", "COLL-JHS")
+    for user, office in (("dm.jhs", "COLL-JHS"), ("dm.jln", "COLL-JLN")):
+        assert o.nothing_shown(o.found("गाटा", user, office)) and o.nothing_shown(o.found("लेखपाल", user, office)), user
+    o.apply("file_sent", file_id="f1", to_user="dm.jhs", classification="secret")
+    assert o.sees("गाटा", "dm.jhs", "COLL-JHS")

@@ -144,3 +144,19 @@ def test_signing_needs_a_registered_certificate(office):
     assert (response.status_code, response.json()["error"]) == (422, "no_certificate")
     response = office.sign("note", note_id, "dm.jhs", method="esign")
     assert (response.status_code, response.json()["error"]) == (422, "no_certificate")
+
+
+def test_a_signed_letter_carries_the_issue_number_reserved_at_its_approval(office):
+    """files' draft_approved names the issue number; the PDF signed before issue prints it, under the signature."""
+    import pypdfium2
+
+    draft_id = office.approve_draft("dm.jhs", "सेवा में,\nश्री राम प्रसाद, ग्राम बड़ागाँव\n\nआपकी पेंशन स्वीकृत की जाती है।",
+                                    issue_number="I-12/2026/COLL-JHS")
+    assert office.register_dsc("dm.jhs").status_code == 201
+    assert office.sign("draft", draft_id, "dm.jhs").status_code == 201
+    pdf = office.get(f"/documents/draft/{draft_id}/pdf", "dm.jhs").content
+    document = pypdfium2.PdfDocument(pdf)
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    document.close()
+    assert "पत्रांक / Letter No.: I-12/2026/COLL-JHS" in unicodedata.normalize("NFC", text)
+    assert office.get(f"/documents/draft/{draft_id}/verification", "dm.jhs").json()["valid"] is True

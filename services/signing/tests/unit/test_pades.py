@@ -153,3 +153,26 @@ def test_a_claim_names_only_a_plain_document_id():
     assert pades.CLAIM.search(f"eoffice-note:n-7 sha256:{'c' * 64}").groups() == ("note", "n-7", "c" * 64)
     for forged in (f"eoffice-note:n-7\x00x sha256:{'c' * 64}", f"eoffice-note:{'n' * 65} sha256:{'c' * 64}"):
         assert pades.CLAIM.search(forged) is None
+
+
+def pdfium_text(pdf):
+    """The text of every page as PDFium (Chrome's PDF engine) extracts it."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return unicodedata.normalize("NFC", "".join(page.get_textpage().get_text_range() for page in document))
+    finally:
+        document.close()
+
+
+def test_a_letter_carries_the_issue_number_reserved_at_approval_under_its_signature(world):
+    letter = replace(CONTENT, kind="draft", document_id="d-7", version=1, issue_number="I-7/2026/COLL-JHS",
+                     text="सेवा में,\nश्री राम प्रसाद\n\nआपकी पेंशन स्वीकृत की जाती है।")
+    signed = sign(render(letter, LINES), world, 1, "so.jhs")
+    text = pdfium_text(signed)
+    assert "I-7/2026/COLL-JHS" in text and "Letter No." in text
+    verified = pades.verify_pdf(signed, world[3])  # the number is under the signature, not stamped after it
+    assert [(c.intact, c.valid, c.covers_document) for c in verified.checks] == [(True, True, True)]
+    assert verified.revisions_after_last_signature == 0
+    assert "Letter No." not in pdfium_text(render(CONTENT, LINES))  # a note has no issue number

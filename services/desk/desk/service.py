@@ -724,7 +724,7 @@ class DeskService:
         if not documents:
             return {}
         pile = eventlet.GreenPile(SIGNING_LOOKUPS)
-        pile.spawn(self._try, self.services.get, "signing", "/certificates")
+        pile.spawn(self._try, self.services.get, "signing", "/office/certificates")
         for kind, document_id, _ in documents:
             pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
         (certificates, _), *answers = list(pile)
@@ -924,7 +924,7 @@ class DeskService:
         pile.spawn(self._try, self.services.get, "files", "/heads")
         pile.spawn(self._try, self.services.get, "notify", "/dead-letters", params={"per_page": 50})
         pile.spawn(self._try, self.services.get, "dak", "/directory/users", params={"office": me.office, "limit": 200})
-        pile.spawn(self._try, self.services.get, "signing", "/certificates")
+        pile.spawn(self._try, self.services.get, "signing", "/office/certificates")
         (heads, _), (dead_letters, _), (users, _), (certificates, _) = list(pile)
         return self.pages.render(
             request, "admin.html", status=status, dialog=dialog, failure=failure, values=values or MultiDict(),

@@ -185,3 +185,26 @@ def test_a_chosen_report_scope_becomes_the_metrics_parameter():
     assert domain.report_scope("office:HR-JJR-DC1") == {"office": "HR-JJR-DC1"}
     assert domain.report_scope("state:HR") == domain.report_scope("") == domain.report_scope(None) == {}
     assert domain.report_scope("holder:someone") == domain.report_scope("district:") == {}
+
+
+def test_only_officers_of_another_district_not_yet_confirmed_need_confirming():
+    from desk.domain import unconfirmed_elsewhere
+
+    chosen = [{"id": "so.jhs", "own_district": True}, {"id": "so.lko", "own_district": False}, {"id": "so.llp", "own_district": False}]
+    assert [p["id"] for p in unconfirmed_elsewhere(chosen, set())] == ["so.lko", "so.llp"]
+    assert [p["id"] for p in unconfirmed_elsewhere(chosen, {"so.lko"})] == ["so.llp"]
+    assert unconfirmed_elsewhere(chosen, {"so.lko", "so.llp"}) == []
+
+
+def test_the_user_form_becomes_daks_record_with_blanks_as_none_and_roles_as_ticked():
+    from werkzeug.datastructures import MultiDict
+
+    from desk.domain import directory_user_body, directory_user_values
+
+    form = MultiDict([("name_en", " Kamla Devi "), ("name_hi", "कमला देवी"), ("office", "COLL-JHS"), ("section", ""),
+                      ("roles", "clerk"), ("roles", "officer"), ("email", "")])
+    body = directory_user_body(form)
+    assert (body["name_en"], body["name_hi"], body["section"], body["email"]) == ("Kamla Devi", "कमला देवी", None, None)
+    assert (body["roles"], body["clearance"], body["language"]) == (["clerk", "officer"], "normal", "hi")
+    values = directory_user_values({"name_hi": "कमला देवी", "roles": ["clerk", "officer"], "office": "COLL-JHS"})
+    assert values.getlist("roles") == ["clerk", "officer"] and values["name_hi"] == "कमला देवी" and values["section"] == ""

@@ -283,7 +283,7 @@ class DeskService:
     def inbox(self, request):
         return self._inbox_page(request)
 
-    def _inbox_page(self, request, refused=(), done=0, status=200):
+    def _inbox_page(self, request, refused=(), done=0, status=200, confirm=None, confirming=None):
         """Receipts and files waiting with me: overdue first, then by priority; counts on top."""
         pile = eventlet.GreenPile(3)
         pile.spawn(self._try, self.services.get, "dak", "/receipts", params={"box": "inbox", "per_page": INBOX_PAGE})
@@ -306,6 +306,7 @@ class DeskService:
             request, "inbox.html", items=items, today=today, counts=counts, shown=len(items),
             totals={"receipts": receipts["total"], "files": files["total"]}, unread=unread,
             errors={"receipts": receipts_error, "files": files_error}, box="inbox", refused=refused, done=done, status=status,
+            confirm=confirm, confirming=confirming,
         )
 
     @page("POST", "/inbox/receipts")
@@ -321,6 +322,11 @@ class DeskService:
             body = schemas.send_request(form)
             if not body.get("to"):
                 return self.pages.redirect("/inbox", "bulk_nothing")
+            try:
+                self._confirm_other_districts(body["to"], form)
+            except OtherDistrictToConfirm as asked:
+                FORMS.labels("bulk_send", "refused").inc()
+                return self._inbox_page(request, confirm=asked, confirming=form, status=asked.status)
         elif action == "close":
             body = {"remarks": (form.get("remarks") or "").strip()}
         else:

@@ -730,7 +730,7 @@ class DeskService:
         if not documents:
             return {}
         pile = eventlet.GreenPile(SIGNING_LOOKUPS)
-        pile.spawn(self._try, self.services.get, "signing", "/office/certificates")
+        pile.spawn(self._try, self.services.get, "signing", "/certificates")  # the viewer's own
         for kind, document_id, _ in documents:
             pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
         (certificates, _), *answers = list(pile)

@@ -286,7 +286,7 @@ class DeskService:
     def inbox(self, request):
         return self._inbox_page(request)
 
-    def _inbox_page(self, request, refused=(), done=0, status=200):
+    def _inbox_page(self, request, refused=(), done=0, status=200, confirm=None, confirming=None):
         """Receipts and files waiting with me: overdue first, then by priority; counts on top."""
         pile = eventlet.GreenPile(3)
         pile.spawn(self._try, self.services.get, "dak", "/receipts", params={"box": "inbox", "per_page": INBOX_PAGE})
@@ -309,6 +309,7 @@ class DeskService:
             request, "inbox.html", items=items, today=today, counts=counts, shown=len(items),
             totals={"receipts": receipts["total"], "files": files["total"]}, unread=unread,
             errors={"receipts": receipts_error, "files": files_error}, box="inbox", refused=refused, done=done, status=status,
+            confirm=confirm, confirming=confirming,
         )
 
     @page("POST", "/inbox/receipts")
@@ -324,6 +325,11 @@ class DeskService:
             body = schemas.send_request(form)
             if not body.get("to"):
                 return self.pages.redirect("/inbox", "bulk_nothing")
+            try:
+                self._confirm_other_districts(body["to"], form)
+            except OtherDistrictToConfirm as asked:
+                FORMS.labels("bulk_send", "refused").inc()
+                return self._inbox_page(request, confirm=asked, confirming=form, status=asked.status)
         elif action == "close":
             body = {"remarks": (form.get("remarks") or "").strip()}
         else:
@@ -801,7 +807,7 @@ class DeskService:
         if not documents:
             return {}
         pile = eventlet.GreenPile(SIGNING_LOOKUPS)
-        pile.spawn(self._try, self.services.get, "signing", "/certificates")
+        pile.spawn(self._try, self.services.get, "signing", "/certificates")  # the viewer's own
         for kind, document_id, _ in documents:
             pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
         (certificates, _), *answers = list(pile)
@@ -1006,7 +1012,7 @@ class DeskService:
         pile.spawn(self._try, self.services.get, "files", "/heads")
         pile.spawn(self._try, self.services.get, "notify", "/dead-letters", params={"per_page": 50})
         pile.spawn(self._try, self.services.get, "dak", "/directory/users", params={"office": me.office, "limit": 200})
-        pile.spawn(self._try, self.services.get, "signing", "/certificates")
+        pile.spawn(self._try, self.services.get, "signing", "/office/certificates")
         pile.spawn(self._try, self.services.get, "dak", "/acknowledgements/setting")
         (heads, _), (dead_letters, _), (users, _), (certificates, _), (acknowledgements, _) = list(pile)
         return self.pages.render(

@@ -287,6 +287,6 @@ def test_the_admin_area_lists_the_offices_certificates_with_a_revoke_for_each_ac
          "status": "revoked"},
     ]
     html = page("admin.html", user=ADMIN, dialog=None, failure=None, values=MultiDict(), errors={}, heads=[], dead_letters=[],
-                users=[], certificates=certificates, this_week="2026-W50")
+                users=[], certificates=certificates, this_week="2026-W50", acknowledgements=None)
     assert 'name="certificate_id" value="c-1"' in html and 'name="certificate_id" value="c-2"' not in html
     assert "08-12-2027 11:30 तक मान्य" in html and "निरस्त" in html

@@ -81,6 +81,14 @@ class TransferReceipts:
 
 
 @dataclass(frozen=True)
+class FollowMergedFile:
+    """files' part_file_merged: the receipts in the part file now live in its main file."""
+
+    part_file_id: str
+    main_file_id: str
+
+
+@dataclass(frozen=True)
 class RecordOffice:
     """An admin adds an office, or changes its names, district or department."""
 

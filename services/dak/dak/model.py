@@ -304,6 +304,11 @@ class Receipt(Aggregate, Letter):
             cleared=sorted(domain.cleared_for(view)),
         ))
 
+    def follow_merge(self, main_file_id: str) -> None:
+        """Its part file was merged into the main file (files' part_file_merged): the receipt lives there now.
+        Files published the move; the receipt records none of its own."""
+        self.file_id = main_file_id
+
     def close(self, by: str, remarks: str, now: datetime) -> None:
         domain.ensure_can_act(self.view(), by)
         self.status, self.closed_by, self.closed_at = domain.CLOSED, by, now

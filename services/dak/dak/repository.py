@@ -168,6 +168,13 @@ class ReceiptRepository:
         ).mappings().all()
         return [self._receipt_of(row) for row in rows]
 
+    def in_file(self, file_id: str) -> list[Receipt]:
+        """The receipts put in a file, locked to follow it into another."""
+        rows = self._uow.connection.execute(
+            _RECEIPT_WITH_DISTRICT.where(_receipts.c.file_id == file_id).order_by(_receipts.c.created_at).with_for_update(of=_receipts)
+        ).mappings().all()
+        return [self._receipt_of(row) for row in rows]
+
     def _receipt_of(self, row) -> Receipt:
         connection = self._uow.connection
         receipt = Receipt(**row)

@@ -413,6 +413,16 @@ class DakService(web.DescribedService):
         moved = usecases.transfer_receipts(commands.TransferReceipts(data["from_user"], data["to_user"], data["by_user"]), DakUnitOfWork(uow))
         RECEIPT_ACTIONS.labels("transfer").inc(moved)
 
+    @consume_events({"files": ("part_file_merged",)})
+    def follow_merged_files(self, payload):
+        """A part file was merged into its main file: the receipts in the part point at the main file."""
+        self.db.apply_once(payload, self._follow_merged_file)
+
+    @staticmethod
+    def _follow_merged_file(uow, envelope):
+        data = envelope.data
+        usecases.follow_merged_file(commands.FollowMergedFile(data["part_file_id"], data["file_id"]), DakUnitOfWork(uow))
+
     @consume_events({"files": ("draft_issued",)})
     def receive_issued_letters(self, payload):
         """A letter issued in an office of the deployment: a receipt in each addressee office."""

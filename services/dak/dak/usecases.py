@@ -99,9 +99,13 @@ def _acting_for(recipients, uow) -> dict[str, str]:
 # --- actions of the holder -----------------------------------------------------------------------
 
 def open_receipt(command: commands.OnReceipt, uow) -> Receipt:
-    """A receipt as its reader sees it; what was sent to them counts as opened from now."""
-    receipt = _visible(command, uow)
-    if receipt.open_by(command.user_id, utcnow()):
+    """A receipt as its reader sees it; what was sent to them counts as opened from now. The opening is
+    written on the receipt read again under lock: saving the unlocked read would undo a change committed
+    meanwhile (a transfer, its part file merged)."""
+    receipt, now = _visible(command, uow), utcnow()
+    if receipt.open_by(command.user_id, now):
+        receipt = uow.receipts.get(command.receipt_id, for_update=True)
+        receipt.open_by(command.user_id, now)
         uow.receipts.save(receipt)
         uow.track(receipt)
         uow.commit(receipt)
@@ -178,6 +182,15 @@ def transfer_receipts(command: commands.TransferReceipts, uow) -> int:
         uow.receipts.save(receipt)
         uow.track(receipt)
     return len(held)
+
+
+def follow_merged_file(command: commands.FollowMergedFile, uow) -> int:
+    """The receipts in a merged part file point at its main file, where files moved them; returns how many."""
+    moved = uow.receipts.in_file(command.part_file_id)
+    for receipt in moved:
+        receipt.follow_merge(command.main_file_id)
+        uow.receipts.save(receipt)
+    return len(moved)
 
 
 class NoReceivingPoint(ValueError):

@@ -54,6 +54,10 @@ HOLDING_EVENTS = frozenset({
 # another office, a mail server's answer).
 NOT_ACTIVITY = frozenset({"notification_delivered", "notification_failed", "letter_received", "letter_emailed"})
 
+# The action of a file_sent or receipt_sent whose officer went on leave and handed the item to the officer acting
+# for them: the holder changes, but nothing moved on (files leaves it out of a file's movement_count too).
+HAND_OVER = "hand_over"
+
 # Pendency age buckets in whole days since the file was opened or the receipt diarised.
 AGE_BUCKETS = ((0, 7, "0-7"), (8, 15, "8-15"), (16, 30, "16-30"), (31, None, "31+"))
 
@@ -202,7 +206,7 @@ def count_increments(facts):
         elif t == "file_created":
             add["files_created"] += 1
             add["e_files_created"] += f.kind == "electronic"
-        elif t in ("receipt_sent", "file_sent"):
+        elif t in ("receipt_sent", "file_sent") and f.kind != HAND_OVER:
             noun = "receipts" if t == "receipt_sent" else "files"
             add[f"{noun}_forwarded"] += 1
             if f.to_office:
@@ -307,6 +311,8 @@ def item_changes(fact):
     if t in ("receipt_diarised", "file_created"):
         return [ItemChange(fact.item_type, fact.item_id, **{name: getattr(fact, name) for name in FROM_CREATION},
                            created_at=at, holder=fact.to_user or fact.actor, held_since=at)]
+    if t in ("receipt_sent", "file_sent") and fact.kind == HAND_OVER:
+        return [ItemChange(fact.item_type, fact.item_id, office=fact.office, holder=fact.to_user, held_since=at)]
     if t in ("receipt_sent", "file_sent"):
         return [ItemChange(fact.item_type, fact.item_id, office=fact.office, holder=fact.to_user, held_since=at,
                            due_date=fact.due_date, last_sent_at=at, last_sent_by=fact.actor, movements=1)]

@@ -145,6 +145,7 @@ def _receipt_diarised(fact, data):
 def _sent(fact, data):
     fact.to_user = _text(data, "to_user", USER)
     fact.due_date = _date(data, "due_date")
+    fact.kind = _text(data, "action", 16, required=False)
 
 
 def _receipt_sent(fact, data):

@@ -63,7 +63,7 @@ class Fact(Base):
     subject_user = Column(String(64))  # whose office the fact belongs to when the event names none
     item_type = Column(String(8))  # file | receipt
     item_id = Column(String(64))
-    kind = Column(String(16))  # electronic|physical, note|draft, email|post, inapp|email|sms
+    kind = Column(String(16))  # electronic|physical, note|draft, email|post, inapp|email|sms; a send's action
     to_user = Column(String(64))
     to_office = Column(String(32))
     section = Column(String(48))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 CONSUMED = {
     "dak": ("receipt_diarised", "receipt_sent"),
     "files": ("file_created", "file_sent", "file_pulled_back", "file_transferred", "receipt_linked",
-              "note_confirmed", "draft_versioned", "draft_approved", "documents_attached"),
+              "note_confirmed", "draft_versioned", "draft_approved", "documents_attached", "part_file_merged"),
 }
 
 
@@ -120,9 +120,18 @@ class DocumentsAttached(EventData):
     documents: list[AttachedDocument] = []
 
 
+class PartFileMerged(EventData):
+    file_id: str = Field(min_length=1, max_length=64)
+    part_file_id: str = Field(min_length=1, max_length=64)
+    merged_by: str = Field(min_length=1)
+    note_ids: list[str | int] = []
+    correspondence_ids: list[str] = []
+    receipt_ids: list[str] = []
+
+
 DATA_OF = {
     "receipt_diarised": ReceiptDiarised, "receipt_sent": ReceiptSent, "file_created": FileCreated,
     "file_sent": FileSent, "file_pulled_back": FilePulledBack, "file_transferred": FileTransferred,
     "receipt_linked": ReceiptLinked, "note_confirmed": NoteConfirmed, "draft_versioned": DraftVersioned,
-    "draft_approved": DraftApproved, "documents_attached": DocumentsAttached,
+    "draft_approved": DraftApproved, "documents_attached": DocumentsAttached, "part_file_merged": PartFileMerged,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import and_, column, delete, exists, func, insert, literal_column, select, table, text, update
+from sqlalchemy import and_, column, delete, exists, func, insert, literal_column, or_, select, table, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -111,6 +111,15 @@ class Documents:
         """The item's number, office and classification on each of its documents (filters)."""
         self.session.execute(update(DocumentRow).where(DocumentRow.item_kind == item.kind, DocumentRow.item_id == item.id)
                              .values(number=item.number, office=item.office, classification=item.classification))
+
+    def move(self, kind: str, from_id: str, to_id: str, sources: list[str]) -> None:
+        """The documents `sources` of one item, each with its parts (`source:n`), become the other item's."""
+        if not sources:
+            return
+        self.session.execute(update(DocumentRow).where(
+            DocumentRow.item_kind == kind, DocumentRow.item_id == from_id,
+            or_(DocumentRow.source.in_(sources), *[DocumentRow.source.startswith(f"{source}:", autoescape=True) for source in sources]),
+        ).values(item_id=to_id))
 
     def ids_of(self, kind: str, item_id: str) -> list[int]:
         return list(self.session.execute(select(DocumentRow.id).where(

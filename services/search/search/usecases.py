@@ -19,6 +19,7 @@ from .events import (
     FileSent,
     FileTransferred,
     NoteConfirmed,
+    PartFileMerged,
     ReceiptDiarised,
     ReceiptLinked,
     ReceiptSent,
@@ -157,11 +158,27 @@ def documents_attached(event: Consumed, uow) -> None:
     uow.documents.grant(documents, model.grants_of_file_document(file))
 
 
+def part_file_merged(event: Consumed, uow) -> None:
+    """A part file merged into its main file: its notes and correspondence (attached documents, receipts)
+    are found through the main file from now on, by whoever may open the main file."""
+    data: PartFileMerged = event.data
+    main = uow.items.lock(FILE, data.file_id)
+    uow.items.lock(FILE, data.part_file_id)
+    sources = [f"note:{note_id}" for note_id in data.note_ids] + [f"correspondence:{c}" for c in data.correspondence_ids]
+    uow.documents.move(FILE, data.part_file_id, main.id, sources)
+    uow.documents.describe(main)
+    for receipt_id in data.receipt_ids:
+        uow.items.lock(RECEIPT, receipt_id)
+        in_part = next((link for link in uow.items.links_of_receipt(receipt_id) if link.file_id == data.part_file_id), None)
+        uow.items.add_link(model.Link(receipt_id, main.id, data.merged_by, event.at, in_part.correspondence_id if in_part else None))
+    regrant_file(uow, main.id)
+
+
 APPLY = {
     "receipt_diarised": receipt_diarised, "receipt_sent": receipt_sent, "file_created": file_created,
     "file_sent": file_sent, "file_pulled_back": file_pulled_back, "file_transferred": file_transferred,
     "receipt_linked": receipt_linked, "note_confirmed": note_confirmed, "draft_versioned": draft_versioned,
-    "draft_approved": draft_approved, "documents_attached": documents_attached,
+    "draft_approved": draft_approved, "documents_attached": documents_attached, "part_file_merged": part_file_merged,
 }
 
 

@@ -119,6 +119,20 @@ def test_a_receipt_reads_back_as_it_was_stored(engine):
     assert all(m.id is not None for m in read.movements)
 
 
+def test_the_receipts_in_a_file_are_found_by_it(engine):
+    in_file, elsewhere = stored_receipt(engine), stored_receipt(engine)
+    now = datetime.now(timezone.utc)
+    with Writing(engine) as uow:
+        for receipt, file_id in ((in_file, "part-1"), (elsewhere, "other")):
+            held = uow.receipts.get(receipt.id, for_update=True)
+            held.put_in_file("diarist.jhs", file_id, now)
+            uow.receipts.save(held)
+        uow.commit()
+    with Writing(engine) as uow:
+        assert [r.id for r in uow.receipts.in_file("part-1")] == [in_file.id]
+        assert uow.receipts.in_file("no-such-file") == []
+
+
 def test_an_unknown_receipt_is_not_found(engine):
     with Writing(engine) as uow, pytest.raises(ReceiptNotFound):
         uow.receipts.get("no-such-receipt")

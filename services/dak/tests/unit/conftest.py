@@ -45,6 +45,9 @@ class FakeReceipts:
         held = [r for r in self.stored.values() if r.holder_id == user_id and r.status == "open"]
         return [deepcopy(r) for r in sorted(held, key=lambda r: r.created_at)]
 
+    def in_file(self, file_id: str) -> list[Receipt]:
+        return [deepcopy(r) for r in sorted(self.stored.values(), key=lambda r: r.created_at) if r.file_id == file_id]
+
     def duplicates_of(self, sender_organisation, letter_number, letter_date) -> list[str]:
         if not (sender_organisation and letter_number and letter_date):
             return []

@@ -279,6 +279,35 @@ def test_a_transfer_to_someone_inactive_is_malformed(uow):
     assert uow.receipts.get(receipt.id).holder_id == "so.jhs"
 
 
+def test_the_receipts_of_a_merged_part_file_point_at_its_main_file(uow):
+    in_part, in_other = diarised(uow), diarised(uow)
+    usecases.put_in_file(commands.PutReceiptInFile(in_part.id, "diarist.jhs", "COLL-JHS", file_id="part-1"), uow, Files())
+    usecases.put_in_file(commands.PutReceiptInFile(in_other.id, "diarist.jhs", "COLL-JHS", file_id="other"), uow, Files())
+    uow.commit()
+    moved = usecases.follow_merged_file(commands.FollowMergedFile(part_file_id="part-1", main_file_id="main-1"), uow)
+    uow.commit()
+    assert moved == 1
+    assert [uow.receipts.get(r.id).file_id for r in (in_part, in_other)] == ["main-1", "other"]
+    assert uow.receipts.get(in_part.id).status == "in_file"
+
+
+def test_opening_a_receipt_does_not_undo_a_merge_committed_meanwhile(uow):
+    receipt = diarised(uow)
+    usecases.put_in_file(commands.PutReceiptInFile(receipt.id, "diarist.jhs", "COLL-JHS", file_id="part-1"), uow, Files())
+    uow.commit()
+    read = uow.receipts.get
+
+    def read_while_merged(receipt_id, for_update=False):
+        seen = read(receipt_id, for_update)
+        if not for_update:  # another transaction merges the part file and commits after this unlocked read
+            usecases.follow_merged_file(commands.FollowMergedFile(part_file_id="part-1", main_file_id="main-1"), uow)
+        return seen
+
+    uow.receipts.get = read_while_merged
+    usecases.open_receipt(commands.OnReceipt(receipt.id, "diarist.jhs", "COLL-JHS"), uow)
+    assert read(receipt.id).file_id == "main-1"
+
+
 def test_the_scans_of_stored_receipts_are_referenced(uow):
     diarised(uow, letter=replace(LETTER, kind="electronic"), scans=[("a.pdf", Stored("dak/scans/a"))])
     assert usecases.referenced_scan_keys(uow) == {"dak/scans/a"}

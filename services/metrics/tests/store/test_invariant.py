@@ -74,6 +74,7 @@ def fact_event(make, index, kind, item, actor, to_user, minutes, flag):
     # A file's letter goes to another office inside the system, to an address by email and one by post.
     addressee_office = FILE_OFFICES[(item + 1) % len(FILE_OFFICES)]
     inside, by_email = f"D-{item}-1", f"D-{item}-2"
+    hand_over_or_send = "hand_over" if minutes % 3 == 0 else "send"  # on leave: a new holder, no movement
     addressees = [
         {"dispatch_id": inside, "position": 1, "mode": "intra", "copy": False, "name": "पता", "office": addressee_office},
         {"dispatch_id": by_email, "position": 2, "mode": "email", "copy": flag, "name": "Ravi", "email": "ravi@example.in"},
@@ -82,7 +83,8 @@ def fact_event(make, index, kind, item, actor, to_user, minutes, flag):
     data = {
         "file_created": {"file_id": file_id, "kind": electronic, "created_by": actor, "file_number": f"N-{item}/2026",
                          "subject": f"पत्रावली {item}", "category": CATEGORIES[item % 2], "classification": "normal" if flag else "secret"},
-        "file_sent": {"file_id": file_id, "to_user": to_user, "due_date": (at + timedelta(days=3)).date().isoformat() if flag else None},
+        "file_sent": {"file_id": file_id, "to_user": to_user, "due_date": (at + timedelta(days=3)).date().isoformat() if flag else None,
+                      "action": hand_over_or_send},
         "file_pulled_back": {"file_id": file_id, "by_user": actor},
         "file_transferred": {"file_ids": [file_id], "from_user": actor, "to_user": to_user},
         "file_closed": {"file_id": file_id, "created_at": (at - timedelta(days=item + 1)).isoformat(), "movement_count": item},
@@ -91,7 +93,7 @@ def fact_event(make, index, kind, item, actor, to_user, minutes, flag):
         "document_signed": {"signer": actor, "document_kind": "note", "file_id": file_id},
         "receipt_diarised": {"receipt_id": receipt_id, "kind": electronic, "holder": actor, "vip": item % 2 == 0,
                              "main_category": CATEGORIES[item % 2], "subject": f"प्राप्ति {item}"},
-        "receipt_sent": {"receipt_id": receipt_id, "to_user": to_user},
+        "receipt_sent": {"receipt_id": receipt_id, "to_user": to_user, "action": hand_over_or_send},
         "receipt_pulled_back": {"receipt_id": receipt_id, "by_user": actor, "from_user": to_user},
         "receipt_put_in_file": {"receipt_id": receipt_id, "file_id": file_id},
         "notification_delivered": {"notification_id": f"M-{index}", "user": to_user, "channel": "inapp"},

@@ -58,6 +58,26 @@ def test_the_overdue_report_keeps_the_due_date_across_a_pull_back_and_a_transfer
     assert [(r["holder"], r["oldest_due_date"]) for r in overdue] == [("so.jhs", due.isoformat())]
 
 
+def test_a_hand_over_on_leave_is_no_movement_of_the_scoreboard_or_transaction_level(store, make):
+    store.apply(directory(make), NOW)
+    at = NOW - timedelta(days=1)
+    store.apply([
+        make.event("file_created", {"file_id": "F-1", "kind": "electronic", "created_by": "clerk.jhs"}, at),
+        make.event("file_sent", {"file_id": "F-1", "to_user": "so.jhs", "action": "send"}, at + timedelta(hours=1)),
+        make.event("file_sent", {"file_id": "F-1", "to_user": "clerk.jhs", "action": "hand_over"}, at + timedelta(hours=2),
+                   actor="so.jhs"),
+        make.event("receipt_diarised", {"receipt_id": "R-1", "kind": "electronic", "holder": "so.jhs"}, at),
+        make.event("receipt_sent", {"receipt_id": "R-1", "to_user": "clerk.jhs", "action": "hand_over"}, at + timedelta(hours=2),
+                   actor="so.jhs"),
+    ], NOW)
+    store.score(NOW)
+    movements = next(c for c in store.unit(THIS_WEEK, "office", "COLL-JHS").components if c["component"] == "movements_per_active_user")
+    assert movements["numerator"] == 1
+    levels = {r["office"]: r for r in store.report("active-file-levels", NOW)}["COLL-JHS"]
+    assert (levels["active_files"], levels["average_levels"], levels["most_levels"]) == (1, 1.0, 1)
+    assert [(r["file_id"], r["holder"], r["movements"]) for r in store.report("file-register", NOW)] == [("F-1", "clerk.jhs", 1)]
+
+
 def test_every_explanation_adds_up_to_its_score_in_hundredths(store, make):
     store.apply(directory(make, offices=("COLL-JHS", "TRY-JHS")), NOW)
     events = []

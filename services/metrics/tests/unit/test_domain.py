@@ -72,6 +72,23 @@ def test_counts_of_a_day_and_who_was_active():
     assert active == {(202647, "COLL-JHS", "clerk.jhs"), (202647, "COLL-JHS", "so.jhs")}
 
 
+def test_a_hand_over_on_leave_changes_the_holder_but_is_no_movement():
+    handed_over = [
+        fact("file_sent", item_type="file", item_id="f", kind="hand_over", to_user="acting.jhs", to_office="COLL-JHS",
+             occurred_at=T0 + timedelta(hours=1)),
+        fact("receipt_sent", item_type="receipt", item_id="r", kind="hand_over", to_user="acting.jhs", to_office="COLL-JHS",
+             occurred_at=T0 + timedelta(hours=1)),
+    ]
+    sent = fact("file_sent", item_type="file", item_id="f", kind="send", to_user="so.jhs", to_office="COLL-JHS",
+                due_date=date(2026, 12, 1))
+    counts, active = domain.count_increments([sent, *handed_over])
+    here = counts[("COLL-JHS", T0.date())]
+    assert (here["files_forwarded"], here["files_received"], here["receipts_forwarded"], here["receipts_received"]) == (1, 1, 0, 0)
+    items = domain.merged_item_changes([sent, *handed_over])
+    assert (items[("file", "f")].holder, items[("file", "f")].movements, items[("file", "f")].due_date) == ("acting.jhs", 1, date(2026, 12, 1))
+    assert (items[("receipt", "r")].holder, items[("receipt", "r")].movements) == ("acting.jhs", 0)
+
+
 def file_history():
     created = ItemChange("file", "f", office="COLL-JHS", kind="electronic", section="CR", created_at=T0, holder="clerk.jhs", held_since=T0)
     sent = ItemChange("file", "f", office="COLL-JHS", holder="so.jhs", held_since=T0 + timedelta(hours=1), due_date=date(2026, 12, 1),

@@ -53,6 +53,8 @@ def test_each_event_type_becomes_a_fact(event_type):
 def test_what_a_fact_keeps_of_its_event():
     sent = fact_from(envelope("file_sent", {"file_id": "f-1", "to_user": "dm.jhs", "due_date": "2026-12-01"}))
     assert (sent.item_type, sent.item_id, sent.to_user, sent.due_date) == ("file", "f-1", "dm.jhs", date(2026, 12, 1))
+    handed_over = fact_from(envelope("receipt_sent", {"receipt_id": "r-1", "to_user": "dm.jhs", "action": "hand_over"}))
+    assert handed_over.kind == "hand_over"
     closed = fact_from(envelope("file_closed", {"file_id": "f-1", "created_at": "2026-11-18T15:30:00+05:30", "movement_count": 4, "kind": "physical"}))
     assert (closed.duration_seconds, closed.levels, closed.kind) == (2 * 86400, 4, "physical")
     signed = fact_from(envelope("document_signed", {"signer": "so.jhs", "document_kind": "note"}, office=""))

@@ -118,6 +118,12 @@ class InMemoryDocuments:
             if (document.item_kind, document.item_id) == (item.kind, item.id):
                 document.number, document.office, document.classification = item.number, item.office, item.classification
 
+    def move(self, kind, from_id, to_id, sources):
+        for document in self.documents.values():
+            if (document.item_kind, document.item_id) == (kind, from_id) and any(
+                    document.source == source or document.source.startswith(f"{source}:") for source in sources):
+                document.item_id = to_id
+
     def ids_of(self, kind, item_id):
         return [d.id for d in self.documents.values() if (d.item_kind, d.item_id) == (kind, item_id)]
 

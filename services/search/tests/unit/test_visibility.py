@@ -182,3 +182,20 @@ def test_an_attached_document_is_found_by_its_details_and_text_only_by_whoever_m
         assert o.nothing_shown(o.found("गाटा", user, office)) and o.nothing_shown(o.found("लेखपाल", user, office)), user
     o.apply("file_sent", file_id="f1", to_user="dm.jhs", classification="secret")
     assert o.sees("गाटा", "dm.jhs", "COLL-JHS")
+
+
+def test_notes_and_receipts_of_a_merged_part_file_are_found_through_the_main_file_by_who_may_open_it(uow, o):
+    o.create_file("main", classification="secret", by="so.jhs", subject="भूमि अधिग्रहण मुख्य")
+    o.create_file("part", classification="secret", by="clerk.jhs", subject="भूमि अधिग्रहण भाग 1")
+    o.apply("note_confirmed", file_id="part", note_id="n1", text="मुआवज़ा निर्धारण की टिप्पणी")
+    o.diarise("r1", office="COLL-LLP", by="clerk.llp", letter="किसान संघ का प्रतिवेदन")
+    o.apply("receipt_linked", file_id="part", receipt_id="r1", linked_by="clerk.jhs", correspondence_id="c1")
+    assert not o.sees("मुआवज़ा", "so.jhs", "COLL-JHS")
+    assert not o.sees("प्रतिवेदन", "so.jhs", "COLL-JHS")
+    o.apply("part_file_merged", file_id="main", part_file_id="part", merged_by="so.jhs", note_ids=["n1"],
+            correspondence_ids=["c1"], receipt_ids=["r1"])
+    assert o.sees("मुआवज़ा", "so.jhs", "COLL-JHS")
+    assert o.sees("प्रतिवेदन", "so.jhs", "COLL-JHS")
+    o.apply("file_sent", file_id="main", to_user="dm.jhs", classification="secret")
+    assert o.sees("मुआवज़ा", "dm.jhs", "COLL-JHS")
+    assert o.sees("प्रतिवेदन", "dm.jhs", "COLL-JHS")

@@ -19,7 +19,7 @@ from . import acting, address_book, domain, letters
 from .directory import office_recorded, user_recorded
 from .directory_admin import DirectoryAdmin, PlacedOffice
 from .events import OfficeRecorded, UserRecorded
-from .exceptions import ChargeNotFound, ReceiptNotFound, UnknownUser
+from .exceptions import ChargeNotFound, CorrespondentNotFound, ReceiptNotFound, UnknownUser
 from .model import Diarist, Movement, Receipt, Scan, number_placeholder
 from .models import (
     AcknowledgementSetting,
@@ -485,6 +485,35 @@ class AddressBookRepository:
         for word in search_words(text or ""):
             query = query.where(contains(Correspondent.search_text, word))
         return self._uow.session.execute(query.order_by(Correspondent.letters.desc(), Correspondent.name).limit(limit)).scalars().all()
+
+    def holder_of(self, office_code: str, key: str) -> int | None:
+        """The id of the office's entry under this correspondent_key, if any."""
+        return self._uow.session.execute(select(Correspondent.id).where(
+            Correspondent.office_code == office_code, Correspondent.key == key)).scalar_one_or_none()
+
+    def get(self, office_code: str, correspondent_id: int, for_update: bool = False) -> Correspondent:
+        query = select(Correspondent).where(Correspondent.id == correspondent_id, Correspondent.office_code == office_code)
+        entry = self._uow.session.execute(query.with_for_update() if for_update else query).scalar_one_or_none()
+        if entry is None:
+            raise CorrespondentNotFound(f"correspondent {correspondent_id} is not in the office's address book")
+        return entry
+
+    def add(self, office_code: str, entry: address_book.Entry) -> Correspondent:
+        added = Correspondent(office_code=office_code, letters=0, **self._columns(entry))
+        self._uow.session.add(added)
+        self._uow.session.flush()
+        return added
+
+    def change(self, stored: Correspondent, entry: address_book.Entry) -> Correspondent:
+        for column, value in self._columns(entry).items():
+            setattr(stored, column, value)
+        self._uow.session.flush()
+        return stored
+
+    @staticmethod
+    def _columns(entry: address_book.Entry) -> dict[str, Any]:
+        fields = entry.fields()
+        return {**fields, "key": entry.key, "search_text": address_book.search_text(fields)}
 
     def acknowledges_senders(self, office_code: str) -> bool:
         setting = self._uow.session.get(AcknowledgementSetting, office_code)

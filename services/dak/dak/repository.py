@@ -458,7 +458,7 @@ def _correspondent_upsert(dialect_insert):
     return statement.on_conflict_do_update(index_elements=["office_code", "key"], set_={
         **{name: func.coalesce(statement.excluded[name], _correspondents.c[name]) for name in fields},
         "letters": _correspondents.c.letters + 1, "last_letter_at": statement.excluded.last_letter_at,
-    })
+    }).returning(*(_correspondents.c[name] for name in ("id", *fields)))
 
 
 _CORRESPONDENT_UPSERTS = {"postgresql": _correspondent_upsert(postgresql.insert), "sqlite": _correspondent_upsert(sqlite.insert)}
@@ -474,11 +474,15 @@ class AddressBookRepository:
         """Add the sender to the office's address book, or bring their entry up to date: what this letter
         says replaces what is known, what it leaves out keeps what was known. One upsert."""
         connection = self._uow.connection
-        connection.execute(_CORRESPONDENT_UPSERTS[connection.dialect.name], {
+        kept = connection.execute(_CORRESPONDENT_UPSERTS[connection.dialect.name], {
             **{name: entry.get(name) or None for name in address_book.SENDER_FIELDS},
             "search_text": address_book.search_text(entry), "office_code": office_code,
             "key": address_book.correspondent_key(entry["name"], entry.get("organisation")), "at": at,
-        })
+        }).one()
+        # A letter that leaves out what the entry knew (its email, say) keeps it: it stays searchable too.
+        search_text = address_book.search_text(kept._mapping)
+        if search_text != kept.search_text:
+            connection.execute(update(_correspondents).where(_correspondents.c.id == kept.id).values(search_text=search_text))
 
     def find(self, office_code: str, text: str | None, limit: int) -> list[Correspondent]:
         query = select(Correspondent).where(Correspondent.office_code == office_code)

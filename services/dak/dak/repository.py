@@ -3,12 +3,14 @@ work (eoffice_common.db.UnitOfWork) or, for reads, on a Reading; on PostgreSQL a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from time import monotonic
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from eoffice_common.db import INSERT_OUTBOX
@@ -19,7 +21,7 @@ from . import acting, address_book, domain, letters
 from .directory import office_recorded, user_recorded
 from .directory_admin import DirectoryAdmin, PlacedOffice
 from .events import OfficeRecorded, UserRecorded
-from .exceptions import ChargeNotFound, CorrespondentNotFound, ReceiptNotFound, UnknownUser
+from .exceptions import ChargeNotFound, CorrespondentExists, CorrespondentNotFound, ReceiptNotFound, UnknownUser
 from .model import Diarist, Movement, Receipt, Scan, number_placeholder
 from .models import (
     AcknowledgementSetting,
@@ -504,15 +506,30 @@ class AddressBookRepository:
 
     def add(self, office_code: str, entry: address_book.Entry) -> Correspondent:
         added = Correspondent(office_code=office_code, letters=0, **self._columns(entry))
-        self._uow.session.add(added)
-        self._uow.session.flush()
+        with self._unless_in_book(office_code, entry):
+            self._uow.session.add(added)
         return added
 
     def change(self, stored: Correspondent, entry: address_book.Entry) -> Correspondent:
-        for column, value in self._columns(entry).items():
-            setattr(stored, column, value)
-        self._uow.session.flush()
+        with self._unless_in_book(stored.office_code, entry):
+            for column, value in self._columns(entry).items():
+                setattr(stored, column, value)
         return stored
+
+    @contextmanager
+    def _unless_in_book(self, office_code: str, entry: address_book.Entry):
+        """Write under a savepoint: the same correspondent written meanwhile by another transaction
+        (after the use case looked) is refused as the duplicate it is, and this transaction goes on."""
+        session = self._uow.session
+        try:
+            with session.begin_nested():
+                yield
+                session.flush()
+        except IntegrityError:
+            holder = self.holder_of(office_code, entry.key)
+            if holder is None:
+                raise
+            raise CorrespondentExists(f"{entry.name} is in the address book already (entry {holder})", holder) from None
 
     @staticmethod
     def _columns(entry: address_book.Entry) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from dak import domain
 from dak.address_book import Entry, correspondent_key
 from dak.directory import import_master
-from dak.exceptions import CorrespondentNotFound, ReceiptNotFound, UnknownUser
+from dak.exceptions import CorrespondentExists, CorrespondentNotFound, ReceiptNotFound, UnknownUser
 from dak.model import Dispatch, Letter, Receipt
 from dak.models import Receipt as ReceiptRow
 from dak.models import User
@@ -253,3 +253,23 @@ def test_a_correspondent_added_by_hand_is_found_changed_and_counts_later_letters
     with Writing(engine) as uow:
         [kept] = uow.address_book.find("COLL-JHS", "रानीपुर", 10)
         assert (kept.id, kept.pincode, kept.letters, kept.address) == (correspondent_id, None, 1, "पोस्ट रानीपुर")
+
+
+def test_the_same_correspondent_added_meanwhile_is_refused_as_a_duplicate_and_the_transaction_goes_on(engine):
+    """As when two clerks add her at once: the second write meets the first's committed entry."""
+    with Writing(engine) as uow:
+        first = uow.address_book.add("COLL-JHS", Entry(name="सुनीता देवी", organisation="ग्राम पंचायत बड़ागाँव"))
+        first_id = first.id
+        other = uow.address_book.add("COLL-JHS", Entry(name="R. K. Traders"))
+        uow.commit()
+    with Writing(engine) as uow:
+        with pytest.raises(CorrespondentExists) as refused:
+            uow.address_book.add("COLL-JHS", Entry(name="सुनीता  देवी", organisation="ग्राम पंचायत बडागाँव"))
+        assert refused.value.existing_id == first_id
+        stored = uow.address_book.get("COLL-JHS", other.id)
+        with pytest.raises(CorrespondentExists):
+            uow.address_book.change(stored, Entry(name="सुनीता देवी", organisation="ग्राम पंचायत बड़ागाँव"))
+        uow.address_book.add("COLL-JHS", Entry(name="राम प्रसाद"))
+        uow.commit()
+    with Writing(engine) as uow:
+        assert sorted(c.name for c in uow.address_book.find("COLL-JHS", None, 10)) == ["R. K. Traders", "राम प्रसाद", "सुनीता देवी"]

@@ -30,11 +30,14 @@ def load_master(path):
 
 
 def _upsert(session, model, key, values):
-    """Insert or update one row; returns True if anything changed."""
+    """Insert or update one row; returns True if anything changed. A record an admin edited in the
+    admin area (directory_usecases) is theirs from then on: the import leaves it as it is."""
     row = session.get(model, key)
     if row is None:
         session.add(model(**values))
         return True
+    if getattr(row, "edited_at", None) is not None:
+        return False
     changed = False
     for name, value in values.items():
         if getattr(row, name) != value:
@@ -45,7 +48,8 @@ def _upsert(session, model, key, values):
 
 def import_master(uow, master, republish=False):
     """Upsert every record and emit office_recorded / user_recorded for those that changed.
-    Users missing from the master are deactivated (and announced), never deleted."""
+    Users missing from the master are deactivated (and announced), never deleted. Offices, sections
+    and users an admin edited are left as the admin left them."""
     session = uow.session
     state = master["state"]
     _upsert(session, State, state["code"], {"code": state["code"], "name_en": state["name_en"], "name_hi": state["name_hi"]})
@@ -81,7 +85,7 @@ def import_master(uow, master, republish=False):
             "clearance": u.get("clearance") or DEFAULT_CLEARANCE, "active": True,
         }):
             changed_users.add(u["id"])
-    for user in session.query(User).filter(User.active.is_(True)):
+    for user in session.query(User).filter(User.active.is_(True), User.edited_at.is_(None)):
         if user.id not in listed:
             user.active = False
             changed_users.add(user.id)

@@ -1,10 +1,12 @@
 """An admin's edits of the organisation directory dak is the master of: offices, sections, users and
 deactivation, each within the admin's jurisdiction (directory_admin). Each change is published as the
 same office_recorded / user_recorded event the import publishes, in the same transaction (outbox),
-so every service's copy of the directory follows. Repositories: `uow.directory`, `uow.receipts`."""
+so every service's copy of the directory follows. An edited record keeps when (`edited_at`): the
+import leaves it alone from then on, so a restart that imports the master again undoes no edit. Repositories: `uow.directory`, `uow.receipts`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 from . import commands
 from .directory_admin import DirectoryAdmin, check_user_record
@@ -35,7 +37,8 @@ def record_office(command: commands.RecordOffice, uow) -> OfficeRecorded:
     if reasons:
         raise DirectoryRecordRefused("the office's record does not fit the directory", fields=reasons)
     directory.put_office(command.code, {"code": command.code, "name_en": command.name_en, "name_hi": command.name_hi,
-                                        "district_code": command.district, "department_code": command.department})
+                                        "district_code": command.district, "department_code": command.department,
+                                        "edited_at": _now()})
     recorded = directory.office_recorded(command.code)
     moved_users = directory.user_ids_in(command.code) if existing is not None and existing.district != command.district else []
     _publish(uow, [recorded, *(directory.user_recorded(user_id) for user_id in moved_users)])
@@ -55,7 +58,7 @@ def record_section(command: commands.RecordSection, uow) -> OfficeRecorded:
         raise DirectoryRecordRefused(f"section {command.code} belongs to office {held_by}",
                                      fields={"code": "section_of_another_office"})
     directory.put_section(command.code, {"code": command.code, "office_code": command.office,
-                                         "name_en": command.name_en, "name_hi": command.name_hi})
+                                         "name_en": command.name_en, "name_hi": command.name_hi, "edited_at": _now()})
     recorded = directory.office_recorded(command.office)
     _publish(uow, [recorded])
     return recorded
@@ -84,7 +87,7 @@ def record_user(command: commands.RecordUser, uow) -> UserRecorded:
         "office_code": command.office, "section_code": command.section or None, "email": command.email or None,
         "mobile": command.mobile or None, "reporting_officer_id": command.reporting_officer or None, "roles": roles,
         "language": command.language, "clearance": command.clearance,
-        "active": existing.active if existing is not None else True,
+        "active": existing.active if existing is not None else True, "edited_at": _now(),
     })
     recorded = directory.user_recorded(command.user_id)
     _publish(uow, [recorded])
@@ -110,7 +113,7 @@ def deactivate_user(command: commands.DeactivateUser, uow) -> UserRecorded:
     if held:
         raise StillHoldsReceipts(f"{command.user_id} holds {len(held)} open receipts: transfer their charge first",
                                  fields={"user_id": "holds_receipts"})
-    directory.put_user(command.user_id, {"active": False})
+    directory.put_user(command.user_id, {"active": False, "edited_at": _now()})
     recorded = directory.user_recorded(command.user_id)
     _publish(uow, [recorded])
     return recorded
@@ -122,6 +125,10 @@ def directory_kept_by(user_id: str, office: str | None, uow) -> tuple[DirectoryA
     admin = _admin(user_id, uow)
     district = None if admin.keeps_the_state else admin.district
     return admin, uow.directory.offices_kept_by(district), uow.directory.users_kept_by(district, office)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _admin(user_id: str, uow) -> DirectoryAdmin:

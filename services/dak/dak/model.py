@@ -279,9 +279,12 @@ class Receipt(Aggregate, Letter):
         self._move([domain.Move(leaving, successor)], Dispatch(to=[successor], remarks=f"transferred by {by_user}"), now, "transfer")
 
     def hand_over_on_leave(self, absent: str, acting_user: str, now: datetime) -> None:
-        """An officer going on leave chose to hand what they hold to the officer acting for them: held for them meanwhile."""
-        self._move([domain.Move(absent, acting_user, False, absent)], Dispatch(to=[acting_user], remarks=acting.HANDED_OVER_ON_LEAVE),
-                   now, "hand_over")
+        """An officer going on leave chose to hand what they hold to the officer acting for them: held for them
+        meanwhile, due when it was due to them (reminders follow it)."""
+        received = next((m for m in reversed(self.movements) if not m.copy and m.to_user == absent), None)
+        dispatch = Dispatch(to=[acting_user], remarks=acting.HANDED_OVER_ON_LEAVE, due_date=received.due_date if received else None,
+                            priority=received.priority if received else "normal")
+        self._move([domain.Move(absent, acting_user, False, absent)], dispatch, now, "hand_over")
 
     def receive(self, by: str, now: datetime) -> None:
         """The physical letter reached its holder's desk."""

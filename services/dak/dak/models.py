@@ -44,6 +44,7 @@ class Office(Base):
     name_hi = Column(String(200), nullable=False)
     district_code = Column(String(16), ForeignKey("districts.code"), nullable=False)
     department_code = Column(String(16), ForeignKey("departments.code"), nullable=False)
+    edited_at = Column(UtcDateTime())  # by an admin (directory_usecases): the import leaves it alone from then on
 
 
 class Section(Base):
@@ -52,6 +53,7 @@ class Section(Base):
     office_code = Column(String(32), ForeignKey("offices.code"), nullable=False)
     name_en = Column(String(200), nullable=False)
     name_hi = Column(String(200), nullable=False)
+    edited_at = Column(UtcDateTime())  # by an admin: the import leaves it alone from then on
 
 
 class User(Base):
@@ -71,6 +73,7 @@ class User(Base):
     clearance = Column(String(12), nullable=False, default=DEFAULT_CLEARANCE, server_default=DEFAULT_CLEARANCE)
     active = Column(Boolean, nullable=False, default=True)
     search_text = Column(Text, nullable=False, default="")  # domain.user_search_text
+    edited_at = Column(UtcDateTime())  # by an admin: the import neither overwrites nor deactivates it
 
 
 class ReceiptSerial(Base):

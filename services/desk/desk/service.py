@@ -287,7 +287,7 @@ class DeskService:
     def inbox(self, request):
         return self._inbox_page(request)
 
-    def _inbox_page(self, request, refused=(), done=0, status=200):
+    def _inbox_page(self, request, refused=(), done=0, status=200, confirm=None, confirming=None):
         """Receipts and files waiting with me: overdue first, then by priority; counts on top."""
         pile = eventlet.GreenPile(3)
         pile.spawn(self._try, self.services.get, "dak", "/receipts", params={"box": "inbox", "per_page": INBOX_PAGE})
@@ -310,6 +310,7 @@ class DeskService:
             request, "inbox.html", items=items, today=today, counts=counts, shown=len(items),
             totals={"receipts": receipts["total"], "files": files["total"]}, unread=unread,
             errors={"receipts": receipts_error, "files": files_error}, box="inbox", refused=refused, done=done, status=status,
+            confirm=confirm, confirming=confirming,
         )
 
     @page("POST", "/inbox/receipts")
@@ -325,6 +326,11 @@ class DeskService:
             body = schemas.send_request(form)
             if not body.get("to"):
                 return self.pages.redirect("/inbox", "bulk_nothing")
+            try:
+                self._confirm_other_districts(body["to"], form)
+            except OtherDistrictToConfirm as asked:
+                FORMS.labels("bulk_send", "refused").inc()
+                return self._inbox_page(request, confirm=asked, confirming=form, status=asked.status)
         elif action == "close":
             body = {"remarks": (form.get("remarks") or "").strip()}
         else:
@@ -365,13 +371,15 @@ class DeskService:
 
     @page("POST", "/files/selected")
     def send_selected_files(self, request):
-        """Send several files of the inbox together to one officer: each is relayed to the files service on
-        its own (each authorised there), and the page says which were sent and which were refused why."""
+        """Send several files of the inbox (the files list or the inbox page, `back`) together to one officer:
+        each is relayed to the files service on its own (each authorised there); the files list then says
+        which were sent and which were refused why."""
         form = request.form
         selected = list(dict.fromkeys(form.getlist("file")))[:INBOX_PAGE]
         body = schemas.send_request(form, many=False)
+        back = "/inbox" if form.get("back") == "inbox" else "/files?box=inbox"
         if not selected or not body.get("to"):
-            return self.pages.redirect("/files?box=inbox", "bulk_nothing")
+            return self.pages.redirect(back, "bulk_nothing")
         pile = eventlet.GreenPile(4)
         for file_id in selected:
             pile.spawn(self._try, self.services.post, "files", f"/files/{quote(file_id, safe='')}/send", json=body)
@@ -383,7 +391,7 @@ class DeskService:
         if refused:
             return self._file_list_page(request, "inbox", refused=refused, done=len(selected) - len(refused),
                                         status=_form_status(refused[0][2]))
-        return self.pages.redirect("/files?box=inbox", "bulk_file_send", str(len(selected)))
+        return self.pages.redirect(back, "bulk_file_send", str(len(selected)))
 
     # --- diarise ---------------------------------------------------------------------------------
 
@@ -842,7 +850,7 @@ class DeskService:
         if not documents:
             return {}
         pile = eventlet.GreenPile(SIGNING_LOOKUPS)
-        pile.spawn(self._try, self.services.get, "signing", "/certificates")
+        pile.spawn(self._try, self.services.get, "signing", "/certificates")  # the viewer's own
         for kind, document_id, _ in documents:
             pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
         (certificates, _), *answers = list(pile)
@@ -1047,7 +1055,7 @@ class DeskService:
         pile.spawn(self._try, self.services.get, "files", "/heads")
         pile.spawn(self._try, self.services.get, "notify", "/dead-letters", params={"per_page": 50})
         pile.spawn(self._try, self.services.get, "dak", "/directory/users", params={"office": me.office, "limit": 200})
-        pile.spawn(self._try, self.services.get, "signing", "/certificates")
+        pile.spawn(self._try, self.services.get, "signing", "/office/certificates")
         pile.spawn(self._try, self.services.get, "dak", "/acknowledgements/setting")
         (heads, _), (dead_letters, _), (users, _), (certificates, _), (acknowledgements, _) = list(pile)
         return self.pages.render(

@@ -240,9 +240,10 @@ class File(Aggregate, Base):
 
     def hand_over_on_leave(self, absent: str, acting: str, by: str, movement_id: int, now: datetime) -> Movement:
         """An officer going on leave chose to hand what they hold to the officer acting for them: the
-        file is held for them meanwhile (`for_user`)."""
+        file is held for them meanwhile (`for_user`), due when it was due to them (reminders follow it)."""
+        due_date, priority = (self.current.due_date, self.current.priority) if self.current is not None else (None, "normal")
         return self._hand_over(domain.Move(absent, acting, domain.HAND_OVER), by, movement_id, now,
-                               remarks=domain.HANDED_OVER_ON_LEAVE, for_user=absent)
+                               remarks=domain.HANDED_OVER_ON_LEAVE, due_date=due_date, priority=priority, for_user=absent)
 
     def _hand_over(self, move: domain.Move, actor: str, movement_id: int, now: datetime, remarks: str | None = None,
                    due_date: date | None = None, priority: str = "normal", opened_at: datetime | None = None,

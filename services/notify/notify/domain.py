@@ -30,6 +30,7 @@ DEFAULT_CHANNELS = {
     "escalation": frozenset({EMAIL, SMS}),
 }
 PENDING, DIGEST = "pending", "digest"
+HAND_OVER = "hand_over"
 TRANSIENT, PERMANENT, UNKNOWN = "transient", "permanent", "unknown"
 INTERRUPTED = (
     "interrupted while sending (claimed by {by} at {at}): it may or may not have reached the recipient, "
@@ -112,7 +113,7 @@ def receipt_sent_notices(source_id, occurred_at, data):
     """The new holder is told; those given a copy are told it is for information."""
     base = dict(
         source_id=source_id, occurred_at=occurred_at, item_type="receipt", item_id=data.receipt_id,
-        number=data.receipt_number, by=data.from_user, subject=data.subject, remarks=data.remarks,
+        number=data.receipt_number, by=data.from_user, subject=data.subject, remarks=_remarks(data),
         priority=data.priority, classification=data.classification,
     )
     notices = [Notice("receipt_sent", data.to_user, due_date=data.due_date, extra=_held_for(data), **base)]
@@ -126,14 +127,21 @@ def file_sent_notices(source_id, occurred_at, data):
         return []
     return [Notice(
         kind, data.to_user, source_id, occurred_at, "file", data.file_id, number=data.file_number, by=data.from_user,
-        subject=data.subject, remarks=data.remarks, due_date=data.due_date, priority=data.priority,
+        subject=data.subject, remarks=_remarks(data), due_date=data.due_date, priority=data.priority,
         classification=data.classification, extra=_held_for(data),
     )]
 
 
+def _remarks(data):
+    """A hand-over's remarks are its fixed marking ("handed over on leave"), which its title says in the reader's language."""
+    return None if data.action == HAND_OVER else data.remarks
+
+
 def _held_for(data):
-    """A sent item that reached the officer holding charge for someone away names them (titles say "for <them>")."""
-    return {"for_user": data.for_user} if data.for_user and data.for_user != data.to_user else {}
+    """A sent item that reached the officer holding charge for someone away names them (titles say "for <them>");
+    one the absent officer handed over on leave says so."""
+    held = {"for_user": data.for_user} if data.for_user and data.for_user != data.to_user else {}
+    return {**held, "handed_over": True} if data.action == HAND_OVER else held
 
 
 def file_pulled_back_notices(source_id, occurred_at, data):
@@ -196,7 +204,8 @@ def _facts(notice, language, people):
 def title_of(notice, language, people):
     """The title; an item held for an officer away says for whom (unless they sent it themselves)."""
     facts = _facts(notice, language, people)
-    title = TITLES[notice.kind][language].format(**facts)
+    wording = f"{notice.item_type}_handed_over" if notice.extra.get("handed_over") else notice.kind
+    title = TITLES[wording][language].format(**facts)
     for_user = notice.extra.get("for_user")
     if for_user and for_user != notice.by:
         title += LABELS[language]["held_for"].format(name=facts["for_user"])

@@ -24,6 +24,16 @@ TITLES = {
         "en": "File {number} pulled back by {by}",
         "hi": "फ़ाइल {number} {by} द्वारा वापस ले ली गई",
     },
+    # An officer going on leave handed what they hold to the officer acting for them (action hand_over):
+    # said instead of "sent to you", under the same kind and settings.
+    "receipt_handed_over": {
+        "en": "Receipt {number} handed over to you by {by}, who is going on leave",
+        "hi": "प्राप्ति {number} {by} द्वारा अवकाश पर जाते समय आपको सौंपी गई",
+    },
+    "file_handed_over": {
+        "en": "File {number} handed over to you by {by}, who is going on leave",
+        "hi": "फ़ाइल {number} {by} द्वारा अवकाश पर जाते समय आपको सौंपी गई",
+    },
     "due_soon": {
         "en": "{item} {number} is due on {due}",
         "hi": "{item} {number} की नियत तिथि {due} है",

@@ -30,6 +30,10 @@ class NotOwner(Forbidden):
     reason = "not_owner"
 
 
+class NotAdmin(Forbidden):
+    reason = "not_admin"
+
+
 class OutOfTurn(Conflict):
     reason = "out_of_turn"
 

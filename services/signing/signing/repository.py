@@ -132,6 +132,13 @@ class CertificateRepository(Repository):
             select(Certificate).where(Certificate.user_id == user_id).order_by(Certificate.registered_at.desc())
         ).scalars().all()
 
+    def of_office(self, office: str) -> list[Certificate]:
+        """The certificates of the office's users, active first, newest first."""
+        return self.session.execute(
+            select(Certificate).join(User, User.id == Certificate.user_id).where(User.office == office)
+            .order_by(Certificate.status, Certificate.user_id, Certificate.registered_at.desc())
+        ).scalars().all()
+
     def usable(self, user_id: str, source: str) -> Certificate:
         """The user's certificate of this source registered last and not revoked."""
         certificate = self.session.execute(

@@ -96,6 +96,12 @@ class SigningService(web.DescribedService):
         certificates = usecases.certificates_of(self._caller(), self._unit_of_work())
         return {"certificates": [certificate_out(c) for c in certificates]}
 
+    @http("GET", "/office/certificates")
+    def list_office_certificates(self, request):
+        """An admin's list of their office's certificates, to revoke one."""
+        certificates = usecases.office_certificates(self._caller(), self._unit_of_work())
+        return {"certificates": [certificate_out(c) for c in certificates]}
+
     @http("GET", "/certificates/<string:certificate_id>")
     def get_certificate(self, request, certificate_id):
         return certificate_out(usecases.certificate_of(self._caller(), certificate_id, self._unit_of_work()))

@@ -19,7 +19,7 @@ from cryptography import x509
 from eoffice_common.errors import ServiceError
 
 from . import domain, pades, pki
-from .exceptions import CertificateNotFound, DocumentNotFound, SignatureNotFound
+from .exceptions import CertificateNotFound, DocumentNotFound, NotAdmin, SignatureNotFound
 from .metrics import CERTIFICATES, SIGNATURES, SIGNING_SECONDS, VERIFICATIONS
 from .models import Certificate, Document, Signature
 from .rendering import Content, SignerLine, field_name
@@ -120,6 +120,19 @@ def certificates_of(caller: Caller, uow) -> list[Certificate]:
         return uow.certificates.of_user(caller.user_id)
 
 
+def office_certificates(caller: Caller, uow) -> list[Certificate]:
+    """An admin's view of the certificates of their office's users, to revoke a lost token's."""
+    if not caller.is_admin:
+        raise NotAdmin("only an admin of the office sees its certificates")
+    with uow:
+        return uow.certificates.of_office(caller.office)
+
+
+def _admin_of(caller: Caller, user_id: str, uow) -> bool:
+    """Whether the caller is an admin of the user's office (an admin keeps their own office only)."""
+    return caller.is_admin and uow.directory.office_of(user_id) == caller.office
+
+
 def certificate_of(caller: Caller, certificate_id: str, uow) -> Certificate:
     with uow:
         return uow.certificates.get(certificate_id, caller.user_id)
@@ -138,7 +151,7 @@ def revoke_certificate(command: RevokeCertificate, uow) -> Certificate:
     caller = command.caller
     with uow:
         certificate = uow.certificates.get(command.certificate_id)
-        if certificate.user_id != caller.user_id and not caller.is_admin:
+        if certificate.user_id != caller.user_id and not _admin_of(caller, certificate.user_id, uow):
             raise CertificateNotFound(f"certificate {command.certificate_id} was not found")
         domain.ensure_can_revoke(certificate.user_id, certificate.status, caller.user_id, caller.is_admin)
         _revoke(certificate, command.reason, caller.office, command.now, uow)

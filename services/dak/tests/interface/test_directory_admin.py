@@ -124,3 +124,26 @@ def test_a_user_is_deactivated_once_their_receipts_have_a_successor(desk, dak_db
     assert stored_user(dak_db, "so.jhs").active is False
     itself = desk.post("/directory/users/admin.jhs/deactivate", "admin.jhs")
     assert (itself.status_code, itself.json()["error"]) == (409, "cannot_deactivate_self")
+
+
+def test_importing_the_master_again_undoes_no_admin_edit(desk, dak_db, demo_master):
+    """`make run` and the compose file import the master at every start: what an admin added or changed stays."""
+    from dak.directory import import_master
+    from eoffice_common.db import UnitOfWork
+
+    assert put(desk, "/directory/users/kamla.jhs", "admin.jhs", NEW_CLERK).status_code == 200
+    so = {**NEW_CLERK, "name_en": "Rajesh Kumar Tripathi", "name_hi": "राजेश कुमार त्रिपाठी", "designation_en": "Senior Section Officer",
+          "designation_hi": "वरिष्ठ अनुभाग अधिकारी", "reporting_officer": "adm.jhs", "roles": ["officer"], "clearance": "secret"}
+    assert put(desk, "/directory/users/so.jhs", "admin.jhs", so).status_code == 200
+    assert put(desk, "/directory/offices/COLL-JHS", "admin.jhs", {"name_en": "Collectorate and District Magistrate's Office, Jhansi",
+                                                                  "name_hi": "कलेक्ट्रेट, झाँसी", "district": "JHS", "department": "REV"}).status_code == 200
+    engine = StandaloneEngine(dak_db)
+    with UnitOfWork(engine, actor="directory-import", correlation_id=None) as uow:
+        changed = import_master(uow, demo_master)
+        uow.commit()
+    engine.engine.dispose()
+    assert changed == {"offices": 0, "users": 0}
+    assert stored_user(dak_db, "kamla.jhs").active is True
+    assert (stored_user(dak_db, "so.jhs").designation_hi, stored_user(dak_db, "so.jhs").clearance) == ("वरिष्ठ अनुभाग अधिकारी", "secret")
+    offices = desk.get("/directory/admin", "admin.jhs").json()["offices"]
+    assert next(o for o in offices if o["code"] == "COLL-JHS")["name_hi"] == "कलेक्ट्रेट, झाँसी"

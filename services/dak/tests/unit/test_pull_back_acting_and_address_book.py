@@ -95,7 +95,7 @@ def test_only_the_officer_or_their_admin_sets_their_leave_and_overlaps_are_refus
 
 
 def test_an_officer_going_on_leave_who_chose_to_hands_the_receipts_they_hold_to_the_acting_officer(uow):
-    held = [sent(uow, diarised(uow)) for _ in range(2)]
+    held = [sent(uow, diarised(uow), due_date=TODAY + timedelta(days=5), priority="urgent"), sent(uow, diarised(uow))]
     closed = sent(uow, diarised(uow))
     usecases.close(commands.CloseReceipt(closed.id, "so.jhs", "COLL-JHS", "निस्तारित"), uow)
     elsewhere = diarised(uow)
@@ -111,6 +111,8 @@ def test_an_officer_going_on_leave_who_chose_to_hands_the_receipts_they_hold_to_
     handed = [e for e in uow.events_of(ReceiptSent) if e.action == "hand_over"]
     assert sorted(e.receipt_id for e in handed) == sorted(r.id for r in held)
     assert all((e.from_user, e.to_user, e.for_user) == ("so.jhs", "clerk.jhs", "so.jhs") for e in handed)
+    # Due when it was due to the absent officer: reminders follow the acting one.
+    assert sorted((e.due_date or "", e.priority) for e in handed) == sorted([((TODAY + timedelta(days=5)).isoformat(), "urgent"), ("", "normal")])
     assert uow.receipts.get(closed.id).holder_id == "so.jhs" and uow.receipts.get(elsewhere.id).holder_id == "diarist.jhs"
 
 

@@ -1,6 +1,6 @@
 """Files joined to files in Chromium, on a phone (360 px) and a desk (1366 px): a part file merged back into
 its main file, a file linked and another attached (it then travels with the main file), and several files
-of the inbox sent together, with the one refused named with its reason. Nothing scrolls sideways."""
+of the inbox sent together (from the files list and from the inbox page), with the one refused named with its reason. Nothing scrolls sideways."""
 import requests
 
 from eoffice_common.auth import Principal, issue_token
@@ -121,3 +121,14 @@ def test_several_files_are_sent_together_and_the_refused_one_is_named_on_a_phone
     page.shoot("files-sent-together")
     assert so.get(f"/files/{first['id']}")["custodian"]["id"] == "adm.jhs"
     assert so.get(f"/files/{second['id']}")["custodian"]["id"] == "so.jhs"
+
+    # The same from the inbox page, whose table also holds the receipts' checkboxes.
+    third = so.new("REV/चयन/3", "तीसरी फ़ाइल")
+    page.goto(f"{eoffice.desk}/inbox")
+    page.check(f"input[name=file][value='{third['id']}']")
+    page.fill("#bulk-files-to", "adm.jhs")
+    fits(page)
+    page.click("#bulk-files button[type=submit]")
+    page.wait_for_url("**/inbox")
+    assert "1 फ़ाइलें भेजी गईं" in page.inner_text("body")
+    assert so.get(f"/files/{third['id']}")["custodian"]["id"] == "adm.jhs"

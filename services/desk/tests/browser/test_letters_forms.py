@@ -1,8 +1,14 @@
 """The letters forms in Chromium at 360 px and 1366 px: the diarise form suggests a regular correspondent
-from the address book as the name is typed in another Hindi spelling and fills their sender block; the
-admin area turns the acknowledgement to senders off; an officer going on leave hands over what they hold.
+from the address book as the name is typed in another Hindi spelling and fills their sender block, the
+issue form fills an outside addressee from it; the admin area turns the acknowledgement to senders off;
+an officer going on leave hands over what they hold.
 Nothing scrolls sideways."""
 from datetime import datetime, timedelta, timezone
+
+import requests
+
+from eoffice_common.auth import Principal, issue_token
+from eoffice_common.testing import TEST_JWT_PRIVATE_KEY
 
 IST = timezone(timedelta(hours=5, minutes=30))
 PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1366, "height": 900}
@@ -73,6 +79,27 @@ def test_letters_forms_suggest_correspondents_set_acknowledgements_and_hand_over
     admin.wait_for_selector("[data-acknowledgements='off']")
     admin.shoot("admin-acknowledgements")
 
+    # The section officer replies to her: the issue form's outside addressee is filled from the address book.
+    officer_entry = next(u for u in eoffice.demo_master["users"] if u["id"] == "so.jhs")
+    headers = {"Authorization": "Bearer " + issue_token(TEST_JWT_PRIVATE_KEY, Principal("so.jhs", "COLL-JHS", tuple(officer_entry["roles"]), officer_entry["name_en"]))}
+    file = requests.post(f"{eoffice.urls['files']}/files", headers=headers, timeout=30, json={
+        "numbering": "non_sfs", "file_number": "REV/पेंशन/2026/7", "subject": "वृद्धावस्था पेंशन"}).json()
+    requests.post(f"{eoffice.urls['files']}/files/{file['id']}/drafts", headers=headers, timeout=30, json={
+        "subject": "पेंशन स्वीकृति", "content": "आपका आवेदन स्वीकृत किया गया है।"}).raise_for_status()
+    officer = chromium.page("so", 360, 740)
+    sign_in(officer, base, "so.jhs")
+    officer.goto(f"{base}/files/{file['id']}?tab=drafts")
+    officer.click("form[action$='/approve'] button")
+    officer.wait_for_selector("form[action$='/issue']", state="attached")
+    officer.click("form[action$='/issue'] >> xpath=.. >> summary")
+    officer.fill("#f-recipient_name", "सुनीता")
+    officer.wait_for_selector("#f-recipient_name-suggestions button")
+    assert overflow_at_both_widths(officer) == {}
+    officer.click("#f-recipient_name-suggestions button")
+    assert officer.input_value("#f-recipient_name") == "सुनीता देवी"
+    assert officer.input_value("#f-recipient_email") == "pradhan.badagaon@gp.example.in"
+    assert officer.input_value("#f-recipient_address") == "ग्राम पंचायत बड़ागाँव, ग्राम बड़ागाँव, तहसील मऊरानीपुर, 284204"
+
     # The section officer is sent the letter, then goes on leave handing over what they hold.
     clerk.goto(f"{receipt_url}?dialog=send#send")
     clerk.fill("#f-q", "अनुभाग")
@@ -80,8 +107,6 @@ def test_letters_forms_suggest_correspondents_set_acknowledgements_and_hand_over
     clerk.check("#people-list input[value='so.jhs']")
     clerk.click("#send button.primary")
     clerk.wait_for_selector("li[data-movement='send']")
-    officer = chromium.page("so", 360, 740)
-    sign_in(officer, base, "so.jhs")
     officer.goto(f"{base}/leave")
     assert overflow_at_both_widths(officer) == {}
     today = datetime.now(IST).date()

@@ -35,3 +35,17 @@ def test_a_send_within_the_district_needs_no_confirmation(browser):
     receipt_id = diarised(clerk)
     sent = clerk.post(f"/receipts/{receipt_id}/send", {"to": "so.jhs"})
     assert sent.status_code == 200 and sent.url.endswith(f"/receipts/{receipt_id}")
+
+
+def test_a_bulk_send_from_the_inbox_to_another_district_is_confirmed_first(browser):
+    clerk = browser()
+    clerk.sign_in("diarist.jhs")
+    receipts = [diarised(clerk), diarised(clerk)]
+    asked = clerk.post("/inbox/receipts", {"bulk_action": "send", "receipt": receipts, "to": "so.lko", "remarks": "शीघ्र"})
+    assert asked.status_code == 409 and 'data-other-district="so.lko"' in asked.text
+    assert all(f'name="receipt" value="{r}"' in asked.text for r in receipts)
+    assert f'action="/receipts/{receipts[0]}/pull_back"' not in clerk.get(f"/receipts/{receipts[0]}").text  # nothing sent
+    sent = clerk.post("/inbox/receipts", {"bulk_action": "send", "receipt": receipts, "to": "so.lko", "confirm_district": "so.lko",
+                                          "remarks": "शीघ्र"})
+    assert sent.status_code == 200 and sent.url.endswith("/inbox")
+    assert all(f'action="/receipts/{r}/pull_back"' in clerk.get(f"/receipts/{r}").text for r in receipts)

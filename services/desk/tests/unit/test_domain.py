@@ -204,3 +204,26 @@ def test_the_dispatch_report_is_asked_per_the_unit_chosen_and_charted_from_its_t
     bars = {bar.key: (bar.value, bar.percent) for bar in domain.dispatch_chart(report)}
     assert bars["issued"] == (10, 100.0) and bars["reached"] == (4, 40.0) and bars["awaiting"] == (3, 30.0)
     assert domain.dispatch_chart({"columns": ["office"], "rows": []}) is None
+
+
+def test_only_officers_of_another_district_not_yet_confirmed_need_confirming():
+    from desk.domain import unconfirmed_elsewhere
+
+    chosen = [{"id": "so.jhs", "own_district": True}, {"id": "so.lko", "own_district": False}, {"id": "so.llp", "own_district": False}]
+    assert [p["id"] for p in unconfirmed_elsewhere(chosen, set())] == ["so.lko", "so.llp"]
+    assert [p["id"] for p in unconfirmed_elsewhere(chosen, {"so.lko"})] == ["so.llp"]
+    assert unconfirmed_elsewhere(chosen, {"so.lko", "so.llp"}) == []
+
+
+def test_the_user_form_becomes_daks_record_with_blanks_as_none_and_roles_as_ticked():
+    from werkzeug.datastructures import MultiDict
+
+    from desk.domain import directory_user_body, directory_user_values
+
+    form = MultiDict([("name_en", " Kamla Devi "), ("name_hi", "कमला देवी"), ("office", "COLL-JHS"), ("section", ""),
+                      ("roles", "clerk"), ("roles", "officer"), ("email", "")])
+    body = directory_user_body(form)
+    assert (body["name_en"], body["name_hi"], body["section"], body["email"]) == ("Kamla Devi", "कमला देवी", None, None)
+    assert (body["roles"], body["clearance"], body["language"]) == (["clerk", "officer"], "normal", "hi")
+    values = directory_user_values({"name_hi": "कमला देवी", "roles": ["clerk", "officer"], "office": "COLL-JHS"})
+    assert values.getlist("roles") == ["clerk", "officer"] and values["name_hi"] == "कमला देवी" and values["section"] == ""

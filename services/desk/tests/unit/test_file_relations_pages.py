@@ -1,6 +1,7 @@
 """The desk's pages for files joined to files: merging a part, links and attachments on both files, and
 several files of the inbox sent together."""
 from dataclasses import replace
+from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
@@ -79,3 +80,13 @@ def test_the_inbox_list_of_files_selects_open_files_and_says_which_were_refused_
     assert "1 भेजी गईं, 1 अस्वीकृत" in text_of(html) and '<a href="/files/f2">N-11016/2/2026-COLL-JHS</a>' in html
     sent = page("file_list.html", box="sent", listing=files_listing(open_file), page_number=1, pages=1, boxes=("inbox", "sent"))
     assert 'action="/files/selected"' not in sent
+
+
+def test_the_inbox_page_selects_open_files_for_their_own_form():
+    today = date(2026, 12, 8)
+    items = [domain.file_item(a_file()), domain.file_item(a_file(id="f2", status="parked"))]
+    html = page("inbox.html", items=items, counts={"total": 2, "overdue": 0, "urgent": 0, "unread": 0}, today=today, shown=2,
+                totals={"receipts": 0, "files": 2}, unread=0, errors={}, box="inbox", refused=(), done=0)
+    assert 'name="file" value="f1" form="bulk-files"' in html and 'value="f2" form="bulk-files"' not in html
+    assert 'action="/files/selected" id="bulk-files"' in html and 'name="back" value="inbox"' in html
+    assert 'action="/inbox/receipts"' in html  # the receipts' form stays as it was

@@ -277,3 +277,16 @@ def test_an_approved_draft_shows_the_issue_number_reserved_for_its_letter():
                           "content_sha256": "a" * 64, "issue_number": "I-7/2026/COLL-JHS", "signature": None}}
     html = file_page(a_file(), tab="drafts", drafts=[draft])
     assert "पत्रांक I-7/2026/COLL-JHS, अनुमोदन पर आरक्षित" in html
+
+
+def test_the_admin_area_lists_the_offices_certificates_with_a_revoke_for_each_active_one():
+    certificates = [
+        {"id": "c-1", "user_id": "so.jhs", "source": "dsc", "subject": "CN=Rajesh Kumar Tripathi", "not_after": "2027-12-08T06:00:00+00:00",
+         "status": "active"},
+        {"id": "c-2", "user_id": "dm.jhs", "source": "esign", "subject": "CN=Ravi Kumar Sharma", "not_after": "2027-01-01T00:00:00+00:00",
+         "status": "revoked"},
+    ]
+    html = page("admin.html", user=ADMIN, dialog=None, failure=None, values=MultiDict(), errors={}, heads=[], dead_letters=[],
+                users=[], certificates=certificates, this_week="2026-W50", acknowledgements=None)
+    assert 'name="certificate_id" value="c-1"' in html and 'name="certificate_id" value="c-2"' not in html
+    assert "08-12-2027 11:30 तक मान्य" in html and "निरस्त" in html

@@ -169,6 +169,8 @@ def record_signature(envelope: Envelope, uow) -> None:
             raise UnlinkableEvent(f"file {data['file_id']} is not known to the files service")
         kind = data["document_kind"]
         document = {"note": uow.notes.find, "draft": uow.drafts.find}.get(kind, lambda _id: None)(data["document_id"])
+        if kind == "note" and document is not None and document.merged_from_file_id == file.id:
+            file = uow.files.get(document.file_id, for_update=True)  # written in this part file, merged into its main file since
         file.record_signature(kind, document, data, utcnow())
         uow.commit()
     FILE_ACTIONS.labels(f"{kind}_signed").inc()

@@ -200,3 +200,50 @@ def test_notes_correspondence_and_drafts_of_a_file(new_uow):
     with new_uow() as uow:
         assert uow.notes.find(yellow.id) is None
         assert len(uow.files.audit_records(file_id)) == 7
+
+
+def test_links_either_way_and_attached_files_are_found_from_each_file(new_uow):
+    first, second, third = created(new_uow, "REPO/L1"), created(new_uow, "REPO/L2"), created(new_uow, "REPO/L3")
+    now = datetime.now(timezone.utc)
+    with new_uow() as uow:
+        file, other = uow.files.get(first, for_update=True), uow.files.get(second, for_update=True)
+        file.link_to(other, "clerk.jhs", uow.files.link_between(first, second) is not None, now)
+        file.attach_file(uow.files.get(third, for_update=True), "clerk.jhs", uow.files.has_attachments(third), now)
+        uow.commit()
+    with new_uow() as uow:
+        assert [f.id for f in uow.files.linked_with(first)] == [second] and [f.id for f in uow.files.linked_with(second)] == [first]
+        assert uow.files.link_between(second, first) is not None and uow.files.link_between(first, third) is None
+        assert [f.id for f in uow.files.attached_to(first, for_update=True)] == [third]
+        assert (uow.files.has_attachments(first), uow.files.has_attachments(third)) == (True, False)
+        uow.files.remove_link(uow.files.link_between(second, first))
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.files.linked_with(first) == [] and uow.files.link_between(first, second) is None
+
+
+def test_a_merged_part_hands_its_notes_and_correspondence_rows_to_the_main_file(new_uow):
+    main_id = created(new_uow, "REPO/M1", creator="so.jhs")
+    now = datetime.now(timezone.utc)
+    with new_uow() as uow:
+        main = uow.files.get(main_id, for_update=True)
+        part = main.open_part(1, "so.jhs", None, uow.files.next_computer_number(), now)
+        uow.files.add(part)
+        part.add_note("so.jhs", "भाग की टिप्पणी।", [], set(), now)
+        part.attach_documents("so.jhs", 1, {"title": "आख्या"}, [{"key": "files/documents/a.pdf", "sha256": "ab" * 32, "size": 3,
+                                                                   "content_type": "application/pdf"}], now)
+        uow.commit()
+        part_id = part.id
+    with new_uow() as uow:
+        main, part = uow.files.get(main_id, for_update=True), uow.files.get(part_id, for_update=True)
+        assert [n.status for n in uow.notes.of_file(part_id)] == ["yellow"] and len(uow.correspondence.items_of(part_id)) == 1
+        main.merge_part(part, uow.notes.of_file(part_id), uow.correspondence.items_of(part_id), [], uow.files.movements_of(part_id),
+                        uow.correspondence.next_position(main_id), "so.jhs", now)
+        uow.commit()
+    with new_uow() as uow:
+        (note,) = uow.notes.readable_by(main_id, "so.jhs")
+        assert (note.status, note.first_paragraph, note.merged_from_file_id) == ("green", 1, part_id)
+        ((item, documents),) = uow.correspondence.of_file(main_id)
+        assert (item.merged_from_file_id, item.position, documents[0].key) == (part_id, 1, "files/documents/a.pdf")
+        assert uow.notes.of_file(part_id) == [] and uow.files.get(part_id).merged_at is not None
+        assert domain.verify_chain(main_id, uow.files.audit_records(main_id), uow.files.get(main_id).audit_seq,
+                                   uow.files.get(main_id).audit_head)["valid"]

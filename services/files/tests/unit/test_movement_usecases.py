@@ -66,6 +66,8 @@ def test_an_officer_going_on_leave_who_chose_to_hands_the_files_they_hold_to_the
     today = datetime.now(domain.IST).date()
     held, parked, elsewhere, closed = (new_file("so.jhs", subject=f"प्रकरण {n}") for n in range(4))
     movement.send_file(SendFile(caller("so.jhs"), elsewhere.id, to="clerk.jhs"), uow)
+    movement.send_file(SendFile(caller("so.jhs"), held.id, to="clerk.jhs"), uow)
+    movement.send_file(SendFile(caller("clerk.jhs"), held.id, to="so.jhs", due_date=date(2099, 1, 31), priority="urgent"), uow)
     movement.park_file(FileAction(caller("so.jhs"), parked.id), uow)
     movement.close_file(FileAction(caller("so.jhs"), closed.id), uow)
     uow.commit()
@@ -80,9 +82,10 @@ def test_an_officer_going_on_leave_who_chose_to_hands_the_files_they_hold_to_the
     told = uow.events_of(events.FileSent)[sent_before:]
     assert sorted((e.file_id, e.action, e.to_user, e.for_user) for e in told) == sorted(
         (f.id, "hand_over", "dm.jhs", "so.jhs") for f in (held, parked))
+    assert (move.due_date, move.priority) == (date(2099, 1, 31), "urgent")  # due as it was: reminders follow it
     assert uow.directory.acting_for("so.jhs", today) == "dm.jhs"
     # A hand-over is office work, not a transaction level, and nobody can pull it back or return it.
-    assert uow.files.counted_movements(held.id) == 0
+    assert uow.files.counted_movements(held.id) == 2
     with pytest.raises(NothingToReturn):
         movement.return_file(FileAction(caller("dm.jhs"), held.id), uow)
 

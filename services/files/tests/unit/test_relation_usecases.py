@@ -12,14 +12,14 @@ from files.exceptions import (
     NotCustodian,
     RelationNotFound,
 )
-from files.usecases import correspondence, files, movement, notes, relations
+from files.usecases import correspondence, drafts, files, movement, notes, relations
 from files.usecases.correspondence import AttachDocuments, GetDocument
 from files.usecases.files import OpenPart
 from files.usecases.movement import FileAction, FileCommand, SendFile
 from files.usecases.notes import NoteCommand, WriteNote
 from files.usecases.relations import RelateFiles
 
-from .test_writing_usecases import receipt_event
+from .test_writing_usecases import receipt_event, signed_event
 
 
 def note(uow, caller, file, text, confirm=True):
@@ -167,3 +167,12 @@ def test_files_are_attached_by_the_custodian_of_both_one_level_deep(uow, new_fil
     with pytest.raises(InvalidRelation):
         relations.attach_file(RelateFiles(caller("clerk.jhs"), other.id, third.id), uow)  # third is in main already
     assert len(uow.events_of(events.FileAttached)) == 1
+
+
+def test_a_signature_of_a_note_made_in_the_part_reaches_it_in_the_main_file(uow, new_file, caller):
+    main = new_file("so.jhs")
+    part = part_of(uow, caller, main, by="so.jhs")
+    signed = note(uow, caller, part, "हस्ताक्षर हेतु, भाग में लिखी गई।")
+    relations.merge_part(FileCommand(caller("so.jhs"), part.id), uow)
+    drafts.record_signature(signed_event(part, "note", signed), uow)  # signing knew the note in the part
+    assert (uow.notes.find(signed).signature_id, main.audit_entries[-1].action) == ("sig-1", "note_signed")

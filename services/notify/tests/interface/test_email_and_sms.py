@@ -45,6 +45,11 @@ def test_a_file_reaching_the_acting_officer_says_for_whom_in_app_and_by_email(cl
                                   " (अनीता वर्मा (अपर ज़िलाधिकारी) के लिए, जो अनुपस्थित हैं)")
     [inapp] = client.wait_inbox("dm.jhs")
     assert inapp["title"].endswith("(अनीता वर्मा (अपर ज़िलाधिकारी) के लिए, जो अनुपस्थित हैं)")
+    # An officer going on leave handed a file over (action hand_over): consumed, and said so.
+    publish("files", "file_sent", helpers.file_sent(to_user="adm.jhs", from_user="clerk.jhs", for_user="clerk.jhs",
+                                                    action="hand_over", remarks="handed over on leave"))
+    [handed] = client.wait_inbox("adm.jhs")
+    assert handed["title"] == "File N-11016/6/2026-COLL-JHS handed over to you by Pooja Yadav (Clerk), who is going on leave"
 
 
 def test_sms_goes_through_the_gateway_when_chosen(client, publish, helpers, sms_gateway, mail_drop, db):

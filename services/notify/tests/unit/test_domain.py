@@ -98,7 +98,7 @@ def test_an_email_greets_marks_priority_and_links_to_the_item():
     assert "Open: https://e.example.in/files/f-1" in lines
 
 
-def test_an_item_reaching_the_acting_officer_says_for_whom_in_both_languages_and_in_email():
+def test_an_item_reaching_the_acting_officer_says_for_whom_or_that_it_was_handed_over_in_both_languages():
     [held] = domain.file_sent_notices("e-1", NOW, file_sent(to_user="dm.jhs", for_user="adm.jhs", from_user="clerk.jhs"))
     assert (held.user_id, held.extra) == ("dm.jhs", {"for_user": "adm.jhs"})
     assert domain.title_of(held, "hi", PEOPLE) == (
@@ -115,8 +115,17 @@ def test_an_item_reaching_the_acting_officer_says_for_whom_in_both_languages_and
     # Sent to the officer themselves, or handed over by the absent officer: nothing to add.
     [plain] = domain.file_sent_notices("e-3", NOW, file_sent())
     assert "अनुपस्थित" not in domain.title_of(plain, "hi", PEOPLE)
-    [handed_over] = domain.file_sent_notices("e-4", NOW, file_sent(from_user="adm.jhs", to_user="dm.jhs", for_user="adm.jhs"))
-    assert "अनुपस्थित" not in domain.title_of(handed_over, "hi", PEOPLE)
+    [handed_over] = domain.file_sent_notices("e-4", NOW, file_sent(from_user="adm.jhs", to_user="dm.jhs", for_user="adm.jhs",
+                                                                   action="hand_over", remarks="handed over on leave"))
+    assert domain.title_of(handed_over, "hi", PEOPLE) == (
+        "फ़ाइल N-11016/6/2026-COLL-JHS अनीता वर्मा (अपर ज़िलाधिकारी) द्वारा अवकाश पर जाते समय आपको सौंपी गई")
+    assert domain.title_of(handed_over, "en", PEOPLE) == (
+        "File N-11016/6/2026-COLL-JHS handed over to you by Anita Verma (Additional District Magistrate), who is going on leave")
+    assert "handed over on leave" not in domain.render_email(handed_over, PEOPLE["dm.jhs"], PEOPLE, "https://e.example.in")[1]
+    receipt = schemas.ReceiptSent.model_validate({"receipt_id": "r-2", "receipt_number": "13/2026/COLL-JHS", "action": "hand_over",
+                                                  "from_user": "adm.jhs", "to_user": "dm.jhs", "for_user": "adm.jhs"})
+    assert domain.title_of(domain.receipt_sent_notices("e-5", NOW, receipt)[0], "hi", PEOPLE) == (
+        "प्राप्ति 13/2026/COLL-JHS अनीता वर्मा (अपर ज़िलाधिकारी) द्वारा अवकाश पर जाते समय आपको सौंपी गई")
 
 
 def test_reminder_titles_count_days_and_name_the_holder():

@@ -181,3 +181,26 @@ def test_a_namesakes_registration_from_before_keys_were_bound_ends_when_the_offi
 
 def der(certificate):
     return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def test_an_admin_revokes_certificates_of_their_own_office_only(office):
+    """The admin area lists the office's certificates; an admin of another office neither sees nor revokes them."""
+    import requests
+
+    from eoffice_common.auth import Principal, issue_token
+    from eoffice_common.testing import TEST_JWT_PRIVATE_KEY
+
+    certificate = office.register_dsc("so.jhs").json()
+    listed = office.get("/office/certificates", "admin.jhs")
+    assert listed.status_code == 200 and certificate["id"] in [c["id"] for c in listed.json()["certificates"]]
+    assert (office.get("/office/certificates", "so.jhs").status_code, office.get("/office/certificates", "so.jhs").json()["error"]) == (
+        403, "not_admin")
+
+    lucknow = {"Authorization": "Bearer " + issue_token(TEST_JWT_PRIVATE_KEY, Principal("admin.lko", "COLL-LKO", ("admin",), "Admin"))}
+    elsewhere = requests.get(f"{office.base_url}/office/certificates", headers=lucknow, timeout=30).json()["certificates"]
+    assert certificate["id"] not in [c["id"] for c in elsewhere]
+    refused = requests.post(f"{office.base_url}/certificates/{certificate['id']}/revoke", json={"reason": "x"}, headers=lucknow, timeout=30)
+    assert (refused.status_code, refused.json()["error"]) == (404, "certificate_not_found")
+
+    revoked = office.post(f"/certificates/{certificate['id']}/revoke", "admin.jhs", json={"reason": "टोकन खो गया"})
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"

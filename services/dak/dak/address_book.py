@@ -2,9 +2,38 @@
 spelt), and what a diarised letter's sender block adds to what the book knows."""
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 from eoffice_common.search import search_form
 
 SENDER_FIELDS = ("name", "designation", "organisation", "address", "state", "pincode", "email", "mobile")
+# Who adds and edits their office's correspondents by hand: those who diarise and issue its letters.
+KEEPERS = frozenset({"clerk", "officer"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A correspondent as a clerk or officer writes them into the book (SENDER_FIELDS)."""
+
+    name: str
+    designation: str | None = None
+    organisation: str | None = None
+    address: str | None = None
+    state: str | None = None
+    pincode: str | None = None
+    email: str | None = None
+    mobile: str | None = None
+
+    @property
+    def key(self) -> str:
+        return correspondent_key(self.name, self.organisation)
+
+    def fields(self) -> dict[str, str | None]:
+        return {name: value or None for name, value in asdict(self).items()}
+
+
+def keeps_the_book(roles) -> bool:
+    return bool(KEEPERS.intersection(roles))
 
 
 def correspondent_key(name: str, organisation: str | None) -> str:

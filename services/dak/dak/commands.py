@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .address_book import Entry
 from .model import Dispatch, Letter, StoredDocument
 
 
@@ -69,6 +70,23 @@ class SetAcknowledgements:
 
     office: str
     enabled: bool
+
+
+@dataclass(frozen=True)
+class AddCorrespondent:
+    """A clerk or officer writes a correspondent into their office's address book by hand."""
+
+    by: str
+    entry: Entry
+
+
+@dataclass(frozen=True)
+class EditCorrespondent:
+    """A clerk or officer corrects an entry of their office's address book (every field, as given)."""
+
+    by: str
+    correspondent_id: int
+    entry: Entry
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,22 @@ class StillHoldsReceipts(Conflict):
     """A user is deactivated only once their receipts have gone to a successor (transfer of charge)."""
 
     reason = "holds_receipts"
+
+
+class CorrespondentNotFound(NotFound):
+    """Also raised for another office's correspondent: an office's address book is its own."""
+
+    reason = "correspondent_not_found"
+
+
+class CorrespondentExists(Conflict):
+    """The office's book has the correspondent already (the same name and organisation, however spelt)."""
+
+    reason = "correspondent_exists"
+
+    def __init__(self, message, existing_id: int):
+        super().__init__(message, fields={"name": "correspondent_exists"})
+        self.existing_id = existing_id
+
+    def to_dict(self):
+        return {**super().to_dict(), "existing_id": self.existing_id}

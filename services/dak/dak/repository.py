@@ -3,12 +3,14 @@ work (eoffice_common.db.UnitOfWork) or, for reads, on a Reading; on PostgreSQL a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from time import monotonic
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from eoffice_common.db import INSERT_OUTBOX
@@ -19,7 +21,7 @@ from . import acting, address_book, domain, letters
 from .directory import office_recorded, user_recorded
 from .directory_admin import DirectoryAdmin, PlacedOffice
 from .events import OfficeRecorded, UserRecorded
-from .exceptions import ChargeNotFound, ReceiptNotFound, UnknownUser
+from .exceptions import ChargeNotFound, CorrespondentExists, CorrespondentNotFound, ReceiptNotFound, UnknownUser
 from .model import Diarist, Movement, Receipt, Scan, number_placeholder
 from .models import (
     AcknowledgementSetting,
@@ -465,7 +467,7 @@ def _correspondent_upsert(dialect_insert):
     return statement.on_conflict_do_update(index_elements=["office_code", "key"], set_={
         **{name: func.coalesce(statement.excluded[name], _correspondents.c[name]) for name in fields},
         "letters": _correspondents.c.letters + 1, "last_letter_at": statement.excluded.last_letter_at,
-    })
+    }).returning(*(_correspondents.c[name] for name in ("id", *fields)))
 
 
 _CORRESPONDENT_UPSERTS = {"postgresql": _correspondent_upsert(postgresql.insert), "sqlite": _correspondent_upsert(sqlite.insert)}
@@ -481,17 +483,65 @@ class AddressBookRepository:
         """Add the sender to the office's address book, or bring their entry up to date: what this letter
         says replaces what is known, what it leaves out keeps what was known. One upsert."""
         connection = self._uow.connection
-        connection.execute(_CORRESPONDENT_UPSERTS[connection.dialect.name], {
+        kept = connection.execute(_CORRESPONDENT_UPSERTS[connection.dialect.name], {
             **{name: entry.get(name) or None for name in address_book.SENDER_FIELDS},
             "search_text": address_book.search_text(entry), "office_code": office_code,
             "key": address_book.correspondent_key(entry["name"], entry.get("organisation")), "at": at,
-        })
+        }).one()
+        # A letter that leaves out what the entry knew (its email, say) keeps it: it stays searchable too.
+        search_text = address_book.search_text(kept._mapping)
+        if search_text != kept.search_text:
+            connection.execute(update(_correspondents).where(_correspondents.c.id == kept.id).values(search_text=search_text))
 
     def find(self, office_code: str, text: str | None, limit: int) -> list[Correspondent]:
         query = select(Correspondent).where(Correspondent.office_code == office_code)
         for word in search_words(text or ""):
             query = query.where(contains(Correspondent.search_text, word))
         return self._uow.session.execute(query.order_by(Correspondent.letters.desc(), Correspondent.name).limit(limit)).scalars().all()
+
+    def holder_of(self, office_code: str, key: str) -> int | None:
+        """The id of the office's entry under this correspondent_key, if any."""
+        return self._uow.session.execute(select(Correspondent.id).where(
+            Correspondent.office_code == office_code, Correspondent.key == key)).scalar_one_or_none()
+
+    def get(self, office_code: str, correspondent_id: int, for_update: bool = False) -> Correspondent:
+        query = select(Correspondent).where(Correspondent.id == correspondent_id, Correspondent.office_code == office_code)
+        entry = self._uow.session.execute(query.with_for_update() if for_update else query).scalar_one_or_none()
+        if entry is None:
+            raise CorrespondentNotFound(f"correspondent {correspondent_id} is not in the office's address book")
+        return entry
+
+    def add(self, office_code: str, entry: address_book.Entry) -> Correspondent:
+        added = Correspondent(office_code=office_code, letters=0, **self._columns(entry))
+        with self._unless_in_book(office_code, entry):
+            self._uow.session.add(added)
+        return added
+
+    def change(self, stored: Correspondent, entry: address_book.Entry) -> Correspondent:
+        with self._unless_in_book(stored.office_code, entry):
+            for column, value in self._columns(entry).items():
+                setattr(stored, column, value)
+        return stored
+
+    @contextmanager
+    def _unless_in_book(self, office_code: str, entry: address_book.Entry):
+        """Write under a savepoint: the same correspondent written meanwhile by another transaction
+        (after the use case looked) is refused as the duplicate it is, and this transaction goes on."""
+        session = self._uow.session
+        try:
+            with session.begin_nested():
+                yield
+                session.flush()
+        except IntegrityError:
+            holder = self.holder_of(office_code, entry.key)
+            if holder is None:
+                raise
+            raise CorrespondentExists(f"{entry.name} is in the address book already (entry {holder})", holder) from None
+
+    @staticmethod
+    def _columns(entry: address_book.Entry) -> dict[str, Any]:
+        fields = entry.fields()
+        return {**fields, "key": entry.key, "search_text": address_book.search_text(fields)}
 
     def acknowledges_senders(self, office_code: str) -> bool:
         setting = self._uow.session.get(AcknowledgementSetting, office_code)

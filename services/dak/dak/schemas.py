@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .address_book import Entry
 from .domain import detect_language, is_due_date_valid, today_ist
 from .model import Dispatch, Letter
 
@@ -259,6 +260,13 @@ def acting_charge_out(charge, absent, acting, today):
 class CorrespondentQuery(Strict):
     q: str | None = Field(None, max_length=200)
     limit: int = Field(20, ge=1, le=100)
+
+
+class CorrespondentIn(SenderIn):
+    """A correspondent written into the address book by hand: the fields of a letter's sender block."""
+
+    def entry(self) -> Entry:
+        return Entry(**self.model_dump())
 
 
 class AcknowledgementSettingIn(Strict):

@@ -42,7 +42,7 @@ from eoffice_common.web import (
 from . import acting_usecases, commands, directory_usecases, domain, usecases
 from .directory import office_recorded, user_recorded
 from .email_intake import parse_email
-from .exceptions import FILE_REFUSALS, FilesUnavailable, NotAllowed, ReceiptNotFound
+from .exceptions import FILE_REFUSALS, CorrespondentNotFound, FilesUnavailable, NotAllowed, ReceiptNotFound
 from .repository import DakUnitOfWork, Reading
 from .schemas import (
     DIRECTORY_KEY,
@@ -50,6 +50,7 @@ from .schemas import (
     ActingChargeIn,
     BatchIn,
     CloseIn,
+    CorrespondentIn,
     CorrespondentQuery,
     DirectoryQuery,
     ListQuery,
@@ -89,6 +90,13 @@ def _directory_key(value, max_length, field):
         raise InvalidInput(f"{field} is letters, digits, dots, hyphens and underscores, at most {max_length}",
                            fields={field: "invalid_directory_key"})
     return value
+
+
+def _correspondent_id(value):
+    """An address book entry's id from the URL; what cannot be one names no entry."""
+    if not value.isascii() or not value.isdigit() or int(value) > 2**31 - 1:
+        raise CorrespondentNotFound(f"correspondent {value[:40]} is not in the office's address book")
+    return int(value)
 
 
 class DakService(web.DescribedService):
@@ -316,6 +324,25 @@ class DakService(web.DescribedService):
         with self._reading() as uow:
             entries = usecases.correspondents_of(principal.office, query.q, query.limit, uow)
             return {"office": principal.office, "correspondents": [correspondent_out(e) for e in entries]}
+
+    @http("POST", "/address-book", idempotent=True)
+    def add_correspondent(self, request):
+        """A clerk or officer writes a correspondent into their office's address book by hand."""
+        principal = require_caller(self.caller)
+        command = commands.AddCorrespondent(principal.user_id, parse_json(request, CorrespondentIn).entry())
+        with self._unit_of_work(lambda entry: (201, correspondent_out(entry))) as uow:
+            usecases.add_correspondent(command, uow)
+        return uow.answer
+
+    @http("PUT", "/address-book/<string:correspondent_id>")
+    def edit_correspondent(self, request, correspondent_id):
+        """A clerk or officer corrects an entry of their office's address book."""
+        principal = require_caller(self.caller)
+        command = commands.EditCorrespondent(principal.user_id, _correspondent_id(correspondent_id),
+                                             parse_json(request, CorrespondentIn).entry())
+        with self._unit_of_work(correspondent_out) as uow:
+            usecases.edit_correspondent(command, uow)
+        return uow.answer
 
     @http("GET", "/acknowledgements/setting")
     def acknowledgement_setting(self, request):

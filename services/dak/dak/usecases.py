@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from eoffice_common.events import Envelope
 
 from . import address_book, commands, domain, letters
+from .exceptions import CorrespondentExists, NotAllowed
 from .model import Diarist, Dispatch, IssuedLetter, Letter, Receipt, StoredDocument
 
 
@@ -268,6 +269,40 @@ def acknowledgement_setting(office: str, uow) -> dict[str, Any]:
 def correspondents_of(office: str, text: str | None, limit: int, uow) -> list[Any]:
     """The office's outside correspondents, most written-from first."""
     return uow.address_book.find(office, text, limit)
+
+
+def add_correspondent(command: commands.AddCorrespondent, uow) -> Any:
+    """A correspondent written into the book by hand, before any letter of theirs: none written from yet."""
+    office = _book_keepers_office(command.by, uow)
+    _ensure_not_in_book(office, command.entry, None, uow)
+    entry = uow.address_book.add(office, command.entry)
+    uow.commit(entry)
+    return entry
+
+
+def edit_correspondent(command: commands.EditCorrespondent, uow) -> Any:
+    """An entry of the caller's office corrected; its count of letters stays. Renamed into another entry's
+    name and organisation, it is refused: the two are one correspondent."""
+    office = _book_keepers_office(command.by, uow)
+    entry = uow.address_book.get(office, command.correspondent_id, for_update=True)
+    _ensure_not_in_book(office, command.entry, command.correspondent_id, uow)
+    entry = uow.address_book.change(entry, command.entry)
+    uow.commit(entry)
+    return entry
+
+
+def _book_keepers_office(user_id: str, uow) -> str:
+    """The office of an active clerk or officer, whose address book they keep."""
+    keeper = uow.directory.officer(user_id)
+    if keeper is None or not keeper.active or not address_book.keeps_the_book(keeper.roles):
+        raise NotAllowed("only a clerk or officer of the office keeps its address book")
+    return keeper.office
+
+
+def _ensure_not_in_book(office: str, entry: address_book.Entry, correspondent_id: int | None, uow) -> None:
+    holder = uow.address_book.holder_of(office, entry.key)
+    if holder is not None and holder != correspondent_id:
+        raise CorrespondentExists(f"{entry.name} is in the address book already (entry {holder})", holder)
 
 
 # --- reads ---------------------------------------------------------------------------------------

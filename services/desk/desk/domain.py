@@ -242,7 +242,7 @@ class FieldError:
 
 
 # The directory's field reasons (dak's codes), each a message key of its own.
-DIRECTORY_REASONS = {"outside_jurisdiction", "unknown_office", "unknown_district", "unknown_department", "not_a_section_of_the_office",
+DIRECTORY_REASONS = {"correspondent_exists", "outside_jurisdiction", "unknown_office", "unknown_district", "unknown_department", "not_a_section_of_the_office",
                      "reports_to_self", "section_of_another_office", "unknown_clearance", "unknown_role"}
 
 
@@ -432,6 +432,23 @@ def same_file_number(number, typed):
         return re.sub(r"\s*([/-])\s*", r"\1", value.strip()).casefold()
 
     return key(number) == key(typed)
+
+
+# --- the office's address book ---------------------------------------------------------------------
+
+CORRESPONDENT_FIELDS = ("name", "designation", "organisation", "address", "state", "pincode", "email", "mobile")
+# Who writes correspondents into the book (dak's address_book.KEEPERS): only they are offered its forms.
+BOOK_KEEPERS = ("clerk", "officer")
+
+
+def correspondent_entry(form):
+    """The add / edit form as dak's entry: each field trimmed, an empty one left out (null)."""
+    entry = {name: (form.get(name) or "").strip() or None for name in CORRESPONDENT_FIELDS}
+    return {**entry, "name": entry["name"] or ""}
+
+
+def keeps_the_book(user):
+    return any(user.has_role(role) for role in BOOK_KEEPERS)
 
 
 # --- signatures ----------------------------------------------------------------------------------

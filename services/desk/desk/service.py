@@ -53,6 +53,7 @@ INBOX_PAGE = 50
 PEOPLE_FOUND = 20  # officers the Send dialog lists for a search
 ADDRESS_BOOK_LISTED = 50  # correspondents a form offers before anything is typed (the browser filters them)
 ADDRESS_BOOK_FOUND = 10  # correspondents suggested for what is typed
+ADDRESS_BOOK_PAGE = 100  # correspondents the address book page lists (dak's most): a search narrows them
 SIGNING_LOOKUPS = 8  # signing documents a file page asks for at once
 RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy", "pull_back"}
 # Each action of the file view, and the tab the page returns to.
@@ -603,6 +604,48 @@ class DeskService:
         params = {"limit": limit, **({"q": query[:200]} if query.strip() else {})}
         answer, _ = self._try(self.services.get, "dak", "/address-book", params=params)
         return (answer or {}).get("correspondents", [])
+
+    # --- the office's address book (its page) ----------------------------------------------------
+
+    @page("GET", "/correspondents")
+    def correspondents(self, request):
+        """The office's correspondents, found by `q`, with how many letters each wrote and when last;
+        `edit` opens an entry's form in place of the form to add one."""
+        return self._correspondents_page(request, request.args.get("q", ""), request.args.get("edit"))
+
+    @page("POST", "/correspondents")
+    def add_correspondent(self, request):
+        return self._keep_correspondent(request, "/address-book", None)
+
+    @page("POST", "/correspondents/<string:correspondent_id>")
+    def edit_correspondent(self, request, correspondent_id):
+        return self._keep_correspondent(request, f"/address-book/{quote(correspondent_id, safe='')}", correspondent_id)
+
+    def _keep_correspondent(self, request, path, editing):
+        entry = domain.correspondent_entry(request.form)
+        write = self.services.put if editing else self.services.post
+        try:
+            kept = write("dak", path, json=entry)
+        except ServiceFailure as failure:
+            if failure.status not in (403, 404, 409, 422):
+                raise
+            FORMS.labels("correspondent", "refused").inc()
+            # A correspondent there already is listed beside the form: the entry to edit instead.
+            query = entry["name"] if failure.status == 409 else request.args.get("q", "")
+            return self._correspondents_page(request, query, editing, failure, request.form, _form_status(failure))
+        FORMS.labels("correspondent", "done").inc()
+        return self.pages.redirect(f"/correspondents?q={quote(kept['name'])}", "correspondent_saved" if editing else "correspondent_added",
+                                   kept["name"])
+
+    def _correspondents_page(self, request, query, editing=None, failure=None, values=None, status=200):
+        listed = self._correspondents(query, ADDRESS_BOOK_PAGE)
+        entry = next((c for c in listed if str(c["id"]) == editing), None) if editing else None
+        if values is None:
+            values = MultiDict({name: entry.get(name) or "" for name in domain.CORRESPONDENT_FIELDS} if entry else {})
+        return self.pages.render(request, "correspondents.html", status=status, correspondents=listed, query=query,
+                                 editing=editing if (entry or failure) else None, failure=failure, values=values,
+                                 errors=self._form_errors(failure) if failure else {}, nav="correspondents",
+                                 keeps_the_book=domain.keeps_the_book(self.pages.session))
 
     # --- files -----------------------------------------------------------------------------------
 

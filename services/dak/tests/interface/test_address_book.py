@@ -30,3 +30,39 @@ def test_senders_enter_the_office_address_book_once_and_are_acknowledged_as_the_
     third = desk.diarise(subject="तीसरा पत्र", sender=sender)
     event = tap.wait_for("receipt_diarised", lambda e: e["data"]["receipt_number"] == third["receipt_number"])
     assert event["data"]["acknowledge_to"] is None
+
+
+def test_a_clerk_adds_and_corrects_correspondents_of_their_own_office_only(desk):
+    sunita = {"name": "सुनीता देवी", "designation": "प्रधान", "organisation": "ग्राम पंचायत बड़ागाँव", "state": "उत्तर प्रदेश",
+              "pincode": "284204", "email": "pradhan.badagaon@gp.example.in", "mobile": "9876543210"}
+    added = desk.post("/address-book", "diarist.jhs", json=sunita)
+    assert added.status_code == 201, added.text
+    entry = added.json()
+    assert {k: entry[k] for k in sunita} == sunita and (entry["letters"], entry["last_letter_at"]) == (0, None)
+    book = desk.get("/address-book?q=बडागांव", "dm.jhs").json()["correspondents"]
+    assert [c["id"] for c in book] == [entry["id"]]
+
+    # The same correspondent spelt another way is the entry there already.
+    again = desk.post("/address-book", "dm.jhs", json={"name": "सुनीता  देवी", "organisation": "ग्राम पंचायत बडागाँव"})
+    assert (again.status_code, again.json()["error"], again.json()["existing_id"]) == (409, "correspondent_exists", entry["id"])
+
+    corrected = desk.request("PUT", f"/address-book/{entry['id']}", "dm.jhs", json={**sunita, "address": "ग्राम बड़ागाँव, पोस्ट रानीपुर"})
+    assert corrected.status_code == 200, corrected.text
+    assert (corrected.json()["address"], corrected.json()["name"]) == ("ग्राम बड़ागाँव, पोस्ट रानीपुर", "सुनीता देवी")
+    desk.diarise(sender={"name": "सुनीता देवी", "organisation": "ग्राम पंचायत बड़ागाँव"})
+    (written,) = desk.get("/address-book?q=रानीपुर", "diarist.jhs").json()["correspondents"]
+    assert (written["id"], written["letters"]) == (entry["id"], 1)
+
+    # Another office's clerk neither sees nor changes the entry.
+    theirs = desk.request("PUT", f"/address-book/{entry['id']}", "clerk.llp", json={"name": "बदला हुआ नाम"})
+    assert (theirs.status_code, theirs.json()["error"]) == (404, "correspondent_not_found")
+    assert desk.request("PUT", "/address-book/not-an-id", "diarist.jhs", json=sunita).status_code == 404
+    other = desk.post("/address-book", "clerk.llp", json=sunita)
+    assert other.status_code == 201 and other.json()["id"] != entry["id"]
+
+    invalid = desk.post("/address-book", "diarist.jhs", json={"name": " ", "pincode": "28420", "email": "not-an-email", "mobile": "98765"})
+    assert (invalid.status_code, invalid.json()["error"]) == (422, "invalid_input")
+    assert set(invalid.json()["fields"]) == {"name", "pincode", "email", "mobile"}
+    renamed = desk.request("PUT", f"/address-book/{other.json()['id']}", "clerk.llp", json={"name": "R. K. Traders", "mobile": "12345"})
+    assert (renamed.status_code, set(renamed.json()["fields"])) == (422, {"mobile"})
+    assert [c["name"] for c in desk.get("/address-book", "diarist.jhs").json()["correspondents"]] == ["सुनीता देवी"]

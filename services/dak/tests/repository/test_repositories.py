@@ -13,8 +13,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dak import domain
+from dak.address_book import Entry, correspondent_key
 from dak.directory import import_master
-from dak.exceptions import ReceiptNotFound, UnknownUser
+from dak.exceptions import CorrespondentExists, CorrespondentNotFound, ReceiptNotFound, UnknownUser
 from dak.model import Dispatch, Letter, Receipt
 from dak.models import Receipt as ReceiptRow
 from dak.models import User
@@ -243,3 +244,46 @@ def test_a_correspondent_is_kept_once_and_a_later_letter_replaces_only_what_it_g
         [kept] = uow.address_book.find("COLL-JHS", "बबीना", 10)
         assert (kept.designation, kept.email, kept.mobile, kept.letters) == ("प्रधान", "new@example.in", "9876543210", 2)
         assert kept.last_letter_at == datetime(2026, 12, 2, tzinfo=timezone.utc)
+        assert uow.address_book.find("COLL-JHS", "प्रधान", 10) == [kept]  # found by what only the first letter gave
+
+
+def test_a_correspondent_added_by_hand_is_found_changed_and_counts_later_letters(engine):
+    with Writing(engine) as uow:
+        added = uow.address_book.add("COLL-JHS", Entry(name="सुनीता देवी", organisation="ग्राम पंचायत बड़ागाँव", pincode="284204"))
+        correspondent_id = added.id
+        uow.commit()
+    with Writing(engine) as uow:
+        assert uow.address_book.holder_of("COLL-JHS", correspondent_key("सुनीता  देवी", "ग्राम पंचायत बडागाँव")) == correspondent_id
+        assert uow.address_book.holder_of("COLL-LLP", correspondent_key("सुनीता देवी", "ग्राम पंचायत बड़ागाँव")) is None
+        with pytest.raises(CorrespondentNotFound):
+            uow.address_book.get("COLL-LLP", correspondent_id)
+        stored = uow.address_book.get("COLL-JHS", correspondent_id, for_update=True)
+        uow.address_book.change(stored, Entry(name="सुनीता देवी", organisation="ग्राम पंचायत बड़ागाँव", address="पोस्ट रानीपुर"))
+        uow.commit()
+    with Writing(engine) as uow:
+        uow.address_book.remember("COLL-JHS", {"name": "सुनीता देवी", "organisation": "ग्राम पंचायत बडागांव"},
+                                  datetime(2026, 12, 3, tzinfo=timezone.utc))
+        uow.commit()
+    with Writing(engine) as uow:
+        [kept] = uow.address_book.find("COLL-JHS", "रानीपुर", 10)
+        assert (kept.id, kept.pincode, kept.letters, kept.address) == (correspondent_id, None, 1, "पोस्ट रानीपुर")
+
+
+def test_the_same_correspondent_added_meanwhile_is_refused_as_a_duplicate_and_the_transaction_goes_on(engine):
+    """As when two clerks add her at once: the second write meets the first's committed entry."""
+    with Writing(engine) as uow:
+        first = uow.address_book.add("COLL-JHS", Entry(name="सुनीता देवी", organisation="ग्राम पंचायत बड़ागाँव"))
+        first_id = first.id
+        other = uow.address_book.add("COLL-JHS", Entry(name="R. K. Traders"))
+        uow.commit()
+    with Writing(engine) as uow:
+        with pytest.raises(CorrespondentExists) as refused:
+            uow.address_book.add("COLL-JHS", Entry(name="सुनीता  देवी", organisation="ग्राम पंचायत बडागाँव"))
+        assert refused.value.existing_id == first_id
+        stored = uow.address_book.get("COLL-JHS", other.id)
+        with pytest.raises(CorrespondentExists):
+            uow.address_book.change(stored, Entry(name="सुनीता देवी", organisation="ग्राम पंचायत बड़ागाँव"))
+        uow.address_book.add("COLL-JHS", Entry(name="राम प्रसाद"))
+        uow.commit()
+    with Writing(engine) as uow:
+        assert sorted(c.name for c in uow.address_book.find("COLL-JHS", None, 10)) == ["R. K. Traders", "राम प्रसाद", "सुनीता देवी"]

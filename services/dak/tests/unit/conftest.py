@@ -8,11 +8,12 @@ from types import SimpleNamespace
 import pytest
 
 from dak import acting
-from dak.address_book import correspondent_key
-from dak.exceptions import ChargeNotFound, ReceiptNotFound, UnknownUser
+from dak.address_book import SENDER_FIELDS, Entry, correspondent_key, search_text
+from dak.exceptions import ChargeNotFound, CorrespondentNotFound, ReceiptNotFound, UnknownUser
 from dak.letters import Colleague
 from dak.model import Diarist, Receipt
 from eoffice_common.fakes import FakeUnitOfWork
+from eoffice_common.search import search_words
 
 
 def _stored(receipt: Receipt) -> Receipt:
@@ -134,16 +135,49 @@ class FakeActingCharges:
 
 
 class FakeAddressBook:
-    """The office's correspondents by (office, name folded, organisation folded), and its acknowledgement setting."""
+    """The office's correspondents by id, each under (office, correspondent_key), and its acknowledgement setting."""
 
     def __init__(self):
-        self.correspondents: dict[tuple[str, str], dict] = {}
+        self.correspondents: dict[int, SimpleNamespace] = {}
         self.acknowledges: dict[str, bool] = {}
 
     def remember(self, office_code: str, entry: dict, at) -> None:
-        key = (office_code, correspondent_key(entry["name"], entry.get("organisation")))
-        known = self.correspondents.get(key, {"letters": 0})
-        self.correspondents[key] = {**known, **{k: v for k, v in entry.items() if v}, "letters": known["letters"] + 1, "last_letter_at": at}
+        key = correspondent_key(entry["name"], entry.get("organisation"))
+        known = self.holder_of(office_code, key)
+        if known is None:
+            known = self._store(SimpleNamespace(office_code=office_code, key=key, letters=0, last_letter_at=None,
+                                                **dict.fromkeys(SENDER_FIELDS)))
+        stored = self.correspondents[known]
+        vars(stored).update({k: v for k, v in entry.items() if v}, letters=stored.letters + 1, last_letter_at=at)
+
+    def holder_of(self, office_code: str, key: str) -> int | None:
+        return next((i for i, e in self.correspondents.items() if (e.office_code, e.key) == (office_code, key)), None)
+
+    def get(self, office_code: str, correspondent_id: int, for_update: bool = False) -> SimpleNamespace:
+        stored = self.correspondents.get(correspondent_id)
+        if stored is None or stored.office_code != office_code:
+            raise CorrespondentNotFound(f"correspondent {correspondent_id} is not in the office's address book")
+        return deepcopy(stored)
+
+    def add(self, office_code: str, entry: Entry) -> SimpleNamespace:
+        added = self._store(SimpleNamespace(office_code=office_code, key=entry.key, letters=0, last_letter_at=None, **entry.fields()))
+        return deepcopy(self.correspondents[added])
+
+    def change(self, stored: SimpleNamespace, entry: Entry) -> SimpleNamespace:
+        changed = SimpleNamespace(**{**vars(stored), **entry.fields(), "key": entry.key})
+        self.correspondents[stored.id] = deepcopy(changed)
+        return changed
+
+    def find(self, office_code: str, text: str | None, limit: int) -> list[SimpleNamespace]:
+        words = search_words(text or "")
+        found = [e for e in self.correspondents.values() if e.office_code == office_code
+                 and all(word in search_text(vars(e)) for word in words)]
+        return [deepcopy(e) for e in sorted(found, key=lambda e: (-e.letters, e.name))[:limit]]
+
+    def _store(self, entry: SimpleNamespace) -> int:
+        entry.id = len(self.correspondents) + 1
+        self.correspondents[entry.id] = entry
+        return entry.id
 
     def acknowledges_senders(self, office_code: str) -> bool:
         return self.acknowledges.get(office_code, True)

@@ -134,7 +134,7 @@ def test_every_diarisation_but_a_copy_remembers_its_sender(uow):
     diarised(uow, letter=replace(LETTER, sender_name="राम  प्रसाद", sender_mobile="9876543210"))
     usecases.copy_receipt(commands.OnReceipt(receipt.id, "diarist.jhs", "COLL-JHS"), uow)
     (entry,) = uow.address_book.correspondents.values()
-    assert (entry["letters"], entry["email"], entry["mobile"]) == (2, "ram.prasad@example.in", "9876543210")
+    assert (entry.letters, entry.email, entry.mobile) == (2, "ram.prasad@example.in", "9876543210")
 
 
 def test_the_sender_is_acknowledged_at_their_email_unless_the_office_or_the_diarist_says_no(uow):

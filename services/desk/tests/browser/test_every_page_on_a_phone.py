@@ -106,6 +106,7 @@ def test_a_clerks_day_fits_a_phone_in_both_languages(eoffice, chromium):
     pages = [f"{base}{p}" for p in (
         "/inbox", "/diarise", "/files/new", "/search", "/search?what=receipts&go=1&q=हैंडपंप", "/reports", "/scoreboard",
         "/verify", "/notifications", "/notifications/preferences", "/certificates", "/receipts?box=created", "/files?box=created",
+        "/correspondents", "/correspondents?q=बडागांव",
     )] + [receipt_url, f"{receipt_url}?dialog=send&q=अनुभाग#send", f"{receipt_url}?dialog=close#close", file_url,
           f"{file_url}?tab=drafts", f"{file_url}?tab=movements", f"{file_url}?tab=audit&verify=1", f"{file_url}?dialog=send&q=अनुभाग#send",
           volume_url]

@@ -86,3 +86,35 @@ def test_an_officer_going_on_leave_ticks_hand_over_and_the_receipts_they_hold_go
     assert '<li data-movement="hand_over">' in page.text and "अवकाश पर सौंपी गई" in page.text
     assert "के लिए, जो अनुपस्थित हैं" in page.text  # held for the absent officer
     assert 'href="?dialog=send#send"' in page.text  # the acting officer holds it now
+
+
+def test_a_clerk_adds_finds_by_a_spelling_variant_and_corrects_a_correspondent_on_the_address_book_page(browser):
+    clerk = browser()
+    clerk.sign_in("diarist.jhs")
+    page = clerk.get("/correspondents")
+    assert page.status_code == 200 and 'href="/correspondents" aria-current="page"' in page.text
+    added = clerk.post("/correspondents", {"name": "सुनीता देवी", "organisation": "ग्राम पंचायत बड़ागाँव", "pincode": "284204",
+                                           "mobile": "9876543210", "email": ""})
+    assert added.status_code == 200 and "/correspondents?q=" in added.url
+    found = clerk.get("/correspondents", params={"q": "बडागांव"}).text
+    [entry_id] = re.findall(r'data-correspondent="(\d+)"', found)
+    assert "सुनीता देवी" in found and 'data-letters="0"' in found
+
+    duplicate = clerk.post("/correspondents", {"name": "सुनीता  देवी", "organisation": "ग्राम पंचायत बडागाँव"})
+    assert duplicate.status_code == 409 and 'id="e-name"' in duplicate.text
+    assert f'data-correspondent="{entry_id}"' in duplicate.text  # the entry there already, to edit instead
+    invalid = clerk.post("/correspondents", {"name": "राम प्रसाद", "pincode": "2842", "mobile": "12345", "email": "x@"})
+    assert invalid.status_code == 422 and all(f'id="e-{name}"' in invalid.text for name in ("pincode", "mobile", "email"))
+    assert 'value="राम प्रसाद"' in invalid.text
+
+    editing = clerk.get("/correspondents", params={"q": "सुनीता", "edit": entry_id}).text
+    assert f'action="/correspondents/{entry_id}?q=' in editing and 'value="284204"' in editing
+    saved = clerk.post(f"/correspondents/{entry_id}", {"name": "सुनीता देवी", "organisation": "ग्राम पंचायत बड़ागाँव",
+                                                       "address": "पोस्ट रानीपुर", "pincode": "284205"})
+    assert saved.status_code == 200 and "पोस्ट रानीपुर, 284205" in saved.text
+
+    elsewhere = browser()
+    elsewhere.sign_in("clerk.llp")
+    assert 'data-correspondent=' not in elsewhere.get("/correspondents", params={"q": "सुनीता"}).text
+    refused = elsewhere.post(f"/correspondents/{entry_id}", {"name": "बदला हुआ नाम"})
+    assert refused.status_code == 404

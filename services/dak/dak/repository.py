@@ -481,7 +481,8 @@ class AddressBookRepository:
 
     def remember(self, office_code: str, entry: dict[str, Any], at: datetime) -> None:
         """Add the sender to the office's address book, or bring their entry up to date: what this letter
-        says replaces what is known, what it leaves out keeps what was known. One upsert."""
+        says replaces what is known, what it leaves out keeps what was known. One upsert (and an update
+        of its search text when the letter left out something it had)."""
         connection = self._uow.connection
         kept = connection.execute(_CORRESPONDENT_UPSERTS[connection.dialect.name], {
             **{name: entry.get(name) or None for name in address_book.SENDER_FIELDS},

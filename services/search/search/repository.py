@@ -2,6 +2,7 @@
 (a tsvector column in PostgreSQL, an FTS5 table in SQLite)."""
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from datetime import datetime
@@ -17,7 +18,7 @@ from .models import DocumentRow, GrantRow, HandoverRow, ItemRow, LinkRow
 from .text import folded_words, tsvector_literal
 
 PENDING, INDEXED, FAILED = "pending", "indexed", "failed"
-# A word in at least this share of the documents is common (Documents._words_less_selective_than_grants).
+# Words together in at least this share of the documents are common (Documents.words_less_selective_than_grants).
 COMMON_WORD = 0.05
 # The most common words and grants ANALYZE found, each with the share of documents holding it.
 COMMON_ELEMENTS = text("""
@@ -248,7 +249,7 @@ class Documents:
             tsquery = text("CAST(:tsquery AS tsquery)").bindparams(tsquery=query.tsquery())
             tokens = literal_column("documents.tokens")
             match = tokens.op("@@")(tsquery)
-            if self._words_less_selective_than_grants(query, grants):
+            if self.words_less_selective_than_grants(query, grants):
                 # Not an index condition: the grants' index picks the documents, the words are checked on them.
                 match = match.is_(True)
             return match, func.ts_rank(tokens, tsquery), DocumentRow.__table__
@@ -257,16 +258,17 @@ class Documents:
         rank = -DOCUMENT_WORDS.c.rank
         return match, rank, DocumentRow.__table__.join(DOCUMENT_WORDS, DOCUMENT_WORDS.c.rowid == DocumentRow.id)
 
-    def _words_less_selective_than_grants(self, query, grants) -> bool:
-        """Whether every word asked for is in so many documents (PostgreSQL's statistics of the words and
-        grants columns) that the word index would narrow less than the caller's grants do. The planner
+    def words_less_selective_than_grants(self, query, grants) -> bool:
+        """Whether the words asked for are together in so many documents (PostgreSQL's statistics of the
+        words and grants columns) that the word index would narrow less than the caller's grants do. The planner
         then still intersects both indexes, and reading a posting list of most of the table costs more
         than it estimates (a phrase of the two commonest words over 1M documents: 355 ms for the word
         index alone; BENCHMARKS.md, search)."""
         frequencies = self._common_elements()
-        rarest_word = min(frequencies.get(word, 0.0) for word in query.all_words)
+        # The share holding all the words, as if they were independent: what the word index narrows to.
+        all_words = math.prod(frequencies.get(word, 0.0) for word in query.all_words)
         caller_share = sum(frequencies.get(grant, 0.0) for grant in grants)
-        return rarest_word >= max(COMMON_WORD, 2 * caller_share)
+        return all_words >= max(COMMON_WORD, 2 * caller_share)
 
     def _common_elements(self) -> dict[str, float]:
         """The statistics' most common words and grants with their shares, read again at most every

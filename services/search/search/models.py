@@ -52,6 +52,7 @@ class DocumentRow(Base):
         UniqueConstraint("item_kind", "item_id", "source", name="uq_documents_source"),
         Index("ix_documents_pending", "status", "id"),
         Index("ix_documents_item", "item_kind", "item_id"),
+        Index("ix_documents_kind_dated", "kind", "dated"),
     )
     id = Column(Integer, primary_key=True, autoincrement=True)
     item_kind = Column(String(8), nullable=False)

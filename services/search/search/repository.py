@@ -2,6 +2,8 @@
 (a tsvector column in PostgreSQL, an FTS5 table in SQLite)."""
 from __future__ import annotations
 
+import math
+import time
 from collections import Counter
 from datetime import datetime
 
@@ -16,6 +18,16 @@ from .models import DocumentRow, GrantRow, HandoverRow, ItemRow, LinkRow
 from .text import folded_words, tsvector_literal
 
 PENDING, INDEXED, FAILED = "pending", "indexed", "failed"
+# Words together in at least this share of the documents are common (Documents.words_less_selective_than_grants).
+COMMON_WORD = 0.05
+# The most common words and grants ANALYZE found, each with the share of documents holding it.
+COMMON_ELEMENTS = text("""
+    SELECT e.value, e.frequency
+      FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(value, frequency)
+     WHERE s.schemaname = current_schema() AND s.tablename = 'documents' AND s.attname IN ('tokens', 'granted')
+       AND e.value IS NOT NULL""")
+STATISTICS_SECONDS = 300
+_COMMON_ELEMENTS: dict[str, tuple[float, dict[str, float]]] = {}  # database URL: (read at, frequencies)
 # SQLite's FTS5 table of the documents' folded words (alembic 0001), rowid = documents.id.
 DOCUMENT_WORDS = table("document_words", column("rowid"), column("words"), column("rank"))
 
@@ -209,10 +221,11 @@ class Documents:
         """At most `limit` documents matching `query` that one of `grants` may read, in the order the
         index yields them (no sort: the database stops at `limit`): rows of (id, item_kind, item_id,
         kind, source, classification, rank)."""
-        match, rank, source = self._match(query)
+        match, rank, source = self._match(query, grants)
         # A document with text is found, also while a reindex has it waiting to be read again.
         where = and_(match, DocumentRow.body.is_not(None), self._visible(grants), *self._filters(filters))
-        return self.session.execute(
+        # On the connection, not the session: a thousand plain rows, without the ORM's result processing.
+        return self.session.connection().execute(
             select(DocumentRow.id, DocumentRow.item_kind, DocumentRow.item_id, DocumentRow.kind, DocumentRow.source,
                    DocumentRow.classification, rank.label("rank"))
             .select_from(source).where(where).limit(limit)
@@ -240,16 +253,42 @@ class Documents:
             return text("documents.granted && CAST(:grants AS text[])").bindparams(grants=list(grants))
         return exists().where(GrantRow.document_id == DocumentRow.id, GrantRow.grant.in_(grants))
 
-    def _match(self, query):
+    def _match(self, query, grants):
         if self.dialect == "postgresql":
             tsquery = text("CAST(:tsquery AS tsquery)").bindparams(tsquery=query.tsquery())
             tokens = literal_column("documents.tokens")
             match = tokens.op("@@")(tsquery)
+            if self.words_less_selective_than_grants(query, grants):
+                # Not an index condition: the grants' index picks the documents, the words are checked on them.
+                match = match.is_(True)
             return match, func.ts_rank(tokens, tsquery), DocumentRow.__table__
         match = text("document_words MATCH :fts5").bindparams(fts5=query.fts5())
         # FTS5's rank is bm25(), smaller for a better match.
         rank = -DOCUMENT_WORDS.c.rank
         return match, rank, DocumentRow.__table__.join(DOCUMENT_WORDS, DOCUMENT_WORDS.c.rowid == DocumentRow.id)
+
+    def words_less_selective_than_grants(self, query, grants) -> bool:
+        """Whether the words asked for are together in so many documents (PostgreSQL's statistics of the
+        words and grants columns) that the word index would narrow less than the caller's grants do. The planner
+        then still intersects both indexes, and reading a posting list of most of the table costs more
+        than it estimates (a phrase of the two commonest words over 1M documents: 355 ms for the word
+        index alone; BENCHMARKS.md, search)."""
+        frequencies = self._common_elements()
+        # The share holding all the words, as if they were independent: what the word index narrows to.
+        all_words = math.prod(frequencies.get(word, 0.0) for word in query.all_words)
+        caller_share = sum(frequencies.get(grant, 0.0) for grant in grants)
+        return all_words >= max(COMMON_WORD, 2 * caller_share)
+
+    def _common_elements(self) -> dict[str, float]:
+        """The statistics' most common words and grants with their shares, read again at most every
+        STATISTICS_SECONDS (they change only when the table is analysed; planning the pg_stats view costs
+        milliseconds a search)."""
+        database = str(self.session.get_bind().engine.url)
+        read_at, frequencies = _COMMON_ELEMENTS.get(database, (float("-inf"), {}))
+        if time.monotonic() - read_at > STATISTICS_SECONDS:
+            frequencies = dict(self.session.execute(COMMON_ELEMENTS).all())
+            _COMMON_ELEMENTS[database] = (time.monotonic(), frequencies)
+        return frequencies
 
     @staticmethod
     def _filters(filters: dict) -> list:

@@ -280,12 +280,10 @@ def search(command: SearchCommand, uow) -> dict:
                "date_from": command.date_from, "date_to": command.date_to, "number": command.number}
     grants = model.grants_of_caller(command.user, command.office)
     hits = uow.documents.candidates(query, grants, filters, MAX_CANDIDATES + 1)
-    best: dict[tuple[str, str], Any] = {}
-    for hit in hits[:MAX_CANDIDATES]:
-        item = model.found_item(hit.item_kind, hit.item_id, hit.source)
-        if item not in best or (hit.rank, hit.id) > (best[item].rank, best[item].id):
-            best[item] = hit
-    ranked = sorted(best.values(), key=lambda hit: (hit.rank, hit.id), reverse=True)
+    best: dict[tuple[str, str], Any] = {}  # each item's best-ranked document, best items first
+    for hit in sorted(hits[:MAX_CANDIDATES], key=lambda hit: (hit.rank, hit.id), reverse=True):
+        best.setdefault(model.found_item(hit.item_kind, hit.item_id, hit.source), hit)
+    ranked = list(best.values())
     facets = {"type": dict(Counter(hit.kind for hit in ranked)), "classification": dict(Counter(hit.classification for hit in ranked))}
     page = [hit.id for hit in ranked[(command.page - 1) * command.per_page:command.page * command.per_page]]
     shown = {row.id: row for row in uow.documents.shown(page, grants)} if page else {}

@@ -157,8 +157,7 @@ def s3_endpoint(tmp_path_factory):
         process.wait(10)
 
 
-@pytest.fixture
-def s3_config(s3_endpoint):
+def _bucket_config(s3_endpoint):
     return {
         "S3_ENDPOINT_URL": s3_endpoint,
         "S3_BUCKET": f"test-{uuid.uuid4().hex[:12]}",
@@ -166,6 +165,43 @@ def s3_config(s3_endpoint):
         "S3_SECRET_KEY": "test",
         "S3_REGION": "us-east-1",
     }
+
+
+@pytest.fixture
+def s3_config(s3_endpoint):
+    return _bucket_config(s3_endpoint)
+
+
+# The module_* fixtures are for a module whose tests share one running system (started once, not per
+# test): its own vhost, bucket and containers, apart from every other module's, until the module ends.
+@pytest.fixture(scope="module")
+def module_s3_config(s3_endpoint):
+    return _bucket_config(s3_endpoint)
+
+
+@pytest.fixture(scope="module")
+def module_rabbit_config(request, vhost_pipeline):
+    """nameko's rabbit_config, kept for a module: a vhost of its own, deleted when the module ends."""
+    uri = urlsplit(request.config.getoption("RABBIT_AMQP_URI"))
+    with vhost_pipeline.get() as vhost:
+        yield {"AMQP_URI": f"{uri.scheme}://{uri.netloc}/{vhost}", "username": uri.username, "vhost": vhost}
+
+
+@pytest.fixture(scope="module")
+def module_container_factory():
+    """nameko's container_factory, whose containers run until the module ends."""
+    from nameko.containers import get_container_cls
+
+    made = []
+
+    def make(service_cls, config):
+        made.append(get_container_cls(config)(service_cls, config))
+        return made[-1]
+
+    yield make
+    for container in made:
+        with contextlib.suppress(Exception):
+            container.kill()
 
 
 class TcpProxy:

@@ -19,7 +19,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-EXAMPLES = 25  # per operation and mode (and, where it has path parameters, once more with made-up ids)
+# Per operation and mode (and, where it has path parameters, once more with made-up ids): 10 reach every
+# operation in both modes (about 2,800 requests over the five services); 25 took 8 minutes of make test.
+EXAMPLES = 10
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # No PKCS#11 token is set up for this run (an outside system): signing's documented 503 for it is

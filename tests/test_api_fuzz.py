@@ -67,9 +67,20 @@ def seed(office):
     }
 
 
+@pytest.fixture(scope="module")
+def whole_office(module_whole_office):
+    """The five services, started once for this module: each fuzz run only adds to what is there, and
+    every answer, whatever the state, must be one its document lists."""
+    return module_whole_office
+
+
+@pytest.fixture(scope="module")
+def ids(whole_office):
+    return seed(whole_office)
+
+
 @pytest.mark.parametrize("service", ["dak", "files", "signing", "notify", "metrics"])
-def test_every_operation_answers_as_its_document_says(whole_office, service):
-    ids = seed(whole_office)
+def test_every_operation_answers_as_its_document_says(whole_office, ids, service):
     url = whole_office.urls[service]
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
     headers = {"Authorization": f"Bearer {whole_office.token(CALLER)}"}

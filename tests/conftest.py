@@ -43,9 +43,7 @@ def cross_databases(migrated_database):
     return {name: migrated_database(path, f"x_{name}") for name, path in SERVICE_DIRS.items()}
 
 
-@pytest.fixture
-def service_config(rabbit_config, s3_config, cross_databases):
-    """`service_config(name)`: a container config for one service, on the shared vhost and bucket."""
+def _configs(rabbit_config, s3_config, cross_databases):
     for url in cross_databases.values():
         truncate_all(url)
 
@@ -56,6 +54,12 @@ def service_config(rabbit_config, s3_config, cross_databases):
         }
 
     return make
+
+
+@pytest.fixture
+def service_config(rabbit_config, s3_config, cross_databases):
+    """`service_config(name)`: a container config for one service, on the shared vhost and bucket."""
+    return _configs(rabbit_config, s3_config, cross_databases)
 
 
 class System:
@@ -118,6 +122,10 @@ def _start_with_directory(container_factory, services, configs, cross_databases,
 @pytest.fixture
 def certifying_authority(tmp_path):
     """A CA that issues officers' eSign certificates, as a licensed CA does."""
+    return _certifying_authority(tmp_path)
+
+
+def _certifying_authority(tmp_path):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -154,6 +162,18 @@ def certifying_authority(tmp_path):
 
 @pytest.fixture
 def whole_office(container_factory, service_config, cross_databases, demo_master, certifying_authority):
+    yield from _whole_office(container_factory, service_config, cross_databases, demo_master, certifying_authority)
+
+
+@pytest.fixture(scope="module")
+def module_whole_office(module_container_factory, module_rabbit_config, module_s3_config, cross_databases, demo_master,
+                        tmp_path_factory):
+    """`whole_office` started once for a module whose tests each work on objects of their own."""
+    yield from _whole_office(module_container_factory, _configs(module_rabbit_config, module_s3_config, cross_databases),
+                             cross_databases, demo_master, _certifying_authority(tmp_path_factory.mktemp("ca")))
+
+
+def _whole_office(container_factory, service_config, cross_databases, demo_master, certifying_authority):
     clerk = next(u for u in demo_master["users"] if u["id"] == "clerk.jhs")
     key, certificate = certifying_authority.issue(clerk["name_en"], clerk["id"])
     esign = FakeESignProvider(key, certificate)

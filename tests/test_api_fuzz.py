@@ -19,7 +19,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-EXAMPLES = 25  # per operation and mode (and, where it has path parameters, once more with made-up ids)
+# Per operation and mode (and, where it has path parameters, once more with made-up ids): 10 reach every
+# operation in both modes, about 2,800 requests over the five services; 25 took 2.3 times as long.
+EXAMPLES = 10
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # No PKCS#11 token is set up for this run (an outside system): signing's documented 503 for it is
@@ -65,9 +67,20 @@ def seed(office):
     }
 
 
+@pytest.fixture(scope="module")
+def whole_office(module_whole_office):
+    """The five services, started once for this module: each fuzz run only adds to what is there, and
+    every answer, whatever the state, must be one its document lists."""
+    return module_whole_office
+
+
+@pytest.fixture(scope="module")
+def ids(whole_office):
+    return seed(whole_office)
+
+
 @pytest.mark.parametrize("service", ["dak", "files", "signing", "notify", "metrics"])
-def test_every_operation_answers_as_its_document_says(whole_office, service):
-    ids = seed(whole_office)
+def test_every_operation_answers_as_its_document_says(whole_office, ids, service):
     url = whole_office.urls[service]
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
     headers = {"Authorization": f"Bearer {whole_office.token(CALLER)}"}

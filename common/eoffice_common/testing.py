@@ -25,7 +25,7 @@ import pytest  # noqa: E402
 import requests  # noqa: E402
 import structlog  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from .auth import new_key_pair
@@ -106,6 +106,35 @@ def create_database(name):
     return f"{base}/{name}"
 
 
+class DatabaseSnapshot:
+    """Every row of a database (and where its sequences stand), to put back into another database at the
+    same revision: a test starts from a state built once, in a third of a second where emptying and
+    filling it through the services took seconds (and CREATE DATABASE ... TEMPLATE two on a busy server)."""
+
+    def __init__(self, url):
+        engine = create_engine(url)
+        metadata = MetaData()
+        metadata.reflect(engine)
+        self.tables = [table for table in metadata.sorted_tables if table.name != "alembic_version"]
+        with engine.connect() as conn:
+            self.rows = {table.name: [dict(row._mapping) for row in conn.execute(table.select())] for table in self.tables}
+            self.sequences = conn.execute(text(
+                "SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences WHERE last_value IS NOT NULL"
+            )).all()
+        engine.dispose()
+
+    def restore(self, url):
+        truncate_all(url)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            for table in self.tables:
+                if self.rows[table.name]:
+                    conn.execute(table.insert(), self.rows[table.name])
+            for sequence, last_value in self.sequences:
+                conn.execute(text("SELECT setval(:sequence, :value)"), {"sequence": sequence, "value": last_value})
+        engine.dispose()
+
+
 def truncate_all(url):
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -157,8 +186,8 @@ def s3_endpoint(tmp_path_factory):
         process.wait(10)
 
 
-@pytest.fixture
-def s3_config(s3_endpoint):
+def bucket_config(s3_endpoint):
+    """An S3 config with a bucket of its own on the endpoint."""
     return {
         "S3_ENDPOINT_URL": s3_endpoint,
         "S3_BUCKET": f"test-{uuid.uuid4().hex[:12]}",
@@ -166,6 +195,43 @@ def s3_config(s3_endpoint):
         "S3_SECRET_KEY": "test",
         "S3_REGION": "us-east-1",
     }
+
+
+@pytest.fixture
+def s3_config(s3_endpoint):
+    return bucket_config(s3_endpoint)
+
+
+# The module_* fixtures are for a module whose tests share one running system (started once, not per
+# test): its own vhost, bucket and containers, apart from every other module's, until the module ends.
+@pytest.fixture(scope="module")
+def module_s3_config(s3_endpoint):
+    return bucket_config(s3_endpoint)
+
+
+@pytest.fixture(scope="module")
+def module_rabbit_config(request, vhost_pipeline):
+    """nameko's rabbit_config, kept for a module: a vhost of its own, deleted when the module ends."""
+    uri = urlsplit(request.config.getoption("RABBIT_AMQP_URI"))
+    with vhost_pipeline.get() as vhost:
+        yield {"AMQP_URI": f"{uri.scheme}://{uri.netloc}/{vhost}", "username": uri.username, "vhost": vhost}
+
+
+@pytest.fixture(scope="module")
+def module_container_factory():
+    """nameko's container_factory, whose containers run until the module ends."""
+    from nameko.containers import get_container_cls
+
+    made = []
+
+    def make(service_cls, config):
+        made.append(get_container_cls(config)(service_cls, config))
+        return made[-1]
+
+    yield make
+    for container in made:
+        with contextlib.suppress(Exception):
+            container.kill()
 
 
 class TcpProxy:

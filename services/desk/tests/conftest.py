@@ -5,9 +5,11 @@ import os
 import re
 import time
 from html import unescape
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+from nameko.containers import get_container_cls
 from sqlalchemy import create_engine, func, select
 
 from dak.cli import DEMO_MASTER
@@ -18,7 +20,8 @@ from desk.models import User
 from desk.service import DeskService
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
-from eoffice_common.testing import REPO_ROOT, TEST_JWT_KEYS, free_port, truncate_all
+from eoffice_common.tables import outbox
+from eoffice_common.testing import REPO_ROOT, TEST_JWT_KEYS, DatabaseSnapshot, bucket_config, free_port
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DAK_DIR = os.path.join(REPO_ROOT, "services", "dak")
@@ -57,9 +60,13 @@ def wait_for(predicate, timeout=20, what="the condition"):
 
 
 @pytest.fixture
-def desk_config(rabbit_config, s3_config, desk_databases):
-    for url in desk_databases.values():
-        truncate_all(url)
+def desk_config(rabbit_config, s3_config, desk_databases, directory_templates):
+    for name, url in desk_databases.items():
+        directory_templates[name].restore(url)
+    return _configs(rabbit_config, s3_config, desk_databases)
+
+
+def _configs(rabbit_config, s3_config, desk_databases):
     dak_address = f"127.0.0.1:{free_port()}"
     base = {**rabbit_config, **s3_config, **TEST_JWT_KEYS, "max_workers": 8}
     return {
@@ -77,13 +84,44 @@ def desk_config(rabbit_config, s3_config, desk_databases):
     }
 
 
+@pytest.fixture(scope="session")
+def directory_templates(migrated_database, vhost_pipeline, request, s3_endpoint, demo_master):
+    """Snapshots of dak's and the desk's databases as a test starts from: the demo directory imported
+    into dak and copied into the desk by dak's events (on the real broker, once a session), every demo
+    user's password set to the demo password. Each test's databases are put back to them."""
+    templates = {"desk": migrated_database(SERVICE_DIR, "desk_template"), "dak": migrated_database(DAK_DIR, "desk_dak_template")}
+    uri = urlsplit(request.config.getoption("RABBIT_AMQP_URI"))
+    with vhost_pipeline.get() as vhost:
+        config = _configs({"AMQP_URI": f"{uri.scheme}://{uri.netloc}/{vhost}"}, bucket_config(s3_endpoint), templates)
+        containers = []
+
+        def make_container(service, config):
+            containers.append(get_container_cls(config)(service, config))
+            return containers[-1]
+
+        try:
+            _start_with_directory(make_container, config, templates, demo_master)
+            wait_for(lambda: count_rows(templates["dak"], outbox) == 0, what="dak's outbox emptied")
+        finally:
+            for container in containers:
+                container.stop()
+    return {name: DatabaseSnapshot(url) for name, url in templates.items()}
+
+
 @pytest.fixture
-def desk_system(container_factory, desk_config, desk_databases, demo_master):
-    """desk and dak running; the directory imported into dak and copied into the desk by its events;
-    every demo user's password set to the demo password."""
-    # The desk first: its queues must exist when dak's relay publishes the directory.
+def desk_system(container_factory, desk_config, desk_databases):
+    """desk and dak running on databases put back to the directory templates: the directory in dak and
+    in the desk, every demo user's password set to the demo password."""
     desk_container = container_factory(DeskService, desk_config["desk"])
     desk_container.start()
+    container_factory(DakService, desk_config["dak"]).start()
+    return {"url": f"http://{desk_config['desk']['WEB_SERVER_ADDRESS']}", "container": desk_container,
+            "config": desk_config, "databases": desk_databases}
+
+
+def _start_with_directory(container_factory, desk_config, desk_databases, demo_master):
+    # The desk first: its queues must exist when dak's relay publishes the directory.
+    container_factory(DeskService, desk_config["desk"]).start()
     engine = StandaloneEngine(desk_databases["dak"])
     with UnitOfWork(engine, actor="directory-import", correlation_id=None) as uow:
         import_master(uow, demo_master)
@@ -94,8 +132,6 @@ def desk_system(container_factory, desk_config, desk_databases, demo_master):
     desk_engine = StandaloneEngine(desk_databases["desk"])
     set_demo_passwords(desk_engine, desk_config["desk"])
     desk_engine.engine.dispose()
-    return {"url": f"http://{desk_config['desk']['WEB_SERVER_ADDRESS']}", "container": desk_container,
-            "config": desk_config, "databases": desk_databases}
 
 
 class Browser:

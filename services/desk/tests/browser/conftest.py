@@ -116,16 +116,21 @@ def wait_until(predicate, timeout=30, what="the condition"):
     raise AssertionError(f"{what} did not hold within {timeout}s")
 
 
-@pytest.fixture
-def eoffice(container_factory, rabbit_config, s3_config, system_databases, demo_master, token, tmp_path):
+@pytest.fixture(scope="module")
+def eoffice(module_container_factory, module_rabbit_config, module_s3_config, system_databases, demo_master, token,
+            tmp_path_factory):
     """Every service running; the directory imported into dak and copied by everyone; the demo heads
-    seeded; demo passwords set; the DSC keys of the test token registered by their holders."""
+    seeded; demo passwords set; the DSC keys of the test token registered by their holders.
+    Started once for a module (half a minute on a busy machine): its tests share it, each working on
+    receipts and files of its own."""
+    container_factory, rabbit_config, s3_config = module_container_factory, module_rabbit_config, module_s3_config
     for url in system_databases.values():
         truncate_all(url)
     # Few workers: several services share one PostgreSQL with other developers' tests.
     base = {**rabbit_config, **s3_config, **TEST_JWT_KEYS, "METRICS_PORT": 0, "max_workers": 5}
     address = {name: f"127.0.0.1:{free_port()}" for name in ("dak", "files", "notify", "metrics", "desk")}
-    signing = Signing(rabbit_config, s3_config, system_databases["signing"], token, tmp_path / "signing.log")
+    signing = Signing(rabbit_config, s3_config, system_databases["signing"], token,
+                      tmp_path_factory.mktemp("signing") / "signing.log")
     try:
         urls = {name: f"http://{a}" for name, a in address.items()}
         urls["signing"] = signing.url
@@ -251,8 +256,20 @@ class Page:
         self.set_viewport_size({"width": 1366, "height": 900})
 
 
+@pytest.fixture(scope="session")
+def launched_chromiums():
+    launched = []
+    yield launched
+    for browser in launched:
+        browser.close()
+
+
 @pytest.fixture
-def chromium():
-    browser = Chromium()
+def chromium(launched_chromiums):
+    """The session's Chromium (launched once, again only if its driver stopped); each test's pages
+    are closed after it, cookies and all."""
+    if not launched_chromiums or launched_chromiums[-1].process.poll() is not None:
+        launched_chromiums.append(Chromium())
+    browser = launched_chromiums[-1]
     yield browser
-    browser.close()
+    browser.call(None, "close_pages")

@@ -5,7 +5,7 @@ never seen there). Reads one JSON command a line on stdin, answers one JSON line
     {"page": "clerk", "op": "fill", "args": ["#f-subject", "भूमि"]}  ->  {"ok": true, "value": null}
 
 `op` is a method of the page (goto, fill, click, wait_for_selector, screenshot...), or `new_page`
-(with kwargs viewport and locale) and `close`."""
+(with kwargs viewport and locale), `close_pages` (every page and its context) and `close`."""
 import json
 import sys
 
@@ -40,7 +40,14 @@ def main():
             try:
                 if op == "close":
                     break
-                if op == "new_page":
+                if op == "close_pages":  # the end of a test: the next one starts without its cookies
+                    for page in pages.values():
+                        page.context.close()
+                    pages.clear()
+                    value = None
+                elif op == "new_page":
+                    if command["page"] in pages:
+                        pages[command["page"]].context.close()
                     context = browser.new_context(**kwargs)
                     context.set_default_timeout(20_000)
                     pages[command["page"]] = context.new_page()

@@ -132,7 +132,9 @@ def emptied(store):
                 connection.execute(text(f'DELETE FROM "{table}"'))
 
 
-@settings(max_examples=30, derandomize=True, deadline=None, database=None,
+# 20 histories (the same ones on PostgreSQL and SQLite), each of 15-40 events with late, duplicated and
+# out-of-order deliveries and directory changes (30 took 53 s for both on a loaded 2-core machine).
+@settings(max_examples=20, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(history=histories())
 def test_stored_scores_and_reports_equal_a_recompute_whatever_the_events(store, make, history):

@@ -256,6 +256,7 @@ class File(Aggregate, Base):
         movement = Movement(
             id=movement_id, file_id=self.id, action=move.action, from_user=move.from_user, to_user=move.to_user, remarks=remarks,
             due_date=due_date, priority=priority, sent_at=now, opened_at=opened_at, is_current=True, for_user=for_user,
+            on_behalf_of=on_behalf_of,
         )
         if self.current is not None:
             self.current.is_current = False
@@ -674,6 +675,7 @@ class Movement(Base):
     pulled_back_at = Column(DateTime(timezone=True))
     is_current = Column(Boolean, nullable=False)
     for_user = Column(String(64))  # sent to this officer, who was away: `to_user` holds charge for them
+    on_behalf_of = Column(String(64))  # made by the acting officer for this absent officer, whose file it was held for
     received_at = Column(DateTime(timezone=True))  # a physical file's arrival at its recipient's desk
 
     __table_args__ = (

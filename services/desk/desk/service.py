@@ -834,7 +834,8 @@ class DeskService:
         with self.db.read() as session:
             signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]}
                                    | {e["actor"] for e in (audit or {}).get("entries", [])}
-                                   | {mv.get("for_user") for mv in (movements or {}).get("movements", [])})
+                                   | {(e.get("details") or {}).get("on_behalf_of") for e in (audit or {}).get("entries", [])}
+                                   | {mv.get(k) for mv in (movements or {}).get("movements", []) for k in ("for_user", "on_behalf_of")})
             offices = sorted(repository.offices_by_code(session).values(), key=lambda o: o.code) if tab == "drafts" else []
         issuable = tab == "drafts" and any(d.get("status") == "approved" for d in drafts)
         return self.pages.render(

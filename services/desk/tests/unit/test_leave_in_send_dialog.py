@@ -1,6 +1,8 @@
 """Issue 20, leave and acting charge: the Send dialog marks an officer on leave today, till when, and
-who holds charge for them, from the desk's copy of dak's acting charges."""
+who holds charge for them, from the desk's copy of dak's acting charges; what the acting officer does
+is shown as done on behalf of the absent officer."""
 import os
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 from sqlalchemy import create_engine
@@ -10,7 +12,7 @@ from desk import domain, repository
 from desk.models import Office, User
 from eoffice_common.migrations import upgrade
 
-from .test_issue_21_pages import a_receipt, receipt_page, text_of
+from .test_issue_21_pages import PEOPLE, SO, a_file, a_receipt, file_page, receipt_page, text_of
 
 TODAY = date(2026, 12, 8)
 OFFICE = Office(code="COLL-JHS", district="JHS", name_en="Collectorate Jhansi", name_hi="कलेक्ट्रेट झाँसी",
@@ -50,3 +52,24 @@ def test_an_officer_on_leave_today_is_marked_with_the_acting_officer_in_the_page
     shown = receipt_page(a_receipt(), dialog="send", people_found=found["hi"])
     assert 'data-away="so.jhs"' in shown and 'data-away="adm.jhs"' not in shown
     assert "10-12-2026 तक अवकाश पर; रवि कुमार शर्मा (ज़िलाधिकारी) प्रभार में हैं" in text_of(shown)
+
+
+def test_the_audit_tab_and_the_movements_say_on_behalf_of_the_absent_officer_in_either_language():
+    audit = {"entries": [
+        {"seq": 1, "action": "created", "actor": "adm.jhs", "at": "2026-12-08T04:30:00+00:00", "details": {}, "hash": "a" * 64},
+        {"seq": 2, "action": "send", "actor": "dm.jhs", "at": "2026-12-08T05:00:00+00:00", "details": {"on_behalf_of": "so.jhs"},
+         "hash": "b" * 64}]}
+    movements = {"movements": [
+        {"action": "send", "from": PEOPLE["adm.jhs"], "to": PEOPLE["dm.jhs"], "for_user": "so.jhs", "on_behalf_of": None,
+         "sent_at": "2026-12-08T04:40:00+00:00", "opened_at": None, "remarks": None, "due_date": None, "priority": "normal"},
+        {"action": "send", "from": PEOPLE["dm.jhs"], "to": PEOPLE["adm.jhs"], "for_user": None, "on_behalf_of": "so.jhs",
+         "sent_at": "2026-12-08T05:00:00+00:00", "opened_at": None, "remarks": None, "due_date": None, "priority": "normal"}]}
+    english = replace(SO, language="en")
+    for user, said in ((SO, "राजेश कुमार त्रिपाठी (अनुभाग अधिकारी) की ओर से"), (english, "on behalf of राजेश कुमार त्रिपाठी")):
+        audited = file_page(a_file(custodian=PEOPLE["adm.jhs"]), user=user, tab="audit", audit=audit)
+        rows = audited.split("<tbody>")[1].split("</tr>")
+        assert 'data-on-behalf-of="so.jhs"' not in rows[0] and 'data-on-behalf-of="so.jhs"' in rows[1]
+        assert said in text_of(rows[1])
+        moved = file_page(a_file(custodian=PEOPLE["adm.jhs"]), user=user, tab="movements", movements=movements)
+        rows = moved.split("<tbody>")[1].split("</tr>")
+        assert 'data-on-behalf-of' not in rows[0] and said in text_of(rows[1])

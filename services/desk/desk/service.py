@@ -540,7 +540,8 @@ class DeskService:
         receipt = self.services.get("dak", f"/receipts/{receipt_id}")
         with self.db.read() as session:
             people = self._people(session, {m["from"] for m in receipt["movements"]} | {m["to"] for m in receipt["movements"]}
-                                  | {m.get("for_user") for m in receipt["movements"]} | {receipt["holder"], receipt["created_by"]})
+                                  | {m.get(k) for m in receipt["movements"] for k in ("for_user", "on_behalf_of")}
+                                  | {receipt["holder"], receipt["created_by"]})
         actions = domain.receipt_actions(receipt, me.user_id)
         heads, my_files = [], []
         if "put_in_file" in actions:

@@ -73,3 +73,14 @@ def test_the_audit_tab_and_the_movements_say_on_behalf_of_the_absent_officer_in_
         moved = file_page(a_file(custodian=PEOPLE["adm.jhs"]), user=user, tab="movements", movements=movements)
         rows = moved.split("<tbody>")[1].split("</tr>")
         assert 'data-on-behalf-of' not in rows[0] and said in text_of(rows[1])
+
+
+def test_a_receipt_s_movements_say_on_behalf_of_the_absent_officer():
+    receipt = a_receipt(movements=[
+        {"action": "send", "from": "diarist.jhs", "to": "dm.jhs", "copy": False, "for_user": "so.jhs", "on_behalf_of": None,
+         "sent_at": "2026-12-08T14:11:00+00:00", "due_date": None, "priority": "normal", "remarks": None},
+        {"action": "send", "from": "dm.jhs", "to": "adm.jhs", "copy": False, "for_user": None, "on_behalf_of": "so.jhs",
+         "sent_at": "2026-12-08T14:12:00+00:00", "due_date": None, "priority": "normal", "remarks": None}])
+    moves = receipt_page(receipt).split('class="movements"')[1].split("</li>")
+    assert "data-on-behalf-of" not in moves[0]
+    assert "रवि कुमार शर्मा (ज़िलाधिकारी) (राजेश कुमार त्रिपाठी (अनुभाग अधिकारी) की ओर से) →" in text_of(moves[1])

@@ -271,7 +271,7 @@ class File(Aggregate, Base):
             self.record(events.FileSent(
                 **self.event_base, movement_id=movement.id, action=move.action, from_user=move.from_user, to_user=move.to_user,
                 remarks=remarks, due_date=domain.as_iso(due_date), priority=priority, subject=self.subject,
-                classification=self.classification, sent_at=now.isoformat(), for_user=for_user,
+                classification=self.classification, sent_at=now.isoformat(), for_user=for_user, on_behalf_of=on_behalf_of,
             ))
         self.custodian_id = move.to_user
         if new_owner:

@@ -65,6 +65,7 @@ def test_the_acting_officer_acts_on_behalf_of_the_absent_officer_and_the_chain_h
                      ("note_added", "dm.jhs", "so.jhs"), ("note_confirmed", "dm.jhs", "so.jhs"), ("send", "dm.jhs", "so.jhs"),
                      ("opened", "clerk.jhs", None), ("parked", "clerk.jhs", None)]
     assert [(m.from_user, m.on_behalf_of) for m in file.movements] == [("clerk.jhs", None), ("dm.jhs", "so.jhs")]
+    assert [e.on_behalf_of for e in uow.events_of(events.FileSent)][-2:] == [None, "so.jhs"]
     assert correspondence.verify_audit(FileCommand(caller("clerk.jhs"), file.id), uow)["valid"] is True
 
 

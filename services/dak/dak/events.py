@@ -49,6 +49,7 @@ class ReceiptSent(ReceiptEvent):
     to_user: str = ""
     copies_to: list = field(default_factory=list)
     for_user: str | None = None  # to_user received it holding charge for this officer, who is away
+    on_behalf_of: str | None = None  # from_user sent it as acting officer for this absent officer
     remarks: str | None = None
     due_date: str | None = None
     priority: str = "normal"
@@ -111,6 +112,7 @@ class ReceiptPutInFile(ReceiptEvent):
     scans: list = field(default_factory=list)
     # Who dak lets read the receipt besides its office: its creator and everyone it was sent to.
     cleared: list = field(default_factory=list)
+    on_behalf_of: str | None = None  # put_by acted for this absent officer, holding charge for them
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class ReceiptClosed(ReceiptEvent):
     event_type = "receipt_closed"
     closed_by: str = ""
     remarks: str = ""
+    on_behalf_of: str | None = None  # closed_by acted for this absent officer, holding charge for them
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ class Movement:
     priority: str = "normal"
     opened_at: datetime | None = None
     for_user: str | None = None  # the officer away for whom to_user holds charge
+    on_behalf_of: str | None = None  # made by the acting officer for this absent officer
     id: int | None = None  # None until stored
 
 
@@ -263,14 +264,16 @@ class Receipt(Aggregate, Letter):
         """Send (or, with action "reply", send back): checks who may send to whom. What goes to an
         officer away today goes to whoever acts for them (`acting_for`: {absent: acting}), marked for them."""
         moves = domain.plan_send(self.view(), by, list(dispatch.to), known_users)
-        self._move(acting.redirected_moves(moves, acting_for or {}, by), dispatch, now, action)
+        self._move(acting.redirected_moves(moves, acting_for or {}, by), dispatch, now, action, on_behalf_of=self._held_for(by))
 
     def pull_back(self, by: str, now: datetime) -> None:
         """Its sender takes it back from the holder, until the holder opens it (eOffice's pull back)."""
         handover = next((m for m in reversed(self.movements) if not m.copy), None)
         move = domain.plan_pull_back(self.view(), by, handover is not None and handover.opened_at is not None)
+        # Taking back what one sent on an absent officer's behalf is done on their behalf, and held for them again.
+        on_behalf_of = handover.on_behalf_of if handover is not None and handover.from_user == by else None
         self.movements.append(Movement(receipt_id=self.id, action="pull_back", from_user=move.from_user, to_user=move.to_user,
-                                       copy=False, sent_at=now, opened_at=now))
+                                       copy=False, sent_at=now, opened_at=now, for_user=on_behalf_of, on_behalf_of=on_behalf_of))
         self.holder_id, self.updated_at = move.to_user, now
         self.record(ReceiptPulledBack(**self._event_base(), by_user=by, from_user=move.from_user))
 
@@ -301,7 +304,7 @@ class Receipt(Aggregate, Letter):
             kind=self.kind, sender_name=self.sender_name, sender_organisation=self.sender_organisation,
             letter_number=self.letter_number, letter_date=domain.as_iso(self.letter_date),
             received_date=domain.as_iso(self.received_date), scans=[scan.ref() for scan in self.scans],
-            cleared=sorted(domain.cleared_for(view)),
+            cleared=sorted(domain.cleared_for(view)), on_behalf_of=self._held_for(by),
         ))
 
     def follow_merge(self, main_file_id: str) -> None:
@@ -313,19 +316,27 @@ class Receipt(Aggregate, Letter):
         domain.ensure_can_act(self.view(), by)
         self.status, self.closed_by, self.closed_at = domain.CLOSED, by, now
         self.closing_remarks, self.updated_at = remarks, now
-        self.record(ReceiptClosed(**self._event_base(), closed_by=by, remarks=remarks))
+        self.record(ReceiptClosed(**self._event_base(), closed_by=by, remarks=remarks, on_behalf_of=self._held_for(by)))
 
-    def _move(self, moves: list[domain.Move], dispatch: Dispatch, now: datetime, action: str) -> None:
+    def _held_for(self, by: str) -> str | None:
+        """The absent officer `by` holds this receipt for, as their acting officer (they act on their behalf)."""
+        held = next((m for m in reversed(self.movements) if not m.copy), None)
+        if held is None or held.for_user is None or held.to_user != by or self.holder_id != by:
+            return None
+        return held.for_user
+
+    def _move(self, moves: list[domain.Move], dispatch: Dispatch, now: datetime, action: str,
+              on_behalf_of: str | None = None) -> None:
         self.movements += [
             Movement(receipt_id=self.id, action=action, from_user=move.from_user, to_user=move.to_user, copy=move.copy,
                      for_user=move.for_user, remarks=dispatch.remarks, due_date=dispatch.due_date, priority=dispatch.priority,
-                     sent_at=now)
+                     sent_at=now, on_behalf_of=on_behalf_of)
             for move in moves
         ]
         self.holder_id, self.updated_at = moves[0].to_user, now
         self.record(ReceiptSent(
             **self._event_base(), action=action, from_user=moves[0].from_user, to_user=moves[0].to_user,
-            copies_to=[move.to_user for move in moves[1:]], for_user=moves[0].for_user, remarks=dispatch.remarks,
+            copies_to=[move.to_user for move in moves[1:]], for_user=moves[0].for_user, on_behalf_of=on_behalf_of, remarks=dispatch.remarks,
             due_date=domain.as_iso(dispatch.due_date), priority=dispatch.priority,
             classification=self.classification, subject=self.subject,
         ))

@@ -173,6 +173,7 @@ class ReceiptMovement(Base):
     sent_at = Column(UtcDateTime(), nullable=False)
     opened_at = Column(UtcDateTime())
     for_user = Column(String(64))  # sent to this officer, who was away: `to_user` holds charge for them
+    on_behalf_of = Column(String(64))  # made by the acting officer for this absent officer
 
     __table_args__ = (Index("ix_movements_to_user", "to_user", "sent_at"), Index("ix_movements_from_user", "from_user", "sent_at"))
 

@@ -154,6 +154,7 @@ def movement_out(movement):
         "to": movement.to_user,
         "copy": movement.copy,
         "for_user": movement.for_user,
+        "on_behalf_of": movement.on_behalf_of,
         "remarks": movement.remarks,
         "due_date": movement.due_date,
         "priority": movement.priority,

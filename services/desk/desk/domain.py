@@ -183,18 +183,25 @@ def office_search_text(office):
     return search_form(" ".join(office[k] or "" for k in ("code", "name_en", "name_hi", "district_name_en", "district_name_hi")))
 
 
-def person_found(user, office, language, own_office, own_district):
-    """A user as the Send dialog lists them: `name (designation)`, and `office, district` beneath."""
+def _user_label(user, language):
+    return person_name({"id": user.id, "name_en": user.name_en, "name_hi": user.name_hi,
+                        "designation_en": user.designation_en, "designation_hi": user.designation_hi}, language)
+
+
+def person_found(user, office, language, own_office, own_district, away=None):
+    """A user as the Send dialog lists them: `name (designation)`, and `office, district` beneath; when
+    they are on leave (`away`: their acting charge and the acting officer), till when and who holds charge."""
     other = "en" if language == "hi" else "hi"
     def said(thing, name):
         return getattr(thing, f"{name}_{language}") or getattr(thing, f"{name}_{other}") or ""
     office_name, district_name = said(office, "name"), said(office, "district_name")
     place = office_name if district_name in office_name else f"{office_name}, {district_name}"
+    charge, acting = away or (None, None)
     return {
-        "id": user.id, "label": person_name({"id": user.id, "name_en": user.name_en, "name_hi": user.name_hi,
-                                             "designation_en": user.designation_en, "designation_hi": user.designation_hi}, language),
+        "id": user.id, "label": _user_label(user, language),
         "office": user.office, "place": place, "own_office": user.office == own_office,
         "own_district": office.district == own_district, "district": district_name or office.district,
+        "away": {"until": indian_date(charge.to_date), "acting": _user_label(acting, language)} if charge else None,
     }
 
 

@@ -1,4 +1,4 @@
-"""Events the desk consumes (it publishes none): dak's directory and receipts' hand-overs, applied
+"""Events the desk consumes (it publishes none): dak's directory, acting charges and receipts' hand-overs, applied
 to its copies of them."""
 from datetime import datetime
 
@@ -23,6 +23,11 @@ def record_directory_effect(uow, envelope):
 def record_receipt_sent_effect(uow, envelope):
     _require(envelope.data, ("receipt_id", "from_user", "to_user"))
     repository.record_receipt_sent(uow.session, envelope.data, _occurred_at(envelope))
+
+
+def record_acting_charge_effect(uow, envelope):
+    _require(envelope.data, ("charge_id", "absent_user", "acting_user", "from_date", "to_date"))
+    repository.record_acting_charge(uow.session, envelope.data, ended=envelope.type == "acting_charge_ended")
 
 
 def apply_snapshot(session, snapshot):

@@ -84,6 +84,19 @@ class SignInAttempt(Base):
                       Index("ix_sign_in_attempts_at", "attempted_at"))
 
 
+class ActingCharge(Base):
+    """dak's acting charges, as acting_charge_set / acting_charge_ended announce them: the Send dialog
+    marks an officer away (from_date to to_date, IST days, not ended) and who holds charge for them."""
+
+    __tablename__ = "acting_charges"
+    id = Column(String(36), primary_key=True)
+    absent_user = Column(String(64), nullable=False, index=True)
+    acting_user = Column(String(64), nullable=False)
+    from_date = Column(Date, nullable=False)
+    to_date = Column(Date, nullable=False)
+    ended = Column(Boolean, nullable=False, default=False)
+
+
 class ReceiptDeadline(Base):
     """The priority and due date of a receipt's last hand-over (from dak's receipt_sent), which
     dak's lists do not carry: the inbox highlights with them."""

@@ -7,7 +7,7 @@ from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, Dire
 from eoffice_common.search import contains, search_words
 
 from . import domain
-from .models import Account, Office, ReceiptDeadline, Session, SignInAttempt, User
+from .models import Account, ActingCharge, Office, ReceiptDeadline, Session, SignInAttempt, User
 
 _sessions, _users, _accounts, _offices = Session.__table__, User.__table__, Account.__table__, Office.__table__
 
@@ -135,6 +135,30 @@ def people_by_id(session, user_ids):
     found = {user.id: (user, office) for user, office in session.execute(
         select(User, Office).join(Office, Office.code == User.office).where(User.id.in_(list(user_ids)), User.active.is_(True)))}
     return [found[user_id] for user_id in user_ids if user_id in found]
+
+
+def record_acting_charge(session, data, ended):
+    """Keep dak's charge as announced; once ended it stays ended (the set arriving after the end changes nothing)."""
+    row = session.get(ActingCharge, data["charge_id"])
+    if row is None:
+        row = ActingCharge(id=data["charge_id"], ended=False)
+        session.add(row)
+    row.absent_user, row.acting_user = data["absent_user"], data["acting_user"]
+    row.from_date, row.to_date = domain.as_date(data["from_date"]), domain.as_date(data["to_date"])
+    row.ended = bool(row.ended) or ended
+
+
+def away_on(session, user_ids, day):
+    """{absent user id: (their charge, the acting officer)} for those of `user_ids` away on `day`."""
+    ids = [u for u in user_ids if u]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ActingCharge, User).join(User, User.id == ActingCharge.acting_user)
+        .where(ActingCharge.absent_user.in_(ids), ActingCharge.ended.is_(False),
+               ActingCharge.from_date <= day, ActingCharge.to_date >= day)
+        .order_by(ActingCharge.from_date))
+    return {charge.absent_user: (charge, acting) for charge, acting in rows}
 
 
 def offices_by_code(session):

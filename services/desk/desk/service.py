@@ -24,7 +24,7 @@ from eoffice_common.web import dumps
 
 from . import domain, repository, schemas, security
 from .clients import Services
-from .events import apply_snapshot, record_directory_effect, record_receipt_sent_effect
+from .events import apply_snapshot, record_acting_charge_effect, record_directory_effect, record_receipt_sent_effect
 from .exceptions import (
     BadCredentials,
     OtherDistrictToConfirm,
@@ -281,6 +281,10 @@ class DeskService:
     def on_receipt_sent(self, payload):
         self.db.apply_once(payload, record_receipt_sent_effect)
 
+    @consume_events({"dak": ("acting_charge_set", "acting_charge_ended")})
+    def on_acting_charge(self, payload):
+        self.db.apply_once(payload, record_acting_charge_effect)
+
     # --- inbox and lists -------------------------------------------------------------------------
 
     @page("GET", "/inbox")
@@ -536,7 +540,8 @@ class DeskService:
         receipt = self.services.get("dak", f"/receipts/{receipt_id}")
         with self.db.read() as session:
             people = self._people(session, {m["from"] for m in receipt["movements"]} | {m["to"] for m in receipt["movements"]}
-                                  | {m.get("for_user") for m in receipt["movements"]} | {receipt["holder"], receipt["created_by"]})
+                                  | {m.get(k) for m in receipt["movements"] for k in ("for_user", "on_behalf_of")}
+                                  | {receipt["holder"], receipt["created_by"]})
         actions = domain.receipt_actions(receipt, me.user_id)
         heads, my_files = [], []
         if "put_in_file" in actions:
@@ -582,14 +587,16 @@ class DeskService:
     def _find_people(self, query):
         """Officers matching `query` in the desk's copy of the directory, each with designation, office
         and district, the sender's own office first and then own district (so a namesake in another
-        district is not picked by mistake)."""
+        district is not picked by mistake), and whether they are on leave today and who acts for them."""
         me = self.pages.session
         language = self.pages.language
         with self.db.read() as session:
             own = session.get(repository.Office, me.office)
-            found = repository.find_people(session, query, me.office, own.district if own else None, PEOPLE_FOUND)
-            return [domain.person_found(user, office, language, me.office, own.district if own else None)
-                    for user, office in found if user.id != me.user_id]
+            found = [(user, office) for user, office in repository.find_people(
+                session, query, me.office, own.district if own else None, PEOPLE_FOUND) if user.id != me.user_id]
+            away = repository.away_on(session, [user.id for user, _ in found], domain.today_ist())
+            return [domain.person_found(user, office, language, me.office, own.district if own else None, away.get(user.id))
+                    for user, office in found]
 
     # --- the office's address book (diarise and issue forms) -------------------------------------
 
@@ -828,7 +835,8 @@ class DeskService:
         with self.db.read() as session:
             signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]}
                                    | {e["actor"] for e in (audit or {}).get("entries", [])}
-                                   | {mv.get("for_user") for mv in (movements or {}).get("movements", [])})
+                                   | {(e.get("details") or {}).get("on_behalf_of") for e in (audit or {}).get("entries", [])}
+                                   | {mv.get(k) for mv in (movements or {}).get("movements", []) for k in ("for_user", "on_behalf_of")})
             offices = sorted(repository.offices_by_code(session).values(), key=lambda o: o.code) if tab == "drafts" else []
         issuable = tab == "drafts" and any(d.get("status") == "approved" for d in drafts)
         return self.pages.render(

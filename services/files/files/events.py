@@ -145,6 +145,7 @@ class FileSent(FileEvent):
     classification: str = "normal"
     sent_at: str = ""
     for_user: str | None = None  # to_user received it holding charge for this officer, who is away
+    on_behalf_of: str | None = None  # from_user sent it as the acting officer of this absent officer
 
 
 @dataclass(frozen=True)

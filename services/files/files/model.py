@@ -249,12 +249,14 @@ class File(Aggregate, Base):
                    due_date: date | None = None, priority: str = "normal", opened_at: datetime | None = None,
                    new_owner: str | None = None, for_user: str | None = None) -> Movement:
         """The leaving custodian's yellow notes turn green; a new movement becomes the current one."""
+        on_behalf_of = self._held_for(actor)
         actions = self._opened_by(actor, now)
         actions += self._confirm(self.yellow_notes, now, on=move.action)
         self.yellow_notes = []
         movement = Movement(
             id=movement_id, file_id=self.id, action=move.action, from_user=move.from_user, to_user=move.to_user, remarks=remarks,
             due_date=due_date, priority=priority, sent_at=now, opened_at=opened_at, is_current=True, for_user=for_user,
+            on_behalf_of=on_behalf_of,
         )
         if self.current is not None:
             self.current.is_current = False
@@ -269,12 +271,12 @@ class File(Aggregate, Base):
             self.record(events.FileSent(
                 **self.event_base, movement_id=movement.id, action=move.action, from_user=move.from_user, to_user=move.to_user,
                 remarks=remarks, due_date=domain.as_iso(due_date), priority=priority, subject=self.subject,
-                classification=self.classification, sent_at=now.isoformat(), for_user=for_user,
+                classification=self.classification, sent_at=now.isoformat(), for_user=for_user, on_behalf_of=on_behalf_of,
             ))
         self.custodian_id = move.to_user
         if new_owner:
             self.owner_id = new_owner
-        self._log(actor, actions, now)
+        self._log(actor, actions, now, on_behalf_of=on_behalf_of)
         return movement
 
     def travel_with(self, movement: Movement, actor: str, movement_id: int, now: datetime) -> Movement:
@@ -611,15 +613,24 @@ class File(Aggregate, Base):
 
     # --- the audit log -------------------------------------------------------------------------------
 
-    def _log(self, actor: str, actions: list[Action], now: datetime) -> None:
+    def _held_for(self, actor: str) -> str | None:
+        """The absent officer `actor` holds this file for, as its acting officer (their actions are on their behalf)."""
+        current = self.current
+        if current is None or current.for_user is None or current.to_user != actor or self.custodian_id != actor:
+            return None
+        return current.for_user
+
+    def _log(self, actor: str, actions: list[Action], now: datetime, on_behalf_of: str | None = None) -> None:
         """A change of the file: its audit entries, and the next version of its row."""
-        self._chain(actor, actions, now)
+        self._chain(actor, actions, now, on_behalf_of=on_behalf_of or self._held_for(actor))
         self.version += 1
         self.updated_at = now
 
-    def _chain(self, actor: str, actions: list[Action], now: datetime) -> None:
+    def _chain(self, actor: str, actions: list[Action], now: datetime, on_behalf_of: str | None = None) -> None:
         """Append `actions` to the audit log, each entry hashing the previous entry's hash."""
         for action, details in actions:
+            if on_behalf_of:
+                details = {**details, "on_behalf_of": on_behalf_of}
             # Hashed as stored and read back: dates become strings (canonical JSON re-encodes to itself).
             stored = domain.canonical_json(details)
             seq, prev_hash = self.audit_seq + 1, self.audit_head
@@ -664,6 +675,7 @@ class Movement(Base):
     pulled_back_at = Column(DateTime(timezone=True))
     is_current = Column(Boolean, nullable=False)
     for_user = Column(String(64))  # sent to this officer, who was away: `to_user` holds charge for them
+    on_behalf_of = Column(String(64))  # made by the acting officer for this absent officer, whose file it was held for
     received_at = Column(DateTime(timezone=True))  # a physical file's arrival at its recipient's desk
 
     __table_args__ = (

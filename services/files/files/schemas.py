@@ -233,7 +233,7 @@ def movement_out(movement, users):
         "from": person(movement.from_user, users), "to": person(movement.to_user, users),
         "remarks": movement.remarks, "due_date": movement.due_date, "priority": movement.priority,
         "sent_at": movement.sent_at, "opened_at": movement.opened_at, "pulled_back_at": movement.pulled_back_at,
-        "for_user": movement.for_user, "received_at": movement.received_at,
+        "for_user": movement.for_user, "on_behalf_of": movement.on_behalf_of, "received_at": movement.received_at,
     }
 
 

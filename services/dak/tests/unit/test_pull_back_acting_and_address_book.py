@@ -6,7 +6,14 @@ from datetime import timedelta
 import pytest
 
 from dak import acting, acting_usecases, commands, domain, exceptions, usecases
-from dak.events import ActingChargeEnded, ActingChargeSet, ReceiptDiarised, ReceiptPulledBack, ReceiptSent
+from dak.events import (
+    ActingChargeEnded,
+    ActingChargeSet,
+    ReceiptClosed,
+    ReceiptDiarised,
+    ReceiptPulledBack,
+    ReceiptSent,
+)
 from dak.model import Dispatch
 
 from .test_usecases import LETTER, diarised, sent
@@ -68,6 +75,22 @@ def test_a_receipt_sent_to_an_officer_on_leave_reaches_the_acting_officer_marked
     assert isinstance(uow.committed_events[-1], ActingChargeEnded)
     again = sent(uow, diarised(uow))
     assert uow.receipts.get(again.id).holder_id == "so.jhs" and uow.events_of(ReceiptSent)[-1].for_user is None
+
+
+def test_what_the_acting_officer_does_with_a_receipt_held_for_the_absent_officer_is_on_their_behalf(uow):
+    on_leave(uow)
+    receipt = sent(uow, diarised(uow))  # clerk.jhs holds it for so.jhs
+    sent(uow, receipt, by="clerk.jhs", to=["adm.jhs"])
+    assert uow.events_of(ReceiptSent)[-1].on_behalf_of == "so.jhs"
+    pull_back(uow, receipt, by="clerk.jhs")
+    usecases.close(commands.CloseReceipt(receipt.id, "clerk.jhs", "COLL-JHS", "निस्तारित"), uow)
+    moves = [(m.action, m.from_user, m.to_user, m.for_user, m.on_behalf_of) for m in uow.receipts.get(receipt.id).movements]
+    assert moves == [("send", "diarist.jhs", "clerk.jhs", "so.jhs", None), ("send", "clerk.jhs", "adm.jhs", None, "so.jhs"),
+                     ("pull_back", "adm.jhs", "clerk.jhs", "so.jhs", "so.jhs")]
+    assert uow.events_of(ReceiptClosed)[-1].on_behalf_of == "so.jhs"
+    other = sent(uow, diarised(uow), to=["adm.jhs"])  # adm.jhs is not away: nothing on anyone's behalf
+    usecases.close(commands.CloseReceipt(other.id, "adm.jhs", "COLL-JHS", "निस्तारित"), uow)
+    assert uow.events_of(ReceiptClosed)[-1].on_behalf_of is None
 
 
 def test_generate_and_send_to_an_officer_on_leave_goes_to_the_acting_officer(uow):

@@ -52,6 +52,23 @@ def test_a_file_sent_to_an_officer_away_reaches_the_acting_officer_marked_for_th
     assert movement.send_file(SendFile(caller("dm.jhs"), file.id, to="adm.jhs"), uow)["custodian"]["id"] == "adm.jhs"
 
 
+def test_the_acting_officer_acts_on_behalf_of_the_absent_officer_and_the_chain_holds(uow, new_file, caller):
+    today = datetime.now(domain.IST).date()
+    uow.directory.charges = [("so.jhs", "dm.jhs", today, today)]
+    file = new_file("clerk.jhs")
+    movement.send_file(SendFile(caller("clerk.jhs"), file.id, to="so.jhs"), uow)
+    notes.add_note(notes.WriteNote(caller("dm.jhs"), file.id, text="अवलोकित"), uow)
+    movement.send_file(SendFile(caller("dm.jhs"), file.id, to="clerk.jhs"), uow)
+    movement.park_file(FileAction(caller("clerk.jhs"), file.id), uow)
+    acted = [(r.action, r.actor, r.details.get("on_behalf_of")) for r in uow.files.audit_records(file.id)]
+    assert acted == [("created", "clerk.jhs", None), ("send", "clerk.jhs", None), ("opened", "dm.jhs", "so.jhs"),
+                     ("note_added", "dm.jhs", "so.jhs"), ("note_confirmed", "dm.jhs", "so.jhs"), ("send", "dm.jhs", "so.jhs"),
+                     ("opened", "clerk.jhs", None), ("parked", "clerk.jhs", None)]
+    assert [(m.from_user, m.on_behalf_of) for m in file.movements] == [("clerk.jhs", None), ("dm.jhs", "so.jhs")]
+    assert [e.on_behalf_of for e in uow.events_of(events.FileSent)][-2:] == [None, "so.jhs"]
+    assert correspondence.verify_audit(FileCommand(caller("clerk.jhs"), file.id), uow)["valid"] is True
+
+
 def charge_event(absent, acting, from_date, to_date, hand_over, event_type="acting_charge_set"):
     return Envelope.parse({
         "id": f"{event_type}-1", "type": event_type, "schema_version": 1, "aggregate_type": "acting_charge",

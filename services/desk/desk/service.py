@@ -567,7 +567,11 @@ class DeskService:
     @page("GET", "/people")
     def find_people(self, request):
         """Officers by name or designation, English or Hindi: JSON for the Send dialog's search."""
-        return json_page({"people": self._find_people(request.args.get("q", ""))})
+        t = Translator(self.pages.language)
+        return json_page({"people": [
+            {**person, "away_text": t("send.away", until=person["away"]["until"], acting=person["away"]["acting"]) if person["away"] else None}
+            for person in self._find_people(request.args.get("q", ""))
+        ]})
 
     def _confirm_other_districts(self, recipients, form):
         """Raise OtherDistrictToConfirm while an officer chosen sits in another district than the sender

@@ -135,7 +135,8 @@
       var seen = {};
       var all = checked.concat(people.map(function (p) {
         return { id: p.id, elsewhere: p.own_district ? "" : "elsewhere",
-                 html: '<label><input type="' + (many ? "checkbox" : "radio") + '" name="to" value="' + esc(p.id) + '"> <span>' + esc(p.label) + "<br><small>" + esc(p.place) + "</small></span></label>" };
+                 html: '<label><input type="' + (many ? "checkbox" : "radio") + '" name="to" value="' + esc(p.id) + '"> <span>' + esc(p.label) + "<br><small>" + esc(p.place) + "</small>" +
+                       (p.away_text ? '<br><small class="away" data-away="' + esc(p.id) + '">' + esc(p.away_text) + "</small>" : "") + "</span></label>" };
       }));
       list.innerHTML = all.filter(function (p) { if (seen[p.id]) { return false; } seen[p.id] = true; return true; }).map(function (p) {
         return '<li class="' + p.elsewhere + '">' + p.html + "</li>";

@@ -1,8 +1,9 @@
 """The letters forms in Chromium at 360 px and 1366 px: the diarise form suggests a regular correspondent
 from the address book as the name is typed in another Hindi spelling and fills their sender block, the
 issue form fills an outside addressee from it; the admin area turns the acknowledgement to senders off;
-an officer going on leave hands over what they hold.
+an officer going on leave hands over what they hold, and the Send dialog then says they are away.
 Nothing scrolls sideways."""
+import time
 from datetime import datetime, timedelta, timezone
 
 import requests
@@ -122,3 +123,20 @@ def test_letters_forms_suggest_correspondents_set_acknowledgements_and_hand_over
     assert officer.is_visible("li[data-movement='hand_over']")
     assert "अवकाश पर सौंपी गई" in officer.inner_text("li[data-movement='hand_over']")
     assert overflow_at_both_widths(officer) == {}
+
+    # A new letter's Send dialog, listed as one types, says the section officer is away and who holds charge.
+    diarise(clerk, base, "रमेश चंद्र")
+    new_receipt_url = clerk.url().split("?")[0]
+
+    def away_listed():
+        clerk.goto(f"{new_receipt_url}?dialog=send#send")
+        clerk.fill("#f-q", "अनुभाग")
+        clerk.wait_for_selector("#people-list input[value='so.jhs']")
+        return clerk.is_visible("#people-list [data-away='so.jhs']")
+
+    deadline = time.time() + 30  # the acting charge reaches the desk by dak's event
+    while not away_listed():
+        assert time.time() < deadline, "the Send dialog never said the section officer is away"
+        time.sleep(0.5)
+    assert "सुनीता वर्मा (अपर ज़िलाधिकारी) प्रभार में हैं" in clerk.inner_text("#people-list [data-away='so.jhs']")
+    assert overflow_at_both_widths(clerk) == {}

@@ -27,6 +27,9 @@ def test_the_send_dialog_marks_an_officer_on_leave_and_the_acting_officer_acts_o
                       what="the acting charge reaching the desk")
     until = (today + timedelta(days=1)).strftime("%d-%m-%Y")
     assert f"{until} तक अवकाश पर; मोहम्मद आरिफ़ ख़ान (नगर मजिस्ट्रेट) प्रभार में हैं" in dialog.text
+    listed = clerk.get("/people", params={"q": "अनुभाग"}, headers={"Accept": "application/json"}).json()["people"]
+    [away] = [p for p in listed if p["id"] == "so.jhs"]  # the sentence the dialog's script shows as one types
+    assert away["away_text"] == f"{until} तक अवकाश पर; मोहम्मद आरिफ़ ख़ान (नगर मजिस्ट्रेट) प्रभार में हैं"
     assert clerk.post(f"/receipts/{receipt_id}/send", {"to": "so.jhs"}).status_code == 200
 
     acting = browser()

@@ -11,16 +11,9 @@ import requests
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.testing import TEST_JWT_PRIVATE_KEY
 
+from .test_every_page_on_a_phone import DESKTOP, PHONE, sign_in
+
 IST = timezone(timedelta(hours=5, minutes=30))
-PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1366, "height": 900}
-
-
-def sign_in(page, base, user_id):
-    page.goto(f"{base}/sign-in")
-    page.fill("#f-user_id", user_id)
-    page.fill("#f-password", "eoffice-demo")
-    page.click("form[action='/sign-in'] button[type=submit]")
-    page.wait_for_url("**/inbox")
 
 
 def overflow_at_both_widths(page):

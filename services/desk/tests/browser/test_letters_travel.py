@@ -8,15 +8,9 @@ import requests
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.testing import TEST_JWT_PRIVATE_KEY
 
+from .test_every_page_on_a_phone import sign_in
+
 SUBJECT = "तहसील दिवस के आयोजन हेतु निर्देश"
-
-
-def sign_in(page, base, user_id):
-    page.goto(f"{base}/sign-in")
-    page.fill("#f-user_id", user_id)
-    page.fill("#f-password", "eoffice-demo")
-    page.click("form[action='/sign-in'] button[type=submit]")
-    page.wait_for_url("**/inbox")
 
 
 def until(check, timeout, what):

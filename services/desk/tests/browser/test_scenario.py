@@ -7,6 +7,8 @@ import base64
 import re
 import time
 
+from .test_every_page_on_a_phone import sign_in
+
 
 def letter_pdf():
     """A small valid one-page PDF (so the scan viewer shows it), written out with its xref table."""
@@ -30,14 +32,6 @@ def letter_pdf():
 PDF = letter_pdf()
 NOTE = "प्रार्थी का आवेदन पत्राचार में है। भू-अभिलेख में नाम संशोधन की संस्तुति की जाती है।\n\nकृपया अवलोकन कर आदेश हेतु प्रस्तुत करें।"
 DRAFT = "सेवा में,\nश्रीमती सुनीता देवी,\nग्राम बड़ागाँव।\n\nआपके प्रार्थना पत्र पर खतौनी में नाम संशोधन स्वीकृत किया जाता है।"
-
-
-def sign_in(page, base, user_id):
-    page.goto(f"{base}/sign-in")
-    page.fill("#f-user_id", user_id)
-    page.fill("#f-password", "eoffice-demo")
-    page.click("form[action='/sign-in'] button[type=submit]")
-    page.wait_for_url("**/inbox")
 
 
 def until(check, timeout=30, what="the page to show it"):

@@ -135,6 +135,10 @@ class UnitOfWork:
         self._events_written += len(rows)
         return envelopes, rows
 
+    def recorded_events(self):
+        """The events the tracked aggregates recorded and nobody took yet, each aggregate's in order."""
+        return [event for aggregate in self._tracked for event in aggregate.collect_events()]
+
     def flush(self):
         """Write what the session holds, before a statement that must be the transaction's last."""
         if self._session is not None:
@@ -144,7 +148,7 @@ class UnitOfWork:
         """Commit. `answer` is what the route will return for the HTTP request this unit of work
         carries out: if the request carries an Idempotency-Key, it is kept under the key in this
         same transaction (a route declared idempotent must give it)."""
-        recorded = [event for aggregate in self._tracked for event in aggregate.collect_events()]
+        recorded = self.recorded_events()
         if recorded:
             self.emit_all(recorded)
         keyed = self._keyed_request

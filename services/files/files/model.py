@@ -90,9 +90,11 @@ class File(Aggregate, Base):
     )
 
     # Not columns: set by the repository that loads the file. The movement that put it with its
-    # custodian, and the custodian's yellow notes (they turn green when the file leaves them).
+    # custodian, the custodian's yellow notes (they turn green when the file leaves them), and
+    # whether other files are attached into it (they travel with it).
     current = None  # Movement | None
     yellow_notes = ()  # list[Note]
+    has_attached_files = True
 
     # The names the rules in domain.py use for any file.
     @property

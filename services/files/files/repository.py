@@ -4,6 +4,7 @@ difference is inside one method here."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import datetime, time
 
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, text, update
@@ -14,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from eoffice_common.search import contains
 
-from . import domain
+from . import domain, one_statement
 from .exceptions import (
     CorrespondenceNotFound,
     DraftNotFound,
@@ -97,8 +98,11 @@ _custodian_has_yellow_notes = exists().where(
 ).label("has_yellow_notes")
 
 
+_attached = aliased(File)
+_has_attached_files = exists().where(_attached.attached_to_file_id == File.id).label("has_attached_files")
+
 _FILE = (
-    select(File, Movement, _custodian_has_yellow_notes)
+    select(File, Movement, _custodian_has_yellow_notes, _has_attached_files)
     .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
     .where(File.id == bindparam("file_id"))
     # populate_existing: a row read earlier in this session is refreshed, not served from memory.
@@ -121,8 +125,9 @@ class FileRepository(Repository):
         row = self.session.execute(_FILE_FOR_UPDATE if for_update else _FILE, {"file_id": file_id}).first()
         return None if row is None else self._loaded(*row)
 
-    def _loaded(self, file: File, current: Movement | None, has_yellow_notes: bool) -> File:
+    def _loaded(self, file: File, current: Movement | None, has_yellow_notes: bool, has_attached_files: bool = True) -> File:
         file.current = current
+        file.has_attached_files = has_attached_files
         file.yellow_notes = self._yellow_notes(file.id, file.custodian_id) if has_yellow_notes else []
         return self._uow.track(file)
 
@@ -552,25 +557,46 @@ class FilesUnitOfWork:
         return self._uow.emit(event)
 
     def commit(self, answer=None) -> None:
-        self.flush()
+        if not (self._owns_transaction and self._written_in_one_statement()):
+            self.flush()
         if self._owns_transaction:
             self._uow.commit(answer)
 
+    def _written_in_one_statement(self) -> bool:
+        """On PostgreSQL, the changes with their events in one statement when they are of the kinds
+        one_statement writes (docs/decisions/0005); False when the ORM is to flush them."""
+        session = self._uow.session
+        if session.bind.dialect.name != "postgresql":
+            return False
+        changes = one_statement.changes_of(session)
+        if changes is None:
+            return False
+        _, rows = self._uow.outbox_rows(self._uow.recorded_events())
+        with _conflicts_named():
+            changes.write(session, rows)
+        return True
+
     def flush(self) -> None:
-        """Write what the session holds. A file row changed since it was read, or a second current
-        movement, is a conflict (409); a free-form number taken meanwhile, a duplicate; any other
-        refusal of the database is a fault."""
-        try:
+        """Write what the session holds."""
+        with _conflicts_named():
             self._uow.flush()
-        except StaleDataError:
-            raise VersionConflict("the file changed meanwhile; reload it") from None
-        except IntegrityError as error:
-            constraint = _constraint_of(error)
-            if constraint == "uq_movements_one_current":
-                raise VersionConflict("the file was moved meanwhile; reload it") from error
-            if constraint == "uq_file_number":
-                raise DuplicateFileNumber("the file number is already used", fields={"file_number": "already used in your office"}) from error
-            raise
+
+
+@contextmanager
+def _conflicts_named():
+    """A file row changed since it was read, or a second current movement, is a conflict (409); a
+    free-form number taken meanwhile, a duplicate; any other refusal of the database is a fault."""
+    try:
+        yield
+    except (StaleDataError, one_statement.StaleRow):
+        raise VersionConflict("the file changed meanwhile; reload it") from None
+    except IntegrityError as error:
+        constraint = _constraint_of(error)
+        if constraint == "uq_movements_one_current":
+            raise VersionConflict("the file was moved meanwhile; reload it") from error
+        if constraint == "uq_file_number":
+            raise DuplicateFileNumber("the file number is already used", fields={"file_number": "already used in your office"}) from error
+        raise
 
 
 # SQLite names the columns of the constraint it refused, PostgreSQL the constraint.

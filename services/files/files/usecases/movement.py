@@ -55,6 +55,8 @@ def _held_file(command: FileCommand, uow) -> File:
 
 def _attached_travel(uow, file: File, movement: Movement, actor: str, now) -> None:
     """The files attached into `file` make the same move (locked after it, in a fixed order)."""
+    if not file.has_attached_files:
+        return
     for attached in uow.files.attached_to(file.id, for_update=True):
         attached.travel_with(movement, actor, uow.files.next_movement_id(), now)
 

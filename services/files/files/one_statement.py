@@ -81,14 +81,12 @@ def changes_of(session: Session) -> Changes | None:
 
 
 def _update_of(instance) -> tuple[Table, dict, dict, bool] | None:
-    """(table, changed columns, primary key [+ version read], versioned) of a changed row, or None."""
+    """(table, changed columns, primary key [+ version read], versioned) of a changed row, or None.
+    The session keeps the value read of every attribute set since (`committed_state`)."""
     state = inspect(instance)
     mapper = state.mapper
-    values = {}
-    for column_property in mapper.column_attrs:
-        history = state.attrs[column_property.key].history
-        if history.added:
-            values[column_property.columns[0].key] = history.added[0]
+    columns = mapper.columns
+    values = {columns[key].key: state.dict[key] for key in state.committed_state if key in columns}
     if not values:
         return None
     key = {column.key: state.committed_state.get(column.key, getattr(instance, column.key)) for column in mapper.primary_key}

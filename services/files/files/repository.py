@@ -45,13 +45,17 @@ from .models import COMPUTER_NUMBERS, ActingCharge, Counter, FileHead, FileSeria
 # What the answers show of an officer (schemas.person), and whether they may receive a file.
 PERSON_KEYS = ("id", "name_en", "name_hi", "designation_en", "designation_hi", "active")
 _USERS_BY_ID = select(*[User.__table__.c[k] for k in PERSON_KEYS]).where(User.__table__.c.id.in_(bindparam("ids", expanding=True)))
-# Read on every movement: built once, so that neither the statement nor its cache key is made again per request.
+# Read on every movement: built once, so that neither the statement nor its cache key is made again
+# per request. The officers named, and whoever holds charge on the day for the addressee, who is away.
 _charges = ActingCharge.__table__.c
-_ACTING_FOR = select(_charges.acting_user).where(
-    _charges.absent_user == bindparam("user_id"), _charges.ended.is_(False),
+_users = User.__table__.c
+_ACTING_FOR_ADDRESSEE = select(_charges.acting_user).where(
+    _charges.absent_user == bindparam("addressee"), _charges.ended.is_(False),
     _charges.from_date <= bindparam("day"), _charges.to_date >= bindparam("day"),
-).limit(1)
-
+).limit(1).scalar_subquery()
+_PEOPLE_AND_ACTING = select(*[_users[k] for k in PERSON_KEYS], _ACTING_FOR_ADDRESSEE.label("acting_for_addressee")).where(
+    or_(_users.id.in_(bindparam("ids", expanding=True)), _users.id == _ACTING_FOR_ADDRESSEE)
+)
 
 class Repository:
     def __init__(self, uow):
@@ -103,7 +107,7 @@ _has_attached_files = exists().where(_attached.attached_to_file_id == File.id).l
 
 _FILE = (
     select(File, Movement, _custodian_has_yellow_notes, _has_attached_files)
-    .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
+    .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current))
     .where(File.id == bindparam("file_id"))
     # populate_existing: a row read earlier in this session is refreshed, not served from memory.
     .execution_options(populate_existing=True)
@@ -144,7 +148,7 @@ class FileRepository(Repository):
         """Every file an officer holds or owns, locked, in a fixed order so that two transfers cannot deadlock."""
         rows = self.session.execute(
             select(File, Movement)
-            .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
+            .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current))
             .where(or_(File.custodian_id == user_id, File.owner_id == user_id))
             .order_by(File.id).with_for_update(of=File).execution_options(populate_existing=True)
         ).all()
@@ -154,7 +158,7 @@ class FileRepository(Repository):
         """The files an officer holds and has not closed, locked, in a fixed order (as held_or_owned_by)."""
         rows = self.session.execute(
             select(File, Movement)
-            .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current.is_(True)))
+            .outerjoin(Movement, and_(Movement.file_id == File.id, Movement.is_current))
             .where(File.custodian_id == user_id, File.status != domain.CLOSED)
             .order_by(File.id).with_for_update(of=File).execution_options(populate_existing=True)
         ).all()
@@ -339,7 +343,7 @@ def _page(session, query, filters, order, page, per_page):
 
 def _with_current():
     current = aliased(Movement)
-    query = select(File, current).outerjoin(current, and_(current.file_id == File.id, current.is_current.is_(True)))
+    query = select(File, current).outerjoin(current, and_(current.file_id == File.id, current.is_current))
     return query, current
 
 
@@ -477,9 +481,11 @@ class DirectoryRepository(Repository):
     def find_office(self, code: str | None) -> Office | None:
         return self.session.get(Office, code) if code else None
 
-    def acting_for(self, user_id: str, day) -> str | None:
-        """The officer holding charge on `day` for `user_id`, who is away, or None."""
-        return self.session.connection().execute(_ACTING_FOR, {"user_id": user_id, "day": day}).scalar_one_or_none()
+    def people_and_acting(self, user_ids, addressee: str | None, day) -> tuple[dict, str | None]:
+        """people() of `user_ids` and of whoever holds charge on `day` for `addressee`, who is away,
+        and who that is (None if nobody): one read on every movement."""
+        rows = self.session.connection().execute(_PEOPLE_AND_ACTING, {"ids": [u for u in set(user_ids) if u], "addressee": addressee, "day": day}).all()
+        return {row.id: row for row in rows}, rows[0].acting_for_addressee if rows else None
 
     def record_acting_charge(self, charge_id: str, absent_user: str, acting_user: str, from_date, to_date, ended: bool) -> None:
         self.session.merge(ActingCharge(id=charge_id, absent_user=absent_user, acting_user=acting_user,

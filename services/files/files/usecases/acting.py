@@ -31,10 +31,9 @@ def hand_over_files(absent: str, acting: str, by: str, uow) -> list[str]:
     return [file.id for file in held]
 
 
-def addressee_today(directory, user_id: str | None, sender: str, today: date) -> tuple[str | None, str | None]:
-    """(who receives, for whom): the officer acting for `user_id` if away today, for them; the sender
-    never redirects to themself."""
-    acting = directory.acting_for(user_id, today) if user_id else None
+def redirected(addressee: str | None, acting: str | None, sender: str) -> tuple[str | None, str | None]:
+    """(who receives, for whom): `acting`, holding charge for the addressee who is away, for them;
+    the sender never redirects to themself."""
     if acting is None or acting == sender:
-        return user_id, None
-    return acting, user_id
+        return addressee, None
+    return acting, addressee

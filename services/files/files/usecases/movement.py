@@ -73,8 +73,9 @@ def send_file(command: SendFile, uow) -> dict:
     me = command.caller.user_id
     with uow:
         file = _held_file(command, uow)
-        to, for_user = acting_usecases.addressee_today(uow.directory, command.to or uow.directory.reporting_officer_of(me), me, today_ist())
-        people = uow.directory.people({me, to})
+        addressee = command.to or uow.directory.reporting_officer_of(me)
+        people, acting = uow.directory.people_and_acting({me, addressee}, addressee, today_ist())
+        to, for_user = acting_usecases.redirected(addressee, acting, me)
         now = utcnow()
         movement = file.send(me, to, {p.id for p in people.values() if p.active}, uow.files.next_movement_id(), now,
                              remarks=command.remarks, due_date=command.due_date, priority=command.priority,

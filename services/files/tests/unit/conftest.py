@@ -281,6 +281,10 @@ class FakeDirectory:
         """The officer acting for `user_id` on `day`: charges are (absent, acting, first day, last day)."""
         return next((acting for absent, acting, start, end in self.charges if absent == user_id and start <= day <= end), None)
 
+    def people_and_acting(self, user_ids, addressee, day):
+        acting = self.acting_for(addressee, day)
+        return self.people(set(user_ids) | {acting}), acting
+
     def office(self, code):
         if code not in self.offices:
             raise UnknownOffice(f"office {code} is not in the directory")

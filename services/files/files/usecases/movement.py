@@ -46,9 +46,9 @@ class TransferFiles:
     remarks: str | None = None
 
 
-def _held_file(command: FileCommand, uow) -> File:
-    """The file, locked, if the caller may open it."""
-    file = uow.files.get(command.file_id, for_update=True)
+def _held_file(command: FileCommand, uow, to_move: bool = False) -> File:
+    """The file, locked, if the caller may open it (`to_move`: about to move)."""
+    file = uow.files.get_to_move(command.file_id) if to_move else uow.files.get(command.file_id, for_update=True)
     file.ensure_visible_to(command.caller.user_id, command.caller.office, uow.files.was_sent_to)
     return file
 
@@ -72,7 +72,7 @@ def send_file(command: SendFile, uow) -> dict:
     """Send the file to an officer, who becomes its custodian."""
     me = command.caller.user_id
     with uow:
-        file = _held_file(command, uow)
+        file = _held_file(command, uow, to_move=True)
         addressee = command.to or uow.directory.reporting_officer_of(me)
         people, acting = uow.directory.people_and_acting({me, addressee}, addressee, today_ist())
         to, for_user = acting_usecases.redirected(addressee, acting, me)
@@ -90,7 +90,7 @@ def send_file(command: SendFile, uow) -> dict:
 def return_file(command: FileAction, uow) -> dict:
     """Send the file back to whoever sent it to its custodian."""
     with uow:
-        file = _held_file(command, uow)
+        file = _held_file(command, uow, to_move=True)
         now = utcnow()
         movement = file.return_to_sender(command.caller.user_id, uow.files.next_movement_id(), now, command.remarks, command.version)
         _attached_travel(uow, file, movement, command.caller.user_id, now)
@@ -100,7 +100,7 @@ def return_file(command: FileAction, uow) -> dict:
 def pull_back(command: FileCommand, uow) -> dict:
     """The sender takes the file back while its recipient has not opened it (409 once they have)."""
     with uow:
-        file = _held_file(command, uow)
+        file = _held_file(command, uow, to_move=True)
         now = utcnow()
         movement = file.pull_back(command.caller.user_id, uow.files.next_movement_id(), now)
         _attached_travel(uow, file, movement, command.caller.user_id, now)

@@ -68,6 +68,9 @@ class FakeFiles:
     def next_movement_id(self):
         return next(self._movement_ids)
 
+    def get_to_move(self, file_id):
+        return self.get(file_id, for_update=True)
+
     def next_computer_number(self):
         return next(self._computer_numbers)
 

@@ -1,5 +1,5 @@
 """On PostgreSQL, what a unit of work changed in a file is written with its outbox rows in one
-statement, instead of the ORM's flush of one statement per row kind (docs/decisions/0005).
+statement, instead of the ORM's flush of one statement per row kind (docs/decisions/0005-a-file-move-in-one-statement.md).
 
 It takes only what a move, a note or an audit entry leaves in the session: rows of `UPDATABLE`
 changed by primary key (a versioned row also `WHERE version = <the version read>`), and new rows of

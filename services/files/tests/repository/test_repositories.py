@@ -5,6 +5,7 @@ import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -120,6 +121,45 @@ def test_a_second_current_movement_is_a_conflict_and_any_other_refusal_a_fault(n
         file.park("so.jhs", datetime.now(timezone.utc))
         with pytest.raises(IntegrityError):
             uow.commit()
+
+
+def test_a_move_is_written_with_its_events_in_the_order_they_were_recorded(new_uow, migrated):
+    """On PostgreSQL one statement writes what a move changed with its events (docs/decisions/0005);
+    on either database the rows, the audit chain and the outbox's order come out the same."""
+    file_id = created(new_uow, "REPO/ONE")
+    now = datetime.now(timezone.utc)
+    with new_uow() as uow:
+        uow.files.get(file_id, for_update=True).add_note("clerk.jhs", "प्रस्ताव अनुमोदन हेतु प्रस्तुत", [], set(), now)
+        uow.commit()
+    sent(new_uow, file_id, "clerk.jhs", "so.jhs")  # the clerk's yellow note turns green
+    writes = []
+
+    def count_writes(_connection, _cursor, statement, *_):
+        if statement.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE", "WITH"}:
+            writes.append(statement)
+
+    event.listen(migrated.engine, "before_cursor_execute", count_writes)
+    try:
+        with new_uow() as uow:
+            file = uow.files.get_to_move(file_id)
+            file.send("so.jhs", "adm.jhs", {"adm.jhs"}, uow.files.next_movement_id(), now)  # opens it, then moves it
+            uow.commit()
+    finally:
+        event.remove(migrated.engine, "before_cursor_execute", count_writes)
+    if migrated.engine.dialect.name == "postgresql":
+        assert len(writes) == 1
+    with new_uow() as uow:
+        file = uow.files.get(file_id)
+        movements = uow.files.movements_of(file_id)
+        assert [(m.to_user, m.is_current, m.opened_at is not None) for m in movements] == [("so.jhs", False, True), ("adm.jhs", True, False)]
+        assert file.current.id == movements[-1].id and file.custodian_id == "adm.jhs"
+        assert [(n.status, n.first_paragraph) for n in uow.notes.of_file(file_id)] == [(domain.GREEN, 1)]
+        records = uow.files.audit_records(file_id)
+        assert [r.action for r in records] == ["created", "note_added", "note_confirmed", "send", "opened", "send"]
+        assert domain.verify_chain(file_id, records, file.audit_seq, file.audit_head)["valid"]
+    with migrated.engine.connect() as connection:
+        events = connection.execute(text("SELECT event_type FROM outbox ORDER BY seq")).scalars().all()
+    assert events[-4:] == ["note_confirmed", "file_sent", "file_opened", "file_sent"]
 
 
 def test_a_free_form_number_is_taken_once_per_office(new_uow):

@@ -3,8 +3,8 @@ statement, instead of the ORM's flush of one statement per row kind (docs/decisi
 
 It takes only what a move, a note or an audit entry leaves in the session: rows of `UPDATABLE`
 changed by primary key (a versioned row also `WHERE version = <the version read>`), and new rows of
-`INSERTABLE` whose keys nobody else in the same flush needs. Anything else (a deletion, a new draft
-whose generated id its versions take) returns False and the caller flushes through the ORM."""
+`INSERTABLE` whose keys nobody else in the same flush needs. For anything else (a deletion, a new
+draft whose generated id its versions take) `changes_of` gives None and the ORM flushes it."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -74,6 +74,8 @@ def changes_of(session: Session) -> Changes | None:
             return None
         inserts.setdefault(instance.__table__, []).append(row)
     for rows in inserts.values():  # in the order they were made: the audit chain's
+        if len({tuple(values) for _, values in rows}) > 1:
+            return None  # one INSERT a table: its rows must give the same columns
         rows.sort(key=lambda row: row[0])
     # In a fixed order, so that changes of the same kinds are the same statement, built once.
     updates.sort(key=lambda update: (update[0].name, sorted(update[1])))
@@ -104,8 +106,8 @@ def _insert_of(instance) -> tuple[int, dict] | None:
     for column in state.mapper.local_table.columns:
         value = getattr(instance, column.key)
         if value is None:
-            if column.autoincrement is True and column.primary_key:
-                continue  # its sequence gives it; no row of this flush refers to it (INSERTABLE)
+            if (column.primary_key and column.autoincrement is True) or column.server_default is not None:
+                continue  # the database gives it (no row of this flush refers to a generated key: INSERTABLE)
             if column.default is not None:
                 if not column.default.is_scalar:
                     return None

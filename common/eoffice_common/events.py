@@ -16,7 +16,7 @@ def time_ordered_id():
     Every consumer keeps the ids it applied in a B-tree (processed_events). Random (version 4)
     ids put each new one on a random page of an index that soon outgrows memory: a page read and
     a full-page image in the WAL per event. Ids made later sort later, so new ones land together
-    at the index's right edge."""
+    at the index's right edge (docs/decisions/0008)."""
     random_bits = int.from_bytes(os.urandom(10), "big")
     value = (
         (time.time_ns() // 1_000_000) << 80

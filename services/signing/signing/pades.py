@@ -1,7 +1,7 @@
 """PAdES signatures with pyHanko: prepare the PDF's signature placeholder, put a CMS signature in it,
 and validate every signature of a PDF.
 
-Where the time goes (see bench/signing.py): pyHanko's one-call `sign_pdf` spends most of a
+Where the time goes (bench/bench_signing.py; docs/decisions/0006): pyHanko's one-call `sign_pdf` spends most of a
 signature re-encoding ASN.1 (a dry-run CMS to estimate the placeholder size, then the real one,
 certificates re-serialised each time) and starting an asyncio loop with a thread pool for the token
 call. Here the placeholder size is known in advance, the CMS of each signer is a template built once

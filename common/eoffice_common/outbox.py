@@ -8,7 +8,7 @@ If the broker is unreachable the rows simply wait; a later pass resumes from the
 row. Delivery is at least once (a crash between confirm and delete republishes); consumers are
 idempotent. Deleting rather than marking keeps the table as small as the backlog and costs
 PostgreSQL less: 57 bytes of WAL an event against 1,377, and a file movement's share of its CPU fell
-from 1.38 to 1.14-1.17 ms (BENCHMARKS.md, seventh session).
+from 1.38 to 1.14-1.17 ms (BENCHMARKS.md as of ad41e41, seventh session; the change is df2d5b0).
 """
 import json
 import socket

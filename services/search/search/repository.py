@@ -272,7 +272,7 @@ class Documents:
         words and grants columns) that the word index would narrow less than the caller's grants do. The planner
         then still intersects both indexes, and reading a posting list of most of the table costs more
         than it estimates (a phrase of the two commonest words over 1M documents: 355 ms for the word
-        index alone; BENCHMARKS.md, search)."""
+        index alone; BENCHMARKS.md as of c698056, and docs/decisions/0103)."""
         frequencies = self._common_elements()
         # The share holding all the words, as if they were independent: what the word index narrows to.
         all_words = math.prod(frequencies.get(word, 0.0) for word in query.all_words)

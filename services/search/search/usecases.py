@@ -248,7 +248,7 @@ def reindex(uow, batch: int = 500) -> dict:
 # --- searching ----------------------------------------------------------------------------------
 
 # Matching documents ranked at most (the rest are counted as "more"): a word in nearly every document
-# would otherwise have every match read and ranked (BENCHMARKS.md, search).
+# would otherwise have every match read and ranked (docs/decisions/0103: 664-718 ms p95 before).
 MAX_CANDIDATES = 1000
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
+from functools import cached_property
 
 IST = timezone(timedelta(hours=5, minutes=30))
 DAY_SECONDS = 86400
@@ -13,21 +14,6 @@ WEEK_LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
 
 LEVELS = ("office", "department", "district")
 
-
-class cached_property:  # noqa: N801 (named as the functools one it stands in for)
-    """functools.cached_property without its lock: Python 3.11's takes an RLock on every access
-    (eventlet makes it a green one), which cost more than the week computation it saved when
-    thousands of facts a second are counted. Python 3.12 dropped the lock the same way."""
-
-    def __init__(self, compute):
-        self.compute = compute
-        self.name = compute.__name__
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.compute(instance)
-        return value
 
 # Daily counters per office (IST day). `disposal_seconds` and `levels` are sums over files closed.
 COUNTERS = (

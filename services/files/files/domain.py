@@ -137,17 +137,19 @@ def can_open(file, user_id, user_office, was_sent_it):
     return user_office == file.office
 
 
-def can_read_item(item, user_id, user_office, last_movement_to_user):
+def can_read_item(item, user_id, user_office, last_movement_to_user, reader=None):
     """A receipt keeps its classification in a file, and dak's rule for who may read it
     (Normal and Confidential: its office; Secret and Top Secret: not its office) with those dak cleared
     (its creator and everyone it was sent to), the officer who put it in the file, and whoever received
     the file after it went in (`last_movement_to_user`: the id of the latest movement of the file to the
-    user, or None). A Normal receipt and an attached document are read by whoever may open the file."""
+    user, or None) if cleared for the receipt's classification (`reader`: their directory row). A Normal
+    receipt and an attached document are read by whoever may open the file."""
     if item.kind != "receipt" or item.classification == "normal":
         return True
     if user_id in item.cleared:
         return True
-    if last_movement_to_user is not None and last_movement_to_user > (item.linked_after_movement or 0):
+    received_after = last_movement_to_user is not None and last_movement_to_user > (item.linked_after_movement or 0)
+    if received_after and is_cleared_for(reader, item.classification):
         return True
     return item.classification not in RESTRICTED and user_office == item.receipt_office
 

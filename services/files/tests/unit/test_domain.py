@@ -134,7 +134,10 @@ def test_a_receipt_in_a_file_is_read_as_dak_would_let_it_be_read(classification,
     assert domain.can_read_item(receipt, "diarist.jhs", "COLL-JHS", None)
     assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", None) is office_reads
     assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", 7) is office_reads  # received the file before it went in
-    assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", 8)  # received the file after
+    cleared, not_cleared = user("so.jhs", "COLL-JHS", (), clearance=classification), user("so.jhs", "COLL-JHS", ())
+    assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", 8, cleared)  # received the file after, cleared for it
+    # ... but the file does not make whoever is not cleared for the receipt a reader of it
+    assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", 8, not_cleared) is (classification in ("normal", "confidential"))
     assert domain.can_read_item(receipt, "sto.jhs", "TREASURY-JHS", None) is (classification == "normal")
     attached = item("document", classification, None, (), None)
     assert domain.can_read_item(attached, "sto.jhs", "TREASURY-JHS", None)

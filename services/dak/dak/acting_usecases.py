@@ -1,6 +1,6 @@
 """Use cases of leave and acting charge: an officer (or their office's admin) names who acts for them
 for some days; items sent to them meanwhile reach the acting officer, marked for them (Receipt.send
-with usecases._acting_for). Each is `(command, uow) -> result`, over DakUnitOfWork's
+with usecases._recipients). Each is `(command, uow) -> result`, over DakUnitOfWork's
 `uow.acting_charges` and `uow.directory`."""
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ class SetActingCharge:
 
 def set_acting_charge(command: SetActingCharge, uow) -> ActingCharge:
     """A charge; with `hand_over`, the receipts the absent officer holds pass to the acting officer now,
-    and acting_charge_set tells files to do the same with their files."""
+    and acting_charge_set tells files to do the same with their files (each keeps what the acting officer
+    is not cleared for with the absent officer)."""
     directory = uow.directory
     absent = directory.officer(command.absent_user)
     acting.check_new_charge(
@@ -49,7 +50,12 @@ def set_acting_charge(command: SetActingCharge, uow) -> ActingCharge:
 
 
 def _hand_over_receipts(absent: str, acting_user: str, now: datetime, uow) -> None:
+    """What the absent officer holds goes to the acting officer, but for receipts classified above the acting
+    officer's clearance: they stay with the absent officer."""
+    clearance = uow.directory.active_clearances([acting_user]).get(acting_user)
     for receipt in uow.receipts.held_by(absent):
+        if not domain.is_cleared_for(clearance, receipt.classification):
+            continue
         receipt.hand_over_on_leave(absent, acting_user, now)
         uow.receipts.save(receipt)
         uow.track(receipt)

@@ -3,6 +3,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from eoffice_common.directory import CLEARANCES, DEFAULT_CLEARANCE
 from eoffice_common.search import search_form
 
 from .exceptions import (
@@ -15,6 +16,7 @@ from .exceptions import (
     ReceiptAlreadyOpened,
     ReceiptNotFound,
     ReceiptNotOpen,
+    RecipientNotCleared,
     ScansRequired,
 )
 
@@ -124,6 +126,23 @@ def plan_send(receipt, by, recipients, known_users):
     return [Move(by, recipients[0])] + [Move(by, r, copy=True) for r in recipients[1:]]
 
 
+def is_cleared_for(clearance, classification):
+    """Whether an officer of `clearance` (None: not an active user, so Normal only) may receive an item of
+    `classification`: the levels normal < confidential < secret < top_secret."""
+    return CLEARANCES.index(clearance or DEFAULT_CLEARANCE) >= CLEARANCES.index(classification)
+
+
+def ensure_cleared(receipt, moves, clearances):
+    """Everyone the receipt goes to, holder or copy (marked), is cleared for its classification: the officer
+    holding charge for one who is away too. `clearances`: {user id: clearance} of the active users."""
+    refused = [{"recipient": move.to_user, "clearance": clearances.get(move.to_user) or DEFAULT_CLEARANCE, "acting_for": move.for_user}
+               for move in moves if not is_cleared_for(clearances.get(move.to_user), receipt.classification)]
+    if refused:
+        names = ", ".join(r["recipient"] + (f" (holding charge for {r['acting_for']})" if r["acting_for"] else "") for r in refused)
+        raise RecipientNotCleared(f"not cleared for this {receipt.classification} receipt: {names}",
+                                  classification=receipt.classification, refused=refused)
+
+
 def reply_target(receipt, by):
     """A reply goes back to whoever last handed the receipt to its holder."""
     ensure_can_act(receipt, by)
@@ -166,8 +185,9 @@ def user_search_text(user):
     return search_form(" ".join(filter(None, (user["id"], user["name_en"], user["name_hi"], user["designation_en"], user["designation_hi"]))))
 
 
-def plan_pull_back(receipt, by, last_handover_opened):
-    """The sender takes the receipt back from its holder, until the holder opens it (eOffice's pull back)."""
+def plan_pull_back(receipt, by, last_handover_opened, clearances):
+    """The sender takes the receipt back from its holder, until the holder opens it (eOffice's pull back),
+    if still cleared for it (`clearances`: {user id: clearance}, the sender's among them)."""
     if receipt.status != OPEN:
         raise ReceiptNotOpen(f"the receipt is {receipt.status.replace('_', ' ')}")
     handover = next((m for m in reversed(receipt.movements) if not m.copy), None)
@@ -175,4 +195,6 @@ def plan_pull_back(receipt, by, last_handover_opened):
         raise NotSender("only whoever sent the receipt to its holder pulls it back")
     if last_handover_opened:
         raise ReceiptAlreadyOpened("the recipient has opened the receipt; it can no longer be pulled back")
-    return Move(receipt.holder, by)
+    move = Move(receipt.holder, by)
+    ensure_cleared(receipt, [move], clearances)
+    return move

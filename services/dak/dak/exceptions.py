@@ -44,6 +44,20 @@ class InvalidRecipients(InvalidInput):
     reason = "invalid_recipients"
 
 
+class RecipientNotCleared(InvalidInput):
+    """A receipt classified above the clearance of someone it was to go to (as holder or copy, or as the
+    officer holding charge for one who is away). `refused`: [{recipient, clearance, acting_for}]."""
+
+    reason = "recipient_not_cleared"
+
+    def __init__(self, message, *, classification, refused):
+        super().__init__(message, fields={"to": f"not cleared for {classification}: {', '.join(r['recipient'] for r in refused)}"})
+        self.classification, self.refused = classification, refused
+
+    def to_dict(self):
+        return {**super().to_dict(), "classification": self.classification, "refused": self.refused}
+
+
 class ScansRequired(InvalidInput):
     reason = "scans_required"
 

@@ -3,7 +3,7 @@ The rules it applies (who may see, act, send to whom) are in domain.py."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -259,17 +259,21 @@ class Receipt(Aggregate, Letter):
                                          opened_at=now.isoformat()))
         return True
 
-    def send(self, by: str, dispatch: Dispatch, known_users: set[str], now: datetime, action: str = "send",
+    def send(self, by: str, dispatch: Dispatch, clearances: Mapping[str, str], now: datetime, action: str = "send",
              acting_for: dict[str, str] | None = None) -> None:
-        """Send (or, with action "reply", send back): checks who may send to whom. What goes to an
-        officer away today goes to whoever acts for them (`acting_for`: {absent: acting}), marked for them."""
-        moves = domain.plan_send(self.view(), by, list(dispatch.to), known_users)
-        self._move(acting.redirected_moves(moves, acting_for or {}, by), dispatch, now, action, on_behalf_of=self._held_for(by))
+        """Send (or, with action "reply", send back): checks who may send to whom, each recipient cleared for
+        the receipt (`clearances`: {id: clearance} of the active users among them and their acting officers).
+        What goes to an officer away today goes to whoever acts for them (`acting_for`: {absent: acting}), marked for them."""
+        view = self.view()
+        moves = acting.redirected_moves(domain.plan_send(view, by, list(dispatch.to), clearances), acting_for or {}, by)
+        domain.ensure_cleared(view, moves, clearances)
+        self._move(moves, dispatch, now, action, on_behalf_of=self._held_for(by))
 
-    def pull_back(self, by: str, now: datetime) -> None:
-        """Its sender takes it back from the holder, until the holder opens it (eOffice's pull back)."""
+    def pull_back(self, by: str, clearances: Mapping[str, str], now: datetime) -> None:
+        """Its sender takes it back from the holder, until the holder opens it (eOffice's pull back), if still
+        cleared for it (`clearances`: {id: clearance}, the sender's among them)."""
         handover = next((m for m in reversed(self.movements) if not m.copy), None)
-        move = domain.plan_pull_back(self.view(), by, handover is not None and handover.opened_at is not None)
+        move = domain.plan_pull_back(self.view(), by, handover is not None and handover.opened_at is not None, clearances)
         # Taking back what one sent on an absent officer's behalf is done on their behalf, and held for them again.
         on_behalf_of = handover.on_behalf_of if handover is not None and handover.from_user == by else None
         self.movements.append(Movement(receipt_id=self.id, action="pull_back", from_user=move.from_user, to_user=move.to_user,
@@ -278,7 +282,8 @@ class Receipt(Aggregate, Letter):
         self.record(ReceiptPulledBack(**self._event_base(), by_user=by, from_user=move.from_user))
 
     def hand_over(self, leaving: str, successor: str, by_user: str, now: datetime) -> None:
-        """An admin handed the leaving officer's work to a successor (files' file_transferred)."""
+        """An admin handed the leaving officer's work to a successor (files' file_transferred); the use case
+        hands over only what the successor is cleared for (domain.is_cleared_for)."""
         self._move([domain.Move(leaving, successor)], Dispatch(to=[successor], remarks=f"transferred by {by_user}"), now, "transfer")
 
     def hand_over_on_leave(self, absent: str, acting_user: str, now: datetime) -> None:

@@ -285,6 +285,14 @@ class DirectoryRepository:
         return set(self._uow.connection.execute(
             select(_users.c.id).where(_users.c.id.in_(user_ids), _users.c.active.is_(True))).scalars())
 
+    def active_clearances(self, user_ids: Iterable[str]) -> dict[str, str]:
+        """{id: clearance} of the active users among `user_ids`."""
+        user_ids = list(user_ids)
+        if not user_ids:
+            return {}
+        return dict(self._uow.connection.execute(
+            select(_users.c.id, _users.c.clearance).where(_users.c.id.in_(user_ids), _users.c.active.is_(True))).all())
+
     def user(self, user_id: str) -> User:
         user = self._uow.session.get(User, user_id)
         if user is None or not user.active:

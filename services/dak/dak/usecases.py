@@ -76,8 +76,8 @@ def _diarise(command: commands.Diarise, uow) -> Diarisation:
                               acknowledge_to=_acknowledgement_to(fields, diarist.office_code, command.acknowledge, uow))
     duplicates = uow.receipts.duplicates_of(letter.sender_organisation, letter.letter_number, letter.letter_date)
     if command.send:
-        receipt.send(diarist.id, command.send, uow.directory.active_user_ids(command.send.to), receipt.created_at,
-                     acting_for=_acting_for(command.send.to, uow))
+        clearances, acting_for = _recipients(command.send.to, uow)
+        receipt.send(diarist.id, command.send, clearances, receipt.created_at, acting_for=acting_for)
     uow.address_book.remember(diarist.office_code, address_book.sender_block(fields), receipt.created_at)
     uow.receipts.add(receipt)
     return Diarisation(uow.track(receipt), duplicates)
@@ -92,9 +92,11 @@ def _acknowledgement_to(fields: dict[str, Any], office_code: str, wanted: bool |
     return acknowledgement if (wanted if wanted is not None else uow.address_book.acknowledges_senders(office_code)) else None
 
 
-def _acting_for(recipients, uow) -> dict[str, str]:
-    """{absent: acting} for the recipients away today."""
-    return uow.acting_charges.acting_for(set(recipients), domain.today_ist())
+def _recipients(recipients, uow) -> tuple[dict[str, str], dict[str, str]]:
+    """The clearances ({id: clearance}) of the active users among `recipients` and among whoever holds
+    charge today for those of them away, and who that is ({absent: acting})."""
+    acting_for = uow.acting_charges.acting_for(set(recipients), domain.today_ist())
+    return uow.directory.active_clearances([*recipients, *acting_for.values()]), acting_for
 
 
 # --- actions of the holder -----------------------------------------------------------------------
@@ -118,8 +120,8 @@ def receive(command: commands.OnReceipt, uow) -> Receipt:
 
 
 def send(command: commands.SendReceipt, uow) -> Receipt:
-    known, acting_for = uow.directory.active_user_ids(command.dispatch.to), _acting_for(command.dispatch.to, uow)
-    return _act(command, uow, lambda receipt, now: receipt.send(command.user_id, command.dispatch, known, now, acting_for=acting_for))
+    clearances, acting_for = _recipients(command.dispatch.to, uow)
+    return _act(command, uow, lambda receipt, now: receipt.send(command.user_id, command.dispatch, clearances, now, acting_for=acting_for))
 
 
 def reply(command: commands.ReplyToReceipt, uow) -> Receipt:
@@ -127,15 +129,16 @@ def reply(command: commands.ReplyToReceipt, uow) -> Receipt:
     def send_back(receipt: Receipt, now: datetime) -> None:
         target = receipt.reply_target(command.user_id)
         dispatch = Dispatch(to=[target], remarks=command.remarks)
-        receipt.send(command.user_id, dispatch, uow.directory.active_user_ids([target]), now, action="reply",
-                     acting_for=_acting_for([target], uow))
+        clearances, acting_for = _recipients([target], uow)
+        receipt.send(command.user_id, dispatch, clearances, now, action="reply", acting_for=acting_for)
 
     return _act(command, uow, send_back)
 
 
 def pull_back(command: commands.PullBack, uow) -> Receipt:
-    """Its sender takes the receipt back, until the holder opens it."""
-    return _act(command, uow, lambda receipt, now: receipt.pull_back(command.user_id, now))
+    """Its sender takes the receipt back, until the holder opens it, if still cleared for it."""
+    clearances = uow.directory.active_clearances([command.user_id])
+    return _act(command, uow, lambda receipt, now: receipt.pull_back(command.user_id, clearances, now))
 
 
 def put_in_file(command: commands.PutReceiptInFile, uow, files: FileDestinations) -> Receipt:
@@ -173,11 +176,14 @@ def _actionable(command: commands.OnReceipt, uow) -> Receipt:
 # --- consumed events -----------------------------------------------------------------------------
 
 def transfer_receipts(command: commands.TransferReceipts, uow) -> int:
-    """The receipts the leaving officer holds follow their successor; returns how many."""
-    if not uow.directory.active_user_ids([command.to_user]):
+    """The receipts the leaving officer holds follow their successor, but for those classified above the
+    successor's clearance, which stay with the leaving officer (for an admin to hand to someone cleared);
+    returns how many moved."""
+    clearance = uow.directory.active_clearances([command.to_user]).get(command.to_user)
+    if clearance is None:
         raise ValueError(f"the successor {command.to_user} is not an active user")
     now = utcnow()
-    held = uow.receipts.held_by(command.from_user)
+    held = [receipt for receipt in uow.receipts.held_by(command.from_user) if domain.is_cleared_for(clearance, receipt.classification)]
     for receipt in held:
         receipt.hand_over(command.from_user, command.to_user, command.by_user, now)
         uow.receipts.save(receipt)

@@ -239,6 +239,7 @@ REASON_PATTERNS = (
     (re.compile(r"at least one recipient"), "recipient_required"),
     (re.compile(r"too many recipients"), "too_many_recipients"),
     (re.compile(r"the leave has not begun"), "leave_not_begun"),
+    (re.compile(r"^not cleared for"), "not_cleared"),
 )
 
 
@@ -246,6 +247,11 @@ REASON_PATTERNS = (
 class FieldError:
     key: str  # a message key of the desk's catalogue
     detail: str  # the service's own words, for a reason the desk has no key for
+
+    @property
+    def named(self):
+        """Whom the service's reason names after its colon (`not cleared for secret: clerk.jhs`), else ""."""
+        return self.detail.partition(": ")[2]
 
 
 # The directory's field reasons (dak's codes), each a message key of its own.

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from eoffice_common.directory import CLEARANCES, DEFAULT_CLEARANCE
 from eoffice_common.search import search_form
 
 from .exceptions import (
@@ -39,6 +40,7 @@ from .exceptions import (
     PartFile,
     PhysicalFile,
     ReceiptInBoth,
+    RecipientNotCleared,
     RelationNotFound,
     UnlinkableEvent,
     VersionConflict,
@@ -135,19 +137,42 @@ def can_open(file, user_id, user_office, was_sent_it):
     return user_office == file.office
 
 
-def can_read_item(item, user_id, user_office, last_movement_to_user):
+def can_read_item(item, user_id, user_office, last_movement_to_user, reader=None):
     """A receipt keeps its classification in a file, and dak's rule for who may read it
     (Normal and Confidential: its office; Secret and Top Secret: not its office) with those dak cleared
     (its creator and everyone it was sent to), the officer who put it in the file, and whoever received
     the file after it went in (`last_movement_to_user`: the id of the latest movement of the file to the
-    user, or None). A Normal receipt and an attached document are read by whoever may open the file."""
+    user, or None) if cleared for the receipt's classification (`reader`: their directory row). A Normal
+    receipt and an attached document are read by whoever may open the file."""
     if item.kind != "receipt" or item.classification == "normal":
         return True
     if user_id in item.cleared:
         return True
-    if last_movement_to_user is not None and last_movement_to_user > (item.linked_after_movement or 0):
+    received_after = last_movement_to_user is not None and last_movement_to_user > (item.linked_after_movement or 0)
+    if received_after and is_cleared_for(reader, item.classification):
         return True
     return item.classification not in RESTRICTED and user_office == item.receipt_office
+
+
+def is_cleared_for(person, classification):
+    """Whether `person` (a directory row, or None: not in the copy, so cleared for Normal only) may receive an
+    item of `classification`: the levels normal < confidential < secret < top_secret."""
+    clearance = getattr(person, "clearance", None) or DEFAULT_CLEARANCE
+    return CLEARANCES.index(clearance) >= CLEARANCES.index(classification)
+
+
+def ensure_cleared(file, recipient_id, people, acting_for=None, field="to"):
+    """The file goes (to hold or to own) only to an officer cleared for its classification; to the officer
+    holding charge for `acting_for`, who is away, likewise. `people`: directory rows by id."""
+    recipient = people.get(recipient_id)
+    if is_cleared_for(recipient, file.classification):
+        return
+    clearance = getattr(recipient, "clearance", None) or DEFAULT_CLEARANCE
+    holding = f" (holding charge for {acting_for}, who is away)" if acting_for else ""
+    raise RecipientNotCleared(
+        f"{recipient_id}{holding} is cleared for {clearance} and cannot receive file {file.file_number}, which is {file.classification}",
+        recipient=recipient_id, classification=file.classification, clearance=clearance, acting_for=acting_for, field=field,
+    )
 
 
 def ensure_can_open(file, user_id, user_office, was_sent_it):
@@ -199,34 +224,39 @@ def check_receive(file, movement, by):
 
 # --- movement -------------------------------------------------------------------------------------
 
-def plan_send(file, by, to, active_users, expected_version=None):
-    """Sending hands the file to `to`, who becomes its one custodian."""
+def plan_send(file, by, to, people, expected_version=None, for_user=None):
+    """Sending hands the file to `to` (an active user of `people`, the directory rows by id, cleared for the
+    file), who becomes its one custodian: holding charge for `for_user`, who is away, if given."""
     ensure_can_write(file, by, expected_version)
     if not to:
         raise InvalidRecipient("choose whom to send the file to (you have no reporting officer)", fields={"to": "required"})
     if to == by:
         raise InvalidRecipient("you already hold this file", fields={"to": "cannot send to yourself"})
-    if to not in active_users:
+    if to not in people or not people[to].active:
         raise InvalidRecipient(f"unknown user: {to}", fields={"to": f"unknown: {to}"})
+    ensure_cleared(file, to, people, acting_for=for_user)
     return Move(by, to, SEND)
 
 
-def plan_return(file, current, by, expected_version=None):
-    """A return goes back to whoever sent the file to its custodian."""
+def plan_return(file, current, by, people, expected_version=None):
+    """A return goes back to whoever sent the file to its custodian, if they are (still) cleared for it."""
     ensure_can_write(file, by, expected_version)
     if current is None or current.action not in COUNTED_MOVES or current.to_user != by or current.from_user == by:
         raise NothingToReturn("nobody sent you this file; use send instead")
+    ensure_cleared(file, current.from_user, people)
     return Move(by, current.from_user, RETURN)
 
 
-def plan_pull_back(file, current, by):
-    """The sender takes the file back, but only while the recipient has not opened it."""
+def plan_pull_back(file, current, by, people):
+    """The sender takes the file back, but only while the recipient has not opened it, and only while
+    cleared for it."""
     if current is None or current.action not in COUNTED_MOVES or current.to_user != file.custodian:
         raise NothingToPullBack("the file is not on its way to anyone")
     if current.from_user != by:
         raise NotSender("only the officer who sent the file can pull it back")
     if current.opened:
         raise AlreadyOpened("the recipient has already opened the file")
+    ensure_cleared(file, by, people)
     return Move(file.custodian, by, PULL_BACK)
 
 
@@ -348,6 +378,20 @@ def check_transfer(admin, leaving, successor):
         raise InvalidTransfer("the successor is the officer leaving", fields={"to_user": "same as from_user"})
     if successor.office != leaving.office:
         raise InvalidTransfer("the successor works in another office", fields={"to_user": "another office"})
+
+
+def check_transfer_cleared(files, successor):
+    """The successor takes over (holds or owns) every file of the officer leaving, so must be cleared for the
+    highest classified of them: otherwise none moves, and the refusal names each file above their clearance."""
+    refused = [file for file in files if not is_cleared_for(successor, file.classification)]
+    if not refused:
+        return
+    highest = max((file.classification for file in refused), key=CLEARANCES.index)
+    raise RecipientNotCleared(
+        f"{successor.id} is cleared for {successor.clearance} and cannot take over "
+        f"{', '.join(file.file_number for file in refused)} ({highest} at most)",
+        recipient=successor.id, classification=highest, clearance=successor.clearance, field="to_user",
+    )
 
 
 def receipt_link_refusal(file, put_by):

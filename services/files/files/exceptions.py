@@ -144,6 +144,22 @@ class InvalidRecipient(InvalidInput):
     reason = "invalid_recipient"
 
 
+class RecipientNotCleared(InvalidInput):
+    """A file classified above the clearance of whoever was to receive (hold or own) it."""
+
+    reason = "recipient_not_cleared"
+
+    def __init__(self, message, *, recipient, classification, clearance, acting_for=None, field="to"):
+        super().__init__(message, fields={field: f"not cleared for {classification}"})
+        self.recipient, self.classification, self.clearance, self.acting_for = recipient, classification, clearance, acting_for
+
+    def to_dict(self):
+        body = {**super().to_dict(), "recipient": self.recipient, "classification": self.classification, "clearance": self.clearance}
+        if self.acting_for:
+            body["acting_for"] = self.acting_for
+        return body
+
+
 class UnknownHead(InvalidInput):
     reason = "unknown_head"
 

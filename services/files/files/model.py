@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import relationship
@@ -199,18 +200,20 @@ class File(Aggregate, Base):
 
     # --- movement ------------------------------------------------------------------------------------
 
-    def send(self, by: str, to: str | None, active_users: set[str], movement_id: int, now: datetime, remarks: str | None = None,
+    def send(self, by: str, to: str | None, people: Mapping[str, Any], movement_id: int, now: datetime, remarks: str | None = None,
              due_date: date | None = None, priority: str = "normal", expected_version: int | None = None,
              for_user: str | None = None) -> Movement:
-        """Send the file to `to`, who becomes its one custodian (holding charge for `for_user`, who is away)."""
+        """Send the file to `to`, who becomes its one custodian (holding charge for `for_user`, who is away).
+        `people`: the directory rows by id, `to`'s among them (whether active, their clearance)."""
         domain.ensure_not_attached(self, "sent")
-        move = domain.plan_send(self, by, to, active_users, expected_version)
+        move = domain.plan_send(self, by, to, people, expected_version, for_user)
         return self._hand_over(move, by, movement_id, now, remarks=remarks, due_date=due_date, priority=priority, for_user=for_user)
 
-    def return_to_sender(self, by: str, movement_id: int, now: datetime, remarks: str | None = None,
+    def return_to_sender(self, by: str, people: Mapping[str, Any], movement_id: int, now: datetime, remarks: str | None = None,
                          expected_version: int | None = None) -> Movement:
+        """Back to whoever sent it to its custodian (`people`: the directory rows by id, theirs among them)."""
         domain.ensure_not_attached(self, "returned")
-        move = domain.plan_return(self, self.current, by, expected_version)
+        move = domain.plan_return(self, self.current, by, people, expected_version)
         return self._hand_over(move, by, movement_id, now, remarks=remarks)
 
     def receive(self, by: str, now: datetime) -> None:
@@ -220,10 +223,11 @@ class File(Aggregate, Base):
         self._log(by, [("received", {"movement_id": self.current.id})], now)
         self.record(events.FileReceived(**self.event_base, movement_id=self.current.id, received_by=by, received_at=now.isoformat()))
 
-    def pull_back(self, by: str, movement_id: int, now: datetime) -> Movement:
-        """The sender takes the file back while its recipient has not opened it."""
+    def pull_back(self, by: str, people: Mapping[str, Any], movement_id: int, now: datetime) -> Movement:
+        """The sender takes the file back while its recipient has not opened it (`people`: the directory rows
+        by id, the sender's among them)."""
         domain.ensure_not_attached(self, "pulled back")
-        move = domain.plan_pull_back(self, self.current, by)
+        move = domain.plan_pull_back(self, self.current, by, people)
         pulled_from = self.current
         pulled_from.pulled_back_at = now
         movement = self._hand_over(move, by, movement_id, now, opened_at=now)
@@ -232,7 +236,8 @@ class File(Aggregate, Base):
 
     def transfer(self, leaving: str, successor: str, admin: str, remarks: str | None, movement_id: Callable[[], int],
                  now: datetime) -> None:
-        """An officer leaving a post hands over what they hold (a move) and what they own (its ownership)."""
+        """An officer leaving a post hands over what they hold (a move) and what they own (its ownership), to a
+        successor cleared for every such file (domain.check_transfer_cleared, asked of them all first)."""
         new_owner = successor if self.owner_id == leaving else None
         if self.custodian_id == leaving:
             self._hand_over(domain.Move(leaving, successor, domain.TRANSFER), admin, movement_id(), now, remarks=remarks, new_owner=new_owner)
@@ -242,7 +247,8 @@ class File(Aggregate, Base):
 
     def hand_over_on_leave(self, absent: str, acting: str, by: str, movement_id: int, now: datetime) -> Movement:
         """An officer going on leave chose to hand what they hold to the officer acting for them: the
-        file is held for them meanwhile (`for_user`), due when it was due to them (reminders follow it)."""
+        file is held for them meanwhile (`for_user`), due when it was due to them (reminders follow it).
+        The use case hands over only the files the acting officer is cleared for (domain.is_cleared_for)."""
         due_date, priority = (self.current.due_date, self.current.priority) if self.current is not None else (None, "normal")
         return self._hand_over(domain.Move(absent, acting, domain.HAND_OVER), by, movement_id, now,
                                remarks=domain.HANDED_OVER_ON_LEAVE, due_date=due_date, priority=priority, for_user=absent)
@@ -281,8 +287,10 @@ class File(Aggregate, Base):
         self._log(actor, actions, now, on_behalf_of=on_behalf_of)
         return movement
 
-    def travel_with(self, movement: Movement, actor: str, movement_id: int, now: datetime) -> Movement:
-        """An attached file makes the move `movement` of the file it is attached to, to the same custodian."""
+    def travel_with(self, movement: Movement, actor: str, people: Mapping[str, Any], movement_id: int, now: datetime) -> Movement:
+        """An attached file makes the move `movement` of the file it is attached to, to the same custodian, who
+        must be cleared for it too (`people`: the directory rows by id, theirs among them)."""
+        domain.ensure_cleared(self, movement.to_user, people, acting_for=movement.for_user)
         pulled_from = self.current if movement.action == domain.PULL_BACK else None
         if pulled_from is not None:
             pulled_from.pulled_back_at = now

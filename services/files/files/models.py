@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from eoffice_common.directory import DEFAULT_LANGUAGE
+from eoffice_common.directory import DEFAULT_CLEARANCE, DEFAULT_LANGUAGE
 from eoffice_common.types import UtcDateTime
 
 # BIGINT in PostgreSQL, INTEGER in SQLite so that it is the autoincrementing rowid.
@@ -62,6 +62,7 @@ class User(Base):
     reporting_officer_id = Column(String(64))
     roles = Column(JSON, nullable=False, default=list)
     language = Column(String(2), nullable=False, default=DEFAULT_LANGUAGE)
+    clearance = Column(String(12), nullable=False, default=DEFAULT_CLEARANCE, server_default=DEFAULT_CLEARANCE)  # the highest classification they may receive
     active = Column(Boolean, nullable=False, default=True)
     recorded_at = Column(UtcDateTime())  # when dak recorded this version (eoffice_common.directory)
 

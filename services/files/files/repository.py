@@ -42,8 +42,8 @@ from .model import (
 )
 from .models import COMPUTER_NUMBERS, ActingCharge, Counter, FileHead, FileSerial, IssueSerial, Office, User
 
-# What the answers show of an officer (schemas.person), and whether they may receive a file.
-PERSON_KEYS = ("id", "name_en", "name_hi", "designation_en", "designation_hi", "active")
+# What the answers show of an officer (schemas.person), and whether they may receive a file (active, cleared for it).
+PERSON_KEYS = ("id", "name_en", "name_hi", "designation_en", "designation_hi", "active", "clearance")
 _USERS_BY_ID = select(*[User.__table__.c[k] for k in PERSON_KEYS]).where(User.__table__.c.id.in_(bindparam("ids", expanding=True)))
 # Read on every movement: built once, so that neither the statement nor its cache key is made again
 # per request. The officers named, and whoever holds charge on the day for the addressee, who is away.

@@ -40,7 +40,7 @@ def directory_events(master):
         "user_id": u["id"], "office": u["office"], "district": district_of[u["office"]], "name_en": u["name_en"],
         "name_hi": u["name_hi"], "designation_en": u["designation_en"], "designation_hi": u["designation_hi"],
         "section": u.get("section"), "email": u.get("email"), "mobile": u.get("mobile"),
-        "reporting_officer": u.get("reporting_officer"), "roles": list(u.get("roles") or []),
+        "reporting_officer": u.get("reporting_officer"), "roles": list(u.get("roles") or []), "clearance": u.get("clearance"),
         "language": u.get("language") or "en", "active": True,
     } for u in master["users"]]
     return {"offices": offices, "users": users}

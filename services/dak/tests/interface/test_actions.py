@@ -1,4 +1,6 @@
 """What the holder of a receipt does with it, and what nobody else may do."""
+from sqlalchemy import create_engine, text
+
 from eoffice_common.testing import transactions_begun
 
 
@@ -141,3 +143,39 @@ def test_an_action_answers_from_the_transaction_that_committed_it(desk):
     assert {key: count for key, count in begun.items() if str(key).startswith("answer-")} == {
         "answer-receive": 1, "answer-send": 1, "answer-open": 1, "answer-close": 1,
     }
+
+
+def test_a_secret_receipt_goes_only_to_officers_cleared_for_it_and_a_refusal_writes_nothing(desk, dak_config, event_tap):
+    tap = event_tap("dak")
+    receipt = desk.diarise(classification="secret", subject="गोपनीय जाँच")
+    refused = desk.post(f"/receipts/{receipt['id']}/send", "diarist.jhs", json={"to": ["so.jhs", "clerk.jhs"], "remarks": "गोपनीय"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json() | {"message": None} == {
+        "error": "recipient_not_cleared", "message": None, "fields": {"to": "not cleared for secret: clerk.jhs"},
+        "classification": "secret", "refused": [{"recipient": "clerk.jhs", "clearance": "normal", "acting_for": None}],
+    }
+    assert rows(dak_config, "SELECT count(*) FROM receipt_movements WHERE receipt_id = :id", id=receipt["id"]) == [(0,)]
+    assert rows(dak_config, "SELECT holder_id FROM receipts WHERE id = :id", id=receipt["id"]) == [("diarist.jhs",)]
+
+    sent = desk.post(f"/receipts/{receipt['id']}/send", "diarist.jhs", json={"to": ["so.jhs", "adm.jhs"]})  # both cleared for secret
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["holder"] == "so.jhs"
+    tap.wait_for("receipt_sent")
+    assert [(e["data"]["to_user"], e["data"]["copies_to"]) for e in tap.events("receipt_sent")] == [("so.jhs", ["adm.jhs"])]
+
+
+def test_generate_and_send_of_a_secret_letter_to_an_officer_not_cleared_diarises_nothing(desk, dak_config):
+    body = {"delivery_mode": "post", "kind": "physical", "sender": {"name": "राम प्रसाद"}, "subject": "गोपनीय पत्र",
+            "classification": "secret", "send": {"to": ["clerk.jhs"]}}
+    refused = desk.post("/receipts", "diarist.jhs", json=body)
+    assert (refused.status_code, refused.json()["error"]) == (422, "recipient_not_cleared")
+    assert rows(dak_config, "SELECT count(*) FROM receipts") == [(0,)]
+
+
+def rows(dak_config, statement, **params):
+    engine = create_engine(dak_config["DB_URL"])
+    try:
+        with engine.begin() as connection:
+            return connection.execute(text(statement), params).all()
+    finally:
+        engine.dispose()

@@ -71,7 +71,7 @@ def stored_receipt(engine, user="diarist.jhs", letter=LETTER, scans=(), send=Non
     with Writing(engine) as uow:
         receipt = Receipt.diarise(uow.directory.diarist(user), letter, list(scans), "form", datetime.now(timezone.utc))
         if send:
-            receipt.send(user, send, uow.directory.active_user_ids(send.to), receipt.created_at)
+            receipt.send(user, send, uow.directory.active_clearances(send.to), receipt.created_at)
         uow.receipts.add(receipt)
         uow.commit()
     return receipt
@@ -145,7 +145,7 @@ def test_saving_keeps_an_action_its_new_movements_and_what_was_opened(engine):
     with Writing(engine) as uow:
         held = uow.receipts.get(receipt.id, for_update=True)
         held.open_by("so.jhs", now)
-        held.send("so.jhs", Dispatch(to=["clerk.jhs"], remarks="टिप्पणी"), {"clerk.jhs"}, now)
+        held.send("so.jhs", Dispatch(to=["clerk.jhs"], remarks="टिप्पणी"), {"clerk.jhs": "normal"}, now)
         uow.receipts.save(held)
         uow.commit()
     with Writing(engine) as uow:
@@ -224,6 +224,10 @@ def test_the_directory_knows_who_may_diarise_and_receive(engine):
         assert (diarist.office_code, diarist.district_code) == ("COLL-JLN", "JLN")
         assert uow.directory.active_user_ids(["so.jhs", "clerk.jhs", "nobody"]) == {"so.jhs"}
         assert uow.directory.active_user_ids([]) == set()
+        # The clearance the demo organisation gives each (clerk.jhs is inactive now).
+        assert uow.directory.active_clearances(["dm.jhs", "so.jhs", "diarist.jhs", "clerk.jhs", "nobody"]) == {
+            "dm.jhs": "top_secret", "so.jhs": "secret", "diarist.jhs": "normal"}
+        assert uow.directory.active_clearances([]) == {}
         with pytest.raises(UnknownUser):
             uow.directory.diarist("nobody")
         with pytest.raises(UnknownUser):

@@ -80,6 +80,7 @@ class Officer:
     designation_hi: str = "अनुभाग अधिकारी"
     email: str | None = None
     reporting_officer_id: str | None = None
+    clearance: str = "normal"
 
 
 OFFICES = {"COLL-JHS": SimpleNamespace(code="COLL-JHS", district_code="JHS", name_en="Collectorate, Jhansi", name_hi="ज़िलाधिकारी कार्यालय, झाँसी"),
@@ -98,6 +99,9 @@ class FakeDirectory:
 
     def active_user_ids(self, user_ids) -> set[str]:
         return {user_id for user_id in user_ids if user_id in self.officers and self.officers[user_id].active}
+
+    def active_clearances(self, user_ids) -> dict[str, str]:
+        return {user_id: self.officers[user_id].clearance for user_id in self.active_user_ids(user_ids)}
 
     def person(self, user_id: str) -> Officer | None:
         return self.officers.get(user_id)
@@ -197,10 +201,12 @@ class FakeDakUnitOfWork(FakeUnitOfWork):
         self.acting_charges = FakeActingCharges()
         self.address_book = FakeAddressBook()
         self.directory = FakeDirectory(
-            Officer("diarist.jhs", *JHANSI), Officer("so.jhs", *JHANSI), Officer("clerk.jhs", *JHANSI),
-            Officer("adm.jhs", *JHANSI),
+            Officer("diarist.jhs", *JHANSI), Officer("so.jhs", *JHANSI, clearance="secret"), Officer("clerk.jhs", *JHANSI),
+            Officer("adm.jhs", *JHANSI, clearance="secret"),
             Officer("dm.jhs", *JHANSI, roles=("officer",), name_en="Ravi Kumar Sharma", name_hi="रवि कुमार शर्मा",
-                    designation_en="District Magistrate", designation_hi="ज़िलाधिकारी", email="dm.jhs@up.example.in"), Officer("retired.jhs", *JHANSI, active=False),
+                    designation_en="District Magistrate", designation_hi="ज़िलाधिकारी", email="dm.jhs@up.example.in",
+                    clearance="top_secret"),
+            Officer("retired.jhs", *JHANSI, active=False),
             Officer("diarist.llp", *LALITPUR, section_code="COLL-LLP-CR"), Officer("dm.llp", *LALITPUR, roles=("officer",)),
 
         )

@@ -116,6 +116,22 @@ def test_a_user_without_rights_gets_no_access_to_a_secret_receipt(browser):
     assert other.get(f"/receipts/{receipt_id}/scans/1").status_code == 404
 
 
+def test_a_secret_receipt_sent_to_an_officer_not_cleared_for_it_is_refused_in_hindi_and_english(browser):
+    b = browser()
+    b.sign_in("diarist.jhs")
+    receipt_id = RECEIPT_LINK.search(diarise(b, kind="physical", classification="secret", subject="गोपनीय जाँच").url).group(1)
+    refused = b.post(f"/receipts/{receipt_id}/send", {"to": ["so.jhs", "clerk.jhs"], "remarks": "गोपनीय — स्वयं देखें"})
+    assert refused.status_code == 422
+    page = refused.text
+    assert 'id="e-to"' in page and "इस वर्गीकरण के लिए अधिकृत नहीं" in page and "(clerk.jhs)" in page
+    assert "गोपनीय — स्वयं देखें" in page  # what was typed is kept
+    b.post("/language", {"language": "en", "next": f"/receipts/{receipt_id}"})
+    refused = b.post(f"/receipts/{receipt_id}/send", {"to": ["clerk.jhs"]})
+    assert refused.status_code == 422 and "Not cleared for its classification: choose an officer" in refused.text
+    sent = b.post(f"/receipts/{receipt_id}/send", {"to": ["so.jhs"]})  # a section officer, cleared for secret
+    assert sent.status_code == 200 and "/receipts/" in sent.url
+
+
 def test_the_holder_closes_a_receipt_with_remarks_and_its_actions_are_gone(browser):
     b = browser()
     b.sign_in("diarist.jhs")

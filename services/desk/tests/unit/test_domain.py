@@ -89,6 +89,12 @@ def test_service_field_reasons_land_beside_the_form_fields():
     assert errors["subject"] == FieldError("invalid", "something new the desk has no words for")
 
 
+def test_a_recipient_not_cleared_is_said_beside_the_officers_field_naming_whom_the_service_named():
+    dak = domain.field_errors({"to": "not cleared for secret: clerk.jhs, asst.jhs"})["to"]
+    files = domain.field_errors({"to": "not cleared for confidential"})["to"]
+    assert (dak.key, dak.named, files.key, files.named) == ("not_cleared", "clerk.jhs, asst.jhs", "not_cleared", "")
+
+
 def test_a_reason_without_fields_goes_to_the_field_its_message_names_or_the_whole_form():
     assert set(domain.field_errors({}, "received_date is in the future")) == {"received_date"}
     assert domain.field_errors({}, "")== {}

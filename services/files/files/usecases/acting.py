@@ -7,6 +7,7 @@ from datetime import date
 
 from eoffice_common.events import Envelope
 
+from .. import domain
 from . import utcnow
 
 
@@ -23,12 +24,19 @@ def record_acting_charge(envelope: Envelope, uow) -> list[str]:
 
 
 def hand_over_files(absent: str, acting: str, by: str, uow) -> list[str]:
-    """Every file the absent officer holds, not closed, goes to the acting officer, "handed over on leave"."""
+    """Every file the absent officer holds, not closed, goes to the acting officer, "handed over on leave",
+    but for one classified above the acting officer's clearance: it stays with the absent officer, and so
+    does the file it is attached to or that is attached to it (they travel together)."""
     now, held = utcnow(), uow.files.held_by(absent)
-    for file in held:
+    acting_officer = uow.directory.find_user(acting)
+    kept = {file.id for file in held if not domain.is_cleared_for(acting_officer, file.classification)}
+    kept |= {file.attached_to_file_id for file in held if file.id in kept and file.attached_to_file_id}
+    kept |= {file.id for file in held if file.attached_to_file_id in kept}
+    handed = [file for file in held if file.id not in kept]
+    for file in handed:
         file.hand_over_on_leave(absent, acting, by, uow.files.next_movement_id(), now)
     uow.flush()
-    return [file.id for file in held]
+    return [file.id for file in handed]
 
 
 def redirected(addressee: str | None, acting: str | None, sender: str) -> tuple[str | None, str | None]:

@@ -21,7 +21,8 @@ from .movement import FileCommand
 
 
 def may_read(uow, caller: Principal, file: File, item: CorrespondenceItem) -> bool:
-    return domain.can_read_item(item, caller.user_id, caller.office, uow.files.last_movement_to(file.id, caller.user_id))
+    return domain.can_read_item(item, caller.user_id, caller.office, uow.files.last_movement_to(file.id, caller.user_id),
+                                uow.directory.find_user(caller.user_id))
 
 
 def list_correspondence(command: FileCommand, uow) -> dict:
@@ -31,8 +32,10 @@ def list_correspondence(command: FileCommand, uow) -> dict:
         items = uow.correspondence.of_file(file.id)
         users = uow.directory.people({item.added_by for item, _ in items})
         last_movement = uow.files.last_movement_to(file.id, command.caller.user_id)
+        reader = uow.directory.find_user(command.caller.user_id)
         answer = {"file_id": file.id, "correspondence": [
-            correspondence_out(item, documents, users, domain.can_read_item(item, command.caller.user_id, command.caller.office, last_movement))
+            correspondence_out(item, documents, users,
+                               domain.can_read_item(item, command.caller.user_id, command.caller.office, last_movement, reader))
             for item, documents in items
         ]}
         uow.commit()

@@ -53,16 +53,22 @@ def _held_file(command: FileCommand, uow, to_move: bool = False) -> File:
     return file
 
 
-def _attached_travel(uow, file: File, movement: Movement, actor: str, now) -> None:
+def _attached_travel(uow, file: File, movement: Movement, actor: str, people, now) -> None:
     """The files attached into `file` make the same move (locked after it, in a fixed order)."""
     if not file.has_attached_files:
         return
     for attached in uow.files.attached_to(file.id, for_update=True):
-        attached.travel_with(movement, actor, uow.files.next_movement_id(), now)
+        attached.travel_with(movement, actor, people, uow.files.next_movement_id(), now)
 
 
-def _moved(uow, file: File, movement: Movement, people: set[str]) -> dict:
-    answer = file_summary(file, movement, uow.directory.people(people))
+def _party_to_move(uow, file: File, caller: str) -> dict:
+    """The directory rows of whoever a return or pull back involves: the caller, the custodian and
+    whoever sent the file to them (read before the move, for its clearance, and used for the answer)."""
+    return uow.directory.people({caller, file.custodian_id, file.current.from_user if file.current else None})
+
+
+def _moved(uow, file: File, movement: Movement, people: dict) -> dict:
+    answer = file_summary(file, movement, people)
     uow.commit(answer)
     FILE_MOVEMENTS.labels(movement.action).inc()
     return answer
@@ -77,10 +83,10 @@ def send_file(command: SendFile, uow) -> dict:
         people, acting = uow.directory.people_and_acting({me, addressee}, addressee, today_ist())
         to, for_user = acting_usecases.redirected(addressee, acting, me)
         now = utcnow()
-        movement = file.send(me, to, {p.id for p in people.values() if p.active}, uow.files.next_movement_id(), now,
+        movement = file.send(me, to, people, uow.files.next_movement_id(), now,
                              remarks=command.remarks, due_date=command.due_date, priority=command.priority,
                              expected_version=command.version, for_user=for_user)
-        _attached_travel(uow, file, movement, me, now)
+        _attached_travel(uow, file, movement, me, people, now)
         answer = file_summary(file, movement, people)
         uow.commit(answer)
         FILE_MOVEMENTS.labels(movement.action).inc()
@@ -91,20 +97,22 @@ def return_file(command: FileAction, uow) -> dict:
     """Send the file back to whoever sent it to its custodian."""
     with uow:
         file = _held_file(command, uow, to_move=True)
+        people = _party_to_move(uow, file, command.caller.user_id)
         now = utcnow()
-        movement = file.return_to_sender(command.caller.user_id, uow.files.next_movement_id(), now, command.remarks, command.version)
-        _attached_travel(uow, file, movement, command.caller.user_id, now)
-        return _moved(uow, file, movement, {movement.from_user, movement.to_user})
+        movement = file.return_to_sender(command.caller.user_id, people, uow.files.next_movement_id(), now, command.remarks, command.version)
+        _attached_travel(uow, file, movement, command.caller.user_id, people, now)
+        return _moved(uow, file, movement, people)
 
 
 def pull_back(command: FileCommand, uow) -> dict:
     """The sender takes the file back while its recipient has not opened it (409 once they have)."""
     with uow:
         file = _held_file(command, uow, to_move=True)
+        people = _party_to_move(uow, file, command.caller.user_id)
         now = utcnow()
-        movement = file.pull_back(command.caller.user_id, uow.files.next_movement_id(), now)
-        _attached_travel(uow, file, movement, command.caller.user_id, now)
-        return _moved(uow, file, movement, {movement.from_user, movement.to_user})
+        movement = file.pull_back(command.caller.user_id, people, uow.files.next_movement_id(), now)
+        _attached_travel(uow, file, movement, command.caller.user_id, people, now)
+        return _moved(uow, file, movement, people)
 
 
 def park_file(command: FileAction, uow) -> dict:
@@ -160,6 +168,7 @@ def transfer_files(command: TransferFiles, uow) -> dict:
         domain.check_transfer(admin, leaving, successor if successor is not None and successor.active else None)
         now = utcnow()
         moved = uow.files.held_or_owned_by(leaving.id)
+        domain.check_transfer_cleared(moved, successor)
         for file in moved:
             file.transfer(leaving.id, successor.id, admin.id, command.remarks, uow.files.next_movement_id, now)
         uow.emit(events.FilesTransferred(

@@ -212,6 +212,11 @@ def test_a_secret_receipt_in_a_normal_file_is_read_only_by_those_cleared_for_it(
     assert correspondence(registry, file["id"], "so.jhs").json()["correspondence"][0]["title"] == SUBJECT
     assert registry.get(document, "so.jhs").content == pdf
     assert correspondence(registry, file["id"], "adm.jhs").json()["correspondence"][0]["restricted"] is True
+    # ... if cleared for it: the Normal file goes on to an assistant cleared for normal only, who does not
+    registry.send(file["id"], "so.jhs", "asst.jhs")
+    hidden = correspondence(registry, file["id"], "asst.jhs")
+    assert hidden.json()["correspondence"][0]["restricted"] is True and SUBJECT not in hidden.text
+    assert registry.get(document, "asst.jhs").status_code == 404
 
 
 def test_a_confidential_receipt_is_read_in_its_office_but_not_by_another_office_holding_the_file(registry, files_config, pdf):

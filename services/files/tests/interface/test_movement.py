@@ -1,4 +1,6 @@
 """Moving a file: one custodian at every moment, every move recorded, and who may do what."""
+from datetime import datetime
+
 import eventlet
 import pytest
 from sqlalchemy.orm.attributes import set_committed_value
@@ -6,6 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from eoffice_common.db import UnitOfWork
 from eoffice_common.engine import StandaloneEngine
 from eoffice_common.testing import transactions_begun
+from files.domain import IST
 from files.exceptions import VersionConflict
 from files.repository import FilesUnitOfWork
 from files.usecases import utcnow
@@ -175,7 +178,7 @@ def test_a_move_of_a_file_changed_since_it_was_read_is_a_conflict_and_writes_not
         with FilesUnitOfWork(UnitOfWork(engine, actor="so.jhs", correlation_id=None)) as uow:
             row = uow.files.get(file["id"], for_update=True)
             set_committed_value(row, "version", row.version - 1)  # as read before another writer's change
-            row.send("so.jhs", "adm.jhs", {"adm.jhs"}, uow.files.next_movement_id(), utcnow())  # opens it, then moves it
+            row.send("so.jhs", "adm.jhs", uow.directory.people({"adm.jhs"}), uow.files.next_movement_id(), utcnow())  # opens it, then moves it
             with pytest.raises(VersionConflict):
                 uow.commit()
     finally:
@@ -274,3 +277,43 @@ def test_every_action_answers_from_the_transaction_that_committed_it(registry):
             assert response.status_code in (200, 201), (name, response.text)
     assert response.json()["custodian"]["id"] == "clerk.jhs"
     assert {key: count for key, count in begun.items() if str(key).startswith("answer-")} == {f"answer-{name}": 1 for name, *_ in steps}
+
+
+def test_a_secret_file_goes_only_to_an_officer_cleared_for_it_and_a_refusal_writes_nothing(registry, event_tap):
+    tap = event_tap("files")
+    file = registry.create("so.jhs", subject="गोपनीय जाँच आख्या", classification="secret")
+    state = "SELECT custodian_id, version, audit_seq FROM files WHERE id = :id"
+    before = registry.sql(state, id=file["id"])
+    refused = registry.post(f"/files/{file['id']}/send", "so.jhs", json={"to": "clerk.jhs", "remarks": "अवलोकनार्थ"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json() | {"message": None} == {
+        "error": "recipient_not_cleared", "message": None, "fields": {"to": "not cleared for secret"},
+        "recipient": "clerk.jhs", "classification": "secret", "clearance": "normal",
+    }
+    assert registry.sql(state, id=file["id"]) == before
+    assert registry.sql("SELECT count(*) FROM movements WHERE file_id = :id", id=file["id"]) == [(0,)]
+
+    sent = registry.send(file["id"], "so.jhs", "adm.jhs")  # an Additional District Magistrate, cleared for secret
+    assert sent["custodian"]["id"] == "adm.jhs"
+    tap.wait_for("file_sent")
+    assert [e["data"]["to_user"] for e in tap.events("file_sent")] == ["adm.jhs"]
+
+
+def test_a_file_for_an_officer_away_is_refused_when_whoever_holds_charge_is_not_cleared_for_it(registry):
+    today = datetime.now(IST).date()
+    registry.sql("INSERT INTO acting_charges (id, absent_user, acting_user, from_date, to_date, ended) "
+                 "VALUES ('charge-1', 'adm.jhs', 'clerk.jhs', :day, :day, false)", day=today)
+    file = registry.create("so.jhs", classification="confidential")
+    refused = registry.post(f"/files/{file['id']}/send", "so.jhs", json={"to": "adm.jhs"})
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["error"], refused.json()["recipient"], refused.json()["acting_for"]) == ("recipient_not_cleared", "clerk.jhs", "adm.jhs")
+    assert registry.sql("SELECT count(*) FROM movements WHERE file_id = :id", id=file["id"]) == [(0,)]
+
+
+def test_a_file_is_not_returned_to_a_sender_whose_clearance_was_lowered_meanwhile(registry):
+    file = registry.create("so.jhs", classification="secret")
+    registry.send(file["id"], "so.jhs", "dm.jhs")
+    registry.sql("UPDATE users SET clearance = 'confidential' WHERE id = 'so.jhs'")  # as dak's user_recorded would
+    refused = registry.post(f"/files/{file['id']}/return", "dm.jhs", json={})
+    assert (refused.status_code, refused.json()["error"]) == (422, "recipient_not_cleared")
+    assert registry.sql("SELECT custodian_id FROM files WHERE id = :id", id=file["id"]) == [("dm.jhs",)]

@@ -16,6 +16,7 @@ from eoffice_common.testing import create_database
 from files import domain
 from files.exceptions import DuplicateFileNumber, FileNotFound, NoteNotFound, VersionConflict
 from files.model import File
+from files.models import User
 from files.repository import FilesUnitOfWork
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -53,10 +54,15 @@ def created(new_uow, number, creator="clerk.jhs", subject="भूमि ना�
         return file.id
 
 
+def recipient(user_id):
+    """The directory row of an active officer cleared for a normal file, by id (File.send's `people`)."""
+    return {user_id: User(id=user_id, active=True, clearance="normal")}
+
+
 def sent(new_uow, file_id, by, to):
     with new_uow() as uow:
         file = uow.files.get(file_id, for_update=True)
-        movement = file.send(by, to, {to}, uow.files.next_movement_id(), datetime.now(timezone.utc))
+        movement = file.send(by, to, recipient(to), uow.files.next_movement_id(), datetime.now(timezone.utc))
         uow.commit()
         return movement.id
 
@@ -112,7 +118,7 @@ def test_a_second_current_movement_is_a_conflict_and_any_other_refusal_a_fault(n
     with new_uow() as uow:
         file = uow.files.get(file_id, for_update=True)
         file.current = None  # as a writer that did not see the movement made meanwhile
-        file.send("so.jhs", "dm.jhs", {"dm.jhs"}, uow.files.next_movement_id(), datetime.now(timezone.utc))
+        file.send("so.jhs", "dm.jhs", recipient("dm.jhs"), uow.files.next_movement_id(), datetime.now(timezone.utc))
         with pytest.raises(VersionConflict):
             uow.commit()
     with new_uow() as uow:

@@ -358,6 +358,8 @@ def officer(user_id):
     roles = next(person[4] for person in PEOPLE if person[0] == user_id)
     return Principal(user_id, OFFICE, roles, user_id)
 
+# As the demo organisation clears them; everyone else is cleared for normal files only.
+CLEARANCES = {"dm.jhs": "top_secret", "adm.jhs": "secret", "so.jhs": "secret", "cm.jhs": "secret"}
 # (id, name in Hindi, designation, reporting officer, roles)
 PEOPLE = [
     ("clerk.jhs", "राम कुमार", "Dealing Assistant", "so.jhs", ("clerk",)),
@@ -382,6 +384,7 @@ def uow():
         unit.directory.users[user_id] = User(
             id=user_id, office_code=OFFICE, district_code="JHS", name_en=user_id, name_hi=name_hi, designation_en=designation,
             designation_hi="अधिकारी", section_code="REV-1", reporting_officer_id=reports_to, roles=list(roles), active=True,
+            clearance=CLEARANCES.get(user_id, "normal"),
         )
     unit.directory.add_head(FileHead(
         office_code=OFFICE, main_code="N-11", main_name_en="Land Revenue", main_name_hi="भू-राजस्व", sub_code="016",

@@ -30,6 +30,7 @@ from files.exceptions import (
     NotSender,
     PartFile,
     PhysicalFile,
+    RecipientNotCleared,
     UnlinkableEvent,
     VersionConflict,
 )
@@ -52,8 +53,13 @@ def item(kind, classification, receipt_office, cleared, linked_after_movement):
                               linked_after_movement=linked_after_movement)
 
 
-def user(user_id, office, roles, active=True):
-    return User(id=user_id, office_code=office, roles=list(roles), active=active)
+def user(user_id, office, roles, active=True, clearance="normal"):
+    return User(id=user_id, office_code=office, roles=list(roles), active=active, clearance=clearance)
+
+
+def people(*user_ids, clearance="normal"):
+    """Directory rows by id, as the use cases read them."""
+    return {user_id: user(user_id, "COLL-JHS", ("officer",), clearance=clearance) for user_id in user_ids}
 
 
 def note(note_id, author, status):
@@ -128,54 +134,95 @@ def test_a_receipt_in_a_file_is_read_as_dak_would_let_it_be_read(classification,
     assert domain.can_read_item(receipt, "diarist.jhs", "COLL-JHS", None)
     assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", None) is office_reads
     assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", 7) is office_reads  # received the file before it went in
-    assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", 8)  # received the file after
+    cleared, not_cleared = user("so.jhs", "COLL-JHS", (), clearance=classification), user("so.jhs", "COLL-JHS", ())
+    assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", 8, cleared)  # received the file after, cleared for it
+    # ... but the file does not make whoever is not cleared for the receipt a reader of it
+    assert domain.can_read_item(receipt, "so.jhs", "COLL-JHS", 8, not_cleared) is (classification in ("normal", "confidential"))
     assert domain.can_read_item(receipt, "sto.jhs", "TREASURY-JHS", None) is (classification == "normal")
     attached = item("document", classification, None, (), None)
     assert domain.can_read_item(attached, "sto.jhs", "TREASURY-JHS", None)
 
 
 def test_only_the_custodian_sends_and_the_recipient_becomes_custodian():
-    assert domain.plan_send(a_file(), "so.jhs", "adm.jhs", {"adm.jhs"}) == Move("so.jhs", "adm.jhs", "send")
+    assert domain.plan_send(a_file(), "so.jhs", "adm.jhs", people("adm.jhs")) == Move("so.jhs", "adm.jhs", "send")
     with pytest.raises(NotCustodian):
-        domain.plan_send(a_file(), "dm.jhs", "adm.jhs", {"adm.jhs"})
+        domain.plan_send(a_file(), "dm.jhs", "adm.jhs", people("adm.jhs"))
 
 
-@pytest.mark.parametrize("to, known", [("so.jhs", {"so.jhs"}), ("ghost", set()), (None, set())])
-def test_a_send_needs_a_known_recipient_other_than_the_sender(to, known):
+@pytest.mark.parametrize("to, known", [("so.jhs", people("so.jhs")), ("ghost", {}), (None, {}),
+                                       ("adm.jhs", {"adm.jhs": user("adm.jhs", "COLL-JHS", (), active=False)})])
+def test_a_send_needs_a_known_active_recipient_other_than_the_sender(to, known):
     with pytest.raises(InvalidRecipient):
         domain.plan_send(a_file(), "so.jhs", to, known)
 
 
 def test_a_send_against_an_older_version_is_a_conflict():
     with pytest.raises(VersionConflict):
-        domain.plan_send(a_file(version=4), "so.jhs", "adm.jhs", {"adm.jhs"}, expected_version=3)
-    assert domain.plan_send(a_file(version=4), "so.jhs", "adm.jhs", {"adm.jhs"}, expected_version=4)
+        domain.plan_send(a_file(version=4), "so.jhs", "adm.jhs", people("adm.jhs"), expected_version=3)
+    assert domain.plan_send(a_file(version=4), "so.jhs", "adm.jhs", people("adm.jhs"), expected_version=4)
 
 
 @pytest.mark.parametrize("status, error", [("parked", FileParked), ("closed", FileClosed)])
 def test_a_parked_or_closed_file_does_not_move(status, error):
     with pytest.raises(error):
-        domain.plan_send(a_file(status=status), "so.jhs", "adm.jhs", {"adm.jhs"})
+        domain.plan_send(a_file(status=status), "so.jhs", "adm.jhs", people("adm.jhs"))
+
+
+@pytest.mark.parametrize("classification, cleared", [
+    ("normal", {"normal", "confidential", "secret", "top_secret"}), ("confidential", {"confidential", "secret", "top_secret"}),
+    ("secret", {"secret", "top_secret"}), ("top_secret", {"top_secret"}),
+])
+def test_a_file_is_sent_only_to_an_officer_cleared_for_its_classification(classification, cleared):
+    for clearance in ("normal", "confidential", "secret", "top_secret"):
+        file, recipients = a_file(classification=classification), people("adm.jhs", clearance=clearance)
+        if clearance in cleared:
+            assert domain.plan_send(file, "so.jhs", "adm.jhs", recipients) == Move("so.jhs", "adm.jhs", "send")
+            continue
+        with pytest.raises(RecipientNotCleared) as refused:
+            domain.plan_send(file, "so.jhs", "adm.jhs", recipients)
+        assert refused.value.to_dict() | {"message": None} == {
+            "error": "recipient_not_cleared", "message": None, "fields": {"to": f"not cleared for {classification}"},
+            "recipient": "adm.jhs", "classification": classification, "clearance": clearance,
+        }
+
+
+def test_an_officer_holding_charge_who_is_not_cleared_does_not_receive_the_file_sent_to_the_absent_officer():
+    with pytest.raises(RecipientNotCleared) as refused:
+        domain.plan_send(a_file(classification="secret"), "so.jhs", "cm.jhs", people("cm.jhs", clearance="confidential"), for_user="adm.jhs")
+    assert (refused.value.to_dict()["acting_for"], refused.value.to_dict()["recipient"]) == ("adm.jhs", "cm.jhs")
+
+
+def test_a_classified_file_is_not_returned_or_pulled_back_to_an_officer_no_longer_cleared_for_it():
+    file = a_file(custodian="adm.jhs", classification="confidential")
+    with pytest.raises(RecipientNotCleared):
+        domain.plan_return(file, sent("so.jhs", "adm.jhs"), "adm.jhs", people("so.jhs"))
+    with pytest.raises(RecipientNotCleared):
+        domain.plan_pull_back(file, sent(), "so.jhs", people("so.jhs"))
+    assert domain.plan_pull_back(file, sent(), "so.jhs", people("so.jhs", clearance="confidential"))
+
+
+def test_whoever_is_not_in_the_directory_copy_is_cleared_for_normal_files_only():
+    assert domain.is_cleared_for(None, "normal") and not domain.is_cleared_for(None, "confidential")
 
 
 def test_a_return_goes_back_to_whoever_sent_the_file():
     file = a_file(custodian="adm.jhs")
-    assert domain.plan_return(file, sent("so.jhs", "adm.jhs"), "adm.jhs") == Move("adm.jhs", "so.jhs", "return")
+    assert domain.plan_return(file, sent("so.jhs", "adm.jhs"), "adm.jhs", people("so.jhs")) == Move("adm.jhs", "so.jhs", "return")
     with pytest.raises(NothingToReturn):
-        domain.plan_return(a_file(), None, "so.jhs")
+        domain.plan_return(a_file(), None, "so.jhs", {})
     with pytest.raises(NothingToReturn):
-        domain.plan_return(file, sent("so.jhs", "adm.jhs", action="transfer"), "adm.jhs")
+        domain.plan_return(file, sent("so.jhs", "adm.jhs", action="transfer"), "adm.jhs", people("so.jhs"))
 
 
 def test_the_sender_pulls_back_only_until_the_recipient_opens_the_file():
     file = a_file(custodian="adm.jhs")
-    assert domain.plan_pull_back(file, sent(), "so.jhs") == Move("adm.jhs", "so.jhs", "pull_back")
+    assert domain.plan_pull_back(file, sent(), "so.jhs", people("so.jhs")) == Move("adm.jhs", "so.jhs", "pull_back")
     with pytest.raises(AlreadyOpened):
-        domain.plan_pull_back(file, sent(opened=True), "so.jhs")
+        domain.plan_pull_back(file, sent(opened=True), "so.jhs", people("so.jhs"))
     with pytest.raises(NotSender):
-        domain.plan_pull_back(file, sent(), "dm.jhs")
+        domain.plan_pull_back(file, sent(), "dm.jhs", people("dm.jhs"))
     with pytest.raises(NothingToPullBack):
-        domain.plan_pull_back(a_file(), None, "so.jhs")
+        domain.plan_pull_back(a_file(), None, "so.jhs", people("so.jhs"))
 
 
 def test_park_and_unpark_belong_to_the_custodian():

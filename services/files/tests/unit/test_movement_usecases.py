@@ -15,10 +15,12 @@ from files.exceptions import (
     NotOwner,
     NotPhysical,
     NotSender,
+    RecipientNotCleared,
     VersionConflict,
 )
-from files.usecases import acting, correspondence, files, movement, notes
+from files.usecases import acting, correspondence, files, movement, notes, relations
 from files.usecases.movement import FileAction, FileCommand, SendFile, TransferFiles
+from files.usecases.relations import RelateFiles
 
 
 def current_of(file):
@@ -113,6 +115,72 @@ def test_an_officer_going_on_leave_keeps_their_files_unless_they_chose_to_hand_t
     assert acting.record_acting_charge(charge_event("so.jhs", "dm.jhs", today, today, False), uow) == []
     assert acting.record_acting_charge(charge_event("so.jhs", "dm.jhs", today, today, True, "acting_charge_ended"), uow) == []
     assert file.custodian_id == "so.jhs" and uow.directory.acting_for("so.jhs", today) is None
+
+
+def test_a_classified_file_is_not_sent_to_an_officer_not_cleared_for_it_and_nothing_changes(uow, new_file, caller):
+    file = new_file("so.jhs", classification="secret")
+    version, events_before = file.version, len(uow.committed_events)
+    with pytest.raises(RecipientNotCleared) as refused:
+        movement.send_file(SendFile(caller("so.jhs"), file.id, to="clerk.jhs"), uow)
+    assert refused.value.to_dict()["error"] == "recipient_not_cleared" and refused.value.fields == {"to": "not cleared for secret"}
+    assert (file.custodian_id, file.version, file.movements, len(uow.committed_events)) == ("so.jhs", version, [], events_before)
+    assert movement.send_file(SendFile(caller("so.jhs"), file.id, to="adm.jhs"), uow)["custodian"]["id"] == "adm.jhs"
+
+
+def test_a_file_sent_to_an_officer_away_is_refused_when_the_acting_officer_is_not_cleared_for_it(uow, new_file, caller):
+    today = datetime.now(domain.IST).date()
+    uow.directory.charges = [("adm.jhs", "clerk.jhs", today, today)]
+    file = new_file("so.jhs", classification="confidential")
+    with pytest.raises(RecipientNotCleared) as refused:
+        movement.send_file(SendFile(caller("so.jhs"), file.id, to="adm.jhs"), uow)
+    assert (refused.value.recipient, refused.value.acting_for) == ("clerk.jhs", "adm.jhs")
+    assert file.custodian_id == "so.jhs" and file.movements == []
+
+
+def test_a_file_is_not_returned_or_pulled_back_to_an_officer_whose_clearance_was_lowered(uow, new_file, caller):
+    file = new_file("so.jhs", classification="secret")
+    movement.send_file(SendFile(caller("so.jhs"), file.id, to="adm.jhs"), uow)
+    uow.directory.users["so.jhs"].clearance = "confidential"
+    with pytest.raises(RecipientNotCleared):
+        movement.pull_back(FileCommand(caller("so.jhs"), file.id), uow)
+    files.get_file(FileCommand(caller("adm.jhs"), file.id), uow)
+    with pytest.raises(RecipientNotCleared):
+        movement.return_file(FileAction(caller("adm.jhs"), file.id), uow)
+    assert file.custodian_id == "adm.jhs"
+
+
+def test_an_attached_file_classified_above_the_recipients_clearance_stops_the_move(uow, new_file, caller):
+    main, attached = new_file("so.jhs"), new_file("so.jhs", classification="secret")
+    relations.attach_file(RelateFiles(caller("so.jhs"), main.id, attached.id), uow)
+    events_before = len(uow.committed_events)
+    with pytest.raises(RecipientNotCleared):
+        movement.send_file(SendFile(caller("so.jhs"), main.id, to="clerk.jhs"), uow)
+    assert len(uow.committed_events) == events_before  # the unit of work did not commit: nothing is written
+    cleared_main, cleared_attached = new_file("so.jhs"), new_file("so.jhs", classification="secret")
+    relations.attach_file(RelateFiles(caller("so.jhs"), cleared_main.id, cleared_attached.id), uow)
+    movement.send_file(SendFile(caller("so.jhs"), cleared_main.id, to="cm.jhs"), uow)
+    assert (cleared_main.custodian_id, cleared_attached.custodian_id) == ("cm.jhs", "cm.jhs")
+
+
+def test_files_above_the_acting_officers_clearance_stay_with_the_officer_going_on_leave(uow, new_file, caller):
+    today = datetime.now(domain.IST).date()
+    normal, secret, main, attached = (new_file("so.jhs", classification=c) for c in ("normal", "secret", "normal", "confidential"))
+    relations.attach_file(RelateFiles(caller("so.jhs"), main.id, attached.id), uow)
+    handed = acting.record_acting_charge(charge_event("so.jhs", "clerk.jhs", today, today, True), uow)
+    assert handed == [normal.id]
+    assert [f.custodian_id for f in (normal, secret, main, attached)] == ["clerk.jhs", "so.jhs", "so.jhs", "so.jhs"]
+    assert uow.directory.charges == [("so.jhs", "clerk.jhs", today, today)]  # the charge itself is kept
+
+
+def test_a_transfer_to_a_successor_not_cleared_for_every_file_is_refused_and_nothing_moves(uow, new_file, caller):
+    held, owned_elsewhere = new_file("so.jhs", classification="confidential"), new_file("so.jhs", classification="secret")
+    movement.send_file(SendFile(caller("so.jhs"), owned_elsewhere.id, to="adm.jhs"), uow)
+    uow.directory.users["cm.jhs"].clearance = "confidential"
+    with pytest.raises(RecipientNotCleared) as refused:
+        movement.transfer_files(TransferFiles(caller("admin.jhs"), "so.jhs", "cm.jhs"), uow)
+    assert refused.value.fields == {"to_user": "not cleared for secret"} and owned_elsewhere.file_number in refused.value.message
+    assert held.file_number not in refused.value.message
+    assert (held.custodian_id, held.owner_id, owned_elsewhere.owner_id) == ("so.jhs", "so.jhs", "so.jhs")
 
 
 def test_a_send_without_a_recipient_goes_to_the_reporting_officer(uow, new_file, caller):

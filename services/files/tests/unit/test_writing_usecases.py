@@ -207,6 +207,22 @@ def test_a_receipt_dak_puts_in_enters_the_correspondence_with_its_scans(uow, new
     assert audit["entries"][1]["details"] == {"correspondence_id": item.id, "restricted": True}
 
 
+def test_a_secret_receipt_in_a_normal_file_stays_hidden_from_whoever_receives_the_file_without_clearance(uow, new_file, caller, store):
+    file = new_file("so.jhs")
+    sha = "cd" * 32
+    store.objects[f"dak/receipts/{sha}.pdf"] = b"%PDF scan"
+    scan = {"position": 1, "key": f"dak/receipts/{sha}.pdf", "sha256": sha, "size": 9, "content_type": "application/pdf"}
+    correspondence.link_receipt(receipt_event(file, "so.jhs", scans=[scan]), uow, store)
+    (item,) = file.correspondence
+    movement.send_file(SendFile(caller("so.jhs"), file.id, to="cm.jhs"), uow)
+    uow.directory.users["cm.jhs"].clearance = "confidential"  # received the (Normal) file, not cleared for the receipt
+    assert correspondence.list_correspondence(FileCommand(caller("cm.jhs"), file.id), uow)["correspondence"][0]["restricted"] is True
+    with pytest.raises(CorrespondenceNotFound):
+        correspondence.get_document(GetDocument(caller("cm.jhs"), file.id, item.id, 1), uow)
+    uow.directory.users["cm.jhs"].clearance = "secret"
+    assert correspondence.list_correspondence(FileCommand(caller("cm.jhs"), file.id), uow)["correspondence"][0]["restricted"] is False
+
+
 def test_a_receipt_put_in_by_someone_who_did_not_hold_the_file_is_unlinkable(uow, new_file, caller, store):
     file = new_file("so.jhs")
     with pytest.raises(UnlinkableEvent):

@@ -46,15 +46,15 @@ def _insert(session, model):
 # The statements run for every batch of events and every sending pass are built once: SQLAlchemy then
 # finds their compiled form in its cache without building them and their cache keys again. Never
 # measured on its own (docs/decisions/0007).
-_PREPARED = {}
+_BUILT = {}
 
 
 def _run(session, name, build, params):
     """Execute the statement `build(dialect_name)` (built once per dialect) with `params`."""
     dialect = session.bind.dialect.name
-    statement = _PREPARED.get((name, dialect))
+    statement = _BUILT.get((name, dialect))
     if statement is None:
-        statement = _PREPARED[(name, dialect)] = build(dialect)
+        statement = _BUILT[(name, dialect)] = build(dialect)
     return session.connection().execute(statement, params)
 
 

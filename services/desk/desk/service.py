@@ -37,20 +37,17 @@ from .exceptions import (
 from .i18n import Translator
 from .models import Session as SessionRow
 from .oidc import OidcClient
+from .repository import DeskStore
 from .throttle import SignInThrottle
+from .usecases import FORMS, Desk, Json, Redirect, inbox, people
 from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page, render_image
 
 SIGN_INS = Counter("eoffice_desk_sign_ins_total", "Sign-in attempts by outcome.", ["outcome"])
 SIGN_INS_THROTTLED = Counter("eoffice_desk_sign_in_throttled", "Password sign-ins refused for too many attempts, "
                              "by what had too many: the account typed or the client address.", ["scope"])
-FORMS = Counter("eoffice_desk_forms_total", "Forms relayed to a service, by form and outcome.", ["form", "outcome"])
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 SSO_COOKIE = "desk_sso"  # the state, nonce and PKCE verifier of a single sign-on under way
-RECEIPT_BOXES = ("inbox", "sent", "created", "closed")
-FILE_BOXES = ("inbox", "sent", "created", "parked", "closed")
-INBOX_PAGE = 50
-PEOPLE_FOUND = 20  # officers the Send dialog lists for a search
 ADDRESS_BOOK_LISTED = 50  # correspondents a form offers before anything is typed (the browser filters them)
 ADDRESS_BOOK_FOUND = 10  # correspondents suggested for what is typed
 ADDRESS_BOOK_PAGE = 100  # correspondents the address book page lists (dak's most): a search narrows them
@@ -70,7 +67,6 @@ NEW = "new"  # /admin/offices/new, /admin/users/new: the form to add one
 DIRECTORY_ROLES = ("clerk", "officer", "admin", "district_head", "state_admin")  # state_admin last: a state admin's to give
 CLEARANCES = ("normal", "confidential", "secret", "top_secret")
 SECTION_FIELDS = {"code": "section_code", "name_en": "section_name_en", "name_hi": "section_name_hi"}
-BULK_RECEIPT_ACTIONS = ("send", "close", "put_in_file")
 BULK_ROWS = 10  # letters on the bulk Diarise page
 SIGN_WAIT_SECONDS = 5
 MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
@@ -100,6 +96,22 @@ class DeskService:
     log = Instrumentation()
     config = Config()
     readiness = Readiness()
+
+    @property
+    def _desk(self):
+        return Desk(self.services, DeskStore(self.db))
+
+    @property
+    def _me(self):
+        return self.pages.session
+
+    def _answer(self, request, answer):
+        """What a use case answered, as the browser gets it."""
+        if isinstance(answer, Redirect):
+            return self.pages.redirect(answer.location, answer.flash, answer.value)
+        if isinstance(answer, Json):
+            return self.pages.flash(json_page(answer.payload, answer.status), answer.flash, answer.value)
+        return self.pages.render(request, answer.template, status=answer.status, **answer.context)
 
     # --- health, description, assets --------------------------------------------------------
 
@@ -289,113 +301,26 @@ class DeskService:
 
     @page("GET", "/inbox")
     def inbox(self, request):
-        return self._inbox_page(request)
-
-    def _inbox_page(self, request, refused=(), done=0, status=200, confirm=None, confirming=None):
-        """Receipts and files waiting with me: overdue first, then by priority; counts on top."""
-        pile = eventlet.GreenPile(3)
-        pile.spawn(self._try, self.services.get, "dak", "/receipts", params={"box": "inbox", "per_page": INBOX_PAGE})
-        pile.spawn(self._try, self.services.get, "files", "/files", params={"box": "inbox", "per_page": INBOX_PAGE})
-        pile.spawn(self._unread)
-        (receipts, receipts_error), (files, files_error), unread = list(pile)
-        receipts = receipts or {"receipts": [], "total": 0}
-        files = files or {"files": [], "total": 0}
-        with self.db.read() as session:
-            deadlines = repository.deadlines_of(session, [r["id"] for r in receipts["receipts"]])
-            names = self._people(session, {d["from_user"] for d in deadlines.values()})
-        items = [domain.receipt_item(r, {**deadlines.get(r["id"], {}), "from_user": names.get(deadlines.get(r["id"], {}).get("from_user"))})
-                 for r in receipts["receipts"]]
-        items += [domain.file_item(f) for f in files["files"]]
-        today = domain.today_ist()
-        items = domain.inbox_order(items, today)
-        counts = domain.inbox_counts(items, today)
-        counts["total"] = receipts["total"] + files["total"]
-        return self.pages.render(
-            request, "inbox.html", items=items, today=today, counts=counts, shown=len(items),
-            totals={"receipts": receipts["total"], "files": files["total"]}, unread=unread,
-            errors={"receipts": receipts_error, "files": files_error}, box="inbox", refused=refused, done=done, status=status,
-            confirm=confirm, confirming=confirming,
-        )
+        return self._answer(request, inbox.inbox_page(inbox.ShowInbox(self._me), self._desk))
 
     @page("POST", "/inbox/receipts")
     def act_on_selected_receipts(self, request):
-        """Send, close or put in a file several receipts of the inbox together: each is relayed to dak
-        on its own (each authorised there), and the page says which were done and which were refused why."""
-        form = request.form
-        action = form.get("bulk_action", "")
-        selected = list(dict.fromkeys(form.getlist("receipt")))[:INBOX_PAGE]
-        if action not in BULK_RECEIPT_ACTIONS or not selected:
-            return self.pages.redirect("/inbox", "bulk_nothing")
-        if action == "send":
-            body = schemas.send_request(form)
-            if not body.get("to"):
-                return self.pages.redirect("/inbox", "bulk_nothing")
-            try:
-                self._confirm_other_districts(body["to"], form)
-            except OtherDistrictToConfirm as asked:
-                FORMS.labels("bulk_send", "refused").inc()
-                return self._inbox_page(request, confirm=asked, confirming=form, status=asked.status)
-        elif action == "close":
-            body = {"remarks": (form.get("remarks") or "").strip()}
-        else:
-            body = {"file_id": (form.get("file_id") or "").strip()}
-        path = {"send": "send", "close": "close", "put_in_file": "put-in-file"}[action]
-        pile = eventlet.GreenPile(4)
-        for receipt_id in selected:
-            pile.spawn(self._try, self.services.post, "dak", f"/receipts/{quote(receipt_id, safe='')}/{path}", json=body)
-        refused = [(receipt_id, failure) for receipt_id, (_, failure) in zip(selected, pile, strict=True) if failure]
-        FORMS.labels(f"bulk_{action}", "refused" if refused else "done").inc()
-        if refused:
-            return self._inbox_page(request, refused=refused, done=len(selected) - len(refused), status=_form_status(refused[0][1]))
-        return self.pages.redirect("/inbox", f"bulk_{action}", str(len(selected)))
+        return self._answer(request, inbox.act_on_selected_receipts(inbox.ActOnSelected(self._me, request.form), self._desk))
 
     @page("GET", "/receipts")
     def receipt_list(self, request):
-        box = request.args.get("box", "inbox")
-        if box not in RECEIPT_BOXES:
-            raise PageNotFound(f"no list {box}")
-        page_number = _page_number(request)
-        listing = self.services.get("dak", "/receipts", params={"box": box, "page": page_number, "per_page": INBOX_PAGE})
-        return self.pages.render(request, "receipt_list.html", box=box, listing=listing, page_number=page_number,
-                                 pages=_page_count(listing), boxes=RECEIPT_BOXES)
+        command = inbox.ShowList(self._me, request.args.get("box", "inbox"), _page_number(request))
+        return self._answer(request, inbox.receipt_list(command, self._desk))
 
     @page("GET", "/files")
     def file_list(self, request):
-        box = request.args.get("box", "inbox")
-        if box not in FILE_BOXES:
-            raise PageNotFound(f"no list {box}")
-        return self._file_list_page(request, box)
-
-    def _file_list_page(self, request, box, refused=(), done=0, status=200):
-        page_number = _page_number(request)
-        listing = self.services.get("files", "/files", params={"box": box, "page": page_number, "per_page": INBOX_PAGE})
-        return self.pages.render(request, "file_list.html", box=box, listing=listing, page_number=page_number,
-                                 pages=_page_count(listing), boxes=FILE_BOXES, today=domain.today_ist(), refused=refused,
-                                 done=done, status=status)
+        command = inbox.ShowList(self._me, request.args.get("box", "inbox"), _page_number(request))
+        return self._answer(request, inbox.file_list(command, self._desk))
 
     @page("POST", "/files/selected")
     def send_selected_files(self, request):
-        """Send several files of the inbox (the files list or the inbox page, `back`) together to one officer:
-        each is relayed to the files service on its own (each authorised there); the files list then says
-        which were sent and which were refused why."""
-        form = request.form
-        selected = list(dict.fromkeys(form.getlist("file")))[:INBOX_PAGE]
-        body = schemas.send_request(form, many=False)
-        back = "/inbox" if form.get("back") == "inbox" else "/files?box=inbox"
-        if not selected or not body.get("to"):
-            return self.pages.redirect(back, "bulk_nothing")
-        pile = eventlet.GreenPile(4)
-        for file_id in selected:
-            pile.spawn(self._try, self.services.post, "files", f"/files/{quote(file_id, safe='')}/send", json=body)
-        answers = list(pile)
-        # Named by the numbers the list showed: a refused file may have left the inbox meanwhile.
-        refused = [(file_id, form.get(f"number.{file_id}") or file_id, failure)
-                   for file_id, (_, failure) in zip(selected, answers, strict=True) if failure]
-        FORMS.labels("bulk_file_send", "refused" if refused else "done").inc()
-        if refused:
-            return self._file_list_page(request, "inbox", refused=refused, done=len(selected) - len(refused),
-                                        status=_form_status(refused[0][2]))
-        return self.pages.redirect(back, "bulk_file_send", str(len(selected)))
+        command = inbox.ActOnSelected(self._me, request.form, _page_number(request))
+        return self._answer(request, inbox.send_selected_files(command, self._desk))
 
     # --- diarise ---------------------------------------------------------------------------------
 
@@ -567,40 +492,13 @@ class DeskService:
     @page("GET", "/people")
     def find_people(self, request):
         """Officers by name or designation, English or Hindi: JSON for the Send dialog's search."""
-        t = Translator(self.pages.language)
-        return json_page({"people": [
-            {**person, "away_text": t("send.away", until=person["away"]["until"], acting=person["away"]["acting"]) if person["away"] else None}
-            for person in self._find_people(request.args.get("q", ""))
-        ]})
+        return self._answer(request, people.find_people(people.FindPeople(self._me, request.args.get("q", "")), self._desk))
 
     def _confirm_other_districts(self, recipients, form):
-        """Raise OtherDistrictToConfirm while an officer chosen sits in another district than the sender
-        and the form has not confirmed them (its `confirm_district` fields, from the confirmation step)."""
-        if not recipients:
-            return
-        me = self.pages.session
-        language = self.pages.language
-        with self.db.read() as session:
-            own = session.get(repository.Office, me.office)
-            chosen = [domain.person_found(user, office, language, me.office, own.district if own else None)
-                      for user, office in repository.people_by_id(session, recipients)]
-        elsewhere = domain.unconfirmed_elsewhere(chosen, set(form.getlist("confirm_district")))
-        if elsewhere:
-            raise OtherDistrictToConfirm(chosen, elsewhere)
+        people.confirm_other_districts(self._me, recipients, form.getlist("confirm_district"), self._desk)
 
     def _find_people(self, query):
-        """Officers matching `query` in the desk's copy of the directory, each with designation, office
-        and district, the sender's own office first and then own district (so a namesake in another
-        district is not picked by mistake), and whether they are on leave today and who acts for them."""
-        me = self.pages.session
-        language = self.pages.language
-        with self.db.read() as session:
-            own = session.get(repository.Office, me.office)
-            found = [(user, office) for user, office in repository.find_people(
-                session, query, me.office, own.district if own else None, PEOPLE_FOUND) if user.id != me.user_id]
-            away = repository.away_on(session, [user.id for user, _ in found], domain.today_ist())
-            return [domain.person_found(user, office, language, me.office, own.district if own else None, away.get(user.id))
-                    for user, office in found]
+        return people.people_found(people.FindPeople(self._me, query), self._desk)
 
     # --- the office's address book (diarise and issue forms) -------------------------------------
 

@@ -39,7 +39,7 @@ from .models import Session as SessionRow
 from .oidc import OidcClient
 from .repository import DeskStore
 from .throttle import SignInThrottle
-from .usecases import FORMS, Desk, Json, Redirect, inbox, people
+from .usecases import FORMS, Desk, Json, Redirect, Upload, address_book, inbox, people, receipts
 from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page, render_image
 
 SIGN_INS = Counter("eoffice_desk_sign_ins_total", "Sign-in attempts by outcome.", ["outcome"])
@@ -48,11 +48,7 @@ SIGN_INS_THROTTLED = Counter("eoffice_desk_sign_in_throttled", "Password sign-in
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 SSO_COOKIE = "desk_sso"  # the state, nonce and PKCE verifier of a single sign-on under way
-ADDRESS_BOOK_LISTED = 50  # correspondents a form offers before anything is typed (the browser filters them)
-ADDRESS_BOOK_FOUND = 10  # correspondents suggested for what is typed
-ADDRESS_BOOK_PAGE = 100  # correspondents the address book page lists (dak's most): a search narrows them
 SIGNING_LOOKUPS = 8  # signing documents a file page asks for at once
-RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy", "pull_back"}
 # Each action of the file view, and the tab the page returns to.
 FILE_ACTIONS = {
     "note": "noting", "note_save": "noting", "note_confirm": "noting", "note_discard": "noting", "attach": "noting",
@@ -67,7 +63,6 @@ NEW = "new"  # /admin/offices/new, /admin/users/new: the form to add one
 DIRECTORY_ROLES = ("clerk", "officer", "admin", "district_head", "state_admin")  # state_admin last: a state admin's to give
 CLEARANCES = ("normal", "confidential", "secret", "top_secret")
 SECTION_FIELDS = {"code": "section_code", "name_en": "section_name_en", "name_hi": "section_name_hi"}
-BULK_ROWS = 10  # letters on the bulk Diarise page
 SIGN_WAIT_SECONDS = 5
 MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
                "active-file-levels", "monthly", "receipts-by-category", "file-register", "dispatch", "electronic",
@@ -322,170 +317,39 @@ class DeskService:
         command = inbox.ActOnSelected(self._me, request.form, _page_number(request))
         return self._answer(request, inbox.send_selected_files(command, self._desk))
 
-    # --- diarise ---------------------------------------------------------------------------------
+    # --- diarise and receipts --------------------------------------------------------------------
 
     @page("GET", "/diarise")
     def diarise_form(self, request):
-        return self.pages.render(request, "diarise.html", correspondents=self._correspondents(), values={"kind": "electronic", "delivery_mode": "post",
-                                                                     "received_date": domain.today_ist().isoformat()}, errors={})
+        return self._answer(request, receipts.diarise_form(self._me, self._desk))
 
     @page("POST", "/diarise", upload=True)
     def diarise(self, request):
-        """Generate, Generate & Send (then the send dialog), Generate & Copy (the form again, keeping the
-        sender and categories for the next letter)."""
-        form = request.form
-        action = form.get("action", "generate")
-        body = schemas.receipt_request(form)
-        scans = [(f.filename, f.stream, f.mimetype) for f in request.files.getlist("scans") if f.filename]
-        try:
-            if scans:
-                answer = self.services.post("dak", "/receipts", data={"receipt": dumps(body)},
-                                            files=[("scans", scan) for scan in scans])
-            else:
-                answer = self.services.post("dak", "/receipts", json=body)
-        except ServiceFailure as failure:
-            FORMS.labels("diarise", "refused").inc()
-            if _wants_json(request):
-                return json_page(self._failure_json(failure), failure.status)
-            return self.pages.render(request, "diarise.html", correspondents=self._correspondents(), status=_form_status(failure), values=form,
-                                     errors=self._form_errors(failure), failure=failure)
-        FORMS.labels("diarise", "done").inc()
-        receipt = answer["receipt"]
-        if action == "generate_send":
-            location = f"/receipts/{receipt['id']}?dialog=send"
-        elif action == "generate_copy":
-            location = None
-        else:
-            location = f"/receipts/{receipt['id']}"
-        if _wants_json(request):
-            answered = json_page({"receipt": receipt, "location": location or "/diarise", "warnings": answer.get("warnings", [])}, 201)
-            return self.pages.flash(answered, "diarised" if location else None, receipt["receipt_number"])
-        if location is None:
-            values = MultiDict(schemas.kept_for_next_letter(form))
-            return self.pages.render(request, "diarise.html", correspondents=self._correspondents(), values=values, errors={}, diarised=receipt,
-                                     warnings=answer.get("warnings", []))
-        return self.pages.redirect(location, "diarised", receipt["receipt_number"])
+        command = receipts.Diarise(self._me, request.form, _uploads(request, "scans"), _wants_json(request))
+        return self._answer(request, receipts.diarise(command, self._desk))
 
     @page("GET", "/diarise/bulk")
     def bulk_diarise_form(self, request):
-        return self._bulk_page(request, MultiDict({"kind": "electronic", "delivery_mode": "post",
-                                                   "received_date": domain.today_ist().isoformat()}))
+        return self._answer(request, receipts.bulk_diarise_form(self._me, self._desk))
 
     @page("POST", "/diarise/bulk", upload=True)
     def bulk_diarise(self, request):
-        """Generate & Copy for a pile of letters: the shared sender and details once, then each letter's
-        subject, letter number and scans; each diarised in turn, in the order of the rows."""
-        form = request.form
-        letters = schemas.bulk_letters(form, BULK_ROWS)
-        made, refused_rows, errors, failure = [], [], {}, None
-        for row, body in letters:
-            scans = [(f.filename, f.stream, f.mimetype) for f in request.files.getlist(f"scans_{row}") if f.filename]
-            try:
-                if scans:
-                    answer = self.services.post("dak", "/receipts", data={"receipt": dumps(body)}, files=[("scans", s) for s in scans])
-                else:
-                    answer = self.services.post("dak", "/receipts", json=body)
-            except ServiceFailure as refused:
-                failure, refused_rows = failure or refused, [*refused_rows, row]
-                errors.update({_row_field(name, row): error for name, error in self._form_errors(refused).items()})
-                continue
-            made.append(answer["receipt"])
-        FORMS.labels("bulk_diarise", "refused" if failure else "done").inc()
-        if made and failure is None:
-            return self.pages.redirect("/diarise/bulk", "bulk_diarised", ", ".join(r["receipt_number"] for r in made))
-        if not letters:
-            errors["subject_1"] = domain.FieldError("required", "")
-        # The shared fields stay; of the letters, only those refused (the others have their numbers above).
-        values = MultiDict(schemas.bulk_shared(form))
-        for row in refused_rows:
-            values.update({f"{name}_{row}": form.get(f"{name}_{row}", "") for name in schemas.PER_LETTER})
-        return self._bulk_page(request, values, errors=errors, failure=failure, made=made,
-                               status=_form_status(failure) if failure else 422)
-
-    def _bulk_page(self, request, values, errors=None, failure=None, made=(), status=200):
-        return self.pages.render(request, "diarise_bulk.html", status=status, values=values, errors=errors or {},
-                                 failure=failure, made=made, rows=range(1, BULK_ROWS + 1))
-
-    # --- receipts --------------------------------------------------------------------------------
+        scans = {row: _uploads(request, f"scans_{row}") for row in range(1, receipts.BULK_ROWS + 1)}
+        return self._answer(request, receipts.diarise_many(receipts.DiariseMany(self._me, request.form, scans), self._desk))
 
     @page("GET", "/receipts/<string:receipt_id>")
     def receipt_view(self, request, receipt_id):
-        return self._receipt_page(request, receipt_id, dialog=request.args.get("dialog"))
+        command = receipts.ShowReceipt(self._me, receipt_id, request.args.get("dialog"), request.args.get("q", ""))
+        return self._answer(request, receipts.receipt_page(command, self._desk))
 
     @page("POST", "/receipts/<string:receipt_id>/<string:action>")
     def receipt_action(self, request, receipt_id, action):
-        if action not in RECEIPT_ACTIONS:
-            raise UnknownAction(f"no receipt action {action}")
-        form = request.form
-        try:
-            if action == "send":
-                body = schemas.send_request(form)
-                self._confirm_other_districts(body.get("to", []), form)
-                self.services.post("dak", f"/receipts/{receipt_id}/send", json=body)
-            elif action == "reply":
-                self.services.post("dak", f"/receipts/{receipt_id}/reply", json={"remarks": form.get("remarks") or None})
-            elif action == "close":
-                self.services.post("dak", f"/receipts/{receipt_id}/close", json={"remarks": form.get("remarks", "")})
-            elif action == "receive":
-                self.services.post("dak", f"/receipts/{receipt_id}/receive")
-            elif action == "pull_back":
-                self.services.post("dak", f"/receipts/{receipt_id}/pull-back")
-            elif action == "copy":
-                copy = self.services.post("dak", f"/receipts/{receipt_id}/copy")["receipt"]
-                return self.pages.redirect(f"/receipts/{copy['id']}", "copied", copy["receipt_number"])
-            else:
-                file_id = self._file_for_receipt(form)
-                self.services.post("dak", f"/receipts/{receipt_id}/put-in-file", json={"file_id": file_id})
-                FORMS.labels("receipt_put_in_file", "done").inc()
-                return self.pages.redirect(f"/files/{file_id}", "put_in_file")
-        except ServiceFailure as failure:
-            FORMS.labels(f"receipt_{action}", "refused").inc()
-            if failure.reason == "receipt_not_found":
-                raise
-            return self._receipt_page(request, receipt_id, dialog=action, failure=failure, values=form, status=_form_status(failure))
-        FORMS.labels(f"receipt_{action}", "done").inc()
-        return self.pages.redirect(f"/receipts/{receipt_id}", f"receipt_{action}")
+        command = receipts.ActOnReceipt(self._me, receipt_id, action, request.form)
+        return self._answer(request, receipts.act_on_receipt(command, self._desk))
 
     @page("GET", "/receipts/<string:receipt_id>/scans/<int:position>")
     def receipt_scan(self, request, receipt_id, position):
         return self._document(request, "dak", f"/receipts/{receipt_id}/scans/{position}")
-
-    def _file_for_receipt(self, form):
-        """Put in file: an existing file of mine, or a new one made from the dialog's fields."""
-        if form.get("file_choice") == "existing":
-            file_id = (form.get("file_id") or "").strip()
-            if not file_id:
-                raise ServiceFailure("desk", 422, "invalid_input", "choose a file", {"file_id": "Field required"})
-            return file_id
-        created = self.services.post("files", "/files", json=schemas.new_file_request(form))
-        return created["id"]
-
-    def _receipt_page(self, request, receipt_id, dialog=None, failure=None, values=None, status=200):
-        me = self.pages.session
-        receipt = self.services.get("dak", f"/receipts/{receipt_id}")
-        with self.db.read() as session:
-            people = self._people(session, {m["from"] for m in receipt["movements"]} | {m["to"] for m in receipt["movements"]}
-                                  | {m.get(k) for m in receipt["movements"] for k in ("for_user", "on_behalf_of")}
-                                  | {receipt["holder"], receipt["created_by"]})
-        actions = domain.receipt_actions(receipt, me.user_id)
-        heads, my_files = [], []
-        if "put_in_file" in actions:
-            pile = eventlet.GreenPile(2)
-            pile.spawn(self._try, self.services.get, "files", "/heads")
-            pile.spawn(self._try, self.services.get, "files", "/files", params={"box": "inbox", "per_page": 100})
-            (heads_answer, _), (files_answer, _) = list(pile)
-            heads = (heads_answer or {}).get("heads", [])
-            my_files = (files_answer or {}).get("files", [])
-        query = request.args.get("q", "") if request.method == "GET" else (values or {}).get("q", "")
-        docs = [{"url": f"/receipts/{receipt_id}/scans/{s['position']}", "filename": s["filename"],
-                 "content_type": s["content_type"], "size": s["size"]} for s in receipt["scans"]]
-        aliases = {"subject": "file_subject"} if failure is not None and failure.service == "files" else None
-        return self.pages.render(
-            request, "receipt.html", status=status, receipt=receipt, people=people, actions=actions, dialog=dialog,
-            failure=failure, errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
-            heads=heads, my_files=my_files, today=domain.today_ist(), docs=docs, query=query,
-            people_found=self._find_people(query) if query and dialog == "send" else [],
-        )
 
     # --- finding people (the Send dialog) --------------------------------------------------------
 
@@ -500,61 +364,30 @@ class DeskService:
     def _find_people(self, query):
         return people.people_found(people.FindPeople(self._me, query), self._desk)
 
-    # --- the office's address book (diarise and issue forms) -------------------------------------
+    # --- the office's address book ----------------------------------------------------------------
 
     @page("GET", "/address-book")
     def address_book(self, request):
-        """The office's outside correspondents matching `q` (JSON, for the diarise and issue forms'
-        suggestions; Hindi spelling variants are folded by dak)."""
-        return json_page({"correspondents": self._correspondents(request.args.get("q", ""), ADDRESS_BOOK_FOUND)})
-
-    def _correspondents(self, query="", limit=ADDRESS_BOOK_LISTED):
-        """Correspondents from dak's address book, most written-from first; none when dak is away (the form still works)."""
-        params = {"limit": limit, **({"q": query[:200]} if query.strip() else {})}
-        answer, _ = self._try(self.services.get, "dak", "/address-book", params=params)
-        return (answer or {}).get("correspondents", [])
-
-    # --- the office's address book (its page) ----------------------------------------------------
+        """The office's outside correspondents matching `q` (JSON, for the diarise and issue forms' suggestions)."""
+        return self._answer(request, address_book.suggest_correspondents(request.args.get("q", ""), self._desk))
 
     @page("GET", "/correspondents")
     def correspondents(self, request):
-        """The office's correspondents, found by `q`, with how many letters each wrote and when last;
-        `edit` opens an entry's form in place of the form to add one."""
-        return self._correspondents_page(request, request.args.get("q", ""), request.args.get("edit"))
+        command = address_book.ShowAddressBook(self._me, request.args.get("q", ""), request.args.get("edit"))
+        return self._answer(request, address_book.address_book_page(command, self._desk))
 
     @page("POST", "/correspondents")
     def add_correspondent(self, request):
-        return self._keep_correspondent(request, "/address-book", None)
+        command = address_book.KeepCorrespondent(self._me, request.form, None, request.args.get("q", ""))
+        return self._answer(request, address_book.keep_correspondent(command, self._desk))
 
     @page("POST", "/correspondents/<string:correspondent_id>")
     def edit_correspondent(self, request, correspondent_id):
-        return self._keep_correspondent(request, f"/address-book/{quote(correspondent_id, safe='')}", correspondent_id)
+        command = address_book.KeepCorrespondent(self._me, request.form, correspondent_id, request.args.get("q", ""))
+        return self._answer(request, address_book.keep_correspondent(command, self._desk))
 
-    def _keep_correspondent(self, request, path, editing):
-        entry = domain.correspondent_entry(request.form)
-        write = self.services.put if editing else self.services.post
-        try:
-            kept = write("dak", path, json=entry)
-        except ServiceFailure as failure:
-            if failure.status not in (403, 404, 409, 422):
-                raise
-            FORMS.labels("correspondent", "refused").inc()
-            # A correspondent there already is listed beside the form: the entry to edit instead.
-            query = entry["name"] if failure.status == 409 else request.args.get("q", "")
-            return self._correspondents_page(request, query, editing, failure, request.form, _form_status(failure))
-        FORMS.labels("correspondent", "done").inc()
-        return self.pages.redirect(f"/correspondents?q={quote(kept['name'])}", "correspondent_saved" if editing else "correspondent_added",
-                                   kept["name"])
-
-    def _correspondents_page(self, request, query, editing=None, failure=None, values=None, status=200):
-        listed = self._correspondents(query, ADDRESS_BOOK_PAGE)
-        entry = next((c for c in listed if str(c["id"]) == editing), None) if editing else None
-        if values is None:
-            values = MultiDict({name: entry.get(name) or "" for name in domain.CORRESPONDENT_FIELDS} if entry else {})
-        return self.pages.render(request, "correspondents.html", status=status, correspondents=listed, query=query,
-                                 editing=editing if (entry or failure) else None, failure=failure, values=values,
-                                 errors=self._form_errors(failure) if failure else {}, nav="correspondents",
-                                 keeps_the_book=domain.keeps_the_book(self.pages.session))
+    def _correspondents(self):
+        return address_book.correspondents(self._desk)
 
     # --- files -----------------------------------------------------------------------------------
 
@@ -1270,20 +1103,6 @@ class DeskService:
             errors[""] = domain.FieldError(domain.reason_key(failure.message), failure.message)
         return errors
 
-    def _failure_json(self, failure):
-        t = self.pages.t
-        errors = self._form_errors(failure)
-        return {
-            "error": failure.reason,
-            "message": self._reason_text(failure),
-            "fields": {name: t(f"error.{e.key}") if e.key != "invalid" else f"{t('error.invalid')} ({e.detail})" for name, e in errors.items()},
-        }
-
-    def _reason_text(self, failure):
-        t = self.pages.t
-        key = f"reason.{failure.reason}"
-        return t(key) if t.has(key) else f"{t('error.service_said')} {failure.message}"
-
     def _document(self, request, service, path):
         """A scan or PDF relayed from its service; one the service cannot find is shown as missing, in
         both languages: as an image where an <img> asked for it, else as a page for the viewer's frame."""
@@ -1317,11 +1136,8 @@ class DeskService:
                         headers=headers)
 
 
-def _row_field(name, row):
-    """A field of one letter of the bulk Diarise page (`subject_3`); a reason of the whole letter is `row_3`."""
-    if name in (*schemas.PER_LETTER, "scans"):
-        return f"{name}_{row}"
-    return name or f"row_{row}"
+def _uploads(request, name):
+    return tuple(Upload(f.filename, f.stream, f.mimetype) for f in request.files.getlist(name) if f.filename)
 
 
 def json_page(payload, status=200):

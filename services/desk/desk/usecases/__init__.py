@@ -16,6 +16,7 @@ from prometheus_client import Counter
 from .. import domain
 from ..domain import FormValues
 from ..exceptions import OtherDistrictToConfirm, ServiceFailure, ServiceUnavailable
+from ..i18n import Translator
 
 FORMS = Counter("eoffice_desk_forms_total", "Forms relayed to a service, by form and outcome.", ["form", "outcome"])
 INBOX_PAGE = 50
@@ -135,3 +136,15 @@ def unread(desk: Desk):
 
 def form_of(values: Mapping | None) -> Mapping:
     return EMPTY if values is None else values
+
+
+def failure_json(failure, language) -> dict:
+    """A refusal as the page's script shows it: its reason, and each field's in the page's language."""
+    t = Translator(language)
+    key = f"reason.{failure.reason}"
+    return {
+        "error": failure.reason,
+        "message": t(key) if t.has(key) else f"{t('error.service_said')} {failure.message}",
+        "fields": {name: t(f"error.{e.key}") if e.key != "invalid" else f"{t('error.invalid')} ({e.detail})"
+                   for name, e in form_errors(failure).items()},
+    }

@@ -3,7 +3,6 @@ and each form is relayed to the service that owns the action; errors come back b
 import base64
 import mimetypes
 import os
-import re
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -39,7 +38,7 @@ from .models import Session as SessionRow
 from .oidc import OidcClient
 from .repository import DeskStore
 from .throttle import SignInThrottle
-from .usecases import FORMS, Desk, Json, Redirect, Upload, address_book, inbox, people, receipts
+from .usecases import FORMS, Desk, Json, Redirect, Upload, address_book, files, inbox, people, receipts, signing
 from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page, render_image
 
 SIGN_INS = Counter("eoffice_desk_sign_ins_total", "Sign-in attempts by outcome.", ["outcome"])
@@ -48,22 +47,11 @@ SIGN_INS_THROTTLED = Counter("eoffice_desk_sign_in_throttled", "Password sign-in
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 SSO_COOKIE = "desk_sso"  # the state, nonce and PKCE verifier of a single sign-on under way
-SIGNING_LOOKUPS = 8  # signing documents a file page asks for at once
-# Each action of the file view, and the tab the page returns to.
-FILE_ACTIONS = {
-    "note": "noting", "note_save": "noting", "note_confirm": "noting", "note_discard": "noting", "attach": "noting",
-    "send": "noting", "return": "noting", "park": "noting", "unpark": "noting", "close": "noting", "reopen": "noting",
-    "pull_back": "noting", "draft": "drafts", "draft_version": "drafts", "approve": "drafts", "issue": "drafts",
-    "draft_comment": "drafts", "volume": "noting", "part": "noting", "merge": "noting", "link": "noting", "unlink": "noting",
-    "attach_file": "noting", "detach_file": "noting",
-}
-FILE_TABS = ("noting", "drafts", "movements", "audit")
 ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute", "acknowledgements")
 NEW = "new"  # /admin/offices/new, /admin/users/new: the form to add one
 DIRECTORY_ROLES = ("clerk", "officer", "admin", "district_head", "state_admin")  # state_admin last: a state admin's to give
 CLEARANCES = ("normal", "confidential", "secret", "top_secret")
 SECTION_FIELDS = {"code": "section_code", "name_en": "section_name_en", "name_hi": "section_name_hi"}
-SIGN_WAIT_SECONDS = 5
 MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
                "active-file-levels", "monthly", "receipts-by-category", "file-register", "dispatch", "electronic",
                "darpg-monthly", "active-users")
@@ -358,12 +346,6 @@ class DeskService:
         """Officers by name or designation, English or Hindi: JSON for the Send dialog's search."""
         return self._answer(request, people.find_people(people.FindPeople(self._me, request.args.get("q", "")), self._desk))
 
-    def _confirm_other_districts(self, recipients, form):
-        people.confirm_other_districts(self._me, recipients, form.getlist("confirm_district"), self._desk)
-
-    def _find_people(self, query):
-        return people.people_found(people.FindPeople(self._me, query), self._desk)
-
     # --- the office's address book ----------------------------------------------------------------
 
     @page("GET", "/address-book")
@@ -393,299 +375,52 @@ class DeskService:
 
     @page("GET", "/files/new")
     def new_file_form(self, request):
-        heads = self.services.get("files", "/heads")["heads"]
-        return self.pages.render(request, "file_new.html", heads=heads, file_values={}, errors={})
+        return self._answer(request, files.new_file_form(self._me, self._desk))
 
     @page("POST", "/files/new")
     def create_file(self, request):
-        try:
-            created = self.services.post("files", "/files", json=schemas.new_file_request(request.form))
-        except ServiceFailure as failure:
-            if failure.status == 404 or failure.status >= 500:
-                raise
-            heads = self._try(self.services.get, "files", "/heads")[0] or {"heads": []}
-            return self.pages.render(request, "file_new.html", status=_form_status(failure), heads=heads["heads"],
-                                     file_values=request.form, failure=failure,
-                                     errors=self._form_errors(failure, {"subject": "file_subject"}))
-        return self.pages.redirect(f"/files/{created['id']}", "file_created", created["file_number"])
+        return self._answer(request, files.create_file(files.CreateFile(self._me, request.form), self._desk))
 
     @page("GET", "/files/<string:file_id>")
     def file_view(self, request, file_id):
-        tab = request.args.get("tab", "noting")
-        return self._file_page(request, file_id, tab=tab if tab in FILE_TABS else "noting", dialog=request.args.get("dialog"))
+        args = request.args
+        tab = args.get("tab", "noting")
+        command = files.ShowFile(self._me, file_id, tab if tab in files.FILE_TABS else "noting", args.get("dialog"), args.get("item"),
+                                 args.get("draft"), args.get("version"), bool(args.get("verify")), args.get("q", ""))
+        return self._answer(request, files.file_page(command, self._desk))
 
     @page("POST", "/files/<string:file_id>/<string:action>", upload=True)
     def file_action(self, request, file_id, action):
-        if action not in FILE_ACTIONS:
-            raise UnknownAction(f"no file action {action}")
-        form = request.form
-        tab = FILE_ACTIONS[action]
-        try:
-            flash = self._act_on_file(file_id, action, form, request)
-        except ServiceFailure as failure:
-            if failure.status == 404 and action not in ("note_save", "note_confirm", "note_discard"):
-                raise
-            FORMS.labels(f"file_{action}", "refused").inc()
-            return self._file_page(request, file_id, tab=tab, dialog=action, failure=failure, values=form,
-                                   status=_form_status(failure))
-        FORMS.labels(f"file_{action}", "done").inc()
-        if isinstance(flash, dict):  # a new volume or part file, or the main file a part was merged into: open it
-            return self.pages.redirect(f"/files/{flash['id']}", flash.get("flash", "file_created"), flash["file_number"])
-        anchor = {"noting": "#noting", "drafts": "#drafts"}.get(tab, "")
-        return self.pages.redirect(f"/files/{file_id}?tab={tab}{anchor}", flash)
-
-    def _act_on_file(self, file_id, action, form, request):
-        """Relay one action of the file view to the files service; returns the message to show, or the
-        file a new volume or part file made."""
-        base = f"/files/{file_id}"
-        version = int(form["version"]) if (form.get("version") or "").isdigit() else None
-        remarks = (form.get("remarks") or "").strip() or None
-        if action == "volume":
-            return self.services.post("files", f"{base}/volumes", json={"remarks": remarks} if remarks else {})
-        if action == "part":
-            subject = (form.get("part_subject") or "").strip()
-            return self.services.post("files", f"{base}/parts", json={"subject": subject} if subject else {})
-        if action == "draft_comment":
-            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/comments", json={"text": form.get("comment", "")})
-            return "draft_commented"
-        if action == "merge":
-            main = self.services.post("files", f"{base}/merge")
-            return {"id": main["id"], "file_number": main["file_number"], "flash": "part_merged"}
-        if action in ("link", "attach_file"):
-            other = self._file_by_number(form.get("other_file", ""))
-            self.services.post("files", f"{base}/{'links' if action == 'link' else 'attachments'}", json={"file_id": other})
-            return "file_linked" if action == "link" else "file_attached"
-        if action in ("unlink", "detach_file"):
-            other = quote(form.get("other_file_id", ""), safe="")
-            self.services.request("files", "DELETE", f"{base}/{'links' if action == 'unlink' else 'attachments'}/{other}")
-            return "file_unlinked" if action == "unlink" else "file_detached"
-        note = {"text": form.get("text", ""), "references": form.getlist("references")}  # flagged correspondence items
-        if action == "note":
-            self.services.post("files", f"{base}/notes", json=note)
-            return "note_saved"
-        if action == "note_save":
-            self.services.json("files", "PUT", f"{base}/notes/{form.get('note_id', '')}", json=note)
-            return "note_saved"
-        if action == "note_confirm":
-            note_id = form.get("note_id", "")
-            if "text" in form:
-                self.services.json("files", "PUT", f"{base}/notes/{note_id}", json=note)
-            self.services.post("files", f"{base}/notes/{note_id}/confirm")
-            return "note_confirmed"
-        if action == "note_discard":
-            self.services.request("files", "DELETE", f"{base}/notes/{form.get('note_id', '')}")
-            return "note_discarded"
-        if action == "send":
-            body = {**schemas.send_request(form, many=False), "version": version}
-            if not body.get("to"):
-                raise ServiceFailure("desk", 422, "invalid_input", "choose an officer", {"to": "List should have at least 1 item"})
-            self._confirm_other_districts([body["to"]], form)
-            self.services.post("files", f"{base}/send", json={k: v for k, v in body.items() if v is not None})
-            return "file_sent"
-        if action in ("return", "park", "unpark", "close", "reopen"):
-            body = {k: v for k, v in {"remarks": remarks, "version": version}.items() if v is not None}
-            self.services.post("files", f"{base}/{action}", json=body)
-            return "file_moved"
-        if action == "pull_back":
-            self.services.post("files", f"{base}/pull-back")
-            return "file_moved"
-        if action == "draft":
-            self.services.post("files", f"{base}/drafts", json={"subject": form.get("draft_subject", ""), "content": form.get("content", "")})
-            return "draft_saved"
-        if action == "draft_version":
-            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/versions", json={"content": form.get("content", "")})
-            return "draft_saved"
-        if action == "approve":
-            body = {"version": version} if version else {}
-            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/approve", json=body)
-            return "draft_approved"
-        if action == "issue":
-            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/issue", json=schemas.issue_request(form))
-            return "draft_issued"
-        documents = [(f.filename, f.stream, f.mimetype) for f in request.files.getlist("documents") if f.filename]
-        item = {"title": (form.get("title") or "").strip()}
-        if not documents:
-            raise ServiceFailure("desk", 422, "invalid_input", "choose a document", {"documents": "Field required"})
-        self.services.post("files", f"{base}/correspondence", data={"item": dumps(item)},
-                           files=[("documents", d) for d in documents])
-        return "document_attached"
-
-    def _file_by_number(self, number):
-        """The id of the file with this file number or computer number, among those the user may open."""
-        number = number.strip()
-        if not number:
-            raise ServiceFailure("desk", 422, "invalid_input", "give the other file's number", {"other_file": "Field required"})
-        params = {"computer_number": number} if number.isdigit() else {"number": number}
-        found = self.services.get("files", "/files/search", params={**params, "per_page": 20})["files"]
-        exact = [f for f in found if number.isdigit() or domain.same_file_number(f["file_number"], number)]
-        if len(exact) != 1:
-            raise ServiceFailure("desk", 422, "invalid_input", f"no file numbered {number} that you may open",
-                                 {"other_file": "no such file that you may open"})
-        return exact[0]["id"]
+        command = files.ActOnFile(self._me, file_id, action, request.form, _uploads(request, "documents"))
+        return self._answer(request, files.act_on_file(command, self._desk))
 
     @page("GET", "/files/<string:file_id>/correspondence/<string:item_id>/documents/<int:position>")
     def file_document(self, request, file_id, item_id, position):
         return self._document(request, "files", f"/files/{file_id}/correspondence/{item_id}/documents/{position}")
 
-    def _file_page(self, request, file_id, tab="noting", dialog=None, failure=None, values=None, status=200):
-        me = self.pages.session
-        file = self.services.get("files", f"/files/{file_id}")
-        pile = eventlet.GreenPile(4)
-        pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/notes")
-        pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/correspondence")
-        pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/drafts")
-        if tab == "movements":
-            pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/movements")
-        if tab == "audit":
-            pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/audit")
-        answers = list(pile)
-        (notes, _), (correspondence, _), (drafts, _) = answers[:3]
-        actions = domain.file_actions(file, me.user_id, me.is_officer)
-        attachable = []
-        if "attach_file" in actions and tab == "noting":
-            held = self._try(self.services.get, "files", "/files", params={"box": "inbox", "per_page": 100})[0] or {"files": []}
-            attachable = [f for f in held["files"] if domain.attachable(f, file)]
-        movements = answers[3][0] if tab == "movements" else None
-        audit = answers[3][0] if tab == "audit" else None
-        chain = None
-        if tab == "audit" and request.args.get("verify"):
-            chain = self._try(self.services.get, "files", f"/files/{file_id}/audit/verify")[0]
-        notes = (notes or {}).get("notes", [])
-        items = (correspondence or {}).get("correspondence", [])
-        readable = [i for i in items if not i.get("restricted")]
-        shown = next((i for i in readable if i["id"] == request.args.get("item")), readable[0] if readable else None)
-        docs = [{**d, "url": f"/files/{file_id}/correspondence/{shown['id']}/documents/{d['position']}"}
-                for d in (shown or {}).get("documents", [])]
-        drafts = (drafts or {}).get("drafts", [])
-        version_shown = None
-        if tab == "drafts" and request.args.get("draft") and (request.args.get("version") or "").isdigit():
-            version_shown = self._try(self.services.get, "files",
-                                      f"/files/{file_id}/drafts/{request.args['draft']}/versions/{request.args['version']}")[0]
-        query = request.args.get("q", "") if request.method == "GET" else (values or {}).get("q", "")
-        aliases = {"text": "text", "content": "content", "subject": "draft_subject", "item.title": "title", "item_title": "title"}
-        signing = self._signing_states(
-            [("note", n["id"], (n.get("author") or {}).get("id")) for n in notes if n.get("status") == "green" and tab == "noting"]
-            + [("draft", d["id"], (d["approval"].get("approved_by") or {}).get("id")) for d in drafts if d.get("approval") and tab == "drafts"]
-        )
-        with self.db.read() as session:
-            signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]}
-                                   | {e["actor"] for e in (audit or {}).get("entries", [])}
-                                   | {(e.get("details") or {}).get("on_behalf_of") for e in (audit or {}).get("entries", [])}
-                                   | {mv.get(k) for mv in (movements or {}).get("movements", []) for k in ("for_user", "on_behalf_of")})
-            offices = sorted(repository.offices_by_code(session).values(), key=lambda o: o.code) if tab == "drafts" else []
-        issuable = tab == "drafts" and any(d.get("status") == "approved" for d in drafts)
-        return self.pages.render(
-            request, "file.html", status=status, file=file, tab=tab, dialog=dialog, failure=failure,
-            errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
-            notes=notes, paragraphs=domain.numbered_paragraphs, items=items, shown=shown, docs=docs, drafts=drafts,
-            movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
-            signing=signing, signers=signers, audit=audit, chain=chain, offices=offices,
-            correspondents=self._correspondents() if issuable else [],
-            actions=actions, attachable=attachable,
-            people_found=self._find_people(query) if query and dialog == "send" else [],
-        )
-
     # --- signatures --------------------------------------------------------------------------------
-
-    def _signing_states(self, documents):
-        """{(kind, id): domain.SigningState} of green notes and approved drafts, as the signing service
-        sees them (who signed, who signs next) and as the viewer's certificates allow."""
-        if not documents:
-            return {}
-        pile = eventlet.GreenPile(SIGNING_LOOKUPS)
-        pile.spawn(self._try, self.services.get, "signing", "/certificates")  # the viewer's own
-        for kind, document_id, _ in documents:
-            pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
-        (certificates, _), *answers = list(pile)
-        methods = domain.usable_certificate_methods((certificates or {}).get("certificates"), domain.today_ist())
-        me = self.pages.session.user_id
-        return {(kind, document_id): domain.signing_state(document, me, methods, first_signer)
-                for (kind, document_id, first_signer), (document, _) in zip(documents, answers, strict=True)}
 
     @page("POST", "/signers/<string:kind>/<string:document_id>")
     def set_signing_order(self, request, kind, document_id):
-        """The owner names who signs, in order (login ids, one a line or comma-separated)."""
-        if kind not in ("note", "draft"):
-            raise UnknownAction(f"nothing to sign of kind {kind}")
-        file_id = request.form.get("file_id", "")
-        signers = [s for s in re.split(r"[\s,]+", request.form.get("signers", "")) if s]
-        try:
-            self.services.request("signing", "PUT", f"/documents/{kind}/{document_id}/signers", json={"signers": signers})
-        except ServiceFailure as failure:
-            if failure.status not in (403, 409, 422) or not file_id:
-                raise
-            return self._file_page(request, file_id, tab="drafts" if kind == "draft" else "noting",
-                                   dialog=f"order-{document_id}", failure=failure, status=_form_status(failure))
-        tab = "drafts" if kind == "draft" else "noting"
-        return self.pages.redirect(f"/files/{file_id}?tab={tab}#{kind}-{document_id}", "signing_order_set")
+        command = signing.SignDocument(self._me, kind, document_id, request.form.get("file_id", ""), request.form)
+        return self._answer(request, signing.set_signing_order(command, self._desk))
 
     @page("POST", "/sign/<string:kind>/<string:document_id>")
     def sign(self, request, kind, document_id):
-        """Sign a green note or an approved draft through the signing service, then show the signature."""
-        if kind not in ("note", "draft"):
-            raise UnknownAction(f"nothing to sign of kind {kind}")
-        file_id = request.form.get("file_id", "")
-        body = {"method": request.form.get("method") or "dsc"}
-        try:
-            signature = self._sign_when_known(kind, document_id, body)
-        except ServiceFailure as failure:
-            FORMS.labels("sign", "refused").inc()
-            if not file_id:
-                raise
-            return self._file_page(request, file_id, tab="drafts" if kind == "draft" else "noting", dialog=f"sign-{document_id}",
-                                   failure=failure, status=_form_status(failure))
-        FORMS.labels("sign", "done").inc()
-        return self.pages.redirect(f"/signatures/{signature['id']}", "signed")
-
-    def _sign_when_known(self, kind, document_id, body):
-        """The signing service learns of a green note or an approved draft from files' events a moment
-        after the page showed it: a 404 then means 'not yet', so wait briefly before giving up."""
-        deadline = eventlet.hubs.get_hub().clock() + SIGN_WAIT_SECONDS
-        while True:
-            try:
-                return self.services.post("signing", f"/documents/{kind}/{document_id}/signatures", json=body)
-            except ServiceFailure as failure:
-                if failure.status != 404 or eventlet.hubs.get_hub().clock() > deadline:
-                    raise
-                eventlet.sleep(0.2)
+        command = signing.SignDocument(self._me, kind, document_id, request.form.get("file_id", ""), request.form)
+        return self._answer(request, signing.sign(command, self._desk))
 
     @page("GET", "/certificates")
     def certificates(self, request):
-        """My signing certificates: a DSC named by its key on the token, or an eSign certificate (PEM)."""
-        listing = self.services.get("signing", "/certificates")
-        return self.pages.render(request, "certificates.html", certificates=listing["certificates"], errors={},
-                                 values=MultiDict({"source": "dsc", "key_label": self.pages.session.user_id}))
+        return self._answer(request, signing.certificates_page(self._me, self._desk))
 
     @page("POST", "/certificates")
     def register_certificate(self, request):
-        form = request.form
-        body = {"source": form.get("source") or "dsc"}
-        if body["source"] == "dsc":
-            body["key_label"] = (form.get("key_label") or "").strip()
-        else:
-            body["certificate"] = (form.get("certificate") or "").strip()
-        try:
-            self.services.post("signing", "/certificates", json={k: v for k, v in body.items() if v})
-        except ServiceFailure as failure:
-            if failure.status not in (409, 422):
-                raise
-            listing = self._try(self.services.get, "signing", "/certificates")[0] or {"certificates": []}
-            return self.pages.render(request, "certificates.html", status=failure.status, certificates=listing["certificates"],
-                                     values=form, failure=failure, errors=self._form_errors(failure))
-        return self.pages.redirect("/certificates", "certificate_registered")
+        return self._answer(request, signing.register_certificate(signing.RegisterCertificate(self._me, request.form), self._desk))
 
     @page("GET", "/signatures/<string:signature_id>")
     def signature_view(self, request, signature_id):
-        signature = self.services.get("signing", f"/signatures/{signature_id}")
-        kind, document_id = signature["document_kind"], signature["document_id"]
-        pile = eventlet.GreenPile(2)
-        pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
-        pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}/verification")
-        (document, _), (verification, _) = list(pile)
-        with self.db.read() as session:
-            people = self._people(session, {signature["signer"]})
-        return self.pages.render(request, "signature.html", signature=signature, document=document,
-                                 verification=verification, people=people)
+        return self._answer(request, signing.signature_page(signature_id, self._desk))
 
     @page("GET", "/documents/<string:kind>/<string:document_id>/pdf")
     def signed_pdf(self, request, kind, document_id):
@@ -700,14 +435,8 @@ class DeskService:
     @page("POST", "/verify", upload=True)
     def verify(self, request):
         upload = request.files.get("file")
-        try:
-            if upload is None or not upload.filename:
-                raise ServiceFailure("desk", 422, "invalid_input", "choose a PDF", {"file": "Field required"})
-            result = self.services.post("signing", "/verify", files=[("file", (upload.filename, upload.stream, "application/pdf"))])
-        except ServiceFailure as failure:
-            return self.pages.render(request, "verify.html", status=_form_status(failure), result=None, failure=failure,
-                                     errors=self._form_errors(failure))
-        return self.pages.render(request, "verify.html", result=result, filename=upload.filename)
+        command = signing.VerifyPdf(self._me, Upload(upload.filename, upload.stream, upload.mimetype) if upload and upload.filename else None)
+        return self._answer(request, signing.verify_pdf(command, self._desk))
 
     # --- search, MIS reports, scoreboard ------------------------------------------------------------
 

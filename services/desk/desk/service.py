@@ -4,14 +4,11 @@ import base64
 import mimetypes
 import os
 from datetime import datetime, timezone
-from urllib.parse import quote
 
-import eventlet
 import requests
 import yaml
 from nameko.dependency_providers import Config
 from prometheus_client import Counter
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from eoffice_common.consumer import consume_events
@@ -21,15 +18,13 @@ from eoffice_common.metrics import Instrumentation
 from eoffice_common.rpc import RpcProxy
 from eoffice_common.web import dumps
 
-from . import domain, repository, schemas, security
+from . import domain, repository, security
 from .clients import Services
 from .events import apply_snapshot, record_acting_charge_effect, record_directory_effect, record_receipt_sent_effect
 from .exceptions import (
     BadCredentials,
-    OtherDistrictToConfirm,
     PageNotFound,
     ServiceFailure,
-    ServiceUnavailable,
     SignInThrottled,
     UnknownAction,
 )
@@ -38,7 +33,21 @@ from .models import Session as SessionRow
 from .oidc import OidcClient
 from .repository import DeskStore
 from .throttle import SignInThrottle
-from .usecases import FORMS, Desk, Json, Redirect, Upload, address_book, files, inbox, people, receipts, signing
+from .usecases import (
+    Desk,
+    Json,
+    Redirect,
+    Upload,
+    address_book,
+    admin,
+    files,
+    inbox,
+    notifications,
+    people,
+    receipts,
+    reports,
+    signing,
+)
 from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page, render_image
 
 SIGN_INS = Counter("eoffice_desk_sign_ins_total", "Sign-in attempts by outcome.", ["outcome"])
@@ -47,15 +56,6 @@ SIGN_INS_THROTTLED = Counter("eoffice_desk_sign_in_throttled", "Password sign-in
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 SSO_COOKIE = "desk_sso"  # the state, nonce and PKCE verifier of a single sign-on under way
-ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute", "acknowledgements")
-NEW = "new"  # /admin/offices/new, /admin/users/new: the form to add one
-DIRECTORY_ROLES = ("clerk", "officer", "admin", "district_head", "state_admin")  # state_admin last: a state admin's to give
-CLEARANCES = ("normal", "confidential", "secret", "top_secret")
-SECTION_FIELDS = {"code": "section_code", "name_en": "section_name_en", "name_hi": "section_name_hi"}
-MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
-               "active-file-levels", "monthly", "receipts-by-category", "file-register", "dispatch", "electronic",
-               "darpg-monthly", "active-users")
-PAGED_REPORTS = ("file-register",)  # as JSON a page at a time; the CSV is whole
 STREAM_CHUNK = 64 * 1024
 with open(os.path.join(STATIC_DIR, "devanagari.woff"), "rb") as _font:
     DEVANAGARI_FONT = base64.b64encode(_font.read()).decode()
@@ -442,284 +442,79 @@ class DeskService:
 
     @page("GET", "/search")
     def search(self, request):
-        """Advanced search: files (files service), receipts (dak's lists, filtered) and the words inside
-        every document (search service) in one page."""
-        args = request.args
-        what = args.get("what", "files")
-        results, failure = None, None
-        if args.get("go"):
-            if what == "text":
-                params = {k: args.get(k) for k in ("q", "type", "number", "date_from", "date_to", "classification", "page")
-                          if args.get(k)}
-                results, failure = self._try(self.services.get, "search", "/search", params=params)
-            elif what == "receipts":
-                params = {k: args.get(k) for k in ("q", "number", "letter_number", "sender", "category", "date_from", "date_to",
-                                                   "classification") if args.get(k)}
-                params.update({"box": args.get("box") or "office", "per_page": 50})
-                results, failure = self._try(self.services.get, "dak", "/receipts", params=params)
-            else:
-                params = {k: args.get(k) for k in ("number", "computer_number", "q", "category", "year", "date_from",
-                                                   "date_to", "classification", "scope") if args.get(k)}
-                params["per_page"] = 50
-                results, failure = self._try(self.services.get, "files", "/files/search", params=params)
-        return self.pages.render(request, "search.html", what=what, values=args, results=results, failure=failure,
-                                 errors=self._form_errors(failure) if failure and failure.status == 422 else {})
+        return self._answer(request, reports.search(reports.Lookup(self._me, request.args), self._desk))
 
-    # --- the admin area (admins only; each service keeps an admin to their own office) ---------------
+    # --- the admin area (admins only) and the directory an admin of the district keeps in dak ---------
 
     @page("GET", "/admin")
     def admin(self, request):
-        return self._admin_page(request)
+        return self._answer(request, admin.admin_page(self._me, self._desk))
 
     @page("POST", "/admin/<string:action>")
     def admin_action(self, request, action):
-        self._require_admin()
-        if action not in ADMIN_ACTIONS:
-            raise UnknownAction(f"no admin action {action}")
-        form = request.form
-        try:
-            value = self._act_as_admin(action, form)
-        except ServiceFailure as failure:
-            if failure.status >= 500:
-                raise
-            FORMS.labels(f"admin_{action}", "refused").inc()
-            return self._admin_page(request, dialog=action, failure=failure, values=form, status=_form_status(failure))
-        FORMS.labels(f"admin_{action}", "done").inc()
-        return self.pages.redirect(f"/admin#{action}", f"admin_{action}", value or "")
-
-    def _act_as_admin(self, action, form):
-        """Relay one admin form to the service that owns it; returns a word for the message shown."""
-        text = {name: (form.get(name) or "").strip() for name in form}
-        if action == "head":
-            fields = ("main_code", "main_name_en", "main_name_hi", "sub_code", "sub_name_en", "sub_name_hi", "section_label", "department_label")
-            return self.services.post("files", "/heads", json={f: text.get(f, "") for f in fields})["code"]
-        if action == "transfer":
-            body = {"from_user": text.get("from_user", ""), "to_user": text.get("to_user", ""), "remarks": text.get("remarks") or None}
-            self.services.post("files", "/transfers", json={k: v for k, v in body.items() if v is not None})
-            return body["to_user"]
-        if action == "acknowledgements":
-            if text.get("enabled") not in ("on", "off"):
-                raise ServiceFailure("desk", 422, "invalid_input", "choose on or off", {"enabled": "Field required"})
-            self.services.json("dak", "PUT", "/acknowledgements/setting", json={"enabled": text["enabled"] == "on"})
-            return None
-        if action == "revoke":
-            certificate = text.get("certificate_id", "")
-            self.services.post("signing", f"/certificates/{quote(certificate, safe='')}/revoke", json={"reason": text.get("reason", "")})
-            return certificate
-        if action == "retry":
-            letter = text.get("letter_id", "")
-            if not letter.isdigit():
-                raise ServiceFailure("desk", 422, "invalid_input", "choose a dead letter", {"letter_id": "Input should be a valid integer"})
-            self.services.post("notify", f"/dead-letters/{letter}/retry")
-            return letter
-        week = text.get("week", "")
-        answer = self.services.post("metrics", f"/weeks/{quote(week, safe='')}/recompute")
-        return f"{week} ({answer.get('offices', 0)})"
-
-    def _require_admin(self):
-        if not self.pages.session.has_role("admin"):
-            raise PageNotFound("the admin area is for admins")
-
-    def _admin_page(self, request, dialog=None, failure=None, values=None, status=200):
-        self._require_admin()
-        me = self.pages.session
-        pile = eventlet.GreenPile(5)
-        pile.spawn(self._try, self.services.get, "files", "/heads")
-        pile.spawn(self._try, self.services.get, "notify", "/dead-letters", params={"per_page": 50})
-        pile.spawn(self._try, self.services.get, "dak", "/directory/users", params={"office": me.office, "limit": 200})
-        pile.spawn(self._try, self.services.get, "signing", "/office/certificates")
-        pile.spawn(self._try, self.services.get, "dak", "/acknowledgements/setting")
-        (heads, _), (dead_letters, _), (users, _), (certificates, _), (acknowledgements, _) = list(pile)
-        return self.pages.render(
-            request, "admin.html", status=status, dialog=dialog, failure=failure, values=values or MultiDict(),
-            errors=self._form_errors(failure) if failure else {}, heads=(heads or {}).get("heads"),
-            dead_letters=(dead_letters or {}).get("dead_letters"), users=(users or {}).get("users"),
-            certificates=(certificates or {}).get("certificates"), this_week=domain.iso_week(domain.today_ist()),
-            acknowledgements=acknowledgements,
-        )
-
-    # --- the directory, kept by an admin of the district (dak publishes every change) ----------------
+        return self._answer(request, admin.act_as_admin(admin.AdminForm(self._me, action, request.form), self._desk))
 
     @page("GET", "/admin/directory")
     def admin_directory(self, request):
-        self._require_admin()
-        office = request.args.get("office") or None
-        kept, failure = self._try(self.services.get, "dak", "/directory/admin", params={"office": office} if office else None)
-        return self.pages.render(request, "admin_directory.html", kept=kept, failure=failure, office=office)
+        return self._answer(request, admin.directory_page(self._me, request.args.get("office") or None, self._desk))
 
     @page("GET", "/admin/offices/<string:code>")
     def admin_office_form(self, request, code):
-        return self._admin_office_page(request, code)
+        return self._answer(request, admin.office_page(admin.ShowDirectoryEntry(self._me, code), self._desk))
 
     @page("POST", "/admin/offices/<string:code>")
     def admin_record_office(self, request, code):
-        form = request.form
-
-        def write():
-            office = _directory_key(form, "code") if code == NEW else code
-            body = {name: (form.get(name) or "").strip() for name in ("name_en", "name_hi", "district", "department")}
-            self.services.put("dak", f"/directory/offices/{quote(office, safe='')}", json=body)
-            return f"/admin/offices/{quote(office, safe='')}", office
-        return self._admin_write("admin_office", write, lambda failure: self._admin_office_page(request, code, "office", failure, form))
+        return self._answer(request, admin.record_office(admin.RecordDirectoryEntry(self._me, code, request.form), self._desk))
 
     @page("POST", "/admin/offices/<string:code>/sections")
     def admin_record_section(self, request, code):
-        form = request.form
-
-        def write():
-            section = _directory_key(form, "section_code")
-            body = {"office": code, "name_en": (form.get("section_name_en") or "").strip(),
-                    "name_hi": (form.get("section_name_hi") or "").strip()}
-            try:
-                self.services.put("dak", f"/directory/sections/{quote(section, safe='')}", json=body)
-            except ServiceFailure as failure:  # the form names the section's fields apart from the office's
-                failure.fields = {SECTION_FIELDS.get(name, name): reason for name, reason in failure.fields.items()}
-                raise
-            return f"/admin/offices/{quote(code, safe='')}#sections", section
-        return self._admin_write("admin_section", write, lambda failure: self._admin_office_page(request, code, "section", failure, form))
+        return self._answer(request, admin.record_section(admin.RecordDirectoryEntry(self._me, code, request.form), self._desk))
 
     @page("GET", "/admin/users/<string:user_id>")
     def admin_user_form(self, request, user_id):
-        return self._admin_user_page(request, user_id)
+        return self._answer(request, admin.user_page(admin.ShowDirectoryEntry(self._me, user_id), self._desk))
 
     @page("POST", "/admin/users/<string:user_id>")
     def admin_record_user(self, request, user_id):
-        form = request.form
-
-        def write():
-            person = _directory_key(form, "user_id") if user_id == NEW else user_id
-            body = domain.directory_user_body(form)
-            self.services.put("dak", f"/directory/users/{quote(person, safe='')}", json=body)
-            return f"/admin/directory?office={quote(body['office'], safe='')}", person
-        return self._admin_write("admin_user", write, lambda failure: self._admin_user_page(request, user_id, failure, form))
+        return self._answer(request, admin.record_user(admin.RecordDirectoryEntry(self._me, user_id, request.form), self._desk))
 
     @page("POST", "/admin/users/<string:user_id>/deactivate")
     def admin_deactivate_user(self, request, user_id):
-        def write():
-            self.services.post("dak", f"/directory/users/{quote(user_id, safe='')}/deactivate")
-            return f"/admin/directory?office={quote(request.form.get('office') or '', safe='')}", user_id
-        def page_again(failure):
-            failure.fields = {}  # the reason is the user's as a whole, not a field's of the form shown
-            return self._admin_user_page(request, user_id, failure)
-        return self._admin_write("admin_deactivate", write, page_again)
+        return self._answer(request, admin.deactivate_user(admin.RecordDirectoryEntry(self._me, user_id, request.form), self._desk))
 
-    def _admin_write(self, form_name, write, page_again):
-        """Relay one directory form to dak: `write()` answers (where to go on, what was written), or the
-        form comes again through `page_again(failure)` with the reasons beside their fields."""
-        self._require_admin()
-        try:
-            done_at, written = write()
-        except ServiceFailure as failure:
-            if failure.status >= 500:
-                raise
-            FORMS.labels(form_name, "refused").inc()
-            return page_again(failure)
-        FORMS.labels(form_name, "done").inc()
-        return self.pages.redirect(done_at, form_name, written)
-
-    def _admin_office_page(self, request, code, dialog=None, failure=None, form=None):
-        self._require_admin()
-        kept, unavailable = self._try(self.services.get, "dak", "/directory/admin")
-        offices = (kept or {}).get("offices") or []
-        office = next((o for o in offices if o["code"] == code), None)
-        if office is None and code != NEW and kept is not None:
-            raise failure or PageNotFound(f"office {code} is not one you keep")
-        values = MultiDict(form) if form is not None and dialog == "office" else MultiDict(office or {})
-        return self.pages.render(
-            request, "admin_office.html", status=_form_status(failure) if failure else 200, kept=kept, unavailable=unavailable,
-            office=office, code=code, values=values, section_values=form if dialog == "section" else MultiDict(),
-            dialog=dialog, failure=failure, errors=self._form_errors(failure) if failure else {},
-            districts=domain.choices(offices, "district", kept and kept.get("district")),
-            departments=domain.choices(offices, "department"),
-        )
-
-    def _admin_user_page(self, request, user_id, failure=None, form=None):
-        self._require_admin()
-        kept, unavailable = self._try(self.services.get, "dak", "/directory/admin")
-        user = next((u for u in (kept or {}).get("users") or [] if u["id"] == user_id), None)
-        if user is None and user_id != NEW and kept is not None:
-            raise failure or PageNotFound(f"user {user_id} is not one you keep")
-        values = MultiDict(form) if form is not None else domain.directory_user_values(user)
-        return self.pages.render(
-            request, "admin_user.html", status=_form_status(failure) if failure else 200, kept=kept, unavailable=unavailable,
-            person_kept=user, user_id=user_id, values=values, failure=failure, errors=self._form_errors(failure) if failure else {},
-            roles=DIRECTORY_ROLES if (kept or {}).get("state_admin") else DIRECTORY_ROLES[:-1], clearances=CLEARANCES,
-        )
+    # --- MIS reports, scoreboard ---------------------------------------------------------------------
 
     @page("GET", "/reports")
     def reports(self, request):
-        """A MIS report of the scope chosen among the caller's (their jurisdiction), with its charts."""
-        name = request.args.get("report", "pendency")
-        if name not in MIS_REPORTS:
-            raise PageNotFound(f"no report {name}")
-        pile = eventlet.GreenPile(2)
-        pile.spawn(self._try, self.services.get, "metrics", "/mis/scopes")
-        pile.spawn(self._try, self.services.get, "metrics", f"/mis/{name}", params=_report_params(name, request.args, paged=name in PAGED_REPORTS))
-        (jurisdiction, _), (report, failure) = list(pile)
-        scopes = (jurisdiction or {}).get("scopes", [])
-        return self.pages.render(
-            request, "reports.html", name=name, reports=MIS_REPORTS, report=report, failure=failure,
-            values=request.args, errors=self._form_errors(failure) if failure and failure.status == 422 else {},
-            scopes=scopes, scope=request.args.get("scope", ""),
-            pendency_chart=domain.pendency_chart(report) if report else None,
-            monthly_chart=domain.monthly_chart(report) if report else None,
-            dispatch_chart=domain.dispatch_chart(report) if report else None,
-        )
+        return self._answer(request, reports.report(reports.Lookup(self._me, request.args), self._desk))
 
     @page("GET", "/reports/<string:name>.csv")
     def report_csv(self, request, name):
-        if name not in MIS_REPORTS:
-            raise PageNotFound(f"no report {name}")
-        return self._relay("metrics", f"/mis/{name}", params={**_report_params(name, request.args), "format": "csv"})
+        reports.known_report(name)
+        return self._relay("metrics", f"/mis/{name}", params={**reports.report_params(name, request.args), "format": "csv"})
 
     @page("GET", "/scoreboard")
     def scoreboard(self, request):
-        """The week's ranking with bars, one unit's score over the weeks and how its score is made."""
-        level = request.args.get("level", "district")
-        if level not in ("district", "department", "office"):
-            raise PageNotFound(f"no level {level}")
-        params = {"level": level, **({"week": request.args["week"]} if request.args.get("week") else {})}
-        board, failure = self._try(self.services.get, "metrics", "/scoreboard", params=params)
-        units = (board or {}).get("units", [])
-        unit = request.args.get("unit") or (units[0]["unit"] if units else None)
-        detail = explained = None
-        if unit:
-            week = {"week": board["week"]} if board else {}
-            pile = eventlet.GreenPile(2)
-            pile.spawn(self._try, self.services.get, "metrics", f"/scoreboard/{level}/{unit}", params=week)
-            pile.spawn(self._try, self.services.get, "metrics", f"/scoreboard/{level}/{unit}/explain", params=week)
-            (detail, _), (explained, _) = list(pile)
-        return self.pages.render(
-            request, "scoreboard.html", level=level, board=board, failure=failure, unit=unit, detail=detail,
-            explained=explained,
-            history_chart=domain.line_chart(sorted((h["week"], h["score"]) for h in (detail or {}).get("history", []))),
-            rank_chart=domain.rank_chart(sorted((h["week"], h["rank"]) for h in (detail or {}).get("history", []))),
-        )
+        return self._answer(request, reports.scoreboard(reports.Lookup(self._me, request.args), self._desk))
 
-    # --- notifications ---------------------------------------------------------------------------
+    @page("GET", "/dispatch-register")
+    def dispatch_register(self, request):
+        return self._answer(request, reports.dispatch_register(reports.Lookup(self._me, request.args), self._desk))
+
+    # --- notifications, leave ----------------------------------------------------------------------
 
     @page("GET", "/notifications")
     def notifications(self, request):
-        page_number = _page_number(request)
-        listing = self.services.get("notify", "/notifications", params={"page": page_number, "per_page": 30})
-        return self.pages.render(request, "notifications.html", listing=listing, page_number=page_number,
-                                 pages=_page_count(listing), unread=listing["unread"], box="")
+        command = notifications.ShowNotifications(self._me, _page_number(request))
+        return self._answer(request, notifications.notifications_page(command, self._desk))
 
     @page("GET", "/notifications/unread-count")
     def unread_count(self, request):
-        return json_page({"unread": self.services.get("notify", "/notifications/unread-count")["unread"]})
+        return self._answer(request, notifications.unread_count(self._me, self._desk))
 
     @page("POST", "/notifications/read")
     def mark_read(self, request):
-        notification_id = request.form.get("id")
-        if notification_id:
-            note = self.services.post("notify", f"/notifications/{notification_id}/read")
-            item = note.get("item") or {}
-            if item.get("type") in ("file", "receipt"):
-                return self.pages.redirect(f"/{item['type']}s/{item['id']}")
-        else:
-            self.services.post("notify", "/notifications/read-all")
-        return self.pages.redirect("/notifications")
+        return self._answer(request, notifications.mark_read(notifications.MarkRead(self._me, request.form.get("id")), self._desk))
 
     @page("GET", "/notifications/stream")
     def notification_stream(self, request):
@@ -745,92 +540,25 @@ class DeskService:
 
     @page("GET", "/notifications/preferences")
     def preferences_form(self, request):
-        preferences = self.services.get("notify", "/preferences")
-        return self.pages.render(request, "preferences.html", preferences=preferences, kinds=schemas.NOTIFICATION_KINDS, errors={})
+        return self._answer(request, notifications.preferences_page(self._me, self._desk))
 
     @page("POST", "/notifications/preferences")
     def save_preferences(self, request):
-        body = schemas.preferences_request(request.form, schemas.NOTIFICATION_KINDS)
-        try:
-            self.services.json("notify", "PUT", "/preferences", json=body)
-        except ServiceFailure as failure:
-            if failure.status != 422:
-                raise
-            typed = schemas.preferences_as_typed(request.form, schemas.NOTIFICATION_KINDS)
-            return self.pages.render(request, "preferences.html", status=422, preferences=typed, kinds=schemas.NOTIFICATION_KINDS,
-                                     errors=self._form_errors(failure, {"quiet_hours_start": "quiet_start", "quiet_hours_end": "quiet_end"}), failure=failure)
-        return self.pages.redirect("/notifications/preferences", "preferences_saved")
-
-    # --- letters: dispatch register, leave -------------------------------------------------------
-
-    @page("GET", "/dispatch-register")
-    def dispatch_register(self, request):
-        """Every addressee of the office's issued letters, filtered; printable as the dispatch list."""
-        params = {k: v for k in ("date_from", "date_to", "dispatch_mode", "status") if (v := request.args.get(k))}
-        register = self.services.get("files", "/dispatch-register", params={**params, "per_page": 200})
-        return self.pages.render(request, "dispatch_register.html", register=register, nav="dispatch_register")
+        return self._answer(request, notifications.save_preferences(notifications.PostedForm(self._me, request.form), self._desk))
 
     @page("GET", "/leave")
     def leave(self, request):
-        return self._leave_page(request)
+        return self._answer(request, notifications.leave_page(self._me, self._desk))
 
     @page("POST", "/leave")
     def set_leave(self, request):
-        form = request.form
-        body = {k: v for k in ("absent_user", "acting_user", "from_date", "to_date", "reason") if (v := (form.get(k) or "").strip())}
-        if form.get("hand_over"):
-            body["hand_over"] = True
-        try:
-            self.services.post("dak", "/acting-charges", json=body)
-        except ServiceFailure as failure:
-            if failure.status not in (403, 409, 422):
-                raise
-            FORMS.labels("leave", "refused").inc()
-            return self._leave_page(request, failure=failure, values=form, status=_form_status(failure))
-        FORMS.labels("leave", "done").inc()
-        return self.pages.redirect("/leave", "leave_set")
+        return self._answer(request, notifications.set_leave(notifications.PostedForm(self._me, request.form), self._desk))
 
     @page("POST", "/leave/<string:charge_id>/end")
     def end_leave(self, request, charge_id):
-        self.services.post("dak", f"/acting-charges/{charge_id}/end")
-        return self.pages.redirect("/leave", "leave_ended")
-
-    def _leave_page(self, request, failure=None, values=None, status=200):
-        charges = self.services.get("dak", "/acting-charges")["charges"]
-        return self.pages.render(request, "leave.html", status=status, charges=charges, failure=failure, values=values or MultiDict(),
-                                 errors=self._form_errors(failure) if failure else {}, nav="leave")
+        return self._answer(request, notifications.end_leave(self._me, charge_id, self._desk))
 
     # --- helpers ---------------------------------------------------------------------------------
-
-    def _people(self, session, user_ids):
-        """Names and designations of users from the directory copy, as dicts."""
-        ids = {u for u in user_ids if u}
-        if not ids:
-            return {}
-        rows = session.execute(repository.select(repository.User).where(repository.User.id.in_(ids))).scalars()
-        return {u.id: {"id": u.id, "name_en": u.name_en, "name_hi": u.name_hi, "designation_en": u.designation_en,
-                       "designation_hi": u.designation_hi} for u in rows}
-
-    def _try(self, call, *args, **kwargs):
-        """(answer, None), or (None, the failure) when a service is away: a page shows what it has."""
-        try:
-            return call(*args, **kwargs), None
-        except (ServiceFailure, ServiceUnavailable) as failure:
-            return None, failure
-
-    def _unread(self):
-        try:
-            return self.services.get("notify", "/notifications/unread-count", timeout=2)["unread"]
-        except (ServiceFailure, ServiceUnavailable):
-            return None
-
-    def _form_errors(self, failure, aliases=None):
-        if isinstance(failure, OtherDistrictToConfirm):  # a question for the sender, not a field's error
-            return {}
-        errors = domain.field_errors(failure.fields, failure.message, aliases)
-        if not errors and failure.status == 422:
-            errors[""] = domain.FieldError(domain.reason_key(failure.message), failure.message)
-        return errors
 
     def _document(self, request, service, path):
         """A scan or PDF relayed from its service; one the service cannot find is shown as missing, in
@@ -877,29 +605,6 @@ def _wants_json(request):
     return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
 
 
-def _directory_key(form, field):
-    """A directory key (code, user id) typed into a form: refused beside its field when empty."""
-    key = (form.get(field) or "").strip()
-    if not key:
-        raise ServiceFailure("desk", 422, "invalid_input", f"{field} is required", {field: "Field required"})
-    return key
-
-
-def _form_status(failure):
-    return failure.status if 400 <= failure.status < 500 else 502
-
-
-def _report_params(name, args, paged=False):
-    """What a report page passes on to metrics: the period, the chosen scope, what the dispatch report's
-    rows are per, and (for a register read a page at a time) the page."""
-    params = {k: args.get(k) for k in ("from", "to") if args.get(k)}
-    if name == "dispatch" and args.get("by") in domain.DISPATCH_UNITS:
-        params["by"] = args.get("by")
-    if paged and args.get("page"):
-        params["page"] = args.get("page")
-    return {**params, **domain.report_scope(args.get("scope"))}
-
-
 def _page_number(request):
     try:
         return max(1, int(request.args.get("page", 1)))
@@ -907,5 +612,3 @@ def _page_number(request):
         return 1
 
 
-def _page_count(listing):
-    return max(1, -(-listing["total"] // listing["per_page"]))

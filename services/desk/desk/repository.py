@@ -231,3 +231,40 @@ class DeskStore:
         """Every office of the directory, by code."""
         with self.db.read() as session:
             return sorted(offices_by_code(session).values(), key=lambda o: o.code)
+
+    # --- accounts and sessions
+
+    def fill_directory_if_empty(self, snapshot):
+        """The directory copy from `snapshot()` (dak's), when the copy has no one yet."""
+        with self.db.unit_of_work() as uow:
+            if count_users(uow.session) == 0:
+                record_directory_snapshot(uow.session, snapshot())
+                uow.commit()
+
+    def user(self, user_id):
+        """The active user of this id, or None."""
+        with self.db.read() as session:
+            return get_user(session, user_id)
+
+    def password_hash(self, user_id):
+        with self.db.read() as session:
+            account = session.get(Account, user_id)
+            return account.password_hash if account else None
+
+    def start_session(self, id_hash, user_id, csrf_token, times, now):
+        with self.db.unit_of_work(actor=user_id) as uow:
+            uow.session.add(Session(id_hash=id_hash, user_id=user_id, csrf_token=csrf_token, created_at=times.created_at,
+                                    last_seen_at=times.last_seen_at, expires_at=times.expires_at))
+            end_expired_sessions(uow.session, now)
+            uow.commit()
+
+    def end_session(self, id_hash):
+        with self.db.unit_of_work() as uow:
+            end_session(uow.session, id_hash)
+            uow.commit()
+
+    def choose_language(self, user_id, language, now):
+        with self.db.unit_of_work() as uow:
+            account = account_of(uow.session, user_id)
+            account.language, account.updated_at = language, now
+            uow.commit()

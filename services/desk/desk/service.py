@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 import requests
 import yaml
 from nameko.dependency_providers import Config
-from prometheus_client import Counter
 from werkzeug.wrappers import Response
 
 from eoffice_common.consumer import consume_events
@@ -18,18 +17,16 @@ from eoffice_common.metrics import Instrumentation
 from eoffice_common.rpc import RpcProxy
 from eoffice_common.web import dumps
 
-from . import domain, repository, security
+from . import domain, security
 from .clients import Services
-from .events import apply_snapshot, record_acting_charge_effect, record_directory_effect, record_receipt_sent_effect
+from .events import record_acting_charge_effect, record_directory_effect, record_receipt_sent_effect
 from .exceptions import (
     BadCredentials,
     PageNotFound,
     ServiceFailure,
     SignInThrottled,
-    UnknownAction,
 )
 from .i18n import Translator
-from .models import Session as SessionRow
 from .oidc import OidcClient
 from .repository import DeskStore
 from .throttle import SignInThrottle
@@ -46,13 +43,10 @@ from .usecases import (
     people,
     receipts,
     reports,
+    session,
     signing,
 )
 from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page, render_image
-
-SIGN_INS = Counter("eoffice_desk_sign_ins_total", "Sign-in attempts by outcome.", ["outcome"])
-SIGN_INS_THROTTLED = Counter("eoffice_desk_sign_in_throttled", "Password sign-ins refused for too many attempts, "
-                             "by what had too many: the account typed or the client address.", ["scope"])
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 SSO_COOKIE = "desk_sso"  # the state, nonce and PKCE verifier of a single sign-on under way
@@ -139,29 +133,18 @@ class DeskService:
     @page("POST", "/sign-in", signed_in=False, max_body=SIGN_IN_MAX_BYTES)
     def sign_in(self, request):
         form = request.form
-        user_id = (form.get("user_id") or "").strip().lower()
-        throttle = SignInThrottle(self.db, self.config)
-        try:
-            attempt = throttle.begin(request, user_id)
-        except SignInThrottled as refused:
-            SIGN_INS_THROTTLED.labels(refused.scope).inc()
-            self.log.info("sign_in_throttled", user_id=user_id, scope=refused.scope, retry_after=refused.retry_after)
-            response = self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, refused, 429)
-            response.headers["Retry-After"] = str(refused.retry_after)
+        command = session.SignIn(form.get("user_id"), form.get("password") or "", request.remote_addr,
+                                 request.headers.get("X-Forwarded-For"))
+        user = session.sign_in(command, DeskStore(self.db), SignInThrottle(self.db, self.config), self.dak_rpc.directory_snapshot)
+        if isinstance(user, session.Refused):
+            user_id, refused = session.typed_user_id(command.user_id), user.error
+            response = self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, refused, user.status)
+            if isinstance(refused, SignInThrottled):
+                self.log.info("sign_in_throttled", user_id=user_id, scope=refused.scope, retry_after=refused.retry_after)
+                response.headers["Retry-After"] = str(refused.retry_after)
+            else:
+                self.log.info("sign_in_refused", user_id=user_id)
             return response
-        with self.db.unit_of_work() as uow:
-            if repository.count_users(uow.session) == 0:
-                apply_snapshot(uow.session, self.dak_rpc.directory_snapshot())
-                uow.commit()
-        with self.db.read() as session:
-            user = repository.get_user(session, user_id) if user_id else None
-            account = session.get(repository.Account, user_id) if user else None
-        if not security.verify_password(account.password_hash if account else None, form.get("password") or ""):
-            SIGN_INS.labels("refused").inc()
-            self.log.info("sign_in_refused", user_id=user_id)
-            return self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, BadCredentials("wrong user id or password"), 401)
-        throttle.succeeded(attempt)
-        SIGN_INS.labels("signed_in").inc()
         return self._start_session(user, form.get("next"))
 
     @page("GET", "/sign-in/sso", signed_in=False)
@@ -185,34 +168,24 @@ class DeskService:
         try:
             user_id, next_path = sso.finish(base64.urlsafe_b64decode(kept).decode() if kept else "",
                                             request.args.get("state"), request.args.get("code"))
-            with self.db.read() as session:
-                user = repository.get_user(session, user_id)
-            if user is None:
-                raise BadCredentials(f"{user_id} is not in the directory", reason="sso_failed")
         except BadCredentials as refused:
-            SIGN_INS.labels("refused").inc()
-            self.log.info("sso_refused", reason=refused.message)
-            return self._sign_in_page(request, {}, refused, 401)
-        SIGN_INS.labels("signed_in_sso").inc()
+            user = session.sso_refused(refused)
+        else:
+            user = session.sign_in_by_sso(user_id, DeskStore(self.db))
+        if isinstance(user, session.Refused):
+            self.log.info("sso_refused", reason=user.error.message)
+            return self._sign_in_page(request, {}, user.error, user.status)
         response = self._start_session(user, next_path)
         response.delete_cookie(SSO_COOKIE, path="/sign-in/sso")
         return response
 
     def _start_session(self, user, next_path):
         """A new session for `user`: its CSRF token, the cookie."""
-        session_id, now = security.new_token(), utcnow()
         ttl = int(self.config.get("SESSION_TTL_SECONDS", 8 * 3600))
-        times = domain.new_session_times(now, ttl)
+        started = session.start_session(user, DeskStore(self.db), utcnow(), ttl)
         response = self.pages.redirect(domain.safe_next(next_path))
-        with self.db.unit_of_work(actor=user.id) as uow:
-            uow.session.add(SessionRow(
-                id_hash=security.id_hash(session_id), user_id=user.id, csrf_token=security.new_token(),
-                created_at=times.created_at, last_seen_at=times.last_seen_at, expires_at=times.expires_at,
-            ))
-            repository.end_expired_sessions(uow.session, now)
-            uow.commit()
         response.set_cookie(
-            SESSION_COOKIE, security.sign(session_id, self._session_secret()), max_age=ttl, httponly=True,
+            SESSION_COOKIE, security.sign(started.session_id, self._session_secret()), max_age=ttl, httponly=True,
             samesite="Lax", secure=self._secure_cookies(), path="/",
         )
         response.delete_cookie(FORM_COOKIE, path="/")
@@ -220,26 +193,16 @@ class DeskService:
 
     @page("POST", "/sign-out")
     def sign_out(self, request):
-        with self.db.unit_of_work() as uow:
-            repository.end_session(uow.session, self.pages.session.session_hash)
-            uow.commit()
+        session.sign_out(self._me, DeskStore(self.db))
         response = self.pages.redirect("/sign-in", "signed_out")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     @page("POST", "/language", signed_in=False)
     def choose_language(self, request):
-        language = request.form.get("language")
-        if language not in domain.LANGUAGES:
-            raise UnknownAction(f"no language {language}")
+        language = session.choose_language(self._me, request.form.get("language"), DeskStore(self.db), utcnow())
         response = self.pages.redirect(domain.safe_next(request.form.get("next")))
-        me = self.pages.session
-        if me:
-            with self.db.unit_of_work() as uow:
-                account = repository.account_of(uow.session, me.user_id)
-                account.language, account.updated_at = language, utcnow()
-                uow.commit()
-        else:
+        if not self._me:
             response.set_cookie("desk_lang", language, max_age=365 * 86400, samesite="Lax", path="/")
         return response
 

@@ -87,6 +87,9 @@ class FakeStore:
     offices: dict = field(default_factory=dict)
     away: dict = field(default_factory=dict)  # absent user id: (charge, acting user)
     deadlines: dict = field(default_factory=dict)
+    password_hashes: dict = field(default_factory=dict)
+    sessions: dict = field(default_factory=dict)  # id hash: (user id, csrf token, times)
+    languages: dict = field(default_factory=dict)
 
     def add_office(self, code, district, name_en, name_hi, district_name_en, district_name_hi):
         self.offices[code] = Office(code=code, district=district, name_en=name_en, name_hi=name_hi,
@@ -120,6 +123,32 @@ class FakeStore:
 
     def away_on(self, user_ids, day):
         return {u: self.away[u] for u in user_ids if u in self.away and self.away[u][0].from_date <= day <= self.away[u][0].to_date}
+
+    def fill_directory_if_empty(self, snapshot):
+        if not self.users:
+            for office in snapshot()["offices"]:
+                self.add_office(office["office"], office["district"], office["name_en"], office["name_hi"],
+                                office.get("district_name_en"), office.get("district_name_hi"))
+            for user in snapshot()["users"]:
+                self.add_user(user["user_id"], user["office"], user["name_en"], user["name_hi"], user["designation_en"],
+                              user["designation_hi"], user["roles"])
+
+    def user(self, user_id):
+        user = self.users.get(user_id)
+        return user if user is not None and user.active else None
+
+    def password_hash(self, user_id):
+        return self.password_hashes.get(user_id)
+
+    def start_session(self, id_hash, user_id, csrf_token, times, now):
+        self.sessions = {h: s for h, s in self.sessions.items() if s[2].expires_at >= now}
+        self.sessions[id_hash] = (user_id, csrf_token, times)
+
+    def end_session(self, id_hash):
+        self.sessions.pop(id_hash, None)
+
+    def choose_language(self, user_id, language, now):
+        self.languages[user_id] = language
 
     def all_offices(self):
         return sorted(self.offices.values(), key=lambda o: o.code)

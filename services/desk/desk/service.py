@@ -5,7 +5,6 @@ import mimetypes
 import os
 from datetime import datetime, timezone
 
-import requests
 import yaml
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
@@ -17,16 +16,13 @@ from eoffice_common.metrics import Instrumentation
 from eoffice_common.rpc import RpcProxy
 from eoffice_common.web import dumps
 
-from . import domain, security
+from . import domain, relays, security
 from .clients import Services
-from .events import record_acting_charge_effect, record_directory_effect, record_receipt_sent_effect
 from .exceptions import (
     BadCredentials,
     PageNotFound,
-    ServiceFailure,
     SignInThrottled,
 )
-from .i18n import Translator
 from .oidc import OidcClient
 from .repository import DeskStore
 from .throttle import SignInThrottle
@@ -37,6 +33,7 @@ from .usecases import (
     Upload,
     address_book,
     admin,
+    copies,
     files,
     inbox,
     notifications,
@@ -46,15 +43,10 @@ from .usecases import (
     session,
     signing,
 )
-from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page, render_image
+from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 SSO_COOKIE = "desk_sso"  # the state, nonce and PKCE verifier of a single sign-on under way
-STREAM_CHUNK = 64 * 1024
-with open(os.path.join(STATIC_DIR, "devanagari.woff"), "rb") as _font:
-    DEVANAGARI_FONT = base64.b64encode(_font.read()).decode()
-# Longer than notify's keep-alive interval: a quiet stream is not a dead one.
-STREAM_READ_TIMEOUT = 90
 # A sign-in form is a user id, a password, a CSRF token and where to go next: more is refused unread.
 SIGN_IN_MAX_BYTES = 8 * 1024
 
@@ -229,19 +221,19 @@ class DeskService:
 
     @consume_events({"dak": ("user_recorded",)})
     def on_user_recorded(self, payload):
-        self.db.apply_once(payload, record_directory_effect)
+        self.db.apply_once(payload, copies.record_directory_effect)
 
     @consume_events({"dak": ("office_recorded",)})
     def on_office_recorded(self, payload):
-        self.db.apply_once(payload, record_directory_effect)
+        self.db.apply_once(payload, copies.record_directory_effect)
 
     @consume_events({"dak": ("receipt_sent",)})
     def on_receipt_sent(self, payload):
-        self.db.apply_once(payload, record_receipt_sent_effect)
+        self.db.apply_once(payload, copies.record_receipt_sent_effect)
 
     @consume_events({"dak": ("acting_charge_set", "acting_charge_ended")})
     def on_acting_charge(self, payload):
-        self.db.apply_once(payload, record_acting_charge_effect)
+        self.db.apply_once(payload, copies.record_acting_charge_effect)
 
     # --- inbox and lists -------------------------------------------------------------------------
 
@@ -300,7 +292,7 @@ class DeskService:
 
     @page("GET", "/receipts/<string:receipt_id>/scans/<int:position>")
     def receipt_scan(self, request, receipt_id, position):
-        return self._document(request, "dak", f"/receipts/{receipt_id}/scans/{position}")
+        return relays.document(self.services, self.pages, request, "dak", f"/receipts/{receipt_id}/scans/{position}")
 
     # --- finding people (the Send dialog) --------------------------------------------------------
 
@@ -359,7 +351,7 @@ class DeskService:
 
     @page("GET", "/files/<string:file_id>/correspondence/<string:item_id>/documents/<int:position>")
     def file_document(self, request, file_id, item_id, position):
-        return self._document(request, "files", f"/files/{file_id}/correspondence/{item_id}/documents/{position}")
+        return relays.document(self.services, self.pages, request, "files", f"/files/{file_id}/correspondence/{item_id}/documents/{position}")
 
     # --- signatures --------------------------------------------------------------------------------
 
@@ -389,7 +381,7 @@ class DeskService:
     def signed_pdf(self, request, kind, document_id):
         if kind not in ("note", "draft"):
             raise PageNotFound(f"no document kind {kind}")
-        return self._document(request, "signing", f"/documents/{kind}/{document_id}/pdf")
+        return relays.document(self.services, self.pages, request, "signing", f"/documents/{kind}/{document_id}/pdf")
 
     @page("GET", "/verify")
     def verify_form(self, request):
@@ -454,7 +446,7 @@ class DeskService:
     @page("GET", "/reports/<string:name>.csv")
     def report_csv(self, request, name):
         reports.known_report(name)
-        return self._relay("metrics", f"/mis/{name}", params={**reports.report_params(name, request.args), "format": "csv"})
+        return relays.relay(self.services, "metrics", f"/mis/{name}", params={**reports.report_params(name, request.args), "format": "csv"})
 
     @page("GET", "/scoreboard")
     def scoreboard(self, request):
@@ -481,25 +473,7 @@ class DeskService:
 
     @page("GET", "/notifications/stream")
     def notification_stream(self, request):
-        """notify's server-sent events, relayed from this origin with the session's token."""
-        headers = {"Accept": "text/event-stream"}
-        if request.headers.get("Last-Event-ID"):
-            headers["Last-Event-ID"] = request.headers["Last-Event-ID"]
-        upstream = self.services.request("notify", "GET", "/notifications/stream", stream=True, headers=headers,
-                                         timeout=(5, STREAM_READ_TIMEOUT))
-        # eventlet's server otherwise holds back writes smaller than 4 KiB
-        request.environ["eventlet.minimum_write_chunk_size"] = 0
-
-        def events():
-            try:
-                for chunk in upstream.iter_content(chunk_size=None):
-                    yield chunk
-            except requests.RequestException:
-                return  # notify went away: the browser's EventSource reconnects
-            finally:
-                upstream.close()
-
-        return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return relays.event_stream(self.services, request)
 
     @page("GET", "/notifications/preferences")
     def preferences_form(self, request):
@@ -520,40 +494,6 @@ class DeskService:
     @page("POST", "/leave/<string:charge_id>/end")
     def end_leave(self, request, charge_id):
         return self._answer(request, notifications.end_leave(self._me, charge_id, self._desk))
-
-    # --- helpers ---------------------------------------------------------------------------------
-
-    def _document(self, request, service, path):
-        """A scan or PDF relayed from its service; one the service cannot find is shown as missing, in
-        both languages: as an image where an <img> asked for it, else as a page for the viewer's frame."""
-        try:
-            return self._relay(service, path)
-        except ServiceFailure as failure:
-            if failure.status != 404:
-                raise
-        languages = [Translator(self.pages.language), Translator("en" if self.pages.language == "hi" else "hi")]
-        if request.accept_mimetypes.best_match(["text/html", "image/svg+xml"]) == "image/svg+xml":
-            image = render_image("document_missing.svg", languages=languages, font=DEVANAGARI_FONT)
-            return Response(image, status=404, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
-        return self.pages.render(request, "document_missing.html", status=404, languages=languages)
-
-    def _relay(self, service, path, params=None):
-        """A document from a service, streamed to the browser from this origin."""
-        upstream = self.services.request(service, "GET", path, stream=True, params=params)
-        headers = {"Cache-Control": "private, max-age=300"}
-        if "Content-Disposition" in upstream.headers:
-            headers["Content-Disposition"] = upstream.headers["Content-Disposition"]
-        if "Content-Length" in upstream.headers:
-            headers["Content-Length"] = upstream.headers["Content-Length"]
-
-        def body():
-            try:
-                yield from upstream.iter_content(STREAM_CHUNK)
-            finally:
-                upstream.close()
-
-        return Response(body(), status=200, mimetype=upstream.headers.get("Content-Type", "application/octet-stream"),
-                        headers=headers)
 
 
 def _uploads(request, name):

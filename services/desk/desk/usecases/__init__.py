@@ -5,7 +5,7 @@ answer; the entrypoints in service.py only parse the request, call one and answe
 Nothing here knows nameko, werkzeug or Jinja."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -80,9 +80,6 @@ class Json:
     value: str = ""
 
 
-Answer = Page | Redirect | Json
-
-
 def attempt(call, *args, **kwargs):
     """(answer, None), or (None, the failure) when a service is away: a page shows what it has."""
     try:
@@ -132,10 +129,6 @@ def unread(desk: Desk):
         return desk.services.get("notify", "/notifications/unread-count", timeout=2)["unread"]
     except (ServiceFailure, ServiceUnavailable):
         return None
-
-
-def form_of(values: Mapping | None) -> Mapping:
-    return EMPTY if values is None else values
 
 
 def failure_json(failure, language) -> dict:

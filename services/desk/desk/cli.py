@@ -14,7 +14,6 @@ from eoffice_common.engine import StandaloneEngine
 from eoffice_common.migrations import upgrade
 
 from . import repository, security
-from .events import apply_snapshot
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_PASSWORD = "eoffice-demo"
@@ -74,7 +73,7 @@ def set_demo_passwords(engine, config, snapshot=None, reset=False):
             if snapshot is None:
                 with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=30) as cluster:
                     snapshot = cluster.dak.directory_snapshot()
-            apply_snapshot(uow.session, snapshot)
+            repository.record_directory_snapshot(uow.session, snapshot)
         accounts = [repository.account_of(uow.session, user.id) for user in repository.active_users(uow.session)]
         given = [a for a in accounts if reset or not a.password_hash]
         if given:

@@ -3,11 +3,10 @@ how the services' answers come back to the page (errors beside their fields), th
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import unquote, urlsplit
-
-from werkzeug.datastructures import MultiDict
 
 from eoffice_common.search import search_form
 
@@ -644,12 +643,81 @@ def directory_user_body(form):
 
 def directory_user_values(user):
     """A kept user's record as the user form's values (an empty form for a new user)."""
-    values = MultiDict({name: (user or {}).get(name) or "" for name in DIRECTORY_USER_FIELDS})
-    for role in (user or {}).get("roles") or ():
-        values.add("roles", role)
-    return values
+    return FormValues({**{name: (user or {}).get(name) or "" for name in DIRECTORY_USER_FIELDS},
+                       "roles": list((user or {}).get("roles") or ())})
 
 
 def choices(records, key, only=None):
     """The distinct values of `key` among records, sorted; just `only` when given (an admin's own district)."""
     return [only] if only else sorted({record[key] for record in records})
+
+
+class FormValues(Mapping):
+    """A form's fields as typed, a name holding one value or several (`getlist`), to show a form again:
+    what werkzeug's MultiDict gives the entrypoints, for the pages' logic that knows no web framework.
+    Made of another form (anything with `lists()`) or of a mapping, where a list is several values."""
+
+    def __init__(self, fields=None):
+        if fields is None:
+            pairs = ()
+        elif hasattr(fields, "lists"):
+            pairs = fields.lists()
+        else:
+            pairs = ((k, list(v) if isinstance(v, (list, tuple)) else [v]) for k, v in fields.items())
+        self._lists = {name: list(values) for name, values in pairs if values}
+
+    def __getitem__(self, name):
+        return self._lists[name][0]
+
+    def __iter__(self):
+        return iter(self._lists)
+
+    def __len__(self):
+        return len(self._lists)
+
+    def getlist(self, name):
+        return list(self._lists.get(name, ()))
+
+    def lists(self):
+        return [(name, list(values)) for name, values in self._lists.items()]
+
+    def to_dict(self):
+        return {name: values[0] for name, values in self._lists.items()}
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The user of a live session, as pages and service calls need it."""
+
+    session_hash: str
+    user_id: str
+    office: str
+    roles: tuple
+    name_en: str
+    name_hi: str
+    designation_en: str
+    designation_hi: str
+    language: str
+    csrf_token: str
+
+    def name(self, language):
+        return self.name_hi if language == "hi" else self.name_en
+
+    def designation(self, language):
+        return self.designation_hi if language == "hi" else self.designation_en
+
+    def has_role(self, role):
+        return role in self.roles
+
+    @property
+    def is_officer(self):
+        return "officer" in self.roles
+
+    @classmethod
+    def from_row(cls, row):
+        return cls(
+            session_hash=row.id_hash, user_id=row.id, office=row.office, roles=tuple(row.roles or ()),
+            name_en=row.name_en, name_hi=row.name_hi, designation_en=row.designation_en,
+            designation_hi=row.designation_hi, language=page_language(row.chosen_language, row.directory_language),
+            csrf_token=row.csrf_token,
+        )

@@ -188,3 +188,83 @@ def deadlines_of(session, receipt_ids):
         r.receipt_id: {"priority": r.priority, "due_date": r.due_date, "sent_at": r.sent_at.isoformat(), "from_user": r.from_user}
         for r in rows
     }
+
+
+class DeskStore:
+    """What the use cases read of the desk's own database, each a short read of its own."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def people(self, user_ids):
+        """{id: name and designation} of these users in the directory copy, as dicts."""
+        ids = {u for u in user_ids if u}
+        if not ids:
+            return {}
+        with self.db.read() as session:
+            rows = session.execute(select(User).where(User.id.in_(ids))).scalars()
+            return {u.id: {"id": u.id, "name_en": u.name_en, "name_hi": u.name_hi, "designation_en": u.designation_en,
+                           "designation_hi": u.designation_hi} for u in rows}
+
+    def deadlines_of(self, receipt_ids):
+        with self.db.read() as session:
+            return deadlines_of(session, receipt_ids)
+
+    def district_of(self, office_code):
+        with self.db.read() as session:
+            office = session.get(Office, office_code)
+            return office.district if office else None
+
+    def people_by_id(self, user_ids):
+        with self.db.read() as session:
+            return people_by_id(session, user_ids)
+
+    def find_people(self, query, office, district, limit):
+        with self.db.read() as session:
+            return find_people(session, query, office, district, limit)
+
+    def away_on(self, user_ids, day):
+        with self.db.read() as session:
+            return away_on(session, user_ids, day)
+
+    def all_offices(self):
+        """Every office of the directory, by code."""
+        with self.db.read() as session:
+            return sorted(offices_by_code(session).values(), key=lambda o: o.code)
+
+    # --- accounts and sessions
+
+    def fill_directory_if_empty(self, snapshot):
+        """The directory copy from `snapshot()` (dak's), when the copy has no one yet."""
+        with self.db.unit_of_work() as uow:
+            if count_users(uow.session) == 0:
+                record_directory_snapshot(uow.session, snapshot())
+                uow.commit()
+
+    def user(self, user_id):
+        """The active user of this id, or None."""
+        with self.db.read() as session:
+            return get_user(session, user_id)
+
+    def password_hash(self, user_id):
+        with self.db.read() as session:
+            account = session.get(Account, user_id)
+            return account.password_hash if account else None
+
+    def start_session(self, id_hash, user_id, csrf_token, times, now):
+        with self.db.unit_of_work(actor=user_id) as uow:
+            uow.session.add(Session(id_hash=id_hash, user_id=user_id, csrf_token=csrf_token, created_at=times.created_at,
+                                    last_seen_at=times.last_seen_at, expires_at=times.expires_at))
+            end_expired_sessions(uow.session, now)
+            uow.commit()
+
+    def end_session(self, id_hash):
+        with self.db.unit_of_work() as uow:
+            end_session(uow.session, id_hash)
+            uow.commit()
+
+    def choose_language(self, user_id, language, now):
+        with self.db.unit_of_work() as uow:
+            account = account_of(uow.session, user_id)
+            account.language, account.updated_at = language, now
+            uow.commit()

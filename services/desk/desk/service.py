@@ -3,16 +3,10 @@ and each form is relayed to the service that owns the action; errors come back b
 import base64
 import mimetypes
 import os
-import re
 from datetime import datetime, timezone
-from urllib.parse import quote
 
-import eventlet
-import requests
 import yaml
 from nameko.dependency_providers import Config
-from prometheus_client import Counter
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from eoffice_common.consumer import consume_events
@@ -22,66 +16,37 @@ from eoffice_common.metrics import Instrumentation
 from eoffice_common.rpc import RpcProxy
 from eoffice_common.web import dumps
 
-from . import domain, repository, schemas, security
+from . import domain, relays, security
 from .clients import Services
-from .events import apply_snapshot, record_acting_charge_effect, record_directory_effect, record_receipt_sent_effect
 from .exceptions import (
     BadCredentials,
-    OtherDistrictToConfirm,
     PageNotFound,
-    ServiceFailure,
-    ServiceUnavailable,
     SignInThrottled,
-    UnknownAction,
 )
-from .i18n import Translator
-from .models import Session as SessionRow
 from .oidc import OidcClient
+from .repository import DeskStore
 from .throttle import SignInThrottle
-from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page, render_image
-
-SIGN_INS = Counter("eoffice_desk_sign_ins_total", "Sign-in attempts by outcome.", ["outcome"])
-SIGN_INS_THROTTLED = Counter("eoffice_desk_sign_in_throttled", "Password sign-ins refused for too many attempts, "
-                             "by what had too many: the account typed or the client address.", ["scope"])
-FORMS = Counter("eoffice_desk_forms_total", "Forms relayed to a service, by form and outcome.", ["form", "outcome"])
+from .usecases import (
+    Desk,
+    Json,
+    Redirect,
+    Upload,
+    address_book,
+    admin,
+    copies,
+    files,
+    inbox,
+    notifications,
+    people,
+    receipts,
+    reports,
+    session,
+    signing,
+)
+from .web import FORM_COOKIE, SESSION_COOKIE, STATIC_DIR, Pages, page
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 SSO_COOKIE = "desk_sso"  # the state, nonce and PKCE verifier of a single sign-on under way
-RECEIPT_BOXES = ("inbox", "sent", "created", "closed")
-FILE_BOXES = ("inbox", "sent", "created", "parked", "closed")
-INBOX_PAGE = 50
-PEOPLE_FOUND = 20  # officers the Send dialog lists for a search
-ADDRESS_BOOK_LISTED = 50  # correspondents a form offers before anything is typed (the browser filters them)
-ADDRESS_BOOK_FOUND = 10  # correspondents suggested for what is typed
-ADDRESS_BOOK_PAGE = 100  # correspondents the address book page lists (dak's most): a search narrows them
-SIGNING_LOOKUPS = 8  # signing documents a file page asks for at once
-RECEIPT_ACTIONS = {"receive", "send", "reply", "put_in_file", "close", "copy", "pull_back"}
-# Each action of the file view, and the tab the page returns to.
-FILE_ACTIONS = {
-    "note": "noting", "note_save": "noting", "note_confirm": "noting", "note_discard": "noting", "attach": "noting",
-    "send": "noting", "return": "noting", "park": "noting", "unpark": "noting", "close": "noting", "reopen": "noting",
-    "pull_back": "noting", "draft": "drafts", "draft_version": "drafts", "approve": "drafts", "issue": "drafts",
-    "draft_comment": "drafts", "volume": "noting", "part": "noting", "merge": "noting", "link": "noting", "unlink": "noting",
-    "attach_file": "noting", "detach_file": "noting",
-}
-FILE_TABS = ("noting", "drafts", "movements", "audit")
-ADMIN_ACTIONS = ("head", "transfer", "revoke", "retry", "recompute", "acknowledgements")
-NEW = "new"  # /admin/offices/new, /admin/users/new: the form to add one
-DIRECTORY_ROLES = ("clerk", "officer", "admin", "district_head", "state_admin")  # state_admin last: a state admin's to give
-CLEARANCES = ("normal", "confidential", "secret", "top_secret")
-SECTION_FIELDS = {"code": "section_code", "name_en": "section_name_en", "name_hi": "section_name_hi"}
-BULK_RECEIPT_ACTIONS = ("send", "close", "put_in_file")
-BULK_ROWS = 10  # letters on the bulk Diarise page
-SIGN_WAIT_SECONDS = 5
-MIS_REPORTS = ("pendency", "section-pendency", "overdue", "pending-with-others", "vip-receipts", "disposal",
-               "active-file-levels", "monthly", "receipts-by-category", "file-register", "dispatch", "electronic",
-               "darpg-monthly", "active-users")
-PAGED_REPORTS = ("file-register",)  # as JSON a page at a time; the CSV is whole
-STREAM_CHUNK = 64 * 1024
-with open(os.path.join(STATIC_DIR, "devanagari.woff"), "rb") as _font:
-    DEVANAGARI_FONT = base64.b64encode(_font.read()).decode()
-# Longer than notify's keep-alive interval: a quiet stream is not a dead one.
-STREAM_READ_TIMEOUT = 90
 # A sign-in form is a user id, a password, a CSRF token and where to go next: more is refused unread.
 SIGN_IN_MAX_BYTES = 8 * 1024
 
@@ -100,6 +65,22 @@ class DeskService:
     log = Instrumentation()
     config = Config()
     readiness = Readiness()
+
+    @property
+    def _desk(self):
+        return Desk(self.services, DeskStore(self.db))
+
+    @property
+    def _me(self):
+        return self.pages.session
+
+    def _answer(self, request, answer):
+        """What a use case answered, as the browser gets it."""
+        if isinstance(answer, Redirect):
+            return self.pages.redirect(answer.location, answer.flash, answer.value)
+        if isinstance(answer, Json):
+            return self.pages.flash(json_page(answer.payload, answer.status), answer.flash, answer.value)
+        return self.pages.render(request, answer.template, status=answer.status, **answer.context)
 
     # --- health, description, assets --------------------------------------------------------
 
@@ -144,29 +125,18 @@ class DeskService:
     @page("POST", "/sign-in", signed_in=False, max_body=SIGN_IN_MAX_BYTES)
     def sign_in(self, request):
         form = request.form
-        user_id = (form.get("user_id") or "").strip().lower()
-        throttle = SignInThrottle(self.db, self.config)
-        try:
-            attempt = throttle.begin(request, user_id)
-        except SignInThrottled as refused:
-            SIGN_INS_THROTTLED.labels(refused.scope).inc()
-            self.log.info("sign_in_throttled", user_id=user_id, scope=refused.scope, retry_after=refused.retry_after)
-            response = self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, refused, 429)
-            response.headers["Retry-After"] = str(refused.retry_after)
+        command = session.SignIn(form.get("user_id"), form.get("password") or "", request.remote_addr,
+                                 request.headers.get("X-Forwarded-For"))
+        user = session.sign_in(command, DeskStore(self.db), SignInThrottle(self.db, self.config), self.dak_rpc.directory_snapshot)
+        if isinstance(user, session.Refused):
+            user_id, refused = session.typed_user_id(command.user_id), user.error
+            response = self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, refused, user.status)
+            if isinstance(refused, SignInThrottled):
+                self.log.info("sign_in_throttled", user_id=user_id, scope=refused.scope, retry_after=refused.retry_after)
+                response.headers["Retry-After"] = str(refused.retry_after)
+            else:
+                self.log.info("sign_in_refused", user_id=user_id)
             return response
-        with self.db.unit_of_work() as uow:
-            if repository.count_users(uow.session) == 0:
-                apply_snapshot(uow.session, self.dak_rpc.directory_snapshot())
-                uow.commit()
-        with self.db.read() as session:
-            user = repository.get_user(session, user_id) if user_id else None
-            account = session.get(repository.Account, user_id) if user else None
-        if not security.verify_password(account.password_hash if account else None, form.get("password") or ""):
-            SIGN_INS.labels("refused").inc()
-            self.log.info("sign_in_refused", user_id=user_id)
-            return self._sign_in_page(request, {"user_id": user_id, "next": form.get("next", "")}, BadCredentials("wrong user id or password"), 401)
-        throttle.succeeded(attempt)
-        SIGN_INS.labels("signed_in").inc()
         return self._start_session(user, form.get("next"))
 
     @page("GET", "/sign-in/sso", signed_in=False)
@@ -190,34 +160,24 @@ class DeskService:
         try:
             user_id, next_path = sso.finish(base64.urlsafe_b64decode(kept).decode() if kept else "",
                                             request.args.get("state"), request.args.get("code"))
-            with self.db.read() as session:
-                user = repository.get_user(session, user_id)
-            if user is None:
-                raise BadCredentials(f"{user_id} is not in the directory", reason="sso_failed")
         except BadCredentials as refused:
-            SIGN_INS.labels("refused").inc()
-            self.log.info("sso_refused", reason=refused.message)
-            return self._sign_in_page(request, {}, refused, 401)
-        SIGN_INS.labels("signed_in_sso").inc()
+            user = session.sso_refused(refused)
+        else:
+            user = session.sign_in_by_sso(user_id, DeskStore(self.db))
+        if isinstance(user, session.Refused):
+            self.log.info("sso_refused", reason=user.error.message)
+            return self._sign_in_page(request, {}, user.error, user.status)
         response = self._start_session(user, next_path)
         response.delete_cookie(SSO_COOKIE, path="/sign-in/sso")
         return response
 
     def _start_session(self, user, next_path):
         """A new session for `user`: its CSRF token, the cookie."""
-        session_id, now = security.new_token(), utcnow()
         ttl = int(self.config.get("SESSION_TTL_SECONDS", 8 * 3600))
-        times = domain.new_session_times(now, ttl)
+        started = session.start_session(user, DeskStore(self.db), utcnow(), ttl)
         response = self.pages.redirect(domain.safe_next(next_path))
-        with self.db.unit_of_work(actor=user.id) as uow:
-            uow.session.add(SessionRow(
-                id_hash=security.id_hash(session_id), user_id=user.id, csrf_token=security.new_token(),
-                created_at=times.created_at, last_seen_at=times.last_seen_at, expires_at=times.expires_at,
-            ))
-            repository.end_expired_sessions(uow.session, now)
-            uow.commit()
         response.set_cookie(
-            SESSION_COOKIE, security.sign(session_id, self._session_secret()), max_age=ttl, httponly=True,
+            SESSION_COOKIE, security.sign(started.session_id, self._session_secret()), max_age=ttl, httponly=True,
             samesite="Lax", secure=self._secure_cookies(), path="/",
         )
         response.delete_cookie(FORM_COOKIE, path="/")
@@ -225,26 +185,16 @@ class DeskService:
 
     @page("POST", "/sign-out")
     def sign_out(self, request):
-        with self.db.unit_of_work() as uow:
-            repository.end_session(uow.session, self.pages.session.session_hash)
-            uow.commit()
+        session.sign_out(self._me, DeskStore(self.db))
         response = self.pages.redirect("/sign-in", "signed_out")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     @page("POST", "/language", signed_in=False)
     def choose_language(self, request):
-        language = request.form.get("language")
-        if language not in domain.LANGUAGES:
-            raise UnknownAction(f"no language {language}")
+        language = session.choose_language(self._me, request.form.get("language"), DeskStore(self.db), utcnow())
         response = self.pages.redirect(domain.safe_next(request.form.get("next")))
-        me = self.pages.session
-        if me:
-            with self.db.unit_of_work() as uow:
-                account = repository.account_of(uow.session, me.user_id)
-                account.language, account.updated_at = language, utcnow()
-                uow.commit()
-        else:
+        if not self._me:
             response.set_cookie("desk_lang", language, max_age=365 * 86400, samesite="Lax", path="/")
         return response
 
@@ -271,696 +221,167 @@ class DeskService:
 
     @consume_events({"dak": ("user_recorded",)})
     def on_user_recorded(self, payload):
-        self.db.apply_once(payload, record_directory_effect)
+        self.db.apply_once(payload, copies.record_directory_effect)
 
     @consume_events({"dak": ("office_recorded",)})
     def on_office_recorded(self, payload):
-        self.db.apply_once(payload, record_directory_effect)
+        self.db.apply_once(payload, copies.record_directory_effect)
 
     @consume_events({"dak": ("receipt_sent",)})
     def on_receipt_sent(self, payload):
-        self.db.apply_once(payload, record_receipt_sent_effect)
+        self.db.apply_once(payload, copies.record_receipt_sent_effect)
 
     @consume_events({"dak": ("acting_charge_set", "acting_charge_ended")})
     def on_acting_charge(self, payload):
-        self.db.apply_once(payload, record_acting_charge_effect)
+        self.db.apply_once(payload, copies.record_acting_charge_effect)
 
     # --- inbox and lists -------------------------------------------------------------------------
 
     @page("GET", "/inbox")
     def inbox(self, request):
-        return self._inbox_page(request)
-
-    def _inbox_page(self, request, refused=(), done=0, status=200, confirm=None, confirming=None):
-        """Receipts and files waiting with me: overdue first, then by priority; counts on top."""
-        pile = eventlet.GreenPile(3)
-        pile.spawn(self._try, self.services.get, "dak", "/receipts", params={"box": "inbox", "per_page": INBOX_PAGE})
-        pile.spawn(self._try, self.services.get, "files", "/files", params={"box": "inbox", "per_page": INBOX_PAGE})
-        pile.spawn(self._unread)
-        (receipts, receipts_error), (files, files_error), unread = list(pile)
-        receipts = receipts or {"receipts": [], "total": 0}
-        files = files or {"files": [], "total": 0}
-        with self.db.read() as session:
-            deadlines = repository.deadlines_of(session, [r["id"] for r in receipts["receipts"]])
-            names = self._people(session, {d["from_user"] for d in deadlines.values()})
-        items = [domain.receipt_item(r, {**deadlines.get(r["id"], {}), "from_user": names.get(deadlines.get(r["id"], {}).get("from_user"))})
-                 for r in receipts["receipts"]]
-        items += [domain.file_item(f) for f in files["files"]]
-        today = domain.today_ist()
-        items = domain.inbox_order(items, today)
-        counts = domain.inbox_counts(items, today)
-        counts["total"] = receipts["total"] + files["total"]
-        return self.pages.render(
-            request, "inbox.html", items=items, today=today, counts=counts, shown=len(items),
-            totals={"receipts": receipts["total"], "files": files["total"]}, unread=unread,
-            errors={"receipts": receipts_error, "files": files_error}, box="inbox", refused=refused, done=done, status=status,
-            confirm=confirm, confirming=confirming,
-        )
+        return self._answer(request, inbox.inbox_page(inbox.ShowInbox(self._me), self._desk))
 
     @page("POST", "/inbox/receipts")
     def act_on_selected_receipts(self, request):
-        """Send, close or put in a file several receipts of the inbox together: each is relayed to dak
-        on its own (each authorised there), and the page says which were done and which were refused why."""
-        form = request.form
-        action = form.get("bulk_action", "")
-        selected = list(dict.fromkeys(form.getlist("receipt")))[:INBOX_PAGE]
-        if action not in BULK_RECEIPT_ACTIONS or not selected:
-            return self.pages.redirect("/inbox", "bulk_nothing")
-        if action == "send":
-            body = schemas.send_request(form)
-            if not body.get("to"):
-                return self.pages.redirect("/inbox", "bulk_nothing")
-            try:
-                self._confirm_other_districts(body["to"], form)
-            except OtherDistrictToConfirm as asked:
-                FORMS.labels("bulk_send", "refused").inc()
-                return self._inbox_page(request, confirm=asked, confirming=form, status=asked.status)
-        elif action == "close":
-            body = {"remarks": (form.get("remarks") or "").strip()}
-        else:
-            body = {"file_id": (form.get("file_id") or "").strip()}
-        path = {"send": "send", "close": "close", "put_in_file": "put-in-file"}[action]
-        pile = eventlet.GreenPile(4)
-        for receipt_id in selected:
-            pile.spawn(self._try, self.services.post, "dak", f"/receipts/{quote(receipt_id, safe='')}/{path}", json=body)
-        refused = [(receipt_id, failure) for receipt_id, (_, failure) in zip(selected, pile, strict=True) if failure]
-        FORMS.labels(f"bulk_{action}", "refused" if refused else "done").inc()
-        if refused:
-            return self._inbox_page(request, refused=refused, done=len(selected) - len(refused), status=_form_status(refused[0][1]))
-        return self.pages.redirect("/inbox", f"bulk_{action}", str(len(selected)))
+        return self._answer(request, inbox.act_on_selected_receipts(inbox.ActOnSelected(self._me, request.form), self._desk))
 
     @page("GET", "/receipts")
     def receipt_list(self, request):
-        box = request.args.get("box", "inbox")
-        if box not in RECEIPT_BOXES:
-            raise PageNotFound(f"no list {box}")
-        page_number = _page_number(request)
-        listing = self.services.get("dak", "/receipts", params={"box": box, "page": page_number, "per_page": INBOX_PAGE})
-        return self.pages.render(request, "receipt_list.html", box=box, listing=listing, page_number=page_number,
-                                 pages=_page_count(listing), boxes=RECEIPT_BOXES)
+        command = inbox.ShowList(self._me, request.args.get("box", "inbox"), _page_number(request))
+        return self._answer(request, inbox.receipt_list(command, self._desk))
 
     @page("GET", "/files")
     def file_list(self, request):
-        box = request.args.get("box", "inbox")
-        if box not in FILE_BOXES:
-            raise PageNotFound(f"no list {box}")
-        return self._file_list_page(request, box)
-
-    def _file_list_page(self, request, box, refused=(), done=0, status=200):
-        page_number = _page_number(request)
-        listing = self.services.get("files", "/files", params={"box": box, "page": page_number, "per_page": INBOX_PAGE})
-        return self.pages.render(request, "file_list.html", box=box, listing=listing, page_number=page_number,
-                                 pages=_page_count(listing), boxes=FILE_BOXES, today=domain.today_ist(), refused=refused,
-                                 done=done, status=status)
+        command = inbox.ShowList(self._me, request.args.get("box", "inbox"), _page_number(request))
+        return self._answer(request, inbox.file_list(command, self._desk))
 
     @page("POST", "/files/selected")
     def send_selected_files(self, request):
-        """Send several files of the inbox (the files list or the inbox page, `back`) together to one officer:
-        each is relayed to the files service on its own (each authorised there); the files list then says
-        which were sent and which were refused why."""
-        form = request.form
-        selected = list(dict.fromkeys(form.getlist("file")))[:INBOX_PAGE]
-        body = schemas.send_request(form, many=False)
-        back = "/inbox" if form.get("back") == "inbox" else "/files?box=inbox"
-        if not selected or not body.get("to"):
-            return self.pages.redirect(back, "bulk_nothing")
-        pile = eventlet.GreenPile(4)
-        for file_id in selected:
-            pile.spawn(self._try, self.services.post, "files", f"/files/{quote(file_id, safe='')}/send", json=body)
-        answers = list(pile)
-        # Named by the numbers the list showed: a refused file may have left the inbox meanwhile.
-        refused = [(file_id, form.get(f"number.{file_id}") or file_id, failure)
-                   for file_id, (_, failure) in zip(selected, answers, strict=True) if failure]
-        FORMS.labels("bulk_file_send", "refused" if refused else "done").inc()
-        if refused:
-            return self._file_list_page(request, "inbox", refused=refused, done=len(selected) - len(refused),
-                                        status=_form_status(refused[0][2]))
-        return self.pages.redirect(back, "bulk_file_send", str(len(selected)))
+        command = inbox.ActOnSelected(self._me, request.form, _page_number(request))
+        return self._answer(request, inbox.send_selected_files(command, self._desk))
 
-    # --- diarise ---------------------------------------------------------------------------------
+    # --- diarise and receipts --------------------------------------------------------------------
 
     @page("GET", "/diarise")
     def diarise_form(self, request):
-        return self.pages.render(request, "diarise.html", correspondents=self._correspondents(), values={"kind": "electronic", "delivery_mode": "post",
-                                                                     "received_date": domain.today_ist().isoformat()}, errors={})
+        return self._answer(request, receipts.diarise_form(self._me, self._desk))
 
     @page("POST", "/diarise", upload=True)
     def diarise(self, request):
-        """Generate, Generate & Send (then the send dialog), Generate & Copy (the form again, keeping the
-        sender and categories for the next letter)."""
-        form = request.form
-        action = form.get("action", "generate")
-        body = schemas.receipt_request(form)
-        scans = [(f.filename, f.stream, f.mimetype) for f in request.files.getlist("scans") if f.filename]
-        try:
-            if scans:
-                answer = self.services.post("dak", "/receipts", data={"receipt": dumps(body)},
-                                            files=[("scans", scan) for scan in scans])
-            else:
-                answer = self.services.post("dak", "/receipts", json=body)
-        except ServiceFailure as failure:
-            FORMS.labels("diarise", "refused").inc()
-            if _wants_json(request):
-                return json_page(self._failure_json(failure), failure.status)
-            return self.pages.render(request, "diarise.html", correspondents=self._correspondents(), status=_form_status(failure), values=form,
-                                     errors=self._form_errors(failure), failure=failure)
-        FORMS.labels("diarise", "done").inc()
-        receipt = answer["receipt"]
-        if action == "generate_send":
-            location = f"/receipts/{receipt['id']}?dialog=send"
-        elif action == "generate_copy":
-            location = None
-        else:
-            location = f"/receipts/{receipt['id']}"
-        if _wants_json(request):
-            answered = json_page({"receipt": receipt, "location": location or "/diarise", "warnings": answer.get("warnings", [])}, 201)
-            return self.pages.flash(answered, "diarised" if location else None, receipt["receipt_number"])
-        if location is None:
-            values = MultiDict(schemas.kept_for_next_letter(form))
-            return self.pages.render(request, "diarise.html", correspondents=self._correspondents(), values=values, errors={}, diarised=receipt,
-                                     warnings=answer.get("warnings", []))
-        return self.pages.redirect(location, "diarised", receipt["receipt_number"])
+        command = receipts.Diarise(self._me, request.form, _uploads(request, "scans"), _wants_json(request))
+        return self._answer(request, receipts.diarise(command, self._desk))
 
     @page("GET", "/diarise/bulk")
     def bulk_diarise_form(self, request):
-        return self._bulk_page(request, MultiDict({"kind": "electronic", "delivery_mode": "post",
-                                                   "received_date": domain.today_ist().isoformat()}))
+        return self._answer(request, receipts.bulk_diarise_form(self._me, self._desk))
 
     @page("POST", "/diarise/bulk", upload=True)
     def bulk_diarise(self, request):
-        """Generate & Copy for a pile of letters: the shared sender and details once, then each letter's
-        subject, letter number and scans; each diarised in turn, in the order of the rows."""
-        form = request.form
-        letters = schemas.bulk_letters(form, BULK_ROWS)
-        made, refused_rows, errors, failure = [], [], {}, None
-        for row, body in letters:
-            scans = [(f.filename, f.stream, f.mimetype) for f in request.files.getlist(f"scans_{row}") if f.filename]
-            try:
-                if scans:
-                    answer = self.services.post("dak", "/receipts", data={"receipt": dumps(body)}, files=[("scans", s) for s in scans])
-                else:
-                    answer = self.services.post("dak", "/receipts", json=body)
-            except ServiceFailure as refused:
-                failure, refused_rows = failure or refused, [*refused_rows, row]
-                errors.update({_row_field(name, row): error for name, error in self._form_errors(refused).items()})
-                continue
-            made.append(answer["receipt"])
-        FORMS.labels("bulk_diarise", "refused" if failure else "done").inc()
-        if made and failure is None:
-            return self.pages.redirect("/diarise/bulk", "bulk_diarised", ", ".join(r["receipt_number"] for r in made))
-        if not letters:
-            errors["subject_1"] = domain.FieldError("required", "")
-        # The shared fields stay; of the letters, only those refused (the others have their numbers above).
-        values = MultiDict(schemas.bulk_shared(form))
-        for row in refused_rows:
-            values.update({f"{name}_{row}": form.get(f"{name}_{row}", "") for name in schemas.PER_LETTER})
-        return self._bulk_page(request, values, errors=errors, failure=failure, made=made,
-                               status=_form_status(failure) if failure else 422)
-
-    def _bulk_page(self, request, values, errors=None, failure=None, made=(), status=200):
-        return self.pages.render(request, "diarise_bulk.html", status=status, values=values, errors=errors or {},
-                                 failure=failure, made=made, rows=range(1, BULK_ROWS + 1))
-
-    # --- receipts --------------------------------------------------------------------------------
+        scans = {row: _uploads(request, f"scans_{row}") for row in range(1, receipts.BULK_ROWS + 1)}
+        return self._answer(request, receipts.diarise_many(receipts.DiariseMany(self._me, request.form, scans), self._desk))
 
     @page("GET", "/receipts/<string:receipt_id>")
     def receipt_view(self, request, receipt_id):
-        return self._receipt_page(request, receipt_id, dialog=request.args.get("dialog"))
+        command = receipts.ShowReceipt(self._me, receipt_id, request.args.get("dialog"), request.args.get("q", ""))
+        return self._answer(request, receipts.receipt_page(command, self._desk))
 
     @page("POST", "/receipts/<string:receipt_id>/<string:action>")
     def receipt_action(self, request, receipt_id, action):
-        if action not in RECEIPT_ACTIONS:
-            raise UnknownAction(f"no receipt action {action}")
-        form = request.form
-        try:
-            if action == "send":
-                body = schemas.send_request(form)
-                self._confirm_other_districts(body.get("to", []), form)
-                self.services.post("dak", f"/receipts/{receipt_id}/send", json=body)
-            elif action == "reply":
-                self.services.post("dak", f"/receipts/{receipt_id}/reply", json={"remarks": form.get("remarks") or None})
-            elif action == "close":
-                self.services.post("dak", f"/receipts/{receipt_id}/close", json={"remarks": form.get("remarks", "")})
-            elif action == "receive":
-                self.services.post("dak", f"/receipts/{receipt_id}/receive")
-            elif action == "pull_back":
-                self.services.post("dak", f"/receipts/{receipt_id}/pull-back")
-            elif action == "copy":
-                copy = self.services.post("dak", f"/receipts/{receipt_id}/copy")["receipt"]
-                return self.pages.redirect(f"/receipts/{copy['id']}", "copied", copy["receipt_number"])
-            else:
-                file_id = self._file_for_receipt(form)
-                self.services.post("dak", f"/receipts/{receipt_id}/put-in-file", json={"file_id": file_id})
-                FORMS.labels("receipt_put_in_file", "done").inc()
-                return self.pages.redirect(f"/files/{file_id}", "put_in_file")
-        except ServiceFailure as failure:
-            FORMS.labels(f"receipt_{action}", "refused").inc()
-            if failure.reason == "receipt_not_found":
-                raise
-            return self._receipt_page(request, receipt_id, dialog=action, failure=failure, values=form, status=_form_status(failure))
-        FORMS.labels(f"receipt_{action}", "done").inc()
-        return self.pages.redirect(f"/receipts/{receipt_id}", f"receipt_{action}")
+        command = receipts.ActOnReceipt(self._me, receipt_id, action, request.form)
+        return self._answer(request, receipts.act_on_receipt(command, self._desk))
 
     @page("GET", "/receipts/<string:receipt_id>/scans/<int:position>")
     def receipt_scan(self, request, receipt_id, position):
-        return self._document(request, "dak", f"/receipts/{receipt_id}/scans/{position}")
-
-    def _file_for_receipt(self, form):
-        """Put in file: an existing file of mine, or a new one made from the dialog's fields."""
-        if form.get("file_choice") == "existing":
-            file_id = (form.get("file_id") or "").strip()
-            if not file_id:
-                raise ServiceFailure("desk", 422, "invalid_input", "choose a file", {"file_id": "Field required"})
-            return file_id
-        created = self.services.post("files", "/files", json=schemas.new_file_request(form))
-        return created["id"]
-
-    def _receipt_page(self, request, receipt_id, dialog=None, failure=None, values=None, status=200):
-        me = self.pages.session
-        receipt = self.services.get("dak", f"/receipts/{receipt_id}")
-        with self.db.read() as session:
-            people = self._people(session, {m["from"] for m in receipt["movements"]} | {m["to"] for m in receipt["movements"]}
-                                  | {m.get(k) for m in receipt["movements"] for k in ("for_user", "on_behalf_of")}
-                                  | {receipt["holder"], receipt["created_by"]})
-        actions = domain.receipt_actions(receipt, me.user_id)
-        heads, my_files = [], []
-        if "put_in_file" in actions:
-            pile = eventlet.GreenPile(2)
-            pile.spawn(self._try, self.services.get, "files", "/heads")
-            pile.spawn(self._try, self.services.get, "files", "/files", params={"box": "inbox", "per_page": 100})
-            (heads_answer, _), (files_answer, _) = list(pile)
-            heads = (heads_answer or {}).get("heads", [])
-            my_files = (files_answer or {}).get("files", [])
-        query = request.args.get("q", "") if request.method == "GET" else (values or {}).get("q", "")
-        docs = [{"url": f"/receipts/{receipt_id}/scans/{s['position']}", "filename": s["filename"],
-                 "content_type": s["content_type"], "size": s["size"]} for s in receipt["scans"]]
-        aliases = {"subject": "file_subject"} if failure is not None and failure.service == "files" else None
-        return self.pages.render(
-            request, "receipt.html", status=status, receipt=receipt, people=people, actions=actions, dialog=dialog,
-            failure=failure, errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
-            heads=heads, my_files=my_files, today=domain.today_ist(), docs=docs, query=query,
-            people_found=self._find_people(query) if query and dialog == "send" else [],
-        )
+        return relays.document(self.services, self.pages, request, "dak", f"/receipts/{receipt_id}/scans/{position}")
 
     # --- finding people (the Send dialog) --------------------------------------------------------
 
     @page("GET", "/people")
     def find_people(self, request):
         """Officers by name or designation, English or Hindi: JSON for the Send dialog's search."""
-        t = Translator(self.pages.language)
-        return json_page({"people": [
-            {**person, "away_text": t("send.away", until=person["away"]["until"], acting=person["away"]["acting"]) if person["away"] else None}
-            for person in self._find_people(request.args.get("q", ""))
-        ]})
+        return self._answer(request, people.find_people(people.FindPeople(self._me, request.args.get("q", "")), self._desk))
 
-    def _confirm_other_districts(self, recipients, form):
-        """Raise OtherDistrictToConfirm while an officer chosen sits in another district than the sender
-        and the form has not confirmed them (its `confirm_district` fields, from the confirmation step)."""
-        if not recipients:
-            return
-        me = self.pages.session
-        language = self.pages.language
-        with self.db.read() as session:
-            own = session.get(repository.Office, me.office)
-            chosen = [domain.person_found(user, office, language, me.office, own.district if own else None)
-                      for user, office in repository.people_by_id(session, recipients)]
-        elsewhere = domain.unconfirmed_elsewhere(chosen, set(form.getlist("confirm_district")))
-        if elsewhere:
-            raise OtherDistrictToConfirm(chosen, elsewhere)
-
-    def _find_people(self, query):
-        """Officers matching `query` in the desk's copy of the directory, each with designation, office
-        and district, the sender's own office first and then own district (so a namesake in another
-        district is not picked by mistake), and whether they are on leave today and who acts for them."""
-        me = self.pages.session
-        language = self.pages.language
-        with self.db.read() as session:
-            own = session.get(repository.Office, me.office)
-            found = [(user, office) for user, office in repository.find_people(
-                session, query, me.office, own.district if own else None, PEOPLE_FOUND) if user.id != me.user_id]
-            away = repository.away_on(session, [user.id for user, _ in found], domain.today_ist())
-            return [domain.person_found(user, office, language, me.office, own.district if own else None, away.get(user.id))
-                    for user, office in found]
-
-    # --- the office's address book (diarise and issue forms) -------------------------------------
+    # --- the office's address book ----------------------------------------------------------------
 
     @page("GET", "/address-book")
     def address_book(self, request):
-        """The office's outside correspondents matching `q` (JSON, for the diarise and issue forms'
-        suggestions; Hindi spelling variants are folded by dak)."""
-        return json_page({"correspondents": self._correspondents(request.args.get("q", ""), ADDRESS_BOOK_FOUND)})
-
-    def _correspondents(self, query="", limit=ADDRESS_BOOK_LISTED):
-        """Correspondents from dak's address book, most written-from first; none when dak is away (the form still works)."""
-        params = {"limit": limit, **({"q": query[:200]} if query.strip() else {})}
-        answer, _ = self._try(self.services.get, "dak", "/address-book", params=params)
-        return (answer or {}).get("correspondents", [])
-
-    # --- the office's address book (its page) ----------------------------------------------------
+        """The office's outside correspondents matching `q` (JSON, for the diarise and issue forms' suggestions)."""
+        return self._answer(request, address_book.suggest_correspondents(request.args.get("q", ""), self._desk))
 
     @page("GET", "/correspondents")
     def correspondents(self, request):
-        """The office's correspondents, found by `q`, with how many letters each wrote and when last;
-        `edit` opens an entry's form in place of the form to add one."""
-        return self._correspondents_page(request, request.args.get("q", ""), request.args.get("edit"))
+        command = address_book.ShowAddressBook(self._me, request.args.get("q", ""), request.args.get("edit"))
+        return self._answer(request, address_book.address_book_page(command, self._desk))
 
     @page("POST", "/correspondents")
     def add_correspondent(self, request):
-        return self._keep_correspondent(request, "/address-book", None)
+        command = address_book.KeepCorrespondent(self._me, request.form, None, request.args.get("q", ""))
+        return self._answer(request, address_book.keep_correspondent(command, self._desk))
 
     @page("POST", "/correspondents/<string:correspondent_id>")
     def edit_correspondent(self, request, correspondent_id):
-        return self._keep_correspondent(request, f"/address-book/{quote(correspondent_id, safe='')}", correspondent_id)
+        command = address_book.KeepCorrespondent(self._me, request.form, correspondent_id, request.args.get("q", ""))
+        return self._answer(request, address_book.keep_correspondent(command, self._desk))
 
-    def _keep_correspondent(self, request, path, editing):
-        entry = domain.correspondent_entry(request.form)
-        write = self.services.put if editing else self.services.post
-        try:
-            kept = write("dak", path, json=entry)
-        except ServiceFailure as failure:
-            if failure.status not in (403, 404, 409, 422):
-                raise
-            FORMS.labels("correspondent", "refused").inc()
-            # A correspondent there already is listed beside the form: the entry to edit instead.
-            query = entry["name"] if failure.status == 409 else request.args.get("q", "")
-            return self._correspondents_page(request, query, editing, failure, request.form, _form_status(failure))
-        FORMS.labels("correspondent", "done").inc()
-        return self.pages.redirect(f"/correspondents?q={quote(kept['name'])}", "correspondent_saved" if editing else "correspondent_added",
-                                   kept["name"])
-
-    def _correspondents_page(self, request, query, editing=None, failure=None, values=None, status=200):
-        listed = self._correspondents(query, ADDRESS_BOOK_PAGE)
-        entry = next((c for c in listed if str(c["id"]) == editing), None) if editing else None
-        if values is None:
-            values = MultiDict({name: entry.get(name) or "" for name in domain.CORRESPONDENT_FIELDS} if entry else {})
-        return self.pages.render(request, "correspondents.html", status=status, correspondents=listed, query=query,
-                                 editing=editing if (entry or failure) else None, failure=failure, values=values,
-                                 errors=self._form_errors(failure) if failure else {}, nav="correspondents",
-                                 keeps_the_book=domain.keeps_the_book(self.pages.session))
+    def _correspondents(self):
+        return address_book.correspondents(self._desk)
 
     # --- files -----------------------------------------------------------------------------------
 
     @page("GET", "/files/new")
     def new_file_form(self, request):
-        heads = self.services.get("files", "/heads")["heads"]
-        return self.pages.render(request, "file_new.html", heads=heads, file_values={}, errors={})
+        return self._answer(request, files.new_file_form(self._me, self._desk))
 
     @page("POST", "/files/new")
     def create_file(self, request):
-        try:
-            created = self.services.post("files", "/files", json=schemas.new_file_request(request.form))
-        except ServiceFailure as failure:
-            if failure.status == 404 or failure.status >= 500:
-                raise
-            heads = self._try(self.services.get, "files", "/heads")[0] or {"heads": []}
-            return self.pages.render(request, "file_new.html", status=_form_status(failure), heads=heads["heads"],
-                                     file_values=request.form, failure=failure,
-                                     errors=self._form_errors(failure, {"subject": "file_subject"}))
-        return self.pages.redirect(f"/files/{created['id']}", "file_created", created["file_number"])
+        return self._answer(request, files.create_file(files.CreateFile(self._me, request.form), self._desk))
 
     @page("GET", "/files/<string:file_id>")
     def file_view(self, request, file_id):
-        tab = request.args.get("tab", "noting")
-        return self._file_page(request, file_id, tab=tab if tab in FILE_TABS else "noting", dialog=request.args.get("dialog"))
+        args = request.args
+        tab = args.get("tab", "noting")
+        command = files.ShowFile(self._me, file_id, tab if tab in files.FILE_TABS else "noting", args.get("dialog"), args.get("item"),
+                                 args.get("draft"), args.get("version"), bool(args.get("verify")), args.get("q", ""))
+        return self._answer(request, files.file_page(command, self._desk))
 
     @page("POST", "/files/<string:file_id>/<string:action>", upload=True)
     def file_action(self, request, file_id, action):
-        if action not in FILE_ACTIONS:
-            raise UnknownAction(f"no file action {action}")
-        form = request.form
-        tab = FILE_ACTIONS[action]
-        try:
-            flash = self._act_on_file(file_id, action, form, request)
-        except ServiceFailure as failure:
-            if failure.status == 404 and action not in ("note_save", "note_confirm", "note_discard"):
-                raise
-            FORMS.labels(f"file_{action}", "refused").inc()
-            return self._file_page(request, file_id, tab=tab, dialog=action, failure=failure, values=form,
-                                   status=_form_status(failure))
-        FORMS.labels(f"file_{action}", "done").inc()
-        if isinstance(flash, dict):  # a new volume or part file, or the main file a part was merged into: open it
-            return self.pages.redirect(f"/files/{flash['id']}", flash.get("flash", "file_created"), flash["file_number"])
-        anchor = {"noting": "#noting", "drafts": "#drafts"}.get(tab, "")
-        return self.pages.redirect(f"/files/{file_id}?tab={tab}{anchor}", flash)
-
-    def _act_on_file(self, file_id, action, form, request):
-        """Relay one action of the file view to the files service; returns the message to show, or the
-        file a new volume or part file made."""
-        base = f"/files/{file_id}"
-        version = int(form["version"]) if (form.get("version") or "").isdigit() else None
-        remarks = (form.get("remarks") or "").strip() or None
-        if action == "volume":
-            return self.services.post("files", f"{base}/volumes", json={"remarks": remarks} if remarks else {})
-        if action == "part":
-            subject = (form.get("part_subject") or "").strip()
-            return self.services.post("files", f"{base}/parts", json={"subject": subject} if subject else {})
-        if action == "draft_comment":
-            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/comments", json={"text": form.get("comment", "")})
-            return "draft_commented"
-        if action == "merge":
-            main = self.services.post("files", f"{base}/merge")
-            return {"id": main["id"], "file_number": main["file_number"], "flash": "part_merged"}
-        if action in ("link", "attach_file"):
-            other = self._file_by_number(form.get("other_file", ""))
-            self.services.post("files", f"{base}/{'links' if action == 'link' else 'attachments'}", json={"file_id": other})
-            return "file_linked" if action == "link" else "file_attached"
-        if action in ("unlink", "detach_file"):
-            other = quote(form.get("other_file_id", ""), safe="")
-            self.services.request("files", "DELETE", f"{base}/{'links' if action == 'unlink' else 'attachments'}/{other}")
-            return "file_unlinked" if action == "unlink" else "file_detached"
-        note = {"text": form.get("text", ""), "references": form.getlist("references")}  # flagged correspondence items
-        if action == "note":
-            self.services.post("files", f"{base}/notes", json=note)
-            return "note_saved"
-        if action == "note_save":
-            self.services.json("files", "PUT", f"{base}/notes/{form.get('note_id', '')}", json=note)
-            return "note_saved"
-        if action == "note_confirm":
-            note_id = form.get("note_id", "")
-            if "text" in form:
-                self.services.json("files", "PUT", f"{base}/notes/{note_id}", json=note)
-            self.services.post("files", f"{base}/notes/{note_id}/confirm")
-            return "note_confirmed"
-        if action == "note_discard":
-            self.services.request("files", "DELETE", f"{base}/notes/{form.get('note_id', '')}")
-            return "note_discarded"
-        if action == "send":
-            body = {**schemas.send_request(form, many=False), "version": version}
-            if not body.get("to"):
-                raise ServiceFailure("desk", 422, "invalid_input", "choose an officer", {"to": "List should have at least 1 item"})
-            self._confirm_other_districts([body["to"]], form)
-            self.services.post("files", f"{base}/send", json={k: v for k, v in body.items() if v is not None})
-            return "file_sent"
-        if action in ("return", "park", "unpark", "close", "reopen"):
-            body = {k: v for k, v in {"remarks": remarks, "version": version}.items() if v is not None}
-            self.services.post("files", f"{base}/{action}", json=body)
-            return "file_moved"
-        if action == "pull_back":
-            self.services.post("files", f"{base}/pull-back")
-            return "file_moved"
-        if action == "draft":
-            self.services.post("files", f"{base}/drafts", json={"subject": form.get("draft_subject", ""), "content": form.get("content", "")})
-            return "draft_saved"
-        if action == "draft_version":
-            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/versions", json={"content": form.get("content", "")})
-            return "draft_saved"
-        if action == "approve":
-            body = {"version": version} if version else {}
-            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/approve", json=body)
-            return "draft_approved"
-        if action == "issue":
-            self.services.post("files", f"{base}/drafts/{form.get('draft_id', '')}/issue", json=schemas.issue_request(form))
-            return "draft_issued"
-        documents = [(f.filename, f.stream, f.mimetype) for f in request.files.getlist("documents") if f.filename]
-        item = {"title": (form.get("title") or "").strip()}
-        if not documents:
-            raise ServiceFailure("desk", 422, "invalid_input", "choose a document", {"documents": "Field required"})
-        self.services.post("files", f"{base}/correspondence", data={"item": dumps(item)},
-                           files=[("documents", d) for d in documents])
-        return "document_attached"
-
-    def _file_by_number(self, number):
-        """The id of the file with this file number or computer number, among those the user may open."""
-        number = number.strip()
-        if not number:
-            raise ServiceFailure("desk", 422, "invalid_input", "give the other file's number", {"other_file": "Field required"})
-        params = {"computer_number": number} if number.isdigit() else {"number": number}
-        found = self.services.get("files", "/files/search", params={**params, "per_page": 20})["files"]
-        exact = [f for f in found if number.isdigit() or domain.same_file_number(f["file_number"], number)]
-        if len(exact) != 1:
-            raise ServiceFailure("desk", 422, "invalid_input", f"no file numbered {number} that you may open",
-                                 {"other_file": "no such file that you may open"})
-        return exact[0]["id"]
+        command = files.ActOnFile(self._me, file_id, action, request.form, _uploads(request, "documents"))
+        return self._answer(request, files.act_on_file(command, self._desk))
 
     @page("GET", "/files/<string:file_id>/correspondence/<string:item_id>/documents/<int:position>")
     def file_document(self, request, file_id, item_id, position):
-        return self._document(request, "files", f"/files/{file_id}/correspondence/{item_id}/documents/{position}")
-
-    def _file_page(self, request, file_id, tab="noting", dialog=None, failure=None, values=None, status=200):
-        me = self.pages.session
-        file = self.services.get("files", f"/files/{file_id}")
-        pile = eventlet.GreenPile(4)
-        pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/notes")
-        pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/correspondence")
-        pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/drafts")
-        if tab == "movements":
-            pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/movements")
-        if tab == "audit":
-            pile.spawn(self._try, self.services.get, "files", f"/files/{file_id}/audit")
-        answers = list(pile)
-        (notes, _), (correspondence, _), (drafts, _) = answers[:3]
-        actions = domain.file_actions(file, me.user_id, me.is_officer)
-        attachable = []
-        if "attach_file" in actions and tab == "noting":
-            held = self._try(self.services.get, "files", "/files", params={"box": "inbox", "per_page": 100})[0] or {"files": []}
-            attachable = [f for f in held["files"] if domain.attachable(f, file)]
-        movements = answers[3][0] if tab == "movements" else None
-        audit = answers[3][0] if tab == "audit" else None
-        chain = None
-        if tab == "audit" and request.args.get("verify"):
-            chain = self._try(self.services.get, "files", f"/files/{file_id}/audit/verify")[0]
-        notes = (notes or {}).get("notes", [])
-        items = (correspondence or {}).get("correspondence", [])
-        readable = [i for i in items if not i.get("restricted")]
-        shown = next((i for i in readable if i["id"] == request.args.get("item")), readable[0] if readable else None)
-        docs = [{**d, "url": f"/files/{file_id}/correspondence/{shown['id']}/documents/{d['position']}"}
-                for d in (shown or {}).get("documents", [])]
-        drafts = (drafts or {}).get("drafts", [])
-        version_shown = None
-        if tab == "drafts" and request.args.get("draft") and (request.args.get("version") or "").isdigit():
-            version_shown = self._try(self.services.get, "files",
-                                      f"/files/{file_id}/drafts/{request.args['draft']}/versions/{request.args['version']}")[0]
-        query = request.args.get("q", "") if request.method == "GET" else (values or {}).get("q", "")
-        aliases = {"text": "text", "content": "content", "subject": "draft_subject", "item.title": "title", "item_title": "title"}
-        signing = self._signing_states(
-            [("note", n["id"], (n.get("author") or {}).get("id")) for n in notes if n.get("status") == "green" and tab == "noting"]
-            + [("draft", d["id"], (d["approval"].get("approved_by") or {}).get("id")) for d in drafts if d.get("approval") and tab == "drafts"]
-        )
-        with self.db.read() as session:
-            signers = self._people(session, {u for state in signing.values() for u in state.order + [s[0] for s in state.signed]}
-                                   | {e["actor"] for e in (audit or {}).get("entries", [])}
-                                   | {(e.get("details") or {}).get("on_behalf_of") for e in (audit or {}).get("entries", [])}
-                                   | {mv.get(k) for mv in (movements or {}).get("movements", []) for k in ("for_user", "on_behalf_of")})
-            offices = sorted(repository.offices_by_code(session).values(), key=lambda o: o.code) if tab == "drafts" else []
-        issuable = tab == "drafts" and any(d.get("status") == "approved" for d in drafts)
-        return self.pages.render(
-            request, "file.html", status=status, file=file, tab=tab, dialog=dialog, failure=failure,
-            errors=self._form_errors(failure, aliases) if failure else {}, values=values or MultiDict(),
-            notes=notes, paragraphs=domain.numbered_paragraphs, items=items, shown=shown, docs=docs, drafts=drafts,
-            movements=movements, version_shown=version_shown, today=domain.today_ist(), query=query,
-            signing=signing, signers=signers, audit=audit, chain=chain, offices=offices,
-            correspondents=self._correspondents() if issuable else [],
-            actions=actions, attachable=attachable,
-            people_found=self._find_people(query) if query and dialog == "send" else [],
-        )
+        return relays.document(self.services, self.pages, request, "files", f"/files/{file_id}/correspondence/{item_id}/documents/{position}")
 
     # --- signatures --------------------------------------------------------------------------------
 
-    def _signing_states(self, documents):
-        """{(kind, id): domain.SigningState} of green notes and approved drafts, as the signing service
-        sees them (who signed, who signs next) and as the viewer's certificates allow."""
-        if not documents:
-            return {}
-        pile = eventlet.GreenPile(SIGNING_LOOKUPS)
-        pile.spawn(self._try, self.services.get, "signing", "/certificates")  # the viewer's own
-        for kind, document_id, _ in documents:
-            pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
-        (certificates, _), *answers = list(pile)
-        methods = domain.usable_certificate_methods((certificates or {}).get("certificates"), domain.today_ist())
-        me = self.pages.session.user_id
-        return {(kind, document_id): domain.signing_state(document, me, methods, first_signer)
-                for (kind, document_id, first_signer), (document, _) in zip(documents, answers, strict=True)}
-
     @page("POST", "/signers/<string:kind>/<string:document_id>")
     def set_signing_order(self, request, kind, document_id):
-        """The owner names who signs, in order (login ids, one a line or comma-separated)."""
-        if kind not in ("note", "draft"):
-            raise UnknownAction(f"nothing to sign of kind {kind}")
-        file_id = request.form.get("file_id", "")
-        signers = [s for s in re.split(r"[\s,]+", request.form.get("signers", "")) if s]
-        try:
-            self.services.request("signing", "PUT", f"/documents/{kind}/{document_id}/signers", json={"signers": signers})
-        except ServiceFailure as failure:
-            if failure.status not in (403, 409, 422) or not file_id:
-                raise
-            return self._file_page(request, file_id, tab="drafts" if kind == "draft" else "noting",
-                                   dialog=f"order-{document_id}", failure=failure, status=_form_status(failure))
-        tab = "drafts" if kind == "draft" else "noting"
-        return self.pages.redirect(f"/files/{file_id}?tab={tab}#{kind}-{document_id}", "signing_order_set")
+        command = signing.SignDocument(self._me, kind, document_id, request.form.get("file_id", ""), request.form)
+        return self._answer(request, signing.set_signing_order(command, self._desk))
 
     @page("POST", "/sign/<string:kind>/<string:document_id>")
     def sign(self, request, kind, document_id):
-        """Sign a green note or an approved draft through the signing service, then show the signature."""
-        if kind not in ("note", "draft"):
-            raise UnknownAction(f"nothing to sign of kind {kind}")
-        file_id = request.form.get("file_id", "")
-        body = {"method": request.form.get("method") or "dsc"}
-        try:
-            signature = self._sign_when_known(kind, document_id, body)
-        except ServiceFailure as failure:
-            FORMS.labels("sign", "refused").inc()
-            if not file_id:
-                raise
-            return self._file_page(request, file_id, tab="drafts" if kind == "draft" else "noting", dialog=f"sign-{document_id}",
-                                   failure=failure, status=_form_status(failure))
-        FORMS.labels("sign", "done").inc()
-        return self.pages.redirect(f"/signatures/{signature['id']}", "signed")
-
-    def _sign_when_known(self, kind, document_id, body):
-        """The signing service learns of a green note or an approved draft from files' events a moment
-        after the page showed it: a 404 then means 'not yet', so wait briefly before giving up."""
-        deadline = eventlet.hubs.get_hub().clock() + SIGN_WAIT_SECONDS
-        while True:
-            try:
-                return self.services.post("signing", f"/documents/{kind}/{document_id}/signatures", json=body)
-            except ServiceFailure as failure:
-                if failure.status != 404 or eventlet.hubs.get_hub().clock() > deadline:
-                    raise
-                eventlet.sleep(0.2)
+        command = signing.SignDocument(self._me, kind, document_id, request.form.get("file_id", ""), request.form)
+        return self._answer(request, signing.sign(command, self._desk))
 
     @page("GET", "/certificates")
     def certificates(self, request):
-        """My signing certificates: a DSC named by its key on the token, or an eSign certificate (PEM)."""
-        listing = self.services.get("signing", "/certificates")
-        return self.pages.render(request, "certificates.html", certificates=listing["certificates"], errors={},
-                                 values=MultiDict({"source": "dsc", "key_label": self.pages.session.user_id}))
+        return self._answer(request, signing.certificates_page(self._me, self._desk))
 
     @page("POST", "/certificates")
     def register_certificate(self, request):
-        form = request.form
-        body = {"source": form.get("source") or "dsc"}
-        if body["source"] == "dsc":
-            body["key_label"] = (form.get("key_label") or "").strip()
-        else:
-            body["certificate"] = (form.get("certificate") or "").strip()
-        try:
-            self.services.post("signing", "/certificates", json={k: v for k, v in body.items() if v})
-        except ServiceFailure as failure:
-            if failure.status not in (409, 422):
-                raise
-            listing = self._try(self.services.get, "signing", "/certificates")[0] or {"certificates": []}
-            return self.pages.render(request, "certificates.html", status=failure.status, certificates=listing["certificates"],
-                                     values=form, failure=failure, errors=self._form_errors(failure))
-        return self.pages.redirect("/certificates", "certificate_registered")
+        return self._answer(request, signing.register_certificate(signing.RegisterCertificate(self._me, request.form), self._desk))
 
     @page("GET", "/signatures/<string:signature_id>")
     def signature_view(self, request, signature_id):
-        signature = self.services.get("signing", f"/signatures/{signature_id}")
-        kind, document_id = signature["document_kind"], signature["document_id"]
-        pile = eventlet.GreenPile(2)
-        pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}")
-        pile.spawn(self._try, self.services.get, "signing", f"/documents/{kind}/{document_id}/verification")
-        (document, _), (verification, _) = list(pile)
-        with self.db.read() as session:
-            people = self._people(session, {signature["signer"]})
-        return self.pages.render(request, "signature.html", signature=signature, document=document,
-                                 verification=verification, people=people)
+        return self._answer(request, signing.signature_page(signature_id, self._desk))
 
     @page("GET", "/documents/<string:kind>/<string:document_id>/pdf")
     def signed_pdf(self, request, kind, document_id):
         if kind not in ("note", "draft"):
             raise PageNotFound(f"no document kind {kind}")
-        return self._document(request, "signing", f"/documents/{kind}/{document_id}/pdf")
+        return relays.document(self.services, self.pages, request, "signing", f"/documents/{kind}/{document_id}/pdf")
 
     @page("GET", "/verify")
     def verify_form(self, request):
@@ -969,461 +390,114 @@ class DeskService:
     @page("POST", "/verify", upload=True)
     def verify(self, request):
         upload = request.files.get("file")
-        try:
-            if upload is None or not upload.filename:
-                raise ServiceFailure("desk", 422, "invalid_input", "choose a PDF", {"file": "Field required"})
-            result = self.services.post("signing", "/verify", files=[("file", (upload.filename, upload.stream, "application/pdf"))])
-        except ServiceFailure as failure:
-            return self.pages.render(request, "verify.html", status=_form_status(failure), result=None, failure=failure,
-                                     errors=self._form_errors(failure))
-        return self.pages.render(request, "verify.html", result=result, filename=upload.filename)
+        command = signing.VerifyPdf(self._me, Upload(upload.filename, upload.stream, upload.mimetype) if upload and upload.filename else None)
+        return self._answer(request, signing.verify_pdf(command, self._desk))
 
     # --- search, MIS reports, scoreboard ------------------------------------------------------------
 
     @page("GET", "/search")
     def search(self, request):
-        """Advanced search: files (files service), receipts (dak's lists, filtered) and the words inside
-        every document (search service) in one page."""
-        args = request.args
-        what = args.get("what", "files")
-        results, failure = None, None
-        if args.get("go"):
-            if what == "text":
-                params = {k: args.get(k) for k in ("q", "type", "number", "date_from", "date_to", "classification", "page")
-                          if args.get(k)}
-                results, failure = self._try(self.services.get, "search", "/search", params=params)
-            elif what == "receipts":
-                params = {k: args.get(k) for k in ("q", "number", "letter_number", "sender", "category", "date_from", "date_to",
-                                                   "classification") if args.get(k)}
-                params.update({"box": args.get("box") or "office", "per_page": 50})
-                results, failure = self._try(self.services.get, "dak", "/receipts", params=params)
-            else:
-                params = {k: args.get(k) for k in ("number", "computer_number", "q", "category", "year", "date_from",
-                                                   "date_to", "classification", "scope") if args.get(k)}
-                params["per_page"] = 50
-                results, failure = self._try(self.services.get, "files", "/files/search", params=params)
-        return self.pages.render(request, "search.html", what=what, values=args, results=results, failure=failure,
-                                 errors=self._form_errors(failure) if failure and failure.status == 422 else {})
+        return self._answer(request, reports.search(reports.Lookup(self._me, request.args), self._desk))
 
-    # --- the admin area (admins only; each service keeps an admin to their own office) ---------------
+    # --- the admin area (admins only) and the directory an admin of the district keeps in dak ---------
 
     @page("GET", "/admin")
     def admin(self, request):
-        return self._admin_page(request)
+        return self._answer(request, admin.admin_page(self._me, self._desk))
 
     @page("POST", "/admin/<string:action>")
     def admin_action(self, request, action):
-        self._require_admin()
-        if action not in ADMIN_ACTIONS:
-            raise UnknownAction(f"no admin action {action}")
-        form = request.form
-        try:
-            value = self._act_as_admin(action, form)
-        except ServiceFailure as failure:
-            if failure.status >= 500:
-                raise
-            FORMS.labels(f"admin_{action}", "refused").inc()
-            return self._admin_page(request, dialog=action, failure=failure, values=form, status=_form_status(failure))
-        FORMS.labels(f"admin_{action}", "done").inc()
-        return self.pages.redirect(f"/admin#{action}", f"admin_{action}", value or "")
-
-    def _act_as_admin(self, action, form):
-        """Relay one admin form to the service that owns it; returns a word for the message shown."""
-        text = {name: (form.get(name) or "").strip() for name in form}
-        if action == "head":
-            fields = ("main_code", "main_name_en", "main_name_hi", "sub_code", "sub_name_en", "sub_name_hi", "section_label", "department_label")
-            return self.services.post("files", "/heads", json={f: text.get(f, "") for f in fields})["code"]
-        if action == "transfer":
-            body = {"from_user": text.get("from_user", ""), "to_user": text.get("to_user", ""), "remarks": text.get("remarks") or None}
-            self.services.post("files", "/transfers", json={k: v for k, v in body.items() if v is not None})
-            return body["to_user"]
-        if action == "acknowledgements":
-            if text.get("enabled") not in ("on", "off"):
-                raise ServiceFailure("desk", 422, "invalid_input", "choose on or off", {"enabled": "Field required"})
-            self.services.json("dak", "PUT", "/acknowledgements/setting", json={"enabled": text["enabled"] == "on"})
-            return None
-        if action == "revoke":
-            certificate = text.get("certificate_id", "")
-            self.services.post("signing", f"/certificates/{quote(certificate, safe='')}/revoke", json={"reason": text.get("reason", "")})
-            return certificate
-        if action == "retry":
-            letter = text.get("letter_id", "")
-            if not letter.isdigit():
-                raise ServiceFailure("desk", 422, "invalid_input", "choose a dead letter", {"letter_id": "Input should be a valid integer"})
-            self.services.post("notify", f"/dead-letters/{letter}/retry")
-            return letter
-        week = text.get("week", "")
-        answer = self.services.post("metrics", f"/weeks/{quote(week, safe='')}/recompute")
-        return f"{week} ({answer.get('offices', 0)})"
-
-    def _require_admin(self):
-        if not self.pages.session.has_role("admin"):
-            raise PageNotFound("the admin area is for admins")
-
-    def _admin_page(self, request, dialog=None, failure=None, values=None, status=200):
-        self._require_admin()
-        me = self.pages.session
-        pile = eventlet.GreenPile(5)
-        pile.spawn(self._try, self.services.get, "files", "/heads")
-        pile.spawn(self._try, self.services.get, "notify", "/dead-letters", params={"per_page": 50})
-        pile.spawn(self._try, self.services.get, "dak", "/directory/users", params={"office": me.office, "limit": 200})
-        pile.spawn(self._try, self.services.get, "signing", "/office/certificates")
-        pile.spawn(self._try, self.services.get, "dak", "/acknowledgements/setting")
-        (heads, _), (dead_letters, _), (users, _), (certificates, _), (acknowledgements, _) = list(pile)
-        return self.pages.render(
-            request, "admin.html", status=status, dialog=dialog, failure=failure, values=values or MultiDict(),
-            errors=self._form_errors(failure) if failure else {}, heads=(heads or {}).get("heads"),
-            dead_letters=(dead_letters or {}).get("dead_letters"), users=(users or {}).get("users"),
-            certificates=(certificates or {}).get("certificates"), this_week=domain.iso_week(domain.today_ist()),
-            acknowledgements=acknowledgements,
-        )
-
-    # --- the directory, kept by an admin of the district (dak publishes every change) ----------------
+        return self._answer(request, admin.act_as_admin(admin.AdminForm(self._me, action, request.form), self._desk))
 
     @page("GET", "/admin/directory")
     def admin_directory(self, request):
-        self._require_admin()
-        office = request.args.get("office") or None
-        kept, failure = self._try(self.services.get, "dak", "/directory/admin", params={"office": office} if office else None)
-        return self.pages.render(request, "admin_directory.html", kept=kept, failure=failure, office=office)
+        return self._answer(request, admin.directory_page(self._me, request.args.get("office") or None, self._desk))
 
     @page("GET", "/admin/offices/<string:code>")
     def admin_office_form(self, request, code):
-        return self._admin_office_page(request, code)
+        return self._answer(request, admin.office_page(admin.ShowDirectoryEntry(self._me, code), self._desk))
 
     @page("POST", "/admin/offices/<string:code>")
     def admin_record_office(self, request, code):
-        form = request.form
-
-        def write():
-            office = _directory_key(form, "code") if code == NEW else code
-            body = {name: (form.get(name) or "").strip() for name in ("name_en", "name_hi", "district", "department")}
-            self.services.put("dak", f"/directory/offices/{quote(office, safe='')}", json=body)
-            return f"/admin/offices/{quote(office, safe='')}", office
-        return self._admin_write("admin_office", write, lambda failure: self._admin_office_page(request, code, "office", failure, form))
+        return self._answer(request, admin.record_office(admin.RecordDirectoryEntry(self._me, code, request.form), self._desk))
 
     @page("POST", "/admin/offices/<string:code>/sections")
     def admin_record_section(self, request, code):
-        form = request.form
-
-        def write():
-            section = _directory_key(form, "section_code")
-            body = {"office": code, "name_en": (form.get("section_name_en") or "").strip(),
-                    "name_hi": (form.get("section_name_hi") or "").strip()}
-            try:
-                self.services.put("dak", f"/directory/sections/{quote(section, safe='')}", json=body)
-            except ServiceFailure as failure:  # the form names the section's fields apart from the office's
-                failure.fields = {SECTION_FIELDS.get(name, name): reason for name, reason in failure.fields.items()}
-                raise
-            return f"/admin/offices/{quote(code, safe='')}#sections", section
-        return self._admin_write("admin_section", write, lambda failure: self._admin_office_page(request, code, "section", failure, form))
+        return self._answer(request, admin.record_section(admin.RecordDirectoryEntry(self._me, code, request.form), self._desk))
 
     @page("GET", "/admin/users/<string:user_id>")
     def admin_user_form(self, request, user_id):
-        return self._admin_user_page(request, user_id)
+        return self._answer(request, admin.user_page(admin.ShowDirectoryEntry(self._me, user_id), self._desk))
 
     @page("POST", "/admin/users/<string:user_id>")
     def admin_record_user(self, request, user_id):
-        form = request.form
-
-        def write():
-            person = _directory_key(form, "user_id") if user_id == NEW else user_id
-            body = domain.directory_user_body(form)
-            self.services.put("dak", f"/directory/users/{quote(person, safe='')}", json=body)
-            return f"/admin/directory?office={quote(body['office'], safe='')}", person
-        return self._admin_write("admin_user", write, lambda failure: self._admin_user_page(request, user_id, failure, form))
+        return self._answer(request, admin.record_user(admin.RecordDirectoryEntry(self._me, user_id, request.form), self._desk))
 
     @page("POST", "/admin/users/<string:user_id>/deactivate")
     def admin_deactivate_user(self, request, user_id):
-        def write():
-            self.services.post("dak", f"/directory/users/{quote(user_id, safe='')}/deactivate")
-            return f"/admin/directory?office={quote(request.form.get('office') or '', safe='')}", user_id
-        def page_again(failure):
-            failure.fields = {}  # the reason is the user's as a whole, not a field's of the form shown
-            return self._admin_user_page(request, user_id, failure)
-        return self._admin_write("admin_deactivate", write, page_again)
+        return self._answer(request, admin.deactivate_user(admin.RecordDirectoryEntry(self._me, user_id, request.form), self._desk))
 
-    def _admin_write(self, form_name, write, page_again):
-        """Relay one directory form to dak: `write()` answers (where to go on, what was written), or the
-        form comes again through `page_again(failure)` with the reasons beside their fields."""
-        self._require_admin()
-        try:
-            done_at, written = write()
-        except ServiceFailure as failure:
-            if failure.status >= 500:
-                raise
-            FORMS.labels(form_name, "refused").inc()
-            return page_again(failure)
-        FORMS.labels(form_name, "done").inc()
-        return self.pages.redirect(done_at, form_name, written)
-
-    def _admin_office_page(self, request, code, dialog=None, failure=None, form=None):
-        self._require_admin()
-        kept, unavailable = self._try(self.services.get, "dak", "/directory/admin")
-        offices = (kept or {}).get("offices") or []
-        office = next((o for o in offices if o["code"] == code), None)
-        if office is None and code != NEW and kept is not None:
-            raise failure or PageNotFound(f"office {code} is not one you keep")
-        values = MultiDict(form) if form is not None and dialog == "office" else MultiDict(office or {})
-        return self.pages.render(
-            request, "admin_office.html", status=_form_status(failure) if failure else 200, kept=kept, unavailable=unavailable,
-            office=office, code=code, values=values, section_values=form if dialog == "section" else MultiDict(),
-            dialog=dialog, failure=failure, errors=self._form_errors(failure) if failure else {},
-            districts=domain.choices(offices, "district", kept and kept.get("district")),
-            departments=domain.choices(offices, "department"),
-        )
-
-    def _admin_user_page(self, request, user_id, failure=None, form=None):
-        self._require_admin()
-        kept, unavailable = self._try(self.services.get, "dak", "/directory/admin")
-        user = next((u for u in (kept or {}).get("users") or [] if u["id"] == user_id), None)
-        if user is None and user_id != NEW and kept is not None:
-            raise failure or PageNotFound(f"user {user_id} is not one you keep")
-        values = MultiDict(form) if form is not None else domain.directory_user_values(user)
-        return self.pages.render(
-            request, "admin_user.html", status=_form_status(failure) if failure else 200, kept=kept, unavailable=unavailable,
-            person_kept=user, user_id=user_id, values=values, failure=failure, errors=self._form_errors(failure) if failure else {},
-            roles=DIRECTORY_ROLES if (kept or {}).get("state_admin") else DIRECTORY_ROLES[:-1], clearances=CLEARANCES,
-        )
+    # --- MIS reports, scoreboard ---------------------------------------------------------------------
 
     @page("GET", "/reports")
     def reports(self, request):
-        """A MIS report of the scope chosen among the caller's (their jurisdiction), with its charts."""
-        name = request.args.get("report", "pendency")
-        if name not in MIS_REPORTS:
-            raise PageNotFound(f"no report {name}")
-        pile = eventlet.GreenPile(2)
-        pile.spawn(self._try, self.services.get, "metrics", "/mis/scopes")
-        pile.spawn(self._try, self.services.get, "metrics", f"/mis/{name}", params=_report_params(name, request.args, paged=name in PAGED_REPORTS))
-        (jurisdiction, _), (report, failure) = list(pile)
-        scopes = (jurisdiction or {}).get("scopes", [])
-        return self.pages.render(
-            request, "reports.html", name=name, reports=MIS_REPORTS, report=report, failure=failure,
-            values=request.args, errors=self._form_errors(failure) if failure and failure.status == 422 else {},
-            scopes=scopes, scope=request.args.get("scope", ""),
-            pendency_chart=domain.pendency_chart(report) if report else None,
-            monthly_chart=domain.monthly_chart(report) if report else None,
-            dispatch_chart=domain.dispatch_chart(report) if report else None,
-        )
+        return self._answer(request, reports.report(reports.Lookup(self._me, request.args), self._desk))
 
     @page("GET", "/reports/<string:name>.csv")
     def report_csv(self, request, name):
-        if name not in MIS_REPORTS:
-            raise PageNotFound(f"no report {name}")
-        return self._relay("metrics", f"/mis/{name}", params={**_report_params(name, request.args), "format": "csv"})
+        reports.known_report(name)
+        return relays.relay(self.services, "metrics", f"/mis/{name}", params={**reports.report_params(name, request.args), "format": "csv"})
 
     @page("GET", "/scoreboard")
     def scoreboard(self, request):
-        """The week's ranking with bars, one unit's score over the weeks and how its score is made."""
-        level = request.args.get("level", "district")
-        if level not in ("district", "department", "office"):
-            raise PageNotFound(f"no level {level}")
-        params = {"level": level, **({"week": request.args["week"]} if request.args.get("week") else {})}
-        board, failure = self._try(self.services.get, "metrics", "/scoreboard", params=params)
-        units = (board or {}).get("units", [])
-        unit = request.args.get("unit") or (units[0]["unit"] if units else None)
-        detail = explained = None
-        if unit:
-            week = {"week": board["week"]} if board else {}
-            pile = eventlet.GreenPile(2)
-            pile.spawn(self._try, self.services.get, "metrics", f"/scoreboard/{level}/{unit}", params=week)
-            pile.spawn(self._try, self.services.get, "metrics", f"/scoreboard/{level}/{unit}/explain", params=week)
-            (detail, _), (explained, _) = list(pile)
-        return self.pages.render(
-            request, "scoreboard.html", level=level, board=board, failure=failure, unit=unit, detail=detail,
-            explained=explained,
-            history_chart=domain.line_chart(sorted((h["week"], h["score"]) for h in (detail or {}).get("history", []))),
-            rank_chart=domain.rank_chart(sorted((h["week"], h["rank"]) for h in (detail or {}).get("history", []))),
-        )
-
-    # --- notifications ---------------------------------------------------------------------------
-
-    @page("GET", "/notifications")
-    def notifications(self, request):
-        page_number = _page_number(request)
-        listing = self.services.get("notify", "/notifications", params={"page": page_number, "per_page": 30})
-        return self.pages.render(request, "notifications.html", listing=listing, page_number=page_number,
-                                 pages=_page_count(listing), unread=listing["unread"], box="")
-
-    @page("GET", "/notifications/unread-count")
-    def unread_count(self, request):
-        return json_page({"unread": self.services.get("notify", "/notifications/unread-count")["unread"]})
-
-    @page("POST", "/notifications/read")
-    def mark_read(self, request):
-        notification_id = request.form.get("id")
-        if notification_id:
-            note = self.services.post("notify", f"/notifications/{notification_id}/read")
-            item = note.get("item") or {}
-            if item.get("type") in ("file", "receipt"):
-                return self.pages.redirect(f"/{item['type']}s/{item['id']}")
-        else:
-            self.services.post("notify", "/notifications/read-all")
-        return self.pages.redirect("/notifications")
-
-    @page("GET", "/notifications/stream")
-    def notification_stream(self, request):
-        """notify's server-sent events, relayed from this origin with the session's token."""
-        headers = {"Accept": "text/event-stream"}
-        if request.headers.get("Last-Event-ID"):
-            headers["Last-Event-ID"] = request.headers["Last-Event-ID"]
-        upstream = self.services.request("notify", "GET", "/notifications/stream", stream=True, headers=headers,
-                                         timeout=(5, STREAM_READ_TIMEOUT))
-        # eventlet's server otherwise holds back writes smaller than 4 KiB
-        request.environ["eventlet.minimum_write_chunk_size"] = 0
-
-        def events():
-            try:
-                for chunk in upstream.iter_content(chunk_size=None):
-                    yield chunk
-            except requests.RequestException:
-                return  # notify went away: the browser's EventSource reconnects
-            finally:
-                upstream.close()
-
-        return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-    @page("GET", "/notifications/preferences")
-    def preferences_form(self, request):
-        preferences = self.services.get("notify", "/preferences")
-        return self.pages.render(request, "preferences.html", preferences=preferences, kinds=schemas.NOTIFICATION_KINDS, errors={})
-
-    @page("POST", "/notifications/preferences")
-    def save_preferences(self, request):
-        body = schemas.preferences_request(request.form, schemas.NOTIFICATION_KINDS)
-        try:
-            self.services.json("notify", "PUT", "/preferences", json=body)
-        except ServiceFailure as failure:
-            if failure.status != 422:
-                raise
-            typed = schemas.preferences_as_typed(request.form, schemas.NOTIFICATION_KINDS)
-            return self.pages.render(request, "preferences.html", status=422, preferences=typed, kinds=schemas.NOTIFICATION_KINDS,
-                                     errors=self._form_errors(failure, {"quiet_hours_start": "quiet_start", "quiet_hours_end": "quiet_end"}), failure=failure)
-        return self.pages.redirect("/notifications/preferences", "preferences_saved")
-
-    # --- letters: dispatch register, leave -------------------------------------------------------
+        return self._answer(request, reports.scoreboard(reports.Lookup(self._me, request.args), self._desk))
 
     @page("GET", "/dispatch-register")
     def dispatch_register(self, request):
-        """Every addressee of the office's issued letters, filtered; printable as the dispatch list."""
-        params = {k: v for k in ("date_from", "date_to", "dispatch_mode", "status") if (v := request.args.get(k))}
-        register = self.services.get("files", "/dispatch-register", params={**params, "per_page": 200})
-        return self.pages.render(request, "dispatch_register.html", register=register, nav="dispatch_register")
+        return self._answer(request, reports.dispatch_register(reports.Lookup(self._me, request.args), self._desk))
+
+    # --- notifications, leave ----------------------------------------------------------------------
+
+    @page("GET", "/notifications")
+    def notifications(self, request):
+        command = notifications.ShowNotifications(self._me, _page_number(request))
+        return self._answer(request, notifications.notifications_page(command, self._desk))
+
+    @page("GET", "/notifications/unread-count")
+    def unread_count(self, request):
+        return self._answer(request, notifications.unread_count(self._me, self._desk))
+
+    @page("POST", "/notifications/read")
+    def mark_read(self, request):
+        return self._answer(request, notifications.mark_read(notifications.MarkRead(self._me, request.form.get("id")), self._desk))
+
+    @page("GET", "/notifications/stream")
+    def notification_stream(self, request):
+        return relays.event_stream(self.services, request)
+
+    @page("GET", "/notifications/preferences")
+    def preferences_form(self, request):
+        return self._answer(request, notifications.preferences_page(self._me, self._desk))
+
+    @page("POST", "/notifications/preferences")
+    def save_preferences(self, request):
+        return self._answer(request, notifications.save_preferences(notifications.PostedForm(self._me, request.form), self._desk))
 
     @page("GET", "/leave")
     def leave(self, request):
-        return self._leave_page(request)
+        return self._answer(request, notifications.leave_page(self._me, self._desk))
 
     @page("POST", "/leave")
     def set_leave(self, request):
-        form = request.form
-        body = {k: v for k in ("absent_user", "acting_user", "from_date", "to_date", "reason") if (v := (form.get(k) or "").strip())}
-        if form.get("hand_over"):
-            body["hand_over"] = True
-        try:
-            self.services.post("dak", "/acting-charges", json=body)
-        except ServiceFailure as failure:
-            if failure.status not in (403, 409, 422):
-                raise
-            FORMS.labels("leave", "refused").inc()
-            return self._leave_page(request, failure=failure, values=form, status=_form_status(failure))
-        FORMS.labels("leave", "done").inc()
-        return self.pages.redirect("/leave", "leave_set")
+        return self._answer(request, notifications.set_leave(notifications.PostedForm(self._me, request.form), self._desk))
 
     @page("POST", "/leave/<string:charge_id>/end")
     def end_leave(self, request, charge_id):
-        self.services.post("dak", f"/acting-charges/{charge_id}/end")
-        return self.pages.redirect("/leave", "leave_ended")
-
-    def _leave_page(self, request, failure=None, values=None, status=200):
-        charges = self.services.get("dak", "/acting-charges")["charges"]
-        return self.pages.render(request, "leave.html", status=status, charges=charges, failure=failure, values=values or MultiDict(),
-                                 errors=self._form_errors(failure) if failure else {}, nav="leave")
-
-    # --- helpers ---------------------------------------------------------------------------------
-
-    def _people(self, session, user_ids):
-        """Names and designations of users from the directory copy, as dicts."""
-        ids = {u for u in user_ids if u}
-        if not ids:
-            return {}
-        rows = session.execute(repository.select(repository.User).where(repository.User.id.in_(ids))).scalars()
-        return {u.id: {"id": u.id, "name_en": u.name_en, "name_hi": u.name_hi, "designation_en": u.designation_en,
-                       "designation_hi": u.designation_hi} for u in rows}
-
-    def _try(self, call, *args, **kwargs):
-        """(answer, None), or (None, the failure) when a service is away: a page shows what it has."""
-        try:
-            return call(*args, **kwargs), None
-        except (ServiceFailure, ServiceUnavailable) as failure:
-            return None, failure
-
-    def _unread(self):
-        try:
-            return self.services.get("notify", "/notifications/unread-count", timeout=2)["unread"]
-        except (ServiceFailure, ServiceUnavailable):
-            return None
-
-    def _form_errors(self, failure, aliases=None):
-        if isinstance(failure, OtherDistrictToConfirm):  # a question for the sender, not a field's error
-            return {}
-        errors = domain.field_errors(failure.fields, failure.message, aliases)
-        if not errors and failure.status == 422:
-            errors[""] = domain.FieldError(domain.reason_key(failure.message), failure.message)
-        return errors
-
-    def _failure_json(self, failure):
-        t = self.pages.t
-        errors = self._form_errors(failure)
-        return {
-            "error": failure.reason,
-            "message": self._reason_text(failure),
-            "fields": {name: t(f"error.{e.key}") if e.key != "invalid" else f"{t('error.invalid')} ({e.detail})" for name, e in errors.items()},
-        }
-
-    def _reason_text(self, failure):
-        t = self.pages.t
-        key = f"reason.{failure.reason}"
-        return t(key) if t.has(key) else f"{t('error.service_said')} {failure.message}"
-
-    def _document(self, request, service, path):
-        """A scan or PDF relayed from its service; one the service cannot find is shown as missing, in
-        both languages: as an image where an <img> asked for it, else as a page for the viewer's frame."""
-        try:
-            return self._relay(service, path)
-        except ServiceFailure as failure:
-            if failure.status != 404:
-                raise
-        languages = [Translator(self.pages.language), Translator("en" if self.pages.language == "hi" else "hi")]
-        if request.accept_mimetypes.best_match(["text/html", "image/svg+xml"]) == "image/svg+xml":
-            image = render_image("document_missing.svg", languages=languages, font=DEVANAGARI_FONT)
-            return Response(image, status=404, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
-        return self.pages.render(request, "document_missing.html", status=404, languages=languages)
-
-    def _relay(self, service, path, params=None):
-        """A document from a service, streamed to the browser from this origin."""
-        upstream = self.services.request(service, "GET", path, stream=True, params=params)
-        headers = {"Cache-Control": "private, max-age=300"}
-        if "Content-Disposition" in upstream.headers:
-            headers["Content-Disposition"] = upstream.headers["Content-Disposition"]
-        if "Content-Length" in upstream.headers:
-            headers["Content-Length"] = upstream.headers["Content-Length"]
-
-        def body():
-            try:
-                yield from upstream.iter_content(STREAM_CHUNK)
-            finally:
-                upstream.close()
-
-        return Response(body(), status=200, mimetype=upstream.headers.get("Content-Type", "application/octet-stream"),
-                        headers=headers)
+        return self._answer(request, notifications.end_leave(self._me, charge_id, self._desk))
 
 
-def _row_field(name, row):
-    """A field of one letter of the bulk Diarise page (`subject_3`); a reason of the whole letter is `row_3`."""
-    if name in (*schemas.PER_LETTER, "scans"):
-        return f"{name}_{row}"
-    return name or f"row_{row}"
+def _uploads(request, name):
+    return tuple(Upload(f.filename, f.stream, f.mimetype) for f in request.files.getlist(name) if f.filename)
 
 
 def json_page(payload, status=200):
@@ -1434,29 +508,6 @@ def _wants_json(request):
     return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
 
 
-def _directory_key(form, field):
-    """A directory key (code, user id) typed into a form: refused beside its field when empty."""
-    key = (form.get(field) or "").strip()
-    if not key:
-        raise ServiceFailure("desk", 422, "invalid_input", f"{field} is required", {field: "Field required"})
-    return key
-
-
-def _form_status(failure):
-    return failure.status if 400 <= failure.status < 500 else 502
-
-
-def _report_params(name, args, paged=False):
-    """What a report page passes on to metrics: the period, the chosen scope, what the dispatch report's
-    rows are per, and (for a register read a page at a time) the page."""
-    params = {k: args.get(k) for k in ("from", "to") if args.get(k)}
-    if name == "dispatch" and args.get("by") in domain.DISPATCH_UNITS:
-        params["by"] = args.get("by")
-    if paged and args.get("page"):
-        params["page"] = args.get("page")
-    return {**params, **domain.report_scope(args.get("scope"))}
-
-
 def _page_number(request):
     try:
         return max(1, int(request.args.get("page", 1)))
@@ -1464,5 +515,3 @@ def _page_number(request):
         return 1
 
 
-def _page_count(listing):
-    return max(1, -(-listing["total"] // listing["per_page"]))

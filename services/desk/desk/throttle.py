@@ -25,10 +25,10 @@ class SignInThrottle:
         self.limits = domain.sign_in_limits(config)
         self.trusted_proxies = int(config.get("TRUSTED_PROXIES", 0))
 
-    def begin(self, request, user_id):
+    def begin(self, user_id, remote_addr, forwarded_for):
         """This attempt, counted; SignInThrottled (and nothing counted) if its account or its address
-        has had too many within the window."""
-        address = domain.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), self.trusted_proxies)
+        (the client's, seen through the trusted proxies' X-Forwarded-For) has had too many within the window."""
+        address = domain.client_address(remote_addr, forwarded_for, self.trusted_proxies)
         keys = {"account": _digest(user_id), "address": _digest(address)}
         now = datetime.now(timezone.utc)
         with self.db.unit_of_work() as uow:

@@ -3,7 +3,7 @@ security headers) and the renderer of templates in the user's language."""
 import hashlib
 import os
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timezone
 from functools import partial
 from urllib.parse import quote
@@ -22,6 +22,7 @@ from eoffice_common.logging import get_logger
 from eoffice_common.web import CORRELATION_HEADER, EXPECTED_REFUSALS, HttpServer, body_limit, limit_body
 
 from . import domain, repository, security
+from .domain import SignedIn
 from .exceptions import CsrfRejected, SignInRequired
 from .i18n import Translator
 
@@ -59,44 +60,6 @@ ASSET_VERSIONS = _asset_versions()
 
 def static_url(name):
     return f"/static/{name}?v={ASSET_VERSIONS.get(name, '0')}"
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    """The user of a live session, as pages and service calls need it."""
-
-    session_hash: str
-    user_id: str
-    office: str
-    roles: tuple
-    name_en: str
-    name_hi: str
-    designation_en: str
-    designation_hi: str
-    language: str
-    csrf_token: str
-
-    def name(self, language):
-        return self.name_hi if language == "hi" else self.name_en
-
-    def designation(self, language):
-        return self.designation_hi if language == "hi" else self.designation_en
-
-    def has_role(self, role):
-        return role in self.roles
-
-    @property
-    def is_officer(self):
-        return "officer" in self.roles
-
-    @classmethod
-    def from_row(cls, row):
-        return cls(
-            session_hash=row.id_hash, user_id=row.id, office=row.office, roles=tuple(row.roles or ()),
-            name_en=row.name_en, name_hi=row.name_hi, designation_en=row.designation_en,
-            designation_hi=row.designation_hi, language=domain.page_language(row.chosen_language, row.directory_language),
-            csrf_token=row.csrf_token,
-        )
 
 
 class SessionStore(SharedExtension):

@@ -196,12 +196,12 @@ def test_a_chosen_report_scope_becomes_the_metrics_parameter():
 def test_the_dispatch_report_is_asked_per_the_unit_chosen_and_charted_from_its_totals():
     from werkzeug.datastructures import MultiDict
 
-    from desk.service import _report_params
+    from desk.usecases.reports import report_params
 
     chosen = MultiDict({"by": "district", "scope": "district:JJR", "from": "2026-11-01"})
-    assert _report_params("dispatch", chosen) == {"by": "district", "district": "JJR", "from": "2026-11-01"}
-    assert "by" not in _report_params("pendency", chosen)
-    assert "by" not in _report_params("dispatch", MultiDict({"by": "ward"}))
+    assert report_params("dispatch", chosen) == {"by": "district", "district": "JJR", "from": "2026-11-01"}
+    assert "by" not in report_params("pendency", chosen)
+    assert "by" not in report_params("dispatch", MultiDict({"by": "ward"}))
     report = {"columns": ["week", "district", "district_name_en", "district_name_hi", "issued", "inside", "reached", "opened",
                           "by_email", "emailed", "bounced", "posted", "awaiting"],
               "rows": [{"week": "2026-W47", "district": "JJR", "issued": 9, "reached": 4},

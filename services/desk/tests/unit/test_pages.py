@@ -142,7 +142,7 @@ def test_every_column_of_every_report_the_desk_shows_has_a_heading_in_both_langu
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from desk.service import MIS_REPORTS
+    from desk.usecases.reports import MIS_REPORTS
     from eoffice_common.migrations import upgrade
     from metrics import reports
 

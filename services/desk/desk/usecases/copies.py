@@ -1,8 +1,9 @@
-"""Events the desk consumes (it publishes none): dak's directory, acting charges and receipts' hand-overs, applied
-to its copies of them."""
+"""The events the desk consumes (it publishes none), applied to its copies: dak's directory, acting
+charges and receipts' hand-overs. Each is an effect of the shared pipeline, `db.apply_once(payload, effect)`:
+it runs with the event's tracking row in one transaction."""
 from datetime import datetime
 
-from . import repository
+from .. import repository
 
 
 def _occurred_at(envelope):
@@ -28,8 +29,3 @@ def record_receipt_sent_effect(uow, envelope):
 def record_acting_charge_effect(uow, envelope):
     _require(envelope.data, ("charge_id", "absent_user", "acting_user", "from_date", "to_date"))
     repository.record_acting_charge(uow.session, envelope.data, ended=envelope.type == "acting_charge_ended")
-
-
-def apply_snapshot(session, snapshot):
-    """dak.directory_snapshot(), for an empty copy: every office and user as of when dak took it."""
-    repository.record_directory_snapshot(session, snapshot)

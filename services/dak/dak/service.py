@@ -282,29 +282,25 @@ class DakService(web.DescribedService):
 
     @http("PUT", "/directory/offices/<string:code>")
     def record_office(self, request, code):
-        principal = require_caller(self.caller)
-        office_in = parse_json(request, OfficeIn)
-        command = commands.RecordOffice(principal.user_id, _directory_key(code, 32, "code"), **office_in.model_dump())
-        with self._unit_of_work(lambda recorded: recorded.data()) as uow:
-            directory_usecases.record_office(command, uow)
-        return uow.answer
+        return self._edit_directory(request, OfficeIn, lambda by, fields: commands.RecordOffice(
+            by, _directory_key(code, 32, "code"), **fields), directory_usecases.record_office)
 
     @http("PUT", "/directory/sections/<string:code>")
     def record_section(self, request, code):
-        principal = require_caller(self.caller)
-        section_in = parse_json(request, SectionIn)
-        command = commands.RecordSection(principal.user_id, _directory_key(code, 48, "code"), **section_in.model_dump())
-        with self._unit_of_work(lambda recorded: recorded.data()) as uow:
-            directory_usecases.record_section(command, uow)
-        return uow.answer
+        return self._edit_directory(request, SectionIn, lambda by, fields: commands.RecordSection(
+            by, _directory_key(code, 48, "code"), **fields), directory_usecases.record_section)
 
     @http("PUT", "/directory/users/<string:user_id>")
     def record_user(self, request, user_id):
+        return self._edit_directory(request, UserIn, lambda by, fields: commands.RecordUser(
+            by, _directory_key(user_id, 64, "user_id"), **fields), directory_usecases.record_user)
+
+    def _edit_directory(self, request, schema, command_of, use_case):
+        """An admin's edit of one office, section or user, answered with the entry as recorded."""
         principal = require_caller(self.caller)
-        user_in = parse_json(request, UserIn)
-        command = commands.RecordUser(principal.user_id, _directory_key(user_id, 64, "user_id"), **user_in.model_dump())
+        command = command_of(principal.user_id, parse_json(request, schema).model_dump())
         with self._unit_of_work(lambda recorded: recorded.data()) as uow:
-            directory_usecases.record_user(command, uow)
+            use_case(command, uow)
         return uow.answer
 
     @http("POST", "/directory/users/<string:user_id>/deactivate", idempotent=True)

@@ -41,6 +41,8 @@ def desk_databases(migrated_database):
     return {"desk": migrated_database(SERVICE_DIR, "desk"), "dak": migrated_database(DAK_DIR, "desk_dak")}
 
 
+RECEIPT_LINK = re.compile(r"/receipts/([0-9a-f-]{36})")
+
 def count_rows(url, model):
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -49,13 +51,13 @@ def count_rows(url, model):
     return count
 
 
-def wait_for(predicate, timeout=20, what="the condition"):
+def wait_for(predicate, timeout=20, what="the condition", interval=0.05):
     deadline = time.time() + timeout
     while time.time() < deadline:
         result = predicate()
         if result:
             return result
-        time.sleep(0.05)
+        time.sleep(interval)
     raise AssertionError(f"{what} did not hold within {timeout}s")
 
 
@@ -119,15 +121,20 @@ def desk_system(container_factory, desk_config, desk_databases):
             "config": desk_config, "databases": desk_databases}
 
 
-def _start_with_directory(container_factory, desk_config, desk_databases, demo_master):
-    # The desk first: its queues must exist when dak's relay publishes the directory.
-    container_factory(DeskService, desk_config["desk"]).start()
-    engine = StandaloneEngine(desk_databases["dak"])
+def start_dak_with_directory(container_factory, dak_config, dak_database, demo_master):
+    """dak with the demo directory imported; its relay publishes it to the queues that exist by then."""
+    engine = StandaloneEngine(dak_database)
     with UnitOfWork(engine, actor="directory-import", correlation_id=None) as uow:
         import_master(uow, demo_master)
         uow.commit()
     engine.engine.dispose()
-    container_factory(DakService, desk_config["dak"]).start()
+    container_factory(DakService, dak_config).start()
+
+
+def _start_with_directory(container_factory, desk_config, desk_databases, demo_master):
+    # The desk first: its queues must exist when dak's relay publishes the directory.
+    container_factory(DeskService, desk_config["desk"]).start()
+    start_dak_with_directory(container_factory, desk_config["dak"], desk_databases["dak"], demo_master)
     wait_for(lambda: count_rows(desk_databases["desk"], User) == len(demo_master["users"]), what="the directory reaching the desk")
     desk_engine = StandaloneEngine(desk_databases["desk"])
     set_demo_passwords(desk_engine, desk_config["desk"])

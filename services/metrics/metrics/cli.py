@@ -14,8 +14,8 @@ from . import domain
 from .repository import MetricsUnitOfWork
 from .usecases_scoring import (
     RecomputeEverything,
-    RecomputeWeek,
     ScoreStaleWeeks,
+    ScoreWeek,
     recompute_everything,
     recompute_week,
     score_stale_weeks,
@@ -67,7 +67,7 @@ def main(argv=None):
         parser.error(f"--week: {exc}")
     if week > domain.week_of(now):
         parser.error(f"--week: {args.week} has not begun")
-    recompute_week(RecomputeWeek(week, settings, now), unit_of_work)
+    recompute_week(ScoreWeek(week, settings, now), unit_of_work)
     print(f"recomputed {args.week} from its stored facts")
     return 0
 

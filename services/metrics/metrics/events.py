@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from eoffice_common.events import MalformedEvent
 
-from .domain import Fact, as_utc
+from .domain import Fact, OfficeInfo, as_utc
 
 CONSUMED = {
     "dak": (
@@ -314,16 +314,7 @@ _EXTRACTORS = {
 # --- the directory -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class OfficeRecord:
-    code: str
-    name_en: str
-    name_hi: str
-    district: str
-    district_name_en: str
-    district_name_hi: str
-    department: str
-    department_name_en: str
-    department_name_hi: str
+class OfficeRecord(OfficeInfo):
     state: str
     sections: list
 

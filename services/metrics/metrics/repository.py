@@ -78,19 +78,14 @@ def record_user(session, data, recorded_at, stale):
     user_id, office = recorded.values["user_id"], recorded.values["office"]
     # Facts that arrived before the directory knew this user (signing, notify; what was sent to
     # them) can now be placed, and their weeks counted again.
-    placed = session.execute(
-        update(FactRow.__table__)
-        .where(FactRow.office.is_(None), FactRow.subject_user == user_id)
-        .values(office=office)
-        .returning(FactRow.week)
-    ).scalars().all()
-    received = session.execute(
-        update(FactRow.__table__)
-        .where(FactRow.to_office.is_(None), FactRow.to_user == user_id)
-        .values(to_office=office)
-        .returning(FactRow.week)
-    ).scalars().all()
-    stale.rebuild |= set(placed) | set(received)
+    facts = FactRow.__table__.c
+    for office_column, user_column in ((facts.office, facts.subject_user), (facts.to_office, facts.to_user)):
+        stale.rebuild |= set(session.execute(
+            update(FactRow.__table__)
+            .where(office_column.is_(None), user_column == user_id)
+            .values({office_column: office})
+            .returning(facts.week)
+        ).scalars())
 
 
 def apply_facts(session, facts, stale, now):

@@ -31,7 +31,7 @@ from .page import scoreboard_page
 from .repository import MetricsUnitOfWork
 from .schemas import DispatchQuery, PageQuery, RegisterQuery, ReportQuery, ScoreboardQuery, WeekQuery, today_ist
 from .usecases_events import ApplyEvents, RecordDirectory, apply_events, record_directory
-from .usecases_scoring import RecomputeWeek, ScoreStaleWeeks, recompute_week, score_stale_weeks
+from .usecases_scoring import ScoreStaleWeeks, ScoreWeek, recompute_week, score_stale_weeks
 
 OPENAPI_PATH = os.path.join(os.path.dirname(__file__), "openapi.yaml")
 HISTORY_WEEKS = 12
@@ -240,7 +240,7 @@ class MetricsService(web.DescribedService):
             )
         if not known:
             raise UnknownWeek(f"no events are stored for {week}")
-        recompute_week(RecomputeWeek(number, self.settings, now), self._uow)
+        recompute_week(ScoreWeek(number, self.settings, now), self._uow)
         with self.db.read() as session:
             units = len(self._ranked(session, number, "office"))
         return {"week": week, "recomputed": True, "offices": units}

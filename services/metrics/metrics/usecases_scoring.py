@@ -5,7 +5,7 @@ transaction per week, so that a batch of events never waits for a whole pass: th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from . import domain
@@ -80,17 +80,11 @@ def _out_of_date(computed_at: dict[int, datetime], current: int, now: datetime) 
     return weeks
 
 
-@dataclass(frozen=True)
-class RecomputeWeek:
-    week: int
-    settings: domain.ScoreSettings
-    now: datetime
-
-
-def recompute_week(command: RecomputeWeek, start: Callable) -> None:
-    """A week's counts, active users and scores again from its stored facts."""
+def recompute_week(command: ScoreWeek, start: Callable) -> None:
+    """A week's counts, active users and scores again from its stored facts (rebuilt whatever the
+    command says), in a transaction of its own."""
     with start() as uow:
-        score_week(ScoreWeek(command.week, command.settings, command.now, rebuild=True), uow)
+        score_week(replace(command, rebuild=True), uow)
         uow.commit()
 
 
@@ -109,5 +103,5 @@ def recompute_everything(command: RecomputeEverything, start: Callable) -> list[
         first = uow.facts.first_week()
     weeks = domain.weeks_from(first, domain.week_of(command.now)) if first else []
     for week in weeks:
-        recompute_week(RecomputeWeek(week, command.settings, command.now), start)
+        recompute_week(ScoreWeek(week, command.settings, command.now), start)
     return weeks

@@ -3,7 +3,6 @@ acknowledge_to) is told its receipt number by email and SMS, so they can quote i
 `(event or command, uow) -> result`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,7 +10,6 @@ from sqlalchemy import select
 from eoffice_common.events import Envelope
 
 from . import domain, outside
-from .channels import DeliveryError
 from .letter_usecases import DEVANAGARI
 from .models import SenderAcknowledgement
 
@@ -48,15 +46,6 @@ def claim_due(uow, now: datetime, limit: int = 50) -> list[SenderAcknowledgement
     return outside.claim_due(uow.session, SenderAcknowledgement, now, limit)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    receipt_id: str
-    channel: str
-    error: DeliveryError | None
-    at: datetime
-
-
-def record_outcomes(outcomes: list[Outcome], uow, settings) -> None:
+def record_outcomes(outcomes: list[outside.Outcome], uow, settings) -> None:
     for outcome in outcomes:
-        outside.settle(uow.session.get(SenderAcknowledgement, (outcome.receipt_id, outcome.channel), with_for_update=True),
-                       outcome.error, outcome.at, settings)
+        outside.settle(uow.session.get(SenderAcknowledgement, outcome.key, with_for_update=True), outcome.error, outcome.at, settings)

@@ -5,7 +5,6 @@ dispatch register. Each is `(event or command, uow) -> result`."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,7 +12,6 @@ from sqlalchemy import select
 from eoffice_common.events import Envelope
 
 from . import outside
-from .channels import DeliveryError
 from .events import LetterEmailed
 from .models import LetterEmail
 
@@ -63,18 +61,11 @@ def claim_due_letter_emails(uow, now: datetime, limit: int = 20) -> list[LetterE
     return outside.claim_due(uow.session, LetterEmail, now, limit)
 
 
-@dataclass(frozen=True)
-class SendOutcome:
-    dispatch_id: str
-    error: DeliveryError | None
-    at: datetime
-
-
-def record_outcomes(outcomes: list[SendOutcome], uow, settings) -> None:
+def record_outcomes(outcomes: list[outside.Outcome], uow, settings) -> None:
     """Delivered, bounced (a permanent refusal, or retries used up), unknown (never resent on its own),
     or pending again after a transient failure; each settled one announced as letter_emailed."""
     for outcome in outcomes:
-        letter = uow.session.get(LetterEmail, outcome.dispatch_id, with_for_update=True)
+        letter = uow.session.get(LetterEmail, outcome.key, with_for_update=True)
         if outside.settle(letter, outcome.error, outcome.at, settings, sent=DELIVERED, failed=BOUNCED):
             uow.emit(LetterEmailed(
                 dispatch_id=letter.dispatch_id, file_id=letter.file_id, issue_number=letter.issue_number, address=letter.address,

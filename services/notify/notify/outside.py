@@ -2,9 +2,11 @@
 row claimed ('sending', an attempt counted, committed) before it leaves, then settled by how it went."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from . import domain
 from .channels import DeliveryError
@@ -35,3 +37,25 @@ def settle(row, error: DeliveryError | None, at: datetime, settings: domain.Sett
         return False
     row.status = UNKNOWN if error.failure == domain.UNKNOWN else failed
     return True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How sending one claimed row went: the row's primary key, the error (None: it went) and when."""
+
+    key: tuple
+    error: DeliveryError | None
+    at: datetime
+
+
+def send_each(claimed: list, send: Callable, now: Callable[[], datetime]) -> list[Outcome]:
+    """`send` called on each claimed row; a DeliveryError it raises is that row's outcome."""
+    outcomes = []
+    for row in claimed:
+        try:
+            send(row)
+            error = None
+        except DeliveryError as exc:
+            error = exc
+        outcomes.append(Outcome(inspect(row).identity, error, now()))
+    return outcomes

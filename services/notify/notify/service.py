@@ -18,8 +18,8 @@ from eoffice_common.repository import Reading
 from eoffice_common.storage import DocumentStore, open_documents
 from eoffice_common.web import Caller, http, parse_json, query_args, require_caller
 
-from . import acknowledgements, domain, intake, letter_usecases, schemas, usecases
-from .channels import DeliveryError, NotConfigured
+from . import acknowledgements, domain, intake, letter_usecases, outside, schemas, usecases
+from .channels import NotConfigured
 from .courier import Courier
 from .exceptions import AdminOnly
 from .metrics import STREAMS_OPEN
@@ -211,34 +211,20 @@ class NotifyService(web.DescribedService):
     @timer(interval=2)
     def send_acknowledgements(self):
         """Send the acknowledgements that are due and record how each went."""
-        courier = self.courier
-        with self.db.unit_of_work() as uow:
-            claimed = acknowledgements.claim_due(uow, courier.now())
-            uow.commit()
-        if not claimed:
-            return 0
-        outcomes = [self._acknowledge(acknowledgement) for acknowledgement in claimed]
-        with self.db.unit_of_work() as uow:
-            acknowledgements.record_outcomes(outcomes, uow, courier.settings)
-            uow.commit()
-        return len(outcomes)
+        return self._send_due(acknowledgements.claim_due, self._acknowledge, acknowledgements.record_outcomes)
 
     def _acknowledge(self, acknowledgement):
         courier = self.courier
-        try:
-            if acknowledgement.channel == domain.EMAIL:
-                if courier.mailer is None:
-                    raise NotConfigured("email is not configured (SMTP_HOST)")
-                courier.mailer.send(acknowledgement.address, acknowledgement.subject, acknowledgement.body,
-                                    f"<ack-{acknowledgement.receipt_id}@{courier.message_domain}>",
-                                    headers={"X-eOffice-Receipt-Number": acknowledgement.receipt_number})
-            else:
-                if courier.sms is None:
-                    raise NotConfigured("SMS is not configured (SMS_GATEWAY_URL)")
-                courier.sms.send(acknowledgement.address, acknowledgement.body, reference=f"ack-{acknowledgement.receipt_id}")
-        except DeliveryError as exc:
-            return acknowledgements.Outcome(acknowledgement.receipt_id, acknowledgement.channel, exc, courier.now())
-        return acknowledgements.Outcome(acknowledgement.receipt_id, acknowledgement.channel, None, courier.now())
+        if acknowledgement.channel == domain.EMAIL:
+            if courier.mailer is None:
+                raise NotConfigured("email is not configured (SMTP_HOST)")
+            courier.mailer.send(acknowledgement.address, acknowledgement.subject, acknowledgement.body,
+                                f"<ack-{acknowledgement.receipt_id}@{courier.message_domain}>",
+                                headers={"X-eOffice-Receipt-Number": acknowledgement.receipt_number})
+        else:
+            if courier.sms is None:
+                raise NotConfigured("SMS is not configured (SMS_GATEWAY_URL)")
+            courier.sms.send(acknowledgement.address, acknowledgement.body, reference=f"ack-{acknowledgement.receipt_id}")
 
     @consume_events({"files": ("draft_issued",)})
     def email_issued_letters(self, payload):
@@ -249,32 +235,33 @@ class NotifyService(web.DescribedService):
     @timer(interval=2)
     def send_letter_emails(self):
         """Send the letter emails that are due, each with its signed PDF, and record how each went."""
+        return self._send_due(letter_usecases.claim_due_letter_emails, self._email_letter, letter_usecases.record_outcomes)
+
+    def _email_letter(self, letter):
+        if self.courier.mailer is None or self.letter_documents is None:
+            raise NotConfigured("email or the document store is not configured (SMTP_HOST, S3_ENDPOINT_URL or DOCUMENTS_DIR)")
+        try:
+            pdf = self.letter_documents.get(letter.pdf_key)
+        except NotFound as exc:
+            raise NotConfigured(f"the signed PDF is missing: {exc}") from exc
+        self.courier.mailer.send_with_pdf(
+            letter.address, letter.subject, letter.body, f"<{letter.dispatch_id}@{self.courier.message_domain}>",
+            letter_usecases.pdf_filename(letter.issue_number), pdf, headers={"X-eOffice-Issue-Number": letter.issue_number},
+        )
+
+    def _send_due(self, claim_due, send, record_outcomes):
+        """Claim the due rows (committed before anything leaves), send each, then record how each went."""
         courier = self.courier
         with self.db.unit_of_work() as uow:
-            claimed = letter_usecases.claim_due_letter_emails(uow, courier.now())
+            claimed = claim_due(uow, courier.now())
             uow.commit()
         if not claimed:
             return 0
-        outcomes = [self._email_letter(letter) for letter in claimed]
+        outcomes = outside.send_each(claimed, send, courier.now)
         with self.db.unit_of_work() as uow:
-            letter_usecases.record_outcomes(outcomes, uow, courier.settings)
+            record_outcomes(outcomes, uow, courier.settings)
             uow.commit()
         return len(outcomes)
-
-    def _email_letter(self, letter):
-        try:
-            if self.courier.mailer is None or self.letter_documents is None:
-                raise NotConfigured("email or the document store is not configured (SMTP_HOST, S3_ENDPOINT_URL or DOCUMENTS_DIR)")
-            self.courier.mailer.send_with_pdf(
-                letter.address, letter.subject, letter.body, f"<{letter.dispatch_id}@{self.courier.message_domain}>",
-                letter_usecases.pdf_filename(letter.issue_number), self.letter_documents.get(letter.pdf_key),
-                headers={"X-eOffice-Issue-Number": letter.issue_number},
-            )
-        except DeliveryError as exc:
-            return letter_usecases.SendOutcome(letter.dispatch_id, exc, self.courier.now())
-        except NotFound as exc:
-            return letter_usecases.SendOutcome(letter.dispatch_id, NotConfigured(f"the signed PDF is missing: {exc}"), self.courier.now())
-        return letter_usecases.SendOutcome(letter.dispatch_id, None, self.courier.now())
 
     @consume_batches(intake.CONSUMED, alone=intake.DIRECTORY_EVENTS)
     def apply_events(self, payloads):

@@ -20,7 +20,9 @@ class EventData(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class Scan(EventData):
+class StoredDocument(EventData):
+    """A scan of a diarised letter, or a document attached to a file: where the document store keeps it."""
+
     position: int
     key: str = Field(min_length=1, max_length=255)
     content_type: str | None = None
@@ -40,7 +42,7 @@ class ReceiptDiarised(EventData):
     received_date: date | None = None
     diarised_by: str = Field(min_length=1)
     holder: str | None = None
-    scans: list[Scan] = []
+    scans: list[StoredDocument] = []
 
 
 class ReceiptSent(EventData):
@@ -103,13 +105,6 @@ class DraftApproved(DraftVersioned):
     pass
 
 
-class AttachedDocument(EventData):
-    position: int
-    key: str = Field(min_length=1, max_length=255)
-    content_type: str | None = None
-    filename: str | None = None
-
-
 class DocumentsAttached(EventData):
     file_id: str = Field(min_length=1, max_length=64)
     correspondence_id: str = Field(min_length=1, max_length=64)
@@ -117,7 +112,7 @@ class DocumentsAttached(EventData):
     sender_name: str | None = None
     sender_organisation: str | None = None
     letter_number: str | None = None
-    documents: list[AttachedDocument] = []
+    documents: list[StoredDocument] = []
 
 
 class PartFileMerged(EventData):

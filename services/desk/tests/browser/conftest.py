@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -16,7 +15,6 @@ import yaml
 from sqlalchemy import func, select
 
 from dak.directory import import_master
-from dak.service import DakService
 from desk.cli import set_demo_passwords
 from desk.models import User
 from desk.service import DeskService
@@ -36,6 +34,8 @@ from files.cli import DEMO_HEADS, seed_heads
 from files.service import FilesService
 from metrics.service import MetricsService
 from notify.service import NotifyService
+
+from ..conftest import start_dak_with_directory, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCREENSHOTS = os.path.join(REPO_ROOT, "artifacts", "screenshots")
@@ -106,16 +106,6 @@ def bearer(demo_master, user_id):
     return {"Authorization": "Bearer " + issue_token(TEST_JWT_PRIVATE_KEY, Principal(user_id, user["office"], tuple(user["roles"]), user["name_en"]))}
 
 
-def wait_until(predicate, timeout=30, what="the condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not hold within {timeout}s")
-
-
 @pytest.fixture(scope="module")
 def eoffice(module_container_factory, module_rabbit_config, module_s3_config, system_databases, demo_master, token,
             tmp_path_factory):
@@ -144,12 +134,7 @@ def eoffice(module_container_factory, module_rabbit_config, module_s3_config, sy
         config["metrics"].update({"DIRECTORY_BOOTSTRAP": False, "SCORE_EVERY_SECONDS": 1})
         for name, service in (("desk", DeskService), ("files", FilesService), ("notify", NotifyService), ("metrics", MetricsService)):
             container_factory(service, config[name]).start()
-        engine = StandaloneEngine(system_databases["dak"])
-        with UnitOfWork(engine, actor="directory-import", correlation_id=None) as uow:
-            import_master(uow, demo_master)
-            uow.commit()
-        engine.engine.dispose()
-        container_factory(DakService, config["dak"]).start()
+        start_dak_with_directory(container_factory, config["dak"], system_databases["dak"], demo_master)
 
         files_engine = StandaloneEngine(system_databases["files"])
         with open(DEMO_HEADS, encoding="utf-8") as handle:
@@ -160,7 +145,7 @@ def eoffice(module_container_factory, module_rabbit_config, module_s3_config, sy
         files_engine.engine.dispose()
 
         desk_engine = StandaloneEngine(system_databases["desk"])
-        wait_until(lambda: _count_users(desk_engine) == len(demo_master["users"]), what="the directory reaching the desk")
+        wait_for(lambda: _count_users(desk_engine) == len(demo_master["users"]), timeout=30, interval=0.2, what="the directory reaching the desk")
         set_demo_passwords(desk_engine, config["desk"])
         desk_engine.engine.dispose()
 
@@ -182,11 +167,11 @@ def eoffice(module_container_factory, module_rabbit_config, module_s3_config, sy
 
         for user_id in ("so.jhs",):  # clerk.jhs registers theirs on the desk's page in a test
             try:
-                wait_until(lambda: register(user_id), what=f"{user_id}'s DSC being registered")
+                wait_for(lambda: register(user_id), timeout=30, interval=0.2, what=f"{user_id}'s DSC being registered")
             except AssertionError as exc:
                 raise AssertionError(f"{exc}; signing answered {refusals[-1]}; its log ends:\n{signing.log_tail()}") from exc
-        wait_until(lambda: requests.get(f"{urls['notify']}/preferences", headers=bearer(demo_master, "so.jhs")).ok,
-                   what="notify answering")
+        wait_for(lambda: requests.get(f"{urls['notify']}/preferences", headers=bearer(demo_master, "so.jhs")).ok,
+                 timeout=30, interval=0.2, what="notify answering")
         yield SimpleNamespace(urls=urls, desk=urls["desk"], databases=system_databases, demo_master=demo_master)
     finally:
         signing.stop()

@@ -1,11 +1,8 @@
 """In Chromium, at 360 px and 1366 px, in Hindi and English: the admin keeps the directory of their
 district (pages fit a phone; a user added, found again), and a Send to an officer of another district
 stops at a confirmation naming the district, sending only once confirmed. desk and dak are running."""
-import re
 
 from .test_every_page_on_a_phone import check_every_page, sign_in, switch_language
-
-RECEIPT_LINK = re.compile(r"/receipts/([0-9a-f-]{36})")
 
 
 def test_an_admin_keeps_the_directory_on_a_phone_in_both_languages(desk_system, chromium):

@@ -4,16 +4,15 @@ issue form fills an outside addressee from it; the admin area turns the acknowle
 an officer going on leave hands over what they hold, and the Send dialog then says they are away.
 Nothing scrolls sideways."""
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import requests
 
+from desk.domain import IST
 from eoffice_common.auth import Principal, issue_token
 from eoffice_common.testing import TEST_JWT_PRIVATE_KEY
 
 from .test_every_page_on_a_phone import DESKTOP, PHONE, sign_in
-
-IST = timezone(timedelta(hours=5, minutes=30))
 
 
 def overflow_at_both_widths(page):

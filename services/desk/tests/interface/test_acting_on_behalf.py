@@ -1,13 +1,11 @@
 """Leave and acting charge through the desk beside the real dak: the Send dialog marks the officer on
 leave and who holds charge (from dak's acting_charge_set, copied by the desk), and what the acting
 officer sends on is shown as sent on the absent officer's behalf."""
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from ..conftest import wait_for
+from desk.domain import IST
 
-RECEIPT_LINK = re.compile(r"/receipts/([0-9a-f-]{36})")
-IST = timezone(timedelta(hours=5, minutes=30))
+from ..conftest import RECEIPT_LINK, wait_for
 
 
 def test_the_send_dialog_marks_an_officer_on_leave_and_the_acting_officer_acts_on_their_behalf(browser):

@@ -3,10 +3,12 @@ without JavaScript: the diarise form offers the office's correspondents, /addres
 whatever the Hindi spelling, an admin turns acknowledgements off and on, and an officer going on leave
 hands over the receipts they hold."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-RECEIPT_LINK = re.compile(r"/receipts/([0-9a-f-]{36})")
-IST = timezone(timedelta(hours=5, minutes=30))
+from desk.domain import IST
+
+from ..conftest import RECEIPT_LINK
+
 JSON = {"Accept": "application/json"}
 
 

@@ -1,10 +1,10 @@
 """Leave and pull back through the desk: an officer sets who acts for them, a receipt sent to them
 reaches the acting officer, and its sender pulls it back before it is opened."""
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-RECEIPT_LINK = re.compile(r"/receipts/([0-9a-f-]{36})")
-IST = timezone(timedelta(hours=5, minutes=30))
+from desk.domain import IST
+
+from ..conftest import RECEIPT_LINK
 
 
 def test_an_officer_sets_leave_and_a_receipt_sent_to_them_is_pulled_back_from_the_acting_officer(browser):

@@ -4,7 +4,7 @@ import re
 
 from eoffice_common.storage import s3_client
 
-RECEIPT_LINK = re.compile(r'/receipts/([0-9a-f-]{36})')
+from ..conftest import RECEIPT_LINK
 
 
 def diarise(b, files=None, **fields):

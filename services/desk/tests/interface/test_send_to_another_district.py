@@ -1,8 +1,6 @@
 """Sending to an officer of another district takes a confirmation step, server-side (so it works
 without JavaScript): the desk names the officer and their district and sends nothing until confirmed."""
-import re
-
-RECEIPT_LINK = re.compile(r"/receipts/([0-9a-f-]{36})")
+from ..conftest import RECEIPT_LINK
 
 
 def diarised(clerk):

@@ -4,36 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from files import domain
+from files import domain, exceptions
 from files.domain import AuditRecord, Move
-from files.exceptions import (
-    AlreadyOpened,
-    DraftAlreadyIssued,
-    DraftNotApproved,
-    DraftNotEditable,
-    FileClosed,
-    FileNotClosed,
-    FileNotFound,
-    FileNotParked,
-    FileParked,
-    InvalidRecipient,
-    InvalidReferences,
-    InvalidTransfer,
-    NotAdmin,
-    NotAuthor,
-    NotCustodian,
-    NoteConfirmed,
-    NothingToPullBack,
-    NothingToReturn,
-    NotOfficer,
-    NotOwner,
-    NotSender,
-    PartFile,
-    PhysicalFile,
-    RecipientNotCleared,
-    UnlinkableEvent,
-    VersionConflict,
-)
 from files.model import CorrespondenceItem, Draft, File, Movement, Note
 from files.models import User
 
@@ -115,7 +87,7 @@ def test_a_secret_file_opens_only_for_creator_custodian_owner_and_those_it_was_s
     assert domain.can_open(file, "adm.jhs", "COLL-JHS", was_sent_it=False)
     assert domain.can_open(file, "dm.jhs", "COLL-JHS", was_sent_it=True)
     assert not domain.can_open(file, "dm.jhs", "COLL-JHS", was_sent_it=False)
-    with pytest.raises(FileNotFound):
+    with pytest.raises(exceptions.FileNotFound):
         domain.ensure_can_open(file, "clerk.jhs", "COLL-JHS", was_sent_it=False)
 
 
@@ -145,24 +117,24 @@ def test_a_receipt_in_a_file_is_read_as_dak_would_let_it_be_read(classification,
 
 def test_only_the_custodian_sends_and_the_recipient_becomes_custodian():
     assert domain.plan_send(a_file(), "so.jhs", "adm.jhs", people("adm.jhs")) == Move("so.jhs", "adm.jhs", "send")
-    with pytest.raises(NotCustodian):
+    with pytest.raises(exceptions.NotCustodian):
         domain.plan_send(a_file(), "dm.jhs", "adm.jhs", people("adm.jhs"))
 
 
 @pytest.mark.parametrize("to, known", [("so.jhs", people("so.jhs")), ("ghost", {}), (None, {}),
                                        ("adm.jhs", {"adm.jhs": user("adm.jhs", "COLL-JHS", (), active=False)})])
 def test_a_send_needs_a_known_active_recipient_other_than_the_sender(to, known):
-    with pytest.raises(InvalidRecipient):
+    with pytest.raises(exceptions.InvalidRecipient):
         domain.plan_send(a_file(), "so.jhs", to, known)
 
 
 def test_a_send_against_an_older_version_is_a_conflict():
-    with pytest.raises(VersionConflict):
+    with pytest.raises(exceptions.VersionConflict):
         domain.plan_send(a_file(version=4), "so.jhs", "adm.jhs", people("adm.jhs"), expected_version=3)
     assert domain.plan_send(a_file(version=4), "so.jhs", "adm.jhs", people("adm.jhs"), expected_version=4)
 
 
-@pytest.mark.parametrize("status, error", [("parked", FileParked), ("closed", FileClosed)])
+@pytest.mark.parametrize("status, error", [("parked", exceptions.FileParked), ("closed", exceptions.FileClosed)])
 def test_a_parked_or_closed_file_does_not_move(status, error):
     with pytest.raises(error):
         domain.plan_send(a_file(status=status), "so.jhs", "adm.jhs", people("adm.jhs"))
@@ -178,7 +150,7 @@ def test_a_file_is_sent_only_to_an_officer_cleared_for_its_classification(classi
         if clearance in cleared:
             assert domain.plan_send(file, "so.jhs", "adm.jhs", recipients) == Move("so.jhs", "adm.jhs", "send")
             continue
-        with pytest.raises(RecipientNotCleared) as refused:
+        with pytest.raises(exceptions.RecipientNotCleared) as refused:
             domain.plan_send(file, "so.jhs", "adm.jhs", recipients)
         assert refused.value.to_dict() | {"message": None} == {
             "error": "recipient_not_cleared", "message": None, "fields": {"to": f"not cleared for {classification}"},
@@ -187,16 +159,16 @@ def test_a_file_is_sent_only_to_an_officer_cleared_for_its_classification(classi
 
 
 def test_an_officer_holding_charge_who_is_not_cleared_does_not_receive_the_file_sent_to_the_absent_officer():
-    with pytest.raises(RecipientNotCleared) as refused:
+    with pytest.raises(exceptions.RecipientNotCleared) as refused:
         domain.plan_send(a_file(classification="secret"), "so.jhs", "cm.jhs", people("cm.jhs", clearance="confidential"), for_user="adm.jhs")
     assert (refused.value.to_dict()["acting_for"], refused.value.to_dict()["recipient"]) == ("adm.jhs", "cm.jhs")
 
 
 def test_a_classified_file_is_not_returned_or_pulled_back_to_an_officer_no_longer_cleared_for_it():
     file = a_file(custodian="adm.jhs", classification="confidential")
-    with pytest.raises(RecipientNotCleared):
+    with pytest.raises(exceptions.RecipientNotCleared):
         domain.plan_return(file, sent("so.jhs", "adm.jhs"), "adm.jhs", people("so.jhs"))
-    with pytest.raises(RecipientNotCleared):
+    with pytest.raises(exceptions.RecipientNotCleared):
         domain.plan_pull_back(file, sent(), "so.jhs", people("so.jhs"))
     assert domain.plan_pull_back(file, sent(), "so.jhs", people("so.jhs", clearance="confidential"))
 
@@ -208,62 +180,62 @@ def test_whoever_is_not_in_the_directory_copy_is_cleared_for_normal_files_only()
 def test_a_return_goes_back_to_whoever_sent_the_file():
     file = a_file(custodian="adm.jhs")
     assert domain.plan_return(file, sent("so.jhs", "adm.jhs"), "adm.jhs", people("so.jhs")) == Move("adm.jhs", "so.jhs", "return")
-    with pytest.raises(NothingToReturn):
+    with pytest.raises(exceptions.NothingToReturn):
         domain.plan_return(a_file(), None, "so.jhs", {})
-    with pytest.raises(NothingToReturn):
+    with pytest.raises(exceptions.NothingToReturn):
         domain.plan_return(file, sent("so.jhs", "adm.jhs", action="transfer"), "adm.jhs", people("so.jhs"))
 
 
 def test_the_sender_pulls_back_only_until_the_recipient_opens_the_file():
     file = a_file(custodian="adm.jhs")
     assert domain.plan_pull_back(file, sent(), "so.jhs", people("so.jhs")) == Move("adm.jhs", "so.jhs", "pull_back")
-    with pytest.raises(AlreadyOpened):
+    with pytest.raises(exceptions.AlreadyOpened):
         domain.plan_pull_back(file, sent(opened=True), "so.jhs", people("so.jhs"))
-    with pytest.raises(NotSender):
+    with pytest.raises(exceptions.NotSender):
         domain.plan_pull_back(file, sent(), "dm.jhs", people("dm.jhs"))
-    with pytest.raises(NothingToPullBack):
+    with pytest.raises(exceptions.NothingToPullBack):
         domain.plan_pull_back(a_file(), None, "so.jhs", people("so.jhs"))
 
 
 def test_park_and_unpark_belong_to_the_custodian():
     domain.check_park(a_file(), "so.jhs")
-    with pytest.raises(NotCustodian):
+    with pytest.raises(exceptions.NotCustodian):
         domain.check_park(a_file(), "dm.jhs")
-    with pytest.raises(FileParked):
+    with pytest.raises(exceptions.FileParked):
         domain.check_park(a_file(status="parked"), "so.jhs")
     domain.check_unpark(a_file(status="parked"), "so.jhs")
-    with pytest.raises(FileNotParked):
+    with pytest.raises(exceptions.FileNotParked):
         domain.check_unpark(a_file(), "so.jhs")
 
 
 def test_only_the_owner_closes_while_holding_the_file_and_reopens_it():
     domain.check_close(a_file(), "so.jhs")
-    with pytest.raises(NotOwner):
+    with pytest.raises(exceptions.NotOwner):
         domain.check_close(a_file(custodian="dm.jhs"), "dm.jhs")
-    with pytest.raises(NotCustodian):
+    with pytest.raises(exceptions.NotCustodian):
         domain.check_close(a_file(custodian="dm.jhs"), "so.jhs")
-    with pytest.raises(FileClosed):
+    with pytest.raises(exceptions.FileClosed):
         domain.check_close(a_file(status="closed"), "so.jhs")
     domain.check_reopen(a_file(status="closed"), "so.jhs")
-    with pytest.raises(NotOwner):
+    with pytest.raises(exceptions.NotOwner):
         domain.check_reopen(a_file(status="closed"), "dm.jhs")
-    with pytest.raises(FileNotClosed):
+    with pytest.raises(exceptions.FileNotClosed):
         domain.check_reopen(a_file(), "so.jhs")
 
 
 def test_volumes_are_opened_by_the_custodian_and_not_on_part_files():
     domain.check_new_volume(a_file(), "so.jhs")
-    with pytest.raises(NotCustodian):
+    with pytest.raises(exceptions.NotCustodian):
         domain.check_new_volume(a_file(), "dm.jhs")
-    with pytest.raises(PartFile):
+    with pytest.raises(exceptions.PartFile):
         domain.check_new_volume(a_file(relation="part"), "so.jhs")
-    with pytest.raises(FileClosed):
+    with pytest.raises(exceptions.FileClosed):
         domain.check_new_part(a_file(status="closed"))
 
 
 def test_notes_drafts_and_documents_need_an_electronic_file():
     domain.ensure_electronic(a_file(), "notes")
-    with pytest.raises(PhysicalFile):
+    with pytest.raises(exceptions.PhysicalFile):
         domain.ensure_electronic(a_file(kind="physical"), "notes")
 
 
@@ -272,17 +244,17 @@ def test_only_an_admin_of_the_office_transfers_to_an_active_successor_there():
     leaving = user("so.jhs", "COLL-JHS", ("officer",), active=False)
     successor = user("adm.jhs", "COLL-JHS", ("officer",))
     domain.check_transfer(admin, leaving, successor)
-    with pytest.raises(NotAdmin):
+    with pytest.raises(exceptions.NotAdmin):
         domain.check_transfer(user("clerk.jhs", "COLL-JHS", ("clerk",)), leaving, successor)
-    with pytest.raises(NotAdmin):
+    with pytest.raises(exceptions.NotAdmin):
         domain.check_transfer(user("admin.jln", "COLL-JLN", ("admin",)), leaving, successor)
-    with pytest.raises(InvalidTransfer):
+    with pytest.raises(exceptions.InvalidTransfer):
         domain.check_transfer(admin, leaving, user("adm.jhs", "COLL-JHS", (), active=False))
-    with pytest.raises(InvalidTransfer):
+    with pytest.raises(exceptions.InvalidTransfer):
         domain.check_transfer(admin, leaving, user("sto.jhs", "TRY-JHS", ()))
-    with pytest.raises(InvalidTransfer):
+    with pytest.raises(exceptions.InvalidTransfer):
         domain.check_transfer(admin, leaving, user("so.jhs", "COLL-JHS", ()))
-    with pytest.raises(InvalidTransfer):
+    with pytest.raises(exceptions.InvalidTransfer):
         domain.check_transfer(admin, None, successor)
 
 
@@ -290,7 +262,7 @@ def test_a_receipt_is_linked_if_whoever_put_it_in_held_the_file_then():
     domain.check_receipt_link(a_file(), "so.jhs", "so.jhs")
     domain.check_receipt_link(a_file(custodian="dm.jhs", status="closed"), "so.jhs", "so.jhs")
     for file, putter, holder in [(None, "so.jhs", None), (a_file(), "dm.jhs", "so.jhs")]:
-        with pytest.raises(UnlinkableEvent):
+        with pytest.raises(exceptions.UnlinkableEvent):
             domain.check_receipt_link(file, putter, holder)
 
 
@@ -299,7 +271,7 @@ def test_only_green_notes_and_approved_drafts_are_signed():
     domain.check_signable("draft", "approved")
     domain.check_signable("draft", "issued")
     for kind, status in [("note", "yellow"), ("draft", "draft"), ("note", None), ("letter", "green")]:
-        with pytest.raises(UnlinkableEvent):
+        with pytest.raises(exceptions.UnlinkableEvent):
             domain.check_signable(kind, status)
 
 
@@ -314,17 +286,17 @@ def test_paragraph_numbers_continue_from_the_last_green_note():
 
 def test_a_yellow_note_changes_only_by_its_author_and_a_green_one_never():
     domain.check_note_change(note("n1", "so.jhs", "yellow"), "so.jhs")
-    with pytest.raises(NotAuthor):
+    with pytest.raises(exceptions.NotAuthor):
         domain.check_note_change(note("n1", "so.jhs", "yellow"), "adm.jhs")
-    with pytest.raises(NoteConfirmed):
+    with pytest.raises(exceptions.NoteConfirmed):
         domain.check_note_change(note("n1", "so.jhs", "green"), "so.jhs")
 
 
 def test_a_note_references_only_this_files_correspondence_once_each():
     domain.check_references(["c1", "c2"], {"c1", "c2", "c3"})
-    with pytest.raises(InvalidReferences):
+    with pytest.raises(exceptions.InvalidReferences):
         domain.check_references(["c1", "c9"], {"c1"})
-    with pytest.raises(InvalidReferences):
+    with pytest.raises(exceptions.InvalidReferences):
         domain.check_references(["c1", "c1"], {"c1"})
 
 
@@ -339,21 +311,21 @@ def test_an_officer_approves_the_latest_version_of_a_draft():
     in_draft = draft("d1", "draft", 3)
     domain.check_approve(in_draft, ("officer",))
     domain.check_approve(in_draft, ("officer",), version=3)
-    with pytest.raises(NotOfficer):
+    with pytest.raises(exceptions.NotOfficer):
         domain.check_approve(in_draft, ("clerk",))
-    with pytest.raises(VersionConflict):
+    with pytest.raises(exceptions.VersionConflict):
         domain.check_approve(in_draft, ("officer",), version=2)
-    with pytest.raises(DraftNotEditable):
+    with pytest.raises(exceptions.DraftNotEditable):
         domain.check_approve(draft("d1", "approved", 3), ("officer",))
 
 
 def test_only_an_approved_draft_is_issued_and_only_once():
     domain.check_issue(draft("d1", "approved", 2))
-    with pytest.raises(DraftNotApproved):
+    with pytest.raises(exceptions.DraftNotApproved):
         domain.check_issue(draft("d1", "draft", 2))
-    with pytest.raises(DraftAlreadyIssued):
+    with pytest.raises(exceptions.DraftAlreadyIssued):
         domain.check_issue(draft("d1", "issued", 2))
-    with pytest.raises(DraftNotEditable):
+    with pytest.raises(exceptions.DraftNotEditable):
         domain.check_draft_editable(draft("d1", "approved", 2))
 
 

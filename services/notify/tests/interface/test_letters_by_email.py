@@ -56,3 +56,16 @@ def test_an_email_dispatch_reaches_the_smtp_server_with_its_pdf_intact_and_a_bou
     assert len(mail_drop.to("tehsildar.mrp@tehsil.example.in")) == 1
     assert len(tap.events("letter_emailed")) == 2
     assert db.count(LetterEmail) == 2
+
+
+def test_a_letter_whose_signed_pdf_is_missing_is_bounced_without_an_email(start_notify, directory, publish, mail_drop, s3_config, event_tap):
+    start_notify(**s3_config)
+    directory()
+    tap = event_tap("notify")
+    data = draft_issued(f"signing/pdfs/{'0' * 64}.pdf", [{"name": "तहसीलदार, मऊरानीपुर", "email": "tehsildar.mrp@tehsil.example.in"}])
+    publish("files", "draft_issued", data, aggregate_id=data["file_id"])
+
+    [emailed] = tap.wait_for_count("letter_emailed", 1)
+    assert (emailed["data"]["outcome"], emailed["data"]["dispatch_id"]) == ("bounced", data["addressees"][0]["dispatch_id"])
+    assert "the signed PDF is missing" in emailed["data"]["reason"]
+    assert mail_drop.to("tehsildar.mrp@tehsil.example.in") == []

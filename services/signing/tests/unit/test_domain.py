@@ -2,23 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from signing import domain
+from signing import domain, exceptions
 from signing.domain import CertificateFacts, DocumentView, Revocation, SignatureCheck, SignatureView
-from signing.exceptions import (
-    AlreadySigned,
-    CertificateAlreadyRegistered,
-    CertificateRefused,
-    CertificateRevokedAlready,
-    ContentChanged,
-    DocumentNotFound,
-    InvalidSigners,
-    KeyBoundToAnother,
-    NotASigner,
-    NotOwner,
-    OutOfTurn,
-    SignatureInProgress,
-    SigningOrderFixed,
-)
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
 TIMEOUT = timedelta(minutes=5)
@@ -61,18 +46,18 @@ def test_the_content_hash_is_the_sha256_of_the_utf8_text():
 
 
 def test_only_a_signer_in_the_order_signs():
-    with pytest.raises(NotASigner, match="author"):
+    with pytest.raises(exceptions.NotASigner, match="author"):
         domain.plan_signature(document(), "so.jhs", NOW, TIMEOUT)
-    with pytest.raises(NotASigner, match="approver"):
+    with pytest.raises(exceptions.NotASigner, match="approver"):
         domain.plan_signature(document(kind="draft"), "so.jhs", NOW, TIMEOUT)
     assert domain.plan_signature(document(), "dm.jhs", NOW, TIMEOUT) == 1
 
 
 def test_signers_sign_in_order_and_once():
     minutes = document(signers=("so.jhs", "adm.jhs", "dm.jhs"), signatures=[signed(1, "so.jhs")])
-    with pytest.raises(OutOfTurn, match="adm.jhs signs before you"):
+    with pytest.raises(exceptions.OutOfTurn, match="adm.jhs signs before you"):
         domain.plan_signature(minutes, "dm.jhs", NOW, TIMEOUT)
-    with pytest.raises(AlreadySigned):
+    with pytest.raises(exceptions.AlreadySigned):
         domain.plan_signature(minutes, "so.jhs", NOW, TIMEOUT)
     assert domain.plan_signature(minutes, "adm.jhs", NOW, TIMEOUT) == 2
     assert minutes.next_signer() == (2, "adm.jhs") and not minutes.fully_signed
@@ -80,7 +65,7 @@ def test_signers_sign_in_order_and_once():
 
 def test_a_pending_signature_blocks_another_until_it_is_abandoned():
     pending = SignatureView("s1", 1, "dm.jhs", domain.REQUESTED, NOW - timedelta(minutes=1))
-    with pytest.raises(SignatureInProgress):
+    with pytest.raises(exceptions.SignatureInProgress):
         domain.plan_signature(document(signatures=[pending]), "dm.jhs", NOW, TIMEOUT)
     old = SignatureView("s1", 1, "dm.jhs", domain.REQUESTED, NOW - timedelta(minutes=6))
     assert domain.stale_requests(document(signatures=[old]), NOW, TIMEOUT) == [old]
@@ -88,19 +73,19 @@ def test_a_pending_signature_blocks_another_until_it_is_abandoned():
 
 
 def test_changed_content_cannot_be_signed():
-    with pytest.raises(ContentChanged) as mismatch:
+    with pytest.raises(exceptions.ContentChanged) as mismatch:
         domain.plan_signature(document(text_sha256="b" * 64), "dm.jhs", NOW, TIMEOUT)
     assert mismatch.value.reason == "content_hash_mismatch"
-    with pytest.raises(ContentChanged) as changed:
+    with pytest.raises(exceptions.ContentChanged) as changed:
         domain.plan_signature(document(changed_after_signing=True), "dm.jhs", NOW, TIMEOUT)
     assert changed.value.reason == "content_changed"
 
 
 def test_the_owner_sets_the_order_before_anyone_signs():
     domain.ensure_can_set_order(document(), "dm.jhs", NOW, TIMEOUT)
-    with pytest.raises(NotOwner):
+    with pytest.raises(exceptions.NotOwner):
         domain.ensure_can_set_order(document(), "so.jhs", NOW, TIMEOUT)
-    with pytest.raises(SigningOrderFixed):
+    with pytest.raises(exceptions.SigningOrderFixed):
         domain.ensure_can_set_order(document(signatures=[signed(1, "dm.jhs")]), "dm.jhs", NOW, TIMEOUT)
 
 
@@ -109,7 +94,7 @@ def test_the_owner_sets_the_order_before_anyone_signs():
     ([f"u{i}" for i in range(21)] + ["dm.jhs"], None),
 ])
 def test_bad_signing_orders_are_refused(signers, known):
-    with pytest.raises(InvalidSigners):
+    with pytest.raises(exceptions.InvalidSigners):
         domain.check_signing_order("dm.jhs", signers, known if known is not None else set(signers))
 
 
@@ -118,7 +103,7 @@ def test_a_restricted_document_is_seen_only_by_its_signers():
     assert domain.can_view(secret, "adm.jhs", "COLL-JHS")
     assert not domain.can_view(secret, "so.jhs", "COLL-JHS")
     assert domain.can_view(document(), "so.jhs", "COLL-JHS")
-    with pytest.raises(DocumentNotFound):
+    with pytest.raises(exceptions.DocumentNotFound):
         domain.ensure_visible(document(), "sto.jhs", "TRY-JHS")
 
 
@@ -131,7 +116,7 @@ def test_a_restricted_document_is_seen_only_by_its_signers():
     ({"chain_problem": "no configured CA issued 'CN=Rogue CA'"}, "untrusted_chain"),
 ])
 def test_unusable_certificates_are_refused_with_the_reason(overrides, reason):
-    with pytest.raises(CertificateRefused) as refused:
+    with pytest.raises(exceptions.CertificateRefused) as refused:
         domain.ensure_usable(facts(**overrides), NOW)
     assert refused.value.reason == reason and refused.value.status == 422
 
@@ -143,16 +128,16 @@ def test_an_expired_certificate_says_when_it_expired_in_india():
 
 def test_a_certificate_must_be_in_the_officers_name():
     domain.ensure_certificate_names(facts(common_name="ASHA  VERMA"), "Asha Verma")
-    with pytest.raises(CertificateRefused) as refused:
+    with pytest.raises(exceptions.CertificateRefused) as refused:
         domain.ensure_certificate_names(facts(common_name="Ramesh Kumar"), "Asha Verma")
     assert refused.value.reason == "certificate_name_mismatch"
 
 
 def test_only_the_holder_or_an_admin_revokes_and_only_once():
     domain.ensure_can_revoke("dm.jhs", domain.ACTIVE, "admin.jhs", is_admin=True)
-    with pytest.raises(NotOwner):
+    with pytest.raises(exceptions.NotOwner):
         domain.ensure_can_revoke("dm.jhs", domain.ACTIVE, "so.jhs", is_admin=False)
-    with pytest.raises(CertificateRevokedAlready):
+    with pytest.raises(exceptions.CertificateRevokedAlready):
         domain.ensure_can_revoke("dm.jhs", domain.REVOKED, "dm.jhs", is_admin=False)
 
 
@@ -187,16 +172,16 @@ def test_a_certificate_is_bound_by_the_directory_identity_it_names_not_by_its_na
     domain.ensure_certificate_identity(facts(user_ids=frozenset({"dm.jhs"})), "dm.jhs", None)
     domain.ensure_certificate_identity(facts(emails=frozenset({"dm.jhs@up.gov.example"})), "dm.jhs", "DM.JHS@up.gov.example")
     for namesake in (facts(user_ids=frozenset({"dm.jhs"})), facts()):
-        with pytest.raises(CertificateRefused) as refused:
+        with pytest.raises(exceptions.CertificateRefused) as refused:
             domain.ensure_certificate_identity(namesake, "sdm.lko", "sdm.lko@up.gov.example")
         assert refused.value.reason == "certificate_identity_mismatch"
 
 
 def test_a_key_rightly_registered_to_one_officer_is_nobody_elses():
     assert domain.registrations_taken_over([], "dm.jhs") == []
-    with pytest.raises(KeyBoundToAnother):
+    with pytest.raises(exceptions.KeyBoundToAnother):
         domain.registrations_taken_over([domain.Registration("c1", "dm.jhs", names_holder=True)], "sdm.lko")
-    with pytest.raises(CertificateAlreadyRegistered):
+    with pytest.raises(exceptions.CertificateAlreadyRegistered):
         domain.registrations_taken_over([domain.Registration("c1", "dm.jhs", names_holder=True)], "dm.jhs")
 
 

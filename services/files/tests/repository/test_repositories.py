@@ -148,7 +148,7 @@ def test_a_move_is_written_with_its_events_in_the_order_they_were_recorded(new_u
     try:
         with new_uow() as uow:
             file = uow.files.get_to_move(file_id)
-            file.send("so.jhs", "adm.jhs", {"adm.jhs"}, uow.files.next_movement_id(), now)  # opens it, then moves it
+            file.send("so.jhs", "adm.jhs", recipient("adm.jhs"), uow.files.next_movement_id(), now)  # opens it, then moves it
             uow.commit()
     finally:
         event.remove(migrated.engine, "before_cursor_execute", count_writes)

@@ -404,14 +404,14 @@ class Chaos:
         admin.dispose()
         self.engines = {name: create_engine(self.db_url(name), pool_size=2, pool_pre_ping=True,
                                             connect_args={"connect_timeout": 2}) for name in SERVICES}
+        broker.join()  # `<service> migrate` also declares the service's queues
+        if not port_open(self.broker.port):
+            raise RuntimeError("RabbitMQ did not start; see var/chaos/rabbitmq.out")
         migrations = [subprocess.Popen([os.path.join(BIN, name), "migrate"], cwd=ROOT, env=self.env(name),
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for name in SERVICES]
         for name, process in zip(SERVICES, migrations, strict=True):
             if process.wait(120) != 0:
                 raise RuntimeError(f"{name} migrate failed: {process.stderr.read().decode()[-2000:]}")
-        broker.join()
-        if not port_open(self.broker.port):
-            raise RuntimeError("RabbitMQ did not start; see var/chaos/rabbitmq.out")
         for name in SERVICES:
             self.services[name] = Service(name, self.env(name))
             self.services[name].start(wait=False)

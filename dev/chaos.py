@@ -205,16 +205,25 @@ class Service:
         self.log_path = os.path.join(LOGS, f"{name}.log")
         self.process = None
         self.expected_exit = False
+        # Held while a process is started and while the watchdog looks at it: without it the watchdog
+        # could see the process a fault killed, after the fault's restart had cleared `expected_exit`,
+        # and start a second one, which then failed on the ports the first held, again and again.
+        self.lock = threading.Lock()
 
     def start(self, wait=True):
         out = open(self.log_path, "ab")
-        self.expected_exit = False
-        self.process = subprocess.Popen(
-            [os.path.join(BIN, "nameko"), "run", "--config", f"services/{self.name}/config.yml", f"{self.name}.service"],
-            cwd=ROOT, env=self.env, stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+        with self.lock:
+            self.process = subprocess.Popen(
+                [os.path.join(BIN, "nameko"), "run", "--config", f"services/{self.name}/config.yml", f"{self.name}.service"],
+                cwd=ROOT, env=self.env, stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+            self.expected_exit = False
         if wait:
             self.wait_live()
+
+    def exited_by_itself(self):
+        with self.lock:
+            return self.process is not None and self.process.poll() is not None and not self.expected_exit
 
     def wait_live(self, timeout=90):
         wait_until(lambda: requests.get(f"{self.url}/health/live", timeout=1).status_code == 200, timeout, f"{self.name}'s start")
@@ -495,7 +504,7 @@ class Chaos:
         """Restart a service that exits without being told to, and count it."""
         while not self.stopping.wait(1):
             for service in list(self.services.values()):
-                if service.process and service.process.poll() is not None and not service.expected_exit:
+                if service.exited_by_itself():
                     self.unplanned_exits[service.name] += 1
                     log(f"{service.name} exited by itself (code {service.process.returncode}); restarting it")
                     try:

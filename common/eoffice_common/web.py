@@ -10,7 +10,7 @@ import yaml
 from eventlet import wsgi
 from eventlet.event import Event
 from nameko.dependency_providers import Config
-from nameko.exceptions import IncorrectSignature
+from nameko.exceptions import ContainerBeingKilled, IncorrectSignature
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from nameko.web.handlers import HttpRequestHandler
@@ -84,6 +84,9 @@ def error_response(exc):
         return json_response({"error": "malformed_chunk", "message": str(exc)}, 400)
     if isinstance(exc, ClientDisconnected):
         return json_response({"error": "client_gone", "message": "The client stopped sending the request"}, 400)
+    if isinstance(exc, ContainerBeingKilled):  # the process is going; nothing of the request ran
+        return json_response({"error": "service_restarting", "message": "The service is restarting; try again shortly"},
+                             503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if database_unreachable(exc):  # the worker's log line (one warning) has said so already
         return json_response({"error": "database_unavailable", "message": "The database cannot be reached; try again shortly"},
                              503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

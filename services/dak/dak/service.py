@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import eventlet
 from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.dependency_providers import Config
-from nameko.exceptions import UnknownService
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.timer import timer
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -97,6 +97,11 @@ def _correspondent_id(value):
     if not value.isascii() or not value.isdigit() or int(value) > 2**31 - 1:
         raise CorrespondentNotFound(f"correspondent {value[:40]} is not in the office's address book")
     return int(value)
+
+
+# What files' answer to an RPC means it was away, not that it refused: its database out of reach (an
+# OperationalError there), or its process going. Anything else it raises is a fault (500).
+FILES_OUTAGES = {"OperationalError", "ContainerBeingKilled"}
 
 
 class DakService(web.DescribedService):
@@ -493,6 +498,10 @@ class DakService(web.DescribedService):
                 answer = self.files_rpc.receipt_destination(file_id)
         except (eventlet.Timeout, UnknownService, OSError, KombuOperationalError):  # files or the broker is away
             raise FilesUnavailable("the files service did not answer; the receipt stays with you") from None
+        except RemoteError as exc:
+            if exc.exc_type not in FILES_OUTAGES:
+                raise
+            raise FilesUnavailable("the files service could not answer; the receipt stays with you") from None
         refusal = answer["refusal"]
         if refusal:
             raise FILE_REFUSALS[refusal["reason"]](refusal["message"])

@@ -36,6 +36,16 @@ def test_set_demo_passwords_fills_an_empty_copy_over_rpc(desk_system, demo_maste
     assert run_sql(url, "SELECT count(*) FROM accounts WHERE password_hash LIKE '$argon2id$%'")[0][0] == len(demo_master["users"])
 
 
+def test_set_demo_passwords_completes_a_copy_the_directory_events_have_only_part_filled(desk_system, demo_master):
+    url = desk_system["databases"]["desk"]
+    run_sql(url, "DELETE FROM accounts")
+    run_sql(url, "DELETE FROM users WHERE id LIKE 'to.%'")  # their user_recorded not arrived yet
+    engine = StandaloneEngine(url)
+    assert set_demo_passwords(engine, desk_system["config"]["desk"]) == len(demo_master["users"])
+    engine.engine.dispose()
+    assert run_sql(url, "SELECT count(*) FROM accounts WHERE user_id LIKE 'to.%' AND password_hash LIKE '$argon2id$%'")[0][0] == 4
+
+
 def test_starting_the_demo_again_keeps_a_password_someone_changed(browser, desk_system):
     url = desk_system["databases"]["desk"]
     engine = StandaloneEngine(url)

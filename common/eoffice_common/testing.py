@@ -29,6 +29,7 @@ from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from .auth import new_key_pair
+from .engine import StandaloneEngine
 from .migrations import upgrade
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -105,6 +106,31 @@ def create_database(name):
     base = ADMIN_PG_URL.rsplit("/", 1)[0]
     return f"{base}/{name}"
 
+
+
+@contextlib.contextmanager
+def repository_database(backend, service_dir, name, tmp_path_factory, postgresql_options=""):
+    """A repository suite's database: a fresh one of `backend` ("postgresql" or "sqlite"), migrated to
+    the service's head. Gives (StandaloneEngine, its tables in an order they can be emptied in)."""
+    if backend == "postgresql":
+        url = create_database(f"eoffice_test_{name}_repositories") + postgresql_options
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}"
+    upgrade(service_dir, url)
+    engine = StandaloneEngine(url)
+    metadata = MetaData()
+    metadata.reflect(engine.engine)
+    try:
+        yield engine, [table for table in reversed(metadata.sorted_tables) if table.name != "alembic_version"]
+    finally:
+        engine.engine.dispose()
+
+
+def empty(engine, tables):
+    """Delete every row of `tables` (repository_database's order), between a suite's tests."""
+    with engine.engine.begin() as connection:
+        for table in tables:
+            connection.execute(table.delete())
 
 class DatabaseSnapshot:
     """Every row of a database (and where its sequences stand), to put back into another database at the

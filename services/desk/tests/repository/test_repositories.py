@@ -6,16 +6,14 @@ from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import select
 
 from desk import repository
 from desk.models import ReceiptDeadline, Session
 from desk.repository import DeskStore
 from eoffice_common.db import Store
-from eoffice_common.engine import StandaloneEngine
 from eoffice_common.events import Envelope
-from eoffice_common.migrations import upgrade
-from eoffice_common.testing import create_database
+from eoffice_common.testing import empty, repository_database
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 T0 = datetime(2026, 12, 7, 4, 30, tzinfo=timezone.utc)
@@ -51,16 +49,9 @@ SNAPSHOT = {"taken_at": T0.isoformat(), "offices": OFFICES, "users": USERS}
 
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 def migrated(request, tmp_path_factory):
-    if request.param == "postgresql":  # a server set to India's time zone: timestamps still come back in UTC
-        url = create_database("eoffice_test_desk_repositories") + "?options=-c%20timezone%3DAsia/Kolkata"
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('desk') / 'desk.db'}"
-    upgrade(SERVICE_DIR, url)
-    engine = StandaloneEngine(url)
-    metadata = MetaData()
-    metadata.reflect(engine.engine)
-    yield engine, [table for table in reversed(metadata.sorted_tables) if table.name != "alembic_version"]
-    engine.engine.dispose()
+    # PostgreSQL set to India's time zone: timestamps still come back in UTC (UtcDateTime)
+    with repository_database(request.param, SERVICE_DIR, "desk", tmp_path_factory, postgresql_options="?options=-c%20timezone%3DAsia/Kolkata") as database:
+        yield database
 
 
 @pytest.fixture
@@ -68,9 +59,7 @@ def db(migrated):
     """What the desk's entrypoints hand DeskStore (eoffice_common.db.Store), on a database emptied after each test."""
     engine, tables = migrated
     yield Store(engine, "tester", None, "desk", "desk")
-    with engine.engine.begin() as connection:
-        for table in tables:
-            connection.execute(table.delete())
+    empty(engine, tables)
 
 
 @pytest.fixture

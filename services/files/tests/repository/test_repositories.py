@@ -10,9 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from eoffice_common.db import UnitOfWork
-from eoffice_common.engine import StandaloneEngine
-from eoffice_common.migrations import upgrade
-from eoffice_common.testing import create_database
+from eoffice_common.testing import repository_database
 from files import domain
 from files.exceptions import DuplicateFileNumber, FileNotFound, NoteNotFound, VersionConflict
 from files.model import File
@@ -25,14 +23,8 @@ OFFICE = "COLL-JHS"
 
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 def migrated(request, tmp_path_factory):
-    if request.param == "postgresql":
-        url = create_database("eoffice_test_files_repositories")
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('files') / 'files.db'}"
-    upgrade(SERVICE_DIR, url)
-    engine = StandaloneEngine(url)
-    yield engine
-    engine.engine.dispose()
+    with repository_database(request.param, SERVICE_DIR, "files", tmp_path_factory) as (engine, _tables):
+        yield engine
 
 
 @pytest.fixture

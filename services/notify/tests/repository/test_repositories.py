@@ -10,13 +10,11 @@ from time import monotonic
 
 import psycopg2
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eoffice_common.db import UnitOfWork
-from eoffice_common.engine import StandaloneEngine
-from eoffice_common.migrations import upgrade
-from eoffice_common.testing import create_database
+from eoffice_common.testing import empty, repository_database
 from notify import domain, models
 from notify.exceptions import DeadLetterNotFound, NotificationNotFound
 from notify.repository import INBOX_CHANNEL, NotifyUnitOfWork, backlog, reminders_due
@@ -36,16 +34,8 @@ ADMIN_JLN = {**DM, "user_id": "admin.jln", "office": "COLL-JLN", "district": "JL
 
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 def migrated(request, tmp_path_factory):
-    if request.param == "postgresql":
-        url = create_database("eoffice_test_notify_repositories")
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('notify') / 'notify.db'}"
-    upgrade(SERVICE_DIR, url)
-    engine = StandaloneEngine(url)
-    metadata = MetaData()
-    metadata.reflect(engine.engine)
-    yield engine, [table for table in reversed(metadata.sorted_tables) if table.name != "alembic_version"]
-    engine.engine.dispose()
+    with repository_database(request.param, SERVICE_DIR, "notify", tmp_path_factory) as database:
+        yield database
 
 
 @pytest.fixture
@@ -53,9 +43,7 @@ def engine(migrated):
     """The migrated database, emptied after each test: the sending passes and counts read whole tables."""
     engine, tables = migrated
     yield engine
-    with engine.engine.begin() as connection:
-        for table in tables:
-            connection.execute(table.delete())
+    empty(engine, tables)
 
 
 @pytest.fixture

@@ -7,13 +7,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import MetaData
 from sqlalchemy.exc import IntegrityError
 
 from eoffice_common.db import UnitOfWork
-from eoffice_common.engine import StandaloneEngine
-from eoffice_common.migrations import upgrade
-from eoffice_common.testing import create_database
+from eoffice_common.testing import empty, repository_database
 from signing import domain
 from signing.exceptions import (
     CertificateNotFound,
@@ -34,16 +31,8 @@ NOTE_TEXT = "प्रस्ताव अनुमोदन हेतु प्�
 
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 def migrated(request, tmp_path_factory):
-    if request.param == "postgresql":
-        url = create_database("eoffice_test_signing_repositories")
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('signing') / 'signing.db'}"
-    upgrade(SERVICE_DIR, url)
-    engine = StandaloneEngine(url)
-    metadata = MetaData()
-    metadata.reflect(engine.engine)
-    yield engine, [table for table in reversed(metadata.sorted_tables) if table.name != "alembic_version"]
-    engine.engine.dispose()
+    with repository_database(request.param, SERVICE_DIR, "signing", tmp_path_factory) as database:
+        yield database
 
 
 @pytest.fixture
@@ -51,9 +40,7 @@ def new_uow(migrated):
     """A SigningUnitOfWork on the migrated database, emptied after each test."""
     engine, tables = migrated
     yield lambda: SigningUnitOfWork(lambda: UnitOfWork(engine, actor="tester", correlation_id=None))
-    with engine.engine.begin() as connection:
-        for table in tables:
-            connection.execute(table.delete())
+    empty(engine, tables)
 
 
 def user(user_id, office="COLL-JHS", name_hi="आशा वर्मा", active=True):

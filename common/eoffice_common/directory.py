@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Boolean, Column, Date, String, Table, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -212,3 +212,17 @@ class DirectoryCopy:
         users = sum(self.record_user(connection, data, taken_at, **columns).applied
                     for data in snapshot["users"]) if self.users else 0
         return {"offices": offices, "users": users}
+
+
+class ActingChargeColumns:
+    """The columns of a service's copy of dak's acting charges, as acting_charge_set and
+    acting_charge_ended announce them: in force from from_date to to_date (IST days) unless ended.
+    A declarative mixin: each service maps its own `acting_charges` table in its own database."""
+
+    __tablename__ = "acting_charges"
+    id = Column(String(36), primary_key=True)
+    absent_user = Column(String(64), nullable=False, index=True)
+    acting_user = Column(String(64), nullable=False)
+    from_date = Column(Date, nullable=False)
+    to_date = Column(Date, nullable=False)
+    ended = Column(Boolean, nullable=False, default=False)

@@ -2,6 +2,7 @@
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase
 
+from eoffice_common.directory import ActingChargeColumns
 from eoffice_common.types import UtcDateTime
 
 
@@ -84,17 +85,9 @@ class SignInAttempt(Base):
                       Index("ix_sign_in_attempts_at", "attempted_at"))
 
 
-class ActingCharge(Base):
+class ActingCharge(ActingChargeColumns, Base):
     """dak's acting charges, as acting_charge_set / acting_charge_ended announce them: the Send dialog
     marks an officer away (from_date to to_date, IST days, not ended) and who holds charge for them."""
-
-    __tablename__ = "acting_charges"
-    id = Column(String(36), primary_key=True)
-    absent_user = Column(String(64), nullable=False, index=True)
-    acting_user = Column(String(64), nullable=False)
-    from_date = Column(Date, nullable=False)
-    to_date = Column(Date, nullable=False)
-    ended = Column(Boolean, nullable=False, default=False)
 
 
 class ReceiptDeadline(Base):

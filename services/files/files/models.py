@@ -5,7 +5,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Date,
     DateTime,
     Integer,
     Sequence,
@@ -14,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from eoffice_common.directory import DEFAULT_CLEARANCE, DEFAULT_LANGUAGE
+from eoffice_common.directory import DEFAULT_CLEARANCE, DEFAULT_LANGUAGE, ActingChargeColumns
 from eoffice_common.types import UtcDateTime
 
 # BIGINT in PostgreSQL, INTEGER in SQLite so that it is the autoincrementing rowid.
@@ -122,17 +121,9 @@ class Counter(Base):
 
 # The file and what it holds are mapped in model.py, beside their behaviour. Importing them here too
 # makes Base.metadata describe every table of the service whichever module is imported first.
-class ActingCharge(Base):
+class ActingCharge(ActingChargeColumns, Base):
     """dak's acting charges, as its acting_charge_set / acting_charge_ended announce them: while in force
     (from_date to to_date, IST days, not ended), a file sent to the absent officer goes to the acting one."""
-
-    __tablename__ = "acting_charges"
-    id = Column(String(36), primary_key=True)
-    absent_user = Column(String(64), nullable=False, index=True)
-    acting_user = Column(String(64), nullable=False)
-    from_date = Column(Date, nullable=False)
-    to_date = Column(Date, nullable=False)
-    ended = Column(Boolean, nullable=False, default=False)
 
 
 from . import model  # noqa: E402,F401

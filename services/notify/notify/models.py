@@ -3,6 +3,7 @@ outgoing email and SMS, their dead letters, and reminders."""
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase
 
+from eoffice_common.directory import ActingChargeColumns
 from eoffice_common.types import UtcDateTime
 
 # BIGINT in PostgreSQL, INTEGER in SQLite so that it is the autoincrementing rowid.
@@ -203,17 +204,9 @@ class LetterEmail(Base):
     __table_args__ = (Index("ix_letter_emails_due", "status", "due_at"),)
 
 
-class ActingCharge(Base):
+class ActingCharge(ActingChargeColumns, Base):
     """dak's acting charges (acting_charge_set / acting_charge_ended): while one is in force, reminders
     and escalations for the absent officer reach the acting one."""
-
-    __tablename__ = "acting_charges"
-    id = Column(String(36), primary_key=True)
-    absent_user = Column(String(64), nullable=False, index=True)
-    acting_user = Column(String(64), nullable=False)
-    from_date = Column(Date, nullable=False)
-    to_date = Column(Date, nullable=False)
-    ended = Column(Boolean, nullable=False, default=False)
 
 
 class SenderAcknowledgement(Base):

@@ -226,3 +226,15 @@ class ActingChargeColumns:
     from_date = Column(Date, nullable=False)
     to_date = Column(Date, nullable=False)
     ended = Column(Boolean, nullable=False, default=False)
+
+
+def record_acting_charge(session: Session, model: type, charge_id: str, absent_user: str, acting_user: str,
+                         from_date, to_date, ended: bool) -> None:
+    """Keep dak's charge as announced in `model` (an ActingChargeColumns mapping). Once ended it stays
+    ended: its acting_charge_set arriving after its acting_charge_ended (a redelivery) changes nothing."""
+    row = session.get(model, charge_id)
+    if row is None:
+        row = model(id=charge_id, ended=False)
+        session.add(row)
+    row.absent_user, row.acting_user, row.from_date, row.to_date = absent_user, acting_user, from_date, to_date
+    row.ended = bool(row.ended) or ended

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from sqlalchemy import case, delete, or_, select, update
 
+from eoffice_common import directory
 from eoffice_common.directory import OFFICE_FIELDS, USER_FIELDS, CopyTable, DirectoryCopy
 from eoffice_common.search import contains, search_words
 
@@ -138,14 +139,9 @@ def people_by_id(session, user_ids):
 
 
 def record_acting_charge(session, data, ended):
-    """Keep dak's charge as announced; once ended it stays ended (the set arriving after the end changes nothing)."""
-    row = session.get(ActingCharge, data["charge_id"])
-    if row is None:
-        row = ActingCharge(id=data["charge_id"], ended=False)
-        session.add(row)
-    row.absent_user, row.acting_user = data["absent_user"], data["acting_user"]
-    row.from_date, row.to_date = domain.as_date(data["from_date"]), domain.as_date(data["to_date"])
-    row.ended = bool(row.ended) or ended
+    """Keep dak's charge as announced (eoffice_common.directory.record_acting_charge)."""
+    directory.record_acting_charge(session, ActingCharge, data["charge_id"], data["absent_user"], data["acting_user"],
+                                   domain.as_date(data["from_date"]), domain.as_date(data["to_date"]), ended)
 
 
 def away_on(session, user_ids, day):

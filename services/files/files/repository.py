@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
+from eoffice_common.directory import record_acting_charge
 from eoffice_common.search import contains
 
 from . import domain, one_statement
@@ -505,8 +506,7 @@ class DirectoryRepository(Repository):
         return {row.id: row for row in rows}, rows[0].acting_for_addressee if rows else None
 
     def record_acting_charge(self, charge_id: str, absent_user: str, acting_user: str, from_date, to_date, ended: bool) -> None:
-        self.session.merge(ActingCharge(id=charge_id, absent_user=absent_user, acting_user=acting_user,
-                                        from_date=from_date, to_date=to_date, ended=ended))
+        record_acting_charge(self.session, ActingCharge, charge_id, absent_user, acting_user, from_date, to_date, ended)
 
     def reporting_officer_of(self, user_id: str) -> str | None:
         return self.session.execute(select(User.reporting_officer_id).where(User.id == user_id)).scalar_one_or_none()

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from eoffice_common.directory import USER_FIELDS, CopyTable, DirectoryCopy
+from eoffice_common.directory import USER_FIELDS, CopyTable, DirectoryCopy, record_acting_charge
 from eoffice_common.repository import Repository, RepositoryUnitOfWork
 
 from . import domain
@@ -138,8 +138,7 @@ class DirectoryRepository(Repository):
         return preferences_of(row)
 
     def record_acting_charge(self, charge_id: str, absent_user: str, acting_user: str, from_date, to_date, ended: bool) -> None:
-        self.session.merge(ActingCharge(id=charge_id, absent_user=absent_user, acting_user=acting_user,
-                                        from_date=from_date, to_date=to_date, ended=ended))
+        record_acting_charge(self.session, ActingCharge, charge_id, absent_user, acting_user, from_date, to_date, ended)
 
     def acting_for(self, user_ids, day) -> dict[str, str]:
         """{absent officer: acting officer} of the charges in force on `day` among `user_ids`."""

@@ -14,7 +14,7 @@ from eoffice_common.testing import repository_database
 from files import domain
 from files.exceptions import DuplicateFileNumber, FileNotFound, NoteNotFound, VersionConflict
 from files.model import File
-from files.models import User
+from files.models import ActingCharge, User
 from files.repository import FilesUnitOfWork
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -158,6 +158,16 @@ def test_a_move_is_written_with_its_events_in_the_order_they_were_recorded(new_u
     with migrated.engine.connect() as connection:
         events = connection.execute(text("SELECT event_type FROM outbox ORDER BY seq")).scalars().all()
     assert events[-4:] == ["note_confirmed", "file_sent", "file_opened", "file_sent"]
+
+
+def test_an_acting_charge_once_ended_stays_ended_when_its_setting_arrives_late(new_uow):
+    day = datetime.now(timezone.utc).date()
+    for ended in (False, True, False):  # set, ended, then the set redelivered
+        with new_uow() as uow:
+            uow.directory.record_acting_charge("charge-1", "so.jhs", "adm.jhs", day, day + timedelta(days=3), ended)
+            uow.commit()
+    with new_uow() as uow:
+        assert uow.directory.session.get(ActingCharge, "charge-1").ended is True
 
 
 def test_a_free_form_number_is_taken_once_per_office(new_uow):

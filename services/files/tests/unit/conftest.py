@@ -259,6 +259,7 @@ class FakeDirectory:
         self.users: dict[str, User] = {}
         self.offices: dict[str, Office] = {}
         self.charges: list[tuple] = []
+        self.ended: set[str] = set()
         self.heads: list[FileHead] = []
 
     def user(self, user_id):
@@ -277,8 +278,11 @@ class FakeDirectory:
         return getattr(self.users.get(user_id), "reporting_officer_id", None)
 
     def record_acting_charge(self, charge_id, absent_user, acting_user, from_date, to_date, ended):
+        """As the repository keeps them: an ended charge stays ended."""
         charge = (absent_user, acting_user, from_date, to_date)
-        self.charges = [c for c in self.charges if c != charge] + ([] if ended else [charge])
+        if ended:
+            self.ended.add(charge_id)
+        self.charges = [c for c in self.charges if c != charge] + ([] if charge_id in self.ended else [charge])
 
     def acting_for(self, user_id, day):
         """The officer acting for `user_id` on `day`: charges are (absent, acting, first day, last day)."""

@@ -63,7 +63,8 @@ class FakeDirectory:
         self.preferences_by_user[user_id] = preferences
 
     def record_acting_charge(self, charge_id, absent_user, acting_user, from_date, to_date, ended):
-        self.charges[charge_id] = (absent_user, acting_user, from_date, to_date, ended)
+        was_ended = charge_id in self.charges and self.charges[charge_id][4]  # as the repository keeps them
+        self.charges[charge_id] = (absent_user, acting_user, from_date, to_date, was_ended or ended)
 
     def acting_for(self, user_ids, day):
         return {absent: acting for absent, acting, start, end, ended in self.charges.values()
